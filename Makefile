@@ -1,0 +1,117 @@
+# trackstar-pipeline: one Makefile for every binary, test and stack command.
+#
+#   make              build bin/ (all stages, dev broker, simulator, tools)
+#   make SANITIZE=1   the same with ASan + UBSan, into bin-san/
+#   make run          the whole local stack in the foreground (Ctrl-C stops it)
+#   make up / down    the same stack in the background
+#   make test         unit tests, then integration tests on a local stack
+#   make bench        benchmarks
+#
+# Layout convention: each binary's directory has main.c holding main(); every other
+# .c file there goes into that directory's static library, so unit tests can link the
+# code without its main. common/*.c is libcommon.a.
+
+CC       ?= cc
+SANITIZE ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD    := build/san
+BIN      := bin-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      := -O1
+else
+BUILD    := build/release
+BIN      := bin
+SANFLAGS :=
+OPT      := -O2
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CPPFLAGS := -D_GNU_SOURCE -Icommon -I. -MMD -MP
+CFLAGS   := -std=c11 $(OPT) -g $(WARN) $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS)
+LDLIBS   := -lrdkafka -lcurl -lcjson -lpq -lssl -lcrypto -lmicrohttpd -lpthread -lm -ldl
+
+# name:directory of every binary built from a directory with main.c
+PROGRAMS := webhook-gw:webhook-gw fetcher:fetcher normalizer:normalizer writer:writer \
+            dev-broker:deploy/dev-broker trackstar-sim:tests/simulator tsctl:tools/tsctl
+PROG_DIRS := $(foreach p,$(PROGRAMS),$(word 2,$(subst :, ,$(p))))
+
+COMMON_SRCS := $(wildcard common/*.c)
+COMMON_LIB  := $(BUILD)/libcommon.a
+
+lib_of  = $(BUILD)/$(1)/lib.a
+srcs_of = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+objs_of = $(patsubst %.c,$(BUILD)/%.o,$(call srcs_of,$(1)))
+
+EXISTING_PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/main.c),$(p)))
+BINARIES := $(foreach p,$(EXISTING_PROGRAMS),$(BIN)/$(word 1,$(subst :, ,$(p))))
+STAGE_LIBS := $(foreach d,$(PROG_DIRS),$(if $(call srcs_of,$(d)),$(call lib_of,$(d))))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.SECONDARY:
+.PHONY: all test unit-test integration-test run up down bench clean deps format
+all: $(BINARIES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(COMMON_LIB): $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+define lib_rule
+$(call lib_of,$(1)): $(call objs_of,$(1))
+	@mkdir -p $$(dir $$@)
+	$(AR) rcs $$@ $$^
+endef
+$(foreach d,$(PROG_DIRS),$(if $(call srcs_of,$(d)),$(eval $(call lib_rule,$(d)))))
+
+define prog_rule
+$(BIN)/$(1): $(BUILD)/$(2)/main.o $(if $(call srcs_of,$(2)),$(call lib_of,$(2))) $(COMMON_LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(EXISTING_PROGRAMS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+# Unit tests link every stage library (static archives: only what is used is pulled in).
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(STAGE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS) -lcmocka
+
+deps:
+	@deploy/stack/install-deps.sh
+
+unit-test: $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+integration-test: all
+	@BIN_DIR=$(BIN) tests/run-integration.sh
+
+# The README's test command. Installs what is missing, builds, runs everything.
+test: deps
+	@$(MAKE) --no-print-directory all unit-test
+	@$(MAKE) --no-print-directory integration-test
+
+run: deps all
+	@BIN_DIR=$(BIN) deploy/stack/stack.sh run
+
+up: deps all
+	@BIN_DIR=$(BIN) deploy/stack/stack.sh up
+
+down:
+	@deploy/stack/stack.sh down
+
+bench: deps all
+	@BIN_DIR=$(BIN) tests/bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin bin-san
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,194 @@
+/* kafka.c - Kafka client set-up shared by every stage (see kafka.h for the policy). */
+#include "kafka.h"
+
+#include "log.h"
+#include "topics.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Apply "k=v,k=v" on top of conf. */
+static int apply_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen) {
+    if (!extra || !*extra) return 0;
+    char *copy = strdup(extra), *save = NULL;
+    if (!copy) return -1;
+    int rc = 0;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            snprintf(errstr, errlen, "KAFKA_EXTRA: '%s' is not key=value", kv);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char why[256];
+        if (rd_kafka_conf_set(conf, kv, eq + 1, why, sizeof why) != RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errlen, "KAFKA_EXTRA: %s", why);
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+static int set_all(rd_kafka_conf_t *conf, const char *const *kv, char *errstr, size_t errlen) {
+    for (; kv[0]; kv += 2)
+        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, errlen) != RD_KAFKA_CONF_OK) return -1;
+    return 0;
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    char code[16];
+    snprintf(code, sizeof code, "%d", err);
+    /* Broker transport errors are normal during an outage: librdkafka retries them. */
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[512];
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        log_error("kafka fatal error", "client", rd_kafka_name(rk), "reason", fatal, NULL);
+        util_stop = 1;
+    } else {
+        log_warn("kafka error", "client", rd_kafka_name(rk), "code", code, "reason", reason, NULL);
+    }
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    if (level <= 4) log_warn("librdkafka", "facility", fac, "detail", buf, NULL);
+}
+
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
+                               kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *const kv[] = {"bootstrap.servers", brokers,
+                              "client.id", client_id,
+                              "enable.idempotence", "true",
+                              "acks", "all",
+                              "linger.ms", "2",
+                              "compression.type", "lz4",
+                              "message.timeout.ms", "30000",
+                              NULL};
+    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
+    if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errlen);
+    if (!rk) goto fail;
+    return rk; /* conf is owned by rk now */
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
+                               const char *extra, const char *const *topics, int n,
+                               char *errstr, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk = NULL;
+    const char *const kv[] = {"bootstrap.servers", brokers,
+                              "group.id", group,
+                              "client.id", client_id,
+                              "partition.assignment.strategy", "cooperative-sticky",
+                              "enable.auto.offset.store", "false",
+                              "enable.auto.commit", "true",
+                              "auto.commit.interval.ms", "1000",
+                              "auto.offset.reset", "earliest",
+                              "enable.partition.eof", "false",
+                              NULL};
+    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen);
+    if (!rk) goto fail;
+    conf = NULL; /* owned by rk */
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        snprintf(errstr, errlen, "subscribe: %s", rd_kafka_err2str(err));
+        goto fail;
+    }
+    return rk;
+fail:
+    if (conf) rd_kafka_conf_destroy(conf);
+    if (rk) rd_kafka_destroy(rk);
+    return NULL;
+}
+
+int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val, size_t *len) {
+    rd_kafka_headers_t *hdrs;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+    const void *v;
+    size_t n;
+    if (rd_kafka_header_get_last(hdrs, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+    *val = v;
+    *len = n;
+    return 0;
+}
+
+const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
+                             size_t len) {
+    const char *v;
+    size_t n;
+    buf[0] = '\0';
+    if (kafka_header(m, name, &v, &n) == 0 && v) {
+        if (n >= len) n = len - 1;
+        memcpy(buf, v, n);
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
+                   const char *stage, const char *reason, void *msg_opaque) {
+    rd_kafka_headers_t *src = NULL, *hdrs;
+    if (rd_kafka_message_headers(orig, &src) == RD_KAFKA_RESP_ERR_NO_ERROR && src)
+        hdrs = rd_kafka_headers_copy(src);
+    else
+        hdrs = rd_kafka_headers_new(6);
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)orig->partition);
+    snprintf(off, sizeof off, "%lld", (long long)orig->offset);
+    rd_kafka_header_add(hdrs, HDR_DLQ_STAGE, -1, stage, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_REASON, -1, reason, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_TOPIC, -1, rd_kafka_topic_name(orig->rkt), -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_PARTITION, -1, part, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_OFFSET, -1, off, -1);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, orig->key_len),
+        RD_KAFKA_V_VALUE(orig->payload, orig->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+    if (err) {
+        rd_kafka_headers_destroy(hdrs); /* only owned by the producer on success */
+        log_error("dead-letter produce failed", "reason", rd_kafka_err2str(err), NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int kafka_flush(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_flush(rk, timeout_ms);
+    int left = rd_kafka_outq_len(rk);
+    if (left > 0) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", left);
+        log_warn("messages left unflushed", "client", rd_kafka_name(rk), "count", n, NULL);
+    }
+    return left > 0 ? -1 : 0;
+}
+
+int kafka_brokers_up(rd_kafka_t *rk) {
+    /* A cheap metadata request: it succeeds only with a broker reachable. */
+    const struct rd_kafka_metadata *md;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+    int up = md->broker_cnt > 0;
+    rd_kafka_metadata_destroy(md);
+    return up;
+}

@@ -1,0 +1,29 @@
+/* log.h - one JSON object per line on stderr.
+ *
+ * Every line: {"ts":"...","level":"info","stage":"writer","msg":"...", fields...}.
+ * Fields are passed as key/value string pairs terminated by NULL, so connection id and
+ * resource are fields, not text inside the message. The level check happens before
+ * any formatting, so a disabled debug line costs one comparison.
+ * Never pass secrets or whole bodies as fields.
+ */
+#ifndef TS_LOG_H
+#define TS_LOG_H
+
+typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+
+extern log_level log_min_level;
+
+/* Set the stage name printed in every line (not copied: pass a literal). */
+void log_init(const char *stage, log_level min);
+int log_level_parse(const char *s, log_level *out); /* 0 or -1 */
+
+/* log_kv(LOG_INFO, "consumer started", "topic", t, "partition", p, NULL);
+ * msg may be a printf-free literal; values may be NULL (printed as null). */
+void log_kv(log_level lvl, const char *msg, ...);
+
+#define log_debug(...) do { if (log_min_level <= LOG_DEBUG) log_kv(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)  do { if (log_min_level <= LOG_INFO)  log_kv(LOG_INFO,  __VA_ARGS__); } while (0)
+#define log_warn(...)  do { if (log_min_level <= LOG_WARN)  log_kv(LOG_WARN,  __VA_ARGS__); } while (0)
+#define log_error(...) log_kv(LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,34 @@
+/* util.h - small shared helpers: time, signals, string buffers. */
+#ifndef TS_UTIL_H
+#define TS_UTIL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Set by SIGINT/SIGTERM; stages poll it every 100 ms or so. */
+extern volatile sig_atomic_t util_stop;
+void util_install_signals(void);
+
+int64_t util_now_ms(void);          /* wall clock, ms since epoch */
+int64_t util_mono_ms(void);         /* monotonic ms */
+
+/* RFC 3339 UTC: "2026-01-05T10:00:00Z" (ms < 0 → without fraction) or with ".123Z". */
+void util_rfc3339(int64_t ms_epoch, int with_ms, char out[32]);
+
+/* Parse RFC 3339 / ISO 8601 ("2026-01-05T10:00:00Z", "...+02:00", ".123456",
+ * "2026-01-05 10:00:00") into ms since epoch UTC. Returns 0 or -1. */
+int util_parse_time(const char *s, int64_t *ms_out);
+
+/* A growable byte buffer. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+int sbuf_append(sbuf *b, const void *data, size_t n);  /* 0 or -1 (ENOMEM) */
+int sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sbuf_json_str(sbuf *b, const char *s, size_t n);   /* append a quoted JSON string */
+void sbuf_free(sbuf *b);
+
+#endif
