@@ -88,13 +88,13 @@ deps:
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
-integration-test: all
-	@BIN_DIR=$(BIN) tests/run-integration.sh
+integration-test: all $(UNIT_TESTS)
+	@BIN_DIR=$(BIN) BUILD_DIR=$(BUILD) tests/run-integration.sh
 
 # The README's test command. Installs what is missing, builds, runs everything.
 test: deps
-	@$(MAKE) --no-print-directory all unit-test
-	@$(MAKE) --no-print-directory integration-test
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@BIN_DIR=$(BIN) BUILD_DIR=$(BUILD) tests/run.sh
 
 run: deps all
 	@BIN_DIR=$(BIN) deploy/stack/stack.sh run

@@ -146,8 +146,8 @@ const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char
     return buf;
 }
 
-int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
-                   const char *stage, const char *reason, void *msg_opaque) {
+rd_kafka_headers_t *kafka_dlq_headers(const rd_kafka_message_t *orig, const char *stage,
+                                      const char *reason) {
     rd_kafka_headers_t *src = NULL, *hdrs;
     if (rd_kafka_message_headers(orig, &src) == RD_KAFKA_RESP_ERR_NO_ERROR && src)
         hdrs = rd_kafka_headers_copy(src);
@@ -161,6 +161,12 @@ int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_m
     rd_kafka_header_add(hdrs, HDR_DLQ_TOPIC, -1, rd_kafka_topic_name(orig->rkt), -1);
     rd_kafka_header_add(hdrs, HDR_DLQ_PARTITION, -1, part, -1);
     rd_kafka_header_add(hdrs, HDR_DLQ_OFFSET, -1, off, -1);
+    return hdrs;
+}
+
+int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
+                   const char *stage, const char *reason, void *msg_opaque) {
+    rd_kafka_headers_t *hdrs = kafka_dlq_headers(orig, stage, reason);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, orig->key_len),
         RD_KAFKA_V_VALUE(orig->payload, orig->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -191,4 +197,54 @@ int kafka_brokers_up(rd_kafka_t *rk) {
     int up = md->broker_cnt > 0;
     rd_kafka_metadata_destroy(md);
     return up;
+}
+
+void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    kafka_delivery *d = m->_private;
+    if (!d) return;
+    d->err = m->err;
+    d->state = m->err ? KAFKA_FAILED : KAFKA_DELIVERED;
+}
+
+int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max,
+                        int first_wait_ms, int linger_ms) {
+    int n = 0;
+    int64_t deadline = 0;
+    while (n < max) {
+        int wait = first_wait_ms;
+        if (n > 0) {
+            wait = (int)(deadline - util_mono_ms());
+            if (wait < 0) wait = 0;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, wait);
+        if (!m) break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("consumer error", "error", rd_kafka_message_errstr(m), NULL);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (n == 0) deadline = util_mono_ms() + linger_ms;
+        msgs[n++] = m;
+    }
+    return n;
+}
+
+void kafka_store_offsets(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int n) {
+    if (n == 0) return;
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++) {
+        const char *t = rd_kafka_topic_name(msgs[i]->rkt);
+        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(offs, t, msgs[i]->partition);
+        if (!p) p = rd_kafka_topic_partition_list_add(offs, t, msgs[i]->partition);
+        if (p->offset < msgs[i]->offset + 1) p->offset = msgs[i]->offset + 1;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(consumer, offs);
+    /* A partition revoked by a rebalance cannot be stored: its new owner re-reads
+     * those messages, which every stage tolerates (at-least-once, idempotent writes). */
+    if (err && err != RD_KAFKA_RESP_ERR__STATE)
+        log_warn("offset store failed", "error", rd_kafka_err2str(err), NULL);
+    rd_kafka_topic_partition_list_destroy(offs);
 }

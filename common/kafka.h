@@ -34,6 +34,11 @@ int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val
 const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
                              size_t len);
 
+/* orig's headers plus the dead-letter headers (stage, reason, origin topic/partition/
+ * offset). The caller owns the result (a successful produce takes it over). */
+rd_kafka_headers_t *kafka_dlq_headers(const rd_kafka_message_t *orig, const char *stage,
+                                      const char *reason);
+
 /* Send orig (key, value, headers) to the dead-letter topic with the stage, reason and
  * origin (topic/partition/offset) in headers. Asynchronous: the caller must see the
  * delivery (flush or poll) before storing orig's offset. Returns 0 or -1. */
@@ -48,3 +53,26 @@ int kafka_flush(rd_kafka_t *rk, int timeout_ms);
 int kafka_brokers_up(rd_kafka_t *rk);
 
 #endif
+
+/* ---- consume-transform-produce helpers (normalizer, writer) ---- */
+
+/* The state of one produced message, passed as its msg_opaque to a producer created
+ * with kafka_delivery_cb as its dr callback. */
+typedef enum kafka_delivery_state { KAFKA_PENDING = 0, KAFKA_DELIVERED, KAFKA_FAILED } kafka_delivery_state;
+typedef struct kafka_delivery {
+    kafka_delivery_state state;
+    rd_kafka_resp_err_t err;
+} kafka_delivery;
+
+/* A dr callback that fills the kafka_delivery given as each message's opaque. */
+void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+
+/* Consume up to max messages: waits up to first_wait_ms for the first one, then takes
+ * what arrives within linger_ms more. Errors other than partition EOF are logged and
+ * not returned. Returns the count; the caller destroys every message. */
+int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max,
+                        int first_wait_ms, int linger_ms);
+
+/* Store offset+1 for every message in msgs[0..n) (the highest per partition wins),
+ * so that auto-commit commits them. Call only after their downstream effect is durable. */
+void kafka_store_offsets(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int n);

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# The local stack: dev broker, project-local PostgreSQL, Trackstar simulator and the
+# four pipeline stages, on fixed ports derived from STACK_PORT_BASE.
+#
+#   stack.sh run    everything in the foreground; Ctrl-C stops it all cleanly
+#   stack.sh up     the same in the background; returns once every part is ready
+#   stack.sh down   stop a background stack
+#   stack.sh status which parts are running
+#
+# Everything lives under STACK_VAR (default: <repo>/var): PostgreSQL's data directory,
+# logs, pid files, and stack.env, which holds shell assignments for every address,
+# port and secret a tool or test needs (`. var/stack.env`).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN_DIR=${BIN_DIR:-bin}
+case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
+VAR=${STACK_VAR:-$ROOT/var}
+mkdir -p "$VAR"
+VAR=$(cd "$VAR" && pwd)
+BASE=${STACK_PORT_BASE:-17000}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+BROKER_PORT=$((BASE + 92))
+PG_PORT=$((BASE + 432))
+GW_PORT=$((BASE + 80))
+SIM_PORT=$((BASE + 90))
+ADMIN_GW=$((BASE + 101)) ADMIN_FETCHER=$((BASE + 102))
+ADMIN_NORMALIZER=$((BASE + 103)) ADMIN_WRITER=$((BASE + 104))
+LOGS="$VAR/logs" RUN="$VAR/run"
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# Secrets are made once per stack directory and kept in var/secrets.env (mode 600).
+load_secrets() {
+  local f="$VAR/secrets.env"
+  if [ ! -s "$f" ]; then
+    umask 077
+    {
+      echo "WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | base64)"
+      echo "TRACKSTAR_API_KEY=sim_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+      echo "TOKEN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)"
+    } > "$f"
+  fi
+  # shellcheck disable=SC1090
+  . "$f"
+}
+
+write_env() {
+  cat > "$VAR/stack.env" <<ENV
+# Written by deploy/stack/stack.sh; source it: . var/stack.env
+STACK_VAR=$VAR
+KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT
+DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/trackstar
+PGHOST=127.0.0.1
+PGPORT=$PG_PORT
+PGUSER=postgres
+PGDATABASE=trackstar
+WEBHOOK_URL=http://127.0.0.1:$GW_PORT/webhooks/trackstar
+WEBHOOK_SECRET=$WEBHOOK_SECRET
+TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT
+TRACKSTAR_API_KEY=$TRACKSTAR_API_KEY
+SIM_URL=http://127.0.0.1:$SIM_PORT
+ADMIN_WEBHOOK_GW=http://127.0.0.1:$ADMIN_GW
+ADMIN_FETCHER=http://127.0.0.1:$ADMIN_FETCHER
+ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
+ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
+LOGS=$LOGS
+ENV
+}
+
+# PostgreSQL refuses to run as root: run it as the postgres system user then.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_pg() {
+  local data="$VAR/pg"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data"
+    chmod 700 "$data"
+    as_pg "$PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 \
+      || die "initdb failed (see $LOGS/initdb.log)"
+  fi
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$LOGS" 2>/dev/null || true
+  touch "$LOGS/postgres.log"; [ "$(id -u)" -eq 0 ] && chown postgres "$LOGS/postgres.log"
+  as_pg "$PGBIN/pg_ctl" -D "$data" -l "$LOGS/postgres.log" -w -t 60 \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on -c max_connections=200" \
+    start >/dev/null || die "PostgreSQL did not start (see $LOGS/postgres.log)"
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='trackstar'" | grep -q 1 \
+    || psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE trackstar" >/dev/null
+  log "postgres ready on 127.0.0.1:$PG_PORT"
+}
+
+stop_pg() {
+  [ -s "$VAR/pg/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# start NAME VAR=value... -- command: a process in its own session, logs to LOGS/NAME.log
+start() {
+  local name=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  env "${envs[@]}" setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/$name.pid"
+}
+
+wait_http() { # name url seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    curl -fsS -o /dev/null --max-time 1 "$2" 2>/dev/null && return 0
+    pid_alive "$1" || die "$1 exited during start-up (see $LOGS/$1.log)"
+    sleep 0.1
+  done
+  die "$1 not ready after $3 s (see $LOGS/$1.log)"
+}
+
+pid_alive() { [ -s "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+COMMON_STAGE_ENV=()
+start_all() {
+  mkdir -p "$LOGS" "$RUN"
+  load_secrets
+  write_env
+  for b in dev-broker webhook-gw fetcher normalizer writer; do
+    [ -x "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is missing: run make first"
+  done
+  start_pg
+
+  rm -f "$RUN/broker.ready"
+  start dev-broker DEV_BROKER_PORT=$BROKER_PORT DEV_BROKER_READY_FILE="$RUN/broker.ready" -- "$BIN_DIR/dev-broker"
+  for _ in $(seq 100); do [ -s "$RUN/broker.ready" ] && break; pid_alive dev-broker || die "dev-broker exited (see $LOGS/dev-broker.log)"; sleep 0.1; done
+  [ -s "$RUN/broker.ready" ] || die "dev-broker not ready"
+  log "dev broker ready on 127.0.0.1:$BROKER_PORT"
+
+  COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
+    KAFKA_EXTRA="${STACK_KAFKA_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500}")
+  local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
+
+  if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then
+    start trackstar-sim SIM_PORT=$SIM_PORT SIM_API_KEY="$TRACKSTAR_API_KEY" \
+      SIM_WEBHOOK_URL=http://127.0.0.1:$GW_PORT/webhooks/trackstar SIM_WEBHOOK_SECRETS="$WEBHOOK_SECRET" \
+      ${SIM_EXTRA_ENV:-} -- "$BIN_DIR/trackstar-sim"
+    wait_http trackstar-sim "http://127.0.0.1:$SIM_PORT/_sim/health" 30
+    log "simulator ready on 127.0.0.1:$SIM_PORT"
+  fi
+
+  start writer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_WRITER \
+    DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
+    WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" -- "$BIN_DIR/writer"
+  start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
+  start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_PORT=$GW_PORT \
+    WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
+  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" \
+    DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
+    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"
+
+  wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60
+  wait_http normalizer "http://127.0.0.1:$ADMIN_NORMALIZER/readyz" 60
+  wait_http webhook-gw "http://127.0.0.1:$ADMIN_GW/readyz" 60
+  wait_http fetcher "http://127.0.0.1:$ADMIN_FETCHER/readyz" 60
+  log "all stages ready; webhook URL http://127.0.0.1:$GW_PORT/webhooks/trackstar; env in $VAR/stack.env"
+}
+
+# Stop in pipeline order (producers first) so that every stage can flush and commit.
+stop_all() {
+  mkdir -p "$RUN"
+  local name pid
+  for name in trackstar-sim webhook-gw fetcher normalizer writer dev-broker; do
+    [ -s "$RUN/$name.pid" ] || continue
+    pid=$(cat "$RUN/$name.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -CONT "$pid" 2>/dev/null || true
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 10 s: killing"; kill -KILL "$pid" 2>/dev/null || true; }
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+  stop_pg
+}
+
+status() {
+  local name
+  for name in dev-broker trackstar-sim writer normalizer webhook-gw fetcher; do
+    if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+  if [ -s "$VAR/pg/postmaster.pid" ]; then echo "postgres: running"; else echo "postgres: stopped"; fi
+}
+
+case "${1:-}" in
+  up)
+    stop_all
+    trap 'stop_all' ERR
+    start_all
+    trap - ERR
+    ;;
+  run)
+    stop_all
+    trap 'log "stopping"; stop_all; exit 0' INT TERM
+    trap 'stop_all' ERR
+    start_all
+    trap - ERR
+    log "running; press Ctrl-C to stop"
+    while true; do
+      for name in dev-broker writer normalizer webhook-gw fetcher; do
+        pid_alive "$name" || { log "$name exited (see $LOGS/$name.log); stopping the stack"; stop_all; exit 1; }
+      done
+      sleep 1
+    done
+    ;;
+  down) stop_all ;;
+  status) status ;;
+  *) echo "usage: $0 run|up|down|status" >&2; exit 2 ;;
+esac

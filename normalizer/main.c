@@ -1,0 +1,217 @@
+/* normalizer - maps raw Trackstar messages (webhooks and polled records) into the
+ * canonical records of docs/canonical-model.md and publishes them on the public
+ * wms.<entity>.v1 topics.
+ *
+ * Loop: consume a batch from the raw topic, map each message (canon_map), produce
+ * every output (or the original to the dead-letter topic with the reason), wait until
+ * the broker has acknowledged all of them, then store the input offsets. A failed
+ * delivery is produced again until it succeeds: nothing is skipped. Kafka transactions
+ * are not used (the dev broker silently ignores them); the writer makes the duplicates
+ * of an at-least-once replay harmless.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "normalizer/canon.h"
+#include "stage.h"
+#include "topics.h"
+#include "util.h"
+
+#define NZ_OUT_PER_MSG (CANON_MAX_OUT > 1 ? CANON_MAX_OUT : 1)
+
+static stage_cfg g_stage;
+static char *cfg_group;
+static long long cfg_batch_max, cfg_batch_linger_ms;
+
+static const cfg_var vars[] = {
+    STAGE_CFG_VARS(&g_stage, 9103),
+    {"NORMALIZER_GROUP", CFG_STR, "trackstar-normalizer", 0, 0, 0, "Kafka consumer group",
+     &cfg_group},
+    {"NORMALIZER_BATCH_MAX", CFG_INT, "2000", 1, 100000, 0,
+     "raw messages mapped per batch (one broker acknowledgement wait per batch)", &cfg_batch_max},
+    {"NORMALIZER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
+     "how long a batch waits for more messages after its first", &cfg_batch_linger_ms},
+};
+
+/* One message to produce, kept until the broker has acknowledged it. */
+typedef struct nz_pending {
+    char topic[256];
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    rd_kafka_headers_t *headers; /* copied on every attempt; owned here */
+    kafka_delivery dr;
+} nz_pending;
+
+static rd_kafka_t *producer, *consumer;
+static metric *m_in, *m_out, *m_dlq, *m_ignored, *m_retry;
+
+static int ready(void *arg, char *why, size_t whylen) {
+    (void)arg;
+    if (!kafka_brokers_up(consumer)) {
+        snprintf(why, whylen, "no Kafka broker reachable");
+        return 0;
+    }
+    return 1;
+}
+
+static void produce_one(nz_pending *p) {
+    for (;;) {
+        p->dr.state = KAFKA_PENDING;
+        rd_kafka_headers_t *h = p->headers ? rd_kafka_headers_copy(p->headers) : NULL;
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            producer, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_KEY(p->key, p->key_len),
+            RD_KAFKA_V_VALUE((void *)p->value, p->value_len), RD_KAFKA_V_HEADERS(h),
+            RD_KAFKA_V_OPAQUE(&p->dr), RD_KAFKA_V_END);
+        if (!err) return;
+        if (h) rd_kafka_headers_destroy(h);
+        /* Queue full: serve delivery reports to make room, then try again. */
+        rd_kafka_poll(producer, 50);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            log_warn("produce failed, retrying", "topic", p->topic, "error", rd_kafka_err2str(err), NULL);
+    }
+}
+
+/* Produce everything, then re-produce whatever failed until all are acknowledged.
+ * Returns 0, or -1 when asked to stop first (offsets are then not stored). */
+static int deliver_all(nz_pending *ps, int n) {
+    for (int i = 0; i < n; i++) produce_one(&ps[i]);
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_flush(producer, 1000);
+        int failed = 0, pending = 0;
+        for (int i = 0; i < n; i++) {
+            if (ps[i].dr.state == KAFKA_PENDING) pending++;
+            if (ps[i].dr.state == KAFKA_FAILED) failed++;
+        }
+        if (!failed && !pending) return 0;
+        if (util_stop && attempt > 10) return -1;
+        if (!failed) continue;
+        metric_add(m_retry, failed);
+        log_warn("deliveries failed, producing again", NULL);
+        usleep((useconds_t)(attempt < 10 ? 100000 * (attempt + 1) : 1000000));
+        for (int i = 0; i < n; i++)
+            if (ps[i].dr.state == KAFKA_FAILED) produce_one(&ps[i]);
+    }
+}
+
+static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_pending *ps) {
+    char dlq_topic[256], reason[256];
+    STAGE_TOPIC(&g_stage, TOPIC_DLQ, dlq_topic);
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        char source[16], event_id[256], event_type[128], conn[256], resource[64], integ[128], recv[40];
+        canon_raw in = {
+            .body = m->payload,
+            .body_len = m->len,
+            .source = kafka_header_str(m, HDR_SOURCE, source, sizeof source),
+            .event_id = kafka_header_str(m, HDR_EVENT_ID, event_id, sizeof event_id),
+            .event_type = kafka_header_str(m, HDR_EVENT_TYPE, event_type, sizeof event_type),
+            .connection_id = kafka_header_str(m, HDR_CONNECTION_ID, conn, sizeof conn),
+            .resource = kafka_header_str(m, HDR_RESOURCE, resource, sizeof resource),
+            .integration_name = kafka_header_str(m, HDR_INTEGRATION, integ, sizeof integ),
+            .received_at = kafka_header_str(m, HDR_RECEIVED_AT, recv, sizeof recv),
+        };
+        const char *ignored = NULL;
+        metric_inc(m_in);
+        outs[i].n = 0;
+        if (!m->payload) {
+            snprintf(reason, sizeof reason, "empty message");
+        } else if (canon_map(&in, &outs[i], &ignored, reason, sizeof reason) == 0) {
+            if (ignored) {
+                metric_inc(m_ignored);
+                log_debug("event type not modelled", "event_type", event_type, "family", ignored, NULL);
+            }
+            for (int k = 0; k < outs[i].n; k++) {
+                nz_pending *p = &ps[np++];
+                memset(p, 0, sizeof *p);
+                STAGE_TOPIC(&g_stage, outs[i].msg[k].topic, p->topic);
+                p->key = outs[i].msg[k].key;
+                p->key_len = strlen(outs[i].msg[k].key);
+                p->value = outs[i].msg[k].value;
+                p->value_len = outs[i].msg[k].value_len;
+            }
+            metric_add(m_out, outs[i].n);
+            continue;
+        }
+        /* Poison: to the dead-letter topic with the reason and its origin. */
+        metric_inc(m_dlq);
+        char off[24];
+        snprintf(off, sizeof off, "%lld", (long long)m->offset);
+        log_warn("message sent to dead-letter topic", "reason", reason, "event_id", event_id,
+                 "event_type", event_type, "offset", off, NULL);
+        nz_pending *p = &ps[np++];
+        memset(p, 0, sizeof *p);
+        snprintf(p->topic, sizeof p->topic, "%s", dlq_topic);
+        p->key = m->key;
+        p->key_len = m->key_len;
+        p->value = m->payload;
+        p->value_len = m->len;
+        p->headers = kafka_dlq_headers(m, "normalizer", reason);
+    }
+    if (deliver_all(ps, np) == 0) kafka_store_offsets(consumer, msgs, n);
+    for (int i = 0; i < np; i++)
+        if (ps[i].headers) rd_kafka_headers_destroy(ps[i].headers);
+    for (int i = 0; i < n; i++) canon_out_free(&outs[i]);
+}
+
+int main(int argc, char **argv) {
+    if (cfg_main(argc, argv, "maps raw Trackstar messages to the canonical wms.* topics", vars,
+                 sizeof vars / sizeof vars[0]) != 0)
+        return 2;
+    char err[512], raw_topic[256];
+    STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
+    const char *topics[] = {raw_topic};
+    producer = kafka_producer_new(g_stage.kafka_bootstrap, "normalizer", g_stage.kafka_extra,
+                                  kafka_delivery_cb, NULL, err, sizeof err);
+    if (!producer) {
+        fprintf(stderr, "normalizer: %s\n", err);
+        return 2;
+    }
+    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer",
+                                  g_stage.kafka_extra, topics, 1, err, sizeof err);
+    if (!consumer) {
+        fprintf(stderr, "normalizer: %s\n", err);
+        rd_kafka_destroy(producer);
+        return 2;
+    }
+    if (stage_start("normalizer", &g_stage, ready, NULL) != 0) return 1;
+    cfg_log(vars, sizeof vars / sizeof vars[0]);
+    m_in = metric_counter("normalizer_messages_in_total", "raw messages consumed", NULL, NULL);
+    m_out = metric_counter("normalizer_records_out_total", "canonical records published", NULL, NULL);
+    m_dlq = metric_counter("normalizer_dead_letters_total", "raw messages sent to the dead-letter topic", NULL, NULL);
+    m_ignored = metric_counter("normalizer_ignored_total", "raw messages of event types not modelled", NULL, NULL);
+    m_retry = metric_counter("normalizer_redeliveries_total", "outputs produced again after a failed delivery", NULL, NULL);
+
+    int max = (int)cfg_batch_max;
+    rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
+    canon_out *outs = calloc((size_t)max, sizeof *outs);
+    nz_pending *ps = calloc((size_t)max * NZ_OUT_PER_MSG, sizeof *ps);
+    if (!msgs || !outs || !ps) {
+        log_error("out of memory for the batch buffers", NULL);
+        return 1;
+    }
+    log_info("normalizer started", "topic", raw_topic, "group", cfg_group, NULL);
+    while (!util_stop) {
+        int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
+        if (n > 0) process_batch(msgs, n, outs, ps);
+        for (int i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        rd_kafka_poll(producer, 0);
+    }
+    log_info("normalizer stopping", NULL);
+    rd_kafka_consumer_close(consumer); /* commits what was stored */
+    rd_kafka_destroy(consumer);
+    kafka_flush(producer, 10000);
+    rd_kafka_destroy(producer);
+    admin_stop();
+    free(msgs);
+    free(outs);
+    free(ps);
+    return 0;
+}

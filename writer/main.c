@@ -1,0 +1,212 @@
+/* writer - applies canonical records to PostgreSQL: idempotent, monotonic upserts
+ * (writer/db.c), offsets stored only after the transaction that holds them commits.
+ *
+ * Loop: consume a batch from every canonical topic, apply it in one transaction, send
+ * the records PostgreSQL refused for their content to the dead-letter topic (and wait
+ * for the broker's acknowledgement), then store the offsets. When the database is
+ * unavailable the batch is kept and retried with capped exponential backoff: no crash
+ * loop, nothing lost, nothing skipped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "stage.h"
+#include "topics.h"
+#include "util.h"
+#include "writer/db.h"
+
+#define WRITER_BACKOFF_MAX_MS 10000
+
+static stage_cfg g_stage;
+static char *cfg_db_url, *cfg_migrations, *cfg_group;
+static long long cfg_batch_max, cfg_batch_linger_ms;
+
+static const cfg_var vars[] = {
+    STAGE_CFG_VARS(&g_stage, 9104),
+    {"DATABASE_URL", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
+     "PostgreSQL connection URI or conninfo", &cfg_db_url},
+    {"WRITER_MIGRATIONS_DIR", CFG_STR, "writer/migrations", 0, 0, 0,
+     "directory of the versioned NNN_*.sql migrations applied at start-up", &cfg_migrations},
+    {"WRITER_GROUP", CFG_STR, "trackstar-writer", 0, 0, 0, "Kafka consumer group", &cfg_group},
+    {"WRITER_BATCH_MAX", CFG_INT, "2000", 1, WDB_MAX_BATCH, 0,
+     "records applied per database transaction", &cfg_batch_max},
+    {"WRITER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
+     "how long a batch waits for more records after its first", &cfg_batch_linger_ms},
+};
+
+static rd_kafka_t *consumer, *producer;
+static wdb *db;
+static volatile int db_up;
+static metric *m_rows, *m_batches, *m_dlq, *m_db_retries;
+
+static int ready(void *arg, char *why, size_t whylen) {
+    (void)arg;
+    if (!db_up) {
+        snprintf(why, whylen, "database unavailable");
+        return 0;
+    }
+    if (!consumer || !kafka_brokers_up(consumer)) {
+        snprintf(why, whylen, "no Kafka broker reachable");
+        return 0;
+    }
+    return 1;
+}
+
+/* (Re)connect until it works or we are asked to stop. Returns 0 when connected. */
+static int connect_db(void) {
+    int backoff = 100;
+    char err[512];
+    while (!util_stop) {
+        if (db && wdb_ok(db)) return 0;
+        wdb_close(db);
+        db = wdb_open(cfg_db_url, err, sizeof err);
+        if (db) {
+            log_info("database connected", NULL);
+            return 0;
+        }
+        db_up = 0;
+        log_warn("database unavailable, retrying", "error", err, NULL);
+        for (int waited = 0; waited < backoff && !util_stop; waited += 100) usleep(100000);
+        backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
+    }
+    return -1;
+}
+
+/* Send the rejected records to the dead-letter topic and wait for the broker. */
+static int dead_letter(rd_kafka_message_t **msgs, wdb_item *items, int n) {
+    char dlq[256];
+    STAGE_TOPIC(&g_stage, TOPIC_DLQ, dlq);
+    kafka_delivery *drs = calloc((size_t)n, sizeof *drs);
+    if (!drs) return -1;
+    int sent = 0, rc = 0;
+    for (;;) {
+        for (int i = 0; i < n; i++) {
+            if (!items[i].rejected || drs[i].state == KAFKA_DELIVERED) continue;
+            drs[i].state = KAFKA_PENDING;
+            if (kafka_dlq_send(producer, dlq, msgs[i], "writer", items[i].reason, &drs[i]) != 0)
+                drs[i].state = KAFKA_FAILED;
+            else
+                sent++;
+        }
+        rd_kafka_flush(producer, 5000);
+        int failed = 0;
+        for (int i = 0; i < n; i++) failed += items[i].rejected && drs[i].state != KAFKA_DELIVERED;
+        if (!failed) break;
+        if (util_stop) {
+            rc = -1;
+            break;
+        }
+        log_warn("dead-letter delivery failed, retrying", NULL);
+        sleep(1);
+    }
+    metric_add(m_dlq, sent);
+    free(drs);
+    return rc;
+}
+
+static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
+    size_t plen = strlen(g_stage.topic_prefix);
+    for (int i = 0; i < n; i++) {
+        const char *t = rd_kafka_topic_name(msgs[i]->rkt);
+        items[i] = (wdb_item){.topic = strncmp(t, g_stage.topic_prefix, plen) == 0 ? t + plen : t,
+                              .value = msgs[i]->payload ? msgs[i]->payload : "",
+                              .value_len = msgs[i]->len};
+    }
+    char err[512];
+    int backoff = 100;
+    for (;;) {
+        if (connect_db() != 0) return; /* stopping: offsets stay unstored */
+        db_up = 1;
+        if (wdb_apply(db, items, n, err, sizeof err) == WDB_OK) break;
+        db_up = wdb_ok(db);
+        metric_inc(m_db_retries);
+        log_warn("batch not applied, retrying", "error", err, NULL);
+        for (int waited = 0; waited < backoff && !util_stop; waited += 100) usleep(100000);
+        if (util_stop) return;
+        backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
+    }
+    int rejected = 0;
+    for (int i = 0; i < n; i++) rejected += items[i].rejected;
+    if (rejected) {
+        for (int i = 0; i < n; i++)
+            if (items[i].rejected)
+                log_warn("record sent to dead-letter topic", "topic", items[i].topic, "reason",
+                         items[i].reason, NULL);
+        if (dead_letter(msgs, items, n) != 0) return;
+    }
+    metric_add(m_rows, n - rejected);
+    metric_inc(m_batches);
+    kafka_store_offsets(consumer, msgs, n);
+}
+
+int main(int argc, char **argv) {
+    if (cfg_main(argc, argv, "applies canonical records to PostgreSQL", vars,
+                 sizeof vars / sizeof vars[0]) != 0)
+        return 2;
+    char err[512];
+    /* Every canonical topic, with the prefix. */
+#define CANON_TOPIC(e) "wms." #e ".v1",
+    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, CANON_ENTITIES(CANON_TOPIC)};
+#undef CANON_TOPIC
+    enum { NTOPICS = sizeof base / sizeof base[0] };
+    char names[NTOPICS][256];
+    const char *topics[NTOPICS];
+    for (int i = 0; i < NTOPICS; i++) topics[i] = STAGE_TOPIC(&g_stage, base[i], names[i]);
+
+    producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", g_stage.kafka_extra,
+                                  kafka_delivery_cb, NULL, err, sizeof err);
+    if (!producer) {
+        fprintf(stderr, "writer: %s\n", err);
+        return 2;
+    }
+    if (stage_start("writer", &g_stage, ready, NULL) != 0) return 1;
+    cfg_log(vars, sizeof vars / sizeof vars[0]);
+    m_rows = metric_counter("writer_records_applied_total", "canonical records applied (including no-op replays)", NULL, NULL);
+    m_batches = metric_counter("writer_batches_total", "transactions committed", NULL, NULL);
+    m_dlq = metric_counter("writer_dead_letters_total", "records refused for their content", NULL, NULL);
+    m_db_retries = metric_counter("writer_db_retries_total", "batches retried after a database failure", NULL, NULL);
+
+    /* Migrations before consuming: a writer never writes into an old schema. */
+    if (connect_db() != 0) return 0;
+    if (wdb_migrate(db, cfg_migrations, err, sizeof err) != 0) {
+        log_error("migrations failed", "error", err, NULL);
+        return 1;
+    }
+    db_up = 1;
+    log_info("migrations applied", "dir", cfg_migrations, NULL);
+
+    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer",
+                                  g_stage.kafka_extra, topics, NTOPICS, err, sizeof err);
+    if (!consumer) {
+        log_error("cannot create consumer", "error", err, NULL);
+        return 1;
+    }
+    int max = (int)cfg_batch_max;
+    rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
+    wdb_item *items = calloc((size_t)max, sizeof *items);
+    if (!msgs || !items) {
+        log_error("out of memory for the batch buffers", NULL);
+        return 1;
+    }
+    log_info("writer started", "group", cfg_group, NULL);
+    while (!util_stop) {
+        int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
+        if (n > 0) process_batch(msgs, n, items);
+        for (int i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+    }
+    log_info("writer stopping", NULL);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    kafka_flush(producer, 10000);
+    rd_kafka_destroy(producer);
+    wdb_close(db);
+    admin_stop();
+    free(msgs);
+    free(items);
+    return 0;
+}
