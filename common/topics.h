@@ -9,6 +9,9 @@
 #define TOPIC_RAW "trackstar.raw.v1"
 #define TOPIC_DLQ "trackstar.dlq.v1"
 #define TOPIC_CONNECTION_EVENTS "wms.connection_events.v1"
+/* Carries no data: fetcher replicas join one consumer group on it, and a replica polls
+ * exactly the connections that hash to the partitions it is assigned (fetcher/). */
+#define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
 
 /* Canonical entities, one public topic each: "wms.<entity>.v1". */
 #define CANON_ENTITIES(X) \
