@@ -46,7 +46,6 @@ objs_of = $(patsubst %.c,$(BUILD)/%.o,$(call srcs_of,$(1)))
 
 EXISTING_PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/main.c),$(p)))
 BINARIES := $(foreach p,$(EXISTING_PROGRAMS),$(BIN)/$(word 1,$(subst :, ,$(p))))
-STAGE_LIBS := $(foreach d,$(PROG_DIRS),$(if $(call srcs_of,$(d)),$(call lib_of,$(d))))
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -77,10 +76,18 @@ $(BIN)/$(1): $(BUILD)/$(2)/main.o $(if $(call srcs_of,$(2)),$(call lib_of,$(2)))
 endef
 $(foreach p,$(EXISTING_PROGRAMS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
-# Unit tests link every stage library (static archives: only what is used is pulled in).
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(STAGE_LIBS) $(COMMON_LIB)
+# A unit test links libcommon plus the library its name prefix names:
+# test_gw_* webhook-gw, test_fx_* fetcher, test_canon_* normalizer,
+# test_db_*/test_writer_* writer, test_sim_* simulator, test_cli_* tools/tsctl.
+TEST_PREFIX_DIRS := gw:webhook-gw fx:fetcher canon:normalizer db:writer writer:writer \
+                    sim:tests/simulator cli:tools/tsctl
+test_dir = $(foreach pd,$(TEST_PREFIX_DIRS),$(if $(filter test_$(word 1,$(subst :, ,$(pd)))_%,$(1)),$(word 2,$(subst :, ,$(pd)))))
+test_libs = $(foreach d,$(call test_dir,$(1)),$(call lib_of,$(d)))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(call test_libs,$*) $(COMMON_LIB) $(LDLIBS) -lcmocka
 
 deps:
 	@deploy/stack/install-deps.sh

@@ -1,0 +1,149 @@
+/* test_common.c - the shared modules: configuration table, time parsing and
+ * formatting, JSON string escaping, Prometheus rendering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "metrics.h"
+#include "topics.h"
+#include "util.h"
+
+static char *s_val;
+static long long i_val;
+static int b_val;
+static const cfg_var table[] = {
+    {"TEST_STR", CFG_STR, "dflt", 0, 0, 0, "a string", &s_val},
+    {"TEST_INT", CFG_INT, "5", 1, 10, 0, "an int", &i_val},
+    {"TEST_BOOL", CFG_BOOL, "false", 0, 0, 0, "a bool", &b_val},
+};
+
+static void cfg_defaults_and_overrides(void **state) {
+    (void)state;
+    char err[256];
+    unsetenv("TEST_STR");
+    unsetenv("TEST_INT");
+    unsetenv("TEST_BOOL");
+    assert_int_equal(cfg_load(table, 3, err, sizeof err), 0);
+    assert_string_equal(s_val, "dflt");
+    assert_int_equal(i_val, 5);
+    assert_int_equal(b_val, 0);
+    setenv("TEST_INT", "10", 1);
+    setenv("TEST_BOOL", "yes", 1);
+    setenv("TEST_STR", "", 1); /* an explicitly empty string stays empty */
+    assert_int_equal(cfg_load(table, 3, err, sizeof err), 0);
+    assert_int_equal(i_val, 10);
+    assert_int_equal(b_val, 1);
+    assert_string_equal(s_val, "");
+}
+
+static void cfg_bad_values_name_the_variable(void **state) {
+    (void)state;
+    char err[256];
+    unsetenv("TEST_BOOL");
+    const char *bad_ints[] = {"11", "0", "abc", "5x", " "};
+    for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
+        setenv("TEST_INT", bad_ints[i], 1);
+        assert_int_equal(cfg_load(table, 3, err, sizeof err), -1);
+        assert_non_null(strstr(err, "TEST_INT"));
+    }
+    setenv("TEST_INT", "3", 1);
+    setenv("TEST_BOOL", "maybe", 1);
+    assert_int_equal(cfg_load(table, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "TEST_BOOL"));
+    unsetenv("TEST_BOOL");
+}
+
+static void cfg_required_missing(void **state) {
+    (void)state;
+    char *v, err[256];
+    cfg_var req[] = {{"TEST_REQ", CFG_STR, NULL, 0, 0, CFG_REQUIRED, "needed", &v}};
+    unsetenv("TEST_REQ");
+    assert_int_equal(cfg_load(req, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "TEST_REQ"));
+}
+
+static void time_parse_table(void **state) {
+    (void)state;
+    static const struct {
+        const char *in;
+        int ok;
+        long long ms;
+    } cases[] = {
+        {"2026-01-05T10:00:00Z", 1, 1767607200000LL},
+        {"2026-01-05T10:00:00.123Z", 1, 1767607200123LL},
+        {"2026-01-05T10:00:00.123456Z", 1, 1767607200123LL},
+        {"2026-01-05T12:00:00+02:00", 1, 1767607200000LL},
+        {"2026-01-05T05:00:00-0500", 1, 1767607200000LL},
+        {"2026-01-05 10:00:00", 1, 1767607200000LL},
+        {"2026-01-05", 1, 1767571200000LL},
+        {"2026-02-30T00:00:00Z", 0, 0},
+        {"2026-13-01T00:00:00Z", 0, 0},
+        {"2026-01-05T10:00:00Zjunk", 0, 0},
+        {"yesterday", 0, 0},
+        {"", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ms = 0;
+        int rc = util_parse_time(cases[i].in, &ms);
+        assert_int_equal(rc, cases[i].ok ? 0 : -1);
+        if (cases[i].ok) assert_int_equal(ms, cases[i].ms);
+    }
+}
+
+static void time_format(void **state) {
+    (void)state;
+    char out[32];
+    util_rfc3339(1767607200123LL, 1, out);
+    assert_string_equal(out, "2026-01-05T10:00:00.123Z");
+    util_rfc3339(1767607200123LL, 0, out);
+    assert_string_equal(out, "2026-01-05T10:00:00Z");
+}
+
+static void json_escaping(void **state) {
+    (void)state;
+    sbuf b = {0};
+    const char s[] = "a\"b\\c\n\x01 d";
+    sbuf_json_str(&b, s, sizeof s - 1);
+    assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\u0001 d\"");
+    sbuf_free(&b);
+}
+
+static void metrics_grouped_by_name(void **state) {
+    (void)state;
+    metric_add(metric_counter("t_requests_total", "requests", "code", "200"), 3);
+    metric_inc(metric_counter("t_other_total", "other", NULL, NULL));
+    metric_inc(metric_counter("t_requests_total", "requests", "code", "401"));
+    metric_inc(metric_counter("t_requests_total", "requests", "code", "200"));
+    char *text = metrics_render();
+    const char *want = "# HELP t_requests_total requests\n# TYPE t_requests_total counter\n"
+                       "t_requests_total{code=\"200\"} 4\nt_requests_total{code=\"401\"} 1\n";
+    assert_non_null(strstr(text, want));
+    free(text);
+}
+
+static void topics_include_every_canonical_entity(void **state) {
+    (void)state;
+    char buf[128];
+    assert_string_equal(topic_name("acme.", TOPIC_RAW, buf, sizeof buf), "acme.trackstar.raw.v1");
+    int canon = 0;
+    for (int i = 0; i < topic_all_count; i++) canon += strncmp(topic_all[i], "wms.", 4) == 0;
+    assert_int_equal(canon, 10); /* nine entities + connection events */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cfg_defaults_and_overrides),
+        cmocka_unit_test(cfg_bad_values_name_the_variable),
+        cmocka_unit_test(cfg_required_missing),
+        cmocka_unit_test(time_parse_table),
+        cmocka_unit_test(time_format),
+        cmocka_unit_test(json_escaping),
+        cmocka_unit_test(metrics_grouped_by_name),
+        cmocka_unit_test(topics_include_every_canonical_entity),
+    };
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
