@@ -60,6 +60,23 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     if (level <= 4) log_warn("librdkafka", "facility", fac, "detail", buf, NULL);
 }
 
+/* Every producer partitions with Java-compatible murmur2 (so other teams' Java or
+ * Go producers and consumers agree with us), on the whole key, except on the
+ * connection-events topic: its keys are "connection_id|connection|<kind>..." so that
+ * compaction keeps the latest of each kind, but one connection's events must stay in
+ * one partition, in order. There only the connection_id part is hashed. */
+static int32_t partition_by_key(const rd_kafka_topic_t *rkt, const void *key, size_t keylen,
+                                int32_t partition_cnt, void *rkt_opaque, void *msg_opaque) {
+    const char *name = rd_kafka_topic_name(rkt);
+    size_t nlen = strlen(name), clen = strlen(TOPIC_CONNECTION_EVENTS);
+    if (key && nlen >= clen && strcmp(name + nlen - clen, TOPIC_CONNECTION_EVENTS) == 0) {
+        const char *bar = memchr(key, '|', keylen);
+        if (bar) keylen = (size_t)(bar - (const char *)key);
+    }
+    return rd_kafka_msg_partitioner_murmur2_random(rkt, key, keylen, partition_cnt, rkt_opaque,
+                                                   msg_opaque);
+}
+
 rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
                                kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -73,6 +90,9 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const
                               NULL};
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
+    rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+    rd_kafka_topic_conf_set_partitioner_cb(tconf, partition_by_key);
+    rd_kafka_conf_set_default_topic_conf(conf, tconf); /* conf owns tconf now */
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, opaque);

@@ -1,0 +1,430 @@
+/* canon.c - canon_map(): validate one raw message, find out what it is from its headers
+ * (webhook event type, or poll resource), pull the record out of the webhook envelope,
+ * and hand it to the entity's table or to the connection-event mapper.
+ */
+#include "normalizer/canon.h"
+#include "normalizer/canon_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest event type or resource name we look up; anything longer is unknown. */
+#define CANON_MAX_TYPE 128
+
+/* What a normalised event type (underscores turned into hyphens) maps to. */
+typedef struct event_route {
+    const char *type; /* normalised spelling, also printed as the canonical event_type */
+    const canon_entity *ent;
+    int conn_kind; /* canon_conn_kind when ent is NULL */
+} event_route;
+
+static const event_route routes[] = {
+    {"order.created", &canon_entity_order, 0},
+    {"order.updated", &canon_entity_order, 0},
+    {"order.shipment.created", &canon_entity_order, 0},
+    {"inventory.created", &canon_entity_inventory, 0},
+    {"inventory.updated", &canon_entity_inventory, 0},
+    {"product.created", &canon_entity_product, 0},
+    {"product.updated", &canon_entity_product, 0},
+    {"warehouse.created", &canon_entity_warehouse, 0},
+    {"warehouse.updated", &canon_entity_warehouse, 0},
+    {"warehouse-location.created", &canon_entity_warehouse_location, 0},
+    {"warehouse-location.updated", &canon_entity_warehouse_location, 0},
+    {"shipping-method.created", &canon_entity_shipping_method, 0},
+    {"shipping-method.updated", &canon_entity_shipping_method, 0},
+    {"return.created", &canon_entity_return, 0},
+    {"return.updated", &canon_entity_return, 0},
+    {"inbound-shipment.created", &canon_entity_inbound_shipment, 0},
+    {"inbound-shipment.updated", &canon_entity_inbound_shipment, 0},
+    {"inbound-shipment.receipt.created", &canon_entity_inbound_shipment, 0},
+    {"bill.created", &canon_entity_bill, 0},
+    {"bill.updated", &canon_entity_bill, 0},
+    {"connection.created", NULL, CANON_CONN_CREATED},
+    {"connection.deleted", NULL, CANON_CONN_DELETED},
+    {"connection.historical-sync-completed", NULL, CANON_CONN_HISTORICAL_SYNC},
+    {"connection-error.created", NULL, CANON_CONN_ERROR_CREATED},
+    {"connection-error.updated", NULL, CANON_CONN_ERROR_UPDATED},
+    {"connection-error.deleted", NULL, CANON_CONN_ERROR_DELETED},
+    {"pipeline.sync-status", NULL, CANON_CONN_SYNC_STATUS},
+};
+
+/* Event families we deliberately do not model (prefixes of the normalised type); the
+ * second string is the ignored_reason the caller counts. */
+static const struct {
+    const char *prefix, *reason;
+} ignored_types[] = {
+    {"cart-", "cart events are not modelled"},
+    {"carrier-", "carrier events are not modelled"},
+    {"freight-", "freight events are not modelled"},
+    {"warehouse-customer.", "warehouse customers are not modelled"},
+    {"inventory-ledger.", "inventory ledger is not modelled"},
+    {"labor-activity.", "labor activities are not modelled"},
+    {"install.", "install events are not modelled"},
+    {"connection.force-sync-completed", "sync job events are not modelled"},
+    {"connection.sync-job-", "sync job events are not modelled"},
+    {"connection.schedule-stuck", "sync job events are not modelled"},
+};
+
+/* Poll resources (normalised: hyphens turned into underscores). */
+static const struct {
+    const char *resource;
+    const canon_entity *ent;
+    const char *ignored; /* non-NULL: polled but deliberately not modelled */
+} resources[] = {
+    {"orders", &canon_entity_order, NULL},
+    {"inventory", &canon_entity_inventory, NULL},
+    {"products", &canon_entity_product, NULL},
+    {"warehouses", &canon_entity_warehouse, NULL},
+    {"warehouse_locations", &canon_entity_warehouse_location, NULL},
+    {"shipping_methods", &canon_entity_shipping_method, NULL},
+    {"returns", &canon_entity_return, NULL},
+    {"inbound_shipments", &canon_entity_inbound_shipment, NULL},
+    {"bills", &canon_entity_bill, NULL},
+    {"warehouse_customers", NULL, "warehouse customers are not modelled"},
+    {"inventory_ledger", NULL, "inventory ledger is not modelled"},
+    {"labor_activities", NULL, "labor activities are not modelled"},
+};
+
+/* A header value, or NULL when absent or empty (the same thing for us). */
+static const char *hdr(const char *s) { return s && *s ? s : NULL; }
+
+/* Copy s into out (CANON_MAX_TYPE) replacing `from` by `to`; -1 when too long. */
+static int normalise_name(const char *s, char from, char to, char out[CANON_MAX_TYPE])
+{
+    size_t n = strlen(s);
+    if (n >= CANON_MAX_TYPE)
+        return -1;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = s[i] == from ? to : s[i];
+    return 0;
+}
+
+/* An id-like string: present, non-empty, bounded. */
+static const char *id_string(canon_ctx *c, const cJSON *v, const char *what)
+{
+    if (!v || cJSON_IsNull(v)) {
+        canon_fail(c, "missing %s", what);
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        canon_fail(c, "wrong type for %s, want string", what);
+        return NULL;
+    }
+    size_t n = strlen(v->valuestring);
+    if (n == 0 || n > CANON_MAX_ID) {
+        canon_fail(c, "%s is empty or longer than %d", what, CANON_MAX_ID);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+/* The whole record: envelope, the entity's fields, extra. Fills msg. */
+static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, canon_env *env,
+                      canon_msg *msg)
+{
+    char upd[CANON_TS_LEN], tsupd[CANON_TS_LEN];
+    cJSON *obj = NULL;
+
+    env->entity = ent->entity;
+    env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(data, "id"), "id");
+    if (!env->id)
+        goto fail;
+    /* The writer orders versions by source_updated_at: without it a record cannot be
+     * applied monotonically, so it is poison rather than a row with a null version. */
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(data, "updated_date");
+    if (!u || cJSON_IsNull(u)) {
+        canon_fail(c, "missing updated_date");
+        goto fail;
+    }
+    if (!cJSON_IsString(u) || canon_time_norm(u->valuestring, upd) < 0) {
+        canon_fail(c, "bad timestamp at updated_date");
+        goto fail;
+    }
+    env->source_updated_at = upd;
+    const cJSON *tu = cJSON_GetObjectItemCaseSensitive(data, "trackstar_updated_date");
+    env->trackstar_updated_at = NULL;
+    if (tu && !cJSON_IsNull(tu)) {
+        if (!cJSON_IsString(tu) || canon_time_norm(tu->valuestring, tsupd) < 0) {
+            canon_fail(c, "bad timestamp at trackstar_updated_date");
+            goto fail;
+        }
+        env->trackstar_updated_at = tsupd;
+    }
+
+    obj = canon_envelope(c, env);
+    if (!obj || canon_map_table(c, ent->table, data, obj, "", -1) < 0)
+        goto fail;
+    if (canon_put(c, obj, "extra", c->extra) < 0) {
+        c->extra = NULL; /* canon_put freed it */
+        goto fail;
+    }
+    c->extra = NULL; /* now owned by obj */
+
+    size_t klen = strlen(env->connection_id) + 1 + strlen(env->id) + 1;
+    msg->key = malloc(klen);
+    msg->value = cJSON_PrintUnformatted(obj);
+    if (!msg->key || !msg->value) {
+        canon_fail(c, "out of memory");
+        goto fail;
+    }
+    snprintf(msg->key, klen, "%s|%s", env->connection_id, env->id);
+    msg->value_len = strlen(msg->value);
+    msg->topic = ent->topic;
+    cJSON_Delete(obj);
+    return 0;
+fail:
+    free(msg->key);
+    cJSON_free(msg->value);
+    msg->key = msg->value = NULL;
+    cJSON_Delete(obj);
+    return -1;
+}
+
+static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
+                          canon_env *env, canon_msg *msg)
+{
+    if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value) < 0)
+        return -1;
+    msg->value_len = strlen(msg->value);
+    msg->topic = "wms.connection_events.v1";
+    return 0;
+}
+
+/* Webhook: the envelope {connection_id, event_type, integration_name, integration_type,
+ * data, previous_attributes?, data_truncated?, data_url?}. */
+static const cJSON *webhook_unwrap(canon_ctx *c, const cJSON *root, canon_env *env)
+{
+    env->connection_id =
+        id_string(c, cJSON_GetObjectItemCaseSensitive(root, "connection_id"), "connection_id");
+    if (!env->connection_id)
+        return NULL;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
+    if (in && !cJSON_IsNull(in) && !cJSON_IsString(in)) {
+        canon_fail(c, "wrong type for integration_name, want string");
+        return NULL;
+    }
+    env->integration_name = cJSON_IsString(in) ? in->valuestring : NULL;
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "data_truncated");
+    if (cJSON_IsTrue(tr)) {
+        canon_fail(c, "data_truncated");
+        return NULL;
+    }
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsObject(data)) {
+        canon_fail(c, data ? "wrong type for data, want object" : "missing data");
+        return NULL;
+    }
+    return data;
+}
+
+/* Route a webhook (or the fetcher's sync status) by its normalised event type. Returns 1
+ * when ignored, 0 mapped, -1 poison. */
+static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, canon_env *env,
+                       canon_out *out, const char **ignored)
+{
+    char type[CANON_MAX_TYPE], body_type[CANON_MAX_TYPE];
+    const cJSON *bt = cJSON_GetObjectItemCaseSensitive(root, "event_type");
+    const char *t = hdr(in->event_type);
+
+    if (bt && !cJSON_IsString(bt))
+        return canon_fail(c, "wrong type for event_type, want string");
+    if (!t && bt)
+        t = bt->valuestring;
+    if (!t)
+        return canon_fail(c, "missing event_type");
+    if (normalise_name(t, '_', '-', type) < 0)
+        return canon_fail(c, "unknown event_type");
+    /* The gateway copies the body's event_type into the header; a difference is a bug
+     * upstream, and guessing which one is right could file a record under the wrong entity. */
+    if (bt && (normalise_name(bt->valuestring, '_', '-', body_type) < 0 ||
+               strcmp(type, body_type) != 0))
+        return canon_fail(c, "event_type header and body disagree");
+
+    for (size_t i = 0; i < sizeof ignored_types / sizeof ignored_types[0]; i++)
+        if (strncmp(type, ignored_types[i].prefix, strlen(ignored_types[i].prefix)) == 0) {
+            *ignored = ignored_types[i].reason;
+            return 1;
+        }
+    const event_route *r = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !r; i++)
+        if (strcmp(type, routes[i].type) == 0)
+            r = &routes[i];
+    if (!r)
+        return canon_fail(c, "unknown event_type");
+    env->event_type = r->type;
+
+    if (r->conn_kind == CANON_CONN_SYNC_STATUS && !r->ent) {
+        /* Made by our fetcher: the body is the status itself, with connection_id inside
+         * (or in the header). Always "poll": it describes polling, whatever the header. */
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
+        env->connection_id = cid ? id_string(c, cid, "connection_id") : hdr(in->connection_id);
+        if (!env->connection_id)
+            return canon_fail(c, "missing connection_id");
+        const cJSON *inm = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
+        env->integration_name =
+            cJSON_IsString(inm) ? inm->valuestring : hdr(in->integration_name);
+        env->source = "poll";
+        if (map_connection(c, CANON_CONN_SYNC_STATUS, root, env, &out->msg[0]) < 0)
+            return -1;
+        out->n = 1;
+        return 0;
+    }
+    if (!in->source || strcmp(in->source, "webhook") != 0)
+        return canon_fail(c, "event_type %s needs source webhook", r->type);
+    env->source = "webhook";
+    const cJSON *data = webhook_unwrap(c, root, env);
+    if (!data)
+        return -1;
+    if (r->ent ? map_entity(c, r->ent, data, env, &out->msg[0])
+               : map_connection(c, (canon_conn_kind)r->conn_kind, data, env, &out->msg[0]))
+        return -1;
+    out->n = 1;
+    return 0;
+}
+
+/* Poll: the body is one bare record; connection and resource come from headers. */
+static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, canon_env *env,
+                      canon_out *out, const char **ignored)
+{
+    char res[CANON_MAX_TYPE], from_type[CANON_MAX_TYPE], type[CANON_MAX_TYPE + 8];
+    const char *r = hdr(in->resource), *t = hdr(in->event_type);
+
+    from_type[0] = '\0';
+    if (t) {
+        size_t n = strlen(t);
+        if (n < 8 || strcmp(t + n - 7, ".polled") != 0 || n - 7 >= CANON_MAX_TYPE)
+            return canon_fail(c, "poll with event_type other than <resource>.polled");
+        memcpy(from_type, t, n - 7);
+        from_type[n - 7] = '\0';
+        for (char *p = from_type; *p; p++)
+            if (*p == '-')
+                *p = '_';
+    }
+    if (!r && !from_type[0])
+        return canon_fail(c, "poll without resource");
+    if (r ? normalise_name(r, '-', '_', res) < 0 : normalise_name(from_type, '-', '_', res) < 0)
+        return canon_fail(c, "unknown poll resource");
+    if (from_type[0] && strcmp(res, from_type) != 0)
+        return canon_fail(c, "resource header and event_type disagree");
+
+    for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
+        if (strcmp(res, resources[i].resource) != 0)
+            continue;
+        if (resources[i].ignored) {
+            *ignored = resources[i].ignored;
+            return 1;
+        }
+        env->source = "poll";
+        env->connection_id = hdr(in->connection_id);
+        if (!env->connection_id)
+            return canon_fail(c, "missing connection_id");
+        if (strlen(env->connection_id) > CANON_MAX_ID)
+            return canon_fail(c, "connection_id is longer than %d", CANON_MAX_ID);
+        env->integration_name = hdr(in->integration_name);
+        snprintf(type, sizeof type, "%s.polled", res);
+        env->event_type = type;
+        if (map_entity(c, resources[i].ent, root, env, &out->msg[0]) < 0)
+            return -1;
+        out->n = 1;
+        return 0;
+    }
+    return canon_fail(c, "unknown poll resource");
+}
+
+int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, char *errstr,
+              size_t errlen)
+{
+    canon_ctx c = {.errstr = errstr, .errlen = errlen};
+    const char *ignored = NULL;
+    char observed[CANON_TS_LEN];
+    canon_env env = {0};
+    cJSON *root = NULL;
+    int rc;
+
+    if (errstr && errlen)
+        errstr[0] = '\0';
+    if (ignored_reason)
+        *ignored_reason = NULL;
+    if (!out) {
+        canon_fail(&c, "no output");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    if (!in || !in->body || in->body_len == 0) {
+        canon_fail(&c, "empty body");
+        goto fail;
+    }
+    if (in->body_len > CANON_MAX_BODY) {
+        canon_fail(&c, "body larger than %u bytes", CANON_MAX_BODY);
+        goto fail;
+    }
+    /* Checked on the raw bytes so that no invalid text can reach a canonical record:
+     * cJSON passes string bytes through unchecked. */
+    if (!canon_utf8_valid(in->body, in->body_len)) {
+        canon_fail(&c, "invalid UTF-8");
+        goto fail;
+    }
+    const char *end = NULL;
+    root = cJSON_ParseWithLengthOpts(in->body, in->body_len, &end, 0);
+    if (!root) {
+        canon_fail(&c, "malformed JSON");
+        goto fail;
+    }
+    for (; end && end < in->body + in->body_len; end++)
+        if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n') {
+            canon_fail(&c, "malformed JSON: trailing data");
+            goto fail;
+        }
+    if (!cJSON_IsObject(root)) {
+        canon_fail(&c, "body is not a JSON object");
+        goto fail;
+    }
+    if (hdr(in->received_at)) {
+        if (canon_time_norm(in->received_at, observed) < 0) {
+            canon_fail(&c, "bad received_at header");
+            goto fail;
+        }
+        env.observed_at = observed;
+    }
+    env.event_id = hdr(in->event_id);
+    c.extra = cJSON_CreateObject();
+    if (!c.extra) {
+        canon_fail(&c, "out of memory");
+        goto fail;
+    }
+
+    if (in->source && strcmp(in->source, "poll") == 0 &&
+        !(hdr(in->event_type) && strcmp(in->event_type, "pipeline.sync-status") == 0))
+        rc = route_poll(&c, in, root, &env, out, &ignored);
+    else
+        rc = route_event(&c, in, root, &env, out, &ignored);
+    if (rc < 0)
+        goto fail;
+    if (rc == 1 && ignored_reason)
+        *ignored_reason = ignored;
+    cJSON_Delete(c.extra);
+    cJSON_Delete(root);
+    return 0;
+fail:
+    if (!c.failed)
+        canon_fail(&c, "unmappable message");
+    canon_out_free(out);
+    cJSON_Delete(c.extra);
+    cJSON_Delete(root);
+    return -1;
+}
+
+void canon_out_free(canon_out *out)
+{
+    if (!out)
+        return;
+    for (int i = 0; i < CANON_MAX_OUT; i++) {
+        free(out->msg[i].key);
+        cJSON_free(out->msg[i].value);
+        out->msg[i].key = out->msg[i].value = NULL;
+        out->msg[i].value_len = 0;
+        out->msg[i].topic = NULL;
+    }
+    out->n = 0;
+}

@@ -1,0 +1,154 @@
+/* canon_inventory.c - the canonical inventory item (Trackstar InventorySchema): totals,
+ * the per-warehouse breakdown (the map inventory_by_warehouse_id turned into a list
+ * sorted by warehouse id, so the output does not depend on the source's key order),
+ * per-location quantities and lots.
+ */
+#include "normalizer/canon.h"
+#include "normalizer/canon_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Every quantity InventoryInWarehouse lists, in its order. */
+static const canon_field wh_qty_fields[] = {
+    {"awaiting", "awaiting", CANON_F_INT},
+    {"onhand", "onhand", CANON_F_INT},
+    {"committed", "committed", CANON_F_INT},
+    {"unfulfillable", "unfulfillable", CANON_F_INT},
+    {"fulfillable", "fulfillable", CANON_F_INT},
+    {"unsellable", "unsellable", CANON_F_INT},
+    {"sellable", "sellable", CANON_F_INT},
+};
+static const canon_table wh_qty_tbl = CANON_TABLE(wh_qty_fields, 0, NULL);
+
+typedef struct wh_entry {
+    const cJSON *item;
+    size_t index; /* source position: the tie-break that keeps the sort deterministic */
+} wh_entry;
+
+static int wh_cmp(const void *a, const void *b)
+{
+    const wh_entry *x = a, *y = b;
+    int r = strcmp(x->item->string, y->item->string);
+    return r ? r : (x->index < y->index ? -1 : x->index > y->index);
+}
+
+/* "warehouses": [{warehouse_id, awaiting, onhand, ...}] from inventory_by_warehouse_id. */
+static int map_warehouses(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
+                          const char *path)
+{
+    char mpath[CANON_PATH_LEN], wpath[CANON_PATH_LEN];
+    const cJSON *map = src ? cJSON_GetObjectItemCaseSensitive(src, "inventory_by_warehouse_id")
+                           : NULL;
+    wh_entry *ents = NULL;
+    cJSON *arr = NULL;
+    size_t n = 0;
+
+    if (canon_path(c, mpath, path, "inventory_by_warehouse_id") < 0)
+        return -1;
+    if (map && !cJSON_IsNull(map) && !cJSON_IsObject(map))
+        return canon_fail(c, "wrong type at %s, want object", mpath);
+    arr = cJSON_CreateArray();
+    if (!arr)
+        return canon_fail(c, "out of memory");
+    n = cJSON_IsObject(map) ? (size_t)cJSON_GetArraySize(map) : 0;
+    if (n) {
+        ents = calloc(n, sizeof *ents);
+        if (!ents) {
+            canon_fail(c, "out of memory");
+            goto fail;
+        }
+        size_t i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, map)
+        {
+            if (i < n) {
+                ents[i].item = e;
+                ents[i].index = i;
+                i++;
+            }
+        }
+        n = i;
+        qsort(ents, n, sizeof *ents, wh_cmp);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *w = ents[i].item;
+        size_t idlen = strlen(w->string);
+        if (idlen == 0 || idlen > CANON_MAX_ID) {
+            canon_fail(c, "warehouse id in %s is empty or too long", mpath);
+            goto fail;
+        }
+        /* Two entries for one warehouse would become two rows with one primary key. */
+        if (i > 0 && strcmp(ents[i - 1].item->string, w->string) == 0) {
+            canon_fail(c, "duplicate warehouse id in %s", mpath);
+            goto fail;
+        }
+        if (canon_path(c, wpath, mpath, w->string) < 0)
+            goto fail;
+        if (!cJSON_IsNull(w) && !cJSON_IsObject(w)) {
+            canon_fail(c, "wrong type at %s, want object", wpath);
+            goto fail;
+        }
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            canon_fail(c, "out of memory");
+            goto fail;
+        }
+        if (canon_put(c, o, "warehouse_id", cJSON_CreateString(w->string)) < 0 ||
+            canon_map_table(c, &wh_qty_tbl, cJSON_IsObject(w) ? w : NULL, o, wpath, -1) < 0)
+            goto fail;
+    }
+    free(ents);
+    return canon_put(c, dst, key, arr);
+fail:
+    free(ents);
+    cJSON_Delete(arr);
+    return -1;
+}
+
+static const canon_field location_fields[] = {
+    {"location_id", "location_id", CANON_F_STR},
+    {"warehouse_id", "warehouse_id", CANON_F_STR},
+    {"quantity", "quantity", CANON_F_INT},
+};
+static const canon_table location_tbl = CANON_TABLE(location_fields, 1, NULL);
+
+static const canon_field lot_fields[] = {
+    {"lot_id", "lot_id", CANON_F_STR},
+    {"warehouse_id", "warehouse_id", CANON_F_STR},
+    {"onhand", "onhand", CANON_F_INT},
+    {"expiration_date", "expiration_date", CANON_F_TIME},
+};
+static const canon_table lot_tbl = CANON_TABLE(lot_fields, 0, NULL);
+
+static const char *const inventory_consumed[] = {
+    "id", "updated_date", "trackstar_updated_date", "inventory_by_warehouse_id", NULL};
+
+static const canon_field inventory_fields[] = {
+    {"created_at", "created_date", CANON_F_TIME},
+    {"warehouse_customer_id", "warehouse_customer_id", CANON_F_STR},
+    {"name", "name", CANON_F_STR},
+    {"sku", "sku", CANON_F_STR},
+    {"unit_cost", "unit_cost", CANON_F_DEC},
+    {"active", "active", CANON_F_BOOL},
+    {"awaiting", "awaiting", CANON_F_INT},
+    {"onhand", "onhand", CANON_F_INT},
+    {"committed", "committed", CANON_F_INT},
+    {"unfulfillable", "unfulfillable", CANON_F_INT},
+    {"fulfillable", "fulfillable", CANON_F_INT},
+    {"unsellable", "unsellable", CANON_F_INT},
+    {"sellable", "sellable", CANON_F_INT},
+    {"substitute_skus", "substitute_skus", CANON_F_STRARR},
+    {"warehouses", NULL, CANON_F_CUSTOM, NULL, NULL, map_warehouses},
+    {"locations", "locations", CANON_F_ARR, NULL, &location_tbl},
+    {"lots", "lots", CANON_F_ARR, NULL, &lot_tbl},
+    {"measurements", "measurements", CANON_F_OBJ, NULL, &canon_tbl_measurements},
+    {"trackstar_tags", "trackstar_tags", CANON_F_RAW},
+    {"external_system_url", "external_system_url", CANON_F_STR},
+    {"additional_fields", "additional_fields", CANON_F_RAWOBJ},
+};
+static const canon_table inventory_tbl = CANON_TABLE(inventory_fields, 0, inventory_consumed);
+
+const canon_entity canon_entity_inventory = {"inventory_item", "wms.inventory.v1",
+                                             &inventory_tbl};

@@ -1,0 +1,224 @@
+/* test_canon_fixtures.c - every Trackstar record kind and event type in
+ * tests/fixtures/raw maps to exactly the record in tests/fixtures/canonical (byte for
+ * byte), on the right topic and key; mapping twice gives identical bytes; and the same
+ * record polled gives the same canonical record as its webhook, apart from the four
+ * fields that describe how it arrived.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "tests/unit/canon_test_util.h"
+
+typedef struct fixture_case {
+    const char *name;       /* tests/fixtures/{raw,canonical}/<name>.json */
+    const char *source;     /* header */
+    const char *event_type; /* header */
+    const char *topic;      /* expected */
+    const char *key;        /* expected */
+    const char *resource;   /* poll resource for the same record; NULL: not pollable */
+} fixture_case;
+
+static const fixture_case cases[] = {
+    {"order_updated", "webhook", "order.updated", "wms.orders.v1", "conn_1|ord_1", "orders"},
+    {"order_created", "webhook", "order.created", "wms.orders.v1", "conn_1|ord_2", "orders"},
+    {"order_shipment_created", "webhook", "order.shipment.created", "wms.orders.v1",
+     "conn_1|ord_3", "orders"},
+    {"inventory_updated", "webhook", "inventory.updated", "wms.inventory.v1", "conn_1|inv_1",
+     "inventory"},
+    {"product_created", "webhook", "product.created", "wms.products.v1", "conn_1|kit_1",
+     "products"},
+    {"warehouse_created", "webhook", "warehouse.created", "wms.warehouses.v1", "conn_1|wh_1",
+     "warehouses"},
+    {"warehouse_location_created", "webhook", "warehouse-location.created",
+     "wms.warehouse_locations.v1", "conn_1|loc_A1", "warehouse_locations"},
+    {"shipping_method_updated", "webhook", "shipping_method.updated", "wms.shipping_methods.v1",
+     "conn_1|sm_1", "shipping_methods"},
+    {"return_updated", "webhook", "return.updated", "wms.returns.v1", "conn_1|ret_1", "returns"},
+    {"inbound_shipment_receipt_created", "webhook", "inbound-shipment.receipt.created",
+     "wms.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
+    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated",
+     "wms.inbound_shipments.v1", "conn_1|asn_2", "inbound_shipments"},
+    {"bill_created", "webhook", "bill.created", "wms.bills.v1", "conn_1|bill_1", "bills"},
+    {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
+     "conn_1|connection|connection_created", NULL},
+    {"connection_deleted", "webhook", "connection.deleted", "wms.connection_events.v1",
+     "conn_1|connection|connection_deleted", NULL},
+    {"connection_historical_sync_completed", "webhook", "connection.historical-sync-completed",
+     "wms.connection_events.v1", "conn_1|connection|historical_sync_completed|orders", NULL},
+    {"connection_error_created", "webhook", "connection-error.created",
+     "wms.connection_events.v1",
+     "conn_1|connection|connection_error_created|https://api.shiphero.example/returns", NULL},
+    {"connection_error_updated", "webhook", "connection-error.updated",
+     "wms.connection_events.v1",
+     "conn_1|connection|connection_error_updated|https://api.shiphero.example/returns", NULL},
+    {"connection_error_deleted", "webhook", "connection-error.deleted",
+     "wms.connection_events.v1",
+     "conn_1|connection|connection_error_deleted|invalid_credentials", NULL},
+    {"sync_status", "poll", "pipeline.sync-status", "wms.connection_events.v1",
+     "conn_1|connection|sync_status|orders", NULL},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+/* Map fixture c as its header says; the one output message lands in out. */
+static void map_case(const fixture_case *c, canon_out *out)
+{
+    char id[128], err[256];
+    const char *ignored = (const char *)1;
+    size_t len = 0;
+    char *raw = ct_read("raw", c->name, &len);
+    assert_non_null(raw);
+    snprintf(id, sizeof id, "msg_%s", c->name);
+    canon_raw in = ct_webhook(raw, len, c->event_type,
+                              strcmp(c->name, "order_updated") == 0 ? "msg_2abc" : id);
+    in.source = c->source;
+    int rc = canon_map(&in, out, &ignored, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: canon_map failed: %s", c->name, err);
+    assert_null(ignored);
+    assert_int_equal(out->n, 1);
+    free(raw);
+}
+
+static void test_fixtures_match_canonical(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NCASES; i++) {
+        canon_out out;
+        map_case(&cases[i], &out);
+        char *want = ct_read("canonical", cases[i].name, NULL);
+        assert_non_null(want);
+        if (strcmp(want, out.msg[0].value) != 0)
+            fail_msg("%s differs\nwant %s\ngot  %s", cases[i].name, want, out.msg[0].value);
+        assert_int_equal(out.msg[0].value_len, strlen(want));
+        assert_string_equal(out.msg[0].topic, cases[i].topic);
+        assert_string_equal(out.msg[0].key, cases[i].key);
+        free(want);
+        canon_out_free(&out);
+        assert_int_equal(out.n, 0);
+        assert_null(out.msg[0].value);
+    }
+}
+
+static void test_mapping_is_deterministic(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NCASES; i++) {
+        canon_out a, b;
+        map_case(&cases[i], &a);
+        map_case(&cases[i], &b);
+        assert_int_equal(a.msg[0].value_len, b.msg[0].value_len);
+        assert_memory_equal(a.msg[0].value, b.msg[0].value, a.msg[0].value_len);
+        assert_string_equal(a.msg[0].key, b.msg[0].key);
+        canon_out_free(&a);
+        canon_out_free(&b);
+    }
+}
+
+/* The canonical record minus the four fields that say how it arrived, as text. */
+static char *without_arrival(const char *value)
+{
+    cJSON *o = cJSON_Parse(value);
+    assert_non_null(o);
+    const char *drop[] = {"source", "event_id", "event_type", "observed_at"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(o, drop[i]));
+        cJSON_DeleteItemFromObjectCaseSensitive(o, drop[i]);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void test_poll_equals_webhook(void **state)
+{
+    (void)state;
+    int compared = 0;
+    for (size_t i = 0; i < NCASES; i++) {
+        const fixture_case *c = &cases[i];
+        if (!c->resource)
+            continue;
+        canon_out wh, po;
+        char err[256], type[64];
+        const char *ignored = NULL;
+        map_case(c, &wh);
+
+        /* The fetcher's message: the bare record that the webhook carried as data. */
+        char *raw = ct_read("raw", c->name, NULL);
+        cJSON *env = cJSON_Parse(raw);
+        char *record = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(env, "data"));
+        snprintf(type, sizeof type, "%s.polled", c->resource);
+        canon_raw in = ct_poll(record, strlen(record), c->resource, type);
+        in.received_at = "2026-01-06T10:00:00+01:00"; /* another arrival time, same instant */
+        if (canon_map(&in, &po, &ignored, err, sizeof err) != 0)
+            fail_msg("%s via poll: %s", c->name, err);
+        assert_int_equal(po.n, 1);
+        assert_string_equal(po.msg[0].topic, wh.msg[0].topic);
+        assert_string_equal(po.msg[0].key, wh.msg[0].key);
+
+        cJSON *p = cJSON_Parse(po.msg[0].value);
+        assert_string_equal(cJSON_GetObjectItem(p, "source")->valuestring, "poll");
+        assert_string_equal(cJSON_GetObjectItem(p, "event_type")->valuestring, type);
+        assert_string_equal(cJSON_GetObjectItem(p, "event_id")->valuestring, "poll_1");
+        assert_string_equal(cJSON_GetObjectItem(p, "observed_at")->valuestring,
+                            "2026-01-06T09:00:00Z");
+        cJSON_Delete(p);
+
+        char *a = without_arrival(wh.msg[0].value), *b = without_arrival(po.msg[0].value);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s: poll and webhook differ\nwebhook %s\npoll    %s", c->name, a, b);
+        compared++;
+        cJSON_free(a);
+        cJSON_free(b);
+        cJSON_free(record);
+        cJSON_Delete(env);
+        free(raw);
+        canon_out_free(&wh);
+        canon_out_free(&po);
+    }
+    assert_int_equal(compared, 12);
+}
+
+/* The resource header alone (no event type) and hyphenated spellings are enough. */
+static void test_poll_resource_spellings(void **state)
+{
+    (void)state;
+    char *raw = ct_read("raw", "warehouse_location_created", NULL);
+    cJSON *env = cJSON_Parse(raw);
+    char *record = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(env, "data"));
+    const struct {
+        const char *resource, *event_type;
+    } v[] = {{"warehouse_locations", NULL},
+             {"warehouse-locations", ""},
+             {NULL, "warehouse_locations.polled"},
+             {"warehouse_locations", "warehouse-locations.polled"}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        canon_out out;
+        char err[256];
+        canon_raw in = ct_poll(record, strlen(record), v[i].resource, v[i].event_type);
+        if (canon_map(&in, &out, NULL, err, sizeof err) != 0)
+            fail_msg("case %zu: %s", i, err);
+        assert_int_equal(out.n, 1);
+        assert_string_equal(out.msg[0].topic, "wms.warehouse_locations.v1");
+        assert_non_null(strstr(out.msg[0].value, "\"event_type\":\"warehouse_locations.polled\""));
+        canon_out_free(&out);
+    }
+    cJSON_free(record);
+    cJSON_Delete(env);
+    free(raw);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixtures_match_canonical),
+        cmocka_unit_test(test_mapping_is_deterministic),
+        cmocka_unit_test(test_poll_equals_webhook),
+        cmocka_unit_test(test_poll_resource_spellings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
