@@ -117,6 +117,9 @@ int cfg_main(int argc, char **argv, const char *summary, const cfg_var *vars, si
                 prog, argv[i]);
         return -1;
     }
+    /* Until stage_start() sets the level, log lines (e.g. from Kafka clients created
+     * before it) carry the program's name. */
+    log_init(prog, log_min_level);
     char err[512];
     if (cfg_load(vars, n, err, sizeof err) != 0) {
         fprintf(stderr, "%s: configuration error: %s\n", prog, err);

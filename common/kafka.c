@@ -90,9 +90,14 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const
                               NULL};
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
-    rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+    /* Setting acks above already created conf's default topic conf: extend it
+     * rather than replace it (replacing would drop acks and message.timeout.ms). */
+    rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+    if (!tconf) {
+        tconf = rd_kafka_topic_conf_new();
+        rd_kafka_conf_set_default_topic_conf(conf, tconf); /* conf owns tconf now */
+    }
     rd_kafka_topic_conf_set_partitioner_cb(tconf, partition_by_key);
-    rd_kafka_conf_set_default_topic_conf(conf, tconf); /* conf owns tconf now */
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, opaque);
@@ -105,8 +110,8 @@ fail:
 }
 
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
-                               const char *extra, const char *const *topics, int n,
-                               char *errstr, size_t errlen) {
+                               const char *extra, const char *consumer_extra,
+                               const char *const *topics, int n, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk = NULL;
     const char *const kv[] = {"bootstrap.servers", brokers,
@@ -119,7 +124,9 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
                               "auto.offset.reset", "earliest",
                               "enable.partition.eof", "false",
                               NULL};
-    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
+    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen) ||
+        apply_extra(conf, consumer_extra, errstr, errlen))
+        goto fail;
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen);

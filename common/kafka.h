@@ -20,10 +20,11 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id,
                                const char *extra, kafka_dr_fn dr, void *opaque,
                                char *errstr, size_t errlen);
 
-/* Create a consumer in group and subscribe it to topics[0..n). */
+/* Create a consumer in group and subscribe it to topics[0..n). extra applies to every
+ * client, consumer_extra (KAFKA_CONSUMER_EXTRA, e.g. session.timeout.ms) only here. */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
                                const char *client_id, const char *extra,
-                               const char *const *topics, int n,
+                               const char *consumer_extra, const char *const *topics, int n,
                                char *errstr, size_t errlen);
 
 /* Find a header's value; returns 0 and sets val and len, or -1 when absent. */

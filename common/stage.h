@@ -11,6 +11,7 @@ typedef struct stage_cfg {
     char *kafka_bootstrap;
     char *topic_prefix;
     char *kafka_extra;
+    char *kafka_consumer_extra;
     char *admin_bind;
     long long admin_port;
     char *log_level;
@@ -26,6 +27,9 @@ typedef struct stage_cfg {
     {"KAFKA_EXTRA", CFG_STR, "", 0, 0, CFG_SECRET,                                         \
      "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",              \
      &(s)->kafka_extra},                                                                    \
+    {"KAFKA_CONSUMER_EXTRA", CFG_STR, "", 0, 0, 0,                                         \
+     "extra librdkafka properties for consumers only (e.g. session.timeout.ms=6000)",      \
+     &(s)->kafka_consumer_extra},                                                           \
     {"ADMIN_BIND", CFG_STR, "127.0.0.1", 0, 0, 0,                                          \
      "address of the admin port (/healthz /readyz /metrics)", &(s)->admin_bind},           \
     {"ADMIN_PORT", CFG_INT, #admin_port_default, 1, 65535, 0, "admin port",                \

@@ -5,7 +5,6 @@
 
 #define CANON_TOPIC(e) "wms." #e ".v1",
 const char *const topic_all[] = {TOPIC_RAW, TOPIC_DLQ, TOPIC_CONNECTION_EVENTS, TOPIC_FETCH_ASSIGN,
-                                 TOPIC_FETCH_ASSIGN,
                                  CANON_ENTITIES(CANON_TOPIC)};
 #undef CANON_TOPIC
 const int topic_all_count = (int)(sizeof topic_all / sizeof topic_all[0]);

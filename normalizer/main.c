@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer",
-                                  g_stage.kafka_extra, topics, 1, err, sizeof err);
+                                  g_stage.kafka_extra, g_stage.kafka_consumer_extra, topics, 1, err, sizeof err);
     if (!consumer) {
         fprintf(stderr, "normalizer: %s\n", err);
         rd_kafka_destroy(producer);

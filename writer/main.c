@@ -181,7 +181,7 @@ int main(int argc, char **argv) {
     log_info("migrations applied", "dir", cfg_migrations, NULL);
 
     consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer",
-                                  g_stage.kafka_extra, topics, NTOPICS, err, sizeof err);
+                                  g_stage.kafka_extra, g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
     if (!consumer) {
         log_error("cannot create consumer", "error", err, NULL);
         return 1;

@@ -137,7 +137,7 @@ start_all() {
   log "dev broker ready on 127.0.0.1:$BROKER_PORT"
 
   COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
-    KAFKA_EXTRA="${STACK_KAFKA_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500}")
+    KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500}")
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 
   if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then
