@@ -39,8 +39,8 @@ int admin_route(const char *method, const char *path, admin_route_fn fn, void *a
     return 0;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *ctype,
-                             char *body, int owned) {
+static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *ctype, char *body,
+                             int owned) {
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, body ? body : (char *)"", owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
@@ -95,8 +95,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         char why[256] = "";
         int ok = admin_ready ? admin_ready(admin_ready_arg, why, sizeof why) : 1;
         char body[320];
-        snprintf(body, sizeof body, "%s%s%s\n", ok ? "ready" : "not ready", *why ? ": " : "",
-                 why);
+        snprintf(body, sizeof body, "%s%s%s\n", ok ? "ready" : "not ready", *why ? ": " : "", why);
         return reply(c, ok ? 200 : 503, "text/plain", body, 0);
     }
     for (int i = 0; i < nroutes; i++) {
@@ -106,8 +105,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sbuf query = {0};
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &query);
         char *resp = NULL;
-        int status = routes[i].fn(routes[i].arg, query.p ? query.p : "",
-                                  req->body ? req->body : "", req->len, &resp);
+        int status = routes[i].fn(routes[i].arg, query.p ? query.p : "", req->body ? req->body : "",
+                                  req->len, &resp);
         sbuf_free(&query);
         return reply(c, status, "application/json", resp, resp != NULL);
     }
@@ -140,8 +139,8 @@ int admin_start(const char *bind_addr, int port, admin_ready_fn ready, void *arg
         return -1;
     }
     admin_daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-        on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, on_request,
+        NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_END);
     if (!admin_daemon) {

@@ -35,9 +35,7 @@ int cfg_load(const cfg_var *vars, size_t n, char *errstr, size_t errlen) {
             return -1;
         }
         switch (v->type) {
-        case CFG_STR:
-            *(const char **)v->target = val ? val : "";
-            break;
+        case CFG_STR: *(const char **)v->target = val ? val : ""; break;
         case CFG_INT: {
             char *end;
             errno = 0;

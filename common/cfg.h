@@ -12,17 +12,17 @@
 
 typedef enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL } cfg_type;
 
-#define CFG_SECRET   0x1   /* never printed or logged */
-#define CFG_REQUIRED 0x2   /* must be set and non-empty */
+#define CFG_SECRET 0x1   /* never printed or logged */
+#define CFG_REQUIRED 0x2 /* must be set and non-empty */
 
 typedef struct cfg_var {
-    const char *name;      /* environment variable, e.g. "WEBHOOK_GW_PORT" */
+    const char *name; /* environment variable, e.g. "WEBHOOK_GW_PORT" */
     cfg_type type;
-    const char *def;       /* default as text; NULL = no default */
-    long long min, max;    /* bounds for CFG_INT (inclusive) */
+    const char *def;    /* default as text; NULL = no default */
+    long long min, max; /* bounds for CFG_INT (inclusive) */
     int flags;
     const char *help;
-    void *target;          /* char ** (points into the environment or def; not freed), long long *, int * */
+    void *target; /* char ** (points into the environment or def; not freed), long long *, int * */
 } cfg_var;
 
 /* Fill every target. Returns 0, or -1 with "VAR: reason" in errstr. */

@@ -80,13 +80,20 @@ static int32_t partition_by_key(const rd_kafka_topic_t *rkt, const void *key, si
 rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
                                kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *const kv[] = {"bootstrap.servers", brokers,
-                              "client.id", client_id,
-                              "enable.idempotence", "true",
-                              "acks", "all",
-                              "linger.ms", "2",
-                              "compression.type", "lz4",
-                              "message.timeout.ms", "30000",
+    const char *const kv[] = {"bootstrap.servers",
+                              brokers,
+                              "client.id",
+                              client_id,
+                              "enable.idempotence",
+                              "true",
+                              "acks",
+                              "all",
+                              "linger.ms",
+                              "2",
+                              "compression.type",
+                              "lz4",
+                              "message.timeout.ms",
+                              "30000",
                               NULL};
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
@@ -114,15 +121,24 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
                                const char *const *topics, int n, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk = NULL;
-    const char *const kv[] = {"bootstrap.servers", brokers,
-                              "group.id", group,
-                              "client.id", client_id,
-                              "partition.assignment.strategy", "cooperative-sticky",
-                              "enable.auto.offset.store", "false",
-                              "enable.auto.commit", "true",
-                              "auto.commit.interval.ms", "1000",
-                              "auto.offset.reset", "earliest",
-                              "enable.partition.eof", "false",
+    const char *const kv[] = {"bootstrap.servers",
+                              brokers,
+                              "group.id",
+                              group,
+                              "client.id",
+                              client_id,
+                              "partition.assignment.strategy",
+                              "cooperative-sticky",
+                              "enable.auto.offset.store",
+                              "false",
+                              "enable.auto.commit",
+                              "true",
+                              "auto.commit.interval.ms",
+                              "1000",
+                              "auto.offset.reset",
+                              "earliest",
+                              "enable.partition.eof",
+                              "false",
                               NULL};
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen) ||
         apply_extra(conf, consumer_extra, errstr, errlen))
@@ -160,8 +176,7 @@ int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val
     return 0;
 }
 
-const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
-                             size_t len) {
+const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf, size_t len) {
     const char *v;
     size_t n;
     buf[0] = '\0';
@@ -235,8 +250,8 @@ void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
     d->state = m->err ? KAFKA_FAILED : KAFKA_DELIVERED;
 }
 
-int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max,
-                        int first_wait_ms, int linger_ms) {
+int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max, int first_wait_ms,
+                        int linger_ms) {
     int n = 0;
     int64_t deadline = 0;
     while (n < max) {
@@ -264,7 +279,8 @@ void kafka_store_offsets(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int n)
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(n);
     for (int i = 0; i < n; i++) {
         const char *t = rd_kafka_topic_name(msgs[i]->rkt);
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(offs, t, msgs[i]->partition);
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(offs, t, msgs[i]->partition);
         if (!p) p = rd_kafka_topic_partition_list_add(offs, t, msgs[i]->partition);
         if (p->offset < msgs[i]->offset + 1) p->offset = msgs[i]->offset + 1;
     }

@@ -16,24 +16,20 @@ typedef void (*kafka_dr_fn)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
 
 /* Create a producer. dr may be NULL (then failed deliveries are only logged).
  * opaque is passed to dr as the rd_kafka opaque. Returns NULL with errstr on error. */
-rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id,
-                               const char *extra, kafka_dr_fn dr, void *opaque,
-                               char *errstr, size_t errlen);
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
+                               kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen);
 
 /* Create a consumer in group and subscribe it to topics[0..n). extra applies to every
  * client, consumer_extra (KAFKA_CONSUMER_EXTRA, e.g. session.timeout.ms) only here. */
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
-                               const char *client_id, const char *extra,
-                               const char *consumer_extra, const char *const *topics, int n,
-                               char *errstr, size_t errlen);
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
+                               const char *extra, const char *consumer_extra,
+                               const char *const *topics, int n, char *errstr, size_t errlen);
 
 /* Find a header's value; returns 0 and sets val and len, or -1 when absent. */
-int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val,
-                 size_t *len);
+int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val, size_t *len);
 
 /* Copy a header as a NUL-terminated string into buf ("" when absent). Returns buf. */
-const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
-                             size_t len);
+const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char *buf, size_t len);
 
 /* orig's headers plus the dead-letter headers (stage, reason, origin topic/partition/
  * offset). The caller owns the result (a successful produce takes it over). */
@@ -43,9 +39,8 @@ rd_kafka_headers_t *kafka_dlq_headers(const rd_kafka_message_t *orig, const char
 /* Send orig (key, value, headers) to the dead-letter topic with the stage, reason and
  * origin (topic/partition/offset) in headers. Asynchronous: the caller must see the
  * delivery (flush or poll) before storing orig's offset. Returns 0 or -1. */
-int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic,
-                   const rd_kafka_message_t *orig, const char *stage,
-                   const char *reason, void *msg_opaque);
+int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
+                   const char *stage, const char *reason, void *msg_opaque);
 
 /* Flush for up to timeout_ms; logs what is left. Returns 0 when nothing is left. */
 int kafka_flush(rd_kafka_t *rk, int timeout_ms);
@@ -59,7 +54,11 @@ int kafka_brokers_up(rd_kafka_t *rk);
 
 /* The state of one produced message, passed as its msg_opaque to a producer created
  * with kafka_delivery_cb as its dr callback. */
-typedef enum kafka_delivery_state { KAFKA_PENDING = 0, KAFKA_DELIVERED, KAFKA_FAILED } kafka_delivery_state;
+typedef enum kafka_delivery_state {
+    KAFKA_PENDING = 0,
+    KAFKA_DELIVERED,
+    KAFKA_FAILED
+} kafka_delivery_state;
 typedef struct kafka_delivery {
     kafka_delivery_state state;
     rd_kafka_resp_err_t err;
@@ -71,8 +70,8 @@ void kafka_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 /* Consume up to max messages: waits up to first_wait_ms for the first one, then takes
  * what arrives within linger_ms more. Errors other than partition EOF are logged and
  * not returned. Returns the count; the caller destroys every message. */
-int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max,
-                        int first_wait_ms, int linger_ms);
+int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max, int first_wait_ms,
+                        int linger_ms);
 
 /* Store offset+1 for every message in msgs[0..n) (the highest per partition wins),
  * so that auto-commit commits them. Call only after their downstream effect is durable. */

@@ -21,9 +21,18 @@ int log_level_parse(const char *s, log_level *out); /* 0 or -1 */
  * msg may be a printf-free literal; values may be NULL (printed as null). */
 void log_kv(log_level lvl, const char *msg, ...);
 
-#define log_debug(...) do { if (log_min_level <= LOG_DEBUG) log_kv(LOG_DEBUG, __VA_ARGS__); } while (0)
-#define log_info(...)  do { if (log_min_level <= LOG_INFO)  log_kv(LOG_INFO,  __VA_ARGS__); } while (0)
-#define log_warn(...)  do { if (log_min_level <= LOG_WARN)  log_kv(LOG_WARN,  __VA_ARGS__); } while (0)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_min_level <= LOG_DEBUG) log_kv(LOG_DEBUG, __VA_ARGS__);                            \
+    } while (0)
+#define log_info(...)                                                                              \
+    do {                                                                                           \
+        if (log_min_level <= LOG_INFO) log_kv(LOG_INFO, __VA_ARGS__);                              \
+    } while (0)
+#define log_warn(...)                                                                              \
+    do {                                                                                           \
+        if (log_min_level <= LOG_WARN) log_kv(LOG_WARN, __VA_ARGS__);                              \
+    } while (0)
 #define log_error(...) log_kv(LOG_ERROR, __VA_ARGS__)
 
 #endif

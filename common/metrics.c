@@ -58,10 +58,18 @@ metric *metric_counter(const char *name, const char *help, const char *lk, const
 metric *metric_gauge(const char *name, const char *help, const char *lk, const char *lv) {
     return metric_register(name, help, lk, lv, 1);
 }
-void metric_add(metric *m, int64_t v) { atomic_fetch_add(&m->value, v); }
-void metric_inc(metric *m) { atomic_fetch_add(&m->value, 1); }
-void metric_set(metric *m, int64_t v) { atomic_store(&m->value, v); }
-int64_t metric_get(const metric *m) { return atomic_load(&((metric *)m)->value); }
+void metric_add(metric *m, int64_t v) {
+    atomic_fetch_add(&m->value, v);
+}
+void metric_inc(metric *m) {
+    atomic_fetch_add(&m->value, 1);
+}
+void metric_set(metric *m, int64_t v) {
+    atomic_store(&m->value, v);
+}
+int64_t metric_get(const metric *m) {
+    return atomic_load(&((metric *)m)->value);
+}
 
 char *metrics_render(void) {
     sbuf b = {0};
@@ -70,7 +78,8 @@ char *metrics_render(void) {
     for (int i = 0; i < n; i++) {
         const metric *m = &registry[i];
         int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = strcmp(registry[j].name, m->name) == 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(registry[j].name, m->name) == 0;
         if (seen) continue;
         sbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
                     m->gauge ? "gauge" : "counter");

@@ -9,7 +9,8 @@
 int stage_start(const char *stage, const stage_cfg *s, admin_ready_fn ready, void *arg) {
     log_level lvl;
     if (log_level_parse(s->log_level, &lvl) != 0) {
-        fprintf(stderr, "%s: configuration error: LOG_LEVEL: '%s' is not debug, info, warn or error\n",
+        fprintf(stderr,
+                "%s: configuration error: LOG_LEVEL: '%s' is not debug, info, warn or error\n",
                 stage, s->log_level);
         return -1;
     }

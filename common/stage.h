@@ -19,22 +19,45 @@ typedef struct stage_cfg {
 
 /* The standard keys, to put first in a binary's cfg_var table:
  *   cfg_var vars[] = { STAGE_CFG_VARS(&g_stage, 9101), {...own keys...} }; */
-#define STAGE_CFG_VARS(s, admin_port_default)                                              \
-    {"KAFKA_BOOTSTRAP", CFG_STR, "127.0.0.1:9092", 0, 0, CFG_REQUIRED,                     \
-     "Kafka bootstrap servers (host:port,...)", &(s)->kafka_bootstrap},                     \
-    {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0,                                           \
-     "prefix put in front of every topic name", &(s)->topic_prefix},                       \
-    {"KAFKA_EXTRA", CFG_STR, "", 0, 0, CFG_SECRET,                                         \
-     "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",              \
-     &(s)->kafka_extra},                                                                    \
-    {"KAFKA_CONSUMER_EXTRA", CFG_STR, "", 0, 0, 0,                                         \
-     "extra librdkafka properties for consumers only (e.g. session.timeout.ms=6000)",      \
-     &(s)->kafka_consumer_extra},                                                           \
-    {"ADMIN_BIND", CFG_STR, "127.0.0.1", 0, 0, 0,                                          \
-     "address of the admin port (/healthz /readyz /metrics)", &(s)->admin_bind},           \
-    {"ADMIN_PORT", CFG_INT, #admin_port_default, 1, 65535, 0, "admin port",                \
-     &(s)->admin_port},                                                                     \
-    {"LOG_LEVEL", CFG_STR, "info", 0, 0, 0, "debug, info, warn or error", &(s)->log_level}
+#define STAGE_CFG_VARS(s, admin_port_default)                                                      \
+    {"KAFKA_BOOTSTRAP",                                                                            \
+     CFG_STR,                                                                                      \
+     "127.0.0.1:9092",                                                                             \
+     0,                                                                                            \
+     0,                                                                                            \
+     CFG_REQUIRED,                                                                                 \
+     "Kafka bootstrap servers (host:port,...)",                                                    \
+     &(s)->kafka_bootstrap},                                                                       \
+        {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix put in front of every topic name",    \
+         &(s)->topic_prefix},                                                                      \
+        {"KAFKA_EXTRA",                                                                            \
+         CFG_STR,                                                                                  \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         CFG_SECRET,                                                                               \
+         "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",                  \
+         &(s)->kafka_extra},                                                                       \
+        {"KAFKA_CONSUMER_EXTRA",                                                                   \
+         CFG_STR,                                                                                  \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
+         "extra librdkafka properties for consumers only (e.g. session.timeout.ms=6000)",          \
+         &(s)->kafka_consumer_extra},                                                              \
+        {"ADMIN_BIND",                                                                             \
+         CFG_STR,                                                                                  \
+         "127.0.0.1",                                                                              \
+         0,                                                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
+         "address of the admin port (/healthz /readyz /metrics)",                                  \
+         &(s)->admin_bind},                                                                        \
+        {"ADMIN_PORT", CFG_INT, #admin_port_default, 1, 65535, 0, "admin port", &(s)->admin_port}, \
+    {                                                                                              \
+        "LOG_LEVEL", CFG_STR, "info", 0, 0, 0, "debug, info, warn or error", &(s)->log_level       \
+    }
 
 /* After cfg_main(): set up logging, signals and the admin server.
  * Returns 0, or -1 after printing why (main then exits 1). */

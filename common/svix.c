@@ -16,12 +16,15 @@
 
 int svix_key_parse(const char *secret, svix_key *out, char *errstr, size_t errlen) {
     if (!secret) secret = "";
-    while (isspace((unsigned char)*secret)) secret++;
+    while (isspace((unsigned char)*secret))
+        secret++;
     if (strncmp(secret, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0) secret += strlen(SECRET_PREFIX);
     size_t n = strlen(secret);
-    while (n > 0 && isspace((unsigned char)secret[n - 1])) n--;
+    while (n > 0 && isspace((unsigned char)secret[n - 1]))
+        n--;
     if (n == 0 || n % 4 != 0 || n / 4 * 3 > SVIX_KEY_MAX + 2) {
-        snprintf(errstr, errlen, "secret is not whsec_ followed by base64 of 1..%d bytes", SVIX_KEY_MAX);
+        snprintf(errstr, errlen, "secret is not whsec_ followed by base64 of 1..%d bytes",
+                 SVIX_KEY_MAX);
         return -1;
     }
     unsigned char buf[SVIX_KEY_MAX + 3];
@@ -82,7 +85,9 @@ int svix_keys_parse(const char *list, svix_key *keys, int max, int *n, char *err
  * cost of a verification. EVP_MAC objects are safe to share between threads. */
 static EVP_MAC *hmac_alg;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static void hmac_fetch(void) { hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL); }
+static void hmac_fetch(void) {
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
 
 static void sign_raw(const svix_key *key, const char *msg_id, const char *ts, const void *body,
                      size_t body_len, unsigned char mac[32]) {
@@ -122,9 +127,8 @@ static int parse_ts(const char *s, long long *out) {
     return 0;
 }
 
-svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id,
-                        const char *timestamp, const char *sig_header, const void *body,
-                        size_t body_len, long long now) {
+svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
+                        const char *sig_header, const void *body, size_t body_len, long long now) {
     if (!msg_id || !*msg_id || !timestamp || !*timestamp || !sig_header || !*sig_header)
         return SVIX_MISSING_HEADER;
     long long ts;
@@ -142,7 +146,8 @@ svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id,
     int match = 0;
     const char *p = sig_header;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         const char *end = strchr(p, ' ');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (len == 3 + SVIX_SIG_B64_LEN && strncmp(p, "v1,", 3) == 0) {

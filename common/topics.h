@@ -14,18 +14,19 @@
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
 
 /* Canonical entities, one public topic each: "wms.<entity>.v1". */
-#define CANON_ENTITIES(X) \
-    X(orders) X(inventory) X(products) X(warehouses) X(warehouse_locations) \
-    X(shipping_methods) X(returns) X(inbound_shipments) X(bills)
+#define CANON_ENTITIES(X)                                                                          \
+    X(orders)                                                                                      \
+    X(inventory) X(products) X(warehouses) X(warehouse_locations) X(shipping_methods) X(returns)   \
+        X(inbound_shipments) X(bills)
 
 /* Headers on raw messages. */
-#define HDR_SOURCE "source"             /* "webhook" | "poll" */
-#define HDR_EVENT_ID "event_id"         /* svix-id, or a fetcher-made id for polls */
-#define HDR_EVENT_TYPE "event_type"     /* e.g. order.updated; for polls "<resource>.polled" */
-#define HDR_RECEIVED_AT "received_at"   /* RFC 3339 UTC with milliseconds */
-#define HDR_CONNECTION_ID "connection_id"   /* polls: the body is a bare record */
-#define HDR_RESOURCE "resource"             /* polls: orders, inventory, ... */
-#define HDR_INTEGRATION "integration_name"  /* polls */
+#define HDR_SOURCE "source"                /* "webhook" | "poll" */
+#define HDR_EVENT_ID "event_id"            /* svix-id, or a fetcher-made id for polls */
+#define HDR_EVENT_TYPE "event_type"        /* e.g. order.updated; for polls "<resource>.polled" */
+#define HDR_RECEIVED_AT "received_at"      /* RFC 3339 UTC with milliseconds */
+#define HDR_CONNECTION_ID "connection_id"  /* polls: the body is a bare record */
+#define HDR_RESOURCE "resource"            /* polls: orders, inventory, ... */
+#define HDR_INTEGRATION "integration_name" /* polls */
 
 /* Headers on dead-letter messages. */
 #define HDR_DLQ_STAGE "dlq_stage"

@@ -65,8 +65,7 @@ int util_parse_time(const char *s, int64_t *ms_out) {
     if (!s) return -1;
     const char *p = s;
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return -1;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
@@ -84,7 +83,8 @@ int util_parse_time(const char *s, int64_t *ms_out) {
                 p++;
             }
             if (nd == 0) return -1;
-            for (; nd < 3; nd++) ms *= 10;
+            for (; nd < 3; nd++)
+                ms *= 10;
         }
     }
     int off_min = 0;
@@ -120,7 +120,8 @@ int util_parse_time(const char *s, int64_t *ms_out) {
 int sbuf_append(sbuf *b, const void *data, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (!p) return -1;
         b->p = p;

@@ -10,8 +10,8 @@
 extern volatile sig_atomic_t util_stop;
 void util_install_signals(void);
 
-int64_t util_now_ms(void);          /* wall clock, ms since epoch */
-int64_t util_mono_ms(void);         /* monotonic ms */
+int64_t util_now_ms(void);  /* wall clock, ms since epoch */
+int64_t util_mono_ms(void); /* monotonic ms */
 
 /* RFC 3339 UTC: "2026-01-05T10:00:00Z" (ms < 0 → without fraction) or with ".123Z". */
 void util_rfc3339(int64_t ms_epoch, int with_ms, char out[32]);
@@ -26,9 +26,9 @@ typedef struct sbuf {
     size_t len, cap;
 } sbuf;
 
-int sbuf_append(sbuf *b, const void *data, size_t n);  /* 0 or -1 (ENOMEM) */
+int sbuf_append(sbuf *b, const void *data, size_t n); /* 0 or -1 (ENOMEM) */
 int sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int sbuf_json_str(sbuf *b, const char *s, size_t n);   /* append a quoted JSON string */
+int sbuf_json_str(sbuf *b, const char *s, size_t n); /* append a quoted JSON string */
 void sbuf_free(sbuf *b);
 
 #endif

@@ -74,14 +74,16 @@ static void produce_one(nz_pending *p) {
         /* Queue full: serve delivery reports to make room, then try again. */
         rd_kafka_poll(producer, 50);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            log_warn("produce failed, retrying", "topic", p->topic, "error", rd_kafka_err2str(err), NULL);
+            log_warn("produce failed, retrying", "topic", p->topic, "error", rd_kafka_err2str(err),
+                     NULL);
     }
 }
 
 /* Produce everything, then re-produce whatever failed until all are acknowledged.
  * Returns 0, or -1 when asked to stop first (offsets are then not stored). */
 static int deliver_all(nz_pending *ps, int n) {
-    for (int i = 0; i < n; i++) produce_one(&ps[i]);
+    for (int i = 0; i < n; i++)
+        produce_one(&ps[i]);
     for (int attempt = 0;; attempt++) {
         rd_kafka_flush(producer, 1000);
         int failed = 0, pending = 0;
@@ -106,7 +108,8 @@ static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_
     int np = 0;
     for (int i = 0; i < n; i++) {
         rd_kafka_message_t *m = msgs[i];
-        char source[16], event_id[256], event_type[128], conn[256], resource[64], integ[128], recv[40];
+        char source[16], event_id[256], event_type[128], conn[256], resource[64], integ[128],
+            recv[40];
         canon_raw in = {
             .body = m->payload,
             .body_len = m->len,
@@ -126,7 +129,8 @@ static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_
         } else if (canon_map(&in, &outs[i], &ignored, reason, sizeof reason) == 0) {
             if (ignored) {
                 metric_inc(m_ignored);
-                log_debug("event type not modelled", "event_type", event_type, "family", ignored, NULL);
+                log_debug("event type not modelled", "event_type", event_type, "family", ignored,
+                          NULL);
             }
             for (int k = 0; k < outs[i].n; k++) {
                 nz_pending *p = &ps[np++];
@@ -158,7 +162,8 @@ static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_
     if (deliver_all(ps, np) == 0) kafka_store_offsets(consumer, msgs, n);
     for (int i = 0; i < np; i++)
         if (ps[i].headers) rd_kafka_headers_destroy(ps[i].headers);
-    for (int i = 0; i < n; i++) canon_out_free(&outs[i]);
+    for (int i = 0; i < n; i++)
+        canon_out_free(&outs[i]);
 }
 
 int main(int argc, char **argv) {
@@ -174,8 +179,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "normalizer: %s\n", err);
         return 2;
     }
-    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer",
-                                  g_stage.kafka_extra, g_stage.kafka_consumer_extra, topics, 1, err, sizeof err);
+    consumer =
+        kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer", g_stage.kafka_extra,
+                           g_stage.kafka_consumer_extra, topics, 1, err, sizeof err);
     if (!consumer) {
         fprintf(stderr, "normalizer: %s\n", err);
         rd_kafka_destroy(producer);
@@ -184,10 +190,14 @@ int main(int argc, char **argv) {
     if (stage_start("normalizer", &g_stage, ready, NULL) != 0) return 1;
     cfg_log(vars, sizeof vars / sizeof vars[0]);
     m_in = metric_counter("normalizer_messages_in_total", "raw messages consumed", NULL, NULL);
-    m_out = metric_counter("normalizer_records_out_total", "canonical records published", NULL, NULL);
-    m_dlq = metric_counter("normalizer_dead_letters_total", "raw messages sent to the dead-letter topic", NULL, NULL);
-    m_ignored = metric_counter("normalizer_ignored_total", "raw messages of event types not modelled", NULL, NULL);
-    m_retry = metric_counter("normalizer_redeliveries_total", "outputs produced again after a failed delivery", NULL, NULL);
+    m_out =
+        metric_counter("normalizer_records_out_total", "canonical records published", NULL, NULL);
+    m_dlq = metric_counter("normalizer_dead_letters_total",
+                           "raw messages sent to the dead-letter topic", NULL, NULL);
+    m_ignored = metric_counter("normalizer_ignored_total",
+                               "raw messages of event types not modelled", NULL, NULL);
+    m_retry = metric_counter("normalizer_redeliveries_total",
+                             "outputs produced again after a failed delivery", NULL, NULL);
 
     int max = (int)cfg_batch_max;
     rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
@@ -201,7 +211,8 @@ int main(int argc, char **argv) {
     while (!util_stop) {
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, outs, ps);
-        for (int i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        for (int i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
         rd_kafka_poll(producer, 0);
     }
     log_info("normalizer stopping", NULL);

@@ -71,7 +71,8 @@ static int connect_db(void) {
         }
         db_up = 0;
         log_warn("database unavailable, retrying", "error", err, NULL);
-        for (int waited = 0; waited < backoff && !util_stop; waited += 100) usleep(100000);
+        for (int waited = 0; waited < backoff && !util_stop; waited += 100)
+            usleep(100000);
         backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
     }
     return -1;
@@ -95,7 +96,8 @@ static int dead_letter(rd_kafka_message_t **msgs, wdb_item *items, int n) {
         }
         rd_kafka_flush(producer, 5000);
         int failed = 0;
-        for (int i = 0; i < n; i++) failed += items[i].rejected && drs[i].state != KAFKA_DELIVERED;
+        for (int i = 0; i < n; i++)
+            failed += items[i].rejected && drs[i].state != KAFKA_DELIVERED;
         if (!failed) break;
         if (util_stop) {
             rc = -1;
@@ -126,12 +128,14 @@ static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
         db_up = wdb_ok(db);
         metric_inc(m_db_retries);
         log_warn("batch not applied, retrying", "error", err, NULL);
-        for (int waited = 0; waited < backoff && !util_stop; waited += 100) usleep(100000);
+        for (int waited = 0; waited < backoff && !util_stop; waited += 100)
+            usleep(100000);
         if (util_stop) return;
         backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
     }
     int rejected = 0;
-    for (int i = 0; i < n; i++) rejected += items[i].rejected;
+    for (int i = 0; i < n; i++)
+        rejected += items[i].rejected;
     if (rejected) {
         for (int i = 0; i < n; i++)
             if (items[i].rejected)
@@ -156,7 +160,8 @@ int main(int argc, char **argv) {
     enum { NTOPICS = sizeof base / sizeof base[0] };
     char names[NTOPICS][256];
     const char *topics[NTOPICS];
-    for (int i = 0; i < NTOPICS; i++) topics[i] = STAGE_TOPIC(&g_stage, base[i], names[i]);
+    for (int i = 0; i < NTOPICS; i++)
+        topics[i] = STAGE_TOPIC(&g_stage, base[i], names[i]);
 
     producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", g_stage.kafka_extra,
                                   kafka_delivery_cb, NULL, err, sizeof err);
@@ -166,10 +171,13 @@ int main(int argc, char **argv) {
     }
     if (stage_start("writer", &g_stage, ready, NULL) != 0) return 1;
     cfg_log(vars, sizeof vars / sizeof vars[0]);
-    m_rows = metric_counter("writer_records_applied_total", "canonical records applied (including no-op replays)", NULL, NULL);
+    m_rows = metric_counter("writer_records_applied_total",
+                            "canonical records applied (including no-op replays)", NULL, NULL);
     m_batches = metric_counter("writer_batches_total", "transactions committed", NULL, NULL);
-    m_dlq = metric_counter("writer_dead_letters_total", "records refused for their content", NULL, NULL);
-    m_db_retries = metric_counter("writer_db_retries_total", "batches retried after a database failure", NULL, NULL);
+    m_dlq = metric_counter("writer_dead_letters_total", "records refused for their content", NULL,
+                           NULL);
+    m_db_retries = metric_counter("writer_db_retries_total",
+                                  "batches retried after a database failure", NULL, NULL);
 
     /* Migrations before consuming: a writer never writes into an old schema. */
     if (connect_db() != 0) return 0;
@@ -180,8 +188,8 @@ int main(int argc, char **argv) {
     db_up = 1;
     log_info("migrations applied", "dir", cfg_migrations, NULL);
 
-    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer",
-                                  g_stage.kafka_extra, g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
+    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_extra,
+                                  g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
     if (!consumer) {
         log_error("cannot create consumer", "error", err, NULL);
         return 1;
@@ -197,7 +205,8 @@ int main(int argc, char **argv) {
     while (!util_stop) {
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, items);
-        for (int i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        for (int i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
     }
     log_info("writer stopping", NULL);
     rd_kafka_consumer_close(consumer);

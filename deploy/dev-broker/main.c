@@ -37,8 +37,10 @@ static int next_fixed_port; /* 0 = leave the kernel's choice */
  * 127.0.0.1:0, and a fixed port is what lets other processes find us. */
 int bind(int fd, const struct sockaddr *addr, socklen_t len) {
     static int (*real_bind)(int, const struct sockaddr *, socklen_t);
-    if (!real_bind) real_bind = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
-    if (next_fixed_port && addr && addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+    if (!real_bind)
+        real_bind = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
+    if (next_fixed_port && addr && addr->sa_family == AF_INET &&
+        len >= sizeof(struct sockaddr_in)) {
         struct sockaddr_in sin;
         memcpy(&sin, addr, sizeof sin);
         if (sin.sin_port == 0) {
@@ -131,7 +133,8 @@ int main(int argc, char **argv) {
             fclose(f);
         }
     }
-    while (!util_stop) usleep(100 * 1000);
+    while (!util_stop)
+        usleep(100 * 1000);
     log_info("dev broker stopping", NULL);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);

@@ -130,10 +130,12 @@ static void topics_include_every_canonical_entity(void **state) {
     char buf[128];
     assert_string_equal(topic_name("acme.", TOPIC_RAW, buf, sizeof buf), "acme.trackstar.raw.v1");
     int canon = 0;
-    for (int i = 0; i < topic_all_count; i++) canon += strncmp(topic_all[i], "wms.", 4) == 0;
-    assert_int_equal(canon, 10); /* nine entities + connection events */
+    for (int i = 0; i < topic_all_count; i++)
+        canon += strncmp(topic_all[i], "wms.", 4) == 0;
+    assert_int_equal(canon, 10);              /* nine entities + connection events */
     for (int i = 0; i < topic_all_count; i++) /* the dev broker refuses a topic twice */
-        for (int j = i + 1; j < topic_all_count; j++) assert_string_not_equal(topic_all[i], topic_all[j]);
+        for (int j = i + 1; j < topic_all_count; j++)
+            assert_string_not_equal(topic_all[i], topic_all[j]);
 }
 
 int main(void) {

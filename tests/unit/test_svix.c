@@ -115,9 +115,9 @@ static void bad_secrets_rejected(void **state) {
     int n;
     svix_key keys[2];
     assert_int_equal(svix_keys_parse("", keys, 2, &n, err, sizeof err), -1);
-    assert_int_equal(svix_keys_parse(VEC_SECRET "," VEC_SECRET "," VEC_SECRET, keys, 2, &n, err,
-                                     sizeof err),
-                     -1);
+    assert_int_equal(
+        svix_keys_parse(VEC_SECRET "," VEC_SECRET "," VEC_SECRET, keys, 2, &n, err, sizeof err),
+        -1);
 }
 
 int main(void) {
