@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""sim_checks.py - client-side checks of bin/trackstar-sim, one per subcommand.
+
+Each subcommand prints "ok: ..." and exits 0, or "FAIL: ..." and exits 1.
+Environment: SIM_URL, SIM_API_KEY, WEBHOOK_LOG (receiver log), RECEIVER_URL, FIELDS_DIR.
+"""
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+URL = os.environ.get("SIM_URL", "http://127.0.0.1:8090")
+KEY = os.environ.get("SIM_API_KEY", "sim_api_key_dev")
+LOG = os.environ.get("WEBHOOK_LOG", "")
+RECEIVER = os.environ.get("RECEIVER_URL", "")
+FIELDS_DIR = os.environ.get("FIELDS_DIR", "tests/simulator/fields")
+
+# list endpoint, truth resource, field list
+RESOURCES = [
+    ("/wms/orders", "orders"), ("/wms/inventory", "inventory"), ("/wms/products", "products"),
+    ("/wms/warehouses", "warehouses"), ("/wms/shipping-methods", "shipping_methods"),
+    ("/wms/returns", "returns"), ("/wms/inbound-shipments", "inbound_shipments"),
+    ("/wms/billing", "bills"), ("/wms/warehouse-customers", "warehouse_customers"),
+]
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def http(method, path, token=None, body=None, params=None, key=KEY, retry_429=True):
+    """Returns (status, headers, parsed body). Retries 429 after retry-after."""
+    url = URL + path
+    if params:
+        url += "?" + urllib.parse.urlencode(params, safe="[],:")
+    data = json.dumps(body).encode() if body is not None else None
+    for _ in range(50):
+        req = urllib.request.Request(url, data=data, method=method)
+        if key:
+            req.add_header("x-trackstar-api-key", key)
+        if token:
+            req.add_header("x-trackstar-access-token", token)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+                return r.status, dict(r.headers), json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            if e.code == 429 and retry_429:
+                time.sleep(float(e.headers.get("retry-after", "1")))
+                continue
+            return e.code, dict(e.headers), json.loads(raw) if raw else None
+    raise Fail("still rate limited after 50 tries: " + path)
+
+
+def conns():
+    st, _, b = http("GET", "/_sim/connections")
+    check(st == 200, "GET /_sim/connections -> %d" % st)
+    return [c for c in b["data"] if c["live"]]
+
+
+def first_conn():
+    return conns()[0]
+
+
+def page_all(path, token, params, limit):
+    """Follow next_token, repeating the filters on every page. Returns (records, pages)."""
+    out, pages, tok = [], 0, None
+    while True:
+        p = dict(params)
+        p["limit"] = str(limit)
+        if tok:
+            p["page_token"] = tok
+        st, h, b = http("GET", path, token, params=p)
+        check(st == 200, "%s %s -> %d %s" % (path, p, st, b))
+        check("X-Request-Id" in h or "x-request-id" in h, "no X-Request-Id on " + path)
+        check(b["total_count"] == len(b["data"]), "total_count != items in page")
+        check(len(b["data"]) <= limit, "page larger than limit")
+        out += b["data"]
+        pages += 1
+        tok = b["next_token"]
+        if tok is None:
+            return out, pages
+        check(pages < 10000, "pagination does not end")
+
+
+def truth(conn_id, resource, warehouse_id=None):
+    params = {"connection_id": conn_id}
+    if warehouse_id:
+        params["warehouse_id"] = warehouse_id
+    recs, _ = page_all("/_sim/truth/" + resource, None, params, 1000)
+    return recs
+
+
+# ---- checks ---------------------------------------------------------------------------
+
+def cmd_paginate():
+    """Every list endpoint pages correctly over > 1 page, with filters repeated."""
+    c = first_conn()
+    tok, cid = c["access_token"], c["connection_id"]
+    total_pages = 0
+    for path, res in RESOURCES:
+        t = truth(cid, res)
+        check(len(t) > 0, "truth for %s is empty" % res)
+        # force at least 3 pages unless the set is tiny
+        limit = 1000 if len(t) > 2000 else max(1, len(t) // 3)
+        got, pages = page_all(path, tok, {}, limit)
+        total_pages += pages
+        check([r["id"] for r in got] == [r["id"] for r in t],
+              "%s: paged ids differ from truth (%d vs %d)" % (res, len(got), len(t)))
+        check(len(set(r["id"] for r in got)) == len(got), "%s: duplicate ids across pages" % res)
+        check(pages > 1 or len(t) == 1, "%s: only one page" % res)
+        check(got == t, "%s: records differ from truth" % res)
+        # the same with a date filter that keeps a slice
+        dates = sorted(r["updated_date"] for r in t)
+        cut = dates[len(dates) // 2]
+        sub, _ = page_all(path, tok, {"updated_date[gte]": cut}, max(1, limit // 2))
+        want = [r["id"] for r in t if r["updated_date"] >= cut]
+        check([r["id"] for r in sub] == want, "%s: updated_date[gte] paging differs" % res)
+    # resource-specific filters on orders, repeated on every page
+    t = truth(cid, "orders")
+    got, pages = page_all("/wms/orders", tok, {"status[in]": "fulfilled,open", "type[neq]": "b2b"}, 50)
+    want = [r["id"] for r in t if r["status"] in ("fulfilled", "open") and r["type"] != "b2b"]
+    check(pages > 1, "filtered orders fit in one page")
+    check([r["id"] for r in got] == want, "orders status[in]/type[neq] differ from truth")
+    got, _ = page_all("/wms/orders", tok, {"order_number[contains-insensitive]": "#12"}, 30)
+    check([r["id"] for r in got] == [r["id"] for r in t if "#12" in r["order_number"]], "order_number filter")
+    inv = truth(cid, "inventory")
+    got, _ = page_all("/wms/inventory", tok, {"active": "true", "sku[contains]": "-0"}, 7)
+    check([r["id"] for r in got] == [r["id"] for r in inv if r["active"] and "-0" in r["sku"]], "inventory filters")
+    # locations, per warehouse
+    for wh in truth(cid, "warehouses"):
+        lt = truth(cid, "warehouse_locations", wh["id"])
+        got, _ = page_all("/wms/warehouses/%s/locations" % wh["id"], tok, {}, 3)
+        check([r["id"] for r in got] == [r["id"] for r in lt], "locations of %s differ" % wh["id"])
+        check(all(r["warehouse_id"] == wh["id"] for r in got), "location of another warehouse listed")
+    # ids[in] overrides every other filter
+    ids = [r["id"] for r in t[:5]]
+    got, _ = page_all("/wms/orders", tok, {"ids[in]": ",".join(ids), "status": "no-such-status"}, 1000)
+    check(sorted(r["id"] for r in got) == sorted(ids), "ids[in] did not override status")
+    # a page token reused with different filters is refused
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "10", "status": "fulfilled"})
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "10", "status": "open", "page_token": b["next_token"]})
+    check(st == 422 and "page_token" in json.dumps(b), "changed filters with a page token -> %d" % st)
+    # get by id, and 404
+    st, _, b = http("GET", "/wms/orders/" + t[0]["id"], tok)
+    check(st == 200 and b["data"] == t[0], "GET /wms/orders/{id}")
+    st, _, b = http("GET", "/wms/orders/ord_nope_000001", tok)
+    check(st == 404 and b.get("id") == "ord_nope_000001" and "error" in b, "404 body %s" % b)
+    return "%d resources, %d pages, filters and tokens" % (len(RESOURCES), total_pages)
+
+
+def load_fields(kind):
+    with open(os.path.join(FIELDS_DIR, kind + ".txt")) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+def check_shape(kind, rec, fields, extra_top, seen):
+    """Every object in rec has exactly the keys the field list gives at its path."""
+    children = {}
+    for p in fields:
+        parent, _, name = p.rpartition(".")
+        children.setdefault(parent, set()).add(name)
+
+    def walk(v, path):
+        if isinstance(v, dict):
+            if path in children or path == "":
+                want = set(children.get(path, set()))
+                if path == "":
+                    want |= set(extra_top)
+                keys = set(v.keys())
+                check(keys == want, "%s %s at '%s': missing %s, unexpected %s" % (
+                    kind, rec.get("id", rec.get("connection_id")), path or "<top>",
+                    sorted(want - keys), sorted(keys - want)))
+                for k, x in v.items():
+                    sub = (path + "." if path else "") + k
+                    seen.add(sub)
+                    walk(x, sub)
+            elif path + ".*" in children:  # a map: every value has the listed shape
+                for x in v.values():
+                    seen.add(path + ".*")
+                    walk(x, path + ".*")
+            # else: free-form (additional_fields)
+        elif isinstance(v, list):
+            for x in v:
+                seen.add(path + "[]")
+                walk(x, path + "[]")
+
+    walk(rec, "")
+
+
+def cmd_fields():
+    """Every record served carries exactly the fields of its OpenAPI schema."""
+    c = first_conn()
+    tok, cid = c["access_token"], c["connection_id"]
+    extra = ["trackstar_created_date", "trackstar_updated_date"]
+    n = 0
+    for path, res in RESOURCES + [(None, "warehouse_locations")]:
+        fields = load_fields(res)
+        seen = set()
+        recs = truth(cid, res)
+        if path:  # what a client gets, not only the truth endpoint
+            st, _, b = http("GET", path, tok, params={"limit": "1000"})
+            check(st == 200, path)
+            recs += b["data"]
+            st, _, one = http("GET", path + "/" + recs[0]["id"], tok)
+            check(st == 200, "get one " + path)
+            recs.append(one["data"])
+        for r in recs:
+            check_shape(res, r, fields, extra, seen)
+            n += 1
+        never = [f for f in fields if f not in seen]
+        check(not never, "%s: fields never observed in %d records: %s" % (res, len(recs), never))
+    st, _, b = http("GET", "/connections")
+    for conn in b["data"]:
+        check_shape("connections", conn, load_fields("connections"),
+                    ["integration_display_name", "historical_sync_completed"], set())
+        n += 1
+    return "%d records match their field lists" % n
+
+
+def cmd_ratelimit():
+    """The 11th GET within one second gets 429 with retry-after; other tokens unaffected."""
+    cs = conns()
+    tok = cs[0]["access_token"]
+    for _ in range(3):  # retry if the burst straddled a second boundary
+        while time.time() % 1 > 0.2:
+            time.sleep(0.01)
+        start = time.time()
+        codes, last = [], None
+        for _ in range(11):
+            st, h, _ = http("GET", "/wms/warehouses", tok, retry_429=False)
+            codes.append(st)
+            last = h
+        if int(time.time()) != int(start):
+            continue
+        check(codes[:10] == [200] * 10, "first 10 GETs: %s" % codes)
+        check(codes[10] == 429, "11th GET -> %d" % codes[10])
+        lower = {k.lower(): v for k, v in last.items()}
+        for hname in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"):
+            check(hname in lower, "429 lacks " + hname)
+        check(lower["x-ratelimit-remaining"] == "0" and lower["x-ratelimit-limit"] == "10", "headers %s" % lower)
+        if len(cs) > 1:
+            st, _, _ = http("GET", "/wms/warehouses", cs[1]["access_token"], retry_429=False)
+            check(st == 200, "another token was limited too")
+        time.sleep(1.1)
+        return "11th GET in a second -> 429"
+    raise Fail("could not fit 11 requests into one second")
+
+
+def read_log():
+    if not os.path.exists(LOG):
+        return []
+    with open(LOG) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def wait_log(pred, timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        got = [e for e in read_log() if pred(e)]
+        if got:
+            return got
+        time.sleep(0.1)
+    return []
+
+
+def receiver(cmd):
+    req = urllib.request.Request(RECEIVER + "/_control", data=json.dumps(cmd).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+def crawl(cid, n=5, functions=None):
+    body = {"mutations": n}
+    if functions:
+        body["functions"] = functions
+    st, _, b = http("POST", "/_sim/connections/%s/crawl" % cid, body=body)
+    check(st == 200, "crawl -> %d" % st)
+    return b
+
+
+def cmd_webhook():
+    """Deliveries verify with the independent Svix implementation; envelopes are right."""
+    c = first_conn()
+    before = len(read_log())
+    b = crawl(c["connection_id"], 10)
+    check(b["events"] > 0, "crawl emitted no events")
+    end = time.time() + 15
+    while time.time() < end and len(read_log()) - before < b["events"]:
+        time.sleep(0.1)
+    new = read_log()[before:]
+    check(len(new) >= b["events"], "%d of %d events delivered" % (len(new), b["events"]))
+    for e in new:
+        check(e["verified"], "signature did not verify: %s" % e["svix_id"])
+        check(e["fresh"], "stale timestamp")
+        check(e["svix_id"].startswith("msg_"), "svix-id " + e["svix_id"])
+        env = e["body"]
+        for k in ("connection_id", "event_type", "integration_name", "integration_type", "data"):
+            check(k in env, "envelope lacks " + k)
+        check(env["connection_id"] == c["connection_id"], "wrong connection_id")
+        if env["event_type"].endswith(".updated"):
+            pa = env.get("previous_attributes")
+            check(isinstance(pa, dict) and pa, "update without previous_attributes")
+            check(all("[" not in k for k in pa), "previous_attributes not in dot-path form")
+        if env["event_type"] in ("order.shipment.created", "inbound-shipment.receipt.created"):
+            key = "shipments" if env["event_type"].startswith("order") else "receipts"
+            check(isinstance(env["previous_attributes"].get(key), list), "%s lacks old %s" % (env["event_type"], key))
+    return "%d deliveries verified independently" % len(new)
+
+
+def cmd_retries():
+    """A failing receiver gets retries with the same svix-id and fresh signatures."""
+    c = first_conn()
+    st, _, s0 = http("GET", "/_sim/webhooks/stats")
+    before = len(read_log())
+    receiver({"fail_next": 3})
+    b = crawl(c["connection_id"], 1, ["get_warehouses"])
+    check(b["events"] == 1, "expected exactly one event, got %d" % b["events"])
+    end = time.time() + 20
+    while time.time() < end and not [e for e in read_log()[before:] if e["status"] == 200]:
+        time.sleep(0.1)
+    new = read_log()[before:]
+    check(new and new[-1]["status"] == 200, "the event was never delivered")
+    sid = new[-1]["svix_id"]
+    attempts = [e for e in new if e["svix_id"] == sid]
+    check(len(attempts) == len(new), "other deliveries interleaved: %s" % [e["svix_id"] for e in new])
+    check(len(set(e["timestamp"] for e in attempts)) >= 2, "retries reuse the timestamp")
+    check([e["status"] for e in attempts] == [500, 500, 500, 200], "attempts: %s" % [e["status"] for e in attempts])
+    check(all(e["verified"] for e in attempts), "a retry did not verify")
+    check(len(set(e["body"]["data"]["updated_date"] for e in attempts)) == 1, "body changed between retries")
+    st, _, s1 = http("GET", "/_sim/webhooks/stats")
+    check(s1["retries"] - s0["retries"] >= 3, "sender stats do not count retries")
+    # abort-message stops retries at once
+    receiver({"abort_next": 1})
+    crawl(c["connection_id"], 1, ["get_warehouses"])
+    time.sleep(1.5)
+    st, _, s2 = http("GET", "/_sim/webhooks/stats")
+    check(s2["aborted"] == s1["aborted"] + 1, "abort-message not honoured: %s" % s2)
+    return "same svix-id over %d attempts; abort-message honoured" % len(attempts)
+
+
+def cmd_history():
+    """Link flow -> connection.created; empty lists until the historical sync completes;
+    then one connection.historical-sync-completed per resource and no resource webhooks."""
+    st, _, lt = http("POST", "/link/token", body={})
+    check(st == 200 and lt["link_token"], "link token")
+    st, _, ac = http("POST", "/_sim/auth-codes", body={"integration_name": "shipbob", "link_token": lt["link_token"]})
+    check(st == 200, "mint auth code -> %d" % st)
+    st, _, ex = http("POST", "/link/exchange", body={"auth_code": ac["auth_code"], "customer_id": "cust-42"})
+    check(st == 200 and ex["access_token"] and ex["integration_name"] == "shipbob", "exchange %s" % ex)
+    check("get_bills" not in ex["available_actions"], "shipbob should lack get_bills")
+    st, _, again = http("POST", "/link/exchange", body={"auth_code": ac["auth_code"]})
+    check(400 <= st < 500, "reused auth code -> %d" % st)
+    cid, tok = ex["connection_id"], ex["access_token"]
+    created = wait_log(lambda e: e["event_type"] == "connection.created" and e["body"]["connection_id"] == cid)
+    check(created and created[0]["body"]["data"]["access_token"] == tok, "connection.created webhook")
+    check(created[0]["body"]["integration_type"] == "general", "connection events are integration_type general")
+    st, _, b = http("GET", "/wms/orders", tok)
+    check(st == 200 and b["data"] == [] and b["next_token"] is None, "orders before historical sync: %s" % st)
+    st, _, b = http("GET", "/wms/billing", tok)
+    check(st == 501 and "get_bills" in b["error"], "billing on shipbob -> %d" % st)
+    st, _, b = http("GET", "/connections/" + cid)
+    conn = b["data"][0] if isinstance(b["data"], list) else b["data"]
+    check(conn["historical_sync_completed"]["get_orders"] is False, "historical_sync_completed before")
+    check(any(s["sync_status"] == "first_sync_in_progress" for s in conn["sync_schedules"]), "sync_status")
+    before = len(read_log())
+    st, _, h = http("POST", "/_sim/connections/%s/historical-sync" % cid, body={})
+    check(st == 200 and h["completed"] == len([a for a in ex["available_actions"] if a.startswith("get_")]),
+          "completed %s" % h)
+    end = time.time() + 10
+    while True:
+        new = [e for e in read_log()[before:] if e["body"]["connection_id"] == cid]
+        done = [e["body"]["data"]["resource"] for e in new
+                if e["event_type"] == "connection.historical-sync-completed"]
+        if len(done) >= h["completed"] or time.time() > end:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)  # anything extra (a wrong resource webhook) would arrive by now
+    new = [e for e in read_log()[before:] if e["body"]["connection_id"] == cid]
+    check(sorted(done) == sorted(set(done)) and len(done) == h["completed"], "one webhook per resource: %s" % done)
+    check("orders" in done and "inventory" in done, "resource names %s" % done)
+    check(all(e["event_type"].startswith("connection") for e in new), "resource webhooks for backfilled records")
+    od = [e for e in new if e["body"]["data"].get("resource") == "orders"][0]["body"]["data"]
+    check(od["oldest_data_date"] <= od["newest_data_date"], "data dates")
+    got, _ = page_all("/wms/orders", tok, {}, 1000)
+    check(len(got) == len(truth(cid, "orders")) > 0, "orders after historical sync")
+    st, _, b = http("GET", "/connections/" + cid)
+    conn = b["data"][0] if isinstance(b["data"], list) else b["data"]
+    check(all(conn["historical_sync_completed"].values()), "historical_sync_completed after")
+    # a reinstall keeps id and token
+    st, _, lt2 = http("POST", "/link/token", body={"connection_id": cid})
+    st, _, ac2 = http("POST", "/_sim/auth-codes", body={"link_token": lt2["link_token"]})
+    st, _, ex2 = http("POST", "/link/exchange", body={"auth_code": ac2["auth_code"]})
+    check(ex2["connection_id"] == cid and ex2["access_token"] == tok, "reinstall changed id/token")
+    return "%d historical-sync-completed webhooks, one per resource" % len(done)
+
+
+def cmd_errors():
+    """401/404/422/501 and connection errors with their webhooks."""
+    c = first_conn()
+    tok, cid = c["access_token"], c["connection_id"]
+    st, _, b = http("GET", "/wms/orders", tok, key="wrong")
+    check(st == 401 and b["origin"] == "trackstar", "bad api key -> %d %s" % (st, b))
+    st, _, b = http("GET", "/wms/orders", "wrong-token")
+    check(st == 401, "bad token -> %d" % st)
+    for params, param in (({"colour": "red"}, "colour"), ({"status[like]": "x"}, "status[like]"),
+                          ({"updated_date[gte]": "2026-01-01"}, "updated_date[gte]"), ({"limit": "1001"}, "limit")):
+        st, _, b = http("GET", "/wms/orders", tok, params=params)
+        check(st == 422 and param in b["detail"]["query"], "%s -> %d %s" % (params, st, b))
+    st, _, b = http("GET", "/wms/warehouses/wh_nope_000001/locations", tok)
+    check(st == 404, "unknown warehouse locations -> %d" % st)
+    before = len(read_log())
+    st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "invalid_credentials": True})
+    st, _, b = http("GET", "/wms/orders", tok)
+    check(st == 401, "invalid credentials -> %d" % st)
+    st, _, b = http("GET", "/connections/" + cid)
+    conn = b["data"][0] if isinstance(b["data"], list) else b["data"]
+    check(conn["errors"] and all(a["preventing_sync"] for a in conn["errors"][0]["affected_endpoints"]), "errors")
+    st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "clear_errors": True})
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "1"})
+    check(st == 200, "after clear -> %d" % st)
+    st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "missing_permission": "get_returns"})
+    st, _, b = http("GET", "/wms/returns", tok)
+    check(st == 403, "missing permission -> %d" % st)
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "1"})
+    check(st == 200, "missing permission is not blocking other endpoints")
+    http("POST", "/_sim/faults", body={"connection_id": cid, "clear_errors": True})
+    time.sleep(1.0)
+    kinds = [e["event_type"] for e in read_log()[before:] if e["event_type"].startswith("connection-error")]
+    check(kinds == ["connection-error.created", "connection-error.deleted"] * 2, "error webhooks %s" % kinds)
+    # forced 5xx / 429 and slow answers
+    http("POST", "/_sim/faults", body={"connection_id": cid, "http_5xx": 1, "http_429": 1})
+    st1, _, _ = http("GET", "/wms/warehouses", tok, retry_429=False)
+    st2, _, _ = http("GET", "/wms/warehouses", tok, retry_429=False)
+    st3, _, _ = http("GET", "/wms/warehouses", tok, retry_429=False)
+    check(sorted([st1, st2]) == [429, 503] and st3 == 200, "forced faults %s" % [st1, st2, st3])
+    http("POST", "/_sim/faults", body={"connection_id": cid, "slow_count": 1, "slow_ms": 800})
+    t0 = time.time()
+    http("GET", "/wms/warehouses", tok)
+    check(time.time() - t0 >= 0.75, "slow response was not slow")
+    return "auth, validation, 404/501 and connection errors"
+
+
+def cmd_signature_faults():
+    """Injected delivery faults are visible to an independent verifier."""
+    c = first_conn()
+    res = {}
+    for fault, pred in (("webhook_bad_signature", lambda e: not e["verified"]),
+                        ("webhook_stale_timestamp", lambda e: e["verified"] and not e["fresh"]),
+                        ("webhook_mangled_body", lambda e: not e["verified"])):
+        before = len(read_log())
+        http("POST", "/_sim/faults", body={fault: 1})
+        crawl(c["connection_id"], 1, ["get_warehouses"])
+        end = time.time() + 10
+        while time.time() < end and len(read_log()) == before:
+            time.sleep(0.1)
+        new = read_log()[before:]
+        check(new and pred(new[0]), "%s not observed: %s" % (fault, new[:1]))
+        res[fault] = True
+    # duplicate delivery: same svix-id twice
+    before = len(read_log())
+    http("POST", "/_sim/faults", body={"webhook_duplicate": 1})
+    crawl(c["connection_id"], 1, ["get_warehouses"])
+    time.sleep(1.5)
+    ids = [e["svix_id"] for e in read_log()[before:]]
+    check(len(ids) == 2 and ids[0] == ids[1], "duplicate delivery: %s" % ids)
+    # oversized: data_truncated + data_url -> download_url -> full event
+    before = len(read_log())
+    http("POST", "/_sim/faults", body={"webhook_oversize_bytes": 200})
+    crawl(c["connection_id"], 1, ["get_warehouses"])
+    time.sleep(1.5)
+    http("POST", "/_sim/faults", body={"webhook_oversize_bytes": 0})
+    e = read_log()[before]["body"]
+    check(e.get("data_truncated") is True and set(e["data"]) == {"id"}, "truncated event %s" % e)
+    path = urllib.parse.urlparse(e["data_url"]).path
+    st, _, d = http("GET", path)
+    check(st == 200 and "download_url" in d, "data_url -> %d" % st)
+    with urllib.request.urlopen(d["download_url"], timeout=10) as r:
+        full = json.loads(r.read())
+    check(full["data"]["id"] == e["data"]["id"] and "name" in full["data"], "download_url event")
+    return "bad signature, stale timestamp, mangled body, duplicate, oversized"
+
+
+def cmd_management():
+    """Connections list/patch/delete/sync, integrations (1/min), magic links."""
+    st, _, b = http("GET", "/connections")
+    check(st == 200 and b["total_count"] == len(b["data"]) >= 1, "GET /connections")
+    st, _, nc = http("POST", "/_sim/connections", body={"orders": 5, "products": 3, "emit_created": 0})
+    check(st == 201, "create connection -> %d" % st)
+    tok = nc["access_token"]
+    st, _, b = http("PATCH", "/connections", tok, body={"webhooks_disabled": True, "customer_id": "c-1"})
+    check(st == 200 and b == {"id": nc["connection_id"], "object": "connection", "updated": True}, "patch %s" % b)
+    before = len(read_log())
+    st, _, b = http("POST", "/connections/sync", tok, body={"functions_to_sync": ["get_orders"]})
+    check(st == 200 and b["syncing"] is True and b["functions_to_sync"] == ["get_orders"], "sync %s" % b)
+    time.sleep(0.5)
+    check(not [e for e in read_log()[before:] if e["body"]["connection_id"] == nc["connection_id"]],
+          "webhooks_disabled not honoured")
+    st, _, b = http("DELETE", "/connections", tok)
+    check(st == 200 and b["deleted"] is True and b["object"] == "connection", "delete %s" % b)
+    check(wait_log(lambda e: e["event_type"] == "connection.deleted" and e["body"]["connection_id"] == nc["connection_id"]),
+          "connection.deleted webhook")
+    st, _, _ = http("GET", "/wms/orders", tok)
+    check(st == 401, "deleted connection's token still works")
+    st, _, b = http("GET", "/integrations/wms", retry_429=False)
+    check(st == 200 and any(i["integration_name"] == "cool-wms" for i in b["data"]), "integrations")
+    st, _, _ = http("GET", "/integrations/wms", retry_429=False)
+    check(st == 429, "second /integrations call within a minute -> %d" % st)
+    st, _, m = http("POST", "/magic-links", body={"integration_allow_list": ["shipbob"], "link_duration": 3})
+    check(st == 200 and len(m["magic_link"]["id"]) == 32, "magic link")
+    mid = m["magic_link"]["id"]
+    st, _, b = http("GET", "/magic-links")
+    check(any(x["id"] == mid for x in b["magic_links"]), "magic link list")
+    st, _, b = http("DELETE", "/magic-links/" + mid)
+    check(b == {"id": mid, "object": "magic_link", "deleted": True}, "magic link delete")
+    st, _, b = http("POST", "/magic-links", body={"integration_allow_list": ["a"], "integration_block_list": ["b"]})
+    check(st == 422, "allow+block list -> %d" % st)
+    return "connections, integrations, magic links"
+
+
+def main():
+    cmds = {k[4:]: v for k, v in globals().items() if k.startswith("cmd_")}
+    if len(sys.argv) != 2 or sys.argv[1] not in cmds:
+        print("usage: sim_checks.py {%s}" % ",".join(sorted(cmds)))
+        return 2
+    try:
+        msg = cmds[sys.argv[1]]()
+        print("ok: " + msg)
+        return 0
+    except Fail as e:
+        print("FAIL: %s" % e)
+        return 1
+    except Exception as e:  # a crash is a failure, with its reason
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+/* sim_api_wms.c - GET /wms/<resource>[/<id>] for every resource the simulator models:
+ * capability (501), connection errors (401/403), query validation (422), historical
+ * sync (empty lists until complete), keyset pagination over the (updated_date, id)
+ * index with page tokens bound to the filters, and 404 for unknown ids. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim_catalog.h"
+#include "sim_http.h"
+#include "sim_render.h"
+#include "sim_resdef.h"
+
+#define ID_LEN 48
+
+typedef struct route {
+    const char *segment;     /* first path segment after /wms/ */
+    sim_res res;
+    const char *not_found;   /* 404 message */
+} route;
+
+static const route routes[] = {
+    {"orders", SIM_RES_ORDERS, "Order not found"},
+    {"inventory", SIM_RES_INVENTORY, "Inventory item not found"},
+    {"products", SIM_RES_PRODUCTS, "Product not found"},
+    {"warehouses", SIM_RES_WAREHOUSES, "Warehouse not found"},
+    {"shipping-methods", SIM_RES_SHIPPING_METHODS, "Shipping method not found"},
+    {"returns", SIM_RES_RETURNS, "Return not found"},
+    {"inbound-shipments", SIM_RES_INBOUND, "Inbound shipment not found"},
+    {"billing", SIM_RES_BILLS, "Bill not found"},
+    {"warehouse-customers", SIM_RES_WAREHOUSE_CUSTOMERS, "Warehouse customer not found"},
+};
+
+/* Endpoints of the real API this simulator does not model, with the function a real
+ * integration would need: answered 501 like an integration lacking them. */
+static const struct {
+    const char *path;
+    const char *function;
+} unmodelled[] = {
+    {"/wms/inventory/ledger", "get_inventory_ledger"},
+    {"/wms/labor-activities", "get_labor_activities"},
+    {"/wms/orders/channels", "get_order_channels"},
+    {"/wms/inbound-shipments/suppliers", "get_suppliers"},
+};
+
+static const char *display_name(const sim_conn *c)
+{
+    const sim_integration *in = sim_integration_find(c->integration);
+    return in ? in->display : c->integration;
+}
+
+static void not_implemented(sim_resp *rs, const sim_conn *c, const char *function)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "Endpoint %s is not implemented for %s", function, display_name(c));
+    sim_resp_error(rs, 501, msg, NULL); /* the documented 501 body has no origin */
+}
+
+void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh, int truth)
+{
+    static const char *const truth_extra[] = {"connection_id", "warehouse_id", NULL};
+    int nd = 0;
+    const sim_fdef *defs = sim_resdef_fields(r, sim_g.trackstar_dates, &nd);
+    sim_query q;
+    sim_qerr qe;
+    /* the truth endpoint takes no filters: only limit and page_token */
+    if (sim_query_parse(defs, truth ? 0 : nd, rq->args, rq->nargs, truth ? truth_extra : NULL, &q, &qe) != 0) {
+        sim_resp_422(rs, "query", qe.param, qe.msg);
+        return;
+    }
+    if (q.has_token && (q.tok.res != (uint8_t)r || q.tok.conn != (uint32_t)c->idx || q.tok.fhash != q.fhash)) {
+        sim_resp_422(rs, "query", "page_token",
+                     "page_token does not match this request: repeat the same filters on every page");
+        sim_query_free(&q);
+        return;
+    }
+    sbuf *b = &rs->body;
+    b->len = 0;
+    sbuf_append(b, "{\"data\":[", 9);
+    int count = 0, more = 0;
+    const sim_meta *last = NULL;
+    if (truth || (c->hist_done & (1u << r))) {
+        const sim_table *t = &c->t[r];
+        int64_t lo, hi;
+        sim_query_updated_range(&q, &lo, &hi);
+        uint32_t pos = q.has_token ? sim_table_after(t, q.tok.last_updated_ms, q.tok.last_num) : 0;
+        if (lo != INT64_MIN) {
+            uint32_t p2 = sim_table_lower(t, lo);
+            if (p2 > pos)
+                pos = p2;
+        }
+        int limit = q.limit;
+        sim_http_faults *gf = &sim_g.faults;
+        if (!truth && (gf->short_pages || c->faults.short_pages) && limit > 1)
+            limit = limit / 3 > 0 ? limit / 3 : 1; /* fewer than asked, next_token still set */
+        sim_resctx ctx = {c, r};
+        char id[ID_LEN];
+        for (; pos < t->n; pos++) {
+            const sim_meta *m = t->rows[t->order[pos]];
+            if (m->updated_ms > hi)
+                break;
+            if (wh && ((const sim_location *)m)->wh != wh)
+                continue;
+            sim_format_id(c, r, m->num, id, sizeof id);
+            if (!truth && !sim_query_match(&q, id, m, &ctx, sim_resdef_get))
+                continue;
+            if (count == limit) {
+                more = 1;
+                break;
+            }
+            if (count)
+                sbuf_append(b, ",", 1);
+            if (sim_render_record(b, c, r, m) != 0) {
+                sim_query_free(&q);
+                sim_resp_error(rs, 500, "out of memory", "trackstar");
+                return;
+            }
+            count++;
+            last = m;
+        }
+    }
+    sbuf_append(b, "],\"next_token\":", 15);
+    if (more && last) {
+        sim_ptoken tok = {.res = (uint8_t)r, .conn = (uint32_t)c->idx, .fhash = q.fhash,
+                          .last_updated_ms = last->updated_ms, .last_num = last->num};
+        char enc[SIM_TOKEN_MAX];
+        sim_ptoken_encode(&tok, enc);
+        sbuf_json_str(b, enc, strlen(enc));
+    } else {
+        sbuf_append(b, "null", 4);
+    }
+    sbuf_printf(b, ",\"total_count\":%d}", count);
+    rs->status = 200;
+    sim_query_free(&q);
+}
+
+static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32_t wh,
+                    const char *not_found)
+{
+    uint32_t num;
+    const sim_meta *m = NULL;
+    if ((c->hist_done & (1u << r)) && sim_parse_id(c, r, id, &num) == 0)
+        m = sim_table_get(&c->t[r], num);
+    if (m && wh && ((const sim_location *)m)->wh != wh)
+        m = NULL;
+    if (!m) {
+        sim_resp_404(rs, not_found, id);
+        return;
+    }
+    sbuf *b = &rs->body;
+    b->len = 0;
+    sbuf_append(b, "{\"data\":", 8);
+    if (sim_render_record(b, c, r, m) != 0) {
+        sim_resp_error(rs, 500, "out of memory", "trackstar");
+        return;
+    }
+    sbuf_append(b, "}", 1);
+    rs->status = 200;
+}
+
+/* Capability, credentials and permission checks shared by list and get. 0 = go on. */
+static int gate(sim_resp *rs, sim_conn *c, sim_res r)
+{
+    if (!(c->actions & (1u << r))) {
+        not_implemented(rs, c, sim_res_infos[r].function);
+        return -1;
+    }
+    if (c->invalid_creds) {
+        sim_resp_error(rs, 401, "The connection's credentials are invalid: reinstall the integration",
+                       "integration");
+        return -1;
+    }
+    if (c->missing_perm & (1u << r)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "Missing permissions for %s", sim_res_infos[r].function);
+        sim_resp_error(rs, 403, msg, "integration");
+        return -1;
+    }
+    return 0;
+}
+
+void sim_wms_handle(sim_req *rq, sim_resp *rs)
+{
+    sim_conn *c = rq->conn;
+    for (size_t i = 0; i < sizeof unmodelled / sizeof unmodelled[0]; i++) {
+        if (strcmp(rq->path, unmodelled[i].path) == 0) {
+            not_implemented(rs, c, unmodelled[i].function);
+            return;
+        }
+    }
+    if (strcmp(rq->method, "GET") != 0) {
+        /* writes are forwarded to the WMS in production; the simulator models reads only */
+        sim_resp_error(rs, 501, "Write endpoints are not implemented by the simulator", "trackstar");
+        return;
+    }
+    /* split "/wms/a/b/c/d" into at most 4 segments */
+    char path[512];
+    snprintf(path, sizeof path, "%s", rq->path + 5);
+    char *seg[5] = {0};
+    int nseg = 0;
+    for (char *save = NULL, *t = strtok_r(path, "/", &save); t && nseg < 5; t = strtok_r(NULL, "/", &save))
+        seg[nseg++] = t;
+    const route *rt = NULL;
+    for (size_t i = 0; nseg && i < sizeof routes / sizeof routes[0]; i++)
+        if (strcmp(seg[0], routes[i].segment) == 0)
+            rt = &routes[i];
+    if (!rt || nseg > 4) {
+        sim_resp_error(rs, 404, "Not found", "trackstar");
+        return;
+    }
+    if (rt->res == SIM_RES_WAREHOUSES && nseg >= 3) {
+        /* /warehouses/{id}/locations[/{location_id}] */
+        if (strcmp(seg[2], "locations") != 0) {
+            sim_resp_error(rs, 404, "Not found", "trackstar");
+            return;
+        }
+        if (gate(rs, c, SIM_RES_LOCATIONS))
+            return;
+        uint32_t wh;
+        if (sim_parse_id(c, SIM_RES_WAREHOUSES, seg[1], &wh) != 0 || !sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh) ||
+            !(c->hist_done & (1u << SIM_RES_WAREHOUSES))) {
+            sim_resp_404(rs, "Warehouse not found", seg[1]);
+            return;
+        }
+        if (nseg == 4)
+            get_one(rs, c, SIM_RES_LOCATIONS, seg[3], wh, "Warehouse location not found");
+        else
+            sim_wms_list(rq, rs, c, SIM_RES_LOCATIONS, wh, 0);
+        return;
+    }
+    if (rt->res == SIM_RES_ORDERS && nseg == 3 && strcmp(seg[2], "packs") == 0) {
+        not_implemented(rs, c, "get_order_packs");
+        return;
+    }
+    if (nseg > 2) {
+        sim_resp_error(rs, 404, "Not found", "trackstar");
+        return;
+    }
+    if (gate(rs, c, rt->res))
+        return;
+    if (nseg == 2)
+        get_one(rs, c, rt->res, seg[1], 0, rt->not_found);
+    else
+        sim_wms_list(rq, rs, c, rt->res, 0, 0);
+}

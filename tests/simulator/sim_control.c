@@ -1,0 +1,383 @@
+/* sim_control.c - the test hooks under /_sim/ (API key required): mint auth codes (the
+ * Link UI's part), create connections directly, finish historical syncs, run crawl
+ * ticks, inject faults, read the truth (every current record, paginated) and the
+ * webhook sender's counters. Access tokens are handed out here and nowhere else. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sim_catalog.h"
+#include "sim_crawl.h"
+#include "sim_http.h"
+#include "sim_webhook.h"
+
+#define SIZE_MAX_PER_RES 200000   /* bounds on sizes a test may ask for */
+
+static cJSON *body_obj(sim_req *rq, sim_resp *rs)
+{
+    if (rq->body_len == 0)
+        return cJSON_CreateObject();
+    cJSON *j = cJSON_ParseWithLength(rq->body, rq->body_len);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        sim_resp_422(rs, "body", "body", "Body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* Integer member with bounds; absent keeps *out. -1 + 422 when invalid. */
+static int get_int(cJSON *j, const char *key, long lo, long hi, int *out, sim_resp *rs)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Input should be an integer between %ld and %ld", lo, hi);
+        sim_resp_422(rs, "body", key, msg);
+        return -1;
+    }
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* functions list -> resource mask (absent = all). -1 + 422 on unknown names. */
+static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs)
+{
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(j, key);
+    *mask = (1u << SIM_RES_COUNT) - 1;
+    if (!a)
+        return 0;
+    if (!cJSON_IsArray(a)) {
+        sim_resp_422(rs, "body", key, "Input should be a list of function names");
+        return -1;
+    }
+    *mask = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, a) {
+        int r = cJSON_IsString(it) ? sim_res_by_function(it->valuestring) : -1;
+        if (r < 0) {
+            sim_resp_422(rs, "body", key, "Unknown function name");
+            return -1;
+        }
+        *mask |= 1u << r;
+    }
+    return 0;
+}
+
+static void conn_summary(sbuf *b, const sim_conn *c)
+{
+    sbuf_printf(b, "{\"connection_id\":\"%s\",\"access_token\":\"%s\",\"integration_name\":\"%s\",\"live\":%s,"
+                   "\"historical_sync_pending\":[",
+                c->id, c->token, c->integration, c->live ? "true" : "false");
+    int n = 0;
+    for (int r = 0; r < SIM_RES_COUNT; r++)
+        if ((c->actions & (1u << r)) && !(c->hist_done & (1u << r)))
+            sbuf_printf(b, "%s\"%s\"", n++ ? "," : "", sim_res_infos[r].function);
+    sbuf_printf(b, "],\"counts\":{");
+    for (int r = 0; r < SIM_RES_COUNT; r++)
+        sbuf_printf(b, "%s\"%s\":%u", r ? "," : "", sim_res_infos[r].plural, c->t[r].n);
+    sbuf_append(b, "}}", 2);
+}
+
+static void auth_codes(sim_req *rq, sim_resp *rs)
+{
+    cJSON *j = body_obj(rq, rs);
+    if (!j)
+        return;
+    cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "integration_name");
+    cJSON *lt = cJSON_GetObjectItemCaseSensitive(j, "link_token");
+    cJSON *ci = cJSON_GetObjectItemCaseSensitive(j, "connection_id");
+    char code[64], err[128];
+    if (sim_mgmt_mint_auth_code(cJSON_IsString(in) ? in->valuestring : NULL,
+                                cJSON_IsString(lt) ? lt->valuestring : NULL,
+                                cJSON_IsString(ci) ? ci->valuestring : NULL, code, sizeof code, err,
+                                sizeof err) != 0) {
+        sim_resp_422(rs, "body", "auth_code", err);
+    } else {
+        sbuf_printf(&rs->body, "{\"auth_code\":\"%s\"}", code);
+        rs->status = 200;
+    }
+    cJSON_Delete(j);
+}
+
+static void create_connection(sim_req *rq, sim_resp *rs)
+{
+    cJSON *j = body_obj(rq, rs);
+    if (!j)
+        return;
+    sim_sizes sz = sim_http_cfg.default_sizes;
+    uint32_t actions = 0;
+    cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "integration_name");
+    cJSON *hs = cJSON_GetObjectItemCaseSensitive(j, "historical_sync");
+    cJSON *aa = cJSON_GetObjectItemCaseSensitive(j, "available_actions");
+    cJSON *wd = cJSON_GetObjectItemCaseSensitive(j, "webhooks_disabled");
+    cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "customer_id");
+    int pending = 0, emit = 1;
+    if (get_int(j, "orders", 0, SIZE_MAX_PER_RES, &sz.orders, rs) ||
+        get_int(j, "products", 1, SIZE_MAX_PER_RES, &sz.products, rs) ||
+        get_int(j, "warehouses", 1, SIM_MAX_WAREHOUSES, &sz.warehouses, rs) ||
+        get_int(j, "locations_per_warehouse", 0, 10000, &sz.locations_per_wh, rs) ||
+        get_int(j, "returns", 0, SIZE_MAX_PER_RES, &sz.returns, rs) ||
+        get_int(j, "inbound_shipments", 0, SIZE_MAX_PER_RES, &sz.inbound, rs) ||
+        get_int(j, "bills", 0, SIZE_MAX_PER_RES, &sz.bills, rs) ||
+        get_int(j, "shipping_methods", 1, 64, &sz.shipping_methods, rs) ||
+        get_int(j, "warehouse_customers", 0, SIM_MAX_WC, &sz.warehouse_customers, rs) ||
+        get_int(j, "emit_created", 0, 1, &emit, rs))
+        goto done;
+    if (hs && (!cJSON_IsString(hs) || (strcmp(hs->valuestring, "pending") && strcmp(hs->valuestring, "completed")))) {
+        sim_resp_422(rs, "body", "historical_sync", "Input should be 'pending' or 'completed'");
+        goto done;
+    }
+    pending = hs && strcmp(hs->valuestring, "pending") == 0;
+    if (aa && get_mask(j, "available_actions", &actions, rs))
+        goto done;
+    if (aa && !actions) {
+        sim_resp_422(rs, "body", "available_actions", "At least one read function is needed");
+        goto done;
+    }
+    char err[128];
+    sim_conn *c = sim_conn_create(cJSON_IsString(in) ? in->valuestring : "sandbox", &sz, actions,
+                                  pending ? 0 : 0xffffffffu, rq->now_ms, err, sizeof err);
+    if (!c) {
+        sim_resp_422(rs, "body", "integration_name", err);
+        goto done;
+    }
+    if (pending)
+        c->hist_due_ms = sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
+    c->webhooks_disabled = cJSON_IsTrue(wd);
+    if (cJSON_IsString(cu)) {
+        c->has_customer = 1;
+        snprintf(c->customer_id, sizeof c->customer_id, "%s", cu->valuestring);
+    }
+    if (emit)
+        sim_mgmt_emit_created(c);
+    log_info("connection created by control API", "connection_id", c->id, "integration_name", c->integration, NULL);
+    conn_summary(&rs->body, c);
+    rs->status = 201;
+done:
+    cJSON_Delete(j);
+}
+
+static void list_connections(sim_resp *rs)
+{
+    sbuf *b = &rs->body;
+    sbuf_append(b, "{\"data\":[", 9);
+    for (int i = 0; i < sim_g.nconns; i++) {
+        if (i)
+            sbuf_append(b, ",", 1);
+        conn_summary(b, sim_g.conns[i]);
+    }
+    sbuf_append(b, "]}", 2);
+    rs->status = 200;
+}
+
+static void history(sim_req *rq, sim_resp *rs, sim_conn *c)
+{
+    cJSON *j = body_obj(rq, rs);
+    if (!j)
+        return;
+    uint32_t mask;
+    if (get_mask(j, "functions", &mask, rs) == 0) {
+        int n = sim_crawl_complete_history(c, mask, rq->now_ms);
+        sbuf_printf(&rs->body, "{\"completed\":%d}", n);
+        rs->status = 200;
+    }
+    cJSON_Delete(j);
+}
+
+static void crawl(sim_req *rq, sim_resp *rs, sim_conn *only)
+{
+    cJSON *j = body_obj(rq, rs);
+    if (!j)
+        return;
+    int n = sim_http_cfg.crawl_mutations;
+    uint32_t mask;
+    if (get_int(j, "mutations", 0, SIM_CRAWL_MAX_MUTATIONS, &n, rs) || get_mask(j, "functions", &mask, rs))
+        goto done;
+    int muts = 0, events = 0;
+    for (int i = 0; i < sim_g.nconns; i++) {
+        sim_conn *c = sim_g.conns[i];
+        if (only && c != only)
+            continue;
+        sim_crawl_result cr;
+        sim_crawl_tick(c, n, mask, rq->now_ms, &cr);
+        muts += cr.mutations;
+        events += cr.events;
+    }
+    sbuf_printf(&rs->body, "{\"mutations\":%d,\"events\":%d}", muts, events);
+    rs->status = 200;
+done:
+    cJSON_Delete(j);
+}
+
+static void faults_render(sbuf *b)
+{
+    sim_wh_faults wf;
+    sim_wh_faults_get(&wf);
+    const sim_http_faults *f = &sim_g.faults;
+    sbuf_printf(b, "{\"http_429\":%d,\"http_5xx\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_ms\":%d,\"short_pages\":%d,"
+                   "\"webhook_bad_signature\":%d,\"webhook_stale_timestamp\":%d,\"webhook_mangled_body\":%d,"
+                   "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld}",
+                f->force_429, f->force_5xx, f->drop, f->slow_count, f->slow_ms, f->short_pages, wf.bad_signature,
+                wf.stale_timestamp, wf.mangled_body, wf.duplicate, wf.out_of_order, wf.oversize_bytes);
+}
+
+static void faults(sim_req *rq, sim_resp *rs)
+{
+    if (strcmp(rq->method, "GET") == 0) {
+        faults_render(&rs->body);
+        rs->status = 200;
+        return;
+    }
+    if (strcmp(rq->method, "DELETE") == 0) {
+        memset(&sim_g.faults, 0, sizeof sim_g.faults);
+        for (int i = 0; i < sim_g.nconns; i++)
+            memset(&sim_g.conns[i]->faults, 0, sizeof sim_g.conns[i]->faults);
+        sim_wh_faults none = {0};
+        sim_wh_faults_set(&none);
+        faults_render(&rs->body);
+        rs->status = 200;
+        return;
+    }
+    cJSON *j = body_obj(rq, rs);
+    if (!j)
+        return;
+    cJSON *ci = cJSON_GetObjectItemCaseSensitive(j, "connection_id");
+    sim_conn *c = NULL;
+    if (ci) {
+        c = cJSON_IsString(ci) ? sim_conn_by_id(ci->valuestring) : NULL;
+        if (!c) {
+            sim_resp_404(rs, "Connection not found", cJSON_IsString(ci) ? ci->valuestring : "");
+            goto done;
+        }
+    }
+    sim_http_faults *hf = c ? &c->faults : &sim_g.faults;
+    sim_http_faults h = *hf;
+    sim_wh_faults wf;
+    sim_wh_faults_get(&wf);
+    int ob = (int)(wf.oversize_bytes > 1 << 30 ? 1 << 30 : wf.oversize_bytes);
+    if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) || get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
+        get_int(j, "drop", 0, 1000000, &h.drop, rs) || get_int(j, "slow_count", 0, 1000000, &h.slow_count, rs) ||
+        get_int(j, "slow_ms", 0, 120000, &h.slow_ms, rs) || get_int(j, "short_pages", 0, 1, &h.short_pages, rs) ||
+        get_int(j, "webhook_bad_signature", 0, 1000000, &wf.bad_signature, rs) ||
+        get_int(j, "webhook_stale_timestamp", 0, 1000000, &wf.stale_timestamp, rs) ||
+        get_int(j, "webhook_mangled_body", 0, 1000000, &wf.mangled_body, rs) ||
+        get_int(j, "webhook_duplicate", 0, 1000000, &wf.duplicate, rs) ||
+        get_int(j, "webhook_out_of_order", 0, 1000000, &wf.out_of_order, rs) ||
+        get_int(j, "webhook_oversize_bytes", 0, 1 << 30, &ob, rs))
+        goto done;
+    /* connection health: needs a connection */
+    cJSON *ic = cJSON_GetObjectItemCaseSensitive(j, "invalid_credentials");
+    cJSON *mp = cJSON_GetObjectItemCaseSensitive(j, "missing_permission");
+    cJSON *ce = cJSON_GetObjectItemCaseSensitive(j, "clear_errors");
+    int mp_res = -1;
+    if ((ic || mp || ce) && !c) {
+        sim_resp_422(rs, "body", "connection_id", "Connection faults need a connection_id");
+        goto done;
+    }
+    if (ic && !cJSON_IsBool(ic)) {
+        sim_resp_422(rs, "body", "invalid_credentials", "Input should be a valid boolean");
+        goto done;
+    }
+    if (mp && (!cJSON_IsString(mp) || (mp_res = sim_res_by_function(mp->valuestring)) < 0)) {
+        sim_resp_422(rs, "body", "missing_permission", "Input should be a read function name, e.g. get_returns");
+        goto done;
+    }
+    *hf = h;
+    wf.oversize_bytes = ob;
+    sim_wh_faults_set(&wf);
+    if (c && cJSON_IsTrue(ce))
+        sim_health_clear(c, rq->now_ms);
+    if (c && ic)
+        sim_health_invalid_creds(c, cJSON_IsTrue(ic), rq->now_ms);
+    if (c && mp_res >= 0)
+        sim_health_missing_perm(c, mp_res, 1, rq->now_ms);
+    faults_render(&rs->body);
+    rs->status = 200;
+done:
+    cJSON_Delete(j);
+}
+
+static void truth(sim_req *rq, sim_resp *rs, const char *resource)
+{
+    int r = sim_res_by_plural(resource);
+    if (r < 0) {
+        sim_resp_error(rs, 404, "Unknown resource", "trackstar");
+        return;
+    }
+    sim_conn *c = NULL;
+    const char *cid = sim_req_arg(rq, "connection_id");
+    for (int i = 0; cid && i < sim_g.nconns; i++)
+        if (strcmp(sim_g.conns[i]->id, cid) == 0)
+            c = sim_g.conns[i];
+    if (!c) {
+        sim_resp_404(rs, "Connection not found", cid ? cid : "");
+        return;
+    }
+    uint32_t wh = 0;
+    const char *w = sim_req_arg(rq, "warehouse_id");
+    if (w && r == SIM_RES_LOCATIONS && sim_parse_id(c, SIM_RES_WAREHOUSES, w, &wh) != 0) {
+        sim_resp_404(rs, "Warehouse not found", w);
+        return;
+    }
+    sim_wms_list(rq, rs, c, (sim_res)r, wh, 1);
+}
+
+static void webhook_stats(sim_resp *rs)
+{
+    sim_wh_stats s;
+    sim_wh_stats_get(&s);
+    sbuf_printf(&rs->body, "{\"enqueued\":%lld,\"delivered\":%lld,\"failed\":%lld,\"aborted\":%lld,\"attempts\":%lld,"
+                           "\"retries\":%lld,\"dropped\":%lld,\"skipped\":%lld,\"duplicated\":%lld,\"truncated\":%lld,"
+                           "\"pending\":%lld}",
+                s.enqueued, s.delivered, s.failed, s.aborted, s.attempts, s.retries, s.dropped, s.skipped,
+                s.duplicated, s.truncated, s.pending);
+    rs->status = 200;
+}
+
+void sim_control_handle(sim_req *rq, sim_resp *rs)
+{
+    char seg[4][128] = {{0}};
+    int n = 0;
+    for (const char *s = rq->path + 6; *s && n < 4;) { /* after "/_sim/" */
+        while (*s == '/')
+            s++;
+        if (!*s)
+            break;
+        size_t l = strcspn(s, "/");
+        snprintf(seg[n++], sizeof seg[0], "%.*s", (int)(l < 127 ? l : 127), s);
+        s += l;
+    }
+    int post = strcmp(rq->method, "POST") == 0, get = strcmp(rq->method, "GET") == 0;
+    if (n == 1 && strcmp(seg[0], "auth-codes") == 0 && post) {
+        auth_codes(rq, rs);
+    } else if (n == 1 && strcmp(seg[0], "connections") == 0 && post) {
+        create_connection(rq, rs);
+    } else if (n == 1 && strcmp(seg[0], "connections") == 0 && get) {
+        list_connections(rs);
+    } else if (n == 3 && strcmp(seg[0], "connections") == 0 && post) {
+        sim_conn *c = sim_conn_by_id(seg[1]);
+        if (!c)
+            sim_resp_404(rs, "Connection not found", seg[1]);
+        else if (strcmp(seg[2], "historical-sync") == 0)
+            history(rq, rs, c);
+        else if (strcmp(seg[2], "crawl") == 0)
+            crawl(rq, rs, c);
+        else
+            sim_resp_error(rs, 404, "Not found", "trackstar");
+    } else if (n == 1 && strcmp(seg[0], "crawl") == 0 && post) {
+        crawl(rq, rs, NULL);
+    } else if (n == 1 && strcmp(seg[0], "faults") == 0) {
+        faults(rq, rs);
+    } else if (n == 2 && strcmp(seg[0], "truth") == 0 && get) {
+        truth(rq, rs, seg[1]);
+    } else if (n == 2 && strcmp(seg[0], "webhooks") == 0 && strcmp(seg[1], "stats") == 0 && get) {
+        webhook_stats(rs);
+    } else {
+        sim_resp_error(rs, 404, "Not found", "trackstar");
+    }
+}
