@@ -80,21 +80,20 @@ static int32_t partition_by_key(const rd_kafka_topic_t *rkt, const void *key, si
 rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
                                kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *const kv[] = {"bootstrap.servers",
-                              brokers,
-                              "client.id",
-                              client_id,
-                              "enable.idempotence",
-                              "true",
-                              "acks",
-                              "all",
-                              "linger.ms",
-                              "2",
-                              "compression.type",
-                              "lz4",
-                              "message.timeout.ms",
-                              "30000",
-                              NULL};
+    /* clang-format off */
+    const char *const kv[] = {
+        "bootstrap.servers", brokers,
+        "client.id", client_id,
+        "enable.idempotence", "true",
+        "acks", "all",
+        "linger.ms", "2",
+        "compression.type", "lz4",
+        "message.timeout.ms", "30000",
+        /* Trackstar's full events (data_url) can be several MiB: 17 MiB matches the
+         * topics' max.message.bytes in deploy/ and the normalizer's 16 MiB body bound. */
+        "message.max.bytes", "17825792",
+        NULL};
+    /* clang-format on */
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
     /* Setting acks above already created conf's default topic conf: extend it
@@ -116,35 +115,89 @@ fail:
     return NULL;
 }
 
+/* Per-consumer state behind rd_kafka_opaque(). */
+typedef struct kafka_consumer_state {
+    int ever_assigned;
+} kafka_consumer_state;
+
+/* Apply assignments for either rebalance protocol, and remember that one happened
+ * (see kafka_consumer_destroy). Offsets are stored only after downstream writes, so a
+ * revoke needs no commit here: auto-commit commits what was stored before it. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    kafka_consumer_state *st = opaque;
+    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, parts);
+        if (st) st->ever_assigned = 1;
+    } else {
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        log_error("rebalance failed", "error", rd_kafka_error_string(e), NULL);
+        rd_kafka_error_destroy(e);
+    } else if (aerr) {
+        log_error("rebalance failed", "error", rd_kafka_err2str(aerr), NULL);
+    }
+    char n[16];
+    snprintf(n, sizeof n, "%d", parts ? parts->cnt : 0);
+    log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned"
+                                                          : "partitions revoked",
+             "count", n, NULL);
+}
+
+void kafka_consumer_destroy(rd_kafka_t *rk) {
+    if (!rk) return;
+    kafka_consumer_state *st = rd_kafka_opaque(rk);
+    if (st && !st->ever_assigned) {
+        /* librdkafka < 2.3 asserts when a cooperative-sticky consumer is destroyed
+         * before its first assignment (librdkafka #4312; Debian 12 ships 2.0.2). Such a
+         * consumer has consumed and stored nothing, so there is nothing to commit: leave
+         * it to the process exit. The group notices after session.timeout.ms. */
+        log_info("consumer closed before its first assignment: left to process exit", NULL);
+        return;
+    }
+    rd_kafka_consumer_close(rk); /* commits what was stored */
+    rd_kafka_destroy(rk);
+    free(st);
+}
+
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
                                const char *extra, const char *consumer_extra,
                                const char *const *topics, int n, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk = NULL;
-    const char *const kv[] = {"bootstrap.servers",
-                              brokers,
-                              "group.id",
-                              group,
-                              "client.id",
-                              client_id,
-                              "partition.assignment.strategy",
-                              "cooperative-sticky",
-                              "enable.auto.offset.store",
-                              "false",
-                              "enable.auto.commit",
-                              "true",
-                              "auto.commit.interval.ms",
-                              "1000",
-                              "auto.offset.reset",
-                              "earliest",
-                              "enable.partition.eof",
-                              "false",
-                              NULL};
+    kafka_consumer_state *st = NULL;
+    /* clang-format off */
+    const char *const kv[] = {
+        "bootstrap.servers", brokers,
+        "group.id", group,
+        "client.id", client_id,
+        "partition.assignment.strategy", "cooperative-sticky",
+        "enable.auto.offset.store", "false",
+        "enable.auto.commit", "true",
+        "auto.commit.interval.ms", "1000",
+        "auto.offset.reset", "earliest",
+        "enable.partition.eof", "false",
+        NULL};
+    /* clang-format on */
     if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen) ||
         apply_extra(conf, consumer_extra, errstr, errlen))
         goto fail;
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    st = calloc(1, sizeof *st);
+    if (!st) goto fail;
+    rd_kafka_conf_set_opaque(conf, st);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen);
     if (!rk) goto fail;
     conf = NULL; /* owned by rk */
@@ -161,7 +214,8 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
     return rk;
 fail:
     if (conf) rd_kafka_conf_destroy(conf);
-    if (rk) rd_kafka_destroy(rk);
+    if (rk) rd_kafka_destroy(rk); /* never assigned, but never subscribed either */
+    free(st);
     return NULL;
 }
 

@@ -25,6 +25,11 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
                                const char *extra, const char *consumer_extra,
                                const char *const *topics, int n, char *errstr, size_t errlen);
 
+/* Close a consumer from kafka_consumer_new (committing stored offsets) and free it.
+ * Use this, never rd_kafka_consumer_close + rd_kafka_destroy: see kafka.c on why a
+ * consumer that never had an assignment is not destroyed. NULL is allowed. */
+void kafka_consumer_destroy(rd_kafka_t *rk);
+
 /* Find a header's value; returns 0 and sets val and len, or -1 when absent. */
 int kafka_header(const rd_kafka_message_t *m, const char *name, const char **val, size_t *len);
 

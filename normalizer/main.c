@@ -216,8 +216,7 @@ int main(int argc, char **argv) {
         rd_kafka_poll(producer, 0);
     }
     log_info("normalizer stopping", NULL);
-    rd_kafka_consumer_close(consumer); /* commits what was stored */
-    rd_kafka_destroy(consumer);
+    kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
     rd_kafka_destroy(producer);
     admin_stop();

@@ -209,8 +209,7 @@ int main(int argc, char **argv) {
             rd_kafka_message_destroy(msgs[i]);
     }
     log_info("writer stopping", NULL);
-    rd_kafka_consumer_close(consumer);
-    rd_kafka_destroy(consumer);
+    kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
     rd_kafka_destroy(producer);
     wdb_close(db);

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Test stand-in for Apache Kafka's kafka-configs.sh (see ../fake_kafka.py).
+exec python3 "$(dirname "$0")/../fake_kafka.py" configs "$@"
