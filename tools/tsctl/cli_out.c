@@ -1,0 +1,102 @@
+/* cli_out.c - shared output and argument helpers for tsctl commands (cli_out.h). */
+#include "cli_out.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_args.h"
+#include "util.h"
+
+/* The resources the fetcher polls and the writer stores (fetcher/fx_res.c). */
+const cli_res_info cli_res[CLI_RES_COUNT] = {
+    {"orders", "get_orders"},
+    {"inventory", "get_inventory"},
+    {"products", "get_products"},
+    {"warehouses", "get_warehouses"},
+    {"warehouse_locations", "get_warehouse_locations"},
+    {"shipping_methods", "get_shipping_methods"},
+    {"returns", "get_returns"},
+    {"inbound_shipments", "get_inbound_shipments"},
+    {"bills", "get_bills"},
+};
+
+int cli_res_lookup(const char *name) {
+    for (int r = 0; name && r < CLI_RES_COUNT; r++)
+        if (strcmp(name, cli_res[r].name) == 0 || strcmp(name, cli_res[r].function) == 0) return r;
+    return -1;
+}
+
+cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen) {
+    char buf[1024];
+    const char *items[CLI_MAX_LIST];
+    int n = cli_split_list(csv, buf, sizeof buf, items, CLI_MAX_LIST, errstr, errlen);
+    if (n < 0) return NULL;
+    unsigned seen = 0;
+    for (int i = 0; i < n; i++) {
+        int r = cli_res_lookup(items[i]);
+        if (r < 0) {
+            snprintf(errstr, errlen, "unknown resource '%s' (one of orders, inventory, products, "
+                     "warehouses, warehouse_locations, shipping_methods, returns, "
+                     "inbound_shipments, bills)", items[i]);
+            return NULL;
+        }
+        seen |= 1u << r;
+    }
+    cJSON *a = cJSON_CreateArray();
+    for (int r = 0; a && r < CLI_RES_COUNT; r++)
+        if (seen & (1u << r)) cJSON_AddItemToArray(a, cJSON_CreateString(cli_res[r].name));
+    if (!a) snprintf(errstr, errlen, "out of memory");
+    return a;
+}
+
+int cli_print_json(const cli_ctx *ctx, const cJSON *j) {
+    char *s = cJSON_Print(j);
+    if (!s) return -1;
+    fprintf(ctx->out, "%s\n", s);
+    free(s);
+    return 0;
+}
+
+const char *cli_jstr(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *cli_jtext(const cJSON *obj, const char *key, char *buf, size_t len) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsString(v)) return v->valuestring;
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "yes" : "no";
+    if (cJSON_IsNumber(v)) {
+        if (v->valuedouble == (double)(long long)v->valuedouble)
+            snprintf(buf, len, "%lld", (long long)v->valuedouble);
+        else
+            snprintf(buf, len, "%g", v->valuedouble);
+        return buf;
+    }
+    return NULL;
+}
+
+int cli_parse_date(const char *s, int64_t now_ms, int64_t *ms) {
+    char tmp[40];
+    if (strcmp(s, "now") == 0) {
+        *ms = now_ms;
+        return 0;
+    }
+    /* A bare date means its midnight UTC. */
+    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+        snprintf(tmp, sizeof tmp, "%sT00:00:00Z", s);
+        s = tmp;
+    }
+    return util_parse_time(s, ms);
+}
+
+void cli_errorf(const cli_ctx *ctx, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: ", ctx && ctx->prog ? ctx->prog : "tsctl");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
