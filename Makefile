@@ -89,6 +89,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(call test_libs,$*) $(COMMON_LIB) $(LDLIBS) -lcmocka
 
+# Benchmark programs (tests/bench/bench_*.c) link every stage library.
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+ALL_STAGE_LIBS = $(foreach d,webhook-gw fetcher normalizer writer,$(if $(call srcs_of,$(d)),$(call lib_of,$(d))))
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(ALL_STAGE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_STAGE_LIBS) $(COMMON_LIB) $(LDLIBS)
+
 deps:
 	@deploy/stack/install-deps.sh
 
@@ -112,8 +120,8 @@ up: deps all
 down:
 	@deploy/stack/stack.sh down
 
-bench: deps all
-	@BIN_DIR=$(BIN) tests/bench/run.sh
+bench: deps all $(BENCH_BINS)
+	@BIN_DIR=$(BIN) BENCH_DIR=$(BUILD)/bench tests/bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -28,6 +28,7 @@ fi
 # shellcheck disable=SC1090
 . "$STACK_ENV"
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+export TEST_PG_LOG="$STACK_VAR/logs/postgres.log"   # test_db_* scan it for unique violations
 
 passed=0 failed=0 bad=()
 tally() { # name output-file rc

@@ -1,0 +1,66 @@
+/* db.h - the writer's PostgreSQL layer: one connection, versioned migrations, and
+ * batched, idempotent, monotonic upserts of canonical records.
+ *
+ * A batch is applied in ONE transaction: every record is parsed and checked in C,
+ * duplicates inside the batch are reduced to the newest version, the survivors are
+ * COPYed into session-local staging tables and merged into the domain tables with one
+ * INSERT ... ON CONFLICT DO UPDATE per table, guarded by source_updated_at. Child rows
+ * (line items, packages, levels, ...) are replaced only for parents that changed.
+ * A record PostgreSQL refuses is isolated by bisection under savepoints, so the rest
+ * of the batch still commits.
+ *
+ * Not safe for concurrent use: one wdb per thread. Needs a session-level connection
+ * (direct, or a pooler in session mode): it keeps temp tables and prepared statements.
+ */
+#ifndef WRITER_DB_H
+#define WRITER_DB_H
+
+#include <stddef.h>
+
+typedef struct wdb wdb;                       /* one PostgreSQL connection + prepared state */
+
+/* Connect with a libpq conninfo string or URI. The caller owns the result and frees
+ * it with wdb_close(). NULL on failure with a reason in errstr (the password in the
+ * conninfo is never copied there). */
+wdb *wdb_open(const char *conninfo, char *errstr, size_t errlen);
+
+/* Close the connection and free everything. NULL is allowed. */
+void wdb_close(wdb *db);
+
+/* 1 when the connection is usable; 0 after the server went away (the caller then
+ * closes this handle and opens a new one). */
+int wdb_ok(wdb *db);
+
+/* Apply versioned migrations from dir (files NNN_*.sql in order) once each, recorded in a
+ * schema_migrations table, under pg_advisory_lock so that several writers starting at once are safe.
+ * Each file runs in its own transaction together with its schema_migrations row, so a
+ * failed file leaves nothing behind. A file already applied whose content changed is an
+ * error (migrations are append-only). Files must not contain BEGIN/COMMIT. 0 or -1. */
+int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen);
+
+typedef struct wdb_item {
+    const char *topic;      /* canonical topic without prefix, e.g. "wms.orders.v1", "wms.connection_events.v1" */
+    const char *value;      /* canonical JSON (see docs/canonical-model.md); borrowed, not copied */
+    size_t value_len;
+    int rejected;           /* out: 1 when this record was refused for its content */
+    char reason[256];       /* out: why (no secrets, no whole bodies) */
+} wdb_item;
+
+typedef enum wdb_result { WDB_OK = 0, WDB_RETRY = -1 } wdb_result;
+
+/* Bounds (see db.c for why each is what it is). */
+#define WDB_MAX_BATCH 10000             /* items per wdb_apply call */
+#define WDB_MAX_VALUE_BYTES (4u << 20)  /* one canonical record */
+#define WDB_MAX_CHILDREN 20000          /* child rows of one record, all tables together */
+
+/* Apply a batch in ONE transaction. Records whose content is bad (unparsable JSON, missing id,
+   a value PostgreSQL refuses: SQLSTATE classes 22/23, etc.) are marked rejected with a reason and
+   skipped; the rest commit. WDB_OK = committed. WDB_RETRY = a transient failure (connection lost,
+   server restarting, serialization failure, deadlock): nothing committed; the caller reconnects and
+   retries the same batch later. A unique violation must never happen (and never reach the log).
+   Every item's rejected/reason is reset on entry. Records superseded by a newer version of
+   the same record in the same batch are not rejected: they are simply older. A batch with
+   n > WDB_MAX_BATCH is refused as a whole (WDB_RETRY, nothing marked). */
+wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errlen);
+
+#endif

@@ -1,0 +1,213 @@
+/* db_sql.c - build the staging DDL and the merge statements of a wdb_spec (see db_sql.h).
+ *
+ * The merge guard is the heart of the writer's contract:
+ *   stored.version IS NULL                      -- first version of this column group
+ *   OR stored.version <  incoming.version       -- newer wins
+ *   OR (stored.version = incoming.version AND stored.record IS DISTINCT FROM incoming.record)
+ * Equal versions replace (a later delivery of the same instant wins), but an identical
+ * record is a true no-op: a replayed batch rewrites nothing, not even db_updated_at, and
+ * touches no child row.
+ */
+#include "writer/db_sql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WDB_MAX_IDENT 63 /* PostgreSQL's NAMEDATALEN - 1 */
+
+static const char *cast_of(wdb_coltype t) {
+    switch (t) {
+    case WDB_INT: return "::bigint";
+    case WDB_NUM: return "::numeric";
+    case WDB_BOOL: return "::boolean";
+    case WDB_TS: return "::timestamptz";
+    case WDB_JSON: return "::jsonb";
+    case WDB_TEXT:
+    case WDB_FIRST_OF: break;
+    }
+    return "";
+}
+
+static int ident_ok(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > WDB_MAX_IDENT) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+    }
+    return 1;
+}
+
+static int has_col(const wdb_col *cols, int n, const char *name, wdb_coltype *type) {
+    for (int i = 0; i < n; i++) {
+        if (strcmp(cols[i].name, name) == 0) {
+            if (type) *type = cols[i].type;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
+    wdb_coltype vt;
+    char name[WDB_MAX_IDENT + 8];
+    if (!ident_ok(s->name) || !ident_ok(s->table) || !ident_ok(s->record_col)) goto bad_ident;
+    if (s->nkeys < 1 || s->nkeys > WDB_MAX_KEYS || s->nkeys > s->ncols) {
+        snprintf(errstr, errlen, "spec %s: bad key count", s->name);
+        return -1;
+    }
+    for (int i = 0; i < s->ncols; i++) {
+        if (!ident_ok(s->cols[i].name)) goto bad_ident;
+        if (i < s->nkeys && s->cols[i].type != WDB_TEXT && s->cols[i].type != WDB_FIRST_OF) {
+            snprintf(errstr, errlen, "spec %s: key %s must be text", s->name, s->cols[i].name);
+            return -1;
+        }
+        if (has_col(s->cols, i, s->cols[i].name, NULL)) {
+            snprintf(errstr, errlen, "spec %s: column %s twice", s->name, s->cols[i].name);
+            return -1;
+        }
+    }
+    if (!has_col(s->cols, s->ncols, s->version_col, &vt) || vt != WDB_TS) {
+        snprintf(errstr, errlen, "spec %s: version column must be a timestamp column", s->name);
+        return -1;
+    }
+    snprintf(name, sizeof name, "wdb_s_%s", s->name);
+    if (strlen(name) > WDB_MAX_IDENT) goto bad_ident;
+    if (s->nchildren > WDB_MAX_CHILD_TABLES) {
+        snprintf(errstr, errlen, "spec %s: too many child tables", s->name);
+        return -1;
+    }
+    if (s->nchildren && (s->nkeys != 2 || strcmp(s->cols[0].name, "connection_id") != 0 ||
+                         strcmp(s->cols[1].name, "id") != 0 || s->cols[1].type != WDB_TEXT)) {
+        snprintf(errstr, errlen, "spec %s: children need keys (connection_id, id)", s->name);
+        return -1;
+    }
+    for (int c = 0; c < s->nchildren; c++) {
+        const wdb_child *ch = &s->children[c];
+        if (!ident_ok(ch->table) || !ident_ok(ch->parent_col)) goto bad_ident;
+        snprintf(name, sizeof name, "wdb_s_%s", ch->table);
+        if (strlen(name) > WDB_MAX_IDENT) goto bad_ident;
+        if (ch->depth < 1 || ch->depth > WDB_MAX_DEPTH) {
+            snprintf(errstr, errlen, "child %s: bad depth", ch->table);
+            return -1;
+        }
+        for (int l = 0; l < ch->depth; l++) {
+            const char *oc = ch->levels[l].ord_col;
+            if (!ch->levels[l].path || (oc && !ident_ok(oc))) goto bad_ident;
+            /* without a position column the rows must be told apart by unique_col */
+            if (!oc && (l != ch->depth - 1 || ch->depth != 1 || !ch->unique_col ||
+                        ch->levels[l].is_map)) {
+                snprintf(errstr, errlen, "child %s: a level without ord_col needs unique_col",
+                         ch->table);
+                return -1;
+            }
+        }
+        for (int i = 0; i < ch->ncols; i++) {
+            if (!ident_ok(ch->cols[i].name)) goto bad_ident;
+            if (ch->cols[i].up < 0 || ch->cols[i].up > ch->depth || ch->cols[i].type == WDB_FIRST_OF) {
+                snprintf(errstr, errlen, "child %s: bad column %s", ch->table, ch->cols[i].name);
+                return -1;
+            }
+        }
+        if (ch->unique_col &&
+            (ch->depth != 1 || !has_col(ch->cols, ch->ncols, ch->unique_col, &vt) || vt != WDB_TEXT)) {
+            snprintf(errstr, errlen, "child %s: unique_col must be a text column at depth 1", ch->table);
+            return -1;
+        }
+    }
+    return 0;
+bad_ident:
+    snprintf(errstr, errlen, "spec %s: bad identifier", s->name);
+    return -1;
+}
+
+void wdb_sql_stage_name(const wdb_spec *s, int t, char *buf, size_t len) {
+    snprintf(buf, len, "wdb_s_%s", t == 0 ? s->name : s->children[t - 1].table);
+}
+
+/* The column list of child c's staging table and target table, in COPY order:
+ * connection_id, parent_col, position columns, data columns. With prefix/casts for a
+ * SELECT list, or bare for an INSERT column list / DDL (suffix appended to each). */
+static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int casts,
+                      const char *suffix) {
+    int rc = sbuf_printf(o, "%s\"connection_id\"%s, %s\"%s\"%s", prefix, suffix, prefix,
+                         ch->parent_col, suffix);
+    for (int l = 0; l < ch->depth; l++) {
+        if (!ch->levels[l].ord_col) continue;
+        rc |= sbuf_printf(o, ", %s\"%s\"%s%s", prefix, ch->levels[l].ord_col,
+                          casts && !ch->levels[l].is_map ? "::integer" : "", suffix);
+    }
+    for (int i = 0; i < ch->ncols; i++)
+        rc |= sbuf_printf(o, ", %s\"%s\"%s%s", prefix, ch->cols[i].name,
+                          casts ? cast_of(ch->cols[i].type) : "", suffix);
+    return rc ? -1 : 0;
+}
+
+int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
+    int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", s->name);
+    for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, ", \"%s\" text", s->cols[i].name);
+    rc |= sbuf_printf(o, ", \"%s\" text) ON COMMIT DELETE ROWS;\n", s->record_col);
+    if (s->nchildren)
+        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text) "
+                             "ON COMMIT DELETE ROWS;\n"
+                             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
+                          s->name, s->name, s->name);
+    for (int c = 0; c < s->nchildren; c++) {
+        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (pseq integer, ",
+                          s->children[c].table);
+        rc |= child_cols(&s->children[c], o, "", 0, " text");
+        rc |= sbuf_printf(o, ") ON COMMIT DELETE ROWS;\n");
+    }
+    return rc ? -1 : 0;
+}
+
+int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
+    int rc = 0;
+    const char *v = s->version_col, *r = s->record_col;
+    if (s->nchildren) rc |= sbuf_printf(o, "WITH up AS (");
+    rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", s->table);
+    for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
+    rc |= sbuf_printf(o, "\"%s\") SELECT ", r);
+    for (int i = 0; i < s->ncols; i++)
+        rc |= sbuf_printf(o, "s.\"%s\"%s, ", s->cols[i].name, cast_of(s->cols[i].type));
+    rc |= sbuf_printf(o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ",
+                      r, s->name);
+    /* Key order: two writers merging overlapping batches lock rows in the same order. */
+    for (int i = 0; i < s->nkeys; i++) rc |= sbuf_printf(o, "%ss.\"%s\"", i ? ", " : "", s->cols[i].name);
+    rc |= sbuf_printf(o, " ON CONFLICT (");
+    for (int i = 0; i < s->nkeys; i++) rc |= sbuf_printf(o, "%s\"%s\"", i ? ", " : "", s->cols[i].name);
+    rc |= sbuf_printf(o, ") DO UPDATE SET ");
+    for (int i = s->nkeys; i < s->ncols; i++)
+        rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", s->cols[i].name, s->cols[i].name);
+    rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now() ", r, r);
+    rc |= sbuf_printf(o, "WHERE t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
+                         "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")",
+                      v, v, v, v, v, r, r);
+    if (s->nchildren)
+        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\") "
+                             "INSERT INTO wdb_c_%s (connection_id, id) SELECT connection_id, id FROM up",
+                          s->name);
+    return rc ? -1 : 0;
+}
+
+int wdb_sql_clear_changed(const wdb_spec *s, sbuf *o) {
+    return sbuf_printf(o, "DELETE FROM wdb_c_%s", s->name);
+}
+
+int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
+    const wdb_child *ch = &s->children[c];
+    return sbuf_printf(o, "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
+                          "AND t.\"%s\" = c.id", ch->table, s->name, ch->parent_col);
+}
+
+int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {
+    const wdb_child *ch = &s->children[c];
+    int rc = sbuf_printf(o, "INSERT INTO \"%s\" (", ch->table);
+    rc |= child_cols(ch, o, "", 0, "");
+    rc |= sbuf_printf(o, ") SELECT ");
+    rc |= child_cols(ch, o, "s.", 1, "");
+    rc |= sbuf_printf(o, " FROM wdb_s_%s s JOIN wdb_c_%s c ON c.connection_id = s.\"connection_id\" "
+                         "AND c.id = s.\"%s\" WHERE s.pseq >= $1 AND s.pseq < $2",
+                      ch->table, s->name, ch->parent_col);
+    return rc ? -1 : 0;
+}

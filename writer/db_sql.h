@@ -1,0 +1,40 @@
+/* db_sql.h - the SQL text built from a wdb_spec: session-local staging tables, the COPY
+ * target of each, the guarded merge into the parent table, and the replacement of child
+ * rows for parents that changed. Built once per connection and prepared; identifiers
+ * come only from the compile-time specs, values only from COPY data or $1/$2 (a range
+ * of staging sequence numbers).
+ *
+ * Naming: wdb_s_<spec name> stages parents, wdb_s_<child table> stages children,
+ * wdb_c_<spec name> collects the keys of parents the last merge inserted or updated.
+ */
+#ifndef WRITER_DB_SQL_H
+#define WRITER_DB_SQL_H
+
+#include "util.h"
+#include "writer/db_spec.h"
+
+/* Check a spec's invariants (keys first and text, version column a timestamp, children
+ * only under (connection_id, id), levels within bounds, ...). 0 or -1 with errstr. */
+int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen);
+
+/* Every CREATE TEMP TABLE IF NOT EXISTS ... ON COMMIT DELETE ROWS for the spec, as one
+ * multi-statement string. Appends to out; 0 or -1 (ENOMEM). */
+int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *out);
+
+/* Name of staging table t of the spec (0 = parent, 1 + c = child c) into buf. */
+void wdb_sql_stage_name(const wdb_spec *s, int t, char *buf, size_t len);
+
+/* The merge: INSERT ... SELECT FROM staging WHERE seq in [$1, $2) ON CONFLICT DO UPDATE
+ * ... WHERE the stored version is older (or equal with a different record); when the spec
+ * has children, the keys of changed rows go into wdb_c_<name>. */
+int wdb_sql_merge(const wdb_spec *s, sbuf *out);
+
+/* DELETE FROM wdb_c_<name>: run before each merge of a spec with children. */
+int wdb_sql_clear_changed(const wdb_spec *s, sbuf *out);
+
+/* Child c: delete the rows of changed parents; insert the staged rows of changed
+ * parents whose parent seq is in [$1, $2). */
+int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *out);
+int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *out);
+
+#endif

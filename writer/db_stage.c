@@ -1,0 +1,514 @@
+/* db_stage.c - one canonical record -> its dedupe key, its version and its staging rows
+ * in COPY text format, driven by the record's wdb_spec. Every type is checked here, so
+ * that almost every content problem is found before the database sees the batch; what
+ * slips through (e.g. a "\u0000" jsonb refuses, an over-long indexed value) is caught by
+ * db.c's savepoint bisection instead.
+ */
+#include "writer/db_stage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WDB_MAX_PATH 128          /* one dot-path segment; spec paths are short constants */
+#define WDB_MAX_KEY_BYTES 1024    /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
+#define WDB_MAX_DECIMAL_LEN 1000  /* digits of a decimal string; numeric takes far more */
+#define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
+
+/* ------------------------------------------------------------------ timestamps */
+
+static int two_or_four(const char *s, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m) {
+    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+int wdb_parse_ts(const char *s, int64_t *us) {
+    int Y, M, D, h, mi, sec;
+    if (!s || strnlen(s, 20) < 20) return -1;
+    if (two_or_four(s, 4, &Y) || s[4] != '-' || two_or_four(s + 5, 2, &M) || s[7] != '-' ||
+        two_or_four(s + 8, 2, &D) || s[10] != 'T' || two_or_four(s + 11, 2, &h) ||
+        s[13] != ':' || two_or_four(s + 14, 2, &mi) || s[16] != ':' ||
+        two_or_four(s + 17, 2, &sec))
+        return -1;
+    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 ||
+        sec > 59)
+        return -1;
+    const char *p = s + 19;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int nd = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            if (++nd > 6) return -1; /* beyond microseconds PostgreSQL would round */
+            frac = frac * 10 + (*p - '0');
+        }
+        if (nd == 0) return -1;
+        for (; nd < 6; nd++) frac *= 10;
+    }
+    int off_min = 0;
+    if (p[0] == 'Z' && p[1] == '\0') {
+        /* UTC */
+    } else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (two_or_four(p + 1, 2, &oh) || two_or_four(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        off_min = (p[0] == '+' ? 1 : -1) * (oh * 60 + om);
+    } else {
+        return -1;
+    }
+    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off_min * 60;
+    *us = secs * 1000000 + frac;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ UTF-8 */
+
+int wdb_utf8_valid(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c == 0) return 0;
+        if (c < 0x80) { i++; continue; }
+        size_t len;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+        else return 0;
+        if (i + len > n) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ JSON access */
+
+/* Resolve a dot path below obj. 0 with *out = the value (NULL when absent or JSON null),
+ * or -1 when something on the way is present but not an object. */
+static int path_get(const cJSON *obj, const char *path, const cJSON **out) {
+    const cJSON *cur = obj;
+    const char *p = path;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        char seg[WDB_MAX_PATH];
+        if (len >= sizeof seg) return -1;
+        memcpy(seg, p, len);
+        seg[len] = '\0';
+        if (!cJSON_IsObject(cur)) return -1;
+        cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
+        if (!cur || cJSON_IsNull(cur)) {
+            *out = NULL;
+            return 0;
+        }
+        if (!dot) {
+            *out = cur;
+            return 0;
+        }
+        p = dot + 1;
+    }
+}
+
+/* WDB_FIRST_OF: the first non-null alternative, which must be a string; "" when all are
+ * null. 0, or -1 when an alternative is of another type. */
+static int first_of(const cJSON *obj, const char *alts, const char **out) {
+    char path[WDB_MAX_PATH];
+    const char *p = alts;
+    *out = "";
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len >= sizeof path) return -1;
+        memcpy(path, p, len);
+        path[len] = '\0';
+        const cJSON *v;
+        if (path_get(obj, path, &v)) return -1;
+        if (v) {
+            if (!cJSON_IsString(v)) return -1;
+            if (v->valuestring[0]) {
+                *out = v->valuestring;
+                return 0;
+            }
+        }
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+static const char *col_path(const wdb_col *c) { return c->path ? c->path : c->name; }
+
+/* ------------------------------------------------------------------ COPY text */
+
+int wdb_copy_escape(sbuf *b, const char *s, size_t n) {
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        char esc;
+        switch (s[i]) {
+        case '\\': esc = '\\'; break;
+        case '\n': esc = 'n'; break;
+        case '\r': esc = 'r'; break;
+        case '\t': esc = 't'; break;
+        default: continue;
+        }
+        char two[2] = {'\\', esc};
+        if (sbuf_append(b, s + run, i - run) || sbuf_append(b, two, 2)) return -1;
+        run = i + 1;
+    }
+    return sbuf_append(b, s + run, n - run);
+}
+
+static int put_str(sbuf *b, const char *s) { return wdb_copy_escape(b, s, strlen(s)); }
+
+/* The shortest %g text that reads back as the same double. */
+static int put_double(sbuf *b, double d) {
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    return sbuf_append(b, tmp, strlen(tmp));
+}
+
+/* "-?digits[.digits]": what the canonical model writes, and nothing PostgreSQL would read
+ * differently ("NaN", "Infinity", exponents and blanks are refused). */
+static int decimal_ok(const char *s) {
+    size_t n = strlen(s), i = 0, digits = 0;
+    if (n == 0 || n > WDB_MAX_DECIMAL_LEN) return 0;
+    if (s[i] == '-') i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits++;
+    if (digits == 0) return 0;
+    if (i < n && s[i] == '.') {
+        size_t frac = 0;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) frac++;
+        if (frac == 0) return 0;
+    }
+    return i == n;
+}
+
+enum { PUT_OK = 0, PUT_BAD = -1, PUT_OOM = -2 };
+
+/* Append one value. PUT_BAD sets *why to a short description of what was expected. */
+static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
+    if (!v || cJSON_IsNull(v)) return sbuf_append(b, "\\N", 2) ? PUT_OOM : PUT_OK;
+    int rc = 0;
+    switch (t) {
+    case WDB_TEXT:
+    case WDB_FIRST_OF:
+        if (cJSON_IsString(v)) rc = put_str(b, v->valuestring);
+        else if (cJSON_IsNumber(v)) rc = put_double(b, v->valuedouble);
+        else if (cJSON_IsBool(v)) rc = put_str(b, cJSON_IsTrue(v) ? "true" : "false");
+        else { *why = "expected a string"; return PUT_BAD; }
+        break;
+    case WDB_INT: {
+        double d = v->valuedouble;
+        if (!cJSON_IsNumber(v) || !isfinite(d) || d != floor(d) || fabs(d) > WDB_MAX_SAFE_INT) {
+            *why = "expected an integer";
+            return PUT_BAD;
+        }
+        rc = sbuf_printf(b, "%lld", (long long)d);
+        break;
+    }
+    case WDB_NUM:
+        if (cJSON_IsString(v) && decimal_ok(v->valuestring)) rc = put_str(b, v->valuestring);
+        else if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) rc = put_double(b, v->valuedouble);
+        else { *why = "expected a decimal"; return PUT_BAD; }
+        break;
+    case WDB_BOOL:
+        if (!cJSON_IsBool(v)) { *why = "expected a boolean"; return PUT_BAD; }
+        rc = sbuf_append(b, cJSON_IsTrue(v) ? "t" : "f", 1);
+        break;
+    case WDB_TS: {
+        int64_t us;
+        if (!cJSON_IsString(v) || wdb_parse_ts(v->valuestring, &us)) {
+            *why = "expected an RFC 3339 timestamp";
+            return PUT_BAD;
+        }
+        rc = put_str(b, v->valuestring);
+        break;
+    }
+    case WDB_JSON: {
+        char *txt = cJSON_PrintUnformatted(v);
+        if (!txt) return PUT_OOM;
+        rc = put_str(b, txt);
+        cJSON_free(txt);
+        break;
+    }
+    }
+    return rc ? PUT_OOM : PUT_OK;
+}
+
+/* ------------------------------------------------------------------ key and version */
+
+static const wdb_col *find_col(const wdb_col *cols, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0) return &cols[i];
+    return NULL;
+}
+
+int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
+                  char *reason, size_t rlen) {
+    sbuf k = {0};
+    *key = NULL;
+    for (int i = 0; i < spec->nkeys; i++) {
+        const wdb_col *c = &spec->cols[i];
+        const char *val;
+        if (c->type == WDB_FIRST_OF) {
+            if (first_of(rec, c->path, &val)) {
+                snprintf(reason, rlen, "%s: expected a string", c->path);
+                goto fail;
+            }
+        } else {
+            const cJSON *v;
+            if (path_get(rec, col_path(c), &v) || !cJSON_IsString(v) || !v->valuestring[0]) {
+                snprintf(reason, rlen, "missing or empty %s", col_path(c));
+                goto fail;
+            }
+            val = v->valuestring;
+        }
+        size_t len = strlen(val);
+        if (len > WDB_MAX_KEY_BYTES) {
+            snprintf(reason, rlen, "%s longer than %d bytes", col_path(c), WDB_MAX_KEY_BYTES);
+            goto fail;
+        }
+        if (sbuf_printf(&k, "%zu:", len) || sbuf_append(&k, val, len)) {
+            snprintf(reason, rlen, "out of memory");
+            goto fail;
+        }
+    }
+    const wdb_col *vc = find_col(spec->cols, spec->ncols, spec->version_col);
+    const cJSON *v;
+    if (!vc || path_get(rec, col_path(vc), &v) || !cJSON_IsString(v) ||
+        wdb_parse_ts(v->valuestring, version)) {
+        snprintf(reason, rlen, "missing or invalid %s (RFC 3339 expected)",
+                 vc ? col_path(vc) : spec->version_col);
+        goto fail;
+    }
+    if (!k.p && sbuf_append(&k, "", 0)) goto fail;
+    *key = k.p;
+    return 0;
+fail:
+    sbuf_free(&k);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ rows */
+
+typedef struct walk_ctx {
+    const wdb_child *ch;
+    sbuf *b;
+    const char *conn_id, *parent_id;
+    int pseq;
+    const cJSON *elems[WDB_MAX_DEPTH + 1]; /* [0] the record, [k] the element at level k */
+    int ord[WDB_MAX_DEPTH];
+    int *rows;                             /* child elements visited for this record */
+    const char **uniq;                     /* unique_col values seen under this parent */
+    int nuniq, capuniq;
+    char *reason;
+    size_t rlen;
+    int oom;
+} walk_ctx;
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int emit_child_row(walk_ctx *w) {
+    const wdb_child *ch = w->ch;
+    sbuf *b = w->b;
+    if (sbuf_printf(b, "%d\t", w->pseq) || put_str(b, w->conn_id) || sbuf_append(b, "\t", 1) ||
+        put_str(b, w->parent_id))
+        goto oom;
+    for (int l = 0; l < ch->depth; l++) {
+        if (!ch->levels[l].ord_col) continue;
+        if (ch->levels[l].is_map) {
+            if (sbuf_append(b, "\t", 1) || put_str(b, w->elems[l + 1]->string)) goto oom;
+        } else if (sbuf_printf(b, "\t%d", w->ord[l])) {
+            goto oom;
+        }
+    }
+    for (int i = 0; i < ch->ncols; i++) {
+        const wdb_col *c = &ch->cols[i];
+        const cJSON *v;
+        const char *why = NULL;
+        if (sbuf_append(b, "\t", 1)) goto oom;
+        if (path_get(w->elems[ch->depth - c->up], col_path(c), &v)) {
+            snprintf(w->reason, w->rlen, "%s.%s: expected an object on the way", ch->table, c->name);
+            return -1;
+        }
+        if (ch->unique_col && strcmp(ch->unique_col, c->name) == 0) {
+            if (!cJSON_IsString(v) || !v->valuestring[0]) {
+                snprintf(w->reason, w->rlen, "%s.%s: missing", ch->table, c->name);
+                return -1;
+            }
+            if (w->nuniq == w->capuniq) {
+                int cap = w->capuniq ? w->capuniq * 2 : 16;
+                const char **u = realloc(w->uniq, (size_t)cap * sizeof *u);
+                if (!u) goto oom;
+                w->uniq = u;
+                w->capuniq = cap;
+            }
+            w->uniq[w->nuniq++] = v->valuestring;
+        }
+        int rc = put_value(b, v, c->type, &why);
+        if (rc == PUT_OOM) goto oom;
+        if (rc == PUT_BAD) {
+            snprintf(w->reason, w->rlen, "%s.%s: %s", ch->table, c->name, why);
+            return -1;
+        }
+    }
+    if (sbuf_append(b, "\n", 1)) goto oom;
+    return 0;
+oom:
+    w->oom = 1;
+    snprintf(w->reason, w->rlen, "out of memory");
+    return -1;
+}
+
+static int walk(walk_ctx *w, int lvl) {
+    const wdb_level *L = &w->ch->levels[lvl];
+    const cJSON *cont;
+    if (path_get(w->elems[lvl], L->path, &cont)) {
+        snprintf(w->reason, w->rlen, "%s: expected an object on the way", L->path);
+        return -1;
+    }
+    if (!cont) return 0;
+    if (L->is_map ? !cJSON_IsObject(cont) : !cJSON_IsArray(cont)) {
+        snprintf(w->reason, w->rlen, "%s: expected %s", L->path, L->is_map ? "an object" : "an array");
+        return -1;
+    }
+    int idx = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cont) {
+        if (!cJSON_IsObject(e)) {
+            snprintf(w->reason, w->rlen, "%s[%d]: expected an object", L->path, idx);
+            return -1;
+        }
+        if (++*w->rows > WDB_MAX_CHILDREN) {
+            snprintf(w->reason, w->rlen, "more than %d child rows", WDB_MAX_CHILDREN);
+            return -1;
+        }
+        w->elems[lvl + 1] = e;
+        w->ord[lvl] = idx;
+        if (lvl + 1 == w->ch->depth ? emit_child_row(w) : walk(w, lvl + 1)) return -1;
+        idx++;
+    }
+    return 0;
+}
+
+int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size_t raw_len,
+                   int seq, sbuf *bufs, int *oom, char *reason, size_t rlen) {
+    size_t saved[1 + WDB_MAX_CHILD_TABLES];
+    int ntables = 1 + spec->nchildren, rows = 0;
+    walk_ctx w = {0};
+    *oom = 0;
+    for (int t = 0; t < ntables; t++) saved[t] = bufs[t].len;
+
+    /* parent row: seq, every column, the record */
+    sbuf *b = &bufs[0];
+    if (sbuf_printf(b, "%d", seq)) goto oom;
+    for (int i = 0; i < spec->ncols; i++) {
+        const wdb_col *c = &spec->cols[i];
+        const char *why = NULL;
+        int rc;
+        if (sbuf_append(b, "\t", 1)) goto oom;
+        if (c->type == WDB_FIRST_OF) {
+            const char *val;
+            if (first_of(rec, c->path, &val)) {
+                snprintf(reason, rlen, "%s: expected a string", c->path);
+                goto bad;
+            }
+            rc = put_str(b, val) ? PUT_OOM : PUT_OK;
+        } else {
+            const cJSON *v;
+            if (path_get(rec, col_path(c), &v)) {
+                snprintf(reason, rlen, "%s: expected an object on the way", col_path(c));
+                goto bad;
+            }
+            rc = put_value(b, v, c->type, &why);
+        }
+        if (rc == PUT_OOM) goto oom;
+        if (rc == PUT_BAD) {
+            snprintf(reason, rlen, "%s: %s", col_path(c), why);
+            goto bad;
+        }
+    }
+    if (sbuf_append(b, "\t", 1) || wdb_copy_escape(b, raw, raw_len) || sbuf_append(b, "\n", 1))
+        goto oom;
+
+    /* child rows: only specs keyed (connection_id, id) have children (checked in db_sql.c) */
+    if (spec->nchildren) {
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rec, spec->cols[0].name);
+        const cJSON *pid = cJSON_GetObjectItemCaseSensitive(rec, spec->cols[1].name);
+        w.conn_id = cJSON_GetStringValue(cid);
+        w.parent_id = cJSON_GetStringValue(pid);
+        if (!w.conn_id || !w.parent_id) {
+            snprintf(reason, rlen, "missing connection_id or id");
+            goto bad;
+        }
+        w.pseq = seq;
+        w.elems[0] = rec;
+        w.rows = &rows;
+        w.reason = reason;
+        w.rlen = rlen;
+        for (int c = 0; c < spec->nchildren; c++) {
+            w.ch = &spec->children[c];
+            w.b = &bufs[1 + c];
+            w.nuniq = 0;
+            if (walk(&w, 0)) {
+                if (w.oom) goto oom;
+                goto bad;
+            }
+            if (w.ch->unique_col && w.nuniq > 1) {
+                qsort(w.uniq, (size_t)w.nuniq, sizeof *w.uniq, cmp_str);
+                for (int i = 1; i < w.nuniq; i++) {
+                    if (strcmp(w.uniq[i - 1], w.uniq[i]) == 0) {
+                        snprintf(reason, rlen, "%s: %s repeated", w.ch->table, w.ch->unique_col);
+                        goto bad;
+                    }
+                }
+            }
+        }
+    }
+    free(w.uniq);
+    return 0;
+oom:
+    *oom = 1;
+    snprintf(reason, rlen, "out of memory");
+bad:
+    free(w.uniq);
+    for (int t = 0; t < ntables; t++) {
+        bufs[t].len = saved[t];
+        if (bufs[t].p) bufs[t].p[saved[t]] = '\0';
+    }
+    return -1;
+}
