@@ -111,8 +111,9 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@BIN_DIR=$(BIN) BUILD_DIR=$(BUILD) tests/run.sh
 
+# In the demo the simulator's warehouses change every 15 s, so webhooks keep flowing.
 run: deps all
-	@BIN_DIR=$(BIN) deploy/stack/stack.sh run
+	@BIN_DIR=$(BIN) STACK_SIM_CRAWL_MS=$${STACK_SIM_CRAWL_MS:-15000} deploy/stack/stack.sh run
 
 up: deps all
 	@BIN_DIR=$(BIN) deploy/stack/stack.sh up

@@ -143,6 +143,7 @@ start_all() {
   if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then
     start trackstar-sim SIM_PORT=$SIM_PORT SIM_API_KEY="$TRACKSTAR_API_KEY" \
       SIM_WEBHOOK_URL=http://127.0.0.1:$GW_PORT/webhooks/trackstar SIM_WEBHOOK_SECRETS="$WEBHOOK_SECRET" \
+      SIM_CRAWL_INTERVAL_MS="${STACK_SIM_CRAWL_MS:-0}" \
       ${SIM_EXTRA_ENV:-} -- "$BIN_DIR/trackstar-sim"
     wait_http trackstar-sim "http://127.0.0.1:$SIM_PORT/_sim/health" 30
     log "simulator ready on 127.0.0.1:$SIM_PORT"
