@@ -1,0 +1,134 @@
+/* gw_metrics.c - registration and update of the gateway's metrics (see gw_metrics.h).
+ * Handles are looked up once; metrics.h updates are lock-free atomics. */
+#include "gw_metrics.h"
+
+#include "gw_envelope.h"
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const reject_names[GW_REJ_COUNT] = {
+    [GW_REJ_NOT_FOUND] = "not_found",
+    [GW_REJ_METHOD] = "method_not_allowed",
+    [GW_REJ_CONTENT_TYPE] = "unsupported_media_type",
+    [GW_REJ_TOO_LARGE] = "body_too_large",
+    [GW_REJ_MISSING_SIGNATURE] = "missing_signature",
+    [GW_REJ_BAD_TIMESTAMP] = "bad_timestamp",
+    [GW_REJ_STALE_TIMESTAMP] = "stale_timestamp",
+    [GW_REJ_BAD_SIGNATURE] = "bad_signature",
+    [GW_REJ_BAD_EVENT_ID] = "bad_event_id",
+    [GW_REJ_MALFORMED_JSON] = "malformed_json",
+    [GW_REJ_MISSING_FIELD] = "missing_field",
+    [GW_REJ_BAD_FIELD] = "bad_field",
+};
+
+static const char *const unavail_names[GW_UNAV_COUNT] = {
+    [GW_UNAV_ACK_TIMEOUT] = "ack_timeout",
+    [GW_UNAV_KAFKA_ERROR] = "kafka_error",
+    [GW_UNAV_OVERLOADED] = "overloaded",
+    [GW_UNAV_FETCH_FAILED] = "fetch_failed",
+    [GW_UNAV_SHUTTING_DOWN] = "shutting_down",
+    [GW_UNAV_INTERNAL] = "internal",
+};
+
+/* Upper bounds (ms) of the latency buckets; the goal is p99 < 20 ms. */
+static const int latency_le[] = {1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+#define LATENCY_BUCKETS ((int)(sizeof latency_le / sizeof latency_le[0]))
+
+static metric *m_requests, *m_unknown, *m_duplicate, *m_inflight;
+static metric *m_accepted_unknown;
+static metric **m_accepted; /* one per gw_event_types[] entry */
+static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
+static metric *m_fetch_ok, *m_fetch_failed;
+static metric *m_lat_bucket[LATENCY_BUCKETS + 1], *m_lat_sum, *m_lat_count;
+
+const char *gw_reject_name(gw_reject r) {
+    return (unsigned)r < GW_REJ_COUNT ? reject_names[r] : "unknown";
+}
+
+const char *gw_unavail_name(gw_unavail u) {
+    return (unsigned)u < GW_UNAV_COUNT ? unavail_names[u] : "unknown";
+}
+
+void gw_metrics_init(void) {
+    if (m_requests) return;
+    m_requests = metric_counter("webhook_requests_total", "requests on the webhook port", NULL, NULL);
+    static const char accepted_help[] =
+        "events acknowledged by Kafka and answered 2xx, by canonical event type";
+    m_accepted = calloc((size_t)gw_event_types_count, sizeof *m_accepted);
+    for (int i = 0; m_accepted && i < gw_event_types_count; i++)
+        m_accepted[i] = metric_counter("webhook_accepted_total", accepted_help, "event_type",
+                                       gw_event_types[i]);
+    m_accepted_unknown = metric_counter("webhook_accepted_total", accepted_help, "event_type", "unknown");
+    m_unknown = metric_counter("webhook_unknown_event_type_total",
+                               "accepted events whose type is not in the known table (kept on the raw topic)",
+                               NULL, NULL);
+    m_duplicate = metric_counter("webhook_duplicate_total",
+                                 "repeated svix-ids answered 2xx from the dedupe table without publishing",
+                                 NULL, NULL);
+    for (int i = 0; i < GW_REJ_COUNT; i++)
+        m_rejected[i] = metric_counter("webhook_rejected_total", "requests answered 4xx, by reason",
+                                       "reason", reject_names[i]);
+    for (int i = 0; i < GW_UNAV_COUNT; i++)
+        m_unavail[i] = metric_counter("webhook_unavailable_total",
+                                      "requests answered 503 (Trackstar retries), by reason", "reason",
+                                      unavail_names[i]);
+    m_fetch_ok = metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "ok");
+    m_fetch_failed = metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "failed");
+    m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
+                              NULL, NULL);
+    static const char lat_help[] = "publish latency, produce to delivery report, milliseconds";
+    for (int i = 0; i <= LATENCY_BUCKETS; i++) {
+        char le[16];
+        if (i < LATENCY_BUCKETS)
+            snprintf(le, sizeof le, "%d", latency_le[i]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        m_lat_bucket[i] = metric_counter("webhook_publish_latency_ms_bucket", lat_help, "le", le);
+    }
+    m_lat_sum = metric_counter("webhook_publish_latency_ms_sum", lat_help, NULL, NULL);
+    m_lat_count = metric_counter("webhook_publish_latency_ms_count", lat_help, NULL, NULL);
+}
+
+void gw_metric_request(void) { metric_inc(m_requests); }
+
+void gw_metric_accepted(int known_index) {
+    if (known_index >= 0 && known_index < gw_event_types_count && m_accepted) {
+        metric_inc(m_accepted[known_index]);
+    } else {
+        metric_inc(m_accepted_unknown);
+        metric_inc(m_unknown);
+    }
+}
+
+void gw_metric_duplicate(void) { metric_inc(m_duplicate); }
+
+void gw_metric_rejected(gw_reject r) {
+    if ((unsigned)r < GW_REJ_COUNT) metric_inc(m_rejected[r]);
+}
+
+void gw_metric_unavailable(gw_unavail u) {
+    if ((unsigned)u < GW_UNAV_COUNT) metric_inc(m_unavail[u]);
+}
+
+void gw_metric_fetch(int ok) { metric_inc(ok ? m_fetch_ok : m_fetch_failed); }
+
+void gw_metric_inflight(int64_t delta) { metric_add(m_inflight, delta); }
+
+void gw_metric_publish_latency(int64_t ms) {
+    if (ms < 0) ms = 0;
+    for (int i = 0; i < LATENCY_BUCKETS; i++)
+        if (ms <= latency_le[i]) metric_inc(m_lat_bucket[i]);
+    metric_inc(m_lat_bucket[LATENCY_BUCKETS]);
+    metric_add(m_lat_sum, ms);
+    metric_inc(m_lat_count);
+}
+
+int64_t gw_metric_rejected_get(gw_reject r) {
+    return (unsigned)r < GW_REJ_COUNT && m_rejected[r] ? metric_get(m_rejected[r]) : 0;
+}
+
+int64_t gw_metric_unavailable_get(gw_unavail u) {
+    return (unsigned)u < GW_UNAV_COUNT && m_unavail[u] ? metric_get(m_unavail[u]) : 0;
+}

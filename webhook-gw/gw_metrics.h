@@ -1,0 +1,67 @@
+/* gw_metrics.h - the gateway's Prometheus metrics, registered once at start-up so the
+ * request path only does atomic adds:
+ *   webhook_requests_total                      every request on the webhook port
+ *   webhook_accepted_total{event_type}          2xx, by canonical event type ("unknown" for the rest)
+ *   webhook_unknown_event_type_total            accepted events of a type not in reference §7.4
+ *   webhook_duplicate_total                     2xx from the dedupe table, not published again
+ *   webhook_rejected_total{reason}              4xx, by reason (bad_signature, stale_timestamp, ...)
+ *   webhook_unavailable_total{reason}           503, by reason (ack_timeout, kafka_error, fetch_failed, ...)
+ *   webhook_fetch_total{result}                 oversized-event downloads, ok or failed
+ *   webhook_inflight_requests                   gauge: requests received and not yet answered
+ *   webhook_publish_latency_ms_bucket{le}       cumulative histogram, produce call to delivery report,
+ *   webhook_publish_latency_ms_sum / _count     (Prometheus histogram layout, exposed as counters)
+ */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stdint.h>
+
+/* Why a request got a 4xx. */
+typedef enum gw_reject {
+    GW_REJ_NOT_FOUND = 0,
+    GW_REJ_METHOD,
+    GW_REJ_CONTENT_TYPE,
+    GW_REJ_TOO_LARGE,
+    GW_REJ_MISSING_SIGNATURE,
+    GW_REJ_BAD_TIMESTAMP,
+    GW_REJ_STALE_TIMESTAMP,
+    GW_REJ_BAD_SIGNATURE,
+    GW_REJ_BAD_EVENT_ID,
+    GW_REJ_MALFORMED_JSON,
+    GW_REJ_MISSING_FIELD,
+    GW_REJ_BAD_FIELD,
+    GW_REJ_COUNT
+} gw_reject;
+
+/* Why a request got a 503 (Trackstar retries it). */
+typedef enum gw_unavail {
+    GW_UNAV_ACK_TIMEOUT = 0, /* no delivery report within WEBHOOK_GW_ACK_TIMEOUT_MS */
+    GW_UNAV_KAFKA_ERROR,     /* delivery report with an error, or produce refused */
+    GW_UNAV_OVERLOADED,      /* WEBHOOK_GW_MAX_INFLIGHT or the fetch queue is full */
+    GW_UNAV_FETCH_FAILED,    /* the full version of a truncated event could not be fetched */
+    GW_UNAV_SHUTTING_DOWN,   /* SIGTERM received */
+    GW_UNAV_INTERNAL,        /* out of memory and the like */
+    GW_UNAV_COUNT
+} gw_unavail;
+
+const char *gw_reject_name(gw_reject r);
+const char *gw_unavail_name(gw_unavail u);
+
+/* Register everything. Call once before the server starts. */
+void gw_metrics_init(void);
+
+void gw_metric_request(void);
+/* known_index: gw_event_types[] index, or -1 for an unknown type. */
+void gw_metric_accepted(int known_index);
+void gw_metric_duplicate(void);
+void gw_metric_rejected(gw_reject r);
+void gw_metric_unavailable(gw_unavail u);
+void gw_metric_fetch(int ok);
+void gw_metric_inflight(int64_t delta);
+void gw_metric_publish_latency(int64_t ms);
+
+/* Read back, for tests and logs. */
+int64_t gw_metric_rejected_get(gw_reject r);
+int64_t gw_metric_unavailable_get(gw_unavail u);
+
+#endif

@@ -1,0 +1,223 @@
+/* gw_publish.c - from a verified request to a decided answer: produce to the raw
+ * topic, take delivery reports and deadlines on the poll thread, download truncated
+ * events on the fetch workers. Each path ends in gw_req_finish_locked() and
+ * gw_unlock_and_resume(), which resumes the suspended connection so libmicrohttpd
+ * sends the answer.
+ *
+ * Deadline: our own timer, not librdkafka's message.timeout.ms, because librdkafka scans
+ * for timed-out messages about once a second; the poll thread checks the queue heads
+ * every GW_POLL_MS, so a 503 leaves within a few ms of WEBHOOK_GW_ACK_TIMEOUT_MS. The
+ * message itself stays with librdkafka (bounded by message.timeout.ms, set to the same
+ * budget): if it is delivered after the 503, Trackstar's retry is a harmless duplicate.
+ */
+#include "gw_internal.h"
+
+#include "gw_fetch.h"
+#include "log.h"
+#include "topics.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GW_POLL_MS 5 /* poll thread tick: delivery reports wake it sooner */
+
+void gw_req_unref(gw_req *req) {
+    if (!req) return;
+    if (atomic_fetch_sub(&req->refs, 1) != 1) return;
+    free(req->body);
+    free(req->full);
+    free(req);
+}
+
+void gw_queue_push(gw_queue *q, gw_req *req) {
+    req->q = q;
+    req->next = NULL;
+    req->prev = q->tail;
+    if (q->tail)
+        q->tail->next = req;
+    else
+        q->head = req;
+    q->tail = req;
+    q->count++;
+}
+
+void gw_queue_remove(gw_queue *q, gw_req *req) {
+    if (req->q != q) return;
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        q->head = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    else
+        q->tail = req->prev;
+    req->prev = req->next = NULL;
+    req->q = NULL;
+    q->count--;
+}
+
+void gw_req_finish_locked(gw_server *srv, gw_req *req, unsigned status,
+                          struct MHD_Response *resp) {
+    if (req->state != GW_REQ_WAITING) return;
+    if (req->q) gw_queue_remove(req->q, req);
+    req->state = GW_REQ_DONE;
+    req->status = status;
+    req->resp = resp;
+    if (req->suspended && req->conn) {
+        req->suspended = 0;
+        req->resume_next = srv->resume;
+        srv->resume = req;
+    }
+}
+
+void gw_unlock_and_resume(gw_server *srv) {
+    gw_req *list = srv->resume;
+    srv->resume = NULL;
+    pthread_mutex_unlock(&srv->mu);
+    while (list) {
+        gw_req *next = list->resume_next; /* read first: once resumed, req may be freed */
+        MHD_resume_connection(list->conn);
+        list = next;
+    }
+}
+
+void gw_req_finish_unavail_locked(gw_server *srv, gw_req *req, gw_unavail why) {
+    if (req->state != GW_REQ_WAITING) return;
+    gw_metric_unavailable(why);
+    log_warn("webhook answered 503", "event_id", req->event_id, "reason", gw_unavail_name(why),
+             "connection_id", req->env.connection_id, NULL);
+    gw_req_finish_locked(srv, req, MHD_HTTP_SERVICE_UNAVAILABLE, srv->r_unavail[why]);
+}
+
+int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
+    char key[GW_KEY_MAX + 1];
+    size_t klen = gw_envelope_key(&req->env, key, sizeof key);
+    atomic_fetch_add(&req->refs, 1); /* the message's reference */
+    req->t_produce_ms = util_mono_ms();
+    /* No RD_KAFKA_MSG_F_COPY: the payload stays owned by req, which the message's
+     * reference keeps alive until the delivery report. No F_BLOCK: a full queue is an
+     * immediate 503, never a wait on an HTTP thread. */
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        srv->rk, RD_KAFKA_V_TOPIC(srv->cfg.raw_topic), RD_KAFKA_V_KEY(key, klen),
+        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(0),
+        RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1),
+        RD_KAFKA_V_HEADER(HDR_EVENT_ID, req->event_id, -1),
+        RD_KAFKA_V_HEADER(HDR_EVENT_TYPE, req->env.ev.canonical, -1),
+        RD_KAFKA_V_HEADER(HDR_RECEIVED_AT, req->received_at, -1), RD_KAFKA_V_OPAQUE(req),
+        RD_KAFKA_V_END);
+    if (err) {
+        atomic_fetch_sub(&req->refs, 1); /* never below 1: the caller holds one */
+        log_warn("produce refused", "event_id", req->event_id, "error", rd_kafka_err2str(err), NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    gw_server *srv = opaque;
+    gw_req *req = m->_private;
+    if (!req) return;
+    gw_metric_publish_latency(util_mono_ms() - req->t_produce_ms);
+    if (!m->err && srv->dedupe) gw_dedupe_add(srv->dedupe, req->event_id, util_mono_ms());
+    pthread_mutex_lock(&srv->mu);
+    if (req->state == GW_REQ_WAITING) {
+        if (m->err) {
+            log_warn("delivery failed", "event_id", req->event_id, "error", rd_kafka_err2str(m->err),
+                     NULL);
+            gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
+        } else {
+            gw_metric_accepted(req->env.ev.known_index);
+            gw_req_finish_locked(srv, req, MHD_HTTP_OK, srv->r_accepted);
+        }
+    }
+    gw_unlock_and_resume(srv);
+    gw_req_unref(req);
+}
+
+/* Answer 503 to every request whose deadline has passed: only queue heads need a look. */
+static void expire(gw_server *srv, int64_t now) {
+    pthread_mutex_lock(&srv->mu);
+    while (srv->acks.head && srv->acks.head->deadline_ms <= now)
+        gw_req_finish_unavail_locked(srv, srv->acks.head, GW_UNAV_ACK_TIMEOUT);
+    while (srv->fetches.head && srv->fetches.head->deadline_ms <= now) {
+        gw_req *r = srv->fetches.head;
+        gw_req_finish_unavail_locked(srv, r, r->fetching ? GW_UNAV_FETCH_FAILED : GW_UNAV_ACK_TIMEOUT);
+    }
+    gw_unlock_and_resume(srv);
+}
+
+void *gw_poll_main(void *arg) {
+    gw_server *srv = arg;
+    while (!atomic_load(&srv->poll_stop)) {
+        rd_kafka_poll(srv->rk, GW_POLL_MS);
+        expire(srv, util_mono_ms());
+    }
+    return NULL;
+}
+
+void gw_fetch_job(void *job, void *arg) {
+    gw_server *srv = arg;
+    gw_req *req = job;
+    pthread_mutex_lock(&srv->mu);
+    int waiting = req->state == GW_REQ_WAITING;
+    pthread_mutex_unlock(&srv->mu);
+    if (!waiting) goto done; /* timed out while queued */
+
+    /* The download may use the request's budget minus what publishing needs. */
+    long budget = (long)(req->deadline_ms - util_mono_ms()) - srv->cfg.ack_timeout_ms;
+    if (budget > srv->cfg.fetch_timeout_ms) budget = srv->cfg.fetch_timeout_ms;
+    sbuf got = {0};
+    char err[256] = "";
+    gw_fetch_cfg fc = {srv->cfg.base_url, srv->cfg.api_key, srv->cfg.fetch_max_bytes};
+    char *rebuilt = NULL;
+    size_t rebuilt_len = 0;
+    int ok = budget > 0 && gw_fetch_event(&fc, req->env.data_url, budget, &got, err, sizeof err) == 0;
+    if (budget <= 0) snprintf(err, sizeof err, "no time left");
+    if (ok && gw_envelope_full(req->body, req->len, &req->env, got.p, got.len, &rebuilt,
+                               &rebuilt_len, err, sizeof err) != 0)
+        ok = 0;
+    gw_metric_fetch(ok);
+    if (!ok) {
+        log_warn("truncated event not fetched", "event_id", req->event_id, "connection_id",
+                 req->env.connection_id, "reason", err, NULL);
+        sbuf_free(&got);
+        pthread_mutex_lock(&srv->mu);
+        gw_req_finish_unavail_locked(srv, req, GW_UNAV_FETCH_FAILED);
+        gw_unlock_and_resume(srv);
+        goto done;
+    }
+    if (rebuilt) {
+        req->full = rebuilt;
+        req->full_len = rebuilt_len;
+        sbuf_free(&got);
+    } else { /* the download is the full envelope: publish it as served */
+        req->full = got.p;
+        req->full_len = got.len;
+    }
+    /* Key and headers come from the full event's own envelope when it has one for the
+     * same connection (the record id is kept from the truncated event if it lacks one). */
+    gw_envelope full_env;
+    int use_full = gw_envelope_parse(req->full, req->full_len, &full_env) == GW_ENV_OK &&
+                   strcmp(full_env.connection_id, req->env.connection_id) == 0;
+    if (use_full) {
+        if (!full_env.record_id[0])
+            snprintf(full_env.record_id, sizeof full_env.record_id, "%s", req->env.record_id);
+        full_env.truncated = 0;
+        full_env.data_url[0] = '\0';
+    }
+    pthread_mutex_lock(&srv->mu); /* the poll thread reads req->env when it answers 503 */
+    if (use_full) req->env = full_env;
+    req->fetching = 0;
+    waiting = req->state == GW_REQ_WAITING;
+    pthread_mutex_unlock(&srv->mu);
+    if (waiting && gw_publish(srv, req, req->full, req->full_len) != 0) {
+        pthread_mutex_lock(&srv->mu);
+        gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
+        gw_unlock_and_resume(srv);
+    }
+done:
+    gw_req_unref(req); /* the job's reference */
+}

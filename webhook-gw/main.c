@@ -1,0 +1,170 @@
+/* webhook-gw - receives Trackstar's signed webhooks and makes each one durable on the
+ * raw Kafka topic before answering 2xx; 503 (with Retry-After) when Kafka cannot
+ * acknowledge it in time, so Trackstar retries. See docs/webhook-gw.md.
+ *
+ * main() only reads the configuration, starts the server and waits for SIGTERM; the
+ * work is in gw_server.c (HTTP), gw_publish.c (Kafka) and gw_fetch.c (oversized events).
+ */
+#include "cfg.h"
+#include "gw_server.h"
+#include "log.h"
+#include "stage.h"
+#include "svix.h"
+#include "topics.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define GW_TRACKSTAR_TIMEOUT_MS 15000 /* Trackstar counts a delivery failed after 15 s */
+#define GW_FLUSH_MS 3000              /* producer flush on SIGTERM */
+
+static stage_cfg g_stage;
+static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key;
+static long long c_port, c_max_body, c_ack_ms, c_retry_after, c_conn_timeout, c_threads,
+    c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_fetch_ms, c_fetch_workers,
+    c_fetch_queue, c_fetch_max;
+
+static const cfg_var vars[] = {
+    STAGE_CFG_VARS(&g_stage, 9101),
+    {"WEBHOOK_GW_BIND", CFG_STR, "0.0.0.0", 0, 0, 0, "IPv4 address the webhook port listens on",
+     &c_bind},
+    {"WEBHOOK_GW_PORT", CFG_INT, "8080", 1, 65535, 0, "webhook port", &c_port},
+    {"WEBHOOK_GW_PATH", CFG_STR, "/webhooks/trackstar", 0, 0, 0,
+     "the path Trackstar posts to; every other path answers 404", &c_path},
+    {"WEBHOOK_SECRETS", CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
+     "endpoint signing secrets, comma-separated whsec_... (several while a secret rotates)",
+     &c_secrets},
+    {"WEBHOOK_GW_MAX_BODY_BYTES", CFG_INT, "1048576", 1024, 67108864, 0,
+     "largest body accepted; larger ones get 413", &c_max_body},
+    {"WEBHOOK_GW_ACK_TIMEOUT_MS", CFG_INT, "5000", 100, 14000, 0,
+     "answer 503 if Kafka has not acknowledged the event by then (Trackstar waits 15 s)", &c_ack_ms},
+    {"WEBHOOK_GW_RETRY_AFTER_S", CFG_INT, "5", 1, 3600, 0, "Retry-After sent with a 503",
+     &c_retry_after},
+    {"WEBHOOK_GW_CONN_TIMEOUT_S", CFG_INT, "10", 1, 600, 0,
+     "close a connection idle or stalled for this long (slow clients)", &c_conn_timeout},
+    {"WEBHOOK_GW_THREADS", CFG_INT, "2", 1, 64, 0, "HTTP threads (they never wait for Kafka)",
+     &c_threads},
+    {"WEBHOOK_GW_MAX_CONNECTIONS", CFG_INT, "1024", 1, 65000, 0, "open connections at once",
+     &c_max_conns},
+    {"WEBHOOK_GW_MAX_INFLIGHT", CFG_INT, "4096", 1, 1000000, 0,
+     "requests received and not yet answered; beyond this 503", &c_max_inflight},
+    {"WEBHOOK_GW_DEDUPE_WINDOW_S", CFG_INT, "0", 0, 86400, 0,
+     "answer a repeated svix-id 2xx without publishing again, if acknowledged within this window (0 = off)",
+     &c_dedupe_s},
+    {"WEBHOOK_GW_DEDUPE_MAX", CFG_INT, "100000", 1, 10000000, 0, "entries in the dedupe table",
+     &c_dedupe_max},
+    {"TRACKSTAR_BASE_URL", CFG_STR, "https://production.trackstarhq.com", 0, 0, 0,
+     "Trackstar API; data_url of an oversized event must be on this origin", &c_base_url},
+    {"TRACKSTAR_API_KEY", CFG_STR, "", 0, 0, CFG_SECRET,
+     "organisation API key, used only to fetch oversized events (empty: they get 503)", &c_api_key},
+    {"WEBHOOK_GW_FETCH_TIMEOUT_MS", CFG_INT, "8000", 100, 14000, 0,
+     "time to download the full version of an oversized event", &c_fetch_ms},
+    {"WEBHOOK_GW_FETCH_WORKERS", CFG_INT, "2", 1, 64, 0, "parallel downloads of oversized events",
+     &c_fetch_workers},
+    {"WEBHOOK_GW_FETCH_QUEUE", CFG_INT, "64", 1, 100000, 0,
+     "oversized events waiting for a download; beyond this 503", &c_fetch_queue},
+    {"WEBHOOK_GW_MAX_FETCH_BYTES", CFG_INT, "16777216", 1024, 268435456, 0,
+     "largest full event downloaded (the broker's max message size must allow it)", &c_fetch_max},
+};
+#define NVARS (sizeof vars / sizeof vars[0])
+
+/* The admin port starts before the server exists (logging and signals come first), so
+ * /readyz reads the server through this pointer. */
+static gw_server *_Atomic g_srv;
+
+static int ready(void *arg, char *why, size_t whylen) {
+    (void)arg;
+    gw_server *srv = atomic_load(&g_srv);
+    if (!srv) {
+        snprintf(why, whylen, "starting");
+        return 0;
+    }
+    return gw_server_ready(srv, why, whylen);
+}
+
+int main(int argc, char **argv) {
+    if (cfg_main(argc, argv,
+                 "Trackstar webhooks in, verified and durable on Kafka (2xx only after acks=all)",
+                 vars, NVARS) != 0)
+        return 2;
+    if (c_ack_ms + c_fetch_ms >= GW_TRACKSTAR_TIMEOUT_MS) {
+        fprintf(stderr,
+                "webhook-gw: configuration error: WEBHOOK_GW_ACK_TIMEOUT_MS + "
+                "WEBHOOK_GW_FETCH_TIMEOUT_MS (%lld) must stay under Trackstar's %d ms\n",
+                c_ack_ms + c_fetch_ms, GW_TRACKSTAR_TIMEOUT_MS);
+        return 2;
+    }
+    if (c_path[0] != '/') {
+        fprintf(stderr, "webhook-gw: configuration error: WEBHOOK_GW_PATH: must start with '/'\n");
+        return 2;
+    }
+    static gw_config gc; /* large (keys): not on the stack */
+    char err[512];
+    if (svix_keys_parse(c_secrets, gc.keys, SVIX_MAX_SECRETS, &gc.nkeys, err, sizeof err) != 0) {
+        fprintf(stderr, "webhook-gw: configuration error: WEBHOOK_SECRETS: %s\n", err);
+        return 2;
+    }
+    char raw_topic[256];
+    STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
+    gc.bind_addr = c_bind;
+    gc.port = (int)c_port;
+    gc.path = c_path;
+    gc.max_body = (size_t)c_max_body;
+    gc.ack_timeout_ms = (int)c_ack_ms;
+    gc.retry_after_s = (int)c_retry_after;
+    gc.conn_timeout_s = (int)c_conn_timeout;
+    gc.threads = (int)c_threads;
+    gc.max_connections = (int)c_max_conns;
+    gc.max_inflight = (int)c_max_inflight;
+    gc.dedupe_window_ms = c_dedupe_s * 1000;
+    gc.dedupe_max = (size_t)c_dedupe_max;
+    gc.brokers = g_stage.kafka_bootstrap;
+    gc.kafka_extra = g_stage.kafka_extra;
+    gc.raw_topic = raw_topic;
+    gc.base_url = c_base_url;
+    gc.api_key = c_api_key;
+    gc.fetch_timeout_ms = (int)c_fetch_ms;
+    gc.fetch_workers = (int)c_fetch_workers;
+    gc.fetch_queue = (int)c_fetch_queue;
+    gc.fetch_max_bytes = (size_t)c_fetch_max;
+
+    gw_server *srv = NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "webhook-gw: curl_global_init failed\n");
+        return 1;
+    }
+    int rc = 1;
+    if (stage_start("webhook-gw", &g_stage, ready, NULL) != 0) goto fail;
+    cfg_log(vars, NVARS);
+    srv = gw_server_start(&gc, err, sizeof err);
+    if (!srv) {
+        log_error("cannot start", "error", err, NULL);
+        goto fail;
+    }
+    atomic_store(&g_srv, srv);
+    char port[16], nkeys[8];
+    snprintf(port, sizeof port, "%d", gw_server_port(srv));
+    snprintf(nkeys, sizeof nkeys, "%d", gc.nkeys);
+    log_info("listening", "port", port, "path", gc.path, "topic", raw_topic, "secrets", nkeys, NULL);
+
+    while (!util_stop) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    log_info("stopping: finishing requests in flight", NULL);
+    /* Whatever stays unflushed belongs to requests already answered 503, which
+     * Trackstar retries: a clean exit either way. */
+    gw_server_drain(srv, GW_FLUSH_MS);
+    rc = 0;
+    log_info("stopped", NULL);
+fail:
+    admin_stop(); /* before the server goes: /readyz reads it */
+    atomic_store(&g_srv, NULL);
+    gw_server_free(srv);
+    curl_global_cleanup();
+    return rc;
+}
