@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# e2e.sh - the whole pipeline, from signed HTTP webhooks to committed PostgreSQL rows, on
+# the benchmark's local stack (every stage, the broker, PostgreSQL and the load generator
+# sharing this machine's cores).
+#
+#  1. fixed rate: BENCH_E2E_RATE (2000) events/s for BENCH_E2E_SECONDS (60; 600 with
+#     BENCH_LONG=1, the 10-minute memory soak). Goal: p99 request-to-row < 1 s. RSS of
+#     every stage over this phase must be flat (tests/bench/sampler.py flat).
+#  2. ramp: BENCH_E2E_RAMP offered rates, BENCH_E2E_STEP_S seconds each, upwards until a
+#     step is not sustained (a non-2xx or lost event, a send rate below 95% of the offer,
+#     or p99 request-to-row above BENCH_E2E_SUSTAIN_P99_MS: a growing backlog).
+#     Goal: the highest sustained step >= 10,000 events/s.
+#
+# Each phase uses its own connection id, so its rows are told apart; the load
+# generator's record of what got a 2xx is the truth every row is checked against
+# (tests/bench/e2e_check.py). Results go to BENCH_OUT (run.sh's results directory).
+# Without STACK_ENV, the benchmark stack is started here and stopped at the end.
+set -u
+. "$(dirname "$0")/bench_lib.sh"
+
+RATE=${BENCH_E2E_RATE:-2000}
+if [ "${BENCH_LONG:-0}" = 1 ]; then SOAK_S=600; else SOAK_S=${BENCH_E2E_SECONDS:-60}; fi
+RAMP=${BENCH_E2E_RAMP:-4000 6000 8000 10000 12000 14000}
+STEP_S=${BENCH_E2E_STEP_S:-20}
+CONNS=${BENCH_E2E_CONNECTIONS:-128}
+VERSIONS=${BENCH_E2E_VERSIONS:-2}
+SUSTAIN_P99_MS=${BENCH_E2E_SUSTAIN_P99_MS:-2000}
+P99_GOAL_MS=1000
+MAX_GOAL=10000
+SETTLE_S=2 # between phases, so one phase's tail does not load the next
+OUT=${BENCH_OUT:-}
+OWN_STACK= OWN_OUT= SAMPLER_PID=
+
+cleanup() {
+    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null && wait "$SAMPLER_PID" 2>/dev/null
+    [ -n "$OWN_STACK" ] && bench_stack down >&2
+    [ -n "$OWN_OUT" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+if [ -z "$OUT" ]; then OUT=$(mktemp -d /tmp/bench_e2e.XXXXXX) OWN_OUT=1; fi
+mkdir -p "$OUT"
+if [ -z "${STACK_ENV:-}" ]; then
+    bench_note "starting the benchmark stack on ports $BENCH_PORT_BASE+"
+    OWN_STACK=1
+    bench_stack_up || bench_die "the benchmark stack did not start"
+fi
+set -a
+# shellcheck disable=SC1090
+. "$STACK_ENV"
+set +a
+[[ $WEBHOOK_URL =~ ^http://([0-9.]+):([0-9]+)(/.*)$ ]] || bench_die "cannot parse WEBHOOK_URL $WEBHOOK_URL"
+GW_HOST=${BASH_REMATCH[1]} GW_PORT=${BASH_REMATCH[2]} GW_PATH=${BASH_REMATCH[3]}
+
+LOADGEN=$BENCH_TOOLS/loadgen
+bench_build "$LOADGEN" tests/bench/loadgen.c
+
+# RSS and CPU of every process: run.sh samples for the whole run; alone, we do it here.
+SAMPLES=${BENCH_SAMPLES:-$OUT/samples.csv}
+LOADGEN_PIDFILE=${BENCH_LOADGEN_PIDFILE:-$OUT/loadgen.pid}
+if [ -z "${BENCH_SAMPLES:-}" ]; then
+    RUN=$STACK_VAR/run
+    python3 "$BENCH_ROOT/tests/bench/sampler.py" record "$SAMPLES" 1 \
+        webhook-gw="$RUN/webhook-gw.pid" normalizer="$RUN/normalizer.pid" writer="$RUN/writer.pid" \
+        fetcher="$RUN/fetcher.pid" dev-broker="$RUN/dev-broker.pid" postgres="$STACK_VAR/pg/postmaster.pid" \
+        loadgen="$LOADGEN_PIDFILE" &
+    SAMPLER_PID=$!
+fi
+
+RUNID=$(date +%s)
+kv() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+# phase LABEL RATE SECONDS [extra e2e_check args]: one load-generator run and its check.
+# Leaves the check's E2E line in $OUT/e2e_LABEL.check; returns the check's status.
+phase() {
+    local label=$1 rate=$2 secs=$3
+    shift 3
+    local conn=conn_bench_${label}_$RUNID start send_end end rc
+    bench_note "e2e $label: $rate events/s for $secs s ($CONNS connections, $VERSIONS versions per order)"
+    start=$(now_s)
+    WEBHOOK_SECRET=$WEBHOOK_SECRET "$LOADGEN" "$GW_HOST" "$GW_PORT" "$GW_PATH" "$conn" "$rate" "$secs" \
+        "$CONNS" "$VERSIONS" "$OUT/loadgen_$label.csv" >"$OUT/loadgen_$label.out" 2>"$OUT/loadgen_$label.err" &
+    echo $! >"$LOADGEN_PIDFILE"
+    wait $! || { bench_note "loadgen failed: $(cat "$OUT/loadgen_$label.err")"; return 1; }
+    send_end=$(now_s)
+    bench_note "loadgen: $(cat "$OUT/loadgen_$label.out")"
+    python3 "$BENCH_ROOT/tests/bench/e2e_check.py" --csv "$OUT/loadgen_$label.csv" --conn "$conn" \
+        --label "$label" --offered "$rate" --achieved "$(kv "$OUT/loadgen_$label.out" achieved_rate)" \
+        --p99-max-ms "$SUSTAIN_P99_MS" --lat-out "$OUT/latency_$label.txt" "$@" >"$OUT/e2e_$label.check"
+    rc=$?
+    end=$(now_s)
+    grep -v '^E2E ' "$OUT/e2e_$label.check"
+    echo "$label,$rate,$start,$send_end,$end" >>"$OUT/phases.csv"
+    sleep 1 # the sampler's last sample of this phase
+    python3 "$BENCH_ROOT/tests/bench/sampler.py" cpu "$SAMPLES" "$start" "$send_end" "$label"
+    # The load generator's CSV is large and fully summarised by now.
+    [ -n "${KEEP_WORK:-}" ] || rm -f "$OUT/loadgen_$label.csv"
+    sleep "$SETTLE_S"
+    return $rc
+}
+e2e_field() { tr ' ' '\n' <"$OUT/e2e_$1.check" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+ok=1
+# ---- 1. fixed rate, and the memory soak ------------------------------------------------
+[ "$SOAK_S" -ge 600 ] && bench_note "memory soak: $SOAK_S s" ||
+    bench_note "memory soak: $SOAK_S s only (BENCH_LONG=1 runs the 10-minute soak)"
+phase fixed "$RATE" "$SOAK_S" --p99-goal-ms "$P99_GOAL_MS" || ok=0
+if read -r _ _ s_start s_end _ < <(grep '^fixed,' "$OUT/phases.csv" 2>/dev/null | tail -1 | tr ',' ' '); then
+    python3 "$BENCH_ROOT/tests/bench/sampler.py" flat "$SAMPLES" "$s_start" "$s_end" || ok=0
+else
+    bench_note "the fixed-rate phase did not run: no memory figures"
+    ok=0
+fi
+FIXED_P99=$(e2e_field fixed p99_ms)
+awk -v p="$FIXED_P99" -v g="$P99_GOAL_MS" 'BEGIN { exit !(p != "" && p < g) }' || ok=0
+FIXED_SUSTAINED=$(e2e_field fixed sustained)
+
+# ---- 2. ramp to the highest sustained rate ---------------------------------------------
+MAX=0 MAX_THRU=0
+[ "$FIXED_SUSTAINED" = 1 ] && MAX=$RATE MAX_THRU=$(e2e_field fixed throughput)
+for r in $RAMP; do
+    if phase "ramp$r" "$r" "$STEP_S" --sustain; then
+        MAX=$r MAX_THRU=$(e2e_field "ramp$r" throughput)
+    else
+        bench_note "e2e: $r events/s not sustained; the ramp stops here"
+        break
+    fi
+done
+bench_line name=e2e.max_sustained stage=e2e value="$MAX" unit=events/s goal="value>=$MAX_GOAL" \
+    steps="$(echo "$RAMP" | tr ' ' '/')" step_s="$STEP_S"
+bench_line name=e2e.max_sustained_throughput stage=e2e value="$MAX_THRU" unit=events/s baseline="$MAX" \
+    baseline_name=offered_rate
+[ "$MAX" -ge "$MAX_GOAL" ] || ok=0
+
+echo "end to end: p99 request-to-row at $RATE/s: ${FIXED_P99:-?} ms (goal < $P99_GOAL_MS); highest sustained rate: $MAX events/s (goal >= $MAX_GOAL)"
+[ $ok = 1 ]

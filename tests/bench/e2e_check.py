@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""e2e_check.py - after one load-generator phase, wait until the pipeline has written
+what the load generator had accepted, check it, and measure request-to-row latency.
+
+  e2e_check.py --csv LOADGEN.csv --conn CONN --label LABEL --offered RATE
+               [--timeout-s 180] [--stall-s 20] [--p99-max-ms 2000] [--lat-out FILE]
+
+Truth is the load generator's own record (tests/bench/loadgen.c): for every order, the
+newest version whose request got a 2xx. Every such order must end in PostgreSQL with
+exactly that version (source_updated_at and event_id). A newer version than that is
+allowed only when its request failed on our side after the gateway published it (a
+timeout): it is reported, not hidden.
+
+Latency of an order = commit time of its row - the time its newest accepted request was
+due. The commit time is pg_xact_commit_timestamp(xmin) (PostgreSQL's
+track_commit_timestamp, which tests/bench/bench_lib.sh turns on); without it,
+db_updated_at (the writer's transaction start, a slight underestimate) is used and said.
+Psql is reached through the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE).
+
+Prints a summary and BENCH lines (docs/benchmarks.md); exits 0 when every accepted event
+landed and, with --sustain, when the phase counts as sustained.
+"""
+import argparse, math, subprocess, sys, time
+
+BASE_EPOCH = 1767225600  # tests/bench/bench_order.h BENCH_ORDER_BASE_EPOCH
+POLL_S = 0.5
+
+
+def psql(sql):
+    r = subprocess.run(["psql", "-XAtq", "-F", ",", "-c", sql], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("psql: " + r.stderr.strip())
+    return [l.split(",") for l in r.stdout.splitlines() if l]
+
+
+def pct(sorted_vals, p):
+    if not sorted_vals:
+        return float("nan")
+    k = max(0, min(len(sorted_vals) - 1, math.ceil(p * len(sorted_vals)) - 1))
+    return sorted_vals[k]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--csv", required=True)
+    ap.add_argument("--conn", required=True)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--offered", type=float, required=True)
+    ap.add_argument("--timeout-s", type=float, default=180)
+    ap.add_argument("--stall-s", type=float, default=20)
+    ap.add_argument("--p99-max-ms", type=float, default=2000)
+    ap.add_argument("--min-achieved", type=float, default=0.95)
+    ap.add_argument("--achieved", type=float, default=None, help="the load generator's achieved send rate")
+    ap.add_argument("--p99-goal-ms", type=float, default=None, help="a goal on this phase's p99")
+    ap.add_argument("--lat-out", default=None)
+    ap.add_argument("--sustain", action="store_true", help="exit 1 unless the phase was sustained")
+    a = ap.parse_args()
+    conn = a.conn.replace("'", "")
+
+    # ---- truth: the newest accepted version per order ----
+    newest = {}  # order -> (version, event index, due_us)
+    first_due = None
+    sent = ok = 0
+    with open(a.csv) as f:
+        for line in f:
+            i, order, version, due_us, status, _ = line.rstrip("\n").split(",")
+            sent += 1
+            due_us = int(due_us)
+            first_due = due_us if first_due is None else min(first_due, due_us)
+            if not 200 <= int(status) < 300:
+                continue
+            ok += 1
+            v = int(version)
+            o = int(order)
+            if o not in newest or v > newest[o][0]:
+                newest[o] = (v, int(i), due_us)
+    want_rows = len(newest)
+    want_sum = sum(v for v, _, _ in newest.values())
+
+    # ---- wait until the database holds it (or stops moving) ----
+    t_start = time.time()
+    last_progress, last_seen = time.time(), None
+    commit_expr = "pg_xact_commit_timestamp(xmin)"
+    tracked = psql("SHOW track_commit_timestamp")[0][0] == "on"
+    if not tracked:
+        commit_expr = "db_updated_at"
+    while True:
+        cnt, vsum = psql("SELECT count(*), coalesce(sum(extract(epoch FROM source_updated_at) - %d), 0) "
+                         "FROM orders WHERE connection_id = '%s'" % (BASE_EPOCH, conn))[0]
+        seen = (int(cnt), int(float(vsum)))
+        if seen[0] >= want_rows and seen[1] >= want_sum:
+            break
+        if seen != last_seen:
+            last_seen, last_progress = seen, time.time()
+        if time.time() - last_progress > a.stall_s or time.time() - t_start > a.timeout_s:
+            print("e2e_check: %s: the database stopped at %d rows (version sum %d), expected %d (%d)"
+                  % (a.label, seen[0], seen[1], want_rows, want_sum), file=sys.stderr)
+            break
+        time.sleep(POLL_S)
+
+    # ---- compare row by row ----
+    rows = psql("SELECT substr(id, 5), extract(epoch FROM source_updated_at)::bigint - %d, "
+                "extract(epoch FROM %s), extract(epoch FROM observed_at), event_id "
+                "FROM orders WHERE connection_id = '%s'" % (BASE_EPOCH, commit_expr, conn))
+    got = {int(r[0]): r for r in rows}
+    missing = stale = newer = wrong_event = 0
+    lat_ms, gw_lat_ms, commits = [], [], []
+    for o, (v, i, due_us) in newest.items():
+        r = got.get(o)
+        if r is None:
+            missing += 1
+            continue
+        gv = int(r[1])
+        if gv < v:
+            stale += 1
+            continue
+        if gv > v:
+            newer += 1
+            continue
+        if r[4] != "msg_%s_%d" % (conn, i):
+            wrong_event += 1
+        commit = float(r[2])
+        commits.append(commit)
+        lat_ms.append((commit - due_us / 1e6) * 1000)
+        if r[3]:
+            gw_lat_ms.append((commit - float(r[3])) * 1000)
+    lat_ms.sort()
+    gw_lat_ms.sort()
+    span = (max(commits) - first_due / 1e6) if commits else 0
+    thru = ok / span if span > 0 else 0
+    p50, p99, pmax = pct(lat_ms, 0.50), pct(lat_ms, 0.99), (lat_ms[-1] if lat_ms else float("nan"))
+    landed = missing == 0 and stale == 0 and wrong_event == 0 and want_rows > 0
+    achieved_ok = a.achieved is None or a.achieved >= a.min_achieved * a.offered
+    sustained = landed and ok == sent and achieved_ok and p99 <= a.p99_max_ms
+
+    if a.lat_out:
+        with open(a.lat_out, "w") as f:
+            f.write("".join("%.3f\n" % x for x in lat_ms))
+    print("%s: offered %.0f/s, %d of %d requests 2xx, %d orders expected; missing %d, stale %d, "
+          "newer (request failed late) %d, wrong event %d; throughput %.0f events/s; "
+          "request->row p50 %.0f ms p99 %.0f ms max %.0f ms; gateway->row p99 %.0f ms%s; %s"
+          % (a.label, a.offered, ok, sent, want_rows, missing, stale, newer, wrong_event, thru,
+             p50, p99, pmax, pct(gw_lat_ms, 0.99),
+             "" if tracked else " (commit time: db_updated_at, transaction start)",
+             "sustained" if sustained else "NOT sustained"))
+    L = a.label
+    print("BENCH name=e2e.%s.throughput stage=e2e value=%.0f unit=events/s baseline=%.0f "
+          "baseline_name=offered_rate" % (L, thru, a.offered))
+    for name, v in (("p50", p50), ("p99", p99), ("max", pmax)):
+        goal = " goal=value<%g" % a.p99_goal_ms if name == "p99" and a.p99_goal_ms else ""
+        print("BENCH name=e2e.%s.latency_%s stage=e2e value=%.1f unit=ms%s" % (L, name, v, goal))
+    print("BENCH name=e2e.%s.lost stage=e2e value=%d unit=orders goal=value<=0"
+          % (L, missing + stale + wrong_event))
+    print("BENCH name=e2e.%s.failed_requests stage=e2e value=%d unit=requests" % (L, sent - ok))
+    print("E2E label=%s sustained=%d landed=%d throughput=%.0f p99_ms=%.1f" % (L, sustained, landed, thru, p99))
+    return 0 if landed and (sustained or not a.sustain) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
