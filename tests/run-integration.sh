@@ -71,6 +71,11 @@ if grep -l '"level":"error"' "$STACK_VAR"/logs/{writer,normalizer,webhook-gw,fet
   grep -h '"level":"error"' "$STACK_VAR"/logs/*.log | head -20
   failed=$((failed + 1)); bad+=("stack-logs-errors")
 else passed=$((passed + 1)); echo "  ok    no error in any stage log"; fi
+# Under SANITIZE=1 a finding is a line in a stage's log, not necessarily a failed test.
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$STACK_VAR"/logs/*.log 2>/dev/null; then
+  grep -hE -A5 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$STACK_VAR"/logs/*.log | head -40
+  failed=$((failed + 1)); bad+=("sanitizer-findings")
+else passed=$((passed + 1)); echo "  ok    no sanitizer finding in any log"; fi
 if grep -q 'duplicate key value violates unique constraint' "$STACK_VAR"/logs/postgres.log; then
   failed=$((failed + 1)); bad+=("postgres-unique-violation")
 else passed=$((passed + 1)); echo "  ok    no unique violation in the PostgreSQL log"; fi
