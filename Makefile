@@ -51,7 +51,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit-test integration-test run up down bench clean deps format
+.PHONY: all test unit-test integration-test run up down bench soak clean deps format
 all: $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -123,6 +123,10 @@ down:
 
 bench: deps all $(BENCH_BINS)
 	@BIN_DIR=$(BIN) BENCH_DIR=$(BUILD)/bench tests/bench/run.sh
+
+# The long fault soak (15 minutes of kills, restarts and pauses; SOAK_MINUTES).
+soak: deps all
+	@BIN_DIR=$(BIN) tests/faults/soak.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -311,12 +311,13 @@ int gw_envelope_full(const char *orig, size_t olen, const gw_envelope *orig_env,
         snprintf(errstr, errlen, "out of memory");
         goto fail;
     }
-    if (cJSON_GetObjectItemCaseSensitive(o, "data"))
-        cJSON_ReplaceItemInObjectCaseSensitive(o, "data", copy);
-    else
-        cJSON_AddItemToObject(o, "data", copy);
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "data_truncated");
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "data_url");
+    /* JSON allows a key twice and cJSON keeps both: remove every copy, or the rebuilt
+     * event would still say it is truncated. */
+    static const char *const drop[] = {"data", "data_truncated", "data_url"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        while (cJSON_GetObjectItemCaseSensitive(o, drop[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(o, drop[i]);
+    cJSON_AddItemToObject(o, "data", copy);
     printed = cJSON_PrintUnformatted(o);
     if (!printed) {
         snprintf(errstr, errlen, "out of memory");

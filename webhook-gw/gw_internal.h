@@ -25,6 +25,7 @@
 #include "gw_envelope.h"
 #include "gw_headers.h"
 #include "gw_metrics.h"
+#include "gw_reaper.h"
 #include "gw_server.h"
 #include "gw_workers.h"
 
@@ -79,6 +80,7 @@ struct gw_server {
     rd_kafka_t *rk;
     gw_dedupe *dedupe;           /* NULL when off */
     gw_workers *fetchers;
+    gw_reaper *reaper;
 
     pthread_mutex_t mu;          /* request states, the two queues */
     gw_queue acks;               /* waiting for a delivery report */

@@ -302,9 +302,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)conn;
     (void)toe;
     gw_server *srv = cls;
+    gw_reaper_request_done(srv->reaper, conn);
     gw_req *req = *con_cls;
     if (!req) return;
     *con_cls = NULL;
@@ -380,6 +380,12 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         goto fail;
     }
 
+    srv->reaper = gw_reaper_new(cfg->request_timeout_ms);
+    if (!srv->reaper) {
+        snprintf(errstr, errlen, "cannot start the request reaper");
+        goto fail;
+    }
+
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
@@ -399,6 +405,7 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_MHD_MEMORY_LIMIT,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, gw_reaper_notify, srv->reaper,
         MHD_OPTION_END);
     if (!srv->mhd) {
         snprintf(errstr, errlen, "cannot listen on %s:%d", cfg->bind_addr, cfg->port);
@@ -487,6 +494,7 @@ int gw_server_drain(gw_server *srv, int flush_ms) {
 void gw_server_free(gw_server *srv) {
     if (!srv) return;
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
+    gw_reaper_free(srv->reaper); /* after the daemon: no more notifications */
     if (srv->poll_started) {
         atomic_store(&srv->poll_stop, 1);
         pthread_join(srv->poll_thread, NULL);

@@ -25,6 +25,7 @@ typedef struct gw_config {
     int ack_timeout_ms;        /* answer 503 when Kafka has not acknowledged by then */
     int retry_after_s;         /* Retry-After on 503 */
     int conn_timeout_s;        /* idle/stalled connections are closed after this */
+    int request_timeout_ms;    /* a request still unanswered after this is cut (gw_reaper.h) */
     int threads;               /* HTTP threads */
     int max_connections;       /* open connections at once */
     int max_inflight;          /* requests received and not answered; beyond: 503 */

@@ -24,6 +24,7 @@
 
 static stage_cfg g_stage;
 static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key;
+static long long c_request_timeout;
 static long long c_port, c_max_body, c_ack_ms, c_retry_after, c_conn_timeout, c_threads,
     c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_fetch_ms, c_fetch_workers,
     c_fetch_queue, c_fetch_max;
@@ -46,6 +47,10 @@ static const cfg_var vars[] = {
      &c_retry_after},
     {"WEBHOOK_GW_CONN_TIMEOUT_S", CFG_INT, "10", 1, 600, 0,
      "close a connection idle or stalled for this long (slow clients)", &c_conn_timeout},
+    {"WEBHOOK_GW_REQUEST_TIMEOUT_S", CFG_INT, "15", 2, 600, 0,
+     "cut a request not answered within this, however slowly its client sends (Trackstar "
+     "counts an answer after 15 s as failed)",
+     &c_request_timeout},
     {"WEBHOOK_GW_THREADS", CFG_INT, "2", 1, 64, 0, "HTTP threads (they never wait for Kafka)",
      &c_threads},
     {"WEBHOOK_GW_MAX_CONNECTIONS", CFG_INT, "1024", 1, 65000, 0, "open connections at once",
@@ -117,6 +122,12 @@ int main(int argc, char **argv) {
     gc.ack_timeout_ms = (int)c_ack_ms;
     gc.retry_after_s = (int)c_retry_after;
     gc.conn_timeout_s = (int)c_conn_timeout;
+    gc.request_timeout_ms = (int)c_request_timeout * 1000;
+    if (gc.request_timeout_ms <= gc.ack_timeout_ms) {
+        fprintf(stderr, "webhook-gw: configuration error: WEBHOOK_GW_REQUEST_TIMEOUT_S must be "
+                        "longer than WEBHOOK_GW_ACK_TIMEOUT_MS\n");
+        return 2;
+    }
     gc.threads = (int)c_threads;
     gc.max_connections = (int)c_max_conns;
     gc.max_inflight = (int)c_max_inflight;

@@ -4,7 +4,8 @@
 #   tests/fuzz/run.sh <target> <seconds>      e.g. tests/fuzz/run.sh canon 60
 #
 # Builds tests/fuzz/fuzz_<target>.c with clang -fsanitize=fuzzer,address,undefined against
-# normalizer/*.c (minus main.c) and common/*.c, then runs it on a scratch copy of
+# the target's stage sources (minus main.c; see stage_dir below) and common/*.c, then runs
+# it on a scratch copy of
 # tests/fuzz/corpus/<target>/ (the seeds in the repository are not modified). Exits
 # non-zero on a crash, leak or sanitizer report; the reproducer is left in build/fuzz/.
 set -euo pipefail
@@ -24,7 +25,13 @@ CC=${FUZZ_CC:-clang}
 mkdir -p "$out/corpus-$target"
 cp -n "$seeds"/* "$out/corpus-$target"/ 2>/dev/null || true
 
-mapfile -t stage_srcs < <(ls "$root"/normalizer/*.c | grep -v '/main\.c$')
+# Which stage's sources a target links (every target links common/*.c).
+case $target in
+    canon) stage_dir=normalizer ;;                 # canon_map(): the normalizer's mapping
+    gw_envelope | svix_header) stage_dir=webhook-gw ;; # envelope/key and header rules
+    *) echo "unknown fuzz target $target (add it to stage_dir in $0)" >&2; exit 2 ;;
+esac
+mapfile -t stage_srcs < <(ls "$root/$stage_dir"/*.c | grep -v '/main\.c$')
 "$CC" -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -Werror -Wno-missing-field-initializers \
