@@ -11,6 +11,8 @@
 
 /* Longest event type or resource name we look up; anything longer is unknown. */
 #define CANON_MAX_TYPE 128
+/* Bytes beyond the body's length reserved up front for its record (see canon_map). */
+#define CANON_OUT_SLACK 1024
 
 /* What a normalised event type (underscores turned into hyphens) maps to. */
 typedef struct event_route {
@@ -124,7 +126,6 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
                       canon_msg *msg)
 {
     char upd[CANON_TS_LEN], tsupd[CANON_TS_LEN];
-    cJSON *obj = NULL;
 
     env->entity = ent->entity;
     env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(data, "id"), "id");
@@ -152,41 +153,27 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
         env->trackstar_updated_at = tsupd;
     }
 
-    obj = canon_envelope(c, env);
-    if (!obj || canon_map_table(c, ent->table, data, obj, "", -1) < 0)
+    canon_envelope(c, env);
+    if (canon_map_table(c, ent->table, data, -1) < 0 ||
+        canon_finish(c, &msg->value, &msg->value_len) < 0)
         goto fail;
-    if (canon_put(c, obj, "extra", c->extra) < 0) {
-        c->extra = NULL; /* canon_put freed it */
+    msg->key = canon_key(c, env->connection_id, env->id);
+    if (!msg->key)
         goto fail;
-    }
-    c->extra = NULL; /* now owned by obj */
-
-    size_t klen = strlen(env->connection_id) + 1 + strlen(env->id) + 1;
-    msg->key = malloc(klen);
-    msg->value = cJSON_PrintUnformatted(obj);
-    if (!msg->key || !msg->value) {
-        canon_fail(c, "out of memory");
-        goto fail;
-    }
-    snprintf(msg->key, klen, "%s|%s", env->connection_id, env->id);
-    msg->value_len = strlen(msg->value);
     msg->topic = ent->topic;
-    cJSON_Delete(obj);
     return 0;
 fail:
     free(msg->key);
-    cJSON_free(msg->value);
+    free(msg->value);
     msg->key = msg->value = NULL;
-    cJSON_Delete(obj);
     return -1;
 }
 
 static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
                           canon_env *env, canon_msg *msg)
 {
-    if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value) < 0)
+    if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value, &msg->value_len) < 0)
         return -1;
-    msg->value_len = strlen(msg->value);
     msg->topic = "wms.connection_events.v1";
     return 0;
 }
@@ -336,10 +323,12 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
               size_t errlen)
 {
     canon_ctx c = {.errstr = errstr, .errlen = errlen};
+    c.w = &c.out;
     const char *ignored = NULL;
     char observed[CANON_TS_LEN];
     canon_env env = {0};
-    cJSON *root = NULL;
+    canon_arena arena = {0};
+    const cJSON *root = NULL;
     int rc;
 
     if (errstr && errlen)
@@ -366,9 +355,11 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         goto fail;
     }
     const char *end = NULL;
-    root = cJSON_ParseWithLengthOpts(in->body, in->body_len, &end, 0);
+    root = canon_parse(&arena, in->body, in->body_len, &end);
     if (!root) {
-        canon_fail(&c, "malformed JSON");
+        canon_fail(&c, arena.oom   ? "out of memory"
+                       : arena.nul ? "NUL character in a string (text columns cannot hold it)"
+                                   : "malformed JSON");
         goto fail;
     }
     for (; end && end < in->body + in->body_len; end++)
@@ -388,11 +379,10 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         env.observed_at = observed;
     }
     env.event_id = hdr(in->event_id);
-    c.extra = cJSON_CreateObject();
-    if (!c.extra) {
-        canon_fail(&c, "out of memory");
+    /* One allocation for the whole record in the usual case: a canonical record is about
+     * as long as its source (more nulls, fewer source-only keys). */
+    if (canon_buf_reserve(&c, in->body_len + CANON_OUT_SLACK) < 0)
         goto fail;
-    }
 
     if (in->source && strcmp(in->source, "poll") == 0 &&
         !(hdr(in->event_type) && strcmp(in->event_type, "pipeline.sync-status") == 0))
@@ -403,15 +393,15 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         goto fail;
     if (rc == 1 && ignored_reason)
         *ignored_reason = ignored;
-    cJSON_Delete(c.extra);
-    cJSON_Delete(root);
+    canon_ctx_free(&c);
+    canon_arena_free(&arena);
     return 0;
 fail:
     if (!c.failed)
         canon_fail(&c, "unmappable message");
     canon_out_free(out);
-    cJSON_Delete(c.extra);
-    cJSON_Delete(root);
+    canon_ctx_free(&c);
+    canon_arena_free(&arena);
     return -1;
 }
 
@@ -421,7 +411,7 @@ void canon_out_free(canon_out *out)
         return;
     for (int i = 0; i < CANON_MAX_OUT; i++) {
         free(out->msg[i].key);
-        cJSON_free(out->msg[i].value);
+        free(out->msg[i].value);
         out->msg[i].key = out->msg[i].value = NULL;
         out->msg[i].value_len = 0;
         out->msg[i].topic = NULL;

@@ -11,28 +11,28 @@
 #include <string.h>
 
 /* connection.created: never copy the token; only say whether one came. */
-static int token_present(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                         const char *path)
+static int token_present(canon_ctx *c, const cJSON *src, const char *key)
 {
-    (void)path;
     const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "access_token") : NULL;
-    return canon_put(c, dst, key, cJSON_CreateBool(cJSON_IsString(t) && t->valuestring[0]));
+    canon_w_key(c, key);
+    if (cJSON_IsString(t) && t->valuestring[0])
+        canon_w_lit(c, "true");
+    else
+        canon_w_lit(c, "false");
+    return c->failed ? -1 : 0;
 }
 
 /* The OpenAPI shape says error_message, the guide's example says message. */
-static int error_message(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                         const char *path)
+static int error_message(canon_ctx *c, const cJSON *src, const char *key)
 {
-    char p[CANON_PATH_LEN];
     const cJSON *m = src ? cJSON_GetObjectItemCaseSensitive(src, "error_message") : NULL;
     const char *name = "error_message";
     if (!m || cJSON_IsNull(m)) {
         m = src ? cJSON_GetObjectItemCaseSensitive(src, "message") : NULL;
         name = "message";
     }
-    if (canon_path(c, p, path, name) < 0)
-        return -1;
-    return canon_put(c, dst, key, canon_conv_str(c, m, p));
+    canon_w_key(c, key);
+    return canon_conv_str(c, m, name);
 }
 
 static const char *const created_consumed[] = {"access_token", NULL};
@@ -114,13 +114,13 @@ static const char *str_field(const cJSON *data, const char *name)
 }
 
 int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
-                         const canon_env *env_in, char **key, char **value)
+                         const canon_env *env_in, char **key, char **value, size_t *value_len)
 {
     char version[CANON_TS_LEN], *id = NULL;
-    cJSON *obj = NULL;
     canon_env env = *env_in;
 
     *key = *value = NULL;
+    *value_len = 0;
     if ((int)kind < 0 || (size_t)kind >= sizeof kinds / sizeof kinds[0] || !kinds[kind].kind)
         return canon_fail(c, "internal: unknown connection event kind");
 
@@ -167,32 +167,22 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     env.id = id;
     env.trackstar_updated_at = NULL;
 
-    obj = canon_envelope(c, &env);
-    if (!obj || canon_put(c, obj, "kind", cJSON_CreateString(kinds[kind].kind)) < 0 ||
-        canon_map_table(c, kinds[kind].tbl, data, obj, "", -1) < 0)
+    canon_envelope(c, &env);
+    canon_w_key(c, "kind");
+    canon_w_str(c, kinds[kind].kind);
+    if (canon_map_table(c, kinds[kind].tbl, data, -1) < 0 ||
+        canon_finish(c, value, value_len) < 0)
         goto fail;
-    if (canon_put(c, obj, "extra", c->extra) < 0) {
-        c->extra = NULL;
+    *key = canon_key(c, env.connection_id, id);
+    if (!*key)
         goto fail;
-    }
-    c->extra = NULL;
-
-    size_t klen = strlen(env.connection_id) + 1 + strlen(id) + 1;
-    *key = malloc(klen);
-    *value = cJSON_PrintUnformatted(obj);
-    if (!*key || !*value) {
-        canon_fail(c, "out of memory");
-        goto fail;
-    }
-    snprintf(*key, klen, "%s|%s", env.connection_id, id);
     free(id);
-    cJSON_Delete(obj);
     return 0;
 fail:
     free(*key);
-    cJSON_free(*value);
+    free(*value);
     *key = *value = NULL;
+    *value_len = 0;
     free(id);
-    cJSON_Delete(obj);
     return -1;
 }

@@ -4,17 +4,14 @@
  */
 #include "normalizer/canon_internal.h"
 
-#include <stdio.h>
 
 /* Sum of an integer field over src.line_items. Elements of the wrong shape are skipped
  * here: the line_items field itself rejects them with a precise reason. */
-static int sum_lines(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                     const char *field)
+static int sum_lines(canon_ctx *c, const cJSON *src, const char *key, const char *field)
 {
     const cJSON *lines = src ? cJSON_GetObjectItemCaseSensitive(src, "line_items") : NULL;
     int64_t total = 0, q;
     const cJSON *e;
-    char buf[32];
 
     if (!cJSON_IsArray(lines))
         lines = NULL;
@@ -25,22 +22,19 @@ static int sum_lines(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key
         if (__builtin_add_overflow(total, q, &total))
             return canon_fail(c, "%s overflows", key);
     }
-    snprintf(buf, sizeof buf, "%lld", (long long)total);
-    return canon_put(c, dst, key, cJSON_CreateRaw(buf));
+    canon_w_key(c, key);
+    canon_w_i64(c, total);
+    return c->failed ? -1 : 0;
 }
 
-static int expected_total(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                          const char *path)
+static int expected_total(canon_ctx *c, const cJSON *src, const char *key)
 {
-    (void)path;
-    return sum_lines(c, src, dst, key, "expected_quantity");
+    return sum_lines(c, src, key, "expected_quantity");
 }
 
-static int received_total(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                          const char *path)
+static int received_total(canon_ctx *c, const cJSON *src, const char *key)
 {
-    (void)path;
-    return sum_lines(c, src, dst, key, "received_quantity");
+    return sum_lines(c, src, key, "received_quantity");
 }
 
 static const canon_field inbound_line_fields[] = {

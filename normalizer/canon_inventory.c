@@ -34,30 +34,23 @@ static int wh_cmp(const void *a, const void *b)
 }
 
 /* "warehouses": [{warehouse_id, awaiting, onhand, ...}] from inventory_by_warehouse_id. */
-static int map_warehouses(canon_ctx *c, const cJSON *src, cJSON *dst, const char *key,
-                          const char *path)
+static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key)
 {
-    char mpath[CANON_PATH_LEN], wpath[CANON_PATH_LEN];
     const cJSON *map = src ? cJSON_GetObjectItemCaseSensitive(src, "inventory_by_warehouse_id")
                            : NULL;
     wh_entry *ents = NULL;
-    cJSON *arr = NULL;
     size_t n = 0;
 
-    if (canon_path(c, mpath, path, "inventory_by_warehouse_id") < 0)
+    size_t top = canon_path_push(c, "inventory_by_warehouse_id");
+    if (c->failed)
         return -1;
     if (map && !cJSON_IsNull(map) && !cJSON_IsObject(map))
-        return canon_fail(c, "wrong type at %s, want object", mpath);
-    arr = cJSON_CreateArray();
-    if (!arr)
-        return canon_fail(c, "out of memory");
+        return canon_fail(c, "wrong type at %s, want object", c->path);
     n = cJSON_IsObject(map) ? (size_t)cJSON_GetArraySize(map) : 0;
     if (n) {
         ents = calloc(n, sizeof *ents);
-        if (!ents) {
-            canon_fail(c, "out of memory");
-            goto fail;
-        }
+        if (!ents)
+            return canon_fail(c, "out of memory");
         size_t i = 0;
         const cJSON *e;
         cJSON_ArrayForEach(e, map)
@@ -71,39 +64,42 @@ static int map_warehouses(canon_ctx *c, const cJSON *src, cJSON *dst, const char
         n = i;
         qsort(ents, n, sizeof *ents, wh_cmp);
     }
+    canon_w_key(c, key);
+    canon_w_open(c, '[');
     for (size_t i = 0; i < n; i++) {
         const cJSON *w = ents[i].item;
         size_t idlen = strlen(w->string);
         if (idlen == 0 || idlen > CANON_MAX_ID) {
-            canon_fail(c, "warehouse id in %s is empty or too long", mpath);
+            canon_fail(c, "warehouse id in %s is empty or too long", c->path);
             goto fail;
         }
         /* Two entries for one warehouse would become two rows with one primary key. */
         if (i > 0 && strcmp(ents[i - 1].item->string, w->string) == 0) {
-            canon_fail(c, "duplicate warehouse id in %s", mpath);
+            canon_fail(c, "duplicate warehouse id in %s", c->path);
             goto fail;
         }
-        if (canon_path(c, wpath, mpath, w->string) < 0)
+        size_t old = canon_path_push(c, w->string);
+        if (c->failed)
             goto fail;
         if (!cJSON_IsNull(w) && !cJSON_IsObject(w)) {
-            canon_fail(c, "wrong type at %s, want object", wpath);
+            canon_fail(c, "wrong type at %s, want object", c->path);
             goto fail;
         }
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            canon_fail(c, "out of memory");
+        canon_w_elem(c);
+        canon_w_open(c, '{');
+        canon_w_key(c, "warehouse_id");
+        canon_w_strn(c, w->string, idlen);
+        if (canon_map_table(c, &wh_qty_tbl, cJSON_IsObject(w) ? w : NULL, -1) < 0)
             goto fail;
-        }
-        if (canon_put(c, o, "warehouse_id", cJSON_CreateString(w->string)) < 0 ||
-            canon_map_table(c, &wh_qty_tbl, cJSON_IsObject(w) ? w : NULL, o, wpath, -1) < 0)
-            goto fail;
+        canon_w_close(c, '}');
+        canon_path_pop(c, old);
     }
+    canon_w_close(c, ']');
+    canon_path_pop(c, top);
     free(ents);
-    return canon_put(c, dst, key, arr);
+    return c->failed ? -1 : 0;
 fail:
     free(ents);
-    cJSON_Delete(arr);
     return -1;
 }
 

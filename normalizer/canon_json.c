@@ -24,6 +24,15 @@ static int take_digits(const char *s, int n, int *out)
     return 0;
 }
 
+/* v (0 <= v < 10^n) as exactly n digits, zero-padded, at out. */
+static void put_digits(char *out, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int days_in_month(int y, int m)
@@ -132,12 +141,26 @@ int canon_time_norm(const char *s, char out[CANON_TS_LEN])
     civil_from_days(days, &y, &m, &d);
     if (y < 1 || y > 9999)
         return -1;
-    if (has_frac)
-        snprintf(out, CANON_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), ms);
-    else
-        snprintf(out, CANON_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d,
-                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    /* Written by hand: snprintf was a visible part of mapping a record. */
+    put_digits(out, (int)y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = 'T';
+    put_digits(out + 11, (int)(rem / 3600), 2);
+    out[13] = ':';
+    put_digits(out + 14, (int)(rem / 60 % 60), 2);
+    out[16] = ':';
+    put_digits(out + 17, (int)(rem % 60), 2);
+    char *z = out + 19;
+    if (has_frac) {
+        *z++ = '.';
+        put_digits(z, ms, 3);
+        z += 3;
+    }
+    z[0] = 'Z';
+    z[1] = '\0';
     return 0;
 }
 
@@ -183,6 +206,43 @@ static int plain_decimal(int neg, const char *dig, int nd, int pos, char out[CAN
     return 0;
 }
 
+/* Fast path of canon_dec_from_double for the common case (prices, weights: few digits,
+ * moderate size): the smallest k (0..CANON_DEC_FAST_K) such that the integer m nearest to
+ * |v| * 10^k gives back v as m / 10^k. Both operations are exact or correctly rounded
+ * (m < 2^53, 10^k <= 10^22), so m / 10^k == v is the same test as strtod of the digits;
+ * and with |v| * 10^k below 2^CANON_DEC_FAST_BITS the rounding error of the product is far
+ * below 1/2, so m is the correctly rounded k-decimal value of v - the digits %.*e gives -
+ * and no shorter candidate was missed. Returns nd > 0 with the digits of m in dig (most
+ * significant first) and *pos as plain_decimal takes it, or 0: use the general path. */
+#define CANON_DEC_FAST_K 15
+#define CANON_DEC_FAST_BITS 40
+static int dec_fast(double a, char dig[24], int *pos)
+{
+    static const double p10[CANON_DEC_FAST_K + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const double limit = (double)(1LL << CANON_DEC_FAST_BITS);
+    for (int k = 0; k <= CANON_DEC_FAST_K; k++) {
+        double x = a * p10[k];
+        if (x >= limit)
+            return 0;
+        double m = nearbyint(x);
+        if (m == 0 || m / p10[k] != a)
+            continue;
+        char buf[24];
+        char *p = buf + sizeof buf;
+        uint64_t u = (uint64_t)m;
+        while (u) {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        }
+        int nd = (int)(buf + sizeof buf - p);
+        memcpy(dig, p, (size_t)nd);
+        *pos = nd - k;
+        return nd;
+    }
+    return 0;
+}
+
 int canon_dec_from_double(double v, char out[CANON_DEC_LEN])
 {
     char e[64], dig[24];
@@ -194,6 +254,10 @@ int canon_dec_from_double(double v, char out[CANON_DEC_LEN])
         strcpy(out, "0");
         return 0;
     }
+    int pos;
+    nd = dec_fast(fabs(v), dig, &pos);
+    if (nd > 0)
+        return plain_decimal(v < 0, dig, nd, pos, out);
     /* The shortest %e precision that reads back as the same double (17 always does). */
     for (int prec = 0; prec < 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec, v);
@@ -285,6 +349,16 @@ int canon_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
+        /* Eight ASCII bytes at a time: almost every body is mostly ASCII. */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, sizeof w);
+            if (w & 0x8080808080808080ull)
+                break;
+            p += 8;
+        }
+        if (p == end)
+            break;
         unsigned c = *p;
         if (c < 0x80) {
             p++;
@@ -332,63 +406,72 @@ static const char *type_name(const cJSON *v)
     return "other";
 }
 
-static cJSON *wrong_type(canon_ctx *c, const cJSON *v, const char *path, const char *want)
+static int wrong_type(canon_ctx *c, const cJSON *v, const char *name, const char *want)
 {
-    canon_fail(c, "wrong type at %s: %s, want %s", path, type_name(v), want);
-    return NULL;
+    return canon_fail(c, "wrong type at %s: %s, want %s", canon_here(c, name, NULL), type_name(v),
+                      want);
 }
 
 static int is_absent(const cJSON *v) { return v == NULL || cJSON_IsNull(v); }
 
-cJSON *canon_conv_str(canon_ctx *c, const cJSON *v, const char *path)
+static int put_null(canon_ctx *c)
 {
-    if (c->failed)
-        return NULL;
-    if (is_absent(v))
-        return cJSON_CreateNull();
-    if (!cJSON_IsString(v))
-        return wrong_type(c, v, path, "string");
-    return cJSON_CreateString(v->valuestring);
+    canon_w_lit(c, "null");
+    return 0;
 }
 
-cJSON *canon_conv_time(canon_ctx *c, const cJSON *v, const char *path)
+int canon_conv_str(canon_ctx *c, const cJSON *v, const char *name)
+{
+    if (c->failed)
+        return -1;
+    if (is_absent(v))
+        return put_null(c);
+    if (!cJSON_IsString(v))
+        return wrong_type(c, v, name, "string");
+    canon_w_str(c, v->valuestring);
+    return 0;
+}
+
+int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name)
 {
     char ts[CANON_TS_LEN];
     if (c->failed)
-        return NULL;
+        return -1;
     /* An empty string is how some WMSs say "no date"; it means the same as null. */
     if (is_absent(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0'))
-        return cJSON_CreateNull();
+        return put_null(c);
     if (!cJSON_IsString(v))
-        return wrong_type(c, v, path, "timestamp string");
-    if (canon_time_norm(v->valuestring, ts) < 0) {
-        canon_fail(c, "bad timestamp at %s", path);
-        return NULL;
-    }
-    return cJSON_CreateString(ts);
+        return wrong_type(c, v, name, "timestamp string");
+    if (canon_time_norm(v->valuestring, ts) < 0)
+        return canon_fail(c, "bad timestamp at %s", canon_here(c, name, NULL));
+    /* Normalised: digits and -T:.Z only, nothing to escape. */
+    canon_w_ch(c, '"');
+    canon_w_mem(c, ts, strlen(ts));
+    canon_w_ch(c, '"');
+    return 0;
 }
 
-cJSON *canon_conv_dec(canon_ctx *c, const cJSON *v, const char *path)
+int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name)
 {
     char dec[CANON_DEC_LEN];
     if (c->failed)
-        return NULL;
+        return -1;
     if (is_absent(v))
-        return cJSON_CreateNull();
+        return put_null(c);
     if (cJSON_IsNumber(v)) {
-        if (canon_dec_from_double(v->valuedouble, dec) < 0) {
-            canon_fail(c, "non-finite number at %s", path);
-            return NULL;
-        }
+        if (canon_dec_from_double(v->valuedouble, dec) < 0)
+            return canon_fail(c, "non-finite number at %s", canon_here(c, name, NULL));
     } else if (cJSON_IsString(v)) {
-        if (canon_dec_from_text(v->valuestring, dec) < 0) {
-            canon_fail(c, "non-numeric text at %s", path);
-            return NULL;
-        }
+        if (canon_dec_from_text(v->valuestring, dec) < 0)
+            return canon_fail(c, "non-numeric text at %s", canon_here(c, name, NULL));
     } else {
-        return wrong_type(c, v, path, "number");
+        return wrong_type(c, v, name, "number");
     }
-    return cJSON_CreateString(dec);
+    /* Digits, '-' and '.' only, nothing to escape. */
+    canon_w_ch(c, '"');
+    canon_w_mem(c, dec, strlen(dec));
+    canon_w_ch(c, '"');
+    return 0;
 }
 
 int canon_int_value(const cJSON *v, int64_t *out)
@@ -396,38 +479,41 @@ int canon_int_value(const cJSON *v, int64_t *out)
     if (!cJSON_IsNumber(v))
         return -1;
     double d = v->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > CANON_MAX_SAFE_INT)
+    /* 2^53 itself is refused too: 2^53 + 1 in the source parses to it, so a value
+     * there may already have lost its last digit. */
+    if (!isfinite(d) || d != floor(d) || fabs(d) >= CANON_MAX_SAFE_INT)
         return -1;
     *out = (int64_t)d;
     return 0;
 }
 
-cJSON *canon_conv_int(canon_ctx *c, const cJSON *v, const char *path)
+int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name)
 {
-    char buf[32];
     int64_t n;
     if (c->failed)
-        return NULL;
+        return -1;
     if (is_absent(v))
-        return cJSON_CreateNull();
+        return put_null(c);
     if (!cJSON_IsNumber(v))
-        return wrong_type(c, v, path, "integer");
-    if (canon_int_value(v, &n) < 0) {
-        canon_fail(c, "not an exact integer at %s", path);
-        return NULL;
-    }
-    /* Raw text, so that cJSON never prints a large quantity in exponent form. */
-    snprintf(buf, sizeof buf, "%lld", (long long)n);
-    return cJSON_CreateRaw(buf);
+        return wrong_type(c, v, name, "integer");
+    if (canon_int_value(v, &n) < 0)
+        return canon_fail(c, "not an exact integer at %s", canon_here(c, name, NULL));
+    /* Our own digits, so that a large quantity is never printed in exponent form. */
+    canon_w_i64(c, n);
+    return 0;
 }
 
-cJSON *canon_conv_bool(canon_ctx *c, const cJSON *v, const char *path)
+int canon_conv_bool(canon_ctx *c, const cJSON *v, const char *name)
 {
     if (c->failed)
-        return NULL;
+        return -1;
     if (is_absent(v))
-        return cJSON_CreateNull();
+        return put_null(c);
     if (!cJSON_IsBool(v))
-        return wrong_type(c, v, path, "boolean");
-    return cJSON_CreateBool(cJSON_IsTrue(v));
+        return wrong_type(c, v, name, "boolean");
+    if (cJSON_IsTrue(v))
+        canon_w_lit(c, "true");
+    else
+        canon_w_lit(c, "false");
+    return 0;
 }

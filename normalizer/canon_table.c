@@ -1,260 +1,169 @@
 /* canon_table.c - the engine that maps a source object to a canonical one by walking a
- * field table, and the bookkeeping it shares with the hand-written mappers: sticky
- * errors, dot paths, and the `extra` object that keeps every field the tables do not know.
+ * field table, writing each canonical member as it goes, and the shapes and envelope
+ * every entity shares. Unknown source fields go to `extra` (canon_emit.c).
+ *
+ * Cost matters here (every record of every entity passes through it): the source object's
+ * keys are read once and matched against the table, instead of one lookup per field.
  */
 #include "normalizer/canon.h"
 #include "normalizer/canon_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int canon_fail(canon_ctx *c, const char *fmt, ...)
+/* Index of the table field whose source key is key, -2 for a consumed key, -1 when
+ * unknown. *hint is where the search starts: sources list their keys in roughly the
+ * table's order, so the next key is usually at or just after the previous match. */
+static long match_key(const canon_table *t, const char *key, size_t *hint)
 {
-    if (!c->failed && c->errstr && c->errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->errstr, c->errlen, fmt, ap);
-        va_end(ap);
-    }
-    c->failed = 1;
-    return -1;
-}
-
-int canon_put(canon_ctx *c, cJSON *dst, const char *k, cJSON *item)
-{
-    if (c->failed) {
-        cJSON_Delete(item);
-        return -1;
-    }
-    if (!item)
-        return canon_fail(c, "out of memory");
-    /* Keys are static strings from our tables: no copy needed. */
-    if (!cJSON_AddItemToObjectCS(dst, k, item)) {
-        cJSON_Delete(item);
-        return canon_fail(c, "out of memory");
-    }
-    return 0;
-}
-
-int canon_path(canon_ctx *c, char out[CANON_PATH_LEN], const char *path, const char *suffix)
-{
-    int n = path[0] ? snprintf(out, CANON_PATH_LEN, "%s.%s", path, suffix)
-                    : snprintf(out, CANON_PATH_LEN, "%s", suffix);
-    if (n < 0 || n >= CANON_PATH_LEN)
-        return canon_fail(c, "field path too long");
-    return 0;
-}
-
-int canon_extra_keep(canon_ctx *c, const char *path, const char *key, const cJSON *v)
-{
-    if (c->failed)
-        return -1;
-    /* Unknown keys come from the source, so their length is bounded only by the body:
-     * allocate rather than truncate (a truncated key could merge two fields). */
-    size_t plen = strlen(path), klen = strlen(key);
-    char *full = malloc(plen + klen + 2);
-    if (!full)
-        return canon_fail(c, "out of memory");
-    if (plen) {
-        memcpy(full, path, plen);
-        full[plen] = '.';
-        memcpy(full + plen + 1, key, klen + 1);
-    } else {
-        memcpy(full, key, klen + 1);
-    }
-    int rc = 0;
-    if (!cJSON_GetObjectItemCaseSensitive(c->extra, full)) {
-        cJSON *dup = cJSON_Duplicate(v, 1);
-        if (!dup || !cJSON_AddItemToObject(c->extra, full, dup)) {
-            cJSON_Delete(dup);
-            rc = canon_fail(c, "out of memory");
+    size_t n = t->n, i = *hint < n ? *hint : 0;
+    for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
+        const char *in = t->f[i].in;
+        if (in && in[0] == key[0] && strcmp(in, key) == 0) {
+            *hint = i + 1;
+            return (long)i;
         }
     }
-    free(full);
-    return rc;
-}
-
-/* 1 when key is read by table t (as a source field, a flattened object or a consumed key). */
-static int table_knows(const canon_table *t, const char *key)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (t->f[i].in && strcmp(t->f[i].in, key) == 0)
-            return 1;
     if (t->consumed)
         for (const char *const *k = t->consumed; *k; k++)
-            if (strcmp(*k, key) == 0)
-                return 1;
-    return 0;
-}
-
-static cJSON *get(const cJSON *src, const char *key)
-{
-    return src ? cJSON_GetObjectItemCaseSensitive(src, key) : NULL;
+            if ((*k)[0] == key[0] && strcmp(*k, key) == 0)
+                return -2;
+    return -1;
 }
 
 static int is_absent(const cJSON *v) { return v == NULL || cJSON_IsNull(v); }
 
 /* A string array: [] when absent; every element must be a string. */
-static cJSON *map_strarr(canon_ctx *c, const cJSON *v, const char *path)
+static int map_strarr(canon_ctx *c, const cJSON *v, const char *name)
 {
-    if (!is_absent(v) && !cJSON_IsArray(v)) {
-        canon_fail(c, "wrong type at %s, want array of strings", path);
-        return NULL;
-    }
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr) {
-        canon_fail(c, "out of memory");
-        return NULL;
-    }
-    /* A plain variable: cJSON_ArrayForEach does not parenthesise its argument. */
+    if (!is_absent(v) && !cJSON_IsArray(v))
+        return canon_fail(c, "wrong type at %s, want array of strings", canon_here(c, name, NULL));
     const cJSON *list = is_absent(v) ? NULL : v, *e;
+    canon_w_open(c, '[');
     cJSON_ArrayForEach(e, list)
     {
-        if (!cJSON_IsString(e)) {
-            canon_fail(c, "wrong type in %s, want array of strings", path);
-            break;
-        }
-        cJSON *s = cJSON_CreateString(e->valuestring);
-        if (!s || !cJSON_AddItemToArray(arr, s)) {
-            cJSON_Delete(s);
-            canon_fail(c, "out of memory");
-            break;
-        }
+        if (!cJSON_IsString(e))
+            return canon_fail(c, "wrong type in %s, want array of strings",
+                              canon_here(c, name, NULL));
+        canon_w_elem(c);
+        canon_w_str(c, e->valuestring);
     }
-    if (c->failed) {
-        cJSON_Delete(arr);
-        return NULL;
-    }
-    return arr;
+    canon_w_close(c, ']');
+    return c->failed ? -1 : 0;
 }
 
-/* An array of objects, each mapped with t; [] when absent. */
-static cJSON *map_arr(canon_ctx *c, const canon_table *t, const cJSON *v, const char *path)
+/* An array of objects, each mapped with t; [] when absent. c->path is the array's. */
+static int map_arr(canon_ctx *c, const canon_table *t, const cJSON *v)
 {
-    char ipath[CANON_PATH_LEN], idx[24];
-    if (!is_absent(v) && !cJSON_IsArray(v)) {
-        canon_fail(c, "wrong type at %s, want array", path);
-        return NULL;
-    }
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr) {
-        canon_fail(c, "out of memory");
-        return NULL;
-    }
+    if (!is_absent(v) && !cJSON_IsArray(v))
+        return canon_fail(c, "wrong type at %s, want array", c->path);
     long i = 0;
     const cJSON *list = is_absent(v) ? NULL : v, *e;
+    canon_w_open(c, '[');
     cJSON_ArrayForEach(e, list)
     {
-        snprintf(idx, sizeof idx, "%ld", i);
-        if (canon_path(c, ipath, path, idx) < 0)
-            break;
-        if (!cJSON_IsObject(e)) {
-            canon_fail(c, "wrong type at %s, want object", ipath);
-            break;
-        }
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            canon_fail(c, "out of memory");
-            break;
-        }
-        if (canon_map_table(c, t, e, o, ipath, i) < 0)
-            break;
+        size_t old = canon_path_push_index(c, i);
+        if (c->failed)
+            return -1;
+        if (!cJSON_IsObject(e))
+            return canon_fail(c, "wrong type at %s, want object", c->path);
+        canon_w_elem(c);
+        canon_w_open(c, '{');
+        if (canon_map_table(c, t, e, i) < 0)
+            return -1;
+        canon_w_close(c, '}');
+        canon_path_pop(c, old);
         i++;
     }
-    if (c->failed) {
-        cJSON_Delete(arr);
-        return NULL;
-    }
-    return arr;
+    canon_w_close(c, ']');
+    return c->failed ? -1 : 0;
 }
 
-/* The value of field f read from src; NULL after canon_fail. */
-static cJSON *map_field(canon_ctx *c, const canon_field *f, const cJSON *src, const char *path)
+/* Write the value of field f, v being its source value (NULL when absent). */
+static int map_field(canon_ctx *c, const canon_field *f, const cJSON *v)
 {
-    char fpath[CANON_PATH_LEN];
-    const cJSON *v = f->in ? get(src, f->in) : NULL;
-
-    if (canon_path(c, fpath, path, f->in ? f->in : f->out) < 0)
-        return NULL;
+    size_t old;
+    int rc;
     switch (f->kind) {
     case CANON_F_STR:
-        return canon_conv_str(c, v, fpath);
+        return canon_conv_str(c, v, f->in);
     case CANON_F_TIME:
-        return canon_conv_time(c, v, fpath);
+        return canon_conv_time(c, v, f->in);
     case CANON_F_DEC:
-        return canon_conv_dec(c, v, fpath);
+        return canon_conv_dec(c, v, f->in);
     case CANON_F_DECTEXT: {
         char dec[CANON_DEC_LEN];
         /* Trackstar itself types these as free text: a value that is not a number is
          * kept in extra rather than failing the whole record. */
         if (cJSON_IsString(v) && canon_dec_from_text(v->valuestring, dec) < 0) {
-            if (canon_extra_keep(c, path, f->in, v) < 0)
-                return NULL;
-            return cJSON_CreateNull();
+            if (canon_extra_keep(c, f->in, v) < 0)
+                return -1;
+            canon_w_lit(c, "null");
+            return 0;
         }
-        return canon_conv_dec(c, v, fpath);
+        return canon_conv_dec(c, v, f->in);
     }
     case CANON_F_INT:
-        return canon_conv_int(c, v, fpath);
+        return canon_conv_int(c, v, f->in);
     case CANON_F_BOOL:
-        return canon_conv_bool(c, v, fpath);
+        return canon_conv_bool(c, v, f->in);
     case CANON_F_STRARR:
-        return map_strarr(c, v, fpath);
+        return map_strarr(c, v, f->in);
     case CANON_F_RAW:
-        return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+        if (v)
+            canon_w_value(c, v);
+        else
+            canon_w_lit(c, "null");
+        return c->failed ? -1 : 0;
     case CANON_F_RAWOBJ:
-        if (is_absent(v))
-            return cJSON_CreateObject();
-        if (!cJSON_IsObject(v)) {
-            canon_fail(c, "wrong type at %s, want object", fpath);
-            return NULL;
+        if (is_absent(v)) {
+            canon_w_lit(c, "{}");
+            return 0;
         }
-        return cJSON_Duplicate(v, 1);
-    case CANON_F_OBJ: {
-        if (is_absent(v))
-            return cJSON_CreateNull();
-        if (!cJSON_IsObject(v)) {
-            canon_fail(c, "wrong type at %s, want object", fpath);
-            return NULL;
+        if (!cJSON_IsObject(v))
+            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
+        canon_w_value(c, v);
+        return c->failed ? -1 : 0;
+    case CANON_F_OBJ:
+        if (is_absent(v)) {
+            canon_w_lit(c, "null");
+            return 0;
         }
-        cJSON *o = cJSON_CreateObject();
-        if (o && canon_map_table(c, f->table, v, o, fpath, -1) < 0) {
-            cJSON_Delete(o);
-            return NULL;
-        }
-        return o;
-    }
+        if (!cJSON_IsObject(v))
+            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
+        old = canon_path_push(c, f->in);
+        canon_w_open(c, '{');
+        rc = canon_map_table(c, f->table, v, -1);
+        canon_w_close(c, '}');
+        canon_path_pop(c, old);
+        return rc;
     case CANON_F_ARR:
-        return map_arr(c, f->table, v, fpath);
-    case CANON_F_FLAT: {
-        if (is_absent(v))
-            return cJSON_CreateNull();
-        if (!cJSON_IsObject(v)) {
-            canon_fail(c, "wrong type at %s, want object", fpath);
-            return NULL;
+        old = canon_path_push(c, f->in);
+        rc = map_arr(c, f->table, v);
+        canon_path_pop(c, old);
+        return rc;
+    case CANON_F_FLAT:
+        if (is_absent(v)) {
+            canon_w_lit(c, "null");
+            return 0;
         }
-        char spath[CANON_PATH_LEN];
-        if (canon_path(c, spath, fpath, f->sub) < 0)
-            return NULL;
-        return canon_conv_str(c, get(v, f->sub), spath);
-    }
+        if (!cJSON_IsObject(v))
+            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
+        old = canon_path_push(c, f->in);
+        rc = canon_conv_str(c, cJSON_GetObjectItemCaseSensitive(v, f->sub), f->sub);
+        canon_path_pop(c, old);
+        return rc;
     case CANON_F_CUSTOM:
-        break; /* handled by the caller: it adds its own value */
+        break; /* handled by the caller: it writes its own member */
     }
-    canon_fail(c, "internal: bad field kind for %s", f->out);
-    return NULL;
+    return canon_fail(c, "internal: bad field kind for %s", f->out);
 }
 
 /* Unknown keys of the flattened object `in`: those no FLAT field with that `in` reads. */
-static int keep_flat_extras(canon_ctx *c, const canon_table *t, size_t first, const cJSON *obj,
-                            const char *path)
+static int keep_flat_extras(canon_ctx *c, const canon_table *t, size_t first, const cJSON *obj)
 {
-    char opath[CANON_PATH_LEN];
-    if (canon_path(c, opath, path, t->f[first].in) < 0)
-        return -1;
+    size_t old = canon_path_push(c, t->f[first].in);
     const cJSON *e;
     cJSON_ArrayForEach(e, obj)
     {
@@ -262,41 +171,84 @@ static int keep_flat_extras(canon_ctx *c, const canon_table *t, size_t first, co
         for (size_t i = first; i < t->n && !known; i++)
             known = t->f[i].kind == CANON_F_FLAT && strcmp(t->f[i].in, t->f[first].in) == 0 &&
                     strcmp(t->f[i].sub, e->string) == 0;
-        if (!known && canon_extra_keep(c, opath, e->string, e) < 0)
+        if (!known && canon_extra_keep(c, e->string, e) < 0)
             return -1;
     }
-    return 0;
+    canon_path_pop(c, old);
+    return c->failed ? -1 : 0;
 }
 
-int canon_map_table(canon_ctx *c, const canon_table *t, const cJSON *src, cJSON *dst,
-                    const char *path, long line_number)
+/* The first FLAT field of t reading the same source object as FLAT field i. */
+static size_t first_flat(const canon_table *t, size_t i)
 {
+    for (size_t j = 0; j < i; j++)
+        if (t->f[j].kind == CANON_F_FLAT && strcmp(t->f[j].in, t->f[i].in) == 0)
+            return j;
+    return i;
+}
+
+/* The source value of FLAT field i: matching stores it at the first FLAT field with the
+ * same `in` (first_flat), whichever of them the key happened to match. */
+static const cJSON *flat_value(const canon_table *t, const cJSON *const *vals, size_t i)
+{
+    if (vals[i])
+        return vals[i];
+    for (size_t j = 0; j < i; j++)
+        if (vals[j] && t->f[j].kind == CANON_F_FLAT && strcmp(t->f[j].in, t->f[i].in) == 0)
+            return vals[j];
+    return NULL;
+}
+
+int canon_map_table(canon_ctx *c, const canon_table *t, const cJSON *src, long line_number)
+{
+    const cJSON *vals[CANON_MAX_FIELDS] = {0};
+    size_t unknown = 0, hint = 0;
+    const cJSON *e;
+
     if (c->failed)
         return -1;
+    if (t->n > CANON_MAX_FIELDS)
+        return canon_fail(c, "internal: table larger than %d fields", CANON_MAX_FIELDS);
+    /* One pass over the source keys: each known key's first occurrence is its value (as a
+     * lookup would find it); unknown ones are only counted here, and kept after the
+     * fields so that extra lists them in the order it always has. */
+    cJSON_ArrayForEach(e, src)
+    {
+        long i = match_key(t, e->string, &hint);
+        if (i >= 0) {
+            if (t->f[i].kind == CANON_F_FLAT)
+                i = (long)first_flat(t, (size_t)i);
+            if (!vals[i])
+                vals[i] = e;
+        } else if (i == -1) {
+            unknown++;
+        }
+    }
     if (t->line_number && line_number >= 0) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "%ld", line_number);
-        if (canon_put(c, dst, "line_number", cJSON_CreateRaw(buf)) < 0)
-            return -1;
+        canon_w_key(c, "line_number");
+        canon_w_i64(c, line_number);
     }
     for (size_t i = 0; i < t->n; i++) {
         const canon_field *f = &t->f[i];
         if (f->kind == CANON_F_CUSTOM) {
-            if (f->fn(c, src, dst, f->out, path) < 0)
+            if (f->fn(c, src, f->out) < 0)
                 return canon_fail(c, "mapping %s failed", f->out);
             continue;
         }
-        if (canon_put(c, dst, f->out, map_field(c, f, src, path)) < 0)
+        canon_w_key(c, f->out);
+        if (map_field(c, f, f->kind == CANON_F_FLAT ? flat_value(t, vals, i) : vals[i]) < 0)
             return -1;
     }
     if (!src)
-        return 0;
+        return c->failed ? -1 : 0;
     /* Unknown fields: at this level, and inside flattened objects (once per object). */
-    const cJSON *e;
-    cJSON_ArrayForEach(e, src)
-    {
-        if (!table_knows(t, e->string) && canon_extra_keep(c, path, e->string, e) < 0)
-            return -1;
+    if (unknown) {
+        hint = 0;
+        cJSON_ArrayForEach(e, src)
+        {
+            if (match_key(t, e->string, &hint) == -1 && canon_extra_keep(c, e->string, e) < 0)
+                return -1;
+        }
     }
     for (size_t i = 0; i < t->n; i++) {
         if (t->f[i].kind != CANON_F_FLAT)
@@ -304,8 +256,8 @@ int canon_map_table(canon_ctx *c, const canon_table *t, const cJSON *src, cJSON 
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++)
             seen = t->f[j].kind == CANON_F_FLAT && strcmp(t->f[j].in, t->f[i].in) == 0;
-        const cJSON *obj = get(src, t->f[i].in);
-        if (!seen && cJSON_IsObject(obj) && keep_flat_extras(c, t, i, obj, path) < 0)
+        const cJSON *obj = flat_value(t, vals, i);
+        if (!seen && cJSON_IsObject(obj) && keep_flat_extras(c, t, i, obj) < 0)
             return -1;
     }
     return c->failed ? -1 : 0;
@@ -342,31 +294,29 @@ const canon_table canon_tbl_measurements = CANON_TABLE(measurement_fields, 0, NU
 
 const char *const canon_envelope_keys[] = {"id", "updated_date", "trackstar_updated_date", NULL};
 
-static cJSON *str_or_null(const char *s) { return s ? cJSON_CreateString(s) : cJSON_CreateNull(); }
-
-cJSON *canon_envelope(canon_ctx *c, const canon_env *e)
+void canon_envelope(canon_ctx *c, const canon_env *e)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) {
-        canon_fail(c, "out of memory");
-        return NULL;
-    }
-    char v[16];
-    snprintf(v, sizeof v, "%d", CANON_SCHEMA_VERSION);
-    canon_put(c, o, "schema_version", cJSON_CreateRaw(v));
-    canon_put(c, o, "entity", cJSON_CreateString(e->entity));
-    canon_put(c, o, "connection_id", str_or_null(e->connection_id));
-    canon_put(c, o, "integration_name", str_or_null(e->integration_name));
-    canon_put(c, o, "id", str_or_null(e->id));
-    canon_put(c, o, "source", str_or_null(e->source));
-    canon_put(c, o, "event_id", str_or_null(e->event_id));
-    canon_put(c, o, "event_type", str_or_null(e->event_type));
-    canon_put(c, o, "source_updated_at", str_or_null(e->source_updated_at));
-    canon_put(c, o, "trackstar_updated_at", str_or_null(e->trackstar_updated_at));
-    canon_put(c, o, "observed_at", str_or_null(e->observed_at));
-    if (c->failed) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    canon_w_open(c, '{');
+    canon_w_key(c, "schema_version");
+    canon_w_i64(c, CANON_SCHEMA_VERSION);
+    canon_w_key(c, "entity");
+    canon_w_str(c, e->entity);
+    canon_w_key(c, "connection_id");
+    canon_w_str_or_null(c, e->connection_id);
+    canon_w_key(c, "integration_name");
+    canon_w_str_or_null(c, e->integration_name);
+    canon_w_key(c, "id");
+    canon_w_str_or_null(c, e->id);
+    canon_w_key(c, "source");
+    canon_w_str_or_null(c, e->source);
+    canon_w_key(c, "event_id");
+    canon_w_str_or_null(c, e->event_id);
+    canon_w_key(c, "event_type");
+    canon_w_str_or_null(c, e->event_type);
+    canon_w_key(c, "source_updated_at");
+    canon_w_str_or_null(c, e->source_updated_at);
+    canon_w_key(c, "trackstar_updated_at");
+    canon_w_str_or_null(c, e->trackstar_updated_at);
+    canon_w_key(c, "observed_at");
+    canon_w_str_or_null(c, e->observed_at);
 }

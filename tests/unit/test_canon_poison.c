@@ -70,6 +70,11 @@ static const poison_case poison[] = {
     {"quantity beyond 2^53",
      ORDER_HEAD ",\"line_items\":[{\"quantity\":18014398509481984}]" ORDER_TAIL, "webhook",
      "order.updated", NULL, NULL, "not an exact integer"},
+    {"quantity 2^53 + 1 (parses to 2^53)",
+     ORDER_HEAD ",\"line_items\":[{\"quantity\":9007199254740993}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "not an exact integer"},
+    {"escaped NUL in a string", ORDER_HEAD ",\"order_number\":\"#10\\u000001\"" ORDER_TAIL,
+     "webhook", "order.updated", NULL, NULL, "NUL character"},
     {"line_items not an array", ORDER_HEAD ",\"line_items\":{\"a\":1}" ORDER_TAIL, "webhook",
      "order.updated", NULL, NULL, "wrong type at line_items, want array"},
     {"line item not an object", ORDER_HEAD ",\"line_items\":[3]" ORDER_TAIL, "webhook",
@@ -159,6 +164,18 @@ static void test_poison_inputs(void **state)
                         .connection_id = p->connection_id, .received_at = CANON_TEST_RECEIVED};
         run_poison(p, &in);
     }
+}
+
+/* A raw NUL byte is valid UTF-8, and cJSON-style parsing would end the C string
+ * there, storing a silently shortened value: it must be poison. */
+static void test_raw_nul_in_string(void **state)
+{
+    (void)state;
+    static const char body[] = ORDER_HEAD ",\"order_number\":\"#10\0" "01\"" ORDER_TAIL;
+    poison_case p = {"raw NUL in a string", body, "webhook", "order.updated", NULL, NULL,
+                     "NUL character"};
+    canon_raw in = ct_webhook(body, sizeof body - 1, "order.updated", "e");
+    run_poison(&p, &in);
 }
 
 static void test_poison_limits(void **state)
@@ -375,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_poison_inputs),
         cmocka_unit_test(test_poison_limits),
+        cmocka_unit_test(test_raw_nul_in_string),
         cmocka_unit_test(test_ignored_event_types),
         cmocka_unit_test(test_event_type_spellings),
         cmocka_unit_test(test_access_token_never_published),
