@@ -118,6 +118,8 @@ fail:
 /* Per-consumer state behind rd_kafka_opaque(). */
 typedef struct kafka_consumer_state {
     int ever_assigned;
+    kafka_rebalance_hook hook; /* optional: the caller's view of assignment changes */
+    void *hook_arg;
 } kafka_consumer_state;
 
 /* Apply assignments for either rebalance protocol, and remember that one happened
@@ -135,7 +137,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             aerr = rd_kafka_assign(rk, parts);
         if (st) st->ever_assigned = 1;
+        if (st && st->hook && !e && !aerr) st->hook(rk, 1, parts, st->hook_arg);
     } else {
+        /* The hook stops using the partitions before they are handed back: until this
+         * callback returns, no other member can be given them. */
+        if (st && st->hook) st->hook(rk, 0, parts, st->hook_arg);
         if (coop)
             e = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -152,6 +158,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned"
                                                           : "partitions revoked",
              "count", n, NULL);
+}
+
+void kafka_consumer_set_rebalance_hook(rd_kafka_t *rk, kafka_rebalance_hook hook, void *arg) {
+    kafka_consumer_state *st = rd_kafka_opaque(rk);
+    st->hook = hook;
+    st->hook_arg = arg;
 }
 
 void kafka_consumer_destroy(rd_kafka_t *rk) {

@@ -25,6 +25,15 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
                                const char *extra, const char *consumer_extra,
                                const char *const *topics, int n, char *errstr, size_t errlen);
 
+/* Told of every assignment change of a consumer from kafka_consumer_new, from inside
+ * its poll: after partitions are assigned (assigned = 1), and before revoked or lost
+ * ones are handed back (assigned = 0), so the caller can stop using them first. */
+typedef void (*kafka_rebalance_hook)(rd_kafka_t *rk, int assigned,
+                                     const rd_kafka_topic_partition_list_t *parts, void *arg);
+
+/* Set the hook; call before the consumer's first poll. */
+void kafka_consumer_set_rebalance_hook(rd_kafka_t *rk, kafka_rebalance_hook hook, void *arg);
+
 /* Close a consumer from kafka_consumer_new (committing stored offsets) and free it.
  * Use this, never rd_kafka_consumer_close + rd_kafka_destroy: see kafka.c on why a
  * consumer that never had an assignment is not destroyed. NULL is allowed. */

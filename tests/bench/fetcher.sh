@@ -50,6 +50,12 @@ print(f"  rate-limit bound    {bound:8.1f} s   (pages / {rate} per s)   ratio {b
 print(f"  bound at 1000/page  {ideal:8.1f} s   (ceil(orders / 1000) / {rate})   ratio {ideal / elapsed:.2f}")
 print(f"  429 answers         {int(throttled):8d}     most requests in one second: {maxps}")
 print(f"  RSS MiB             min {min(rss)} / max {max(rss)} / last {rss[-1]}  (samples, 1 per s: {' '.join(map(str, rss))})")
+# BENCH lines (docs/benchmarks.md): throughput against the bound's throughput
+print(f"BENCH name=fetcher.records_per_s stage=fetcher value={records / elapsed:.0f} unit=records/s "
+      f"baseline={records / bound:.0f} baseline_name=rate_limit_bound goal=ratio>=0.9 pages={pages}")
+print(f"BENCH name=fetcher.http_429 stage=fetcher value={int(throttled)} unit=answers goal=value<=0")
+print(f"BENCH name=fetcher.rss_growth stage=fetcher value={max(rss) - rss[min(3, len(rss) - 1)]} unit=MiB "
+      f"rss_max={max(rss)}")
 ok = bound / elapsed >= 0.9 and int(throttled) == 0 and records >= orders
 print("bench fetcher:", "PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)

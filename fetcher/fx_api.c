@@ -1,0 +1,164 @@
+/* fx_api.c - management API parsing and the link exchange (see fx_api.h). */
+#include "fx_api.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx_http.h"
+#include "fx_res.h"
+
+#define FX_API_TIMEOUT_MS 30000
+
+static uint32_t actions_mask(const cJSON *arr) {
+    uint32_t m = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, arr) {
+        if (!cJSON_IsString(a) || strncmp(a->valuestring, "get_", 4) != 0) continue;
+        int r = fx_res_lookup(a->valuestring);
+        if (r >= 0) m |= 1u << r;
+    }
+    return m;
+}
+
+int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int max, int *n) {
+    *n = 0;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+    if (!cJSON_IsArray(data)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, data) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "integration_name");
+        if (!cJSON_IsString(name) || *n == max) continue;
+        fx_integ *g = &out[(*n)++];
+        snprintf(g->name, sizeof g->name, "%s", name->valuestring);
+        g->reads = actions_mask(cJSON_GetObjectItemCaseSensitive(it, "available_actions"));
+        /* list_operations names the same read actions; count them too. */
+        const cJSON *op, *ops = cJSON_GetObjectItemCaseSensitive(it, "list_operations");
+        cJSON_ArrayForEach(op, ops) {
+            const cJSON *action = cJSON_GetObjectItemCaseSensitive(op, "action");
+            if (cJSON_IsString(action) && strncmp(action->valuestring, "get_", 4) == 0) {
+                int r = fx_res_lookup(action->valuestring);
+                if (r >= 0) g->reads |= 1u << r;
+            }
+        }
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+    if (cJSON_IsArray(data)) data = cJSON_GetArrayItem(data, 0);
+    if (!cJSON_IsObject(data)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    const cJSON *integ = cJSON_GetObjectItemCaseSensitive(data, "integration_name");
+    if (cJSON_IsString(integ)) snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
+    const cJSON *actions = cJSON_GetObjectItemCaseSensitive(data, "available_actions");
+    if (cJSON_IsArray(actions)) {
+        out->actions = actions_mask(actions);
+        out->actions_known = 1;
+    }
+    const cJSON *hist = cJSON_GetObjectItemCaseSensitive(data, "historical_sync_completed");
+    if (cJSON_IsObject(hist)) {
+        const cJSON *h;
+        cJSON_ArrayForEach(h, hist) {
+            int r = fx_res_lookup(h->string);
+            if (r >= 0 && cJSON_IsTrue(h)) out->hist_done |= 1u << r;
+        }
+    } else {
+        const cJSON *s, *scheds = cJSON_GetObjectItemCaseSensitive(data, "sync_schedules");
+        cJSON_ArrayForEach(s, scheds) {
+            const cJSON *fn = cJSON_GetObjectItemCaseSensitive(s, "function_name");
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "sync_status");
+            if (!cJSON_IsString(fn) || !cJSON_IsString(st)) continue;
+            int r = fx_res_lookup(fn->valuestring);
+            if (r >= 0 && strcmp(st->valuestring, "first_sync_in_progress") != 0)
+                out->hist_done |= 1u << r;
+        }
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],
+                          char integration[FX_ID_MAX], char **token) {
+    *token = NULL;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
+    const cJSON *integ = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
+    int rc = -1;
+    if (cJSON_IsString(tok) && *tok->valuestring && cJSON_IsString(id) && *id->valuestring &&
+        strlen(id->valuestring) < FX_ID_MAX) {
+        snprintf(conn_id, FX_ID_MAX, "%s", id->valuestring);
+        snprintf(integration, FX_ID_MAX, "%s", cJSON_IsString(integ) ? integ->valuestring : "");
+        *token = strdup(tok->valuestring);
+        rc = *token ? 0 : -1;
+    }
+    /* The tree held the token: wipe it before freeing. */
+    if (cJSON_IsString(tok)) memset(tok->valuestring, 0, strlen(tok->valuestring));
+    cJSON_Delete(root);
+    return rc;
+}
+
+int fx_api_store_connection(PGconn *db, const fx_key *key, const char *conn_id,
+                            const char *integration, const char *token, int64_t created_ms,
+                            char *errstr, size_t errlen) {
+    char *sealed = fx_crypto_seal(key, conn_id, token, errstr, errlen);
+    if (!sealed) return -1;
+    int rc = fx_db_conn_put(db, conn_id, integration, sealed, created_ms, errstr, errlen);
+    free(sealed);
+    return rc;
+}
+
+int fx_api_link_exchange(const char *base_url, const char *api_key, const char *auth_code,
+                         const char *customer_id, PGconn *db, const fx_key *key,
+                         char conn_id[FX_ID_MAX], char integration[FX_ID_MAX], char *errstr,
+                         size_t errlen) {
+    sbuf url = {0}, body = {0};
+    fx_http_resp resp = {0};
+    char *token = NULL;
+    int rc = -1;
+    if (sbuf_printf(&url, "%s/link/exchange", base_url) || sbuf_append(&body, "{\"auth_code\":", 13) ||
+        sbuf_json_str(&body, auth_code, strlen(auth_code)))
+        goto oom;
+    if (customer_id && *customer_id &&
+        (sbuf_append(&body, ",\"customer_id\":", 15) ||
+         sbuf_json_str(&body, customer_id, strlen(customer_id))))
+        goto oom;
+    if (sbuf_append(&body, "}", 1)) goto oom;
+    if (fx_http_call("POST", url.p, api_key, NULL, body.p, FX_API_TIMEOUT_MS, &resp) != 0) {
+        snprintf(errstr, errlen, "link exchange: %s", resp.err);
+        goto fail;
+    }
+    if (resp.status != 200 && resp.status != 201) {
+        /* Trackstar's error bodies are {error, origin}: short and secret-free. */
+        snprintf(errstr, errlen, "link exchange answered %d: %.200s", resp.status,
+                 resp.body.p ? resp.body.p : "");
+        goto fail;
+    }
+    if (fx_api_parse_exchange(resp.body.p, resp.body.len, conn_id, integration, &token) != 0) {
+        snprintf(errstr, errlen, "link exchange: the answer lacks access_token or connection_id");
+        goto fail;
+    }
+    rc = fx_api_store_connection(db, key, conn_id, integration, token, 0, errstr, errlen);
+    goto fail;
+oom:
+    snprintf(errstr, errlen, "out of memory");
+fail:
+    if (resp.body.p) memset(resp.body.p, 0, resp.body.len); /* it held the token */
+    sbuf_free(&resp.body);
+    fx_crypto_free_secret(token);
+    sbuf_free(&url);
+    sbuf_free(&body);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/* fx_assign.h - which connections this replica polls, by Kafka group assignment.
+ *
+ * Every replica joins one consumer group on TOPIC_FETCH_ASSIGN (a topic that carries no
+ * data) and owns the connections whose fx_engine_partition_of() is one of its
+ * assigned partitions. A revoke stops those streams inside the rebalance callback,
+ * before the partitions move on, so two replicas never poll one stream, also while
+ * replicas come and go.
+ */
+#ifndef FX_ASSIGN_H
+#define FX_ASSIGN_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "fx_engine.h"
+
+/* The number of partitions of topic, read through any client (0 on timeout). */
+int fx_assign_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
+
+/* Create the group member and subscribe it. engine points at the engine pointer the
+ * rebalance callback uses (it must be set before the first poll). extra is
+ * KAFKA_EXTRA, consumer_extra KAFKA_CONSUMER_EXTRA (applied after it). Returns NULL
+ * with errstr. */
+rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *client_id,
+                          const char *extra, const char *consumer_extra, const char *topic,
+                          fx_engine **engine, char *errstr, size_t errlen);
+
+/* Serve the group protocol (rebalance callbacks run from here). Never blocks. */
+void fx_assign_poll(rd_kafka_t *rk);
+
+/* Leave the group (revokes everything first). */
+void fx_assign_close(rd_kafka_t *rk);
+
+#endif

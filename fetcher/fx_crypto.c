@@ -1,0 +1,161 @@
+/* fx_crypto.c - AES-256-GCM sealing of access tokens with OpenSSL (see fx_crypto.h). */
+#include "fx_crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEAL_PREFIX "v1."
+
+/* Strict base64 decode (padding required when the length is not a multiple of 4).
+ * Returns the decoded length or -1. */
+static int b64_decode(const char *in, unsigned char *out, size_t outcap) {
+    size_t n = strlen(in);
+    if (n == 0 || n % 4 != 0 || (n / 4) * 3 > outcap + 2) return -1;
+    unsigned char *tmp = malloc(n / 4 * 3 + 1);
+    if (!tmp) return -1;
+    int len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
+    if (len < 0) {
+        free(tmp);
+        return -1;
+    }
+    /* EVP_DecodeBlock counts padding as zero bytes: remove them. */
+    if (in[n - 1] == '=') len--;
+    if (in[n - 2] == '=') len--;
+    if ((size_t)len > outcap) {
+        OPENSSL_cleanse(tmp, n / 4 * 3);
+        free(tmp);
+        return -1;
+    }
+    memcpy(out, tmp, (size_t)len);
+    OPENSSL_cleanse(tmp, n / 4 * 3);
+    free(tmp);
+    return len;
+}
+
+int fx_crypto_key_parse(const char *b64, fx_key *out, char *err, size_t errlen) {
+    unsigned char buf[FX_KEY_LEN + 3];
+    int n = b64 ? b64_decode(b64, buf, sizeof buf) : -1;
+    if (n != FX_KEY_LEN) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        snprintf(err, errlen, "TOKEN_ENCRYPTION_KEY: must be the base64 of exactly %d bytes",
+                 FX_KEY_LEN);
+        return -1;
+    }
+    memcpy(out->k, buf, FX_KEY_LEN);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return 0;
+}
+
+char *fx_crypto_seal(const fx_key *key, const char *aad, const char *plaintext, char *err,
+                     size_t errlen) {
+    size_t pl = strlen(plaintext);
+    EVP_CIPHER_CTX *ctx = NULL;
+    unsigned char *raw = NULL;
+    char *out = NULL;
+    if (pl == 0 || pl > FX_SECRET_MAX) {
+        snprintf(err, errlen, "token is empty or longer than %d bytes", FX_SECRET_MAX);
+        return NULL;
+    }
+    size_t rawlen = FX_NONCE_LEN + pl + FX_TAG_LEN;
+    raw = malloc(rawlen);
+    ctx = EVP_CIPHER_CTX_new();
+    int len = 0;
+    if (!raw || !ctx) goto oom;
+    if (RAND_bytes(raw, FX_NONCE_LEN) != 1) {
+        snprintf(err, errlen, "no random bytes for the nonce");
+        goto fail;
+    }
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, FX_NONCE_LEN, NULL) != 1 ||
+        EVP_EncryptInit_ex(ctx, NULL, NULL, key->k, raw) != 1 ||
+        EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+        EVP_EncryptUpdate(ctx, raw + FX_NONCE_LEN, &len, (const unsigned char *)plaintext,
+                          (int)pl) != 1 ||
+        EVP_EncryptFinal_ex(ctx, raw + FX_NONCE_LEN + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, FX_TAG_LEN, raw + FX_NONCE_LEN + pl) != 1) {
+        snprintf(err, errlen, "AES-256-GCM encryption failed");
+        goto fail;
+    }
+    size_t b64len = 4 * ((rawlen + 2) / 3);
+    out = malloc(strlen(SEAL_PREFIX) + b64len + 1);
+    if (!out) goto oom;
+    strcpy(out, SEAL_PREFIX);
+    EVP_EncodeBlock((unsigned char *)out + strlen(SEAL_PREFIX), raw, (int)rawlen);
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(raw, rawlen);
+    free(raw);
+    return out;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    if (ctx) EVP_CIPHER_CTX_free(ctx);
+    if (raw) {
+        OPENSSL_cleanse(raw, rawlen);
+        free(raw);
+    }
+    free(out);
+    return NULL;
+}
+
+char *fx_crypto_open(const fx_key *key, const char *aad, const char *sealed, char *err,
+                     size_t errlen) {
+    size_t pre = strlen(SEAL_PREFIX);
+    unsigned char *raw = NULL;
+    char *plain = NULL;
+    EVP_CIPHER_CTX *ctx = NULL;
+    size_t cap = 0;
+    if (!sealed || strncmp(sealed, SEAL_PREFIX, pre) != 0) {
+        snprintf(err, errlen, "sealed token has an unknown format");
+        return NULL;
+    }
+    cap = strlen(sealed + pre) / 4 * 3 + 3;
+    raw = malloc(cap);
+    int n = raw ? b64_decode(sealed + pre, raw, cap) : -1;
+    if (n < FX_NONCE_LEN + FX_TAG_LEN + 1) {
+        snprintf(err, errlen, "sealed token is malformed");
+        goto fail;
+    }
+    int ctlen = n - FX_NONCE_LEN - FX_TAG_LEN, len = 0, fin = 0;
+    plain = malloc((size_t)ctlen + 1);
+    ctx = EVP_CIPHER_CTX_new();
+    if (!plain || !ctx) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, FX_NONCE_LEN, NULL) != 1 ||
+        EVP_DecryptInit_ex(ctx, NULL, NULL, key->k, raw) != 1 ||
+        EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+        EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len, raw + FX_NONCE_LEN, ctlen) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FX_TAG_LEN, raw + n - FX_TAG_LEN) != 1 ||
+        EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) != 1) {
+        snprintf(err, errlen, "token does not decrypt (wrong TOKEN_ENCRYPTION_KEY or altered row)");
+        goto fail;
+    }
+    plain[len + fin] = '\0';
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(raw, cap);
+    free(raw);
+    return plain;
+fail:
+    if (ctx) EVP_CIPHER_CTX_free(ctx);
+    if (raw) {
+        OPENSSL_cleanse(raw, cap);
+        free(raw);
+    }
+    if (plain) {
+        OPENSSL_cleanse(plain, (size_t)(n > 0 ? n : 0) - FX_NONCE_LEN - FX_TAG_LEN + 1);
+        free(plain);
+    }
+    return NULL;
+}
+
+void fx_crypto_free_secret(char *s) {
+    if (!s) return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}

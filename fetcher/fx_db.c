@@ -1,0 +1,477 @@
+/* fx_db.c - PostgreSQL state of the fetcher: migration and queries (see fx_db.h). */
+#include "fx_db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FX_DB_LOCK_KEY "trackstar-fetcher-migrations"
+
+/* Version 1 of the fetcher's schema. Later versions append to the list; each entry runs
+ * once, in one transaction, recorded in fetcher_schema. */
+static const char *const migrations[] = {
+    "CREATE SEQUENCE fetcher_change_seq;"
+    "CREATE TABLE fetcher_connections ("
+    " connection_id text PRIMARY KEY,"
+    " integration_name text NOT NULL DEFAULT '',"
+    " token_sealed text NOT NULL,"
+    " state text NOT NULL DEFAULT 'active' CHECK (state IN ('active','blocked','deleted')),"
+    " state_reason text,"
+    " created_at timestamptz,"
+    " added_at timestamptz NOT NULL DEFAULT now(),"
+    " updated_at timestamptz NOT NULL DEFAULT now(),"
+    " version bigint NOT NULL DEFAULT 1,"
+    " seq bigint NOT NULL DEFAULT nextval('fetcher_change_seq'));"
+    "CREATE TABLE fetcher_historical_syncs ("
+    " connection_id text NOT NULL, resource text NOT NULL,"
+    " completed_at timestamptz NOT NULL DEFAULT now(),"
+    " oldest_data_date timestamptz, newest_data_date timestamptz,"
+    " source text NOT NULL,"
+    " seq bigint NOT NULL DEFAULT nextval('fetcher_change_seq'),"
+    " PRIMARY KEY (connection_id, resource));"
+    "CREATE TABLE fetcher_streams ("
+    " connection_id text NOT NULL, resource text NOT NULL,"
+    " state text NOT NULL,"
+    " cursor_field text NOT NULL DEFAULT 'updated_date',"
+    " cursor_at timestamptz,"
+    " backfill_done boolean NOT NULL DEFAULT false,"
+    " run_started_at timestamptz, last_started_at timestamptz, last_success_at timestamptz,"
+    " records_seen bigint NOT NULL DEFAULT 0, last_error text,"
+    " next_due_at timestamptz, unsupported_until timestamptz,"
+    " updated_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (connection_id, resource));"
+    "CREATE TABLE fetcher_requests ("
+    " id bigserial PRIMARY KEY, connection_id text NOT NULL,"
+    " kind text NOT NULL CHECK (kind IN ('sync','backfill','poll')),"
+    " resources text[] NOT NULL DEFAULT '{}',"
+    " window_start timestamptz, window_end timestamptz,"
+    " status text NOT NULL DEFAULT 'pending',"
+    " detail text,"
+    " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX fetcher_requests_pending ON fetcher_requests (id) WHERE status = 'pending';",
+};
+
+static void pq_err(PGconn *db, const PGresult *res, const char *what, char *errstr, size_t errlen) {
+    const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
+    char clean[200];
+    snprintf(clean, sizeof clean, "%s", m && *m ? m : "unknown error");
+    for (char *p = clean; *p; p++)
+        if (*p == '\n') *p = ' ';
+    snprintf(errstr, errlen, "%s: %s", what, clean);
+}
+
+/* Run a statement; returns the result (caller clears) or NULL with errstr. */
+static PGresult *run(PGconn *db, const char *what, const char *sql, int n,
+                     const char *const *params, char *errstr, size_t errlen) {
+    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        pq_err(db, res, what, errstr, errlen);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+static int run0(PGconn *db, const char *what, const char *sql, int n, const char *const *params,
+                char *errstr, size_t errlen) {
+    PGresult *res = run(db, what, sql, n, params, errstr, errlen);
+    if (!res) return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* ms -> text parameter for to_timestamp(); NULL for 0. */
+static const char *ms_param(int64_t ms, char buf[24]) {
+    if (ms == 0) return NULL;
+    snprintf(buf, 24, "%" PRId64, ms);
+    return buf;
+}
+
+static int64_t ms_value(const PGresult *res, int row, int col) {
+    if (PQgetisnull(res, row, col)) return 0;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+#define TS(p) "to_timestamp(" p "::double precision / 1000)"
+#define MS(c) "(extract(epoch from " c ") * 1000)::bigint"
+
+/* Server notices ("relation already exists, skipping") are expected during the
+ * idempotent migration: they must not reach stderr as non-JSON lines. */
+static void quiet_notice(void *arg, const char *message) {
+    (void)arg;
+    (void)message;
+}
+
+PGconn *fx_db_open(const char *url, char *errstr, size_t errlen) {
+    PGconn *db = PQconnectdb(url);
+    if (PQstatus(db) != CONNECTION_OK) {
+        pq_err(db, NULL, "database connection", errstr, errlen);
+        PQfinish(db);
+        return NULL;
+    }
+    PQsetNoticeProcessor(db, quiet_notice, NULL);
+    return db;
+}
+
+int fx_db_ensure(PGconn *db) {
+    if (PQstatus(db) == CONNECTION_OK) return 0;
+    PQreset(db);
+    return PQstatus(db) == CONNECTION_OK ? 0 : -1;
+}
+
+int fx_db_ping(PGconn *db) {
+    if (fx_db_ensure(db) != 0) return -1;
+    PGresult *res = PQexec(db, "SELECT 1");
+    int ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+int fx_db_migrate(PGconn *db, char *errstr, size_t errlen) {
+    const char *const lock[] = {FX_DB_LOCK_KEY};
+    int locked = 0, rc = -1;
+    if (run0(db, "migration lock", "SELECT pg_advisory_lock(hashtext($1))", 1, lock, errstr,
+             errlen))
+        goto fail;
+    locked = 1;
+    if (run0(db, "schema table",
+             "CREATE TABLE IF NOT EXISTS fetcher_schema (version int PRIMARY KEY,"
+             " applied_at timestamptz NOT NULL DEFAULT now())",
+             0, NULL, errstr, errlen))
+        goto fail;
+    PGresult *res = run(db, "schema version", "SELECT coalesce(max(version), 0) FROM fetcher_schema",
+                        0, NULL, errstr, errlen);
+    if (!res) goto fail;
+    int have = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    int want = (int)(sizeof migrations / sizeof migrations[0]);
+    for (int v = have + 1; v <= want; v++) {
+        char vs[16];
+        snprintf(vs, sizeof vs, "%d", v);
+        const char *const p[] = {vs};
+        if (run0(db, "begin", "BEGIN", 0, NULL, errstr, errlen)) goto fail;
+        /* PQexec: the migration text holds several statements. */
+        PGresult *m = PQexec(db, migrations[v - 1]);
+        if (!m || PQresultStatus(m) != PGRES_COMMAND_OK) {
+            pq_err(db, m, "migration", errstr, errlen);
+            PQclear(m);
+            PQclear(PQexec(db, "ROLLBACK"));
+            goto fail;
+        }
+        PQclear(m);
+        if (run0(db, "schema version", "INSERT INTO fetcher_schema (version) VALUES ($1::int)", 1, p,
+                 errstr, errlen) ||
+            run0(db, "commit", "COMMIT", 0, NULL, errstr, errlen)) {
+            PQclear(PQexec(db, "ROLLBACK"));
+            goto fail;
+        }
+    }
+    rc = 0;
+fail:
+    if (locked) {
+        char e2[64];
+        run0(db, "migration unlock", "SELECT pg_advisory_unlock(hashtext($1))", 1, lock, e2,
+             sizeof e2);
+    }
+    return rc;
+}
+
+int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,
+                   int64_t created_ms, char *errstr, size_t errlen) {
+    char cb[24];
+    const char *const p[] = {id, integration ? integration : "", sealed, ms_param(created_ms, cb)};
+    return run0(db, "store connection",
+                "INSERT INTO fetcher_connections (connection_id, integration_name, token_sealed, created_at)"
+                " VALUES ($1, $2, $3, " TS("$4") ")"
+                " ON CONFLICT (connection_id) DO UPDATE SET"
+                "  integration_name = CASE WHEN EXCLUDED.integration_name <> '' THEN EXCLUDED.integration_name"
+                "                     ELSE fetcher_connections.integration_name END,"
+                "  token_sealed = EXCLUDED.token_sealed, state = 'active', state_reason = NULL,"
+                "  created_at = coalesce(fetcher_connections.created_at, EXCLUDED.created_at),"
+                "  updated_at = now(), version = fetcher_connections.version + 1,"
+                "  seq = nextval('fetcher_change_seq')",
+                4, p, errstr, errlen);
+}
+
+int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
+                         char *errstr, size_t errlen) {
+    const char *const p[] = {id, state, reason};
+    return run0(db, "connection state",
+                "UPDATE fetcher_connections SET state = $2, state_reason = $3, updated_at = now(),"
+                " version = version + 1, seq = nextval('fetcher_change_seq')"
+                " WHERE connection_id = $1 AND state IS DISTINCT FROM $2",
+                3, p, errstr, errlen);
+}
+
+int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr,
+                       size_t errlen) {
+    const char *const p[] = {id, reason};
+    return run0(db, "unblock connection",
+                "UPDATE fetcher_connections SET state = 'active', state_reason = $2, updated_at = now(),"
+                " version = version + 1, seq = nextval('fetcher_change_seq')"
+                " WHERE connection_id = $1 AND state = 'blocked'",
+                2, p, errstr, errlen);
+}
+
+int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen) {
+    const char *const p[] = {id};
+    PGresult *res = run(db, "find connection",
+                        "SELECT 1 FROM fetcher_connections WHERE connection_id = $1", 1, p, errstr,
+                        errlen);
+    if (!res) return -1;
+    int n = PQntuples(res);
+    PQclear(res);
+    return n > 0;
+}
+
+int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_t *max_seq,
+                     char *errstr, size_t errlen) {
+    char sb[24];
+    snprintf(sb, sizeof sb, "%" PRId64, since);
+    const char *const p[] = {sb};
+    *out = NULL;
+    *n = 0;
+    PGresult *res = run(db, "load connections",
+                        "SELECT connection_id, integration_name, token_sealed, state, version, seq"
+                        " FROM fetcher_connections WHERE seq > $1::bigint ORDER BY seq",
+                        1, p, errstr, errlen);
+    if (!res) return -1;
+    int rows = PQntuples(res);
+    fx_db_conn *c = rows ? calloc((size_t)rows, sizeof *c) : NULL;
+    if (rows && !c) {
+        PQclear(res);
+        snprintf(errstr, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < rows; i++) {
+        snprintf(c[i].id, sizeof c[i].id, "%s", PQgetvalue(res, i, 0));
+        snprintf(c[i].integration, sizeof c[i].integration, "%s", PQgetvalue(res, i, 1));
+        c[i].sealed = strdup(PQgetvalue(res, i, 2));
+        snprintf(c[i].state, sizeof c[i].state, "%s", PQgetvalue(res, i, 3));
+        c[i].version = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        int64_t sq = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+        if (sq > *max_seq) *max_seq = sq;
+    }
+    PQclear(res);
+    *out = c;
+    *n = rows;
+    return 0;
+}
+
+void fx_db_conns_free(fx_db_conn *c, int n) {
+    for (int i = 0; i < n; i++) free(c[i].sealed);
+    free(c);
+}
+
+int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,
+                   int64_t newest_ms, const char *source, char *errstr, size_t errlen) {
+    char ob[24], nb[24];
+    const char *const p[] = {conn, resource, ms_param(oldest_ms, ob), ms_param(newest_ms, nb), source};
+    /* The webhook's dates are better than the API's "done" flag: keep them once known. */
+    return run0(db, "store historical sync",
+                "INSERT INTO fetcher_historical_syncs (connection_id, resource, oldest_data_date,"
+                " newest_data_date, source) VALUES ($1, $2, " TS("$3") ", " TS("$4") ", $5)"
+                " ON CONFLICT (connection_id, resource) DO UPDATE SET"
+                "  oldest_data_date = coalesce(EXCLUDED.oldest_data_date, fetcher_historical_syncs.oldest_data_date),"
+                "  newest_data_date = coalesce(EXCLUDED.newest_data_date, fetcher_historical_syncs.newest_data_date),"
+                "  seq = nextval('fetcher_change_seq')",
+                5, p, errstr, errlen);
+}
+
+int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
+                     char *errstr, size_t errlen) {
+    char sb[24];
+    snprintf(sb, sizeof sb, "%" PRId64, since);
+    const char *const p[] = {sb};
+    *out = NULL;
+    *n = 0;
+    PGresult *res = run(db, "load historical syncs",
+                        "SELECT connection_id, resource, " MS("oldest_data_date") ", seq"
+                        " FROM fetcher_historical_syncs WHERE seq > $1::bigint ORDER BY seq",
+                        1, p, errstr, errlen);
+    if (!res) return -1;
+    int rows = PQntuples(res), k = 0;
+    fx_db_hist *h = rows ? calloc((size_t)rows, sizeof *h) : NULL;
+    if (rows && !h) {
+        PQclear(res);
+        snprintf(errstr, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < rows; i++) {
+        int64_t sq = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        if (sq > *max_seq) *max_seq = sq;
+        int r = fx_res_lookup(PQgetvalue(res, i, 1));
+        if (r < 0) continue;
+        snprintf(h[k].conn, sizeof h[k].conn, "%s", PQgetvalue(res, i, 0));
+        h[k].res = r;
+        h[k].oldest_ms = ms_value(res, i, 2);
+        k++;
+    }
+    PQclear(res);
+    *out = h;
+    *n = k;
+    return 0;
+}
+
+int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
+                     char *errstr, size_t errlen) {
+    const char *const p[] = {conn, resource};
+    PGresult *res = run(db, "load stream",
+                        "SELECT state, cursor_field, " MS("cursor_at") ", backfill_done, "
+                        MS("run_started_at") ", " MS("last_started_at") ", " MS("last_success_at")
+                        ", records_seen, coalesce(last_error, ''), " MS("next_due_at") ", "
+                        MS("unsupported_until")
+                        " FROM fetcher_streams WHERE connection_id = $1 AND resource = $2",
+                        2, p, errstr, errlen);
+    if (!res) return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    memset(s, 0, sizeof *s);
+    snprintf(s->state, sizeof s->state, "%s", PQgetvalue(res, 0, 0));
+    snprintf(s->cursor_field, sizeof s->cursor_field, "%s", PQgetvalue(res, 0, 1));
+    s->cursor_ms = ms_value(res, 0, 2);
+    s->backfill_done = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+    s->run_started_ms = ms_value(res, 0, 4);
+    s->last_started_ms = ms_value(res, 0, 5);
+    s->last_success_ms = ms_value(res, 0, 6);
+    s->records_seen = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+    snprintf(s->last_error, sizeof s->last_error, "%s", PQgetvalue(res, 0, 8));
+    s->next_due_ms = ms_value(res, 0, 9);
+    s->unsupported_until_ms = ms_value(res, 0, 10);
+    PQclear(res);
+    return 1;
+}
+
+int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
+                     char *errstr, size_t errlen) {
+    char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24], rs[24];
+    snprintf(rs, sizeof rs, "%" PRId64, s->records_seen);
+    const char *const p[] = {conn, resource, s->state, s->cursor_field, ms_param(s->cursor_ms, b1),
+                             s->backfill_done ? "t" : "f", ms_param(s->run_started_ms, b2),
+                             ms_param(s->last_started_ms, b3), ms_param(s->last_success_ms, b4),
+                             rs, s->last_error[0] ? s->last_error : NULL,
+                             ms_param(s->next_due_ms, b5), ms_param(s->unsupported_until_ms, b6)};
+    return run0(db, "store stream",
+                "INSERT INTO fetcher_streams (connection_id, resource, state, cursor_field, cursor_at,"
+                " backfill_done, run_started_at, last_started_at, last_success_at, records_seen,"
+                " last_error, next_due_at, unsupported_until) VALUES ($1, $2, $3, $4, " TS("$5")
+                ", $6::boolean, " TS("$7") ", " TS("$8") ", " TS("$9") ", $10::bigint, $11, "
+                TS("$12") ", " TS("$13") ")"
+                " ON CONFLICT (connection_id, resource) DO UPDATE SET state = EXCLUDED.state,"
+                " cursor_field = EXCLUDED.cursor_field, cursor_at = EXCLUDED.cursor_at,"
+                " backfill_done = EXCLUDED.backfill_done, run_started_at = EXCLUDED.run_started_at,"
+                " last_started_at = EXCLUDED.last_started_at, last_success_at = EXCLUDED.last_success_at,"
+                " records_seen = EXCLUDED.records_seen, last_error = EXCLUDED.last_error,"
+                " next_due_at = EXCLUDED.next_due_at, unsupported_until = EXCLUDED.unsupported_until,"
+                " updated_at = now()",
+                13, p, errstr, errlen);
+}
+
+/* "{orders,returns}" for a resource bit set (empty = all). */
+static void res_array(uint32_t bits, char *buf, size_t len) {
+    size_t n = (size_t)snprintf(buf, len, "{");
+    for (int r = 0; r < FX_RES_COUNT && n < len; r++)
+        if (bits & (1u << r))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 1 ? "," : "", fx_res_infos[r].name);
+    if (n < len) snprintf(buf + n, len - n, "}");
+}
+
+int fx_db_req_add(PGconn *db, const char *conn, const char *kind, uint32_t resources,
+                  int64_t start_ms, int64_t end_ms, int64_t *id, char *errstr, size_t errlen) {
+    char arr[512], b1[24], b2[24];
+    res_array(resources, arr, sizeof arr);
+    const char *const p[] = {conn, kind, arr, ms_param(start_ms, b1), ms_param(end_ms, b2)};
+    PGresult *res = run(db, "store request",
+                        "INSERT INTO fetcher_requests (connection_id, kind, resources, window_start,"
+                        " window_end) VALUES ($1, $2, $3::text[], " TS("$4") ", " TS("$5")
+                        ") RETURNING id",
+                        5, p, errstr, errlen);
+    if (!res) return -1;
+    *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr, size_t errlen) {
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *const p[] = {lim};
+    *n = 0;
+    PGresult *res = run(db, "load requests",
+                        "SELECT id, connection_id, kind, array_to_string(resources, ','), "
+                        MS("window_start") ", " MS("window_end")
+                        " FROM fetcher_requests WHERE status = 'pending' ORDER BY id LIMIT $1::int",
+                        1, p, errstr, errlen);
+    if (!res) return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        fx_db_req *q = &out[i];
+        memset(q, 0, sizeof *q);
+        q->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        snprintf(q->conn, sizeof q->conn, "%s", PQgetvalue(res, i, 1));
+        snprintf(q->kind, sizeof q->kind, "%s", PQgetvalue(res, i, 2));
+        char *list = strdup(PQgetvalue(res, i, 3)), *save = NULL;
+        for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+            int r = fx_res_lookup(t);
+            if (r >= 0) q->resources |= 1u << r;
+        }
+        free(list);
+        q->start_ms = ms_value(res, i, 4);
+        q->end_ms = ms_value(res, i, 5);
+    }
+    *n = PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+int fx_db_req_set(PGconn *db, int64_t id, const char *status, const char *detail, char *errstr,
+                  size_t errlen) {
+    char ib[24];
+    snprintf(ib, sizeof ib, "%" PRId64, id);
+    const char *const p[] = {ib, status, detail};
+    return run0(db, "update request",
+                "UPDATE fetcher_requests SET status = $2, detail = coalesce($3, detail),"
+                " updated_at = now() WHERE id = $1::bigint",
+                3, p, errstr, errlen);
+}
+
+static char *json_query(PGconn *db, const char *what, const char *sql, int n,
+                        const char *const *p, char *errstr, size_t errlen) {
+    PGresult *res = run(db, what, sql, n, p, errstr, errlen);
+    if (!res) return NULL;
+    char *out = NULL;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        out = strdup(PQgetvalue(res, 0, 0));
+    else
+        snprintf(errstr, errlen, "not found");
+    PQclear(res);
+    return out;
+}
+
+char *fx_db_req_json(PGconn *db, int64_t id, char *errstr, size_t errlen) {
+    char ib[24];
+    snprintf(ib, sizeof ib, "%" PRId64, id);
+    const char *const p[] = {ib};
+    return json_query(db, "load request",
+                      "SELECT json_build_object('id', id, 'connection_id', connection_id, 'kind', kind,"
+                      " 'resources', resources, 'window_start', window_start, 'window_end', window_end,"
+                      " 'status', status, 'detail', detail, 'created_at', created_at,"
+                      " 'updated_at', updated_at)::text FROM fetcher_requests WHERE id = $1::bigint",
+                      1, p, errstr, errlen);
+}
+
+char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errlen) {
+    const char *const p[] = {conn};
+    return json_query(db, "load streams",
+                      "SELECT coalesce(json_agg(json_build_object('connection_id', connection_id,"
+                      " 'resource', resource, 'state', state, 'cursor_field', cursor_field,"
+                      " 'cursor', cursor_at, 'backfill_done', backfill_done,"
+                      " 'last_started_at', last_started_at, 'last_success_at', last_success_at,"
+                      " 'records_seen', records_seen, 'last_error', last_error,"
+                      " 'next_due_at', next_due_at) ORDER BY connection_id, resource), '[]')::text"
+                      " FROM fetcher_streams WHERE $1::text IS NULL OR connection_id = $1",
+                      1, p, errstr, errlen);
+}

@@ -1,0 +1,115 @@
+/* fx_db.h - the fetcher's durable state in PostgreSQL (tables prefixed fetcher_; the
+ * writer owns every other table).
+ *
+ *   fetcher_connections       id, integration, sealed access token, state
+ *   fetcher_historical_syncs  per (connection, resource): first sync done, oldest date
+ *   fetcher_streams           per (connection, resource): cursor, schedule, sync status
+ *   fetcher_requests          manual syncs and window backfills waiting for the owner
+ *
+ * fx_db_migrate() creates them idempotently under an advisory lock, so replicas may
+ * start together. Dates cross this interface as ms since the epoch (0 = NULL). Calls
+ * are blocking and short; each returns 0 or -1 with errstr and never logs secrets.
+ */
+#ifndef FX_DB_H
+#define FX_DB_H
+
+/* Debian installs libpq's header under postgresql/; elsewhere it is often top-level. */
+#if defined(__has_include) && __has_include(<libpq-fe.h>)
+#include <libpq-fe.h>
+#else
+#include <postgresql/libpq-fe.h>
+#endif
+#include <stdint.h>
+
+#include "fx_res.h"
+
+#define FX_ID_MAX 128          /* connection ids and integration names */
+#define FX_ERR_TEXT_MAX 256    /* last_error stored per stream */
+#define FX_REQ_MAX_BATCH 64    /* pending requests read per refresh */
+
+/* Connection states as stored. */
+#define FX_CONN_ACTIVE "active"
+#define FX_CONN_BLOCKED "blocked"
+#define FX_CONN_DELETED "deleted"
+
+/* Open a connection (NULL with errstr on failure). */
+PGconn *fx_db_open(const char *url, char *errstr, size_t errlen);
+/* Reconnect when the connection broke. 0 when usable afterwards. */
+int fx_db_ensure(PGconn *db);
+int fx_db_migrate(PGconn *db, char *errstr, size_t errlen);
+int fx_db_ping(PGconn *db);
+
+typedef struct fx_db_conn {
+    char id[FX_ID_MAX], integration[FX_ID_MAX], state[16];
+    char *sealed;              /* malloc'd sealed token (not a secret by itself) */
+    int64_t version;
+} fx_db_conn;
+
+/* Insert or replace a connection (new token, state active). */
+int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,
+                   int64_t created_ms, char *errstr, size_t errlen);
+int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
+                         char *errstr, size_t errlen);
+/* blocked -> active (nothing happens in any other state). */
+int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr,
+                       size_t errlen);
+/* 1 when the connection is stored, 0 when not, -1 on error. */
+int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen);
+/* Every connection changed after change number since (0 = all), oldest change first;
+ * *max_seq is raised to the newest change number returned. *out is a malloc'd array
+ * the caller frees with fx_db_conns_free. */
+int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_t *max_seq,
+                     char *errstr, size_t errlen);
+void fx_db_conns_free(fx_db_conn *c, int n);
+
+/* Record that a resource's first sync is done (oldest/newest: 0 = unknown). */
+int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,
+                   int64_t newest_ms, const char *source, char *errstr, size_t errlen);
+typedef struct fx_db_hist {
+    char conn[FX_ID_MAX];
+    int res;
+    int64_t oldest_ms;          /* 0 = unknown */
+} fx_db_hist;
+
+/* Historical-sync rows changed after since (as fx_db_conn_since); *out is malloc'd. */
+int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
+                     char *errstr, size_t errlen);
+
+typedef struct fx_db_stream {
+    char state[32];
+    char cursor_field[32];
+    int64_t cursor_ms;          /* 0 = none */
+    int backfill_done;
+    int64_t run_started_ms, last_started_ms, last_success_ms;
+    int64_t records_seen;
+    char last_error[FX_ERR_TEXT_MAX];
+    int64_t next_due_ms, unsupported_until_ms;
+} fx_db_stream;
+
+/* Returns 1 when found, 0 when there is no row yet, -1 on error. */
+int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
+                     char *errstr, size_t errlen);
+int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
+                     char *errstr, size_t errlen);
+
+typedef struct fx_db_req {
+    int64_t id;
+    char conn[FX_ID_MAX];
+    char kind[16];              /* sync | backfill | poll */
+    uint32_t resources;         /* bit per fx_res; 0 = all */
+    int64_t start_ms, end_ms;   /* backfill window */
+} fx_db_req;
+
+/* Insert a request; *id gets its id. */
+int fx_db_req_add(PGconn *db, const char *conn, const char *kind, uint32_t resources,
+                  int64_t start_ms, int64_t end_ms, int64_t *id, char *errstr, size_t errlen);
+/* Up to max pending requests (oldest first). */
+int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr, size_t errlen);
+int fx_db_req_set(PGconn *db, int64_t id, const char *status, const char *detail,
+                  char *errstr, size_t errlen);
+/* A request as a malloc'd JSON object, or NULL (errstr "not found" when absent). */
+char *fx_db_req_json(PGconn *db, int64_t id, char *errstr, size_t errlen);
+/* Every stream (of one connection when conn is non-NULL) as a malloc'd JSON array. */
+char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errlen);
+
+#endif

@@ -1,0 +1,706 @@
+/* fx_engine.c - the registry of connections and streams, ownership by partition, the
+ * periodic refresh from PostgreSQL, manual requests, and the loop step (fx_engine.h).
+ * Runs themselves are in fx_run.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fx_engine_int.h"
+#include "fx_pub.h"
+#include "fx_url.h"
+#include "log.h"
+#include "util.h"
+
+#define FX_INTEG_MIN_GAP_MS 61000   /* GET /integrations/... is allowed once a minute */
+
+/* ---- small helpers ---- */
+
+void fx_db_result(fx_engine *e, int rc, const char *what, const char *err) {
+    int was = atomic_load(&e->db_ok);
+    atomic_store(&e->db_ok, rc == 0 ? 1 : fx_db_ping(e->db) == 0);
+    if (rc != 0) log_error("database error", "operation", what, "error", err, NULL);
+    else if (!was) log_info("database reachable again", NULL);
+}
+
+int fx_engine_db_ok(const fx_engine *e) { return atomic_load(&e->db_ok); }
+
+int fx_engine_partition_of(const char *connection_id, int partitions) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)connection_id; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return partitions > 0 ? (int)(h % (uint32_t)partitions) : 0;
+}
+
+int fx_integration_reads(const fx_engine *e, const fx_conn *c, int res) {
+    if (c->actions_known) return (c->actions >> res) & 1;
+    if (!e->integ_known) return -1;
+    for (int i = 0; i < e->ninteg; i++)
+        if (strcmp(e->integs[i].name, c->integration) == 0) return (e->integs[i].reads >> res) & 1;
+    return -1;
+}
+
+static fx_conn *find_conn(fx_engine *e, const char *id) {
+    for (fx_conn *c = e->conns; c; c = c->next)
+        if (strcmp(c->id, id) == 0) return c;
+    return NULL;
+}
+
+/* ---- manual requests ---- */
+
+static fx_active_req *find_areq(fx_engine *e, int64_t id) {
+    for (int i = 0; i < e->nareqs; i++)
+        if (e->areqs[i].id == id) return &e->areqs[i];
+    return NULL;
+}
+
+static void areq_finish(fx_engine *e, fx_active_req *a) {
+    char err[256];
+    int rc = fx_db_req_set(e->db, a->id, a->failed ? "failed" : "done", a->detail[0] ? a->detail : NULL,
+                           err, sizeof err);
+    fx_db_result(e, rc, "finish request", err);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%" PRId64, a->id);
+    log_info("request finished", "request_id", ids, "connection_id", a->conn, "status",
+             a->failed ? "failed" : "done", NULL);
+    *a = e->areqs[--e->nareqs];
+}
+
+void fx_req_stream_done(fx_engine *e, int64_t req_id, int failed, const char *what) {
+    fx_active_req *a = find_areq(e, req_id);
+    if (!a) return;
+    if (failed) a->failed = 1;
+    if (what && *what) {
+        size_t n = strlen(a->detail);
+        snprintf(a->detail + n, sizeof a->detail - n, "%s%s", n ? "; " : "", what);
+    }
+    if (--a->outstanding <= 0) areq_finish(e, a);
+}
+
+/* Hand a stream's manual work back (ownership lost, or the connection went away). */
+static void release_requests(fx_engine *e, fx_conn *c) {
+    for (int i = 0; i < e->nareqs;) {
+        fx_active_req *a = &e->areqs[i];
+        if (strcmp(a->conn, c->id) != 0) {
+            i++;
+            continue;
+        }
+        char err[256];
+        int rc = fx_db_req_set(e->db, a->id, c->owned ? "failed" : "pending",
+                               c->owned ? "connection removed" : NULL, err, sizeof err);
+        fx_db_result(e, rc, "release request", err);
+        *a = e->areqs[--e->nareqs];
+    }
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        st->force = st->bf_queued = 0;
+        st->force_req = st->bf_req = st->run_req = 0;
+    }
+}
+
+/* Trackstar's sync runs before it answers (or has started when it answers): the polls
+ * of the named resources start now, so that they see what it brought in. */
+static void force_waiting(fx_conn *c) {
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        if (c->sync_wait & (1u << r)) c->streams[r].force = 1;
+    c->sync_wait = 0;
+}
+
+static void on_sync_posted(void *arg, fx_http_resp *resp) {
+    fx_conn *c = arg;
+    c->sync_req = NULL;
+    force_waiting(c);
+    char st[16];
+    snprintf(st, sizeof st, "%d", resp->status);
+    if (resp->status == 200 || resp->status == 201 || resp->status == 202)
+        log_info("POST /connections/sync accepted", "connection_id", c->id, NULL);
+    else
+        log_warn("POST /connections/sync refused; polling anyway", "connection_id", c->id,
+                 "status", st, "error", resp->status ? NULL : resp->err, NULL);
+    if (resp->status == 401) fx_conn_block(c->e, c, "401 on POST /connections/sync");
+}
+
+static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
+    if (c->sync_req || !c->token) {
+        force_waiting(c);
+        return;
+    }
+    sbuf url = {0}, body = {0};
+    sbuf_printf(&url, "%s/connections/sync", e->cfg.base_url);
+    sbuf_append(&body, "{\"functions_to_sync\":[", 22);
+    int first = 1;
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        if (mask & (1u << r)) {
+            sbuf_printf(&body, "%s\"%s\"", first ? "" : ",", fx_res_infos[r].function);
+            first = 0;
+        }
+    sbuf_append(&body, "]}", 2);
+    /* A POST: Trackstar counts it against the write budget (50/s), not the GET one. */
+    c->sync_req = fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p,
+                                on_sync_posted, c);
+    sbuf_free(&url);
+    sbuf_free(&body);
+    if (!c->sync_req) force_waiting(c);
+}
+
+static void take_request(fx_engine *e, const fx_db_req *q) {
+    fx_conn *c = find_conn(e, q->conn);
+    if (!c || !c->owned) return;
+    char err[256];
+    if (e->nareqs == FX_MAX_ACTIVE_REQS) return; /* picked up at a later refresh */
+    if (c->deleted || c->unusable) {
+        int rc = fx_db_req_set(e->db, q->id, "failed",
+                               c->deleted ? "connection deleted" : "access token unusable", err, sizeof err);
+        fx_db_result(e, rc, "fail request", err);
+        return;
+    }
+    int rc = fx_db_req_set(e->db, q->id, "running", NULL, err, sizeof err);
+    fx_db_result(e, rc, "claim request", err);
+    if (rc) return;
+    uint32_t mask = q->resources ? q->resources : (1u << FX_RES_COUNT) - 1;
+    fx_active_req *a = &e->areqs[e->nareqs++];
+    memset(a, 0, sizeof *a);
+    a->id = q->id;
+    snprintf(a->conn, sizeof a->conn, "%s", c->id);
+    a->outstanding = 1; /* held until every stream is handed its part */
+    int is_sync = strcmp(q->kind, "sync") == 0;
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        if (!(mask & (1u << r))) continue;
+        fx_stream *st = &c->streams[r];
+        char ids[24];
+        a->outstanding++;
+        if (strcmp(q->kind, "backfill") == 0) {
+            if (r == FX_RES_INVENTORY || r == FX_RES_WAREHOUSE_LOCATIONS) {
+                /* A snapshot has no window; a window backfill of it is a full run. */
+                if (st->force_req) fx_req_stream_done(e, st->force_req, 0, "superseded");
+                st->force = 1;
+                st->force_req = q->id;
+                continue;
+            }
+            if (st->bf_req) {
+                snprintf(ids, sizeof ids, "superseded by %" PRId64, q->id);
+                fx_req_stream_done(e, st->bf_req, 0, ids);
+            }
+            st->bf_queued = 1;
+            st->bf_start = q->start_ms;
+            st->bf_end = q->end_ms ? q->end_ms : util_now_ms();
+            st->bf_req = q->id;
+        } else {
+            if (st->force_req) {
+                snprintf(ids, sizeof ids, "superseded by %" PRId64, q->id);
+                fx_req_stream_done(e, st->force_req, 0, ids);
+            }
+            st->force_req = q->id;
+            if (is_sync)
+                c->sync_wait |= 1u << r; /* forced when Trackstar has answered */
+            else
+                st->force = 1;
+        }
+    }
+    if (is_sync) post_connection_sync(e, c, mask);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%" PRId64, q->id);
+    log_info("request taken", "request_id", ids, "connection_id", c->id, "kind", q->kind, NULL);
+    fx_req_stream_done(e, q->id, 0, NULL);
+}
+
+/* ---- ownership ---- */
+
+static void load_streams(fx_engine *e, fx_conn *c) {
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        if (st->loaded) continue;
+        char err[256];
+        int rc = fx_db_stream_get(e->db, c->id, fx_res_infos[r].name, &st->d, err, sizeof err);
+        fx_db_result(e, rc < 0 ? -1 : 0, "load stream", err);
+        if (rc < 0) continue; /* retried at the next refresh */
+        if (rc == 0) {
+            memset(&st->d, 0, sizeof st->d);
+            snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
+            snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_WAITING]);
+            st->dirty = 1;
+        }
+        st->state = FX_ST_COUNT; /* unknown: the first decision publishes the state */
+        for (int s = 0; s < FX_ST_COUNT; s++)
+            if (strcmp(st->d.state, fx_state_names[s]) == 0) st->state = (fx_state)s;
+        /* A run interrupted by a crash or a rebalance shows as running: it resumes at
+         * once, from its stored cursor. (A failed run also keeps run_started_at, but
+         * waits for its retry time.) */
+        if (st->state == FX_ST_RUNNING || st->state == FX_ST_RATE_LIMITED) {
+            st->state = FX_ST_COUNT;
+            st->d.next_due_ms = 0;
+        }
+        st->loaded = 1;
+    }
+}
+
+static void own_conn(fx_engine *e, fx_conn *c) {
+    if (c->owned) return;
+    c->owned = 1;
+    c->hist_check_at = 0;
+    load_streams(e, c);
+    log_info("connection owned", "connection_id", c->id, NULL);
+}
+
+static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
+    if (!c->owned) return;
+    int running = 0;
+    for (int r = 0; r < FX_RES_COUNT; r++) running |= c->streams[r].run != FX_RUN_NONE;
+    if (running && flush_ms > 0) {
+        /* Let what was produced be acknowledged, so that the next owner starts from the
+         * newest cursor these records allow. */
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            for (int i = 0; i < FX_MAX_CHAINS; i++)
+                if (st->chains[i].req) {
+                    fx_http_cancel(e->http, st->chains[i].req);
+                    st->chains[i].req = NULL;
+                    c->inflight--;
+                }
+        }
+        rd_kafka_flush(e->producer, flush_ms);
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
+                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+                st->d.cursor_ms = st->track.cursor;
+                st->dirty = 1;
+            }
+        }
+    }
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        st->run_req = 0; /* released below: the next owner carries it out */
+        fx_run_abort(e, st, 1);
+        fx_stream_save(e, st);
+        st->loaded = 0;
+        st->dirty = 0;
+    }
+    if (c->info_req) fx_http_cancel(e->http, c->info_req);
+    if (c->sync_req) fx_http_cancel(e->http, c->sync_req);
+    c->info_req = c->sync_req = NULL;
+    c->sync_wait = 0;
+    c->inflight = 0;
+    c->owned = 0;
+    release_requests(e, c);
+    log_info("connection released", "connection_id", c->id, NULL);
+}
+
+void fx_engine_set_partitions(fx_engine *e, int partitions) {
+    if (partitions < 1) partitions = 1;
+    if (partitions > FX_MAX_PARTITIONS) partitions = FX_MAX_PARTITIONS;
+    e->partitions = partitions;
+    for (fx_conn *c = e->conns; c; c = c->next) c->partition = fx_engine_partition_of(c->id, partitions);
+}
+
+void fx_engine_partition(fx_engine *e, int partition, int owned) {
+    if (partition < 0 || partition >= FX_MAX_PARTITIONS) return;
+    e->owned[partition] = (unsigned char)owned;
+    for (fx_conn *c = e->conns; c; c = c->next) {
+        if (c->partition != partition) continue;
+        if (owned && !c->deleted && !c->unusable)
+            own_conn(e, c);
+        else if (!owned)
+            disown_conn(e, c, (int)e->cfg.revoke_flush_ms);
+    }
+    fx_engine_poke(e);
+}
+
+/* ---- registry refresh ---- */
+
+static void conn_free(fx_engine *e, fx_conn *c) {
+    disown_conn(e, c, 0);
+    fx_crypto_free_secret(c->token);
+    free(c);
+}
+
+static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
+    fx_conn *c = find_conn(e, row->id);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c) return;
+        c->e = e;
+        snprintf(c->id, sizeof c->id, "%s", row->id);
+        c->partition = fx_engine_partition_of(c->id, e->partitions);
+        fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            c->streams[r].c = c;
+            c->streams[r].res = r;
+            for (int i = 0; i < FX_MAX_CHAINS; i++) c->streams[r].chains[i].st = &c->streams[r];
+        }
+        c->next = e->conns;
+        e->conns = c;
+        e->hist_seq = 0; /* its historical-sync rows may predate it: read them all again */
+        log_info("connection known", "connection_id", c->id, "integration_name", row->integration, NULL);
+    }
+    if (c->version == row->version && c->token) return;
+    c->version = row->version;
+    snprintf(c->integration, sizeof c->integration, "%s", row->integration);
+    char err[256];
+    char *tok = fx_crypto_open(&e->cfg.key, c->id, row->sealed, err, sizeof err);
+    fx_crypto_free_secret(c->token);
+    c->token = tok;
+    c->unusable = tok == NULL;
+    if (!tok) log_error("access token unusable", "connection_id", c->id, "error", err, NULL);
+    int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
+    int blocked = strcmp(row->state, FX_CONN_BLOCKED) == 0;
+    c->deleted = deleted;
+    if (c->blocked && !blocked) {
+        log_info("connection unblocked", "connection_id", c->id, NULL);
+        for (int r = 0; r < FX_RES_COUNT; r++) c->streams[r].d.last_error[0] = '\0';
+    }
+    c->blocked = blocked;
+    if (blocked) c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
+    int should_own = e->owned[c->partition] && !deleted && !c->unusable;
+    if (c->owned && !should_own) {
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            fx_run_abort(e, st, 1);
+            if (deleted && st->loaded) {
+                snprintf(st->d.last_error, sizeof st->d.last_error, "connection deleted");
+                fx_stream_set_state(e, st, FX_ST_BLOCKED);
+                fx_stream_save(e, st);
+            }
+        }
+        disown_conn(e, c, 0);
+    } else if (!c->owned && should_own) {
+        own_conn(e, c);
+    }
+}
+
+static void refresh(fx_engine *e) {
+    char err[256];
+    fx_db_conn *rows = NULL;
+    int n = 0;
+    if (fx_db_ensure(e->db) != 0) {
+        fx_db_result(e, -1, "reconnect", PQerrorMessage(e->db));
+        return;
+    }
+    int rc = fx_db_conn_since(e->db, e->conn_seq, &rows, &n, &e->conn_seq, err, sizeof err);
+    fx_db_result(e, rc, "load connections", err);
+    for (int i = 0; i < n; i++) apply_conn_row(e, &rows[i]);
+    fx_db_conns_free(rows, n);
+    if (rc) return;
+
+    fx_db_hist *h = NULL;
+    int64_t since = e->hist_seq;
+    rc = fx_db_hist_since(e->db, since, &h, &n, &e->hist_seq, err, sizeof err);
+    fx_db_result(e, rc, "load historical syncs", err);
+    for (int i = 0; i < n; i++) {
+        fx_conn *c = find_conn(e, h[i].conn);
+        if (!c) continue;
+        fx_stream *st = &c->streams[h[i].res];
+        if (!st->hist_done || (h[i].oldest_ms && h[i].oldest_ms != st->oldest_ms)) {
+            st->hist_done = 1;
+            if (h[i].oldest_ms) st->oldest_ms = h[i].oldest_ms;
+        }
+    }
+    free(h);
+
+    int any_owned = 0;
+    for (fx_conn *c = e->conns; c; c = c->next) {
+        any_owned |= c->owned;
+        if (c->owned) load_streams(e, c); /* rows that failed to load earlier */
+    }
+    if (any_owned) {
+        fx_db_req reqs[FX_REQ_MAX_BATCH];
+        rc = fx_db_req_pending(e->db, reqs, FX_REQ_MAX_BATCH, &n, err, sizeof err);
+        fx_db_result(e, rc, "load requests", err);
+        for (int i = 0; i < n && rc == 0; i++) take_request(e, &reqs[i]);
+    }
+}
+
+void fx_engine_poke(fx_engine *e) { e->next_refresh = 0; }
+
+/* ---- GET /integrations/wms and GET /connections/{id} ---- */
+
+static void on_integrations(void *arg, fx_http_resp *resp) {
+    fx_engine *e = arg;
+    e->integ_req = NULL;
+    int64_t now = util_mono_ms();
+    if (resp->status == 200) {
+        int n = 0;
+        if (fx_api_parse_integrations(resp->body.p ? resp->body.p : "", resp->body.len, e->integs,
+                                      FX_MAX_INTEGRATIONS, &n) == 0) {
+            e->ninteg = n;
+            e->integ_known = 1;
+            e->integ_next = now + e->cfg.integrations_ttl_ms;
+            char ns[16];
+            snprintf(ns, sizeof ns, "%d", n);
+            log_info("integrations loaded", "count", ns, NULL);
+            return;
+        }
+    }
+    int64_t wait = FX_INTEG_MIN_GAP_MS;
+    if (resp->status == 429 && resp->retry_after_s > 0 && resp->retry_after_s * 1000 > wait)
+        wait = resp->retry_after_s * 1000;
+    e->integ_next = now + wait;
+    char st[16];
+    snprintf(st, sizeof st, "%d", resp->status);
+    log_warn("GET /integrations/wms failed; assuming every resource until it answers", "status",
+             st, "error", resp->status ? NULL : resp->err, NULL);
+}
+
+static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
+    if (e->integ_req || now < e->integ_next) return;
+    sbuf url = {0};
+    sbuf_printf(&url, "%s/integrations/wms", e->cfg.base_url);
+    e->integ_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_integrations, e);
+    sbuf_free(&url);
+    /* Never more than one call a minute, whatever the answer. */
+    e->integ_next = now + FX_INTEG_MIN_GAP_MS;
+}
+
+static void on_conn_info(void *arg, fx_http_resp *resp) {
+    fx_conn *c = arg;
+    fx_engine *e = c->e;
+    c->info_req = NULL;
+    c->inflight--;
+    int64_t now = util_mono_ms();
+    fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
+                        resp->remaining, resp->reset_epoch_s);
+    c->hist_check_at = now + e->cfg.hist_check_ms;
+    fx_conn_info info;
+    if (resp->status == 401) {
+        fx_conn_block(e, c, "401 on GET /connections/{id}");
+        return;
+    }
+    if (resp->status != 200 ||
+        fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
+        char st[16];
+        snprintf(st, sizeof st, "%d", resp->status);
+        log_warn("GET /connections/{id} failed", "connection_id", c->id, "status", st, NULL);
+        if (resp->status == 429) c->hist_check_at = now;
+        return;
+    }
+    if (info.actions_known) {
+        c->actions = info.actions;
+        c->actions_known = 1;
+    }
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        if (st->hist_done || !(info.hist_done & (1u << r))) continue;
+        char err[256];
+        int rc = fx_db_hist_put(e->db, c->id, fx_res_infos[r].name, 0, 0, "api", err, sizeof err);
+        fx_db_result(e, rc, "store historical sync", err);
+        if (rc == 0) {
+            st->hist_done = 1;
+            log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
+                     fx_res_infos[r].name, NULL);
+        }
+    }
+}
+
+static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
+    if (c->info_req || !c->token || c->blocked || now < c->hist_check_at) return;
+    /* Only resources the connection can read wait for a first sync: asking about the
+     * others would spend the token's budget for nothing. */
+    int waiting = !c->actions_known;
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
+    if (!waiting) return;
+    if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
+    sbuf url = {0};
+    sbuf_printf(&url, "%s/connections/", e->cfg.base_url);
+    fx_url_encode(&url, c->id);
+    /* API-key only, but counted against the token's budget: better too careful. */
+    c->info_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
+    sbuf_free(&url);
+    if (!c->info_req) return;
+    fx_rate_take(&c->rate, now);
+    c->inflight++;
+    metric_inc(e->m.http_requests);
+}
+
+/* ---- the stream's decision when it is not running ---- */
+
+static void skip_manual(fx_engine *e, fx_stream *st, const char *why) {
+    char what[128];
+    snprintf(what, sizeof what, "%s: %s", fx_res_infos[st->res].name, why);
+    if (st->force_req) fx_req_stream_done(e, st->force_req, 0, what);
+    if (st->bf_req) fx_req_stream_done(e, st->bf_req, 0, what);
+    st->force = st->bf_queued = 0;
+    st->force_req = st->bf_req = 0;
+}
+
+static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
+    fx_conn *c = st->c;
+    if (!st->loaded || st->run != FX_RUN_NONE) return;
+    if (c->blocked) {
+        skip_manual(e, st, "connection blocked");
+        fx_stream_set_state(e, st, FX_ST_BLOCKED);
+        return;
+    }
+    if (fx_integration_reads(e, c, st->res) == 0) {
+        skip_manual(e, st, "not supported by the integration");
+        fx_stream_set_state(e, st, FX_ST_UNSUPPORTED);
+        return;
+    }
+    if (st->d.unsupported_until_ms > now_wall) {
+        skip_manual(e, st, "unsupported (501)");
+        fx_stream_set_state(e, st, FX_ST_UNSUPPORTED);
+        return;
+    }
+    if (!st->hist_done) {
+        skip_manual(e, st, "waiting for the historical sync");
+        fx_stream_set_state(e, st, FX_ST_WAITING);
+        return;
+    }
+    if (st->bf_queued) {
+        fx_run_start(e, st, FX_RUN_WINDOW);
+    } else if (fx_stream_due(e, st, now_wall)) {
+        fx_run_kind k = fx_res_infos[st->res].kind == FX_KIND_SNAPSHOT ? FX_RUN_SNAPSHOT
+                        : fx_res_infos[st->res].kind == FX_KIND_PER_WAREHOUSE ? FX_RUN_LOCATIONS
+                                                                               : FX_RUN_INCREMENTAL;
+        fx_run_start(e, st, k);
+    } else if (st->state != FX_ST_IDLE && st->state != FX_ST_FAILED) {
+        fx_stream_set_state(e, st, FX_ST_IDLE);
+    }
+}
+
+/* ---- the loop ---- */
+
+void fx_engine_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    fx_engine *e = opaque ? *(fx_engine **)opaque : NULL;
+    if (!e) return;
+    fx_batch *b = m->_private;
+    if (m->err) {
+        metric_inc(e->m.delivery_failed);
+        log_warn("delivery failed", "error", rd_kafka_err2str(m->err), NULL);
+    }
+    if (!b) return; /* a sync-status message */
+    e->unacked_bytes -= (int64_t)m->len;
+    if (!m->err) metric_inc(e->m.acked);
+    fx_batch_ack(e, b, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+void fx_engine_step(fx_engine *e, int wait_ms) {
+    rd_kafka_poll(e->producer, 0);
+    int64_t now = util_mono_ms(), wall = util_now_ms();
+    if (now >= e->next_refresh) {
+        e->next_refresh = now + e->cfg.refresh_ms;
+        refresh(e);
+    }
+    if (!e->stopping) maybe_fetch_integrations(e, now);
+    int owned = 0;
+    for (fx_conn *c = e->conns; c; c = c->next) {
+        if (!c->owned) continue;
+        owned++;
+        if (c->blocked && now >= c->blocked_recheck_at) {
+            /* Try again now and then: a reinstall may have fixed it without an event. */
+            char err[256];
+            int rc = fx_db_conn_unblock(e->db, c->id, "recheck", err, sizeof err);
+            fx_db_result(e, rc, "recheck blocked connection", err);
+            c->blocked = 0;
+        }
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            fx_run_after_acks(e, st);
+            if (!e->stopping) {
+                decide(e, st, wall);
+                fx_run_schedule(e, st, now);
+            }
+            fx_stream_save(e, st);
+        }
+        if (!e->stopping) maybe_check_conn(e, c, now);
+    }
+    metric_set(e->m.owned_conns, owned);
+    metric_set(e->m.unacked_bytes, e->unacked_bytes);
+    metric_set(e->m.inflight, fx_http_inflight(e->http));
+    if (fx_http_inflight(e->http) > 0) {
+        fx_http_run(e->http, wait_ms);
+    } else if (wait_ms > 0) {
+        rd_kafka_poll(e->producer, wait_ms);
+    }
+}
+
+void fx_engine_stop(fx_engine *e, int flush_ms) {
+    e->stopping = 1;
+    for (fx_conn *c = e->conns; c; c = c->next) {
+        if (c->info_req) fx_http_cancel(e->http, c->info_req);
+        if (c->sync_req) fx_http_cancel(e->http, c->sync_req);
+        c->info_req = c->sync_req = NULL;
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            for (int i = 0; i < FX_MAX_CHAINS; i++)
+                if (st->chains[i].req) {
+                    fx_http_cancel(e->http, st->chains[i].req);
+                    st->chains[i].req = NULL;
+                    c->inflight--;
+                }
+        }
+    }
+    if (e->integ_req) fx_http_cancel(e->http, e->integ_req);
+    e->integ_req = NULL;
+    rd_kafka_flush(e->producer, flush_ms);
+    rd_kafka_poll(e->producer, 0);
+    for (fx_conn *c = e->conns; c; c = c->next) {
+        if (!c->owned) continue;
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
+                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+                st->d.cursor_ms = st->track.cursor;
+                st->dirty = 1;
+            }
+            fx_stream_save(e, st);
+        }
+        release_requests(e, c);
+    }
+}
+
+fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, char *errstr,
+                         size_t errlen) {
+    fx_engine *e = calloc(1, sizeof *e);
+    if (!e) goto oom;
+    e->cfg = *cfg;
+    e->db = db;
+    e->producer = producer;
+    e->partitions = 1;
+    atomic_store(&e->db_ok, 1);
+    e->rng = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
+    e->http = fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms);
+    e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
+    if (!e->http || !e->integs) goto oom;
+    e->m.http_requests = metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
+    e->m.http_429 = metric_counter("fetcher_http_429_total", "429 answers (rate limited)", NULL, NULL);
+    e->m.http_5xx = metric_counter("fetcher_http_5xx_total", "5xx answers (retried with backoff)", NULL, NULL);
+    e->m.http_errors = metric_counter("fetcher_http_errors_total", "other failed requests", NULL, NULL);
+    e->m.records = metric_counter("fetcher_records_published_total", "polled records produced", NULL, NULL);
+    e->m.acked = metric_counter("fetcher_records_acked_total", "polled records acknowledged by Kafka", NULL, NULL);
+    e->m.delivery_failed = metric_counter("fetcher_delivery_failures_total", "messages Kafka did not take", NULL, NULL);
+    e->m.runs_started = metric_counter("fetcher_runs_started_total", "stream runs started", NULL, NULL);
+    e->m.runs_ok = metric_counter("fetcher_runs_succeeded_total", "stream runs finished", NULL, NULL);
+    e->m.runs_failed = metric_counter("fetcher_runs_failed_total", "stream runs failed", NULL, NULL);
+    e->m.cursor_moves = metric_counter("fetcher_cursor_advances_total", "cursor moves stored", NULL, NULL);
+    e->m.status_msgs = metric_counter("fetcher_sync_status_published_total", "sync-status messages", NULL, NULL);
+    e->m.owned_conns = metric_gauge("fetcher_connections_owned", "connections this replica polls", NULL, NULL);
+    e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes", "record bytes produced, not yet acknowledged", NULL, NULL);
+    e->m.inflight = metric_gauge("fetcher_http_inflight", "HTTP requests in flight", NULL, NULL);
+    return e;
+oom:
+    snprintf(errstr, errlen, "out of memory");
+    if (e) {
+        fx_http_free(e->http);
+        free(e->integs);
+        free(e);
+    }
+    return NULL;
+}
+
+void fx_engine_free(fx_engine *e) {
+    if (!e) return;
+    while (e->conns) {
+        fx_conn *c = e->conns;
+        e->conns = c->next;
+        conn_free(e, c);
+    }
+    fx_http_free(e->http);
+    free(e->integs);
+    free(e);
+}

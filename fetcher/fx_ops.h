@@ -1,0 +1,35 @@
+/* fx_ops.h - operator actions, reachable both as admin HTTP routes and as fetcher
+ * subcommands (docs/fetcher.md):
+ *
+ *   POST /connections/exchange {"auth_code", "customer_id"?}   link exchange, stored sealed
+ *   POST /sync     {"connection_id", "resources"?: [...]}        Trackstar sync + poll now
+ *   POST /backfill {"connection_id", "resources"?, "start", "end"?}  re-read a date window
+ *   GET  /requests?id=N                                          a request's progress
+ *   GET  /streams[?connection_id=X]                              sync status per stream
+ *
+ * Manual work is written to fetcher_requests and carried out by whichever replica owns
+ * the connection, so any replica (or the command line) can take it. Each action opens
+ * its own database connection: they run on the admin thread, apart from the loop.
+ */
+#ifndef FX_OPS_H
+#define FX_OPS_H
+
+#include <stddef.h>
+
+#include "fx_crypto.h"
+
+typedef struct fx_ops {
+    const char *db_url, *base_url, *api_key;
+    fx_key key;
+} fx_ops;
+
+/* Each returns an HTTP status and sets *resp to a malloc'd JSON body. */
+int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t len, char **resp);
+int fx_ops_exchange(const fx_ops *o, const char *body, size_t len, char **resp);
+int fx_ops_request_status(const fx_ops *o, const char *query, char **resp);
+int fx_ops_streams(const fx_ops *o, const char *query, char **resp);
+
+/* Register the admin routes (o must live as long as the admin server). 0 or -1. */
+int fx_ops_install(fx_ops *o);
+
+#endif

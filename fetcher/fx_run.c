@@ -1,0 +1,620 @@
+/* fx_run.c - one stream's runs: windows, pages, records to Kafka, acknowledgements,
+ * cursor moves and sync-status changes. Called only from the engine's thread.
+ *
+ * A run opens date windows (fx_cursor.h) and fetches up to stream_parallel of them at
+ * once, each page by page with its filters repeated. Every record of a page goes to
+ * the raw topic tagged with its window; the cursor moves when whole windows are
+ * acknowledged. Errors follow the API's meaning: 429 waits (fx_rate), 5xx and
+ * timeouts back off and retry, 401 blocks the connection, 403 skips the resource
+ * until its next interval, 501 marks it unsupported for a long while.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx_backoff.h"
+#include "fx_engine_int.h"
+#include "fx_pub.h"
+#include "fx_url.h"
+#include "log.h"
+#include "util.h"
+
+const char *const fx_state_names[FX_ST_COUNT] = {
+    "waiting_for_historical_sync", "idle", "running", "rate_limited", "failed", "unsupported",
+    "blocked"};
+
+static const char *res_name(const fx_stream *st) { return fx_res_infos[st->res].name; }
+
+/* ---- status and persistence ---- */
+
+static void publish_status(fx_engine *e, fx_stream *st) {
+    fx_status s = {.connection_id = st->c->id,
+                   .integration = st->c->integration,
+                   .resource = res_name(st),
+                   .state = fx_state_names[st->state],
+                   .last_started_ms = st->d.last_started_ms,
+                   .last_success_ms = st->d.last_success_ms,
+                   .records_seen = st->d.records_seen,
+                   .last_error = st->d.last_error,
+                   .updated_ms = util_now_ms()};
+    char err[256];
+    if (fx_pub_status_send(e->producer, e->cfg.raw_topic, &s, NULL, err, sizeof err) != 0)
+        log_warn("sync status not published", "connection_id", st->c->id, "resource",
+                 res_name(st), "error", err, NULL);
+    else
+        metric_inc(e->m.status_msgs);
+}
+
+void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s) {
+    if (st->state == s && strcmp(st->d.state, fx_state_names[s]) == 0) return;
+    st->state = s;
+    snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[s]);
+    st->dirty = 1;
+    log_info("sync state", "connection_id", st->c->id, "resource", res_name(st), "state",
+             fx_state_names[s], "last_error", st->d.last_error[0] ? st->d.last_error : NULL,
+             NULL);
+    publish_status(e, st);
+}
+
+void fx_stream_save(fx_engine *e, fx_stream *st) {
+    if (!st->dirty || !st->loaded || !st->c->owned) return;
+    char err[256];
+    int rc = fx_db_stream_put(e->db, st->c->id, res_name(st), &st->d, err, sizeof err);
+    fx_db_result(e, rc, "store stream", err);
+    if (rc == 0) st->dirty = 0;
+}
+
+/* ---- batches (records of one page in flight to Kafka) ---- */
+
+static fx_batch *batch_new(fx_stream *st, uint64_t seg) {
+    fx_batch *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->st = st;
+    b->seg = seg;
+    b->next = st->batches;
+    if (st->batches) st->batches->prev = b;
+    st->batches = b;
+    return b;
+}
+
+static void batch_unlink(fx_batch *b) {
+    if (!b->st) return;
+    if (b->prev) b->prev->next = b->next;
+    else b->st->batches = b->next;
+    if (b->next) b->next->prev = b->prev;
+    b->prev = b->next = NULL;
+    b->st = NULL;
+}
+
+void fx_batch_ack(fx_engine *e, fx_batch *b, int ok) {
+    (void)e;
+    if (b->st) fx_track_acked(&b->st->track, b->seg, ok);
+    if (--b->refs <= 0) {
+        batch_unlink(b);
+        free(b);
+    }
+}
+
+/* ---- run control ---- */
+
+static int active_chains(const fx_stream *st) {
+    int n = 0;
+    for (int i = 0; i < FX_MAX_CHAINS; i++) n += st->chains[i].active;
+    return n;
+}
+
+static void chain_clear(fx_engine *e, fx_chain *ch) {
+    if (ch->req) {
+        fx_http_cancel(e->http, ch->req);
+        ch->req = NULL;
+        ch->st->c->inflight--;
+    }
+    free(ch->token);
+    free(ch->wh);
+    fx_stream *st = ch->st;
+    memset(ch, 0, sizeof *ch);
+    ch->st = st;
+}
+
+static void run_clear(fx_engine *e, fx_stream *st, int detach) {
+    for (int i = 0; i < FX_MAX_CHAINS; i++) chain_clear(e, &st->chains[i]);
+    if (detach) {
+        /* Deliveries still due for these records no longer move this stream. */
+        while (st->batches) batch_unlink(st->batches);
+        fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
+    }
+    for (int i = 0; i < st->nwh; i++) free(st->whs[i]);
+    free(st->whs);
+    st->whs = NULL;
+    st->nwh = st->wh_next = 0;
+    st->run = FX_RUN_NONE;
+}
+
+void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
+    if (st->run == FX_RUN_NONE) return;
+    if (st->run_req) {
+        fx_req_stream_done(e, st->run_req, 1, "interrupted");
+        st->run_req = 0;
+    }
+    run_clear(e, st, detach);
+}
+
+/* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
+ * acknowledged windows put it, and the stream lands in `state` (failed, unsupported). */
+static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_ms,
+                     const char *fmt, const char *detail) {
+    if (st->fail) return;
+    st->fail = 1;
+    st->fail_state = state;
+    st->fail_retry_ms = retry_ms;
+    snprintf(st->d.last_error, sizeof st->d.last_error, fmt, detail ? detail : "");
+    for (int i = 0; i < FX_MAX_CHAINS; i++) {
+        fx_chain *ch = &st->chains[i];
+        if (ch->req) {
+            fx_http_cancel(e->http, ch->req);
+            ch->req = NULL;
+            st->c->inflight--;
+        }
+        ch->active = 0;
+    }
+}
+
+void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
+    if (c->blocked) return;
+    c->blocked = 1;
+    c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
+    char err[256];
+    int rc = fx_db_conn_set_state(e->db, c->id, FX_CONN_BLOCKED, why, err, sizeof err);
+    fx_db_result(e, rc, "block connection", err);
+    log_warn("connection blocked until reinstalled", "connection_id", c->id, "reason", why, NULL);
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        if (!st->loaded) continue;
+        fx_run_abort(e, st, 1);
+        snprintf(st->d.last_error, sizeof st->d.last_error, "%s", why);
+        fx_stream_set_state(e, st, FX_ST_BLOCKED);
+        fx_stream_save(e, st);
+    }
+}
+
+int fx_stream_due(fx_engine *e, fx_stream *st, int64_t now_wall) {
+    (void)e;
+    return st->force || st->bf_queued || now_wall >= st->d.next_due_ms;
+}
+
+void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
+    int64_t now = util_now_ms();
+    const fx_cfg *cfg = &e->cfg;
+    st->run = kind;
+    st->fail = 0;
+    st->windows_done = 0;
+    st->listing_done = 0;
+    st->loc_fetched = 0;
+    st->run_records = st->ts_seen = st->ts_missing = 0;
+    st->width = cfg->window_initial_ms;
+    if (kind == FX_RUN_WINDOW) {
+        st->run_req = st->bf_req;
+        st->bf_queued = 0;
+        st->bf_req = 0;
+        fx_track_init(&st->track, FX_NO_BOUND);
+        st->next_lo = st->bf_start;
+        st->run_end = st->bf_end;
+    } else {
+        st->run_req = st->force_req;
+        st->force = 0;
+        st->force_req = 0;
+        if (!st->d.run_started_ms) st->d.run_started_ms = now;
+        fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
+        if (st->d.cursor_ms)
+            st->next_lo = st->d.cursor_ms - cfg->overlap_ms;
+        else if (st->oldest_ms)
+            st->next_lo = st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
+        else
+            st->next_lo = FX_NO_BOUND;
+        st->run_end = FX_NO_BOUND;
+    }
+    st->d.last_started_ms = now;
+    st->d.records_seen = 0;
+    st->d.last_error[0] = '\0';
+    if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) {
+        int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
+        st->windows_done = 1;
+        st->loc_seg = (uint64_t)seq;
+        fx_chain *ch = &st->chains[0];
+        ch->active = 1;
+        ch->seg = (uint64_t)seq;
+        ch->lo = ch->hi = FX_NO_BOUND;
+        ch->listing = kind == FX_RUN_LOCATIONS;
+    }
+    metric_inc(e->m.runs_started);
+    char lo[32] = "none";
+    if (st->next_lo != FX_NO_BOUND) util_rfc3339(st->next_lo, 0, lo);
+    log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
+             kind == FX_RUN_WINDOW ? "window" : kind == FX_RUN_SNAPSHOT ? "snapshot"
+             : st->d.backfill_done ? "incremental" : "backfill",
+             "from", lo, "cursor_field", st->d.cursor_field, NULL);
+    st->dirty = 1;
+    fx_stream_set_state(e, st, FX_ST_RUNNING);
+    fx_stream_save(e, st);
+}
+
+static void run_succeed(fx_engine *e, fx_stream *st) {
+    int64_t now = util_now_ms();
+    fx_run_kind kind = st->run;
+    if (kind == FX_RUN_INCREMENTAL || kind == FX_RUN_LOCATIONS) {
+        /* Records carry trackstar_updated_date: from now on filter on it, starting at
+         * this run's start (every later change in Trackstar's copy is newer). */
+        if (st->ts_seen > 0 && st->ts_missing == 0 &&
+            strcmp(st->d.cursor_field, "trackstar_updated_date") != 0) {
+            snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "trackstar_updated_date");
+            st->d.cursor_ms = st->d.run_started_ms;
+            log_info("cursor switched to trackstar_updated_date", "connection_id", st->c->id,
+                     "resource", res_name(st), NULL);
+        }
+        st->d.backfill_done = 1;
+    }
+    if (kind != FX_RUN_WINDOW) {
+        st->d.run_started_ms = 0;
+        st->d.next_due_ms = st->d.last_started_ms + e->cfg.interval_ms[st->res];
+    }
+    st->d.last_success_ms = now;
+    st->d.last_error[0] = '\0';
+    char n[24];
+    snprintf(n, sizeof n, "%" PRId64, st->run_records);
+    log_info("run finished", "connection_id", st->c->id, "resource", res_name(st), "records", n,
+             NULL);
+    int64_t req = st->run_req;
+    st->run_req = 0;
+    run_clear(e, st, 1);
+    metric_inc(e->m.runs_ok);
+    st->dirty = 1;
+    fx_stream_set_state(e, st, FX_ST_IDLE);
+    fx_stream_save(e, st);
+    if (req) fx_req_stream_done(e, req, 0, NULL);
+}
+
+static void run_end_failed(fx_engine *e, fx_stream *st) {
+    int64_t now = util_now_ms();
+    fx_state s = st->fail_state;
+    if (s == FX_ST_UNSUPPORTED) st->d.unsupported_until_ms = now + e->cfg.unsupported_recheck_ms;
+    if (st->run != FX_RUN_WINDOW) st->d.next_due_ms = now + st->fail_retry_ms;
+    log_warn("run failed", "connection_id", st->c->id, "resource", res_name(st), "state",
+             fx_state_names[s], "error", st->d.last_error, NULL);
+    int64_t req = st->run_req;
+    st->run_req = 0;
+    run_clear(e, st, 1);
+    st->fail = 0;
+    metric_inc(e->m.runs_failed);
+    st->dirty = 1;
+    fx_stream_set_state(e, st, s);
+    fx_stream_save(e, st);
+    if (req) fx_req_stream_done(e, req, 1, st->d.last_error);
+}
+
+void fx_run_after_acks(fx_engine *e, fx_stream *st) {
+    if (st->run == FX_RUN_NONE) return;
+    if (fx_track_advance(&st->track) &&
+        (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+        st->d.cursor_ms = st->track.cursor;
+        st->dirty = 1;
+        metric_inc(e->m.cursor_moves);
+        fx_stream_save(e, st);
+    }
+    if (st->track.failed && !st->fail)
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s",
+                 "a record was not acknowledged by Kafka");
+    if (st->fail) {
+        run_end_failed(e, st);
+        return;
+    }
+    if (st->windows_done && active_chains(st) == 0 && fx_track_idle(&st->track) &&
+        (st->run != FX_RUN_LOCATIONS || st->loc_fetched))
+        run_succeed(e, st);
+}
+
+/* ---- pages ---- */
+
+static int64_t record_key(const char *elem, size_t len, const char *field) {
+    char buf[64];
+    int64_t ms;
+    if (fx_json_obj_str(elem, len, field, buf, sizeof buf) == 1 && util_parse_time(buf, &ms) == 0)
+        return ms;
+    return FX_NO_BOUND;
+}
+
+/* Publish every record of a page. Returns the number produced, or -1 when producing
+ * failed (the run fails; nothing is acknowledged for the rest). */
+static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_page *pg) {
+    fx_conn *c = st->c;
+    const char *it = pg->data, *end = pg->data + pg->data_len, *elem;
+    size_t len;
+    int64_t n = 0;
+    char received[32];
+    util_rfc3339(util_now_ms(), 1, received);
+    const char *field = st->run == FX_RUN_WINDOW ? "updated_date" : st->d.cursor_field;
+    fx_batch *b = NULL;
+    int rc;
+    while ((rc = fx_json_array_next(&it, end, &elem, &len)) == 1) {
+        char id[FX_ID_MAX * 2], upd[64], tsu[64];
+        if (fx_json_obj_str(elem, len, "id", id, sizeof id) != 1 || !*id) {
+            log_warn("record without an id skipped", "connection_id", c->id, "resource",
+                     res_name(st), NULL);
+            continue;
+        }
+        if (fx_json_obj_str(elem, len, "updated_date", upd, sizeof upd) != 1) upd[0] = '\0';
+        if (fx_json_obj_str(elem, len, "trackstar_updated_date", tsu, sizeof tsu) == 1)
+            st->ts_seen++;
+        else
+            tsu[0] = '\0', st->ts_missing++;
+        if (!b && !(b = batch_new(st, ch->seg))) {
+            run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+            return -1;
+        }
+        fx_pub_record r = {.connection_id = c->id, .integration = c->integration,
+                           .resource = res_name(st), .id = id, .updated_date = upd,
+                           .trackstar_updated_date = tsu, .received_at = received,
+                           .value = elem, .len = len};
+        char err[256];
+        if (fx_pub_record_send(e->producer, e->cfg.raw_topic, &r, b, err, sizeof err) != 0) {
+            if (b->refs == 0) {
+                batch_unlink(b);
+                free(b);
+            }
+            run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "kafka: %s", err);
+            return -1;
+        }
+        b->refs++;
+        b->bytes += (int64_t)len;
+        e->unacked_bytes += (int64_t)len;
+        fx_track_produced(&st->track, ch->seg, record_key(elem, len, field));
+        n++;
+    }
+    if (b && b->refs == 0) {
+        batch_unlink(b);
+        free(b);
+    }
+    if (rc < 0) {
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "malformed data array");
+        return -1;
+    }
+    metric_add(e->m.records, n);
+    return n;
+}
+
+static int collect_warehouses(fx_stream *st, const fx_page *pg) {
+    const char *it = pg->data, *end = pg->data + pg->data_len, *elem;
+    size_t len;
+    int rc;
+    while ((rc = fx_json_array_next(&it, end, &elem, &len)) == 1) {
+        char id[FX_ID_MAX];
+        if (fx_json_obj_str(elem, len, "id", id, sizeof id) != 1) continue;
+        if (st->nwh == FX_MAX_WAREHOUSES) return -1;
+        if (st->nwh % 16 == 0) {
+            char **p = realloc(st->whs, (size_t)(st->nwh + 16) * sizeof *p);
+            if (!p) return -1;
+            st->whs = p;
+        }
+        if (!(st->whs[st->nwh] = strdup(id))) return -1;
+        st->nwh++;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* The last page of a chain was handled. */
+static void chain_finished(fx_engine *e, fx_stream *st, fx_chain *ch) {
+    if (ch->listing) {
+        st->listing_done = 1;
+    } else if (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_WINDOW ||
+               st->run == FX_RUN_SNAPSHOT) {
+        fx_track_fetched(&st->track, ch->seg);
+        if (ch->hi != FX_NO_BOUND && ch->lo != FX_NO_BOUND)
+            st->width = fx_window_resize(st->width, ch->records,
+                                         (int64_t)e->cfg.window_target_pages * e->cfg.page_limit,
+                                         e->cfg.window_min_ms, e->cfg.window_max_ms);
+    }
+    chain_clear(e, ch);
+}
+
+static void transient(fx_engine *e, fx_stream *st, fx_chain *ch, const char *what) {
+    ch->attempt++;
+    if (ch->attempt > e->cfg.retry_max) {
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s (retries exhausted)", what);
+        return;
+    }
+    int64_t d = fx_backoff_delay(ch->attempt - 1, e->cfg.backoff_base_ms, e->cfg.backoff_cap_ms,
+                                 &e->rng);
+    ch->retry_at = util_mono_ms() + d;
+    char a[16], ms[24];
+    snprintf(a, sizeof a, "%d", ch->attempt);
+    snprintf(ms, sizeof ms, "%" PRId64, d);
+    log_warn("page failed, retrying", "connection_id", st->c->id, "resource", res_name(st),
+             "error", what, "attempt", a, "backoff_ms", ms, NULL);
+}
+
+static void on_page(void *arg, fx_http_resp *resp) {
+    fx_chain *ch = arg;
+    fx_stream *st = ch->st;
+    fx_conn *c = st->c;
+    fx_engine *e = c->e;
+    ch->req = NULL;
+    c->inflight--;
+    int64_t now = util_mono_ms();
+    fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
+                        resp->remaining, resp->reset_epoch_s);
+    int status = resp->status;
+    char what[320];
+    if (status == 200) {
+        fx_page pg;
+        char err[200];
+        if (fx_json_page(resp->body.p ? resp->body.p : "", resp->body.len, &pg, err, sizeof err)) {
+            metric_inc(e->m.http_errors);
+            transient(e, st, ch, err);
+            return;
+        }
+        if (st->state == FX_ST_RATE_LIMITED) fx_stream_set_state(e, st, FX_ST_RUNNING);
+        ch->attempt = 0;
+        ch->pages++;
+        if (ch->listing) {
+            if (collect_warehouses(st, &pg) != 0) {
+                run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s",
+                         "warehouse list malformed or too long");
+                return;
+            }
+        } else {
+            int64_t n = publish_page(e, st, ch, &pg);
+            if (n < 0) return;
+            ch->records += n;
+            st->run_records += n;
+            st->d.records_seen += n;
+        }
+        free(ch->token);
+        ch->token = NULL;
+        if (pg.has_next) {
+            if (!(ch->token = strdup(pg.next_token)))
+                run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+            return;
+        }
+        chain_finished(e, st, ch);
+        return;
+    }
+    /* Errors: Trackstar's bodies are short {error, origin}; keep the start. */
+    snprintf(what, sizeof what, "HTTP %d: %.200s", status,
+             resp->body.p ? resp->body.p : (status == 0 ? resp->err : ""));
+    for (char *p = what; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    if (status == 429) {
+        metric_inc(e->m.http_429);
+        fx_stream_set_state(e, st, FX_ST_RATE_LIMITED);
+        ch->retry_at = now; /* the limiter holds the next send until the server allows it */
+    } else if (status == 401) {
+        fx_conn_block(e, c, what);
+    } else if (status == 403) {
+        run_fail(e, st, FX_ST_FAILED, e->cfg.interval_ms[st->res],
+                 "forbidden, skipped until the next interval: %s", what);
+    } else if (status == 404 && ch->wh) {
+        /* The warehouse went away between listing and reading its locations. */
+        chain_clear(e, ch);
+    } else if (status == 501) {
+        run_fail(e, st, FX_ST_UNSUPPORTED, e->cfg.unsupported_recheck_ms,
+                 "not implemented by the integration: %s", what);
+    } else if (status == 0 || status == 408 || status >= 500) {
+        metric_inc(status >= 500 ? e->m.http_5xx : e->m.http_errors);
+        if (status == 0 && resp->timed_out) snprintf(what, sizeof what, "timeout: %s", resp->err);
+        transient(e, st, ch, what);
+    } else {
+        metric_inc(e->m.http_errors);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", what);
+    }
+}
+
+/* ---- scheduling ---- */
+
+static fx_chain *free_chain(fx_stream *st) {
+    for (int i = 0; i < FX_MAX_CHAINS; i++)
+        if (!st->chains[i].active) return &st->chains[i];
+    return NULL;
+}
+
+static void open_windows(fx_engine *e, fx_stream *st, int64_t now_wall) {
+    int parallel = e->cfg.stream_parallel;
+    while (!st->windows_done && !st->fail && active_chains(st) < parallel) {
+        int64_t lo = st->next_lo, hi;
+        int last;
+        if (st->run == FX_RUN_WINDOW) {
+            hi = lo + st->width >= st->run_end ? st->run_end : lo + st->width;
+            last = hi == st->run_end;
+        } else if (lo == FX_NO_BOUND) {
+            /* Oldest date unknown: everything before the horizon in one window, then
+             * sized windows from there. */
+            hi = e->cfg.backfill_horizon_ms > 0 ? now_wall - e->cfg.backfill_horizon_ms : FX_NO_BOUND;
+            last = hi == FX_NO_BOUND;
+        } else {
+            hi = fx_window_hi(lo, st->width, now_wall);
+            last = hi == FX_NO_BOUND;
+        }
+        int64_t seq = fx_track_open(&st->track, hi);
+        if (seq < 0) break;
+        fx_chain *ch = free_chain(st);
+        ch->active = 1;
+        ch->seg = (uint64_t)seq;
+        ch->lo = lo;
+        ch->hi = hi;
+        if (last)
+            st->windows_done = 1;
+        else
+            st->next_lo = hi;
+    }
+}
+
+static void open_locations(fx_engine *e, fx_stream *st) {
+    if (!st->listing_done || st->fail) return;
+    while (st->wh_next < st->nwh && active_chains(st) < e->cfg.stream_parallel) {
+        fx_chain *ch = free_chain(st);
+        ch->active = 1;
+        ch->seg = st->loc_seg;
+        ch->lo = st->next_lo;
+        ch->hi = FX_NO_BOUND;
+        if (!(ch->wh = strdup(st->whs[st->wh_next++]))) {
+            run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+            return;
+        }
+    }
+    if (st->wh_next == st->nwh && active_chains(st) == 0 && !st->loc_fetched) {
+        fx_track_fetched(&st->track, st->loc_seg);
+        st->loc_fetched = 1;
+    }
+}
+
+static int can_send(fx_engine *e, fx_conn *c, int64_t now) {
+    return fx_http_inflight(e->http) < e->cfg.max_inflight && c->inflight < e->cfg.token_inflight &&
+           e->unacked_bytes < e->cfg.max_unacked_bytes && fx_rate_next(&c->rate, now) <= now;
+}
+
+static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
+    fx_conn *c = st->c;
+    const fx_res_info *ri = &fx_res_infos[st->res];
+    fx_query q = {.date_field = NULL, .gte_ms = FX_NO_BOUND, .lte_ms = FX_NO_BOUND,
+                  .limit = e->cfg.page_limit};
+    const char *path = ri->path, *arg = NULL;
+    if (ch->listing) {
+        path = fx_res_infos[FX_RES_WAREHOUSES].path;
+    } else if (st->run == FX_RUN_LOCATIONS) {
+        arg = ch->wh;
+        q.date_field = st->d.cursor_field;
+        q.gte_ms = ch->lo;
+    } else if (st->run != FX_RUN_SNAPSHOT) {
+        q.date_field = st->run == FX_RUN_WINDOW ? "updated_date" : st->d.cursor_field;
+        q.gte_ms = ch->lo;
+        q.lte_ms = ch->hi;
+    }
+    sbuf url = {0};
+    if (fx_url_list(&url, e->cfg.base_url, path, arg, &q, ch->token) != 0) {
+        sbuf_free(&url);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "cannot build the URL");
+        return;
+    }
+    ch->req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, c->token, NULL, on_page, ch);
+    log_debug("GET", "connection_id", c->id, "resource", res_name(st), "url", url.p, NULL);
+    sbuf_free(&url);
+    if (!ch->req) {
+        transient(e, st, ch, "cannot start the HTTP request");
+        return;
+    }
+    fx_rate_take(&c->rate, now);
+    c->inflight++;
+    metric_inc(e->m.http_requests);
+}
+
+void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now) {
+    if (st->run == FX_RUN_NONE || st->fail) return;
+    int64_t wall = util_now_ms();
+    if (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_WINDOW) open_windows(e, st, wall);
+    if (st->run == FX_RUN_LOCATIONS) open_locations(e, st);
+    for (int i = 0; i < FX_MAX_CHAINS && !st->fail && st->run != FX_RUN_NONE; i++) {
+        fx_chain *ch = &st->chains[i];
+        if (!ch->active || ch->req || ch->retry_at > now) continue;
+        if (!can_send(e, st->c, now)) break;
+        send_page(e, st, ch, now);
+    }
+}

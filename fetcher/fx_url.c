@@ -1,0 +1,62 @@
+/* fx_url.c - Trackstar list URLs with filters repeated on every page (see fx_url.h). */
+#include "fx_url.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int fx_url_encode(sbuf *out, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            if (sbuf_append(out, p, 1)) return -1;
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            if (sbuf_append(out, e, 3)) return -1;
+        }
+    }
+    return 0;
+}
+
+void fx_url_date(int64_t ms, int round_up, char out[32]) {
+    int64_t s = ms / 1000;
+    if (ms % 1000 != 0) {
+        if (ms < 0) s -= 1;   /* C division truncates towards zero: make it a floor */
+        if (round_up) s += 1;
+    }
+    util_rfc3339(s * 1000, 0, out);
+}
+
+int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_arg,
+                const fx_query *q, const char *page_token) {
+    if (!base || !path || !q || q->limit < 1 || q->limit > FX_PAGE_LIMIT_MAX) return -1;
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/') bl--;
+    if (sbuf_append(out, base, bl)) return -1;
+    const char *hole = strstr(path, "%s");
+    if (hole) {
+        if (!path_arg || !*path_arg) return -1;
+        if (sbuf_append(out, path, (size_t)(hole - path)) || fx_url_encode(out, path_arg) ||
+            sbuf_append(out, hole + 2, strlen(hole + 2)))
+            return -1;
+    } else if (sbuf_append(out, path, strlen(path))) {
+        return -1;
+    }
+    if (sbuf_printf(out, "?limit=%d", q->limit)) return -1;
+    if (q->date_field) {
+        char d[32];
+        if (q->gte_ms != FX_NO_BOUND) {
+            fx_url_date(q->gte_ms, 0, d);
+            if (sbuf_printf(out, "&%s[gte]=", q->date_field) || fx_url_encode(out, d)) return -1;
+        }
+        if (q->lte_ms != FX_NO_BOUND) {
+            fx_url_date(q->lte_ms, 1, d);
+            if (sbuf_printf(out, "&%s[lte]=", q->date_field) || fx_url_encode(out, d)) return -1;
+        }
+    }
+    if (page_token && *page_token) {
+        if (sbuf_append(out, "&page_token=", 12) || fx_url_encode(out, page_token)) return -1;
+    }
+    return 0;
+}

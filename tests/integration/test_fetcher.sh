@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# The fetcher against the Trackstar simulator, in a private environment (its own dev
+# broker, PostgreSQL and simulator on ports 33000+; tests/integration/lib/fx_env.sh):
+#
+#   connections   from the link exchange (admin endpoint), connection.created on the raw
+#                 topic, and the connection-add command; tokens sealed, never logged
+#   first sync    streams wait for connection.historical-sync-completed, or for
+#                 GET /connections/{id} on a connection older than the pipeline
+#   backfill      every resource's truth reaches the raw topic, byte for byte, with the
+#                 contract's key and headers; sync status published per state change
+#   incremental   a crawl changes records; a manual sync (admin and command) brings
+#                 every new version; a window backfill re-reads a date range
+#   errors        5xx retried with backoff; 401 blocks until connection-error.deleted;
+#                 403 skips the resource; 501 / missing action = unsupported
+#   rate limits   a 429 burst: it waits, and never more than 10 requests in a second
+#   SIGKILL       in the middle of a backfill: it resumes from the stored cursor and
+#                 nothing is skipped
+#   replicas      two replicas: each connection polled by exactly one, all covered;
+#                 one dies, the other takes everything over
+#   SIGTERM       exits 0 within seconds
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+. "$ROOT/tests/integration/lib/fx_env.sh"
+CHECK="python3 $ROOT/tests/integration/lib/fx_check.py"
+trap fx_env_down EXIT
+
+missing=$("$FX_FETCHER" --help | awk '/^  [A-Z_]+ /{print $1}' | while read -r v; do
+  grep -q "\`$v\`" "$ROOT/docs/fetcher.md" "$ROOT/README.md" || echo "$v"; done)
+check_eq "docs/fetcher.md (or the README) names every configuration variable" "" "$missing"
+
+if ! fx_env_up; then
+  fail "private environment started" "see $FX_DIR"; FX_KEEP=1; finish; exit 1
+fi
+pass "private environment started (broker, PostgreSQL, simulator)"
+DAY=86400
+iso_ago() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
+RESOURCES="orders inventory products warehouses warehouse_locations shipping_methods returns inbound_shipments bills"
+
+streams_settled() { # conn: every stream row exists and none is running
+  [ "$(fx_sql "SELECT count(*) FROM fetcher_streams WHERE connection_id='$1' AND state IN ('idle','unsupported','failed','blocked')")" = 9 ]
+}
+stream_state() { fx_sql "SELECT state FROM fetcher_streams WHERE connection_id='$1' AND resource='$2'"; }
+state_is() { [ "$(stream_state "$1" "$2")" = "$3" ]; }
+covered() { # conn resource...: truth of each resource on the raw topic
+  local conn=$1 r out; shift
+  fx_raw "$FX_DIR/raw.json"
+  for r in "$@"; do
+    $CHECK truth "$FX_SIM" "$FX_API_KEY" "$conn" "$r" "$FX_DIR/truth.jsonl" >/dev/null || return 1
+    out=$($CHECK covered "$FX_DIR/raw.json" "$conn" "$r" "$FX_DIR/truth.jsonl") || { echo "$r: $out"; return 1; }
+  done
+}
+request_done() { [ "$(fx_sql "SELECT status FROM fetcher_requests WHERE id=$1")" = done ]; }
+post_admin() { curl -sS -X POST -H 'Content-Type: application/json' --data "$3" "$(fx_admin "$1")$2"; }
+json_get() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# ---------------------------------------------------------------- replica f1
+fx_fetcher f1 1 FETCHER_HIST_CHECK_S=3600 FETCHER_PAGE_LIMIT=200 FETCHER_BACKOFF_BASE_MS=100 \
+  FETCHER_FAILED_RETRY_S=600 && pass "fetcher ready (/readyz)" || fail "fetcher ready (/readyz)" "$(tail -3 "$FX_DIR/f1.log")"
+check_eq "own tables migrated" 5 "$(fx_sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'fetcher_%'")"
+
+# A connection older than the pipeline: added by command, first sync already done.
+read -r C CTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":1000,"emit_created":0}')
+out=$(printf '%s\n' "$CTOK" | fx_cmd connection-add "$C" sandbox)
+check_eq "connection-add stores the connection" "$C" "$(printf '%s' "$out" | json_get connection_id)"
+if fx_wait 60 streams_settled "$C"; then pass "older connection: GET /connections/{id} shows first syncs, all 9 streams ran"
+else fail "older connection: all 9 streams ran" "$(fx_sql "SELECT resource, state, last_error FROM fetcher_streams WHERE connection_id='$C'")"; fi
+# shellcheck disable=SC2086
+out=$(covered "$C" $RESOURCES) && pass "full backfill: every record of every resource on the raw topic, byte for byte" \
+  || fail "full backfill covers the truth" "$out"
+out=$($CHECK headers "$FX_DIR/raw.json" "$C") && pass "keys and headers follow the raw-topic contract ($out)" || fail "raw headers" "$out"
+check_eq "sync status published on each change" "running idle" "$($CHECK statuses "$FX_DIR/raw.json" "$C" orders)"
+check_eq "cursor moved to trackstar_updated_date after the backfill" "trackstar_updated_date|t" \
+  "$(fx_sql "SELECT cursor_field, cursor_at IS NOT NULL FROM fetcher_streams WHERE connection_id='$C' AND resource='orders'")"
+check_eq "inventory is a snapshot: no cursor" "" "$(fx_sql "SELECT cursor_at FROM fetcher_streams WHERE connection_id='$C' AND resource='inventory'")"
+sealed=$(fx_sql "SELECT token_sealed FROM fetcher_connections WHERE connection_id='$C'")
+[[ "$sealed" == v1.* && "$sealed" != *"$CTOK"* ]] && pass "token sealed at rest" || fail "token sealed at rest" "$sealed"
+
+# Link exchange through the admin endpoint: the first sync is still running.
+code=$(fx_simctl POST /_sim/auth-codes '{"integration_name":"shipbob"}' | json_get auth_code)
+resp=$(post_admin 1 /connections/exchange "{\"auth_code\":\"$code\"}")
+A=$(printf '%s' "$resp" | json_get connection_id 2>/dev/null)
+[ -n "$A" ] && pass "POST /connections/exchange stores the connection" || fail "POST /connections/exchange" "$resp"
+if fx_wait 20 state_is "$A" orders waiting_for_historical_sync; then pass "new connection waits for its historical sync"
+else fail "new connection waits for its historical sync" "$(stream_state "$A" orders)"; fi
+sleep 2
+fx_raw "$FX_DIR/raw.json"
+check_eq "nothing polled before the historical sync" 0 "$(grep -c "\"key\":\"$A|orders|" "$FX_DIR/raw.json")"
+fx_simctl POST "/_sim/connections/$A/historical-sync" '{}' >/dev/null
+for r in $RESOURCES; do
+  # oldest_data_date as Trackstar reports it: the oldest record of the first sync
+  old=$($CHECK oldest "$FX_SIM" "$FX_API_KEY" "$A" "$r")
+  [ "$r" = orders ] && oldest=$old
+  fx_publish_event connection.historical-sync-completed "{\"connection_id\":\"$A\",\"event_type\":\"connection.historical-sync-completed\",\"integration_name\":\"shipbob\",\"integration_type\":\"general\",\"data\":{\"resource\":\"$r\",\"oldest_data_date\":\"$old\",\"newest_data_date\":\"$(iso_ago 0)\"}}"
+done
+if fx_wait 60 streams_settled "$A"; then pass "connection.historical-sync-completed starts the backfill"
+else fail "historical-sync-completed starts the backfill" "$(fx_sql "SELECT resource, state FROM fetcher_streams WHERE connection_id='$A'")"; fi
+hist_rows() { [ "$(fx_sql "SELECT count(*) FROM fetcher_historical_syncs WHERE connection_id='$A' AND source='webhook' AND oldest_data_date IS NOT NULL")" = 9 ]; }
+fx_wait 20 hist_rows && pass "historical syncs recorded from the webhook with their oldest date" \
+  || fail "historical syncs recorded from the webhook" "$(fx_sql "SELECT resource, source, oldest_data_date FROM fetcher_historical_syncs WHERE connection_id='$A'")"
+from_expected=$(date -u -d "@$(($(date -u -d "$oldest" +%s) - 300))" +%Y-%m-%dT%H:%M:%SZ)
+grep -q "\"resource\":\"orders\",\"kind\":\"backfill\",\"from\":\"$from_expected\"" <(grep "\"connection_id\":\"$A\"" "$FX_DIR/f1.log" | grep '"run started"') \
+  && pass "backfill starts at oldest_data_date" || fail "backfill starts at oldest_data_date" "$(grep "$A" "$FX_DIR/f1.log" | grep 'run started' | head -1)"
+# shipbob lacks get_bills (501): every other resource
+out=$(covered "$A" orders inventory products warehouses warehouse_locations shipping_methods returns inbound_shipments) \
+  && pass "link-exchanged connection backfilled (every resource it supports)" || fail "link-exchanged connection backfilled" "$out"
+
+# connection.created on the raw topic (what the gateway publishes), token inside.
+read -r B BTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":150,"emit_created":0}')
+fx_publish_event connection.created "{\"connection_id\":\"$B\",\"event_type\":\"connection.created\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"created_date\":\"$(iso_ago 0)\",\"access_token\":\"$BTOK\"}}"
+if fx_wait 60 streams_settled "$B"; then pass "connection.created: connection stored and polled"
+else fail "connection.created: connection stored and polled" "$(fx_sql "SELECT count(*) FROM fetcher_connections WHERE connection_id='$B'")"; fi
+out=$(covered "$B" orders) && pass "connection.created connection backfilled" || fail "connection.created connection backfilled" "$out"
+if grep -qF -e "$BTOK" -e "$CTOK" "$FX_DIR/f1.log" "$FX_DIR/postgres.log"; then fail "access tokens never logged" "found in a log"
+else pass "access tokens never logged"; fi
+fx_publish_event connection.deleted "{\"connection_id\":\"$B\",\"event_type\":\"connection.deleted\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"deleted_date\":\"$(iso_ago 0)\"}}"
+if fx_wait 20 state_is "$B" orders blocked; then pass "connection.deleted stops its streams"
+else fail "connection.deleted stops its streams" "$(stream_state "$B" orders)"; fi
+
+# ---------------------------------------------------------------- incremental, manual sync, window backfill
+fx_simctl POST "/_sim/connections/$C/crawl" '{"mutations":60}' >/dev/null
+resp=$(post_admin 1 /sync "{\"connection_id\":\"$C\",\"resources\":[\"orders\",\"returns\",\"inbound_shipments\",\"products\",\"inventory\"]}")
+rid=$(printf '%s' "$resp" | json_get id 2>/dev/null)
+if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "POST /sync carried out"; else fail "POST /sync carried out" "$resp"; fi
+grep -q '"POST /connections/sync accepted"' "$FX_DIR/f1.log" && pass "manual sync asked Trackstar to sync (POST /connections/sync)" \
+  || fail "POST /connections/sync sent" "no log line"
+out=$(covered "$C" orders returns inbound_shipments products inventory) && pass "incremental poll brings every changed record's new version" \
+  || fail "incremental poll brings every new version" "$out"
+grep -q "\"resource\":\"orders\",\"kind\":\"incremental\"" <(grep "\"connection_id\":\"$C\"" "$FX_DIR/f1.log") \
+  && pass "second run is incremental" || fail "second run is incremental" ""
+out=$(fx_cmd sync "$C" warehouses)
+rid=$(printf '%s' "$out" | json_get id 2>/dev/null)
+if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "fetcher sync (command) carried out"; else fail "fetcher sync (command)" "$out"; fi
+before=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
+start=$(iso_ago $((20 * DAY))); end=$(iso_ago $((10 * DAY)))
+in_window=$(python3 - "$FX_DIR/truth.jsonl" "$start" "$end" <<'PY'
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if sys.argv[2] <= json.loads(l)["updated_date"] <= sys.argv[3]))
+PY
+)
+$CHECK truth "$FX_SIM" "$FX_API_KEY" "$C" orders "$FX_DIR/truth.jsonl" >/dev/null
+in_window=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if sys.argv[2] <= json.loads(l)["updated_date"] <= sys.argv[3]))' "$FX_DIR/truth.jsonl" "$start" "$end")
+resp=$(post_admin 1 /backfill "{\"connection_id\":\"$C\",\"resources\":[\"orders\"],\"start\":\"$start\",\"end\":\"$end\"}")
+rid=$(printf '%s' "$resp" | json_get id 2>/dev/null)
+if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "POST /backfill carried out"; else fail "POST /backfill carried out" "$resp"; fi
+fx_raw "$FX_DIR/raw.json"
+after=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
+[ "$in_window" -gt 0 ] && [ $((after - before)) -ge "$in_window" ] && pass "window backfill re-read the $in_window orders of the window" \
+  || fail "window backfill re-read the window" "window $in_window, new messages $((after - before))"
+check_eq "request status readable" done "$(curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get status)"
+curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==9 and all("state" in s for s in d)' \
+  && pass "GET /streams shows the sync status" || fail "GET /streams" ""
+
+# ---------------------------------------------------------------- errors
+read -r D DTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":100,"emit_created":0}')
+printf '%s\n' "$DTOK" | fx_cmd connection-add "$D" sandbox >/dev/null
+fx_wait 60 streams_settled "$D" || fail "error connection settled" ""
+m5=$(fx_metric "$(fx_admin 1)" fetcher_http_5xx_total)
+fx_simctl POST /_sim/faults "{\"connection_id\":\"$D\",\"http_5xx\":3}" >/dev/null
+out=$(fx_cmd sync "$D" orders); rid=$(printf '%s' "$out" | json_get id)
+if fx_wait 60 request_done "$rid" && state_is "$D" orders idle; then pass "5xx answers retried with backoff, run succeeds"
+else fail "5xx retried" "$(fx_sql "SELECT state, last_error FROM fetcher_streams WHERE connection_id='$D' AND resource='orders'")"; fi
+# the first 503 may hit the POST /connections/sync (then the polls go ahead anyway)
+n5=$(($(fx_metric "$(fx_admin 1)" fetcher_http_5xx_total) - m5))
+[ "$n5" -ge 2 ] && pass "injected 503s seen by the polls ($n5) and retried" || fail "503s retried" "$n5"
+grep -q '"page failed, retrying".*"backoff_ms"' "$FX_DIR/f1.log" && pass "retries logged with their backoff" || fail "retries logged" ""
+
+fx_simctl POST /_sim/faults "{\"connection_id\":\"$D\",\"missing_permission\":\"get_returns\"}" >/dev/null
+out=$(fx_cmd sync "$D" returns); rid=$(printf '%s' "$out" | json_get id)
+fx_wait 30 request_done "$rid"
+sleep 1
+check_eq "403: resource skipped, reported failed" "failed|t" \
+  "$(fx_sql "SELECT state, last_error LIKE 'forbidden%' FROM fetcher_streams WHERE connection_id='$D' AND resource='returns'")"
+check_eq "403: not retried before its next interval" 1 \
+  "$(grep -c "\"run failed\",\"connection_id\":\"$D\",\"resource\":\"returns\"" "$FX_DIR/f1.log")"
+
+fx_simctl POST /_sim/faults "{\"connection_id\":\"$D\",\"invalid_credentials\":true}" >/dev/null
+out=$(fx_cmd sync "$D" orders); rid=$(printf '%s' "$out" | json_get id)
+if fx_wait 30 state_is "$D" orders blocked; then pass "401: connection blocked"; else fail "401: connection blocked" "$(stream_state "$D" orders)"; fi
+check_eq "blocked state stored" blocked "$(fx_sql "SELECT state FROM fetcher_connections WHERE connection_id='$D'")"
+fx_simctl POST /_sim/faults "{\"connection_id\":\"$D\",\"clear_errors\":true,\"invalid_credentials\":false}" >/dev/null
+fx_publish_event connection-error.deleted "{\"connection_id\":\"$D\",\"event_type\":\"connection-error.deleted\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{}}"
+fx_wait 20 bash -c "[ \"\$(psql '$FX_DB' -XtAc \"SELECT state FROM fetcher_connections WHERE connection_id='$D'\")\" = active ]"
+out=$(fx_cmd sync "$D" orders); rid=$(printf '%s' "$out" | json_get id)
+if fx_wait 30 request_done "$rid" && state_is "$D" orders idle; then pass "connection-error.deleted unblocks it"
+else fail "connection-error.deleted unblocks it" "$(stream_state "$D" orders)"; fi
+
+read -r E ETOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":50,"emit_created":0,"available_actions":["get_orders","get_products"]}')
+printf '%s\n' "$ETOK" | fx_cmd connection-add "$E" sandbox >/dev/null
+if fx_wait 30 state_is "$E" bills unsupported && fx_wait 30 state_is "$E" orders idle; then pass "actions the connection lacks are unsupported, the rest polled"
+else fail "unsupported resources" "$(fx_sql "SELECT resource, state FROM fetcher_streams WHERE connection_id='$E'")"; fi
+
+# ---------------------------------------------------------------- SIGTERM
+pid=$(fx_pid f1); t0=$(date +%s%N); kill -TERM "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid" 2>/dev/null; rc=$?
+if kill -0 "$pid" 2>/dev/null; then fail "SIGTERM: exits within 10 s" "still running"
+else check_eq "SIGTERM: exits 0 within $(( ($(date +%s%N) - t0) / 1000000 )) ms" 0 "$rc"; fi
+
+# ---------------------------------------------------------------- 429 burst
+read -r F FTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":1000,"emit_created":0}')
+printf '%s\n' "$FTOK" | fx_cmd connection-add "$F" sandbox >/dev/null
+fx_simctl POST /_sim/faults "{\"connection_id\":\"$F\",\"http_429\":25}" >/dev/null
+mark=$(wc -l <"$FX_DIR/sim.log")
+fx_fetcher f2 2 FETCHER_PAGE_LIMIT=25 FETCHER_STREAM_PARALLEL=4 || fail "f2 ready" ""
+if fx_wait 90 streams_settled "$F"; then pass "429 burst: the backfill completes"; else fail "429 burst: backfill completes" ""; fi
+tail -n +"$mark" "$FX_DIR/sim.log" >"$FX_DIR/sim429.log"
+read -r maxps throttled total < <($CHECK rate "$FX_DIR/sim429.log" /wms/)
+[ "$maxps" -le 10 ] && pass "never more than 10 requests in a second (max $maxps, $total requests)" \
+  || fail "never more than 10 requests in a second" "max $maxps"
+[ "$throttled" -ge 25 ] && pass "the 429 burst was answered ($throttled 429s) and waited out" || fail "429s seen" "$throttled"
+grep -q "\"connection_id\":\"$F\",\"resource\":\"[a-z_]*\",\"state\":\"rate_limited\"" "$FX_DIR/f2.log" \
+  && pass "rate_limited state reported" || fail "rate_limited state reported" ""
+out=$(covered "$F" orders) && pass "nothing lost to the 429s" || fail "nothing lost to the 429s" "$out"
+kill -TERM "$(fx_pid f2)"; wait "$(fx_pid f2)" 2>/dev/null
+
+# ---------------------------------------------------------------- SIGKILL in the middle of a backfill
+read -r G GTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":2500,"emit_created":0,"historical_sync":"pending"}')
+printf '%s\n' "$GTOK" | fx_cmd connection-add "$G" sandbox >/dev/null
+fx_simctl POST "/_sim/connections/$G/historical-sync" '{}' >/dev/null
+g_oldest=$($CHECK oldest "$FX_SIM" "$FX_API_KEY" "$G" orders)
+fx_publish_event connection.historical-sync-completed "{\"connection_id\":\"$G\",\"event_type\":\"connection.historical-sync-completed\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"resource\":\"orders\",\"oldest_data_date\":\"$g_oldest\",\"newest_data_date\":\"$(iso_ago 0)\"}}"
+KILLENV=(FETCHER_PAGE_LIMIT=25 FETCHER_WINDOW_TARGET_PAGES=3 FETCHER_WINDOW_INITIAL_S=43200 FETCHER_STREAM_PARALLEL=1
+  FETCHER_HIST_CHECK_S=3600 FETCHER_RATE_PER_TOKEN=5)
+fx_fetcher f3 3 "${KILLENV[@]}" || fail "f3 ready" ""
+mid_run() { [ "$(fx_sql "SELECT (cursor_at IS NOT NULL AND run_started_at IS NOT NULL AND records_seen > 200) FROM fetcher_streams WHERE connection_id='$G' AND resource='orders'")" = t ]; }
+if fx_wait 60 mid_run; then pass "backfill under way with a stored cursor"
+else fail "backfill under way" "$(date -u +%T) $(fx_sql "SELECT state, cursor_at, run_started_at, records_seen FROM fetcher_streams WHERE connection_id='$G' AND resource='orders'")"; fi
+kill -KILL "$(fx_pid f3)"; wait "$(fx_pid f3)" 2>/dev/null
+cur=$(fx_sql "SELECT cursor_at FROM fetcher_streams WHERE connection_id='$G' AND resource='orders'")
+fx_raw "$FX_DIR/raw.json"
+n1=$(grep -c "\"key\":\"$G|orders|" "$FX_DIR/raw.json")
+[ "$n1" -lt 2500 ] && pass "killed (SIGKILL) after $n1 of 2500 orders, cursor $cur" || fail "killed in the middle" "$n1 already published"
+fx_fetcher f3b 3 "${KILLENV[@]}" || fail "f3 restarted" ""
+if fx_wait 90 state_is "$G" orders idle; then pass "backfill resumed and finished after the restart"; else fail "backfill resumed" "$(stream_state "$G" orders)"; fi
+first=$(grep "\"connection_id\":\"$G\",\"resource\":\"orders\"" "$FX_DIR/f3b.log" | grep -m1 '"run started"' | sed -E 's/.*"from":"([^"]*)".*/\1/')
+python3 -c 'import sys; sys.exit(0 if sys.argv[1] > sys.argv[2] else 1)' "$first" "$g_oldest" \
+  && pass "resumed from the stored cursor ($first), not from the start" || fail "resumed from the stored cursor" "from $first"
+out=$(covered "$G" orders) && pass "after SIGKILL + restart nothing is skipped" || fail "after SIGKILL nothing is skipped" "$out"
+kill -TERM "$(fx_pid f3b)"; wait "$(fx_pid f3b)" 2>/dev/null
+
+# ---------------------------------------------------------------- two replicas
+HS=()
+for i in 1 2 3 4 5 6 7 8; do
+  read -r h htok < <(fx_sim_conn '{"integration_name":"sandbox","orders":60,"emit_created":0}')
+  printf '%s\n' "$htok" | fx_cmd connection-add "$h" sandbox >/dev/null
+  HS+=("$h")
+done
+R=(FX_LOG_LEVEL=debug)
+FX_LOG_LEVEL=debug fx_fetcher r1 4 FETCHER_PAGE_LIMIT=20 || fail "r1 ready" ""
+FX_LOG_LEVEL=debug fx_fetcher r2 5 FETCHER_PAGE_LIMIT=20 || fail "r2 ready" ""
+all_settled() { local h; for h in "${HS[@]}"; do streams_settled "$h" || return 1; done; }
+both_own() {
+  local a b
+  a=$(fx_metric "$(fx_admin 4)" fetcher_connections_owned); b=$(fx_metric "$(fx_admin 5)" fetcher_connections_owned)
+  [ "${a:-0}" -gt 0 ] && [ "${b:-0}" -gt 0 ]
+}
+if fx_wait 60 both_own && fx_wait 90 all_settled; then pass "two replicas share the connections; every stream ran"
+else fail "two replicas share the connections" "r1 $(fx_metric "$(fx_admin 4)" fetcher_connections_owned) r2 $(fx_metric "$(fx_admin 5)" fetcher_connections_owned)"; fi
+sleep 2
+m1=$(wc -l <"$FX_DIR/r1.log"); m2=$(wc -l <"$FX_DIR/r2.log")
+rids=()
+for h in "${HS[@]}"; do rids+=("$(post_admin 4 /sync "{\"connection_id\":\"$h\",\"resources\":[\"orders\"]}" | json_get id)"); done
+for rid in "${rids[@]}"; do fx_wait 60 request_done "$rid" || fail "sync request $rid done" ""; done
+ok=1 detail=""
+for h in "${HS[@]}"; do
+  a=$(tail -n +"$m1" "$FX_DIR/r1.log" | grep -c "\"msg\":\"run started\",\"connection_id\":\"$h\",\"resource\":\"orders\"")
+  b=$(tail -n +"$m2" "$FX_DIR/r2.log" | grep -c "\"msg\":\"run started\",\"connection_id\":\"$h\",\"resource\":\"orders\"")
+  [ $((a + b)) -eq 1 ] || { ok=0; detail+=" $h:$a/$b"; }
+done
+[ $ok = 1 ] && pass "each connection polled by exactly one replica (8 of 8 covered)" || fail "each stream polled by exactly one replica" "$detail"
+# During the hand-over no connection was polled by both at once: the one that gave it
+# up stopped before the other began.
+python3 - "$FX_DIR/r1.log" "$FX_DIR/r2.log" <<'PY' && pass "hand-over: the old owner stopped before the new one started" || fail "hand-over without overlap" ""
+import json, sys, collections
+spans = collections.defaultdict(dict)
+for idx, path in enumerate(sys.argv[1:]):
+    for line in open(path):
+        if '"msg":"GET"' not in line:
+            continue
+        e = json.loads(line)
+        s = spans[e["connection_id"]].setdefault(idx, [e["ts"], e["ts"]])
+        s[0] = min(s[0], e["ts"]); s[1] = max(s[1], e["ts"])
+bad = [c for c, s in spans.items() if len(s) == 2 and not (s[0][1] < s[1][0] or s[1][1] < s[0][0])]
+# a connection that changed hands is fine only if the spans do not overlap
+sys.exit(1 if bad else 0)
+PY
+kill -KILL "$(fx_pid r2)"; wait "$(fx_pid r2)" 2>/dev/null
+takeover() { [ "$(fx_metric "$(fx_admin 4)" fetcher_connections_owned)" -ge 8 ]; }
+if fx_wait 60 takeover; then pass "a replica dies: the other takes over all its connections"; else fail "take-over" ""; fi
+rids=()
+for h in "${HS[@]}"; do rids+=("$(post_admin 4 /sync "{\"connection_id\":\"$h\",\"resources\":[\"orders\"]}" | json_get id)"); done
+n=0; for rid in "${rids[@]}"; do fx_wait 60 request_done "$rid" && n=$((n + 1)); done
+check_eq "after the take-over every connection is polled" 8 "$n"
+
+grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log >"$FX_DIR/errors.txt" 2>/dev/null
+[ ! -s "$FX_DIR/errors.txt" ] && pass "no error (nor sanitizer report) logged" || fail "no error logged" "$(head -3 "$FX_DIR/errors.txt")"
+[ "$T_FAILED" -gt 0 ] && FX_KEEP=1 && echo "  (kept $FX_DIR)"
+finish
