@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  gcc make pkg-config ca-certificates curl python3 procps iproute2
+  gcc make pkg-config ca-certificates curl jq python3 procps iproute2
   librdkafka-dev libcurl4-openssl-dev libcjson-dev libpq-dev libssl-dev
   libmicrohttpd-dev libcmocka-dev kcat
   postgresql-15 postgresql-client-15
