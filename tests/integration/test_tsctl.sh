@@ -97,7 +97,8 @@ check_eq "status --until-done ends when the backfill is done" 0 $?
 if grep -q "PROGRESS" "$WORK/watch.txt" && grep -q "orders" "$WORK/watch.txt"; then pass "status shows a progress table"
 else fail "status table" "$(tail -5 "$WORK/watch.txt")"; fi
 timeout 60 "$BIN_DIR/tsctl" --env "$STACK_ENV" --json status "$CONN" --watch --count 2 --interval 1 >"$WORK/watch.ndjson"
-if [ "$(wc -l <"$WORK/watch.ndjson")" = 2 ] && while read -r l; do jq -e '.streams | length > 0' <<<"$l" >/dev/null || exit 1; done <"$WORK/watch.ndjson"; then
+# (a subshell, so that its exit 1 fails the check, not the whole suite)
+if [ "$(wc -l <"$WORK/watch.ndjson")" = 2 ] && (while read -r l; do jq -e '.streams | length > 0' <<<"$l" >/dev/null || exit 1; done <"$WORK/watch.ndjson"); then
   pass "status --watch --json: one JSON line per sample"
 else fail "status --watch --json" "$(head -c 300 "$WORK/watch.ndjson")"; fi
 want=$(sim GET /_sim/connections | jq -r --arg c "$CONN" '.data[] | select(.connection_id == $c) | .counts.orders')

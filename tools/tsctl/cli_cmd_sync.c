@@ -432,7 +432,8 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
             if (watch) fputc('\n', ctx->out);
         }
         fflush(ctx->out);
-        int more = busy(streams);
+        /* A connection registered a moment ago has no streams yet: that is not "done". */
+        int more = busy(streams) || (conn && cJSON_GetArraySize(streams) == 0);
         cJSON_Delete(streams);
         if (!watch || (count && i + 1 >= count) || (until_done && !more)) break;
         for (long ms = 0; ms < interval * 1000 && !util_stop; ms += 100) usleep(100 * 1000);
