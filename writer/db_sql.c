@@ -14,6 +14,9 @@
 #include <string.h>
 
 #define WDB_MAX_IDENT 63 /* PostgreSQL's NAMEDATALEN - 1 */
+/* PostgreSQL's maximum: toast only rows beyond a page. Text, so that it is part of the
+ * SQL literal rather than a conversion (tests/faults/check_sql.py, rule R3). */
+#define WDB_STAGE_TOAST_TARGET "8160"
 
 static const char *cast_of(wdb_coltype t) {
     switch (t) {
@@ -146,9 +149,18 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", s->name);
     for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, ", \"%s\" text", s->cols[i].name);
-    rc |= sbuf_printf(o, ", \"%s\" text) ON COMMIT DELETE ROWS;\n", s->record_col);
+    /* The record is staged as text only to be cast to jsonb once: TOAST would compress
+     * it (pglz) on COPY and decompress it on the merge, before the jsonb is compressed
+     * again for the target table. Rows up to a page stay inline and uncompressed; a
+     * larger record goes out of line, still uncompressed. */
+    rc |= sbuf_printf(o,
+                      ", \"%s\" text) WITH (toast_tuple_target = " WDB_STAGE_TOAST_TARGET
+                      ") ON COMMIT DELETE ROWS;\n"
+                      "ALTER TABLE wdb_s_%s ALTER COLUMN \"%s\" SET STORAGE EXTERNAL;\n",
+                      s->record_col, s->name, s->record_col);
     if (s->nchildren)
-        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text) "
+        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text, "
+                             "existed boolean) "
                              "ON COMMIT DELETE ROWS;\n"
                              "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
                           s->name, s->name, s->name);
@@ -158,6 +170,12 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
         rc |= child_cols(&s->children[c], o, "", 0, " text");
         rc |= sbuf_printf(o, ") ON COMMIT DELETE ROWS;\n");
     }
+    /* Never analyzed, an empty table is assumed to hold 10 pages of rows whatever it
+     * holds; analyzed once (empty), the planner sizes it from its current pages. */
+    rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", s->name);
+    if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", s->name);
+    for (int c = 0; c < s->nchildren; c++) rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
+    rc |= sbuf_printf(o, ";\n");
     return rc ? -1 : 0;
 }
 
@@ -184,8 +202,11 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
                          "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")",
                       v, v, v, v, v, r, r);
     if (s->nchildren)
-        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\") "
-                             "INSERT INTO wdb_c_%s (connection_id, id) SELECT connection_id, id FROM up",
+        /* xmax = 0: the row was inserted, not updated (an updated row carries the
+         * conflict's row lock into its new version), so it has no children to delete. */
+        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS existed) "
+                             "INSERT INTO wdb_c_%s (connection_id, id, existed) "
+                             "SELECT connection_id, id, existed FROM up",
                           s->name);
     return rc ? -1 : 0;
 }
@@ -197,7 +218,7 @@ int wdb_sql_clear_changed(const wdb_spec *s, sbuf *o) {
 int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
     const wdb_child *ch = &s->children[c];
     return sbuf_printf(o, "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
-                          "AND t.\"%s\" = c.id", ch->table, s->name, ch->parent_col);
+                          "AND t.\"%s\" = c.id AND c.existed", ch->table, s->name, ch->parent_col);
 }
 
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {

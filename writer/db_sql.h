@@ -5,7 +5,8 @@
  * of staging sequence numbers).
  *
  * Naming: wdb_s_<spec name> stages parents, wdb_s_<child table> stages children,
- * wdb_c_<spec name> collects the keys of parents the last merge inserted or updated.
+ * wdb_c_<spec name> collects the keys of parents the last merge inserted or updated, and
+ * whether each existed before.
  */
 #ifndef WRITER_DB_SQL_H
 #define WRITER_DB_SQL_H
@@ -17,8 +18,9 @@
  * only under (connection_id, id), levels within bounds, ...). 0 or -1 with errstr. */
 int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen);
 
-/* Every CREATE TEMP TABLE IF NOT EXISTS ... ON COMMIT DELETE ROWS for the spec, as one
- * multi-statement string. Appends to out; 0 or -1 (ENOMEM). */
+/* Every CREATE TEMP TABLE IF NOT EXISTS ... ON COMMIT DELETE ROWS for the spec, their
+ * storage settings and one ANALYZE of them (empty), as one multi-statement string.
+ * Appends to out; 0 or -1 (ENOMEM). */
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *out);
 
 /* Name of staging table t of the spec (0 = parent, 1 + c = child c) into buf. */
@@ -32,8 +34,9 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *out);
 /* DELETE FROM wdb_c_<name>: run before each merge of a spec with children. */
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *out);
 
-/* Child c: delete the rows of changed parents; insert the staged rows of changed
- * parents whose parent seq is in [$1, $2). */
+/* Child c: delete the rows of changed parents that existed before the merge (a parent
+ * the merge inserted has none: no delete, no index probe); insert the staged rows of
+ * changed parents whose parent seq is in [$1, $2). */
 int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *out);
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *out);
 

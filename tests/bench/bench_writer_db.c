@@ -1,14 +1,28 @@
 /* bench_writer_db.c - throughput of the writer's database layer, in records per second.
  *
  * Same generated orders (each with 2 line items, 1 shipment with 1 line item, 1 package
- * with 1 line item: 6 table rows per record), same batch size, two fresh databases:
- *   wdb_apply   the whole layer: JSON parse, checks, in-batch dedupe, COPY to staging,
- *               guarded merge under a savepoint, child replacement, commit;
- *   bare        the floor: the same COPY text (prepared outside the clock) and the same
- *               merge statements, nothing else.
- * Passes: insert (empty tables), update (every record newer), replay (identical: no-op).
+ * with 1 line item: 6 table rows per record), same batch size, three fresh databases
+ * with the same schema:
+ *   wdb_apply    the whole layer: JSON parse, checks, in-batch dedupe, COPY to staging,
+ *                guarded merge under a savepoint, child replacement, commit;
+ *   bare         the floor (the baseline of the goal): per batch, COPY the same rows
+ *                (COPY text prepared outside the clock) into staging tables and one plain
+ *                INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE per table, commit. No
+ *                version guard, no child replacement, no JSON: the least any COPY-and-merge
+ *                writer does;
+ *   row_by_row   the naive writer, for scale: per record a prepared guarded upsert of the
+ *                parent, then (when it changed) one DELETE per child table and one INSERT
+ *                per child row, each a round trip; one transaction per batch.
+ * Passes: insert (empty tables), update (every record newer), replay (identical: no-op
+ * for wdb_apply and row_by_row; bare rewrites every row, it has no guard).
+ * Before each pass every database is ANALYZEd, as autovacuum does within a minute on a
+ * live database: without it the bench would measure a schema's first minute, whose
+ * never-analyzed tables get default selectivities.
  *
  *   bench_writer_db [records] [batch]     (BENCH_DATABASE_URL or TEST_DATABASE_URL)
+ *
+ * Prints a table and one BENCH line per figure (docs/benchmarks.md). Exit 0 when every
+ * wdb_apply/bare ratio is >= 0.75, 1 otherwise.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -25,6 +39,7 @@
 
 #define DEFAULT_RECORDS 20000
 #define DEFAULT_BATCH 500
+#define GOAL_RATIO 0.75 /* issue 7: wdb_apply >= 0.75 x bare */
 
 static const char ORDER_FMT[] =
     "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"conn_b\",\"integration_name\":\"shiphero\","
@@ -119,6 +134,7 @@ static char **make_records(int n, int day, const char *status) {
     return v;
 }
 
+/* Seconds for n records through wdb_apply. */
 static double run_wdb(wdb *db, char **v, int n, int batch) {
     wdb_item *items = calloc((size_t)batch, sizeof *items);
     char err[512];
@@ -133,44 +149,136 @@ static double run_wdb(wdb *db, char **v, int n, int batch) {
     }
     double dt = now_s() - t0;
     free(items);
-    return n / dt;
+    return dt;
 }
 
-/* The bare loop: per batch BEGIN, COPY the pre-built staging text, the same merge and
- * child statements, COMMIT. */
-typedef struct bare {
-    PGconn *c;
-    const wdb_spec *sp;
-    sbuf merge, clear, del[WDB_MAX_CHILD_TABLES], ins[WDB_MAX_CHILD_TABLES];
-} bare;
+/* ------------------------------------------------------------------ staging text */
 
-static void bare_prepare(bare *b, const char *ci) {
-    b->c = PQconnectdb(ci);
-    if (PQstatus(b->c) != CONNECTION_OK) die("connect", PQerrorMessage(b->c));
-    /* the same session settings as wdb_open, so both loops get the same plans */
-    exec_or_die(b->c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; "
-                      "SET enable_hashjoin = off; SET enable_mergejoin = off");
-    b->sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
-    sbuf ddl = {0};
-    wdb_sql_staging_ddl(b->sp, &ddl);
-    exec_or_die(b->c, ddl.p);
-    sbuf_free(&ddl);
-    wdb_sql_merge(b->sp, &b->merge);
-    wdb_sql_clear_changed(b->sp, &b->clear);
-    for (int c = 0; c < b->sp->nchildren; c++) {
-        wdb_sql_child_delete(b->sp, c, &b->del[c]);
-        wdb_sql_child_insert(b->sp, c, &b->ins[c]);
+/* The staging rows of every record, per batch and table, built outside the clock. */
+typedef struct staged {
+    const wdb_spec *sp;
+    int nt, nb;
+    sbuf *text; /* [batch * nt + table] */
+} staged;
+
+static void stage_all(staged *st, char **v, int n, int batch) {
+    char reason[256];
+    st->sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    st->nt = 1 + st->sp->nchildren;
+    st->nb = (n + batch - 1) / batch;
+    st->text = calloc((size_t)(st->nb * st->nt), sizeof *st->text);
+    for (int i = 0; i < n; i++) {
+        cJSON *rec = cJSON_Parse(v[i]);
+        int oom;
+        if (wdb_stage_rows(st->sp, rec, v[i], strlen(v[i]), i % batch, &st->text[(i / batch) * st->nt], &oom,
+                           reason, sizeof reason))
+            die("stage", reason);
+        cJSON_Delete(rec);
     }
 }
 
-static void run_stmt(PGconn *c, const char *sql, int lo, int hi) {
-    char a[16], z[16];
-    snprintf(a, sizeof a, "%d", lo);
-    snprintf(z, sizeof z, "%d", hi);
-    const char *vals[2] = {a, z};
-    PGresult *r = PQexecParams(c, sql, strstr(sql, "$1") ? 2 : 0, NULL, strstr(sql, "$1") ? vals : NULL, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) die("bare statement", PQerrorMessage(c));
-    PQclear(r);
+static void staged_free(staged *st) {
+    for (int i = 0; i < st->nb * st->nt; i++) sbuf_free(&st->text[i]);
+    free(st->text);
+}
+
+/* ------------------------------------------------------------------ SQL from the spec */
+
+/* Table t of the spec (0 = parent): its name, its column list in COPY order after the
+ * seq column, each column's cast, and how many leading columns form its key. */
+typedef struct tcols {
+    const char *table;
+    const char *name[96];
+    const char *cast[96];
+    int n, nkey;
+} tcols;
+
+static const char *cast_of(wdb_coltype t) {
+    switch (t) {
+    case WDB_INT: return "::bigint";
+    case WDB_NUM: return "::numeric";
+    case WDB_BOOL: return "::boolean";
+    case WDB_TS: return "::timestamptz";
+    case WDB_JSON: return "::jsonb";
+    default: return "";
+    }
+}
+
+static void table_cols(const wdb_spec *sp, int t, tcols *tc) {
+    memset(tc, 0, sizeof *tc);
+    if (t == 0) {
+        tc->table = sp->table;
+        for (int i = 0; i < sp->ncols; i++) {
+            tc->name[tc->n] = sp->cols[i].name;
+            tc->cast[tc->n++] = cast_of(sp->cols[i].type);
+        }
+        tc->name[tc->n] = sp->record_col;
+        tc->cast[tc->n++] = "::jsonb";
+        tc->nkey = sp->nkeys;
+        return;
+    }
+    const wdb_child *ch = &sp->children[t - 1];
+    tc->table = ch->table;
+    tc->name[tc->n] = "connection_id";
+    tc->cast[tc->n++] = "";
+    tc->name[tc->n] = ch->parent_col;
+    tc->cast[tc->n++] = "";
+    for (int l = 0; l < ch->depth; l++) {
+        if (!ch->levels[l].ord_col) continue;
+        tc->name[tc->n] = ch->levels[l].ord_col;
+        tc->cast[tc->n++] = "::integer";
+    }
+    tc->nkey = tc->n;
+    for (int i = 0; i < ch->ncols; i++) {
+        tc->name[tc->n] = ch->cols[i].name;
+        tc->cast[tc->n++] = cast_of(ch->cols[i].type);
+    }
+}
+
+/* INSERT INTO target SELECT staging ON CONFLICT (key) DO UPDATE SET every column. */
+static void bare_merge_sql(const wdb_spec *sp, int t, sbuf *o) {
+    tcols tc;
+    char stage[80];
+    table_cols(sp, t, &tc);
+    wdb_sql_stage_name(sp, t, stage, sizeof stage);
+    sbuf_printf(o, "INSERT INTO \"%s\" (", tc.table);
+    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    sbuf_printf(o, ") SELECT ");
+    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"%s", i ? ", " : "", tc.name[i], tc.cast[i]);
+    sbuf_printf(o, " FROM %s ON CONFLICT (", stage);
+    for (int i = 0; i < tc.nkey; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    sbuf_printf(o, ") DO UPDATE SET ");
+    for (int i = tc.nkey; i < tc.n; i++)
+        sbuf_printf(o, "%s\"%s\" = EXCLUDED.\"%s\"", i > tc.nkey ? ", " : "", tc.name[i], tc.name[i]);
+}
+
+/* One row of table t with parameters; the parent's upsert is guarded like the merge. */
+static void rbr_insert_sql(const wdb_spec *sp, int t, sbuf *o) {
+    tcols tc;
+    table_cols(sp, t, &tc);
+    sbuf_printf(o, "INSERT INTO \"%s\" AS t (", tc.table);
+    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    sbuf_printf(o, ") VALUES (");
+    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s$%d%s", i ? ", " : "", i + 1, tc.cast[i]);
+    sbuf_printf(o, ")");
+    if (t != 0) return;
+    const char *v = sp->version_col, *r = sp->record_col;
+    sbuf_printf(o, " ON CONFLICT (");
+    for (int i = 0; i < tc.nkey; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    sbuf_printf(o, ") DO UPDATE SET ");
+    for (int i = tc.nkey; i < tc.n; i++) sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", tc.name[i], tc.name[i]);
+    sbuf_printf(o, "\"db_updated_at\" = now() WHERE t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
+                   "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\") RETURNING 1",
+                v, v, v, v, r, r);
+}
+
+/* ------------------------------------------------------------------ loops */
+
+static PGconn *connect_or_die(const char *ci) {
+    PGconn *c = PQconnectdb(ci);
+    if (PQstatus(c) != CONNECTION_OK) die("connect", PQerrorMessage(c));
+    exec_or_die(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+    return c;
 }
 
 static void copy_text(PGconn *c, const char *table, const sbuf *s) {
@@ -186,38 +294,156 @@ static void copy_text(PGconn *c, const char *table, const sbuf *s) {
     }
 }
 
-static double run_bare(bare *b, char **v, int n, int batch) {
-    int nt = 1 + b->sp->nchildren, nb = (n + batch - 1) / batch;
-    sbuf *text = calloc((size_t)(nb * nt), sizeof *text);
-    char reason[256];
-    for (int i = 0; i < n; i++) { /* outside the clock: parse and stage */
-        cJSON *rec = cJSON_Parse(v[i]);
-        int oom;
-        if (wdb_stage_rows(b->sp, rec, v[i], strlen(v[i]), i % batch, &text[(i / batch) * nt], &oom, reason,
-                           sizeof reason))
-            die("stage", reason);
-        cJSON_Delete(rec);
-    }
+typedef struct bare {
+    PGconn *c;
+    sbuf merge[1 + WDB_MAX_CHILD_TABLES];
+} bare;
+
+static void bare_prepare(bare *b, const char *ci, const wdb_spec *sp) {
+    b->c = connect_or_die(ci);
+    sbuf ddl = {0};
+    wdb_sql_staging_ddl(sp, &ddl);
+    exec_or_die(b->c, ddl.p);
+    sbuf_free(&ddl);
+    for (int t = 0; t < 1 + sp->nchildren; t++) bare_merge_sql(sp, t, &b->merge[t]);
+}
+
+static double run_bare(bare *b, const staged *st) {
     double t0 = now_s();
-    for (int k = 0; k < nb; k++) {
+    for (int k = 0; k < st->nb; k++) {
         exec_or_die(b->c, "BEGIN");
-        for (int t = 0; t < nt; t++) {
+        for (int t = 0; t < st->nt; t++) {
             char table[80];
-            wdb_sql_stage_name(b->sp, t, table, sizeof table);
-            if (text[k * nt + t].len) copy_text(b->c, table, &text[k * nt + t]);
+            wdb_sql_stage_name(st->sp, t, table, sizeof table);
+            if (st->text[k * st->nt + t].len) copy_text(b->c, table, &st->text[k * st->nt + t]);
         }
-        run_stmt(b->c, b->clear.p, 0, 0);
-        run_stmt(b->c, b->merge.p, 0, batch);
-        for (int c = 0; c < b->sp->nchildren; c++) {
-            run_stmt(b->c, b->del[c].p, 0, 0);
-            run_stmt(b->c, b->ins[c].p, 0, batch);
-        }
-        exec_or_die(b->c, "COMMIT");
+        for (int t = 0; t < st->nt; t++) exec_or_die(b->c, b->merge[t].p);
+        exec_or_die(b->c, "COMMIT"); /* ON COMMIT DELETE ROWS empties the staging tables */
     }
-    double dt = now_s() - t0;
-    for (int i = 0; i < nb * nt; i++) sbuf_free(&text[i]);
-    free(text);
-    return n / dt;
+    return now_s() - t0;
+}
+
+/* Split one COPY text line in place into its fields (NULL for \N), undoing the escapes
+ * wdb_copy_escape made. Returns the field count; *next is the following line. */
+static int copy_fields(char *line, char **f, int maxf, char **next) {
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *start = p, *w = p;
+        int null = p[0] == '\\' && p[1] == 'N' && (p[2] == '\t' || p[2] == '\n' || p[2] == '\0');
+        if (null) p += 2;
+        while (*p != '\t' && *p != '\n' && *p != '\0') {
+            if (*p == '\\' && p[1]) {
+                p++;
+                *w++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p == 't' ? '\t' : *p;
+                p++;
+                continue;
+            }
+            *w++ = *p++;
+        }
+        char end = *p;
+        if (!null) *w = '\0';
+        if (n < maxf) f[n++] = null ? NULL : start;
+        if (end != '\t') {
+            *next = end == '\n' ? p + 1 : p;
+            return n;
+        }
+        p++;
+    }
+}
+
+typedef struct rbr {
+    PGconn *c;
+    int nparams[1 + WDB_MAX_CHILD_TABLES];
+} rbr;
+
+static void rbr_prepare(rbr *r, const char *ci, const wdb_spec *sp) {
+    r->c = connect_or_die(ci);
+    for (int t = 0; t < 1 + sp->nchildren; t++) {
+        sbuf q = {0};
+        char name[16];
+        tcols tc;
+        table_cols(sp, t, &tc);
+        r->nparams[t] = tc.n;
+        rbr_insert_sql(sp, t, &q);
+        snprintf(name, sizeof name, "rbr_i%d", t);
+        PGresult *res = PQprepare(r->c, name, q.p, tc.n, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) die("prepare", PQerrorMessage(r->c));
+        PQclear(res);
+        sbuf_free(&q);
+        if (t == 0) continue;
+        sbuf_printf(&q, "DELETE FROM \"%s\" WHERE connection_id = $1 AND \"%s\" = $2", tc.table, tc.name[1]);
+        snprintf(name, sizeof name, "rbr_d%d", t);
+        res = PQprepare(r->c, name, q.p, 2, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) die("prepare", PQerrorMessage(r->c));
+        PQclear(res);
+        sbuf_free(&q);
+    }
+}
+
+static PGresult *exec_prep(PGconn *c, const char *name, int n, const char *const *vals) {
+    PGresult *res = PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        die(name, PQerrorMessage(c));
+    return res;
+}
+
+/* The COPY text of each batch is parsed into parameters before the clock starts. */
+static double run_rbr(rbr *r, const staged *st, int batch) {
+    enum { MAXF = 97 };
+    int nt = st->nt;
+    /* rows[t][k] = fields of the k-th row of table t in the batch; seq first */
+    typedef struct row { char *f[MAXF]; int nf; } row;
+    double total = 0;
+    char *copy[1 + WDB_MAX_CHILD_TABLES];
+    row *rows[1 + WDB_MAX_CHILD_TABLES];
+    int nrows[1 + WDB_MAX_CHILD_TABLES];
+    for (int k = 0; k < st->nb; k++) {
+        for (int t = 0; t < nt; t++) {
+            const sbuf *s = &st->text[k * nt + t];
+            copy[t] = malloc(s->len + 1);
+            memcpy(copy[t], s->len ? s->p : "", s->len);
+            copy[t][s->len] = '\0';
+            rows[t] = calloc((size_t)batch * 8 + 1, sizeof **rows);
+            nrows[t] = 0;
+            for (char *p = copy[t]; *p && nrows[t] < batch * 8;) {
+                row *w = &rows[t][nrows[t]++];
+                w->nf = copy_fields(p, w->f, MAXF, &p);
+            }
+        }
+        double t0 = now_s();
+        exec_or_die(r->c, "BEGIN");
+        int ci[1 + WDB_MAX_CHILD_TABLES] = {0};
+        for (int i = 0; i < nrows[0]; i++) {
+            const row *pr = &rows[0][i];
+            const char *seq = pr->f[0];
+            PGresult *res = exec_prep(r->c, "rbr_i0", r->nparams[0], (const char *const *)pr->f + 1);
+            int changed = PQntuples(res) > 0;
+            PQclear(res);
+            for (int t = 1; t < nt; t++) {
+                char name[16];
+                if (changed) {
+                    const char *key[2] = {pr->f[1], pr->f[2]};
+                    snprintf(name, sizeof name, "rbr_d%d", t);
+                    PQclear(exec_prep(r->c, name, 2, key));
+                }
+                snprintf(name, sizeof name, "rbr_i%d", t);
+                for (; ci[t] < nrows[t] && strcmp(rows[t][ci[t]].f[0], seq) == 0; ci[t]++)
+                    if (changed)
+                        PQclear(exec_prep(r->c, name, r->nparams[t], (const char *const *)rows[t][ci[t]].f + 1));
+            }
+        }
+        exec_or_die(r->c, "COMMIT");
+        total += now_s() - t0;
+        for (int t = 0; t < nt; t++) free(copy[t]), free(rows[t]);
+    }
+    return total;
+}
+
+static void analyze(const char *ci) {
+    PGconn *c = connect_or_die(ci);
+    exec_or_die(c, "ANALYZE");
+    PQfinish(c);
 }
 
 int main(int argc, char **argv) {
@@ -227,29 +453,58 @@ int main(int argc, char **argv) {
     if (!url || !*url) url = getenv("TEST_DATABASE_URL");
     if (!url || !*url) die("config", "set BENCH_DATABASE_URL or TEST_DATABASE_URL");
     if (n < 1 || batch < 1 || batch > WDB_MAX_BATCH) die("config", "records >= 1, 1 <= batch <= WDB_MAX_BATCH");
-    char ci_w[2048], ci_b[2048], err[512];
+    char ci_w[2048], ci_b[2048], ci_r[2048], err[512];
     fresh_db(url, "wdb_bench_layer", ci_w, sizeof ci_w);
     fresh_db(url, "wdb_bench_bare", ci_b, sizeof ci_b);
+    fresh_db(url, "wdb_bench_rbr", ci_r, sizeof ci_r);
     wdb *db = wdb_open(ci_w, err, sizeof err);
     if (!db) die("wdb_open", err);
-    bare b = {0};
-    bare_prepare(&b, ci_b);
 
     char **v1 = make_records(n, 6, "open"), **v2 = make_records(n, 7, "fulfilled");
-    printf("bench_writer_db: %d orders x 6 rows each, batches of %d\n", n, batch);
-    printf("%-8s %14s %14s %8s\n", "pass", "wdb_apply/s", "bare/s", "ratio");
+    staged s1 = {0}, s2 = {0};
+    stage_all(&s1, v1, n, batch);
+    stage_all(&s2, v2, n, batch);
+    long rows = 0; /* table rows per pass: parents and children */
+    for (int i = 0; i < s1.nb * s1.nt; i++)
+        for (size_t k = 0; k < s1.text[i].len; k++) rows += s1.text[i].p[k] == '\n';
+    bare b = {0};
+    rbr r = {0};
+    bare_prepare(&b, ci_b, s1.sp);
+    rbr_prepare(&r, ci_r, s1.sp);
+
+    printf("bench_writer_db: %d orders, %ld table rows (%.1f per order), batches of %d\n", n, rows,
+           (double)rows / n, batch);
+    printf("%-8s %12s %12s %12s %7s %12s %12s\n", "pass", "wdb_apply/s", "bare/s", "row_by_row/s",
+           "w/bare", "wdb rows/s", "w/rbr");
     const char *names[3] = {"insert", "update", "replay"};
     char **sets[3] = {v1, v2, v2};
+    const staged *st[3] = {&s1, &s2, &s2};
+    int met = 1;
     for (int p = 0; p < 3; p++) {
-        double w = run_wdb(db, sets[p], n, batch);
-        double x = run_bare(&b, sets[p], n, batch);
-        printf("%-8s %14.0f %14.0f %7.2fx\n", names[p], w, x, x / w);
+        analyze(ci_w), analyze(ci_b), analyze(ci_r);
+        double w = n / run_wdb(db, sets[p], n, batch);
+        double x = n / run_bare(&b, st[p]);
+        double y = n / run_rbr(&r, st[p], batch);
+        met &= w / x >= GOAL_RATIO;
+        printf("%-8s %12.0f %12.0f %12.0f %6.2fx %12.0f %11.1fx\n", names[p], w, x, y, w / x,
+               w * rows / n, w / y);
+        printf("BENCH name=writer.%s.records_per_s value=%.0f unit=records/s baseline=%.0f "
+               "baseline_name=bare_copy_merge goal=ratio>=%.2f stage=writer rows_per_record=%.1f\n",
+               names[p], w, x, GOAL_RATIO, (double)rows / n);
+        printf("BENCH name=writer.%s.vs_row_by_row value=%.0f unit=records/s baseline=%.0f "
+               "baseline_name=row_by_row stage=writer\n", names[p], w, y);
+        fflush(stdout);
     }
+    staged_free(&s1);
+    staged_free(&s2);
     for (int i = 0; i < n; i++) free(v1[i]), free(v2[i]);
     free(v1), free(v2);
     wdb_close(db);
     PQfinish(b.c);
+    PQfinish(r.c);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&b.merge[t]);
     if (!getenv("BENCH_KEEP")) drop_db(url, "wdb_bench_layer");
     drop_db(url, "wdb_bench_bare");
-    return 0;
+    drop_db(url, "wdb_bench_rbr");
+    return met ? 0 : 1;
 }
