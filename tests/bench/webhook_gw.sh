@@ -182,6 +182,9 @@ done
 echo "webhook-gw metrics: accepted=$ACCEPTED rejected=$REJECTED unavailable=$UNAVAIL"
 
 GW_P99_FIXED=$(kv fixed_gw.out p99_ms)
+# Machine-readable results (docs/benchmarks.md).
+echo "BENCH name=webhook_gw.rate stage=webhook-gw value=$GW_RATE unit=req/s baseline=$NGINX_RATE baseline_name=nginx_return_200 goal=ratio>=0.5"
+echo "BENCH name=webhook_gw.p99_at_$FIXED_RATE stage=webhook-gw value=${GW_P99_FIXED:-0} unit=ms goal=value<20"
 ok=1
 awk -v r="$RATIO" 'BEGIN { exit !(r >= 0.5) }' && echo "goal rate >= 0.5 x nginx: met ($RATIO)" ||
     { echo "goal rate >= 0.5 x nginx: MISSED ($RATIO)"; ok=0; }
