@@ -89,6 +89,9 @@ def needed_packages(bin_dir):
         resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(
             ["ldd", path], capture_output=True, text=True).stdout, re.M))
         for lib in needed:
+            # A SANITIZE=1 build links the sanitizer runtimes; the image is a release build.
+            if re.match(r"lib[alut]san\.so|libubsan\.so", lib):
+                continue
             real = os.path.realpath(resolved.get(lib, lib))
             pkg = None
             for cand in (real, real.replace("/usr/lib/", "/lib/", 1)):
