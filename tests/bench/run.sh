@@ -45,6 +45,10 @@ SOAK_S=$([ "${BENCH_LONG:-0}" = 1 ] && echo 600 || echo "${BENCH_E2E_SECONDS:-60
 echo "benchmarks: results in $OUT ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start)"
 
 bench_note "starting the benchmark stack on ports $BENCH_PORT_BASE+ ($BENCH_STACK_VAR)"
+# Fresh state every run: figures from a database grown by earlier runs (or made by an
+# older schema) would not compare.
+bench_stack down >&2
+rm -rf "$BENCH_STACK_VAR"
 bench_stack_up || bench_die "the benchmark stack did not start"
 RUN=$BENCH_STACK_VAR/run
 python3 tests/bench/sampler.py record "$OUT/samples.csv" 1 \
