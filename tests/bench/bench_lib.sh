@@ -73,10 +73,10 @@ wait_ready() {
 now_s() { echo "$EPOCHREALTIME"; }
 
 # ---- the benchmark's own local stack -------------------------------------------------
-# Ports BENCH_PORT_BASE + the stack's offsets (default 35000: 35092 broker, 35432
-# PostgreSQL, 35080 webhook-gw, ...), state under build/bench-stack, so that nothing
+# Ports BENCH_PORT_BASE + the stack's offsets (default 25000: 25092 broker, 25432
+# PostgreSQL, 25080 webhook-gw, ...), state under build/bench-stack, so that nothing
 # here touches another stack on this machine.
-BENCH_PORT_BASE=${BENCH_PORT_BASE:-35000}
+BENCH_PORT_BASE=${BENCH_PORT_BASE:-25000}
 BENCH_STACK_VAR=${BENCH_STACK_VAR:-$BENCH_ROOT/build/bench-stack}
 
 bench_stack() { # bench_stack up|down|status

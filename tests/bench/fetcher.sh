@@ -5,10 +5,10 @@
 # the rate headers are honoured, and flat memory (RSS sampled every second).
 #
 # It runs in a private environment (tests/integration/lib/fx_env.sh) on ports
-# FX_BASE (default 33500)+. Env: BENCH_ORDERS, BIN_DIR.
+# FX_BASE (default 23500)+. Env: BENCH_ORDERS, BIN_DIR.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-FX_BASE=${FX_BASE:-33500}
+FX_BASE=${FX_BASE:-23500}
 . "$ROOT/tests/integration/lib/fx_env.sh"
 trap fx_env_down EXIT
 ORDERS=${BENCH_ORDERS:-100000}

@@ -13,14 +13,14 @@
 #
 # Prints a table and BENCH lines (docs/benchmarks.md). Exit 1 on an error or a missed goal.
 #   BENCH_NZ_DOCS (100000)  BENCH_NZ_PARTITIONS (16)  BENCH_NZ_TIMEOUT_S (300)
-#   BENCH_PORT_BASE (35000): the broker on +592, the normalizer's admin port on +593
+#   BENCH_PORT_BASE (25000): the broker on +592, the normalizer's admin port on +593
 set -u
 . "$(dirname "$0")/bench_lib.sh"
 
 N=${BENCH_NZ_DOCS:-100000}
 PARTS=${BENCH_NZ_PARTITIONS:-16}
 TIMEOUT_S=${BENCH_NZ_TIMEOUT_S:-300}
-BASE=${BENCH_PORT_BASE:-35000}
+BASE=${BENCH_PORT_BASE:-25000}
 BPORT=$((BASE + 592)) APORT=$((BASE + 593))
 GOAL=0.6
 POLL_S=0.1

@@ -11,7 +11,7 @@
 #   e2e          tests/bench/e2e.sh          HTTP to committed rows; memory soak
 #
 # BENCH_ONLY="normalizer e2e" runs a subset; BENCH_LONG=1 makes the memory soak 10 minutes.
-# The benchmark stack (ports 35000+, build/bench-stack) runs for the whole run, and every
+# The benchmark stack (ports 25000+, build/bench-stack) runs for the whole run, and every
 # process's RSS and CPU is sampled every second (samples.csv). Each bench's output is in
 # its own log; its BENCH lines (docs/benchmarks.md) make the table.
 # Exit 1 when a goal is missed or a bench did not report.

@@ -14,7 +14,7 @@
 # every request in full (the dedupe table is off, so every request is published).
 #
 # Goals (issue 4): webhook-gw >= 0.5 x nginx's rate; p99 < 20 ms at 5,000 req/s.
-# Exits 1 when a goal is missed or a request failed. Ports: free ones in 32000-32999.
+# Exits 1 when a goal is missed or a request failed. Ports: free ones in 22000-22999.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +44,7 @@ for b in dev-broker webhook-gw; do [ -x "$BIN_DIR/$b" ] || die "missing $BIN_DIR
 read -r BPORT GPORT APORT NPORT < <(python3 - <<'EOF'
 import random, socket
 ports = []
-for p in random.sample(range(32000, 33000), 1000):
+for p in random.sample(range(22000, 23000), 1000):
     if any(abs(p - q) < 2 for q in ports): continue
     s = socket.socket()
     try:

@@ -10,7 +10,7 @@
 # Run through tests/integration/test_faults_short.sh (make test) or tests/faults/soak.sh
 # (make soak). Settings (environment):
 #   FAULT_NAME            scratch directory build/faults-<name>       (short)
-#   FAULT_PORT_BASE       stack ports, in 34000-34999                 (34000)
+#   FAULT_PORT_BASE       stack ports, in 24000-24999                 (24000)
 #   FAULT_SEED            random seed: faults, timings, data          ($RANDOM)
 #   FAULT_CONNECTIONS     simulator connections                       (20)
 #   FAULT_ORDERS etc.     records per connection (see SIZES below)
@@ -33,7 +33,7 @@ cd "$ROOT"
 export BIN_DIR=${BIN_DIR:-bin}
 NAME=${FAULT_NAME:-short}
 export STACK_VAR=$ROOT/build/faults-$NAME
-export STACK_PORT_BASE=${FAULT_PORT_BASE:-34000}
+export STACK_PORT_BASE=${FAULT_PORT_BASE:-24000}
 SEED=${FAULT_SEED:-$RANDOM}
 CONNS=${FAULT_CONNECTIONS:-20}
 SECONDS_FAULTS=${FAULT_SECONDS:-75}
@@ -51,8 +51,8 @@ SIZES=$(printf '"orders":%d,"products":%d,"warehouses":%d,"locations_per_warehou
 RANDOM=$SEED
 
 case $STACK_PORT_BASE in *[!0-9]*) echo "bad FAULT_PORT_BASE"; exit 2 ;; esac
-if [ "$STACK_PORT_BASE" -lt 34000 ] || [ "$STACK_PORT_BASE" -gt 34800 ]; then
-  echo "faults: FAULT_PORT_BASE must be in 34000-34800 (ports up to base+200 are used)"; exit 2
+if [ "$STACK_PORT_BASE" -lt 24000 ] || [ "$STACK_PORT_BASE" -gt 24800 ]; then
+  echo "faults: FAULT_PORT_BASE must be in 24000-24800 (ports up to base+200 are used)"; exit 2
 fi
 
 # ---- the stack, configured for the test --------------------------------------------

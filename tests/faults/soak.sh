@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/faults/soak.sh - the long fault test (make soak): the scenario of
 # tests/faults/fault_run.sh with more connections, more data and many more faults, on
-# its own stack (ports 34300+, build/faults-soak). SOAK_MINUTES (default 15) sets the
+# its own stack (ports 24300+, build/faults-soak). SOAK_MINUTES (default 15) sets the
 # length of the fault phase; the number of faults grows with it (about one every 8 s).
 # Every FAULT_* setting of fault_run.sh can still be given. Last line "N passed, M failed".
 set -uo pipefail
@@ -10,7 +10,7 @@ MIN=${SOAK_MINUTES:-15}
 case $MIN in '' | *[!0-9]*) echo "SOAK_MINUTES must be a whole number"; exit 2 ;; esac
 faults=$((MIN * 60 / 8))          # kills + restarts + pauses in the fault phase
 export FAULT_NAME=${FAULT_NAME:-soak}
-export FAULT_PORT_BASE=${FAULT_PORT_BASE:-34300}
+export FAULT_PORT_BASE=${FAULT_PORT_BASE:-24300}
 export FAULT_SECONDS=${FAULT_SECONDS:-$((MIN * 60))}
 export FAULT_CONNECTIONS=${FAULT_CONNECTIONS:-30}
 export FAULT_ORDERS=${FAULT_ORDERS:-300} FAULT_PRODUCTS=${FAULT_PRODUCTS:-60} FAULT_RETURNS=${FAULT_RETURNS:-30}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fetcher against the Trackstar simulator, in a private environment (its own dev
-# broker, PostgreSQL and simulator on ports 33000+; tests/integration/lib/fx_env.sh):
+# broker, PostgreSQL and simulator on ports 23000+; tests/integration/lib/fx_env.sh):
 #
 #   connections   from the link exchange (admin endpoint), connection.created on the raw
 #                 topic, and the connection-add command; tokens sealed, never logged

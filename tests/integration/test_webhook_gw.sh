@@ -6,7 +6,7 @@
 # SIGTERM with requests in flight. Prints "N passed, M failed" last; exits 1 on failure.
 #
 # Needs bin/dev-broker, bin/webhook-gw (BIN_DIR overrides), python3, kcat, curl.
-# Ports: free ones in 32000-32999.
+# Ports: free ones in 22000-22999.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,11 +36,11 @@ for b in dev-broker webhook-gw; do
     [ -x "$BIN_DIR/$b" ] || { echo "missing $BIN_DIR/$b (run make)"; echo "0 passed, 1 failed"; exit 1; }
 done
 
-# Four distinct free ports in 32000-32999.
+# Four distinct free ports in 22000-22999.
 read -r BPORT GPORT APORT FPORT < <(python3 - <<'EOF'
 import random, socket
 ports = []
-for p in random.sample(range(32000, 33000), 1000):
+for p in random.sample(range(22000, 23000), 1000):
     # the dev broker may use PORT+1.. for more brokers: keep a gap after it
     if any(abs(p - q) < 2 for q in ports): continue
     s = socket.socket()

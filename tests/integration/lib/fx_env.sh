@@ -4,7 +4,7 @@
 # else. fx_env_up starts it, fx_env_down (run from an EXIT trap) stops everything that
 # was started, by pid.
 #
-#   FX_BASE  port base (default 33000): broker +92, PostgreSQL +432, simulator +90,
+#   FX_BASE  port base (default 23000): broker +92, PostgreSQL +432, simulator +90,
 #            fetcher admin ports +101, +102, ...
 #   FX_DIR   scratch directory (default: a new mktemp -d)
 
@@ -13,7 +13,7 @@ BIN_DIR=${BIN_DIR:-bin}
 case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 FX_FETCHER=${FX_FETCHER:-$BIN_DIR/fetcher}   # e.g. bin-san/fetcher with the rest from bin/
-FX_BASE=${FX_BASE:-33000}
+FX_BASE=${FX_BASE:-23000}
 FX_DIR=${FX_DIR:-$(mktemp -d /tmp/fx_test.XXXXXX)}
 FX_BROKER=127.0.0.1:$((FX_BASE + 92))
 FX_PGPORT=$((FX_BASE + 432))
