@@ -206,6 +206,9 @@ case "${1:-}" in
     start_all
     trap - ERR
     log "running; press Ctrl-C to stop"
+    # Without errexit here: Ctrl-C kills the sleep below with status 130, and errexit
+    # would end the script on that status before the INT trap could stop the stack.
+    set +e
     while true; do
       for name in dev-broker writer normalizer webhook-gw fetcher; do
         pid_alive "$name" || { log "$name exited (see $LOGS/$name.log); stopping the stack"; stop_all; exit 1; }
