@@ -75,8 +75,25 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# PostgreSQL runs as the postgres user, which must be able to reach var/. When the
+# project lives below a directory others cannot enter (a root-only checkout), give that
+# directory search permission only (o+x: no listing, no reading), and say so.
+pg_reach_var() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  runuser -u postgres -- test -x "$VAR" && return 0
+  local d=$VAR
+  while [ "$d" != / ]; do
+    if [ -z "$(find "$d" -maxdepth 0 -perm -o+x)" ]; then
+      log "giving $d search permission (o+x) so that PostgreSQL, running as postgres, reaches $VAR"
+      chmod o+x "$d"
+    fi
+    d=$(dirname "$d")
+  done
+}
+
 start_pg() {
   local data="$VAR/pg"
+  pg_reach_var
   if [ ! -s "$data/PG_VERSION" ]; then
     mkdir -p "$data"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data"
