@@ -57,6 +57,12 @@ static int ready(void *arg, char *why, size_t whylen) {
     return 1;
 }
 
+/* Sleep *backoff_ms (waking every 100 ms to notice a stop), then double it up to the cap. */
+static void backoff_wait(int *backoff_ms) {
+    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100) usleep(100000);
+    *backoff_ms = *backoff_ms * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : *backoff_ms * 2;
+}
+
 /* (Re)connect until it works or we are asked to stop. Returns 0 when connected. */
 static int connect_db(void) {
     int backoff = 100;
@@ -71,9 +77,7 @@ static int connect_db(void) {
         }
         db_up = 0;
         log_warn("database unavailable, retrying", "error", err, NULL);
-        for (int waited = 0; waited < backoff && !util_stop; waited += 100)
-            usleep(100000);
-        backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
+        backoff_wait(&backoff);
     }
     return -1;
 }
@@ -128,10 +132,8 @@ static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
         db_up = wdb_ok(db);
         metric_inc(m_db_retries);
         log_warn("batch not applied, retrying", "error", err, NULL);
-        for (int waited = 0; waited < backoff && !util_stop; waited += 100)
-            usleep(100000);
+        backoff_wait(&backoff);
         if (util_stop) return;
-        backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
     }
     int rejected = 0;
     for (int i = 0; i < n; i++)

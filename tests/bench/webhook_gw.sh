@@ -41,22 +41,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 for t in wrk nginx python3 cc curl; do command -v "$t" >/dev/null || die "$t is not installed"; done
 for b in dev-broker webhook-gw; do [ -x "$BIN_DIR/$b" ] || die "missing $BIN_DIR/$b (run make)"; done
 
-read -r BPORT GPORT APORT NPORT < <(python3 - <<'EOF'
-import random, socket
-ports = []
-for p in random.sample(range(22000, 23000), 1000):
-    if any(abs(p - q) < 2 for q in ports): continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); ports.append(p)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(ports) == 4: break
-print(*ports)
-EOF
-)
+read -r BPORT GPORT APORT NPORT < <(python3 "$LIB/free_ports.py" 4 22000 23000)
 SECRET=$(python3 -c 'import base64,os; print("whsec_" + base64.b64encode(os.urandom(24)).decode())')
 PATH_=/webhooks/trackstar
 

@@ -37,23 +37,7 @@ for b in dev-broker webhook-gw; do
 done
 
 # Four distinct free ports in 22000-22999.
-read -r BPORT GPORT APORT FPORT < <(python3 - <<'EOF'
-import random, socket
-ports = []
-for p in random.sample(range(22000, 23000), 1000):
-    # the dev broker may use PORT+1.. for more brokers: keep a gap after it
-    if any(abs(p - q) < 2 for q in ports): continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); ports.append(p)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(ports) == 4: break
-print(*ports)
-EOF
-)
+read -r BPORT GPORT APORT FPORT < <(python3 "$LIB/free_ports.py" 4 22000 23000)
 BOOT=127.0.0.1:$BPORT
 URL=http://127.0.0.1:$GPORT/webhooks/trackstar
 ADMIN=http://127.0.0.1:$APORT
