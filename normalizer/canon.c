@@ -4,6 +4,7 @@
  */
 #include "normalizer/canon.h"
 #include "normalizer/canon_internal.h"
+#include "json_arena.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,7 +328,7 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     const char *ignored = NULL;
     char observed[CANON_TS_LEN];
     canon_env env = {0};
-    canon_arena arena = {0};
+    json_arena arena = {0};
     const cJSON *root = NULL;
     int rc;
 
@@ -355,7 +356,7 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         goto fail;
     }
     const char *end = NULL;
-    root = canon_parse(&arena, in->body, in->body_len, &end);
+    root = json_arena_parse(&arena, in->body, in->body_len, &end);
     if (!root) {
         canon_fail(&c, arena.oom   ? "out of memory"
                        : arena.nul ? "NUL character in a string (text columns cannot hold it)"
@@ -394,14 +395,14 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     if (rc == 1 && ignored_reason)
         *ignored_reason = ignored;
     canon_ctx_free(&c);
-    canon_arena_free(&arena);
+    json_arena_free(&arena);
     return 0;
 fail:
     if (!c.failed)
         canon_fail(&c, "unmappable message");
     canon_out_free(out);
     canon_ctx_free(&c);
-    canon_arena_free(&arena);
+    json_arena_free(&arena);
     return -1;
 }
 

@@ -148,24 +148,6 @@ int canon_finish(canon_ctx *c, char **value, size_t *len);
 /* A record's Kafka key "a|b", malloc'd (the caller frees it), or NULL after failing c. */
 char *canon_key(canon_ctx *c, const char *a, const char *b);
 
-/* --- the parser (canon_parse.c) --- */
-
-/* Where canon_parse puts nodes and strings; zero-initialise, then canon_arena_free. */
-typedef struct canon_arena {
-    struct canon_chunk *chunks; /* owned */
-    char *p;                    /* free space in the newest chunk */
-    size_t left, next;
-    int oom; /* the last canon_parse failed for want of memory, not on the text */
-    int nul; /* the last canon_parse failed on a NUL character inside a string */
-} canon_arena;
-
-/* Parse s[0..len) exactly as cJSON_ParseWithLengthOpts(s, len, end, 0) would: the same
- * texts accepted, the same values, *end just after the value. The tree lives in a and
- * must not be given to cJSON_Delete or modified. NULL when the text is not JSON (or,
- * with a->oom set, when memory ran out). */
-const cJSON *canon_parse(canon_arena *a, const char *s, size_t len, const char **end);
-void canon_arena_free(canon_arena *a);
-
 /* --- value normalisers (canon_json.c); pure, 0 or -1 --- */
 
 /* RFC 3339 / ISO 8601 text to "YYYY-MM-DDTHH:MM:SSZ" UTC, with ".mmm" only when the source

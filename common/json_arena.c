@@ -1,48 +1,50 @@
-/* canon_parse.c - the raw body's JSON parser. It accepts exactly the texts that cJSON's
- * cJSON_ParseWithLengthOpts(body, len, &end, 0) accepts, with the same values and the same
- * end, but puts every node and string in one arena: parsing with cJSON cost two mallocs
- * per value and as many frees, which was most of what mapping a record cost.
+/* json_arena.c - a JSON parser into an arena. It accepts exactly the texts that cJSON's
+ * cJSON_ParseWithLengthOpts(text, len, &end, 0) accepts, with the same values and the same
+ * end, but puts every node and string in one arena: parsing with cJSON costs two mallocs
+ * per value and as many frees, which was most of what mapping a record cost in the
+ * normalizer, and a third of the writer's CPU per record.
  *
  * The nodes are ordinary cJSON structs, read with the cJSON API. They belong to the arena:
  * never pass them to cJSON_Delete, never modify them.
  */
-#include "normalizer/canon_internal.h"
+#include "json_arena.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Arena chunks: the first is sized from the body (a typical record needs about 8 bytes of
- * nodes and strings per byte of JSON), later ones double, each within these bounds. */
-#define CANON_ARENA_PER_BYTE 8
-#define CANON_ARENA_MIN 4096
-#define CANON_ARENA_MAX (1024 * 1024)
+/* Arena chunks: the first is sized from the first text parsed into the arena (a typical
+ * record needs about 8 bytes of nodes and strings per byte of JSON), later ones double,
+ * each within these bounds. */
+#define JSON_ARENA_PER_BYTE 8
+#define JSON_ARENA_MIN 4096
+#define JSON_ARENA_MAX (1024 * 1024)
 /* Number text up to this long is copied for strtod on the stack; longer runs (cJSON
  * accepts them, however long) are copied to the heap. */
-#define CANON_NUM_CHARS 63
+#define JSON_NUM_CHARS 63
 /* Numbers of at most this many digits are exact in a double, and so is their quotient by a
  * power of ten correctly rounded: the same double strtod returns. */
-#define CANON_NUM_FAST_DIGITS 15
+#define JSON_NUM_FAST_DIGITS 15
 
-typedef struct canon_chunk {
-    struct canon_chunk *next;
+typedef struct json_chunk {
+    struct json_chunk *next;
     max_align_t data[]; /* aligned for cJSON nodes */
-} canon_chunk;
+} json_chunk;
 
 typedef struct parser {
-    canon_arena *a;
+    json_arena *a;
     const unsigned char *s, *end;
     size_t depth;
 } parser;
 
-static inline void *arena_alloc(canon_arena *a, size_t n, size_t align)
+static inline void *arena_alloc(json_arena *a, size_t n, size_t align)
 {
     size_t pad = (align - ((uintptr_t)a->p & (align - 1))) & (align - 1);
     if (a->left < n + pad) {
         size_t size = a->next;
         if (size < n + sizeof(max_align_t))
             size = n + sizeof(max_align_t);
-        canon_chunk *c = malloc(sizeof *c + size);
+        json_chunk *c = malloc(sizeof *c + size);
         if (!c) {
             a->oom = 1;
             return NULL;
@@ -51,7 +53,7 @@ static inline void *arena_alloc(canon_arena *a, size_t n, size_t align)
         a->chunks = c;
         a->p = (char *)c->data;
         a->left = size;
-        if (a->next < CANON_ARENA_MAX)
+        if (a->next < JSON_ARENA_MAX)
             a->next *= 2;
         pad = 0;
     }
@@ -61,10 +63,10 @@ static inline void *arena_alloc(canon_arena *a, size_t n, size_t align)
     return r;
 }
 
-void canon_arena_free(canon_arena *a)
+void json_arena_free(json_arena *a)
 {
     while (a->chunks) {
-        canon_chunk *c = a->chunks;
+        json_chunk *c = a->chunks;
         a->chunks = c->next;
         free(c);
     }
@@ -260,16 +262,16 @@ static int parse_number(parser *ps, const unsigned char **pp, cJSON *item)
             break;
         }
     }
-    if (i == n && digits && digits <= CANON_NUM_FAST_DIGITS && (!point || frac)) {
-        static const double p10[CANON_NUM_FAST_DIGITS + 1] = {
+    if (i == n && digits && digits <= JSON_NUM_FAST_DIGITS && (!point || frac)) {
+        static const double p10[JSON_NUM_FAST_DIGITS + 1] = {
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
         v = (double)m / p10[frac];
         if (p[0] == '-')
             v = -v;
         used = n;
     } else {
-        char small[CANON_NUM_CHARS + 1], *after;
-        char *buf = n <= CANON_NUM_CHARS ? small : malloc(n + 1);
+        char small[JSON_NUM_CHARS + 1], *after;
+        char *buf = n <= JSON_NUM_CHARS ? small : malloc(n + 1);
         if (!buf) {
             ps->a->oom = 1;
             return -1;
@@ -386,12 +388,14 @@ static int parse_value(parser *ps, const unsigned char **pp, cJSON *item)
     }
 }
 
-const cJSON *canon_parse(canon_arena *a, const char *s, size_t len, const char **end)
+const cJSON *json_arena_parse(json_arena *a, const char *s, size_t len, const char **end)
 {
     parser ps = {a, (const unsigned char *)s, (const unsigned char *)s + len, 0};
-    size_t first = len <= CANON_ARENA_MAX / CANON_ARENA_PER_BYTE ? len * CANON_ARENA_PER_BYTE
-                                                                 : CANON_ARENA_MAX;
-    a->next = first < CANON_ARENA_MIN ? CANON_ARENA_MIN : first;
+    if (!a->chunks) { /* later parses into the same arena keep the doubling going */
+        size_t first = len <= JSON_ARENA_MAX / JSON_ARENA_PER_BYTE ? len * JSON_ARENA_PER_BYTE
+                                                                   : JSON_ARENA_MAX;
+        a->next = first < JSON_ARENA_MIN ? JSON_ARENA_MIN : first;
+    }
     a->oom = 0;
     a->nul = 0;
     if (!s || len == 0)
