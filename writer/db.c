@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_arena.h"
 #include "writer/db_conn.h"
 #include "writer/db_spec.h"
 #include "writer/db_sql.h"
@@ -44,7 +45,7 @@ typedef struct cand {
     int spec;
     char *key;
     int64_t version;
-    cJSON *json;
+    const cJSON *json; /* in apply_ctx.arena */
     int next; /* the next older version of the same record (index into cands), or -1 */
 } cand;
 
@@ -53,6 +54,7 @@ typedef struct apply_ctx {
     wdb_item *items;
     cand *cands;
     int *seq_cand; /* staging seq -> cands index */
+    json_arena arena; /* every item's parsed record, freed when the call ends */
     char *errstr;
     size_t errlen;
 } apply_ctx;
@@ -381,8 +383,9 @@ static int cmp_cand(const void *pa, const void *pb) {
     return x->item > y->item ? -1 : (x->item < y->item);
 }
 
-/* Step 1 for one item: 0 and a filled cand, or -1 with the item rejected. */
-static int check_item(wdb_item *it, int i, cand *c) {
+/* Step 1 for one item: 0 and a filled cand, -1 with the item rejected, or -2 when memory
+ * ran out (the batch is retried: the item is not at fault). */
+static int check_item(json_arena *arena, wdb_item *it, int i, cand *c) {
     char reason[sizeof it->reason];
     c->item = i;
     c->next = -1;
@@ -390,8 +393,14 @@ static int check_item(wdb_item *it, int i, cand *c) {
     if (!it->value || it->value_len == 0) return reject(it, "empty value");
     if (it->value_len > WDB_MAX_VALUE_BYTES) return reject(it, "record larger than the writer's limit");
     if (!wdb_utf8_valid(it->value, it->value_len)) return reject(it, "invalid UTF-8 or NUL byte");
-    c->json = cJSON_ParseWithLength(it->value, it->value_len);
-    if (!c->json) return reject(it, "malformed JSON");
+    const char *end; /* text after the value is not checked here: jsonb refuses it */
+    c->json = json_arena_parse(arena, it->value, it->value_len, &end);
+    if (!c->json) {
+        if (arena->oom) return -2;
+        /* jsonb refuses \u0000 as well: say why here rather than bisect to PostgreSQL's
+         * refusal of the whole record. */
+        return reject(it, arena->nul ? "NUL character in a string" : "malformed JSON");
+    }
     if (!cJSON_IsObject(c->json)) return reject(it, "not a JSON object");
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c->json, "schema_version");
     if (!cJSON_IsNumber(sv) || sv->valuedouble != 1)
@@ -442,8 +451,14 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
 
     /* 1. check; 2. reduce duplicates into chains, newest first */
     int nvalid = 0;
-    for (int i = 0; i < n; i++)
-        if (check_item(&items[i], i, &a.cands[i]) == 0) order[nvalid++] = i;
+    for (int i = 0; i < n; i++) {
+        int rc = check_item(&a.arena, &items[i], i, &a.cands[i]);
+        if (rc == 0) order[nvalid++] = i;
+        if (rc == -2) {
+            snprintf(errstr, errlen, "out of memory");
+            goto fail;
+        }
+    }
     g_sort_cands = a.cands;
     qsort(order, (size_t)nvalid, sizeof *order, cmp_cand);
     for (int k = 0; k < nvalid; k++) {
@@ -522,11 +537,9 @@ fail:
     result = WDB_RETRY;
 done:
     if (a.cands) {
-        for (int i = 0; i < n; i++) {
-            cJSON_Delete(a.cands[i].json);
-            free(a.cands[i].key);
-        }
+        for (int i = 0; i < n; i++) free(a.cands[i].key);
     }
+    json_arena_free(&a.arena);
     free(a.cands);
     free(a.seq_cand);
     free(order);

@@ -1,8 +1,8 @@
 /* db_stage.c - one canonical record -> its dedupe key, its version and its staging rows
  * in COPY text format, driven by the record's wdb_spec. Every type is checked here, so
  * that almost every content problem is found before the database sees the batch; what
- * slips through (e.g. a "\u0000" jsonb refuses, an over-long indexed value) is caught by
- * db.c's savepoint bisection instead.
+ * slips through (e.g. a raw control character jsonb refuses, an over-long indexed value)
+ * is caught by db.c's savepoint bisection instead.
  */
 #include "writer/db_stage.h"
 

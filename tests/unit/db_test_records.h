@@ -147,14 +147,15 @@ static inline int tent_children(int variant) { return 1 + variant % 3; }
 
 /* A version of entity e: record key id, version "2026-01-01T00:00:00Z" + minutes, field =
  * "v<variant>", child array of tent_children(variant) elements. bad: 0 good, 1 wrong JSON
- * type in a typed column (refused in C), 2 a "\u0000" in a string (refused by jsonb in
+ * type in a typed column (refused in C), 2 a raw tab inside a string (cJSON's grammar, and
+ * so the writer's parser, accepts it; jsonb refuses it with 22P02: refused by PostgreSQL in
  * PostgreSQL). Returns a malloc'd string. */
 static inline char *tent_make(const tent *e, const char *id, int minutes, int variant, int bad) {
     cJSON *r = cJSON_Parse(e->tmpl);
     assert_non_null(r);
     char ts[32], val[32];
     snprintf(ts, sizeof ts, "2026-01-%02dT%02d:%02d:00Z", 1 + minutes / 1440, (minutes / 60) % 24, minutes % 60);
-    snprintf(val, sizeof val, bad == 2 ? "NULMARK" : "v%d", variant);
+    snprintf(val, sizeof val, bad == 2 ? "TABMARK" : "v%d", variant);
     cJSON_ReplaceItemInObjectCaseSensitive(r, "source_updated_at", cJSON_CreateString(ts));
     cJSON_ReplaceItemInObjectCaseSensitive(r, e->id_field, cJSON_CreateString(id));
     if (strcmp(e->id_field, "id") != 0) {
@@ -185,16 +186,10 @@ static inline char *tent_make(const tent *e, const char *id, int minutes, int va
     char *out = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
     if (bad == 2) {
-        char *m = strstr(out, "NULMARK");
+        char *m = strstr(out, "TABMARK");
         assert_non_null(m);
-        /* "NULMARK" (7 bytes) -> "a\u0000b" (8 bytes) */
-        char *o2 = malloc(strlen(out) + 2);
-        size_t pre = (size_t)(m - out);
-        memcpy(o2, out, pre);
-        strcpy(o2 + pre, "a\\u0000b");
-        strcat(o2, m + 7);
-        cJSON_free(out);
-        return o2;
+        memcpy(m, "a\tb", 3); /* "TABMARK" -> "a<tab>b" */
+        memmove(m + 3, m + 7, strlen(m + 7) + 1);
     }
     char *copy = strdup(out);
     cJSON_free(out);
