@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WDB_MAX_PATH 128          /* one dot-path segment; spec paths are short constants */
+#define WDB_MAX_PATH 128          /* one WDB_FIRST_OF alternative; spec paths are short */
 #define WDB_MAX_KEY_BYTES 1024    /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
 #define WDB_MAX_DECIMAL_LEN 1000  /* digits of a decimal string; numeric takes far more */
 #define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
@@ -112,20 +112,106 @@ int wdb_utf8_valid(const char *str, size_t n) {
 
 /* ------------------------------------------------------------------ JSON access */
 
+/* Columns are read by name from objects of up to ~50 members. A scan per column
+ * (cJSON_GetObjectItemCaseSensitive) cost O(columns x members) strcmp calls, the largest
+ * single cost of staging a record. So an object of WDB_IX_MIN members or more gets a hash
+ * index of its members on its first lookup, kept while one record is staged: one hash
+ * per member, then about one hash and one compare per column. As in cJSON, the first
+ * member of a name wins (a duplicate key is kept out of the index). */
+#define WDB_IX_MIN 8      /* fewer members: a scan costs less than hashing them all */
+#define WDB_IX_SLOTS 256  /* a power of two; more than half as many members: scanned */
+#define WDB_IX_CACHE 4    /* objects indexed at once: the record and the elements under it */
+
+typedef struct obj_index {
+    const cJSON *obj;
+    size_t mask;                     /* slots in use - 1 */
+    uint32_t hash[WDB_IX_SLOTS];
+    const cJSON *node[WDB_IX_SLOTS]; /* NULL: a free slot */
+} obj_index;
+
+/* The indexes of the objects looked up while one record is staged. Slot 0 keeps the
+ * first object indexed (the record itself); the others take turns. Only nix and next
+ * need initialising. */
+typedef struct lookup {
+    obj_index ix[WDB_IX_CACHE];
+    int nix, next;
+} lookup;
+
+/* From the length and the first and last four bytes: O(1) per name, and enough to tell
+ * apart the names of one object (a collision costs one more compare, never a wrong
+ * member). A byte-by-byte hash was most of the lookup's cost. */
+static uint32_t name_hash(const char *s, size_t n) {
+    uint32_t a = 0, b = 0;
+    if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) a = a << 8 | (unsigned char)s[i];
+    }
+    uint32_t h = (a ^ (b * 0x9E3779B1u) ^ (uint32_t)n) * 0x85EBCA6Bu;
+    return h ^ (h >> 15);
+}
+
+/* name (NUL-terminated) equals k[0..n); the first byte is checked inline, as most
+ * mismatches differ there */
+static int name_is(const char *name, const char *k, size_t n) {
+    return name[0] == (n ? k[0] : '\0') && strncmp(name, k, n) == 0 && name[n] == '\0';
+}
+
+static const obj_index *index_of(lookup *lk, const cJSON *obj) {
+    for (int i = 0; i < lk->nix; i++)
+        if (lk->ix[i].obj == obj) return &lk->ix[i];
+    size_t n = 0;
+    for (const cJSON *m = obj->child; m && n <= WDB_IX_SLOTS / 2; m = m->next) n++;
+    if (n < WDB_IX_MIN || n > WDB_IX_SLOTS / 2) return NULL;
+    obj_index *ix;
+    if (lk->nix < WDB_IX_CACHE) ix = &lk->ix[lk->nix++];
+    else ix = &lk->ix[1 + lk->next++ % (WDB_IX_CACHE - 1)];
+    size_t slots = WDB_IX_MIN * 2;
+    while (slots < n * 2) slots *= 2;
+    ix->obj = obj;
+    ix->mask = slots - 1;
+    memset(ix->node, 0, slots * sizeof ix->node[0]);
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        if (!m->string) continue;
+        size_t len = strlen(m->string);
+        uint32_t h = name_hash(m->string, len);
+        for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
+            if (!ix->node[i]) {
+                ix->node[i] = m;
+                ix->hash[i] = h;
+                break;
+            }
+            if (ix->hash[i] == h && name_is(ix->node[i]->string, m->string, len)) break;
+        }
+    }
+    return ix;
+}
+
+/* The first member of obj (an object) named k[0..n), or NULL. lk may be NULL: a scan. */
+static const cJSON *member(lookup *lk, const cJSON *obj, const char *k, size_t n) {
+    const obj_index *ix = lk ? index_of(lk, obj) : NULL;
+    if (ix) {
+        uint32_t h = name_hash(k, n);
+        for (size_t i = h & ix->mask; ix->node[i]; i = (i + 1) & ix->mask)
+            if (ix->hash[i] == h && name_is(ix->node[i]->string, k, n)) return ix->node[i];
+        return NULL;
+    }
+    for (const cJSON *m = obj->child; m; m = m->next)
+        if (m->string && name_is(m->string, k, n)) return m;
+    return NULL;
+}
+
 /* Resolve a dot path below obj. 0 with *out = the value (NULL when absent or JSON null),
  * or -1 when something on the way is present but not an object. */
-static int path_get(const cJSON *obj, const char *path, const cJSON **out) {
+static int path_get(lookup *lk, const cJSON *obj, const char *path, const cJSON **out) {
     const cJSON *cur = obj;
     const char *p = path;
     for (;;) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        char seg[WDB_MAX_PATH];
-        if (len >= sizeof seg) return -1;
-        memcpy(seg, p, len);
-        seg[len] = '\0';
         if (!cJSON_IsObject(cur)) return -1;
-        cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
+        cur = member(lk, cur, p, len);
         if (!cur || cJSON_IsNull(cur)) {
             *out = NULL;
             return 0;
@@ -140,7 +226,7 @@ static int path_get(const cJSON *obj, const char *path, const cJSON **out) {
 
 /* WDB_FIRST_OF: the first non-null alternative, which must be a string; "" when all are
  * null. 0, or -1 when an alternative is of another type. */
-static int first_of(const cJSON *obj, const char *alts, const char **out) {
+static int first_of(lookup *lk, const cJSON *obj, const char *alts, const char **out) {
     char path[WDB_MAX_PATH];
     const char *p = alts;
     *out = "";
@@ -151,7 +237,7 @@ static int first_of(const cJSON *obj, const char *alts, const char **out) {
         memcpy(path, p, len);
         path[len] = '\0';
         const cJSON *v;
-        if (path_get(obj, path, &v)) return -1;
+        if (path_get(lk, obj, path, &v)) return -1;
         if (v) {
             if (!cJSON_IsString(v)) return -1;
             if (v->valuestring[0]) {
@@ -283,13 +369,13 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
         const wdb_col *c = &spec->cols[i];
         const char *val;
         if (c->type == WDB_FIRST_OF) {
-            if (first_of(rec, c->path, &val)) {
+            if (first_of(NULL, rec, c->path, &val)) {
                 snprintf(reason, rlen, "%s: expected a string", c->path);
                 goto fail;
             }
         } else {
             const cJSON *v;
-            if (path_get(rec, col_path(c), &v) || !cJSON_IsString(v) || !v->valuestring[0]) {
+            if (path_get(NULL, rec, col_path(c), &v) || !cJSON_IsString(v) || !v->valuestring[0]) {
                 snprintf(reason, rlen, "missing or empty %s", col_path(c));
                 goto fail;
             }
@@ -307,7 +393,7 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
     }
     const wdb_col *vc = find_col(spec->cols, spec->ncols, spec->version_col);
     const cJSON *v;
-    if (!vc || path_get(rec, col_path(vc), &v) || !cJSON_IsString(v) ||
+    if (!vc || path_get(NULL, rec, col_path(vc), &v) || !cJSON_IsString(v) ||
         wdb_parse_ts(v->valuestring, version)) {
         snprintf(reason, rlen, "missing or invalid %s (RFC 3339 expected)",
                  vc ? col_path(vc) : spec->version_col);
@@ -324,6 +410,7 @@ fail:
 /* ------------------------------------------------------------------ rows */
 
 typedef struct walk_ctx {
+    lookup *lk;
     const wdb_child *ch;
     sbuf *b;
     const char *conn_id, *parent_id;
@@ -361,7 +448,7 @@ static int emit_child_row(walk_ctx *w) {
         const cJSON *v;
         const char *why = NULL;
         if (sbuf_append(b, "\t", 1)) goto oom;
-        if (path_get(w->elems[ch->depth - c->up], col_path(c), &v)) {
+        if (path_get(w->lk, w->elems[ch->depth - c->up], col_path(c), &v)) {
             snprintf(w->reason, w->rlen, "%s.%s: expected an object on the way", ch->table, c->name);
             return -1;
         }
@@ -397,7 +484,7 @@ oom:
 static int walk(walk_ctx *w, int lvl) {
     const wdb_level *L = &w->ch->levels[lvl];
     const cJSON *cont;
-    if (path_get(w->elems[lvl], L->path, &cont)) {
+    if (path_get(w->lk, w->elems[lvl], L->path, &cont)) {
         snprintf(w->reason, w->rlen, "%s: expected an object on the way", L->path);
         return -1;
     }
@@ -430,6 +517,9 @@ int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size
     size_t saved[1 + WDB_MAX_CHILD_TABLES];
     int ntables = 1 + spec->nchildren, rows = 0;
     walk_ctx w = {0};
+    lookup lk; /* large: only its counters are set */
+    lk.nix = lk.next = 0;
+    w.lk = &lk;
     *oom = 0;
     for (int t = 0; t < ntables; t++) saved[t] = bufs[t].len;
 
@@ -443,14 +533,14 @@ int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size
         if (sbuf_append(b, "\t", 1)) goto oom;
         if (c->type == WDB_FIRST_OF) {
             const char *val;
-            if (first_of(rec, c->path, &val)) {
+            if (first_of(&lk, rec, c->path, &val)) {
                 snprintf(reason, rlen, "%s: expected a string", c->path);
                 goto bad;
             }
             rc = put_str(b, val) ? PUT_OOM : PUT_OK;
         } else {
             const cJSON *v;
-            if (path_get(rec, col_path(c), &v)) {
+            if (path_get(&lk, rec, col_path(c), &v)) {
                 snprintf(reason, rlen, "%s: expected an object on the way", col_path(c));
                 goto bad;
             }
@@ -467,8 +557,9 @@ int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size
 
     /* child rows: only specs keyed (connection_id, id) have children (checked in db_sql.c) */
     if (spec->nchildren) {
-        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rec, spec->cols[0].name);
-        const cJSON *pid = cJSON_GetObjectItemCaseSensitive(rec, spec->cols[1].name);
+        const char *c0 = spec->cols[0].name, *c1 = spec->cols[1].name;
+        const cJSON *cid = member(&lk, rec, c0, strlen(c0));
+        const cJSON *pid = member(&lk, rec, c1, strlen(c1));
         w.conn_id = cJSON_GetStringValue(cid);
         w.parent_id = cJSON_GetStringValue(pid);
         if (!w.conn_id || !w.parent_id) {

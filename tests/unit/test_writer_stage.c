@@ -127,6 +127,27 @@ static void test_rows_of_one_order(void **state) {
     free(key);
 }
 
+/* Members are found through a hash index in large objects and by a scan in small ones;
+ * either way, as with cJSON, the first member of a duplicated name wins. */
+static void test_duplicate_names_first_wins(void **state) {
+    (void)state;
+    const char *raw =
+        "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
+        "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"status\":\"first\",\"type\":\"d2c\",\"currency\":\"USD\","
+        "\"status\":\"second\",\"line_items\":[{\"sku\":\"A\",\"sku\":\"Z\",\"quantity\":2}]}";
+    const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    cJSON *rec = cJSON_Parse(raw);
+    char reason[256];
+    sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
+    int oom;
+    assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+    assert_non_null(strstr(bufs[0].p, "\tfirst\t"));
+    assert_null(strstr(bufs[0].p, "\tsecond\t"));
+    assert_string_equal(bufs[1].p, "1\tc\to1\t0\t\\N\tA\t2\t\\N\t\\N\t\\N\n");
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+    cJSON_Delete(rec);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamps),
@@ -134,6 +155,7 @@ int main(void) {
         cmocka_unit_test(test_copy_escape),
         cmocka_unit_test(test_every_spec_is_consistent),
         cmocka_unit_test(test_rows_of_one_order),
+        cmocka_unit_test(test_duplicate_names_first_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
