@@ -285,6 +285,55 @@ static int put_double(sbuf *b, double d) {
     return sbuf_append(b, tmp, strlen(tmp));
 }
 
+/* s as a JSON string, escaped as cJSON prints it, then for COPY: in JSON text only the
+ * escapes hold backslashes (control characters are all escaped), so COPY's escaping is
+ * a doubled backslash. */
+static int put_json_str(sbuf *b, const char *s) {
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    if (sbuf_append(b, "\"", 1)) return -1;
+    for (; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\') continue;
+        char esc[16];
+        int n;
+        switch (*p) {
+        case '"': n = snprintf(esc, sizeof esc, "\\\\\""); break;
+        case '\\': n = snprintf(esc, sizeof esc, "\\\\\\\\"); break;
+        case '\b': n = snprintf(esc, sizeof esc, "\\\\b"); break;
+        case '\f': n = snprintf(esc, sizeof esc, "\\\\f"); break;
+        case '\n': n = snprintf(esc, sizeof esc, "\\\\n"); break;
+        case '\r': n = snprintf(esc, sizeof esc, "\\\\r"); break;
+        case '\t': n = snprintf(esc, sizeof esc, "\\\\t"); break;
+        default: n = snprintf(esc, sizeof esc, "\\\\u%04x", *p);
+        }
+        if (sbuf_append(b, run, (size_t)(p - run)) || sbuf_append(b, esc, (size_t)n)) return -1;
+        run = p + 1;
+    }
+    return sbuf_append(b, run, (size_t)(p - run)) || sbuf_append(b, "\"", 1) ? -1 : 0;
+}
+
+/* A JSON value as JSON text for a jsonb column, COPY-escaped, straight into b (printing
+ * it with cJSON_PrintUnformatted cost a malloc per column). jsonb reads it as the same
+ * value cJSON's text gave: numbers as put_double prints them (null when not finite, as
+ * cJSON prints them), strings escaped as cJSON escapes them. */
+static int put_json(sbuf *b, const cJSON *v) {
+    if (cJSON_IsString(v)) return put_json_str(b, v->valuestring);
+    if (cJSON_IsNumber(v))
+        return isfinite(v->valuedouble) ? put_double(b, v->valuedouble) : sbuf_append(b, "null", 4);
+    if (cJSON_IsTrue(v)) return sbuf_append(b, "true", 4);
+    if (cJSON_IsFalse(v)) return sbuf_append(b, "false", 5);
+    if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        int obj = cJSON_IsObject(v);
+        if (sbuf_append(b, obj ? "{" : "[", 1)) return -1;
+        for (const cJSON *e = v->child; e; e = e->next) {
+            if (e != v->child && sbuf_append(b, ",", 1)) return -1;
+            if (obj && (put_json_str(b, e->string ? e->string : "") || sbuf_append(b, ":", 1))) return -1;
+            if (put_json(b, e)) return -1;
+        }
+        return sbuf_append(b, obj ? "}" : "]", 1);
+    }
+    return sbuf_append(b, "null", 4);
+}
+
 /* "-?digits[.digits]": what the canonical model writes, and nothing PostgreSQL would read
  * differently ("NaN", "Infinity", exponents and blanks are refused). */
 static int decimal_ok(const char *s) {
@@ -342,13 +391,9 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         rc = put_str(b, v->valuestring);
         break;
     }
-    case WDB_JSON: {
-        char *txt = cJSON_PrintUnformatted(v);
-        if (!txt) return PUT_OOM;
-        rc = put_str(b, txt);
-        cJSON_free(txt);
+    case WDB_JSON:
+        rc = put_json(b, v);
         break;
-    }
     }
     return rc ? PUT_OOM : PUT_OK;
 }

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,40 @@ static void test_duplicate_names_first_wins(void **state) {
     cJSON_Delete(rec);
 }
 
+/* jsonb columns are printed straight into the COPY text: the same text as cJSON's
+ * (for numbers that need at most 15 digits), COPY-escaped. */
+static void test_json_columns_print_like_cjson(void **state) {
+    (void)state;
+    const char *tags = "{\"a\":[1,2.5,-3,1e300,0.1,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\\/\"],"
+                       "\"b\":{},\"c\":[],\"q\\\"k\":{\"d\":[[]]}}";
+    char raw[512];
+    snprintf(raw, sizeof raw,
+             "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
+             "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"tags\":%s}", tags);
+    const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    cJSON *rec = cJSON_Parse(raw);
+    assert_non_null(rec);
+    char reason[256];
+    sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
+    int oom;
+    assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+    int col = -1;
+    for (int i = 0; i < sp->ncols; i++)
+        if (strcmp(sp->cols[i].name, "tags") == 0) col = i;
+    assert_true(col >= 0);
+    const char *f = bufs[0].p; /* field 0 is seq */
+    for (int i = 0; i <= col; i++) f = strchr(f, '\t') + 1;
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(rec, "tags"));
+    sbuf want = {0};
+    assert_int_equal(wdb_copy_escape(&want, txt, strlen(txt)), 0);
+    assert_int_equal(strncmp(f, want.p, want.len), 0);
+    assert_int_equal(f[want.len], '\t');
+    cJSON_free(txt);
+    sbuf_free(&want);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+    cJSON_Delete(rec);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamps),
@@ -156,6 +191,7 @@ int main(void) {
         cmocka_unit_test(test_every_spec_is_consistent),
         cmocka_unit_test(test_rows_of_one_order),
         cmocka_unit_test(test_duplicate_names_first_wins),
+        cmocka_unit_test(test_json_columns_print_like_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
