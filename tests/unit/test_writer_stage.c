@@ -65,6 +65,28 @@ static void test_copy_escape(void **state) {
     assert_int_equal(wdb_copy_escape(&b, "a\tb\nc\rd\\e", 10), 0);
     assert_string_equal(b.p, "a\\tb\\nc\\rd\\\\e");
     sbuf_free(&b);
+    /* the 8-bytes-at-a-time path: every special byte (and near-misses such as 11, 12,
+     * 0x5d, 0xdc) at every offset of texts of every length up to 40, against a byte loop */
+    static const unsigned char probe[] = {'\\', '\n', '\r', '\t', 0x0b, 0x0c, 0x5d, 0xdc, 0x0e, 0x08};
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t k = 0; k < sizeof probe; k++) {
+                char in[41], want[82];
+                size_t w = 0;
+                for (size_t i = 0; i < len; i++) in[i] = (char)(i == pos ? probe[k] : 'a' + i % 26);
+                for (size_t i = 0; i < len; i++) {
+                    char c = in[i], e = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+                    if (e) want[w++] = '\\', want[w++] = e;
+                    else want[w++] = c;
+                }
+                b.len = 0;
+                assert_int_equal(wdb_copy_escape(&b, in, len), 0);
+                assert_int_equal(b.len, w);
+                assert_memory_equal(b.p, want, w);
+            }
+        }
+    }
+    sbuf_free(&b);
 }
 
 static void test_every_spec_is_consistent(void **state) {
