@@ -15,6 +15,7 @@
 #define WDB_MAX_KEY_BYTES 1024    /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
 #define WDB_MAX_DECIMAL_LEN 1000  /* digits of a decimal string; numeric takes far more */
 #define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
+#define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
 
 /* ------------------------------------------------------------------ timestamps */
 
@@ -88,6 +89,15 @@ int wdb_utf8_valid(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
+        /* Records are mostly ASCII: 8 bytes at a time while none is NUL or above 0x7F. */
+        if (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!((x | ((x - BYTES8(1)) & ~x)) & BYTES8(0x80))) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned c = s[i];
         if (c == 0) return 0;
         if (c < 0x80) { i++; continue; }
@@ -257,8 +267,6 @@ static const char *col_path(const wdb_col *c) { return c->path ? c->path : c->na
 
 /* What COPY text format escapes, and as what. */
 static const char copy_esc[256] = {['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
-
-#define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c))
 
 /* 1 when one of the 8 bytes of x may need escaping: a byte below 14 (tab, newline and
  * CR are 9, 10, 13) or a backslash. Exact as a yes/no (the classic "has less" and "has

@@ -57,6 +57,22 @@ static void test_utf8(void **state) {
     assert_false(wdb_utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
     assert_false(wdb_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     assert_false(wdb_utf8_valid("\xff", 1));
+    /* the 8-bytes-at-a-time ASCII path: one NUL, bad byte, truncated or good sequence at
+     * every offset of a longer text */
+    for (size_t pos = 0; pos < 30; pos++) {
+        char t[32];
+        memset(t, 'a', sizeof t);
+        t[pos] = '\0';
+        assert_false(wdb_utf8_valid(t, sizeof t));
+        t[pos] = '\x7f';
+        assert_true(wdb_utf8_valid(t, sizeof t));
+        t[pos] = '\xff';
+        assert_false(wdb_utf8_valid(t, sizeof t));
+        t[pos] = '\xc3';
+        assert_false(wdb_utf8_valid(t, sizeof t));
+        t[pos + 1] = '\xa9';
+        assert_true(wdb_utf8_valid(t, sizeof t));
+    }
 }
 
 static void test_copy_escape(void **state) {
