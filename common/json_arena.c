@@ -28,6 +28,7 @@
 
 typedef struct json_chunk {
     struct json_chunk *next;
+    size_t size;        /* bytes of data */
     max_align_t data[]; /* aligned for cJSON nodes */
 } json_chunk;
 
@@ -41,20 +42,26 @@ static inline void *arena_alloc(json_arena *a, size_t n, size_t align)
 {
     size_t pad = (align - ((uintptr_t)a->p & (align - 1))) & (align - 1);
     if (a->left < n + pad) {
-        size_t size = a->next;
-        if (size < n + sizeof(max_align_t))
-            size = n + sizeof(max_align_t);
-        json_chunk *c = malloc(sizeof *c + size);
-        if (!c) {
-            a->oom = 1;
-            return NULL;
+        json_chunk *c = a->spare;
+        if (c && c->size >= n) { /* kept by json_arena_reset, in the order they were made */
+            a->spare = c->next;
+        } else {
+            size_t size = a->next;
+            if (size < n + sizeof(max_align_t))
+                size = n + sizeof(max_align_t);
+            c = malloc(sizeof *c + size);
+            if (!c) {
+                a->oom = 1;
+                return NULL;
+            }
+            c->size = size;
+            if (a->next < JSON_ARENA_MAX)
+                a->next *= 2;
         }
         c->next = a->chunks;
         a->chunks = c;
         a->p = (char *)c->data;
-        a->left = size;
-        if (a->next < JSON_ARENA_MAX)
-            a->next *= 2;
+        a->left = c->size;
         pad = 0;
     }
     void *r = a->p + pad;
@@ -63,15 +70,33 @@ static inline void *arena_alloc(json_arena *a, size_t n, size_t align)
     return r;
 }
 
-void json_arena_free(json_arena *a)
+void json_arena_reset(json_arena *a, size_t keep)
 {
+    /* Oldest first onto the spare list, ahead of spares this round did not need. */
     while (a->chunks) {
         json_chunk *c = a->chunks;
         a->chunks = c->next;
-        free(c);
+        c->next = a->spare;
+        a->spare = c;
+    }
+    size_t kept = 0;
+    for (json_chunk **pc = &a->spare; *pc;) {
+        json_chunk *c = *pc;
+        if (kept + c->size <= keep) {
+            kept += c->size;
+            pc = &c->next;
+        } else {
+            *pc = c->next;
+            free(c);
+        }
     }
     a->p = NULL;
     a->left = 0;
+}
+
+void json_arena_free(json_arena *a)
+{
+    json_arena_reset(a, 0);
 }
 
 static cJSON *new_node(parser *ps)
@@ -391,7 +416,7 @@ static int parse_value(parser *ps, const unsigned char **pp, cJSON *item)
 const cJSON *json_arena_parse(json_arena *a, const char *s, size_t len, const char **end)
 {
     parser ps = {a, (const unsigned char *)s, (const unsigned char *)s + len, 0};
-    if (!a->chunks) { /* later parses into the same arena keep the doubling going */
+    if (!a->chunks && !a->spare) { /* later parses keep the doubling going */
         size_t first = len <= JSON_ARENA_MAX / JSON_ARENA_PER_BYTE ? len * JSON_ARENA_PER_BYTE
                                                                    : JSON_ARENA_MAX;
         a->next = first < JSON_ARENA_MIN ? JSON_ARENA_MIN : first;

@@ -10,9 +10,11 @@
 #include <stdint.h>
 
 /* Where json_arena_parse puts nodes and strings; zero-initialise, then json_arena_free.
- * One arena may hold the trees of several parses: they all live until json_arena_free. */
+ * One arena may hold the trees of several parses: they all live until json_arena_reset
+ * or json_arena_free. */
 typedef struct json_arena {
     struct json_chunk *chunks; /* owned */
+    struct json_chunk *spare;  /* owned: kept by json_arena_reset for later parses */
     char *p;                   /* free space in the newest chunk */
     size_t left, next;
     int oom; /* the last json_arena_parse failed for want of memory, not on the text */
@@ -28,7 +30,12 @@ typedef struct json_arena {
  * memory ran out). */
 const cJSON *json_arena_parse(json_arena *a, const char *s, size_t len, const char **end);
 
-/* Free every tree parsed into a; a can be used again. */
+/* Forget every tree parsed into a, but keep up to keep bytes of its memory for the next
+ * parses: an arena refilled batch after batch then stops asking the kernel for fresh
+ * (zeroed, faulted-in) pages each time. */
+void json_arena_reset(json_arena *a, size_t keep);
+
+/* Free every tree parsed into a and all its memory; a can be used again. */
 void json_arena_free(json_arena *a);
 
 #endif

@@ -1,13 +1,16 @@
 /* test_common.c - the shared modules: configuration table, time parsing and
- * formatting, JSON string escaping, Prometheus rendering. */
+ * formatting, JSON string escaping, Prometheus rendering, the arena JSON parser's
+ * memory reuse (its grammar is tested through the normalizer's tests). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
+#include "json_arena.h"
 #include "metrics.h"
 #include "topics.h"
 #include "util.h"
@@ -138,6 +141,41 @@ static void topics_include_every_canonical_entity(void **state) {
             assert_string_not_equal(topic_all[i], topic_all[j]);
 }
 
+/* Trees of many parses live together; after a reset the kept memory serves the next
+ * parses, and a bigger text than any before still gets room. */
+static void json_arena_parses_reset_and_reuse(void **state) {
+    (void)state;
+    json_arena a = {0};
+    const char *end;
+    char big[20000];
+    for (int round = 0; round < 3; round++) {
+        const cJSON *t[200];
+        for (int i = 0; i < 200; i++) {
+            char doc[64];
+            int n = snprintf(doc, sizeof doc, "{\"k\":%d,\"s\":\"v%d\"}", i + round, i);
+            t[i] = json_arena_parse(&a, doc, (size_t)n, &end);
+            assert_non_null(t[i]);
+        }
+        for (int i = 0; i < 200; i++) {
+            assert_int_equal(cJSON_GetObjectItem(t[i], "k")->valueint, i + round);
+            char want[16];
+            snprintf(want, sizeof want, "v%d", i);
+            assert_string_equal(cJSON_GetObjectItem(t[i], "s")->valuestring, want);
+        }
+        size_t n = 0;
+        n += (size_t)snprintf(big, sizeof big, "[\"");
+        memset(big + n, 'x', sizeof big - n - 3);
+        memcpy(big + sizeof big - 3, "\"]", 3);
+        const cJSON *b = json_arena_parse(&a, big, sizeof big - 1, &end);
+        assert_non_null(b);
+        assert_int_equal(strlen(b->child->valuestring), sizeof big - 5);
+        json_arena_reset(&a, round == 1 ? 0 : 1u << 20);
+    }
+    assert_null(json_arena_parse(&a, "[\"a\\u0000\"]", 11, &end));
+    assert_true(a.nul);
+    json_arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cfg_defaults_and_overrides),
@@ -146,6 +184,7 @@ int main(void) {
         cmocka_unit_test(time_parse_table),
         cmocka_unit_test(time_format),
         cmocka_unit_test(json_escaping),
+        cmocka_unit_test(json_arena_parses_reset_and_reuse),
         cmocka_unit_test(metrics_grouped_by_name),
         cmocka_unit_test(topics_include_every_canonical_entity),
     };
