@@ -7,6 +7,8 @@
  */
 #include "gw_envelope.h"
 
+#include "json_arena.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
@@ -182,18 +184,35 @@ static int value_text(const cJSON *v, char *dst, size_t cap) {
     return -1;
 }
 
-/* Parse exactly text[0..len): cJSON on its own stops after the first value and would
- * accept "{...}GARBAGE" as JSON. Only trailing whitespace is allowed. */
+/* Only whitespace in [p, end): cJSON's parser stops after the first value and would
+ * take "{...}GARBAGE" for JSON, so the callers check what follows it. */
+static int only_ws(const char *p, const char *end) {
+    for (; p && p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return 0;
+    return 1;
+}
+
+/* Parse exactly text[0..len) into a cJSON tree the caller deletes (the rare paths). */
 static cJSON *parse_exact(const char *text, size_t len) {
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!j) return NULL;
-    for (const char *p = end; p && p < text + len; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            cJSON_Delete(j);
-            return NULL;
-        }
+    if (j && !only_ws(end, text + len)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
     return j;
+}
+
+/* The same, for every webhook: into the arena a, without a malloc per value. A body
+ * whose strings hold "\u0000" is valid JSON the arena refuses, so that rare one goes
+ * through parse_exact into *owned (the caller deletes it) and is published like any
+ * other. */
+static const cJSON *parse_exact_arena(json_arena *a, const char *text, size_t len, cJSON **owned) {
+    const char *end = NULL;
+    const cJSON *j = json_arena_parse(a, text, len, &end);
+    *owned = NULL;
+    if (!j && a->nul) return *owned = parse_exact(text, len);
+    return j && only_ws(end, text + len) ? j : NULL;
 }
 
 static void find_record_id(const cJSON *data, gw_envelope *out) {
@@ -224,7 +243,9 @@ static void find_record_id(const cJSON *data, gw_envelope *out) {
 
 gw_env_result gw_envelope_parse(const char *body, size_t len, gw_envelope *out) {
     memset(out, 0, sizeof *out);
-    cJSON *root = parse_exact(body, len);
+    json_arena arena = {0};
+    cJSON *owned;
+    const cJSON *root = parse_exact_arena(&arena, body, len, &owned);
     gw_env_result rc = GW_ENV_OK;
     if (!root || !cJSON_IsObject(root)) {
         rc = GW_ENV_MALFORMED;
@@ -253,7 +274,8 @@ gw_env_result gw_envelope_parse(const char *body, size_t len, gw_envelope *out) 
         }
     }
 done:
-    cJSON_Delete(root);
+    cJSON_Delete(owned);
+    json_arena_free(&arena);
     return rc;
 }
 
