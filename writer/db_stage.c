@@ -302,8 +302,22 @@ int wdb_copy_escape(sbuf *b, const char *s, size_t n) {
 
 static int put_str(sbuf *b, const char *s) { return wdb_copy_escape(b, s, strlen(s)); }
 
+/* v in decimal, without printf: several integers per row (seq, ordinals, quantities)
+ * went through vsnprintf. */
+static int put_i64(sbuf *b, long long v) {
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    return sbuf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 /* The shortest %g text that reads back as the same double. */
 static int put_double(sbuf *b, double d) {
+    /* An integer below 10^15 prints as its digits at the first precision tried (%.15g
+     * has no exponent there); -0 keeps its sign through %g. */
+    if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) return put_i64(b, (long long)d);
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
@@ -353,7 +367,8 @@ static int put_json(sbuf *b, const cJSON *v) {
         if (sbuf_append(b, obj ? "{" : "[", 1)) return -1;
         for (const cJSON *e = v->child; e; e = e->next) {
             if (e != v->child && sbuf_append(b, ",", 1)) return -1;
-            if (obj && (put_json_str(b, e->string ? e->string : "") || sbuf_append(b, ":", 1))) return -1;
+            if (obj && (put_json_str(b, e->string ? e->string : "") || sbuf_append(b, ":", 1)))
+                return -1;
             if (put_json(b, e)) return -1;
         }
         return sbuf_append(b, obj ? "}" : "]", 1);
@@ -397,7 +412,7 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
             *why = "expected an integer";
             return PUT_BAD;
         }
-        rc = sbuf_printf(b, "%lld", (long long)d);
+        rc = put_i64(b, (long long)d);
         break;
     }
     case WDB_NUM:
@@ -458,7 +473,7 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
             snprintf(reason, rlen, "%s longer than %d bytes", col_path(c), WDB_MAX_KEY_BYTES);
             goto fail;
         }
-        if (sbuf_printf(&k, "%zu:", len) || sbuf_append(&k, val, len)) {
+        if (put_i64(&k, (long long)len) || sbuf_append(&k, ":", 1) || sbuf_append(&k, val, len)) {
             snprintf(reason, rlen, "out of memory");
             goto fail;
         }
@@ -504,14 +519,14 @@ static int cmp_str(const void *a, const void *b) {
 static int emit_child_row(walk_ctx *w) {
     const wdb_child *ch = w->ch;
     sbuf *b = w->b;
-    if (sbuf_printf(b, "%d\t", w->pseq) || put_str(b, w->conn_id) || sbuf_append(b, "\t", 1) ||
-        put_str(b, w->parent_id))
+    if (put_i64(b, w->pseq) || sbuf_append(b, "\t", 1) || put_str(b, w->conn_id) ||
+        sbuf_append(b, "\t", 1) || put_str(b, w->parent_id))
         goto oom;
     for (int l = 0; l < ch->depth; l++) {
         if (!ch->levels[l].ord_col) continue;
         if (ch->levels[l].is_map) {
             if (sbuf_append(b, "\t", 1) || put_str(b, w->elems[l + 1]->string)) goto oom;
-        } else if (sbuf_printf(b, "\t%d", w->ord[l])) {
+        } else if (sbuf_append(b, "\t", 1) || put_i64(b, w->ord[l])) {
             goto oom;
         }
     }
@@ -597,7 +612,7 @@ int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size
 
     /* parent row: seq, every column, the record */
     sbuf *b = &bufs[0];
-    if (sbuf_printf(b, "%d", seq)) goto oom;
+    if (put_i64(b, seq)) goto oom;
     for (int i = 0; i < spec->ncols; i++) {
         const wdb_col *c = &spec->cols[i];
         const char *why = NULL;

@@ -187,6 +187,20 @@ static void test_duplicate_names_first_wins(void **state) {
     cJSON_Delete(rec);
 }
 
+/* The field of column name in the first row of b (COPY text), NUL-terminated in out. */
+static void row_field(const wdb_spec *sp, const sbuf *b, const char *name, char *out, size_t len) {
+    int col = -1;
+    for (int i = 0; i < sp->ncols; i++)
+        if (strcmp(sp->cols[i].name, name) == 0) col = i;
+    assert_true(col >= 0);
+    const char *f = b->p; /* field 0 is seq */
+    for (int i = 0; i <= col; i++) f = strchr(f, '\t') + 1;
+    size_t n = strcspn(f, "\t\n");
+    assert_true(n < len);
+    memcpy(out, f, n);
+    out[n] = '\0';
+}
+
 /* jsonb columns are printed straight into the COPY text: the same text as cJSON's
  * (for numbers that need at most 15 digits), COPY-escaped. */
 static void test_json_columns_print_like_cjson(void **state) {
@@ -204,21 +218,46 @@ static void test_json_columns_print_like_cjson(void **state) {
     sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
     int oom;
     assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
-    int col = -1;
-    for (int i = 0; i < sp->ncols; i++)
-        if (strcmp(sp->cols[i].name, "tags") == 0) col = i;
-    assert_true(col >= 0);
-    const char *f = bufs[0].p; /* field 0 is seq */
-    for (int i = 0; i <= col; i++) f = strchr(f, '\t') + 1;
+    char got[512];
+    row_field(sp, &bufs[0], "tags", got, sizeof got);
     char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(rec, "tags"));
     sbuf want = {0};
     assert_int_equal(wdb_copy_escape(&want, txt, strlen(txt)), 0);
-    assert_int_equal(strncmp(f, want.p, want.len), 0);
-    assert_int_equal(f[want.len], '\t');
+    assert_string_equal(got, want.p);
     cJSON_free(txt);
     sbuf_free(&want);
     for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
     cJSON_Delete(rec);
+}
+
+/* Numbers in text columns print as the shortest of %.15g..%.17g that reads back the same,
+ * integers without printf; integer columns print their digits. */
+static void test_numbers_print_shortest(void **state) {
+    (void)state;
+    static const char *const nums[] = {"0", "-0", "7", "-42", "123456789012345", "999999999999999",
+                                       "1000000000000000", "-1e15", "9007199254740993", "2.5",
+                                       "0.1", "1e-7", "1e300", "0.30000000000000004", "-123.456"};
+    const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char raw[512], got[64], want[64], reason[256];
+        snprintf(raw, sizeof raw,
+                 "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
+                 "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"order_number\":%s}", nums[i]);
+        cJSON *rec = cJSON_Parse(raw);
+        assert_non_null(rec);
+        double d = cJSON_GetObjectItem(rec, "order_number")->valuedouble;
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(want, sizeof want, "%.*g", prec, d);
+            if (strtod(want, NULL) == d) break;
+        }
+        sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
+        int oom;
+        assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+        row_field(sp, &bufs[0], "order_number", got, sizeof got);
+        if (strcmp(got, want) != 0) fail_msg("%s: got %s, want %s", nums[i], got, want);
+        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+        cJSON_Delete(rec);
+    }
 }
 
 int main(void) {
@@ -230,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_rows_of_one_order),
         cmocka_unit_test(test_duplicate_names_first_wins),
         cmocka_unit_test(test_json_columns_print_like_cjson),
+        cmocka_unit_test(test_numbers_print_shortest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
