@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "tests/bench/bench_canon_order.h"
 #include "util.h"
 #include "writer/db.h"
 #include "writer/db_conn.h"
@@ -43,35 +44,6 @@
 #define DEFAULT_RECORDS 20000
 #define DEFAULT_BATCH 500
 #define GOAL_RATIO 0.75 /* issue 7: wdb_apply >= 0.75 x bare */
-
-static const char ORDER_FMT[] =
-    "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"conn_b\",\"integration_name\":\"shiphero\","
-    "\"id\":\"ord_%d\",\"source\":\"webhook\",\"event_id\":\"msg_%d_%d\",\"event_type\":\"order.updated\","
-    "\"source_updated_at\":\"2026-01-%02dT09:00:00Z\",\"trackstar_updated_at\":null,\"observed_at\":\"2026-01-06T09:00:01.123Z\","
-    "\"created_at\":\"2026-01-05T10:00:00Z\",\"warehouse_customer_id\":\"wc_1\",\"warehouse_id\":\"wh_1\","
-    "\"reference_id\":\"SHOP-%d\",\"order_number\":\"%d\",\"status\":\"%s\",\"raw_status\":\"Shipped\",\"type\":\"d2c\","
-    "\"channel\":null,\"channel_id\":\"ch_1\",\"channel_name\":\"Shopify\",\"trading_partner\":null,\"service_level\":\"ground\","
-    "\"shipping_method\":null,\"shipping_method_id\":\"sm_1\",\"shipping_method_name\":\"UPS Ground\",\"carrier_id\":\"ups\","
-    "\"carrier_name\":\"UPS\",\"scac\":\"UPSN\",\"is_third_party_freight\":false,\"third_party_freight_account_number\":null,"
-    "\"first_party_freight_account_number\":null,\"currency\":\"USD\",\"total_price\":\"59.5\",\"total_tax\":\"4.5\","
-    "\"total_discount\":\"0\",\"total_shipping\":\"5\",\"required_ship_date\":null,\"saturday_delivery\":false,"
-    "\"signature_required\":false,\"international_duty_paid_by\":null,"
-    "\"ship_to_address\":{\"full_name\":\"Ann Lee\",\"company\":null,\"address1\":\"1 Main St\",\"address2\":null,\"address3\":null,"
-    "\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\",\"phone_number\":null,\"email_address\":null},"
-    "\"line_items\":[{\"line_number\":0,\"product_id\":\"prod_1\",\"sku\":\"TSHIRT-M\",\"quantity\":2,\"unit_price\":\"25\",\"is_picked\":true,\"discount_amount\":null},"
-    "{\"line_number\":1,\"product_id\":\"prod_2\",\"sku\":\"CAP\",\"quantity\":1,\"unit_price\":\"9.5\",\"is_picked\":true,\"discount_amount\":null}],"
-    "\"shipments\":[{\"shipment_id\":\"shp_%d\",\"warehouse_id\":\"wh_1\",\"status\":\"shipped\",\"raw_status\":\"shipped\","
-    "\"shipped_at\":\"2026-01-06T08:00:00Z\",\"shipping_method\":null,"
-    "\"ship_to_address\":{\"full_name\":\"Ann Lee\",\"company\":null,\"address1\":\"1 Main St\",\"address2\":null,\"address3\":null,"
-    "\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\",\"phone_number\":null,\"email_address\":null},"
-    "\"ship_from_address\":{\"address1\":\"9 Dock Rd\",\"address2\":null,\"address3\":null,\"city\":\"Reno\",\"state\":\"NV\",\"postal_code\":\"89501\",\"country\":\"US\"},"
-    "\"line_items\":[{\"line_number\":0,\"inventory_item_id\":\"inv_1\",\"sku\":\"TSHIRT-M\",\"quantity\":2,\"parent_product_id\":null}],"
-    "\"packages\":[{\"package_id\":\"pkg_%d\",\"package_name\":\"12x9x4\",\"tracking_number\":\"1Z%08d\",\"tracking_url\":null,"
-    "\"shipping_method\":null,\"carrier\":null,\"shipping_method_id\":\"sm_1\",\"shipping_method_name\":\"UPS Ground\",\"carrier_id\":\"ups\","
-    "\"carrier_name\":\"UPS\",\"scac\":\"UPSN\",\"shipping_cost\":\"7.1\",\"measurements\":{\"length\":\"12\",\"width\":\"9\",\"height\":\"4\","
-    "\"unit\":\"in\",\"weight\":\"1.2\",\"weight_unit\":\"lb\"},\"line_items\":[{\"line_number\":0,\"inventory_item_id\":\"inv_1\","
-    "\"sku\":\"TSHIRT-M\",\"quantity\":2,\"lot_id\":null,\"expiration_date\":null,\"parent_product_id\":null}]}]}],"
-    "\"tags\":[\"vip\"],\"trackstar_tags\":[],\"external_system_url\":null,\"additional_fields\":{},\"extra\":{}}";
 
 static double now_s(void) {
     struct timespec ts;
@@ -135,15 +107,6 @@ static void drop_db(const char *url, const char *name) {
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
     PQclear(PQexec(admin, sql));
     PQfinish(admin);
-}
-
-static char **make_records(int n, int day, const char *status) {
-    char **v = malloc((size_t)n * sizeof *v);
-    for (int i = 0; i < n; i++) {
-        v[i] = malloc(sizeof ORDER_FMT + 256);
-        snprintf(v[i], sizeof ORDER_FMT + 256, ORDER_FMT, i, i, day, day, i, i, status, i, i, i);
-    }
-    return v;
 }
 
 /* Seconds for n records through wdb_apply; *cpu: the client CPU seconds they took. */
@@ -476,7 +439,7 @@ int main(int argc, char **argv) {
     wdb *db = wdb_open(ci_w, err, sizeof err);
     if (!db) die("wdb_open", err);
 
-    char **v1 = make_records(n, 6, "open"), **v2 = make_records(n, 7, "fulfilled");
+    char **v1 = bench_canon_orders(n, 6, "open"), **v2 = bench_canon_orders(n, 7, "fulfilled");
     staged s1 = {0}, s2 = {0};
     stage_all(&s1, v1, n, batch);
     stage_all(&s2, v2, n, batch);
