@@ -8,7 +8,9 @@
  *       assigned <PREFIX>wms.orders.v1 and finds every topic it subscribes to.
  *   bench_writer_topic run BOOTSTRAP PREFIX N WRITER_PID ADMIN_URL ROWS_PER_RECORD BARE_INSERT BARE_UPDATE
  *       two passes, insert then update, on a writer that is ready and assigned its
- *       partitions. Per pass: stop the writer (SIGSTOP), produce the pass's N orders
+ *       partitions. Per pass: stop the writer (SIGSTOP), ANALYZE its database
+ *       (BENCH_DATABASE_URL; bench_writer_db does the same before each pass, as
+ *       autovacuum would within a minute), produce the pass's N orders
  *       (bench_canon_order.h: the same records bench_writer_db writes) to
  *       <PREFIX>wms.orders.v1, keyed "<connection_id>|<id>" like the normalizer keys them
  *       and partitioned by common/kafka.c's producer, wait for every acknowledgement,
@@ -34,6 +36,7 @@
 #include "kafka.h"
 #include "tests/bench/bench_canon_order.h"
 #include "topics.h"
+#include "writer/db_conn.h" /* libpq, wherever Debian puts its header */
 
 #define GOAL_RATIO 0.75   /* issue 7: from the topic >= 0.75 x bare */
 #define POLL_US 20000     /* the metric is read every 20 ms */
@@ -154,16 +157,27 @@ static void produce(rd_kafka_t *rk, const char *topic, char **v, int n) {
 
 /* ------------------------------------------------------------------ a pass */
 
+static void analyze(const char *url) {
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) die("connect", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "ANALYZE");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) die("ANALYZE", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
 typedef struct pass {
     const char *name;
     double seconds, cpu_s;
 } pass;
 
 /* Produce v while the writer is stopped, then time it until it has applied n more. */
-static void run_pass(pass *ps, rd_kafka_t *rk, const char *topic, char **v, int n, long pid, CURL *c, body *b) {
+static void run_pass(pass *ps, rd_kafka_t *rk, const char *topic, char **v, int n, long pid, CURL *c, body *b,
+                     const char *db_url) {
     long long base = applied(c, b);
     if (base < 0) die("metrics", "writer_records_applied_total not readable");
     if (kill((pid_t)pid, SIGSTOP) != 0) die("writer", "cannot stop it");
+    analyze(db_url);
     produce(rk, topic, v, n);
     if (kill((pid_t)pid, SIGCONT) != 0) die("writer", "cannot continue it");
     double t0 = now_s(), c0 = proc_cpu_s(pid);
@@ -190,6 +204,8 @@ int main(int argc, char **argv) {
     int n = atoi(argv[4]);
     long pid = atol(argv[5]);
     double rows_per = atof(argv[7]), bare[2] = {atof(argv[8]), atof(argv[9])};
+    const char *db_url = getenv("BENCH_DATABASE_URL");
+    if (!db_url || !*db_url) die("config", "set BENCH_DATABASE_URL to the writer's database");
     if (n < 1 || pid < 1 || rows_per <= 0 || bare[0] <= 0 || bare[1] <= 0) die("usage", "bad number");
 
     char topic[256], url[512];
@@ -206,7 +222,7 @@ int main(int argc, char **argv) {
     char **sets[2] = {bench_canon_orders(n, 6, "open"), bench_canon_orders(n, 7, "fulfilled")};
     pass ps[2] = {{.name = "insert"}, {.name = "update"}};
     rd_kafka_t *rk = producer(bootstrap);
-    for (int p = 0; p < 2; p++) run_pass(&ps[p], rk, topic, sets[p], n, pid, c, b);
+    for (int p = 0; p < 2; p++) run_pass(&ps[p], rk, topic, sets[p], n, pid, c, b, db_url);
     rd_kafka_destroy(rk);
 
     printf("bench_writer_topic: %d orders per pass on %s, %.1f table rows per order\n", n, topic, rows_per);

@@ -13,7 +13,8 @@
 #     also read what earlier runs left there). bin/writer on that prefix, in a fresh
 #     consumer group, WRITER_BATCH_MAX at its default; it applies the migrations itself.
 #     Measuring starts once it is ready (/readyz) and has its partitions assigned.
-#  3. bench_writer_topic run: per pass (insert, then update) it stops the writer, produces
+#  3. bench_writer_topic run: per pass (insert, then update) it stops the writer, ANALYZEs
+#     its database (as bench_writer_db does before each pass), produces
 #     the same N orders to <prefix>wms.orders.v1 keyed like the normalizer keys them,
 #     continues the writer, and times it until writer_records_applied_total has grown
 #     by N (polled every 20 ms).
@@ -79,7 +80,7 @@ done
 grep -q '"partitions assigned"' "$WORK/writer.log" || fail "writer got no partitions in 60 s"
 
 # ---- 3. from the topic ----------------------------------------------------------------
-"$BENCH_TOOLS/writer_topic" run "$KAFKA_BOOTSTRAP" "$PREFIX" "$N" "$WRITER_PID" "$ADMIN" "$ROWS" \
+BENCH_DATABASE_URL=${DATABASE_URL%/*}/$DB "$BENCH_TOOLS/writer_topic" run "$KAFKA_BOOTSTRAP" "$PREFIX" "$N" "$WRITER_PID" "$ADMIN" "$ROWS" \
     "$BARE_INSERT" "$BARE_UPDATE"
 topic_rc=$?
 [ "$topic_rc" -le 1 ] || fail "bench_writer_topic failed (exit $topic_rc): $(tail -3 "$WORK/writer.log")"
