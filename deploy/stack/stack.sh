@@ -148,13 +148,20 @@ start_all() {
   start_pg
 
   rm -f "$RUN/broker.ready"
-  start dev-broker DEV_BROKER_PORT=$BROKER_PORT DEV_BROKER_READY_FILE="$RUN/broker.ready" -- "$BIN_DIR/dev-broker"
+  start dev-broker DEV_BROKER_PORT=$BROKER_PORT DEV_BROKER_READY_FILE="$RUN/broker.ready" \
+    DEV_BROKER_PARTITIONS="${STACK_BROKER_PARTITIONS:-4}" -- "$BIN_DIR/dev-broker"
   for _ in $(seq 100); do [ -s "$RUN/broker.ready" ] && break; pid_alive dev-broker || die "dev-broker exited (see $LOGS/dev-broker.log)"; sleep 0.1; done
   [ -s "$RUN/broker.ready" ] || die "dev-broker not ready"
   log "dev broker ready on 127.0.0.1:$BROKER_PORT"
 
+  # The dev broker (librdkafka's mock) does not drop a member that died during a
+  # rebalance when its session ends: the survivors' JoinGroup waits the whole rebalance
+  # timeout, max.poll.interval.ms (300 s by default). Seen in the fault run: a writer
+  # SIGKILLed during a rebalance stalled its replacement for 5 minutes, long enough for
+  # the mock's ~5 MiB per partition to drop records it had not read yet. 60 s bounds
+  # that stall and is still far longer than any stage goes between two polls.
   COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
-    KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500}")
+    KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000}")
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 
   if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then

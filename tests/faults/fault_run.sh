@@ -66,6 +66,11 @@ for r in ORDERS INVENTORY PRODUCTS WAREHOUSES WAREHOUSE_LOCATIONS SHIPPING_METHO
 done
 export FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=500 FETCHER_BACKOFF_CAP_MS=4000 FETCHER_FAILED_RETRY_S=5
 export WEBHOOK_GW_ACK_TIMEOUT_MS=2000 WEBHOOK_GW_RETRY_AFTER_S=1
+# The dev broker keeps about 5 MiB per partition and drops the oldest beyond that, read
+# or not (a mock limit; real Kafka keeps by time). At this run's rates 4 partitions hold
+# only ~30 s of canonical orders: a stage stalled by a fault for longer would lose
+# records to the broker, not to the pipeline. 16 hold minutes.
+export STACK_BROKER_PARTITIONS=16
 
 . "$ROOT/tests/faults/faultlib.sh"
 WORK=$STACK_VAR/work
