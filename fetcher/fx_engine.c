@@ -238,6 +238,19 @@ static void load_streams(fx_engine *e, fx_conn *c) {
     }
 }
 
+/* Cancel every page request of c's streams in flight. */
+static void cancel_chains(fx_engine *e, fx_conn *c) {
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        for (int i = 0; i < FX_MAX_CHAINS; i++)
+            if (st->chains[i].req) {
+                fx_http_cancel(e->http, st->chains[i].req);
+                st->chains[i].req = NULL;
+                c->inflight--;
+            }
+    }
+}
+
 static void own_conn(fx_engine *e, fx_conn *c) {
     if (c->owned) return;
     c->owned = 1;
@@ -253,15 +266,7 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
     if (running && flush_ms > 0) {
         /* Let what was produced be acknowledged, so that the next owner starts from the
          * newest cursor these records allow. */
-        for (int r = 0; r < FX_RES_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
-            for (int i = 0; i < FX_MAX_CHAINS; i++)
-                if (st->chains[i].req) {
-                    fx_http_cancel(e->http, st->chains[i].req);
-                    st->chains[i].req = NULL;
-                    c->inflight--;
-                }
-        }
+        cancel_chains(e, c);
         rd_kafka_flush(e->producer, flush_ms);
         for (int r = 0; r < FX_RES_COUNT; r++) {
             fx_stream *st = &c->streams[r];
@@ -625,15 +630,7 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
         if (c->info_req) fx_http_cancel(e->http, c->info_req);
         if (c->sync_req) fx_http_cancel(e->http, c->sync_req);
         c->info_req = c->sync_req = NULL;
-        for (int r = 0; r < FX_RES_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
-            for (int i = 0; i < FX_MAX_CHAINS; i++)
-                if (st->chains[i].req) {
-                    fx_http_cancel(e->http, st->chains[i].req);
-                    st->chains[i].req = NULL;
-                    c->inflight--;
-                }
-        }
+        cancel_chains(e, c);
     }
     if (e->integ_req) fx_http_cancel(e->http, e->integ_req);
     e->integ_req = NULL;
