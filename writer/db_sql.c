@@ -18,7 +18,7 @@
  * SQL literal rather than a conversion (tests/faults/check_sql.py, rule R3). */
 #define WDB_STAGE_TOAST_TARGET "8160"
 
-static const char *cast_of(wdb_coltype t) {
+const char *wdb_sql_cast(wdb_coltype t) {
     switch (t) {
     case WDB_INT: return "::bigint";
     case WDB_NUM: return "::numeric";
@@ -142,7 +142,7 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
     }
     for (int i = 0; i < ch->ncols; i++)
         rc |= sbuf_printf(o, ", %s\"%s\"%s%s", prefix, ch->cols[i].name,
-                          casts ? cast_of(ch->cols[i].type) : "", suffix);
+                          casts ? wdb_sql_cast(ch->cols[i].type) : "", suffix);
     return rc ? -1 : 0;
 }
 
@@ -187,7 +187,7 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
     rc |= sbuf_printf(o, "\"%s\") SELECT ", r);
     for (int i = 0; i < s->ncols; i++)
-        rc |= sbuf_printf(o, "s.\"%s\"%s, ", s->cols[i].name, cast_of(s->cols[i].type));
+        rc |= sbuf_printf(o, "s.\"%s\"%s, ", s->cols[i].name, wdb_sql_cast(s->cols[i].type));
     rc |= sbuf_printf(o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ",
                       r, s->name);
     /* Key order: two writers merging overlapping batches lock rows in the same order. */

@@ -14,6 +14,9 @@
 #include "util.h"
 #include "writer/db_spec.h"
 
+/* The SQL cast from staged text to a column of type t ("::bigint"...; "" for text). */
+const char *wdb_sql_cast(wdb_coltype t);
+
 /* Check a spec's invariants (keys first and text, version column a timestamp, children
  * only under (connection_id, id), levels within bounds, ...). 0 or -1 with errstr. */
 int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen);

@@ -169,24 +169,13 @@ typedef struct tcols {
     int n, nkey;
 } tcols;
 
-static const char *cast_of(wdb_coltype t) {
-    switch (t) {
-    case WDB_INT: return "::bigint";
-    case WDB_NUM: return "::numeric";
-    case WDB_BOOL: return "::boolean";
-    case WDB_TS: return "::timestamptz";
-    case WDB_JSON: return "::jsonb";
-    default: return "";
-    }
-}
-
 static void table_cols(const wdb_spec *sp, int t, tcols *tc) {
     memset(tc, 0, sizeof *tc);
     if (t == 0) {
         tc->table = sp->table;
         for (int i = 0; i < sp->ncols; i++) {
             tc->name[tc->n] = sp->cols[i].name;
-            tc->cast[tc->n++] = cast_of(sp->cols[i].type);
+            tc->cast[tc->n++] = wdb_sql_cast(sp->cols[i].type);
         }
         tc->name[tc->n] = sp->record_col;
         tc->cast[tc->n++] = "::jsonb";
@@ -207,7 +196,7 @@ static void table_cols(const wdb_spec *sp, int t, tcols *tc) {
     tc->nkey = tc->n;
     for (int i = 0; i < ch->ncols; i++) {
         tc->name[tc->n] = ch->cols[i].name;
-        tc->cast[tc->n++] = cast_of(ch->cols[i].type);
+        tc->cast[tc->n++] = wdb_sql_cast(ch->cols[i].type);
     }
 }
 
