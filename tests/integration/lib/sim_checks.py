@@ -259,10 +259,23 @@ def cmd_ratelimit():
 
 
 def read_log():
+    """Complete lines only: the receiver may be half-way through writing the last one."""
     if not os.path.exists(LOG):
         return []
     with open(LOG) as f:
-        return [json.loads(l) for l in f if l.strip()]
+        return [json.loads(l) for l in f if l.endswith("\n") and l.strip()]
+
+
+def wait_sender_idle(timeout=20):
+    """Wait until the simulator has no delivery queued or in flight, so that a check
+    which counts deliveries sees only the ones it caused."""
+    end = time.time() + timeout
+    while time.time() < end:
+        st, _, s = http("GET", "/_sim/webhooks/stats")
+        if st == 200 and s["pending"] == 0:
+            return
+        time.sleep(0.05)
+    raise Fail("webhook sender still busy after %ds" % timeout)
 
 
 def wait_log(pred, timeout=15):
@@ -321,6 +334,7 @@ def cmd_webhook():
 def cmd_retries():
     """A failing receiver gets retries with the same svix-id and fresh signatures."""
     c = first_conn()
+    wait_sender_idle()
     st, _, s0 = http("GET", "/_sim/webhooks/stats")
     before = len(read_log())
     receiver({"fail_next": 3})
