@@ -1,22 +1,19 @@
 /* gw_internal.h - the request record and server state shared by the gateway's own
  * files (gw_server.c, gw_publish.c). Not a public interface.
  *
- * Life of a request: created on the first access-handler call (RECEIVING), it becomes
- * WAITING when it is handed to Kafka or to a fetch worker (its connection suspended),
- * and DONE once its answer is decided by the delivery report, the deadline, or a
- * failure. Every transition out of WAITING happens under srv->mu, in
- * gw_req_finish_locked(), so a request is answered exactly once.
+ * Life of a request: created when its head arrives (RECEIVING), it becomes WAITING when
+ * it is handed to Kafka or to a fetch worker, and DONE once its answer is decided by the
+ * delivery report, the deadline, or a failure. Every transition out of WAITING happens
+ * under srv->mu, in gw_req_finish_locked(), so a request is answered exactly once.
  *
- * Suspend and resume are system calls in libmicrohttpd (epoll_ctl, an eventfd write),
- * so neither is made while srv->mu is held: the handler suspends first and then, under
- * the lock, either marks the request suspended or (answer already decided) resumes it
- * itself; gw_req_finish_locked() only queues a suspended request on srv->resume, and
- * gw_unlock_and_resume() resumes the queue after releasing the lock. A suspended
- * connection cannot complete, so its request is alive until it is resumed.
+ * gw_req_finish_locked() only queues the request on srv->resume; gw_unlock_and_resume()
+ * hands the answers to the HTTP threads (gw_http_answer, which may write an eventfd)
+ * after releasing the lock. A waiting connection is never closed by the HTTP server, so
+ * req->conn is valid until the answer is handed over.
  *
- * References: the connection holds one (dropped when libmicrohttpd reports the request
- * completed); each message in librdkafka and each queued fetch job holds one. The last
- * one frees the record, so a delivery report arriving after a 503 is harmless.
+ * References: the connection holds one (dropped when the HTTP server reports the request
+ * over); each message in librdkafka and each queued fetch job holds one. The last one
+ * frees the record, so a delivery report arriving after a 503 is harmless.
  */
 #ifndef GW_INTERNAL_H
 #define GW_INTERNAL_H
@@ -25,12 +22,11 @@
 #include "gw_envelope.h"
 #include "gw_headers.h"
 #include "gw_metrics.h"
-#include "gw_reaper.h"
+#include "gw_http.h"
 #include "gw_server.h"
 #include "gw_workers.h"
 
 #include <librdkafka/rdkafka.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -45,13 +41,11 @@ typedef struct gw_queue {
 
 typedef struct gw_req {
     struct gw_server *srv;
-    struct MHD_Connection *conn; /* valid while the connection holds its reference */
+    gw_http_conn *conn;          /* valid while the connection holds its reference */
     atomic_int refs;
     atomic_int state;            /* gw_req_state; changed under srv->mu once past RECEIVING */
-    int suspended;               /* under srv->mu */
     int fetching;                /* waiting for a download rather than for Kafka */
-    unsigned status;             /* the answer, once DONE */
-    struct MHD_Response *resp;   /* borrowed from srv's prebuilt responses */
+    const gw_http_resp *resp;    /* the answer, once DONE (one of srv's prebuilt ones) */
 
     char *body;                  /* raw body as received (owned) */
     size_t len, cap;
@@ -75,12 +69,11 @@ typedef struct gw_req {
 
 struct gw_server {
     gw_config cfg;
-    struct MHD_Daemon *mhd;
+    gw_http *http;
     int port;
     rd_kafka_t *rk;
     gw_dedupe *dedupe;           /* NULL when off */
     gw_workers *fetchers;
-    gw_reaper *reaper;
 
     pthread_mutex_t mu;          /* request states, the two queues */
     gw_queue acks;               /* waiting for a delivery report */
@@ -92,25 +85,28 @@ struct gw_server {
     atomic_int poll_stop;
     atomic_int draining;
     atomic_int inflight;         /* requests with a record, not yet completed */
-    int closing;                 /* under mu: the drain answered everything, suspend no more */
+    int closing;                 /* under mu: the drain answered everything, wait no more */
 
-    /* Prebuilt answers, shared by every connection (libmicrohttpd counts references). */
-    struct MHD_Response *r_accepted, *r_duplicate;
-    struct MHD_Response *r_reject[GW_REJ_COUNT];
-    struct MHD_Response *r_unavail[GW_UNAV_COUNT];
+    /* Prebuilt answers, shared by every connection, and the text they point to. */
+    gw_http_resp r_accepted, r_duplicate;
+    gw_http_resp r_reject[GW_REJ_COUNT];
+    gw_http_resp r_unavail[GW_UNAV_COUNT];
+    char reject_body[GW_REJ_COUNT][64];
+    char unavail_body[GW_UNAV_COUNT][64];
+    char retry_after[32];        /* "Retry-After: N\r\n" */
 };
 
 /* Free when the last reference goes. */
 void gw_req_unref(gw_req *req);
 
 /* Decide req's answer: under srv->mu, only while WAITING (otherwise a no-op). Takes it
- * off its queue, marks it DONE and, when its connection is suspended, queues it on
- * srv->resume: the caller must release the lock with gw_unlock_and_resume(). */
-void gw_req_finish_locked(gw_server *srv, gw_req *req, unsigned status,
-                          struct MHD_Response *resp);
+ * off its queue, marks it DONE and queues it on srv->resume: the caller must release
+ * the lock with gw_unlock_and_resume(). */
+void gw_req_finish_locked(gw_server *srv, gw_req *req, const gw_http_resp *resp);
 void gw_req_finish_unavail_locked(gw_server *srv, gw_req *req, gw_unavail why);
 
-/* Release srv->mu, then resume every connection gw_req_finish_locked() queued. */
+/* Release srv->mu, then hand every answer gw_req_finish_locked() queued to the HTTP
+ * threads. */
 void gw_unlock_and_resume(gw_server *srv);
 
 void gw_queue_push(gw_queue *q, gw_req *req);

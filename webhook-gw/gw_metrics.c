@@ -21,6 +21,7 @@ static const char *const reject_names[GW_REJ_COUNT] = {
     [GW_REJ_MALFORMED_JSON] = "malformed_json",
     [GW_REJ_MISSING_FIELD] = "missing_field",
     [GW_REJ_BAD_FIELD] = "bad_field",
+    [GW_REJ_BAD_HTTP] = "bad_http",
 };
 
 static const char *const unavail_names[GW_UNAV_COUNT] = {

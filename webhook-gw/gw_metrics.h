@@ -30,6 +30,7 @@ typedef enum gw_reject {
     GW_REJ_MALFORMED_JSON,
     GW_REJ_MISSING_FIELD,
     GW_REJ_BAD_FIELD,
+    GW_REJ_BAD_HTTP, /* refused by the HTTP layer: framing, head size, version */
     GW_REJ_COUNT
 } gw_reject;
 

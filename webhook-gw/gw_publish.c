@@ -1,8 +1,7 @@
 /* gw_publish.c - from a verified request to a decided answer: produce to the raw
  * topic, take delivery reports and deadlines on the poll thread, download truncated
  * events on the fetch workers. Each path ends in gw_req_finish_locked() and
- * gw_unlock_and_resume(), which resumes the suspended connection so libmicrohttpd
- * sends the answer.
+ * gw_unlock_and_resume(), which hands the answer to the connection's HTTP thread.
  *
  * Deadline: our own timer, not librdkafka's message.timeout.ms, because librdkafka scans
  * for timed-out messages about once a second; the poll thread checks the queue heads
@@ -58,15 +57,12 @@ void gw_queue_remove(gw_queue *q, gw_req *req) {
     q->count--;
 }
 
-void gw_req_finish_locked(gw_server *srv, gw_req *req, unsigned status,
-                          struct MHD_Response *resp) {
+void gw_req_finish_locked(gw_server *srv, gw_req *req, const gw_http_resp *resp) {
     if (req->state != GW_REQ_WAITING) return;
     if (req->q) gw_queue_remove(req->q, req);
     req->state = GW_REQ_DONE;
-    req->status = status;
     req->resp = resp;
-    if (req->suspended && req->conn) {
-        req->suspended = 0;
+    if (req->conn) {
         req->resume_next = srv->resume;
         srv->resume = req;
     }
@@ -77,8 +73,8 @@ void gw_unlock_and_resume(gw_server *srv) {
     srv->resume = NULL;
     pthread_mutex_unlock(&srv->mu);
     while (list) {
-        gw_req *next = list->resume_next; /* read first: once resumed, req may be freed */
-        MHD_resume_connection(list->conn);
+        gw_req *next = list->resume_next; /* read first: once answered, req may be freed */
+        gw_http_answer(list->conn, list->resp);
         list = next;
     }
 }
@@ -88,7 +84,7 @@ void gw_req_finish_unavail_locked(gw_server *srv, gw_req *req, gw_unavail why) {
     gw_metric_unavailable(why);
     log_warn("webhook answered 503", "event_id", req->event_id, "reason", gw_unavail_name(why),
              "connection_id", req->env.connection_id, NULL);
-    gw_req_finish_locked(srv, req, MHD_HTTP_SERVICE_UNAVAILABLE, srv->r_unavail[why]);
+    gw_req_finish_locked(srv, req, &srv->r_unavail[why]);
 }
 
 int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
@@ -130,7 +126,7 @@ void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
             gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
         } else {
             gw_metric_accepted(req->env.ev.known_index);
-            gw_req_finish_locked(srv, req, MHD_HTTP_OK, srv->r_accepted);
+            gw_req_finish_locked(srv, req, &srv->r_accepted);
         }
     }
     gw_unlock_and_resume(srv);

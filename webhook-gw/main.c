@@ -48,8 +48,8 @@ static const cfg_var vars[] = {
     {"WEBHOOK_GW_CONN_TIMEOUT_S", CFG_INT, "10", 1, 600, 0,
      "close a connection idle or stalled for this long (slow clients)", &c_conn_timeout},
     {"WEBHOOK_GW_REQUEST_TIMEOUT_S", CFG_INT, "15", 2, 600, 0,
-     "cut a request not answered within this, however slowly its client sends (Trackstar "
-     "counts an answer after 15 s as failed)",
+     "cut a request still being received after this, however slowly its client sends "
+     "(Trackstar counts an answer after 15 s as failed)",
      &c_request_timeout},
     {"WEBHOOK_GW_THREADS", CFG_INT, "2", 1, 64, 0, "HTTP threads (they never wait for Kafka)",
      &c_threads},

@@ -289,6 +289,18 @@ done
 grep -q yes "$WORK/events/dl_saw_key" 2>/dev/null && fail "API key sent to download_url" ||
     pass "API key never sent to download_url"
 
+# ---- the HTTP layer ------------------------------------------------------------------
+
+before=$(metric 'webhook_rejected_total{reason="bad_http"}')
+python3 "$LIB/gw_http_check.py" "$GPORT" /webhooks/trackstar "$SECRET_A" "$WORK/ev/ev_0.json" msg_it_http \
+    >"$WORK/http.out" 2>&1
+while read -r word rest; do
+    case $word in ok) pass "$rest" ;; FAIL) fail "$rest" ;; *) fail "gw_http_check.py: $word $rest" ;; esac
+done <"$WORK/http.out"
+after=$(metric 'webhook_rejected_total{reason="bad_http"}')
+[ $((after - before)) = 6 ] && pass "the six requests the HTTP layer refused are counted as bad_http" ||
+    fail "bad_http counted" "$before -> $after"
+
 # ---- stalled clients -----------------------------------------------------------------
 
 stall() { # stall PAYLOAD -> seconds until the server closed the connection
@@ -399,6 +411,8 @@ for s in "$SECRET_A" "$SECRET_B" "$API_KEY" "$MARK" tok_MUST_NOT_BE_LOGGED "$(cu
     grep -qF -- "$s" "$WORK/gw.log" && leaks="$leaks ${s:0:12}..."
 done
 [ -z "$leaks" ] && pass "no secret, API key, access token or body in the logs" || fail "log leaks" "$leaks"
+grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/gw.log" &&
+    fail "sanitizer finding in the gateway's log" || pass "no sanitizer finding in the gateway's log"
 python3 - "$WORK/gw.log" <<'EOF' && pass "every log line is one JSON object" || fail "log format"
 import json, sys
 for line in open(sys.argv[1]):
