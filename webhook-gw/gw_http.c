@@ -38,6 +38,8 @@
 #define GW_EVENTS 128
 #define GW_ACCEPTS_PER_WAKE 64
 #define GW_BACKLOG 1024
+#define GW_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long, not spin */
+#define GW_ACCEPT_LOG_MS 5000  /* and say so at most this often per thread */
 
 enum { S_HEAD = 0, S_BODY, S_WAIT, S_WRITE, S_LINGER };
 
@@ -81,6 +83,8 @@ struct gw_http_worker {
     char date[40];
     time_t date_at;
     int64_t now;               /* monotonic ms, refreshed per wake-up */
+    int64_t accept_paused_until; /* 0, or when to listen again after EMFILE and the like */
+    int64_t accept_logged_at;
 };
 
 struct gw_http {
@@ -409,8 +413,17 @@ static void accept_all(gw_http_worker *w) {
         int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warn("accept failed", "error", strerror(errno), NULL);
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* The listener is level-triggered: without a pause this would spin (and
+                 * log) until a descriptor frees up. */
+                if (!w->accept_logged_at || w->now - w->accept_logged_at >= GW_ACCEPT_LOG_MS) {
+                    log_warn("accept failed: pausing new connections", "error", strerror(errno), NULL);
+                    w->accept_logged_at = w->now;
+                }
+                struct epoll_event off = {.events = 0, .data.ptr = &w->lfd};
+                epoll_ctl(w->ep, EPOLL_CTL_MOD, w->lfd, &off);
+                w->accept_paused_until = w->now + GW_ACCEPT_PAUSE_MS;
+            }
             return;
         }
         if (atomic_fetch_add(&s->nconns, 1) >= s->cfg.max_connections) {
@@ -528,6 +541,11 @@ static void *worker_main(void *arg) {
         if (w->now - last_scan >= GW_TICK_MS) {
             scan_timeouts(w);
             last_scan = w->now;
+        }
+        if (w->accept_paused_until && w->now >= w->accept_paused_until && w->lfd >= 0) {
+            struct epoll_event on = {.events = EPOLLIN, .data.ptr = &w->lfd};
+            epoll_ctl(w->ep, EPOLL_CTL_MOD, w->lfd, &on);
+            w->accept_paused_until = 0;
         }
         free_dead(w);
     }

@@ -301,6 +301,49 @@ after=$(metric 'webhook_rejected_total{reason="bad_http"}')
 [ $((after - before)) = 6 ] && pass "the six requests the HTTP layer refused are counted as bad_http" ||
     fail "bad_http counted" "$before -> $after"
 
+# ---- out of file descriptors: accepting pauses instead of spinning, then resumes ------
+
+read -r G2PORT A2PORT < <(python3 "$LIB/free_ports.py" 2 22000 23000)
+(
+    ulimit -n 64
+    KAFKA_BOOTSTRAP=$BOOT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$G2PORT ADMIN_PORT=$A2PORT \
+        WEBHOOK_SECRETS="$SECRET_A" LOG_LEVEL=info exec "$BIN_DIR/webhook-gw" 2>"$WORK/gw_fd.log"
+) &
+G2_PID=$!
+if wait_http "http://127.0.0.1:$A2PORT/readyz" 15; then
+    # Hold 120 connections (more than the 64 descriptors) for 2 s; the gateway's CPU time
+    # over that second must stay small, and once they are gone a request is served.
+    out=$(python3 - "$G2PORT" "$G2_PID" <<'EOF'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+tick = os.sysconf("SC_CLK_TCK")
+def cpu():
+    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(120)]
+time.sleep(0.5)
+c0 = cpu(); time.sleep(2.0); c1 = cpu()
+for s in socks: s.close()
+print("%.2f" % (c1 - c0))
+EOF
+)
+    sleep 0.5
+    main_url=$URL
+    URL=http://127.0.0.1:$G2PORT/webhooks/trackstar
+    post "$WORK/ev/ev_0.json" --secret "$SECRET_A" --id "$(newid fd)"
+    URL=$main_url
+    lines=$(grep -c '"accept failed' "$WORK/gw_fd.log")
+    awk -v c="$out" 'BEGIN { exit !(c < 0.5) }' && [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] &&
+        pass "out of descriptors: accepting paused, not spinning (${out}s CPU in 2 s, $lines log lines)" ||
+        fail "out of descriptors" "cpu ${out}s in 2 s, $lines log lines"
+    [ "$STATUS" = 200 ] && pass "after the descriptors are back, a request is served" ||
+        fail "request after running out of descriptors" "$STATUS"
+else
+    fail "second gateway with 64 descriptors starts" "$(tail -3 "$WORK/gw_fd.log")"
+fi
+kill "$G2_PID" 2>/dev/null
+wait "$G2_PID" 2>/dev/null
+
 # ---- stalled clients -----------------------------------------------------------------
 
 stall() { # stall PAYLOAD -> seconds until the server closed the connection
