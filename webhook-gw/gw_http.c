@@ -50,6 +50,7 @@ struct gw_http_conn {
     int fd;
     int state;
     int readable;              /* the socket may have bytes: an edge came, no short read since */
+    int peer_closed;           /* the client shut its side (EPOLLRDHUP) */
     char *in;                  /* GW_IN_CAP bytes */
     size_t in_len;
     size_t pos;                /* bytes of in used by the current request */
@@ -273,7 +274,7 @@ static void complete_request(gw_http_conn *c) {
 }
 
 /* Pass the buffered body bytes on. Returns 1 when the body is complete, 0 when more is
- * needed, -1 when the connection was cut or refused. */
+ * needed, -1 when the handler wants the connection cut, -2 when it was refused (400). */
 static int feed_body(gw_http_conn *c) {
     gw_http *s = c->w->s;
     while (c->pos < c->in_len || (!c->chunked && c->body_left == 0)) {
@@ -309,7 +310,12 @@ static void request_over(gw_http_conn *c) {
         c->has_ctx = 0;
         s->h.on_done(s->cls, c->ctx);
     }
-    if (c->close_after || atomic_load(&s->stop)) {
+    /* A client that shut its side after its request gets its answer, then the close,
+     * rather than an idle wait: its FIN may have come with the request's last bytes, so
+     * no edge is left to report it. Only when nothing is left to read: no byte buffered,
+     * and no edge since the last short read. */
+    if (c->close_after || atomic_load(&s->stop) ||
+        (c->peer_closed && !c->readable && c->in_len == c->pos)) {
         shutdown(c->fd, SHUT_WR);
         c->state = S_LINGER;
         c->linger_until_ms = c->w->now + GW_LINGER_MS;
@@ -530,6 +536,7 @@ static void *worker_main(void *arg) {
                 gw_http_conn *c = p;
                 if (c->fd < 0) continue; /* closed earlier in this wake-up */
                 if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->readable = 1;
+                if (evs[i].events & (EPOLLRDHUP | EPOLLHUP)) c->peer_closed = 1;
                 conn_drive(c);
             }
         }

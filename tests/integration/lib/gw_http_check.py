@@ -146,6 +146,23 @@ def http10():
     s.close()
 
 
+def half_close():
+    """A client that shuts its side right after its request still gets the answer, and
+    the server then closes at once instead of waiting out the idle timeout."""
+    s = connect()
+    r = Reader(s)
+    head, body = signed()
+    s.sendall(head + body)
+    s.shutdown(socket.SHUT_WR)
+    st, _, _ = r.response()
+    t0 = time.time()
+    closed = r.closed(wait=5.0)
+    took = time.time() - t0
+    result(st == 200 and closed and took < 1.0,
+           "request then half-close -> 200, then closed after %.2f s" % took, (st, closed))
+    s.close()
+
+
 def refused(what, raw, want):
     s = connect()
     r = Reader(s)
@@ -186,6 +203,7 @@ check("keep-alive", keep_alive)
 check("pipelining", pipelined)
 check("expect", expect_continue)
 check("http/1.0", http10)
+check("half-close", half_close)
 big = b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: gw\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n"
 check("431", lambda: refused("a head over 8 KiB", big, 431))
 bad_chunk = (b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
