@@ -151,6 +151,15 @@ int sbuf_printf(sbuf *b, const char *fmt, ...) {
     return rc;
 }
 
+char *util_i64_digits(int64_t v, char buf[UTIL_I64_BUF]) {
+    char *p = buf + UTIL_I64_BUF;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    return p;
+}
+
 int sbuf_json_str(sbuf *b, const char *s, size_t n) {
     if (sbuf_append(b, "\"", 1)) return -1;
     size_t run = 0;

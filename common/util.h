@@ -20,6 +20,12 @@ void util_rfc3339(int64_t ms_epoch, int with_ms, char out[32]);
  * "2026-01-05 10:00:00") into ms since epoch UTC. Returns 0 or -1. */
 int util_parse_time(const char *s, int64_t *ms_out);
 
+/* v in decimal (with '-' when negative), written at the END of buf; returns where it
+ * starts, so the digits are [ret, buf + UTIL_I64_BUF). No printf: several stages print
+ * integers per record on their hot path. */
+#define UTIL_I64_BUF 24
+char *util_i64_digits(int64_t v, char buf[UTIL_I64_BUF]);
+
 /* A growable byte buffer. */
 typedef struct sbuf {
     char *p;

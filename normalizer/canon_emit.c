@@ -4,6 +4,7 @@
  * mapped and the `extra` object that keeps every source field the tables do not know.
  */
 #include "normalizer/canon_internal.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,22 +62,11 @@ static size_t path_push_n(canon_ctx *c, const char *seg, size_t n)
 
 size_t canon_path_push(canon_ctx *c, const char *seg) { return path_push_n(c, seg, strlen(seg)); }
 
-/* Decimal digits of v (>= 0) at the end of buf[24]; returns where they start. */
-static char *u64_digits(uint64_t v, char buf[24])
-{
-    char *p = buf + 24;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
-}
-
 size_t canon_path_push_index(canon_ctx *c, long i)
 {
-    char buf[24];
-    char *p = u64_digits((uint64_t)i, buf); /* indices count up from 0 */
-    return path_push_n(c, p, (size_t)(buf + 24 - p));
+    char buf[UTIL_I64_BUF];
+    char *p = util_i64_digits(i, buf);
+    return path_push_n(c, p, (size_t)(buf + UTIL_I64_BUF - p));
 }
 
 const char *canon_here(canon_ctx *c, const char *a, const char *b)
@@ -190,12 +180,9 @@ void canon_w_strn(canon_ctx *c, const char *s, size_t n)
 
 void canon_w_i64(canon_ctx *c, int64_t v)
 {
-    char buf[24];
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *p = u64_digits(u, buf);
-    if (v < 0)
-        *--p = '-';
-    canon_w_mem(c, p, (size_t)(buf + 24 - p));
+    char buf[UTIL_I64_BUF];
+    char *p = util_i64_digits(v, buf);
+    canon_w_mem(c, p, (size_t)(buf + UTIL_I64_BUF - p));
 }
 
 void canon_w_value(canon_ctx *c, const cJSON *v)

@@ -180,12 +180,10 @@ static void put(gw_http_conn *c, const char *p, size_t n) {
 
 static void puts_(gw_http_conn *c, const char *p) { put(c, p, strlen(p)); }
 
-static void put_uint(gw_http_conn *c, uint64_t v) {
-    char d[24];
-    size_t n = 0;
-    do d[sizeof d - ++n] = (char)('0' + v % 10);
-    while ((v /= 10) && n < sizeof d);
-    put(c, d + sizeof d - n, n);
+static void put_int(gw_http_conn *c, int64_t v) {
+    char d[UTIL_I64_BUF];
+    char *p = util_i64_digits(v, d);
+    put(c, p, (size_t)(d + UTIL_I64_BUF - p));
 }
 
 /* Render r into c->out and switch to WRITE. */
@@ -195,13 +193,13 @@ static void send_answer(gw_http_conn *c, const gw_http_resp *r, int force_close)
     size_t blen = strlen(r->body);
     c->out_len = c->out_off = 0;
     puts_(c, "HTTP/1.1 ");
-    put_uint(c, r->status);
+    put_int(c, r->status);
     put(c, " ", 1);
     puts_(c, reason_phrase(r->status));
     puts_(c, "\r\nDate: ");
     puts_(c, c->w->date);
     puts_(c, "\r\nContent-Type: application/json\r\nContent-Length: ");
-    put_uint(c, blen);
+    put_int(c, (int64_t)blen);
     puts_(c, "\r\n");
     puts_(c, r->extra_headers);
     if (c->close_after) puts_(c, "Connection: close\r\n");

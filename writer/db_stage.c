@@ -304,13 +304,10 @@ static int put_str(sbuf *b, const char *s) { return wdb_copy_escape(b, s, strlen
 
 /* v in decimal, without printf: several integers per row (seq, ordinals, quantities)
  * went through vsnprintf. */
-static int put_i64(sbuf *b, long long v) {
-    char tmp[24], *p = tmp + sizeof tmp;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) *--p = '-';
-    return sbuf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+static int put_i64(sbuf *b, int64_t v) {
+    char tmp[UTIL_I64_BUF];
+    char *p = util_i64_digits(v, tmp);
+    return sbuf_append(b, p, (size_t)(tmp + UTIL_I64_BUF - p));
 }
 
 /* The shortest %g text that reads back as the same double. */

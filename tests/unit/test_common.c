@@ -106,6 +106,19 @@ static void time_format(void **state) {
     assert_string_equal(out, "2026-01-05T10:00:00Z");
 }
 
+static void i64_digits_match_printf(void **state) {
+    (void)state;
+    const int64_t cases[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567890, -987654321,
+                             INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[UTIL_I64_BUF], want[32];
+        char *p = util_i64_digits(cases[i], buf);
+        snprintf(want, sizeof want, "%lld", (long long)cases[i]);
+        assert_int_equal(buf + UTIL_I64_BUF - p, strlen(want));
+        assert_memory_equal(p, want, strlen(want));
+    }
+}
+
 static void json_escaping(void **state) {
     (void)state;
     sbuf b = {0};
@@ -183,6 +196,7 @@ int main(void) {
         cmocka_unit_test(cfg_required_missing),
         cmocka_unit_test(time_parse_table),
         cmocka_unit_test(time_format),
+        cmocka_unit_test(i64_digits_match_printf),
         cmocka_unit_test(json_escaping),
         cmocka_unit_test(json_arena_parses_reset_and_reuse),
         cmocka_unit_test(metrics_grouped_by_name),
