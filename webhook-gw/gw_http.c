@@ -139,12 +139,16 @@ static const gw_http_resp *protocol_resp(int status) {
 
 /* ---- connections -------------------------------------------------------------- */
 
+/* Hand the current request back to the handler (on_done), if it has one. */
+static void end_request(gw_http_conn *c) {
+    if (!c->has_ctx) return;
+    c->has_ctx = 0;
+    c->w->s->h.on_done(c->w->s->cls, c->ctx);
+}
+
 static void conn_close(gw_http_conn *c) {
     gw_http *s = c->w->s;
-    if (c->has_ctx) {
-        c->has_ctx = 0;
-        s->h.on_done(s->cls, c->ctx);
-    }
+    end_request(c);
     close(c->fd); /* also takes it out of the epoll set */
     c->fd = -1;
     c->prev->next = c->next;
@@ -211,10 +215,7 @@ static void send_answer(gw_http_conn *c, const gw_http_resp *r, int force_close)
 static void protocol_error(gw_http_conn *c, int status) {
     gw_http *s = c->w->s;
     if (s->h.on_protocol_error) s->h.on_protocol_error(s->cls, (unsigned)status);
-    if (c->has_ctx) {
-        c->has_ctx = 0;
-        s->h.on_done(s->cls, c->ctx);
-    }
+    end_request(c);
     send_answer(c, protocol_resp(status), 1);
 }
 
@@ -304,10 +305,7 @@ static int feed_body(gw_http_conn *c) {
 /* After an answer is written: the next request, or the lingering close. */
 static void request_over(gw_http_conn *c) {
     gw_http *s = c->w->s;
-    if (c->has_ctx) {
-        c->has_ctx = 0;
-        s->h.on_done(s->cls, c->ctx);
-    }
+    end_request(c);
     /* A client that shut its side after its request gets its answer, then the close,
      * rather than an idle wait: its FIN may have come with the request's last bytes, so
      * no edge is left to report it. Only when nothing is left to read: no byte buffered,
@@ -338,8 +336,8 @@ static int read_more(gw_http_conn *c) {
     return 1;
 }
 
-/* Run the connection as far as its bytes allow. Returns -1 once it is closed. */
-static int conn_drive(gw_http_conn *c) {
+/* Run the connection as far as its bytes allow (it may be closed on return). */
+static void conn_drive(gw_http_conn *c) {
     for (;;) {
         switch (c->state) {
         case S_HEAD: {
@@ -359,7 +357,7 @@ static int conn_drive(gw_http_conn *c) {
             }
             int more = read_more(c);
             if (more < 0) goto gone;
-            if (!more) return 0;
+            if (!more) return;
             continue;
         }
         case S_BODY: {
@@ -372,11 +370,11 @@ static int conn_drive(gw_http_conn *c) {
             if (rc == -2) continue; /* answered 400 */
             int more = read_more(c);
             if (more < 0) goto gone;
-            if (!more) return 0;
+            if (!more) return;
             continue;
         }
         case S_WAIT:
-            return 0;
+            return;
         case S_WRITE:
             while (c->out_off < c->out_len) {
                 ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -386,7 +384,7 @@ static int conn_drive(gw_http_conn *c) {
                 } else if (n < 0 && errno == EINTR) {
                     continue;
                 } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                    return 0; /* EPOLLOUT brings us back */
+                    return; /* EPOLLOUT brings us back */
                 } else {
                     goto gone;
                 }
@@ -398,7 +396,7 @@ static int conn_drive(gw_http_conn *c) {
             for (;;) {
                 if (c->w->now >= c->linger_until_ms) goto gone;
                 ssize_t n = conn_read(c, sink, sizeof sink);
-                if (n == -1) return 0;
+                if (n == -1) return;
                 if (n <= 0) goto gone;
             }
         }
@@ -406,7 +404,6 @@ static int conn_drive(gw_http_conn *c) {
     }
 gone:
     conn_close(c);
-    return -1;
 }
 
 /* ---- threads ------------------------------------------------------------------ */
@@ -440,7 +437,7 @@ static void accept_all(gw_http_worker *w) {
         gw_http_conn *c = calloc(1, sizeof *c);
         if (c) c->in = malloc(GW_IN_CAP);
         if (!c || !c->in) {
-            if (c) free(c);
+            free(c);
             atomic_fetch_sub(&s->nconns, 1);
             close(fd);
             continue;
