@@ -177,6 +177,16 @@ static int hexval(char c) {
     return -1;
 }
 
+/* A byte of a chunk extension or of a trailer line, both skipped up to their CR:
+ * bounded in total, and no bare LF or NUL. -1 on an error. */
+static int meta_byte(gw_http_chunked *c, char ch, int state_at_cr) {
+    if (ch == '\r') {
+        c->state = state_at_cr;
+        return 0;
+    }
+    return ch == '\n' || ch == '\0' || ++c->meta > GW_CHUNK_MAX_META ? -1 : 0;
+}
+
 int gw_http_chunked_step(gw_http_chunked *c, const char *in, size_t n, size_t *used,
                          const char **data, size_t *dlen) {
     size_t i = 0;
@@ -203,8 +213,7 @@ int gw_http_chunked_step(gw_http_chunked *c, const char *in, size_t n, size_t *u
             break;
         }
         case C_EXT:
-            if (ch == '\r') c->state = C_SIZE_LF;
-            else if (ch == '\n' || ch == '\0' || ++c->meta > GW_CHUNK_MAX_META) return GW_CHUNK_BAD;
+            if (meta_byte(c, ch, C_SIZE_LF)) return GW_CHUNK_BAD;
             i++;
             break;
         case C_SIZE_LF:
@@ -233,14 +242,17 @@ int gw_http_chunked_step(gw_http_chunked *c, const char *in, size_t n, size_t *u
             c->state = C_SIZE;
             i++;
             break;
-        case C_TRAILER_START:
-            c->state = ch == '\r' ? C_END_LF : C_TRAILER;
-            if (c->state == C_TRAILER && (ch == '\n' || ++c->meta > GW_CHUNK_MAX_META)) return GW_CHUNK_BAD;
+        case C_TRAILER_START: /* the empty line that ends the body, or a trailer */
+            if (ch == '\r') {
+                c->state = C_END_LF;
+            } else {
+                c->state = C_TRAILER;
+                if (meta_byte(c, ch, C_TRAILER_LF)) return GW_CHUNK_BAD;
+            }
             i++;
             break;
         case C_TRAILER:
-            if (ch == '\r') c->state = C_TRAILER_LF;
-            else if (ch == '\n' || ch == '\0' || ++c->meta > GW_CHUNK_MAX_META) return GW_CHUNK_BAD;
+            if (meta_byte(c, ch, C_TRAILER_LF)) return GW_CHUNK_BAD;
             i++;
             break;
         case C_TRAILER_LF:

@@ -226,6 +226,17 @@ static void test_chunked(void **state) {
             fail();
         }
     }
+    /* a NUL anywhere in an extension or a trailer line, its first byte included */
+    const char nul_ext[] = "1;a\0b\r\nx\r\n0\r\n\r\n";
+    const char nul_trailer[] = "0\r\n\0T: v\r\n\r\n";
+    const char nul_inside[] = "0\r\nT: \0v\r\n\r\n";
+    {
+        char out[64];
+        size_t olen, used;
+        assert_int_equal(dechunk(nul_ext, sizeof nul_ext - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
+        assert_int_equal(dechunk(nul_trailer, sizeof nul_trailer - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
+        assert_int_equal(dechunk(nul_inside, sizeof nul_inside - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
+    }
     /* extensions and trailers are bounded */
     char ext[8192];
     size_t n = (size_t)snprintf(ext, sizeof ext, "1;");
