@@ -375,11 +375,13 @@ static int copy_in(wdb *db, const char *table, const sbuf *b, char *errstr, size
 
 /* ------------------------------------------------------------------ apply */
 
-static const cand *g_sort_cands; /* qsort has no context argument in C11 */
-
-/* By (spec, key), newest first; equal versions: the later item first. */
-static int cmp_cand(const void *pa, const void *pb) {
-    const cand *x = &g_sort_cands[*(const int *)pa], *y = &g_sort_cands[*(const int *)pb];
+/* By (spec, key), newest first; equal versions: the later item first. arg: the cands.
+ * qsort_r, not qsort and a global array: each thread has its own wdb (db.h), and a
+ * shared global let concurrent writers sort by each other's candidates (ASan caught
+ * it in test_concurrent_writers_converge, which also saw a unique violation from it). */
+static int cmp_cand(const void *pa, const void *pb, void *arg) {
+    const cand *cands = arg;
+    const cand *x = &cands[*(const int *)pa], *y = &cands[*(const int *)pb];
     if (x->spec != y->spec) return x->spec < y->spec ? -1 : 1;
     int k = strcmp(x->key, y->key);
     if (k) return k;
@@ -463,8 +465,7 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
             goto fail;
         }
     }
-    g_sort_cands = a.cands;
-    qsort(order, (size_t)nvalid, sizeof *order, cmp_cand);
+    qsort_r(order, (size_t)nvalid, sizeof *order, cmp_cand, a.cands);
     for (int k = 0; k < nvalid; k++) {
         const cand *c = &a.cands[order[k]];
         const cand *p = k ? &a.cands[order[k - 1]] : NULL;
