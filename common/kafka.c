@@ -156,7 +156,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     char n[16];
     snprintf(n, sizeof n, "%d", parts ? parts->cnt : 0);
     log_info(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "partitions assigned"
-                                                          : "partitions revoked",
+                                                         : "partitions revoked",
              "count", n, NULL);
 }
 

@@ -14,10 +14,11 @@
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
 
 /* Canonical entities, one public topic each: "wms.<entity>.v1". */
-#define CANON_ENTITIES(X)                                                                          \
-    X(orders)                                                                                      \
-    X(inventory) X(products) X(warehouses) X(warehouse_locations) X(shipping_methods) X(returns)   \
-        X(inbound_shipments) X(bills)
+// clang-format off
+#define CANON_ENTITIES(X) \
+    X(orders) X(inventory) X(products) X(warehouses) X(warehouse_locations) \
+    X(shipping_methods) X(returns) X(inbound_shipments) X(bills)
+// clang-format on
 
 /* Headers on raw messages. */
 #define HDR_SOURCE "source"                /* "webhook" | "poll" */

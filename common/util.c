@@ -154,7 +154,8 @@ int sbuf_printf(sbuf *b, const char *fmt, ...) {
 char *util_i64_digits(int64_t v, char buf[UTIL_I64_BUF]) {
     char *p = buf + UTIL_I64_BUF;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do *--p = (char)('0' + u % 10);
+    do
+        *--p = (char)('0' + u % 10);
     while (u /= 10);
     if (v < 0) *--p = '-';
     return p;

@@ -61,7 +61,8 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
         return -1;
     }
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(data, "integration_name");
-    if (cJSON_IsString(integ)) snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
+    if (cJSON_IsString(integ))
+        snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
     const cJSON *actions = cJSON_GetObjectItemCaseSensitive(data, "available_actions");
     if (cJSON_IsArray(actions)) {
         out->actions = actions_mask(actions);
@@ -128,7 +129,8 @@ int fx_api_link_exchange(const char *base_url, const char *api_key, const char *
     fx_http_resp resp = {0};
     char *token = NULL;
     int rc = -1;
-    if (sbuf_printf(&url, "%s/link/exchange", base_url) || sbuf_append(&body, "{\"auth_code\":", 13) ||
+    if (sbuf_printf(&url, "%s/link/exchange", base_url) ||
+        sbuf_append(&body, "{\"auth_code\":", 13) ||
         sbuf_json_str(&body, auth_code, strlen(auth_code)))
         goto oom;
     if (customer_id && *customer_id &&

@@ -21,26 +21,28 @@ int fx_assign_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
 }
 
 /* The engine starts and stops the streams of a partition's connections. */
-static void on_assignment(rd_kafka_t *rk, int assigned, const rd_kafka_topic_partition_list_t *parts,
-                          void *arg) {
+static void on_assignment(rd_kafka_t *rk, int assigned,
+                          const rd_kafka_topic_partition_list_t *parts, void *arg) {
     fx_engine *e = *(fx_engine **)arg;
     char list[256] = "";
     size_t n = 0;
     for (int i = 0; i < parts->cnt && n < sizeof list; i++)
-        n += (size_t)snprintf(list + n, sizeof list - n, "%s%d", i ? "," : "", parts->elems[i].partition);
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%d", i ? "," : "",
+                              parts->elems[i].partition);
     if (!assigned)
         log_info(rd_kafka_assignment_lost(rk) ? "streams stopping: partitions lost"
                                               : "streams stopping: partitions revoked",
                  "partitions", list, NULL);
-    for (int i = 0; i < parts->cnt; i++) fx_engine_partition(e, parts->elems[i].partition, assigned);
+    for (int i = 0; i < parts->cnt; i++)
+        fx_engine_partition(e, parts->elems[i].partition, assigned);
 }
 
 rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *client_id,
                           const char *extra, const char *consumer_extra, const char *topic,
                           fx_engine **engine, char *errstr, size_t errlen) {
     const char *topics[] = {topic};
-    rd_kafka_t *rk = kafka_consumer_new(brokers, group, client_id, extra, consumer_extra, topics,
-                                        1, errstr, errlen);
+    rd_kafka_t *rk = kafka_consumer_new(brokers, group, client_id, extra, consumer_extra, topics, 1,
+                                        errstr, errlen);
     if (rk) kafka_consumer_set_rebalance_hook(rk, on_assignment, engine);
     return rk;
 }

@@ -14,7 +14,8 @@ int64_t fx_backoff_delay(int attempt, int base_ms, int cap_ms, uint64_t *rng) {
     if (base_ms < 1) base_ms = 1;
     if (cap_ms < base_ms) cap_ms = base_ms;
     int64_t d = base_ms;
-    for (int i = 0; i < attempt && d < cap_ms; i++) d *= 2;
+    for (int i = 0; i < attempt && d < cap_ms; i++)
+        d *= 2;
     if (d > cap_ms) d = cap_ms;
     int64_t half = d / 2;
     int64_t v = half + (int64_t)(fx_rand(rng) % (uint64_t)(d - half + 1));

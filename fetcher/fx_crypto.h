@@ -14,7 +14,7 @@
 #define FX_KEY_LEN 32
 #define FX_NONCE_LEN 12
 #define FX_TAG_LEN 16
-#define FX_SECRET_MAX 4096     /* longest token accepted */
+#define FX_SECRET_MAX 4096 /* longest token accepted */
 
 typedef struct fx_key {
     unsigned char k[FX_KEY_LEN];

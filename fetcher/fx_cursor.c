@@ -68,7 +68,9 @@ int fx_track_advance(fx_track *t) {
     return moved;
 }
 
-int fx_track_idle(const fx_track *t) { return t->n == 0; }
+int fx_track_idle(const fx_track *t) {
+    return t->n == 0;
+}
 
 int64_t fx_window_hi(int64_t lo, int64_t width_ms, int64_t now_ms) {
     if (lo == FX_NO_BOUND || width_ms <= 0) return FX_NO_BOUND;

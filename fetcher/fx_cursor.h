@@ -16,22 +16,22 @@
 
 #include <stdint.h>
 
-#define FX_TRACK_SEGS 8     /* windows in flight per stream (fetched ahead of their acks) */
+#define FX_TRACK_SEGS 8 /* windows in flight per stream (fetched ahead of their acks) */
 
 typedef struct fx_seg {
-    uint64_t seq;           /* absolute number within the run */
-    int64_t hi;             /* inclusive upper bound; FX_NO_BOUND (fx_url.h) = open window */
-    int64_t pending;        /* produced, not yet acknowledged */
-    int64_t max_key;        /* newest cursor-field date among its records */
-    int fetched;            /* every page read and produced */
+    uint64_t seq;    /* absolute number within the run */
+    int64_t hi;      /* inclusive upper bound; FX_NO_BOUND (fx_url.h) = open window */
+    int64_t pending; /* produced, not yet acknowledged */
+    int64_t max_key; /* newest cursor-field date among its records */
+    int fetched;     /* every page read and produced */
 } fx_seg;
 
 typedef struct fx_track {
     fx_seg segs[FX_TRACK_SEGS];
     int head, n;
     uint64_t next_seq;
-    int64_t cursor;         /* the durable value: FX_NO_BOUND when none yet */
-    int failed;             /* a delivery failed: never advance again in this run */
+    int64_t cursor; /* the durable value: FX_NO_BOUND when none yet */
+    int failed;     /* a delivery failed: never advance again in this run */
     int64_t acked, produced;
 } fx_track;
 
@@ -57,8 +57,6 @@ int fx_track_advance(fx_track *t);
 
 /* 1 when no window is in flight. */
 int fx_track_idle(const fx_track *t);
-
-
 
 /* ---- window planning ---- */
 

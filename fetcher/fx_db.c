@@ -48,7 +48,8 @@ static const char *const migrations[] = {
     " window_start timestamptz, window_end timestamptz,"
     " status text NOT NULL DEFAULT 'pending',"
     " detail text,"
-    " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());"
+    " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT "
+    "now());"
     "CREATE INDEX fetcher_requests_pending ON fetcher_requests (id) WHERE status = 'pending';",
 };
 
@@ -141,8 +142,9 @@ int fx_db_migrate(PGconn *db, char *errstr, size_t errlen) {
              " applied_at timestamptz NOT NULL DEFAULT now())",
              0, NULL, errstr, errlen))
         goto fail;
-    PGresult *res = run(db, "schema version", "SELECT coalesce(max(version), 0) FROM fetcher_schema",
-                        0, NULL, errstr, errlen);
+    PGresult *res =
+        run(db, "schema version", "SELECT coalesce(max(version), 0) FROM fetcher_schema", 0, NULL,
+            errstr, errlen);
     if (!res) goto fail;
     int have = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -161,8 +163,8 @@ int fx_db_migrate(PGconn *db, char *errstr, size_t errlen) {
             goto fail;
         }
         PQclear(m);
-        if (run0(db, "schema version", "INSERT INTO fetcher_schema (version) VALUES ($1::int)", 1, p,
-                 errstr, errlen) ||
+        if (run0(db, "schema version", "INSERT INTO fetcher_schema (version) VALUES ($1::int)", 1,
+                 p, errstr, errlen) ||
             run0(db, "commit", "COMMIT", 0, NULL, errstr, errlen)) {
             PQclear(PQexec(db, "ROLLBACK"));
             goto fail;
@@ -182,17 +184,21 @@ int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const ch
                    int64_t created_ms, char *errstr, size_t errlen) {
     char cb[24];
     const char *const p[] = {id, integration ? integration : "", sealed, ms_param(created_ms, cb)};
-    return run0(db, "store connection",
-                "INSERT INTO fetcher_connections (connection_id, integration_name, token_sealed, created_at)"
-                " VALUES ($1, $2, $3, " TS("$4") ")"
-                " ON CONFLICT (connection_id) DO UPDATE SET"
-                "  integration_name = CASE WHEN EXCLUDED.integration_name <> '' THEN EXCLUDED.integration_name"
-                "                     ELSE fetcher_connections.integration_name END,"
-                "  token_sealed = EXCLUDED.token_sealed, state = 'active', state_reason = NULL,"
-                "  created_at = coalesce(fetcher_connections.created_at, EXCLUDED.created_at),"
-                "  updated_at = now(), version = fetcher_connections.version + 1,"
-                "  seq = nextval('fetcher_change_seq')",
-                4, p, errstr, errlen);
+    return run0(
+        db, "store connection",
+        "INSERT INTO fetcher_connections (connection_id, integration_name, token_sealed, "
+        "created_at)"
+        " VALUES ($1, $2, $3, " TS(
+            "$4") ")"
+                  " ON CONFLICT (connection_id) DO UPDATE SET"
+                  "  integration_name = CASE WHEN EXCLUDED.integration_name <> '' THEN "
+                  "EXCLUDED.integration_name"
+                  "                     ELSE fetcher_connections.integration_name END,"
+                  "  token_sealed = EXCLUDED.token_sealed, state = 'active', state_reason = NULL,"
+                  "  created_at = coalesce(fetcher_connections.created_at, EXCLUDED.created_at),"
+                  "  updated_at = now(), version = fetcher_connections.version + 1,"
+                  "  seq = nextval('fetcher_change_seq')",
+        4, p, errstr, errlen);
 }
 
 int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
@@ -208,18 +214,19 @@ int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const ch
 int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr,
                        size_t errlen) {
     const char *const p[] = {id, reason};
-    return run0(db, "unblock connection",
-                "UPDATE fetcher_connections SET state = 'active', state_reason = $2, updated_at = now(),"
-                " version = version + 1, seq = nextval('fetcher_change_seq')"
-                " WHERE connection_id = $1 AND state = 'blocked'",
-                2, p, errstr, errlen);
+    return run0(
+        db, "unblock connection",
+        "UPDATE fetcher_connections SET state = 'active', state_reason = $2, updated_at = now(),"
+        " version = version + 1, seq = nextval('fetcher_change_seq')"
+        " WHERE connection_id = $1 AND state = 'blocked'",
+        2, p, errstr, errlen);
 }
 
 int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen) {
     const char *const p[] = {id};
-    PGresult *res = run(db, "find connection",
-                        "SELECT 1 FROM fetcher_connections WHERE connection_id = $1", 1, p, errstr,
-                        errlen);
+    PGresult *res =
+        run(db, "find connection", "SELECT 1 FROM fetcher_connections WHERE connection_id = $1", 1,
+            p, errstr, errlen);
     if (!res) return -1;
     int n = PQntuples(res);
     PQclear(res);
@@ -261,22 +268,27 @@ int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_
 }
 
 void fx_db_conns_free(fx_db_conn *c, int n) {
-    for (int i = 0; i < n; i++) free(c[i].sealed);
+    for (int i = 0; i < n; i++)
+        free(c[i].sealed);
     free(c);
 }
 
 int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,
                    int64_t newest_ms, const char *source, char *errstr, size_t errlen) {
     char ob[24], nb[24];
-    const char *const p[] = {conn, resource, ms_param(oldest_ms, ob), ms_param(newest_ms, nb), source};
+    const char *const p[] = {conn, resource, ms_param(oldest_ms, ob), ms_param(newest_ms, nb),
+                             source};
     /* The webhook's dates are better than the API's "done" flag: keep them once known. */
     return run0(db, "store historical sync",
                 "INSERT INTO fetcher_historical_syncs (connection_id, resource, oldest_data_date,"
-                " newest_data_date, source) VALUES ($1, $2, " TS("$3") ", " TS("$4") ", $5)"
-                " ON CONFLICT (connection_id, resource) DO UPDATE SET"
-                "  oldest_data_date = coalesce(EXCLUDED.oldest_data_date, fetcher_historical_syncs.oldest_data_date),"
-                "  newest_data_date = coalesce(EXCLUDED.newest_data_date, fetcher_historical_syncs.newest_data_date),"
-                "  seq = nextval('fetcher_change_seq')",
+                " newest_data_date, source) VALUES ($1, $2, " TS("$3") ", " TS(
+                    "$4") ", $5)"
+                          " ON CONFLICT (connection_id, resource) DO UPDATE SET"
+                          "  oldest_data_date = coalesce(EXCLUDED.oldest_data_date, "
+                          "fetcher_historical_syncs.oldest_data_date),"
+                          "  newest_data_date = coalesce(EXCLUDED.newest_data_date, "
+                          "fetcher_historical_syncs.newest_data_date),"
+                          "  seq = nextval('fetcher_change_seq')",
                 5, p, errstr, errlen);
 }
 
@@ -288,8 +300,10 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
     *out = NULL;
     *n = 0;
     PGresult *res = run(db, "load historical syncs",
-                        "SELECT connection_id, resource, " MS("oldest_data_date") ", seq"
-                        " FROM fetcher_historical_syncs WHERE seq > $1::bigint ORDER BY seq",
+                        "SELECT connection_id, resource, " MS(
+                            "oldest_data_date") ", seq"
+                                                " FROM fetcher_historical_syncs WHERE seq > "
+                                                "$1::bigint ORDER BY seq",
                         1, p, errstr, errlen);
     if (!res) return -1;
     int rows = PQntuples(res), k = 0;
@@ -318,6 +332,8 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
                      char *errstr, size_t errlen) {
     const char *const p[] = {conn, resource};
+    /* The MS()/TS() pieces inside the SQL text confuse clang-format. */
+    // clang-format off
     PGresult *res = run(db, "load stream",
                         "SELECT state, cursor_field, " MS("cursor_at") ", backfill_done, "
                         MS("run_started_at") ", " MS("last_started_at") ", " MS("last_success_at")
@@ -325,6 +341,7 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
                         MS("unsupported_until")
                         " FROM fetcher_streams WHERE connection_id = $1 AND resource = $2",
                         2, p, errstr, errlen);
+    // clang-format on
     if (!res) return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -350,11 +367,21 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
                      char *errstr, size_t errlen) {
     char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24], rs[24];
     snprintf(rs, sizeof rs, "%" PRId64, s->records_seen);
-    const char *const p[] = {conn, resource, s->state, s->cursor_field, ms_param(s->cursor_ms, b1),
-                             s->backfill_done ? "t" : "f", ms_param(s->run_started_ms, b2),
-                             ms_param(s->last_started_ms, b3), ms_param(s->last_success_ms, b4),
-                             rs, s->last_error[0] ? s->last_error : NULL,
-                             ms_param(s->next_due_ms, b5), ms_param(s->unsupported_until_ms, b6)};
+    const char *const p[] = {conn,
+                             resource,
+                             s->state,
+                             s->cursor_field,
+                             ms_param(s->cursor_ms, b1),
+                             s->backfill_done ? "t" : "f",
+                             ms_param(s->run_started_ms, b2),
+                             ms_param(s->last_started_ms, b3),
+                             ms_param(s->last_success_ms, b4),
+                             rs,
+                             s->last_error[0] ? s->last_error : NULL,
+                             ms_param(s->next_due_ms, b5),
+                             ms_param(s->unsupported_until_ms, b6)};
+    /* The MS()/TS() pieces inside the SQL text confuse clang-format. */
+    // clang-format off
     return run0(db, "store stream",
                 "INSERT INTO fetcher_streams (connection_id, resource, state, cursor_field, cursor_at,"
                 " backfill_done, run_started_at, last_started_at, last_success_at, records_seen,"
@@ -369,6 +396,7 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
                 " next_due_at = EXCLUDED.next_due_at, unsupported_until = EXCLUDED.unsupported_until,"
                 " updated_at = now()",
                 13, p, errstr, errlen);
+    // clang-format on
 }
 
 /* "{orders,returns}" for a resource bit set (empty = all). */
@@ -385,11 +413,11 @@ int fx_db_req_add(PGconn *db, const char *conn, const char *kind, uint32_t resou
     char arr[512], b1[24], b2[24];
     res_array(resources, arr, sizeof arr);
     const char *const p[] = {conn, kind, arr, ms_param(start_ms, b1), ms_param(end_ms, b2)};
-    PGresult *res = run(db, "store request",
-                        "INSERT INTO fetcher_requests (connection_id, kind, resources, window_start,"
-                        " window_end) VALUES ($1, $2, $3::text[], " TS("$4") ", " TS("$5")
-                        ") RETURNING id",
-                        5, p, errstr, errlen);
+    PGresult *res =
+        run(db, "store request",
+            "INSERT INTO fetcher_requests (connection_id, kind, resources, window_start,"
+            " window_end) VALUES ($1, $2, $3::text[], " TS("$4") ", " TS("$5") ") RETURNING id",
+            5, p, errstr, errlen);
     if (!res) return -1;
     *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
@@ -401,11 +429,12 @@ int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr,
     snprintf(lim, sizeof lim, "%d", max);
     const char *const p[] = {lim};
     *n = 0;
-    PGresult *res = run(db, "load requests",
-                        "SELECT id, connection_id, kind, array_to_string(resources, ','), "
-                        MS("window_start") ", " MS("window_end")
-                        " FROM fetcher_requests WHERE status = 'pending' ORDER BY id LIMIT $1::int",
-                        1, p, errstr, errlen);
+    PGresult *res =
+        run(db, "load requests",
+            "SELECT id, connection_id, kind, array_to_string(resources, ','), " MS(
+                "window_start") ", " MS("window_end") " FROM fetcher_requests WHERE status = "
+                                                      "'pending' ORDER BY id LIMIT $1::int",
+            1, p, errstr, errlen);
     if (!res) return -1;
     for (int i = 0; i < PQntuples(res); i++) {
         fx_db_req *q = &out[i];
@@ -414,7 +443,8 @@ int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr,
         snprintf(q->conn, sizeof q->conn, "%s", PQgetvalue(res, i, 1));
         snprintf(q->kind, sizeof q->kind, "%s", PQgetvalue(res, i, 2));
         char *list = strdup(PQgetvalue(res, i, 3)), *save = NULL;
-        for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
+             t = strtok_r(NULL, ",", &save)) {
             int r = fx_res_lookup(t);
             if (r >= 0) q->resources |= 1u << r;
         }
@@ -438,8 +468,8 @@ int fx_db_req_set(PGconn *db, int64_t id, const char *status, const char *detail
                 3, p, errstr, errlen);
 }
 
-static char *json_query(PGconn *db, const char *what, const char *sql, int n,
-                        const char *const *p, char *errstr, size_t errlen) {
+static char *json_query(PGconn *db, const char *what, const char *sql, int n, const char *const *p,
+                        char *errstr, size_t errlen) {
     PGresult *res = run(db, what, sql, n, p, errstr, errlen);
     if (!res) return NULL;
     char *out = NULL;
@@ -455,12 +485,13 @@ char *fx_db_req_json(PGconn *db, int64_t id, char *errstr, size_t errlen) {
     char ib[24];
     snprintf(ib, sizeof ib, "%" PRId64, id);
     const char *const p[] = {ib};
-    return json_query(db, "load request",
-                      "SELECT json_build_object('id', id, 'connection_id', connection_id, 'kind', kind,"
-                      " 'resources', resources, 'window_start', window_start, 'window_end', window_end,"
-                      " 'status', status, 'detail', detail, 'created_at', created_at,"
-                      " 'updated_at', updated_at)::text FROM fetcher_requests WHERE id = $1::bigint",
-                      1, p, errstr, errlen);
+    return json_query(
+        db, "load request",
+        "SELECT json_build_object('id', id, 'connection_id', connection_id, 'kind', kind,"
+        " 'resources', resources, 'window_start', window_start, 'window_end', window_end,"
+        " 'status', status, 'detail', detail, 'created_at', created_at,"
+        " 'updated_at', updated_at)::text FROM fetcher_requests WHERE id = $1::bigint",
+        1, p, errstr, errlen);
 }
 
 char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errlen) {

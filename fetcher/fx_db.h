@@ -23,9 +23,9 @@
 
 #include "fx_res.h"
 
-#define FX_ID_MAX 128          /* connection ids and integration names */
-#define FX_ERR_TEXT_MAX 256    /* last_error stored per stream */
-#define FX_REQ_MAX_BATCH 64    /* pending requests read per refresh */
+#define FX_ID_MAX 128       /* connection ids and integration names */
+#define FX_ERR_TEXT_MAX 256 /* last_error stored per stream */
+#define FX_REQ_MAX_BATCH 64 /* pending requests read per refresh */
 
 /* Connection states as stored. */
 #define FX_CONN_ACTIVE "active"
@@ -41,7 +41,7 @@ int fx_db_ping(PGconn *db);
 
 typedef struct fx_db_conn {
     char id[FX_ID_MAX], integration[FX_ID_MAX], state[16];
-    char *sealed;              /* malloc'd sealed token (not a secret by itself) */
+    char *sealed; /* malloc'd sealed token (not a secret by itself) */
     int64_t version;
 } fx_db_conn;
 
@@ -51,8 +51,7 @@ int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const ch
 int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
                          char *errstr, size_t errlen);
 /* blocked -> active (nothing happens in any other state). */
-int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr,
-                       size_t errlen);
+int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr, size_t errlen);
 /* 1 when the connection is stored, 0 when not, -1 on error. */
 int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen);
 /* Every connection changed after change number since (0 = all), oldest change first;
@@ -68,7 +67,7 @@ int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t o
 typedef struct fx_db_hist {
     char conn[FX_ID_MAX];
     int res;
-    int64_t oldest_ms;          /* 0 = unknown */
+    int64_t oldest_ms; /* 0 = unknown */
 } fx_db_hist;
 
 /* Historical-sync rows changed after since (as fx_db_conn_since); *out is malloc'd. */
@@ -78,7 +77,7 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
 typedef struct fx_db_stream {
     char state[32];
     char cursor_field[32];
-    int64_t cursor_ms;          /* 0 = none */
+    int64_t cursor_ms; /* 0 = none */
     int backfill_done;
     int64_t run_started_ms, last_started_ms, last_success_ms;
     int64_t records_seen;
@@ -95,9 +94,9 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
 typedef struct fx_db_req {
     int64_t id;
     char conn[FX_ID_MAX];
-    char kind[16];              /* sync | backfill | poll */
-    uint32_t resources;         /* bit per fx_res; 0 = all */
-    int64_t start_ms, end_ms;   /* backfill window */
+    char kind[16];            /* sync | backfill | poll */
+    uint32_t resources;       /* bit per fx_res; 0 = all */
+    int64_t start_ms, end_ms; /* backfill window */
 } fx_db_req;
 
 /* Insert a request; *id gets its id. */
@@ -105,8 +104,8 @@ int fx_db_req_add(PGconn *db, const char *conn, const char *kind, uint32_t resou
                   int64_t start_ms, int64_t end_ms, int64_t *id, char *errstr, size_t errlen);
 /* Up to max pending requests (oldest first). */
 int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr, size_t errlen);
-int fx_db_req_set(PGconn *db, int64_t id, const char *status, const char *detail,
-                  char *errstr, size_t errlen);
+int fx_db_req_set(PGconn *db, int64_t id, const char *status, const char *detail, char *errstr,
+                  size_t errlen);
 /* A request as a malloc'd JSON object, or NULL (errstr "not found" when absent). */
 char *fx_db_req_json(PGconn *db, int64_t id, char *errstr, size_t errlen);
 /* Every stream (of one connection when conn is non-NULL) as a malloc'd JSON array. */

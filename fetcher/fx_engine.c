@@ -14,18 +14,22 @@
 #include "log.h"
 #include "util.h"
 
-#define FX_INTEG_MIN_GAP_MS 61000   /* GET /integrations/... is allowed once a minute */
+#define FX_INTEG_MIN_GAP_MS 61000 /* GET /integrations/... is allowed once a minute */
 
 /* ---- small helpers ---- */
 
 void fx_db_result(fx_engine *e, int rc, const char *what, const char *err) {
     int was = atomic_load(&e->db_ok);
     atomic_store(&e->db_ok, rc == 0 ? 1 : fx_db_ping(e->db) == 0);
-    if (rc != 0) log_error("database error", "operation", what, "error", err, NULL);
-    else if (!was) log_info("database reachable again", NULL);
+    if (rc != 0)
+        log_error("database error", "operation", what, "error", err, NULL);
+    else if (!was)
+        log_info("database reachable again", NULL);
 }
 
-int fx_engine_db_ok(const fx_engine *e) { return atomic_load(&e->db_ok); }
+int fx_engine_db_ok(const fx_engine *e) {
+    return atomic_load(&e->db_ok);
+}
 
 int fx_engine_partition_of(const char *connection_id, int partitions) {
     uint32_t h = 2166136261u;
@@ -60,8 +64,8 @@ static fx_active_req *find_areq(fx_engine *e, int64_t id) {
 
 static void areq_finish(fx_engine *e, fx_active_req *a) {
     char err[256];
-    int rc = fx_db_req_set(e->db, a->id, a->failed ? "failed" : "done", a->detail[0] ? a->detail : NULL,
-                           err, sizeof err);
+    int rc = fx_db_req_set(e->db, a->id, a->failed ? "failed" : "done",
+                           a->detail[0] ? a->detail : NULL, err, sizeof err);
     fx_db_result(e, rc, "finish request", err);
     char ids[24];
     snprintf(ids, sizeof ids, "%" PRId64, a->id);
@@ -119,8 +123,8 @@ static void on_sync_posted(void *arg, fx_http_resp *resp) {
     if (resp->status == 200 || resp->status == 201 || resp->status == 202)
         log_info("POST /connections/sync accepted", "connection_id", c->id, NULL);
     else
-        log_warn("POST /connections/sync refused; polling anyway", "connection_id", c->id,
-                 "status", st, "error", resp->status ? NULL : resp->err, NULL);
+        log_warn("POST /connections/sync refused; polling anyway", "connection_id", c->id, "status",
+                 st, "error", resp->status ? NULL : resp->err, NULL);
     if (resp->status == 401) fx_conn_block(c->e, c, "401 on POST /connections/sync");
 }
 
@@ -140,8 +144,8 @@ static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
         }
     sbuf_append(&body, "]}", 2);
     /* A POST: Trackstar counts it against the write budget (50/s), not the GET one. */
-    c->sync_req = fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p,
-                                on_sync_posted, c);
+    c->sync_req =
+        fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p, on_sync_posted, c);
     sbuf_free(&url);
     sbuf_free(&body);
     if (!c->sync_req) force_waiting(c);
@@ -154,7 +158,8 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
     if (e->nareqs == FX_MAX_ACTIVE_REQS) return; /* picked up at a later refresh */
     if (c->deleted || c->unusable) {
         int rc = fx_db_req_set(e->db, q->id, "failed",
-                               c->deleted ? "connection deleted" : "access token unusable", err, sizeof err);
+                               c->deleted ? "connection deleted" : "access token unusable", err,
+                               sizeof err);
         fx_db_result(e, rc, "fail request", err);
         return;
     }
@@ -262,7 +267,8 @@ static void own_conn(fx_engine *e, fx_conn *c) {
 static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
     if (!c->owned) return;
     int running = 0;
-    for (int r = 0; r < FX_RES_COUNT; r++) running |= c->streams[r].run != FX_RUN_NONE;
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        running |= c->streams[r].run != FX_RUN_NONE;
     if (running && flush_ms > 0) {
         /* Let what was produced be acknowledged, so that the next owner starts from the
          * newest cursor these records allow. */
@@ -299,7 +305,8 @@ void fx_engine_set_partitions(fx_engine *e, int partitions) {
     if (partitions < 1) partitions = 1;
     if (partitions > FX_MAX_PARTITIONS) partitions = FX_MAX_PARTITIONS;
     e->partitions = partitions;
-    for (fx_conn *c = e->conns; c; c = c->next) c->partition = fx_engine_partition_of(c->id, partitions);
+    for (fx_conn *c = e->conns; c; c = c->next)
+        c->partition = fx_engine_partition_of(c->id, partitions);
 }
 
 void fx_engine_partition(fx_engine *e, int partition, int owned) {
@@ -335,12 +342,14 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
         for (int r = 0; r < FX_RES_COUNT; r++) {
             c->streams[r].c = c;
             c->streams[r].res = r;
-            for (int i = 0; i < FX_MAX_CHAINS; i++) c->streams[r].chains[i].st = &c->streams[r];
+            for (int i = 0; i < FX_MAX_CHAINS; i++)
+                c->streams[r].chains[i].st = &c->streams[r];
         }
         c->next = e->conns;
         e->conns = c;
         e->hist_seq = 0; /* its historical-sync rows may predate it: read them all again */
-        log_info("connection known", "connection_id", c->id, "integration_name", row->integration, NULL);
+        log_info("connection known", "connection_id", c->id, "integration_name", row->integration,
+                 NULL);
     }
     if (c->version == row->version && c->token) return;
     c->version = row->version;
@@ -356,7 +365,8 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     c->deleted = deleted;
     if (c->blocked && !blocked) {
         log_info("connection unblocked", "connection_id", c->id, NULL);
-        for (int r = 0; r < FX_RES_COUNT; r++) c->streams[r].d.last_error[0] = '\0';
+        for (int r = 0; r < FX_RES_COUNT; r++)
+            c->streams[r].d.last_error[0] = '\0';
     }
     c->blocked = blocked;
     if (blocked) c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
@@ -387,7 +397,8 @@ static void refresh(fx_engine *e) {
     }
     int rc = fx_db_conn_since(e->db, e->conn_seq, &rows, &n, &e->conn_seq, err, sizeof err);
     fx_db_result(e, rc, "load connections", err);
-    for (int i = 0; i < n; i++) apply_conn_row(e, &rows[i]);
+    for (int i = 0; i < n; i++)
+        apply_conn_row(e, &rows[i]);
     fx_db_conns_free(rows, n);
     if (rc) return;
 
@@ -415,11 +426,14 @@ static void refresh(fx_engine *e) {
         fx_db_req reqs[FX_REQ_MAX_BATCH];
         rc = fx_db_req_pending(e->db, reqs, FX_REQ_MAX_BATCH, &n, err, sizeof err);
         fx_db_result(e, rc, "load requests", err);
-        for (int i = 0; i < n && rc == 0; i++) take_request(e, &reqs[i]);
+        for (int i = 0; i < n && rc == 0; i++)
+            take_request(e, &reqs[i]);
     }
 }
 
-void fx_engine_poke(fx_engine *e) { e->next_refresh = 0; }
+void fx_engine_poke(fx_engine *e) {
+    e->next_refresh = 0;
+}
 
 /* ---- GET /integrations/wms and GET /connections/{id} ---- */
 
@@ -446,15 +460,16 @@ static void on_integrations(void *arg, fx_http_resp *resp) {
     e->integ_next = now + wait;
     char st[16];
     snprintf(st, sizeof st, "%d", resp->status);
-    log_warn("GET /integrations/wms failed; assuming every resource until it answers", "status",
-             st, "error", resp->status ? NULL : resp->err, NULL);
+    log_warn("GET /integrations/wms failed; assuming every resource until it answers", "status", st,
+             "error", resp->status ? NULL : resp->err, NULL);
 }
 
 static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
     if (e->integ_req || now < e->integ_next) return;
     sbuf url = {0};
     sbuf_printf(&url, "%s/integrations/wms", e->cfg.base_url);
-    e->integ_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_integrations, e);
+    e->integ_req =
+        fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_integrations, e);
     sbuf_free(&url);
     /* Never more than one call a minute, whatever the answer. */
     e->integ_next = now + FX_INTEG_MIN_GAP_MS;
@@ -558,9 +573,9 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
     if (st->bf_queued) {
         fx_run_start(e, st, FX_RUN_WINDOW);
     } else if (fx_stream_due(e, st, now_wall)) {
-        fx_run_kind k = fx_res_infos[st->res].kind == FX_KIND_SNAPSHOT ? FX_RUN_SNAPSHOT
+        fx_run_kind k = fx_res_infos[st->res].kind == FX_KIND_SNAPSHOT        ? FX_RUN_SNAPSHOT
                         : fx_res_infos[st->res].kind == FX_KIND_PER_WAREHOUSE ? FX_RUN_LOCATIONS
-                                                                               : FX_RUN_INCREMENTAL;
+                                                                              : FX_RUN_INCREMENTAL;
         fx_run_start(e, st, k);
     } else if (st->state != FX_ST_IDLE && st->state != FX_ST_FAILED) {
         fx_stream_set_state(e, st, FX_ST_IDLE);
@@ -664,20 +679,34 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->http = fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
     if (!e->http || !e->integs) goto oom;
-    e->m.http_requests = metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
-    e->m.http_429 = metric_counter("fetcher_http_429_total", "429 answers (rate limited)", NULL, NULL);
-    e->m.http_5xx = metric_counter("fetcher_http_5xx_total", "5xx answers (retried with backoff)", NULL, NULL);
-    e->m.http_errors = metric_counter("fetcher_http_errors_total", "other failed requests", NULL, NULL);
-    e->m.records = metric_counter("fetcher_records_published_total", "polled records produced", NULL, NULL);
-    e->m.acked = metric_counter("fetcher_records_acked_total", "polled records acknowledged by Kafka", NULL, NULL);
-    e->m.delivery_failed = metric_counter("fetcher_delivery_failures_total", "messages Kafka did not take", NULL, NULL);
-    e->m.runs_started = metric_counter("fetcher_runs_started_total", "stream runs started", NULL, NULL);
-    e->m.runs_ok = metric_counter("fetcher_runs_succeeded_total", "stream runs finished", NULL, NULL);
-    e->m.runs_failed = metric_counter("fetcher_runs_failed_total", "stream runs failed", NULL, NULL);
-    e->m.cursor_moves = metric_counter("fetcher_cursor_advances_total", "cursor moves stored", NULL, NULL);
-    e->m.status_msgs = metric_counter("fetcher_sync_status_published_total", "sync-status messages", NULL, NULL);
-    e->m.owned_conns = metric_gauge("fetcher_connections_owned", "connections this replica polls", NULL, NULL);
-    e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes", "record bytes produced, not yet acknowledged", NULL, NULL);
+    e->m.http_requests =
+        metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
+    e->m.http_429 =
+        metric_counter("fetcher_http_429_total", "429 answers (rate limited)", NULL, NULL);
+    e->m.http_5xx =
+        metric_counter("fetcher_http_5xx_total", "5xx answers (retried with backoff)", NULL, NULL);
+    e->m.http_errors =
+        metric_counter("fetcher_http_errors_total", "other failed requests", NULL, NULL);
+    e->m.records =
+        metric_counter("fetcher_records_published_total", "polled records produced", NULL, NULL);
+    e->m.acked = metric_counter("fetcher_records_acked_total",
+                                "polled records acknowledged by Kafka", NULL, NULL);
+    e->m.delivery_failed = metric_counter("fetcher_delivery_failures_total",
+                                          "messages Kafka did not take", NULL, NULL);
+    e->m.runs_started =
+        metric_counter("fetcher_runs_started_total", "stream runs started", NULL, NULL);
+    e->m.runs_ok =
+        metric_counter("fetcher_runs_succeeded_total", "stream runs finished", NULL, NULL);
+    e->m.runs_failed =
+        metric_counter("fetcher_runs_failed_total", "stream runs failed", NULL, NULL);
+    e->m.cursor_moves =
+        metric_counter("fetcher_cursor_advances_total", "cursor moves stored", NULL, NULL);
+    e->m.status_msgs =
+        metric_counter("fetcher_sync_status_published_total", "sync-status messages", NULL, NULL);
+    e->m.owned_conns =
+        metric_gauge("fetcher_connections_owned", "connections this replica polls", NULL, NULL);
+    e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",
+                                      "record bytes produced, not yet acknowledged", NULL, NULL);
     e->m.inflight = metric_gauge("fetcher_http_inflight", "HTTP requests in flight", NULL, NULL);
     return e;
 oom:

@@ -23,12 +23,12 @@ typedef struct fx_cfg {
     int64_t interval_ms[FX_RES_COUNT];
     int64_t overlap_ms;
     int page_limit;
-    int max_inflight;              /* HTTP requests in flight, whole process */
-    int token_inflight;            /* ... per access token */
-    int stream_parallel;           /* windows fetched at once per stream */
+    int max_inflight;    /* HTTP requests in flight, whole process */
+    int token_inflight;  /* ... per access token */
+    int stream_parallel; /* windows fetched at once per stream */
     int64_t window_initial_ms, window_min_ms, window_max_ms;
     int window_target_pages;
-    int64_t backfill_horizon_ms;   /* first window's end when the oldest date is unknown */
+    int64_t backfill_horizon_ms; /* first window's end when the oldest date is unknown */
     int retry_max, backoff_base_ms, backoff_cap_ms;
     int64_t failed_retry_ms, unsupported_recheck_ms, blocked_recheck_ms;
     int64_t hist_check_ms, integrations_ttl_ms, refresh_ms;

@@ -14,13 +14,13 @@
 #include "fx_rate.h"
 #include "metrics.h"
 
-#define FX_MAX_CHAINS 4            /* windows (or warehouses) fetched at once per stream */
-#define FX_MAX_WAREHOUSES 1024     /* warehouses a location run walks */
+#define FX_MAX_CHAINS 4        /* windows (or warehouses) fetched at once per stream */
+#define FX_MAX_WAREHOUSES 1024 /* warehouses a location run walks */
 #define FX_MAX_PARTITIONS 1024
-#define FX_MAX_ACTIVE_REQS 256     /* manual requests being carried out at once */
+#define FX_MAX_ACTIVE_REQS 256 /* manual requests being carried out at once */
 
 typedef enum fx_state {
-    FX_ST_WAITING = 0,  /* waiting_for_historical_sync */
+    FX_ST_WAITING = 0, /* waiting_for_historical_sync */
     FX_ST_IDLE,
     FX_ST_RUNNING,
     FX_ST_RATE_LIMITED,
@@ -34,10 +34,10 @@ extern const char *const fx_state_names[FX_ST_COUNT];
 
 typedef enum fx_run_kind {
     FX_RUN_NONE = 0,
-    FX_RUN_INCREMENTAL,   /* cursor windows (the first run is the full backfill) */
-    FX_RUN_SNAPSHOT,      /* inventory, whole */
-    FX_RUN_LOCATIONS,     /* warehouses listed, then each one's locations */
-    FX_RUN_WINDOW         /* a requested backfill over [start, end]: no cursor change */
+    FX_RUN_INCREMENTAL, /* cursor windows (the first run is the full backfill) */
+    FX_RUN_SNAPSHOT,    /* inventory, whole */
+    FX_RUN_LOCATIONS,   /* warehouses listed, then each one's locations */
+    FX_RUN_WINDOW       /* a requested backfill over [start, end]: no cursor change */
 } fx_run_kind;
 
 typedef struct fx_conn fx_conn;
@@ -55,14 +55,14 @@ typedef struct fx_batch {
 typedef struct fx_chain {
     fx_stream *st;
     int active;
-    int listing;          /* locations run: this chain lists warehouses */
+    int listing; /* locations run: this chain lists warehouses */
     uint64_t seg;
-    int64_t lo, hi;       /* the window (FX_NO_BOUND = open side) */
-    char *wh;             /* locations run: the warehouse id (malloc'd) */
-    char *token;          /* next_token to send (malloc'd), NULL for the first page */
+    int64_t lo, hi; /* the window (FX_NO_BOUND = open side) */
+    char *wh;       /* locations run: the warehouse id (malloc'd) */
+    char *token;    /* next_token to send (malloc'd), NULL for the first page */
     fx_http_req *req;
     int attempt;
-    int64_t retry_at;     /* monotonic ms */
+    int64_t retry_at; /* monotonic ms */
     int64_t records, pages;
 } fx_chain;
 
@@ -78,13 +78,13 @@ struct fx_stream {
     fx_run_kind run;
     fx_track track;
     int64_t next_lo, width, run_end;
-    int windows_done;     /* every window of the run has been opened */
-    int fail;             /* the run failed (reason in d.last_error) */
+    int windows_done; /* every window of the run has been opened */
+    int fail;         /* the run failed (reason in d.last_error) */
     int64_t fail_retry_ms;
-    fx_state fail_state;  /* state to land in when it ends: failed/unsupported/blocked */
+    fx_state fail_state; /* state to land in when it ends: failed/unsupported/blocked */
     fx_chain chains[FX_MAX_CHAINS];
     int64_t run_records, ts_seen, ts_missing;
-    int loc_fetched;      /* locations run: its one window is marked fetched */
+    int loc_fetched; /* locations run: its one window is marked fetched */
     char **whs;
     int nwh, wh_next, listing_done;
     uint64_t loc_seg;
@@ -94,24 +94,24 @@ struct fx_stream {
     int64_t force_req;
     int bf_queued;
     int64_t bf_start, bf_end, bf_req;
-    int64_t run_req;      /* the request this run answers (0 = none) */
+    int64_t run_req; /* the request this run answers (0 = none) */
 };
 
 struct fx_conn {
     fx_engine *e;
     char id[FX_ID_MAX], integration[FX_ID_MAX];
-    char *token;          /* decrypted access token: secret, never logged */
+    char *token; /* decrypted access token: secret, never logged */
     int64_t version;
     int blocked, deleted, unusable;
     int partition, owned;
     fx_rate rate;
     int inflight;
-    uint32_t actions;     /* from GET /connections/{id} */
+    uint32_t actions; /* from GET /connections/{id} */
     int actions_known;
-    int64_t hist_check_at;    /* monotonic ms of the next GET /connections/{id} */
+    int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
     fx_http_req *info_req;
-    fx_http_req *sync_req;    /* POST /connections/sync in flight */
-    uint32_t sync_wait;       /* streams forced once that POST has answered */
+    fx_http_req *sync_req; /* POST /connections/sync in flight */
+    uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
     fx_stream streams[FX_RES_COUNT];
     fx_conn *next;
@@ -133,7 +133,7 @@ struct fx_engine {
     int partitions;
     unsigned char owned[FX_MAX_PARTITIONS];
     int64_t conn_seq, hist_seq;
-    int64_t next_refresh;          /* monotonic ms */
+    int64_t next_refresh; /* monotonic ms */
     int64_t unacked_bytes;
     uint64_t rng;
     atomic_int db_ok;
@@ -147,8 +147,8 @@ struct fx_engine {
     int stopping;
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
-            *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves,
-            *owned_conns, *unacked_bytes, *inflight, *status_msgs;
+            *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
+            *unacked_bytes, *inflight, *status_msgs;
     } m;
 };
 
@@ -165,7 +165,8 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why);
 
 /* fx_engine.c */
 void fx_req_stream_done(fx_engine *e, int64_t req_id, int failed, const char *what);
-int fx_integration_reads(const fx_engine *e, const fx_conn *c, int res); /* 1 yes, 0 no, -1 unknown */
+int fx_integration_reads(const fx_engine *e, const fx_conn *c,
+                         int res); /* 1 yes, 0 no, -1 unknown */
 void fx_db_result(fx_engine *e, int rc, const char *what, const char *err);
 
 #endif

@@ -43,7 +43,8 @@ int fx_event_parse(fx_event_kind kind, const char *body, size_t len, fx_event *o
     if (!cJSON_IsString(conn) || !*conn->valuestring || strlen(conn->valuestring) >= FX_ID_MAX)
         goto done;
     snprintf(out->conn, sizeof out->conn, "%s", conn->valuestring);
-    if (cJSON_IsString(integ)) snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
+    if (cJSON_IsString(integ))
+        snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
     switch (kind) {
     case FX_EV_CREATED: {
         const cJSON *tok = cJSON_GetObjectItemCaseSensitive(data, "access_token");
@@ -101,12 +102,14 @@ int fx_events_handle(PGconn *db, const fx_key *key, const rd_kafka_message_t *m,
                      "integration_name", ev.integration, NULL);
         break;
     case FX_EV_DELETED:
-        rc = fx_db_conn_set_state(db, ev.conn, FX_CONN_DELETED, "connection.deleted", errstr, errlen);
+        rc = fx_db_conn_set_state(db, ev.conn, FX_CONN_DELETED, "connection.deleted", errstr,
+                                  errlen);
         if (rc == 0) log_info("connection deleted", "connection_id", ev.conn, NULL);
         break;
     case FX_EV_HIST_DONE:
         if (ev.res < 0) {
-            log_warn("historical sync of an unknown resource; skipped", "connection_id", ev.conn, NULL);
+            log_warn("historical sync of an unknown resource; skipped", "connection_id", ev.conn,
+                     NULL);
             break;
         }
         rc = fx_db_hist_put(db, ev.conn, fx_res_infos[ev.res].name, ev.oldest_ms, ev.newest_ms,

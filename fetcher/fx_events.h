@@ -27,8 +27,8 @@ typedef enum fx_event_kind {
 typedef struct fx_event {
     fx_event_kind kind;
     char conn[FX_ID_MAX], integration[FX_ID_MAX];
-    char *token;                 /* connection.created: malloc'd secret */
-    int res;                     /* hist done: fx_res, -1 when unknown */
+    char *token; /* connection.created: malloc'd secret */
+    int res;     /* hist done: fx_res, -1 when unknown */
     int64_t oldest_ms, newest_ms, created_ms;
 } fx_event;
 
@@ -42,7 +42,7 @@ void fx_event_clear(fx_event *ev);
 
 /* Handle one raw-topic message: 0 when done with it (its offset may be stored; *changed
  * is set when the database changed), -1 when the database failed (handle it again). */
-int fx_events_handle(PGconn *db, const fx_key *key, const rd_kafka_message_t *m,
-                     int *changed, char *errstr, size_t errlen);
+int fx_events_handle(PGconn *db, const fx_key *key, const rd_kafka_message_t *m, int *changed,
+                     char *errstr, size_t errlen);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define FX_HTTP_HDR_MAX 512   /* longest header value we keep for the secret ones */
+#define FX_HTTP_HDR_MAX 512 /* longest header value we keep for the secret ones */
 
 struct fx_http_req {
     CURL *easy;
@@ -61,15 +61,18 @@ static void req_free(fx_http_req *r) {
 }
 
 static void unlink_req(fx_http *h, fx_http_req *r) {
-    if (r->prev) r->prev->next = r->next;
-    else h->reqs = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        h->reqs = r->next;
     if (r->next) r->next->prev = r->prev;
     r->prev = r->next = NULL;
 }
 
 void fx_http_free(fx_http *h) {
     if (!h) return;
-    while (h->reqs) fx_http_cancel(h, h->reqs);
+    while (h->reqs)
+        fx_http_cancel(h, h->reqs);
     curl_multi_cleanup(h->multi);
     free(h);
 }
@@ -102,13 +105,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
     if (!colon) return len;
     size_t kl = (size_t)(colon - p);
     const char *v = colon + 1, *e = p + len;
-    while (v < e && (*v == ' ' || *v == '\t')) v++;
-    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ')) e--;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+        e--;
     size_t vl = (size_t)(e - v);
 #define IS(name) (kl == strlen(name) && strncasecmp(p, name, kl) == 0)
-    if (IS("retry-after")) r->resp.retry_after_s = parse_long_hdr(v, vl);
-    else if (IS("x-ratelimit-remaining")) r->resp.remaining = parse_long_hdr(v, vl);
-    else if (IS("x-ratelimit-reset")) r->resp.reset_epoch_s = parse_long_hdr(v, vl);
+    if (IS("retry-after"))
+        r->resp.retry_after_s = parse_long_hdr(v, vl);
+    else if (IS("x-ratelimit-remaining"))
+        r->resp.remaining = parse_long_hdr(v, vl);
+    else if (IS("x-ratelimit-reset"))
+        r->resp.reset_epoch_s = parse_long_hdr(v, vl);
 #undef IS
     return len;
 }
@@ -163,9 +171,8 @@ fail:
     return NULL;
 }
 
-fx_http_req *fx_http_start(fx_http *h, const char *method, const char *url,
-                           const char *api_key, const char *token, const char *body,
-                           fx_http_done_fn done, void *arg) {
+fx_http_req *fx_http_start(fx_http *h, const char *method, const char *url, const char *api_key,
+                           const char *token, const char *body, fx_http_done_fn done, void *arg) {
     fx_http_req *r = req_new(h->max_body, h->timeout_ms, h->connect_timeout_ms, method, url,
                              api_key, token, body);
     if (!r) return NULL;
@@ -227,7 +234,9 @@ int fx_http_run(fx_http *h, int timeout_ms) {
     return h->inflight;
 }
 
-int fx_http_inflight(const fx_http *h) { return h->inflight; }
+int fx_http_inflight(const fx_http *h) {
+    return h->inflight;
+}
 
 int fx_http_call(const char *method, const char *url, const char *api_key, const char *token,
                  const char *body, long timeout_ms, fx_http_resp *resp) {

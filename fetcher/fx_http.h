@@ -17,27 +17,26 @@ typedef struct fx_http fx_http;
 typedef struct fx_http_req fx_http_req;
 
 typedef struct fx_http_resp {
-    int status;               /* HTTP status; 0 when the transfer failed (see err) */
-    int timed_out;            /* the transfer hit its timeout */
-    long retry_after_s;       /* -1 when absent */
-    long remaining;           /* x-ratelimit-remaining, -1 when absent */
-    long long reset_epoch_s;  /* x-ratelimit-reset, -1 when absent */
-    sbuf body;                /* owned by the library: valid only inside the callback */
-    char err[256];            /* transport error text (no secrets) */
+    int status;              /* HTTP status; 0 when the transfer failed (see err) */
+    int timed_out;           /* the transfer hit its timeout */
+    long retry_after_s;      /* -1 when absent */
+    long remaining;          /* x-ratelimit-remaining, -1 when absent */
+    long long reset_epoch_s; /* x-ratelimit-reset, -1 when absent */
+    sbuf body;               /* owned by the library: valid only inside the callback */
+    char err[256];           /* transport error text (no secrets) */
 } fx_http_resp;
 
 typedef void (*fx_http_done_fn)(void *arg, fx_http_resp *resp);
 
 /* max_body: bytes accepted per response; timeout_ms: whole transfer. */
 fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms);
-void fx_http_free(fx_http *h);   /* cancels what is in flight without callbacks */
+void fx_http_free(fx_http *h); /* cancels what is in flight without callbacks */
 
 /* Start a request. method "GET"/"POST"; body is JSON (copied) or NULL; token may be
  * NULL. Returns the request (valid until its callback returns or it is cancelled), or
  * NULL when it could not be started. */
-fx_http_req *fx_http_start(fx_http *h, const char *method, const char *url,
-                           const char *api_key, const char *token, const char *body,
-                           fx_http_done_fn done, void *arg);
+fx_http_req *fx_http_start(fx_http *h, const char *method, const char *url, const char *api_key,
+                           const char *token, const char *body, fx_http_done_fn done, void *arg);
 
 /* Abort a request in flight; its callback is not called. */
 void fx_http_cancel(fx_http *h, fx_http_req *r);

@@ -5,7 +5,8 @@
 #include <string.h>
 
 static const char *ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
     return p;
 }
 
@@ -23,7 +24,8 @@ static const char *skip_string(const char *p, const char *end) {
                 if (p + 6 > end) return NULL;
                 for (int i = 2; i < 6; i++) {
                     char h = p[i];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+                          (h >= 'A' && h <= 'F')))
                         return NULL;
                 }
                 p += 6;
@@ -45,21 +47,24 @@ static const char *skip_number(const char *p, const char *end) {
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     } else {
         return NULL;
     }
     if (p < end && *p == '.') {
         p++;
         const char *d = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         if (p == d) return NULL;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         const char *d = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         if (p == d) return NULL;
     }
     return p > s ? p : NULL;
@@ -102,7 +107,9 @@ static const char *skip_value(const char *p, const char *end, int depth) {
     }
 }
 
-const char *fx_json_skip(const char *p, const char *end) { return skip_value(p, end, 0); }
+const char *fx_json_skip(const char *p, const char *end) {
+    return skip_value(p, end, 0);
+}
 
 /* Unescape the string at p (opening quote) into buf. -1 when it does not fit. */
 static int unescape(const char *p, const char *end, char *buf, size_t buflen) {

@@ -11,13 +11,13 @@
 
 #include <stddef.h>
 
-#define FX_JSON_MAX_DEPTH 64      /* nesting accepted before a body counts as malformed */
-#define FX_TOKEN_MAX 2048         /* longest next_token kept */
+#define FX_JSON_MAX_DEPTH 64 /* nesting accepted before a body counts as malformed */
+#define FX_TOKEN_MAX 2048    /* longest next_token kept */
 
 typedef struct fx_page {
-    const char *data;     /* the "data" array's text, '[' .. ']' (points into the body) */
+    const char *data; /* the "data" array's text, '[' .. ']' (points into the body) */
     size_t data_len;
-    int has_next;         /* next_token was a non-empty string */
+    int has_next; /* next_token was a non-empty string */
     char next_token[FX_TOKEN_MAX];
 } fx_page;
 

@@ -116,7 +116,8 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
     status = 202;
     char ids[24];
     snprintf(ids, sizeof ids, "%" PRId64, id);
-    log_info("request queued", "request_id", ids, "kind", kind, "connection_id", conn->valuestring, NULL);
+    log_info("request queued", "request_id", ids, "kind", kind, "connection_id", conn->valuestring,
+             NULL);
 done:
     cJSON_Delete(root);
     if (db) PQfinish(db);
@@ -149,7 +150,8 @@ int fx_ops_exchange(const fx_ops *o, const char *body, size_t len, char **resp) 
     sbuf_append(&b, "}", 1);
     *resp = b.p;
     status = 201;
-    log_info("connection stored from link exchange", "connection_id", id, "integration_name", integ, NULL);
+    log_info("connection stored from link exchange", "connection_id", id, "integration_name", integ,
+             NULL);
 done:
     cJSON_Delete(root);
     if (db) PQfinish(db);
@@ -158,7 +160,8 @@ done:
 
 int fx_ops_request_status(const fx_ops *o, const char *query, char **resp) {
     char idbuf[32], err[256], *end;
-    if (query_arg(query, "id", idbuf, sizeof idbuf) != 0) return fail_with(resp, 400, "id is required");
+    if (query_arg(query, "id", idbuf, sizeof idbuf) != 0)
+        return fail_with(resp, 400, "id is required");
     long long id = strtoll(idbuf, &end, 10);
     if (*end || end == idbuf) return fail_with(resp, 400, "id must be an integer");
     PGconn *db = NULL;
@@ -208,7 +211,8 @@ static int route_streams(void *arg, const char *q, const char *body, size_t len,
 }
 
 int fx_ops_install(fx_ops *o) {
-    if (admin_route("POST", "/sync", route_sync, o) || admin_route("POST", "/backfill", route_backfill, o) ||
+    if (admin_route("POST", "/sync", route_sync, o) ||
+        admin_route("POST", "/backfill", route_backfill, o) ||
         admin_route("POST", "/connections/exchange", route_exchange, o) ||
         admin_route("GET", "/requests", route_request, o) ||
         admin_route("GET", "/streams", route_streams, o))

@@ -9,16 +9,15 @@
 
 #define FX_KEY_MAX 512
 
-void fx_pub_event_id(char *buf, size_t len, const char *conn, const char *resource,
-                     const char *id, const char *updated, const char *ts_updated) {
+void fx_pub_event_id(char *buf, size_t len, const char *conn, const char *resource, const char *id,
+                     const char *updated, const char *ts_updated) {
     int n = snprintf(buf, len, "poll:%s:%s:%s:%s", conn, resource, id, updated ? updated : "");
     if (ts_updated && *ts_updated && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, ":%s", ts_updated);
 }
 
-static int produce(rd_kafka_t *p, const char *topic, const char *key, const void *val,
-                   size_t len, rd_kafka_headers_t *h, void *opaque, char *errstr,
-                   size_t errlen) {
+static int produce(rd_kafka_t *p, const char *topic, const char *key, const void *val, size_t len,
+                   rd_kafka_headers_t *h, void *opaque, char *errstr, size_t errlen) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
         RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -24,8 +24,8 @@ typedef struct fx_pub_record {
 
 /* "poll:<conn>:<resource>:<id>:<updated_date>[:<trackstar_updated_date>]": the same
  * record version always gets the same id, so consumers can drop re-polled copies. */
-void fx_pub_event_id(char *buf, size_t len, const char *conn, const char *resource,
-                     const char *id, const char *updated, const char *ts_updated);
+void fx_pub_event_id(char *buf, size_t len, const char *conn, const char *resource, const char *id,
+                     const char *updated, const char *ts_updated);
 
 /* Produce one polled record (value copied). 0, or -1 with errstr (nothing queued). */
 int fx_pub_record_send(rd_kafka_t *producer, const char *topic, const fx_pub_record *r,
@@ -33,9 +33,9 @@ int fx_pub_record_send(rd_kafka_t *producer, const char *topic, const fx_pub_rec
 
 typedef struct fx_status {
     const char *connection_id, *integration, *resource, *state;
-    int64_t last_started_ms, last_success_ms;   /* 0 = null */
+    int64_t last_started_ms, last_success_ms; /* 0 = null */
     int64_t records_seen;
-    const char *last_error;                      /* NULL or "" = null */
+    const char *last_error; /* NULL or "" = null */
     int64_t updated_ms;
 } fx_status;
 

@@ -14,16 +14,16 @@
 
 #include <stdint.h>
 
-#define FX_RATE_LIMIT_MAX 100           /* largest per-window budget accepted */
+#define FX_RATE_LIMIT_MAX 100             /* largest per-window budget accepted */
 #define FX_RATE_MAX_BLOCK_MS (300 * 1000) /* a server wait longer than this is capped */
-#define FX_RATE_DEFAULT_429_MS 1000     /* a 429 without any timing header waits this */
+#define FX_RATE_DEFAULT_429_MS 1000       /* a 429 without any timing header waits this */
 
 typedef struct fx_rate {
     int limit, window_ms;
-    int64_t sent[FX_RATE_LIMIT_MAX];    /* ring of send times (monotonic ms) */
+    int64_t sent[FX_RATE_LIMIT_MAX]; /* ring of send times (monotonic ms) */
     int head, count;
-    int64_t blocked_until;              /* monotonic ms; 0 = not blocked */
-    int64_t throttled_total;            /* 429s seen */
+    int64_t blocked_until;   /* monotonic ms; 0 = not blocked */
+    int64_t throttled_total; /* 429s seen */
 } fx_rate;
 
 /* limit in 1..FX_RATE_LIMIT_MAX, window_ms >= 1. */

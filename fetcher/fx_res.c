@@ -8,8 +8,8 @@ const fx_res_info fx_res_infos[FX_RES_COUNT] = {
                        FX_KIND_INCREMENTAL},
     [FX_RES_INVENTORY] = {"inventory", "get_inventory", "/wms/inventory",
                           "FETCHER_INTERVAL_INVENTORY_S", 3600, FX_KIND_SNAPSHOT},
-    [FX_RES_PRODUCTS] = {"products", "get_products", "/wms/products",
-                         "FETCHER_INTERVAL_PRODUCTS_S", 3600, FX_KIND_INCREMENTAL},
+    [FX_RES_PRODUCTS] = {"products", "get_products", "/wms/products", "FETCHER_INTERVAL_PRODUCTS_S",
+                         3600, FX_KIND_INCREMENTAL},
     [FX_RES_WAREHOUSES] = {"warehouses", "get_warehouses", "/wms/warehouses",
                            "FETCHER_INTERVAL_WAREHOUSES_S", 43200, FX_KIND_INCREMENTAL},
     [FX_RES_WAREHOUSE_LOCATIONS] = {"warehouse_locations", "get_warehouse_locations",
@@ -22,9 +22,8 @@ const fx_res_info fx_res_infos[FX_RES_COUNT] = {
     [FX_RES_RETURNS] = {"returns", "get_returns", "/wms/returns", "FETCHER_INTERVAL_RETURNS_S",
                         3600, FX_KIND_INCREMENTAL},
     [FX_RES_INBOUND_SHIPMENTS] = {"inbound_shipments", "get_inbound_shipments",
-                                  "/wms/inbound-shipments",
-                                  "FETCHER_INTERVAL_INBOUND_SHIPMENTS_S", 3600,
-                                  FX_KIND_INCREMENTAL},
+                                  "/wms/inbound-shipments", "FETCHER_INTERVAL_INBOUND_SHIPMENTS_S",
+                                  3600, FX_KIND_INCREMENTAL},
     [FX_RES_BILLS] = {"bills", "get_bills", "/wms/billing", "FETCHER_INTERVAL_BILLS_S", 3600,
                       FX_KIND_INCREMENTAL},
 };
@@ -33,11 +32,17 @@ static const struct {
     const char *alias;
     fx_res res;
 } aliases[] = {
-    {"inbound-shipments", FX_RES_INBOUND_SHIPMENTS}, {"inbound_shipment", FX_RES_INBOUND_SHIPMENTS},
-    {"shipping-methods", FX_RES_SHIPPING_METHODS},   {"billing", FX_RES_BILLS},
-    {"warehouse-locations", FX_RES_WAREHOUSE_LOCATIONS}, {"locations", FX_RES_WAREHOUSE_LOCATIONS},
-    {"order", FX_RES_ORDERS},  {"product", FX_RES_PRODUCTS}, {"return", FX_RES_RETURNS},
-    {"bill", FX_RES_BILLS},    {"warehouse", FX_RES_WAREHOUSES},
+    {"inbound-shipments", FX_RES_INBOUND_SHIPMENTS},
+    {"inbound_shipment", FX_RES_INBOUND_SHIPMENTS},
+    {"shipping-methods", FX_RES_SHIPPING_METHODS},
+    {"billing", FX_RES_BILLS},
+    {"warehouse-locations", FX_RES_WAREHOUSE_LOCATIONS},
+    {"locations", FX_RES_WAREHOUSE_LOCATIONS},
+    {"order", FX_RES_ORDERS},
+    {"product", FX_RES_PRODUCTS},
+    {"return", FX_RES_RETURNS},
+    {"bill", FX_RES_BILLS},
+    {"warehouse", FX_RES_WAREHOUSES},
 };
 
 int fx_res_lookup(const char *name) {

@@ -20,11 +20,17 @@
 #include "log.h"
 #include "util.h"
 
-const char *const fx_state_names[FX_ST_COUNT] = {
-    "waiting_for_historical_sync", "idle", "running", "rate_limited", "failed", "unsupported",
-    "blocked"};
+const char *const fx_state_names[FX_ST_COUNT] = {"waiting_for_historical_sync",
+                                                 "idle",
+                                                 "running",
+                                                 "rate_limited",
+                                                 "failed",
+                                                 "unsupported",
+                                                 "blocked"};
 
-static const char *res_name(const fx_stream *st) { return fx_res_infos[st->res].name; }
+static const char *res_name(const fx_stream *st) {
+    return fx_res_infos[st->res].name;
+}
 
 /* ---- status and persistence ---- */
 
@@ -40,8 +46,8 @@ static void publish_status(fx_engine *e, fx_stream *st) {
                    .updated_ms = util_now_ms()};
     char err[256];
     if (fx_pub_status_send(e->producer, e->cfg.raw_topic, &s, NULL, err, sizeof err) != 0)
-        log_warn("sync status not published", "connection_id", st->c->id, "resource",
-                 res_name(st), "error", err, NULL);
+        log_warn("sync status not published", "connection_id", st->c->id, "resource", res_name(st),
+                 "error", err, NULL);
     else
         metric_inc(e->m.status_msgs);
 }
@@ -52,8 +58,7 @@ void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s) {
     snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[s]);
     st->dirty = 1;
     log_info("sync state", "connection_id", st->c->id, "resource", res_name(st), "state",
-             fx_state_names[s], "last_error", st->d.last_error[0] ? st->d.last_error : NULL,
-             NULL);
+             fx_state_names[s], "last_error", st->d.last_error[0] ? st->d.last_error : NULL, NULL);
     publish_status(e, st);
 }
 
@@ -80,8 +85,10 @@ static fx_batch *batch_new(fx_stream *st, uint64_t seg) {
 
 static void batch_unlink(fx_batch *b) {
     if (!b->st) return;
-    if (b->prev) b->prev->next = b->next;
-    else b->st->batches = b->next;
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        b->st->batches = b->next;
     if (b->next) b->next->prev = b->prev;
     b->prev = b->next = NULL;
     b->st = NULL;
@@ -100,7 +107,8 @@ void fx_batch_ack(fx_engine *e, fx_batch *b, int ok) {
 
 static int active_chains(const fx_stream *st) {
     int n = 0;
-    for (int i = 0; i < FX_MAX_CHAINS; i++) n += st->chains[i].active;
+    for (int i = 0; i < FX_MAX_CHAINS; i++)
+        n += st->chains[i].active;
     return n;
 }
 
@@ -118,13 +126,16 @@ static void chain_clear(fx_engine *e, fx_chain *ch) {
 }
 
 static void run_clear(fx_engine *e, fx_stream *st, int detach) {
-    for (int i = 0; i < FX_MAX_CHAINS; i++) chain_clear(e, &st->chains[i]);
+    for (int i = 0; i < FX_MAX_CHAINS; i++)
+        chain_clear(e, &st->chains[i]);
     if (detach) {
         /* Deliveries still due for these records no longer move this stream. */
-        while (st->batches) batch_unlink(st->batches);
+        while (st->batches)
+            batch_unlink(st->batches);
         fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
     }
-    for (int i = 0; i < st->nwh; i++) free(st->whs[i]);
+    for (int i = 0; i < st->nwh; i++)
+        free(st->whs[i]);
     free(st->whs);
     st->whs = NULL;
     st->nwh = st->wh_next = 0;
@@ -142,8 +153,8 @@ void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
 
 /* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
  * acknowledged windows put it, and the stream lands in `state` (failed, unsupported). */
-static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_ms,
-                     const char *fmt, const char *detail) {
+static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_ms, const char *fmt,
+                     const char *detail) {
     if (st->fail) return;
     st->fail = 1;
     st->fail_state = state;
@@ -231,8 +242,10 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     char lo[32] = "none";
     if (st->next_lo != FX_NO_BOUND) util_rfc3339(st->next_lo, 0, lo);
     log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
-             kind == FX_RUN_WINDOW ? "window" : kind == FX_RUN_SNAPSHOT ? "snapshot"
-             : st->d.backfill_done ? "incremental" : "backfill",
+             kind == FX_RUN_WINDOW     ? "window"
+             : kind == FX_RUN_SNAPSHOT ? "snapshot"
+             : st->d.backfill_done     ? "incremental"
+                                       : "backfill",
              "from", lo, "cursor_field", st->d.cursor_field, NULL);
     st->dirty = 1;
     fx_stream_set_state(e, st, FX_ST_RUNNING);
@@ -351,10 +364,15 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
             run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
             return -1;
         }
-        fx_pub_record r = {.connection_id = c->id, .integration = c->integration,
-                           .resource = res_name(st), .id = id, .updated_date = upd,
-                           .trackstar_updated_date = tsu, .received_at = received,
-                           .value = elem, .len = len};
+        fx_pub_record r = {.connection_id = c->id,
+                           .integration = c->integration,
+                           .resource = res_name(st),
+                           .id = id,
+                           .updated_date = upd,
+                           .trackstar_updated_date = tsu,
+                           .received_at = received,
+                           .value = elem,
+                           .len = len};
         char err[256];
         if (fx_pub_record_send(e->producer, e->cfg.raw_topic, &r, b, err, sizeof err) != 0) {
             if (b->refs == 0) {
@@ -422,14 +440,14 @@ static void transient(fx_engine *e, fx_stream *st, fx_chain *ch, const char *wha
         run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s (retries exhausted)", what);
         return;
     }
-    int64_t d = fx_backoff_delay(ch->attempt - 1, e->cfg.backoff_base_ms, e->cfg.backoff_cap_ms,
-                                 &e->rng);
+    int64_t d =
+        fx_backoff_delay(ch->attempt - 1, e->cfg.backoff_base_ms, e->cfg.backoff_cap_ms, &e->rng);
     ch->retry_at = util_mono_ms() + d;
     char a[16], ms[24];
     snprintf(a, sizeof a, "%d", ch->attempt);
     snprintf(ms, sizeof ms, "%" PRId64, d);
-    log_warn("page failed, retrying", "connection_id", st->c->id, "resource", res_name(st),
-             "error", what, "attempt", a, "backoff_ms", ms, NULL);
+    log_warn("page failed, retrying", "connection_id", st->c->id, "resource", res_name(st), "error",
+             what, "attempt", a, "backoff_ms", ms, NULL);
 }
 
 static void on_page(void *arg, fx_http_resp *resp) {
@@ -527,7 +545,8 @@ static void open_windows(fx_engine *e, fx_stream *st, int64_t now_wall) {
         } else if (lo == FX_NO_BOUND) {
             /* Oldest date unknown: everything before the horizon in one window, then
              * sized windows from there. */
-            hi = e->cfg.backfill_horizon_ms > 0 ? now_wall - e->cfg.backfill_horizon_ms : FX_NO_BOUND;
+            hi = e->cfg.backfill_horizon_ms > 0 ? now_wall - e->cfg.backfill_horizon_ms
+                                                : FX_NO_BOUND;
             last = hi == FX_NO_BOUND;
         } else {
             hi = fx_window_hi(lo, st->width, now_wall);
@@ -574,7 +593,9 @@ static int can_send(fx_engine *e, fx_conn *c, int64_t now) {
 static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
     fx_conn *c = st->c;
     const fx_res_info *ri = &fx_res_infos[st->res];
-    fx_query q = {.date_field = NULL, .gte_ms = FX_NO_BOUND, .lte_ms = FX_NO_BOUND,
+    fx_query q = {.date_field = NULL,
+                  .gte_ms = FX_NO_BOUND,
+                  .lte_ms = FX_NO_BOUND,
                   .limit = e->cfg.page_limit};
     const char *path = ri->path, *arg = NULL;
     if (ch->listing) {

@@ -22,7 +22,7 @@ int fx_url_encode(sbuf *out, const char *s) {
 void fx_url_date(int64_t ms, int round_up, char out[32]) {
     int64_t s = ms / 1000;
     if (ms % 1000 != 0) {
-        if (ms < 0) s -= 1;   /* C division truncates towards zero: make it a floor */
+        if (ms < 0) s -= 1; /* C division truncates towards zero: make it a floor */
         if (round_up) s += 1;
     }
     util_rfc3339(s * 1000, 0, out);
@@ -32,7 +32,8 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
                 const fx_query *q, const char *page_token) {
     if (!base || !path || !q || q->limit < 1 || q->limit > FX_PAGE_LIMIT_MAX) return -1;
     size_t bl = strlen(base);
-    while (bl > 0 && base[bl - 1] == '/') bl--;
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
     if (sbuf_append(out, base, bl)) return -1;
     const char *hole = strstr(path, "%s");
     if (hole) {

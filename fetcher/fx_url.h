@@ -12,13 +12,13 @@
 
 #include "util.h"
 
-#define FX_NO_BOUND INT64_MIN   /* an fx_query bound that is not set */
-#define FX_PAGE_LIMIT_MAX 1000  /* Trackstar's maximum (and default) page size */
+#define FX_NO_BOUND INT64_MIN  /* an fx_query bound that is not set */
+#define FX_PAGE_LIMIT_MAX 1000 /* Trackstar's maximum (and default) page size */
 
 typedef struct fx_query {
-    const char *date_field;     /* "updated_date" / "trackstar_updated_date"; NULL = no filter */
-    int64_t gte_ms, lte_ms;     /* FX_NO_BOUND when open */
-    int limit;                  /* 1..FX_PAGE_LIMIT_MAX */
+    const char *date_field; /* "updated_date" / "trackstar_updated_date"; NULL = no filter */
+    int64_t gte_ms, lte_ms; /* FX_NO_BOUND when open */
+    int limit;              /* 1..FX_PAGE_LIMIT_MAX */
 } fx_query;
 
 /* Append to out: base (no trailing slash needed) + path, where path may hold one "%s"

@@ -27,8 +27,8 @@
 #include "topics.h"
 #include "util.h"
 
-#define FX_EVENTS_PER_STEP 2000       /* raw-topic messages looked at per loop turn */
-#define FX_LOOP_WAIT_MS 20            /* longest network wait per loop turn */
+#define FX_EVENTS_PER_STEP 2000 /* raw-topic messages looked at per loop turn */
+#define FX_LOOP_WAIT_MS 20      /* longest network wait per loop turn */
 #define FX_SHUTDOWN_FLUSH_MS 10000
 #define FX_START_RETRY_MS 1000
 #define FX_EVENTS_CONSUMER_CONF "queued.max.messages.kbytes=8192,fetch.max.bytes=8388608"
@@ -41,9 +41,11 @@ static long long cfg_rate, cfg_rate_margin, cfg_interval[FX_RES_COUNT], cfg_over
     cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_integ_ttl, cfg_refresh_ms,
     cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout;
 
-#define INTERVAL_VAR(r, def)                                                                      \
-    {"FETCHER_INTERVAL_" #r "_S", CFG_INT, #def, 1, 31622400, 0,                                   \
-     "seconds between two polls of " #r " (per connection)", &cfg_interval[FX_RES_##r]}
+#define INTERVAL_VAR(r, def)                                                                       \
+    {                                                                                              \
+        "FETCHER_INTERVAL_" #r "_S", CFG_INT, #def, 1, 31622400, 0,                                \
+            "seconds between two polls of " #r " (per connection)", &cfg_interval[FX_RES_##r]      \
+    }
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9102),
@@ -63,10 +65,15 @@ static const cfg_var vars[] = {
      &cfg_rate},
     {"FETCHER_RATE_MARGIN_MS", CFG_INT, "25", 0, 1000, 0,
      "added to the 1 s rate window, against clock and network jitter", &cfg_rate_margin},
-    INTERVAL_VAR(ORDERS, 3600), INTERVAL_VAR(INVENTORY, 3600), INTERVAL_VAR(PRODUCTS, 3600),
-    INTERVAL_VAR(WAREHOUSES, 43200), INTERVAL_VAR(WAREHOUSE_LOCATIONS, 43200),
-    INTERVAL_VAR(SHIPPING_METHODS, 43200), INTERVAL_VAR(RETURNS, 3600),
-    INTERVAL_VAR(INBOUND_SHIPMENTS, 3600), INTERVAL_VAR(BILLS, 3600),
+    INTERVAL_VAR(ORDERS, 3600),
+    INTERVAL_VAR(INVENTORY, 3600),
+    INTERVAL_VAR(PRODUCTS, 3600),
+    INTERVAL_VAR(WAREHOUSES, 43200),
+    INTERVAL_VAR(WAREHOUSE_LOCATIONS, 43200),
+    INTERVAL_VAR(SHIPPING_METHODS, 43200),
+    INTERVAL_VAR(RETURNS, 3600),
+    INTERVAL_VAR(INBOUND_SHIPMENTS, 3600),
+    INTERVAL_VAR(BILLS, 3600),
     {"FETCHER_CURSOR_OVERLAP_S", CFG_INT, "300", 0, 86400, 0,
      "each poll re-reads this far behind the cursor (late arrivals in Trackstar's copy)",
      &cfg_overlap_s},
@@ -75,8 +82,8 @@ static const cfg_var vars[] = {
      &cfg_max_inflight},
     {"FETCHER_TOKEN_INFLIGHT", CFG_INT, "4", 1, 64, 0, "HTTP requests in flight per access token",
      &cfg_token_inflight},
-    {"FETCHER_STREAM_PARALLEL", CFG_INT, "2", 1, 4, 0,
-     "date windows of one stream fetched at once", &cfg_parallel},
+    {"FETCHER_STREAM_PARALLEL", CFG_INT, "2", 1, 4, 0, "date windows of one stream fetched at once",
+     &cfg_parallel},
     {"FETCHER_WINDOW_INITIAL_S", CFG_INT, "86400", 60, 31622400, 0,
      "width of a run's first date window (later ones adapt)", &cfg_win_init},
     {"FETCHER_WINDOW_MIN_S", CFG_INT, "60", 1, 31622400, 0, "narrowest date window", &cfg_win_min},
@@ -121,8 +128,10 @@ static const cfg_var vars[] = {
 
 static const char usage[] =
     "Subcommands (same environment as the service; output is JSON on stdout):\n"
-    "  fetcher link-exchange AUTH_CODE [CUSTOMER_ID]   exchange a Link auth code, store the connection\n"
-    "  fetcher connection-add CONNECTION_ID INTEGRATION  store an existing connection; token on stdin\n"
+    "  fetcher link-exchange AUTH_CODE [CUSTOMER_ID]   exchange a Link auth code, store the "
+    "connection\n"
+    "  fetcher connection-add CONNECTION_ID INTEGRATION  store an existing connection; token on "
+    "stdin\n"
     "  fetcher sync CONNECTION_ID [RESOURCE...]         Trackstar sync, then poll at once\n"
     "  fetcher backfill CONNECTION_ID START [END|-] [RESOURCE...]  re-read a date window\n"
     "  fetcher request ID                               progress of a sync/backfill request\n"
@@ -157,7 +166,8 @@ static void fill_cfg(fx_cfg *c) {
     topic_name(g_stage.topic_prefix, TOPIC_RAW, c->raw_topic, sizeof c->raw_topic);
     c->rate_per_token = (int)cfg_rate;
     c->rate_window_ms = 1000 + (int)cfg_rate_margin;
-    for (int r = 0; r < FX_RES_COUNT; r++) c->interval_ms[r] = cfg_interval[r] * 1000;
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        c->interval_ms[r] = cfg_interval[r] * 1000;
     c->overlap_ms = cfg_overlap_s * 1000;
     c->page_limit = (int)cfg_limit;
     c->max_inflight = (int)cfg_max_inflight;
@@ -234,7 +244,8 @@ static int run_command(int argc, char **argv) {
             line[strcspn(line, "\r\n")] = '\0';
             PGconn *db = fx_db_open(cfg_db_url, err, sizeof err);
             if (db && fx_db_migrate(db, err, sizeof err) == 0 &&
-                fx_api_store_connection(db, &o.key, argv[2], argv[3], line, 0, err, sizeof err) == 0) {
+                fx_api_store_connection(db, &o.key, argv[2], argv[3], line, 0, err, sizeof err) ==
+                    0) {
                 printf("{\"connection_id\":\"%s\",\"stored\":true}\n", argv[2]);
                 rc = 0;
             } else {
@@ -329,7 +340,8 @@ int main(int argc, char **argv) {
             return 0;
         }
     if (argc > 1) return run_command(argc, argv);
-    if (cfg_main(argc, argv, "polls the Trackstar API into the raw topic", vars, NVARS) != 0) return 2;
+    if (cfg_main(argc, argv, "polls the Trackstar API into the raw topic", vars, NVARS) != 0)
+        return 2;
     char err[512];
     static fx_ops ops;
     ops = (fx_ops){.db_url = cfg_db_url, .base_url = cfg_base_url, .api_key = cfg_api_key};
@@ -386,9 +398,9 @@ int main(int argc, char **argv) {
     events = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_events_group, "fetcher-events",
                                 g_stage.kafka_extra, extra, raw, 1, err, sizeof err);
     if (events)
-        assign = fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_extra,
-                               g_stage.kafka_consumer_extra, assign_topic, &g_engine, err,
-                               sizeof err);
+        assign =
+            fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_extra,
+                          g_stage.kafka_consumer_extra, assign_topic, &g_engine, err, sizeof err);
     if (!events || !assign) {
         log_error("cannot start the consumers", "error", err, NULL);
         goto out;

@@ -90,22 +90,21 @@ static const struct {
 };
 
 /* A header value, or NULL when absent or empty (the same thing for us). */
-static const char *hdr(const char *s) { return s && *s ? s : NULL; }
+static const char *hdr(const char *s) {
+    return s && *s ? s : NULL;
+}
 
 /* Copy s into out (CANON_MAX_TYPE) replacing `from` by `to`; -1 when too long. */
-static int normalise_name(const char *s, char from, char to, char out[CANON_MAX_TYPE])
-{
+static int normalise_name(const char *s, char from, char to, char out[CANON_MAX_TYPE]) {
     size_t n = strlen(s);
-    if (n >= CANON_MAX_TYPE)
-        return -1;
+    if (n >= CANON_MAX_TYPE) return -1;
     for (size_t i = 0; i <= n; i++)
         out[i] = s[i] == from ? to : s[i];
     return 0;
 }
 
 /* An id-like string: present, non-empty, bounded. */
-static const char *id_string(canon_ctx *c, const cJSON *v, const char *what)
-{
+static const char *id_string(canon_ctx *c, const cJSON *v, const char *what) {
     if (!v || cJSON_IsNull(v)) {
         canon_fail(c, "missing %s", what);
         return NULL;
@@ -124,14 +123,12 @@ static const char *id_string(canon_ctx *c, const cJSON *v, const char *what)
 
 /* The whole record: envelope, the entity's fields, extra. Fills msg. */
 static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, canon_env *env,
-                      canon_msg *msg)
-{
+                      canon_msg *msg) {
     char upd[CANON_TS_LEN], tsupd[CANON_TS_LEN];
 
     env->entity = ent->entity;
     env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(data, "id"), "id");
-    if (!env->id)
-        goto fail;
+    if (!env->id) goto fail;
     /* The writer orders versions by source_updated_at: without it a record cannot be
      * applied monotonically, so it is poison rather than a row with a null version. */
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(data, "updated_date");
@@ -159,8 +156,7 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
         canon_finish(c, &msg->value, &msg->value_len) < 0)
         goto fail;
     msg->key = canon_key(c, env->connection_id, env->id);
-    if (!msg->key)
-        goto fail;
+    if (!msg->key) goto fail;
     msg->topic = ent->topic;
     return 0;
 fail:
@@ -170,9 +166,8 @@ fail:
     return -1;
 }
 
-static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
-                          canon_env *env, canon_msg *msg)
-{
+static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data, canon_env *env,
+                          canon_msg *msg) {
     if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value, &msg->value_len) < 0)
         return -1;
     msg->topic = "wms.connection_events.v1";
@@ -181,12 +176,10 @@ static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
 
 /* Webhook: the envelope {connection_id, event_type, integration_name, integration_type,
  * data, previous_attributes?, data_truncated?, data_url?}. */
-static const cJSON *webhook_unwrap(canon_ctx *c, const cJSON *root, canon_env *env)
-{
+static const cJSON *webhook_unwrap(canon_ctx *c, const cJSON *root, canon_env *env) {
     env->connection_id =
         id_string(c, cJSON_GetObjectItemCaseSensitive(root, "connection_id"), "connection_id");
-    if (!env->connection_id)
-        return NULL;
+    if (!env->connection_id) return NULL;
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
     if (in && !cJSON_IsNull(in) && !cJSON_IsString(in)) {
         canon_fail(c, "wrong type for integration_name, want string");
@@ -209,24 +202,19 @@ static const cJSON *webhook_unwrap(canon_ctx *c, const cJSON *root, canon_env *e
 /* Route a webhook (or the fetcher's sync status) by its normalised event type. Returns 1
  * when ignored, 0 mapped, -1 poison. */
 static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, canon_env *env,
-                       canon_out *out, const char **ignored)
-{
+                       canon_out *out, const char **ignored) {
     char type[CANON_MAX_TYPE], body_type[CANON_MAX_TYPE];
     const cJSON *bt = cJSON_GetObjectItemCaseSensitive(root, "event_type");
     const char *t = hdr(in->event_type);
 
-    if (bt && !cJSON_IsString(bt))
-        return canon_fail(c, "wrong type for event_type, want string");
-    if (!t && bt)
-        t = bt->valuestring;
-    if (!t)
-        return canon_fail(c, "missing event_type");
-    if (normalise_name(t, '_', '-', type) < 0)
-        return canon_fail(c, "unknown event_type");
+    if (bt && !cJSON_IsString(bt)) return canon_fail(c, "wrong type for event_type, want string");
+    if (!t && bt) t = bt->valuestring;
+    if (!t) return canon_fail(c, "missing event_type");
+    if (normalise_name(t, '_', '-', type) < 0) return canon_fail(c, "unknown event_type");
     /* The gateway copies the body's event_type into the header; a difference is a bug
      * upstream, and guessing which one is right could file a record under the wrong entity. */
-    if (bt && (normalise_name(bt->valuestring, '_', '-', body_type) < 0 ||
-               strcmp(type, body_type) != 0))
+    if (bt &&
+        (normalise_name(bt->valuestring, '_', '-', body_type) < 0 || strcmp(type, body_type) != 0))
         return canon_fail(c, "event_type header and body disagree");
 
     for (size_t i = 0; i < sizeof ignored_types / sizeof ignored_types[0]; i++)
@@ -236,10 +224,8 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
         }
     const event_route *r = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !r; i++)
-        if (strcmp(type, routes[i].type) == 0)
-            r = &routes[i];
-    if (!r)
-        return canon_fail(c, "unknown event_type");
+        if (strcmp(type, routes[i].type) == 0) r = &routes[i];
+    if (!r) return canon_fail(c, "unknown event_type");
     env->event_type = r->type;
 
     if (r->conn_kind == CANON_CONN_SYNC_STATUS && !r->ent) {
@@ -247,14 +233,11 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
          * (or in the header). Always "poll": it describes polling, whatever the header. */
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
         env->connection_id = cid ? id_string(c, cid, "connection_id") : hdr(in->connection_id);
-        if (!env->connection_id)
-            return canon_fail(c, "missing connection_id");
+        if (!env->connection_id) return canon_fail(c, "missing connection_id");
         const cJSON *inm = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
-        env->integration_name =
-            cJSON_IsString(inm) ? inm->valuestring : hdr(in->integration_name);
+        env->integration_name = cJSON_IsString(inm) ? inm->valuestring : hdr(in->integration_name);
         env->source = "poll";
-        if (map_connection(c, CANON_CONN_SYNC_STATUS, root, env, &out->msg[0]) < 0)
-            return -1;
+        if (map_connection(c, CANON_CONN_SYNC_STATUS, root, env, &out->msg[0]) < 0) return -1;
         out->n = 1;
         return 0;
     }
@@ -262,8 +245,7 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
         return canon_fail(c, "event_type %s needs source webhook", r->type);
     env->source = "webhook";
     const cJSON *data = webhook_unwrap(c, root, env);
-    if (!data)
-        return -1;
+    if (!data) return -1;
     if (r->ent ? map_entity(c, r->ent, data, env, &out->msg[0])
                : map_connection(c, (canon_conn_kind)r->conn_kind, data, env, &out->msg[0]))
         return -1;
@@ -273,8 +255,7 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
 
 /* Poll: the body is one bare record; connection and resource come from headers. */
 static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, canon_env *env,
-                      canon_out *out, const char **ignored)
-{
+                      canon_out *out, const char **ignored) {
     char res[CANON_MAX_TYPE], from_type[CANON_MAX_TYPE], type[CANON_MAX_TYPE + 8];
     const char *r = hdr(in->resource), *t = hdr(in->event_type);
 
@@ -286,34 +267,29 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
         memcpy(from_type, t, n - 7);
         from_type[n - 7] = '\0';
         for (char *p = from_type; *p; p++)
-            if (*p == '-')
-                *p = '_';
+            if (*p == '-') *p = '_';
     }
-    if (!r && !from_type[0])
-        return canon_fail(c, "poll without resource");
+    if (!r && !from_type[0]) return canon_fail(c, "poll without resource");
     if (r ? normalise_name(r, '-', '_', res) < 0 : normalise_name(from_type, '-', '_', res) < 0)
         return canon_fail(c, "unknown poll resource");
     if (from_type[0] && strcmp(res, from_type) != 0)
         return canon_fail(c, "resource header and event_type disagree");
 
     for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
-        if (strcmp(res, resources[i].resource) != 0)
-            continue;
+        if (strcmp(res, resources[i].resource) != 0) continue;
         if (resources[i].ignored) {
             *ignored = resources[i].ignored;
             return 1;
         }
         env->source = "poll";
         env->connection_id = hdr(in->connection_id);
-        if (!env->connection_id)
-            return canon_fail(c, "missing connection_id");
+        if (!env->connection_id) return canon_fail(c, "missing connection_id");
         if (strlen(env->connection_id) > CANON_MAX_ID)
             return canon_fail(c, "connection_id is longer than %d", CANON_MAX_ID);
         env->integration_name = hdr(in->integration_name);
         snprintf(type, sizeof type, "%s.polled", res);
         env->event_type = type;
-        if (map_entity(c, resources[i].ent, root, env, &out->msg[0]) < 0)
-            return -1;
+        if (map_entity(c, resources[i].ent, root, env, &out->msg[0]) < 0) return -1;
         out->n = 1;
         return 0;
     }
@@ -321,8 +297,7 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
 }
 
 int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, char *errstr,
-              size_t errlen)
-{
+              size_t errlen) {
     canon_ctx c = {.errstr = errstr, .errlen = errlen};
     c.w = &c.out;
     const char *ignored = NULL;
@@ -332,10 +307,8 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     const cJSON *root = NULL;
     int rc;
 
-    if (errstr && errlen)
-        errstr[0] = '\0';
-    if (ignored_reason)
-        *ignored_reason = NULL;
+    if (errstr && errlen) errstr[0] = '\0';
+    if (ignored_reason) *ignored_reason = NULL;
     if (!out) {
         canon_fail(&c, "no output");
         return -1;
@@ -382,34 +355,28 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     env.event_id = hdr(in->event_id);
     /* One allocation for the whole record in the usual case: a canonical record is about
      * as long as its source (more nulls, fewer source-only keys). */
-    if (canon_buf_reserve(&c, in->body_len + CANON_OUT_SLACK) < 0)
-        goto fail;
+    if (canon_buf_reserve(&c, in->body_len + CANON_OUT_SLACK) < 0) goto fail;
 
     if (in->source && strcmp(in->source, "poll") == 0 &&
         !(hdr(in->event_type) && strcmp(in->event_type, "pipeline.sync-status") == 0))
         rc = route_poll(&c, in, root, &env, out, &ignored);
     else
         rc = route_event(&c, in, root, &env, out, &ignored);
-    if (rc < 0)
-        goto fail;
-    if (rc == 1 && ignored_reason)
-        *ignored_reason = ignored;
+    if (rc < 0) goto fail;
+    if (rc == 1 && ignored_reason) *ignored_reason = ignored;
     canon_ctx_free(&c);
     json_arena_free(&arena);
     return 0;
 fail:
-    if (!c.failed)
-        canon_fail(&c, "unmappable message");
+    if (!c.failed) canon_fail(&c, "unmappable message");
     canon_out_free(out);
     canon_ctx_free(&c);
     json_arena_free(&arena);
     return -1;
 }
 
-void canon_out_free(canon_out *out)
-{
-    if (!out)
-        return;
+void canon_out_free(canon_out *out) {
+    if (!out) return;
     for (int i = 0; i < CANON_MAX_OUT; i++) {
         free(out->msg[i].key);
         free(out->msg[i].value);

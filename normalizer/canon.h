@@ -18,22 +18,25 @@
  * Nothing is copied out of it that outlives canon_map(). */
 typedef struct canon_raw {
     const char *body;
-    size_t body_len;              /* webhook: the whole Svix envelope as received; poll: one bare record */
-    const char *source;           /* "webhook" | "poll" */
-    const char *event_id;         /* header event_id */
-    const char *event_type;       /* "order.updated", "shipping_method.created", "orders.polled", "pipeline.sync-status" */
-    const char *connection_id;    /* polls only (webhooks carry it in the body) */
-    const char *resource;         /* polls only: orders, inventory, products, warehouses, warehouse_locations,
-                                     shipping_methods, returns, inbound_shipments, bills */
+    size_t body_len;      /* webhook: the whole Svix envelope as received; poll: one bare record */
+    const char *source;   /* "webhook" | "poll" */
+    const char *event_id; /* header event_id */
+    const char *event_type;    /* "order.updated", "shipping_method.created", "orders.polled",
+                                  "pipeline.sync-status" */
+    const char *connection_id; /* polls only (webhooks carry it in the body) */
+    const char
+        *resource; /* polls only: orders, inventory, products, warehouses, warehouse_locations,
+                      shipping_methods, returns, inbound_shipments, bills */
     const char *integration_name; /* polls only */
     const char *received_at;      /* RFC 3339 UTC with ms */
 } canon_raw;
 
 #define CANON_MAX_OUT 4
 typedef struct canon_msg {
-    const char *topic; /* static string without prefix: "wms.orders.v1", ..., "wms.connection_events.v1" */
-    char *key;         /* malloc'd, NUL-terminated: "connection_id|id" */
-    char *value;       /* canonical JSON, NUL-terminated; value_len excludes the NUL */
+    const char
+        *topic; /* static string without prefix: "wms.orders.v1", ..., "wms.connection_events.v1" */
+    char *key;  /* malloc'd, NUL-terminated: "connection_id|id" */
+    char *value; /* canonical JSON, NUL-terminated; value_len excludes the NUL */
     size_t value_len;
 } canon_msg;
 typedef struct canon_out {

@@ -11,8 +11,7 @@
 #include <string.h>
 
 /* connection.created: never copy the token; only say whether one came. */
-static int token_present(canon_ctx *c, const cJSON *src, const char *key)
-{
+static int token_present(canon_ctx *c, const cJSON *src, const char *key) {
     const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "access_token") : NULL;
     canon_w_key(c, key);
     if (cJSON_IsString(t) && t->valuestring[0])
@@ -23,8 +22,7 @@ static int token_present(canon_ctx *c, const cJSON *src, const char *key)
 }
 
 /* The OpenAPI shape says error_message, the guide's example says message. */
-static int error_message(canon_ctx *c, const cJSON *src, const char *key)
-{
+static int error_message(canon_ctx *c, const cJSON *src, const char *key) {
     const cJSON *m = src ? cJSON_GetObjectItemCaseSensitive(src, "error_message") : NULL;
     const char *name = "error_message";
     if (!m || cJSON_IsNull(m)) {
@@ -97,25 +95,29 @@ static const struct {
     [CANON_CONN_CREATED] = {"connection_created", &created_tbl, {"created_date", NULL}, 0},
     [CANON_CONN_DELETED] = {"connection_deleted", &deleted_tbl, {"deleted_date", NULL}, 0},
     [CANON_CONN_HISTORICAL_SYNC] = {"historical_sync_completed", &historical_tbl, {NULL, NULL}, 1},
-    [CANON_CONN_ERROR_CREATED] = {"connection_error_created", &error_tbl,
-                                  {"updated_date", "created_date"}, 2},
-    [CANON_CONN_ERROR_UPDATED] = {"connection_error_updated", &error_tbl,
-                                  {"updated_date", "created_date"}, 2},
-    [CANON_CONN_ERROR_DELETED] = {"connection_error_deleted", &error_tbl,
-                                  {"updated_date", "created_date"}, 2},
+    [CANON_CONN_ERROR_CREATED] = {"connection_error_created",
+                                  &error_tbl,
+                                  {"updated_date", "created_date"},
+                                  2},
+    [CANON_CONN_ERROR_UPDATED] = {"connection_error_updated",
+                                  &error_tbl,
+                                  {"updated_date", "created_date"},
+                                  2},
+    [CANON_CONN_ERROR_DELETED] = {"connection_error_deleted",
+                                  &error_tbl,
+                                  {"updated_date", "created_date"},
+                                  2},
     [CANON_CONN_SYNC_STATUS] = {"sync_status", &sync_tbl, {"updated_at", NULL}, 1},
 };
 
 /* A non-empty string field of data, or NULL (wrong types are reported by the tables). */
-static const char *str_field(const cJSON *data, const char *name)
-{
+static const char *str_field(const cJSON *data, const char *name) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, name);
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
 int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
-                         const canon_env *env_in, char **key, char **value, size_t *value_len)
-{
+                         const canon_env *env_in, char **key, char **value, size_t *value_len) {
     char version[CANON_TS_LEN], *id = NULL;
     canon_env env = *env_in;
 
@@ -129,22 +131,18 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     const char *detail = NULL;
     if (kinds[kind].detail == 1) {
         detail = str_field(data, "resource");
-        if (!detail)
-            return canon_fail(c, "missing resource");
+        if (!detail) return canon_fail(c, "missing resource");
     } else if (kinds[kind].detail == 2) {
         detail = str_field(data, "failed_url");
-        if (!detail)
-            detail = str_field(data, "resource");
-        if (!detail)
-            detail = str_field(data, "error_type");
+        if (!detail) detail = str_field(data, "resource");
+        if (!detail) detail = str_field(data, "error_type");
     }
     if (detail && strlen(detail) > CANON_MAX_ID)
         return canon_fail(c, "connection event detail longer than %d", CANON_MAX_ID);
-    size_t idlen = strlen("connection|") + strlen(kinds[kind].kind) +
-                   (detail ? 1 + strlen(detail) : 0) + 1;
+    size_t idlen =
+        strlen("connection|") + strlen(kinds[kind].kind) + (detail ? 1 + strlen(detail) : 0) + 1;
     id = malloc(idlen);
-    if (!id)
-        return canon_fail(c, "out of memory");
+    if (!id) return canon_fail(c, "out of memory");
     snprintf(id, idlen, "connection|%s%s%s", kinds[kind].kind, detail ? "|" : "",
              detail ? detail : "");
 
@@ -152,8 +150,7 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     env.source_updated_at = env.observed_at;
     for (int i = 0; i < 2 && kinds[kind].version_field[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, kinds[kind].version_field[i]);
-        if (!v || cJSON_IsNull(v))
-            continue;
+        if (!v || cJSON_IsNull(v)) continue;
         if (!cJSON_IsString(v) || canon_time_norm(v->valuestring, version) < 0) {
             canon_fail(c, "bad timestamp at %s", kinds[kind].version_field[i]);
             goto fail;
@@ -161,8 +158,7 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
         env.source_updated_at = version;
         break;
     }
-    if (!env.integration_name)
-        env.integration_name = str_field(data, "integration_name");
+    if (!env.integration_name) env.integration_name = str_field(data, "integration_name");
     env.entity = "connection_event";
     env.id = id;
     env.trackstar_updated_at = NULL;
@@ -170,12 +166,10 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     canon_envelope(c, &env);
     canon_w_key(c, "kind");
     canon_w_str(c, kinds[kind].kind);
-    if (canon_map_table(c, kinds[kind].tbl, data, -1) < 0 ||
-        canon_finish(c, value, value_len) < 0)
+    if (canon_map_table(c, kinds[kind].tbl, data, -1) < 0 || canon_finish(c, value, value_len) < 0)
         goto fail;
     *key = canon_key(c, env.connection_id, id);
-    if (!*key)
-        goto fail;
+    if (!*key) goto fail;
     free(id);
     return 0;
 fail:

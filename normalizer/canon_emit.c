@@ -18,8 +18,7 @@
 /* cJSON's own number buffer is 26 bytes and it wants 5 spare: 64 leaves room for both. */
 #define CANON_NUM_LEN 64
 
-int canon_fail(canon_ctx *c, const char *fmt, ...)
-{
+int canon_fail(canon_ctx *c, const char *fmt, ...) {
     if (!c->failed && c->errstr && c->errlen > 0) {
         va_list ap;
         va_start(ap, fmt);
@@ -30,8 +29,7 @@ int canon_fail(canon_ctx *c, const char *fmt, ...)
     return -1;
 }
 
-void canon_ctx_free(canon_ctx *c)
-{
+void canon_ctx_free(canon_ctx *c) {
     free(c->out.p);
     free(c->extra.p);
     free(c->xkeys);
@@ -45,57 +43,50 @@ void canon_ctx_free(canon_ctx *c)
 
 /* ---------------------------------------------------------------- paths */
 
-static size_t path_push_n(canon_ctx *c, const char *seg, size_t n)
-{
+static size_t path_push_n(canon_ctx *c, const char *seg, size_t n) {
     size_t old = c->plen, need = old + (old ? 1 : 0) + n;
     if (need >= CANON_PATH_LEN) {
         canon_fail(c, "field path too long");
         return old;
     }
-    if (old)
-        c->path[c->plen++] = '.';
+    if (old) c->path[c->plen++] = '.';
     memcpy(c->path + c->plen, seg, n);
     c->plen += n;
     c->path[c->plen] = '\0';
     return old;
 }
 
-size_t canon_path_push(canon_ctx *c, const char *seg) { return path_push_n(c, seg, strlen(seg)); }
+size_t canon_path_push(canon_ctx *c, const char *seg) {
+    return path_push_n(c, seg, strlen(seg));
+}
 
-size_t canon_path_push_index(canon_ctx *c, long i)
-{
+size_t canon_path_push_index(canon_ctx *c, long i) {
     char buf[UTIL_I64_BUF];
     char *p = util_i64_digits(i, buf);
     return path_push_n(c, p, (size_t)(buf + UTIL_I64_BUF - p));
 }
 
-const char *canon_here(canon_ctx *c, const char *a, const char *b)
-{
+const char *canon_here(canon_ctx *c, const char *a, const char *b) {
     int n = c->plen ? snprintf(c->here, sizeof c->here, "%s.%s%s%s", c->path, a, b ? "." : "",
                                b ? b : "")
                     : snprintf(c->here, sizeof c->here, "%s%s%s", a, b ? "." : "", b ? b : "");
-    if (n < 0 || n >= (int)sizeof c->here)
-        canon_fail(c, "field path too long");
+    if (n < 0 || n >= (int)sizeof c->here) canon_fail(c, "field path too long");
     return c->here;
 }
 
 /* ---------------------------------------------------------------- buffer */
 
-int canon_buf_reserve(canon_ctx *c, size_t n)
-{
+int canon_buf_reserve(canon_ctx *c, size_t n) {
     canon_buf *b = c->w;
-    if (b->cap - b->len >= n)
-        return 0;
+    if (b->cap - b->len >= n) return 0;
     /* Doubling keeps appends amortised O(1); a first reservation is taken as asked. */
     if (n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
         canon_fail(c, "out of memory");
         return -1;
     }
     size_t cap = b->cap * 2;
-    if (cap < b->len + n)
-        cap = b->len + n;
-    if (cap < CANON_BUF_MIN)
-        cap = CANON_BUF_MIN;
+    if (cap < b->len + n) cap = b->len + n;
+    if (cap < CANON_BUF_MIN) cap = CANON_BUF_MIN;
     char *p = realloc(b->p, cap);
     if (!p) {
         canon_fail(c, "out of memory");
@@ -106,15 +97,12 @@ int canon_buf_reserve(canon_ctx *c, size_t n)
     return 0;
 }
 
-void canon_w_key(canon_ctx *c, const char *k)
-{
+void canon_w_key(canon_ctx *c, const char *k) {
     size_t n = strlen(k);
     canon_buf *b = c->w;
-    if (b->cap - b->len < n + 4 && canon_buf_reserve(c, n + 4) < 0)
-        return;
+    if (b->cap - b->len < n + 4 && canon_buf_reserve(c, n + 4) < 0) return;
     char *p = b->p + b->len;
-    if (!c->first)
-        *p++ = ',';
+    if (!c->first) *p++ = ',';
     c->first = 0;
     *p++ = '"';
     memcpy(p, k, n);
@@ -126,33 +114,29 @@ void canon_w_key(canon_ctx *c, const char *k)
 
 /* How cJSON's print_string escapes each byte: 0 = as is, 'u' = \u00XX, else \<that>. */
 static const char esc_tab[256] = {
-    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',    [4] = 'u',     [5] = 'u',
-    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',  [11] = 'u',
-    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',   [16] = 'u',    [17] = 'u',
-    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',   [22] = 'u',    [23] = 'u',
-    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',   [28] = 'u',    [29] = 'u',
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
+    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
+    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
+    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
     [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\',
 };
 
 /* s[0..n) escaped, without quotes; reserves `tail` more bytes for what the caller adds. */
-static void w_escaped(canon_ctx *c, const char *s, size_t n, size_t tail)
-{
+static void w_escaped(canon_ctx *c, const char *s, size_t n, size_t tail) {
     static const char hex[] = "0123456789abcdef";
     canon_buf *b = c->w;
     size_t i = 0;
     /* Room for the text as is; each escape reserves its extra bytes when met. */
-    if (b->cap - b->len < n + tail && canon_buf_reserve(c, n + tail) < 0)
-        return;
-    if (n == 0)
-        return; /* s may be NULL */
+    if (b->cap - b->len < n + tail && canon_buf_reserve(c, n + tail) < 0) return;
+    if (n == 0) return; /* s may be NULL */
     for (;;) {
         size_t start = i;
         while (i < n && !esc_tab[(unsigned char)s[i]])
             i++;
         memcpy(b->p + b->len, s + start, i - start);
         b->len += i - start;
-        if (i == n)
-            return;
+        if (i == n) return;
         if (b->cap - b->len < (n - i) + 6 + tail && canon_buf_reserve(c, (n - i) + 6 + tail) < 0)
             return;
         unsigned char ch = (unsigned char)s[i++];
@@ -171,36 +155,25 @@ static void w_escaped(canon_ctx *c, const char *s, size_t n, size_t tail)
     }
 }
 
-void canon_w_strn(canon_ctx *c, const char *s, size_t n)
-{
+void canon_w_strn(canon_ctx *c, const char *s, size_t n) {
     canon_w_ch(c, '"');
     w_escaped(c, s, n, 1);
     canon_w_ch(c, '"');
 }
 
-void canon_w_i64(canon_ctx *c, int64_t v)
-{
+void canon_w_i64(canon_ctx *c, int64_t v) {
     char buf[UTIL_I64_BUF];
     char *p = util_i64_digits(v, buf);
     canon_w_mem(c, p, (size_t)(buf + UTIL_I64_BUF - p));
 }
 
-void canon_w_value(canon_ctx *c, const cJSON *v)
-{
+void canon_w_value(canon_ctx *c, const cJSON *v) {
     const cJSON *e;
     switch (v->type & 0xFF) {
-    case cJSON_NULL:
-        canon_w_lit(c, "null");
-        return;
-    case cJSON_False:
-        canon_w_lit(c, "false");
-        return;
-    case cJSON_True:
-        canon_w_lit(c, "true");
-        return;
-    case cJSON_String:
-        canon_w_str(c, v->valuestring);
-        return;
+    case cJSON_NULL: canon_w_lit(c, "null"); return;
+    case cJSON_False: canon_w_lit(c, "false"); return;
+    case cJSON_True: canon_w_lit(c, "true"); return;
+    case cJSON_String: canon_w_str(c, v->valuestring); return;
     case cJSON_Raw:
         if (v->valuestring)
             canon_w_mem(c, v->valuestring, strlen(v->valuestring));
@@ -221,8 +194,7 @@ void canon_w_value(canon_ctx *c, const cJSON *v)
     }
     case cJSON_Array:
         canon_w_open(c, '[');
-        cJSON_ArrayForEach(e, v)
-        {
+        cJSON_ArrayForEach(e, v) {
             canon_w_elem(c);
             canon_w_value(c, e);
         }
@@ -230,8 +202,7 @@ void canon_w_value(canon_ctx *c, const cJSON *v)
         return;
     case cJSON_Object:
         canon_w_open(c, '{');
-        cJSON_ArrayForEach(e, v)
-        {
+        cJSON_ArrayForEach(e, v) {
             canon_w_elem(c);
             canon_w_str(c, e->string);
             canon_w_ch(c, ':');
@@ -247,8 +218,7 @@ void canon_w_value(canon_ctx *c, const cJSON *v)
 
 /* ---------------------------------------------------------------- extra */
 
-static uint32_t hash_bytes(const char *p, size_t n)
-{
+static uint32_t hash_bytes(const char *p, size_t n) {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)p[i]) * 16777619u;
@@ -256,8 +226,7 @@ static uint32_t hash_bytes(const char *p, size_t n)
 }
 
 /* Index + 1 of the key equal to extra[off, off+len), or 0; *slot is where it is or would go. */
-static size_t xkey_find(const canon_ctx *c, size_t off, size_t len, uint32_t h, size_t *slot)
-{
+static size_t xkey_find(const canon_ctx *c, size_t off, size_t len, uint32_t h, size_t *slot) {
     size_t mask = c->nslot - 1;
     for (size_t s = h & mask;; s = (s + 1) & mask) {
         uint32_t k = c->xslot[s];
@@ -266,7 +235,8 @@ static size_t xkey_find(const canon_ctx *c, size_t off, size_t len, uint32_t h, 
             return 0;
         }
         const canon_xkey *x = &c->xkeys[k - 1];
-        if (x->hash == h && x->len == len && memcmp(c->extra.p + x->off, c->extra.p + off, len) == 0) {
+        if (x->hash == h && x->len == len &&
+            memcmp(c->extra.p + x->off, c->extra.p + off, len) == 0) {
             *slot = s;
             return k;
         }
@@ -274,22 +244,18 @@ static size_t xkey_find(const canon_ctx *c, size_t off, size_t len, uint32_t h, 
 }
 
 /* Room for one more key: xkeys grown and the set kept at most half full. */
-static int xkey_room(canon_ctx *c)
-{
+static int xkey_room(canon_ctx *c) {
     if (c->nx == c->capx) {
         size_t cap = c->capx ? c->capx * 2 : CANON_XSLOT_MIN / 2;
         canon_xkey *k = realloc(c->xkeys, cap * sizeof *k);
-        if (!k)
-            return canon_fail(c, "out of memory");
+        if (!k) return canon_fail(c, "out of memory");
         c->xkeys = k;
         c->capx = cap;
     }
-    if ((c->nx + 1) * 2 <= c->nslot)
-        return 0;
+    if ((c->nx + 1) * 2 <= c->nslot) return 0;
     size_t nslot = c->nslot ? c->nslot * 2 : CANON_XSLOT_MIN;
     uint32_t *slots = calloc(nslot, sizeof *slots);
-    if (!slots || c->nx >= UINT32_MAX)
-        return free(slots), canon_fail(c, "out of memory");
+    if (!slots || c->nx >= UINT32_MAX) return free(slots), canon_fail(c, "out of memory");
     free(c->xslot);
     c->xslot = slots;
     c->nslot = nslot;
@@ -301,16 +267,13 @@ static int xkey_room(canon_ctx *c)
     return 0;
 }
 
-int canon_extra_keep(canon_ctx *c, const char *key, const cJSON *v)
-{
-    if (c->failed || xkey_room(c) < 0)
-        return -1;
+int canon_extra_keep(canon_ctx *c, const char *key, const cJSON *v) {
+    if (c->failed || xkey_room(c) < 0) return -1;
     canon_buf *saved = c->w;
     int saved_first = c->first; /* the record's comma state, while extra's is written */
     c->w = &c->extra;
     size_t start = c->extra.len;
-    if (c->nx)
-        canon_w_ch(c, ',');
+    if (c->nx) canon_w_ch(c, ',');
     size_t koff = c->extra.len;
     /* Unknown keys come from the source, so their length is bounded only by the body.
      * Escaping "path" and "key" apart and joining them gives the escaped "path.key". */
@@ -321,8 +284,7 @@ int canon_extra_keep(canon_ctx *c, const char *key, const cJSON *v)
     }
     w_escaped(c, key, strlen(key), 1);
     canon_w_ch(c, '"');
-    if (c->failed)
-        goto out;
+    if (c->failed) goto out;
     size_t klen = c->extra.len - koff;
     uint32_t h = hash_bytes(c->extra.p + koff, klen);
     size_t slot;
@@ -340,23 +302,19 @@ out:
     return c->failed ? -1 : 0;
 }
 
-int canon_finish(canon_ctx *c, char **value, size_t *len)
-{
+int canon_finish(canon_ctx *c, char **value, size_t *len) {
     *value = NULL;
     *len = 0;
     canon_w_key(c, "extra");
     canon_w_ch(c, '{');
-    if (c->extra.len)
-        canon_w_mem(c, c->extra.p, c->extra.len);
+    if (c->extra.len) canon_w_mem(c, c->extra.p, c->extra.len);
     canon_w_lit(c, "}}");
     canon_w_ch(c, '\0');
-    if (c->failed)
-        return -1;
+    if (c->failed) return -1;
     /* The caller keeps the text until Kafka has it: give back a large unused tail. */
     if (c->out.cap - c->out.len > c->out.len / 4 + CANON_BUF_MIN) {
         char *p = realloc(c->out.p, c->out.len);
-        if (p)
-            c->out.p = p;
+        if (p) c->out.p = p;
     }
     *len = c->out.len - 1;
     *value = c->out.p;
@@ -364,8 +322,7 @@ int canon_finish(canon_ctx *c, char **value, size_t *len)
     return 0;
 }
 
-char *canon_key(canon_ctx *c, const char *a, const char *b)
-{
+char *canon_key(canon_ctx *c, const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
     char *k = malloc(na + 1 + nb + 1);
     if (!k) {

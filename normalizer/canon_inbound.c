@@ -4,36 +4,29 @@
  */
 #include "normalizer/canon_internal.h"
 
-
 /* Sum of an integer field over src.line_items. Elements of the wrong shape are skipped
  * here: the line_items field itself rejects them with a precise reason. */
-static int sum_lines(canon_ctx *c, const cJSON *src, const char *key, const char *field)
-{
+static int sum_lines(canon_ctx *c, const cJSON *src, const char *key, const char *field) {
     const cJSON *lines = src ? cJSON_GetObjectItemCaseSensitive(src, "line_items") : NULL;
     int64_t total = 0, q;
     const cJSON *e;
 
-    if (!cJSON_IsArray(lines))
-        lines = NULL;
-    cJSON_ArrayForEach(e, lines)
-    {
+    if (!cJSON_IsArray(lines)) lines = NULL;
+    cJSON_ArrayForEach(e, lines) {
         if (!cJSON_IsObject(e) || canon_int_value(cJSON_GetObjectItemCaseSensitive(e, field), &q))
             continue;
-        if (__builtin_add_overflow(total, q, &total))
-            return canon_fail(c, "%s overflows", key);
+        if (__builtin_add_overflow(total, q, &total)) return canon_fail(c, "%s overflows", key);
     }
     canon_w_key(c, key);
     canon_w_i64(c, total);
     return c->failed ? -1 : 0;
 }
 
-static int expected_total(canon_ctx *c, const cJSON *src, const char *key)
-{
+static int expected_total(canon_ctx *c, const cJSON *src, const char *key) {
     return sum_lines(c, src, key, "expected_quantity");
 }
 
-static int received_total(canon_ctx *c, const cJSON *src, const char *key)
-{
+static int received_total(canon_ctx *c, const cJSON *src, const char *key) {
     return sum_lines(c, src, key, "received_quantity");
 }
 
@@ -85,5 +78,5 @@ static const canon_field inbound_fields[] = {
 };
 static const canon_table inbound_tbl = CANON_TABLE(inbound_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_inbound_shipment = {"inbound_shipment",
-                                                    "wms.inbound_shipments.v1", &inbound_tbl};
+const canon_entity canon_entity_inbound_shipment = {"inbound_shipment", "wms.inbound_shipments.v1",
+                                                    &inbound_tbl};

@@ -74,8 +74,7 @@ void canon_ctx_free(canon_ctx *c);
  * canon_path_pop, after failing c when the path would be too long. */
 size_t canon_path_push(canon_ctx *c, const char *seg);
 size_t canon_path_push_index(canon_ctx *c, long i);
-static inline void canon_path_pop(canon_ctx *c, size_t old)
-{
+static inline void canon_path_pop(canon_ctx *c, size_t old) {
     c->plen = old;
     c->path[old] = '\0';
 }
@@ -86,49 +85,42 @@ const char *canon_here(canon_ctx *c, const char *a, const char *b);
 /* --- the writer (canon_emit.c): append JSON text to *c->w; on ENOMEM c fails --- */
 
 int canon_buf_reserve(canon_ctx *c, size_t n); /* room for n more bytes: 0 or -1 */
-static inline void canon_w_mem(canon_ctx *c, const void *p, size_t n)
-{
+static inline void canon_w_mem(canon_ctx *c, const void *p, size_t n) {
     canon_buf *b = c->w;
-    if (b->cap - b->len < n && canon_buf_reserve(c, n) < 0)
-        return;
+    if (b->cap - b->len < n && canon_buf_reserve(c, n) < 0) return;
     memcpy(b->p + b->len, p, n);
     b->len += n;
 }
-static inline void canon_w_ch(canon_ctx *c, char ch)
-{
+static inline void canon_w_ch(canon_ctx *c, char ch) {
     canon_buf *b = c->w;
-    if (b->cap == b->len && canon_buf_reserve(c, 1) < 0)
-        return;
+    if (b->cap == b->len && canon_buf_reserve(c, 1) < 0) return;
     b->p[b->len++] = ch;
 }
 #define canon_w_lit(c, s) canon_w_mem((c), (s), sizeof(s) - 1)
 
 /* Containers: open, then canon_w_key (objects) or canon_w_elem (arrays) before each
  * value, then close. They track the commas. */
-static inline void canon_w_open(canon_ctx *c, char ch)
-{
+static inline void canon_w_open(canon_ctx *c, char ch) {
     canon_w_ch(c, ch);
     c->first = 1;
 }
-static inline void canon_w_close(canon_ctx *c, char ch)
-{
+static inline void canon_w_close(canon_ctx *c, char ch) {
     canon_w_ch(c, ch);
     c->first = 0;
 }
-static inline void canon_w_elem(canon_ctx *c)
-{
-    if (!c->first)
-        canon_w_ch(c, ',');
+static inline void canon_w_elem(canon_ctx *c) {
+    if (!c->first) canon_w_ch(c, ',');
     c->first = 0;
 }
 /* "k": for one of our own keys (plain ASCII: never needs escaping). */
 void canon_w_key(canon_ctx *c, const char *k);
 /* A quoted JSON string escaped exactly as cJSON prints it; NULL prints "". */
 void canon_w_strn(canon_ctx *c, const char *s, size_t n);
-static inline void canon_w_str(canon_ctx *c, const char *s) { canon_w_strn(c, s, s ? strlen(s) : 0); }
+static inline void canon_w_str(canon_ctx *c, const char *s) {
+    canon_w_strn(c, s, s ? strlen(s) : 0);
+}
 /* A string, or null for NULL. */
-static inline void canon_w_str_or_null(canon_ctx *c, const char *s)
-{
+static inline void canon_w_str_or_null(canon_ctx *c, const char *s) {
     if (s)
         canon_w_str(c, s);
     else
@@ -203,9 +195,9 @@ struct canon_table;
 typedef int (*canon_custom_fn)(canon_ctx *c, const cJSON *src, const char *key);
 
 typedef struct canon_field {
-    const char *out;                 /* canonical key */
-    const char *in;                  /* source key; NULL for computed fields. Two fields of
-                                        one table share it only when both are CANON_F_FLAT */
+    const char *out; /* canonical key */
+    const char *in;  /* source key; NULL for computed fields. Two fields of
+                        one table share it only when both are CANON_F_FLAT */
     canon_kind kind;
     const char *sub;                 /* CANON_F_FLAT */
     const struct canon_table *table; /* CANON_F_OBJ, CANON_F_ARR */
@@ -219,7 +211,7 @@ typedef struct canon_table {
     const char *const *consumed; /* NULL-terminated source keys read elsewhere (not extra) */
 } canon_table;
 
-#define CANON_TABLE(fields, ln, consumed) \
+#define CANON_TABLE(fields, ln, consumed)                                                          \
     { (fields), sizeof(fields) / sizeof((fields)[0]), (ln), (consumed) }
 
 /* Write the members of src (an object, or NULL = absent: every field null/empty) mapped
@@ -257,8 +249,8 @@ extern const char *const canon_envelope_keys[];
 /* The envelope that every canonical record starts with, for canon.c and
  * canon_connection.c. All strings may be NULL (printed as null) except entity. */
 typedef struct canon_env {
-    const char *entity, *connection_id, *integration_name, *id, *source, *event_id,
-        *event_type, *source_updated_at, *trackstar_updated_at, *observed_at;
+    const char *entity, *connection_id, *integration_name, *id, *source, *event_id, *event_type,
+        *source_updated_at, *trackstar_updated_at, *observed_at;
 } canon_env;
 /* Open the record's object and write the eleven envelope keys in order. */
 void canon_envelope(canon_ctx *c, const canon_env *e);

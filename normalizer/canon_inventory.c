@@ -11,12 +11,9 @@
 
 /* Every quantity InventoryInWarehouse lists, in its order. */
 static const canon_field wh_qty_fields[] = {
-    {"awaiting", "awaiting", CANON_F_INT},
-    {"onhand", "onhand", CANON_F_INT},
-    {"committed", "committed", CANON_F_INT},
-    {"unfulfillable", "unfulfillable", CANON_F_INT},
-    {"fulfillable", "fulfillable", CANON_F_INT},
-    {"unsellable", "unsellable", CANON_F_INT},
+    {"awaiting", "awaiting", CANON_F_INT},       {"onhand", "onhand", CANON_F_INT},
+    {"committed", "committed", CANON_F_INT},     {"unfulfillable", "unfulfillable", CANON_F_INT},
+    {"fulfillable", "fulfillable", CANON_F_INT}, {"unsellable", "unsellable", CANON_F_INT},
     {"sellable", "sellable", CANON_F_INT},
 };
 static const canon_table wh_qty_tbl = CANON_TABLE(wh_qty_fields, 0, NULL);
@@ -26,35 +23,30 @@ typedef struct wh_entry {
     size_t index; /* source position: the tie-break that keeps the sort deterministic */
 } wh_entry;
 
-static int wh_cmp(const void *a, const void *b)
-{
+static int wh_cmp(const void *a, const void *b) {
     const wh_entry *x = a, *y = b;
     int r = strcmp(x->item->string, y->item->string);
     return r ? r : (x->index < y->index ? -1 : x->index > y->index);
 }
 
 /* "warehouses": [{warehouse_id, awaiting, onhand, ...}] from inventory_by_warehouse_id. */
-static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key)
-{
-    const cJSON *map = src ? cJSON_GetObjectItemCaseSensitive(src, "inventory_by_warehouse_id")
-                           : NULL;
+static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key) {
+    const cJSON *map =
+        src ? cJSON_GetObjectItemCaseSensitive(src, "inventory_by_warehouse_id") : NULL;
     wh_entry *ents = NULL;
     size_t n = 0;
 
     size_t top = canon_path_push(c, "inventory_by_warehouse_id");
-    if (c->failed)
-        return -1;
+    if (c->failed) return -1;
     if (map && !cJSON_IsNull(map) && !cJSON_IsObject(map))
         return canon_fail(c, "wrong type at %s, want object", c->path);
     n = cJSON_IsObject(map) ? (size_t)cJSON_GetArraySize(map) : 0;
     if (n) {
         ents = calloc(n, sizeof *ents);
-        if (!ents)
-            return canon_fail(c, "out of memory");
+        if (!ents) return canon_fail(c, "out of memory");
         size_t i = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, map)
-        {
+        cJSON_ArrayForEach(e, map) {
             if (i < n) {
                 ents[i].item = e;
                 ents[i].index = i;
@@ -79,8 +71,7 @@ static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key)
             goto fail;
         }
         size_t old = canon_path_push(c, w->string);
-        if (c->failed)
-            goto fail;
+        if (c->failed) goto fail;
         if (!cJSON_IsNull(w) && !cJSON_IsObject(w)) {
             canon_fail(c, "wrong type at %s, want object", c->path);
             goto fail;
@@ -89,8 +80,7 @@ static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key)
         canon_w_open(c, '{');
         canon_w_key(c, "warehouse_id");
         canon_w_strn(c, w->string, idlen);
-        if (canon_map_table(c, &wh_qty_tbl, cJSON_IsObject(w) ? w : NULL, -1) < 0)
-            goto fail;
+        if (canon_map_table(c, &wh_qty_tbl, cJSON_IsObject(w) ? w : NULL, -1) < 0) goto fail;
         canon_w_close(c, '}');
         canon_path_pop(c, old);
     }
@@ -118,8 +108,8 @@ static const canon_field lot_fields[] = {
 };
 static const canon_table lot_tbl = CANON_TABLE(lot_fields, 0, NULL);
 
-static const char *const inventory_consumed[] = {
-    "id", "updated_date", "trackstar_updated_date", "inventory_by_warehouse_id", NULL};
+static const char *const inventory_consumed[] = {"id", "updated_date", "trackstar_updated_date",
+                                                 "inventory_by_warehouse_id", NULL};
 
 static const canon_field inventory_fields[] = {
     {"created_at", "created_date", CANON_F_TIME},
@@ -146,5 +136,4 @@ static const canon_field inventory_fields[] = {
 };
 static const canon_table inventory_tbl = CANON_TABLE(inventory_fields, 0, inventory_consumed);
 
-const canon_entity canon_entity_inventory = {"inventory_item", "wms.inventory.v1",
-                                             &inventory_tbl};
+const canon_entity canon_entity_inventory = {"inventory_item", "wms.inventory.v1", &inventory_tbl};

@@ -12,12 +12,10 @@
 /* ---------------------------------------------------------------- timestamps */
 
 /* Exactly n ASCII digits at s into *out. */
-static int take_digits(const char *s, int n, int *out)
-{
+static int take_digits(const char *s, int n, int *out) {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (s[i] - '0');
     }
     *out = v;
@@ -25,25 +23,24 @@ static int take_digits(const char *s, int n, int *out)
 }
 
 /* v (0 <= v < 10^n) as exactly n digits, zero-padded, at out. */
-static void put_digits(char *out, int v, int n)
-{
+static void put_digits(char *out, int v, int n) {
     for (int i = n - 1; i >= 0; i--) {
         out[i] = (char)('0' + v % 10);
         v /= 10;
     }
 }
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap(int y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
-static int days_in_month(int y, int m)
-{
+static int days_in_month(int y, int m) {
     static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : dm[m - 1];
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
+static int64_t days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;
@@ -52,8 +49,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
@@ -65,25 +61,21 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-int canon_time_norm(const char *s, char out[CANON_TS_LEN])
-{
+int canon_time_norm(const char *s, char out[CANON_TS_LEN]) {
     int Y, M, D, h = 0, mi = 0, sec = 0, ms = 0, has_frac = 0, off_min = 0;
     const char *p = s;
 
-    if (!s)
-        return -1;
+    if (!s) return -1;
     if (take_digits(p, 4, &Y) || p[4] != '-' || take_digits(p + 5, 2, &M) || p[7] != '-' ||
         take_digits(p + 8, 2, &D))
         return -1;
     p += 10;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
-        if (take_digits(p, 2, &h) || p[2] != ':' || take_digits(p + 3, 2, &mi))
-            return -1;
+        if (take_digits(p, 2, &h) || p[2] != ':' || take_digits(p + 3, 2, &mi)) return -1;
         p += 5;
         if (*p == ':') {
-            if (take_digits(p + 1, 2, &sec))
-                return -1;
+            if (take_digits(p + 1, 2, &sec)) return -1;
             p += 3;
             if (*p == '.' || *p == ',') {
                 int nd = 0;
@@ -91,13 +83,11 @@ int canon_time_norm(const char *s, char out[CANON_TS_LEN])
                 /* Keep the first three digits (truncation, not rounding: a
                  * timestamp must never move into the next second). */
                 while (*p >= '0' && *p <= '9') {
-                    if (nd < 3)
-                        ms = ms * 10 + (*p - '0');
+                    if (nd < 3) ms = ms * 10 + (*p - '0');
                     nd++;
                     p++;
                 }
-                if (nd == 0)
-                    return -1;
+                if (nd == 0) return -1;
                 for (int i = nd; i < 3; i++)
                     ms *= 10;
                 has_frac = 1;
@@ -108,23 +98,18 @@ int canon_time_norm(const char *s, char out[CANON_TS_LEN])
         } else if (*p == '+' || *p == '-') {
             int sign = *p == '-' ? -1 : 1, oh, om = 0;
             p++;
-            if (take_digits(p, 2, &oh))
-                return -1;
+            if (take_digits(p, 2, &oh)) return -1;
             p += 2;
-            if (*p == ':')
-                p++;
+            if (*p == ':') p++;
             if (*p >= '0' && *p <= '9') {
-                if (take_digits(p, 2, &om))
-                    return -1;
+                if (take_digits(p, 2, &om)) return -1;
                 p += 2;
             }
-            if (oh > 23 || om > 59)
-                return -1;
+            if (oh > 23 || om > 59) return -1;
             off_min = sign * (oh * 60 + om);
         }
     }
-    if (*p != '\0')
-        return -1;
+    if (*p != '\0') return -1;
     /* Second 60 is a leap second: accepted, and carried into the next minute below. */
     if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 ||
         sec > 60)
@@ -139,8 +124,7 @@ int canon_time_norm(const char *s, char out[CANON_TS_LEN])
     int64_t y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return -1;
+    if (y < 1 || y > 9999) return -1;
     /* Written by hand: snprintf was a visible part of mapping a record. */
     put_digits(out, (int)y, 4);
     out[4] = '-';
@@ -168,21 +152,18 @@ int canon_time_norm(const char *s, char out[CANON_TS_LEN])
 
 /* Write sign, the significant digits dig[0..nd) and the position of the decimal point
  * (pos digits before it; <= 0 means leading zeros after "0.") as plain text. */
-static int plain_decimal(int neg, const char *dig, int nd, int pos, char out[CANON_DEC_LEN])
-{
+static int plain_decimal(int neg, const char *dig, int nd, int pos, char out[CANON_DEC_LEN]) {
     size_t o = 0;
     /* Bound check once: sign + "0." + zeros + digits + zeros + NUL. */
     long need = 3 + nd + (pos < 0 ? -pos : pos) + 2;
-    if (need >= CANON_DEC_LEN)
-        return -1;
+    if (need >= CANON_DEC_LEN) return -1;
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
     if (nd == 1 && dig[0] == '0') {
         strcpy(out, "0"); /* "-0" is zero */
         return 0;
     }
-    if (neg)
-        out[o++] = '-';
+    if (neg) out[o++] = '-';
     if (pos <= 0) {
         out[o++] = '0';
         out[o++] = '.';
@@ -216,18 +197,15 @@ static int plain_decimal(int neg, const char *dig, int nd, int pos, char out[CAN
  * significant first) and *pos as plain_decimal takes it, or 0: use the general path. */
 #define CANON_DEC_FAST_K 15
 #define CANON_DEC_FAST_BITS 40
-static int dec_fast(double a, char dig[24], int *pos)
-{
+static int dec_fast(double a, char dig[24], int *pos) {
     static const double p10[CANON_DEC_FAST_K + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const double limit = (double)(1LL << CANON_DEC_FAST_BITS);
     for (int k = 0; k <= CANON_DEC_FAST_K; k++) {
         double x = a * p10[k];
-        if (x >= limit)
-            return 0;
+        if (x >= limit) return 0;
         double m = nearbyint(x);
-        if (m == 0 || m / p10[k] != a)
-            continue;
+        if (m == 0 || m / p10[k] != a) continue;
         char buf[24];
         char *p = buf + sizeof buf;
         uint64_t u = (uint64_t)m;
@@ -243,26 +221,22 @@ static int dec_fast(double a, char dig[24], int *pos)
     return 0;
 }
 
-int canon_dec_from_double(double v, char out[CANON_DEC_LEN])
-{
+int canon_dec_from_double(double v, char out[CANON_DEC_LEN]) {
     char e[64], dig[24];
     int nd = 0, neg = 0;
 
-    if (!isfinite(v))
-        return -1;
+    if (!isfinite(v)) return -1;
     if (v == 0) {
         strcpy(out, "0");
         return 0;
     }
     int pos;
     nd = dec_fast(fabs(v), dig, &pos);
-    if (nd > 0)
-        return plain_decimal(v < 0, dig, nd, pos, out);
+    if (nd > 0) return plain_decimal(v < 0, dig, nd, pos, out);
     /* The shortest %e precision that reads back as the same double (17 always does). */
     for (int prec = 0; prec < 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec, v);
-        if (strtod(e, NULL) == v)
-            break;
+        if (strtod(e, NULL) == v) break;
     }
     const char *q = e;
     if (*q == '-') {
@@ -270,22 +244,18 @@ int canon_dec_from_double(double v, char out[CANON_DEC_LEN])
         q++;
     }
     for (; *q && *q != 'e' && nd < (int)sizeof dig; q++)
-        if (*q >= '0' && *q <= '9')
-            dig[nd++] = *q;
-    if (*q != 'e')
-        return -1;
+        if (*q >= '0' && *q <= '9') dig[nd++] = *q;
+    if (*q != 'e') return -1;
     int exp10 = atoi(q + 1);
     return plain_decimal(neg, dig, nd, exp10 + 1, out);
 }
 
-int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN])
-{
+int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN]) {
     const char *p = s, *int_start, *frac_start = NULL;
     size_t int_len, frac_len = 0;
     int neg = 0;
 
-    if (!s)
-        return -1;
+    if (!s) return -1;
     if (*p == '-') {
         neg = 1;
         p++;
@@ -294,31 +264,25 @@ int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN])
     while (*p >= '0' && *p <= '9')
         p++;
     int_len = (size_t)(p - int_start);
-    if (int_len == 0)
-        return -1;
+    if (int_len == 0) return -1;
     if (*p == '.') {
         frac_start = ++p;
         while (*p >= '0' && *p <= '9')
             p++;
         frac_len = (size_t)(p - frac_start);
-        if (frac_len == 0)
-            return -1;
+        if (frac_len == 0) return -1;
     }
     if (*p == 'e' || *p == 'E') {
         /* Exponent forms are rare in WMS text; the double path is exact enough for them. */
         p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!(*p >= '0' && *p <= '9'))
-            return -1;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return -1;
         while (*p >= '0' && *p <= '9')
             p++;
-        if (*p != '\0' || (size_t)(p - s) > 64)
-            return -1;
+        if (*p != '\0' || (size_t)(p - s) > 64) return -1;
         return canon_dec_from_double(strtod(s, NULL), out);
     }
-    if (*p != '\0' || int_len + frac_len + 3 >= CANON_DEC_LEN)
-        return -1;
+    if (*p != '\0' || int_len + frac_len + 3 >= CANON_DEC_LEN) return -1;
     while (int_len > 1 && *int_start == '0') {
         int_start++;
         int_len--;
@@ -330,8 +294,7 @@ int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN])
         return 0;
     }
     size_t o = 0;
-    if (neg)
-        out[o++] = '-';
+    if (neg) out[o++] = '-';
     memcpy(out + o, int_start, int_len);
     o += int_len;
     if (frac_len) {
@@ -345,20 +308,17 @@ int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN])
 
 /* ---------------------------------------------------------------- UTF-8 */
 
-int canon_utf8_valid(const char *s, size_t n)
-{
+int canon_utf8_valid(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
         /* Eight ASCII bytes at a time: almost every body is mostly ASCII. */
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, sizeof w);
-            if (w & 0x8080808080808080ull)
-                break;
+            if (w & 0x8080808080808080ull) break;
             p += 8;
         }
-        if (p == end)
-            break;
+        if (p == end) break;
         unsigned c = *p;
         if (c < 0x80) {
             p++;
@@ -375,15 +335,12 @@ int canon_utf8_valid(const char *s, size_t n)
         } else {
             return 0;
         }
-        if (end - p < len)
-            return 0;
+        if (end - p < len) return 0;
         for (int i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
+            if ((p[i] & 0xC0) != 0x80) return 0;
             cp = (cp << 6) | (p[i] & 0x3F);
         }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
         p += len;
     }
     return 1;
@@ -391,57 +348,43 @@ int canon_utf8_valid(const char *s, size_t n)
 
 /* ---------------------------------------------------------------- converters */
 
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "string";
-    if (cJSON_IsNumber(v))
-        return "number";
-    if (cJSON_IsBool(v))
-        return "boolean";
-    if (cJSON_IsArray(v))
-        return "array";
-    if (cJSON_IsObject(v))
-        return "object";
+static const char *type_name(const cJSON *v) {
+    if (cJSON_IsString(v)) return "string";
+    if (cJSON_IsNumber(v)) return "number";
+    if (cJSON_IsBool(v)) return "boolean";
+    if (cJSON_IsArray(v)) return "array";
+    if (cJSON_IsObject(v)) return "object";
     return "other";
 }
 
-static int wrong_type(canon_ctx *c, const cJSON *v, const char *name, const char *want)
-{
+static int wrong_type(canon_ctx *c, const cJSON *v, const char *name, const char *want) {
     return canon_fail(c, "wrong type at %s: %s, want %s", canon_here(c, name, NULL), type_name(v),
                       want);
 }
 
-static int is_absent(const cJSON *v) { return v == NULL || cJSON_IsNull(v); }
+static int is_absent(const cJSON *v) {
+    return v == NULL || cJSON_IsNull(v);
+}
 
-static int put_null(canon_ctx *c)
-{
+static int put_null(canon_ctx *c) {
     canon_w_lit(c, "null");
     return 0;
 }
 
-int canon_conv_str(canon_ctx *c, const cJSON *v, const char *name)
-{
-    if (c->failed)
-        return -1;
-    if (is_absent(v))
-        return put_null(c);
-    if (!cJSON_IsString(v))
-        return wrong_type(c, v, name, "string");
+int canon_conv_str(canon_ctx *c, const cJSON *v, const char *name) {
+    if (c->failed) return -1;
+    if (is_absent(v)) return put_null(c);
+    if (!cJSON_IsString(v)) return wrong_type(c, v, name, "string");
     canon_w_str(c, v->valuestring);
     return 0;
 }
 
-int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name)
-{
+int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name) {
     char ts[CANON_TS_LEN];
-    if (c->failed)
-        return -1;
+    if (c->failed) return -1;
     /* An empty string is how some WMSs say "no date"; it means the same as null. */
-    if (is_absent(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0'))
-        return put_null(c);
-    if (!cJSON_IsString(v))
-        return wrong_type(c, v, name, "timestamp string");
+    if (is_absent(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0')) return put_null(c);
+    if (!cJSON_IsString(v)) return wrong_type(c, v, name, "timestamp string");
     if (canon_time_norm(v->valuestring, ts) < 0)
         return canon_fail(c, "bad timestamp at %s", canon_here(c, name, NULL));
     /* Normalised: digits and -T:.Z only, nothing to escape. */
@@ -451,13 +394,10 @@ int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name)
     return 0;
 }
 
-int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name)
-{
+int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name) {
     char dec[CANON_DEC_LEN];
-    if (c->failed)
-        return -1;
-    if (is_absent(v))
-        return put_null(c);
+    if (c->failed) return -1;
+    if (is_absent(v)) return put_null(c);
     if (cJSON_IsNumber(v)) {
         if (canon_dec_from_double(v->valuedouble, dec) < 0)
             return canon_fail(c, "non-finite number at %s", canon_here(c, name, NULL));
@@ -474,28 +414,21 @@ int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name)
     return 0;
 }
 
-int canon_int_value(const cJSON *v, int64_t *out)
-{
-    if (!cJSON_IsNumber(v))
-        return -1;
+int canon_int_value(const cJSON *v, int64_t *out) {
+    if (!cJSON_IsNumber(v)) return -1;
     double d = v->valuedouble;
     /* 2^53 itself is refused too: 2^53 + 1 in the source parses to it, so a value
      * there may already have lost its last digit. */
-    if (!isfinite(d) || d != floor(d) || fabs(d) >= CANON_MAX_SAFE_INT)
-        return -1;
+    if (!isfinite(d) || d != floor(d) || fabs(d) >= CANON_MAX_SAFE_INT) return -1;
     *out = (int64_t)d;
     return 0;
 }
 
-int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name)
-{
+int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name) {
     int64_t n;
-    if (c->failed)
-        return -1;
-    if (is_absent(v))
-        return put_null(c);
-    if (!cJSON_IsNumber(v))
-        return wrong_type(c, v, name, "integer");
+    if (c->failed) return -1;
+    if (is_absent(v)) return put_null(c);
+    if (!cJSON_IsNumber(v)) return wrong_type(c, v, name, "integer");
     if (canon_int_value(v, &n) < 0)
         return canon_fail(c, "not an exact integer at %s", canon_here(c, name, NULL));
     /* Our own digits, so that a large quantity is never printed in exponent form. */
@@ -503,14 +436,10 @@ int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name)
     return 0;
 }
 
-int canon_conv_bool(canon_ctx *c, const cJSON *v, const char *name)
-{
-    if (c->failed)
-        return -1;
-    if (is_absent(v))
-        return put_null(c);
-    if (!cJSON_IsBool(v))
-        return wrong_type(c, v, name, "boolean");
+int canon_conv_bool(canon_ctx *c, const cJSON *v, const char *name) {
+    if (c->failed) return -1;
+    if (is_absent(v)) return put_null(c);
+    if (!cJSON_IsBool(v)) return wrong_type(c, v, name, "boolean");
     if (cJSON_IsTrue(v))
         canon_w_lit(c, "true");
     else

@@ -7,12 +7,9 @@
 #include <stddef.h>
 
 static const canon_field order_line_fields[] = {
-    {"product_id", "product_id", CANON_F_STR},
-    {"sku", "sku", CANON_F_STR},
-    {"quantity", "quantity", CANON_F_INT},
-    {"unit_price", "unit_price", CANON_F_DEC},
-    {"is_picked", "is_picked", CANON_F_BOOL},
-    {"discount_amount", "discount_amount", CANON_F_DEC},
+    {"product_id", "product_id", CANON_F_STR}, {"sku", "sku", CANON_F_STR},
+    {"quantity", "quantity", CANON_F_INT},     {"unit_price", "unit_price", CANON_F_DEC},
+    {"is_picked", "is_picked", CANON_F_BOOL},  {"discount_amount", "discount_amount", CANON_F_DEC},
 };
 static const canon_table order_line_tbl = CANON_TABLE(order_line_fields, 1, NULL);
 

@@ -28,5 +28,5 @@ static const canon_field location_fields[] = {
 };
 static const canon_table location_tbl = CANON_TABLE(location_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_warehouse_location = {
-    "warehouse_location", "wms.warehouse_locations.v1", &location_tbl};
+const canon_entity canon_entity_warehouse_location = {"warehouse_location",
+                                                      "wms.warehouse_locations.v1", &location_tbl};

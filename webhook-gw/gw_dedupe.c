@@ -19,17 +19,18 @@ typedef struct entry {
 struct gw_dedupe {
     pthread_mutex_t mu;
     int64_t window_ms;
-    size_t cap;        /* ring capacity */
-    size_t head, n;    /* oldest entry and count */
+    size_t cap;     /* ring capacity */
+    size_t head, n; /* oldest entry and count */
     entry *ring;
-    size_t nbuckets;   /* power of two >= cap */
-    size_t *buckets;   /* first entry index or NIL */
+    size_t nbuckets; /* power of two >= cap */
+    size_t *buckets; /* first entry index or NIL */
 };
 
 /* FNV-1a: ids are short and not attacker-chosen (they are checked after the signature). */
 static uint64_t hash_id(const char *s) {
     uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -40,11 +41,13 @@ gw_dedupe *gw_dedupe_new(int64_t window_ms, size_t max_entries) {
     d->window_ms = window_ms;
     d->cap = max_entries;
     d->nbuckets = 1;
-    while (d->nbuckets < max_entries) d->nbuckets <<= 1;
+    while (d->nbuckets < max_entries)
+        d->nbuckets <<= 1;
     d->ring = calloc(max_entries, sizeof *d->ring);
     d->buckets = malloc(d->nbuckets * sizeof *d->buckets);
     if (!d->ring || !d->buckets) goto fail;
-    for (size_t i = 0; i < d->nbuckets; i++) d->buckets[i] = NIL;
+    for (size_t i = 0; i < d->nbuckets; i++)
+        d->buckets[i] = NIL;
     pthread_mutex_init(&d->mu, NULL);
     return d;
 fail:
@@ -69,14 +72,16 @@ static void drop_head(gw_dedupe *d) {
     size_t idx = d->head;
     entry *e = &d->ring[idx];
     size_t *link = &d->buckets[e->hash & (d->nbuckets - 1)];
-    while (*link != NIL && *link != idx) link = &d->ring[*link].next;
+    while (*link != NIL && *link != idx)
+        link = &d->ring[*link].next;
     if (*link == idx) *link = e->next;
     d->head = (d->head + 1) % d->cap;
     d->n--;
 }
 
 static void expire(gw_dedupe *d, int64_t now_ms) {
-    while (d->n > 0 && d->ring[d->head].expires_ms <= now_ms) drop_head(d);
+    while (d->n > 0 && d->ring[d->head].expires_ms <= now_ms)
+        drop_head(d);
 }
 
 void gw_dedupe_add(gw_dedupe *d, const char *id, int64_t now_ms) {

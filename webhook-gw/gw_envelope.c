@@ -50,28 +50,54 @@ static const struct {
 
 /* Every event type of reference §7.4, canonical spelling. */
 const char *const gw_event_types[] = {
-    "order.created", "order.updated", "order.shipment.created",
-    "inventory.created", "inventory.updated",
-    "inventory_ledger.created", "inventory_ledger.updated",
-    "product.created", "product.updated",
-    "inbound-shipment.created", "inbound-shipment.updated", "inbound-shipment.receipt.created",
-    "return.created", "return.updated",
-    "bill.created", "bill.updated",
-    "shipping-method.created", "shipping-method.updated",
-    "warehouse.created", "warehouse.updated",
-    "warehouse-location.created", "warehouse-location.updated",
-    "warehouse-customer.created", "warehouse-customer.updated",
-    "labor_activity.created", "labor_activity.updated",
-    "cart-order.created", "cart-order.updated", "cart-order.cart-shipment.created",
-    "cart-product.created", "cart-product.updated",
-    "cart-warehouse.created", "cart-warehouse.updated",
-    "freight-shipment.created", "freight-shipment.updated",
-    "carrier-invoice-line-item.created", "carrier-invoice-line-item.updated",
+    "order.created",
+    "order.updated",
+    "order.shipment.created",
+    "inventory.created",
+    "inventory.updated",
+    "inventory_ledger.created",
+    "inventory_ledger.updated",
+    "product.created",
+    "product.updated",
+    "inbound-shipment.created",
+    "inbound-shipment.updated",
+    "inbound-shipment.receipt.created",
+    "return.created",
+    "return.updated",
+    "bill.created",
+    "bill.updated",
+    "shipping-method.created",
+    "shipping-method.updated",
+    "warehouse.created",
+    "warehouse.updated",
+    "warehouse-location.created",
+    "warehouse-location.updated",
+    "warehouse-customer.created",
+    "warehouse-customer.updated",
+    "labor_activity.created",
+    "labor_activity.updated",
+    "cart-order.created",
+    "cart-order.updated",
+    "cart-order.cart-shipment.created",
+    "cart-product.created",
+    "cart-product.updated",
+    "cart-warehouse.created",
+    "cart-warehouse.updated",
+    "freight-shipment.created",
+    "freight-shipment.updated",
+    "carrier-invoice-line-item.created",
+    "carrier-invoice-line-item.updated",
     "carrier-file.created",
-    "connection.created", "connection.deleted", "connection.historical-sync-completed",
-    "connection.force-sync-completed", "connection.sync-job-completed",
-    "connection.sync-job-stuck", "connection.schedule-stuck",
-    "connection-error.created", "connection-error.updated", "connection-error.deleted",
+    "connection.created",
+    "connection.deleted",
+    "connection.historical-sync-completed",
+    "connection.force-sync-completed",
+    "connection.sync-job-completed",
+    "connection.sync-job-stuck",
+    "connection.schedule-stuck",
+    "connection-error.created",
+    "connection-error.updated",
+    "connection-error.deleted",
     "install.failed",
 };
 const int gw_event_types_count = (int)(sizeof gw_event_types / sizeof gw_event_types[0]);
@@ -124,8 +150,8 @@ void gw_event_lookup(const char *event_type, gw_event_info *out) {
         out->resource = gw_prefixes[p].resource;
         out->kind = gw_prefixes[p].kind;
         /* connection.historical-sync-completed has its own record-id rule. */
-        if (out->known && strcmp(gw_event_types[out->known_index],
-                                 "connection.historical-sync-completed") == 0)
+        if (out->known &&
+            strcmp(gw_event_types[out->known_index], "connection.historical-sync-completed") == 0)
             out->kind = GW_KIND_HISTORICAL_SYNC;
         return;
     }
@@ -226,16 +252,18 @@ static void find_record_id(const cJSON *data, gw_envelope *out) {
         snprintf(out->record_id, cap, "%s", out->connection_id);
         return;
     case GW_KIND_HISTORICAL_SYNC:
-        if (value_text(cJSON_GetObjectItemCaseSensitive(data, "resource"), out->record_id, cap) == 0)
+        if (value_text(cJSON_GetObjectItemCaseSensitive(data, "resource"), out->record_id, cap) ==
+            0)
             return;
         break;
     case GW_KIND_CONNECTION_ERROR:
-        if (value_text(cJSON_GetObjectItemCaseSensitive(data, "failed_url"), out->record_id, cap) == 0 ||
-            value_text(cJSON_GetObjectItemCaseSensitive(data, "error_message"), out->record_id, cap) == 0)
+        if (value_text(cJSON_GetObjectItemCaseSensitive(data, "failed_url"), out->record_id, cap) ==
+                0 ||
+            value_text(cJSON_GetObjectItemCaseSensitive(data, "error_message"), out->record_id,
+                       cap) == 0)
             return;
         break;
-    case GW_KIND_RECORD:
-        break;
+    case GW_KIND_RECORD: break;
     }
     if (cJSON_IsObject(data))
         value_text(cJSON_GetObjectItemCaseSensitive(data, "id"), out->record_id, cap);

@@ -10,11 +10,11 @@
 
 #include <stddef.h>
 
-#define GW_CONN_ID_MAX 128       /* longest connection_id accepted */
-#define GW_EVENT_TYPE_MAX 128    /* longest event_type accepted */
-#define GW_RESOURCE_MAX 64       /* longest resource name derived from an event type */
-#define GW_RECORD_ID_MAX 512     /* record ids longer than this are cut (key only) */
-#define GW_DATA_URL_MAX 2048     /* longest data_url followed */
+#define GW_CONN_ID_MAX 128    /* longest connection_id accepted */
+#define GW_EVENT_TYPE_MAX 128 /* longest event_type accepted */
+#define GW_RESOURCE_MAX 64    /* longest resource name derived from an event type */
+#define GW_RECORD_ID_MAX 512  /* record ids longer than this are cut (key only) */
+#define GW_DATA_URL_MAX 2048  /* longest data_url followed */
 #define GW_KEY_MAX (GW_CONN_ID_MAX + GW_RESOURCE_MAX + GW_RECORD_ID_MAX + 3)
 
 /* How the record id of an event is found (see gw_envelope_parse). */
@@ -27,11 +27,11 @@ typedef enum gw_event_kind {
 
 typedef struct gw_event_info {
     char canonical[GW_EVENT_TYPE_MAX + 1]; /* hyphenated spelling, e.g. shipping-method.created */
-    const char *resource;  /* static for known prefixes, else points into resource_buf */
+    const char *resource; /* static for known prefixes, else points into resource_buf */
     char resource_buf[GW_RESOURCE_MAX + 1];
     gw_event_kind kind;
-    int known;             /* 1 when the full event type is in the table of §7.4 */
-    int known_index;       /* index into gw_event_types[] when known, else -1 */
+    int known;       /* 1 when the full event type is in the table of §7.4 */
+    int known_index; /* index into gw_event_types[] when known, else -1 */
 } gw_event_info;
 
 /* The canonical event types the gateway knows (reference §7.4), for metrics labels. */
@@ -55,9 +55,9 @@ typedef struct gw_envelope {
     char connection_id[GW_CONN_ID_MAX + 1];
     char event_type[GW_EVENT_TYPE_MAX + 1]; /* as received */
     gw_event_info ev;
-    char record_id[GW_RECORD_ID_MAX + 1];   /* "" when the event has none */
-    int truncated;                          /* data_truncated: true */
-    char data_url[GW_DATA_URL_MAX + 1];     /* "" unless truncated */
+    char record_id[GW_RECORD_ID_MAX + 1]; /* "" when the event has none */
+    int truncated;                        /* data_truncated: true */
+    char data_url[GW_DATA_URL_MAX + 1];   /* "" unless truncated */
 } gw_envelope;
 
 /* Parse body[0..len) and fill *out. Record id by kind: data.id (string, or an integer

@@ -114,7 +114,8 @@ int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_m
         goto fail;
     }
     int64_t t0 = util_mono_ms();
-    if (get(url, cfg->api_key, timeout_ms, GW_FETCH_LINK_MAX, &link, errstr, errlen) != 0) goto fail;
+    if (get(url, cfg->api_key, timeout_ms, GW_FETCH_LINK_MAX, &link, errstr, errlen) != 0)
+        goto fail;
     j = cJSON_ParseWithLength(link.p, link.len);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "download_url");
     if (!cJSON_IsString(d)) /* tolerate {"data": {"download_url": ...}} */

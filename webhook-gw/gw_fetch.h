@@ -15,13 +15,13 @@
 
 #include <stddef.h>
 
-#define GW_FETCH_MAX_REDIRECTS 3  /* for download_url only */
-#define GW_FETCH_LINK_MAX 16384   /* largest {download_url} answer read */
+#define GW_FETCH_MAX_REDIRECTS 3 /* for download_url only */
+#define GW_FETCH_LINK_MAX 16384  /* largest {download_url} answer read */
 
 typedef struct gw_fetch_cfg {
-    const char *base_url;  /* e.g. https://production.trackstarhq.com */
-    const char *api_key;   /* secret */
-    size_t max_bytes;      /* largest full event accepted */
+    const char *base_url; /* e.g. https://production.trackstarhq.com */
+    const char *api_key;  /* secret */
+    size_t max_bytes;     /* largest full event accepted */
 } gw_fetch_cfg;
 
 /* Resolve data_url (absolute on base_url's origin, or a path starting with '/'), then

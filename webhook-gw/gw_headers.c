@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-static int present(const char *s) { return s && *s; }
+static int present(const char *s) {
+    return s && *s;
+}
 
 void gw_sig_headers_pick(gw_header_fn get, void *ctx, gw_sig_headers *out) {
     out->id = get(ctx, "svix-id");
@@ -22,7 +24,8 @@ void gw_sig_headers_pick(gw_header_fn get, void *ctx, gw_sig_headers *out) {
 }
 
 static const char *skip_ows(const char *p) {
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     return p;
 }
 
@@ -35,7 +38,8 @@ int gw_content_type_ok(const char *value) {
     if (!value) return 0;
     const char *p = skip_ows(value);
     const char *end = p;
-    while (*end && *end != ';' && *end != ' ' && *end != '\t') end++;
+    while (*end && *end != ';' && *end != ' ' && *end != '\t')
+        end++;
     if (!word_is(p, (size_t)(end - p), "application/json")) return 0;
     p = skip_ows(end);
     while (*p) {
@@ -43,7 +47,8 @@ int gw_content_type_ok(const char *value) {
         p = skip_ows(p + 1);
         if (!*p) break; /* a trailing ';' is harmless */
         const char *name = p;
-        while (*p && *p != '=' && *p != ';' && *p != ' ' && *p != '\t') p++;
+        while (*p && *p != '=' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
         size_t nlen = (size_t)(p - name);
         if (nlen == 0 || *p != '=') return 0;
         p++;
@@ -51,13 +56,15 @@ int gw_content_type_ok(const char *value) {
         size_t vlen;
         if (*p == '"') {
             val = ++p;
-            while (*p && *p != '"') p++;
+            while (*p && *p != '"')
+                p++;
             if (*p != '"') return 0;
             vlen = (size_t)(p - val);
             p++;
         } else {
             val = p;
-            while (*p && *p != ';' && *p != ' ' && *p != '\t') p++;
+            while (*p && *p != ';' && *p != ' ' && *p != '\t')
+                p++;
             vlen = (size_t)(p - val);
         }
         if (word_is(name, nlen, "charset") && !word_is(val, vlen, "utf-8") &&
@@ -83,7 +90,8 @@ static int parse_origin(const char *url, origin *o) {
     if (!sep) return -1;
     size_t sl = (size_t)(sep - url);
     if (sl == 0 || sl >= sizeof o->scheme) return -1;
-    for (size_t i = 0; i < sl; i++) o->scheme[i] = (char)tolower((unsigned char)url[i]);
+    for (size_t i = 0; i < sl; i++)
+        o->scheme[i] = (char)tolower((unsigned char)url[i]);
     o->scheme[sl] = '\0';
     if (strcmp(o->scheme, "http") == 0)
         o->port = 80;
@@ -105,7 +113,8 @@ static int parse_origin(const char *url, origin *o) {
     }
     size_t hl = colon ? (size_t)(colon - h) : alen;
     if (hl == 0 || hl >= sizeof o->host) return -1;
-    for (size_t i = 0; i < hl; i++) o->host[i] = (char)tolower((unsigned char)h[i]);
+    for (size_t i = 0; i < hl; i++)
+        o->host[i] = (char)tolower((unsigned char)h[i]);
     o->host[hl] = '\0';
     if (colon) {
         const char *ps = colon + 1, *pe = h + alen;

@@ -49,18 +49,18 @@ struct gw_http_conn {
     gw_http_worker *w;
     int fd;
     int state;
-    int readable;              /* the socket may have bytes: an edge came, no short read since */
-    int peer_closed;           /* the client shut its side (EPOLLRDHUP) */
-    char *in;                  /* GW_IN_CAP bytes */
+    int readable;    /* the socket may have bytes: an edge came, no short read since */
+    int peer_closed; /* the client shut its side (EPOLLRDHUP) */
+    char *in;        /* GW_IN_CAP bytes */
     size_t in_len;
-    size_t pos;                /* bytes of in used by the current request */
-    size_t head_len;           /* the current request's head: in[0..head_len) */
+    size_t pos;      /* bytes of in used by the current request */
+    size_t head_len; /* the current request's head: in[0..head_len) */
     gw_http_head head;
     int has_ctx;
     void *ctx;
     int chunked;
     gw_http_chunked ch;
-    uint64_t body_left;        /* Content-Length framing */
+    uint64_t body_left; /* Content-Length framing */
     char out[GW_OUT_CAP];
     size_t out_len, out_off;
     int close_after;
@@ -68,7 +68,7 @@ struct gw_http_conn {
     gw_http_conn *prev, *next; /* the thread's connections */
     gw_http_conn *answer_next; /* on the thread's answer list */
     const gw_http_resp *answer;
-    gw_http_conn *dead_next;   /* closed, freed at the end of the thread's wake-up */
+    gw_http_conn *dead_next; /* closed, freed at the end of the thread's wake-up */
 };
 
 struct gw_http_worker {
@@ -76,14 +76,14 @@ struct gw_http_worker {
     int ep, lfd, efd;
     pthread_t thread;
     int started;
-    pthread_mutex_t mu;        /* answers, woken */
+    pthread_mutex_t mu; /* answers, woken */
     gw_http_conn *answers;
-    int woken;                 /* efd written, not yet read */
-    gw_http_conn conns;        /* sentinel of a circular list */
-    gw_http_conn *dead;        /* closed in this wake-up: later events may still name them */
+    int woken;          /* efd written, not yet read */
+    gw_http_conn conns; /* sentinel of a circular list */
+    gw_http_conn *dead; /* closed in this wake-up: later events may still name them */
     char date[40];
     time_t date_at;
-    int64_t now;               /* monotonic ms, refreshed per wake-up */
+    int64_t now;                 /* monotonic ms, refreshed per wake-up */
     int64_t accept_paused_until; /* 0, or when to listen again after EMFILE and the like */
     int64_t accept_logged_at;
 };
@@ -97,7 +97,7 @@ struct gw_http {
     int nw;
     atomic_int stop;
     atomic_int quiesce;
-    atomic_int quiesced;       /* workers that closed their listener */
+    atomic_int quiesced; /* workers that closed their listener */
     atomic_int nconns;
 };
 
@@ -182,7 +182,9 @@ static void put(gw_http_conn *c, const char *p, size_t n) {
     c->out_len += n;
 }
 
-static void puts_(gw_http_conn *c, const char *p) { put(c, p, strlen(p)); }
+static void puts_(gw_http_conn *c, const char *p) {
+    put(c, p, strlen(p));
+}
 
 static void put_int(gw_http_conn *c, int64_t v) {
     char d[UTIL_I64_BUF];
@@ -288,7 +290,8 @@ static int feed_body(gw_http_conn *c) {
         }
         size_t used = 0, dlen = 0;
         const char *data = NULL;
-        int rc = gw_http_chunked_step(&c->ch, c->in + c->pos, c->in_len - c->pos, &used, &data, &dlen);
+        int rc =
+            gw_http_chunked_step(&c->ch, c->in + c->pos, c->in_len - c->pos, &used, &data, &dlen);
         c->pos += used;
         if (rc == GW_CHUNK_BAD) {
             protocol_error(c, 400);
@@ -373,8 +376,7 @@ static void conn_drive(gw_http_conn *c) {
             if (!more) return;
             continue;
         }
-        case S_WAIT:
-            return;
+        case S_WAIT: return;
         case S_WRITE:
             while (c->out_off < c->out_len) {
                 ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -418,7 +420,8 @@ static void accept_all(gw_http_worker *w) {
                 /* The listener is level-triggered: without a pause this would spin (and
                  * log) until a descriptor frees up. */
                 if (!w->accept_logged_at || w->now - w->accept_logged_at >= GW_ACCEPT_LOG_MS) {
-                    log_warn("accept failed: pausing new connections", "error", strerror(errno), NULL);
+                    log_warn("accept failed: pausing new connections", "error", strerror(errno),
+                             NULL);
                     w->accept_logged_at = w->now;
                 }
                 struct epoll_event off = {.events = 0, .data.ptr = &w->lfd};
@@ -450,7 +453,8 @@ static void accept_all(gw_http_worker *w) {
         c->prev = &w->conns;
         w->conns.next->prev = c;
         w->conns.next = c;
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
     }
 }
@@ -485,8 +489,7 @@ static void scan_timeouts(gw_http_worker *w) {
     for (gw_http_conn *c = w->conns.next, *n; c != &w->conns; c = n) {
         n = c->next;
         switch (c->state) {
-        case S_WAIT: /* the handler's deadline answers it */
-            break;
+        case S_WAIT: /* the handler's deadline answers it */ break;
         case S_LINGER:
             if (now >= c->linger_until_ms) conn_close(c);
             break;
@@ -551,14 +554,16 @@ static void *worker_main(void *arg) {
         }
         free_dead(w);
     }
-    while (w->conns.next != &w->conns) conn_close(w->conns.next);
+    while (w->conns.next != &w->conns)
+        conn_close(w->conns.next);
     free_dead(w);
     return NULL;
 }
 
 static void wake(gw_http_worker *w) {
     uint64_t one = 1;
-    if (write(w->efd, &one, sizeof one) < 0 && errno != EAGAIN) log_warn("eventfd write failed", NULL);
+    if (write(w->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_warn("eventfd write failed", NULL);
 }
 
 void gw_http_answer(gw_http_conn *c, const gw_http_resp *r) {
@@ -573,7 +578,9 @@ void gw_http_answer(gw_http_conn *c, const gw_http_resp *r) {
     if (first) wake(w);
 }
 
-const gw_http_head *gw_http_conn_head(const gw_http_conn *c) { return &c->head; }
+const gw_http_head *gw_http_conn_head(const gw_http_conn *c) {
+    return &c->head;
+}
 
 /* ---- life cycle --------------------------------------------------------------- */
 
@@ -585,7 +592,8 @@ static int listen_on(const struct sockaddr_in *sin, char *errstr, size_t errlen)
         bind(fd, (const struct sockaddr *)sin, sizeof *sin) != 0 || listen(fd, GW_BACKLOG) != 0) {
         char addr[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof addr);
-        snprintf(errstr, errlen, "cannot listen on %s:%d: %s", addr, ntohs(sin->sin_port), strerror(errno));
+        snprintf(errstr, errlen, "cannot listen on %s:%d: %s", addr, ntohs(sin->sin_port),
+                 strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -652,7 +660,9 @@ fail:
     return NULL;
 }
 
-int gw_http_port(const gw_http *s) { return s->port; }
+int gw_http_port(const gw_http *s) {
+    return s->port;
+}
 
 void gw_http_quiesce(gw_http *s) {
     if (atomic_exchange(&s->quiesce, 1)) return;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_HTTP_MAX_HEAD 8192   /* request line and headers; larger heads get 431 */
+#define GW_HTTP_MAX_HEAD 8192 /* request line and headers; larger heads get 431 */
 
 typedef struct gw_http gw_http;
 typedef struct gw_http_conn gw_http_conn;
@@ -35,7 +35,7 @@ typedef struct gw_http_resp {
     unsigned status;
     const char *extra_headers; /* "" or e.g. "Retry-After: 5\r\n" */
     const char *body;
-    int close;                 /* send Connection: close and close after it */
+    int close; /* send Connection: close and close after it */
 } gw_http_resp;
 
 typedef struct gw_http_handlers {
@@ -56,12 +56,12 @@ typedef struct gw_http_handlers {
 } gw_http_handlers;
 
 typedef struct gw_http_config {
-    const char *bind_addr;     /* IPv4 */
-    int port;                  /* 0 = any free port (gw_http_port) */
+    const char *bind_addr; /* IPv4 */
+    int port;              /* 0 = any free port (gw_http_port) */
     int threads;
     int max_connections;
-    int idle_timeout_ms;       /* a connection without traffic this long is closed */
-    int request_timeout_ms;    /* a request still being received after this is cut */
+    int idle_timeout_ms;    /* a connection without traffic this long is closed */
+    int request_timeout_ms; /* a request still being received after this is cut */
 } gw_http_config;
 
 /* Bind, listen and start the threads. NULL with errstr on failure. */

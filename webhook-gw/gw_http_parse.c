@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define GW_CHUNK_MAX_DIGITS 15  /* a chunk size below 2^60: no overflow */
-#define GW_CHUNK_MAX_META 4096  /* bytes of chunk extensions and trailers in one body */
+#define GW_CHUNK_MAX_DIGITS 15 /* a chunk size below 2^60: no overflow */
+#define GW_CHUNK_MAX_META 4096 /* bytes of chunk extensions and trailers in one body */
 
 /* RFC 9110 tchar */
 static int is_tchar(unsigned char c) {
@@ -13,19 +13,25 @@ static int is_tchar(unsigned char c) {
     return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 /* Field-value bytes: HTAB, SP, VCHAR and obs-text; no other control byte. */
-static int is_value_byte(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+static int is_value_byte(unsigned char c) {
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
 
 static int parse_request_line(char *p, char *eol, gw_http_head *out) {
     char *m = p;
-    while (p < eol && is_tchar((unsigned char)*p)) p++;
+    while (p < eol && is_tchar((unsigned char)*p))
+        p++;
     if (p == m || p >= eol || *p != ' ') return 400;
     *p++ = '\0';
     out->method = m;
     char *t = p;
-    while (p < eol && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f) p++;
+    while (p < eol && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f)
+        p++;
     if (p == t || p >= eol || *p != ' ' || *t != '/') return 400;
     *p++ = '\0';
     char *q = memchr(t, '?', (size_t)(p - t));
@@ -42,15 +48,18 @@ static int parse_request_line(char *p, char *eol, gw_http_head *out) {
 static int parse_header_line(char *p, char *eol, gw_http_head *out) {
     if (is_blank(*p)) return 400; /* obs-fold */
     char *n = p;
-    while (p < eol && is_tchar((unsigned char)*p)) p++;
+    while (p < eol && is_tchar((unsigned char)*p))
+        p++;
     if (p == n || p >= eol || *p != ':') return 400; /* no name, or blank before ':' */
     *p++ = '\0';
-    while (p < eol && is_blank(*p)) p++;
+    while (p < eol && is_blank(*p))
+        p++;
     char *v = p;
     for (char *s = p; s < eol; s++)
         if (!is_value_byte((unsigned char)*s)) return 400;
     char *e = eol;
-    while (e > v && is_blank(e[-1])) e--;
+    while (e > v && is_blank(e[-1]))
+        e--;
     *e = '\0';
     if (out->nh == GW_HTTP_MAX_HEADERS) return 431;
     out->h[out->nh].name = n;
@@ -75,11 +84,14 @@ static int parse_length(const char *v, uint64_t *len) {
 static int list_has(const char *list, const char *token) {
     size_t tl = strlen(token);
     for (const char *p = list; *p;) {
-        while (*p == ',' || is_blank(*p)) p++;
+        while (*p == ',' || is_blank(*p))
+            p++;
         const char *s = p;
-        while (*p && *p != ',') p++;
+        while (*p && *p != ',')
+            p++;
         const char *e = p;
-        while (e > s && is_blank(e[-1])) e--;
+        while (e > s && is_blank(e[-1]))
+            e--;
         if ((size_t)(e - s) == tl && strncasecmp(s, token, tl) == 0) return 1;
     }
     return 0;
@@ -103,8 +115,10 @@ static int interpret(gw_http_head *out) {
         } else if (strcasecmp(n, "host") == 0) {
             hosts++;
         } else if (strcasecmp(n, "connection") == 0) {
-            if (list_has(v, "close")) out->keep_alive = 0;
-            else if (list_has(v, "keep-alive") && out->minor == 0) out->keep_alive = 1;
+            if (list_has(v, "close"))
+                out->keep_alive = 0;
+            else if (list_has(v, "keep-alive") && out->minor == 0)
+                out->keep_alive = 1;
         } else if (strcasecmp(n, "expect") == 0) {
             if (strcasecmp(v, "100-continue") != 0) return 417;
             out->expect_continue = 1;
@@ -116,16 +130,19 @@ static int interpret(gw_http_head *out) {
     return 0;
 }
 
-int gw_http_parse_head(char *buf, size_t len, size_t max_head, gw_http_head *out, size_t *head_len) {
+int gw_http_parse_head(char *buf, size_t len, size_t max_head, gw_http_head *out,
+                       size_t *head_len) {
     size_t start = 0;
-    while (start + 1 < len && buf[start] == '\r' && buf[start + 1] == '\n') start += 2;
+    while (start + 1 < len && buf[start] == '\r' && buf[start + 1] == '\n')
+        start += 2;
     size_t lim = len < max_head ? len : max_head;
     if (start >= lim) return len >= max_head ? 431 : GW_HTTP_INCOMPLETE;
     char *end = memmem(buf + start, lim - start, "\r\n\r\n", 4);
     if (!end) {
         /* A bare LF or a NUL already seen is an error now, not after 8 KiB. */
         for (size_t i = start; i < lim; i++)
-            if (buf[i] == '\0' || (buf[i] == '\n' && (i == start || buf[i - 1] != '\r'))) return 400;
+            if (buf[i] == '\0' || (buf[i] == '\n' && (i == start || buf[i - 1] != '\r')))
+                return 400;
         return len >= max_head ? 431 : GW_HTTP_INCOMPLETE;
     }
     char *p = buf + start, *stop = end + 2; /* through the last line's CRLF */
@@ -156,9 +173,9 @@ const char *gw_http_head_get(const gw_http_head *h, const char *name) {
 /* ---- chunked bodies ------------------------------------------------------------ */
 
 enum {
-    C_SIZE = 0,   /* first hex digit of a chunk size */
-    C_SIZE_MORE,  /* more digits, or the end of the size */
-    C_EXT,        /* chunk extensions, skipped up to CR */
+    C_SIZE = 0,  /* first hex digit of a chunk size */
+    C_SIZE_MORE, /* more digits, or the end of the size */
+    C_EXT,       /* chunk extensions, skipped up to CR */
     C_SIZE_LF,
     C_DATA,
     C_DATA_CR,
@@ -265,9 +282,7 @@ int gw_http_chunked_step(gw_http_chunked *c, const char *in, size_t n, size_t *u
             c->state = C_DONE;
             *used = i + 1;
             return GW_CHUNK_DONE;
-        default:
-            *used = i;
-            return GW_CHUNK_DONE;
+        default: *used = i; return GW_CHUNK_DONE;
         }
     }
     *used = i;

@@ -21,15 +21,15 @@ typedef struct gw_http_header {
 
 typedef struct gw_http_head {
     const char *method;
-    const char *path;           /* the target up to '?' */
-    int minor;                  /* HTTP/1.<minor> */
+    const char *path; /* the target up to '?' */
+    int minor;        /* HTTP/1.<minor> */
     gw_http_header h[GW_HTTP_MAX_HEADERS];
     int nh;
-    int has_length;             /* Content-Length present */
-    uint64_t content_length;    /* UINT64_MAX when it does not fit */
-    int chunked;                /* Transfer-Encoding: chunked */
-    int keep_alive;             /* from the version and Connection */
-    int expect_continue;        /* Expect: 100-continue */
+    int has_length;          /* Content-Length present */
+    uint64_t content_length; /* UINT64_MAX when it does not fit */
+    int chunked;             /* Transfer-Encoding: chunked */
+    int keep_alive;          /* from the version and Connection */
+    int expect_continue;     /* Expect: 100-continue */
 } gw_http_head;
 
 /* Results of gw_http_parse_head: 0 = a whole head, GW_HTTP_INCOMPLETE = need more
@@ -48,9 +48,9 @@ const char *gw_http_head_get(const gw_http_head *h, const char *name);
 /* Chunked body decoder: a state machine fed the bytes as they arrive. */
 typedef struct gw_http_chunked {
     int state;
-    uint64_t left;      /* data bytes left in the current chunk */
-    unsigned digits;    /* size digits seen */
-    size_t meta;        /* bytes of extensions and trailers seen: bounded */
+    uint64_t left;   /* data bytes left in the current chunk */
+    unsigned digits; /* size digits seen */
+    size_t meta;     /* bytes of extensions and trailers seen: bounded */
 } gw_http_chunked;
 
 enum { GW_CHUNK_MORE = 0, GW_CHUNK_DATA = 1, GW_CHUNK_DONE = 2, GW_CHUNK_BAD = -1 };

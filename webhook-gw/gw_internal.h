@@ -41,30 +41,30 @@ typedef struct gw_queue {
 
 typedef struct gw_req {
     struct gw_server *srv;
-    gw_http_conn *conn;          /* valid while the connection holds its reference */
+    gw_http_conn *conn; /* valid while the connection holds its reference */
     atomic_int refs;
-    atomic_int state;            /* gw_req_state; changed under srv->mu once past RECEIVING */
-    int fetching;                /* waiting for a download rather than for Kafka */
-    const gw_http_resp *resp;    /* the answer, once DONE (one of srv's prebuilt ones) */
+    atomic_int state;         /* gw_req_state; changed under srv->mu once past RECEIVING */
+    int fetching;             /* waiting for a download rather than for Kafka */
+    const gw_http_resp *resp; /* the answer, once DONE (one of srv's prebuilt ones) */
 
-    char *body;                  /* raw body as received (owned) */
+    char *body; /* raw body as received (owned) */
     size_t len, cap;
-    size_t discarded;            /* bytes dropped after the body went over the limit */
+    size_t discarded; /* bytes dropped after the body went over the limit */
     int too_large;
 
-    char *full;                  /* the full event of a truncated one (owned), or NULL */
+    char *full; /* the full event of a truncated one (owned), or NULL */
     size_t full_len;
 
     char event_id[GW_EVENT_ID_MAX + 1];
     char received_at[32];
     gw_envelope env;
 
-    int64_t t_start_ms;          /* monotonic, request received */
-    int64_t t_produce_ms;        /* monotonic, handed to librdkafka */
-    int64_t deadline_ms;         /* monotonic, answer 503 at this point */
-    struct gw_req *prev, *next;  /* in srv->acks or srv->fetches while WAITING */
+    int64_t t_start_ms;         /* monotonic, request received */
+    int64_t t_produce_ms;       /* monotonic, handed to librdkafka */
+    int64_t deadline_ms;        /* monotonic, answer 503 at this point */
+    struct gw_req *prev, *next; /* in srv->acks or srv->fetches while WAITING */
     gw_queue *q;
-    struct gw_req *resume_next;  /* in srv->resume, between finish and resume */
+    struct gw_req *resume_next; /* in srv->resume, between finish and resume */
 } gw_req;
 
 struct gw_server {
@@ -72,20 +72,20 @@ struct gw_server {
     gw_http *http;
     int port;
     rd_kafka_t *rk;
-    gw_dedupe *dedupe;           /* NULL when off */
+    gw_dedupe *dedupe; /* NULL when off */
     gw_workers *fetchers;
 
-    pthread_mutex_t mu;          /* request states, the two queues */
-    gw_queue acks;               /* waiting for a delivery report */
-    gw_queue fetches;            /* waiting for a download (then a delivery report) */
-    gw_req *resume;              /* answered, to be resumed once mu is released */
+    pthread_mutex_t mu; /* request states, the two queues */
+    gw_queue acks;      /* waiting for a delivery report */
+    gw_queue fetches;   /* waiting for a download (then a delivery report) */
+    gw_req *resume;     /* answered, to be resumed once mu is released */
 
     pthread_t poll_thread;
     int poll_started;
     atomic_int poll_stop;
     atomic_int draining;
-    atomic_int inflight;         /* requests with a record, not yet completed */
-    int closing;                 /* under mu: the drain answered everything, wait no more */
+    atomic_int inflight; /* requests with a record, not yet completed */
+    int closing;         /* under mu: the drain answered everything, wait no more */
 
     /* Prebuilt answers, shared by every connection, and the text they point to. */
     gw_http_resp r_accepted, r_duplicate;
@@ -93,7 +93,7 @@ struct gw_server {
     gw_http_resp r_unavail[GW_UNAV_COUNT];
     char reject_body[GW_REJ_COUNT][64];
     char unavail_body[GW_UNAV_COUNT][64];
-    char retry_after[32];        /* "Retry-After: N\r\n" */
+    char retry_after[32]; /* "Retry-After: N\r\n" */
 };
 
 /* Free when the last reference goes. */

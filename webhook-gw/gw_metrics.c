@@ -25,12 +25,9 @@ static const char *const reject_names[GW_REJ_COUNT] = {
 };
 
 static const char *const unavail_names[GW_UNAV_COUNT] = {
-    [GW_UNAV_ACK_TIMEOUT] = "ack_timeout",
-    [GW_UNAV_KAFKA_ERROR] = "kafka_error",
-    [GW_UNAV_OVERLOADED] = "overloaded",
-    [GW_UNAV_FETCH_FAILED] = "fetch_failed",
-    [GW_UNAV_SHUTTING_DOWN] = "shutting_down",
-    [GW_UNAV_INTERNAL] = "internal",
+    [GW_UNAV_ACK_TIMEOUT] = "ack_timeout",     [GW_UNAV_KAFKA_ERROR] = "kafka_error",
+    [GW_UNAV_OVERLOADED] = "overloaded",       [GW_UNAV_FETCH_FAILED] = "fetch_failed",
+    [GW_UNAV_SHUTTING_DOWN] = "shutting_down", [GW_UNAV_INTERNAL] = "internal",
 };
 
 /* Upper bounds (ms) of the latency buckets; the goal is p99 < 20 ms. */
@@ -54,29 +51,33 @@ const char *gw_unavail_name(gw_unavail u) {
 
 void gw_metrics_init(void) {
     if (m_requests) return;
-    m_requests = metric_counter("webhook_requests_total", "requests on the webhook port", NULL, NULL);
+    m_requests =
+        metric_counter("webhook_requests_total", "requests on the webhook port", NULL, NULL);
     static const char accepted_help[] =
         "events acknowledged by Kafka and answered 2xx, by canonical event type";
     m_accepted = calloc((size_t)gw_event_types_count, sizeof *m_accepted);
     for (int i = 0; m_accepted && i < gw_event_types_count; i++)
         m_accepted[i] = metric_counter("webhook_accepted_total", accepted_help, "event_type",
                                        gw_event_types[i]);
-    m_accepted_unknown = metric_counter("webhook_accepted_total", accepted_help, "event_type", "unknown");
-    m_unknown = metric_counter("webhook_unknown_event_type_total",
-                               "accepted events whose type is not in the known table (kept on the raw topic)",
-                               NULL, NULL);
-    m_duplicate = metric_counter("webhook_duplicate_total",
-                                 "repeated svix-ids answered 2xx from the dedupe table without publishing",
-                                 NULL, NULL);
+    m_accepted_unknown =
+        metric_counter("webhook_accepted_total", accepted_help, "event_type", "unknown");
+    m_unknown = metric_counter(
+        "webhook_unknown_event_type_total",
+        "accepted events whose type is not in the known table (kept on the raw topic)", NULL, NULL);
+    m_duplicate = metric_counter(
+        "webhook_duplicate_total",
+        "repeated svix-ids answered 2xx from the dedupe table without publishing", NULL, NULL);
     for (int i = 0; i < GW_REJ_COUNT; i++)
         m_rejected[i] = metric_counter("webhook_rejected_total", "requests answered 4xx, by reason",
                                        "reason", reject_names[i]);
     for (int i = 0; i < GW_UNAV_COUNT; i++)
         m_unavail[i] = metric_counter("webhook_unavailable_total",
-                                      "requests answered 503 (Trackstar retries), by reason", "reason",
-                                      unavail_names[i]);
-    m_fetch_ok = metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "ok");
-    m_fetch_failed = metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "failed");
+                                      "requests answered 503 (Trackstar retries), by reason",
+                                      "reason", unavail_names[i]);
+    m_fetch_ok =
+        metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "ok");
+    m_fetch_failed =
+        metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "failed");
     m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
                               NULL, NULL);
     static const char lat_help[] = "publish latency, produce to delivery report, milliseconds";
@@ -92,7 +93,9 @@ void gw_metrics_init(void) {
     m_lat_count = metric_counter("webhook_publish_latency_ms_count", lat_help, NULL, NULL);
 }
 
-void gw_metric_request(void) { metric_inc(m_requests); }
+void gw_metric_request(void) {
+    metric_inc(m_requests);
+}
 
 void gw_metric_accepted(int known_index) {
     if (known_index >= 0 && known_index < gw_event_types_count && m_accepted) {
@@ -103,7 +106,9 @@ void gw_metric_accepted(int known_index) {
     }
 }
 
-void gw_metric_duplicate(void) { metric_inc(m_duplicate); }
+void gw_metric_duplicate(void) {
+    metric_inc(m_duplicate);
+}
 
 void gw_metric_rejected(gw_reject r) {
     if ((unsigned)r < GW_REJ_COUNT) metric_inc(m_rejected[r]);
@@ -113,9 +118,13 @@ void gw_metric_unavailable(gw_unavail u) {
     if ((unsigned)u < GW_UNAV_COUNT) metric_inc(m_unavail[u]);
 }
 
-void gw_metric_fetch(int ok) { metric_inc(ok ? m_fetch_ok : m_fetch_failed); }
+void gw_metric_fetch(int ok) {
+    metric_inc(ok ? m_fetch_ok : m_fetch_failed);
+}
 
-void gw_metric_inflight(int64_t delta) { metric_add(m_inflight, delta); }
+void gw_metric_inflight(int64_t delta) {
+    metric_add(m_inflight, delta);
+}
 
 void gw_metric_publish_latency(int64_t ms) {
     if (ms < 0) ms = 0;

@@ -95,17 +95,18 @@ int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     /* No RD_KAFKA_MSG_F_COPY: the payload stays owned by req, which the message's
      * reference keeps alive until the delivery report. No F_BLOCK: a full queue is an
      * immediate 503, never a wait on an HTTP thread. */
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        srv->rk, RD_KAFKA_V_TOPIC(srv->cfg.raw_topic), RD_KAFKA_V_KEY(key, klen),
-        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(0),
-        RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1),
-        RD_KAFKA_V_HEADER(HDR_EVENT_ID, req->event_id, -1),
-        RD_KAFKA_V_HEADER(HDR_EVENT_TYPE, req->env.ev.canonical, -1),
-        RD_KAFKA_V_HEADER(HDR_RECEIVED_AT, req->received_at, -1), RD_KAFKA_V_OPAQUE(req),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(srv->rk, RD_KAFKA_V_TOPIC(srv->cfg.raw_topic), RD_KAFKA_V_KEY(key, klen),
+                          RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(0),
+                          RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1),
+                          RD_KAFKA_V_HEADER(HDR_EVENT_ID, req->event_id, -1),
+                          RD_KAFKA_V_HEADER(HDR_EVENT_TYPE, req->env.ev.canonical, -1),
+                          RD_KAFKA_V_HEADER(HDR_RECEIVED_AT, req->received_at, -1),
+                          RD_KAFKA_V_OPAQUE(req), RD_KAFKA_V_END);
     if (err) {
         atomic_fetch_sub(&req->refs, 1); /* never below 1: the caller holds one */
-        log_warn("produce refused", "event_id", req->event_id, "error", rd_kafka_err2str(err), NULL);
+        log_warn("produce refused", "event_id", req->event_id, "error", rd_kafka_err2str(err),
+                 NULL);
         return -1;
     }
     return 0;
@@ -121,8 +122,8 @@ void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     pthread_mutex_lock(&srv->mu);
     if (req->state == GW_REQ_WAITING) {
         if (m->err) {
-            log_warn("delivery failed", "event_id", req->event_id, "error", rd_kafka_err2str(m->err),
-                     NULL);
+            log_warn("delivery failed", "event_id", req->event_id, "error",
+                     rd_kafka_err2str(m->err), NULL);
             gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
         } else {
             gw_metric_accepted(req->env.ev.known_index);
@@ -140,7 +141,8 @@ static void expire(gw_server *srv, int64_t now) {
         gw_req_finish_unavail_locked(srv, srv->acks.head, GW_UNAV_ACK_TIMEOUT);
     while (srv->fetches.head && srv->fetches.head->deadline_ms <= now) {
         gw_req *r = srv->fetches.head;
-        gw_req_finish_unavail_locked(srv, r, r->fetching ? GW_UNAV_FETCH_FAILED : GW_UNAV_ACK_TIMEOUT);
+        gw_req_finish_unavail_locked(srv, r,
+                                     r->fetching ? GW_UNAV_FETCH_FAILED : GW_UNAV_ACK_TIMEOUT);
     }
     gw_unlock_and_resume(srv);
 }
@@ -170,7 +172,8 @@ void gw_fetch_job(void *job, void *arg) {
     gw_fetch_cfg fc = {srv->cfg.base_url, srv->cfg.api_key, srv->cfg.fetch_max_bytes};
     char *rebuilt = NULL;
     size_t rebuilt_len = 0;
-    int ok = budget > 0 && gw_fetch_event(&fc, req->env.data_url, budget, &got, err, sizeof err) == 0;
+    int ok =
+        budget > 0 && gw_fetch_event(&fc, req->env.data_url, budget, &got, err, sizeof err) == 0;
     if (budget <= 0) snprintf(err, sizeof err, "no time left");
     if (ok && gw_envelope_full(req->body, req->len, &req->env, got.p, got.len, &rebuilt,
                                &rebuilt_len, err, sizeof err) != 0)

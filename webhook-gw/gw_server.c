@@ -14,13 +14,14 @@
 #include <string.h>
 #include <time.h>
 
-#define GW_DISCARD_FACTOR 4    /* a chunked body over the limit is read and dropped up to
-                                  this many times the limit (to send 413), then cut off */
-#define GW_LOG_ID_MAX 64       /* bytes of an unverified event id put in a log line */
-#define GW_DRAIN_MARGIN_MS 1000 /* on top of the longest request budget */
+#define GW_DISCARD_FACTOR                                                                          \
+    4                                 /* a chunked body over the limit is read and dropped up to   \
+                                         this many times the limit (to send 413), then cut off */
+#define GW_LOG_ID_MAX 64              /* bytes of an unverified event id put in a log line */
+#define GW_DRAIN_MARGIN_MS 1000       /* on top of the longest request budget */
 #define GW_DRAIN_UPLOAD_GRACE_MS 1000 /* for uploads still arriving at SIGTERM */
-#define GW_DRAIN_SEND_MS 500    /* for answers just handed over to be sent */
-#define GW_PURGE_FLUSH_MS 500   /* to serve the reports of purged messages */
+#define GW_DRAIN_SEND_MS 500          /* for answers just handed over to be sent */
+#define GW_PURGE_FLUSH_MS 500         /* to serve the reports of purged messages */
 
 /* ---- answers ------------------------------------------------------------------ */
 
@@ -44,17 +45,18 @@ static void build_responses(gw_server *srv) {
     for (int i = 0; i < GW_REJ_COUNT; i++) {
         snprintf(srv->reject_body[i], sizeof srv->reject_body[i], "{\"error\":\"%s\"}",
                  gw_reject_name((gw_reject)i));
-        srv->r_reject[i] = (gw_http_resp){reject_status((gw_reject)i),
-                                          i == GW_REJ_METHOD ? "Allow: POST\r\n" : "",
-                                          srv->reject_body[i], 0};
+        srv->r_reject[i] =
+            (gw_http_resp){reject_status((gw_reject)i), i == GW_REJ_METHOD ? "Allow: POST\r\n" : "",
+                           srv->reject_body[i], 0};
     }
-    snprintf(srv->retry_after, sizeof srv->retry_after, "Retry-After: %d\r\n", srv->cfg.retry_after_s);
+    snprintf(srv->retry_after, sizeof srv->retry_after, "Retry-After: %d\r\n",
+             srv->cfg.retry_after_s);
     for (int i = 0; i < GW_UNAV_COUNT; i++) {
         snprintf(srv->unavail_body[i], sizeof srv->unavail_body[i], "{\"error\":\"%s\"}",
                  gw_unavail_name((gw_unavail)i));
         /* shutting down: close, to send the client to another replica */
-        srv->r_unavail[i] = (gw_http_resp){503, srv->retry_after, srv->unavail_body[i],
-                                           i == GW_UNAV_SHUTTING_DOWN};
+        srv->r_unavail[i] =
+            (gw_http_resp){503, srv->retry_after, srv->unavail_body[i], i == GW_UNAV_SHUTTING_DOWN};
     }
 }
 
@@ -93,7 +95,8 @@ static const gw_http_resp *unavailable(gw_server *srv, gw_unavail why) {
 
 /* First call: only headers are known. Everything that can be refused without the body
  * is refused here, before a byte of it is read. */
-static const gw_http_resp *on_head(void *cls, gw_http_conn *conn, const gw_http_head *h, void **ctx) {
+static const gw_http_resp *on_head(void *cls, gw_http_conn *conn, const gw_http_head *h,
+                                   void **ctx) {
     gw_server *srv = cls;
     gw_metric_request();
     if (strcmp(h->path, srv->cfg.path) != 0) return reject(srv, conn, GW_REJ_NOT_FOUND);
@@ -141,7 +144,8 @@ static int on_body(void *cls, void *ctx, const char *data, size_t n) {
     }
     if (req->len + n + 1 > req->cap) {
         size_t cap = req->cap ? req->cap : 4096;
-        while (cap < req->len + n + 1) cap *= 2;
+        while (cap < req->len + n + 1)
+            cap *= 2;
         if (cap > srv->cfg.max_body + 1) cap = srv->cfg.max_body + 1;
         char *p = realloc(req->body, cap);
         if (!p) {
@@ -272,7 +276,8 @@ static void on_cut(void *cls, const char *why) {
     log_info("connection cut", "reason", why, NULL);
 }
 
-static const gw_http_handlers handlers = {on_head, on_body, on_complete, on_done, on_protocol_error, on_cut};
+static const gw_http_handlers handlers = {on_head, on_body,           on_complete,
+                                          on_done, on_protocol_error, on_cut};
 
 /* ---- life cycle --------------------------------------------------------------- */
 
@@ -299,15 +304,15 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s with batches still
      * large (0 sends a request per few messages and costs more CPU than it saves).
      * Set first so that KAFKA_EXTRA can still override both. */
-    int n = snprintf(extra, sizeof extra, "message.timeout.ms=%d,linger.ms=0.5%s%s", cfg->ack_timeout_ms,
-                     cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
+    int n = snprintf(extra, sizeof extra, "message.timeout.ms=%d,linger.ms=0.5%s%s",
+                     cfg->ack_timeout_ms, cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
                      cfg->kafka_extra ? cfg->kafka_extra : "");
     if (n < 0 || (size_t)n >= sizeof extra) {
         snprintf(errstr, errlen, "KAFKA_EXTRA: too long");
         goto fail;
     }
-    srv->rk = kafka_producer_new(cfg->brokers, "webhook-gw", extra, gw_on_delivery, srv, errstr,
-                                 errlen);
+    srv->rk =
+        kafka_producer_new(cfg->brokers, "webhook-gw", extra, gw_on_delivery, srv, errstr, errlen);
     explicit_bzero(extra, sizeof extra); /* may hold SASL credentials */
     if (!srv->rk) goto fail;
     atomic_init(&srv->poll_stop, 0);
@@ -322,8 +327,12 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         goto fail;
     }
 
-    gw_http_config hc = {cfg->bind_addr, cfg->port, cfg->threads, cfg->max_connections,
-                         cfg->conn_timeout_s * 1000, cfg->request_timeout_ms};
+    gw_http_config hc = {cfg->bind_addr,
+                         cfg->port,
+                         cfg->threads,
+                         cfg->max_connections,
+                         cfg->conn_timeout_s * 1000,
+                         cfg->request_timeout_ms};
     srv->http = gw_http_start(&hc, &handlers, srv, errstr, errlen);
     if (!srv->http) goto fail;
     srv->port = gw_http_port(srv->http);
@@ -333,7 +342,9 @@ fail:
     return NULL;
 }
 
-int gw_server_port(const gw_server *srv) { return srv->port; }
+int gw_server_port(const gw_server *srv) {
+    return srv->port;
+}
 
 int gw_server_ready(void *arg, char *why, size_t whylen) {
     gw_server *srv = arg;
@@ -377,7 +388,8 @@ int gw_server_drain(gw_server *srv, int flush_ms) {
      * completes its upload now get its 503 at once (start_waiting). */
     pthread_mutex_lock(&srv->mu);
     srv->closing = 1;
-    while (srv->acks.head) gw_req_finish_unavail_locked(srv, srv->acks.head, GW_UNAV_SHUTTING_DOWN);
+    while (srv->acks.head)
+        gw_req_finish_unavail_locked(srv, srv->acks.head, GW_UNAV_SHUTTING_DOWN);
     while (srv->fetches.head)
         gw_req_finish_unavail_locked(srv, srv->fetches.head, GW_UNAV_SHUTTING_DOWN);
     gw_unlock_and_resume(srv);

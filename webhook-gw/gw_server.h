@@ -16,32 +16,32 @@
 #include <stdint.h>
 
 typedef struct gw_config {
-    const char *bind_addr;     /* webhook listener address, e.g. "0.0.0.0" */
-    int port;                  /* webhook listener port */
-    const char *path;          /* the one path that takes webhooks */
+    const char *bind_addr; /* webhook listener address, e.g. "0.0.0.0" */
+    int port;              /* webhook listener port */
+    const char *path;      /* the one path that takes webhooks */
     svix_key keys[SVIX_MAX_SECRETS];
     int nkeys;
-    size_t max_body;           /* larger bodies get 413 */
-    int ack_timeout_ms;        /* answer 503 when Kafka has not acknowledged by then */
-    int retry_after_s;         /* Retry-After on 503 */
-    int conn_timeout_s;        /* idle/stalled connections are closed after this */
-    int request_timeout_ms;    /* a request still unanswered after this is cut (gw_reaper.h) */
-    int threads;               /* HTTP threads */
-    int max_connections;       /* open connections at once */
-    int max_inflight;          /* requests received and not answered; beyond: 503 */
-    int64_t dedupe_window_ms;  /* 0 = no dedupe table */
-    size_t dedupe_max;         /* entries in the dedupe table */
+    size_t max_body;          /* larger bodies get 413 */
+    int ack_timeout_ms;       /* answer 503 when Kafka has not acknowledged by then */
+    int retry_after_s;        /* Retry-After on 503 */
+    int conn_timeout_s;       /* idle/stalled connections are closed after this */
+    int request_timeout_ms;   /* a request still unanswered after this is cut (gw_reaper.h) */
+    int threads;              /* HTTP threads */
+    int max_connections;      /* open connections at once */
+    int max_inflight;         /* requests received and not answered; beyond: 503 */
+    int64_t dedupe_window_ms; /* 0 = no dedupe table */
+    size_t dedupe_max;        /* entries in the dedupe table */
     /* Kafka */
     const char *brokers;
-    const char *kafka_extra;   /* secret: never logged */
-    const char *raw_topic;     /* full name, prefix applied */
+    const char *kafka_extra; /* secret: never logged */
+    const char *raw_topic;   /* full name, prefix applied */
     /* Oversized events */
-    const char *base_url;      /* TRACKSTAR_BASE_URL: data_url must be on this origin */
-    const char *api_key;       /* secret; "" = truncated events cannot be fetched (503) */
-    int fetch_timeout_ms;      /* both downloads of one truncated event */
+    const char *base_url; /* TRACKSTAR_BASE_URL: data_url must be on this origin */
+    const char *api_key;  /* secret; "" = truncated events cannot be fetched (503) */
+    int fetch_timeout_ms; /* both downloads of one truncated event */
     int fetch_workers;
-    int fetch_queue;           /* waiting downloads; beyond: 503 */
-    size_t fetch_max_bytes;    /* largest full event downloaded */
+    int fetch_queue;        /* waiting downloads; beyond: 503 */
+    size_t fetch_max_bytes; /* largest full event downloaded */
 } gw_config;
 
 typedef struct gw_server gw_server;

@@ -22,7 +22,8 @@ static void *worker_main(void *p) {
     gw_workers *w = p;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (w->n == 0 && !w->stopping) pthread_cond_wait(&w->cv, &w->mu);
+        while (w->n == 0 && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
         if (w->n == 0) break; /* stopping and nothing left */
         void *job = w->ring[w->head];
         w->head = (w->head + 1) % w->cap;
@@ -84,7 +85,8 @@ void gw_workers_stop(gw_workers *w) {
     w->stopping = 1;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    for (int i = 0; i < w->nthreads; i++) pthread_join(w->threads[i], NULL);
+    for (int i = 0; i < w->nthreads; i++)
+        pthread_join(w->threads[i], NULL);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w->ring);

@@ -42,7 +42,8 @@ static const cfg_var vars[] = {
     {"WEBHOOK_GW_MAX_BODY_BYTES", CFG_INT, "1048576", 1024, 67108864, 0,
      "largest body accepted; larger ones get 413", &c_max_body},
     {"WEBHOOK_GW_ACK_TIMEOUT_MS", CFG_INT, "5000", 100, 14000, 0,
-     "answer 503 if Kafka has not acknowledged the event by then (Trackstar waits 15 s)", &c_ack_ms},
+     "answer 503 if Kafka has not acknowledged the event by then (Trackstar waits 15 s)",
+     &c_ack_ms},
     {"WEBHOOK_GW_RETRY_AFTER_S", CFG_INT, "5", 1, 3600, 0, "Retry-After sent with a 503",
      &c_retry_after},
     {"WEBHOOK_GW_CONN_TIMEOUT_S", CFG_INT, "10", 1, 600, 0,
@@ -58,7 +59,8 @@ static const cfg_var vars[] = {
     {"WEBHOOK_GW_MAX_INFLIGHT", CFG_INT, "4096", 1, 1000000, 0,
      "requests received and not yet answered; beyond this 503", &c_max_inflight},
     {"WEBHOOK_GW_DEDUPE_WINDOW_S", CFG_INT, "0", 0, 86400, 0,
-     "answer a repeated svix-id 2xx without publishing again, if acknowledged within this window (0 = off)",
+     "answer a repeated svix-id 2xx without publishing again, if acknowledged within this window "
+     "(0 = off)",
      &c_dedupe_s},
     {"WEBHOOK_GW_DEDUPE_MAX", CFG_INT, "100000", 1, 10000000, 0, "entries in the dedupe table",
      &c_dedupe_max},
@@ -160,7 +162,8 @@ int main(int argc, char **argv) {
     char port[16], nkeys[8];
     snprintf(port, sizeof port, "%d", gw_server_port(srv));
     snprintf(nkeys, sizeof nkeys, "%d", gc.nkeys);
-    log_info("listening", "port", port, "path", gc.path, "topic", raw_topic, "secrets", nkeys, NULL);
+    log_info("listening", "port", port, "path", gc.path, "topic", raw_topic, "secrets", nkeys,
+             NULL);
 
     while (!util_stop) {
         struct timespec ts = {0, 100 * 1000000L};

@@ -27,7 +27,7 @@
 #include "writer/db_stage.h"
 
 #define WDB_MAX_SPECS 16
-#define WDB_CONNECT_TIMEOUT_S "10"   /* unless the conninfo says otherwise */
+#define WDB_CONNECT_TIMEOUT_S "10"    /* unless the conninfo says otherwise */
 #define WDB_COPY_CHUNK (256u * 1024u) /* bytes per PQputCopyData call */
 #define WDB_INT4_OID 23
 /* Arena memory kept from one wdb_apply call to the next: a batch of 500 orders parses
@@ -36,8 +36,8 @@
 
 struct wdb {
     PGconn *conn;
-    int prepared;              /* session reset done and every spec checked */
-    int ready[WDB_MAX_SPECS];  /* spec i's staging tables and statements exist */
+    int prepared;             /* session reset done and every spec checked */
+    int ready[WDB_MAX_SPECS]; /* spec i's staging tables and statements exist */
     sbuf bufs[WDB_MAX_SPECS][1 + WDB_MAX_CHILD_TABLES];
     sbuf del[WDB_MAX_SPECS][WDB_MAX_CHILD_TABLES]; /* child deletes, run unprepared */
     json_arena arena; /* the records of the current call; emptied when it ends */
@@ -50,7 +50,7 @@ typedef struct cand {
     char *key;
     int64_t version;
     const cJSON *json; /* in wdb.arena */
-    int next; /* the next older version of the same record (index into cands), or -1 */
+    int next;          /* the next older version of the same record (index into cands), or -1 */
 } cand;
 
 typedef struct apply_ctx {
@@ -68,7 +68,8 @@ typedef struct apply_ctx {
 static void set_pq_err(char *errstr, size_t errlen, const char *what, const char *msg) {
     snprintf(errstr, errlen, "%s: %s", what, msg && *msg ? msg : "unknown error");
     size_t n = strlen(errstr);
-    while (n && (errstr[n - 1] == '\n' || errstr[n - 1] == ' ')) errstr[--n] = '\0';
+    while (n && (errstr[n - 1] == '\n' || errstr[n - 1] == ' '))
+        errstr[--n] = '\0';
 }
 
 static void set_res_err(wdb *db, const PGresult *res, char *errstr, size_t errlen,
@@ -125,7 +126,8 @@ wdb *wdb_open(const char *conninfo, char *errstr, size_t errlen) {
     const char *val[] = {WDB_CONNECT_TIMEOUT_S, "trackstar-writer", conninfo ? conninfo : "", NULL};
     db->conn = PQconnectdbParams(kw, val, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        set_pq_err(errstr, errlen, "connect", db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        set_pq_err(errstr, errlen, "connect",
+                   db->conn ? PQerrorMessage(db->conn) : "out of memory");
         goto fail;
     }
     if (PQsetClientEncoding(db->conn, "UTF8") != 0) {
@@ -138,9 +140,10 @@ wdb *wdb_open(const char *conninfo, char *errstr, size_t errlen) {
      * hash join that scans a whole child table per batch (measured: 24.8 ms vs 2.9 ms
      * for 500 parents over 40k child rows, and linear in the table's size).
      * (The child deletes are therefore not prepared: see merge_statements.) */
-    if (exec_cmd(db, "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'; "
-                     "SET client_min_messages = warning; SET enable_hashjoin = off; "
-                     "SET enable_mergejoin = off",
+    if (exec_cmd(db,
+                 "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'; "
+                 "SET client_min_messages = warning; SET enable_hashjoin = off; "
+                 "SET enable_mergejoin = off",
                  errstr, errlen))
         goto fail;
     /* lz4 compresses the jsonb record several times faster than pglz, at about the same
@@ -157,16 +160,22 @@ void wdb_close(wdb *db) {
     if (!db) return;
     if (db->conn) PQfinish(db->conn);
     for (int i = 0; i < WDB_MAX_SPECS; i++)
-        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&db->bufs[i][t]);
+        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+            sbuf_free(&db->bufs[i][t]);
     for (int i = 0; i < WDB_MAX_SPECS; i++)
-        for (int c = 0; c < WDB_MAX_CHILD_TABLES; c++) sbuf_free(&db->del[i][c]);
+        for (int c = 0; c < WDB_MAX_CHILD_TABLES; c++)
+            sbuf_free(&db->del[i][c]);
     json_arena_free(&db->arena);
     free(db);
 }
 
-int wdb_ok(wdb *db) { return db && db->conn && PQstatus(db->conn) == CONNECTION_OK; }
+int wdb_ok(wdb *db) {
+    return db && db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
 
-PGconn *wdb_conn(wdb *db) { return db->conn; }
+PGconn *wdb_conn(wdb *db) {
+    return db->conn;
+}
 
 /* ------------------------------------------------------------------ prepare */
 
@@ -266,7 +275,8 @@ static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
     wdb *db = a->db;
     char name[32];
     int present[WDB_MAX_SPECS] = {0};
-    for (int s = lo; s < hi; s++) present[a->cands[a->seq_cand[s]].spec] = 1;
+    for (int s = lo; s < hi; s++)
+        present[a->cands[a->seq_cand[s]].spec] = 1;
     for (int i = 0; i < wdb_nspecs; i++) {
         if (!present[i]) continue;
         const wdb_spec *sp = wdb_specs[i];
@@ -397,7 +407,8 @@ static int check_item(json_arena *arena, wdb_item *it, int i, cand *c) {
     c->next = -1;
     if (!it->topic) return reject(it, "missing topic");
     if (!it->value || it->value_len == 0) return reject(it, "empty value");
-    if (it->value_len > WDB_MAX_VALUE_BYTES) return reject(it, "record larger than the writer's limit");
+    if (it->value_len > WDB_MAX_VALUE_BYTES)
+        return reject(it, "record larger than the writer's limit");
     if (!wdb_utf8_valid(it->value, it->value_len)) return reject(it, "invalid UTF-8 or NUL byte");
     const char *end; /* text after the value is not checked here: jsonb refuses it */
     c->json = json_arena_parse(arena, it->value, it->value_len, &end);
@@ -479,7 +490,8 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
         goto done;
     }
     for (int k = 0; k < npending; k++)
-        if (!db->ready[a.cands[pending[k]].spec] && prepare_spec(db, a.cands[pending[k]].spec, errstr, errlen))
+        if (!db->ready[a.cands[pending[k]].spec] &&
+            prepare_spec(db, a.cands[pending[k]].spec, errstr, errlen))
             goto fail;
 
     if (exec_cmd(db, "BEGIN", errstr, errlen)) goto fail;
@@ -487,7 +499,8 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
     while (npending > 0) {
         int base = seq;
         for (int i = 0; i < wdb_nspecs; i++)
-            for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) db->bufs[i][t].len = 0;
+            for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+                db->bufs[i][t].len = 0;
         /* 3. stage this round; a record refused here hands over to its runner-up now */
         for (int k = 0; k < npending; k++) {
             for (int ci = pending[k]; ci >= 0; ci = a.cands[ci].next) {
@@ -542,7 +555,8 @@ fail:
     result = WDB_RETRY;
 done:
     if (a.cands) {
-        for (int i = 0; i < n; i++) free(a.cands[i].key);
+        for (int i = 0; i < n; i++)
+            free(a.cands[i].key);
     }
     json_arena_reset(&db->arena, WDB_ARENA_KEEP);
     free(a.cands);

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-typedef struct wdb wdb;                       /* one PostgreSQL connection + prepared state */
+typedef struct wdb wdb; /* one PostgreSQL connection + prepared state */
 
 /* Connect with a libpq conninfo string or URI. The caller owns the result and frees
  * it with wdb_close(). NULL on failure with a reason in errstr (the password in the
@@ -32,26 +32,27 @@ void wdb_close(wdb *db);
 int wdb_ok(wdb *db);
 
 /* Apply versioned migrations from dir (files NNN_*.sql in order) once each, recorded in a
- * schema_migrations table, under pg_advisory_lock so that several writers starting at once are safe.
- * Each file runs in its own transaction together with its schema_migrations row, so a
- * failed file leaves nothing behind. A file already applied whose content changed is an
- * error (migrations are append-only). Files must not contain BEGIN/COMMIT. 0 or -1. */
+ * schema_migrations table, under pg_advisory_lock so that several writers starting at once are
+ * safe. Each file runs in its own transaction together with its schema_migrations row, so a failed
+ * file leaves nothing behind. A file already applied whose content changed is an error (migrations
+ * are append-only). Files must not contain BEGIN/COMMIT. 0 or -1. */
 int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen);
 
 typedef struct wdb_item {
-    const char *topic;      /* canonical topic without prefix, e.g. "wms.orders.v1", "wms.connection_events.v1" */
-    const char *value;      /* canonical JSON (see docs/canonical-model.md); borrowed, not copied */
+    const char *topic; /* canonical topic without prefix, e.g. "wms.orders.v1",
+                          "wms.connection_events.v1" */
+    const char *value; /* canonical JSON (see docs/canonical-model.md); borrowed, not copied */
     size_t value_len;
-    int rejected;           /* out: 1 when this record was refused for its content */
-    char reason[256];       /* out: why (no secrets, no whole bodies) */
+    int rejected;     /* out: 1 when this record was refused for its content */
+    char reason[256]; /* out: why (no secrets, no whole bodies) */
 } wdb_item;
 
 typedef enum wdb_result { WDB_OK = 0, WDB_RETRY = -1 } wdb_result;
 
 /* Bounds (see db.c for why each is what it is). */
-#define WDB_MAX_BATCH 10000             /* items per wdb_apply call */
-#define WDB_MAX_VALUE_BYTES (4u << 20)  /* one canonical record */
-#define WDB_MAX_CHILDREN 20000          /* child rows of one record, all tables together */
+#define WDB_MAX_BATCH 10000            /* items per wdb_apply call */
+#define WDB_MAX_VALUE_BYTES (4u << 20) /* one canonical record */
+#define WDB_MAX_CHILDREN 20000         /* child rows of one record, all tables together */
 
 /* Apply a batch in ONE transaction. Records whose content is bad (unparsable JSON, missing id,
    a value PostgreSQL refuses: SQLSTATE classes 22/23, etc.) are marked rejected with a reason and

@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#define WDB_MAX_DEPTH 3      /* nesting of child arrays: shipments -> packages -> line_items */
-#define WDB_MAX_KEYS 2       /* key columns of a parent table */
+#define WDB_MAX_DEPTH 3        /* nesting of child arrays: shipments -> packages -> line_items */
+#define WDB_MAX_KEYS 2         /* key columns of a parent table */
 #define WDB_MAX_CHILD_TABLES 6 /* child tables of one spec */
 
 typedef enum wdb_coltype {
@@ -26,27 +26,27 @@ typedef enum wdb_coltype {
 } wdb_coltype;
 
 typedef struct wdb_col {
-    const char *name;   /* target column */
-    const char *path;   /* dot path inside the JSON element; NULL = the column's name */
+    const char *name; /* target column */
+    const char *path; /* dot path inside the JSON element; NULL = the column's name */
     wdb_coltype type;
-    int up;             /* 0: the innermost element; k: k levels up (k = depth: the record) */
+    int up; /* 0: the innermost element; k: k levels up (k = depth: the record) */
 } wdb_col;
 
 /* One nesting level of a child table: an array (rows get the 0-based index in ord_col)
  * or an object used as a map (rows get the member name in ord_col). ord_col NULL (only
  * for the innermost array level): no position column, the rows are keyed by unique_col. */
 typedef struct wdb_level {
-    const char *path;     /* dot path inside the enclosing element */
-    const char *ord_col;  /* column receiving the index / member name, or NULL */
+    const char *path;    /* dot path inside the enclosing element */
+    const char *ord_col; /* column receiving the index / member name, or NULL */
     int is_map;
 } wdb_level;
 
 typedef struct wdb_child {
     const char *table;
-    const char *parent_col;            /* e.g. "order_id": the parent's id */
+    const char *parent_col; /* e.g. "order_id": the parent's id */
     wdb_level levels[WDB_MAX_DEPTH];
     int depth;
-    const wdb_col *cols;               /* data columns after the ordinals */
+    const wdb_col *cols; /* data columns after the ordinals */
     int ncols;
     /* When the natural key of an array row is one of its columns (not its index), the
      * column that must be unique per parent; checked in C so that a duplicate becomes a
@@ -55,18 +55,19 @@ typedef struct wdb_child {
 } wdb_child;
 
 typedef struct wdb_spec {
-    const char *name;          /* short name for reasons and statement names */
-    const char *topic;         /* canonical topic, e.g. "wms.orders.v1" */
-    const char *entity;        /* envelope "entity" value */
-    const char *const *kinds;  /* connection events: the "kind" values routed here; NULL-terminated */
+    const char *name;   /* short name for reasons and statement names */
+    const char *topic;  /* canonical topic, e.g. "wms.orders.v1" */
+    const char *entity; /* envelope "entity" value */
+    const char *const
+        *kinds; /* connection events: the "kind" values routed here; NULL-terminated */
     const char *table;
-    int nkeys;                 /* key columns: the first nkeys entries of cols */
-    const wdb_col *cols;       /* every column filled from the record, keys first */
+    int nkeys;           /* key columns: the first nkeys entries of cols */
+    const wdb_col *cols; /* every column filled from the record, keys first */
     int ncols;
     /* The monotonic guard: one of cols, type WDB_TS. Its value is also parsed in C, so
      * that in-batch duplicates are reduced with the same order PostgreSQL applies. */
     const char *version_col;
-    const char *record_col;    /* jsonb column receiving the whole record */
+    const char *record_col; /* jsonb column receiving the whole record */
     const wdb_child *children;
     int nchildren;
 } wdb_spec;
@@ -95,35 +96,37 @@ extern const wdb_spec wdb_spec_sync_status;
 extern const wdb_spec wdb_spec_historical_syncs;
 
 /* Shared column groups. col is the column-name prefix, path the JSON object holding them. */
-#define WDB_ENVELOPE_COLS                                                                  \
-    {"connection_id", NULL, WDB_TEXT, 0}, {"id", NULL, WDB_TEXT, 0},                        \
-    {"integration_name", NULL, WDB_TEXT, 0}, {"source", NULL, WDB_TEXT, 0},                 \
-    {"event_id", NULL, WDB_TEXT, 0}, {"event_type", NULL, WDB_TEXT, 0},                     \
-    {"source_updated_at", NULL, WDB_TS, 0}, {"trackstar_updated_at", NULL, WDB_TS, 0},      \
-    {"observed_at", NULL, WDB_TS, 0}
+#define WDB_ENVELOPE_COLS                                                                          \
+    {"connection_id", NULL, WDB_TEXT, 0}, {"id", NULL, WDB_TEXT, 0},                               \
+        {"integration_name", NULL, WDB_TEXT, 0}, {"source", NULL, WDB_TEXT, 0},                    \
+        {"event_id", NULL, WDB_TEXT, 0}, {"event_type", NULL, WDB_TEXT, 0},                        \
+        {"source_updated_at", NULL, WDB_TS, 0}, {"trackstar_updated_at", NULL, WDB_TS, 0}, {       \
+        "observed_at", NULL, WDB_TS, 0                                                             \
+    }
 
-#define WDB_FROM_ADDRESS_COLS(col, path)                                                   \
-    {col "address1", path ".address1", WDB_TEXT, 0},                                       \
-    {col "address2", path ".address2", WDB_TEXT, 0},                                       \
-    {col "address3", path ".address3", WDB_TEXT, 0},                                       \
-    {col "city", path ".city", WDB_TEXT, 0}, {col "state", path ".state", WDB_TEXT, 0},    \
-    {col "postal_code", path ".postal_code", WDB_TEXT, 0},                                 \
-    {col "country", path ".country", WDB_TEXT, 0}
+#define WDB_FROM_ADDRESS_COLS(col, path)                                                           \
+    {col "address1", path ".address1", WDB_TEXT, 0},                                               \
+        {col "address2", path ".address2", WDB_TEXT, 0},                                           \
+        {col "address3", path ".address3", WDB_TEXT, 0}, {col "city", path ".city", WDB_TEXT, 0},  \
+        {col "state", path ".state", WDB_TEXT, 0},                                                 \
+        {col "postal_code", path ".postal_code", WDB_TEXT, 0}, {                                   \
+        col "country", path ".country", WDB_TEXT, 0                                                \
+    }
 
-#define WDB_ADDRESS_COLS(col, path)                                                        \
-    {col "full_name", path ".full_name", WDB_TEXT, 0},                                     \
-    {col "company", path ".company", WDB_TEXT, 0},                                         \
-    WDB_FROM_ADDRESS_COLS(col, path),                                                      \
-    {col "phone_number", path ".phone_number", WDB_TEXT, 0},                               \
-    {col "email_address", path ".email_address", WDB_TEXT, 0}
+#define WDB_ADDRESS_COLS(col, path)                                                                \
+    {col "full_name", path ".full_name", WDB_TEXT, 0},                                             \
+        {col "company", path ".company", WDB_TEXT, 0}, WDB_FROM_ADDRESS_COLS(col, path),           \
+        {col "phone_number", path ".phone_number", WDB_TEXT, 0}, {                                 \
+        col "email_address", path ".email_address", WDB_TEXT, 0                                    \
+    }
 
-#define WDB_MEASUREMENT_COLS                                                               \
-    {"length", "measurements.length", WDB_NUM, 0},                                         \
-    {"width", "measurements.width", WDB_NUM, 0},                                           \
-    {"height", "measurements.height", WDB_NUM, 0},                                         \
-    {"dimension_unit", "measurements.unit", WDB_TEXT, 0},                                  \
-    {"weight", "measurements.weight", WDB_NUM, 0},                                         \
-    {"weight_unit", "measurements.weight_unit", WDB_TEXT, 0}
+#define WDB_MEASUREMENT_COLS                                                                       \
+    {"length", "measurements.length", WDB_NUM, 0}, {"width", "measurements.width", WDB_NUM, 0},    \
+        {"height", "measurements.height", WDB_NUM, 0},                                             \
+        {"dimension_unit", "measurements.unit", WDB_TEXT, 0},                                      \
+        {"weight", "measurements.weight", WDB_NUM, 0}, {                                           \
+        "weight_unit", "measurements.weight_unit", WDB_TEXT, 0                                     \
+    }
 
 #define WDB_NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -98,8 +98,8 @@ int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
             const char *oc = ch->levels[l].ord_col;
             if (!ch->levels[l].path || (oc && !ident_ok(oc))) goto bad_ident;
             /* without a position column the rows must be told apart by unique_col */
-            if (!oc && (l != ch->depth - 1 || ch->depth != 1 || !ch->unique_col ||
-                        ch->levels[l].is_map)) {
+            if (!oc &&
+                (l != ch->depth - 1 || ch->depth != 1 || !ch->unique_col || ch->levels[l].is_map)) {
                 snprintf(errstr, errlen, "child %s: a level without ord_col needs unique_col",
                          ch->table);
                 return -1;
@@ -107,14 +107,17 @@ int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
         }
         for (int i = 0; i < ch->ncols; i++) {
             if (!ident_ok(ch->cols[i].name)) goto bad_ident;
-            if (ch->cols[i].up < 0 || ch->cols[i].up > ch->depth || ch->cols[i].type == WDB_FIRST_OF) {
+            if (ch->cols[i].up < 0 || ch->cols[i].up > ch->depth ||
+                ch->cols[i].type == WDB_FIRST_OF) {
                 snprintf(errstr, errlen, "child %s: bad column %s", ch->table, ch->cols[i].name);
                 return -1;
             }
         }
         if (ch->unique_col &&
-            (ch->depth != 1 || !has_col(ch->cols, ch->ncols, ch->unique_col, &vt) || vt != WDB_TEXT)) {
-            snprintf(errstr, errlen, "child %s: unique_col must be a text column at depth 1", ch->table);
+            (ch->depth != 1 || !has_col(ch->cols, ch->ncols, ch->unique_col, &vt) ||
+             vt != WDB_TEXT)) {
+            snprintf(errstr, errlen, "child %s: unique_col must be a text column at depth 1",
+                     ch->table);
             return -1;
         }
     }
@@ -148,7 +151,8 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
 
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", s->name);
-    for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, ", \"%s\" text", s->cols[i].name);
+    for (int i = 0; i < s->ncols; i++)
+        rc |= sbuf_printf(o, ", \"%s\" text", s->cols[i].name);
     /* The record is staged as text only to be cast to jsonb once: TOAST would compress
      * it (pglz) on COPY and decompress it on the merge, before the jsonb is compressed
      * again for the target table. Rows up to a page stay inline and uncompressed; a
@@ -159,11 +163,13 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
                       "ALTER TABLE wdb_s_%s ALTER COLUMN \"%s\" SET STORAGE EXTERNAL;\n",
                       s->record_col, s->name, s->record_col);
     if (s->nchildren)
-        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text, "
-                             "existed boolean) "
-                             "ON COMMIT DELETE ROWS;\n"
-                             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
-                          s->name, s->name, s->name);
+        rc |= sbuf_printf(
+            o,
+            "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text, "
+            "existed boolean) "
+            "ON COMMIT DELETE ROWS;\n"
+            "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
+            s->name, s->name, s->name);
     for (int c = 0; c < s->nchildren; c++) {
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (pseq integer, ",
                           s->children[c].table);
@@ -174,7 +180,8 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
      * holds; analyzed once (empty), the planner sizes it from its current pages. */
     rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", s->name);
     if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", s->name);
-    for (int c = 0; c < s->nchildren; c++) rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
+    for (int c = 0; c < s->nchildren; c++)
+        rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
     rc |= sbuf_printf(o, ";\n");
     return rc ? -1 : 0;
 }
@@ -184,29 +191,36 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     const char *v = s->version_col, *r = s->record_col;
     if (s->nchildren) rc |= sbuf_printf(o, "WITH up AS (");
     rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", s->table);
-    for (int i = 0; i < s->ncols; i++) rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
+    for (int i = 0; i < s->ncols; i++)
+        rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
     rc |= sbuf_printf(o, "\"%s\") SELECT ", r);
     for (int i = 0; i < s->ncols; i++)
         rc |= sbuf_printf(o, "s.\"%s\"%s, ", s->cols[i].name, wdb_sql_cast(s->cols[i].type));
-    rc |= sbuf_printf(o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ",
-                      r, s->name);
+    rc |=
+        sbuf_printf(o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ",
+                    r, s->name);
     /* Key order: two writers merging overlapping batches lock rows in the same order. */
-    for (int i = 0; i < s->nkeys; i++) rc |= sbuf_printf(o, "%ss.\"%s\"", i ? ", " : "", s->cols[i].name);
+    for (int i = 0; i < s->nkeys; i++)
+        rc |= sbuf_printf(o, "%ss.\"%s\"", i ? ", " : "", s->cols[i].name);
     rc |= sbuf_printf(o, " ON CONFLICT (");
-    for (int i = 0; i < s->nkeys; i++) rc |= sbuf_printf(o, "%s\"%s\"", i ? ", " : "", s->cols[i].name);
+    for (int i = 0; i < s->nkeys; i++)
+        rc |= sbuf_printf(o, "%s\"%s\"", i ? ", " : "", s->cols[i].name);
     rc |= sbuf_printf(o, ") DO UPDATE SET ");
     for (int i = s->nkeys; i < s->ncols; i++)
         rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", s->cols[i].name, s->cols[i].name);
     rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now() ", r, r);
-    rc |= sbuf_printf(o, "WHERE t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
-                         "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")",
-                      v, v, v, v, v, r, r);
+    rc |= sbuf_printf(
+        o,
+        "WHERE t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
+        "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")",
+        v, v, v, v, v, r, r);
     if (s->nchildren)
         /* xmax = 0: the row was inserted, not updated (an updated row carries the
          * conflict's row lock into its new version), so it has no children to delete. */
-        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS existed) "
-                             "INSERT INTO wdb_c_%s (connection_id, id, existed) "
-                             "SELECT connection_id, id, existed FROM up",
+        rc |= sbuf_printf(o,
+                          " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS existed) "
+                          "INSERT INTO wdb_c_%s (connection_id, id, existed) "
+                          "SELECT connection_id, id, existed FROM up",
                           s->name);
     return rc ? -1 : 0;
 }
@@ -217,8 +231,11 @@ int wdb_sql_clear_changed(const wdb_spec *s, sbuf *o) {
 
 int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
     const wdb_child *ch = &s->children[c];
-    return sbuf_printf(o, "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
-                          "AND t.\"%s\" = c.id AND c.existed", ch->table, s->name, ch->parent_col);
+    return sbuf_printf(
+        o,
+        "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
+        "AND t.\"%s\" = c.id AND c.existed",
+        ch->table, s->name, ch->parent_col);
 }
 
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {
@@ -227,8 +244,9 @@ int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {
     rc |= child_cols(ch, o, "", 0, "");
     rc |= sbuf_printf(o, ") SELECT ");
     rc |= child_cols(ch, o, "s.", 1, "");
-    rc |= sbuf_printf(o, " FROM wdb_s_%s s JOIN wdb_c_%s c ON c.connection_id = s.\"connection_id\" "
-                         "AND c.id = s.\"%s\" WHERE s.pseq >= $1 AND s.pseq < $2",
+    rc |= sbuf_printf(o,
+                      " FROM wdb_s_%s s JOIN wdb_c_%s c ON c.connection_id = s.\"connection_id\" "
+                      "AND c.id = s.\"%s\" WHERE s.pseq >= $1 AND s.pseq < $2",
                       ch->table, s->name, ch->parent_col);
     return rc ? -1 : 0;
 }

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WDB_MAX_PATH 128          /* one WDB_FIRST_OF alternative; spec paths are short */
-#define WDB_MAX_KEY_BYTES 1024    /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
-#define WDB_MAX_DECIMAL_LEN 1000  /* digits of a decimal string; numeric takes far more */
+#define WDB_MAX_PATH 128         /* one WDB_FIRST_OF alternative; spec paths are short */
+#define WDB_MAX_KEY_BYTES 1024   /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
+#define WDB_MAX_DECIMAL_LEN 1000 /* digits of a decimal string; numeric takes far more */
 #define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
 #define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
 
@@ -49,9 +49,8 @@ int wdb_parse_ts(const char *s, int64_t *us) {
     int Y, M, D, h, mi, sec;
     if (!s || strnlen(s, 20) < 20) return -1;
     if (two_or_four(s, 4, &Y) || s[4] != '-' || two_or_four(s + 5, 2, &M) || s[7] != '-' ||
-        two_or_four(s + 8, 2, &D) || s[10] != 'T' || two_or_four(s + 11, 2, &h) ||
-        s[13] != ':' || two_or_four(s + 14, 2, &mi) || s[16] != ':' ||
-        two_or_four(s + 17, 2, &sec))
+        two_or_four(s + 8, 2, &D) || s[10] != 'T' || two_or_four(s + 11, 2, &h) || s[13] != ':' ||
+        two_or_four(s + 14, 2, &mi) || s[16] != ':' || two_or_four(s + 17, 2, &sec))
         return -1;
     if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 ||
         sec > 59)
@@ -65,7 +64,8 @@ int wdb_parse_ts(const char *s, int64_t *us) {
             frac = frac * 10 + (*p - '0');
         }
         if (nd == 0) return -1;
-        for (; nd < 6; nd++) frac *= 10;
+        for (; nd < 6; nd++)
+            frac *= 10;
     }
     int off_min = 0;
     if (p[0] == 'Z' && p[1] == '\0') {
@@ -100,13 +100,23 @@ int wdb_utf8_valid(const char *str, size_t n) {
         }
         unsigned c = s[i];
         if (c == 0) return 0;
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         size_t len;
         unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-        else return 0;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else
+            return 0;
         if (i + len > n) return 0;
         for (size_t k = 1; k < len; k++) {
             if ((s[i + k] & 0xC0) != 0x80) return 0;
@@ -128,13 +138,13 @@ int wdb_utf8_valid(const char *str, size_t n) {
  * index of its members on its first lookup, kept while one record is staged: one hash
  * per member, then about one hash and one compare per column. As in cJSON, the first
  * member of a name wins (a duplicate key is kept out of the index). */
-#define WDB_IX_MIN 8      /* fewer members: a scan costs less than hashing them all */
-#define WDB_IX_SLOTS 256  /* a power of two; more than half as many members: scanned */
-#define WDB_IX_CACHE 4    /* objects indexed at once: the record and the elements under it */
+#define WDB_IX_MIN 8     /* fewer members: a scan costs less than hashing them all */
+#define WDB_IX_SLOTS 256 /* a power of two; more than half as many members: scanned */
+#define WDB_IX_CACHE 4   /* objects indexed at once: the record and the elements under it */
 
 typedef struct obj_index {
     const cJSON *obj;
-    size_t mask;                     /* slots in use - 1 */
+    size_t mask; /* slots in use - 1 */
     uint32_t hash[WDB_IX_SLOTS];
     const cJSON *node[WDB_IX_SLOTS]; /* NULL: a free slot */
 } obj_index;
@@ -156,7 +166,8 @@ static uint32_t name_hash(const char *s, size_t n) {
         memcpy(&a, s, 4);
         memcpy(&b, s + n - 4, 4);
     } else {
-        for (size_t i = 0; i < n; i++) a = a << 8 | (unsigned char)s[i];
+        for (size_t i = 0; i < n; i++)
+            a = a << 8 | (unsigned char)s[i];
     }
     uint32_t h = (a ^ (b * 0x9E3779B1u) ^ (uint32_t)n) * 0x85EBCA6Bu;
     return h ^ (h >> 15);
@@ -172,13 +183,17 @@ static const obj_index *index_of(lookup *lk, const cJSON *obj) {
     for (int i = 0; i < lk->nix; i++)
         if (lk->ix[i].obj == obj) return &lk->ix[i];
     size_t n = 0;
-    for (const cJSON *m = obj->child; m && n <= WDB_IX_SLOTS / 2; m = m->next) n++;
+    for (const cJSON *m = obj->child; m && n <= WDB_IX_SLOTS / 2; m = m->next)
+        n++;
     if (n < WDB_IX_MIN || n > WDB_IX_SLOTS / 2) return NULL;
     obj_index *ix;
-    if (lk->nix < WDB_IX_CACHE) ix = &lk->ix[lk->nix++];
-    else ix = &lk->ix[1 + lk->next++ % (WDB_IX_CACHE - 1)];
+    if (lk->nix < WDB_IX_CACHE)
+        ix = &lk->ix[lk->nix++];
+    else
+        ix = &lk->ix[1 + lk->next++ % (WDB_IX_CACHE - 1)];
     size_t slots = WDB_IX_MIN * 2;
-    while (slots < n * 2) slots *= 2;
+    while (slots < n * 2)
+        slots *= 2;
     ix->obj = obj;
     ix->mask = slots - 1;
     memset(ix->node, 0, slots * sizeof ix->node[0]);
@@ -261,7 +276,9 @@ static int first_of(lookup *lk, const cJSON *obj, const char *alts, const char *
     return 0;
 }
 
-static const char *col_path(const wdb_col *c) { return c->path ? c->path : c->name; }
+static const char *col_path(const wdb_col *c) {
+    return c->path ? c->path : c->name;
+}
 
 /* ------------------------------------------------------------------ COPY text */
 
@@ -300,7 +317,9 @@ int wdb_copy_escape(sbuf *b, const char *s, size_t n) {
     return sbuf_append(b, s + run, n - run);
 }
 
-static int put_str(sbuf *b, const char *s) { return wdb_copy_escape(b, s, strlen(s)); }
+static int put_str(sbuf *b, const char *s) {
+    return wdb_copy_escape(b, s, strlen(s));
+}
 
 /* v in decimal, without printf: several integers per row (seq, ordinals, quantities)
  * went through vsnprintf. */
@@ -379,11 +398,13 @@ static int decimal_ok(const char *s) {
     size_t n = strlen(s), i = 0, digits = 0;
     if (n == 0 || n > WDB_MAX_DECIMAL_LEN) return 0;
     if (s[i] == '-') i++;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
     if (digits == 0) return 0;
     if (i < n && s[i] == '.') {
         size_t frac = 0;
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) frac++;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            frac++;
         if (frac == 0) return 0;
     }
     return i == n;
@@ -398,10 +419,16 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
     switch (t) {
     case WDB_TEXT:
     case WDB_FIRST_OF:
-        if (cJSON_IsString(v)) rc = put_str(b, v->valuestring);
-        else if (cJSON_IsNumber(v)) rc = put_double(b, v->valuedouble);
-        else if (cJSON_IsBool(v)) rc = put_str(b, cJSON_IsTrue(v) ? "true" : "false");
-        else { *why = "expected a string"; return PUT_BAD; }
+        if (cJSON_IsString(v))
+            rc = put_str(b, v->valuestring);
+        else if (cJSON_IsNumber(v))
+            rc = put_double(b, v->valuedouble);
+        else if (cJSON_IsBool(v))
+            rc = put_str(b, cJSON_IsTrue(v) ? "true" : "false");
+        else {
+            *why = "expected a string";
+            return PUT_BAD;
+        }
         break;
     case WDB_INT: {
         double d = v->valuedouble;
@@ -413,12 +440,20 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         break;
     }
     case WDB_NUM:
-        if (cJSON_IsString(v) && decimal_ok(v->valuestring)) rc = put_str(b, v->valuestring);
-        else if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) rc = put_double(b, v->valuedouble);
-        else { *why = "expected a decimal"; return PUT_BAD; }
+        if (cJSON_IsString(v) && decimal_ok(v->valuestring))
+            rc = put_str(b, v->valuestring);
+        else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
+            rc = put_double(b, v->valuedouble);
+        else {
+            *why = "expected a decimal";
+            return PUT_BAD;
+        }
         break;
     case WDB_BOOL:
-        if (!cJSON_IsBool(v)) { *why = "expected a boolean"; return PUT_BAD; }
+        if (!cJSON_IsBool(v)) {
+            *why = "expected a boolean";
+            return PUT_BAD;
+        }
         rc = sbuf_append(b, cJSON_IsTrue(v) ? "t" : "f", 1);
         break;
     case WDB_TS: {
@@ -430,9 +465,7 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         rc = put_str(b, v->valuestring);
         break;
     }
-    case WDB_JSON:
-        rc = put_json(b, v);
-        break;
+    case WDB_JSON: rc = put_json(b, v); break;
     }
     return rc ? PUT_OOM : PUT_OK;
 }
@@ -501,8 +534,8 @@ typedef struct walk_ctx {
     int pseq;
     const cJSON *elems[WDB_MAX_DEPTH + 1]; /* [0] the record, [k] the element at level k */
     int ord[WDB_MAX_DEPTH];
-    int *rows;                             /* child elements visited for this record */
-    const char **uniq;                     /* unique_col values seen under this parent */
+    int *rows;         /* child elements visited for this record */
+    const char **uniq; /* unique_col values seen under this parent */
     int nuniq, capuniq;
     char *reason;
     size_t rlen;
@@ -533,7 +566,8 @@ static int emit_child_row(walk_ctx *w) {
         const char *why = NULL;
         if (sbuf_append(b, "\t", 1)) goto oom;
         if (path_get(w->lk, w->elems[ch->depth - c->up], col_path(c), &v)) {
-            snprintf(w->reason, w->rlen, "%s.%s: expected an object on the way", ch->table, c->name);
+            snprintf(w->reason, w->rlen, "%s.%s: expected an object on the way", ch->table,
+                     c->name);
             return -1;
         }
         if (ch->unique_col && strcmp(ch->unique_col, c->name) == 0) {
@@ -574,7 +608,8 @@ static int walk(walk_ctx *w, int lvl) {
     }
     if (!cont) return 0;
     if (L->is_map ? !cJSON_IsObject(cont) : !cJSON_IsArray(cont)) {
-        snprintf(w->reason, w->rlen, "%s: expected %s", L->path, L->is_map ? "an object" : "an array");
+        snprintf(w->reason, w->rlen, "%s: expected %s", L->path,
+                 L->is_map ? "an object" : "an array");
         return -1;
     }
     int idx = 0;
@@ -596,8 +631,8 @@ static int walk(walk_ctx *w, int lvl) {
     return 0;
 }
 
-int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size_t raw_len,
-                   int seq, sbuf *bufs, int *oom, char *reason, size_t rlen) {
+int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size_t raw_len, int seq,
+                   sbuf *bufs, int *oom, char *reason, size_t rlen) {
     size_t saved[1 + WDB_MAX_CHILD_TABLES];
     int ntables = 1 + spec->nchildren, rows = 0;
     walk_ctx w = {0};
@@ -605,7 +640,8 @@ int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size
     lk.nix = lk.next = 0;
     w.lk = &lk;
     *oom = 0;
-    for (int t = 0; t < ntables; t++) saved[t] = bufs[t].len;
+    for (int t = 0; t < ntables; t++)
+        saved[t] = bufs[t].len;
 
     /* parent row: seq, every column, the record */
     sbuf *b = &bufs[0];

@@ -33,8 +33,8 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
  * bufs[0], the rows of child table c to bufs[1 + c]. raw is the record's own text,
  * staged for the jsonb record column. Returns 0; or -1 with a reason and every buffer
  * restored to its length on entry (*oom = 1 when the cause was memory, not content). */
-int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size_t raw_len,
-                   int seq, sbuf *bufs, int *oom, char *reason, size_t rlen);
+int wdb_stage_rows(const wdb_spec *spec, const cJSON *rec, const char *raw, size_t raw_len, int seq,
+                   sbuf *bufs, int *oom, char *reason, size_t rlen);
 
 /* Append s[0..n) escaped for COPY text format (backslash, newline, CR, tab). 0 or -1. */
 int wdb_copy_escape(sbuf *b, const char *s, size_t n);

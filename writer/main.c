@@ -59,7 +59,8 @@ static int ready(void *arg, char *why, size_t whylen) {
 
 /* Sleep *backoff_ms (waking every 100 ms to notice a stop), then double it up to the cap. */
 static void backoff_wait(int *backoff_ms) {
-    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100) usleep(100000);
+    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100)
+        usleep(100000);
     *backoff_ms = *backoff_ms * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : *backoff_ms * 2;
 }
 

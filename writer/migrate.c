@@ -17,11 +17,11 @@
 #include "writer/db.h"
 #include "writer/db_conn.h"
 
-#define WDB_MIGRATE_LOCK_KEY "7418093255001"  /* constant key of "writer migrations" */
+#define WDB_MIGRATE_LOCK_KEY "7418093255001" /* constant key of "writer migrations" */
 #define WDB_MAX_MIGRATIONS 1000
 #define WDB_MAX_MIGRATION_BYTES (1 << 20)
 #define WDB_MAX_VERSION 999999999
-#define WDB_MIGRATE_LOCK_WAIT "10min"  /* another writer may be running a long migration */
+#define WDB_MIGRATE_LOCK_WAIT "10min" /* another writer may be running a long migration */
 
 typedef struct mig {
     int version;
@@ -78,7 +78,8 @@ static int read_file(const char *dir, mig *m, char *errstr, size_t errlen) {
         snprintf(errstr, errlen, "%s: sha256 failed", path);
         return -1;
     }
-    for (unsigned i = 0; i < mdlen; i++) snprintf(m->sha + 2 * i, 3, "%02x", md[i]);
+    for (unsigned i = 0; i < mdlen; i++)
+        snprintf(m->sha + 2 * i, 3, "%02x", md[i]);
     return 0;
 }
 
@@ -130,7 +131,8 @@ static int load_dir(const char *dir, mig **out, int *nout, char *errstr, size_t 
 fail:
     if (d) closedir(d);
     if (ms)
-        for (int i = 0; i < n; i++) free(ms[i].sql);
+        for (int i = 0; i < n; i++)
+            free(ms[i].sql);
     free(ms);
     return -1;
 }
@@ -147,7 +149,8 @@ static int exec_ok(PGconn *c, const char *sql, const char *what, char *errstr, s
     snprintf(errstr, errlen, "%s: %s (SQLSTATE %s)", what, msg ? msg : PQerrorMessage(c),
              code ? code : "none");
     size_t n = strlen(errstr);
-    while (n && errstr[n - 1] == '\n') errstr[--n] = '\0';
+    while (n && errstr[n - 1] == '\n')
+        errstr[--n] = '\0';
     PQclear(r);
     return -1;
 }
@@ -161,8 +164,9 @@ static int apply_one(PGconn *c, const mig *m, char *errstr, size_t errlen) {
     if (exec_ok(c, "SET LOCAL statement_timeout = 0", "set", errstr, errlen)) goto fail;
     if (exec_ok(c, m->sql, m->file, errstr, errlen)) goto fail;
     const char *vals[3] = {ver, m->file, m->sha};
-    PGresult *r = PQexecParams(c, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
-                               3, NULL, vals, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(c, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
+                     3, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         snprintf(errstr, errlen, "%s: recording failed: %s", m->file, PQerrorMessage(c));
         PQclear(r);
@@ -188,13 +192,15 @@ int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen) {
     if (load_dir(dir, &ms, &n, errstr, errlen)) return -1;
 
     if (exec_ok(c, "SET statement_timeout = '" WDB_MIGRATE_LOCK_WAIT "'", "set", errstr, errlen) ||
-        exec_ok(c, "SELECT pg_advisory_lock(" WDB_MIGRATE_LOCK_KEY ")", "advisory lock", errstr, errlen))
+        exec_ok(c, "SELECT pg_advisory_lock(" WDB_MIGRATE_LOCK_KEY ")", "advisory lock", errstr,
+                errlen))
         goto done;
     locked = 1;
     if (exec_ok(c, "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'", "set", errstr, errlen) ||
-        exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                   "version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, "
-                   "applied_at timestamptz NOT NULL DEFAULT now())",
+        exec_ok(c,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, "
+                "applied_at timestamptz NOT NULL DEFAULT now())",
                 "schema_migrations", errstr, errlen))
         goto done;
 
@@ -207,8 +213,8 @@ int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen) {
     for (int i = 0; i < n; i++) {
         /* both lists are sorted by version: walk them together */
         while (row < rows && atoi(PQgetvalue(r, row, 0)) < ms[i].version) {
-            log_warn("schema_migrations has a version this writer does not know",
-                     "version", PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
+            log_warn("schema_migrations has a version this writer does not know", "version",
+                     PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
             row++;
         }
         if (row < rows && atoi(PQgetvalue(r, row, 0)) == ms[i].version) {
@@ -225,8 +231,8 @@ int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen) {
         log_info("migration applied", "file", ms[i].file, NULL);
     }
     for (; row < rows; row++)
-        log_warn("schema_migrations has a version this writer does not know",
-                 "version", PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
+        log_warn("schema_migrations has a version this writer does not know", "version",
+                 PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
     rc = 0;
     if (applied_now == 0) log_debug("schema up to date", "dir", dir, NULL);
 done:
@@ -236,7 +242,8 @@ done:
         if (locked) PQclear(PQexec(c, "SELECT pg_advisory_unlock(" WDB_MIGRATE_LOCK_KEY ")"));
         PQclear(PQexec(c, "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'"));
     }
-    for (int i = 0; i < n; i++) free(ms[i].sql);
+    for (int i = 0; i < n; i++)
+        free(ms[i].sql);
     free(ms);
     return rc;
 }

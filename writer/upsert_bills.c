@@ -14,7 +14,13 @@ static const wdb_col bill_cols[] = {
 };
 
 const wdb_spec wdb_spec_bills = {
-    .name = "bills", .topic = "wms.bills.v1", .entity = "bill", .table = "bills", .nkeys = 2,
-    .cols = bill_cols, .ncols = WDB_NELEM(bill_cols), .version_col = "source_updated_at",
+    .name = "bills",
+    .topic = "wms.bills.v1",
+    .entity = "bill",
+    .table = "bills",
+    .nkeys = 2,
+    .cols = bill_cols,
+    .ncols = WDB_NELEM(bill_cols),
+    .version_col = "source_updated_at",
     .record_col = "record",
 };

@@ -39,19 +39,32 @@ static const wdb_col supplier_product_cols[] = {
 };
 
 static const wdb_child product_children[] = {
-    {.table = "product_inventory_items", .parent_col = "product_id",
-     .levels = {{"inventory_items", "line_number", 0}}, .depth = 1,
-     .cols = product_item_cols, .ncols = WDB_NELEM(product_item_cols)},
-    {.table = "product_supplier_products", .parent_col = "product_id",
-     .levels = {{"supplier_products", "line_number", 0}}, .depth = 1,
-     .cols = supplier_product_cols, .ncols = WDB_NELEM(supplier_product_cols)},
+    {.table = "product_inventory_items",
+     .parent_col = "product_id",
+     .levels = {{"inventory_items", "line_number", 0}},
+     .depth = 1,
+     .cols = product_item_cols,
+     .ncols = WDB_NELEM(product_item_cols)},
+    {.table = "product_supplier_products",
+     .parent_col = "product_id",
+     .levels = {{"supplier_products", "line_number", 0}},
+     .depth = 1,
+     .cols = supplier_product_cols,
+     .ncols = WDB_NELEM(supplier_product_cols)},
 };
 
 const wdb_spec wdb_spec_products = {
-    .name = "products", .topic = "wms.products.v1", .entity = "product", .table = "products",
-    .nkeys = 2, .cols = product_cols, .ncols = WDB_NELEM(product_cols),
-    .version_col = "source_updated_at", .record_col = "record",
-    .children = product_children, .nchildren = WDB_NELEM(product_children),
+    .name = "products",
+    .topic = "wms.products.v1",
+    .entity = "product",
+    .table = "products",
+    .nkeys = 2,
+    .cols = product_cols,
+    .ncols = WDB_NELEM(product_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
+    .children = product_children,
+    .nchildren = WDB_NELEM(product_children),
 };
 
 /* ------------------------------------------------------------------ warehouses */
@@ -66,9 +79,14 @@ static const wdb_col warehouse_cols[] = {
 };
 
 const wdb_spec wdb_spec_warehouses = {
-    .name = "warehouses", .topic = "wms.warehouses.v1", .entity = "warehouse",
-    .table = "warehouses", .nkeys = 2, .cols = warehouse_cols,
-    .ncols = WDB_NELEM(warehouse_cols), .version_col = "source_updated_at",
+    .name = "warehouses",
+    .topic = "wms.warehouses.v1",
+    .entity = "warehouse",
+    .table = "warehouses",
+    .nkeys = 2,
+    .cols = warehouse_cols,
+    .ncols = WDB_NELEM(warehouse_cols),
+    .version_col = "source_updated_at",
     .record_col = "record",
 };
 
@@ -84,10 +102,15 @@ static const wdb_col location_cols[] = {
 };
 
 const wdb_spec wdb_spec_warehouse_locations = {
-    .name = "warehouse_locations", .topic = "wms.warehouse_locations.v1",
-    .entity = "warehouse_location", .table = "warehouse_locations", .nkeys = 2,
-    .cols = location_cols, .ncols = WDB_NELEM(location_cols),
-    .version_col = "source_updated_at", .record_col = "record",
+    .name = "warehouse_locations",
+    .topic = "wms.warehouse_locations.v1",
+    .entity = "warehouse_location",
+    .table = "warehouse_locations",
+    .nkeys = 2,
+    .cols = location_cols,
+    .ncols = WDB_NELEM(location_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
 };
 
 /* ------------------------------------------------------------------ shipping methods */
@@ -103,8 +126,13 @@ static const wdb_col shipping_method_cols[] = {
 };
 
 const wdb_spec wdb_spec_shipping_methods = {
-    .name = "shipping_methods", .topic = "wms.shipping_methods.v1",
-    .entity = "shipping_method", .table = "shipping_methods", .nkeys = 2,
-    .cols = shipping_method_cols, .ncols = WDB_NELEM(shipping_method_cols),
-    .version_col = "source_updated_at", .record_col = "record",
+    .name = "shipping_methods",
+    .topic = "wms.shipping_methods.v1",
+    .entity = "shipping_method",
+    .table = "shipping_methods",
+    .nkeys = 2,
+    .cols = shipping_method_cols,
+    .ncols = WDB_NELEM(shipping_method_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
 };

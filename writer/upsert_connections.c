@@ -17,9 +17,15 @@ static const wdb_col created_cols[] = {
     {"created_event_id", "event_id", WDB_TEXT, 0},
 };
 const wdb_spec wdb_spec_conn_created = {
-    .name = "conn_created", .topic = CONN_EVENT_TOPIC, .entity = CONN_EVENT_ENTITY,
-    .kinds = created_kinds, .table = "connections", .nkeys = 1, .cols = created_cols,
-    .ncols = WDB_NELEM(created_cols), .version_col = "created_version",
+    .name = "conn_created",
+    .topic = CONN_EVENT_TOPIC,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = created_kinds,
+    .table = "connections",
+    .nkeys = 1,
+    .cols = created_cols,
+    .ncols = WDB_NELEM(created_cols),
+    .version_col = "created_version",
     .record_col = "created_record",
 };
 
@@ -32,9 +38,15 @@ static const wdb_col deleted_cols[] = {
     {"deleted_event_id", "event_id", WDB_TEXT, 0},
 };
 const wdb_spec wdb_spec_conn_deleted = {
-    .name = "conn_deleted", .topic = CONN_EVENT_TOPIC, .entity = CONN_EVENT_ENTITY,
-    .kinds = deleted_kinds, .table = "connections", .nkeys = 1, .cols = deleted_cols,
-    .ncols = WDB_NELEM(deleted_cols), .version_col = "deleted_version",
+    .name = "conn_deleted",
+    .topic = CONN_EVENT_TOPIC,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = deleted_kinds,
+    .table = "connections",
+    .nkeys = 1,
+    .cols = deleted_cols,
+    .ncols = WDB_NELEM(deleted_cols),
+    .version_col = "deleted_version",
     .record_col = "deleted_record",
 };
 
@@ -61,9 +73,15 @@ static const wdb_col error_cols[] = {
     {"last_seen_at", NULL, WDB_TS, 0},
 };
 const wdb_spec wdb_spec_conn_errors = {
-    .name = "conn_errors", .topic = CONN_EVENT_TOPIC, .entity = CONN_EVENT_ENTITY,
-    .kinds = error_kinds, .table = "connection_errors", .nkeys = 2, .cols = error_cols,
-    .ncols = WDB_NELEM(error_cols), .version_col = "source_updated_at",
+    .name = "conn_errors",
+    .topic = CONN_EVENT_TOPIC,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = error_kinds,
+    .table = "connection_errors",
+    .nkeys = 2,
+    .cols = error_cols,
+    .ncols = WDB_NELEM(error_cols),
+    .version_col = "source_updated_at",
     .record_col = "record",
 };
 
@@ -84,27 +102,35 @@ static const wdb_col sync_cols[] = {
     {"last_error", NULL, WDB_TEXT, 0},
 };
 const wdb_spec wdb_spec_sync_status = {
-    .name = "sync_status", .topic = CONN_EVENT_TOPIC, .entity = CONN_EVENT_ENTITY,
-    .kinds = sync_kinds, .table = "sync_status", .nkeys = 2, .cols = sync_cols,
-    .ncols = WDB_NELEM(sync_cols), .version_col = "source_updated_at", .record_col = "record",
+    .name = "sync_status",
+    .topic = CONN_EVENT_TOPIC,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = sync_kinds,
+    .table = "sync_status",
+    .nkeys = 2,
+    .cols = sync_cols,
+    .ncols = WDB_NELEM(sync_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
 };
 
 static const char *const historical_kinds[] = {"historical_sync_completed", NULL};
 static const wdb_col historical_cols[] = {
-    {"connection_id", NULL, WDB_TEXT, 0},
-    {"resource", NULL, WDB_TEXT, 0},
-    {"integration_name", NULL, WDB_TEXT, 0},
-    {"source", NULL, WDB_TEXT, 0},
-    {"event_id", NULL, WDB_TEXT, 0},
-    {"event_type", NULL, WDB_TEXT, 0},
-    {"source_updated_at", NULL, WDB_TS, 0},
-    {"observed_at", NULL, WDB_TS, 0},
-    {"oldest_data_date", NULL, WDB_TS, 0},
-    {"newest_data_date", NULL, WDB_TS, 0},
+    {"connection_id", NULL, WDB_TEXT, 0},    {"resource", NULL, WDB_TEXT, 0},
+    {"integration_name", NULL, WDB_TEXT, 0}, {"source", NULL, WDB_TEXT, 0},
+    {"event_id", NULL, WDB_TEXT, 0},         {"event_type", NULL, WDB_TEXT, 0},
+    {"source_updated_at", NULL, WDB_TS, 0},  {"observed_at", NULL, WDB_TS, 0},
+    {"oldest_data_date", NULL, WDB_TS, 0},   {"newest_data_date", NULL, WDB_TS, 0},
 };
 const wdb_spec wdb_spec_historical_syncs = {
-    .name = "historical_syncs", .topic = CONN_EVENT_TOPIC, .entity = CONN_EVENT_ENTITY,
-    .kinds = historical_kinds, .table = "historical_syncs", .nkeys = 2,
-    .cols = historical_cols, .ncols = WDB_NELEM(historical_cols),
-    .version_col = "source_updated_at", .record_col = "record",
+    .name = "historical_syncs",
+    .topic = CONN_EVENT_TOPIC,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = historical_kinds,
+    .table = "historical_syncs",
+    .nkeys = 2,
+    .cols = historical_cols,
+    .ncols = WDB_NELEM(historical_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
 };

@@ -26,12 +26,9 @@ static const wdb_col asn_cols[] = {
 };
 
 static const wdb_col line_cols[] = {
-    {"inventory_item_id", NULL, WDB_TEXT, 0},
-    {"sku", NULL, WDB_TEXT, 0},
-    {"expected_quantity", NULL, WDB_INT, 0},
-    {"received_quantity", NULL, WDB_INT, 0},
-    {"unit_cost", NULL, WDB_NUM, 0},
-    {"external_id", NULL, WDB_TEXT, 0},
+    {"inventory_item_id", NULL, WDB_TEXT, 0}, {"sku", NULL, WDB_TEXT, 0},
+    {"expected_quantity", NULL, WDB_INT, 0},  {"received_quantity", NULL, WDB_INT, 0},
+    {"unit_cost", NULL, WDB_NUM, 0},          {"external_id", NULL, WDB_TEXT, 0},
 };
 
 static const wdb_col receipt_cols[] = {
@@ -47,20 +44,36 @@ static const wdb_col receipt_line_cols[] = {
 };
 
 static const wdb_child asn_children[] = {
-    {.table = "inbound_shipment_line_items", .parent_col = "inbound_shipment_id",
-     .levels = {{"line_items", "line_number", 0}}, .depth = 1,
-     .cols = line_cols, .ncols = WDB_NELEM(line_cols)},
-    {.table = "inbound_shipment_receipts", .parent_col = "inbound_shipment_id",
-     .levels = {{"receipts", "receipt_index", 0}}, .depth = 1,
-     .cols = receipt_cols, .ncols = WDB_NELEM(receipt_cols)},
-    {.table = "inbound_shipment_receipt_line_items", .parent_col = "inbound_shipment_id",
-     .levels = {{"receipts", "receipt_index", 0}, {"line_items", "line_number", 0}}, .depth = 2,
-     .cols = receipt_line_cols, .ncols = WDB_NELEM(receipt_line_cols)},
+    {.table = "inbound_shipment_line_items",
+     .parent_col = "inbound_shipment_id",
+     .levels = {{"line_items", "line_number", 0}},
+     .depth = 1,
+     .cols = line_cols,
+     .ncols = WDB_NELEM(line_cols)},
+    {.table = "inbound_shipment_receipts",
+     .parent_col = "inbound_shipment_id",
+     .levels = {{"receipts", "receipt_index", 0}},
+     .depth = 1,
+     .cols = receipt_cols,
+     .ncols = WDB_NELEM(receipt_cols)},
+    {.table = "inbound_shipment_receipt_line_items",
+     .parent_col = "inbound_shipment_id",
+     .levels = {{"receipts", "receipt_index", 0}, {"line_items", "line_number", 0}},
+     .depth = 2,
+     .cols = receipt_line_cols,
+     .ncols = WDB_NELEM(receipt_line_cols)},
 };
 
 const wdb_spec wdb_spec_inbound_shipments = {
-    .name = "inbound_shipments", .topic = "wms.inbound_shipments.v1",
-    .entity = "inbound_shipment", .table = "inbound_shipments", .nkeys = 2,
-    .cols = asn_cols, .ncols = WDB_NELEM(asn_cols), .version_col = "source_updated_at",
-    .record_col = "record", .children = asn_children, .nchildren = WDB_NELEM(asn_children),
+    .name = "inbound_shipments",
+    .topic = "wms.inbound_shipments.v1",
+    .entity = "inbound_shipment",
+    .table = "inbound_shipments",
+    .nkeys = 2,
+    .cols = asn_cols,
+    .ncols = WDB_NELEM(asn_cols),
+    .version_col = "source_updated_at",
+    .record_col = "record",
+    .children = asn_children,
+    .nchildren = WDB_NELEM(asn_children),
 };

@@ -25,20 +25,20 @@
 #define MAX_KEYS 100000 /* a demo: a real consumer keeps versions in its database */
 
 static volatile sig_atomic_t run = 1;
-static void stop(int sig) { (void)sig; run = 0; }
+static void stop(int sig) {
+    (void)sig;
+    run = 0;
+}
 
 /* key -> newest source_updated_at seen (RFC 3339 UTC strings compare as text). */
 static struct { char *key, *version; } seen[MAX_KEYS];
 static int nseen;
 
 /* 1 when (key, version) is newer than or equal to what we have; records it. */
-static int is_newer(const char *key, const char *version)
-{
+static int is_newer(const char *key, const char *version) {
     for (int i = 0; i < nseen; i++) {
-        if (strcmp(seen[i].key, key) != 0)
-            continue;
-        if (strcmp(version, seen[i].version) < 0)
-            return 0;
+        if (strcmp(seen[i].key, key) != 0) continue;
+        if (strcmp(version, seen[i].version) < 0) return 0;
         free(seen[i].version);
         seen[i].version = strdup(version);
         return 1;
@@ -51,8 +51,7 @@ static int is_newer(const char *key, const char *version)
     return 1;
 }
 
-static void handle(const rd_kafka_message_t *m)
-{
+static void handle(const rd_kafka_message_t *m) {
     char key[1024];
     if (!m->key || m->key_len >= sizeof key || !m->payload) {
         fprintf(stderr, "skipping message without key or value at offset %lld\n",
@@ -71,14 +70,13 @@ static void handle(const rd_kafka_message_t *m)
     } else {
         const cJSON *ent = cJSON_GetObjectItemCaseSensitive(rec, "entity");
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "source");
-        printf("apply %s %s version %s via %s\n", cJSON_IsString(ent) ? ent->valuestring : "?",
-               key, upd->valuestring, cJSON_IsString(src) ? src->valuestring : "?");
+        printf("apply %s %s version %s via %s\n", cJSON_IsString(ent) ? ent->valuestring : "?", key,
+               upd->valuestring, cJSON_IsString(src) ? src->valuestring : "?");
     }
     cJSON_Delete(rec);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     char errstr[512];
     if (argc != 4) {
         fprintf(stderr, "usage: %s <brokers> <group.id> <topic>\n", argv[0]);
@@ -117,8 +115,7 @@ int main(int argc, char **argv)
     int rc = 0;
     while (run) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m)
-            continue;
+        if (!m) continue;
         if (m->err) {
             fprintf(stderr, "consumer: %s\n", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__FATAL) {

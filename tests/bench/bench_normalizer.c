@@ -27,9 +27,9 @@
 #include "topics.h"
 #include "util.h"
 
-#define BN_MAX_DOCS 2000000     /* bound on N: 2 M x ~2.3 KB stays under 5 GB of memory */
-#define BN_MIN_CPU_S 1.0        /* repeat a timed loop until it used at least this much CPU */
-#define BN_MAX_ROUNDS 1000      /* ... or this many passes over the documents */
+#define BN_MAX_DOCS 2000000 /* bound on N: 2 M x ~2.3 KB stays under 5 GB of memory */
+#define BN_MIN_CPU_S 1.0    /* repeat a timed loop until it used at least this much CPU */
+#define BN_MAX_ROUNDS 1000  /* ... or this many passes over the documents */
 #define BN_FLUSH_TIMEOUT_MS 60000
 #define BN_META_TIMEOUT_MS 5000
 
@@ -78,7 +78,9 @@ fail:
     return -1;
 }
 
-static void event_id(long i, char out[32]) { snprintf(out, 32, "msg_bench_%ld", i); }
+static void event_id(long i, char out[32]) {
+    snprintf(out, 32, "msg_bench_%ld", i);
+}
 
 /* ---- load ----------------------------------------------------------------------- */
 
@@ -130,7 +132,8 @@ static int cmd_load(const char *brokers, const char *topic, long n, const char *
     char err[512], key[256], id[32], now[32], buf[BENCH_ORDER_MAX];
     size_t bytes = 0;
     int rc = 1;
-    rd_kafka_t *rk = kafka_producer_new(brokers, "bench-loader", "", on_delivery, NULL, err, sizeof err);
+    rd_kafka_t *rk =
+        kafka_producer_new(brokers, "bench-loader", "", on_delivery, NULL, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "bench_normalizer: %s\n", err);
         return 1;
@@ -145,7 +148,8 @@ static int cmd_load(const char *brokers, const char *topic, long n, const char *
             rd_kafka_resp_err_t e = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
                 RD_KAFKA_V_VALUE(buf, (size_t)len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1), RD_KAFKA_V_HEADER(HDR_EVENT_ID, id, -1),
+                RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1),
+                RD_KAFKA_V_HEADER(HDR_EVENT_ID, id, -1),
                 RD_KAFKA_V_HEADER(HDR_EVENT_TYPE, (i % 3 ? "order.updated" : "order.created"), -1),
                 RD_KAFKA_V_HEADER(HDR_RECEIVED_AT, now, -1), RD_KAFKA_V_END);
             if (!e) break;
@@ -159,7 +163,8 @@ static int cmd_load(const char *brokers, const char *topic, long n, const char *
         bytes += (size_t)len;
     }
     if (rd_kafka_flush(rk, BN_FLUSH_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "bench_normalizer: %d messages not delivered in time\n", rd_kafka_outq_len(rk));
+        fprintf(stderr, "bench_normalizer: %d messages not delivered in time\n",
+                rd_kafka_outq_len(rk));
         goto fail;
     }
     if (g_failed) {

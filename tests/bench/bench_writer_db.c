@@ -56,8 +56,8 @@ static double now_s(void) {
 static double cpu_s(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what, const char *why) {
@@ -117,7 +117,8 @@ static double run_wdb(wdb *db, char **v, int n, int batch, double *cpu) {
     for (int i = 0; i < n; i += batch) {
         int len = n - i < batch ? n - i : batch;
         for (int k = 0; k < len; k++)
-            items[k] = (wdb_item){.topic = "wms.orders.v1", .value = v[i + k], .value_len = strlen(v[i + k])};
+            items[k] = (wdb_item){
+                .topic = "wms.orders.v1", .value = v[i + k], .value_len = strlen(v[i + k])};
         if (wdb_apply(db, items, len, err, sizeof err) != WDB_OK) die("wdb_apply", err);
         for (int k = 0; k < len; k++)
             if (items[k].rejected) die("rejected", items[k].reason);
@@ -146,15 +147,16 @@ static void stage_all(staged *st, char **v, int n, int batch) {
     for (int i = 0; i < n; i++) {
         cJSON *rec = cJSON_Parse(v[i]);
         int oom;
-        if (wdb_stage_rows(st->sp, rec, v[i], strlen(v[i]), i % batch, &st->text[(i / batch) * st->nt], &oom,
-                           reason, sizeof reason))
+        if (wdb_stage_rows(st->sp, rec, v[i], strlen(v[i]), i % batch,
+                           &st->text[(i / batch) * st->nt], &oom, reason, sizeof reason))
             die("stage", reason);
         cJSON_Delete(rec);
     }
 }
 
 static void staged_free(staged *st) {
-    for (int i = 0; i < st->nb * st->nt; i++) sbuf_free(&st->text[i]);
+    for (int i = 0; i < st->nb * st->nt; i++)
+        sbuf_free(&st->text[i]);
     free(st->text);
 }
 
@@ -207,14 +209,18 @@ static void bare_merge_sql(const wdb_spec *sp, int t, sbuf *o) {
     table_cols(sp, t, &tc);
     wdb_sql_stage_name(sp, t, stage, sizeof stage);
     sbuf_printf(o, "INSERT INTO \"%s\" (", tc.table);
-    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    for (int i = 0; i < tc.n; i++)
+        sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
     sbuf_printf(o, ") SELECT ");
-    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"%s", i ? ", " : "", tc.name[i], tc.cast[i]);
+    for (int i = 0; i < tc.n; i++)
+        sbuf_printf(o, "%s\"%s\"%s", i ? ", " : "", tc.name[i], tc.cast[i]);
     sbuf_printf(o, " FROM %s ON CONFLICT (", stage);
-    for (int i = 0; i < tc.nkey; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    for (int i = 0; i < tc.nkey; i++)
+        sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
     sbuf_printf(o, ") DO UPDATE SET ");
     for (int i = tc.nkey; i < tc.n; i++)
-        sbuf_printf(o, "%s\"%s\" = EXCLUDED.\"%s\"", i > tc.nkey ? ", " : "", tc.name[i], tc.name[i]);
+        sbuf_printf(o, "%s\"%s\" = EXCLUDED.\"%s\"", i > tc.nkey ? ", " : "", tc.name[i],
+                    tc.name[i]);
 }
 
 /* One row of table t with parameters; the parent's upsert is guarded like the merge. */
@@ -222,19 +228,25 @@ static void rbr_insert_sql(const wdb_spec *sp, int t, sbuf *o) {
     tcols tc;
     table_cols(sp, t, &tc);
     sbuf_printf(o, "INSERT INTO \"%s\" AS t (", tc.table);
-    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    for (int i = 0; i < tc.n; i++)
+        sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
     sbuf_printf(o, ") VALUES (");
-    for (int i = 0; i < tc.n; i++) sbuf_printf(o, "%s$%d%s", i ? ", " : "", i + 1, tc.cast[i]);
+    for (int i = 0; i < tc.n; i++)
+        sbuf_printf(o, "%s$%d%s", i ? ", " : "", i + 1, tc.cast[i]);
     sbuf_printf(o, ")");
     if (t != 0) return;
     const char *v = sp->version_col, *r = sp->record_col;
     sbuf_printf(o, " ON CONFLICT (");
-    for (int i = 0; i < tc.nkey; i++) sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
+    for (int i = 0; i < tc.nkey; i++)
+        sbuf_printf(o, "%s\"%s\"", i ? ", " : "", tc.name[i]);
     sbuf_printf(o, ") DO UPDATE SET ");
-    for (int i = tc.nkey; i < tc.n; i++) sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", tc.name[i], tc.name[i]);
-    sbuf_printf(o, "\"db_updated_at\" = now() WHERE t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
-                   "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\") RETURNING 1",
-                v, v, v, v, r, r);
+    for (int i = tc.nkey; i < tc.n; i++)
+        sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", tc.name[i], tc.name[i]);
+    sbuf_printf(
+        o,
+        "\"db_updated_at\" = now() WHERE t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
+        "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\") RETURNING 1",
+        v, v, v, v, r, r);
 }
 
 /* ------------------------------------------------------------------ loops */
@@ -252,7 +264,8 @@ static void copy_text(PGconn *c, const char *table, const sbuf *s) {
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) die("copy", PQerrorMessage(c));
     PQclear(r);
-    if (PQputCopyData(c, s->p, (int)s->len) != 1 || PQputCopyEnd(c, NULL) != 1) die("copy", PQerrorMessage(c));
+    if (PQputCopyData(c, s->p, (int)s->len) != 1 || PQputCopyEnd(c, NULL) != 1)
+        die("copy", PQerrorMessage(c));
     while ((r = PQgetResult(c)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK) die("copy", PQerrorMessage(c));
         PQclear(r);
@@ -270,7 +283,8 @@ static void bare_prepare(bare *b, const char *ci, const wdb_spec *sp) {
     wdb_sql_staging_ddl(sp, &ddl);
     exec_or_die(b->c, ddl.p);
     sbuf_free(&ddl);
-    for (int t = 0; t < 1 + sp->nchildren; t++) bare_merge_sql(sp, t, &b->merge[t]);
+    for (int t = 0; t < 1 + sp->nchildren; t++)
+        bare_merge_sql(sp, t, &b->merge[t]);
 }
 
 /* Seconds for one pass of bare; *cpu: its client CPU seconds (sending the COPY text and
@@ -284,7 +298,8 @@ static double run_bare(bare *b, const staged *st, double *cpu) {
             wdb_sql_stage_name(st->sp, t, table, sizeof table);
             if (st->text[k * st->nt + t].len) copy_text(b->c, table, &st->text[k * st->nt + t]);
         }
-        for (int t = 0; t < st->nt; t++) exec_or_die(b->c, b->merge[t].p);
+        for (int t = 0; t < st->nt; t++)
+            exec_or_die(b->c, b->merge[t].p);
         exec_or_die(b->c, "COMMIT"); /* ON COMMIT DELETE ROWS empties the staging tables */
     }
     *cpu = cpu_s() - c0;
@@ -340,7 +355,8 @@ static void rbr_prepare(rbr *r, const char *ci, const wdb_spec *sp) {
         PQclear(res);
         sbuf_free(&q);
         if (t == 0) continue;
-        sbuf_printf(&q, "DELETE FROM \"%s\" WHERE connection_id = $1 AND \"%s\" = $2", tc.table, tc.name[1]);
+        sbuf_printf(&q, "DELETE FROM \"%s\" WHERE connection_id = $1 AND \"%s\" = $2", tc.table,
+                    tc.name[1]);
         snprintf(name, sizeof name, "rbr_d%d", t);
         res = PQprepare(r->c, name, q.p, 2, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) die("prepare", PQerrorMessage(r->c));
@@ -361,7 +377,10 @@ static double run_rbr(rbr *r, const staged *st, int batch) {
     enum { MAXF = 97 };
     int nt = st->nt;
     /* rows[t][k] = fields of the k-th row of table t in the batch; seq first */
-    typedef struct row { char *f[MAXF]; int nf; } row;
+    typedef struct row {
+        char *f[MAXF];
+        int nf;
+    } row;
     double total = 0;
     char *copy[1 + WDB_MAX_CHILD_TABLES];
     row *rows[1 + WDB_MAX_CHILD_TABLES];
@@ -385,7 +404,8 @@ static double run_rbr(rbr *r, const staged *st, int batch) {
         for (int i = 0; i < nrows[0]; i++) {
             const row *pr = &rows[0][i];
             const char *seq = pr->f[0];
-            PGresult *res = exec_prep(r->c, "rbr_i0", r->nparams[0], (const char *const *)pr->f + 1);
+            PGresult *res =
+                exec_prep(r->c, "rbr_i0", r->nparams[0], (const char *const *)pr->f + 1);
             int changed = PQntuples(res) > 0;
             PQclear(res);
             for (int t = 1; t < nt; t++) {
@@ -398,12 +418,14 @@ static double run_rbr(rbr *r, const staged *st, int batch) {
                 snprintf(name, sizeof name, "rbr_i%d", t);
                 for (; ci[t] < nrows[t] && strcmp(rows[t][ci[t]].f[0], seq) == 0; ci[t]++)
                     if (changed)
-                        PQclear(exec_prep(r->c, name, r->nparams[t], (const char *const *)rows[t][ci[t]].f + 1));
+                        PQclear(exec_prep(r->c, name, r->nparams[t],
+                                          (const char *const *)rows[t][ci[t]].f + 1));
             }
         }
         exec_or_die(r->c, "COMMIT");
         total += now_s() - t0;
-        for (int t = 0; t < nt; t++) free(copy[t]), free(rows[t]);
+        for (int t = 0; t < nt; t++)
+            free(copy[t]), free(rows[t]);
     }
     return total;
 }
@@ -420,7 +442,8 @@ int main(int argc, char **argv) {
     const char *url = getenv("BENCH_DATABASE_URL");
     if (!url || !*url) url = getenv("TEST_DATABASE_URL");
     if (!url || !*url) die("config", "set BENCH_DATABASE_URL or TEST_DATABASE_URL");
-    if (n < 1 || batch < 1 || batch > WDB_MAX_BATCH) die("config", "records >= 1, 1 <= batch <= WDB_MAX_BATCH");
+    if (n < 1 || batch < 1 || batch > WDB_MAX_BATCH)
+        die("config", "records >= 1, 1 <= batch <= WDB_MAX_BATCH");
     char ci_w[2048], ci_b[2048], ci_r[2048], err[512];
     fresh_db(url, "wdb_bench_layer", ci_w, sizeof ci_w);
     fresh_db(url, "wdb_bench_bare", ci_b, sizeof ci_b);
@@ -434,7 +457,8 @@ int main(int argc, char **argv) {
     stage_all(&s2, v2, n, batch);
     long rows = 0; /* table rows per pass: parents and children */
     for (int i = 0; i < s1.nb * s1.nt; i++)
-        for (size_t k = 0; k < s1.text[i].len; k++) rows += s1.text[i].p[k] == '\n';
+        for (size_t k = 0; k < s1.text[i].len; k++)
+            rows += s1.text[i].p[k] == '\n';
     bare b = {0};
     rbr r = {0};
     bare_prepare(&b, ci_b, s1.sp);
@@ -455,24 +479,28 @@ int main(int argc, char **argv) {
         double x = n / run_bare(&b, st[p], &bcpu);
         double y = n / run_rbr(&r, st[p], batch);
         met &= w / x >= GOAL_RATIO;
-        printf("%-8s %12.0f %12.0f %12.0f %6.2fx %12.0f %11.1fx %6.2f s %3.0f us/rec %8.0f us/rec\n",
-               names[p], w, x, y, w / x, w * rows / n, w / y, cpu, cpu * 1e6 / n, bcpu * 1e6 / n);
+        printf(
+            "%-8s %12.0f %12.0f %12.0f %6.2fx %12.0f %11.1fx %6.2f s %3.0f us/rec %8.0f us/rec\n",
+            names[p], w, x, y, w / x, w * rows / n, w / y, cpu, cpu * 1e6 / n, bcpu * 1e6 / n);
         printf("BENCH name=writer.%s.records_per_s value=%.0f unit=records/s baseline=%.0f "
                "baseline_name=bare_copy_merge goal=ratio>=%.2f stage=writer rows_per_record=%.1f "
                "client_cpu_s=%.2f bare_client_cpu_s=%.2f\n",
                names[p], w, x, GOAL_RATIO, (double)rows / n, cpu, bcpu);
         printf("BENCH name=writer.%s.vs_row_by_row value=%.0f unit=records/s baseline=%.0f "
-               "baseline_name=row_by_row stage=writer\n", names[p], w, y);
+               "baseline_name=row_by_row stage=writer\n",
+               names[p], w, y);
         fflush(stdout);
     }
     staged_free(&s1);
     staged_free(&s2);
-    for (int i = 0; i < n; i++) free(v1[i]), free(v2[i]);
+    for (int i = 0; i < n; i++)
+        free(v1[i]), free(v2[i]);
     free(v1), free(v2);
     wdb_close(db);
     PQfinish(b.c);
     PQfinish(r.c);
-    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&b.merge[t]);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+        sbuf_free(&b.merge[t]);
     if (!getenv("BENCH_KEEP")) drop_db(url, "wdb_bench_layer");
     drop_db(url, "wdb_bench_bare");
     drop_db(url, "wdb_bench_rbr");

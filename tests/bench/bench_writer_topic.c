@@ -6,8 +6,8 @@
  *       create every pipeline topic under PREFIX on the broker (a metadata request
  *       creates a topic on the dev broker), so that a writer started afterwards is
  *       assigned <PREFIX>wms.orders.v1 and finds every topic it subscribes to.
- *   bench_writer_topic run BOOTSTRAP PREFIX N WRITER_PID ADMIN_URL ROWS_PER_RECORD BARE_INSERT BARE_UPDATE
- *       two passes, insert then update, on a writer that is ready and assigned its
+ *   bench_writer_topic run BOOTSTRAP PREFIX N WRITER_PID ADMIN_URL ROWS_PER_RECORD BARE_INSERT
+ * BARE_UPDATE two passes, insert then update, on a writer that is ready and assigned its
  *       partitions. Per pass: stop the writer (SIGSTOP), ANALYZE its database
  *       (BENCH_DATABASE_URL; bench_writer_db does the same before each pass, as
  *       autovacuum would within a minute), produce the pass's N orders
@@ -38,8 +38,8 @@
 #include "topics.h"
 #include "writer/db_conn.h" /* libpq, wherever Debian puts its header */
 
-#define GOAL_RATIO 0.75   /* issue 7: from the topic >= 0.75 x bare */
-#define POLL_US 20000     /* the metric is read every 20 ms */
+#define GOAL_RATIO 0.75    /* issue 7: from the topic >= 0.75 x bare */
+#define POLL_US 20000      /* the metric is read every 20 ms */
 #define PASS_TIMEOUT_S 300 /* a pass that takes longer has stalled */
 
 static void die(const char *what, const char *why) {
@@ -98,7 +98,8 @@ static long long applied(CURL *c, body *b) {
 
 static rd_kafka_t *producer(const char *bootstrap) {
     char err[512];
-    rd_kafka_t *rk = kafka_producer_new(bootstrap, "bench-writer-topic", "", kafka_delivery_cb, NULL, err, sizeof err);
+    rd_kafka_t *rk = kafka_producer_new(bootstrap, "bench-writer-topic", "", kafka_delivery_cb,
+                                        NULL, err, sizeof err);
     if (!rk) die("producer", err);
     return rk;
 }
@@ -107,7 +108,8 @@ static void create_topics(const char *bootstrap, const char *prefix) {
     rd_kafka_t *rk = producer(bootstrap);
     for (int i = 0; i < topic_all_count; i++) {
         char name[256];
-        rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic_name(prefix, topic_all[i], name, sizeof name), NULL);
+        rd_kafka_topic_t *t =
+            rd_kafka_topic_new(rk, topic_name(prefix, topic_all[i], name, sizeof name), NULL);
         const struct rd_kafka_metadata *md;
         rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 5000);
         if (e) die(name, rd_kafka_err2str(e));
@@ -139,7 +141,8 @@ static void produce(rd_kafka_t *rk, const char *topic, char **v, int n) {
         }
         rd_kafka_poll(rk, 0);
     }
-    if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) die("produce", "not flushed in 60 s");
+    if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        die("produce", "not flushed in 60 s");
     for (int i = 0; i < n; i++)
         if (drs[i].state != KAFKA_DELIVERED) die("produce", rd_kafka_err2str(drs[i].err));
     free(drs);
@@ -172,8 +175,8 @@ typedef struct pass {
 } pass;
 
 /* Produce v while the writer is stopped, then time it until it has applied n more. */
-static void run_pass(pass *ps, rd_kafka_t *rk, const char *topic, char **v, int n, long pid, CURL *c, body *b,
-                     const char *db_url) {
+static void run_pass(pass *ps, rd_kafka_t *rk, const char *topic, char **v, int n, long pid,
+                     CURL *c, body *b, const char *db_url) {
     long long base = applied(c, b);
     if (base < 0) die("metrics", "writer_records_applied_total not readable");
     if (kill((pid_t)pid, SIGSTOP) != 0) die("writer", "cannot stop it");
@@ -198,15 +201,17 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc != 10 || strcmp(argv[1], "run") != 0)
-        die("usage", "topics BOOTSTRAP PREFIX | run BOOTSTRAP PREFIX N WRITER_PID ADMIN_URL ROWS_PER_RECORD "
-                     "BARE_INSERT BARE_UPDATE");
+        die("usage",
+            "topics BOOTSTRAP PREFIX | run BOOTSTRAP PREFIX N WRITER_PID ADMIN_URL ROWS_PER_RECORD "
+            "BARE_INSERT BARE_UPDATE");
     const char *bootstrap = argv[2], *prefix = argv[3], *admin = argv[6];
     int n = atoi(argv[4]);
     long pid = atol(argv[5]);
     double rows_per = atof(argv[7]), bare[2] = {atof(argv[8]), atof(argv[9])};
     const char *db_url = getenv("BENCH_DATABASE_URL");
     if (!db_url || !*db_url) die("config", "set BENCH_DATABASE_URL to the writer's database");
-    if (n < 1 || pid < 1 || rows_per <= 0 || bare[0] <= 0 || bare[1] <= 0) die("usage", "bad number");
+    if (n < 1 || pid < 1 || rows_per <= 0 || bare[0] <= 0 || bare[1] <= 0)
+        die("usage", "bad number");
 
     char topic[256], url[512];
     topic_name(prefix, "wms.orders.v1", topic, sizeof topic);
@@ -222,23 +227,28 @@ int main(int argc, char **argv) {
     char **sets[2] = {bench_canon_orders(n, 6, "open"), bench_canon_orders(n, 7, "fulfilled")};
     pass ps[2] = {{.name = "insert"}, {.name = "update"}};
     rd_kafka_t *rk = producer(bootstrap);
-    for (int p = 0; p < 2; p++) run_pass(&ps[p], rk, topic, sets[p], n, pid, c, b, db_url);
+    for (int p = 0; p < 2; p++)
+        run_pass(&ps[p], rk, topic, sets[p], n, pid, c, b, db_url);
     rd_kafka_destroy(rk);
 
-    printf("bench_writer_topic: %d orders per pass on %s, %.1f table rows per order\n", n, topic, rows_per);
-    printf("%-8s %12s %12s %12s %8s %16s\n", "pass", "records/s", "rows/s", "bare/s", "w/bare", "writer cpu");
+    printf("bench_writer_topic: %d orders per pass on %s, %.1f table rows per order\n", n, topic,
+           rows_per);
+    printf("%-8s %12s %12s %12s %8s %16s\n", "pass", "records/s", "rows/s", "bare/s", "w/bare",
+           "writer cpu");
     int met = 1;
     for (int p = 0; p < 2; p++) {
         double r = n / ps[p].seconds;
         met &= r / bare[p] >= GOAL_RATIO;
-        printf("%-8s %12.0f %12.0f %12.0f %7.2fx %6.2f s %3.0f us/rec\n", ps[p].name, r, r * rows_per, bare[p],
-               r / bare[p], ps[p].cpu_s, ps[p].cpu_s * 1e6 / n);
+        printf("%-8s %12.0f %12.0f %12.0f %7.2fx %6.2f s %3.0f us/rec\n", ps[p].name, r,
+               r * rows_per, bare[p], r / bare[p], ps[p].cpu_s, ps[p].cpu_s * 1e6 / n);
         printf("BENCH name=writer.topic.%s.records_per_s value=%.0f unit=records/s baseline=%.0f "
                "baseline_name=bare_copy_merge goal=ratio>=%.2f stage=writer rows_per_s=%.0f "
                "rows_per_record=%.1f seconds=%.3f writer_cpu_s=%.2f\n",
-               ps[p].name, r, bare[p], GOAL_RATIO, r * rows_per, rows_per, ps[p].seconds, ps[p].cpu_s);
+               ps[p].name, r, bare[p], GOAL_RATIO, r * rows_per, rows_per, ps[p].seconds,
+               ps[p].cpu_s);
     }
-    for (int i = 0; i < n; i++) free(sets[0][i]), free(sets[1][i]);
+    for (int i = 0; i < n; i++)
+        free(sets[0][i]), free(sets[1][i]);
     free(sets[0]), free(sets[1]);
     free(b);
     curl_easy_cleanup(c);

@@ -32,7 +32,7 @@
 typedef struct conn {
     int fd;
     int busy;
-    int64_t due_ns;   /* when the request in flight was due */
+    int64_t due_ns; /* when the request in flight was due */
     char buf[RESP_BUF];
     size_t len;
 } conn;
@@ -161,8 +161,14 @@ int main(int argc, char **argv) {
             ssize_t w = 0;
             for (size_t off = 0; off < r->len; off += (size_t)w) {
                 w = write(c->fd, r->p + off, r->len - off);
-                if (w < 0 && errno == EAGAIN) { w = 0; continue; } /* small requests: rare */
-                if (w < 0) { errors++; break; }
+                if (w < 0 && errno == EAGAIN) {
+                    w = 0;
+                    continue;
+                } /* small requests: rare */
+                if (w < 0) {
+                    errors++;
+                    break;
+                }
             }
             sent++;
         }
@@ -206,8 +212,10 @@ int main(int argc, char **argv) {
             c->len += (size_t)r;
             int st;
             while (c->busy && (st = take_response(c)) != 0) {
-                if (st < 0) { errors++; c->len = 0; }
-                else {
+                if (st < 0) {
+                    errors++;
+                    c->len = 0;
+                } else {
                     status_count[st / 100 < 6 ? st / 100 : 0]++;
                     if (done < total) lat[done++] = now_ns() - c->due_ns;
                 }

@@ -35,13 +35,13 @@
 #include "tests/bench/bench_order.h"
 
 #define LG_MAX_CONNS 4096
-#define LG_MAX_EVENTS 20000000L     /* 20 M records x 24 bytes: bounded memory */
+#define LG_MAX_EVENTS 20000000L /* 20 M records x 24 bytes: bounded memory */
 #define LG_MAX_RATE 1000000L
-#define LG_RESP_MAX 16384           /* the gateway's answers are tiny JSON objects */
+#define LG_RESP_MAX 16384 /* the gateway's answers are tiny JSON objects */
 #define LG_REQ_MAX (BENCH_ORDER_MAX + 1024)
-#define LG_REQ_TIMEOUT_NS 20000000000LL   /* 20 s: past Svix's 15 s a delivery has failed */
-#define LG_DRAIN_NS 60000000000LL         /* after the last due time, wait this long at most */
-#define LG_START_DELAY_NS 100000000LL     /* connections are open before t0 */
+#define LG_REQ_TIMEOUT_NS 20000000000LL /* 20 s: past Svix's 15 s a delivery has failed */
+#define LG_DRAIN_NS 60000000000LL       /* after the last due time, wait this long at most */
+#define LG_START_DELAY_NS 100000000LL   /* connections are open before t0 */
 #define LG_EPOLL_BATCH 256
 
 typedef struct lg_event {
@@ -369,12 +369,13 @@ int main(int argc, char **argv) {
     }
     qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
     double span = (double)(last_send - t0) / 1e9;
-    printf("events=%ld orders=%ld versions=%d offered_rate=%ld achieved_rate=%.0f ok=%ld non2xx=%ld "
-           "errors=%ld unsent=%ld conn_errors=%ld http_p50_ms=%.2f http_p99_ms=%.2f http_max_ms=%.2f "
-           "t0_epoch_us=%lld\n",
-           r.events, r.orders, r.versions, rate, span > 0 ? (double)next / span : 0, ok, non2xx,
-           errors, unsent, conn_errors, pct_ms(lat, nlat, 0.50), pct_ms(lat, nlat, 0.99),
-           nlat ? (double)lat[nlat - 1] / 1e6 : 0, (long long)(wall0 / 1000));
+    printf(
+        "events=%ld orders=%ld versions=%d offered_rate=%ld achieved_rate=%.0f ok=%ld non2xx=%ld "
+        "errors=%ld unsent=%ld conn_errors=%ld http_p50_ms=%.2f http_p99_ms=%.2f http_max_ms=%.2f "
+        "t0_epoch_us=%lld\n",
+        r.events, r.orders, r.versions, rate, span > 0 ? (double)next / span : 0, ok, non2xx,
+        errors, unsent, conn_errors, pct_ms(lat, nlat, 0.50), pct_ms(lat, nlat, 0.99),
+        nlat ? (double)lat[nlat - 1] / 1e6 : 0, (long long)(wall0 / 1000));
     rc = ferror(out) ? 1 : 0;
 fail:
     if (fclose(out) != 0) rc = 1;

@@ -6,6 +6,7 @@
 #include "topics.h"
 
 int main(void) {
-    for (int i = 0; i < topic_all_count; i++) printf("%s\n", topic_all[i]);
+    for (int i = 0; i < topic_all_count; i++)
+        printf("%s\n", topic_all[i]);
     return 0;
 }

@@ -13,30 +13,47 @@
 #include "normalizer/canon.h"
 
 static const char *const webhook_types[] = {
-    "order.updated", "order.shipment.created", "inventory.updated", "product.created",
-    "warehouse.created", "warehouse-location.created", "shipping_method.updated",
-    "return.updated", "inbound-shipment.receipt.created", "bill.created",
-    "connection.created", "connection.deleted", "connection.historical-sync-completed",
-    "connection-error.created", "connection-error.deleted", "cart-order.created", "",
+    "order.updated",
+    "order.shipment.created",
+    "inventory.updated",
+    "product.created",
+    "warehouse.created",
+    "warehouse-location.created",
+    "shipping_method.updated",
+    "return.updated",
+    "inbound-shipment.receipt.created",
+    "bill.created",
+    "connection.created",
+    "connection.deleted",
+    "connection.historical-sync-completed",
+    "connection-error.created",
+    "connection-error.deleted",
+    "cart-order.created",
+    "",
 };
 static const char *const resources[] = {
-    "orders", "inventory", "products", "warehouses", "warehouse_locations",
-    "shipping_methods", "returns", "inbound_shipments", "bills", "warehouse_customers", "",
+    "orders",
+    "inventory",
+    "products",
+    "warehouses",
+    "warehouse_locations",
+    "shipping_methods",
+    "returns",
+    "inbound_shipments",
+    "bills",
+    "warehouse_customers",
+    "",
 };
 
-static void check(const canon_out *out, int rc)
-{
-    if (rc != 0 && out->n != 0)
-        abort();
+static void check(const canon_out *out, int rc) {
+    if (rc != 0 && out->n != 0) abort();
     for (int i = 0; i < out->n; i++) {
         const canon_msg *m = &out->msg[i];
-        if (!m->topic || !m->key || !m->value || strlen(m->value) != m->value_len)
-            abort();
+        if (!m->topic || !m->key || !m->value || strlen(m->value) != m->value_len) abort();
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     canon_out out;
     const char *ignored;
     char err[256];
@@ -44,8 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *body = size ? (const char *)data + 1 : "";
     size_t len = size ? size - 1 : 0;
 
-    canon_raw wh = {.body = body, .body_len = len, .source = "webhook", .event_id = "msg_fuzz",
-                    .event_type = webhook_types[pick % (sizeof webhook_types / sizeof *webhook_types)],
+    canon_raw wh = {.body = body,
+                    .body_len = len,
+                    .source = "webhook",
+                    .event_id = "msg_fuzz",
+                    .event_type =
+                        webhook_types[pick % (sizeof webhook_types / sizeof *webhook_types)],
                     .received_at = "2026-01-06T09:00:01.123Z"};
     check(&out, canon_map(&wh, &out, &ignored, err, sizeof err));
     canon_out_free(&out);
@@ -55,8 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(&out, canon_map(&wh, &out, &ignored, err, sizeof err));
     canon_out_free(&out);
 
-    canon_raw poll = {.body = body, .body_len = len, .source = "poll", .event_id = "poll_fuzz",
-                      .connection_id = "conn_1", .integration_name = "sim",
+    canon_raw poll = {.body = body,
+                      .body_len = len,
+                      .source = "poll",
+                      .event_id = "poll_fuzz",
+                      .connection_id = "conn_1",
+                      .integration_name = "sim",
                       .resource = resources[pick % (sizeof resources / sizeof *resources)],
                       .received_at = "2026-01-06T09:00:01.123Z"};
     check(&out, canon_map(&poll, &out, &ignored, err, sizeof err));

@@ -61,7 +61,8 @@ static void check_envelope(const char *body, size_t len, gw_env_result rc, const
     gw_envelope again;
     if (gw_envelope_parse(body, len, &again) != rc ||
         strcmp(again.connection_id, env->connection_id) != 0 ||
-        strcmp(again.record_id, env->record_id) != 0 || strcmp(again.ev.resource, env->ev.resource) != 0 ||
+        strcmp(again.record_id, env->record_id) != 0 ||
+        strcmp(again.ev.resource, env->ev.resource) != 0 ||
         strcmp(again.ev.canonical, env->ev.canonical) != 0 || again.truncated != env->truncated)
         abort();
 }

@@ -21,66 +21,81 @@
 
 extern int sim_filter_clamp_limit;
 
-static char *c_bind, *c_api_key, *c_webhook_url, *c_secrets, *c_log_level, *c_public_url, *c_conn_shape,
-    *c_integration;
-static long long c_port, c_seed, c_conns, c_orders, c_products, c_warehouses, c_locations, c_returns, c_inbound,
-    c_bills, c_methods, c_wcust, c_crawl_ms, c_hist_ms, c_get_rate, c_write_rate, c_mutations, c_wh_timeout,
-    c_wh_queue, c_wh_conc;
+static char *c_bind, *c_api_key, *c_webhook_url, *c_secrets, *c_log_level, *c_public_url,
+    *c_conn_shape, *c_integration;
+static long long c_port, c_seed, c_conns, c_orders, c_products, c_warehouses, c_locations,
+    c_returns, c_inbound, c_bills, c_methods, c_wcust, c_crawl_ms, c_hist_ms, c_get_rate,
+    c_write_rate, c_mutations, c_wh_timeout, c_wh_queue, c_wh_conc;
 static char *c_retry_scale;
 static int c_ts_dates, c_clamp;
 
 static const cfg_var vars[] = {
     {"SIM_BIND", CFG_STR, "127.0.0.1", 0, 0, 0, "listen address (IPv4)", &c_bind},
-    {"SIM_PORT", CFG_INT, "8090", 1, 65535, 0, "listen port (API, management and /_sim/ control)", &c_port},
-    {"SIM_API_KEY", CFG_STR, "sim_api_key_dev", 0, 0, CFG_SECRET, "the organisation API key clients must send",
-     &c_api_key},
-    {"SIM_PUBLIC_URL", CFG_STR, "", 0, 0, 0, "base URL in data_url/download_url (default http://SIM_BIND:SIM_PORT)",
-     &c_public_url},
-    {"SIM_WEBHOOK_URL", CFG_STR, "", 0, 0, 0, "where webhooks are POSTed; empty = do not send", &c_webhook_url},
+    {"SIM_PORT", CFG_INT, "8090", 1, 65535, 0, "listen port (API, management and /_sim/ control)",
+     &c_port},
+    {"SIM_API_KEY", CFG_STR, "sim_api_key_dev", 0, 0, CFG_SECRET,
+     "the organisation API key clients must send", &c_api_key},
+    {"SIM_PUBLIC_URL", CFG_STR, "", 0, 0, 0,
+     "base URL in data_url/download_url (default http://SIM_BIND:SIM_PORT)", &c_public_url},
+    {"SIM_WEBHOOK_URL", CFG_STR, "", 0, 0, 0, "where webhooks are POSTed; empty = do not send",
+     &c_webhook_url},
     {"SIM_WEBHOOK_SECRETS", CFG_STR, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0, 0, CFG_SECRET,
-     "comma-separated whsec_ secrets; each delivery carries one v1 signature per secret", &c_secrets},
-    {"SIM_WEBHOOK_TIMEOUT_MS", CFG_INT, "15000", 100, 600000, 0, "a slower webhook answer is a failed attempt",
-     &c_wh_timeout},
-    {"SIM_WEBHOOK_QUEUE_MAX", CFG_INT, "100000", 10, 10000000, 0, "webhook messages waiting or retrying",
-     &c_wh_queue},
-    {"SIM_WEBHOOK_CONCURRENCY", CFG_INT, "8", 1, 64, 0, "webhook deliveries in flight at once", &c_wh_conc},
-    {"SIM_RETRY_SCALE", CFG_STR, "1", 0, 0, 0, "multiplier on the Svix retry schedule (tests: 0.001)",
-     &c_retry_scale},
+     "comma-separated whsec_ secrets; each delivery carries one v1 signature per secret",
+     &c_secrets},
+    {"SIM_WEBHOOK_TIMEOUT_MS", CFG_INT, "15000", 100, 600000, 0,
+     "a slower webhook answer is a failed attempt", &c_wh_timeout},
+    {"SIM_WEBHOOK_QUEUE_MAX", CFG_INT, "100000", 10, 10000000, 0,
+     "webhook messages waiting or retrying", &c_wh_queue},
+    {"SIM_WEBHOOK_CONCURRENCY", CFG_INT, "8", 1, 64, 0, "webhook deliveries in flight at once",
+     &c_wh_conc},
+    {"SIM_RETRY_SCALE", CFG_STR, "1", 0, 0, 0,
+     "multiplier on the Svix retry schedule (tests: 0.001)", &c_retry_scale},
     {"SIM_SEED", CFG_INT, "1", 0, 0x7fffffffffffffffLL, 0, "data generator seed", &c_seed},
-    {"SIM_CONNECTIONS", CFG_INT, "1", 0, 64, 0, "connections created at start-up, historical sync done", &c_conns},
+    {"SIM_CONNECTIONS", CFG_INT, "1", 0, 64, 0,
+     "connections created at start-up, historical sync done", &c_conns},
     {"SIM_INTEGRATION", CFG_STR, "sandbox", 0, 0, 0,
-     "integration of start-up connections: sandbox, shipbob, extensiv-3pl-central, cool-wms", &c_integration},
+     "integration of start-up connections: sandbox, shipbob, extensiv-3pl-central, cool-wms",
+     &c_integration},
     {"SIM_ORDERS", CFG_INT, "200", 0, 200000, 0, "orders per connection", &c_orders},
-    {"SIM_PRODUCTS", CFG_INT, "50", 1, 200000, 0, "products per connection (every 8th is a kit)", &c_products},
+    {"SIM_PRODUCTS", CFG_INT, "50", 1, 200000, 0, "products per connection (every 8th is a kit)",
+     &c_products},
     {"SIM_WAREHOUSES", CFG_INT, "2", 1, 8, 0, "warehouses per connection", &c_warehouses},
-    {"SIM_LOCATIONS_PER_WAREHOUSE", CFG_INT, "10", 0, 10000, 0, "locations per warehouse", &c_locations},
+    {"SIM_LOCATIONS_PER_WAREHOUSE", CFG_INT, "10", 0, 10000, 0, "locations per warehouse",
+     &c_locations},
     {"SIM_RETURNS", CFG_INT, "20", 0, 200000, 0, "returns per connection", &c_returns},
-    {"SIM_INBOUND_SHIPMENTS", CFG_INT, "10", 0, 200000, 0, "inbound shipments per connection", &c_inbound},
+    {"SIM_INBOUND_SHIPMENTS", CFG_INT, "10", 0, 200000, 0, "inbound shipments per connection",
+     &c_inbound},
     {"SIM_BILLS", CFG_INT, "30", 0, 200000, 0, "bills per connection", &c_bills},
     {"SIM_SHIPPING_METHODS", CFG_INT, "6", 1, 64, 0, "shipping methods per connection", &c_methods},
-    {"SIM_WAREHOUSE_CUSTOMERS", CFG_INT, "2", 0, 8, 0, "warehouse customers (0 = warehouse_customer_id null)",
-     &c_wcust},
-    {"SIM_CRAWL_INTERVAL_MS", CFG_INT, "0", 0, 86400000, 0, "crawl tick period; 0 = only on demand", &c_crawl_ms},
-    {"SIM_CRAWL_MUTATIONS", CFG_INT, "20", 0, 10000, 0, "record changes per crawl tick per connection",
-     &c_mutations},
+    {"SIM_WAREHOUSE_CUSTOMERS", CFG_INT, "2", 0, 8, 0,
+     "warehouse customers (0 = warehouse_customer_id null)", &c_wcust},
+    {"SIM_CRAWL_INTERVAL_MS", CFG_INT, "0", 0, 86400000, 0, "crawl tick period; 0 = only on demand",
+     &c_crawl_ms},
+    {"SIM_CRAWL_MUTATIONS", CFG_INT, "20", 0, 10000, 0,
+     "record changes per crawl tick per connection", &c_mutations},
     {"SIM_HISTORICAL_SYNC_MS", CFG_INT, "5000", 0, 86400000, 0,
      "how long a new connection's historical sync takes; 0 = only on demand", &c_hist_ms},
-    {"SIM_GET_RATE", CFG_INT, "10", 1, 100000, 0, "GET requests per second per access token", &c_get_rate},
-    {"SIM_WRITE_RATE", CFG_INT, "50", 1, 100000, 0, "write requests per second per access token", &c_write_rate},
+    {"SIM_GET_RATE", CFG_INT, "10", 1, 100000, 0, "GET requests per second per access token",
+     &c_get_rate},
+    {"SIM_WRITE_RATE", CFG_INT, "50", 1, 100000, 0, "write requests per second per access token",
+     &c_write_rate},
     {"SIM_TRACKSTAR_DATES", CFG_BOOL, "1", 0, 0, 0,
-     "serve trackstar_created_date/trackstar_updated_date and their filters (2026 API)", &c_ts_dates},
-    {"SIM_LIMIT_CLAMP", CFG_BOOL, "0", 0, 0, 0, "limit > 1000 is clamped instead of a 422", &c_clamp},
+     "serve trackstar_created_date/trackstar_updated_date and their filters (2026 API)",
+     &c_ts_dates},
+    {"SIM_LIMIT_CLAMP", CFG_BOOL, "0", 0, 0, 0, "limit > 1000 is clamped instead of a 422",
+     &c_clamp},
     {"SIM_CONNECTION_SHAPE", CFG_STR, "list", 0, 0, 0,
-     "GET /connections/{id} body: list ({data:[...]}, as the OpenAPI spec) or object ({data:{...}})", &c_conn_shape},
+     "GET /connections/{id} body: list ({data:[...]}, as the OpenAPI spec) or object "
+     "({data:{...}})",
+     &c_conn_shape},
     {"LOG_LEVEL", CFG_STR, "info", 0, 0, 0, "debug, info, warn or error", &c_log_level},
 };
 #define NVARS (sizeof vars / sizeof vars[0])
 
-int main(int argc, char **argv)
-{
-    int rc = cfg_main(argc, argv, "Trackstar API simulator for local stacks and tests", vars, NVARS);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
+int main(int argc, char **argv) {
+    int rc =
+        cfg_main(argc, argv, "Trackstar API simulator for local stacks and tests", vars, NVARS);
+    if (rc != 0) return rc > 0 ? 0 : 2;
     log_level lvl;
     if (log_level_parse(c_log_level, &lvl) != 0) {
         fprintf(stderr, "%s: LOG_LEVEL: expected debug, info, warn or error\n", argv[0]);
@@ -103,7 +118,8 @@ int main(int argc, char **argv)
 
     char err[256];
     sim_wh_config wc = {0};
-    if (*c_secrets && svix_keys_parse(c_secrets, wc.keys, SVIX_MAX_SECRETS, &wc.nkeys, err, sizeof err) != 0) {
+    if (*c_secrets &&
+        svix_keys_parse(c_secrets, wc.keys, SVIX_MAX_SECRETS, &wc.nkeys, err, sizeof err) != 0) {
         fprintf(stderr, "%s: SIM_WEBHOOK_SECRETS: %s\n", argv[0], err);
         return 2;
     }
@@ -119,9 +135,14 @@ int main(int argc, char **argv)
     wc.concurrency = (int)c_wh_conc;
     wc.public_base = public_base;
 
-    sim_sizes sz = {.orders = (int)c_orders, .products = (int)c_products, .warehouses = (int)c_warehouses,
-                    .locations_per_wh = (int)c_locations, .returns = (int)c_returns, .inbound = (int)c_inbound,
-                    .bills = (int)c_bills, .shipping_methods = (int)c_methods,
+    sim_sizes sz = {.orders = (int)c_orders,
+                    .products = (int)c_products,
+                    .warehouses = (int)c_warehouses,
+                    .locations_per_wh = (int)c_locations,
+                    .returns = (int)c_returns,
+                    .inbound = (int)c_inbound,
+                    .bills = (int)c_bills,
+                    .shipping_methods = (int)c_methods,
                     .warehouse_customers = (int)c_wcust};
     sim_store_init((uint64_t)c_seed, c_ts_dates);
     int64_t now = util_now_ms();
@@ -139,10 +160,16 @@ int main(int argc, char **argv)
         log_error("webhook sender failed to start", "error", err, NULL);
         return 1;
     }
-    sim_http_config hc = {.bind = c_bind, .port = (int)c_port, .api_key = c_api_key, .get_rate = (int)c_get_rate,
-                          .write_rate = (int)c_write_rate, .crawl_mutations = (int)c_mutations,
+    sim_http_config hc = {.bind = c_bind,
+                          .port = (int)c_port,
+                          .api_key = c_api_key,
+                          .get_rate = (int)c_get_rate,
+                          .write_rate = (int)c_write_rate,
+                          .crawl_mutations = (int)c_mutations,
                           .connection_object_shape = strcmp(c_conn_shape, "object") == 0,
-                          .historical_sync_ms = (int)c_hist_ms, .public_base = public_base, .default_sizes = sz};
+                          .historical_sync_ms = (int)c_hist_ms,
+                          .public_base = public_base,
+                          .default_sizes = sz};
     if (sim_http_start(&hc, err, sizeof err) != 0) {
         log_error("cannot start the HTTP server", "error", err, NULL);
         sim_wh_stop();

@@ -28,7 +28,7 @@
 
 typedef struct link_token {
     char token[48];
-    int conn_idx;            /* reinstall target, -1 = new connection */
+    int conn_idx; /* reinstall target, -1 = new connection */
     char customer_id[72];
     int has_customer;
     int64_t created_ms;
@@ -37,7 +37,7 @@ typedef struct link_token {
 typedef struct auth_code {
     char code[48];
     char integration[40];
-    int conn_idx;            /* reinstall target, -1 = new connection */
+    int conn_idx; /* reinstall target, -1 = new connection */
     int used;
     int64_t created_ms;
 } auth_code;
@@ -47,7 +47,7 @@ typedef struct magic_link {
     int live;
     int64_t expires_ms;
     char type[16];
-    char *allow, *block, *endpoints;   /* JSON arrays, owned */
+    char *allow, *block, *endpoints; /* JSON arrays, owned */
     char customer_id[72];
     int has_customer;
 } magic_link;
@@ -59,8 +59,7 @@ static int g_codes_next;
 static magic_link g_magic[MAX_MAGIC_LINKS];
 static sim_rl g_integrations_rl;
 
-static void random_hex(char *out, int bytes)
-{
+static void random_hex(char *out, int bytes) {
     unsigned char r[32];
     RAND_bytes(r, bytes);
     for (int i = 0; i < bytes; i++)
@@ -69,18 +68,15 @@ static void random_hex(char *out, int bytes)
 
 /* ---- link / exchange ---------------------------------------------------------------- */
 
-static link_token *find_link(const char *token)
-{
+static link_token *find_link(const char *token) {
     for (int i = 0; token && i < MAX_LINK_TOKENS; i++)
-        if (g_links[i].token[0] && strcmp(g_links[i].token, token) == 0)
-            return &g_links[i];
+        if (g_links[i].token[0] && strcmp(g_links[i].token, token) == 0) return &g_links[i];
     return NULL;
 }
 
 int sim_mgmt_mint_auth_code(const char *integration, const char *link_tok,
-                            const char *connection_id, char *code, size_t codelen,
-                            char *errstr, size_t errlen)
-{
+                            const char *connection_id, char *code, size_t codelen, char *errstr,
+                            size_t errlen) {
     int conn_idx = -1;
     if (link_tok) {
         link_token *l = find_link(link_tok);
@@ -100,8 +96,7 @@ int sim_mgmt_mint_auth_code(const char *integration, const char *link_tok,
     }
     if (conn_idx >= 0)
         integration = sim_g.conns[conn_idx]->integration; /* a reinstall keeps its integration */
-    if (!integration)
-        integration = "sandbox";
+    if (!integration) integration = "sandbox";
     if (!sim_integration_find(integration)) {
         snprintf(errstr, errlen, "unknown integration_name");
         return -1;
@@ -118,18 +113,16 @@ int sim_mgmt_mint_auth_code(const char *integration, const char *link_tok,
     return 0;
 }
 
-void sim_mgmt_emit_created(const sim_conn *c)
-{
+void sim_mgmt_emit_created(const sim_conn *c) {
     char data[256], when[32];
     util_rfc3339(c->created_ms, 0, when);
-    snprintf(data, sizeof data, "{\"created_date\":\"%s\",\"access_token\":\"%s\"}", when, c->token);
+    snprintf(data, sizeof data, "{\"created_date\":\"%s\",\"access_token\":\"%s\"}", when,
+             c->token);
     sim_event_send(c, "connection.created", 1, data, NULL);
 }
 
-static cJSON *parse_body(sim_req *rq, sim_resp *rs, int allow_empty)
-{
-    if (rq->body_len == 0 && allow_empty)
-        return cJSON_CreateObject();
+static cJSON *parse_body(sim_req *rq, sim_resp *rs, int allow_empty) {
+    if (rq->body_len == 0 && allow_empty) return cJSON_CreateObject();
     cJSON *j = cJSON_ParseWithLength(rq->body, rq->body_len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
@@ -140,12 +133,10 @@ static cJSON *parse_body(sim_req *rq, sim_resp *rs, int allow_empty)
 }
 
 /* Optional string-or-null member; -1 (and a 422) when it has another type. */
-static int opt_str(cJSON *j, const char *key, const char **out, sim_resp *rs)
-{
+static int opt_str(cJSON *j, const char *key, const char **out, sim_resp *rs) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     *out = NULL;
-    if (!v || cJSON_IsNull(v))
-        return 0;
+    if (!v || cJSON_IsNull(v)) return 0;
     if (!cJSON_IsString(v)) {
         sim_resp_422(rs, "body", key, "Input should be a valid string");
         return -1;
@@ -154,11 +145,9 @@ static int opt_str(cJSON *j, const char *key, const char **out, sim_resp *rs)
     return 0;
 }
 
-static void link_token_new(sim_req *rq, sim_resp *rs)
-{
+static void link_token_new(sim_req *rq, sim_resp *rs) {
     cJSON *j = parse_body(rq, rs, 1);
-    if (!j)
-        return;
+    if (!j) return;
     const char *conn_id, *cust;
     if (opt_str(j, "connection_id", &conn_id, rs) || opt_str(j, "customer_id", &cust, rs))
         goto done;
@@ -188,13 +177,13 @@ done:
     cJSON_Delete(j);
 }
 
-static void exchange_response(sim_resp *rs, const sim_conn *c)
-{
+static void exchange_response(sim_resp *rs, const sim_conn *c) {
     sbuf *b = &rs->body;
     b->len = 0;
     sbuf_append(b, "{\"access_token\":", 16);
     sbuf_json_str(b, c->token, strlen(c->token));
-    sbuf_printf(b, ",\"connection_id\":\"%s\",\"integration_name\":\"%s\",\"customer_id\":", c->id, c->integration);
+    sbuf_printf(b, ",\"connection_id\":\"%s\",\"integration_name\":\"%s\",\"customer_id\":", c->id,
+                c->integration);
     if (c->has_customer)
         sbuf_json_str(b, c->customer_id, strlen(c->customer_id));
     else
@@ -207,24 +196,22 @@ static void exchange_response(sim_resp *rs, const sim_conn *c)
     rs->status = 200;
 }
 
-static void exchange(sim_req *rq, sim_resp *rs)
-{
+static void exchange(sim_req *rq, sim_resp *rs) {
     cJSON *j = parse_body(rq, rs, 0);
-    if (!j)
-        return;
+    if (!j) return;
     const char *code, *cust;
-    if (opt_str(j, "auth_code", &code, rs) || opt_str(j, "customer_id", &cust, rs))
-        goto done;
+    if (opt_str(j, "auth_code", &code, rs) || opt_str(j, "customer_id", &cust, rs)) goto done;
     if (!code) {
         sim_resp_422(rs, "body", "auth_code", "Field required");
         goto done;
     }
     auth_code *a = NULL;
     for (int i = 0; i < MAX_AUTH_CODES; i++)
-        if (g_codes[i].code[0] && strcmp(g_codes[i].code, code) == 0)
-            a = &g_codes[i];
+        if (g_codes[i].code[0] && strcmp(g_codes[i].code, code) == 0) a = &g_codes[i];
     if (!a || a->used || rq->now_ms - a->created_ms > AUTH_CODE_TTL_MS) {
-        sim_resp_error(rs, 400, a && a->used ? "Auth code has already been used" : "Invalid or expired auth code",
+        sim_resp_error(rs, 400,
+                       a && a->used ? "Auth code has already been used"
+                                    : "Invalid or expired auth code",
                        "trackstar");
         goto done;
     }
@@ -237,14 +224,17 @@ static void exchange(sim_req *rq, sim_resp *rs)
         log_info("connection reinstalled", "connection_id", c->id, NULL);
     } else {
         char err[128];
-        c = sim_conn_create(a->integration, &sim_http_cfg.default_sizes, 0, 0, rq->now_ms, err, sizeof err);
+        c = sim_conn_create(a->integration, &sim_http_cfg.default_sizes, 0, 0, rq->now_ms, err,
+                            sizeof err);
         if (!c) {
             sim_resp_error(rs, 500, err, "trackstar");
             goto done;
         }
-        c->hist_due_ms = sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
+        c->hist_due_ms =
+            sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
         sim_mgmt_emit_created(c);
-        log_info("connection created by link exchange", "connection_id", c->id, "integration_name", c->integration, NULL);
+        log_info("connection created by link exchange", "connection_id", c->id, "integration_name",
+                 c->integration, NULL);
     }
     if (cust) {
         snprintf(c->customer_id, sizeof c->customer_id, "%s", cust);
@@ -257,8 +247,7 @@ done:
 
 /* ---- connections ------------------------------------------------------------------- */
 
-static void connections_list(sim_req *rq, sim_resp *rs)
-{
+static void connections_list(sim_req *rq, sim_resp *rs) {
     int limit = CONN_PAGE_DEFAULT;
     uint32_t after = 0;
     for (int i = 0; i < rq->nargs; i++) {
@@ -289,14 +278,12 @@ static void connections_list(sim_req *rq, sim_resp *rs)
     uint32_t last = 0;
     for (int i = (int)after; i < sim_g.nconns; i++) {
         sim_conn *c = sim_g.conns[i];
-        if (!c->live)
-            continue;
+        if (!c->live) continue;
         if (count == limit) {
             more = 1;
             break;
         }
-        if (count)
-            sbuf_append(b, ",", 1);
+        if (count) sbuf_append(b, ",", 1);
         sim_render_connection(b, c);
         count++;
         last = (uint32_t)i + 1;
@@ -314,8 +301,7 @@ static void connections_list(sim_req *rq, sim_resp *rs)
     rs->status = 200;
 }
 
-static void connection_get(sim_resp *rs, const char *id)
-{
+static void connection_get(sim_resp *rs, const char *id) {
     sim_conn *c = sim_conn_by_id(id);
     if (!c) {
         sim_resp_404(rs, "Connection not found", id);
@@ -323,8 +309,7 @@ static void connection_get(sim_resp *rs, const char *id)
     }
     sbuf *b = &rs->body;
     sbuf_append(b, "{\"data\":", 8);
-    if (!sim_http_cfg.connection_object_shape)
-        sbuf_append(b, "[", 1);
+    if (!sim_http_cfg.connection_object_shape) sbuf_append(b, "[", 1);
     sim_render_connection(b, c);
     if (!sim_http_cfg.connection_object_shape)
         sbuf_append(b, "],\"next_token\":null,\"total_count\":1", 35);
@@ -332,15 +317,14 @@ static void connection_get(sim_resp *rs, const char *id)
     rs->status = 200;
 }
 
-static void connection_patch(sim_req *rq, sim_resp *rs)
-{
+static void connection_patch(sim_req *rq, sim_resp *rs) {
     cJSON *j = parse_body(rq, rs, 0);
-    if (!j)
-        return;
+    if (!j) return;
     sim_conn *c = rq->conn;
     cJSON *it;
     cJSON_ArrayForEach(it, j) {
-        if (strcmp(it->string, "customer_id") != 0 && strcmp(it->string, "webhooks_disabled") != 0) {
+        if (strcmp(it->string, "customer_id") != 0 &&
+            strcmp(it->string, "webhooks_disabled") != 0) {
             sim_resp_422(rs, "body", it->string, "Extra inputs are not permitted");
             goto done;
         }
@@ -355,11 +339,11 @@ static void connection_patch(sim_req *rq, sim_resp *rs)
         sim_resp_422(rs, "body", "customer_id", "Input should be a valid string");
         goto done;
     }
-    if (wd)
-        c->webhooks_disabled = cJSON_IsTrue(wd);
+    if (wd) c->webhooks_disabled = cJSON_IsTrue(wd);
     if (cu) {
         c->has_customer = cJSON_IsString(cu);
-        snprintf(c->customer_id, sizeof c->customer_id, "%s", c->has_customer ? cu->valuestring : "");
+        snprintf(c->customer_id, sizeof c->customer_id, "%s",
+                 c->has_customer ? cu->valuestring : "");
     }
     sbuf_printf(&rs->body, "{\"id\":\"%s\",\"object\":\"connection\",\"updated\":true}", c->id);
     rs->status = 200;
@@ -367,8 +351,7 @@ done:
     cJSON_Delete(j);
 }
 
-static void connection_delete(sim_req *rq, sim_resp *rs)
-{
+static void connection_delete(sim_req *rq, sim_resp *rs) {
     sim_conn *c = rq->conn;
     char data[96], when[32];
     util_rfc3339(rq->now_ms, 0, when);
@@ -382,16 +365,23 @@ static void connection_delete(sim_req *rq, sim_resp *rs)
 
 /* functions_to_sync names -> resource mask; every function name of the spec's enum is
  * accepted, those the simulator does not model select nothing. */
-static const char *const sync_functions[] = {
-    "get_inventory", "get_products", "get_inbound_shipments", "get_orders", "get_warehouses",
-    "get_shipping_methods", "get_returns", "get_bills", "get_warehouse_customers",
-    "get_warehouse_locations", "get_inventory_ledger", "get_shipments", NULL};
+static const char *const sync_functions[] = {"get_inventory",
+                                             "get_products",
+                                             "get_inbound_shipments",
+                                             "get_orders",
+                                             "get_warehouses",
+                                             "get_shipping_methods",
+                                             "get_returns",
+                                             "get_bills",
+                                             "get_warehouse_customers",
+                                             "get_warehouse_locations",
+                                             "get_inventory_ledger",
+                                             "get_shipments",
+                                             NULL};
 
-static void connection_sync(sim_req *rq, sim_resp *rs)
-{
+static void connection_sync(sim_req *rq, sim_resp *rs) {
     cJSON *j = parse_body(rq, rs, 1);
-    if (!j)
-        return;
+    if (!j) return;
     sim_conn *c = rq->conn;
     uint32_t mask = 0;
     cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "functions_to_sync");
@@ -406,16 +396,15 @@ static void connection_sync(sim_req *rq, sim_resp *rs)
             for (int i = 0; cJSON_IsString(it) && sync_functions[i]; i++)
                 ok |= strcmp(sync_functions[i], it->valuestring) == 0;
             if (!ok) {
-                sim_resp_422(rs, "body", "functions_to_sync", "Input should be a valid sync function name");
+                sim_resp_422(rs, "body", "functions_to_sync",
+                             "Input should be a valid sync function name");
                 goto done;
             }
             int r = sim_res_by_function(it->valuestring);
-            if (r >= 0)
-                mask |= 1u << r;
+            if (r >= 0) mask |= 1u << r;
         }
     }
-    if (!mask && (!fl || cJSON_GetArraySize(fl) == 0))
-        mask = (1u << SIM_RES_COUNT) - 1;
+    if (!mask && (!fl || cJSON_GetArraySize(fl) == 0)) mask = (1u << SIM_RES_COUNT) - 1;
     sim_crawl_result cr;
     sim_crawl_tick(c, sim_http_cfg.crawl_mutations, mask, rq->now_ms, &cr);
     sbuf *b = &rs->body;
@@ -431,8 +420,7 @@ done:
 
 /* ---- integrations ------------------------------------------------------------------- */
 
-static void integration_info(sim_jw *w, const sim_integration *in)
-{
+static void integration_info(sim_jw *w, const sim_integration *in) {
     char buf[256];
     sim_jw_obj(w);
     sim_jw_key(w, "integration_name");
@@ -470,16 +458,16 @@ static void integration_info(sim_jw *w, const sim_integration *in)
     sim_jw_key(w, "list_operations");
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
-        if (!(in->reads & (1u << r)))
-            continue;
+        if (!(in->reads & (1u << r))) continue;
         sim_jw_obj(w);
         sim_jw_key(w, "action");
         sim_jw_str(w, sim_res_infos[r].function);
         sim_jw_key(w, "url");
         sim_jw_str(w, sim_res_infos[r].endpoint);
         sim_jw_key(w, "implemented_fields");
-        static const char impl[] = "{\"id\":true,\"created_date\":true,\"updated_date\":true,"
-                                   "\"trackstar_created_date\":true,\"trackstar_updated_date\":true}";
+        static const char impl[] =
+            "{\"id\":true,\"created_date\":true,\"updated_date\":true,"
+            "\"trackstar_created_date\":true,\"trackstar_updated_date\":true}";
         sim_jw_raw(w, impl, sizeof impl - 1);
         sim_jw_end(w, '}');
     }
@@ -487,25 +475,25 @@ static void integration_info(sim_jw *w, const sim_integration *in)
     sim_jw_key(w, "available_actions");
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (in->reads & (1u << r))
-            sim_jw_str(w, sim_res_infos[r].function);
+        if (in->reads & (1u << r)) sim_jw_str(w, sim_res_infos[r].function);
     for (int i = 0; in->writes[i]; i++)
         sim_jw_str(w, in->writes[i]);
     sim_jw_end(w, ']');
     sim_jw_end(w, '}');
 }
 
-static void integrations(sim_req *rq, sim_resp *rs, const char *type, const char *name)
-{
+static void integrations(sim_req *rq, sim_resp *rs, const char *type, const char *name) {
     sim_rl_result rl;
     sim_rl_take(&g_integrations_rl, 0, 1, INTEGRATIONS_WINDOW_S, rq->now_ms, &rl);
     if (!rl.allowed) {
-        sim_resp_error(rs, 429, "Rate limit exceeded: /integrations allows 1 request per minute", "trackstar");
+        sim_resp_error(rs, 429, "Rate limit exceeded: /integrations allows 1 request per minute",
+                       "trackstar");
         return;
     }
     if (strcmp(type, "wms") != 0 && strcmp(type, "cart") != 0 && strcmp(type, "freight") != 0 &&
         strcmp(type, "carrier") != 0) {
-        sim_resp_422(rs, "path", "integration_type", "Input should be 'wms', 'freight', 'cart' or 'carrier'");
+        sim_resp_422(rs, "path", "integration_type",
+                     "Input should be 'wms', 'freight', 'cart' or 'carrier'");
         return;
     }
     sim_jw w;
@@ -515,8 +503,7 @@ static void integrations(sim_req *rq, sim_resp *rs, const char *type, const char
     sim_jw_arr(&w);
     int found = 0;
     for (int i = 0; strcmp(type, "wms") == 0 && i < sim_integration_count; i++) {
-        if (name && strcmp(name, sim_integrations[i].name) != 0)
-            continue;
+        if (name && strcmp(name, sim_integrations[i].name) != 0) continue;
         integration_info(&w, &sim_integrations[i]);
         found++;
     }
@@ -531,12 +518,13 @@ static void integrations(sim_req *rq, sim_resp *rs, const char *type, const char
 
 /* ---- magic links ------------------------------------------------------------------- */
 
-static void magic_render(sbuf *b, const magic_link *m)
-{
+static void magic_render(sbuf *b, const magic_link *m) {
     char exp[32];
     util_rfc3339(m->expires_ms, 0, exp);
-    sbuf_printf(b, "{\"id\":\"%s\",\"expires_at\":\"%s\",\"integration_type\":\"%s\",\"integration_allow_list\":%s,"
-                   "\"integration_block_list\":%s,\"integrations_with_endpoints\":%s,\"customer_id\":",
+    sbuf_printf(b,
+                "{\"id\":\"%s\",\"expires_at\":\"%s\",\"integration_type\":\"%s\",\"integration_"
+                "allow_list\":%s,"
+                "\"integration_block_list\":%s,\"integrations_with_endpoints\":%s,\"customer_id\":",
                 m->id, exp, m->type, m->allow, m->block, m->endpoints);
     if (m->has_customer)
         sbuf_json_str(b, m->customer_id, strlen(m->customer_id));
@@ -546,12 +534,10 @@ static void magic_render(sbuf *b, const magic_link *m)
 }
 
 /* A JSON array of strings from j[key] (default []), malloc'd; NULL + 422 when invalid. */
-static char *str_array(cJSON *j, const char *key, sim_resp *rs, int *count)
-{
+static char *str_array(cJSON *j, const char *key, sim_resp *rs, int *count) {
     cJSON *a = cJSON_GetObjectItemCaseSensitive(j, key);
     *count = 0;
-    if (!a || cJSON_IsNull(a))
-        return strdup("[]");
+    if (!a || cJSON_IsNull(a)) return strdup("[]");
     cJSON *it;
     int ok = cJSON_IsArray(a);
     cJSON_ArrayForEach(it, a) ok = ok && cJSON_IsString(it);
@@ -563,19 +549,16 @@ static char *str_array(cJSON *j, const char *key, sim_resp *rs, int *count)
     return cJSON_PrintUnformatted(a);
 }
 
-static void magic_free(magic_link *m)
-{
+static void magic_free(magic_link *m) {
     free(m->allow);
     free(m->block);
     free(m->endpoints);
     memset(m, 0, sizeof *m);
 }
 
-static void magic_create(sim_req *rq, sim_resp *rs)
-{
+static void magic_create(sim_req *rq, sim_resp *rs) {
     cJSON *j = parse_body(rq, rs, 1);
-    if (!j)
-        return;
+    if (!j) return;
     magic_link m = {0};
     int na, nb, ne;
     const char *type, *cust, *conn_id;
@@ -588,7 +571,8 @@ static void magic_create(sim_req *rq, sim_resp *rs)
         goto done;
     if (na && (nb || ne)) {
         sim_resp_422(rs, "body", "integration_allow_list",
-                     "integration_allow_list cannot be combined with integration_block_list or integrations_with_endpoints");
+                     "integration_allow_list cannot be combined with integration_block_list or "
+                     "integrations_with_endpoints");
         goto done;
     }
     if (type && strcmp(type, "wms") && strcmp(type, "cart") && strcmp(type, "freight")) {
@@ -603,15 +587,15 @@ static void magic_create(sim_req *rq, sim_resp *rs)
     int days = MAGIC_DAYS_DEFAULT;
     if (d && !cJSON_IsNull(d)) {
         if (!cJSON_IsNumber(d) || d->valueint < 1 || d->valueint > MAGIC_DAYS_MAX) {
-            sim_resp_422(rs, "body", "link_duration", "Input should be a number of days between 1 and 90");
+            sim_resp_422(rs, "body", "link_duration",
+                         "Input should be a number of days between 1 and 90");
             goto done;
         }
         days = d->valueint;
     }
     magic_link *slot = NULL;
     for (int i = 0; i < MAX_MAGIC_LINKS && !slot; i++)
-        if (!g_magic[i].live)
-            slot = &g_magic[i];
+        if (!g_magic[i].live) slot = &g_magic[i];
     if (!slot) {
         sim_resp_error(rs, 400, "Too many magic links: delete some first", "trackstar");
         goto done;
@@ -635,16 +619,13 @@ done:
     cJSON_Delete(j);
 }
 
-static magic_link *magic_find(const char *id)
-{
+static magic_link *magic_find(const char *id) {
     for (int i = 0; i < MAX_MAGIC_LINKS; i++)
-        if (g_magic[i].live && strcmp(g_magic[i].id, id) == 0)
-            return &g_magic[i];
+        if (g_magic[i].live && strcmp(g_magic[i].id, id) == 0) return &g_magic[i];
     return NULL;
 }
 
-static void magic_links(sim_req *rq, sim_resp *rs, const char *id)
-{
+static void magic_links(sim_req *rq, sim_resp *rs, const char *id) {
     if (!id && strcmp(rq->method, "POST") == 0) {
         magic_create(rq, rs);
         return;
@@ -653,10 +634,8 @@ static void magic_links(sim_req *rq, sim_resp *rs, const char *id)
         sbuf_append(&rs->body, "{\"magic_links\":[", 16);
         int n = 0;
         for (int i = 0; i < MAX_MAGIC_LINKS; i++) {
-            if (!g_magic[i].live)
-                continue;
-            if (n++)
-                sbuf_append(&rs->body, ",", 1);
+            if (!g_magic[i].live) continue;
+            if (n++) sbuf_append(&rs->body, ",", 1);
             magic_render(&rs->body, &g_magic[i]);
         }
         sbuf_append(&rs->body, "]}", 2);
@@ -686,8 +665,7 @@ static void magic_links(sim_req *rq, sim_resp *rs, const char *id)
 
 /* ---- truncated webhook payloads ------------------------------------------------------ */
 
-static void event_data(sim_req *rq, sim_resp *rs, const char *msg_id, int download)
-{
+static void event_data(sim_req *rq, sim_resp *rs, const char *msg_id, int download) {
     if (download) {
         char *body = NULL;
         size_t len = 0;
@@ -708,23 +686,23 @@ static void event_data(sim_req *rq, sim_resp *rs, const char *msg_id, int downlo
     }
     char exp[32];
     util_rfc3339(rq->now_ms + SIM_WH_DOWNLOAD_TTL_MS, 0, exp);
-    sbuf_printf(&rs->body, "{\"download_url\":\"%s/webhooks/events/%s/download?sig=%s\",\"expires_at\":\"%s\"}",
-                sim_http_cfg.public_base, msg_id, sig, exp);
+    sbuf_printf(
+        &rs->body,
+        "{\"download_url\":\"%s/webhooks/events/%s/download?sig=%s\",\"expires_at\":\"%s\"}",
+        sim_http_cfg.public_base, msg_id, sig, exp);
     rs->status = 200;
 }
 
 /* ---- routing -------------------------------------------------------------------------- */
 
-void sim_mgmt_handle(sim_req *rq, sim_resp *rs)
-{
+void sim_mgmt_handle(sim_req *rq, sim_resp *rs) {
     const char *m = rq->method, *p = rq->path;
     char seg[4][128] = {{0}};
     int n = 0;
     for (const char *s = p; *s && n < 4;) {
         while (*s == '/')
             s++;
-        if (!*s)
-            break;
+        if (!*s) break;
         size_t l = strcspn(s, "/");
         snprintf(seg[n++], sizeof seg[0], "%.*s", (int)(l < 127 ? l : 127), s);
         s += l;

@@ -13,9 +13,9 @@
 #define ID_LEN 48
 
 typedef struct route {
-    const char *segment;     /* first path segment after /wms/ */
+    const char *segment; /* first path segment after /wms/ */
     sim_res res;
-    const char *not_found;   /* 404 message */
+    const char *not_found; /* 404 message */
 } route;
 
 static const route routes[] = {
@@ -42,34 +42,34 @@ static const struct {
     {"/wms/inbound-shipments/suppliers", "get_suppliers"},
 };
 
-static const char *display_name(const sim_conn *c)
-{
+static const char *display_name(const sim_conn *c) {
     const sim_integration *in = sim_integration_find(c->integration);
     return in ? in->display : c->integration;
 }
 
-static void not_implemented(sim_resp *rs, const sim_conn *c, const char *function)
-{
+static void not_implemented(sim_resp *rs, const sim_conn *c, const char *function) {
     char msg[256];
     snprintf(msg, sizeof msg, "Endpoint %s is not implemented for %s", function, display_name(c));
     sim_resp_error(rs, 501, msg, NULL); /* the documented 501 body has no origin */
 }
 
-void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh, int truth)
-{
+void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh, int truth) {
     static const char *const truth_extra[] = {"connection_id", "warehouse_id", NULL};
     int nd = 0;
     const sim_fdef *defs = sim_resdef_fields(r, sim_g.trackstar_dates, &nd);
     sim_query q;
     sim_qerr qe;
     /* the truth endpoint takes no filters: only limit and page_token */
-    if (sim_query_parse(defs, truth ? 0 : nd, rq->args, rq->nargs, truth ? truth_extra : NULL, &q, &qe) != 0) {
+    if (sim_query_parse(defs, truth ? 0 : nd, rq->args, rq->nargs, truth ? truth_extra : NULL, &q,
+                        &qe) != 0) {
         sim_resp_422(rs, "query", qe.param, qe.msg);
         return;
     }
-    if (q.has_token && (q.tok.res != (uint8_t)r || q.tok.conn != (uint32_t)c->idx || q.tok.fhash != q.fhash)) {
-        sim_resp_422(rs, "query", "page_token",
-                     "page_token does not match this request: repeat the same filters on every page");
+    if (q.has_token &&
+        (q.tok.res != (uint8_t)r || q.tok.conn != (uint32_t)c->idx || q.tok.fhash != q.fhash)) {
+        sim_resp_422(
+            rs, "query", "page_token",
+            "page_token does not match this request: repeat the same filters on every page");
         sim_query_free(&q);
         return;
     }
@@ -85,8 +85,7 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
         uint32_t pos = q.has_token ? sim_table_after(t, q.tok.last_updated_ms, q.tok.last_num) : 0;
         if (lo != INT64_MIN) {
             uint32_t p2 = sim_table_lower(t, lo);
-            if (p2 > pos)
-                pos = p2;
+            if (p2 > pos) pos = p2;
         }
         int limit = q.limit;
         sim_http_faults *gf = &sim_g.faults;
@@ -96,19 +95,15 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
         char id[ID_LEN];
         for (; pos < t->n; pos++) {
             const sim_meta *m = t->rows[t->order[pos]];
-            if (m->updated_ms > hi)
-                break;
-            if (wh && ((const sim_location *)m)->wh != wh)
-                continue;
+            if (m->updated_ms > hi) break;
+            if (wh && ((const sim_location *)m)->wh != wh) continue;
             sim_format_id(c, r, m->num, id, sizeof id);
-            if (!truth && !sim_query_match(&q, id, m, &ctx, sim_resdef_get))
-                continue;
+            if (!truth && !sim_query_match(&q, id, m, &ctx, sim_resdef_get)) continue;
             if (count == limit) {
                 more = 1;
                 break;
             }
-            if (count)
-                sbuf_append(b, ",", 1);
+            if (count) sbuf_append(b, ",", 1);
             if (sim_render_record(b, c, r, m) != 0) {
                 sim_query_free(&q);
                 sim_resp_error(rs, 500, "out of memory", "trackstar");
@@ -120,8 +115,11 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
     }
     sbuf_append(b, "],\"next_token\":", 15);
     if (more && last) {
-        sim_ptoken tok = {.res = (uint8_t)r, .conn = (uint32_t)c->idx, .fhash = q.fhash,
-                          .last_updated_ms = last->updated_ms, .last_num = last->num};
+        sim_ptoken tok = {.res = (uint8_t)r,
+                          .conn = (uint32_t)c->idx,
+                          .fhash = q.fhash,
+                          .last_updated_ms = last->updated_ms,
+                          .last_num = last->num};
         char enc[SIM_TOKEN_MAX];
         sim_ptoken_encode(&tok, enc);
         sbuf_json_str(b, enc, strlen(enc));
@@ -134,14 +132,12 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
 }
 
 static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32_t wh,
-                    const char *not_found)
-{
+                    const char *not_found) {
     uint32_t num;
     const sim_meta *m = NULL;
     if ((c->hist_done & (1u << r)) && sim_parse_id(c, r, id, &num) == 0)
         m = sim_table_get(&c->t[r], num);
-    if (m && wh && ((const sim_location *)m)->wh != wh)
-        m = NULL;
+    if (m && wh && ((const sim_location *)m)->wh != wh) m = NULL;
     if (!m) {
         sim_resp_404(rs, not_found, id);
         return;
@@ -158,14 +154,14 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
 }
 
 /* Capability, credentials and permission checks shared by list and get. 0 = go on. */
-static int gate(sim_resp *rs, sim_conn *c, sim_res r)
-{
+static int gate(sim_resp *rs, sim_conn *c, sim_res r) {
     if (!(c->actions & (1u << r))) {
         not_implemented(rs, c, sim_res_infos[r].function);
         return -1;
     }
     if (c->invalid_creds) {
-        sim_resp_error(rs, 401, "The connection's credentials are invalid: reinstall the integration",
+        sim_resp_error(rs, 401,
+                       "The connection's credentials are invalid: reinstall the integration",
                        "integration");
         return -1;
     }
@@ -178,8 +174,7 @@ static int gate(sim_resp *rs, sim_conn *c, sim_res r)
     return 0;
 }
 
-void sim_wms_handle(sim_req *rq, sim_resp *rs)
-{
+void sim_wms_handle(sim_req *rq, sim_resp *rs) {
     sim_conn *c = rq->conn;
     for (size_t i = 0; i < sizeof unmodelled / sizeof unmodelled[0]; i++) {
         if (strcmp(rq->path, unmodelled[i].path) == 0) {
@@ -189,7 +184,8 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs)
     }
     if (strcmp(rq->method, "GET") != 0) {
         /* writes are forwarded to the WMS in production; the simulator models reads only */
-        sim_resp_error(rs, 501, "Write endpoints are not implemented by the simulator", "trackstar");
+        sim_resp_error(rs, 501, "Write endpoints are not implemented by the simulator",
+                       "trackstar");
         return;
     }
     /* split "/wms/a/b/c/d" into at most 4 segments */
@@ -197,12 +193,12 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs)
     snprintf(path, sizeof path, "%s", rq->path + 5);
     char *seg[5] = {0};
     int nseg = 0;
-    for (char *save = NULL, *t = strtok_r(path, "/", &save); t && nseg < 5; t = strtok_r(NULL, "/", &save))
+    for (char *save = NULL, *t = strtok_r(path, "/", &save); t && nseg < 5;
+         t = strtok_r(NULL, "/", &save))
         seg[nseg++] = t;
     const route *rt = NULL;
     for (size_t i = 0; nseg && i < sizeof routes / sizeof routes[0]; i++)
-        if (strcmp(seg[0], routes[i].segment) == 0)
-            rt = &routes[i];
+        if (strcmp(seg[0], routes[i].segment) == 0) rt = &routes[i];
     if (!rt || nseg > 4) {
         sim_resp_error(rs, 404, "Not found", "trackstar");
         return;
@@ -213,10 +209,10 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs)
             sim_resp_error(rs, 404, "Not found", "trackstar");
             return;
         }
-        if (gate(rs, c, SIM_RES_LOCATIONS))
-            return;
+        if (gate(rs, c, SIM_RES_LOCATIONS)) return;
         uint32_t wh;
-        if (sim_parse_id(c, SIM_RES_WAREHOUSES, seg[1], &wh) != 0 || !sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh) ||
+        if (sim_parse_id(c, SIM_RES_WAREHOUSES, seg[1], &wh) != 0 ||
+            !sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh) ||
             !(c->hist_done & (1u << SIM_RES_WAREHOUSES))) {
             sim_resp_404(rs, "Warehouse not found", seg[1]);
             return;
@@ -235,8 +231,7 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs)
         sim_resp_error(rs, 404, "Not found", "trackstar");
         return;
     }
-    if (gate(rs, c, rt->res))
-        return;
+    if (gate(rs, c, rt->res)) return;
     if (nseg == 2)
         get_one(rs, c, rt->res, seg[1], 0, rt->not_found);
     else

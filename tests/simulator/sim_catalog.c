@@ -10,10 +10,16 @@
 #define ALL_READS (R(SIM_RES_COUNT) - 1u)
 #define NO_BILLS (ALL_READS & ~R(SIM_RES_BILLS))
 
-static const char *const w_full[] = {"create_order", "update_order", "cancel_order",
-                                     "create_product", "update_product", "create_kit",
-                                     "create_inbound_shipment", "update_inbound_shipment",
-                                     "create_return", NULL};
+static const char *const w_full[] = {"create_order",
+                                     "update_order",
+                                     "cancel_order",
+                                     "create_product",
+                                     "update_product",
+                                     "create_kit",
+                                     "create_inbound_shipment",
+                                     "update_inbound_shipment",
+                                     "create_return",
+                                     NULL};
 static const char *const w_small[] = {"create_order", "update_order", NULL};
 static const char *const w_none[] = {NULL};
 
@@ -27,10 +33,8 @@ const sim_integration sim_integrations[] = {
 };
 const int sim_integration_count = (int)(sizeof sim_integrations / sizeof sim_integrations[0]);
 
-const sim_integration *sim_integration_find(const char *name)
-{
+const sim_integration *sim_integration_find(const char *name) {
     for (int i = 0; name && i < sim_integration_count; i++)
-        if (strcmp(sim_integrations[i].name, name) == 0)
-            return &sim_integrations[i];
+        if (strcmp(sim_integrations[i].name, name) == 0) return &sim_integrations[i];
     return NULL;
 }

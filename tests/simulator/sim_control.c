@@ -13,12 +13,10 @@
 #include "sim_http.h"
 #include "sim_webhook.h"
 
-#define SIZE_MAX_PER_RES 200000   /* bounds on sizes a test may ask for */
+#define SIZE_MAX_PER_RES 200000 /* bounds on sizes a test may ask for */
 
-static cJSON *body_obj(sim_req *rq, sim_resp *rs)
-{
-    if (rq->body_len == 0)
-        return cJSON_CreateObject();
+static cJSON *body_obj(sim_req *rq, sim_resp *rs) {
+    if (rq->body_len == 0) return cJSON_CreateObject();
     cJSON *j = cJSON_ParseWithLength(rq->body, rq->body_len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
@@ -29,11 +27,9 @@ static cJSON *body_obj(sim_req *rq, sim_resp *rs)
 }
 
 /* Integer member with bounds; absent keeps *out. -1 + 422 when invalid. */
-static int get_int(cJSON *j, const char *key, long lo, long hi, int *out, sim_resp *rs)
-{
+static int get_int(cJSON *j, const char *key, long lo, long hi, int *out, sim_resp *rs) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
         char msg[96];
         snprintf(msg, sizeof msg, "Input should be an integer between %ld and %ld", lo, hi);
@@ -45,12 +41,10 @@ static int get_int(cJSON *j, const char *key, long lo, long hi, int *out, sim_re
 }
 
 /* functions list -> resource mask (absent = all). -1 + 422 on unknown names. */
-static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs)
-{
+static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs) {
     cJSON *a = cJSON_GetObjectItemCaseSensitive(j, key);
     *mask = (1u << SIM_RES_COUNT) - 1;
-    if (!a)
-        return 0;
+    if (!a) return 0;
     if (!cJSON_IsArray(a)) {
         sim_resp_422(rs, "body", key, "Input should be a list of function names");
         return -1;
@@ -68,11 +62,12 @@ static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs)
     return 0;
 }
 
-static void conn_summary(sbuf *b, const sim_conn *c)
-{
-    sbuf_printf(b, "{\"connection_id\":\"%s\",\"access_token\":\"%s\",\"integration_name\":\"%s\",\"live\":%s,"
-                   "\"historical_sync_pending\":[",
-                c->id, c->token, c->integration, c->live ? "true" : "false");
+static void conn_summary(sbuf *b, const sim_conn *c) {
+    sbuf_printf(
+        b,
+        "{\"connection_id\":\"%s\",\"access_token\":\"%s\",\"integration_name\":\"%s\",\"live\":%s,"
+        "\"historical_sync_pending\":[",
+        c->id, c->token, c->integration, c->live ? "true" : "false");
     int n = 0;
     for (int r = 0; r < SIM_RES_COUNT; r++)
         if ((c->actions & (1u << r)) && !(c->hist_done & (1u << r)))
@@ -83,11 +78,9 @@ static void conn_summary(sbuf *b, const sim_conn *c)
     sbuf_append(b, "}}", 2);
 }
 
-static void auth_codes(sim_req *rq, sim_resp *rs)
-{
+static void auth_codes(sim_req *rq, sim_resp *rs) {
     cJSON *j = body_obj(rq, rs);
-    if (!j)
-        return;
+    if (!j) return;
     cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "integration_name");
     cJSON *lt = cJSON_GetObjectItemCaseSensitive(j, "link_token");
     cJSON *ci = cJSON_GetObjectItemCaseSensitive(j, "connection_id");
@@ -104,11 +97,9 @@ static void auth_codes(sim_req *rq, sim_resp *rs)
     cJSON_Delete(j);
 }
 
-static void create_connection(sim_req *rq, sim_resp *rs)
-{
+static void create_connection(sim_req *rq, sim_resp *rs) {
     cJSON *j = body_obj(rq, rs);
-    if (!j)
-        return;
+    if (!j) return;
     sim_sizes sz = sim_http_cfg.default_sizes;
     uint32_t actions = 0;
     cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "integration_name");
@@ -128,13 +119,13 @@ static void create_connection(sim_req *rq, sim_resp *rs)
         get_int(j, "warehouse_customers", 0, SIM_MAX_WC, &sz.warehouse_customers, rs) ||
         get_int(j, "emit_created", 0, 1, &emit, rs))
         goto done;
-    if (hs && (!cJSON_IsString(hs) || (strcmp(hs->valuestring, "pending") && strcmp(hs->valuestring, "completed")))) {
+    if (hs && (!cJSON_IsString(hs) ||
+               (strcmp(hs->valuestring, "pending") && strcmp(hs->valuestring, "completed")))) {
         sim_resp_422(rs, "body", "historical_sync", "Input should be 'pending' or 'completed'");
         goto done;
     }
     pending = hs && strcmp(hs->valuestring, "pending") == 0;
-    if (aa && get_mask(j, "available_actions", &actions, rs))
-        goto done;
+    if (aa && get_mask(j, "available_actions", &actions, rs)) goto done;
     if (aa && !actions) {
         sim_resp_422(rs, "body", "available_actions", "At least one read function is needed");
         goto done;
@@ -147,39 +138,36 @@ static void create_connection(sim_req *rq, sim_resp *rs)
         goto done;
     }
     if (pending)
-        c->hist_due_ms = sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
+        c->hist_due_ms =
+            sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
     c->webhooks_disabled = cJSON_IsTrue(wd);
     if (cJSON_IsString(cu)) {
         c->has_customer = 1;
         snprintf(c->customer_id, sizeof c->customer_id, "%s", cu->valuestring);
     }
-    if (emit)
-        sim_mgmt_emit_created(c);
-    log_info("connection created by control API", "connection_id", c->id, "integration_name", c->integration, NULL);
+    if (emit) sim_mgmt_emit_created(c);
+    log_info("connection created by control API", "connection_id", c->id, "integration_name",
+             c->integration, NULL);
     conn_summary(&rs->body, c);
     rs->status = 201;
 done:
     cJSON_Delete(j);
 }
 
-static void list_connections(sim_resp *rs)
-{
+static void list_connections(sim_resp *rs) {
     sbuf *b = &rs->body;
     sbuf_append(b, "{\"data\":[", 9);
     for (int i = 0; i < sim_g.nconns; i++) {
-        if (i)
-            sbuf_append(b, ",", 1);
+        if (i) sbuf_append(b, ",", 1);
         conn_summary(b, sim_g.conns[i]);
     }
     sbuf_append(b, "]}", 2);
     rs->status = 200;
 }
 
-static void history(sim_req *rq, sim_resp *rs, sim_conn *c)
-{
+static void history(sim_req *rq, sim_resp *rs, sim_conn *c) {
     cJSON *j = body_obj(rq, rs);
-    if (!j)
-        return;
+    if (!j) return;
     uint32_t mask;
     if (get_mask(j, "functions", &mask, rs) == 0) {
         int n = sim_crawl_complete_history(c, mask, rq->now_ms);
@@ -189,20 +177,18 @@ static void history(sim_req *rq, sim_resp *rs, sim_conn *c)
     cJSON_Delete(j);
 }
 
-static void crawl(sim_req *rq, sim_resp *rs, sim_conn *only)
-{
+static void crawl(sim_req *rq, sim_resp *rs, sim_conn *only) {
     cJSON *j = body_obj(rq, rs);
-    if (!j)
-        return;
+    if (!j) return;
     int n = sim_http_cfg.crawl_mutations;
     uint32_t mask;
-    if (get_int(j, "mutations", 0, SIM_CRAWL_MAX_MUTATIONS, &n, rs) || get_mask(j, "functions", &mask, rs))
+    if (get_int(j, "mutations", 0, SIM_CRAWL_MAX_MUTATIONS, &n, rs) ||
+        get_mask(j, "functions", &mask, rs))
         goto done;
     int muts = 0, events = 0;
     for (int i = 0; i < sim_g.nconns; i++) {
         sim_conn *c = sim_g.conns[i];
-        if (only && c != only)
-            continue;
+        if (only && c != only) continue;
         sim_crawl_result cr;
         sim_crawl_tick(c, n, mask, rq->now_ms, &cr);
         muts += cr.mutations;
@@ -214,20 +200,22 @@ done:
     cJSON_Delete(j);
 }
 
-static void faults_render(sbuf *b)
-{
+static void faults_render(sbuf *b) {
     sim_wh_faults wf;
     sim_wh_faults_get(&wf);
     const sim_http_faults *f = &sim_g.faults;
-    sbuf_printf(b, "{\"http_429\":%d,\"http_5xx\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_ms\":%d,\"short_pages\":%d,"
-                   "\"webhook_bad_signature\":%d,\"webhook_stale_timestamp\":%d,\"webhook_mangled_body\":%d,"
-                   "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld}",
-                f->force_429, f->force_5xx, f->drop, f->slow_count, f->slow_ms, f->short_pages, wf.bad_signature,
-                wf.stale_timestamp, wf.mangled_body, wf.duplicate, wf.out_of_order, wf.oversize_bytes);
+    sbuf_printf(
+        b,
+        "{\"http_429\":%d,\"http_5xx\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_ms\":%d,\"short_"
+        "pages\":%d,"
+        "\"webhook_bad_signature\":%d,\"webhook_stale_timestamp\":%d,\"webhook_mangled_body\":%d,"
+        "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld}",
+        f->force_429, f->force_5xx, f->drop, f->slow_count, f->slow_ms, f->short_pages,
+        wf.bad_signature, wf.stale_timestamp, wf.mangled_body, wf.duplicate, wf.out_of_order,
+        wf.oversize_bytes);
 }
 
-static void faults(sim_req *rq, sim_resp *rs)
-{
+static void faults(sim_req *rq, sim_resp *rs) {
     if (strcmp(rq->method, "GET") == 0) {
         faults_render(&rs->body);
         rs->status = 200;
@@ -244,8 +232,7 @@ static void faults(sim_req *rq, sim_resp *rs)
         return;
     }
     cJSON *j = body_obj(rq, rs);
-    if (!j)
-        return;
+    if (!j) return;
     cJSON *ci = cJSON_GetObjectItemCaseSensitive(j, "connection_id");
     sim_conn *c = NULL;
     if (ci) {
@@ -260,9 +247,12 @@ static void faults(sim_req *rq, sim_resp *rs)
     sim_wh_faults wf;
     sim_wh_faults_get(&wf);
     int ob = (int)(wf.oversize_bytes > 1 << 30 ? 1 << 30 : wf.oversize_bytes);
-    if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) || get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
-        get_int(j, "drop", 0, 1000000, &h.drop, rs) || get_int(j, "slow_count", 0, 1000000, &h.slow_count, rs) ||
-        get_int(j, "slow_ms", 0, 120000, &h.slow_ms, rs) || get_int(j, "short_pages", 0, 1, &h.short_pages, rs) ||
+    if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) ||
+        get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
+        get_int(j, "drop", 0, 1000000, &h.drop, rs) ||
+        get_int(j, "slow_count", 0, 1000000, &h.slow_count, rs) ||
+        get_int(j, "slow_ms", 0, 120000, &h.slow_ms, rs) ||
+        get_int(j, "short_pages", 0, 1, &h.short_pages, rs) ||
         get_int(j, "webhook_bad_signature", 0, 1000000, &wf.bad_signature, rs) ||
         get_int(j, "webhook_stale_timestamp", 0, 1000000, &wf.stale_timestamp, rs) ||
         get_int(j, "webhook_mangled_body", 0, 1000000, &wf.mangled_body, rs) ||
@@ -284,26 +274,23 @@ static void faults(sim_req *rq, sim_resp *rs)
         goto done;
     }
     if (mp && (!cJSON_IsString(mp) || (mp_res = sim_res_by_function(mp->valuestring)) < 0)) {
-        sim_resp_422(rs, "body", "missing_permission", "Input should be a read function name, e.g. get_returns");
+        sim_resp_422(rs, "body", "missing_permission",
+                     "Input should be a read function name, e.g. get_returns");
         goto done;
     }
     *hf = h;
     wf.oversize_bytes = ob;
     sim_wh_faults_set(&wf);
-    if (c && cJSON_IsTrue(ce))
-        sim_health_clear(c, rq->now_ms);
-    if (c && ic)
-        sim_health_invalid_creds(c, cJSON_IsTrue(ic), rq->now_ms);
-    if (c && mp_res >= 0)
-        sim_health_missing_perm(c, mp_res, 1, rq->now_ms);
+    if (c && cJSON_IsTrue(ce)) sim_health_clear(c, rq->now_ms);
+    if (c && ic) sim_health_invalid_creds(c, cJSON_IsTrue(ic), rq->now_ms);
+    if (c && mp_res >= 0) sim_health_missing_perm(c, mp_res, 1, rq->now_ms);
     faults_render(&rs->body);
     rs->status = 200;
 done:
     cJSON_Delete(j);
 }
 
-static void truth(sim_req *rq, sim_resp *rs, const char *resource)
-{
+static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
     int r = sim_res_by_plural(resource);
     if (r < 0) {
         sim_resp_error(rs, 404, "Unknown resource", "trackstar");
@@ -312,8 +299,7 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource)
     sim_conn *c = NULL;
     const char *cid = sim_req_arg(rq, "connection_id");
     for (int i = 0; cid && i < sim_g.nconns; i++)
-        if (strcmp(sim_g.conns[i]->id, cid) == 0)
-            c = sim_g.conns[i];
+        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
     if (!c) {
         sim_resp_404(rs, "Connection not found", cid ? cid : "");
         return;
@@ -327,27 +313,26 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource)
     sim_wms_list(rq, rs, c, (sim_res)r, wh, 1);
 }
 
-static void webhook_stats(sim_resp *rs)
-{
+static void webhook_stats(sim_resp *rs) {
     sim_wh_stats s;
     sim_wh_stats_get(&s);
-    sbuf_printf(&rs->body, "{\"enqueued\":%lld,\"delivered\":%lld,\"failed\":%lld,\"aborted\":%lld,\"attempts\":%lld,"
-                           "\"retries\":%lld,\"dropped\":%lld,\"skipped\":%lld,\"duplicated\":%lld,\"truncated\":%lld,"
-                           "\"pending\":%lld}",
-                s.enqueued, s.delivered, s.failed, s.aborted, s.attempts, s.retries, s.dropped, s.skipped,
-                s.duplicated, s.truncated, s.pending);
+    sbuf_printf(
+        &rs->body,
+        "{\"enqueued\":%lld,\"delivered\":%lld,\"failed\":%lld,\"aborted\":%lld,\"attempts\":%lld,"
+        "\"retries\":%lld,\"dropped\":%lld,\"skipped\":%lld,\"duplicated\":%lld,\"truncated\":%lld,"
+        "\"pending\":%lld}",
+        s.enqueued, s.delivered, s.failed, s.aborted, s.attempts, s.retries, s.dropped, s.skipped,
+        s.duplicated, s.truncated, s.pending);
     rs->status = 200;
 }
 
-void sim_control_handle(sim_req *rq, sim_resp *rs)
-{
+void sim_control_handle(sim_req *rq, sim_resp *rs) {
     char seg[4][128] = {{0}};
     int n = 0;
     for (const char *s = rq->path + 6; *s && n < 4;) { /* after "/_sim/" */
         while (*s == '/')
             s++;
-        if (!*s)
-            break;
+        if (!*s) break;
         size_t l = strcspn(s, "/");
         snprintf(seg[n++], sizeof seg[0], "%.*s", (int)(l < 127 ? l : 127), s);
         s += l;

@@ -27,8 +27,7 @@ typedef struct crawl {
 } crawl;
 
 /* A resource is "live" when its changes are observable: crawled, synced, permitted. */
-static int live(const crawl *k, sim_res r)
-{
+static int live(const crawl *k, sim_res r) {
     const sim_conn *c = k->c;
     uint32_t b = 1u << r;
     return (c->actions & b) && (c->hist_done & b) && !(c->missing_perm & b) && !c->invalid_creds;
@@ -40,18 +39,15 @@ typedef struct change {
     cJSON *old;
 } change;
 
-static cJSON *render_json(const sim_conn *c, sim_res r, const void *rec)
-{
+static cJSON *render_json(const sim_conn *c, sim_res r, const void *rec) {
     sbuf b = {0};
     cJSON *j = NULL;
-    if (sim_render_record(&b, c, r, rec) == 0)
-        j = cJSON_ParseWithLength(b.p, b.len);
+    if (sim_render_record(&b, c, r, rec) == 0) j = cJSON_ParseWithLength(b.p, b.len);
     sbuf_free(&b);
     return j;
 }
 
-static void change_begin(crawl *k, change *ch, sim_res r, void *rec)
-{
+static void change_begin(crawl *k, change *ch, sim_res r, void *rec) {
     ch->r = r;
     ch->rec = rec;
     ch->old = live(k, r) ? render_json(k->c, r, rec) : NULL;
@@ -59,12 +55,10 @@ static void change_begin(crawl *k, change *ch, sim_res r, void *rec)
 
 /* Bump the record and emit <event>.<suffix>. whole_key (e.g. "shipments") replaces the
  * dot paths under it with the whole old array, as order.shipment.created carries it. */
-static void change_end(crawl *k, change *ch, const char *suffix, const char *whole_key)
-{
+static void change_end(crawl *k, change *ch, const char *suffix, const char *whole_key) {
     sim_record_bump(k->c, ch->r, ch->rec, k->now);
     k->out->mutations++;
-    if (!ch->old)
-        return;
+    if (!ch->old) return;
     cJSON *now = render_json(k->c, ch->r, ch->rec);
     cJSON *prev = now ? sim_diff_prev(ch->old, now) : NULL;
     if (prev && whole_key) {
@@ -72,7 +66,8 @@ static void change_end(crawl *k, change *ch, const char *suffix, const char *who
         cJSON *it = prev->child;
         while (it) {
             cJSON *next = it->next;
-            if (strncmp(it->string, whole_key, wl) == 0 && (it->string[wl] == '.' || !it->string[wl]))
+            if (strncmp(it->string, whole_key, wl) == 0 &&
+                (it->string[wl] == '.' || !it->string[wl]))
                 cJSON_Delete(cJSON_DetachItemViaPointer(prev, it));
             it = next;
         }
@@ -94,8 +89,7 @@ static void change_end(crawl *k, change *ch, const char *suffix, const char *who
 }
 
 /* Add a new record (takes ownership). 0, or -1 when the table is full (rec freed). */
-static int add_record(crawl *k, sim_res r, void *rec)
-{
+static int add_record(crawl *k, sim_res r, void *rec) {
     sim_meta *m = rec;
     int64_t s = k->now - k->now % 1000;
     m->created_ms = m->updated_ms = s;
@@ -108,30 +102,25 @@ static int add_record(crawl *k, sim_res r, void *rec)
     return 0;
 }
 
-static void emit_created(crawl *k, sim_res r, const void *rec)
-{
+static void emit_created(crawl *k, sim_res r, const void *rec) {
     if (live(k, r)) {
         sim_event_record(k->c, r, rec, "created", NULL);
         k->out->events++;
     }
 }
 
-static int created(crawl *k, sim_res r, void *rec)
-{
-    if (add_record(k, r, rec) != 0)
-        return -1;
+static int created(crawl *k, sim_res r, void *rec) {
+    if (add_record(k, r, rec) != 0) return -1;
     emit_created(k, r, rec);
     return 0;
 }
 
 /* A random record of r for which ok() holds, or NULL. */
-static void *pick(crawl *k, sim_res r, int (*ok)(const void *))
-{
+static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
     sim_table *t = &k->c->t[r];
     for (int i = 0; i < PICK_TRIES && t->n; i++) {
         void *rec = t->rows[sim_rand_below(k->rng, t->n)];
-        if (!ok || ok(rec))
-            return rec;
+        if (!ok || ok(rec)) return rec;
     }
     return NULL;
 }
@@ -140,19 +129,16 @@ static void *pick(crawl *k, sim_res r, int (*ok)(const void *))
 
 typedef enum { INV_COMMIT, INV_SHIP, INV_RECEIVE, INV_EXPECT, INV_RESTOCK } inv_move;
 
-static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv)
-{
+static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv) {
     sim_inventory *v = sim_table_get(&k->c->t[SIM_RES_INVENTORY], inv);
-    if (!v || wh == 0 || wh > v->nwh || q <= 0)
-        return;
+    if (!v || wh == 0 || wh > v->nwh || q <= 0) return;
     sim_inv_wh *w = &v->wh[wh - 1];
     change ch;
     change_begin(k, &ch, SIM_RES_INVENTORY, v);
     switch (mv) {
     case INV_COMMIT:
         w->committed += q;
-        if (w->committed > w->onhand)
-            w->committed = w->onhand;
+        if (w->committed > w->onhand) w->committed = w->onhand;
         break;
     case INV_SHIP:
         w->onhand = w->onhand > q ? w->onhand - q : 0;
@@ -169,20 +155,15 @@ static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move m
         }
         w->loc_a_qty += q;
         break;
-    case INV_EXPECT:
-        w->awaiting += q;
-        break;
+    case INV_EXPECT: w->awaiting += q; break;
     }
-    if (w->committed + w->unfulfillable > w->onhand)
-        w->unfulfillable = w->onhand - w->committed;
-    if (w->loc_a_qty > w->onhand)
-        w->loc_a_qty = w->onhand;
+    if (w->committed + w->unfulfillable > w->onhand) w->unfulfillable = w->onhand - w->committed;
+    if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
     change_end(k, &ch, "updated", NULL);
 }
 
 /* Apply mv to every stocked unit an order line stands for (kits: their components). */
-static void order_stock(crawl *k, const sim_order *o, int from, int to, inv_move mv)
-{
+static void order_stock(crawl *k, const sim_order *o, int from, int to, inv_move mv) {
     for (int i = from; i < to; i++) {
         const sim_product *p = sim_table_get(&k->c->t[SIM_RES_PRODUCTS], o->lines[i].product);
         for (int j = 0; p && j < p->nitems; j++)
@@ -192,17 +173,14 @@ static void order_stock(crawl *k, const sim_order *o, int from, int to, inv_move
 
 /* ---- mutations ---------------------------------------------------------------------- */
 
-static int order_open(const void *rec)
-{
+static int order_open(const void *rec) {
     const sim_order *o = rec;
     return o->status <= SIM_OS_PARTIAL || o->status == SIM_OS_BACKORDERED;
 }
 
-static int m_order_advance(crawl *k)
-{
+static int m_order_advance(crawl *k) {
     sim_order *o = pick(k, SIM_RES_ORDERS, order_open);
-    if (!o)
-        return 0;
+    if (!o) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_ORDERS, o);
     uint32_t roll = sim_rand_below(k->rng, 100);
@@ -243,21 +221,17 @@ static int m_order_advance(crawl *k)
     return 1;
 }
 
-static int m_order_create(crawl *k)
-{
+static int m_order_create(crawl *k) {
     sim_order *o = sim_gen_order(k->c, k->rng, k->now, k->now);
-    if (!o)
-        return 0;
+    if (!o) return 0;
     created(k, SIM_RES_ORDERS, o);
     order_stock(k, o, 0, o->nlines, INV_COMMIT);
     return 1;
 }
 
-static int m_inventory_adjust(crawl *k)
-{
+static int m_inventory_adjust(crawl *k) {
     sim_inventory *v = pick(k, SIM_RES_INVENTORY, NULL);
-    if (!v || !v->nwh)
-        return 0;
+    if (!v || !v->nwh) return 0;
     sim_inv_wh *w = &v->wh[sim_rand_below(k->rng, v->nwh)];
     change ch;
     change_begin(k, &ch, SIM_RES_INVENTORY, v);
@@ -270,33 +244,27 @@ static int m_inventory_adjust(crawl *k)
         break;
     case 1: { /* cycle count correction */
         int32_t d = (int32_t)sim_rand_below(k->rng, 7) - 3;
-        if (d == 0)
-            d = 2;
-        w->onhand = w->onhand + d < w->committed + w->unfulfillable ? w->committed + w->unfulfillable
-                                                                   : w->onhand + d;
+        if (d == 0) d = 2;
+        w->onhand = w->onhand + d < w->committed + w->unfulfillable
+                        ? w->committed + w->unfulfillable
+                        : w->onhand + d;
         break;
     }
-    default: /* a purchase order is placed */
-        w->awaiting += 24;
-        break;
+    default: /* a purchase order is placed */ w->awaiting += 24; break;
     }
-    if (w->loc_a_qty > w->onhand)
-        w->loc_a_qty = w->onhand;
+    if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
     change_end(k, &ch, "updated", NULL);
     return 1;
 }
 
-static int return_moving(const void *rec)
-{
+static int return_moving(const void *rec) {
     const sim_return *r = rec;
     return r->status <= SIM_FS_RECEIVING;
 }
 
-static int m_return_advance(crawl *k)
-{
+static int m_return_advance(crawl *k) {
     sim_return *r = pick(k, SIM_RES_RETURNS, return_moving);
-    if (!r)
-        return 0;
+    if (!r) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_RETURNS, r);
     switch (r->status) {
@@ -331,26 +299,21 @@ static int m_return_advance(crawl *k)
     return 1;
 }
 
-static int m_return_create(crawl *k)
-{
+static int m_return_create(crawl *k) {
     sim_return *r = sim_gen_return(k->c, k->rng, k->now, k->now);
-    if (!r)
-        return 0;
+    if (!r) return 0;
     created(k, SIM_RES_RETURNS, r);
     return 1;
 }
 
-static int asn_moving(const void *rec)
-{
+static int asn_moving(const void *rec) {
     const sim_inbound *a = rec;
     return a->status <= SIM_FS_RECEIVING && a->nrcpt < SIM_MAX_RECEIPTS;
 }
 
-static int m_inbound_advance(crawl *k)
-{
+static int m_inbound_advance(crawl *k) {
     sim_inbound *a = pick(k, SIM_RES_INBOUND, asn_moving);
-    if (!a)
-        return 0;
+    if (!a) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_INBOUND, a);
     if (a->status == SIM_FS_OPEN) {
@@ -373,11 +336,9 @@ static int m_inbound_advance(crawl *k)
     return 1;
 }
 
-static int m_inbound_create(crawl *k)
-{
+static int m_inbound_create(crawl *k) {
     sim_inbound *a = sim_gen_inbound(k->c, k->rng, k->now, k->now);
-    if (!a)
-        return 0;
+    if (!a) return 0;
     a->status = SIM_FS_OPEN;
     created(k, SIM_RES_INBOUND, a);
     for (int i = 0; i < a->nlines; i++)
@@ -385,11 +346,9 @@ static int m_inbound_create(crawl *k)
     return 1;
 }
 
-static int m_product_update(crawl *k)
-{
+static int m_product_update(crawl *k) {
     sim_product *p = pick(k, SIM_RES_PRODUCTS, NULL);
-    if (!p)
-        return 0;
+    if (!p) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_PRODUCTS, p);
     int toggle = sim_rand_below(k->rng, 4) == 0;
@@ -409,8 +368,7 @@ static int m_product_update(crawl *k)
     return 1;
 }
 
-static int m_product_create(crawl *k)
-{
+static int m_product_create(crawl *k) {
     sim_conn *c = k->c;
     uint32_t nwh = c->t[SIM_RES_WAREHOUSES].n;
     sim_product *p = calloc(1, sizeof *p);
@@ -420,7 +378,9 @@ static int m_product_create(crawl *k)
         free(v);
         return 0;
     }
-    p->wc = c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n ? (uint8_t)(1 + sim_rand_below(k->rng, c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n)) : 0;
+    p->wc = c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n
+                ? (uint8_t)(1 + sim_rand_below(k->rng, c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n))
+                : 0;
     p->active = 1;
     p->supplier = SIM_NONE;
     p->price_c = (int32_t)(999 + 100 * sim_rand_below(k->rng, 40));
@@ -439,16 +399,13 @@ static int m_product_create(crawl *k)
     /* both exist before either event renders: each references the other */
     int have_inv = add_record(k, SIM_RES_INVENTORY, v) == 0;
     emit_created(k, SIM_RES_PRODUCTS, p);
-    if (have_inv)
-        emit_created(k, SIM_RES_INVENTORY, v);
+    if (have_inv) emit_created(k, SIM_RES_INVENTORY, v);
     return 1;
 }
 
-static int m_warehouse_update(crawl *k)
-{
+static int m_warehouse_update(crawl *k) {
     sim_warehouse *w = pick(k, SIM_RES_WAREHOUSES, NULL);
-    if (!w)
-        return 0;
+    if (!w) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_WAREHOUSES, w);
     w->rev++;
@@ -456,13 +413,11 @@ static int m_warehouse_update(crawl *k)
     return 1;
 }
 
-static int m_location(crawl *k)
-{
+static int m_location(crawl *k) {
     sim_conn *c = k->c;
     if (sim_rand_below(k->rng, 2) == 0) {
         sim_location *l = pick(k, SIM_RES_LOCATIONS, NULL);
-        if (!l)
-            return 0;
+        if (!l) return 0;
         change ch;
         change_begin(k, &ch, SIM_RES_LOCATIONS, l);
         l->type = (uint8_t)((l->type + 1) % 4);
@@ -470,8 +425,7 @@ static int m_location(crawl *k)
         return 1;
     }
     sim_location *l = calloc(1, sizeof *l);
-    if (!l)
-        return 0;
+    if (!l) return 0;
     l->wh = 1 + sim_rand_below(k->rng, c->t[SIM_RES_WAREHOUSES].n);
     l->type = 2;
     l->aisle = (uint8_t)(20 + sim_rand_below(k->rng, 6)); /* overflow aisles */
@@ -481,11 +435,9 @@ static int m_location(crawl *k)
     return 1;
 }
 
-static int m_shipmethod(crawl *k)
-{
+static int m_shipmethod(crawl *k) {
     sim_shipmethod *s = pick(k, SIM_RES_SHIPPING_METHODS, NULL);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_SHIPPING_METHODS, s);
     s->rev = (uint8_t)!s->rev;
@@ -493,12 +445,10 @@ static int m_shipmethod(crawl *k)
     return 1;
 }
 
-static int m_bill(crawl *k)
-{
+static int m_bill(crawl *k) {
     if (sim_rand_below(k->rng, 5) == 0) {
         sim_bill *b = pick(k, SIM_RES_BILLS, NULL);
-        if (!b)
-            return 0;
+        if (!b) return 0;
         change ch;
         change_begin(k, &ch, SIM_RES_BILLS, b);
         b->amount_c += 25; /* a rate correction */
@@ -506,17 +456,14 @@ static int m_bill(crawl *k)
         return 1;
     }
     sim_bill *b = sim_gen_bill(k->c, k->rng, k->now);
-    if (!b)
-        return 0;
+    if (!b) return 0;
     created(k, SIM_RES_BILLS, b);
     return 1;
 }
 
-static int m_wcust(crawl *k)
-{
+static int m_wcust(crawl *k) {
     sim_wcust *w = pick(k, SIM_RES_WAREHOUSE_CUSTOMERS, NULL);
-    if (!w)
-        return 0;
+    if (!w) return 0;
     change ch;
     change_begin(k, &ch, SIM_RES_WAREHOUSE_CUSTOMERS, w);
     w->name = (uint8_t)((w->name + 1) % 8);
@@ -548,14 +495,11 @@ static const mutation mutations[] = {
 };
 #define NMUT ((int)(sizeof mutations / sizeof mutations[0]))
 
-void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_crawl_result *out)
-{
+void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_crawl_result *out) {
     memset(out, 0, sizeof *out);
-    if (!c->live || c->invalid_creds)
-        return; /* invalid credentials stop every sync */
+    if (!c->live || c->invalid_creds) return; /* invalid credentials stop every sync */
     crawl k = {.c = c, .rng = &c->rng, .now = now_ms, .mask = res_mask, .out = out};
-    if (n > SIM_CRAWL_MAX_MUTATIONS)
-        n = SIM_CRAWL_MAX_MUTATIONS;
+    if (n > SIM_CRAWL_MAX_MUTATIONS) n = SIM_CRAWL_MAX_MUTATIONS;
     int total = 0;
     for (int i = 0; i < NMUT; i++)
         if (live(&k, mutations[i].r) && (res_mask & (1u << mutations[i].r)))
@@ -568,8 +512,7 @@ void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_c
         int roll = (int)sim_rand_below(k.rng, (uint32_t)total);
         for (int i = 0; i < NMUT; i++) {
             const mutation *m = &mutations[i];
-            if (!live(&k, m->r) || !(res_mask & (1u << m->r)))
-                continue;
+            if (!live(&k, m->r) || !(res_mask & (1u << m->r))) continue;
             if (roll < m->weight) {
                 done += m->fn(&k);
                 break;
@@ -582,23 +525,19 @@ void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_c
             c->crawl_end_ms[r] = now_ms - now_ms % 1000;
 }
 
-int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms)
-{
+int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
     int n = 0;
     int64_t s = now_ms - now_ms % 1000;
     for (int r = 0; r < SIM_RES_COUNT; r++) {
         uint32_t b = 1u << r;
-        if (!(mask & b) || !(c->actions & b) || (c->hist_done & b))
-            continue;
+        if (!(mask & b) || !(c->actions & b) || (c->hist_done & b)) continue;
         sim_table *t = &c->t[r];
         int64_t oldest = 0, newest = 0;
         for (uint32_t i = 0; i < t->n; i++) {
             sim_meta *m = t->rows[i];
             m->ts_created_ms = m->ts_updated_ms = s; /* Trackstar first sees them now */
-            if (!oldest || m->created_ms < oldest)
-                oldest = m->created_ms;
-            if (m->updated_ms > newest)
-                newest = m->updated_ms;
+            if (!oldest || m->created_ms < oldest) oldest = m->created_ms;
+            if (m->updated_ms > newest) newest = m->updated_ms;
         }
         c->hist_done |= b;
         c->crawl_start_ms[r] = c->crawl_end_ms[r] = s;
@@ -606,34 +545,31 @@ int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms)
         util_rfc3339(oldest, 0, o);
         util_rfc3339(newest, 0, nw);
         if (oldest) /* an empty resource has no data dates */
-            snprintf(data, sizeof data,
-                     "{\"resource\":\"%s\",\"oldest_data_date\":\"%s\",\"newest_data_date\":\"%s\"}",
-                     sim_res_infos[r].plural, o, nw);
+            snprintf(
+                data, sizeof data,
+                "{\"resource\":\"%s\",\"oldest_data_date\":\"%s\",\"newest_data_date\":\"%s\"}",
+                sim_res_infos[r].plural, o, nw);
         else
             snprintf(data, sizeof data,
                      "{\"resource\":\"%s\",\"oldest_data_date\":null,\"newest_data_date\":null}",
                      sim_res_infos[r].plural);
         sim_event_send(c, "connection.historical-sync-completed", 1, data, NULL);
-        log_info("historical sync completed", "connection_id", c->id, "resource", sim_res_infos[r].plural, NULL);
+        log_info("historical sync completed", "connection_id", c->id, "resource",
+                 sim_res_infos[r].plural, NULL);
         n++;
     }
-    if ((c->hist_done & c->actions) == c->actions)
-        c->hist_due_ms = 0;
+    if ((c->hist_done & c->actions) == c->actions) c->hist_due_ms = 0;
     return n;
 }
 
-static void touch_error_times(sim_conn *c, int64_t now_ms)
-{
+static void touch_error_times(sim_conn *c, int64_t now_ms) {
     int64_t s = now_ms - now_ms % 1000;
-    if (!c->invalid_creds && !c->missing_perm)
-        c->err_first_seen = s;
+    if (!c->invalid_creds && !c->missing_perm) c->err_first_seen = s;
     c->err_last_seen = s;
 }
 
-void sim_health_invalid_creds(sim_conn *c, int on, int64_t now_ms)
-{
-    if (!!on == !!c->invalid_creds)
-        return;
+void sim_health_invalid_creds(sim_conn *c, int on, int64_t now_ms) {
+    if (!!on == !!c->invalid_creds) return;
     if (on) {
         touch_error_times(c, now_ms);
         c->invalid_creds = 1;
@@ -645,11 +581,9 @@ void sim_health_invalid_creds(sim_conn *c, int on, int64_t now_ms)
     }
 }
 
-void sim_health_missing_perm(sim_conn *c, int res, int on, int64_t now_ms)
-{
+void sim_health_missing_perm(sim_conn *c, int res, int on, int64_t now_ms) {
     uint32_t b = 1u << res;
-    if (!!on == !!(c->missing_perm & b))
-        return;
+    if (!!on == !!(c->missing_perm & b)) return;
     if (on) {
         touch_error_times(c, now_ms);
         c->missing_perm |= b;
@@ -661,8 +595,7 @@ void sim_health_missing_perm(sim_conn *c, int res, int on, int64_t now_ms)
     }
 }
 
-void sim_health_clear(sim_conn *c, int64_t now_ms)
-{
+void sim_health_clear(sim_conn *c, int64_t now_ms) {
     sim_health_invalid_creds(c, 0, now_ms);
     for (int r = 0; r < SIM_RES_COUNT; r++)
         sim_health_missing_perm(c, r, 0, now_ms);

@@ -8,11 +8,11 @@
 
 #include "sim_store.h"
 
-#define SIM_CRAWL_MAX_MUTATIONS 10000   /* per tick */
+#define SIM_CRAWL_MAX_MUTATIONS 10000 /* per tick */
 
 typedef struct sim_crawl_result {
-    int mutations;      /* records changed or created */
-    int events;         /* webhook events emitted (before webhooks_disabled suppression) */
+    int mutations; /* records changed or created */
+    int events;    /* webhook events emitted (before webhooks_disabled suppression) */
 } sim_crawl_result;
 
 /* Apply up to `mutations` changes to resources in res_mask (bit per sim_res) of c.

@@ -6,25 +6,21 @@
 
 #define PATH_MAX_LEN 512
 
-static int add(cJSON *out, const char *path, const cJSON *old)
-{
+static int add(cJSON *out, const char *path, const cJSON *old) {
     cJSON *v = old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull();
-    if (!v)
-        return -1;
+    if (!v) return -1;
     cJSON_AddItemToObject(out, path, v);
     return 0;
 }
 
-static void join(char *dst, const char *path, const char *key)
-{
+static void join(char *dst, const char *path, const char *key) {
     if (*path)
         snprintf(dst, PATH_MAX_LEN, "%s.%s", path, key);
     else
         snprintf(dst, PATH_MAX_LEN, "%s", key);
 }
 
-static int walk(const cJSON *a, const cJSON *b, const char *path, cJSON *out)
-{
+static int walk(const cJSON *a, const cJSON *b, const char *path, cJSON *out) {
     char sub[PATH_MAX_LEN];
     if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
         const cJSON *x;
@@ -32,8 +28,7 @@ static int walk(const cJSON *a, const cJSON *b, const char *path, cJSON *out)
             join(sub, path, x->string);
             const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
             if (!y) {
-                if (add(out, sub, x))
-                    return -1;
+                if (add(out, sub, x)) return -1;
             } else if (walk(x, y, sub, out)) {
                 return -1;
             }
@@ -54,22 +49,18 @@ static int walk(const cJSON *a, const cJSON *b, const char *path, cJSON *out)
             char idx[16];
             snprintf(idx, sizeof idx, "%d", i++);
             join(sub, path, idx);
-            if (walk(x, y, sub, out))
-                return -1;
+            if (walk(x, y, sub, out)) return -1;
             y = y->next;
         }
         return 0;
     }
-    if (!cJSON_Compare(a, b, 1))
-        return add(out, *path ? path : "value", a);
+    if (!cJSON_Compare(a, b, 1)) return add(out, *path ? path : "value", a);
     return 0;
 }
 
-cJSON *sim_diff_prev(const cJSON *old, const cJSON *new_)
-{
+cJSON *sim_diff_prev(const cJSON *old, const cJSON *new_) {
     cJSON *out = cJSON_CreateObject();
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     if (walk(old, new_, "", out) != 0) {
         cJSON_Delete(out);
         return NULL;

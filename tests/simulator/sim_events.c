@@ -11,8 +11,7 @@
 #include "util.h"
 
 int sim_event_send(const sim_conn *c, const char *event_type, int general, const char *data,
-                   const char *prev)
-{
+                   const char *prev) {
     sbuf b = {0};
     int rc = 0;
     rc |= sbuf_append(&b, "{\"connection_id\":", 17);
@@ -36,10 +35,8 @@ int sim_event_send(const sim_conn *c, const char *event_type, int general, const
 }
 
 int sim_event_record(const sim_conn *c, sim_res r, const void *rec, const char *suffix,
-                     const char *prev)
-{
-    if (c->webhooks_disabled)
-        return 0;
+                     const char *prev) {
+    if (c->webhooks_disabled) return 0;
     sbuf d = {0};
     char type[96];
     snprintf(type, sizeof type, "%s.%s", sim_res_infos[r].event, suffix);
@@ -52,8 +49,7 @@ int sim_event_record(const sim_conn *c, sim_res r, const void *rec, const char *
     return rc;
 }
 
-int sim_event_conn_error(const sim_conn *c, const char *suffix, int res)
-{
+int sim_event_conn_error(const sim_conn *c, const char *suffix, int res) {
     sbuf d = {0};
     char type[64];
     snprintf(type, sizeof type, "connection-error.%s", suffix);

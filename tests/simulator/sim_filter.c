@@ -11,39 +11,43 @@
 int sim_filter_clamp_limit = 0; /* 1: limit > max is clamped instead of a 422 */
 
 static const char *const op_names[SIM_OP_COUNT] = {
-    "eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "not_contains",
-    "eq-insensitive", "in-insensitive", "contains-insensitive",
+    "eq",
+    "neq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "nin",
+    "contains",
+    "not_contains",
+    "eq-insensitive",
+    "in-insensitive",
+    "contains-insensitive",
 };
 
-static int op_by_name(const char *s, size_t n)
-{
+static int op_by_name(const char *s, size_t n) {
     for (int i = 0; i < SIM_OP_COUNT; i++)
-        if (strlen(op_names[i]) == n && strncmp(op_names[i], s, n) == 0)
-            return i;
+        if (strlen(op_names[i]) == n && strncmp(op_names[i], s, n) == 0) return i;
     return -1;
 }
 
-static int op_is_list(sim_op op)
-{
+static int op_is_list(sim_op op) {
     return op == SIM_OP_IN || op == SIM_OP_NIN || op == SIM_OP_IN_I;
 }
 
-static int fail(sim_qerr *err, const char *param, const char *msg)
-{
+static int fail(sim_qerr *err, const char *param, const char *msg) {
     snprintf(err->param, sizeof err->param, "%s", param);
     snprintf(err->msg, sizeof err->msg, "%s", msg);
     return -1;
 }
 
-int sim_parse_date(const char *s, int64_t *ms)
-{
+int sim_parse_date(const char *s, int64_t *ms) {
     /* exactly YYYY-MM-DDTHH:MM:SSZ: Trackstar rejects every other spelling */
     static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-    if (strlen(s) != sizeof shape - 1)
-        return -1;
+    if (strlen(s) != sizeof shape - 1) return -1;
     for (size_t i = 0; i < sizeof shape - 1; i++) {
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-            return -1;
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]) return -1;
     }
     struct tm tm = {0};
     tm.tm_year = atoi(s) - 1900;
@@ -64,26 +68,21 @@ int sim_parse_date(const char *s, int64_t *ms)
 }
 
 /* Split s in place on commas into out[]; returns the count or -1 when > max. */
-static int split_list(char *s, char **out, int max)
-{
+static int split_list(char *s, char **out, int max) {
     int n = 0;
     char *p = s;
     for (;;) {
         char *comma = strchr(p, ',');
-        if (comma)
-            *comma = 0;
-        if (n >= max)
-            return -1;
+        if (comma) *comma = 0;
+        if (n >= max) return -1;
         out[n++] = p;
-        if (!comma)
-            break;
+        if (!comma) break;
         p = comma + 1;
     }
     return n;
 }
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
+static uint64_t fnv(uint64_t h, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
         h *= 0x100000001b3ULL;
@@ -91,21 +90,18 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
     return h;
 }
 
-static int kv_cmp(const void *a, const void *b)
-{
+static int kv_cmp(const void *a, const void *b) {
     const sim_kv *x = *(const sim_kv *const *)a, *y = *(const sim_kv *const *)b;
     int c = strcmp(x->key, y->key);
     return c ? c : strcmp(x->value, y->value);
 }
 
 /* Filters hash: sorted key=value pairs, so parameter order does not matter. */
-static uint64_t filters_hash(const sim_kv *args, int n)
-{
+static uint64_t filters_hash(const sim_kv *args, int n) {
     const sim_kv *sorted[SIM_MAX_ARGS];
     int m = 0;
     for (int i = 0; i < n && m < SIM_MAX_ARGS; i++) {
-        if (strcmp(args[i].key, "page_token") == 0 || strcmp(args[i].key, "limit") == 0)
-            continue;
+        if (strcmp(args[i].key, "page_token") == 0 || strcmp(args[i].key, "limit") == 0) continue;
         sorted[m++] = &args[i];
     }
     qsort(sorted, (size_t)m, sizeof sorted[0], kv_cmp);
@@ -117,8 +113,7 @@ static uint64_t filters_hash(const sim_kv *args, int n)
     return h;
 }
 
-static int parse_limit(const char *v, int *out, sim_qerr *err)
-{
+static int parse_limit(const char *v, int *out, sim_qerr *err) {
     char *end;
     long x = strtol(v, &end, 10);
     if (!*v || *end || x < 1)
@@ -132,9 +127,8 @@ static int parse_limit(const char *v, int *out, sim_qerr *err)
     return 0;
 }
 
-static int parse_cond(const sim_fdef *defs, int ndefs, const char *key, char *val,
-                      sim_query *q, sim_qerr *err)
-{
+static int parse_cond(const sim_fdef *defs, int ndefs, const char *key, char *val, sim_query *q,
+                      sim_qerr *err) {
     const char *br = strchr(key, '[');
     size_t flen = br ? (size_t)(br - key) : strlen(key);
     int op = SIM_OP_EQ;
@@ -143,27 +137,21 @@ static int parse_cond(const sim_fdef *defs, int ndefs, const char *key, char *va
         if (klen < flen + 3 || key[klen - 1] != ']')
             return fail(err, key, "Malformed filter parameter");
         op = op_by_name(br + 1, klen - flen - 2);
-        if (op < 0)
-            return fail(err, key, "Unknown filter operator");
+        if (op < 0) return fail(err, key, "Unknown filter operator");
     }
     const sim_fdef *d = NULL;
     for (int i = 0; i < ndefs; i++)
-        if (strlen(defs[i].name) == flen && strncmp(defs[i].name, key, flen) == 0)
-            d = &defs[i];
-    if (!d)
-        return fail(err, key, "Unknown query parameter");
-    if (!(d->ops & SIM_OPB(op)))
-        return fail(err, key, "Operator is not supported for this field");
-    if (q->ncond >= SIM_MAX_CONDS)
-        return fail(err, key, "Too many filters");
+        if (strlen(defs[i].name) == flen && strncmp(defs[i].name, key, flen) == 0) d = &defs[i];
+    if (!d) return fail(err, key, "Unknown query parameter");
+    if (!(d->ops & SIM_OPB(op))) return fail(err, key, "Operator is not supported for this field");
+    if (q->ncond >= SIM_MAX_CONDS) return fail(err, key, "Too many filters");
     sim_cond *c = &q->conds[q->ncond];
     memset(c, 0, sizeof *c);
     c->def = d;
     c->op = (sim_op)op;
     if (op_is_list(c->op) || d->kind == SIM_FK_TAGS) {
         c->nvals = split_list(val, c->vals, SIM_MAX_IN);
-        if (c->nvals < 0)
-            return fail(err, key, "At most 100 values are allowed");
+        if (c->nvals < 0) return fail(err, key, "At most 100 values are allowed");
     } else {
         c->vals[0] = val;
         c->nvals = 1;
@@ -185,23 +173,19 @@ static int parse_cond(const sim_fdef *defs, int ndefs, const char *key, char *va
 }
 
 int sim_query_parse(const sim_fdef *defs, int ndefs, const sim_kv *args, int n,
-                    const char *const *extra_ok, sim_query *q, sim_qerr *err)
-{
+                    const char *const *extra_ok, sim_query *q, sim_qerr *err) {
     memset(q, 0, sizeof *q);
     memset(err, 0, sizeof *err);
     q->limit = SIM_LIMIT_DEFAULT;
-    if (n > SIM_MAX_ARGS)
-        return fail(err, "query", "Too many query parameters");
+    if (n > SIM_MAX_ARGS) return fail(err, "query", "Too many query parameters");
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         size_t l = strlen(args[i].value);
-        if (l > SIM_MAX_VALUE)
-            return fail(err, args[i].key, "Value too long");
+        if (l > SIM_MAX_VALUE) return fail(err, args[i].key, "Value too long");
         total += l + 1;
     }
     q->arena = malloc(total + 1);
-    if (!q->arena)
-        return fail(err, "query", "Out of memory");
+    if (!q->arena) return fail(err, "query", "Out of memory");
     char *ap = q->arena;
     for (int i = 0; i < n; i++) {
         const char *key = args[i].key;
@@ -210,17 +194,13 @@ int sim_query_parse(const sim_fdef *defs, int ndefs, const sim_kv *args, int n,
         ap += l + 1;
         int skip = 0;
         for (int e = 0; extra_ok && extra_ok[e]; e++)
-            if (strcmp(extra_ok[e], key) == 0)
-                skip = 1;
-        if (skip)
-            continue;
+            if (strcmp(extra_ok[e], key) == 0) skip = 1;
+        if (skip) continue;
         if (strcmp(key, "page_token") == 0) {
-            if (sim_ptoken_decode(val, &q->tok) != 0)
-                goto bad_token;
+            if (sim_ptoken_decode(val, &q->tok) != 0) goto bad_token;
             q->has_token = 1;
         } else if (strcmp(key, "limit") == 0) {
-            if (parse_limit(val, &q->limit, err))
-                goto fail;
+            if (parse_limit(val, &q->limit, err)) goto fail;
         } else if (strcmp(key, "ids[in]") == 0) {
             q->nids = split_list(val, q->ids, SIM_MAX_IN);
             if (q->nids < 0) {
@@ -241,14 +221,12 @@ fail:
     return -1;
 }
 
-void sim_query_free(sim_query *q)
-{
+void sim_query_free(sim_query *q) {
     free(q->arena);
     q->arena = NULL;
 }
 
-static int str_match(sim_op op, const char *v, char *const *vals, int nvals)
-{
+static int str_match(sim_op op, const char *v, char *const *vals, int nvals) {
     switch (op) {
     case SIM_OP_EQ: return strcmp(v, vals[0]) == 0;
     case SIM_OP_NEQ: return strcmp(v, vals[0]) != 0;
@@ -256,7 +234,9 @@ static int str_match(sim_op op, const char *v, char *const *vals, int nvals)
     case SIM_OP_CONTAINS: return strstr(v, vals[0]) != NULL;
     case SIM_OP_NOT_CONTAINS: return strstr(v, vals[0]) == NULL;
     case SIM_OP_CONTAINS_I: return strcasestr(v, vals[0]) != NULL;
-    case SIM_OP_IN: case SIM_OP_NIN: case SIM_OP_IN_I: {
+    case SIM_OP_IN:
+    case SIM_OP_NIN:
+    case SIM_OP_IN_I: {
         int hit = 0;
         for (int i = 0; i < nvals && !hit; i++)
             hit = op == SIM_OP_IN_I ? strcasecmp(v, vals[i]) == 0 : strcmp(v, vals[i]) == 0;
@@ -266,8 +246,7 @@ static int str_match(sim_op op, const char *v, char *const *vals, int nvals)
     }
 }
 
-static int date_match(sim_op op, int64_t v, const int64_t *d, int n)
-{
+static int date_match(sim_op op, int64_t v, const int64_t *d, int n) {
     switch (op) {
     case SIM_OP_EQ: return v == d[0];
     case SIM_OP_NEQ: return v != d[0];
@@ -275,7 +254,8 @@ static int date_match(sim_op op, int64_t v, const int64_t *d, int n)
     case SIM_OP_GTE: return v >= d[0];
     case SIM_OP_LT: return v < d[0];
     case SIM_OP_LTE: return v <= d[0];
-    case SIM_OP_IN: case SIM_OP_NIN: {
+    case SIM_OP_IN:
+    case SIM_OP_NIN: {
         int hit = 0;
         for (int i = 0; i < n && !hit; i++)
             hit = v == d[i];
@@ -286,18 +266,15 @@ static int date_match(sim_op op, int64_t v, const int64_t *d, int n)
 }
 
 /* A null value fails every positive test and passes every negative one. */
-static int null_match(sim_op op)
-{
+static int null_match(sim_op op) {
     return op == SIM_OP_NEQ || op == SIM_OP_NIN || op == SIM_OP_NOT_CONTAINS;
 }
 
 int sim_query_match(const sim_query *q, const char *id, const void *rec, const void *ctx,
-                    sim_getter get)
-{
+                    sim_getter get) {
     if (q->has_ids) {
         for (int i = 0; i < q->nids; i++)
-            if (strcmp(q->ids[i], id) == 0)
-                return 1;
+            if (strcmp(q->ids[i], id) == 0) return 1;
         return 0;
     }
     for (int i = 0; i < q->ncond; i++) {
@@ -308,8 +285,7 @@ int sim_query_match(const sim_query *q, const char *id, const void *rec, const v
         int bval = 0;
         int has = get(rec, ctx, c->def->key, buf, sizeof buf, &s, &date, &bval);
         if (!has) {
-            if (!null_match(c->op))
-                return 0;
+            if (!null_match(c->op)) return 0;
             continue;
         }
         int ok;
@@ -318,29 +294,36 @@ int sim_query_match(const sim_query *q, const char *id, const void *rec, const v
         case SIM_FK_BOOL: ok = bval == c->bval; break;
         default: ok = str_match(c->op, s ? s : "", c->vals, c->nvals); break;
         }
-        if (!ok)
-            return 0;
+        if (!ok) return 0;
     }
     return 1;
 }
 
-void sim_query_updated_range(const sim_query *q, int64_t *lo, int64_t *hi)
-{
+void sim_query_updated_range(const sim_query *q, int64_t *lo, int64_t *hi) {
     *lo = INT64_MIN;
     *hi = INT64_MAX;
-    if (q->has_ids)
-        return;
+    if (q->has_ids) return;
     for (int i = 0; i < q->ncond; i++) {
         const sim_cond *c = &q->conds[i];
-        if (strcmp(c->def->name, "updated_date") != 0)
-            continue;
+        if (strcmp(c->def->name, "updated_date") != 0) continue;
         int64_t d = c->dates[0];
         switch (c->op) {
-        case SIM_OP_EQ: if (d > *lo) *lo = d; if (d < *hi) *hi = d; break;
-        case SIM_OP_GT: if (d + 1 > *lo) *lo = d + 1; break;
-        case SIM_OP_GTE: if (d > *lo) *lo = d; break;
-        case SIM_OP_LT: if (d - 1 < *hi) *hi = d - 1; break;
-        case SIM_OP_LTE: if (d < *hi) *hi = d; break;
+        case SIM_OP_EQ:
+            if (d > *lo) *lo = d;
+            if (d < *hi) *hi = d;
+            break;
+        case SIM_OP_GT:
+            if (d + 1 > *lo) *lo = d + 1;
+            break;
+        case SIM_OP_GTE:
+            if (d > *lo) *lo = d;
+            break;
+        case SIM_OP_LT:
+            if (d - 1 < *hi) *hi = d - 1;
+            break;
+        case SIM_OP_LTE:
+            if (d < *hi) *hi = d;
+            break;
         default: break;
         }
     }
@@ -349,33 +332,29 @@ void sim_query_updated_range(const sim_query *q, int64_t *lo, int64_t *hi)
 /* ---- page tokens ---------------------------------------------------------------- */
 
 #define TOKEN_VERSION 1
-#define TOKEN_RAW 30     /* version 1, res 1, conn 4, fhash 8, updated 8, num 4, check 4 */
+#define TOKEN_RAW 30 /* version 1, res 1, conn 4, fhash 8, updated 8, num 4, check 4 */
 
 static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void put(unsigned char *p, uint64_t v, int n)
-{
+static void put(unsigned char *p, uint64_t v, int n) {
     for (int i = n - 1; i >= 0; i--, v >>= 8)
         p[i] = (unsigned char)v;
 }
 
-static uint64_t get(const unsigned char *p, int n)
-{
+static uint64_t get(const unsigned char *p, int n) {
     uint64_t v = 0;
     for (int i = 0; i < n; i++)
         v = v << 8 | p[i];
     return v;
 }
 
-static uint32_t check(const unsigned char *p, size_t n)
-{
+static uint32_t check(const unsigned char *p, size_t n) {
     /* not a MAC: it only has to turn a mangled or invented token into a 422 */
     uint64_t h = fnv(0xcbf29ce484222325ULL ^ 0x73696d, (const char *)p, n);
     return (uint32_t)(h ^ (h >> 32));
 }
 
-void sim_ptoken_encode(const sim_ptoken *t, char out[SIM_TOKEN_MAX])
-{
+void sim_ptoken_encode(const sim_ptoken *t, char out[SIM_TOKEN_MAX]) {
     unsigned char raw[TOKEN_RAW];
     raw[0] = TOKEN_VERSION;
     raw[1] = t->res;
@@ -396,25 +375,21 @@ void sim_ptoken_encode(const sim_ptoken *t, char out[SIM_TOKEN_MAX])
     *o = 0;
 }
 
-int sim_ptoken_decode(const char *s, sim_ptoken *t)
-{
-    if (strlen(s) != TOKEN_RAW / 3 * 4)
-        return -1;
+int sim_ptoken_decode(const char *s, sim_ptoken *t) {
+    if (strlen(s) != TOKEN_RAW / 3 * 4) return -1;
     unsigned char raw[TOKEN_RAW];
     for (int i = 0, j = 0; i < TOKEN_RAW / 3 * 4; i += 4, j += 3) {
         uint32_t v = 0;
         for (int k = 0; k < 4; k++) {
             const char *p = strchr(b64u, s[i + k]);
-            if (!p || !s[i + k])
-                return -1;
+            if (!p || !s[i + k]) return -1;
             v = v << 6 | (uint32_t)(p - b64u);
         }
         raw[j] = (unsigned char)(v >> 16);
         raw[j + 1] = (unsigned char)(v >> 8);
         raw[j + 2] = (unsigned char)v;
     }
-    if (raw[0] != TOKEN_VERSION || get(raw + 26, 4) != check(raw, 26))
-        return -1;
+    if (raw[0] != TOKEN_VERSION || get(raw + 26, 4) != check(raw, 26)) return -1;
     t->res = raw[1];
     t->conn = (uint32_t)get(raw + 2, 4);
     t->fhash = get(raw + 6, 8);

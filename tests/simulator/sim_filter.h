@@ -11,35 +11,52 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_MAX_CONDS 16          /* filter conditions per request */
-#define SIM_MAX_IN 100            /* values in one in/nin list (Trackstar: 100, else 422) */
-#define SIM_MAX_ARGS 64           /* query parameters per request */
-#define SIM_MAX_VALUE 512         /* bytes in one parameter value */
+#define SIM_MAX_CONDS 16  /* filter conditions per request */
+#define SIM_MAX_IN 100    /* values in one in/nin list (Trackstar: 100, else 422) */
+#define SIM_MAX_ARGS 64   /* query parameters per request */
+#define SIM_MAX_VALUE 512 /* bytes in one parameter value */
 #define SIM_LIMIT_DEFAULT 1000
 #define SIM_LIMIT_MAX 1000
-#define SIM_TOKEN_MAX 96          /* bytes of an encoded page token */
+#define SIM_TOKEN_MAX 96 /* bytes of an encoded page token */
 
 /* 1: limit > SIM_LIMIT_MAX is clamped; 0 (default): it is a 422. Set once at start-up. */
 extern int sim_filter_clamp_limit;
 
 typedef enum sim_op {
-    SIM_OP_EQ = 0, SIM_OP_NEQ, SIM_OP_GT, SIM_OP_GTE, SIM_OP_LT, SIM_OP_LTE, SIM_OP_IN,
-    SIM_OP_NIN, SIM_OP_CONTAINS, SIM_OP_NOT_CONTAINS, SIM_OP_EQ_I, SIM_OP_IN_I,
-    SIM_OP_CONTAINS_I, SIM_OP_COUNT
+    SIM_OP_EQ = 0,
+    SIM_OP_NEQ,
+    SIM_OP_GT,
+    SIM_OP_GTE,
+    SIM_OP_LT,
+    SIM_OP_LTE,
+    SIM_OP_IN,
+    SIM_OP_NIN,
+    SIM_OP_CONTAINS,
+    SIM_OP_NOT_CONTAINS,
+    SIM_OP_EQ_I,
+    SIM_OP_IN_I,
+    SIM_OP_CONTAINS_I,
+    SIM_OP_COUNT
 } sim_op;
 
 #define SIM_OPB(op) (1u << (op))
 /* Operator sets as the OpenAPI spec lists them per field kind. */
-#define SIM_OPS_DATE (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_GT) | SIM_OPB(SIM_OP_GTE) | \
-                      SIM_OPB(SIM_OP_LT) | SIM_OPB(SIM_OP_LTE) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN))
-#define SIM_OPS_DATE_RANGE (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_GT) | \
-                            SIM_OPB(SIM_OP_GTE) | SIM_OPB(SIM_OP_LT) | SIM_OPB(SIM_OP_LTE))
-#define SIM_OPS_STR (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN) | \
-                     SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
-#define SIM_OPS_SKU (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN) | \
-                     SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
-#define SIM_OPS_STR_I (SIM_OPS_SKU | SIM_OPB(SIM_OP_EQ_I) | SIM_OPB(SIM_OP_IN_I) | SIM_OPB(SIM_OP_CONTAINS_I))
-#define SIM_OPS_EQ_CONTAINS (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
+#define SIM_OPS_DATE                                                                               \
+    (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_GT) | SIM_OPB(SIM_OP_GTE) |         \
+     SIM_OPB(SIM_OP_LT) | SIM_OPB(SIM_OP_LTE) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN))
+#define SIM_OPS_DATE_RANGE                                                                         \
+    (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_GT) | SIM_OPB(SIM_OP_GTE) |         \
+     SIM_OPB(SIM_OP_LT) | SIM_OPB(SIM_OP_LTE))
+#define SIM_OPS_STR                                                                                \
+    (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_NEQ) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN) |         \
+     SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
+#define SIM_OPS_SKU                                                                                \
+    (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_IN) | SIM_OPB(SIM_OP_NIN) | SIM_OPB(SIM_OP_CONTAINS) |    \
+     SIM_OPB(SIM_OP_NOT_CONTAINS))
+#define SIM_OPS_STR_I                                                                              \
+    (SIM_OPS_SKU | SIM_OPB(SIM_OP_EQ_I) | SIM_OPB(SIM_OP_IN_I) | SIM_OPB(SIM_OP_CONTAINS_I))
+#define SIM_OPS_EQ_CONTAINS                                                                        \
+    (SIM_OPB(SIM_OP_EQ) | SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
 #define SIM_OPS_TAGS (SIM_OPB(SIM_OP_CONTAINS) | SIM_OPB(SIM_OP_NOT_CONTAINS))
 
 typedef enum sim_fkind { SIM_FK_DATE, SIM_FK_STR, SIM_FK_BOOL, SIM_FK_TAGS } sim_fkind;
@@ -60,9 +77,9 @@ typedef struct sim_cond {
     const sim_fdef *def;
     sim_op op;
     int nvals;
-    char *vals[SIM_MAX_IN];       /* point into the query's arena */
-    int64_t dates[SIM_MAX_IN];    /* parsed values of a date field */
-    int bval;                     /* parsed value of a bool field */
+    char *vals[SIM_MAX_IN];    /* point into the query's arena */
+    int64_t dates[SIM_MAX_IN]; /* parsed values of a date field */
+    int bval;                  /* parsed value of a bool field */
 } sim_cond;
 
 /* Where the previous page ended, and what it was for. */
@@ -77,14 +94,14 @@ typedef struct sim_ptoken {
 typedef struct sim_query {
     sim_cond conds[SIM_MAX_CONDS];
     int ncond;
-    int has_ids;                  /* ids[in] present: every other filter is ignored */
+    int has_ids; /* ids[in] present: every other filter is ignored */
     int nids;
     char *ids[SIM_MAX_IN];
     int limit;
     int has_token;
     sim_ptoken tok;
-    uint64_t fhash;               /* hash of the filters (not page_token/limit) */
-    char *arena;                  /* owns all strings above */
+    uint64_t fhash; /* hash of the filters (not page_token/limit) */
+    char *arena;    /* owns all strings above */
 } sim_query;
 
 typedef struct sim_qerr {

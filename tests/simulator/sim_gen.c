@@ -14,23 +14,19 @@
 #define SEC(ms) ((ms) - (ms) % 1000)
 
 /* A random moment in [lo, hi], whole seconds. */
-static int64_t rand_between(uint64_t *rng, int64_t lo, int64_t hi)
-{
-    if (hi <= lo)
-        return SEC(lo);
+static int64_t rand_between(uint64_t *rng, int64_t lo, int64_t hi) {
+    if (hi <= lo) return SEC(lo);
     return SEC(lo + (int64_t)(sim_rand(rng) % (uint64_t)(hi - lo)));
 }
 
-static void meta_init(sim_meta *m, uint64_t *rng, int64_t created, int64_t base)
-{
+static void meta_init(sim_meta *m, uint64_t *rng, int64_t created, int64_t base) {
     m->created_ms = SEC(created);
     m->updated_ms = rand_between(rng, m->created_ms, base);
     m->ts_created_ms = SEC(base);
     m->ts_updated_ms = SEC(base);
 }
 
-static int append(sim_conn *c, sim_res r, void *row, char *errstr, size_t errlen)
-{
+static int append(sim_conn *c, sim_res r, void *row, char *errstr, size_t errlen) {
     if (!row || sim_table_append(&c->t[r], row) != 0) {
         free(row);
         snprintf(errstr, errlen, "cannot add %s record", sim_res_infos[r].plural);
@@ -40,36 +36,29 @@ static int append(sim_conn *c, sim_res r, void *row, char *errstr, size_t errlen
 }
 
 /* A random non-kit product num, or 0 when there are none. */
-static uint32_t random_simple_product(sim_conn *c, uint64_t *rng)
-{
+static uint32_t random_simple_product(sim_conn *c, uint64_t *rng) {
     sim_table *t = &c->t[SIM_RES_PRODUCTS];
     for (int tries = 0; tries < 16 && t->n; tries++) {
         sim_product *p = t->rows[sim_rand_below(rng, t->n)];
-        if (!p->is_kit)
-            return p->m.num;
+        if (!p->is_kit) return p->m.num;
     }
     for (uint32_t i = 0; i < t->n; i++)
-        if (!((sim_product *)t->rows[i])->is_kit)
-            return i + 1;
+        if (!((sim_product *)t->rows[i])->is_kit) return i + 1;
     return 0;
 }
 
-static uint8_t random_wc(sim_conn *c, uint64_t *rng)
-{
+static uint8_t random_wc(sim_conn *c, uint64_t *rng) {
     uint32_t n = c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n;
     return n ? (uint8_t)(1 + sim_rand_below(rng, n)) : 0;
 }
 
-static uint8_t random_wh(sim_conn *c, uint64_t *rng)
-{
+static uint8_t random_wh(sim_conn *c, uint64_t *rng) {
     return (uint8_t)(1 + sim_rand_below(rng, c->t[SIM_RES_WAREHOUSES].n));
 }
 
 int sim_gen_add_shipment(sim_conn *c, sim_order *o, uint64_t *rng, int from, int to,
-                         int64_t shipped_ms)
-{
-    if (o->nship >= SIM_MAX_SHIPMENTS || from >= to)
-        return -1;
+                         int64_t shipped_ms) {
+    if (o->nship >= SIM_MAX_SHIPMENTS || from >= to) return -1;
     sim_shipment *s = &o->ship[o->nship++];
     memset(s, 0, sizeof *s);
     s->status = 1;
@@ -83,10 +72,8 @@ int sim_gen_add_shipment(sim_conn *c, sim_order *o, uint64_t *rng, int from, int
     return 0;
 }
 
-int sim_gen_add_receipt(sim_conn *c, sim_inbound *a, const int32_t *qty, int64_t arrived_ms)
-{
-    if (a->nrcpt >= SIM_MAX_RECEIPTS)
-        return -1;
+int sim_gen_add_receipt(sim_conn *c, sim_inbound *a, const int32_t *qty, int64_t arrived_ms) {
+    if (a->nrcpt >= SIM_MAX_RECEIPTS) return -1;
     sim_receipt *r = &a->rcpt[a->nrcpt++];
     memset(r, 0, sizeof *r);
     r->arrived_ms = SEC(arrived_ms);
@@ -98,18 +85,16 @@ int sim_gen_add_receipt(sim_conn *c, sim_inbound *a, const int32_t *qty, int64_t
     return 0;
 }
 
-sim_order *sim_gen_order(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms)
-{
-    if (c->t[SIM_RES_PRODUCTS].n == 0 || c->t[SIM_RES_SHIPPING_METHODS].n == 0)
-        return NULL;
+sim_order *sim_gen_order(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms) {
+    if (c->t[SIM_RES_PRODUCTS].n == 0 || c->t[SIM_RES_SHIPPING_METHODS].n == 0) return NULL;
     sim_order *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     meta_init(&o->m, rng, created_ms, created_ms); /* new: updated == created */
     o->wc = random_wc(c, rng);
     o->wh = random_wh(c, rng);
     o->type = (uint8_t)(sim_rand_below(rng, 10) < 8 ? 0 : 1 + sim_rand_below(rng, 3));
-    o->channel = (uint8_t)(sim_rand_below(rng, 5) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nchannels));
+    o->channel =
+        (uint8_t)(sim_rand_below(rng, 5) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nchannels));
     o->method = (uint8_t)(sim_rand_below(rng, 6) == 0
                               ? 0
                               : 1 + sim_rand_below(rng, c->t[SIM_RES_SHIPPING_METHODS].n));
@@ -122,21 +107,16 @@ sim_order *sim_gen_order(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t
         o->lines[i].unit_price_c = p->price_c;
         o->lines[i].discount_c = sim_rand_below(rng, 4) == 0 ? p->price_c / 10 : -1;
     }
-    if (sim_rand_below(rng, 4) == 0)
-        o->required_ship_ms = SEC(created_ms + 2 * DAY_MS);
-    if (sim_rand_below(rng, 10) == 0)
-        o->flags |= SIM_OF_SIGNATURE;
-    if (sim_rand_below(rng, 20) == 0)
-        o->flags |= SIM_OF_SATURDAY;
-    if (o->type == 1 && sim_rand_below(rng, 2) == 0)
-        o->flags |= SIM_OF_THIRD_PARTY;
+    if (sim_rand_below(rng, 4) == 0) o->required_ship_ms = SEC(created_ms + 2 * DAY_MS);
+    if (sim_rand_below(rng, 10) == 0) o->flags |= SIM_OF_SIGNATURE;
+    if (sim_rand_below(rng, 20) == 0) o->flags |= SIM_OF_SATURDAY;
+    if (o->type == 1 && sim_rand_below(rng, 2) == 0) o->flags |= SIM_OF_THIRD_PARTY;
     (void)base_ms;
     return o;
 }
 
 /* Age an order generated in the past: advance its status as a WMS would have by base. */
-static void age_order(sim_conn *c, sim_order *o, uint64_t *rng, int64_t base_ms)
-{
+static void age_order(sim_conn *c, sim_order *o, uint64_t *rng, int64_t base_ms) {
     int64_t age = base_ms - o->m.created_ms;
     uint32_t roll = sim_rand_below(rng, 100);
     if (roll < 4) {
@@ -166,12 +146,10 @@ static void age_order(sim_conn *c, sim_order *o, uint64_t *rng, int64_t base_ms)
     }
 }
 
-sim_return *sim_gen_return(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms)
-{
+sim_return *sim_gen_return(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms) {
     sim_table *ot = &c->t[SIM_RES_ORDERS];
     sim_return *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     meta_init(&r->m, rng, created_ms, base_ms);
     r->wh = random_wh(c, rng);
     r->carrier = (uint8_t)sim_rand_below(rng, sim_ncarriers);
@@ -213,8 +191,7 @@ sim_return *sim_gen_return(sim_conn *c, uint64_t *rng, int64_t created_ms, int64
 }
 
 /* Move a return generated in the past to where it would be by base. */
-static void age_return(sim_return *r, uint64_t *rng)
-{
+static void age_return(sim_return *r, uint64_t *rng) {
     r->status = (uint8_t)sim_rand_below(rng, SIM_FS_CANCELLED + 1);
     if (r->status >= SIM_FS_IN_TRANSIT && r->status != SIM_FS_CANCELLED) {
         r->has_ship = 1;
@@ -230,22 +207,22 @@ static void age_return(sim_return *r, uint64_t *rng)
     }
 }
 
-sim_inbound *sim_gen_inbound(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms)
-{
+sim_inbound *sim_gen_inbound(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms) {
     sim_inbound *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
+    if (!a) return NULL;
     meta_init(&a->m, rng, created_ms, base_ms);
     a->wc = random_wc(c, rng);
     a->wh = random_wh(c, rng);
-    a->supplier = (uint8_t)(sim_rand_below(rng, 6) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nsuppliers));
-    a->expected_ms = sim_rand_below(rng, 8) == 0 ? 0 : SEC(created_ms + (int64_t)(3 + sim_rand_below(rng, 10)) * DAY_MS);
+    a->supplier =
+        (uint8_t)(sim_rand_below(rng, 6) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nsuppliers));
+    a->expected_ms = sim_rand_below(rng, 8) == 0
+                         ? 0
+                         : SEC(created_ms + (int64_t)(3 + sim_rand_below(rng, 10)) * DAY_MS);
     int n = 1 + (int)sim_rand_below(rng, 4);
     for (int i = 0; i < n; i++) {
         uint32_t pnum = random_simple_product(c, rng);
         sim_product *p = sim_table_get(&c->t[SIM_RES_PRODUCTS], pnum);
-        if (!p)
-            break;
+        if (!p) break;
         sim_inventory *inv = sim_table_get(&c->t[SIM_RES_INVENTORY], p->inv[0]);
         sim_asn_line *l = &a->lines[a->nlines++];
         l->inv = p->inv[0];
@@ -259,8 +236,7 @@ sim_inbound *sim_gen_inbound(sim_conn *c, uint64_t *rng, int64_t created_ms, int
     return a;
 }
 
-static void age_inbound(sim_conn *c, sim_inbound *a, uint64_t *rng)
-{
+static void age_inbound(sim_conn *c, sim_inbound *a, uint64_t *rng) {
     a->status = (uint8_t)sim_rand_below(rng, SIM_FS_CANCELLED + 1);
     if (a->status == SIM_FS_RECEIVING || a->status == SIM_FS_RECEIVED) {
         int32_t q[SIM_MAX_ASN_LINES] = {0};
@@ -270,16 +246,15 @@ static void age_inbound(sim_conn *c, sim_inbound *a, uint64_t *rng)
     }
 }
 
-sim_bill *sim_gen_bill(sim_conn *c, uint64_t *rng, int64_t created_ms)
-{
+sim_bill *sim_gen_bill(sim_conn *c, uint64_t *rng, int64_t created_ms) {
     sim_bill *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     meta_init(&b->m, rng, created_ms, created_ms);
     b->charge = (uint8_t)sim_rand_below(rng, sim_ncharge_types);
     b->wc = random_wc(c, rng);
     switch (b->charge) {
-    case 0: case 1:
+    case 0:
+    case 1:
         if (c->t[SIM_RES_ORDERS].n) {
             b->obj_type = 1;
             b->obj_num = 1 + sim_rand_below(rng, c->t[SIM_RES_ORDERS].n);
@@ -297,15 +272,13 @@ sim_bill *sim_gen_bill(sim_conn *c, uint64_t *rng, int64_t created_ms)
             b->obj_num = 1 + sim_rand_below(rng, c->t[SIM_RES_RETURNS].n);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     b->amount_c = (int32_t)(150 + sim_rand_below(rng, 2500));
     return b;
 }
 
-static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, size_t errlen)
-{
+static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, size_t errlen) {
     const sim_sizes *sz = &c->sizes;
     int64_t old = base - 400 * DAY_MS;
     for (int i = 0; i < sz->warehouse_customers && i < SIM_MAX_WC; i++) {
@@ -314,8 +287,7 @@ static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, si
             meta_init(&w->m, rng, old + i * DAY_MS, base - 200 * DAY_MS);
             w->name = (uint8_t)((sim_mix(c->seed, 77) + (uint64_t)i) % (uint64_t)sim_nwc_names);
         }
-        if (append(c, SIM_RES_WAREHOUSE_CUSTOMERS, w, errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_WAREHOUSE_CUSTOMERS, w, errstr, errlen)) return -1;
     }
     for (int i = 0; i < sz->warehouses && i < SIM_MAX_WAREHOUSES; i++) {
         sim_warehouse *w = calloc(1, sizeof *w);
@@ -323,8 +295,7 @@ static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, si
             meta_init(&w->m, rng, old + i * DAY_MS, base - 100 * DAY_MS);
             w->city = (uint8_t)((sim_mix(c->seed, 99) + (uint64_t)i) % (uint64_t)sim_ncities);
         }
-        if (append(c, SIM_RES_WAREHOUSES, w, errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_WAREHOUSES, w, errstr, errlen)) return -1;
     }
     for (uint32_t wh = 1; wh <= c->t[SIM_RES_WAREHOUSES].n; wh++) {
         for (int i = 0; i < sz->locations_per_wh; i++) {
@@ -337,8 +308,7 @@ static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, si
                 l->bay = (uint8_t)(i % 20 / 4 + 1);
                 l->level = (uint8_t)(i % 4 + 1);
             }
-            if (append(c, SIM_RES_LOCATIONS, l, errstr, errlen))
-                return -1;
+            if (append(c, SIM_RES_LOCATIONS, l, errstr, errlen)) return -1;
         }
     }
     for (int i = 0; i < sz->shipping_methods; i++) {
@@ -348,18 +318,15 @@ static int gen_static(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, si
             s->carrier = (uint8_t)(i % sim_ncarriers);
             s->service = (uint8_t)(i / sim_ncarriers % sim_nservices);
         }
-        if (append(c, SIM_RES_SHIPPING_METHODS, s, errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_SHIPPING_METHODS, s, errstr, errlen)) return -1;
     }
     return 0;
 }
 
-static sim_inventory *new_inventory(sim_conn *c, uint64_t *rng, const sim_product *p)
-{
+static sim_inventory *new_inventory(sim_conn *c, uint64_t *rng, const sim_product *p) {
     uint32_t nwh = c->t[SIM_RES_WAREHOUSES].n;
     sim_inventory *v = calloc(1, sizeof *v + nwh * sizeof v->wh[0]);
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     v->m.created_ms = p->m.created_ms;
     v->m.updated_ms = p->m.updated_ms;
     v->m.ts_created_ms = p->m.ts_created_ms;
@@ -374,8 +341,7 @@ static sim_inventory *new_inventory(sim_conn *c, uint64_t *rng, const sim_produc
     for (uint32_t w = 0; w < nwh; w++) {
         sim_inv_wh *q = &v->wh[w];
         /* not every item is stocked in every warehouse */
-        if (w > 0 && sim_rand_below(rng, 3) == 0)
-            continue;
+        if (w > 0 && sim_rand_below(rng, 3) == 0) continue;
         q->onhand = (int32_t)sim_rand_below(rng, 400);
         q->committed = q->onhand ? (int32_t)sim_rand_below(rng, (uint32_t)q->onhand / 4 + 1) : 0;
         q->unfulfillable = q->onhand - q->committed > 10 ? (int32_t)sim_rand_below(rng, 6) : 0;
@@ -389,17 +355,16 @@ static sim_inventory *new_inventory(sim_conn *c, uint64_t *rng, const sim_produc
     return v;
 }
 
-static int gen_catalogue(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, size_t errlen)
-{
+static int gen_catalogue(sim_conn *c, uint64_t *rng, int64_t base, char *errstr, size_t errlen) {
     int64_t start = base - 120 * DAY_MS;
     for (int i = 0; i < c->sizes.products; i++) {
         sim_product *p = calloc(1, sizeof *p);
-        if (!p)
-            return append(c, SIM_RES_PRODUCTS, NULL, errstr, errlen);
+        if (!p) return append(c, SIM_RES_PRODUCTS, NULL, errstr, errlen);
         meta_init(&p->m, rng, rand_between(rng, start, base - DAY_MS), base);
         p->wc = random_wc(c, rng);
         p->active = sim_rand_below(rng, 20) != 0;
-        p->supplier = (uint8_t)(sim_rand_below(rng, 4) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nsuppliers));
+        p->supplier =
+            (uint8_t)(sim_rand_below(rng, 4) == 0 ? SIM_NONE : sim_rand_below(rng, sim_nsuppliers));
         p->price_c = (int32_t)(499 + 100 * sim_rand_below(rng, 60));
         /* every 8th product is a kit of earlier items, once there are some to bundle */
         uint32_t simple = c->t[SIM_RES_INVENTORY].n;
@@ -408,28 +373,23 @@ static int gen_catalogue(sim_conn *c, uint64_t *rng, int64_t base, char *errstr,
             p->nitems = (uint8_t)(2 + sim_rand_below(rng, simple >= 3 ? 2 : 1));
             for (int k = 0; k < p->nitems; k++) {
                 p->inv[k] = 1 + sim_rand_below(rng, simple);
-                for (int j = 0; j < k; j++)      /* distinct components */
-                    if (p->inv[j] == p->inv[k])
-                        p->inv[k] = p->inv[k] % simple + 1;
+                for (int j = 0; j < k; j++) /* distinct components */
+                    if (p->inv[j] == p->inv[k]) p->inv[k] = p->inv[k] % simple + 1;
                 p->unit_qty[k] = (uint8_t)(1 + sim_rand_below(rng, 2));
             }
-            if (append(c, SIM_RES_PRODUCTS, p, errstr, errlen))
-                return -1;
+            if (append(c, SIM_RES_PRODUCTS, p, errstr, errlen)) return -1;
             continue;
         }
         p->nitems = 1;
         p->unit_qty[0] = 1;
         p->inv[0] = c->t[SIM_RES_INVENTORY].n + 1;
-        if (append(c, SIM_RES_PRODUCTS, p, errstr, errlen))
-            return -1;
-        if (append(c, SIM_RES_INVENTORY, new_inventory(c, rng, p), errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_PRODUCTS, p, errstr, errlen)) return -1;
+        if (append(c, SIM_RES_INVENTORY, new_inventory(c, rng, p), errstr, errlen)) return -1;
     }
     return 0;
 }
 
-int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen)
-{
+int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen) {
     uint64_t rng = sim_mix(c->seed, 0x67656eULL) | 1;
     int64_t base = SEC(base_ms);
     int64_t from = base - SIM_HISTORY_DAYS * DAY_MS;
@@ -446,30 +406,24 @@ int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen
             o->m.ts_created_ms = o->m.ts_updated_ms = base;
             age_order(c, o, &rng, base);
         }
-        if (append(c, SIM_RES_ORDERS, o, errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_ORDERS, o, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.returns; i++) {
         sim_return *r = sim_gen_return(c, &rng, rand_between(&rng, from, base - 60000), base);
-        if (r)
-            age_return(r, &rng);
-        if (append(c, SIM_RES_RETURNS, r, errstr, errlen))
-            return -1;
+        if (r) age_return(r, &rng);
+        if (append(c, SIM_RES_RETURNS, r, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.inbound; i++) {
         sim_inbound *a = sim_gen_inbound(c, &rng, rand_between(&rng, from, base - 60000), base);
-        if (a)
-            age_inbound(c, a, &rng);
-        if (append(c, SIM_RES_INBOUND, a, errstr, errlen))
-            return -1;
+        if (a) age_inbound(c, a, &rng);
+        if (append(c, SIM_RES_INBOUND, a, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.bills; i++) {
         sim_bill *b = sim_gen_bill(c, &rng, rand_between(&rng, from, base - 60000));
         if (b) {
             b->m.ts_created_ms = b->m.ts_updated_ms = base;
         }
-        if (append(c, SIM_RES_BILLS, b, errstr, errlen))
-            return -1;
+        if (append(c, SIM_RES_BILLS, b, errstr, errlen)) return -1;
     }
     return 0;
 }

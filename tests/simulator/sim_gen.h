@@ -7,7 +7,7 @@
 
 #include "sim_store.h"
 
-#define SIM_HISTORY_DAYS 30      /* generated records span this many days before base */
+#define SIM_HISTORY_DAYS 30 /* generated records span this many days before base */
 
 /* Fill every table of c (its seed and sizes must be set). Timestamps fall in
  * [base_ms - SIM_HISTORY_DAYS, base_ms]. Caller holds the lock. 0 or -1 with errstr. */

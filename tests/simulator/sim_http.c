@@ -18,7 +18,7 @@
 sim_http_config sim_http_cfg;
 
 static struct MHD_Daemon *g_daemon;
-static sim_rl g_org_rl;              /* API-key-only endpoints */
+static sim_rl g_org_rl; /* API-key-only endpoints */
 static atomic_ullong g_req_seq;
 
 typedef struct req_ctx {
@@ -26,15 +26,13 @@ typedef struct req_ctx {
     int too_big;
 } req_ctx;
 
-void sim_resp_json(sim_resp *rs, int status, const char *json)
-{
+void sim_resp_json(sim_resp *rs, int status, const char *json) {
     rs->status = status;
     rs->body.len = 0;
     sbuf_append(&rs->body, json, strlen(json));
 }
 
-void sim_resp_error(sim_resp *rs, int status, const char *msg, const char *origin)
-{
+void sim_resp_error(sim_resp *rs, int status, const char *msg, const char *origin) {
     rs->status = status;
     rs->body.len = 0;
     sbuf_append(&rs->body, "{\"error\":", 9);
@@ -46,8 +44,7 @@ void sim_resp_error(sim_resp *rs, int status, const char *msg, const char *origi
     sbuf_append(&rs->body, "}", 1);
 }
 
-void sim_resp_404(sim_resp *rs, const char *msg, const char *id)
-{
+void sim_resp_404(sim_resp *rs, const char *msg, const char *id) {
     rs->status = 404;
     rs->body.len = 0;
     sbuf_append(&rs->body, "{\"error\":", 9);
@@ -57,8 +54,7 @@ void sim_resp_404(sim_resp *rs, const char *msg, const char *id)
     sbuf_append(&rs->body, "}", 1);
 }
 
-void sim_resp_422(sim_resp *rs, const char *location, const char *param, const char *msg)
-{
+void sim_resp_422(sim_resp *rs, const char *location, const char *param, const char *msg) {
     rs->status = 422;
     rs->body.len = 0;
     sbuf_append(&rs->body, "{\"error\":\"Validation error\",\"detail\":{", 38);
@@ -70,17 +66,14 @@ void sim_resp_422(sim_resp *rs, const char *location, const char *param, const c
     sbuf_append(&rs->body, "]}}}", 4);
 }
 
-const char *sim_req_arg(const sim_req *rq, const char *key)
-{
+const char *sim_req_arg(const sim_req *rq, const char *key) {
     for (int i = 0; i < rq->nargs; i++)
-        if (strcmp(rq->args[i].key, key) == 0)
-            return rq->args[i].value;
+        if (strcmp(rq->args[i].key, key) == 0) return rq->args[i].value;
     return NULL;
 }
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
+                                   const char *value) {
     (void)kind;
     sim_req *rq = cls;
     if (rq->nargs >= SIM_MAX_ARGS) {
@@ -93,26 +86,22 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static int is_write(const char *method)
-{
+static int is_write(const char *method) {
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
 /* Routes that select a connection by access token. */
-static int needs_token(const char *method, const char *path)
-{
-    if (strncmp(path, "/wms/", 5) == 0 || strcmp(path, "/wms") == 0)
-        return 1;
-    if (strcmp(path, "/connections/sync") == 0)
-        return 1;
-    if (strcmp(path, "/connections") == 0 && (strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0))
+static int needs_token(const char *method, const char *path) {
+    if (strncmp(path, "/wms/", 5) == 0 || strcmp(path, "/wms") == 0) return 1;
+    if (strcmp(path, "/connections/sync") == 0) return 1;
+    if (strcmp(path, "/connections") == 0 &&
+        (strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0))
         return 1;
     return 0;
 }
 
 /* Consume one count of a fault: global first, then the connection's. */
-static int take(int *global, int *local)
-{
+static int take(int *global, int *local) {
     if (*global > 0) {
         (*global)--;
         return 1;
@@ -132,8 +121,7 @@ typedef struct pipeline_out {
 
 /* Everything between the raw request and the handler. Runs under the store lock. */
 static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char *token,
-                     pipeline_out *po)
-{
+                     pipeline_out *po) {
     const char *path = rq->path;
     if (strcmp(path, "/_sim/health") == 0) {
         sim_resp_json(rs, 200, "{\"ok\":true}");
@@ -141,7 +129,8 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
     }
     /* presigned download links (data_url -> download_url) carry their own secret */
     size_t pl = strlen(path);
-    if (strncmp(path, "/webhooks/events/", 17) == 0 && pl > 26 && strcmp(path + pl - 9, "/download") == 0) {
+    if (strncmp(path, "/webhooks/events/", 17) == 0 && pl > 26 &&
+        strcmp(path + pl - 9, "/download") == 0) {
         sim_mgmt_handle(rq, rs);
         return;
     }
@@ -173,7 +162,8 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
     /* /integrations has its own 1-per-minute budget (handled by the management API) */
     if (strncmp(path, "/integrations", 13) != 0) {
         int w = is_write(rq->method);
-        sim_rl_take(rl, w, w ? sim_http_cfg.write_rate : sim_http_cfg.get_rate, 1, rq->now_ms, &po->rl);
+        sim_rl_take(rl, w, w ? sim_http_cfg.write_rate : sim_http_cfg.get_rate, 1, rq->now_ms,
+                    &po->rl);
         po->has_rl = 1;
         if (!po->rl.allowed) {
             sim_resp_error(rs, 429, "Rate limit exceeded", "trackstar");
@@ -201,23 +191,19 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
         sim_mgmt_handle(rq, rs);
 }
 
-static void add_header(struct MHD_Response *r, const char *k, const char *v)
-{
+static void add_header(struct MHD_Response *r, const char *k, const char *v) {
     MHD_add_response_header(r, k, v);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
-{
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     (void)cls;
     (void)version;
     req_ctx *ctx = *con_cls;
     if (!ctx) {
         ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
-            return MHD_NO;
+        if (!ctx) return MHD_NO;
         *con_cls = ctx;
         return MHD_YES;
     }
@@ -238,7 +224,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     rq.now_ms = util_now_ms();
     MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &rq);
     const char *api_key = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "x-trackstar-api-key");
-    const char *token = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "x-trackstar-access-token");
+    const char *token =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "x-trackstar-access-token");
     pipeline_out po = {0};
     if (ctx->too_big) {
         sim_resp_error(&rs, 413, "Request body too large", "trackstar");
@@ -255,12 +242,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         struct timespec ts = {po.slow_ms / 1000, (long)(po.slow_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (!rs.status)
-        sim_resp_error(&rs, 500, "no handler answered", "trackstar");
+    if (!rs.status) sim_resp_error(&rs, 500, "no handler answered", "trackstar");
     size_t len = rs.body.len;
     char *p = rs.body.p;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, p ? p : (char *)"",
-                                                                p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, p ? p : (char *)"", p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         sbuf_free(&rs.body);
         return MHD_NO;
@@ -268,8 +254,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     char rid[40], v[32];
     unsigned char rnd[6] = {0};
     RAND_bytes(rnd, sizeof rnd);
-    snprintf(rid, sizeof rid, "req_%08llx%02x%02x%02x%02x", (unsigned long long)++g_req_seq, rnd[0], rnd[1],
-             rnd[2], rnd[3]);
+    snprintf(rid, sizeof rid, "req_%08llx%02x%02x%02x%02x", (unsigned long long)++g_req_seq, rnd[0],
+             rnd[1], rnd[2], rnd[3]);
     add_header(resp, "X-Request-Id", rid);
     add_header(resp, "Content-Type", rs.content_type ? rs.content_type : "application/json");
     if (po.has_rl) {
@@ -293,8 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
+                         enum MHD_RequestTerminationCode toe) {
     (void)cls;
     (void)mc;
     (void)toe;
@@ -306,8 +291,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     }
 }
 
-int sim_http_start(const sim_http_config *cfg, char *errstr, size_t errlen)
-{
+int sim_http_start(const sim_http_config *cfg, char *errstr, size_t errlen) {
     sim_http_cfg = *cfg;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -317,13 +301,12 @@ int sim_http_start(const sim_http_config *cfg, char *errstr, size_t errlen)
         snprintf(errstr, errlen, "SIM_BIND: not an IPv4 address");
         return -1;
     }
-    g_daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                    MHD_USE_ERROR_LOG,
-                                (uint16_t)cfg->port, NULL, NULL, on_request, NULL,
-                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_HTTP_CONNECTIONS,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    g_daemon = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        (uint16_t)cfg->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_HTTP_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        NULL, MHD_OPTION_END);
     if (!g_daemon) {
         snprintf(errstr, errlen, "cannot listen on %s:%d", cfg->bind, cfg->port);
         return -1;
@@ -331,9 +314,7 @@ int sim_http_start(const sim_http_config *cfg, char *errstr, size_t errlen)
     return 0;
 }
 
-void sim_http_stop(void)
-{
-    if (g_daemon)
-        MHD_stop_daemon(g_daemon);
+void sim_http_stop(void) {
+    if (g_daemon) MHD_stop_daemon(g_daemon);
     g_daemon = NULL;
 }

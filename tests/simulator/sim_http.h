@@ -12,19 +12,19 @@
 #include "sim_store.h"
 #include "util.h"
 
-#define SIM_MAX_BODY (1024 * 1024)   /* request bodies above this get 413 */
+#define SIM_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
 #define SIM_MAX_HTTP_CONNECTIONS 256
 
 typedef struct sim_http_config {
     const char *bind;
     int port;
-    const char *api_key;             /* secret */
-    int get_rate, write_rate;        /* per access token per second */
-    int crawl_mutations;             /* mutations per POST /connections/sync */
-    int connection_object_shape;     /* GET /connections/{id}: 1 {data:{}} , 0 list envelope */
-    int historical_sync_ms;          /* how long a new connection's historical sync takes */
-    const char *public_base;         /* "http://host:port" for URLs the simulator hands out */
-    sim_sizes default_sizes;         /* for connections created by link exchange */
+    const char *api_key;         /* secret */
+    int get_rate, write_rate;    /* per access token per second */
+    int crawl_mutations;         /* mutations per POST /connections/sync */
+    int connection_object_shape; /* GET /connections/{id}: 1 {data:{}} , 0 list envelope */
+    int historical_sync_ms;      /* how long a new connection's historical sync takes */
+    const char *public_base;     /* "http://host:port" for URLs the simulator hands out */
+    sim_sizes default_sizes;     /* for connections created by link exchange */
 } sim_http_config;
 
 extern sim_http_config sim_http_cfg;
@@ -38,15 +38,15 @@ typedef struct sim_req {
     int too_many_args;
     const char *body;
     size_t body_len;
-    sim_conn *conn;                  /* the access token's connection, when required */
+    sim_conn *conn; /* the access token's connection, when required */
     int64_t now_ms;
 } sim_req;
 
 typedef struct sim_resp {
     int status;
-    sbuf body;                       /* JSON */
-    const char *content_type;        /* NULL = application/json */
-    int drop;                        /* close the connection without an answer */
+    sbuf body;                /* JSON */
+    const char *content_type; /* NULL = application/json */
+    int drop;                 /* close the connection without an answer */
 } sim_resp;
 
 /* Start / stop the server. 0 or -1 with errstr. */
@@ -74,8 +74,8 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
 
 /* Management helpers the control API shares. */
 int sim_mgmt_mint_auth_code(const char *integration, const char *link_token,
-                            const char *connection_id, char *code, size_t codelen,
-                            char *errstr, size_t errlen);
+                            const char *connection_id, char *code, size_t codelen, char *errstr,
+                            size_t errlen);
 /* connection.created for c (data: created_date, access_token). */
 void sim_mgmt_emit_created(const sim_conn *c);
 

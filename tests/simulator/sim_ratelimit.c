@@ -4,10 +4,8 @@
 #include "sim_ratelimit.h"
 
 void sim_rl_take(sim_rl *st, int is_write, int limit, int window_s, int64_t now_ms,
-                 sim_rl_result *out)
-{
-    if (window_s < 1)
-        window_s = 1;
+                 sim_rl_result *out) {
+    if (window_s < 1) window_s = 1;
     int64_t now_s = now_ms / 1000;
     int64_t start = now_s - (now_s % window_s);
     if (start != st->window_start_s) {
@@ -21,8 +19,7 @@ void sim_rl_take(sim_rl *st, int is_write, int limit, int window_s, int64_t now_
     /* retry-after in whole seconds, rounded up, never 0 so a client always waits */
     int64_t wait_ms = out->reset_s * 1000 - now_ms;
     out->retry_after_s = (int)((wait_ms + 999) / 1000);
-    if (out->retry_after_s < 1)
-        out->retry_after_s = 1;
+    if (out->retry_after_s < 1) out->retry_after_s = 1;
     if (*used >= limit) {
         out->allowed = 0;
         out->remaining = 0;

@@ -8,16 +8,16 @@
 #include <stdint.h>
 
 typedef struct sim_rl {
-    int64_t window_start_s;   /* start of the current window, epoch seconds */
+    int64_t window_start_s; /* start of the current window, epoch seconds */
     int get_used, write_used;
 } sim_rl;
 
 /* What to put in x-ratelimit-* / retry-after headers. */
 typedef struct sim_rl_result {
-    int allowed;              /* 1 = serve, 0 = answer 429 */
+    int allowed; /* 1 = serve, 0 = answer 429 */
     int limit, remaining;
-    int64_t reset_s;          /* epoch seconds when the window ends */
-    int retry_after_s;        /* seconds to wait before the next request counts */
+    int64_t reset_s;   /* epoch seconds when the window ends */
+    int retry_after_s; /* seconds to wait before the next request counts */
 } sim_rl_result;
 
 /* Count one request against st in a window of window_s seconds. limit is the budget of

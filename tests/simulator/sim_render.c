@@ -11,31 +11,25 @@
 
 /* ---- JSON writer ------------------------------------------------------------------ */
 
-void sim_jw_init(sim_jw *w, sbuf *b)
-{
+void sim_jw_init(sim_jw *w, sbuf *b) {
     memset(w, 0, sizeof *w);
     w->b = b;
 }
 
-static void jw_put(sim_jw *w, const char *s, size_t n)
-{
-    if (sbuf_append(w->b, s, n) != 0)
-        w->err = 1;
+static void jw_put(sim_jw *w, const char *s, size_t n) {
+    if (sbuf_append(w->b, s, n) != 0) w->err = 1;
 }
 
 /* Comma before a value unless it follows its key or opens its container. */
-static void jw_pre(sim_jw *w)
-{
+static void jw_pre(sim_jw *w) {
     if (w->after_key[w->d]) {
         w->after_key[w->d] = 0;
         return;
     }
-    if (w->count[w->d]++ > 0)
-        jw_put(w, ",", 1);
+    if (w->count[w->d]++ > 0) jw_put(w, ",", 1);
 }
 
-static void jw_open(sim_jw *w, char c)
-{
+static void jw_open(sim_jw *w, char c) {
     jw_pre(w);
     jw_put(w, &c, 1);
     if (w->d + 1 >= SIM_JW_DEPTH) {
@@ -47,28 +41,26 @@ static void jw_open(sim_jw *w, char c)
     w->after_key[w->d] = 0;
 }
 
-void sim_jw_obj(sim_jw *w) { jw_open(w, '{'); }
-void sim_jw_arr(sim_jw *w) { jw_open(w, '['); }
+void sim_jw_obj(sim_jw *w) {
+    jw_open(w, '{');
+}
+void sim_jw_arr(sim_jw *w) {
+    jw_open(w, '[');
+}
 
-void sim_jw_end(sim_jw *w, char close)
-{
-    if (w->d > 0)
-        w->d--;
+void sim_jw_end(sim_jw *w, char close) {
+    if (w->d > 0) w->d--;
     jw_put(w, &close, 1);
 }
 
-void sim_jw_key(sim_jw *w, const char *k)
-{
-    if (w->count[w->d]++ > 0)
-        jw_put(w, ",", 1);
-    if (sbuf_json_str(w->b, k, strlen(k)) != 0)
-        w->err = 1;
+void sim_jw_key(sim_jw *w, const char *k) {
+    if (w->count[w->d]++ > 0) jw_put(w, ",", 1);
+    if (sbuf_json_str(w->b, k, strlen(k)) != 0) w->err = 1;
     jw_put(w, ":", 1);
     w->after_key[w->d] = 1;
 }
 
-void sim_jw_str(sim_jw *w, const char *s)
-{
+void sim_jw_str(sim_jw *w, const char *s) {
     jw_pre(w);
     if (!s)
         jw_put(w, "null", 4);
@@ -76,15 +68,13 @@ void sim_jw_str(sim_jw *w, const char *s)
         w->err = 1;
 }
 
-void sim_jw_int(sim_jw *w, long long v)
-{
+void sim_jw_int(sim_jw *w, long long v) {
     char t[32];
     jw_pre(w);
     jw_put(w, t, (size_t)snprintf(t, sizeof t, "%lld", v));
 }
 
-void sim_jw_cents(sim_jw *w, long long c)
-{
+void sim_jw_cents(sim_jw *w, long long c) {
     char t[40];
     jw_pre(w);
     long long a = c < 0 ? -c : c;
@@ -92,20 +82,17 @@ void sim_jw_cents(sim_jw *w, long long c)
     jw_put(w, t, (size_t)n);
 }
 
-void sim_jw_bool(sim_jw *w, int v)
-{
+void sim_jw_bool(sim_jw *w, int v) {
     jw_pre(w);
     jw_put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-void sim_jw_null(sim_jw *w)
-{
+void sim_jw_null(sim_jw *w) {
     jw_pre(w);
     jw_put(w, "null", 4);
 }
 
-void sim_jw_date(sim_jw *w, int64_t ms)
-{
+void sim_jw_date(sim_jw *w, int64_t ms) {
     if (!ms) {
         sim_jw_null(w);
         return;
@@ -115,8 +102,7 @@ void sim_jw_date(sim_jw *w, int64_t ms)
     sim_jw_str(w, t);
 }
 
-void sim_jw_raw(sim_jw *w, const char *json, size_t n)
-{
+void sim_jw_raw(sim_jw *w, const char *json, size_t n) {
     jw_pre(w);
     jw_put(w, json, n);
 }
@@ -134,19 +120,16 @@ void sim_jw_raw(sim_jw *w, const char *json, size_t n)
 
 #define ID_LEN 48
 
-static uint64_t h3(const sim_conn *c, int salt, uint32_t num)
-{
+static uint64_t h3(const sim_conn *c, int salt, uint32_t num) {
     return sim_mix(sim_mix(c->seed, (uint64_t)salt), num);
 }
 
-static void fmt_id(const sim_conn *c, sim_res r, uint32_t num, char *buf)
-{
+static void fmt_id(const sim_conn *c, sim_res r, uint32_t num, char *buf) {
     sim_format_id(c, r, num, buf, ID_LEN);
 }
 
 /* Key "warehouse_customer_id": an id, or null for 0. */
-static void k_ref(sim_jw *w, const char *k, const sim_conn *c, sim_res r, uint32_t num)
-{
+static void k_ref(sim_jw *w, const char *k, const sim_conn *c, sim_res r, uint32_t num) {
     char id[ID_LEN];
     sim_jw_key(w, k);
     if (!num) {
@@ -158,13 +141,11 @@ static void k_ref(sim_jw *w, const char *k, const sim_conn *c, sim_res r, uint32
 }
 
 static void meta_fields(sim_jw *w, const sim_conn *c, sim_res r, const sim_meta *m, int with_wc,
-                        uint32_t wc)
-{
+                        uint32_t wc) {
     char id[ID_LEN];
     fmt_id(c, r, m->num, id);
     KSTR(w, "id", id);
-    if (with_wc)
-        k_ref(w, "warehouse_customer_id", c, SIM_RES_WAREHOUSE_CUSTOMERS, wc);
+    if (with_wc) k_ref(w, "warehouse_customer_id", c, SIM_RES_WAREHOUSE_CUSTOMERS, wc);
     KDATE(w, "created_date", m->created_ms);
     KDATE(w, "updated_date", m->updated_ms);
     if (sim_g.trackstar_dates) {
@@ -173,10 +154,8 @@ static void meta_fields(sim_jw *w, const sim_conn *c, sim_res r, const sim_meta 
     }
 }
 
-static void tail_fields(sim_jw *w, const char *url, int with_url, int with_tags)
-{
-    if (with_url)
-        KSTR(w, "external_system_url", url);
+static void tail_fields(sim_jw *w, const char *url, int with_url, int with_tags) {
+    if (with_url) KSTR(w, "external_system_url", url);
     if (with_tags) {
         sim_jw_key(w, "trackstar_tags");
         sim_jw_arr(w);
@@ -187,8 +166,7 @@ static void tail_fields(sim_jw *w, const char *url, int with_url, int with_tags)
     sim_jw_end(w, '}');
 }
 
-static void measurements(sim_jw *w, int l, int wd, int h, int weight_cg, int known)
-{
+static void measurements(sim_jw *w, int l, int wd, int h, int weight_cg, int known) {
     sim_jw_key(w, "measurements");
     sim_jw_obj(w);
     if (!known) {
@@ -209,8 +187,7 @@ static void measurements(sim_jw *w, int l, int wd, int h, int weight_cg, int kno
     sim_jw_end(w, '}');
 }
 
-static void short_address(sim_jw *w, const char *key, const sim_city *ct, const char *addr2)
-{
+static void short_address(sim_jw *w, const char *key, const sim_city *ct, const char *addr2) {
     sim_jw_key(w, key);
     sim_jw_obj(w);
     KSTR(w, "address1", ct->street);
@@ -223,16 +200,14 @@ static void short_address(sim_jw *w, const char *key, const sim_city *ct, const 
     sim_jw_end(w, '}');
 }
 
-static const sim_city *wh_city(const sim_conn *c, uint32_t wh)
-{
+static const sim_city *wh_city(const sim_conn *c, uint32_t wh) {
     const sim_warehouse *w = sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh);
     return &sim_cities[w ? w->city % sim_ncities : 0];
 }
 
 /* Product name and SKU: "Organic Mug" / "MUG-00012"; kits: "... Bundle" / "KIT-00008". */
 void sim_render_product_text(const sim_conn *c, uint32_t pnum, char *name, size_t nl, char *sku,
-                             size_t sl)
-{
+                             size_t sl) {
     const sim_product *p = sim_table_get(&c->t[SIM_RES_PRODUCTS], pnum);
     uint64_t h = h3(c, 11, pnum);
     const char *noun = sim_product_nouns[h % (uint64_t)sim_nnouns];
@@ -250,8 +225,7 @@ void sim_render_product_text(const sim_conn *c, uint32_t pnum, char *name, size_
     snprintf(sku, sl, "%s-%05u", code, pnum);
 }
 
-static void inv_sku(const sim_conn *c, uint32_t inv, char *sku, size_t sl)
-{
+static void inv_sku(const sim_conn *c, uint32_t inv, char *sku, size_t sl) {
     const sim_inventory *v = sim_table_get(&c->t[SIM_RES_INVENTORY], inv);
     char name[96];
     if (!v) {
@@ -262,44 +236,38 @@ static void inv_sku(const sim_conn *c, uint32_t inv, char *sku, size_t sl)
 }
 
 void sim_render_order_refs(const sim_conn *c, uint32_t num, char *order_number, char *reference_id,
-                           size_t len)
-{
+                           size_t len) {
     snprintf(order_number, len, "#%u", 1000 + num);
     snprintf(reference_id, len, "SO-%s-%06u", c->tag, num);
 }
 
-int sim_render_po(const sim_conn *c, uint32_t num, char *buf, size_t len)
-{
+int sim_render_po(const sim_conn *c, uint32_t num, char *buf, size_t len) {
     if (num % 9 == 0) /* some ASNs have no purchase order */
         return 0;
     snprintf(buf, len, "PO-%s-%05u", c->tag, num);
     return 1;
 }
 
-static const char *integration_display(const sim_conn *c)
-{
+static const char *integration_display(const sim_conn *c) {
     const sim_integration *in = sim_integration_find(c->integration);
     return in ? in->display : c->integration;
 }
 
 /* ---- records ---------------------------------------------------------------------- */
 
-static void render_wcust(sim_jw *w, const sim_conn *c, const sim_wcust *x)
-{
+static void render_wcust(sim_jw *w, const sim_conn *c, const sim_wcust *x) {
     meta_fields(w, c, SIM_RES_WAREHOUSE_CUSTOMERS, &x->m, 0, 0);
     const char *name = sim_wc_names[x->name % sim_nwc_names];
     char email[96], *e;
     snprintf(email, sizeof email, "ops@%s.example", name);
     for (e = email; *e; e++)
-        if (*e == ' ' || *e == '&')
-            *e = '-';
+        if (*e == ' ' || *e == '&') *e = '-';
     KSTR(w, "name", name);
     KSTR(w, "email", x->m.num % 3 == 0 ? NULL : email);
     tail_fields(w, NULL, 0, 0);
 }
 
-static void render_warehouse(sim_jw *w, const sim_conn *c, const sim_warehouse *x)
-{
+static void render_warehouse(sim_jw *w, const sim_conn *c, const sim_warehouse *x) {
     const sim_city *ct = &sim_cities[x->city % sim_ncities];
     char name[96];
     snprintf(name, sizeof name, x->rev % 2 ? "%s Fulfillment Center%s" : "%s DC%s", ct->city,
@@ -311,8 +279,7 @@ static void render_warehouse(sim_jw *w, const sim_conn *c, const sim_warehouse *
     tail_fields(w, NULL, 0, 1);
 }
 
-static void render_location(sim_jw *w, const sim_conn *c, const sim_location *x)
-{
+static void render_location(sim_jw *w, const sim_conn *c, const sim_location *x) {
     char name[32], wh[ID_LEN];
     snprintf(name, sizeof name, "%c-%02u-%02u", 'A' + x->aisle % 26, x->bay, x->level);
     fmt_id(c, SIM_RES_WAREHOUSES, x->wh, wh);
@@ -325,8 +292,7 @@ static void render_location(sim_jw *w, const sim_conn *c, const sim_location *x)
     tail_fields(w, NULL, 0, 0);
 }
 
-static void render_shipmethod(sim_jw *w, const sim_conn *c, const sim_shipmethod *x)
-{
+static void render_shipmethod(sim_jw *w, const sim_conn *c, const sim_shipmethod *x) {
     const sim_carrier *cr = &sim_carriers[x->carrier % sim_ncarriers];
     char name[96];
     snprintf(name, sizeof name, "%s %s%s", cr->name, sim_services[x->service % sim_nservices],
@@ -340,8 +306,7 @@ static void render_shipmethod(sim_jw *w, const sim_conn *c, const sim_shipmethod
     tail_fields(w, NULL, 0, 0);
 }
 
-static void supplier_object(sim_jw *w, uint8_t sup)
-{
+static void supplier_object(sim_jw *w, uint8_t sup) {
     sim_jw_key(w, "supplier_object");
     if (sup == SIM_NONE) {
         sim_jw_null(w);
@@ -354,11 +319,11 @@ static void supplier_object(sim_jw *w, uint8_t sup)
     sim_jw_end(w, '}');
 }
 
-static void render_product(sim_jw *w, const sim_conn *c, const sim_product *x)
-{
+static void render_product(sim_jw *w, const sim_conn *c, const sim_product *x) {
     char name[96], sku[32], gtin[16], url[160], isku[32], iid[ID_LEN];
     sim_render_product_text(c, x->m.num, name, sizeof name, sku, sizeof sku);
-    snprintf(gtin, sizeof gtin, "0%011llu", (unsigned long long)(h3(c, 13, x->m.num) % 100000000000ULL));
+    snprintf(gtin, sizeof gtin, "0%011llu",
+             (unsigned long long)(h3(c, 13, x->m.num) % 100000000000ULL));
     snprintf(url, sizeof url, "https://app.%s.example/products/%u", c->integration, x->m.num);
     meta_fields(w, c, SIM_RES_PRODUCTS, &x->m, 1, x->wc);
     KSTR(w, "name", name);
@@ -401,8 +366,7 @@ static void render_product(sim_jw *w, const sim_conn *c, const sim_product *x)
     tail_fields(w, url, 1, 1);
 }
 
-static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *x)
-{
+static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *x) {
     char name[96], sku[32], id[ID_LEN];
     sim_render_product_text(c, x->product, name, sizeof name, sku, sizeof sku);
     long long aw = 0, on = 0, cm = 0, un = 0;
@@ -432,8 +396,7 @@ static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *
     sim_jw_obj(w);
     for (int i = 0; i < x->nwh; i++) {
         const sim_inv_wh *q = &x->wh[i];
-        if (!q->onhand && !q->awaiting && !q->committed)
-            continue;
+        if (!q->onhand && !q->awaiting && !q->committed) continue;
         int f = q->onhand - q->committed - q->unfulfillable;
         fmt_id(c, SIM_RES_WAREHOUSES, (uint32_t)i + 1, id);
         sim_jw_key(w, id);
@@ -451,8 +414,7 @@ static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *
     sim_jw_key(w, "lots");
     sim_jw_arr(w);
     for (int i = 0; x->has_lots && i < x->nwh; i++) {
-        if (x->wh[i].onhand <= 0)
-            continue;
+        if (x->wh[i].onhand <= 0) continue;
         char lot[48];
         snprintf(lot, sizeof lot, "LOT-%u-%d", x->m.num, i + 1);
         fmt_id(c, SIM_RES_WAREHOUSES, (uint32_t)i + 1, id);
@@ -471,15 +433,13 @@ static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *
     sim_jw_arr(w);
     for (int i = 0; i < x->nwh; i++) {
         const sim_inv_wh *q = &x->wh[i];
-        if (q->onhand <= 0 || !q->loc_a)
-            continue;
+        if (q->onhand <= 0 || !q->loc_a) continue;
         char wh[ID_LEN];
         fmt_id(c, SIM_RES_WAREHOUSES, (uint32_t)i + 1, wh);
         uint32_t locs[2] = {q->loc_a, q->loc_b};
         int32_t qty[2] = {q->loc_a_qty, q->onhand - q->loc_a_qty};
         for (int k = 0; k < 2; k++) {
-            if (qty[k] <= 0 || (k == 1 && q->loc_b == q->loc_a))
-                continue;
+            if (qty[k] <= 0 || (k == 1 && q->loc_b == q->loc_a)) continue;
             fmt_id(c, SIM_RES_LOCATIONS, locs[k], id);
             sim_jw_obj(w);
             KSTR(w, "location_id", id);
@@ -493,8 +453,7 @@ static void render_inventory(sim_jw *w, const sim_conn *c, const sim_inventory *
 }
 
 /* The customer an order ships to, derived from the order number. */
-static void ship_to(sim_jw *w, const sim_conn *c, const sim_order *o)
-{
+static void ship_to(sim_jw *w, const sim_conn *c, const sim_order *o) {
     uint64_t h = h3(c, 23, o->m.num);
     const sim_city *ct = &sim_cities[h % (uint64_t)sim_ncities];
     char name[64], addr1[64], phone[32], email[96];
@@ -530,14 +489,11 @@ static void ship_to(sim_jw *w, const sim_conn *c, const sim_order *o)
 /* Ship lines of an order line: a kit expands into its components. mode 0: shipment line
  * items; 1: package line items (with lot fields). */
 static void shipped_lines(sim_jw *w, const sim_conn *c, const sim_order *o, const sim_shipment *s,
-                          int pkg, int mode)
-{
+                          int pkg, int mode) {
     for (int i = s->line_from; i < s->line_to; i++) {
-        if (pkg >= 0 && (i - s->line_from) % s->npkg != pkg)
-            continue;
+        if (pkg >= 0 && (i - s->line_from) % s->npkg != pkg) continue;
         const sim_product *p = sim_table_get(&c->t[SIM_RES_PRODUCTS], o->lines[i].product);
-        if (!p)
-            continue;
+        if (!p) continue;
         char pid[ID_LEN];
         fmt_id(c, SIM_RES_PRODUCTS, p->m.num, pid);
         for (int k = 0; k < p->nitems; k++) {
@@ -562,8 +518,7 @@ static void shipped_lines(sim_jw *w, const sim_conn *c, const sim_order *o, cons
     }
 }
 
-static void shipment(sim_jw *w, const sim_conn *c, const sim_order *o, int si)
-{
+static void shipment(sim_jw *w, const sim_conn *c, const sim_order *o, int si) {
     const sim_shipment *s = &o->ship[si];
     char id[64], wh[ID_LEN], smid[ID_LEN];
     snprintf(id, sizeof id, "shp_%s_%06u_%d", c->tag, o->m.num, si + 1);
@@ -584,8 +539,8 @@ static void shipment(sim_jw *w, const sim_conn *c, const sim_order *o, int si)
     const sim_shipmethod *m = sim_table_get(&c->t[SIM_RES_SHIPPING_METHODS], s->method);
     const sim_carrier *cr = &sim_carriers[m ? m->carrier % sim_ncarriers : 0];
     char mname[96];
-    snprintf(mname, sizeof mname, "%s %s%s", cr->name, sim_services[m ? m->service % sim_nservices : 0],
-             m && m->rev ? " Saver" : "");
+    snprintf(mname, sizeof mname, "%s %s%s", cr->name,
+             sim_services[m ? m->service % sim_nservices : 0], m && m->rev ? " Saver" : "");
     fmt_id(c, SIM_RES_SHIPPING_METHODS, s->method, smid);
     sim_jw_key(w, "packages");
     sim_jw_arr(w);
@@ -595,7 +550,8 @@ static void shipment(sim_jw *w, const sim_conn *c, const sim_order *o, int si)
         snprintf(pid, sizeof pid, "pkg_%s_%06u_%d_%d", c->tag, o->m.num, si + 1, k + 1);
         int L = 6 + (int)(h % 12), W = 4 + (int)((h >> 8) % 8), H = 2 + (int)((h >> 16) % 6);
         snprintf(pname, sizeof pname, "%dx%dx%d", L, W, H);
-        snprintf(trk, sizeof trk, "%s%012llu", cr->tracking_prefix, (unsigned long long)((h >> 20) % 1000000000000ULL));
+        snprintf(trk, sizeof trk, "%s%012llu", cr->tracking_prefix,
+                 (unsigned long long)((h >> 20) % 1000000000000ULL));
         snprintf(url, sizeof url, cr->tracking_url, trk);
         sim_jw_obj(w);
         KSTR(w, "package_id", pid);
@@ -621,8 +577,7 @@ static void shipment(sim_jw *w, const sim_conn *c, const sim_order *o, int si)
     sim_jw_end(w, '}');
 }
 
-static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o)
-{
+static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o) {
     char buf[96], url[160];
     uint64_t h = h3(c, 31, o->m.num);
     meta_fields(w, c, SIM_RES_ORDERS, &o->m, 1, o->wc);
@@ -649,12 +604,14 @@ static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o)
     KSTR(w, "type", sim_order_types[o->type % sim_norder_types]);
     KSTR(w, "trading_partner", o->type == 1 ? "Target" : NULL);
     KNULL(w, "shipping_method");
-    const sim_shipmethod *m = o->method ? sim_table_get(&c->t[SIM_RES_SHIPPING_METHODS], o->method) : NULL;
+    const sim_shipmethod *m =
+        o->method ? sim_table_get(&c->t[SIM_RES_SHIPPING_METHODS], o->method) : NULL;
     const sim_carrier *cr = m ? &sim_carriers[m->carrier % sim_ncarriers] : NULL;
     KSTR(w, "service_level", m ? sim_service_levels[m->service % sim_nservices] : NULL);
     k_ref(w, "shipping_method_id", c, SIM_RES_SHIPPING_METHODS, m ? o->method : 0);
     if (m)
-        snprintf(buf, sizeof buf, "%s %s%s", cr->name, sim_services[m->service % sim_nservices], m->rev ? " Saver" : "");
+        snprintf(buf, sizeof buf, "%s %s%s", cr->name, sim_services[m->service % sim_nservices],
+                 m->rev ? " Saver" : "");
     KSTR(w, "shipping_method_name", m ? buf : NULL);
     KSTR(w, "carrier_id", cr ? cr->id : NULL);
     KSTR(w, "carrier_name", cr ? cr->name : NULL);
@@ -672,8 +629,7 @@ static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o)
     long long sub = 0, disc = 0;
     for (int i = 0; i < o->nlines; i++) {
         sub += (long long)o->lines[i].unit_price_c * o->lines[i].qty;
-        if (o->lines[i].discount_c > 0)
-            disc += o->lines[i].discount_c;
+        if (o->lines[i].discount_c > 0) disc += o->lines[i].discount_c;
     }
     long long ship = o->type == 1 ? 0 : 599, tax = (sub - disc) * 8 / 100;
     KCENTS(w, "total_price", sub - disc + ship + tax);
@@ -704,8 +660,7 @@ static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o)
     sim_jw_end(w, ']');
     sim_jw_key(w, "tags");
     sim_jw_arr(w);
-    if (h % 5 == 0)
-        sim_jw_str(w, "vip");
+    if (h % 5 == 0) sim_jw_str(w, "vip");
     if (ch && h % 3 == 0) {
         snprintf(buf, sizeof buf, "source:%s", ch->id + 3);
         sim_jw_str(w, buf);
@@ -725,8 +680,7 @@ static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o)
     tail_fields(w, url, 1, 1);
 }
 
-static void render_return(sim_jw *w, const sim_conn *c, const sim_return *x)
-{
+static void render_return(sim_jw *w, const sim_conn *c, const sim_return *x) {
     char wh[ID_LEN], iid[ID_LEN], sku[32];
     fmt_id(c, SIM_RES_WAREHOUSES, x->wh, wh);
     meta_fields(w, c, SIM_RES_RETURNS, &x->m, 1, x->wc);
@@ -735,8 +689,7 @@ static void render_return(sim_jw *w, const sim_conn *c, const sim_return *x)
     k_ref(w, "order_id", c, SIM_RES_ORDERS, x->order);
     sim_jw_key(w, "notes");
     sim_jw_arr(w);
-    if (x->m.num % 4 == 0)
-        sim_jw_str(w, "Customer requested exchange");
+    if (x->m.num % 4 == 0) sim_jw_str(w, "Customer requested exchange");
     sim_jw_end(w, ']');
     sim_jw_key(w, "line_items");
     sim_jw_arr(w);
@@ -815,8 +768,7 @@ static void render_return(sim_jw *w, const sim_conn *c, const sim_return *x)
     tail_fields(w, NULL, 1, 1);
 }
 
-static void render_inbound(sim_jw *w, const sim_conn *c, const sim_inbound *x)
-{
+static void render_inbound(sim_jw *w, const sim_conn *c, const sim_inbound *x) {
     char buf[96], iid[ID_LEN], sku[32];
     meta_fields(w, c, SIM_RES_INBOUND, &x->m, 1, x->wc);
     int has_po = sim_render_po(c, x->m.num, buf, sizeof buf);
@@ -859,8 +811,7 @@ static void render_inbound(sim_jw *w, const sim_conn *c, const sim_inbound *x)
         sim_jw_key(w, "line_items");
         sim_jw_arr(w);
         for (int i = 0; i < x->nlines; i++) {
-            if (rc->qty[i] <= 0)
-                continue;
+            if (rc->qty[i] <= 0) continue;
             fmt_id(c, SIM_RES_INVENTORY, x->lines[i].inv, iid);
             inv_sku(c, x->lines[i].inv, sku, sizeof sku);
             sim_jw_obj(w);
@@ -897,10 +848,10 @@ static void render_inbound(sim_jw *w, const sim_conn *c, const sim_inbound *x)
     tail_fields(w, NULL, 1, 1);
 }
 
-static void render_bill(sim_jw *w, const sim_conn *c, const sim_bill *x)
-{
+static void render_bill(sim_jw *w, const sim_conn *c, const sim_bill *x) {
     static const char *const obj_types[] = {NULL, "order", "inbound_shipment", "return"};
-    static const sim_res obj_res[] = {SIM_RES_ORDERS, SIM_RES_ORDERS, SIM_RES_INBOUND, SIM_RES_RETURNS};
+    static const sim_res obj_res[] = {SIM_RES_ORDERS, SIM_RES_ORDERS, SIM_RES_INBOUND,
+                                      SIM_RES_RETURNS};
     meta_fields(w, c, SIM_RES_BILLS, &x->m, 1, x->wc);
     int ot = x->obj_type < 4 ? x->obj_type : 0;
     k_ref(w, "object_id", c, obj_res[ot], ot ? x->obj_num : 0);
@@ -911,8 +862,7 @@ static void render_bill(sim_jw *w, const sim_conn *c, const sim_bill *x)
     tail_fields(w, NULL, 0, 0);
 }
 
-int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec)
-{
+int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     sim_jw w;
     sim_jw_init(&w, b);
     sim_jw_obj(&w);
@@ -935,33 +885,28 @@ int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec)
 
 /* ---- connections -------------------------------------------------------------------- */
 
-static void actions_array(sim_jw *w, const sim_conn *c)
-{
+static void actions_array(sim_jw *w, const sim_conn *c) {
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (c->actions & (1u << r))
-            sim_jw_str(w, sim_res_infos[r].function);
+        if (c->actions & (1u << r)) sim_jw_str(w, sim_res_infos[r].function);
     const sim_integration *in = sim_integration_find(c->integration);
     for (int i = 0; in && in->writes[i]; i++)
         sim_jw_str(w, in->writes[i]);
     sim_jw_end(w, ']');
 }
 
-int sim_render_actions(sbuf *b, const sim_conn *c)
-{
+int sim_render_actions(sbuf *b, const sim_conn *c) {
     sim_jw w;
     sim_jw_init(&w, b);
     actions_array(&w, c);
     return w.err ? -1 : 0;
 }
 
-static void affected(sim_jw *w, const sim_conn *c, int res)
-{
+static void affected(sim_jw *w, const sim_conn *c, int res) {
     sim_jw_key(w, "affected_endpoints");
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
-        if (!(c->actions & (1u << r)) || (res >= 0 && r != res))
-            continue;
+        if (!(c->actions & (1u << r)) || (res >= 0 && r != res)) continue;
         sim_jw_obj(w);
         KSTR(w, "endpoint", sim_res_infos[r].endpoint);
         KBOOL(w, "preventing_sync", 1);
@@ -970,17 +915,16 @@ static void affected(sim_jw *w, const sim_conn *c, int res)
     sim_jw_end(w, ']');
 }
 
-static void error_message(const sim_conn *c, int res, char *buf, size_t len)
-{
+static void error_message(const sim_conn *c, int res, char *buf, size_t len) {
     if (res < 0)
-        snprintf(buf, len, "Invalid %s credentials. Please reinstall the integration.", integration_display(c));
+        snprintf(buf, len, "Invalid %s credentials. Please reinstall the integration.",
+                 integration_display(c));
     else
-        snprintf(buf, len, "Missing %s permissions for URL: https://api.%s.example/%s.", c->integration,
-                 c->integration, sim_res_infos[res].plural);
+        snprintf(buf, len, "Missing %s permissions for URL: https://api.%s.example/%s.",
+                 c->integration, c->integration, sim_res_infos[res].plural);
 }
 
-int sim_render_conn_error(sbuf *b, const sim_conn *c, int res)
-{
+int sim_render_conn_error(sbuf *b, const sim_conn *c, int res) {
     sim_jw w;
     char url[160], msg[256];
     sim_jw_init(&w, b);
@@ -999,8 +943,7 @@ int sim_render_conn_error(sbuf *b, const sim_conn *c, int res)
     return w.err ? -1 : 0;
 }
 
-int sim_render_connection(sbuf *b, const sim_conn *c)
-{
+int sim_render_connection(sbuf *b, const sim_conn *c) {
     sim_jw w;
     sim_jw_init(&w, b);
     sim_jw_obj(&w);
@@ -1013,14 +956,12 @@ int sim_render_connection(sbuf *b, const sim_conn *c)
     KINT(&w, "times_used", c->times_used);
     int64_t latest = 0;
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (c->crawl_end_ms[r] > latest)
-            latest = c->crawl_end_ms[r];
+        if (c->crawl_end_ms[r] > latest) latest = c->crawl_end_ms[r];
     KDATE(&w, "latest_sync", latest);
     sim_jw_key(&w, "sync_schedules");
     sim_jw_arr(&w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
-        if (!(c->actions & (1u << r)))
-            continue;
+        if (!(c->actions & (1u << r))) continue;
         int done = (c->hist_done >> r) & 1;
         int blocked = c->invalid_creds || ((c->missing_perm >> r) & 1);
         sim_jw_obj(&w);
@@ -1037,8 +978,7 @@ int sim_render_connection(sbuf *b, const sim_conn *c)
     sim_jw_key(&w, "errors");
     sim_jw_arr(&w);
     for (int r = -1; r < SIM_RES_COUNT; r++) {
-        if (r < 0 ? !c->invalid_creds : !((c->missing_perm >> r) & 1))
-            continue;
+        if (r < 0 ? !c->invalid_creds : !((c->missing_perm >> r) & 1)) continue;
         char msg[256];
         error_message(c, r, msg, sizeof msg);
         sim_jw_obj(&w);
@@ -1058,8 +998,7 @@ int sim_render_connection(sbuf *b, const sim_conn *c)
     sim_jw_key(&w, "historical_sync_completed");
     sim_jw_obj(&w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (c->actions & (1u << r))
-            KBOOL(&w, sim_res_infos[r].function, (c->hist_done >> r) & 1);
+        if (c->actions & (1u << r)) KBOOL(&w, sim_res_infos[r].function, (c->hist_done >> r) & 1);
     sim_jw_end(&w, '}');
     sim_jw_end(&w, '}');
     return w.err ? -1 : 0;

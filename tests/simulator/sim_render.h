@@ -41,15 +41,15 @@ typedef struct sim_jw {
 
 void sim_jw_init(sim_jw *w, sbuf *b);
 void sim_jw_obj(sim_jw *w);
-void sim_jw_end(sim_jw *w, char close);     /* '}' or ']' */
+void sim_jw_end(sim_jw *w, char close); /* '}' or ']' */
 void sim_jw_arr(sim_jw *w);
 void sim_jw_key(sim_jw *w, const char *k);
-void sim_jw_str(sim_jw *w, const char *s);  /* NULL -> null */
+void sim_jw_str(sim_jw *w, const char *s); /* NULL -> null */
 void sim_jw_int(sim_jw *w, long long v);
 void sim_jw_cents(sim_jw *w, long long cents); /* 1234 -> 12.34 */
 void sim_jw_bool(sim_jw *w, int v);
 void sim_jw_null(sim_jw *w);
-void sim_jw_date(sim_jw *w, int64_t ms);    /* 0 -> null */
+void sim_jw_date(sim_jw *w, int64_t ms); /* 0 -> null */
 void sim_jw_raw(sim_jw *w, const char *json, size_t n);
 
 #endif

@@ -9,21 +9,37 @@
 #include "sim_text.h"
 
 enum {
-    K_CREATED, K_UPDATED, K_TS_CREATED, K_TS_UPDATED, K_TAGS, K_STATUS, K_WC, K_CHANNEL,
-    K_TYPE, K_ORDER_NUMBER, K_REFERENCE_ID, K_REQUIRED_SHIP, K_ACTIVE, K_SKU, K_WH,
-    K_EXPECTED_ARRIVAL, K_PO
+    K_CREATED,
+    K_UPDATED,
+    K_TS_CREATED,
+    K_TS_UPDATED,
+    K_TAGS,
+    K_STATUS,
+    K_WC,
+    K_CHANNEL,
+    K_TYPE,
+    K_ORDER_NUMBER,
+    K_REFERENCE_ID,
+    K_REQUIRED_SHIP,
+    K_ACTIVE,
+    K_SKU,
+    K_WH,
+    K_EXPECTED_ARRIVAL,
+    K_PO
 };
 
 /* The trailing five entries of every table; the last three are the newer API's. */
-#define COMMON                                                            \
-    {"created_date", SIM_FK_DATE, SIM_OPS_DATE, K_CREATED},               \
-    {"updated_date", SIM_FK_DATE, SIM_OPS_DATE, K_UPDATED},               \
-    {"trackstar_created_date", SIM_FK_DATE, SIM_OPS_DATE, K_TS_CREATED},  \
-    {"trackstar_updated_date", SIM_FK_DATE, SIM_OPS_DATE, K_TS_UPDATED},  \
-    {"trackstar_tags", SIM_FK_TAGS, SIM_OPS_TAGS, K_TAGS}
+#define COMMON                                                                                     \
+    {"created_date", SIM_FK_DATE, SIM_OPS_DATE, K_CREATED},                                        \
+        {"updated_date", SIM_FK_DATE, SIM_OPS_DATE, K_UPDATED},                                    \
+        {"trackstar_created_date", SIM_FK_DATE, SIM_OPS_DATE, K_TS_CREATED},                       \
+        {"trackstar_updated_date", SIM_FK_DATE, SIM_OPS_DATE, K_TS_UPDATED}, {                     \
+        "trackstar_tags", SIM_FK_TAGS, SIM_OPS_TAGS, K_TAGS                                        \
+    }
 #define NEWER 3
 
-#define WC_FIELD {"warehouse_customer_id", SIM_FK_STR, SIM_OPS_STR, K_WC}
+#define WC_FIELD                                                                                   \
+    { "warehouse_customer_id", SIM_FK_STR, SIM_OPS_STR, K_WC }
 
 static const sim_fdef f_orders[] = {
     {"status", SIM_FK_STR, SIM_OPS_STR, K_STATUS},
@@ -68,46 +84,65 @@ static const sim_fdef f_bills[] = {WC_FIELD, COMMON};
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n)
-{
+const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n) {
     const sim_fdef *d;
     switch (r) {
-    case SIM_RES_ORDERS: d = f_orders; *n = N(f_orders); break;
-    case SIM_RES_INVENTORY: d = f_inventory; *n = N(f_inventory); break;
-    case SIM_RES_PRODUCTS: d = f_products; *n = N(f_products); break;
-    case SIM_RES_LOCATIONS: d = f_locations; *n = N(f_locations); break;
-    case SIM_RES_RETURNS: d = f_returns; *n = N(f_returns); break;
-    case SIM_RES_INBOUND: d = f_inbound; *n = N(f_inbound); break;
-    case SIM_RES_BILLS: d = f_bills; *n = N(f_bills); break;
-    default: d = f_plain; *n = N(f_plain); break;
+    case SIM_RES_ORDERS:
+        d = f_orders;
+        *n = N(f_orders);
+        break;
+    case SIM_RES_INVENTORY:
+        d = f_inventory;
+        *n = N(f_inventory);
+        break;
+    case SIM_RES_PRODUCTS:
+        d = f_products;
+        *n = N(f_products);
+        break;
+    case SIM_RES_LOCATIONS:
+        d = f_locations;
+        *n = N(f_locations);
+        break;
+    case SIM_RES_RETURNS:
+        d = f_returns;
+        *n = N(f_returns);
+        break;
+    case SIM_RES_INBOUND:
+        d = f_inbound;
+        *n = N(f_inbound);
+        break;
+    case SIM_RES_BILLS:
+        d = f_bills;
+        *n = N(f_bills);
+        break;
+    default:
+        d = f_plain;
+        *n = N(f_plain);
+        break;
     }
-    if (!trackstar_dates)
-        *n -= NEWER;
+    if (!trackstar_dates) *n -= NEWER;
     return d;
 }
 
-static int ref(const sim_conn *c, sim_res r, uint32_t num, char *buf, size_t len, const char **str)
-{
-    if (!num)
-        return 0;
+static int ref(const sim_conn *c, sim_res r, uint32_t num, char *buf, size_t len,
+               const char **str) {
+    if (!num) return 0;
     sim_format_id(c, r, num, buf, len);
     *str = buf;
     return 1;
 }
 
-static int sku_of_product(const sim_conn *c, uint32_t pnum, char *buf, size_t len, const char **str)
-{
+static int sku_of_product(const sim_conn *c, uint32_t pnum, char *buf, size_t len,
+                          const char **str) {
     char name[96];
-    if (!sim_table_get(&c->t[SIM_RES_PRODUCTS], pnum))
-        return 0;
+    if (!sim_table_get(&c->t[SIM_RES_PRODUCTS], pnum)) return 0;
     sim_render_product_text(c, pnum, name, sizeof name, buf, len);
     *str = buf;
     return 1;
 }
 
 int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t buflen,
-                   const char **str, int64_t *date, int *bval)
-{
+                   const char **str, int64_t *date, int *bval) {
     const sim_resctx *ctx = ctxp;
     const sim_conn *c = ctx->c;
     const sim_meta *m = rec;
@@ -126,17 +161,19 @@ int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t
         case K_STATUS: *str = sim_order_status_names[o->status % SIM_OS_COUNT]; return 1;
         case K_WC: return ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, o->wc, buf, buflen, str);
         case K_CHANNEL:
-            if (o->channel == SIM_NONE || !sim_channels[o->channel % sim_nchannels].name)
-                return 0;
+            if (o->channel == SIM_NONE || !sim_channels[o->channel % sim_nchannels].name) return 0;
             *str = sim_channels[o->channel % sim_nchannels].name;
             return 1;
         case K_TYPE: *str = sim_order_types[o->type % sim_norder_types]; return 1;
-        case K_ORDER_NUMBER: case K_REFERENCE_ID: {
+        case K_ORDER_NUMBER:
+        case K_REFERENCE_ID: {
             char other[64];
             if (key == K_ORDER_NUMBER)
-                sim_render_order_refs(c, o->m.num, buf, other, buflen < sizeof other ? buflen : sizeof other);
+                sim_render_order_refs(c, o->m.num, buf, other,
+                                      buflen < sizeof other ? buflen : sizeof other);
             else
-                sim_render_order_refs(c, o->m.num, other, buf, buflen < sizeof other ? buflen : sizeof other);
+                sim_render_order_refs(c, o->m.num, other, buf,
+                                      buflen < sizeof other ? buflen : sizeof other);
             *str = buf;
             return 1;
         }
@@ -183,16 +220,16 @@ int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t
         case K_WH: return ref(c, SIM_RES_WAREHOUSES, x->wh, buf, buflen, str);
         case K_EXPECTED_ARRIVAL: *date = x->expected_ms; return x->expected_ms != 0;
         case K_PO:
-            if (!sim_render_po(c, x->m.num, buf, buflen))
-                return 0;
+            if (!sim_render_po(c, x->m.num, buf, buflen)) return 0;
             *str = buf;
             return 1;
         default: return 0;
         }
     }
     case SIM_RES_BILLS:
-        return key == K_WC ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, ((const sim_bill *)rec)->wc, buf, buflen, str) : 0;
-    default:
-        return 0;
+        return key == K_WC ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, ((const sim_bill *)rec)->wc, buf,
+                                 buflen, str)
+                           : 0;
+    default: return 0;
     }
 }

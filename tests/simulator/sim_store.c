@@ -14,45 +14,42 @@ sim_store sim_g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 const sim_res_info sim_res_infos[SIM_RES_COUNT] = {
     [SIM_RES_ORDERS] = {"orders", "get_orders", "order", "ord", "GET /wms/orders", 3600},
-    [SIM_RES_INVENTORY] = {"inventory", "get_inventory", "inventory", "inv", "GET /wms/inventory", 3600},
+    [SIM_RES_INVENTORY] = {"inventory", "get_inventory", "inventory", "inv", "GET /wms/inventory",
+                           3600},
     [SIM_RES_PRODUCTS] = {"products", "get_products", "product", "prod", "GET /wms/products", 3600},
-    [SIM_RES_WAREHOUSES] = {"warehouses", "get_warehouses", "warehouse", "wh", "GET /wms/warehouses", 43200},
-    [SIM_RES_LOCATIONS] = {"warehouse_locations", "get_warehouse_locations", "warehouse-location", "loc",
-                           "GET /wms/warehouses/{warehouse_id}/locations", 43200},
-    [SIM_RES_SHIPPING_METHODS] = {"shipping_methods", "get_shipping_methods", "shipping-method", "sm",
-                                  "GET /wms/shipping-methods", 43200},
+    [SIM_RES_WAREHOUSES] = {"warehouses", "get_warehouses", "warehouse", "wh",
+                            "GET /wms/warehouses", 43200},
+    [SIM_RES_LOCATIONS] = {"warehouse_locations", "get_warehouse_locations", "warehouse-location",
+                           "loc", "GET /wms/warehouses/{warehouse_id}/locations", 43200},
+    [SIM_RES_SHIPPING_METHODS] = {"shipping_methods", "get_shipping_methods", "shipping-method",
+                                  "sm", "GET /wms/shipping-methods", 43200},
     [SIM_RES_RETURNS] = {"returns", "get_returns", "return", "ret", "GET /wms/returns", 3600},
     [SIM_RES_INBOUND] = {"inbound_shipments", "get_inbound_shipments", "inbound-shipment", "asn",
                          "GET /wms/inbound-shipments", 3600},
     [SIM_RES_BILLS] = {"bills", "get_bills", "bill", "bill", "GET /wms/billing", 3600},
-    [SIM_RES_WAREHOUSE_CUSTOMERS] = {"warehouse_customers", "get_warehouse_customers", "warehouse-customer",
-                                     "wc", "GET /wms/warehouse-customers", 43200},
+    [SIM_RES_WAREHOUSE_CUSTOMERS] = {"warehouse_customers", "get_warehouse_customers",
+                                     "warehouse-customer", "wc", "GET /wms/warehouse-customers",
+                                     43200},
 };
 
-int sim_res_by_plural(const char *plural)
-{
+int sim_res_by_plural(const char *plural) {
     for (int i = 0; plural && i < SIM_RES_COUNT; i++)
-        if (strcmp(sim_res_infos[i].plural, plural) == 0)
-            return i;
+        if (strcmp(sim_res_infos[i].plural, plural) == 0) return i;
     return -1;
 }
 
-int sim_res_by_function(const char *function)
-{
+int sim_res_by_function(const char *function) {
     for (int i = 0; function && i < SIM_RES_COUNT; i++)
-        if (strcmp(sim_res_infos[i].function, function) == 0)
-            return i;
+        if (strcmp(sim_res_infos[i].function, function) == 0) return i;
     return -1;
 }
 
-void sim_store_init(uint64_t seed, int trackstar_dates)
-{
+void sim_store_init(uint64_t seed, int trackstar_dates) {
     sim_g.seed = seed;
     sim_g.trackstar_dates = trackstar_dates;
 }
 
-void sim_store_free(void)
-{
+void sim_store_free(void) {
     for (int i = 0; i < sim_g.nconns; i++) {
         sim_conn *c = sim_g.conns[i];
         for (int r = 0; r < SIM_RES_COUNT; r++)
@@ -63,11 +60,14 @@ void sim_store_free(void)
     sim_g.nconns = 0;
 }
 
-void sim_store_lock(void) { pthread_mutex_lock(&sim_g.mu); }
-void sim_store_unlock(void) { pthread_mutex_unlock(&sim_g.mu); }
+void sim_store_lock(void) {
+    pthread_mutex_lock(&sim_g.mu);
+}
+void sim_store_unlock(void) {
+    pthread_mutex_unlock(&sim_g.mu);
+}
 
-uint64_t sim_mix(uint64_t a, uint64_t b)
-{
+uint64_t sim_mix(uint64_t a, uint64_t b) {
     /* splitmix64 finaliser over a combination: cheap, well distributed, stable */
     uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -75,8 +75,7 @@ uint64_t sim_mix(uint64_t a, uint64_t b)
     return z ^ (z >> 31);
 }
 
-uint64_t sim_rand(uint64_t *s)
-{
+uint64_t sim_rand(uint64_t *s) {
     /* xorshift64*; a zero state would stick at zero */
     uint64_t x = *s ? *s : 0x2545f4914f6cdd1dULL;
     x ^= x >> 12;
@@ -86,56 +85,44 @@ uint64_t sim_rand(uint64_t *s)
     return x * 0x2545f4914f6cdd1dULL;
 }
 
-uint32_t sim_rand_below(uint64_t *s, uint32_t n)
-{
+uint32_t sim_rand_below(uint64_t *s, uint32_t n) {
     return n ? (uint32_t)(sim_rand(s) % n) : 0;
 }
 
-void sim_format_id(const sim_conn *c, sim_res r, uint32_t num, char *buf, size_t len)
-{
+void sim_format_id(const sim_conn *c, sim_res r, uint32_t num, char *buf, size_t len) {
     snprintf(buf, len, "%s_%s_%06u", sim_res_infos[r].id_prefix, c->tag, num);
 }
 
-int sim_parse_id(const sim_conn *c, sim_res r, const char *id, uint32_t *num)
-{
+int sim_parse_id(const sim_conn *c, sim_res r, const char *id, uint32_t *num) {
     const char *p = sim_res_infos[r].id_prefix;
     size_t pl = strlen(p), tl = strlen(c->tag);
     if (strncmp(id, p, pl) != 0 || id[pl] != '_' || strncmp(id + pl + 1, c->tag, tl) != 0 ||
         id[pl + 1 + tl] != '_')
         return -1;
     const char *d = id + pl + 2 + tl;
-    if (strlen(d) < 6 || strlen(d) > 9)
-        return -1;
+    if (strlen(d) < 6 || strlen(d) > 9) return -1;
     uint32_t v = 0;
     for (; *d; d++) {
-        if (*d < '0' || *d > '9')
-            return -1;
+        if (*d < '0' || *d > '9') return -1;
         v = v * 10 + (uint32_t)(*d - '0');
     }
-    if (v == 0)
-        return -1;
+    if (v == 0) return -1;
     *num = v;
     return 0;
 }
 
-void *sim_table_get(const sim_table *t, uint32_t num)
-{
-    if (num == 0 || num > t->n)
-        return NULL;
+void *sim_table_get(const sim_table *t, uint32_t num) {
+    if (num == 0 || num > t->n) return NULL;
     return t->rows[num - 1];
 }
 
-static int meta_cmp(const sim_meta *a, int64_t upd, uint32_t num)
-{
-    if (a->updated_ms != upd)
-        return a->updated_ms < upd ? -1 : 1;
-    if (a->num != num)
-        return a->num < num ? -1 : 1;
+static int meta_cmp(const sim_meta *a, int64_t upd, uint32_t num) {
+    if (a->updated_ms != upd) return a->updated_ms < upd ? -1 : 1;
+    if (a->num != num) return a->num < num ? -1 : 1;
     return 0;
 }
 
-uint32_t sim_table_after(const sim_table *t, int64_t upd, uint32_t num)
-{
+uint32_t sim_table_after(const sim_table *t, int64_t upd, uint32_t num) {
     uint32_t lo = 0, hi = t->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -148,8 +135,7 @@ uint32_t sim_table_after(const sim_table *t, int64_t upd, uint32_t num)
     return lo;
 }
 
-uint32_t sim_table_lower(const sim_table *t, int64_t upd)
-{
+uint32_t sim_table_lower(const sim_table *t, int64_t upd) {
     uint32_t lo = 0, hi = t->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -163,8 +149,7 @@ uint32_t sim_table_lower(const sim_table *t, int64_t upd)
 }
 
 /* Insert row index idx into the sorted order (positions [0, count) are sorted). */
-static void order_insert(sim_table *t, uint32_t count, uint32_t idx)
-{
+static void order_insert(sim_table *t, uint32_t count, uint32_t idx) {
     const sim_meta *m = t->rows[idx];
     uint32_t lo = 0, hi = count;
     while (lo < hi) {
@@ -178,19 +163,15 @@ static void order_insert(sim_table *t, uint32_t count, uint32_t idx)
     t->order[lo] = idx;
 }
 
-int sim_table_append(sim_table *t, void *row)
-{
-    if (t->n >= SIM_MAX_RECORDS)
-        return -1;
+int sim_table_append(sim_table *t, void *row) {
+    if (t->n >= SIM_MAX_RECORDS) return -1;
     if (t->n == t->cap) {
         uint32_t cap = t->cap ? t->cap * 2 : 64;
         void **rows = realloc(t->rows, cap * sizeof *rows);
-        if (!rows)
-            return -1;
+        if (!rows) return -1;
         t->rows = rows;
         uint32_t *ord = realloc(t->order, cap * sizeof *ord);
-        if (!ord)
-            return -1;
+        if (!ord) return -1;
         t->order = ord;
         t->cap = cap;
     }
@@ -201,8 +182,7 @@ int sim_table_append(sim_table *t, void *row)
     return 0;
 }
 
-void sim_table_touch(sim_table *t, uint32_t num)
-{
+void sim_table_touch(sim_table *t, uint32_t num) {
     uint32_t idx = num - 1;
     /* find and remove the stale position (linear: positions moved, keys changed) */
     for (uint32_t i = 0; i < t->n; i++) {
@@ -214,8 +194,7 @@ void sim_table_touch(sim_table *t, uint32_t num)
     order_insert(t, t->n - 1, idx);
 }
 
-void sim_table_free(sim_table *t)
-{
+void sim_table_free(sim_table *t) {
     for (uint32_t i = 0; i < t->n; i++)
         free(t->rows[i]);
     free(t->rows);
@@ -223,41 +202,33 @@ void sim_table_free(sim_table *t)
     memset(t, 0, sizeof *t);
 }
 
-void sim_record_bump(sim_conn *c, sim_res r, sim_meta *m, int64_t now_ms)
-{
+void sim_record_bump(sim_conn *c, sim_res r, sim_meta *m, int64_t now_ms) {
     int64_t now_s = now_ms - now_ms % 1000;
     m->updated_ms = now_s > m->updated_ms ? now_s : m->updated_ms + 1000;
     m->ts_updated_ms = now_ms - now_ms % 1000;
     sim_table_touch(&c->t[r], m->num);
 }
 
-sim_conn *sim_conn_by_token(const char *token)
-{
-    if (!token || !*token)
-        return NULL;
+sim_conn *sim_conn_by_token(const char *token) {
+    if (!token || !*token) return NULL;
     for (int i = 0; i < sim_g.nconns; i++) {
         sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->token, token) == 0)
-            return c;
+        if (c->live && strcmp(c->token, token) == 0) return c;
     }
     return NULL;
 }
 
-sim_conn *sim_conn_by_id(const char *id)
-{
-    if (!id)
-        return NULL;
+sim_conn *sim_conn_by_id(const char *id) {
+    if (!id) return NULL;
     for (int i = 0; i < sim_g.nconns; i++) {
         sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->id, id) == 0)
-            return c;
+        if (c->live && strcmp(c->id, id) == 0) return c;
     }
     return NULL;
 }
 
 sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t actions,
-                          uint32_t hist_done, int64_t base_ms, char *errstr, size_t errlen)
-{
+                          uint32_t hist_done, int64_t base_ms, char *errstr, size_t errlen) {
     const sim_integration *in = sim_integration_find(integration);
     if (!in) {
         snprintf(errstr, errlen, "unknown integration");
@@ -280,7 +251,8 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
     uint64_t a = sim_mix(c->seed, 1), b = sim_mix(c->seed, 2);
     snprintf(c->id, sizeof c->id, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
              (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
-             (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
+             (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+             (unsigned long long)(b & 0xffffffffffffULL));
     memcpy(c->tag, c->id, 6);
     c->tag[6] = 0;
     /* the token is a real secret: random, never derived from the seed */
@@ -300,8 +272,7 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
     c->hist_done = hist_done & c->actions;
     c->sizes = *sz;
     c->next_receipt = 1;
-    if (sim_gen_connection(c, base_ms, errstr, errlen) != 0)
-        goto fail;
+    if (sim_gen_connection(c, base_ms, errstr, errlen) != 0) goto fail;
     for (int r = 0; r < SIM_RES_COUNT; r++) {
         if (c->hist_done & (1u << r)) {
             c->crawl_start_ms[r] = base_ms;

@@ -16,7 +16,7 @@
 
 #define SIM_MAX_CONNECTIONS 64
 #define SIM_MAX_WAREHOUSES 8
-#define SIM_MAX_WC 8              /* warehouse customers per connection */
+#define SIM_MAX_WC 8 /* warehouse customers per connection */
 #define SIM_MAX_ORDER_LINES 6
 #define SIM_MAX_SHIPMENTS 3
 #define SIM_MAX_PACKAGES 3
@@ -24,8 +24,8 @@
 #define SIM_MAX_RETURN_LINES 4
 #define SIM_MAX_ASN_LINES 6
 #define SIM_MAX_RECEIPTS 6
-#define SIM_MAX_RECORDS 1000000   /* per resource per connection */
-#define SIM_NONE 0xffu            /* "no value" for small uint8 references */
+#define SIM_MAX_RECORDS 1000000 /* per resource per connection */
+#define SIM_NONE 0xffu          /* "no value" for small uint8 references */
 
 typedef enum sim_res {
     SIM_RES_ORDERS = 0,
@@ -43,11 +43,11 @@ typedef enum sim_res {
 
 /* Static facts about a resource: names used on the wire. */
 typedef struct sim_res_info {
-    const char *plural;      /* "orders": historical-sync data.resource, truth endpoint */
-    const char *function;    /* "get_orders" */
-    const char *event;       /* "order" -> order.created */
-    const char *id_prefix;   /* "ord" */
-    const char *endpoint;    /* "GET /wms/orders" */
+    const char *plural;    /* "orders": historical-sync data.resource, truth endpoint */
+    const char *function;  /* "get_orders" */
+    const char *event;     /* "order" -> order.created */
+    const char *id_prefix; /* "ord" */
+    const char *endpoint;  /* "GET /wms/orders" */
     int sync_frequency_s;
 } sim_res_info;
 
@@ -66,14 +66,14 @@ typedef struct sim_meta {
 
 typedef struct sim_warehouse {
     sim_meta m;
-    uint8_t city;       /* index into the city table: name, code, address */
-    uint8_t rev;        /* renames bump this */
+    uint8_t city; /* index into the city table: name, code, address */
+    uint8_t rev;  /* renames bump this */
 } sim_warehouse;
 
 typedef struct sim_location {
     sim_meta m;
-    uint32_t wh;        /* warehouse num */
-    uint8_t type;       /* bin, shelf, pallet, floor */
+    uint32_t wh;  /* warehouse num */
+    uint8_t type; /* bin, shelf, pallet, floor */
     uint8_t aisle, bay, level;
 } sim_location;
 
@@ -89,54 +89,63 @@ typedef struct sim_wcust {
 
 typedef struct sim_product {
     sim_meta m;
-    uint8_t wc;                  /* warehouse customer num, 0 = null */
+    uint8_t wc;                               /* warehouse customer num, 0 = null */
     uint8_t is_kit, active, nitems, supplier; /* supplier SIM_NONE = null */
-    int32_t price_c;             /* cents */
-    uint32_t inv[SIM_MAX_KIT_ITEMS];     /* inventory item nums */
+    int32_t price_c;                          /* cents */
+    uint32_t inv[SIM_MAX_KIT_ITEMS];          /* inventory item nums */
     uint8_t unit_qty[SIM_MAX_KIT_ITEMS];
 } sim_product;
 
 typedef struct sim_inv_wh {
     int32_t onhand, committed, unfulfillable, awaiting;
-    int32_t loc_a_qty;           /* the rest of onhand sits in loc_b */
-    uint32_t loc_a, loc_b;       /* location nums */
+    int32_t loc_a_qty;     /* the rest of onhand sits in loc_b */
+    uint32_t loc_a, loc_b; /* location nums */
 } sim_inv_wh;
 
 typedef struct sim_inventory {
     sim_meta m;
-    uint32_t product;            /* the non-kit product this item stocks */
+    uint32_t product; /* the non-kit product this item stocks */
     uint8_t wc, active, has_lots, nwh;
     int32_t unit_cost_c;
-    sim_inv_wh wh[];             /* one per warehouse (index = warehouse num - 1) */
+    sim_inv_wh wh[]; /* one per warehouse (index = warehouse num - 1) */
 } sim_inventory;
 
 typedef enum sim_order_status {
-    SIM_OS_OPEN = 0, SIM_OS_CONFIRMED, SIM_OS_PROCESSING, SIM_OS_PICKED, SIM_OS_PACKED,
-    SIM_OS_PARTIAL, SIM_OS_FULFILLED, SIM_OS_BACKORDERED, SIM_OS_EXCEPTION, SIM_OS_CANCELLED,
-    SIM_OS_OTHER, SIM_OS_COUNT
+    SIM_OS_OPEN = 0,
+    SIM_OS_CONFIRMED,
+    SIM_OS_PROCESSING,
+    SIM_OS_PICKED,
+    SIM_OS_PACKED,
+    SIM_OS_PARTIAL,
+    SIM_OS_FULFILLED,
+    SIM_OS_BACKORDERED,
+    SIM_OS_EXCEPTION,
+    SIM_OS_CANCELLED,
+    SIM_OS_OTHER,
+    SIM_OS_COUNT
 } sim_order_status;
 
 typedef struct sim_order_line {
-    uint32_t product;            /* product num */
-    int32_t unit_price_c, discount_c;   /* discount_c < 0 = null */
+    uint32_t product;                 /* product num */
+    int32_t unit_price_c, discount_c; /* discount_c < 0 = null */
     uint16_t qty;
     uint8_t picked;
 } sim_order_line;
 
 typedef struct sim_shipment {
-    int64_t shipped_ms;          /* 0 = null */
-    uint8_t status;              /* 0 open, 1 shipped, 2 cancelled */
-    uint8_t wh;                  /* warehouse num */
-    uint8_t line_from, line_to;  /* the order lines [from, to) it carries */
-    uint8_t npkg;                /* lines are spread over packages round-robin */
-    uint8_t method;              /* shipping method num */
+    int64_t shipped_ms;         /* 0 = null */
+    uint8_t status;             /* 0 open, 1 shipped, 2 cancelled */
+    uint8_t wh;                 /* warehouse num */
+    uint8_t line_from, line_to; /* the order lines [from, to) it carries */
+    uint8_t npkg;               /* lines are spread over packages round-robin */
+    uint8_t method;             /* shipping method num */
 } sim_shipment;
 
 typedef struct sim_order {
     sim_meta m;
-    int64_t required_ship_ms;    /* 0 = null */
+    int64_t required_ship_ms; /* 0 = null */
     uint8_t wc, wh, status, type, channel, method, nlines, nship;
-    uint8_t flags;               /* SIM_OF_* */
+    uint8_t flags; /* SIM_OF_* */
     sim_order_line lines[SIM_MAX_ORDER_LINES];
     sim_shipment ship[SIM_MAX_SHIPMENTS];
 } sim_order;
@@ -145,9 +154,14 @@ typedef struct sim_order {
 #define SIM_OF_SIGNATURE 0x2
 #define SIM_OF_THIRD_PARTY 0x4
 
-typedef enum sim_flow_status {   /* returns and inbound shipments share the enum */
-    SIM_FS_OPEN = 0, SIM_FS_IN_TRANSIT, SIM_FS_RECEIVING, SIM_FS_RECEIVED, SIM_FS_CANCELLED,
-    SIM_FS_OTHER, SIM_FS_COUNT
+typedef enum sim_flow_status { /* returns and inbound shipments share the enum */
+                               SIM_FS_OPEN = 0,
+                               SIM_FS_IN_TRANSIT,
+                               SIM_FS_RECEIVING,
+                               SIM_FS_RECEIVED,
+                               SIM_FS_CANCELLED,
+                               SIM_FS_OTHER,
+                               SIM_FS_COUNT
 } sim_flow_status;
 
 typedef struct sim_return_line {
@@ -158,8 +172,8 @@ typedef struct sim_return_line {
 
 typedef struct sim_return {
     sim_meta m;
-    int64_t shipped_ms, arrived_ms;     /* 0 = null */
-    uint32_t order;                     /* order num, 0 = null */
+    int64_t shipped_ms, arrived_ms; /* 0 = null */
+    uint32_t order;                 /* order num, 0 = null */
     uint8_t wc, status, wh, nlines, has_ship, carrier;
     sim_return_line lines[SIM_MAX_RETURN_LINES];
 } sim_return;
@@ -171,13 +185,13 @@ typedef struct sim_asn_line {
 
 typedef struct sim_receipt {
     int64_t arrived_ms;
-    uint32_t num;                       /* receipt id number */
+    uint32_t num; /* receipt id number */
     int32_t qty[SIM_MAX_ASN_LINES];
 } sim_receipt;
 
 typedef struct sim_inbound {
     sim_meta m;
-    int64_t expected_ms;                /* 0 = null */
+    int64_t expected_ms; /* 0 = null */
     uint8_t wc, status, wh, nlines, nrcpt, supplier;
     sim_asn_line lines[SIM_MAX_ASN_LINES];
     sim_receipt rcpt[SIM_MAX_RECEIPTS];
@@ -185,53 +199,53 @@ typedef struct sim_inbound {
 
 typedef struct sim_bill {
     sim_meta m;
-    uint32_t obj_num;                   /* 0 = null object */
+    uint32_t obj_num; /* 0 = null object */
     int32_t amount_c;
-    uint8_t wc, charge, obj_type;       /* obj_type: 0 none, 1 order, 2 inbound_shipment, 3 return */
+    uint8_t wc, charge, obj_type; /* obj_type: 0 none, 1 order, 2 inbound_shipment, 3 return */
 } sim_bill;
 
 /* A table of one resource for one connection. Owns its rows. */
 typedef struct sim_table {
-    void **rows;          /* rows[num - 1] */
+    void **rows; /* rows[num - 1] */
     uint32_t n, cap;
-    uint32_t *order;      /* row indexes sorted by (updated_ms, num); n entries */
+    uint32_t *order; /* row indexes sorted by (updated_ms, num); n entries */
 } sim_table;
 
 /* Generated data sizes (per connection). */
 typedef struct sim_sizes {
-    int orders, products, warehouses, locations_per_wh, returns, inbound, bills,
-        shipping_methods, warehouse_customers;
+    int orders, products, warehouses, locations_per_wh, returns, inbound, bills, shipping_methods,
+        warehouse_customers;
 } sim_sizes;
 
 /* Injected HTTP faults; counts are consumed one per request. */
 typedef struct sim_http_faults {
     int force_429, force_5xx, drop, slow_count, slow_ms;
-    int short_pages;      /* serve fewer items than limit while next_token stays set */
+    int short_pages; /* serve fewer items than limit while next_token stays set */
 } sim_http_faults;
 
 typedef struct sim_conn {
-    int live;                   /* 0 after DELETE /connections */
+    int live; /* 0 after DELETE /connections */
     int idx;
-    char id[40];                /* uuid */
-    char token[72];             /* access token: secret */
-    char tag[8];                /* 6 hex chars inside record ids */
+    char id[40];    /* uuid */
+    char token[72]; /* access token: secret */
+    char tag[8];    /* 6 hex chars inside record ids */
     char integration[40];
     char customer_id[72];
     int has_customer;
     int64_t created_ms, last_used_ms, times_used;
     int webhooks_disabled;
-    uint32_t actions;           /* bit per sim_res: the integration implements get_x */
-    uint32_t hist_done;         /* bit per sim_res: historical sync complete */
-    int64_t hist_due_ms;        /* pending syncs complete then (0 = only on demand) */
+    uint32_t actions;    /* bit per sim_res: the integration implements get_x */
+    uint32_t hist_done;  /* bit per sim_res: historical sync complete */
+    int64_t hist_due_ms; /* pending syncs complete then (0 = only on demand) */
     int64_t crawl_start_ms[SIM_RES_COUNT], crawl_end_ms[SIM_RES_COUNT];
-    uint64_t seed;              /* derives every record's invariant text */
-    uint64_t rng;               /* mutation stream */
+    uint64_t seed; /* derives every record's invariant text */
+    uint64_t rng;  /* mutation stream */
     sim_sizes sizes;
     sim_table t[SIM_RES_COUNT];
     uint32_t next_receipt;
     /* connection errors */
     int invalid_creds;
-    uint32_t missing_perm;      /* bit per sim_res */
+    uint32_t missing_perm; /* bit per sim_res */
     int64_t err_first_seen, err_last_seen;
     sim_rl rl;
     sim_http_faults faults;
@@ -243,8 +257,8 @@ typedef struct sim_store {
     sim_conn *conns[SIM_MAX_CONNECTIONS];
     int nconns;
     uint64_t seed;
-    int trackstar_dates;        /* render trackstar_created_date / trackstar_updated_date */
-    sim_http_faults faults;     /* apply to every request with an access token */
+    int trackstar_dates;    /* render trackstar_created_date / trackstar_updated_date */
+    sim_http_faults faults; /* apply to every request with an access token */
 } sim_store;
 
 extern sim_store sim_g;
@@ -261,13 +275,13 @@ void sim_store_unlock(void);
 sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t actions,
                           uint32_t hist_done, int64_t base_ms, char *errstr, size_t errlen);
 
-sim_conn *sim_conn_by_token(const char *token);     /* live connections only */
-sim_conn *sim_conn_by_id(const char *id);           /* live connections only */
+sim_conn *sim_conn_by_token(const char *token); /* live connections only */
+sim_conn *sim_conn_by_id(const char *id);       /* live connections only */
 
 /* Table helpers (caller holds the lock). */
-void *sim_table_get(const sim_table *t, uint32_t num);         /* NULL when out of range */
-int sim_table_append(sim_table *t, void *row);                 /* takes ownership; 0 / -1 */
-void sim_table_touch(sim_table *t, uint32_t num);              /* re-sort after updated_ms changed */
+void *sim_table_get(const sim_table *t, uint32_t num); /* NULL when out of range */
+int sim_table_append(sim_table *t, void *row);         /* takes ownership; 0 / -1 */
+void sim_table_touch(sim_table *t, uint32_t num);      /* re-sort after updated_ms changed */
 void sim_table_free(sim_table *t);
 /* First position in t->order whose (updated_ms, num) is > (upd, num). */
 uint32_t sim_table_after(const sim_table *t, int64_t upd, uint32_t num);

@@ -29,36 +29,42 @@ const char *const sim_service_levels[] = {"ground", "2day", "overnight", "econom
 const int sim_nservices = SIM_TEXT_COUNT(sim_services);
 
 const sim_named sim_channels[] = {
-    {"ch_shopify", "Shopify"}, {"ch_amazon", "Amazon"}, {"ch_wholesale", "Wholesale EDI"},
+    {"ch_shopify", "Shopify"},
+    {"ch_amazon", "Amazon"},
+    {"ch_wholesale", "Wholesale EDI"},
     {"ch_manual", NULL},
 };
 const int sim_nchannels = SIM_TEXT_COUNT(sim_channels);
 
 const sim_named sim_suppliers[] = {
-    {"sup_acme", "Acme Textiles"}, {"sup_north", "Northwind Traders"},
-    {"sup_pacific", "Pacific Rim Sourcing"}, {"sup_unnamed", NULL},
+    {"sup_acme", "Acme Textiles"},
+    {"sup_north", "Northwind Traders"},
+    {"sup_pacific", "Pacific Rim Sourcing"},
+    {"sup_unnamed", NULL},
 };
 const int sim_nsuppliers = SIM_TEXT_COUNT(sim_suppliers);
 
-const char *const sim_first_names[] = {"Ann", "Bo", "Carla", "Deepak", "Elif", "Femi", "Greta",
-                                       "Hiro", "Ines", "Jon", "Kemal", "Lena", "Mateo", "Nia"};
+const char *const sim_first_names[] = {"Ann",  "Bo",   "Carla", "Deepak", "Elif", "Femi",  "Greta",
+                                       "Hiro", "Ines", "Jon",   "Kemal",  "Lena", "Mateo", "Nia"};
 const int sim_nfirst = SIM_TEXT_COUNT(sim_first_names);
-const char *const sim_last_names[] = {"Lee", "Okafor", "Schmidt", "Garcia", "Nguyen", "O'Brien",
-                                      "Rossi", "Kowalski", "Tanaka", "Dubois", "Haddad", "Smith"};
+const char *const sim_last_names[] = {"Lee",   "Okafor",   "Schmidt", "Garcia", "Nguyen", "O'Brien",
+                                      "Rossi", "Kowalski", "Tanaka",  "Dubois", "Haddad", "Smith"};
 const int sim_nlast = SIM_TEXT_COUNT(sim_last_names);
-const char *const sim_streets[] = {"Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Elm St",
-                                   "Lakeview Rd", "Sunset Blvd", "2nd Ave"};
+const char *const sim_streets[] = {"Main St", "Oak Ave",     "Maple Dr",    "Cedar Ln",
+                                   "Elm St",  "Lakeview Rd", "Sunset Blvd", "2nd Ave"};
 const int sim_nstreets = SIM_TEXT_COUNT(sim_streets);
 
-const char *const sim_product_nouns[] = {"T-Shirt", "Hoodie", "Mug", "Water Bottle", "Tote Bag",
-                                         "Notebook", "Candle", "Phone Case", "Cap", "Socks"};
+const char *const sim_product_nouns[] = {"T-Shirt",  "Hoodie",   "Mug",    "Water Bottle",
+                                         "Tote Bag", "Notebook", "Candle", "Phone Case",
+                                         "Cap",      "Socks"};
 const int sim_nnouns = SIM_TEXT_COUNT(sim_product_nouns);
-const char *const sim_product_adjs[] = {"Classic", "Organic", "Vintage", "Deluxe", "Eco",
-                                        "Midnight", "Coastal", "Everyday"};
+const char *const sim_product_adjs[] = {"Classic", "Organic",  "Vintage", "Deluxe",
+                                        "Eco",     "Midnight", "Coastal", "Everyday"};
 const int sim_nadjs = SIM_TEXT_COUNT(sim_product_adjs);
 
-const char *const sim_wc_names[] = {"Bloom & Co", "Peak Outfitters", "Lumen Home", "Tidal Goods",
-                                    "Atlas Supply", "Nova Pets", "Kettle Kitchen", "Urban Roots"};
+const char *const sim_wc_names[] = {"Bloom & Co",     "Peak Outfitters", "Lumen Home",
+                                    "Tidal Goods",    "Atlas Supply",    "Nova Pets",
+                                    "Kettle Kitchen", "Urban Roots"};
 const int sim_nwc_names = SIM_TEXT_COUNT(sim_wc_names);
 
 const char *const sim_location_types[] = {"bin", "shelf", "pallet", "floor"};
@@ -75,16 +81,16 @@ const int sim_ncharge_types = SIM_TEXT_COUNT(sim_charge_types);
 const char *const sim_order_types[] = {"d2c", "b2b", "dropship", "transfer"};
 const int sim_norder_types = SIM_TEXT_COUNT(sim_order_types);
 
-const char *const sim_order_status_names[] = {"open", "confirmed", "processing", "picked", "packed",
-                                              "partially_fulfilled", "fulfilled", "backordered",
-                                              "exception", "cancelled", "other"};
-const char *const sim_order_raw_status[] = {"New", "Released", "In Progress", "Picked", "Packed",
-                                            "Partially Shipped", "Shipped", "Backorder",
-                                            "On Hold - Address", "Canceled", "Awaiting Payment"};
-const char *const sim_flow_status_names[] = {"open", "in-transit", "receiving", "received",
-                                             "cancelled", "other"};
+const char *const sim_order_status_names[] = {
+    "open",      "confirmed",   "processing", "picked",    "packed", "partially_fulfilled",
+    "fulfilled", "backordered", "exception",  "cancelled", "other"};
+const char *const sim_order_raw_status[] = {
+    "New",     "Released",  "In Progress",       "Picked",   "Packed",          "Partially Shipped",
+    "Shipped", "Backorder", "On Hold - Address", "Canceled", "Awaiting Payment"};
+const char *const sim_flow_status_names[] = {"open",     "in-transit", "receiving",
+                                             "received", "cancelled",  "other"};
 const char *const sim_return_raw_status[] = {"Awaiting Return", "In Transit", "Processing",
-                                             "Completed", "Cancelled", "Needs Review"};
-const char *const sim_asn_raw_status[] = {"Created", "Shipped", "Partially Received", "Closed",
-                                          "Void", "Unknown"};
+                                             "Completed",       "Cancelled",  "Needs Review"};
+const char *const sim_asn_raw_status[] = {"Created", "Shipped", "Partially Received",
+                                          "Closed",  "Void",    "Unknown"};
 const char *const sim_shipment_status_names[] = {"open", "shipped", "cancelled"};

@@ -21,8 +21,8 @@ extern const sim_city sim_cities[];
 extern const int sim_ncities;
 extern const sim_carrier sim_carriers[];
 extern const int sim_ncarriers;
-extern const char *const sim_services[];      /* "Ground", "2 Day", ... */
-extern const char *const sim_service_levels[];/* "ground", "2day", ... same order */
+extern const char *const sim_services[];       /* "Ground", "2 Day", ... */
+extern const char *const sim_service_levels[]; /* "ground", "2day", ... same order */
 extern const int sim_nservices;
 extern const sim_named sim_channels[];
 extern const int sim_nchannels;
@@ -46,7 +46,7 @@ extern const char *const sim_return_reasons[];
 extern const int sim_nreturn_reasons;
 extern const char *const sim_charge_types[];
 extern const int sim_ncharge_types;
-extern const char *const sim_order_types[];    /* d2c, b2b, dropship, transfer */
+extern const char *const sim_order_types[]; /* d2c, b2b, dropship, transfer */
 extern const int sim_norder_types;
 
 /* Order status enum names / raw WMS names, indexed by sim_order_status. */

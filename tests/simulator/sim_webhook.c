@@ -18,24 +18,24 @@
 
 /* Svix: immediately, then +5 s, +5 min, +30 min, +2 h, +5 h, +10 h, +10 h */
 static const int retry_schedule_s[SIM_WH_ATTEMPTS] = {0, 5, 300, 1800, 7200, 18000, 36000, 36000};
-#define STALE_OFFSET_S 600       /* beyond Svix's 300 s tolerance */
+#define STALE_OFFSET_S 600 /* beyond Svix's 300 s tolerance */
 #define POLL_MS 50
 
 typedef struct wh_msg {
     char id[32];
-    char *body;                  /* owned */
+    char *body; /* owned */
     size_t len;
-    int attempts;                /* made so far */
-    int64_t due_ms;              /* monotonic */
-    uint64_t seq;                /* enqueue order */
+    int attempts;   /* made so far */
+    int64_t due_ms; /* monotonic */
+    uint64_t seq;   /* enqueue order */
 } wh_msg;
 
 typedef struct wh_xfer {
     wh_msg *msg;
     CURL *easy;
     struct curl_slist *hdrs;
-    char *sent;                  /* the bytes actually sent (may be mangled) */
-    int abort;                   /* webhook-delivery: abort-message seen */
+    char *sent; /* the bytes actually sent (may be mangled) */
+    int abort;  /* webhook-delivery: abort-message seen */
 } wh_xfer;
 
 typedef struct wh_stored {
@@ -60,7 +60,7 @@ static struct {
     int nq;
     uint64_t seq;
     int inflight;
-    wh_xfer *active[SIM_WH_MAX_INFLIGHT];   /* in-flight transfers, for shutdown */
+    wh_xfer *active[SIM_WH_MAX_INFLIGHT]; /* in-flight transfers, for shutdown */
     CURLM *multi;
     sim_wh_faults faults;
     sim_wh_stats st;
@@ -68,8 +68,7 @@ static struct {
     int stored_next;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void random_b62(char *out, int n)
-{
+static void random_b62(char *out, int n) {
     static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char r[64];
     if (n > 64 || RAND_bytes(r, n) != 1) {
@@ -81,14 +80,12 @@ static void random_b62(char *out, int n)
     out[n] = 0;
 }
 
-void sim_wh_new_msg_id(char out[32])
-{
+void sim_wh_new_msg_id(char out[32]) {
     memcpy(out, "msg_", 4);
     random_b62(out + 4, 24);
 }
 
-static void msg_free(wh_msg *m)
-{
+static void msg_free(wh_msg *m) {
     if (m) {
         free(m->body);
         free(m);
@@ -96,8 +93,7 @@ static void msg_free(wh_msg *m)
 }
 
 /* Caller holds W.mu. Takes ownership of m (frees it when the queue is full). */
-static int queue_push(wh_msg *m)
-{
+static int queue_push(wh_msg *m) {
     if (W.nq >= W.queue_max) {
         W.st.dropped++;
         log_warn("webhook queue full: event dropped", "svix_id", m->id, NULL);
@@ -110,16 +106,13 @@ static int queue_push(wh_msg *m)
 
 /* Keep the full event so data_url can serve it; returns the truncated body to send
  * (malloc'd) or NULL to send the original. Caller holds W.mu. */
-static char *truncate_event(const char *id, const char *body, size_t len, size_t *outlen)
-{
+static char *truncate_event(const char *id, const char *body, size_t len, size_t *outlen) {
     cJSON *root = cJSON_ParseWithLength(body, len);
-    if (!root)
-        return NULL;
+    if (!root) return NULL;
     cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     cJSON *rid = data ? cJSON_GetObjectItemCaseSensitive(data, "id") : NULL;
     cJSON *small = cJSON_CreateObject();
-    if (rid)
-        cJSON_AddItemToObject(small, "id", cJSON_Duplicate(rid, 1));
+    if (rid) cJSON_AddItemToObject(small, "id", cJSON_Duplicate(rid, 1));
     cJSON_ReplaceItemInObjectCaseSensitive(root, "data", small);
     cJSON_DeleteItemFromObjectCaseSensitive(root, "previous_attributes");
     cJSON_AddBoolToObject(root, "data_truncated", 1);
@@ -128,8 +121,7 @@ static char *truncate_event(const char *id, const char *body, size_t len, size_t
     cJSON_AddStringToObject(root, "data_url", url);
     char *out = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     wh_stored *s = &W.stored[W.stored_next];
     W.stored_next = (W.stored_next + 1) % SIM_WH_STORED_EVENTS;
     free(s->body);
@@ -149,8 +141,7 @@ static char *truncate_event(const char *id, const char *body, size_t len, size_t
     return out;
 }
 
-int sim_wh_enqueue(char *body, size_t len)
-{
+int sim_wh_enqueue(char *body, size_t len) {
     pthread_mutex_lock(&W.mu);
     if (!W.running || !W.url || !*W.url) {
         W.st.skipped++;
@@ -205,13 +196,11 @@ int sim_wh_enqueue(char *body, size_t len)
         }
     }
     pthread_mutex_unlock(&W.mu);
-    if (W.multi)
-        curl_multi_wakeup(W.multi);
+    if (W.multi) curl_multi_wakeup(W.multi);
     return rc;
 }
 
-static size_t on_header(char *buf, size_t size, size_t n, void *arg)
-{
+static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
     wh_xfer *x = arg;
     size_t len = size * n;
     static const char h[] = "webhook-delivery:";
@@ -219,25 +208,21 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
         const char *v = buf + sizeof h - 1;
         while (*v == ' ')
             v++;
-        if (strncasecmp(v, "abort-message", 13) == 0)
-            x->abort = 1;
+        if (strncasecmp(v, "abort-message", 13) == 0) x->abort = 1;
     }
     return len;
 }
 
-static size_t on_body(char *buf, size_t size, size_t n, void *arg)
-{
+static size_t on_body(char *buf, size_t size, size_t n, void *arg) {
     (void)buf;
     (void)arg;
     return size * n; /* the receiver's answer body is not needed */
 }
 
 /* Build and start one attempt. Caller holds W.mu (faults are consumed here). */
-static int start_attempt(wh_msg *m)
-{
+static int start_attempt(wh_msg *m) {
     wh_xfer *x = calloc(1, sizeof *x);
-    if (!x)
-        return -1;
+    if (!x) return -1;
     x->msg = m;
     long long ts = util_now_ms() / 1000;
     if (W.faults.stale_timestamp > 0) {
@@ -252,18 +237,15 @@ static int start_attempt(wh_msg *m)
     }
     for (int i = 0; i < W.nkeys; i++) {
         svix_key k = W.keys[i];
-        if (bad)
-            k.key[0] ^= 0x5a; /* a different key: the signature cannot verify */
+        if (bad) k.key[0] ^= 0x5a; /* a different key: the signature cannot verify */
         char sig[SVIX_SIG_B64_LEN + 1];
         svix_sign(&k, m->id, ts, m->body, m->len, sig);
-        if (i)
-            strcat(sigs, " ");
+        if (i) strcat(sigs, " ");
         strcat(sigs, "v1,");
         strcat(sigs, sig);
     }
     x->sent = malloc(m->len + 2);
-    if (!x->sent)
-        goto fail;
+    if (!x->sent) goto fail;
     size_t sent_len = m->len;
     if (W.faults.mangled_body > 0 && m->len > 1) {
         /* one extra space after the opening brace: still JSON, no longer the signed bytes */
@@ -280,18 +262,20 @@ static int start_attempt(wh_msg *m)
     snprintf(h_id, sizeof h_id, "svix-id: %s", m->id);
     snprintf(h_ts, sizeof h_ts, "svix-timestamp: %lld", ts);
     struct curl_slist *l = NULL, *t;
-    const char *hs[] = {"Content-Type: application/json", "User-Agent: Svix-Webhooks/1.0 (trackstar-sim)",
-                        h_id, h_ts, sigs, "Expect:"};
+    const char *hs[] = {"Content-Type: application/json",
+                        "User-Agent: Svix-Webhooks/1.0 (trackstar-sim)",
+                        h_id,
+                        h_ts,
+                        sigs,
+                        "Expect:"};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
         t = curl_slist_append(l, hs[i]);
-        if (!t)
-            goto fail_list;
+        if (!t) goto fail_list;
         l = t;
     }
     x->hdrs = l;
     x->easy = curl_easy_init();
-    if (!x->easy)
-        goto fail_list;
+    if (!x->easy) goto fail_list;
     curl_easy_setopt(x->easy, CURLOPT_URL, W.url);
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->sent);
@@ -302,12 +286,10 @@ static int start_attempt(wh_msg *m)
     curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    if (curl_multi_add_handle(W.multi, x->easy) != CURLM_OK)
-        goto fail_easy;
+    if (curl_multi_add_handle(W.multi, x->easy) != CURLM_OK) goto fail_easy;
     m->attempts++;
     W.st.attempts++;
-    if (m->attempts > 1)
-        W.st.retries++;
+    if (m->attempts > 1) W.st.retries++;
     for (int i = 0; i < SIM_WH_MAX_INFLIGHT; i++) {
         if (!W.active[i]) {
             W.active[i] = x;
@@ -328,28 +310,23 @@ fail:
 
 /* Pick the next due message (oldest first, or newest first under the out-of-order
  * fault) and remove it from the queue. Caller holds W.mu. */
-static wh_msg *pick_due(int64_t now)
-{
+static wh_msg *pick_due(int64_t now) {
     int best = -1;
     int newest = W.faults.out_of_order > 0;
     for (int i = 0; i < W.nq; i++) {
-        if (W.q[i]->due_ms > now)
-            continue;
+        if (W.q[i]->due_ms > now) continue;
         if (best < 0 || (newest ? W.q[i]->seq > W.q[best]->seq : W.q[i]->seq < W.q[best]->seq))
             best = i;
     }
-    if (best < 0)
-        return NULL;
+    if (best < 0) return NULL;
     /* out-of-order only means something when there is a choice */
-    if (newest && W.nq > 1)
-        W.faults.out_of_order--;
+    if (newest && W.nq > 1) W.faults.out_of_order--;
     wh_msg *m = W.q[best];
     W.q[best] = W.q[--W.nq];
     return m;
 }
 
-static void finish(CURL *easy, CURLcode res)
-{
+static void finish(CURL *easy, CURLcode res) {
     wh_xfer *x = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
     long code = 0;
@@ -364,8 +341,7 @@ static void finish(CURL *easy, CURLcode res)
     pthread_mutex_lock(&W.mu);
     W.inflight--;
     for (int i = 0; i < SIM_WH_MAX_INFLIGHT; i++)
-        if (W.active[i] == x)
-            W.active[i] = NULL;
+        if (W.active[i] == x) W.active[i] = NULL;
     if (res == CURLE_OK && code >= 200 && code < 300) {
         W.st.delivered++;
         log_debug("webhook delivered", "svix_id", m->id, "status", scode, NULL);
@@ -381,24 +357,22 @@ static void finish(CURL *easy, CURLcode res)
     } else {
         double delay = retry_schedule_s[m->attempts] * 1000.0 * W.scale;
         m->due_ms = util_mono_ms() + (int64_t)delay;
-        log_debug("webhook attempt failed, will retry", "svix_id", m->id, "status", scode,
-                  "error", res == CURLE_OK ? NULL : curl_easy_strerror(res), NULL);
+        log_debug("webhook attempt failed, will retry", "svix_id", m->id, "status", scode, "error",
+                  res == CURLE_OK ? NULL : curl_easy_strerror(res), NULL);
         queue_push(m);
     }
     pthread_mutex_unlock(&W.mu);
     free(x);
 }
 
-static void *sender(void *arg)
-{
+static void *sender(void *arg) {
     (void)arg;
     while (!W.stop) {
         pthread_mutex_lock(&W.mu);
         int64_t now = util_mono_ms();
         while (W.inflight < W.concurrency) {
             wh_msg *m = pick_due(now);
-            if (!m)
-                break;
+            if (!m) break;
             if (start_attempt(m) != 0) {
                 /* could not even build the request: count it as a failed attempt */
                 m->attempts++;
@@ -418,15 +392,13 @@ static void *sender(void *arg)
         CURLMsg *cm;
         int left;
         while ((cm = curl_multi_info_read(W.multi, &left)))
-            if (cm->msg == CURLMSG_DONE)
-                finish(cm->easy_handle, cm->data.result);
+            if (cm->msg == CURLMSG_DONE) finish(cm->easy_handle, cm->data.result);
         curl_multi_poll(W.multi, NULL, 0, POLL_MS, NULL);
     }
     return NULL;
 }
 
-int sim_wh_start(const sim_wh_config *cfg, char *errstr, size_t errlen)
-{
+int sim_wh_start(const sim_wh_config *cfg, char *errstr, size_t errlen) {
     W.url = strdup(cfg->url ? cfg->url : "");
     W.public_base = strdup(cfg->public_base ? cfg->public_base : "");
     if (!W.url || !W.public_base) {
@@ -438,7 +410,9 @@ int sim_wh_start(const sim_wh_config *cfg, char *errstr, size_t errlen)
     W.scale = cfg->retry_scale;
     W.timeout_ms = cfg->timeout_ms;
     W.queue_max = cfg->queue_max;
-    W.concurrency = cfg->concurrency < 1 ? 1 : cfg->concurrency > SIM_WH_MAX_INFLIGHT ? SIM_WH_MAX_INFLIGHT : cfg->concurrency;
+    W.concurrency = cfg->concurrency < 1                     ? 1
+                    : cfg->concurrency > SIM_WH_MAX_INFLIGHT ? SIM_WH_MAX_INFLIGHT
+                                                             : cfg->concurrency;
     W.q = calloc((size_t)W.queue_max, sizeof *W.q);
     W.multi = curl_multi_init();
     if (!W.q || !W.multi) {
@@ -454,10 +428,8 @@ int sim_wh_start(const sim_wh_config *cfg, char *errstr, size_t errlen)
     return 0;
 }
 
-void sim_wh_stop(void)
-{
-    if (!W.running)
-        return;
+void sim_wh_stop(void) {
+    if (!W.running) return;
     W.stop = 1;
     curl_multi_wakeup(W.multi);
     pthread_join(W.thread, NULL);
@@ -466,8 +438,7 @@ void sim_wh_stop(void)
     /* abandon in-flight transfers: the simulator is exiting */
     for (int i = 0; i < SIM_WH_MAX_INFLIGHT; i++) {
         wh_xfer *x = W.active[i];
-        if (!x)
-            continue;
+        if (!x) continue;
         curl_multi_remove_handle(W.multi, x->easy);
         curl_easy_cleanup(x->easy);
         curl_slist_free_all(x->hdrs);
@@ -491,49 +462,41 @@ void sim_wh_stop(void)
     free(W.public_base);
 }
 
-void sim_wh_stats_get(sim_wh_stats *out)
-{
+void sim_wh_stats_get(sim_wh_stats *out) {
     pthread_mutex_lock(&W.mu);
     *out = W.st;
     out->pending = W.nq + W.inflight;
     pthread_mutex_unlock(&W.mu);
 }
 
-void sim_wh_faults_set(const sim_wh_faults *f)
-{
+void sim_wh_faults_set(const sim_wh_faults *f) {
     pthread_mutex_lock(&W.mu);
     W.faults = *f;
     pthread_mutex_unlock(&W.mu);
 }
 
-void sim_wh_faults_get(sim_wh_faults *out)
-{
+void sim_wh_faults_get(sim_wh_faults *out) {
     pthread_mutex_lock(&W.mu);
     *out = W.faults;
     pthread_mutex_unlock(&W.mu);
 }
 
-static wh_stored *stored_find(const char *id)
-{
+static wh_stored *stored_find(const char *id) {
     for (int i = 0; i < SIM_WH_STORED_EVENTS; i++)
-        if (W.stored[i].body && strcmp(W.stored[i].id, id) == 0)
-            return &W.stored[i];
+        if (W.stored[i].body && strcmp(W.stored[i].id, id) == 0) return &W.stored[i];
     return NULL;
 }
 
-int sim_wh_event_sig(const char *msg_id, char *sig, size_t siglen)
-{
+int sim_wh_event_sig(const char *msg_id, char *sig, size_t siglen) {
     pthread_mutex_lock(&W.mu);
     wh_stored *s = stored_find(msg_id);
-    if (s)
-        snprintf(sig, siglen, "%s", s->sig);
+    if (s) snprintf(sig, siglen, "%s", s->sig);
     pthread_mutex_unlock(&W.mu);
     return s ? 0 : -1;
 }
 
 int sim_wh_event_download(const char *msg_id, const char *sig, int64_t now_ms, char **body,
-                          size_t *len)
-{
+                          size_t *len) {
     int rc = -1;
     pthread_mutex_lock(&W.mu);
     wh_stored *s = stored_find(msg_id);

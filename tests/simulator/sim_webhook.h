@@ -9,36 +9,36 @@
 
 #include "svix.h"
 
-#define SIM_WH_ATTEMPTS 8            /* Svix: 8 attempts, then the message is Failed */
+#define SIM_WH_ATTEMPTS 8 /* Svix: 8 attempts, then the message is Failed */
 #define SIM_WH_MAX_INFLIGHT 64
-#define SIM_WH_STORED_EVENTS 256     /* full bodies kept for data_url downloads */
-#define SIM_WH_DOWNLOAD_TTL_MS (20 * 60 * 1000)  /* download_url validity: 20 minutes */
+#define SIM_WH_STORED_EVENTS 256                /* full bodies kept for data_url downloads */
+#define SIM_WH_DOWNLOAD_TTL_MS (20 * 60 * 1000) /* download_url validity: 20 minutes */
 
 typedef struct sim_wh_config {
-    const char *url;                 /* "" = do not send (events are counted as skipped) */
+    const char *url; /* "" = do not send (events are counted as skipped) */
     svix_key keys[SVIX_MAX_SECRETS];
     int nkeys;
-    double retry_scale;              /* multiplies the Svix schedule (tests: 0.001) */
-    int timeout_ms;                  /* a slower answer is a failure (Svix: 15 s) */
-    int queue_max;                   /* messages waiting or retrying */
-    int concurrency;                 /* deliveries in flight at once */
-    const char *public_base;         /* "http://127.0.0.1:8090": prefix of data_url */
+    double retry_scale;      /* multiplies the Svix schedule (tests: 0.001) */
+    int timeout_ms;          /* a slower answer is a failure (Svix: 15 s) */
+    int queue_max;           /* messages waiting or retrying */
+    int concurrency;         /* deliveries in flight at once */
+    const char *public_base; /* "http://127.0.0.1:8090": prefix of data_url */
 } sim_wh_config;
 
 /* Faults apply to the next N deliveries each (0 = off). */
 typedef struct sim_wh_faults {
-    int bad_signature;               /* sign with a wrong key */
-    int stale_timestamp;             /* svix-timestamp 10 minutes in the past */
-    int mangled_body;                /* body bytes differ from what was signed */
-    int duplicate;                   /* the next N events are enqueued twice (same svix-id) */
-    int out_of_order;                /* the next N picks take the newest due message first */
-    long oversize_bytes;             /* events larger than this are truncated (0 = never) */
+    int bad_signature;   /* sign with a wrong key */
+    int stale_timestamp; /* svix-timestamp 10 minutes in the past */
+    int mangled_body;    /* body bytes differ from what was signed */
+    int duplicate;       /* the next N events are enqueued twice (same svix-id) */
+    int out_of_order;    /* the next N picks take the newest due message first */
+    long oversize_bytes; /* events larger than this are truncated (0 = never) */
 } sim_wh_faults;
 
 typedef struct sim_wh_stats {
-    long long enqueued, delivered, failed, aborted, attempts, retries, dropped, skipped,
-        duplicated, truncated;
-    long long pending;               /* waiting, retrying or in flight */
+    long long enqueued, delivered, failed, aborted, attempts, retries, dropped, skipped, duplicated,
+        truncated;
+    long long pending; /* waiting, retrying or in flight */
 } sim_wh_stats;
 
 /* Copies cfg (and the strings it points to). Starts the sender thread. 0 or -1. */

@@ -27,8 +27,8 @@
 typedef struct tdb {
     char name[64];
     char conninfo[2048];
-    PGconn *sql;      /* a plain connection for assertions */
-    long log_offset;  /* TEST_PG_LOG size when the test started */
+    PGconn *sql;     /* a plain connection for assertions */
+    long log_offset; /* TEST_PG_LOG size when the test started */
 } tdb;
 
 static inline const char *tdb_url(void) {
@@ -83,7 +83,8 @@ static inline void tdb_assert_no_unique_violation(const tdb *t) {
     fseek(f, t->log_offset, SEEK_SET);
     char line[4096];
     while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "duplicate key value violates unique constraint") || strstr(line, "23505")) {
+        if (strstr(line, "duplicate key value violates unique constraint") ||
+            strstr(line, "23505")) {
             fclose(f);
             fail_msg("server log has a unique violation: %s", line);
         }
@@ -111,17 +112,20 @@ static inline char *tdb_val(PGconn *c, const char *fmt, ...) {
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("SQL failed: %s\n%s", sql, PQerrorMessage(c));
-    char *v = strdup(PQntuples(r) == 0 ? "<none>" : PQgetisnull(r, 0, 0) ? "<null>" : PQgetvalue(r, 0, 0));
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("SQL failed: %s\n%s", sql, PQerrorMessage(c));
+    char *v = strdup(PQntuples(r) == 0      ? "<none>"
+                     : PQgetisnull(r, 0, 0) ? "<null>"
+                                            : PQgetvalue(r, 0, 0));
     PQclear(r);
     return v;
 }
 
-#define tdb_assert_val(c, expected, ...)                                                        \
-    do {                                                                                    \
-        char *v_ = tdb_val((c), __VA_ARGS__);                                               \
-        assert_string_equal(v_, (expected));                                                \
-        free(v_);                                                                           \
+#define tdb_assert_val(c, expected, ...)                                                           \
+    do {                                                                                           \
+        char *v_ = tdb_val((c), __VA_ARGS__);                                                      \
+        assert_string_equal(v_, (expected));                                                       \
+        free(v_);                                                                                  \
     } while (0)
 
 static inline long tdb_count(PGconn *c, const char *fmt, ...) {
@@ -139,18 +143,23 @@ static inline long tdb_count(PGconn *c, const char *fmt, ...) {
 /* Every domain table, every row, every column (minus db_updated_at when !with_db_time),
  * in a stable order: two databases are in the same state iff their dumps are equal. */
 static inline char *tdb_dump(PGconn *c, int with_db_time) {
-    PGresult *tabs = tdb_q(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-                              "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' "
-                              "ORDER BY table_name");
+    PGresult *tabs =
+        tdb_q(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                 "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' "
+                 "ORDER BY table_name");
     sbuf out = {0};
     for (int i = 0; i < PQntuples(tabs); i++) {
         const char *tn = PQgetvalue(tabs, i, 0);
-        char *cols = tdb_val(c, "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
-                                "FROM information_schema.columns WHERE table_schema = 'public' "
-                                "AND table_name = '%s' AND (%d = 1 OR column_name <> 'db_updated_at')",
-                             tn, with_db_time);
-        char *rows = tdb_val(c, "SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') "
-                                "FROM (SELECT %s FROM %s) r", cols, tn);
+        char *cols =
+            tdb_val(c,
+                    "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
+                    "FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = '%s' AND (%d = 1 OR column_name <> 'db_updated_at')",
+                    tn, with_db_time);
+        char *rows = tdb_val(c,
+                             "SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') "
+                             "FROM (SELECT %s FROM %s) r",
+                             cols, tn);
         sbuf_printf(&out, "== %s\n%s\n", tn, rows);
         free(cols);
         free(rows);
@@ -182,7 +191,8 @@ static inline void tdb_create(tdb *t, int migrate) {
         char err[512];
         wdb *db = wdb_open(t->conninfo, err, sizeof err);
         if (!db) fail_msg("wdb_open: %s", err);
-        if (wdb_migrate(db, tdb_migrations(), err, sizeof err) != 0) fail_msg("wdb_migrate: %s", err);
+        if (wdb_migrate(db, tdb_migrations(), err, sizeof err) != 0)
+            fail_msg("wdb_migrate: %s", err);
         wdb_close(db);
     }
 }
@@ -192,7 +202,8 @@ static inline void tdb_destroy(tdb *t) {
     if (t->sql) PQfinish(t->sql);
     t->sql = NULL;
     PGconn *admin = PQconnectdb(tdb_url());
-    if (PQstatus(admin) == CONNECTION_OK) PQclear(PQexec(admin, "SET client_min_messages = warning"));
+    if (PQstatus(admin) == CONNECTION_OK)
+        PQclear(PQexec(admin, "SET client_min_messages = warning"));
     char sql[128];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", t->name);
     PQclear(PQexec(admin, sql));
@@ -215,7 +226,8 @@ static inline int tdb_apply(wdb *db, const char *topic, char **values, int n, wd
     wdb_result r = wdb_apply(db, items, n, err, sizeof err);
     if (r != expect) fail_msg("wdb_apply returned %d (%s), expected %d", r, err, expect);
     int rej = 0;
-    for (int i = 0; i < n; i++) rej += items[i].rejected;
+    for (int i = 0; i < n; i++)
+        rej += items[i].rejected;
     free(items);
     return rej;
 }
@@ -231,7 +243,8 @@ static inline char *tdb_read_file(const char *path) {
     assert_non_null(p);
     assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
     p[n] = '\0';
-    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) p[--n] = '\0';
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+        p[--n] = '\0';
     fclose(f);
     return p;
 }

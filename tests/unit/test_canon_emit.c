@@ -22,15 +22,25 @@
 
 /* One unknown value per key, cycling through the shapes cJSON prints differently. */
 static const char *const shapes[] = {
-    "0.30000000000000004", "1e300",     "-5",  "3000000000", "-2147483649",  "0.1",
-    "123456789.123456789", "[1,[2,{}]]", "{\"a\":{\"b\":[true,false,null]}}",
-    "\"ctl \\u0001\\u001f \\b\\f\\n\\r\\t \\\" \\\\ / \\u00e9 \\ud83d\\udce6\"", "[]", "{}",
-    "1E-7", "-0", "5e-324",
+    "0.30000000000000004",
+    "1e300",
+    "-5",
+    "3000000000",
+    "-2147483649",
+    "0.1",
+    "123456789.123456789",
+    "[1,[2,{}]]",
+    "{\"a\":{\"b\":[true,false,null]}}",
+    "\"ctl \\u0001\\u001f \\b\\f\\n\\r\\t \\\" \\\\ / \\u00e9 \\ud83d\\udce6\"",
+    "[]",
+    "{}",
+    "1E-7",
+    "-0",
+    "5e-324",
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
-static void test_extra_matches_cjson(void **state)
-{
+static void test_extra_matches_cjson(void **state) {
     (void)state;
     char *body = malloc(EMIT_BODY);
     assert_non_null(body);
@@ -38,7 +48,8 @@ static void test_extra_matches_cjson(void **state)
                      "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":{"
                      "\"id\":\"o\",\"updated_date\":\"2026-01-06T09:00:00Z\"");
     for (int i = 0; i < EMIT_KEYS; i++)
-        n += snprintf(body + n, (size_t)(EMIT_BODY - n), ",\"k%d\\u0002\":%s", i, shapes[i % NSHAPES]);
+        n += snprintf(body + n, (size_t)(EMIT_BODY - n), ",\"k%d\\u0002\":%s", i,
+                      shapes[i % NSHAPES]);
     /* Later duplicates: the first value must stay. */
     n += snprintf(body + n, (size_t)(EMIT_BODY - n), ",\"k7\\u0002\":\"late\",\"k150\\u0002\":1}}");
     assert_true(n < EMIT_BODY);
@@ -47,8 +58,7 @@ static void test_extra_matches_cjson(void **state)
     cJSON *root = cJSON_Parse(body);
     assert_non_null(root);
     cJSON *want = cJSON_CreateObject(), *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "data"))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "data")) {
         if (strcmp(e->string, "id") == 0 || strcmp(e->string, "updated_date") == 0 ||
             cJSON_GetObjectItemCaseSensitive(want, e->string))
             continue;
@@ -77,8 +87,7 @@ static void test_extra_matches_cjson(void **state)
 }
 
 /* Nested unknown keys are "path.key", escaped as one string. */
-static void test_extra_nested_key_escaped(void **state)
-{
+static void test_extra_nested_key_escaped(void **state) {
     (void)state;
     const char *body =
         "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o\","
@@ -92,32 +101,27 @@ static void test_extra_nested_key_escaped(void **state)
 }
 
 /* The shortest %.*e precision that reads back as v: the rule the fast path must keep. */
-static int shortest_digits(double v)
-{
+static int shortest_digits(double v) {
     char e[64];
     for (int prec = 0; prec < 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec, v);
-        if (strtod(e, NULL) == v)
-            return prec + 1;
+        if (strtod(e, NULL) == v) return prec + 1;
     }
     return 17;
 }
 
 /* Significant digits of plain decimal text: leading and trailing zeros do not count. */
-static int sig_digits(const char *s)
-{
+static int sig_digits(const char *s) {
     char d[CANON_DEC_LEN];
     int n = 0;
     for (; *s; s++)
-        if (*s >= '0' && *s <= '9' && (n || *s != '0'))
-            d[n++] = *s;
+        if (*s >= '0' && *s <= '9' && (n || *s != '0')) d[n++] = *s;
     while (n > 0 && d[n - 1] == '0')
         n--;
     return n;
 }
 
-static void test_decimal_fast_path_agrees(void **state)
-{
+static void test_decimal_fast_path_agrees(void **state) {
     (void)state;
     char out[CANON_DEC_LEN], txt[64];
     unsigned seed = 12345;
@@ -128,15 +132,15 @@ static void test_decimal_fast_path_agrees(void **state)
         int k = (int)(seed % 17);
         snprintf(txt, sizeof txt, "%s%ld.%0*ld", (seed & 4) ? "-" : "", m / 1000, 3, m % 1000);
         double v = strtod(txt, NULL) / (double)(k ? (1L << k) : 1) * (k % 3 ? 10.0 : 0.1);
-        if (v == 0)
-            continue;
+        if (v == 0) continue;
         assert_int_equal(canon_dec_from_double(v, out), 0);
         assert_null(strchr(out, 'e'));
         if (strtod(out, NULL) != v || sig_digits(out) != shortest_digits(v))
             fail_msg("%.17g printed as %s", v, out);
     }
-    static const double edges[] = {1099511627775.5, 1099511627776.25, 109951162777.55,
-                                   0.000001, 1e-15, 1.5e-16, 4503599627370495.5, 0.1 + 0.2};
+    static const double edges[] = {
+        1099511627775.5, 1099511627776.25, 109951162777.55,    0.000001,
+        1e-15,           1.5e-16,          4503599627370495.5, 0.1 + 0.2};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         assert_int_equal(canon_dec_from_double(edges[i], out), 0);
         if (strtod(out, NULL) != edges[i] || sig_digits(out) != shortest_digits(edges[i]))
@@ -145,8 +149,7 @@ static void test_decimal_fast_path_agrees(void **state)
 }
 
 /* The word-at-a-time ASCII scan must still see a bad byte at every offset. */
-static void test_utf8_every_offset(void **state)
-{
+static void test_utf8_every_offset(void **state) {
     (void)state;
     char s[40];
     for (size_t at = 0; at < 32; at++) {
@@ -162,8 +165,7 @@ static void test_utf8_every_offset(void **state)
     }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extra_matches_cjson),
         cmocka_unit_test(test_extra_nested_key_escaped),

@@ -26,8 +26,8 @@ typedef struct fixture_case {
 static const fixture_case cases[] = {
     {"order_updated", "webhook", "order.updated", "wms.orders.v1", "conn_1|ord_1", "orders"},
     {"order_created", "webhook", "order.created", "wms.orders.v1", "conn_1|ord_2", "orders"},
-    {"order_shipment_created", "webhook", "order.shipment.created", "wms.orders.v1",
-     "conn_1|ord_3", "orders"},
+    {"order_shipment_created", "webhook", "order.shipment.created", "wms.orders.v1", "conn_1|ord_3",
+     "orders"},
     {"inventory_updated", "webhook", "inventory.updated", "wms.inventory.v1", "conn_1|inv_1",
      "inventory"},
     {"product_created", "webhook", "product.created", "wms.products.v1", "conn_1|kit_1",
@@ -41,8 +41,8 @@ static const fixture_case cases[] = {
     {"return_updated", "webhook", "return.updated", "wms.returns.v1", "conn_1|ret_1", "returns"},
     {"inbound_shipment_receipt_created", "webhook", "inbound-shipment.receipt.created",
      "wms.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
-    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated",
-     "wms.inbound_shipments.v1", "conn_1|asn_2", "inbound_shipments"},
+    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated", "wms.inbound_shipments.v1",
+     "conn_1|asn_2", "inbound_shipments"},
     {"bill_created", "webhook", "bill.created", "wms.bills.v1", "conn_1|bill_1", "bills"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
@@ -50,14 +50,11 @@ static const fixture_case cases[] = {
      "conn_1|connection|connection_deleted", NULL},
     {"connection_historical_sync_completed", "webhook", "connection.historical-sync-completed",
      "wms.connection_events.v1", "conn_1|connection|historical_sync_completed|orders", NULL},
-    {"connection_error_created", "webhook", "connection-error.created",
-     "wms.connection_events.v1",
+    {"connection_error_created", "webhook", "connection-error.created", "wms.connection_events.v1",
      "conn_1|connection|connection_error_created|https://api.shiphero.example/returns", NULL},
-    {"connection_error_updated", "webhook", "connection-error.updated",
-     "wms.connection_events.v1",
+    {"connection_error_updated", "webhook", "connection-error.updated", "wms.connection_events.v1",
      "conn_1|connection|connection_error_updated|https://api.shiphero.example/returns", NULL},
-    {"connection_error_deleted", "webhook", "connection-error.deleted",
-     "wms.connection_events.v1",
+    {"connection_error_deleted", "webhook", "connection-error.deleted", "wms.connection_events.v1",
      "conn_1|connection|connection_error_deleted|invalid_credentials", NULL},
     {"sync_status", "poll", "pipeline.sync-status", "wms.connection_events.v1",
      "conn_1|connection|sync_status|orders", NULL},
@@ -65,8 +62,7 @@ static const fixture_case cases[] = {
 #define NCASES (sizeof cases / sizeof cases[0])
 
 /* Map fixture c as its header says; the one output message lands in out. */
-static void map_case(const fixture_case *c, canon_out *out)
-{
+static void map_case(const fixture_case *c, canon_out *out) {
     char id[128], err[256];
     const char *ignored = (const char *)1;
     size_t len = 0;
@@ -77,15 +73,13 @@ static void map_case(const fixture_case *c, canon_out *out)
                               strcmp(c->name, "order_updated") == 0 ? "msg_2abc" : id);
     in.source = c->source;
     int rc = canon_map(&in, out, &ignored, err, sizeof err);
-    if (rc != 0)
-        fail_msg("%s: canon_map failed: %s", c->name, err);
+    if (rc != 0) fail_msg("%s: canon_map failed: %s", c->name, err);
     assert_null(ignored);
     assert_int_equal(out->n, 1);
     free(raw);
 }
 
-static void test_fixtures_match_canonical(void **state)
-{
+static void test_fixtures_match_canonical(void **state) {
     (void)state;
     for (size_t i = 0; i < NCASES; i++) {
         canon_out out;
@@ -104,8 +98,7 @@ static void test_fixtures_match_canonical(void **state)
     }
 }
 
-static void test_mapping_is_deterministic(void **state)
-{
+static void test_mapping_is_deterministic(void **state) {
     (void)state;
     for (size_t i = 0; i < NCASES; i++) {
         canon_out a, b;
@@ -120,8 +113,7 @@ static void test_mapping_is_deterministic(void **state)
 }
 
 /* The canonical record minus the four fields that say how it arrived, as text. */
-static char *without_arrival(const char *value)
-{
+static char *without_arrival(const char *value) {
     cJSON *o = cJSON_Parse(value);
     assert_non_null(o);
     const char *drop[] = {"source", "event_id", "event_type", "observed_at"};
@@ -134,14 +126,12 @@ static char *without_arrival(const char *value)
     return s;
 }
 
-static void test_poll_equals_webhook(void **state)
-{
+static void test_poll_equals_webhook(void **state) {
     (void)state;
     int compared = 0;
     for (size_t i = 0; i < NCASES; i++) {
         const fixture_case *c = &cases[i];
-        if (!c->resource)
-            continue;
+        if (!c->resource) continue;
         canon_out wh, po;
         char err[256], type[64];
         const char *ignored = NULL;
@@ -184,8 +174,7 @@ static void test_poll_equals_webhook(void **state)
 }
 
 /* The resource header alone (no event type) and hyphenated spellings are enough. */
-static void test_poll_resource_spellings(void **state)
-{
+static void test_poll_resource_spellings(void **state) {
     (void)state;
     char *raw = ct_read("raw", "warehouse_location_created", NULL);
     cJSON *env = cJSON_Parse(raw);
@@ -200,8 +189,7 @@ static void test_poll_resource_spellings(void **state)
         canon_out out;
         char err[256];
         canon_raw in = ct_poll(record, strlen(record), v[i].resource, v[i].event_type);
-        if (canon_map(&in, &out, NULL, err, sizeof err) != 0)
-            fail_msg("case %zu: %s", i, err);
+        if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("case %zu: %s", i, err);
         assert_int_equal(out.n, 1);
         assert_string_equal(out.msg[0].topic, "wms.warehouse_locations.v1");
         assert_non_null(strstr(out.msg[0].value, "\"event_type\":\"warehouse_locations.polled\""));
@@ -212,8 +200,7 @@ static void test_poll_resource_spellings(void **state)
     free(raw);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures_match_canonical),
         cmocka_unit_test(test_mapping_is_deterministic),

@@ -14,9 +14,10 @@
 #include "tests/unit/canon_test_util.h"
 
 /* A minimal valid order, with the line items in the middle so a case can replace them. */
-#define ORDER_HEAD \
-    "{\"connection_id\":\"conn_1\",\"event_type\":\"order.updated\",\"integration_name\":\"x\"," \
-    "\"integration_type\":\"wms\",\"data\":{\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:00Z\""
+#define ORDER_HEAD                                                                                 \
+    "{\"connection_id\":\"conn_1\",\"event_type\":\"order.updated\",\"integration_name\":\"x\","   \
+    "\"integration_type\":\"wms\",\"data\":{\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:" \
+    "00Z\""
 #define ORDER_TAIL "}}"
 
 typedef struct poison_case {
@@ -62,11 +63,11 @@ static const poison_case poison[] = {
     {"data not an object", "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":[]}",
      "webhook", "order.updated", NULL, NULL, "wrong type for data"},
     {"quantity as string",
-     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":\"2\"}]" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL, "wrong type at line_items.0.quantity"},
+     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":\"2\"}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "wrong type at line_items.0.quantity"},
     {"fractional quantity",
-     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":2.5}]" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL, "not an exact integer at line_items.0.quantity"},
+     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":2.5}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "not an exact integer at line_items.0.quantity"},
     {"quantity beyond 2^53",
      ORDER_HEAD ",\"line_items\":[{\"quantity\":18014398509481984}]" ORDER_TAIL, "webhook",
      "order.updated", NULL, NULL, "not an exact integer"},
@@ -83,23 +84,23 @@ static const poison_case poison[] = {
      NULL, "wrong type at status"},
     {"price as bool", ORDER_HEAD ",\"total_price\":true" ORDER_TAIL, "webhook", "order.updated",
      NULL, NULL, "wrong type at total_price"},
-    {"price as words", ORDER_HEAD ",\"total_price\":\"ten\"" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "non-numeric text at total_price"},
-    {"price overflows", ORDER_HEAD ",\"total_price\":1e999" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "non-finite"},
+    {"price as words", ORDER_HEAD ",\"total_price\":\"ten\"" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "non-numeric text at total_price"},
+    {"price overflows", ORDER_HEAD ",\"total_price\":1e999" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "non-finite"},
     {"bool as string", ORDER_HEAD ",\"saturday_delivery\":\"no\"" ORDER_TAIL, "webhook",
      "order.updated", NULL, NULL, "wrong type at saturday_delivery"},
-    {"tags with a number", ORDER_HEAD ",\"tags\":[\"a\",1]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type in tags"},
+    {"tags with a number", ORDER_HEAD ",\"tags\":[\"a\",1]" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "wrong type in tags"},
     {"additional_fields not an object", ORDER_HEAD ",\"additional_fields\":[]" ORDER_TAIL,
      "webhook", "order.updated", NULL, NULL, "wrong type at additional_fields"},
-    {"channel_object not an object", ORDER_HEAD ",\"channel_object\":\"x\"" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL, "wrong type at channel_object"},
+    {"channel_object not an object", ORDER_HEAD ",\"channel_object\":\"x\"" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "wrong type at channel_object"},
     {"impossible date", ORDER_HEAD ",\"created_date\":\"2026-02-30T00:00:00Z\"" ORDER_TAIL,
      "webhook", "order.updated", NULL, NULL, "bad timestamp at created_date"},
     {"nested bad date",
-     ORDER_HEAD ",\"shipments\":[{\"packages\":[{\"line_items\":[{\"expiration_date\":\"soon\"}]}]}]"
-         ORDER_TAIL,
+     ORDER_HEAD ",\"shipments\":[{\"packages\":[{\"line_items\":[{\"expiration_date\":\"soon\"}]}]}"
+                "]" ORDER_TAIL,
      "webhook", "order.updated", NULL, NULL,
      "bad timestamp at shipments.0.packages.0.line_items.0.expiration_date"},
     {"data_truncated",
@@ -112,8 +113,8 @@ static const poison_case poison[] = {
      "gizmo.created", NULL, NULL, "unknown event_type"},
     {"header and body disagree", ORDER_HEAD ORDER_TAIL, "webhook", "product.updated", NULL, NULL,
      "disagree"},
-    {"no event type anywhere", "{\"connection_id\":\"c\",\"data\":{}}", "webhook", NULL, NULL,
-     NULL, "missing event_type"},
+    {"no event type anywhere", "{\"connection_id\":\"c\",\"data\":{}}", "webhook", NULL, NULL, NULL,
+     "missing event_type"},
     {"webhook type with poll source", ORDER_HEAD ORDER_TAIL, "poll", "order.updated", "orders",
      "conn_1", "poll with event_type"},
     {"unknown poll resource", "{\"id\":\"o\",\"updated_date\":\"2026-01-06T09:00:00Z\"}", "poll",
@@ -125,9 +126,8 @@ static const poison_case poison[] = {
      "{\"connection_id\":\"c\",\"event_type\":\"connection.historical-sync-completed\","
      "\"data\":{\"oldest_data_date\":\"2025-01-01T00:00:00Z\"}}",
      "webhook", "connection.historical-sync-completed", NULL, NULL, "missing resource"},
-    {"sync status without connection",
-     "{\"resource\":\"orders\",\"state\":\"running\"}", "poll", "pipeline.sync-status", NULL,
-     NULL, "missing connection_id"},
+    {"sync status without connection", "{\"resource\":\"orders\",\"state\":\"running\"}", "poll",
+     "pipeline.sync-status", NULL, NULL, "missing connection_id"},
     {"duplicate warehouse in inventory",
      "{\"id\":\"inv\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"inventory_by_warehouse_id\":"
      "{\"wh_1\":{\"onhand\":1},\"wh_1\":{\"onhand\":2}}}",
@@ -138,48 +138,48 @@ static const poison_case poison[] = {
      "poll", "inventory.polled", "inventory", "conn_1", "inventory_by_warehouse_id.wh_1"},
 };
 
-static void run_poison(const poison_case *p, canon_raw *in)
-{
+static void run_poison(const poison_case *p, canon_raw *in) {
     canon_out out;
     char err[256];
     const char *ignored = "unset";
     memset(&out, 0xab, sizeof out); /* canon_map must initialise it */
     int rc = canon_map(in, &out, &ignored, err, sizeof err);
-    if (rc != -1)
-        fail_msg("%s: accepted (rc %d, n %d)", p->what, rc, out.n);
+    if (rc != -1) fail_msg("%s: accepted (rc %d, n %d)", p->what, rc, out.n);
     assert_int_equal(out.n, 0);
     assert_null(ignored);
-    if (!strstr(err, p->reason))
-        fail_msg("%s: reason '%s' lacks '%s'", p->what, err, p->reason);
+    if (!strstr(err, p->reason)) fail_msg("%s: reason '%s' lacks '%s'", p->what, err, p->reason);
     canon_out_free(&out);
 }
 
-static void test_poison_inputs(void **state)
-{
+static void test_poison_inputs(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof poison / sizeof poison[0]; i++) {
         const poison_case *p = &poison[i];
-        canon_raw in = {.body = p->body, .body_len = strlen(p->body), .source = p->source,
-                        .event_id = "e", .event_type = p->event_type, .resource = p->resource,
-                        .connection_id = p->connection_id, .received_at = CANON_TEST_RECEIVED};
+        canon_raw in = {.body = p->body,
+                        .body_len = strlen(p->body),
+                        .source = p->source,
+                        .event_id = "e",
+                        .event_type = p->event_type,
+                        .resource = p->resource,
+                        .connection_id = p->connection_id,
+                        .received_at = CANON_TEST_RECEIVED};
         run_poison(p, &in);
     }
 }
 
 /* A raw NUL byte is valid UTF-8, and cJSON-style parsing would end the C string
  * there, storing a silently shortened value: it must be poison. */
-static void test_raw_nul_in_string(void **state)
-{
+static void test_raw_nul_in_string(void **state) {
     (void)state;
-    static const char body[] = ORDER_HEAD ",\"order_number\":\"#10\0" "01\"" ORDER_TAIL;
+    static const char body[] = ORDER_HEAD ",\"order_number\":\"#10\0"
+                                          "01\"" ORDER_TAIL;
     poison_case p = {"raw NUL in a string", body, "webhook", "order.updated", NULL, NULL,
                      "NUL character"};
     canon_raw in = ct_webhook(body, sizeof body - 1, "order.updated", "e");
     run_poison(&p, &in);
 }
 
-static void test_poison_limits(void **state)
-{
+static void test_poison_limits(void **state) {
     (void)state;
     /* Empty body, and a body one byte over the bound. */
     poison_case empty = {"empty", "", "webhook", "order.updated", NULL, NULL, "empty body"};
@@ -229,14 +229,20 @@ static void test_poison_limits(void **state)
     assert_int_equal(out.n, 0);
 }
 
-static void test_ignored_event_types(void **state)
-{
+static void test_ignored_event_types(void **state) {
     (void)state;
     static const char *types[] = {
-        "cart-order.created",       "cart-product.updated",     "carrier-invoice-line-item.created",
-        "freight-shipment.updated", "warehouse-customer.created", "warehouse_customer.updated",
-        "inventory_ledger.created", "labor_activity.updated",   "connection.force-sync-completed",
-        "connection.sync-job-stuck", "install.failed",
+        "cart-order.created",
+        "cart-product.updated",
+        "carrier-invoice-line-item.created",
+        "freight-shipment.updated",
+        "warehouse-customer.created",
+        "warehouse_customer.updated",
+        "inventory_ledger.created",
+        "labor_activity.updated",
+        "connection.force-sync-completed",
+        "connection.sync-job-stuck",
+        "install.failed",
     };
     const char *body = "{\"connection_id\":\"c\",\"data\":{\"id\":\"x\"}}";
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -244,11 +250,9 @@ static void test_ignored_event_types(void **state)
         char err[256];
         const char *ignored = NULL;
         canon_raw in = ct_webhook(body, strlen(body), types[i], "e");
-        if (canon_map(&in, &out, &ignored, err, sizeof err) != 0)
-            fail_msg("%s: %s", types[i], err);
+        if (canon_map(&in, &out, &ignored, err, sizeof err) != 0) fail_msg("%s: %s", types[i], err);
         assert_int_equal(out.n, 0);
-        if (!ignored)
-            fail_msg("%s: no ignored reason", types[i]);
+        if (!ignored) fail_msg("%s: no ignored reason", types[i]);
     }
     /* Polled resources we do not model. */
     canon_out out;
@@ -263,8 +267,7 @@ static void test_ignored_event_types(void **state)
 
 /* Both spellings of the event types Trackstar has written two ways; the canonical
  * event_type is always the hyphenated one. */
-static void test_event_type_spellings(void **state)
-{
+static void test_event_type_spellings(void **state) {
     (void)state;
     static const struct {
         const char *type, *data, *canonical, *topic;
@@ -290,19 +293,16 @@ static void test_event_type_spellings(void **state)
         /* The body carries no event_type: the header alone decides. */
         snprintf(body, sizeof body, "{\"connection_id\":\"c\",\"data\":%s}", t[i].data);
         canon_raw in = ct_webhook(body, strlen(body), t[i].type, "e");
-        if (canon_map(&in, &out, NULL, err, sizeof err) != 0)
-            fail_msg("%s: %s", t[i].type, err);
+        if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("%s: %s", t[i].type, err);
         assert_int_equal(out.n, 1);
         assert_string_equal(out.msg[0].topic, t[i].topic);
         snprintf(want, sizeof want, "\"event_type\":\"%s\"", t[i].canonical);
-        if (!strstr(out.msg[0].value, want))
-            fail_msg("%s: %s", t[i].type, out.msg[0].value);
+        if (!strstr(out.msg[0].value, want)) fail_msg("%s: %s", t[i].type, out.msg[0].value);
         canon_out_free(&out);
     }
 }
 
-static void test_access_token_never_published(void **state)
-{
+static void test_access_token_never_published(void **state) {
     (void)state;
     size_t len = 0;
     char *raw = ct_read("raw", "connection_created", &len), err[256];
@@ -333,14 +333,14 @@ static void test_access_token_never_published(void **state)
 }
 
 /* Unknown fields anywhere are kept in extra under dot paths; known ones never are. */
-static void test_unknown_fields_land_in_extra(void **state)
-{
+static void test_unknown_fields_land_in_extra(void **state) {
     (void)state;
-    const char *body = ORDER_HEAD ",\"brand_new\":{\"x\":[1,\"two\"]},\"status\":\"open\","
-                                  "\"line_items\":[{\"sku\":\"A\"},{\"sku\":\"B\",\"engraving\":\"hi\"}],"
-                                  "\"ship_to_address\":{\"city\":\"X\",\"geo\":{\"lat\":1.5}},"
-                                  "\"channel_object\":{\"channel_id\":\"c1\",\"store\":\"s\"},"
-                                  "\"brand_new\":\"duplicate key: first wins\"" ORDER_TAIL;
+    const char *body =
+        ORDER_HEAD ",\"brand_new\":{\"x\":[1,\"two\"]},\"status\":\"open\","
+                   "\"line_items\":[{\"sku\":\"A\"},{\"sku\":\"B\",\"engraving\":\"hi\"}],"
+                   "\"ship_to_address\":{\"city\":\"X\",\"geo\":{\"lat\":1.5}},"
+                   "\"channel_object\":{\"channel_id\":\"c1\",\"store\":\"s\"},"
+                   "\"brand_new\":\"duplicate key: first wins\"" ORDER_TAIL;
     canon_out out;
     char err[256];
     canon_raw in = ct_webhook(body, strlen(body), "order.updated", "e");
@@ -351,8 +351,9 @@ static void test_unknown_fields_land_in_extra(void **state)
     char *s = cJSON_PrintUnformatted(extra);
     /* Order: nested ones as the canonical walk meets them, then top-level, then the
      * leftovers of flattened objects. */
-    assert_string_equal(s, "{\"ship_to_address.geo\":{\"lat\":1.5},\"line_items.1.engraving\":\"hi\","
-                           "\"brand_new\":{\"x\":[1,\"two\"]},\"channel_object.store\":\"s\"}");
+    assert_string_equal(s,
+                        "{\"ship_to_address.geo\":{\"lat\":1.5},\"line_items.1.engraving\":\"hi\","
+                        "\"brand_new\":{\"x\":[1,\"two\"]},\"channel_object.store\":\"s\"}");
     cJSON_free(s);
     /* Known fields are mapped, not duplicated into extra. */
     assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "open");
@@ -367,12 +368,12 @@ static void test_unknown_fields_land_in_extra(void **state)
 }
 
 /* Money is a string everywhere, with the shortest round-trip text; quantities stay ints. */
-static void test_money_as_strings(void **state)
-{
+static void test_money_as_strings(void **state) {
     (void)state;
-    const char *body = ORDER_HEAD ",\"total_price\":59.50,\"total_tax\":0,\"total_discount\":\"0.10\","
-                                  "\"total_shipping\":1E2,\"line_items\":[{\"quantity\":3,\"unit_price\":19.99,"
-                                  "\"discount_amount\":-0.0}]" ORDER_TAIL;
+    const char *body =
+        ORDER_HEAD ",\"total_price\":59.50,\"total_tax\":0,\"total_discount\":\"0.10\","
+                   "\"total_shipping\":1E2,\"line_items\":[{\"quantity\":3,\"unit_price\":19.99,"
+                   "\"discount_amount\":-0.0}]" ORDER_TAIL;
     canon_out out;
     char err[256];
     canon_raw in = ct_webhook(body, strlen(body), "order.updated", "e");
@@ -387,8 +388,7 @@ static void test_money_as_strings(void **state)
     canon_out_free(&out);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_poison_inputs),
         cmocka_unit_test(test_poison_limits),

@@ -13,8 +13,7 @@
 
 #include "normalizer/canon_internal.h"
 
-static void test_time_normalisation(void **state)
-{
+static void test_time_normalisation(void **state) {
     (void)state;
     static const struct {
         const char *in, *want;
@@ -32,7 +31,7 @@ static void test_time_normalisation(void **state)
         {"2026-01-05T10:00:00.1Z", "2026-01-05T10:00:00.100Z"},
         {"2026-01-05T10:00:00.123Z", "2026-01-05T10:00:00.123Z"},
         {"2026-01-05T10:00:00.999999999Z", "2026-01-05T10:00:00.999Z"}, /* truncated */
-        {"2026-01-05T10:00:00.000Z", "2026-01-05T10:00:00.000Z"},      /* fraction kept */
+        {"2026-01-05T10:00:00.000Z", "2026-01-05T10:00:00.000Z"},       /* fraction kept */
         {"2026-01-05T10:00:00,5+00:00", "2026-01-05T10:00:00.500Z"},
         {"2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"}, /* leap second */
         {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},
@@ -40,35 +39,55 @@ static void test_time_normalisation(void **state)
         {"1969-07-20T20:17:40Z", "1969-07-20T20:17:40Z"}, /* before the epoch */
     };
     static const char *bad[] = {
-        "", "yesterday", "2026-1-05", "2026-01-05T", "2026-01-05T10", "2026-13-01",
-        "2026-02-29", "2026-02-30T00:00:00Z", "2026-01-05T24:00:00Z", "2026-01-05T10:60:00Z",
-        "2026-01-05T10:00:00.Z", "2026-01-05T10:00:00+24:00", "2026-01-05T10:00:00+0a:00",
-        "2026-01-05T10:00:00Z junk", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00",
-        "9999-12-31T23:00:00-01:00", "2026-01-05T10:00:00ZZ", "+2026-01-05",
+        "",
+        "yesterday",
+        "2026-1-05",
+        "2026-01-05T",
+        "2026-01-05T10",
+        "2026-13-01",
+        "2026-02-29",
+        "2026-02-30T00:00:00Z",
+        "2026-01-05T24:00:00Z",
+        "2026-01-05T10:60:00Z",
+        "2026-01-05T10:00:00.Z",
+        "2026-01-05T10:00:00+24:00",
+        "2026-01-05T10:00:00+0a:00",
+        "2026-01-05T10:00:00Z junk",
+        "0000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:00:00-01:00",
+        "2026-01-05T10:00:00ZZ",
+        "+2026-01-05",
     };
     char out[CANON_TS_LEN];
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        if (canon_time_norm(ok[i].in, out) != 0)
-            fail_msg("rejected %s", ok[i].in);
+        if (canon_time_norm(ok[i].in, out) != 0) fail_msg("rejected %s", ok[i].in);
         assert_string_equal(out, ok[i].want);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (canon_time_norm(bad[i], out) == 0)
-            fail_msg("accepted %s as %s", bad[i], out);
+        if (canon_time_norm(bad[i], out) == 0) fail_msg("accepted %s as %s", bad[i], out);
     assert_int_equal(canon_time_norm(NULL, out), -1);
 }
 
-static void test_decimal_from_double(void **state)
-{
+static void test_decimal_from_double(void **state) {
     (void)state;
     static const struct {
         double in;
         const char *want;
     } t[] = {
-        {59.5, "59.5"},     {0, "0"},          {-0.0, "0"},       {5, "5"},
-        {19.99, "19.99"},   {0.1, "0.1"},      {7.1, "7.1"},      {1e-7, "0.0000001"},
-        {-3.25, "-3.25"},   {1e21, "1000000000000000000000"},     {123456789.125, "123456789.125"},
-        {0.30000000000000004, "0.30000000000000004"},             {2.5e-5, "0.000025"},
+        {59.5, "59.5"},
+        {0, "0"},
+        {-0.0, "0"},
+        {5, "5"},
+        {19.99, "19.99"},
+        {0.1, "0.1"},
+        {7.1, "7.1"},
+        {1e-7, "0.0000001"},
+        {-3.25, "-3.25"},
+        {1e21, "1000000000000000000000"},
+        {123456789.125, "123456789.125"},
+        {0.30000000000000004, "0.30000000000000004"},
+        {2.5e-5, "0.000025"},
         {9007199254740993.0, "9007199254740992"},
     };
     char out[CANON_DEC_LEN];
@@ -87,28 +106,31 @@ static void test_decimal_from_double(void **state)
     assert_int_equal(canon_dec_from_double(strtod("nan", NULL), out), -1);
 }
 
-static void test_decimal_from_text(void **state)
-{
+static void test_decimal_from_text(void **state) {
     (void)state;
     static const struct {
         const char *in, *want;
     } ok[] = {
-        {"4.20", "4.2"},   {"0", "0"},         {"-0.000", "0"},  {"007", "7"},
-        {"1.0", "1"},      {"-12.500", "-12.5"}, {"1.5e3", "1500"}, {"2E-2", "0.02"},
+        {"4.20", "4.2"},
+        {"0", "0"},
+        {"-0.000", "0"},
+        {"007", "7"},
+        {"1.0", "1"},
+        {"-12.500", "-12.5"},
+        {"1.5e3", "1500"},
+        {"2E-2", "0.02"},
         /* plain text keeps digits a double would lose */
         {"12345678901234567890.123456789", "12345678901234567890.123456789"},
     };
-    static const char *bad[] = {"", "-", "abc", "4,20", "1.", ".5", "1e", "1e+", " 1", "1 ",
-                                "$4.20", "0x10", "1.2.3", "--1", "+1", "NaN", "inf"};
+    static const char *bad[] = {"",   "-",     "abc",  "4,20",  "1.",  ".5", "1e",  "1e+", " 1",
+                                "1 ", "$4.20", "0x10", "1.2.3", "--1", "+1", "NaN", "inf"};
     char out[CANON_DEC_LEN];
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        if (canon_dec_from_text(ok[i].in, out) != 0)
-            fail_msg("rejected %s", ok[i].in);
+        if (canon_dec_from_text(ok[i].in, out) != 0) fail_msg("rejected %s", ok[i].in);
         assert_string_equal(out, ok[i].want);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (canon_dec_from_text(bad[i], out) == 0)
-            fail_msg("accepted '%s' as %s", bad[i], out);
+        if (canon_dec_from_text(bad[i], out) == 0) fail_msg("accepted '%s' as %s", bad[i], out);
     /* Too long for the bound: rejected, not truncated. */
     char big[CANON_DEC_LEN + 10];
     memset(big, '9', sizeof big - 1);
@@ -116,31 +138,28 @@ static void test_decimal_from_text(void **state)
     assert_int_equal(canon_dec_from_text(big, out), -1);
 }
 
-static void test_utf8(void **state)
-{
+static void test_utf8(void **state) {
     (void)state;
     static const struct {
         const char *s;
         int valid;
     } t[] = {
         {"plain", 1},
-        {"\xc3\x89mile", 1},                 /* É */
-        {"\xe2\x82\xac", 1},                 /* € */
-        {"\xf0\x9f\x93\xa6", 1},             /* 📦 */
-        {"\xc3", 0},                         /* truncated */
-        {"\xc0\xaf", 0},                     /* overlong */
-        {"\xed\xa0\x80", 0},                 /* surrogate */
-        {"\xf4\x90\x80\x80", 0},             /* > U+10FFFF */
+        {"\xc3\x89mile", 1},     /* É */
+        {"\xe2\x82\xac", 1},     /* € */
+        {"\xf0\x9f\x93\xa6", 1}, /* 📦 */
+        {"\xc3", 0},             /* truncated */
+        {"\xc0\xaf", 0},         /* overlong */
+        {"\xed\xa0\x80", 0},     /* surrogate */
+        {"\xf4\x90\x80\x80", 0}, /* > U+10FFFF */
         {"\xff", 0},
-        {"ok\x80", 0},                       /* stray continuation */
+        {"ok\x80", 0}, /* stray continuation */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (canon_utf8_valid(t[i].s, strlen(t[i].s)) != t[i].valid)
-            fail_msg("case %zu", i);
+        if (canon_utf8_valid(t[i].s, strlen(t[i].s)) != t[i].valid) fail_msg("case %zu", i);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_normalisation),
         cmocka_unit_test(test_decimal_from_double),

@@ -24,7 +24,8 @@ static int parse(int min, int max, cli_args *a, char *err, ...) {
     int argc = 0;
     va_list ap;
     va_start(ap, err);
-    for (char *w; (w = va_arg(ap, char *));) argv[argc++] = w;
+    for (char *w; (w = va_arg(ap, char *));)
+        argv[argc++] = w;
     va_end(ap);
     return cli_args_parse(opts, NOPTS, min, max, argc, argv, a, err, 256);
 }
@@ -33,8 +34,9 @@ static void test_options(void **state) {
     (void)state;
     cli_args a;
     char err[256];
-    assert_int_equal(parse(1, 1, &a, err, "conn1", "--from", "2026-01-01", "--resources=orders,inventory",
-                           "--yes", "--json", NULL), 0);
+    assert_int_equal(parse(1, 1, &a, err, "conn1", "--from", "2026-01-01",
+                           "--resources=orders,inventory", "--yes", "--json", NULL),
+                     0);
     assert_int_equal(a.npos, 1);
     assert_string_equal(a.pos[0], "conn1");
     assert_string_equal(cli_arg(&a, opts, NOPTS, "from"), "2026-01-01");
@@ -107,7 +109,8 @@ static void test_split(void **state) {
     (void)state;
     char buf[64], err[128];
     const char *items[4];
-    assert_int_equal(cli_split_list("orders, inventory ,bills", buf, sizeof buf, items, 4, err, sizeof err), 3);
+    assert_int_equal(
+        cli_split_list("orders, inventory ,bills", buf, sizeof buf, items, 4, err, sizeof err), 3);
     assert_string_equal(items[1], "inventory");
     assert_string_equal(items[2], "bills");
     assert_int_equal(cli_split_list("a,,b", buf, sizeof buf, items, 4, err, sizeof err), -1);
@@ -126,7 +129,8 @@ static void test_command_table(void **state) {
         snprintf(copy, sizeof copy, "%s", cli_commands[i].path);
         for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
             argv[argc++] = w;
-        const cli_cmd *c = cli_cmd_find(cli_commands, cli_ncommands, argc, argv, &consumed, &prefix);
+        const cli_cmd *c =
+            cli_cmd_find(cli_commands, cli_ncommands, argc, argv, &consumed, &prefix);
         assert_ptr_equal(c, &cli_commands[i]);
         assert_int_equal(consumed, argc);
         assert_non_null(cli_commands[i].run);
@@ -143,8 +147,8 @@ static void test_command_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_options),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_find),       cmocka_unit_test(test_split),
+        cmocka_unit_test(test_options),       cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_find),          cmocka_unit_test(test_split),
         cmocka_unit_test(test_command_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,7 +53,8 @@ static void test_lines(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char k[128], v[256], err[128] = "";
         int rc = cli_env_parse_line(cases[i].line, k, sizeof k, v, sizeof v, err, sizeof err);
-        if (rc != cases[i].rc) fail_msg("case %zu (%s): rc %d, want %d (%s)", i, cases[i].line, rc, cases[i].rc, err);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu (%s): rc %d, want %d (%s)", i, cases[i].line, rc, cases[i].rc, err);
         if (rc == 1) {
             assert_string_equal(k, cases[i].key);
             assert_string_equal(v, cases[i].val);
@@ -67,7 +68,8 @@ static void test_value_bound(void **state) {
     char k[16], v[8], err[128];
     assert_int_equal(cli_env_parse_line("K=1234567", k, sizeof k, v, sizeof v, err, sizeof err), 1);
     assert_string_equal(v, "1234567");
-    assert_int_equal(cli_env_parse_line("K=12345678", k, sizeof k, v, sizeof v, err, sizeof err), -1);
+    assert_int_equal(cli_env_parse_line("K=12345678", k, sizeof k, v, sizeof v, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "too long"));
 }
 
@@ -101,9 +103,9 @@ static void test_load_errors(void **state) {
     unsetenv("TSCTL_T_C");
     char *p = write_tmp("OK_LINE=1\nTSCTL_T_SECRET=\"s3cr3t$X\"\nTSCTL_T_C=never\n");
     assert_int_equal(cli_env_load(p, 1, err, sizeof err), -1);
-    assert_non_null(strstr(err, ":2: "));       /* names the line */
-    assert_null(strstr(err, "s3cr3t"));         /* never the value */
-    assert_null(getenv("TSCTL_T_C"));           /* nothing after the bad line */
+    assert_non_null(strstr(err, ":2: ")); /* names the line */
+    assert_null(strstr(err, "s3cr3t"));   /* never the value */
+    assert_null(getenv("TSCTL_T_C"));     /* nothing after the bad line */
     unlink(p);
     assert_int_equal(cli_env_load("/nonexistent/stack.env", 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/stack.env"));

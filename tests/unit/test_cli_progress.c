@@ -17,8 +17,8 @@ static void test_fraction(void **state) {
     (void)state;
     cli_progress p;
     /* 30 days of history, cursor 15 days in: half way */
-    cli_progress_in in = {.running = 1, .oldest_ms = T0, .cursor_ms = T0 + 15 * DAY,
-                          .now = {.at_ms = T0 + 30 * DAY}};
+    cli_progress_in in = {
+        .running = 1, .oldest_ms = T0, .cursor_ms = T0 + 15 * DAY, .now = {.at_ms = T0 + 30 * DAY}};
     cli_progress_compute(&in, &p);
     assert_true(fabs(p.fraction - 0.5) < 1e-9);
     in.cursor_ms = 0; /* no cursor yet: at the start */
@@ -41,7 +41,9 @@ static void test_rate_and_eta_since_start(void **state) {
     (void)state;
     cli_progress p;
     /* started 100 s ago, 5000 records, 25% of the span: 50 rec/s, 300 s left */
-    cli_progress_in in = {.running = 1, .oldest_ms = T0, .cursor_ms = T0 + 10 * DAY,
+    cli_progress_in in = {.running = 1,
+                          .oldest_ms = T0,
+                          .cursor_ms = T0 + 10 * DAY,
                           .started_ms = T0 + 40 * DAY - 100000,
                           .now = {.at_ms = T0 + 40 * DAY, .records = 5000}};
     cli_progress_compute(&in, &p);
@@ -55,9 +57,12 @@ static void test_rate_and_eta_between_samples(void **state) {
     cli_progress p;
     cli_sample prev = {.at_ms = T0 + 40 * DAY - 2000, .records = 1000, .fraction = 0.4};
     /* 2 s later: +400 records (200/s), +0.1 progress (0.05/s): 0.5 left = 10 s */
-    cli_progress_in in = {.running = 1, .oldest_ms = T0, .cursor_ms = T0 + 20 * DAY,
+    cli_progress_in in = {.running = 1,
+                          .oldest_ms = T0,
+                          .cursor_ms = T0 + 20 * DAY,
                           .started_ms = T0 + 40 * DAY - 600000,
-                          .now = {.at_ms = T0 + 40 * DAY, .records = 1400}, .prev = &prev};
+                          .now = {.at_ms = T0 + 40 * DAY, .records = 1400},
+                          .prev = &prev};
     cli_progress_compute(&in, &p);
     assert_true(fabs(p.fraction - 0.5) < 1e-9);
     assert_true(fabs(p.rate - 200.0) < 1e-9);
@@ -78,8 +83,11 @@ static void test_idle(void **state) {
     (void)state;
     cli_progress p;
     cli_sample prev = {.at_ms = T0 - 5000, .records = 10, .fraction = 0.1};
-    cli_progress_in in = {.running = 0, .oldest_ms = T0 - DAY, .cursor_ms = T0 - DAY / 2,
-                          .now = {.at_ms = T0, .records = 10}, .prev = &prev};
+    cli_progress_in in = {.running = 0,
+                          .oldest_ms = T0 - DAY,
+                          .cursor_ms = T0 - DAY / 2,
+                          .now = {.at_ms = T0, .records = 10},
+                          .prev = &prev};
     cli_progress_compute(&in, &p);
     assert_true(p.rate == -1); /* between runs: no rate */
     assert_int_equal(p.eta_s, -1);

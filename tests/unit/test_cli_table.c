@@ -41,10 +41,9 @@ static void test_layout(void **state) {
     cli_table_cell(&t, 1, "7");
     cli_table_cell(&t, 2, "HTTP 501");
     char *s = render(&t);
-    assert_string_equal(s,
-                        "RESOURCE             RECORDS  LAST ERROR\n"
-                        "orders                  1200  -\n"
-                        "warehouse_locations        7  HTTP 501\n");
+    assert_string_equal(s, "RESOURCE             RECORDS  LAST ERROR\n"
+                           "orders                  1200  -\n"
+                           "warehouse_locations        7  HTTP 501\n");
     free(s);
     cli_table_free(&t);
 }
@@ -75,25 +74,29 @@ static void test_sanitise_and_truncate(void **state) {
     cli_table_cell(&t, 0, "line one\nline two\tend");
     cli_table_cell(&t, 1, "1");
     cli_table_row(&t);
-    cli_table_cell(&t, 0, "Montr\xc3\xa9" "al");  /* 8 code points, 9 bytes */
+    cli_table_cell(&t, 0,
+                   "Montr\xc3\xa9"
+                   "al"); /* 8 code points, 9 bytes */
     cli_table_cell(&t, 1, "2");
     char *s = render(&t);
     /* cut to 10 code points with "...", newline and tab replaced; the accented row
      * pads by code points, so both second columns line up */
-    assert_string_equal(s,
-                        "MSG         N\n"
-                        "line on...  1\n"
-                        "Montr\xc3\xa9" "al    2\n");
+    assert_string_equal(s, "MSG         N\n"
+                           "line on...  1\n"
+                           "Montr\xc3\xa9"
+                           "al    2\n");
     free(s);
     cli_table_free(&t);
     char out[64];
     assert_string_equal(cli_text_fit("abc", 10, out, sizeof out), "abc");
     assert_string_equal(cli_text_fit("abcdefghijk", 10, out, sizeof out), "abcdefg...");
     assert_string_equal(cli_text_fit(NULL, 10, out, sizeof out), "-");
-    assert_int_equal(cli_text_width("\xc3\xa9\xe2\x82\xac" "x"), 3);
+    assert_int_equal(cli_text_width("\xc3\xa9\xe2\x82\xac"
+                                    "x"),
+                     3);
     /* a multi-byte code point is never split by the cut */
-    assert_string_equal(cli_text_fit("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 4, out,
-                                     sizeof out),
+    assert_string_equal(cli_text_fit("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+                                     4, out, sizeof out),
                         "\xe2\x82\xac...");
 }
 
@@ -127,8 +130,10 @@ static void test_kv(void **state) {
 static void test_formatters(void **state) {
     (void)state;
     char t[64], err[256];
-    assert_string_equal(cli_db_time("2026-01-05 10:00:00.123+00", t, sizeof t), "2026-01-05 10:00:00Z");
-    assert_string_equal(cli_db_time("2026-01-05T10:00:00+00:00", t, sizeof t), "2026-01-05 10:00:00Z");
+    assert_string_equal(cli_db_time("2026-01-05 10:00:00.123+00", t, sizeof t),
+                        "2026-01-05 10:00:00Z");
+    assert_string_equal(cli_db_time("2026-01-05T10:00:00+00:00", t, sizeof t),
+                        "2026-01-05 10:00:00Z");
     assert_string_equal(cli_db_time("2026-01-05T10:00:00Z", t, sizeof t), "2026-01-05 10:00:00Z");
     assert_string_equal(cli_db_time("yesterday", t, sizeof t), "yesterday");
     int32_t p;
@@ -163,9 +168,12 @@ static void test_formatters(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layout),       cmocka_unit_test(test_empty_and_errors),
-        cmocka_unit_test(test_sanitise_and_truncate), cmocka_unit_test(test_bar_duration),
-        cmocka_unit_test(test_kv),           cmocka_unit_test(test_formatters),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_empty_and_errors),
+        cmocka_unit_test(test_sanitise_and_truncate),
+        cmocka_unit_test(test_bar_duration),
+        cmocka_unit_test(test_kv),
+        cmocka_unit_test(test_formatters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

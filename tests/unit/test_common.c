@@ -108,8 +108,8 @@ static void time_format(void **state) {
 
 static void i64_digits_match_printf(void **state) {
     (void)state;
-    const int64_t cases[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567890, -987654321,
-                             INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    const int64_t cases[] = {0,   1,          -1,         9,         10,        -10,          99,
+                             100, 1234567890, -987654321, INT64_MAX, INT64_MIN, INT64_MIN + 1};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[UTIL_I64_BUF], want[32];
         char *p = util_i64_digits(cases[i], buf);

@@ -11,18 +11,20 @@
 #define SHUFFLE_MAX_BATCH 17
 
 static char *field_of(const tdb *t, const tent *e, const char *id) {
-    return tdb_val(t->sql, "SELECT %s FROM %s WHERE connection_id = 'conn_t' AND %s = '%s'", e->field,
-                   e->table, e->key_col, id);
+    return tdb_val(t->sql, "SELECT %s FROM %s WHERE connection_id = 'conn_t' AND %s = '%s'",
+                   e->field, e->table, e->key_col, id);
 }
 
 static void assert_state(const tdb *t, const tent *e, const char *id, int variant) {
     char want[16];
     snprintf(want, sizeof want, "v%d", variant);
     char *got = field_of(t, e, id);
-    if (strcmp(got, want) != 0) fail_msg("%s %s: field %s is %s, expected %s", e->name, id, e->field, got, want);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s %s: field %s is %s, expected %s", e->name, id, e->field, got, want);
     free(got);
     if (e->child_table) {
-        long n = tdb_count(t->sql, "SELECT count(*) FROM %s WHERE connection_id = 'conn_t' AND %s = '%s'",
+        long n = tdb_count(t->sql,
+                           "SELECT count(*) FROM %s WHERE connection_id = 'conn_t' AND %s = '%s'",
                            e->child_table, e->parent_col, id);
         if (n != tent_children(variant))
             fail_msg("%s %s: %ld child rows, expected %d", e->name, id, n, tent_children(variant));
@@ -71,7 +73,8 @@ static void test_lifecycle_every_entity(void **state) {
         /* one by one, v2 and v3 (same version, different content) replace each other on
          * the way, so only db_updated_at may move; the content ends the same */
         before = tdb_dump(t.sql, 0);
-        for (int i = 0; i < 4; i++) apply1(db, e, all[i]);
+        for (int i = 0; i < 4; i++)
+            apply1(db, e, all[i]);
         after = tdb_dump(t.sql, 0);
         assert_string_equal(before, after);
         free(before);
@@ -90,7 +93,8 @@ static void test_versions_inside_one_batch(void **state) {
     wdb *db = tdb_open(&t);
     for (int k = 0; k < NTENTS; k++) {
         const tent *e = &tents[k];
-        char *b1[] = {tent_make(e, "r2", 100, 1, 0), tent_make(e, "r2", 300, 2, 0), tent_make(e, "r2", 200, 3, 0)};
+        char *b1[] = {tent_make(e, "r2", 100, 1, 0), tent_make(e, "r2", 300, 2, 0),
+                      tent_make(e, "r2", 200, 3, 0)};
         assert_int_equal(tdb_apply(db, e->topic, b1, 3, WDB_OK), 0);
         assert_state(&t, e, "r2", 2);
         /* equal versions in one batch: the later item wins, in either order */
@@ -100,8 +104,10 @@ static void test_versions_inside_one_batch(void **state) {
         char *b3[] = {tent_make(e, "r2", 500, 5, 0), tent_make(e, "r2", 500, 4, 0)};
         assert_int_equal(tdb_apply(db, e->topic, b3, 2, WDB_OK), 0);
         assert_state(&t, e, "r2", 4);
-        for (int i = 0; i < 3; i++) free(b1[i]);
-        for (int i = 0; i < 2; i++) free(b2[i]), free(b3[i]);
+        for (int i = 0; i < 3; i++)
+            free(b1[i]);
+        for (int i = 0; i < 2; i++)
+            free(b2[i]), free(b3[i]);
     }
     wdb_close(db);
     tdb_destroy(&t);
@@ -153,7 +159,8 @@ static void test_shuffled_versions_end_at_the_newest(void **state) {
             snprintf(id, sizeof id, "s%d", r);
             assert_state(&a, e, id, SHUFFLE_VERSIONS - 1 + r);
         }
-        for (int i = 0; i < n; i++) free(hist[i]);
+        for (int i = 0; i < n; i++)
+            free(hist[i]);
     }
     char *da = tdb_dump(a.sql, 0), *db_ = tdb_dump(b.sql, 0);
     assert_string_equal(da, db_);
@@ -172,34 +179,44 @@ static void test_bad_records_are_refused_and_the_rest_commits(void **state) {
     wdb *db = tdb_open(&t);
     for (int k = 0; k < NTENTS; k++) {
         const tent *e = &tents[k];
-        char *vals[] = {tent_make(e, "g1", 100, 1, 0), tent_make(e, "b1", 100, 1, 1), tent_make(e, "g2", 100, 2, 0),
-                        tent_make(e, "b2", 100, 1, 2), tent_make(e, "g3", 100, 3, 0)};
+        char *vals[] = {tent_make(e, "g1", 100, 1, 0), tent_make(e, "b1", 100, 1, 1),
+                        tent_make(e, "g2", 100, 2, 0), tent_make(e, "b2", 100, 1, 2),
+                        tent_make(e, "g3", 100, 3, 0)};
         wdb_item items[5];
         char err[256];
-        for (int i = 0; i < 5; i++) items[i] = (wdb_item){.topic = e->topic, .value = vals[i], .value_len = strlen(vals[i])};
+        for (int i = 0; i < 5; i++)
+            items[i] =
+                (wdb_item){.topic = e->topic, .value = vals[i], .value_len = strlen(vals[i])};
         assert_int_equal(wdb_apply(db, items, 5, err, sizeof err), WDB_OK);
         assert_false(items[0].rejected || items[2].rejected || items[4].rejected);
         assert_true(items[1].rejected);
         assert_non_null(strstr(items[1].reason, "observed_at: expected an RFC 3339 timestamp"));
         assert_true(items[3].rejected);
-        if (!strstr(items[3].reason, "database refused the record") || !strstr(items[3].reason, "22P02"))
+        if (!strstr(items[3].reason, "database refused the record") ||
+            !strstr(items[3].reason, "22P02"))
             fail_msg("%s: reason %s", e->name, items[3].reason);
         assert_state(&t, e, "g1", 1);
         assert_state(&t, e, "g2", 2);
         assert_state(&t, e, "g3", 3);
-        assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM %s WHERE %s IN ('b1','b2')", e->table, e->key_col), 0);
+        assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM %s WHERE %s IN ('b1','b2')",
+                                   e->table, e->key_col),
+                         0);
 
         /* the newest version refused: the runner-up in the same batch is applied instead,
          * exactly as if the versions had come one batch each */
         char *r1[] = {tent_make(e, "g1", 200, 4, 0), tent_make(e, "g1", 300, 5, 2)};
         assert_int_equal(tdb_apply(db, e->topic, r1, 2, WDB_OK), 1);
         assert_state(&t, e, "g1", 4);
-        char *r2[] = {tent_make(e, "g1", 500, 5, 1), tent_make(e, "g1", 400, 6, 0), tent_make(e, "g1", 350, 7, 0)};
+        char *r2[] = {tent_make(e, "g1", 500, 5, 1), tent_make(e, "g1", 400, 6, 0),
+                      tent_make(e, "g1", 350, 7, 0)};
         assert_int_equal(tdb_apply(db, e->topic, r2, 3, WDB_OK), 1);
         assert_state(&t, e, "g1", 6);
-        for (int i = 0; i < 5; i++) free(vals[i]);
-        for (int i = 0; i < 2; i++) free(r1[i]);
-        for (int i = 0; i < 3; i++) free(r2[i]);
+        for (int i = 0; i < 5; i++)
+            free(vals[i]);
+        for (int i = 0; i < 2; i++)
+            free(r1[i]);
+        for (int i = 0; i < 3; i++)
+            free(r2[i]);
     }
     wdb_close(db);
     tdb_destroy(&t);
@@ -216,38 +233,76 @@ static void test_envelope_problems_are_refused(void **state) {
     memset(longid, 'x', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
     char *toolong = tent_make(e, longid, 100, 1, 0);
-    struct { const char *topic; const char *value; const char *reason; } cases[] = {
+    struct {
+        const char *topic;
+        const char *value;
+        const char *reason;
+    } cases[] = {
         {"wms.orders.v1", "{not json", "malformed JSON"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\\u0000y\"}", "NUL character in a string"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\\u0000y\"}",
+         "NUL character in a string"},
         {"wms.orders.v1", "[1,2]", "not a JSON object"},
-        {"wms.orders.v1", "{\"schema_version\":2,\"entity\":\"order\"}", "unsupported schema_version"},
+        {"wms.orders.v1", "{\"schema_version\":2,\"entity\":\"order\"}",
+         "unsupported schema_version"},
         {"wms.orders.v1", "{\"schema_version\":1}", "missing entity"},
         {"wms.products.v1", good, "no table for entity order"},
-        {"wms.connection_events.v1", "{\"schema_version\":1,\"entity\":\"connection_event\",\"kind\":\"mystery\"}", "no table"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"source_updated_at\":\"2026-01-01T00:00:00Z\"}", "missing or empty id"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\"}", "missing or invalid source_updated_at"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"now\"}", "missing or invalid source_updated_at"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-02-30T00:00:00Z\"}", "missing or invalid source_updated_at"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-01-01T00:00:00Z\",\"line_items\":{}}", "line_items: expected an array"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-01-01T00:00:00Z\",\"line_items\":[{\"quantity\":1.5}]}", "order_line_items.quantity: expected an integer"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-01-01T00:00:00Z\",\"total_price\":\"1e5\"}", "total_price: expected a decimal"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-01-01T00:00:00Z\",\"saturday_delivery\":\"yes\"}", "saturday_delivery: expected a boolean"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_updated_at\":\"2026-01-01T00:00:00Z\",\"ship_to_address\":\"Main St\"}", "ship_to_address.full_name: expected an object"},
-        {"wms.orders.v1", "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"\xff\xfe\",\"source_updated_at\":\"2026-01-01T00:00:00Z\"}", "invalid UTF-8"},
+        {"wms.connection_events.v1",
+         "{\"schema_version\":1,\"entity\":\"connection_event\",\"kind\":\"mystery\"}", "no table"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"source_updated_at\":"
+         "\"2026-01-01T00:00:00Z\"}",
+         "missing or empty id"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\"}",
+         "missing or invalid source_updated_at"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"now\"}",
+         "missing or invalid source_updated_at"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-02-30T00:00:00Z\"}",
+         "missing or invalid source_updated_at"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-01-01T00:00:00Z\",\"line_items\":{}}",
+         "line_items: expected an array"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-01-01T00:00:00Z\",\"line_items\":[{\"quantity\":1.5}]}",
+         "order_line_items.quantity: expected an integer"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-01-01T00:00:00Z\",\"total_price\":\"1e5\"}",
+         "total_price: expected a decimal"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-01-01T00:00:00Z\",\"saturday_delivery\":\"yes\"}",
+         "saturday_delivery: expected a boolean"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"x\",\"source_"
+         "updated_at\":\"2026-01-01T00:00:00Z\",\"ship_to_address\":\"Main St\"}",
+         "ship_to_address.full_name: expected an object"},
+        {"wms.orders.v1",
+         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"\xff\xfe\","
+         "\"source_updated_at\":\"2026-01-01T00:00:00Z\"}",
+         "invalid UTF-8"},
         {"wms.orders.v1", toolong, "id longer than"},
         {NULL, good, "missing topic"},
     };
     enum { NC = sizeof cases / sizeof cases[0] };
     wdb_item items[NC + 1];
     for (int i = 0; i < NC; i++)
-        items[i] = (wdb_item){.topic = cases[i].topic, .value = cases[i].value, .value_len = strlen(cases[i].value)};
+        items[i] = (wdb_item){
+            .topic = cases[i].topic, .value = cases[i].value, .value_len = strlen(cases[i].value)};
     items[NC] = (wdb_item){.topic = e->topic, .value = good, .value_len = strlen(good)};
     char err[256];
     assert_int_equal(wdb_apply(db, items, NC + 1, err, sizeof err), WDB_OK);
     for (int i = 0; i < NC; i++) {
         if (!items[i].rejected || !strstr(items[i].reason, cases[i].reason))
-            fail_msg("case %d: rejected=%d reason '%s', expected '%s'", i, items[i].rejected, items[i].reason,
-                     cases[i].reason);
+            fail_msg("case %d: rejected=%d reason '%s', expected '%s'", i, items[i].rejected,
+                     items[i].reason, cases[i].reason);
     }
     assert_false(items[NC].rejected);
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM orders"), 1);
@@ -267,7 +322,8 @@ static void test_database_limits_are_content_errors(void **state) {
     cJSON *r = cJSON_Parse(T_INVENTORY);
     char *huge = malloc(9001);
     unsigned seed = 42; /* random letters: incompressible, so the index entry stays too big */
-    for (int i = 0; i < 9000; i++) huge[i] = (char)('a' + rand_r(&seed) % 26);
+    for (int i = 0; i < 9000; i++)
+        huge[i] = (char)('a' + rand_r(&seed) % 26);
     huge[9000] = '\0';
     cJSON_ReplaceItemInObjectCaseSensitive(r, "sku", cJSON_CreateString(huge));
     cJSON_ReplaceItemInObjectCaseSensitive(r, "id", cJSON_CreateString("inv_huge"));
@@ -280,9 +336,10 @@ static void test_database_limits_are_content_errors(void **state) {
     char *v_dup = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
     char *v_ok = tent_make(&tents[1], "inv_ok", 100, 1, 0);
-    wdb_item items[3] = {{.topic = "wms.inventory.v1", .value = v_huge, .value_len = strlen(v_huge)},
-                         {.topic = "wms.inventory.v1", .value = v_dup, .value_len = strlen(v_dup)},
-                         {.topic = "wms.inventory.v1", .value = v_ok, .value_len = strlen(v_ok)}};
+    wdb_item items[3] = {
+        {.topic = "wms.inventory.v1", .value = v_huge, .value_len = strlen(v_huge)},
+        {.topic = "wms.inventory.v1", .value = v_dup, .value_len = strlen(v_dup)},
+        {.topic = "wms.inventory.v1", .value = v_ok, .value_len = strlen(v_ok)}};
     char err[256];
     assert_int_equal(wdb_apply(db, items, 3, err, sizeof err), WDB_OK);
     assert_true(items[0].rejected);

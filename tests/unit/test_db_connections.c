@@ -12,9 +12,12 @@
 static char *conn_event(const char *conn, const char *kind, const char *ts, const char *fields) {
     char *v = malloc(2048);
     snprintf(v, 2048,
-             "{\"schema_version\":1,\"entity\":\"connection_event\",\"connection_id\":\"%s\",\"integration_name\":\"shiphero\","
-             "\"id\":\"connection|%s\",\"source\":\"webhook\",\"event_id\":\"msg_%s_%s\",\"event_type\":\"x\","
-             "\"source_updated_at\":\"%s\",\"trackstar_updated_at\":null,\"observed_at\":\"%s\",\"kind\":\"%s\","
+             "{\"schema_version\":1,\"entity\":\"connection_event\",\"connection_id\":\"%s\","
+             "\"integration_name\":\"shiphero\","
+             "\"id\":\"connection|%s\",\"source\":\"webhook\",\"event_id\":\"msg_%s_%s\",\"event_"
+             "type\":\"x\","
+             "\"source_updated_at\":\"%s\",\"trackstar_updated_at\":null,\"observed_at\":\"%s\","
+             "\"kind\":\"%s\","
              "\"resource\":null,%s,\"extra\":{}}",
              conn, kind, kind, ts, ts, ts, kind, fields);
     return v;
@@ -28,8 +31,9 @@ static void test_created_and_deleted_commute(void **state) {
     char *created[2], *deleted[2];
     const char *conns[2] = {"c_fwd", "c_rev"};
     for (int i = 0; i < 2; i++) {
-        created[i] = conn_event(conns[i], "connection_created", "2026-01-01T00:00:00Z",
-                                "\"created_at\":\"2026-01-01T00:00:00Z\",\"access_token_present\":true");
+        created[i] =
+            conn_event(conns[i], "connection_created", "2026-01-01T00:00:00Z",
+                       "\"created_at\":\"2026-01-01T00:00:00Z\",\"access_token_present\":true");
         deleted[i] = conn_event(conns[i], "connection_deleted", "2026-02-01T00:00:00Z",
                                 "\"deleted_at\":\"2026-02-01T00:00:00Z\"");
     }
@@ -38,12 +42,14 @@ static void test_created_and_deleted_commute(void **state) {
     tdb_apply(db, CE_TOPIC, &deleted[0], 1, WDB_OK);
     tdb_apply(db, CE_TOPIC, &deleted[1], 1, WDB_OK); /* reverse order for c_rev */
     tdb_apply(db, CE_TOPIC, &created[1], 1, WDB_OK);
-    const char *q = "SELECT concat_ws('|', status, created_at, deleted_at, access_token_present, created_version, "
+    const char *q = "SELECT concat_ws('|', status, created_at, deleted_at, access_token_present, "
+                    "created_version, "
                     "deleted_version) FROM connections WHERE connection_id = '%s'";
     char *fwd = tdb_val(t.sql, q, "c_fwd"), *rev = tdb_val(t.sql, q, "c_rev");
     assert_string_equal(fwd, rev);
-    assert_string_equal(fwd, "deleted|2026-01-01 00:00:00+00|2026-02-01 00:00:00+00|t|2026-01-01 00:00:00+00|"
-                             "2026-02-01 00:00:00+00");
+    assert_string_equal(
+        fwd, "deleted|2026-01-01 00:00:00+00|2026-02-01 00:00:00+00|t|2026-01-01 00:00:00+00|"
+             "2026-02-01 00:00:00+00");
     /* both in one batch, and replays: unchanged */
     char *before = tdb_dump(t.sql, 1);
     char *both[] = {deleted[0], created[0], created[1], deleted[1]};
@@ -52,17 +58,20 @@ static void test_created_and_deleted_commute(void **state) {
     assert_string_equal(before, after);
 
     /* an access token that slipped into a record is never stored; the reason does not echo it */
-    char *leak = conn_event("c_leak", "connection_created", "2026-01-01T00:00:00Z",
-                            "\"created_at\":null,\"access_token_present\":true,\"access_token\":\"tok_SECRET123\"");
+    char *leak = conn_event(
+        "c_leak", "connection_created", "2026-01-01T00:00:00Z",
+        "\"created_at\":null,\"access_token_present\":true,\"access_token\":\"tok_SECRET123\"");
     wdb_item it = {.topic = CE_TOPIC, .value = leak, .value_len = strlen(leak)};
     char err[256];
     assert_int_equal(wdb_apply(db, &it, 1, err, sizeof err), WDB_OK);
     assert_true(it.rejected);
     assert_non_null(strstr(it.reason, "connections_no_access_token"));
     assert_null(strstr(it.reason, "SECRET"));
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM connections WHERE connection_id = 'c_leak'"), 0);
+    assert_int_equal(
+        tdb_count(t.sql, "SELECT count(*) FROM connections WHERE connection_id = 'c_leak'"), 0);
     free(fwd), free(rev), free(before), free(after), free(leak);
-    for (int i = 0; i < 2; i++) free(created[i]), free(deleted[i]);
+    for (int i = 0; i < 2; i++)
+        free(created[i]), free(deleted[i]);
     wdb_close(db);
     tdb_destroy(&t);
 }
@@ -72,11 +81,18 @@ static void test_connection_error_lifecycle_and_sync_overview(void **state) {
     tdb t;
     tdb_create(&t, 1);
     wdb *db = tdb_open(&t);
-    const char *url = "\"failed_url\":\"https://w/returns\",\"error_type\":null,\"created_at\":\"2026-01-03T00:00:00Z\","
+    const char *url = "\"failed_url\":\"https://w/"
+                      "returns\",\"error_type\":null,\"created_at\":\"2026-01-03T00:00:00Z\","
                       "\"last_seen_at\":null,";
     char f1[512], f2[512], f3[512];
-    snprintf(f1, sizeof f1, "%s\"error_message\":\"missing\",\"affected_endpoints\":[{\"endpoint\":\"GET /wms/returns\",\"preventing_sync\":true}]", url);
-    snprintf(f2, sizeof f2, "%s\"error_message\":\"still missing\",\"affected_endpoints\":[{\"endpoint\":\"GET /wms/returns\",\"preventing_sync\":true}]", url);
+    snprintf(f1, sizeof f1,
+             "%s\"error_message\":\"missing\",\"affected_endpoints\":[{\"endpoint\":\"GET "
+             "/wms/returns\",\"preventing_sync\":true}]",
+             url);
+    snprintf(f2, sizeof f2,
+             "%s\"error_message\":\"still missing\",\"affected_endpoints\":[{\"endpoint\":\"GET "
+             "/wms/returns\",\"preventing_sync\":true}]",
+             url);
     snprintf(f3, sizeof f3, "%s\"error_message\":\"resolved\",\"affected_endpoints\":[]", url);
     char *created = conn_event("c1", "connection_error_created", "2026-01-03T00:00:00Z", f1);
     char *updated = conn_event("c1", "connection_error_updated", "2026-01-04T00:00:00Z", f2);
@@ -87,20 +103,29 @@ static void test_connection_error_lifecycle_and_sync_overview(void **state) {
     char *b1[] = {created, sync, hist};
     assert_int_equal(tdb_apply(db, CE_TOPIC, b1, 3, WDB_OK), 0);
     /* sync_status / historical_syncs come from tents with connection conn_t */
-    tdb_assert_val(t.sql, "t|missing|t", "SELECT concat_ws('|', active, error_message, preventing_sync) "
-                                         "FROM connection_errors WHERE connection_id = 'c1' AND error_key = 'https://w/returns'");
-    tdb_assert_val(t.sql, "1|t|missing", "SELECT concat_ws('|', open_errors, sync_blocked, latest_error) FROM sync_overview "
-                                         "WHERE connection_id = 'c1'");
-    tdb_assert_val(t.sql, "1|v1", "SELECT concat_ws('|', resources, resource_states->0->>'state') FROM sync_overview "
-                                  "WHERE connection_id = 'conn_t'");
-    tdb_apply(db, CE_TOPIC, &deleted, 1, WDB_OK);   /* out of order: resolution first */
-    tdb_apply(db, CE_TOPIC, &updated, 1, WDB_OK);   /* older: no-op */
-    tdb_apply(db, CE_TOPIC, &created, 1, WDB_OK);   /* older: no-op */
+    tdb_assert_val(
+        t.sql, "t|missing|t",
+        "SELECT concat_ws('|', active, error_message, preventing_sync) "
+        "FROM connection_errors WHERE connection_id = 'c1' AND error_key = 'https://w/returns'");
+    tdb_assert_val(
+        t.sql, "1|t|missing",
+        "SELECT concat_ws('|', open_errors, sync_blocked, latest_error) FROM sync_overview "
+        "WHERE connection_id = 'c1'");
+    tdb_assert_val(
+        t.sql, "1|v1",
+        "SELECT concat_ws('|', resources, resource_states->0->>'state') FROM sync_overview "
+        "WHERE connection_id = 'conn_t'");
+    tdb_apply(db, CE_TOPIC, &deleted, 1, WDB_OK); /* out of order: resolution first */
+    tdb_apply(db, CE_TOPIC, &updated, 1, WDB_OK); /* older: no-op */
+    tdb_apply(db, CE_TOPIC, &created, 1, WDB_OK); /* older: no-op */
     tdb_assert_val(t.sql, "f|resolved|2026-01-05 00:00:00+00|f",
-                   "SELECT concat_ws('|', active, error_message, resolved_at, preventing_sync) FROM connection_errors "
+                   "SELECT concat_ws('|', active, error_message, resolved_at, preventing_sync) "
+                   "FROM connection_errors "
                    "WHERE connection_id = 'c1'");
-    tdb_assert_val(t.sql, "0|f|<null>", "SELECT concat_ws('|', open_errors, sync_blocked, coalesce(latest_error, '<null>')) "
-                                        "FROM sync_overview WHERE connection_id = 'c1'");
+    tdb_assert_val(
+        t.sql, "0|f|<null>",
+        "SELECT concat_ws('|', open_errors, sync_blocked, coalesce(latest_error, '<null>')) "
+        "FROM sync_overview WHERE connection_id = 'c1'");
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM connection_errors"), 1);
     free(created), free(updated), free(deleted), free(sync), free(hist);
     wdb_close(db);
@@ -117,14 +142,17 @@ static void test_inventory_by_sku_view(void **state) {
     assert_int_equal(tdb_apply(db, "wms.inventory.v1", v, 2, WDB_OK), 0);
     tdb_assert_val(t.sql, "2|240|40|3|240|240",
                    "SELECT concat_ws('|', inventory_items, onhand, committed, warehouses, "
-                   "(by_warehouse->'wh_0'->>'onhand')::int, (SELECT sum(onhand) FROM inventory_levels WHERE warehouse_id = 'wh_0')) "
+                   "(by_warehouse->'wh_0'->>'onhand')::int, (SELECT sum(onhand) FROM "
+                   "inventory_levels WHERE warehouse_id = 'wh_0')) "
                    "FROM inventory_by_sku WHERE sku = 'TSHIRT-M'");
     free(v[0]), free(v[1]);
     wdb_close(db);
     tdb_destroy(&t);
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Every canonical fixture published by the normalizer is accepted and lands in its table. */
 static void test_every_canonical_fixture_is_stored(void **state) {
@@ -142,12 +170,15 @@ static void test_every_canonical_fixture_is_stored(void **state) {
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, cmp_names);
     assert_true(n >= 10);
-    static const struct { const char *prefix, *topic; } topics[] = {
-        {"order_", "wms.orders.v1"}, {"inventory_", "wms.inventory.v1"}, {"product_", "wms.products.v1"},
-        {"warehouse_location_", "wms.warehouse_locations.v1"}, {"warehouse_", "wms.warehouses.v1"},
-        {"shipping_method_", "wms.shipping_methods.v1"}, {"return_", "wms.returns.v1"},
-        {"inbound_shipment_", "wms.inbound_shipments.v1"}, {"bill_", "wms.bills.v1"},
-        {"connection_", CE_TOPIC}, {"sync_status", CE_TOPIC},
+    static const struct {
+        const char *prefix, *topic;
+    } topics[] = {
+        {"order_", "wms.orders.v1"},         {"inventory_", "wms.inventory.v1"},
+        {"product_", "wms.products.v1"},     {"warehouse_location_", "wms.warehouse_locations.v1"},
+        {"warehouse_", "wms.warehouses.v1"}, {"shipping_method_", "wms.shipping_methods.v1"},
+        {"return_", "wms.returns.v1"},       {"inbound_shipment_", "wms.inbound_shipments.v1"},
+        {"bill_", "wms.bills.v1"},           {"connection_", CE_TOPIC},
+        {"sync_status", CE_TOPIC},
     };
     wdb_item items[64];
     char *vals[64];
@@ -157,7 +188,8 @@ static void test_every_canonical_fixture_is_stored(void **state) {
         vals[i] = tdb_read_file(path);
         const char *topic = NULL;
         for (size_t k = 0; k < sizeof topics / sizeof topics[0] && !topic; k++)
-            if (strncmp(names[i], topics[k].prefix, strlen(topics[k].prefix)) == 0) topic = topics[k].topic;
+            if (strncmp(names[i], topics[k].prefix, strlen(topics[k].prefix)) == 0)
+                topic = topics[k].topic;
         if (!topic) fail_msg("no topic for fixture %s", names[i]);
         items[i] = (wdb_item){.topic = topic, .value = vals[i], .value_len = strlen(vals[i])};
     }
@@ -167,19 +199,28 @@ static void test_every_canonical_fixture_is_stored(void **state) {
         if (items[i].rejected) fail_msg("fixture %s rejected: %s", names[i], items[i].reason);
     /* spot checks across the tables */
     tdb_assert_val(t.sql, "59.5", "SELECT total_price FROM orders WHERE id = 'ord_1'");
-    assert_true(tdb_count(t.sql, "SELECT count(*) FROM order_packages WHERE tracking_number IS NOT NULL") >= 1);
-    tdb_assert_val(t.sql, "2", "SELECT count(*) FROM inventory_levels WHERE inventory_item_id = 'inv_1'");
-    tdb_assert_val(t.sql, "2", "SELECT count(*) FROM return_receiving_details WHERE return_id = 'ret_1'");
-    tdb_assert_val(t.sql, "t", "SELECT access_token_present FROM connections WHERE connection_id = 'conn_1'");
+    assert_true(
+        tdb_count(t.sql, "SELECT count(*) FROM order_packages WHERE tracking_number IS NOT NULL") >=
+        1);
+    tdb_assert_val(t.sql, "2",
+                   "SELECT count(*) FROM inventory_levels WHERE inventory_item_id = 'inv_1'");
+    tdb_assert_val(t.sql, "2",
+                   "SELECT count(*) FROM return_receiving_details WHERE return_id = 'ret_1'");
+    tdb_assert_val(t.sql, "t",
+                   "SELECT access_token_present FROM connections WHERE connection_id = 'conn_1'");
     tdb_assert_val(t.sql, "succeeded", "SELECT state FROM sync_status WHERE resource = 'orders'");
     assert_true(tdb_count(t.sql, "SELECT count(*) FROM historical_syncs") >= 1);
     assert_true(tdb_count(t.sql, "SELECT count(*) FROM connection_errors") >= 2);
     assert_true(tdb_count(t.sql, "SELECT count(*) FROM inbound_shipment_receipts") >= 1);
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM sync_overview WHERE connection_id = 'conn_1'"), 1);
+    assert_int_equal(
+        tdb_count(t.sql, "SELECT count(*) FROM sync_overview WHERE connection_id = 'conn_1'"), 1);
     /* the whole record is kept: unknown fields in extra survive */
-    tdb_assert_val(t.sql, "4", "SELECT record->'extra'->>'inventory_by_warehouse_id.wh_2.in_transit' FROM inventory_items "
-                               "WHERE id = 'inv_1'");
-    for (int i = 0; i < n; i++) free(vals[i]), free(names[i]);
+    tdb_assert_val(
+        t.sql, "4",
+        "SELECT record->'extra'->>'inventory_by_warehouse_id.wh_2.in_transit' FROM inventory_items "
+        "WHERE id = 'inv_1'");
+    for (int i = 0; i < n; i++)
+        free(vals[i]), free(names[i]);
     wdb_close(db);
     tdb_destroy(&t);
 }

@@ -55,12 +55,15 @@ static void test_applies_every_file_in_order(void **state) {
     int files = count_sql_files(tdb_migrations());
     assert_true(files >= 3);
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM schema_migrations"), files);
-    tdb_assert_val(t.sql, "001_entities.sql", "SELECT name FROM schema_migrations ORDER BY version LIMIT 1");
+    tdb_assert_val(t.sql, "001_entities.sql",
+                   "SELECT name FROM schema_migrations ORDER BY version LIMIT 1");
     /* a table from each file, and the views */
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
-                                      "AND table_name IN ('orders','order_packages','inventory_levels','connections',"
-                                      "'sync_status','historical_syncs','inventory_by_sku','sync_overview')"),
-                     8);
+    assert_int_equal(
+        tdb_count(t.sql,
+                  "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
+                  "AND table_name IN ('orders','order_packages','inventory_levels','connections',"
+                  "'sync_status','historical_syncs','inventory_by_sku','sync_overview')"),
+        8);
     wdb_close(db);
     tdb_destroy(&t);
 }
@@ -69,18 +72,26 @@ static void test_second_run_is_a_no_op(void **state) {
     (void)state;
     tdb t;
     tdb_create(&t, 1);
-    char *before = tdb_val(t.sql, "SELECT string_agg(version || ':' || sha256 || ':' || applied_at, ',' ORDER BY version) "
-                                  "FROM schema_migrations");
-    long objects = tdb_count(t.sql, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                    "WHERE n.nspname = 'public'");
+    char *before = tdb_val(
+        t.sql,
+        "SELECT string_agg(version || ':' || sha256 || ':' || applied_at, ',' ORDER BY version) "
+        "FROM schema_migrations");
+    long objects = tdb_count(
+        t.sql, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+               "WHERE n.nspname = 'public'");
     wdb *db = tdb_open(&t);
     char err[512];
-    for (int i = 0; i < 3; i++) assert_int_equal(wdb_migrate(db, tdb_migrations(), err, sizeof err), 0);
-    tdb_assert_val(t.sql, before, "SELECT string_agg(version || ':' || sha256 || ':' || applied_at, ',' ORDER BY version) "
-                                  "FROM schema_migrations");
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                      "WHERE n.nspname = 'public'"),
-                     objects);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(wdb_migrate(db, tdb_migrations(), err, sizeof err), 0);
+    tdb_assert_val(
+        t.sql, before,
+        "SELECT string_agg(version || ':' || sha256 || ':' || applied_at, ',' ORDER BY version) "
+        "FROM schema_migrations");
+    assert_int_equal(
+        tdb_count(t.sql,
+                  "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  "WHERE n.nspname = 'public'"),
+        objects);
     /* the session is still usable for batches afterwards */
     assert_true(wdb_ok(db));
     free(before);
@@ -144,7 +155,9 @@ static void test_edited_file_is_refused(void **state) {
     write_file(dir, "001_a.sql", "CREATE TABLE a (x int, y int);\n");
     assert_int_equal(wdb_migrate(db, dir, err, sizeof err), -1);
     assert_non_null(strstr(err, "001_a.sql changed after it was applied"));
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'"), 1);
+    assert_int_equal(
+        tdb_count(t.sql, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'"),
+        1);
     wdb_close(db);
     tdb_destroy(&t);
     rm_dir(dir);
@@ -163,14 +176,19 @@ static void test_failed_file_leaves_nothing_and_can_be_fixed(void **state) {
     assert_int_equal(wdb_migrate(db, dir, err, sizeof err), -1);
     assert_non_null(strstr(err, "002_b.sql"));
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM schema_migrations"), 1);
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'b'"), 0);
+    assert_int_equal(
+        tdb_count(t.sql, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'b'"),
+        0);
     assert_true(wdb_ok(db));
 
     write_file(dir, "002_b.sql", "CREATE TABLE b (x int);\n");
     write_file(dir, "010_c.sql", "ALTER TABLE b ADD COLUMN y int;\n");
     assert_int_equal(wdb_migrate(db, dir, err, sizeof err), 0);
-    tdb_assert_val(t.sql, "1,2,10", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'b'"), 2);
+    tdb_assert_val(t.sql, "1,2,10",
+                   "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
+    assert_int_equal(
+        tdb_count(t.sql, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'b'"),
+        2);
     wdb_close(db);
     tdb_destroy(&t);
     rm_dir(dir);
@@ -195,7 +213,9 @@ static void test_bad_names_and_duplicates_are_refused(void **state) {
     assert_non_null(strstr(err, "share version 1"));
     assert_int_equal(wdb_migrate(db, "/nonexistent/dir", err, sizeof err), -1);
     /* nothing was recorded by the refused attempts */
-    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"), 0);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM information_schema.tables WHERE "
+                                      "table_name = 'schema_migrations'"),
+                     0);
     wdb_close(db);
     tdb_destroy(&t);
     rm_dir(dir);

@@ -14,8 +14,10 @@
 #define MAX_RETRIES 50
 
 static int backend_pid(const tdb *t) {
-    return (int)tdb_count(t->sql, "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE datname = '%s' "
-                                  "AND application_name = 'trackstar-writer'", t->name);
+    return (int)tdb_count(t->sql,
+                          "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE datname = '%s' "
+                          "AND application_name = 'trackstar-writer'",
+                          t->name);
 }
 
 static void test_lost_connection_is_a_retry(void **state) {
@@ -28,7 +30,8 @@ static void test_lost_connection_is_a_retry(void **state) {
     int pid = backend_pid(&t);
     assert_true(pid > 0);
     PQclear(tdb_q(t.sql, "SELECT pg_terminate_backend(%d)", pid));
-    for (int i = 0; i < 100 && backend_pid(&t) == pid; i++) usleep(10000);
+    for (int i = 0; i < 100 && backend_pid(&t) == pid; i++)
+        usleep(10000);
 
     wdb_item it = {.topic = "wms.orders.v1", .value = v2, .value_len = strlen(v2)};
     char err[256] = "";
@@ -76,15 +79,22 @@ static void test_cancelled_statement_commits_nothing(void **state) {
     assert_int_equal(PQstatus(holder), CONNECTION_OK);
     PQclear(tdb_q(holder, "BEGIN"));
     PQclear(tdb_q(holder, "SELECT 1 FROM orders WHERE id = 'locked' FOR UPDATE"));
-    char *vals[] = {tent_make(&tents[0], "fresh", 100, 1, 0), tent_make(&tents[0], "locked", 200, 2, 0)};
+    char *vals[] = {tent_make(&tents[0], "fresh", 100, 1, 0),
+                    tent_make(&tents[0], "locked", 200, 2, 0)};
     wdb_item items[2];
-    for (int i = 0; i < 2; i++) items[i] = (wdb_item){.topic = "wms.orders.v1", .value = vals[i], .value_len = strlen(vals[i])};
+    for (int i = 0; i < 2; i++)
+        items[i] =
+            (wdb_item){.topic = "wms.orders.v1", .value = vals[i], .value_len = strlen(vals[i])};
     apply_job j = {.db = db, .items = items, .n = 2};
     pthread_t th;
     pthread_create(&th, NULL, apply_thread, &j);
     int waited = 0;
     for (int i = 0; i < 500 && !waited; i++) {
-        waited = tdb_count(t.sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", pid) > 0;
+        waited =
+            tdb_count(
+                t.sql,
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+                pid) > 0;
         if (!waited) usleep(10000);
     }
     assert_true(waited);
@@ -99,7 +109,9 @@ static void test_cancelled_statement_commits_nothing(void **state) {
     PQclear(tdb_q(holder, "COMMIT"));
     PQfinish(holder);
     assert_int_equal(wdb_apply(db, items, 2, j.err, sizeof j.err), WDB_OK);
-    tdb_assert_val(t.sql, "v1|v2", "SELECT string_agg(status, '|' ORDER BY id) FROM orders WHERE id IN ('fresh', 'locked')");
+    tdb_assert_val(
+        t.sql, "v1|v2",
+        "SELECT string_agg(status, '|' ORDER BY id) FROM orders WHERE id IN ('fresh', 'locked')");
     free(v1), free(vals[0]), free(vals[1]);
     wdb_close(db);
     tdb_destroy(&t);
@@ -146,8 +158,11 @@ static void *race_thread(void *arg) {
         int len = 1 + (int)(rand_r(&r->seed) % RACE_BATCH);
         if (len > r->n - i) len = r->n - i;
         for (int k = 0; k < len; k++) {
-            items[k] = (wdb_item){.topic = strstr(r->hist[i + k], "\"entity\":\"order\"") ? "wms.orders.v1" : "wms.inventory.v1",
-                                  .value = r->hist[i + k], .value_len = strlen(r->hist[i + k])};
+            items[k] = (wdb_item){.topic = strstr(r->hist[i + k], "\"entity\":\"order\"")
+                                               ? "wms.orders.v1"
+                                               : "wms.inventory.v1",
+                                  .value = r->hist[i + k],
+                                  .value_len = strlen(r->hist[i + k])};
         }
         int tries = 0;
         while (wdb_apply(db, items, len, r->err, sizeof r->err) != WDB_OK) {
@@ -161,7 +176,10 @@ static void *race_thread(void *arg) {
             if (!wdb_ok(db)) {
                 wdb_close(db);
                 db = wdb_open(r->t->conninfo, r->err, sizeof r->err);
-                if (!db) { r->failed = 1; return NULL; }
+                if (!db) {
+                    r->failed = 1;
+                    return NULL;
+                }
             }
         }
         for (int k = 0; k < len; k++)
@@ -212,12 +230,14 @@ static void test_concurrent_writers_converge(void **state) {
     }
     wdb *db = tdb_open(&ref);
     assert_int_equal(tdb_apply(db, "wms.orders.v1", newest, RACE_RECORDS, WDB_OK), 0);
-    assert_int_equal(tdb_apply(db, "wms.inventory.v1", newest + RACE_RECORDS, RACE_RECORDS, WDB_OK), 0);
+    assert_int_equal(tdb_apply(db, "wms.inventory.v1", newest + RACE_RECORDS, RACE_RECORDS, WDB_OK),
+                     0);
     wdb_close(db);
     char *a = tdb_dump(t.sql, 0), *b = tdb_dump(ref.sql, 0);
     assert_string_equal(a, b);
     free(a), free(b);
-    for (int i = 0; i < N; i++) free(hist[i]);
+    for (int i = 0; i < N; i++)
+        free(hist[i]);
     tdb_destroy(&ref);
     tdb_destroy(&t); /* fails on any unique violation in the server log */
 }

@@ -87,7 +87,9 @@ static void key_must_be_32_bytes(void **state) {
     assert_int_equal(fx_crypto_key_parse("c2hvcnQ=", &k, err, sizeof err), -1); /* 5 bytes */
     assert_int_equal(fx_crypto_key_parse("not base64!", &k, err, sizeof err), -1);
     /* 33 bytes */
-    assert_int_equal(fx_crypto_key_parse("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZY", &k, err, sizeof err), -1);
+    assert_int_equal(
+        fx_crypto_key_parse("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZY", &k, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "TOKEN_ENCRYPTION_KEY"));
     assert_int_equal(fx_crypto_key_parse(KEY_A, &k, err, sizeof err), 0);
     assert_memory_equal(k.k, "0123456789abcdef0123456789abcdef", 32);

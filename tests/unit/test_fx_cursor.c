@@ -23,7 +23,7 @@ static void closed_window_needs_fetch_and_every_ack(void **state) {
     assert_int_equal(t.cursor, 1000);
     fx_track_fetched(&t, (uint64_t)s);
     assert_int_equal(fx_track_advance(&t), 1);
-    assert_int_equal(t.cursor, 5000);          /* the window's end, not its newest record */
+    assert_int_equal(t.cursor, 5000); /* the window's end, not its newest record */
     assert_true(fx_track_idle(&t));
 }
 
@@ -67,7 +67,8 @@ static void open_window_moves_to_newest_record(void **state) {
     fx_track_produced(&t, (uint64_t)s, 3000);
     fx_track_produced(&t, (uint64_t)s, FX_NO_BOUND); /* a record without the date */
     fx_track_produced(&t, (uint64_t)s, 2500);
-    for (int i = 0; i < 4; i++) fx_track_acked(&t, (uint64_t)s, 1);
+    for (int i = 0; i < 4; i++)
+        fx_track_acked(&t, (uint64_t)s, 1);
     fx_track_fetched(&t, (uint64_t)s);
     assert_int_equal(fx_track_advance(&t), 1);
     assert_int_equal(t.cursor, 3000);
@@ -115,7 +116,8 @@ static void bounded_windows_in_flight(void **state) {
     (void)state;
     fx_track t;
     fx_track_init(&t, 0);
-    for (int i = 0; i < FX_TRACK_SEGS; i++) assert_true(fx_track_open(&t, 100 * (i + 1)) >= 0);
+    for (int i = 0; i < FX_TRACK_SEGS; i++)
+        assert_true(fx_track_open(&t, 100 * (i + 1)) >= 0);
     assert_int_equal(fx_track_open(&t, 99999), -1);
     assert_int_equal(fx_track_produced(&t, 12345, 1), -1); /* unknown window */
     fx_track_fetched(&t, 0);

@@ -10,7 +10,8 @@
 #include "fetcher/fx_json.h"
 
 static const char PAGE[] =
-    "{ \"data\" : [ {\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"x\":{\"id\":\"inner\"}} ,\n"
+    "{ \"data\" : [ "
+    "{\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"x\":{\"id\":\"inner\"}} ,\n"
     "  {\"b\":[1,2.5e3,-0.1,true,false,null],\"id\":\"ord_\\\"2\\u00e9\",\"s\":\"a,]}\"} ],"
     " \"next_token\": \"tok_abc\", \"total_count\": 2 }";
 
@@ -24,14 +25,16 @@ static void elements_are_byte_exact(void **state) {
     const char *it = pg.data, *end = pg.data + pg.data_len, *e;
     size_t len;
     assert_int_equal(fx_json_array_next(&it, end, &e, &len), 1);
-    const char *r1 = "{\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"x\":{\"id\":\"inner\"}}";
+    const char *r1 =
+        "{\"id\":\"ord_1\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"x\":{\"id\":\"inner\"}}";
     assert_int_equal(len, strlen(r1));
     assert_memory_equal(e, r1, len);
     char buf[64];
     assert_int_equal(fx_json_obj_str(e, len, "id", buf, sizeof buf), 1);
     assert_string_equal(buf, "ord_1");
     assert_int_equal(fx_json_array_next(&it, end, &e, &len), 1);
-    const char *r2 = "{\"b\":[1,2.5e3,-0.1,true,false,null],\"id\":\"ord_\\\"2\\u00e9\",\"s\":\"a,]}\"}";
+    const char *r2 =
+        "{\"b\":[1,2.5e3,-0.1,true,false,null],\"id\":\"ord_\\\"2\\u00e9\",\"s\":\"a,]}\"}";
     assert_int_equal(len, strlen(r2));
     assert_memory_equal(e, r2, len);
     assert_int_equal(fx_json_obj_str(e, len, "id", buf, sizeof buf), 1);
@@ -48,7 +51,7 @@ static void nested_keys_are_not_top_level(void **state) {
     assert_int_equal(fx_json_obj_str(n, strlen(n), "updated_date", buf, sizeof buf), 0);
     assert_int_equal(fx_json_obj_str(n, strlen(n), "id", buf, sizeof buf), -1); /* not a string */
     const char *l = "{\"id\":\"0123456789\"}";
-    assert_int_equal(fx_json_obj_str(l, strlen(l), "id", buf, 5), -1);          /* too long */
+    assert_int_equal(fx_json_obj_str(l, strlen(l), "id", buf, 5), -1); /* too long */
 }
 
 static void last_page_and_empty_page(void **state) {
@@ -74,16 +77,16 @@ static void malformed_bodies_refused(void **state) {
     static const char *bad[] = {
         "",
         "[]",
-        "{\"data\":[{\"id\":\"a\"}",                 /* truncated */
-        "{\"data\":[{\"id\":\"a\"},]}",              /* trailing comma */
-        "{\"data\":[{\"id\":\"a\"}]} x",             /* trailing garbage */
-        "{\"data\":{\"id\":\"a\"}}",                 /* data not an array */
-        "{\"next_token\":\"t\"}",                    /* no data */
-        "{\"data\":[\"a\\x\"]}",                     /* bad escape */
-        "{\"data\":[01]}",                           /* leading zero */
+        "{\"data\":[{\"id\":\"a\"}",     /* truncated */
+        "{\"data\":[{\"id\":\"a\"},]}",  /* trailing comma */
+        "{\"data\":[{\"id\":\"a\"}]} x", /* trailing garbage */
+        "{\"data\":{\"id\":\"a\"}}",     /* data not an array */
+        "{\"next_token\":\"t\"}",        /* no data */
+        "{\"data\":[\"a\\x\"]}",         /* bad escape */
+        "{\"data\":[01]}",               /* leading zero */
         "{\"data\":[tru]}",
-        "{\"data\":[],\"next_token\":5}",            /* token not a string */
-        "{\"data\":[\"\x01\"]}",                     /* control character */
+        "{\"data\":[],\"next_token\":5}", /* token not a string */
+        "{\"data\":[\"\x01\"]}",          /* control character */
     };
     fx_page pg;
     char err[128];
@@ -95,8 +98,10 @@ static void depth_is_bounded(void **state) {
     (void)state;
     char body[1024] = "{\"data\":[";
     size_t n = strlen(body);
-    for (int i = 0; i < FX_JSON_MAX_DEPTH + 5; i++) body[n++] = '[';
-    for (int i = 0; i < FX_JSON_MAX_DEPTH + 5; i++) body[n++] = ']';
+    for (int i = 0; i < FX_JSON_MAX_DEPTH + 5; i++)
+        body[n++] = '[';
+    for (int i = 0; i < FX_JSON_MAX_DEPTH + 5; i++)
+        body[n++] = ']';
     memcpy(body + n, "]}", 3);
     fx_page pg;
     char err[128];
@@ -105,10 +110,8 @@ static void depth_is_bounded(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(elements_are_byte_exact),
-        cmocka_unit_test(nested_keys_are_not_top_level),
-        cmocka_unit_test(last_page_and_empty_page),
-        cmocka_unit_test(malformed_bodies_refused),
+        cmocka_unit_test(elements_are_byte_exact),  cmocka_unit_test(nested_keys_are_not_top_level),
+        cmocka_unit_test(last_page_and_empty_page), cmocka_unit_test(malformed_bodies_refused),
         cmocka_unit_test(depth_is_bounded),
     };
     return cmocka_run_group_tests_name("fx_json", tests, NULL, NULL);

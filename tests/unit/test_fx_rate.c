@@ -37,7 +37,8 @@ static void no_window_ever_exceeds_the_limit(void **state) {
     /* any 1000 ms window (sliding, so every fixed one too) holds at most 10 */
     for (int i = 0; i < n; i++) {
         int in = 0;
-        for (int j = i; j < n && sent[j] < sent[i] + 1000; j++) in++;
+        for (int j = i; j < n && sent[j] < sent[i] + 1000; j++)
+            in++;
         assert_true(in <= 10);
     }
     /* and the budget is used: about 10 per 1.05 s */
@@ -93,7 +94,8 @@ static void backoff_grows_with_jitter_and_cap(void **state) {
     uint64_t rng = 42;
     for (int attempt = 0; attempt < 12; attempt++) {
         int64_t d = 500;
-        for (int i = 0; i < attempt && d < 8000; i++) d *= 2;
+        for (int i = 0; i < attempt && d < 8000; i++)
+            d *= 2;
         if (d > 8000) d = 8000;
         int64_t lo = INT64_MAX, hi = 0;
         for (int k = 0; k < 200; k++) {
@@ -107,7 +109,8 @@ static void backoff_grows_with_jitter_and_cap(void **state) {
     /* different seeds, different schedules (replicas do not retry in lock-step) */
     uint64_t a = 1, b = 2;
     int same = 0;
-    for (int k = 0; k < 20; k++) same += fx_backoff_delay(5, 500, 60000, &a) == fx_backoff_delay(5, 500, 60000, &b);
+    for (int k = 0; k < 20; k++)
+        same += fx_backoff_delay(5, 500, 60000, &a) == fx_backoff_delay(5, 500, 60000, &b);
     assert_true(same < 5);
 }
 

@@ -24,7 +24,8 @@ static char *build(const char *path, const char *arg, const fx_query *q, const c
 static void plain_first_page(void **state) {
     (void)state;
     fx_query q = {NULL, FX_NO_BOUND, FX_NO_BOUND, 1000};
-    assert_string_equal(build("/wms/inventory", NULL, &q, NULL), "http://h:1/wms/inventory?limit=1000");
+    assert_string_equal(build("/wms/inventory", NULL, &q, NULL),
+                        "http://h:1/wms/inventory?limit=1000");
 }
 
 static void window_filters(void **state) {
@@ -39,13 +40,14 @@ static void rounding_never_shrinks_the_window(void **state) {
     (void)state;
     /* gte floors, lte ceils: 10:00:00.600 .. 10:00:01.200 becomes 10:00:00 .. 10:00:02 */
     fx_query q = {"trackstar_updated_date", T_2026_01_05 + 600, T_2026_01_05 + 1200, 10};
-    assert_string_equal(build("/wms/orders", NULL, &q, NULL),
-                        "http://h:1/wms/orders?limit=10&trackstar_updated_date[gte]=2026-01-05T00%3A00%3A00Z"
-                        "&trackstar_updated_date[lte]=2026-01-05T00%3A00%3A02Z");
+    assert_string_equal(
+        build("/wms/orders", NULL, &q, NULL),
+        "http://h:1/wms/orders?limit=10&trackstar_updated_date[gte]=2026-01-05T00%3A00%3A00Z"
+        "&trackstar_updated_date[lte]=2026-01-05T00%3A00%3A02Z");
     char d[32];
     fx_url_date(T_2026_01_05, 1, d); /* exact seconds stay */
     assert_string_equal(d, "2026-01-05T00:00:00Z");
-    fx_url_date(-1, 0, d);          /* before the epoch: still a floor */
+    fx_url_date(-1, 0, d); /* before the epoch: still a floor */
     assert_string_equal(d, "1969-12-31T23:59:59Z");
 }
 
@@ -67,7 +69,8 @@ static void warehouse_locations_path(void **state) {
     assert_string_equal(build("/wms/warehouses/%s/locations", "wh 1/a", &q, NULL),
                         "http://h:1/wms/warehouses/wh%201%2Fa/locations?limit=1000");
     sbuf b = {0};
-    assert_int_equal(fx_url_list(&b, "http://h", "/wms/warehouses/%s/locations", NULL, &q, NULL), -1);
+    assert_int_equal(fx_url_list(&b, "http://h", "/wms/warehouses/%s/locations", NULL, &q, NULL),
+                     -1);
     sbuf_free(&b);
 }
 

@@ -31,8 +31,10 @@ static const lookup_case lookup_cases[] = {
     {"inventory-ledger.updated", "inventory_ledger.updated", "inventory_ledger", GW_KIND_RECORD, 1},
     {"product.created", "product.created", "products", GW_KIND_RECORD, 1},
     {"product.updated", "product.updated", "products", GW_KIND_RECORD, 1},
-    {"inbound-shipment.created", "inbound-shipment.created", "inbound_shipments", GW_KIND_RECORD, 1},
-    {"inbound_shipment.updated", "inbound-shipment.updated", "inbound_shipments", GW_KIND_RECORD, 1},
+    {"inbound-shipment.created", "inbound-shipment.created", "inbound_shipments", GW_KIND_RECORD,
+     1},
+    {"inbound_shipment.updated", "inbound-shipment.updated", "inbound_shipments", GW_KIND_RECORD,
+     1},
     {"inbound-shipment.receipt.created", "inbound-shipment.receipt.created", "inbound_shipments",
      GW_KIND_RECORD, 1},
     {"inbound_shipment.receipt.created", "inbound-shipment.receipt.created", "inbound_shipments",
@@ -56,7 +58,8 @@ static const lookup_case lookup_cases[] = {
     {"cart-order.cart-shipment.created", "cart-order.cart-shipment.created", "cart_orders",
      GW_KIND_RECORD, 1},
     {"cart-product.updated", "cart-product.updated", "cart_products", GW_KIND_RECORD, 1},
-    {"freight-shipment.created", "freight-shipment.created", "freight_shipments", GW_KIND_RECORD, 1},
+    {"freight-shipment.created", "freight-shipment.created", "freight_shipments", GW_KIND_RECORD,
+     1},
     {"carrier-file.created", "carrier-file.created", "carrier_files", GW_KIND_RECORD, 1},
     {"connection.created", "connection.created", "connection", GW_KIND_CONNECTION, 1},
     {"connection.deleted", "connection.deleted", "connection", GW_KIND_CONNECTION, 1},
@@ -64,12 +67,12 @@ static const lookup_case lookup_cases[] = {
      GW_KIND_HISTORICAL_SYNC, 1},
     {"connection.historical_sync_completed", "connection.historical-sync-completed", "connection",
      GW_KIND_HISTORICAL_SYNC, 1},
-    {"connection-error.created", "connection-error.created", "connection",
-     GW_KIND_CONNECTION_ERROR, 1},
-    {"connection-error.updated", "connection-error.updated", "connection",
-     GW_KIND_CONNECTION_ERROR, 1},
-    {"connection-error.deleted", "connection-error.deleted", "connection",
-     GW_KIND_CONNECTION_ERROR, 1},
+    {"connection-error.created", "connection-error.created", "connection", GW_KIND_CONNECTION_ERROR,
+     1},
+    {"connection-error.updated", "connection-error.updated", "connection", GW_KIND_CONNECTION_ERROR,
+     1},
+    {"connection-error.deleted", "connection-error.deleted", "connection", GW_KIND_CONNECTION_ERROR,
+     1},
     {"connection.sync-job-stuck", "connection.sync-job-stuck", "connection", GW_KIND_CONNECTION, 1},
     {"Order.Updated", "order.updated", "orders", GW_KIND_RECORD, 1},
     /* Known resource, action not in the table: kept, counted as unknown. */
@@ -123,36 +126,45 @@ static void test_every_known_type_round_trips(void **state) {
 typedef struct {
     const char *body;
     gw_env_result result;
-    const char *key;        /* expected key when OK */
+    const char *key; /* expected key when OK */
     int truncated;
     const char *data_url;
 } parse_case;
 
 static const parse_case parse_cases[] = {
-    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"}}", GW_ENV_OK,
-     "c1|orders|o1", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"shipping_method.created\",\"data\":{\"id\":\"sm9\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"}}",
+     GW_ENV_OK, "c1|orders|o1", 0, ""},
+    {"{\"connection_id\":\"c1\",\"event_type\":\"shipping_method.created\",\"data\":{\"id\":"
+     "\"sm9\"}}",
      GW_ENV_OK, "c1|shipping_methods|sm9", 0, ""},
     {"{\"connection_id\":\"c1\",\"event_type\":\"inventory.updated\",\"data\":{\"id\":12345}}",
      GW_ENV_OK, "c1|inventory|12345", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.created\",\"data\":{\"created_date\":\"x\",\"access_token\":\"t\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.created\",\"data\":{\"created_date\":"
+     "\"x\",\"access_token\":\"t\"}}",
      GW_ENV_OK, "c1|connection|c1", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.deleted\",\"data\":{\"deleted_date\":\"x\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.deleted\",\"data\":{\"deleted_date\":"
+     "\"x\"}}",
      GW_ENV_OK, "c1|connection|c1", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.historical-sync-completed\",\"data\":{\"resource\":\"get_orders\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"connection.historical-sync-completed\",\"data\":{"
+     "\"resource\":\"get_orders\"}}",
      GW_ENV_OK, "c1|connection|get_orders", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"connection-error.created\",\"data\":{\"failed_url\":\"https://wms/x\",\"error_message\":\"m\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"connection-error.created\",\"data\":{\"failed_"
+     "url\":\"https://wms/x\",\"error_message\":\"m\"}}",
      GW_ENV_OK, "c1|connection|https://wms/x", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"connection-error.deleted\",\"data\":{\"error_message\":\"only a message\"}}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"connection-error.deleted\",\"data\":{\"error_"
+     "message\":\"only a message\"}}",
      GW_ENV_OK, "c1|connection|only a message", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"widget.created\",\"data\":{\"id\":\"w1\"}}", GW_ENV_OK,
-     "c1|widget|w1", 0, ""},
+    {"{\"connection_id\":\"c1\",\"event_type\":\"widget.created\",\"data\":{\"id\":\"w1\"}}",
+     GW_ENV_OK, "c1|widget|w1", 0, ""},
     {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\"}", GW_ENV_OK, "c1|orders|", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_truncated\":true,\"data_url\":\"https://t/x\"}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_"
+     "truncated\":true,\"data_url\":\"https://t/x\"}",
      GW_ENV_OK, "c1|orders|o1", 1, "https://t/x"},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_truncated\":false,\"data_url\":\"https://t/x\"}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_"
+     "truncated\":false,\"data_url\":\"https://t/x\"}",
      GW_ENV_OK, "c1|orders|o1", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_truncated\":true}",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"},\"data_"
+     "truncated\":true}",
      GW_ENV_OK, "c1|orders|o1", 0, ""},
     {"not json", GW_ENV_MALFORMED, NULL, 0, NULL},
     {"", GW_ENV_MALFORMED, NULL, 0, NULL},
@@ -160,15 +172,19 @@ static const parse_case parse_cases[] = {
     {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\"", GW_ENV_MALFORMED, NULL, 0, NULL},
     {"{\"event_type\":\"order.updated\",\"data\":{}}", GW_ENV_MISSING_FIELD, NULL, 0, NULL},
     {"{\"connection_id\":\"c1\",\"data\":{}}", GW_ENV_MISSING_FIELD, NULL, 0, NULL},
-    {"{\"connection_id\":\"\",\"event_type\":\"order.updated\"}", GW_ENV_MISSING_FIELD, NULL, 0, NULL},
+    {"{\"connection_id\":\"\",\"event_type\":\"order.updated\"}", GW_ENV_MISSING_FIELD, NULL, 0,
+     NULL},
     {"{\"connection_id\":5,\"event_type\":\"order.updated\"}", GW_ENV_MISSING_FIELD, NULL, 0, NULL},
-    {"{\"connection_id\":\"a|b\",\"event_type\":\"order.updated\"}", GW_ENV_BAD_FIELD, NULL, 0, NULL},
-    {"{\"connection_id\":\"a b\",\"event_type\":\"order.updated\"}", GW_ENV_BAD_FIELD, NULL, 0, NULL},
+    {"{\"connection_id\":\"a|b\",\"event_type\":\"order.updated\"}", GW_ENV_BAD_FIELD, NULL, 0,
+     NULL},
+    {"{\"connection_id\":\"a b\",\"event_type\":\"order.updated\"}", GW_ENV_BAD_FIELD, NULL, 0,
+     NULL},
     /* Valid JSON the arena parser refuses (a NUL in a string): still taken, the key from
      * cJSON's reading (cut at the NUL); the normalizer dead-letters such a record. */
     {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o\\u00001\"}}",
      GW_ENV_OK, "c1|orders|o", 0, ""},
-    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o\\u00001\"}} x",
+    {"{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o\\u00001\"}} "
+     "x",
      GW_ENV_MALFORMED, NULL, 0, NULL},
 };
 
@@ -228,11 +244,13 @@ static void test_field_bounds(void **state) {
     memset(rid, 'r', sizeof rid);
     rid[sizeof rid - 1] = '\0';
     snprintf(body, sizeof body,
-             "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"%s\"}}", rid);
+             "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"%s\"}}",
+             rid);
     assert_int_equal(gw_envelope_parse(body, strlen(body), &env), GW_ENV_OK);
     assert_int_equal(strlen(env.record_id), GW_RECORD_ID_MAX);
     char key[GW_KEY_MAX + 1];
-    assert_int_equal(gw_envelope_key(&env, key, sizeof key), strlen("c|orders|") + GW_RECORD_ID_MAX);
+    assert_int_equal(gw_envelope_key(&env, key, sizeof key),
+                     strlen("c|orders|") + GW_RECORD_ID_MAX);
 }
 
 static const char truncated_body[] =
@@ -243,7 +261,8 @@ static void test_full_from_envelope(void **state) {
     (void)state;
     gw_envelope env;
     assert_int_equal(gw_envelope_parse(truncated_body, strlen(truncated_body), &env), GW_ENV_OK);
-    const char *full = "{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\",\"lines\":[1,2]}}";
+    const char *full = "{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{"
+                       "\"id\":\"o1\",\"lines\":[1,2]}}";
     char *out = (char *)1;
     size_t olen = 99;
     char err[128];

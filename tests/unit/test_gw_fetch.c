@@ -46,11 +46,13 @@ static enum MHD_Result on_api(void *cls, struct MHD_Connection *c, const char *u
     if (!key || strcmp(key, KEY) != 0) return send_text(c, 401, "{\"error\":\"bad key\"}", NULL);
     char body[256];
     if (strcmp(url, "/data/ok") == 0) {
-        snprintf(body, sizeof body, "{\"download_url\":\"http://127.0.0.1:%d/dl/ok?sig=abc\"}", cdn_port);
+        snprintf(body, sizeof body, "{\"download_url\":\"http://127.0.0.1:%d/dl/ok?sig=abc\"}",
+                 cdn_port);
         return send_text(c, 200, body, NULL);
     }
     if (strcmp(url, "/data/nested") == 0) {
-        snprintf(body, sizeof body, "{\"data\":{\"download_url\":\"http://127.0.0.1:%d/dl/ok\"}}", cdn_port);
+        snprintf(body, sizeof body, "{\"data\":{\"download_url\":\"http://127.0.0.1:%d/dl/ok\"}}",
+                 cdn_port);
         return send_text(c, 200, body, NULL);
     }
     if (strcmp(url, "/data/big") == 0) {
@@ -78,7 +80,10 @@ static enum MHD_Result on_cdn(void *cls, struct MHD_Connection *c, const char *u
     if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-trackstar-api-key"))
         atomic_fetch_add(&cdn_saw_key, 1);
     if (strcmp(url, "/dl/ok") == 0)
-        return send_text(c, 200, "{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"}}", NULL);
+        return send_text(
+            c, 200,
+            "{\"connection_id\":\"c1\",\"event_type\":\"order.updated\",\"data\":{\"id\":\"o1\"}}",
+            NULL);
     if (strcmp(url, "/dl/big") == 0) {
         static char big[BIG_BYTES + 1];
         memset(big, 'x', BIG_BYTES);
@@ -93,8 +98,9 @@ static enum MHD_Result on_cdn(void *cls, struct MHD_Connection *c, const char *u
 }
 
 static struct MHD_Daemon *start(MHD_AccessHandlerCallback fn, int *port) {
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                            0, NULL, NULL, fn, NULL, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                         NULL, fn, NULL, MHD_OPTION_END);
     assert_non_null(d);
     *port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
     return d;
@@ -177,10 +183,8 @@ static void test_failures(void **state) {
     static const struct {
         const char *path, *key, *err_part;
     } cases[] = {
-        {"/data/ok", "wrong-key", "401"},
-        {"/data/ok", "", "TRACKSTAR_API_KEY"},
-        {"/data/nolink", KEY, "download_url"},
-        {"/data/gone", KEY, "404"},
+        {"/data/ok", "wrong-key", "401"},      {"/data/ok", "", "TRACKSTAR_API_KEY"},
+        {"/data/nolink", KEY, "download_url"}, {"/data/gone", KEY, "404"},
         {"/data/big", KEY, "larger than"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

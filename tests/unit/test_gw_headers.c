@@ -31,24 +31,42 @@ typedef struct {
 static const pick_case pick_cases[] = {
     /* the plain svix set */
     {{{"svix-id", "msg_1", "svix-timestamp", "10", "svix-signature", "v1,a", NULL}},
-     "svix", "msg_1", "10", "v1,a"},
+     "svix",
+     "msg_1",
+     "10",
+     "v1,a"},
     /* header names are case-insensitive */
     {{{"Svix-Id", "msg_1", "SVIX-TIMESTAMP", "10", "svix-Signature", "v1,a", NULL}},
-     "svix", "msg_1", "10", "v1,a"},
+     "svix",
+     "msg_1",
+     "10",
+     "v1,a"},
     /* the white-labelled set */
     {{{"webhook-id", "msg_2", "webhook-timestamp", "20", "webhook-signature", "v1,b", NULL}},
-     "webhook", "msg_2", "20", "v1,b"},
+     "webhook",
+     "msg_2",
+     "20",
+     "v1,b"},
     /* both complete: svix wins, as in Svix's libraries */
     {{{"svix-id", "msg_1", "svix-timestamp", "10", "svix-signature", "v1,a", "webhook-id", "msg_2",
        "webhook-timestamp", "20", "webhook-signature", "v1,b", NULL}},
-     "svix", "msg_1", "10", "v1,a"},
+     "svix",
+     "msg_1",
+     "10",
+     "v1,a"},
     /* svix incomplete: the whole webhook set is used, never a mix */
     {{{"svix-id", "msg_1", "webhook-id", "msg_2", "webhook-timestamp", "20", "webhook-signature",
        "v1,b", NULL}},
-     "webhook", "msg_2", "20", "v1,b"},
+     "webhook",
+     "msg_2",
+     "20",
+     "v1,b"},
     /* an empty svix header counts as absent */
     {{{"svix-id", "msg_1", "svix-timestamp", "", "svix-signature", "v1,a", NULL}},
-     "webhook", NULL, NULL, NULL},
+     "webhook",
+     NULL,
+     NULL,
+     NULL},
     /* nothing: webhook set with NULLs (svix_verify then says missing) */
     {{{NULL}}, "webhook", NULL, NULL, NULL},
 };

@@ -31,27 +31,27 @@ typedef struct {
 
 static const head_case head_cases[] = {
     {"POST /w HTTP/1.1\r\nHost: x\r\n\r\n", 0},
-    {"\r\n\r\nPOST /w HTTP/1.1\r\nHost: x\r\n\r\n", 0},     /* empty lines before: skipped */
+    {"\r\n\r\nPOST /w HTTP/1.1\r\nHost: x\r\n\r\n", 0}, /* empty lines before: skipped */
     {"POST /w HTTP/1.1\r\nHost: x\r\n", GW_HTTP_INCOMPLETE},
     {"POST /w HTTP/1.1\r\nHo", GW_HTTP_INCOMPLETE},
     {"", GW_HTTP_INCOMPLETE},
-    {"POST /w HTTP/1.0\r\n\r\n", 0},                          /* 1.0 needs no Host */
-    {"POST /w HTTP/1.1\r\n\r\n", 400},                        /* 1.1 without Host */
-    {"POST /w HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},  /* two Hosts */
+    {"POST /w HTTP/1.0\r\n\r\n", 0},                         /* 1.0 needs no Host */
+    {"POST /w HTTP/1.1\r\n\r\n", 400},                       /* 1.1 without Host */
+    {"POST /w HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400}, /* two Hosts */
     {"POST /w HTTP/2.0\r\nHost: x\r\n\r\n", 505},
     {"POST /w HTTP/1.1x\r\nHost: x\r\n\r\n", 400},
     {"POST /w http/1.1\r\nHost: x\r\n\r\n", 400},
-    {"POST  /w HTTP/1.1\r\nHost: x\r\n\r\n", 400},            /* two spaces */
-    {"POST w HTTP/1.1\r\nHost: x\r\n\r\n", 400},              /* not origin-form */
-    {"PO(ST /w HTTP/1.1\r\nHost: x\r\n\r\n", 400},            /* not a token */
-    {"\x16\x03\x01 hello\r\n\r\n", 400},                      /* TLS to a plain port */
+    {"POST  /w HTTP/1.1\r\nHost: x\r\n\r\n", 400}, /* two spaces */
+    {"POST w HTTP/1.1\r\nHost: x\r\n\r\n", 400},   /* not origin-form */
+    {"PO(ST /w HTTP/1.1\r\nHost: x\r\n\r\n", 400}, /* not a token */
+    {"\x16\x03\x01 hello\r\n\r\n", 400},           /* TLS to a plain port */
     {"POST /w HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 400},
     {"POST /w HTTP/1.1\r\nHost: x\r\nName : 1\r\n\r\n", 400}, /* blank before ':' */
     {"POST /w HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n", 400},
     {"POST /w HTTP/1.1\r\nHost: x\r\nA: 1\r\n folded\r\n\r\n", 400},
-    {"POST /w HTTP/1.1\nHost: x\r\n\r\n", 400},               /* bare LF */
-    {"POST /w HTTP/1.1\r\nHost: x\rY\r\n\r\n", 400},          /* bare CR */
-    {"POST /w HTTP/1.1\r\nHost: x\r\nA: \x01\r\n\r\n", 400},  /* control byte */
+    {"POST /w HTTP/1.1\nHost: x\r\n\r\n", 400},                   /* bare LF */
+    {"POST /w HTTP/1.1\r\nHost: x\rY\r\n\r\n", 400},              /* bare CR */
+    {"POST /w HTTP/1.1\r\nHost: x\r\nA: \x01\r\n\r\n", 400},      /* control byte */
     {"POST /w HTTP/1.1\r\nHost: x\r\nA: caf\xc3\xa9\r\n\r\n", 0}, /* obs-text is fine */
     {"POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: 12a\r\n\r\n", 400},
     {"POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
@@ -60,7 +60,9 @@ static const head_case head_cases[] = {
     {"POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0},
     {"POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400},
     {"POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-    {"POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+    {"POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+     "chunked\r\n\r\n",
+     501},
     {"POST /w HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
     {"POST /w HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", 0},
     {"POST /w HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417},
@@ -108,8 +110,10 @@ static void test_head_fields(void **state) {
     free(buf);
 
     /* a length that does not fit is kept as "too large", not refused */
-    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-                           &h, &hl, &buf), 0);
+    assert_int_equal(
+        parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", &h,
+              &hl, &buf),
+        0);
     assert_int_equal(h.content_length, UINT64_MAX);
     free(buf);
 }
@@ -155,7 +159,8 @@ static void test_head_limits(void **state) {
     /* more headers than GW_HTTP_MAX_HEADERS: 431 */
     char many[4096];
     size_t m = (size_t)snprintf(many, sizeof many, "POST / HTTP/1.1\r\nHost: x\r\n");
-    for (int i = 0; i < GW_HTTP_MAX_HEADERS; i++) m += (size_t)snprintf(many + m, sizeof many - m, "H%d: v\r\n", i);
+    for (int i = 0; i < GW_HTTP_MAX_HEADERS; i++)
+        m += (size_t)snprintf(many + m, sizeof many - m, "H%d: v\r\n", i);
     m += (size_t)snprintf(many + m, sizeof many - m, "\r\n");
     assert_int_equal(gw_http_parse_head(many, m, MAX_HEAD, &h, &hl), 431);
 
@@ -168,7 +173,8 @@ static void test_head_limits(void **state) {
 
 /* Decode a chunked body fed step pieces at a time; returns the final status and the
  * body in out. */
-static int dechunk(const char *in, size_t n, size_t step, char *out, size_t *out_len, size_t *consumed) {
+static int dechunk(const char *in, size_t n, size_t step, char *out, size_t *out_len,
+                   size_t *consumed) {
     gw_http_chunked c;
     memset(&c, 0, sizeof c);
     size_t pos = 0;
@@ -193,7 +199,8 @@ static int dechunk(const char *in, size_t n, size_t step, char *out, size_t *out
 
 static void test_chunked(void **state) {
     (void)state;
-    const char body[] = "5\r\nhello\r\n1;ext=1\r\n \r\nA \r\n0123456789\r\n0\r\nTrailer: t\r\n\r\nNEXT";
+    const char body[] =
+        "5\r\nhello\r\n1;ext=1\r\n \r\nA \r\n0123456789\r\n0\r\nTrailer: t\r\n\r\nNEXT";
     for (size_t step = 1; step <= sizeof body; step++) {
         char out[64];
         size_t olen, used;
@@ -210,11 +217,11 @@ static void test_chunked(void **state) {
         {"0\r\n\r\n", GW_CHUNK_DONE},
         {"00000\r\n\r\n", GW_CHUNK_DONE},
         {"5\r\nhel", GW_CHUNK_MORE},
-        {"x\r\n", GW_CHUNK_BAD},                    /* not hex */
-        {"\r\n", GW_CHUNK_BAD},                     /* no size */
-        {"5\nhello\r\n0\r\n\r\n", GW_CHUNK_BAD},    /* bare LF */
-        {"5\r\nhelloX\r\n", GW_CHUNK_BAD},          /* data longer than its size */
-        {"1000000000000000\r\n", GW_CHUNK_BAD},     /* 16 hex digits: refused, no overflow */
+        {"x\r\n", GW_CHUNK_BAD},                 /* not hex */
+        {"\r\n", GW_CHUNK_BAD},                  /* no size */
+        {"5\nhello\r\n0\r\n\r\n", GW_CHUNK_BAD}, /* bare LF */
+        {"5\r\nhelloX\r\n", GW_CHUNK_BAD},       /* data longer than its size */
+        {"1000000000000000\r\n", GW_CHUNK_BAD},  /* 16 hex digits: refused, no overflow */
         {"0\r\nTrailer\n\r\n", GW_CHUNK_BAD},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -234,8 +241,10 @@ static void test_chunked(void **state) {
         char out[64];
         size_t olen, used;
         assert_int_equal(dechunk(nul_ext, sizeof nul_ext - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
-        assert_int_equal(dechunk(nul_trailer, sizeof nul_trailer - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
-        assert_int_equal(dechunk(nul_inside, sizeof nul_inside - 1, 64, out, &olen, &used), GW_CHUNK_BAD);
+        assert_int_equal(dechunk(nul_trailer, sizeof nul_trailer - 1, 64, out, &olen, &used),
+                         GW_CHUNK_BAD);
+        assert_int_equal(dechunk(nul_inside, sizeof nul_inside - 1, 64, out, &olen, &used),
+                         GW_CHUNK_BAD);
     }
     /* extensions and trailers are bounded */
     char ext[8192];
@@ -251,10 +260,8 @@ static void test_chunked(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_head_table),
-        cmocka_unit_test(test_head_fields),
-        cmocka_unit_test(test_keep_alive),
-        cmocka_unit_test(test_head_limits),
+        cmocka_unit_test(test_head_table), cmocka_unit_test(test_head_fields),
+        cmocka_unit_test(test_keep_alive), cmocka_unit_test(test_head_limits),
         cmocka_unit_test(test_chunked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,8 @@ static void job_fn(void *job, void *arg) {
     (void)job;
     pool_state *s = arg;
     pthread_mutex_lock(&s->mu);
-    while (!s->release) pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->release)
+        pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     atomic_fetch_add(&s->ran, 1);
 }

@@ -29,8 +29,7 @@ typedef struct rec {
 } rec;
 
 static int get(const void *r_, const void *ctx, int key, char *buf, size_t len, const char **str,
-               int64_t *date, int *bval)
-{
+               int64_t *date, int *bval) {
     (void)ctx;
     (void)buf;
     (void)len;
@@ -46,8 +45,7 @@ static int get(const void *r_, const void *ctx, int key, char *buf, size_t len, 
 }
 
 /* Parse a "k=v&k=v" line (no URL decoding needed in these cases). */
-static int parse(const char *qs, sim_query *q, sim_qerr *e)
-{
+static int parse(const char *qs, sim_query *q, sim_qerr *e) {
     static char copy[8192];
     static sim_kv kv[SIM_MAX_ARGS + 8];
     snprintf(copy, sizeof copy, "%s", qs);
@@ -62,8 +60,7 @@ static int parse(const char *qs, sim_query *q, sim_qerr *e)
     return sim_query_parse(defs, NDEFS, kv, n, NULL, q, e);
 }
 
-static void expect_422(const char *qs, const char *param)
-{
+static void expect_422(const char *qs, const char *param) {
     sim_query q;
     sim_qerr e;
     assert_int_equal(parse(qs, &q, &e), -1);
@@ -71,14 +68,14 @@ static void expect_422(const char *qs, const char *param)
     assert_true(strlen(e.msg) > 0);
 }
 
-static void test_rejects(void **state)
-{
+static void test_rejects(void **state) {
     (void)state;
-    expect_422("colour=red", "colour");                       /* unknown field */
-    expect_422("status[like]=open", "status[like]");          /* unknown operator */
-    expect_422("sku[neq]=A", "sku[neq]");                     /* operator not allowed for sku */
-    expect_422("status[eq-insensitive]=x", "status[eq-insensitive]"); /* only order_number/reference_id */
-    expect_422("status[gt]=open", "status[gt]");              /* range ops are for dates */
+    expect_422("colour=red", "colour");              /* unknown field */
+    expect_422("status[like]=open", "status[like]"); /* unknown operator */
+    expect_422("sku[neq]=A", "sku[neq]");            /* operator not allowed for sku */
+    expect_422("status[eq-insensitive]=x",
+               "status[eq-insensitive]");        /* only order_number/reference_id */
+    expect_422("status[gt]=open", "status[gt]"); /* range ops are for dates */
     expect_422("updated_date[gte]=2026-01-05", "updated_date[gte]");
     expect_422("updated_date[gte]=2026-01-05T10:00:00+00:00", "updated_date[gte]");
     expect_422("updated_date[gte]=2026-01-05T10:00:00.000Z", "updated_date[gte]");
@@ -93,8 +90,7 @@ static void test_rejects(void **state)
     expect_422("status[eq=x", "status[eq");
 }
 
-static void test_in_list_bound(void **state)
-{
+static void test_in_list_bound(void **state) {
     (void)state;
     char qs[4096] = "status[in]=";
     for (int i = 0; i < SIM_MAX_IN; i++)
@@ -112,8 +108,7 @@ static void test_in_list_bound(void **state)
     expect_422(ids, "ids[in]");
 }
 
-static void test_limit(void **state)
-{
+static void test_limit(void **state) {
     (void)state;
     sim_query q;
     sim_qerr e;
@@ -130,8 +125,7 @@ static void test_limit(void **state)
     sim_filter_clamp_limit = 0;
 }
 
-static int matches(const char *qs, const rec *r)
-{
+static int matches(const char *qs, const rec *r) {
     sim_query q;
     sim_qerr e;
     assert_int_equal(parse(qs, &q, &e), 0);
@@ -140,8 +134,7 @@ static int matches(const char *qs, const rec *r)
     return m;
 }
 
-static void test_match(void **state)
-{
+static void test_match(void **state) {
     (void)state;
     int64_t t;
     assert_int_equal(sim_parse_date("2026-01-05T10:00:00Z", &t), 0);
@@ -161,7 +154,8 @@ static void test_match(void **state)
     assert_true(matches("updated_date=2026-01-05T10:00:00Z", &r));
     assert_true(matches("updated_date[gte]=2026-01-05T10:00:00Z", &r));
     assert_false(matches("updated_date[gt]=2026-01-05T10:00:00Z", &r));
-    assert_true(matches("updated_date[lte]=2026-01-05T10:00:00Z&updated_date[gt]=2026-01-05T09:59:59Z", &r));
+    assert_true(matches(
+        "updated_date[lte]=2026-01-05T10:00:00Z&updated_date[gt]=2026-01-05T09:59:59Z", &r));
     assert_false(matches("updated_date[lt]=2026-01-05T10:00:00Z", &r));
     assert_true(matches("updated_date[in]=2026-01-01T00:00:00Z,2026-01-05T10:00:00Z", &r));
     assert_true(matches("active=true", &r));
@@ -181,13 +175,15 @@ static void test_match(void **state)
     assert_false(matches("status=open&ids[in]=ord_9", &r));
 }
 
-static void test_updated_range(void **state)
-{
+static void test_updated_range(void **state) {
     (void)state;
     sim_query q;
     sim_qerr e;
     int64_t lo, hi;
-    assert_int_equal(parse("updated_date[gte]=2026-01-05T10:00:00Z&updated_date[lt]=2026-01-06T00:00:00Z", &q, &e), 0);
+    assert_int_equal(
+        parse("updated_date[gte]=2026-01-05T10:00:00Z&updated_date[lt]=2026-01-06T00:00:00Z", &q,
+              &e),
+        0);
     sim_query_updated_range(&q, &lo, &hi);
     assert_int_equal(lo, 1767607200000LL);
     assert_int_equal(hi, 1767657600000LL - 1);
@@ -198,15 +194,18 @@ static void test_updated_range(void **state)
     sim_query_free(&q);
 }
 
-static void test_tokens(void **state)
-{
+static void test_tokens(void **state) {
     (void)state;
-    sim_ptoken t = {.res = 3, .conn = 7, .fhash = 0x1122334455667788ULL, .last_updated_ms = 1767607200000LL,
+    sim_ptoken t = {.res = 3,
+                    .conn = 7,
+                    .fhash = 0x1122334455667788ULL,
+                    .last_updated_ms = 1767607200000LL,
                     .last_num = 4242};
     char enc[SIM_TOKEN_MAX], bad[SIM_TOKEN_MAX];
     sim_ptoken_encode(&t, enc);
     for (const char *p = enc; *p; p++) /* URL-safe: no escaping needed in a query */
-        assert_true(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p) != NULL);
+        assert_true(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p) != NULL);
     sim_ptoken d;
     assert_int_equal(sim_ptoken_decode(enc, &d), 0);
     assert_int_equal(d.res, 3);
@@ -235,8 +234,7 @@ static void test_tokens(void **state)
     sim_query_free(&q);
 }
 
-static uint64_t hash_of(const char *qs)
-{
+static uint64_t hash_of(const char *qs) {
     sim_query q;
     sim_qerr e;
     assert_int_equal(parse(qs, &q, &e), 0);
@@ -245,8 +243,7 @@ static uint64_t hash_of(const char *qs)
     return h;
 }
 
-static void test_filter_hash(void **state)
-{
+static void test_filter_hash(void **state) {
     (void)state;
     /* order-independent, blind to limit/page_token, sensitive to any filter change */
     assert_true(hash_of("status=open&sku=A") == hash_of("sku=A&status=open"));
@@ -256,11 +253,10 @@ static void test_filter_hash(void **state)
     assert_true(hash_of("status=open") != hash_of("status=open&sku=A"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rejects),     cmocka_unit_test(test_in_list_bound),
-        cmocka_unit_test(test_limit),       cmocka_unit_test(test_match),
+        cmocka_unit_test(test_rejects),       cmocka_unit_test(test_in_list_bound),
+        cmocka_unit_test(test_limit),         cmocka_unit_test(test_match),
         cmocka_unit_test(test_updated_range), cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_filter_hash),
     };

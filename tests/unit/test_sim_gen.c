@@ -17,13 +17,18 @@
 
 #define BASE_MS 1767607200000LL /* 2026-01-05T10:00:00Z */
 
-static const sim_sizes sizes = {.orders = 300, .products = 40, .warehouses = 3, .locations_per_wh = 8,
-                                .returns = 25, .inbound = 12, .bills = 20, .shipping_methods = 5,
+static const sim_sizes sizes = {.orders = 300,
+                                .products = 40,
+                                .warehouses = 3,
+                                .locations_per_wh = 8,
+                                .returns = 25,
+                                .inbound = 12,
+                                .bills = 20,
+                                .shipping_methods = 5,
                                 .warehouse_customers = 2};
 
 /* Render every record of every resource of the only connection into one string. */
-static char *render_all(uint64_t seed, int crawl_ticks)
-{
+static char *render_all(uint64_t seed, int crawl_ticks) {
     sim_store_init(seed, 1);
     char err[128];
     sim_conn *c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
@@ -44,8 +49,7 @@ static char *render_all(uint64_t seed, int crawl_ticks)
     return b.p;
 }
 
-static void test_same_seed_same_records(void **state)
-{
+static void test_same_seed_same_records(void **state) {
     (void)state;
     char *a = render_all(42, 0), *b = render_all(42, 0), *c = render_all(43, 0);
     assert_non_null(a);
@@ -57,8 +61,7 @@ static void test_same_seed_same_records(void **state)
     free(c);
 }
 
-static void test_same_seed_same_changes(void **state)
-{
+static void test_same_seed_same_changes(void **state) {
     (void)state;
     char *a = render_all(7, 5), *b = render_all(7, 5), *base = render_all(7, 0);
     assert_string_equal(a, b);
@@ -68,16 +71,15 @@ static void test_same_seed_same_changes(void **state)
     free(base);
 }
 
-static void assert_sorted(const sim_table *t)
-{
+static void assert_sorted(const sim_table *t) {
     for (uint32_t i = 1; i < t->n; i++) {
         const sim_meta *p = t->rows[t->order[i - 1]], *q = t->rows[t->order[i]];
-        assert_true(p->updated_ms < q->updated_ms || (p->updated_ms == q->updated_ms && p->num < q->num));
+        assert_true(p->updated_ms < q->updated_ms ||
+                    (p->updated_ms == q->updated_ms && p->num < q->num));
     }
 }
 
-static void test_index_and_references(void **state)
-{
+static void test_index_and_references(void **state) {
     (void)state;
     sim_store_init(9, 1);
     char err[128];
@@ -119,8 +121,7 @@ static void test_index_and_references(void **state)
     sim_store_free();
 }
 
-static void test_history_pending(void **state)
-{
+static void test_history_pending(void **state) {
     (void)state;
     sim_store_init(5, 1);
     char err[128];
@@ -140,13 +141,14 @@ static void test_history_pending(void **state)
     sim_store_free();
 }
 
-static void test_diff_dot_paths(void **state)
-{
+static void test_diff_dot_paths(void **state) {
     (void)state;
-    cJSON *a = cJSON_Parse("{\"status\":\"open\",\"line_items\":[{\"q\":1},{\"q\":1}],\"n\":{\"x\":1,\"y\":2},"
-                           "\"shipments\":[],\"same\":true}");
-    cJSON *b = cJSON_Parse("{\"status\":\"received\",\"line_items\":[{\"q\":1},{\"q\":3}],\"n\":{\"x\":1,\"y\":5},"
-                           "\"shipments\":[{\"id\":1}],\"same\":true}");
+    cJSON *a = cJSON_Parse(
+        "{\"status\":\"open\",\"line_items\":[{\"q\":1},{\"q\":1}],\"n\":{\"x\":1,\"y\":2},"
+        "\"shipments\":[],\"same\":true}");
+    cJSON *b = cJSON_Parse(
+        "{\"status\":\"received\",\"line_items\":[{\"q\":1},{\"q\":3}],\"n\":{\"x\":1,\"y\":5},"
+        "\"shipments\":[{\"id\":1}],\"same\":true}");
     cJSON *d = sim_diff_prev(a, b);
     char *s = cJSON_PrintUnformatted(d);
     assert_string_equal(s, "{\"status\":\"open\",\"line_items.1.q\":1,\"n.y\":2,\"shipments\":[]}");
@@ -156,11 +158,12 @@ static void test_diff_dot_paths(void **state)
     cJSON_Delete(b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_seed_same_records), cmocka_unit_test(test_same_seed_same_changes),
-        cmocka_unit_test(test_index_and_references), cmocka_unit_test(test_history_pending),
+        cmocka_unit_test(test_same_seed_same_records),
+        cmocka_unit_test(test_same_seed_same_changes),
+        cmocka_unit_test(test_index_and_references),
+        cmocka_unit_test(test_history_pending),
         cmocka_unit_test(test_diff_dot_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,8 +8,7 @@
 
 #include "tests/simulator/sim_ratelimit.h"
 
-static void test_eleventh_get_refused(void **state)
-{
+static void test_eleventh_get_refused(void **state) {
     (void)state;
     sim_rl st = {0};
     sim_rl_result r;
@@ -35,8 +34,7 @@ static void test_eleventh_get_refused(void **state)
     assert_int_equal(r.remaining, 9);
 }
 
-static void test_write_budget(void **state)
-{
+static void test_write_budget(void **state) {
     (void)state;
     sim_rl st = {0};
     sim_rl_result r;
@@ -50,8 +48,7 @@ static void test_write_budget(void **state)
     assert_true(r.allowed);
 }
 
-static void test_minute_window(void **state)
-{
+static void test_minute_window(void **state) {
     (void)state;
     sim_rl st = {0};
     sim_rl_result r;
@@ -68,8 +65,7 @@ static void test_minute_window(void **state)
     assert_true(r.allowed);
 }
 
-static void test_independent_tokens(void **state)
-{
+static void test_independent_tokens(void **state) {
     (void)state;
     sim_rl a = {0}, b = {0};
     sim_rl_result r;
@@ -81,11 +77,12 @@ static void test_independent_tokens(void **state)
     assert_true(r.allowed);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eleventh_get_refused), cmocka_unit_test(test_write_budget),
-        cmocka_unit_test(test_minute_window), cmocka_unit_test(test_independent_tokens),
+        cmocka_unit_test(test_eleventh_get_refused),
+        cmocka_unit_test(test_write_budget),
+        cmocka_unit_test(test_minute_window),
+        cmocka_unit_test(test_independent_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

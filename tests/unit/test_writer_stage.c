@@ -16,7 +16,11 @@
 
 static void test_timestamps(void **state) {
     (void)state;
-    static const struct { const char *s; int ok; int64_t us; } cases[] = {
+    static const struct {
+        const char *s;
+        int ok;
+        int64_t us;
+    } cases[] = {
         {"1970-01-01T00:00:00Z", 1, 0},
         {"2026-01-06T09:00:00Z", 1, 1767690000000000LL},
         {"2026-01-06T09:00:01.123Z", 1, 1767690001123000LL},
@@ -25,11 +29,11 @@ static void test_timestamps(void **state) {
         {"2026-01-06T04:00:00-05:00", 1, 1767690000000000LL},
         {"2024-02-29T00:00:00Z", 1, 1709164800000000LL},
         {"1969-12-31T23:59:59Z", 1, -1000000LL},
-        {"2026-02-29T00:00:00Z", 0, 0},   /* not a leap year */
+        {"2026-02-29T00:00:00Z", 0, 0}, /* not a leap year */
         {"2026-13-01T00:00:00Z", 0, 0},
         {"2026-01-06T24:00:00Z", 0, 0},
         {"2026-01-06T09:00:60Z", 0, 0},
-        {"2026-01-06T09:00:00", 0, 0},    /* no zone */
+        {"2026-01-06T09:00:00", 0, 0}, /* no zone */
         {"2026-01-06 09:00:00Z", 0, 0},
         {"2026-01-06T09:00:00.Z", 0, 0},
         {"2026-01-06T09:00:00.1234567Z", 0, 0},
@@ -52,9 +56,9 @@ static void test_utf8(void **state) {
     assert_true(wdb_utf8_valid("plain", 5));
     assert_true(wdb_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa6", 14));
     assert_false(wdb_utf8_valid("a\0b", 3));
-    assert_false(wdb_utf8_valid("\xc3", 1));          /* truncated */
-    assert_false(wdb_utf8_valid("\xc0\xaf", 2));      /* overlong */
-    assert_false(wdb_utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+    assert_false(wdb_utf8_valid("\xc3", 1));             /* truncated */
+    assert_false(wdb_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(wdb_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     assert_false(wdb_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     assert_false(wdb_utf8_valid("\xff", 1));
     /* the 8-bytes-at-a-time ASCII path: one NUL, bad byte, truncated or good sequence at
@@ -83,17 +87,25 @@ static void test_copy_escape(void **state) {
     sbuf_free(&b);
     /* the 8-bytes-at-a-time path: every special byte (and near-misses such as 11, 12,
      * 0x5d, 0xdc) at every offset of texts of every length up to 40, against a byte loop */
-    static const unsigned char probe[] = {'\\', '\n', '\r', '\t', 0x0b, 0x0c, 0x5d, 0xdc, 0x0e, 0x08};
+    static const unsigned char probe[] = {'\\', '\n', '\r', '\t', 0x0b,
+                                          0x0c, 0x5d, 0xdc, 0x0e, 0x08};
     for (size_t len = 1; len <= 40; len++) {
         for (size_t pos = 0; pos < len; pos++) {
             for (size_t k = 0; k < sizeof probe; k++) {
                 char in[41], want[82];
                 size_t w = 0;
-                for (size_t i = 0; i < len; i++) in[i] = (char)(i == pos ? probe[k] : 'a' + i % 26);
+                for (size_t i = 0; i < len; i++)
+                    in[i] = (char)(i == pos ? probe[k] : 'a' + i % 26);
                 for (size_t i = 0; i < len; i++) {
-                    char c = in[i], e = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
-                    if (e) want[w++] = '\\', want[w++] = e;
-                    else want[w++] = c;
+                    char c = in[i], e = c == '\\'   ? '\\'
+                                        : c == '\n' ? 'n'
+                                        : c == '\r' ? 'r'
+                                        : c == '\t' ? 't'
+                                                    : 0;
+                    if (e)
+                        want[w++] = '\\', want[w++] = e;
+                    else
+                        want[w++] = c;
                 }
                 b.len = 0;
                 assert_int_equal(wdb_copy_escape(&b, in, len), 0);
@@ -117,7 +129,8 @@ static void test_every_spec_is_consistent(void **state) {
         sbuf_free(&s);
     }
     assert_int_equal(wdb_spec_find("wms.orders.v1", "order", NULL), 0);
-    assert_true(wdb_spec_find("wms.connection_events.v1", "connection_event", "connection_error_deleted") >= 0);
+    assert_true(wdb_spec_find("wms.connection_events.v1", "connection_event",
+                              "connection_error_deleted") >= 0);
     assert_int_equal(wdb_spec_find("wms.connection_events.v1", "connection_event", NULL), -1);
     assert_int_equal(wdb_spec_find("wms.orders.v1", "product", NULL), -1);
 }
@@ -126,9 +139,12 @@ static void test_rows_of_one_order(void **state) {
     (void)state;
     const char *raw =
         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o\\t1\","
-        "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"total_price\":\"59.5\",\"status\":\"open\","
-        "\"line_items\":[{\"line_number\":0,\"sku\":\"A\",\"quantity\":2},{\"line_number\":1,\"sku\":\"B\",\"quantity\":3}],"
-        "\"shipments\":[{\"shipment_id\":\"s1\",\"packages\":[{\"package_id\":\"p1\",\"line_items\":[{\"quantity\":1}]},"
+        "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"total_price\":\"59.5\",\"status\":"
+        "\"open\","
+        "\"line_items\":[{\"line_number\":0,\"sku\":\"A\",\"quantity\":2},{\"line_number\":1,"
+        "\"sku\":\"B\",\"quantity\":3}],"
+        "\"shipments\":[{\"shipment_id\":\"s1\",\"packages\":[{\"package_id\":\"p1\",\"line_"
+        "items\":[{\"quantity\":1}]},"
         "{\"package_id\":\"p2\",\"line_items\":[]}],\"line_items\":[]}]}";
     int oi = wdb_spec_find("wms.orders.v1", "order", NULL);
     const wdb_spec *sp = wdb_specs[oi];
@@ -140,7 +156,8 @@ static void test_rows_of_one_order(void **state) {
     assert_int_equal(ver, 1767690000000000LL);
     sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
     int oom;
-    assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 7, bufs, &oom, reason, sizeof reason), 0);
+    assert_int_equal(
+        wdb_stage_rows(sp, rec, raw, strlen(raw), 7, bufs, &oom, reason, sizeof reason), 0);
     assert_true(strncmp(bufs[0].p, "7\tc\to\\t1\t", 9) == 0); /* seq, keys, escaped tab */
     assert_non_null(strstr(bufs[0].p, "\t59.5\t"));
     /* line items: pseq, keys, line_number, product_id (null), sku, quantity, unit_price,
@@ -152,15 +169,19 @@ static void test_rows_of_one_order(void **state) {
     assert_non_null(strstr(bufs[4].p, "\n7\tc\to\\t1\t0\t1\ts1\tp2\t"));
     /* a type error leaves every buffer as it was */
     size_t lens[1 + WDB_MAX_CHILD_TABLES];
-    for (int t = 0; t < 1 + sp->nchildren; t++) lens[t] = bufs[t].len;
+    for (int t = 0; t < 1 + sp->nchildren; t++)
+        lens[t] = bufs[t].len;
     cJSON *bad = cJSON_Parse(raw);
-    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "line_items"), 1), "quantity",
-                              cJSON_CreateString("3"));
-    assert_int_equal(wdb_stage_rows(sp, bad, raw, strlen(raw), 8, bufs, &oom, reason, sizeof reason), -1);
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "line_items"), 1),
+                              "quantity", cJSON_CreateString("3"));
+    assert_int_equal(
+        wdb_stage_rows(sp, bad, raw, strlen(raw), 8, bufs, &oom, reason, sizeof reason), -1);
     assert_int_equal(oom, 0);
     assert_string_equal(reason, "order_line_items.quantity: expected an integer");
-    for (int t = 0; t < 1 + sp->nchildren; t++) assert_int_equal(bufs[t].len, lens[t]);
-    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+    for (int t = 0; t < 1 + sp->nchildren; t++)
+        assert_int_equal(bufs[t].len, lens[t]);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+        sbuf_free(&bufs[t]);
     cJSON_Delete(bad);
     cJSON_Delete(rec);
     free(key);
@@ -172,18 +193,21 @@ static void test_duplicate_names_first_wins(void **state) {
     (void)state;
     const char *raw =
         "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
-        "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"status\":\"first\",\"type\":\"d2c\",\"currency\":\"USD\","
+        "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"status\":\"first\",\"type\":\"d2c\","
+        "\"currency\":\"USD\","
         "\"status\":\"second\",\"line_items\":[{\"sku\":\"A\",\"sku\":\"Z\",\"quantity\":2}]}";
     const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
     cJSON *rec = cJSON_Parse(raw);
     char reason[256];
     sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
     int oom;
-    assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+    assert_int_equal(
+        wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
     assert_non_null(strstr(bufs[0].p, "\tfirst\t"));
     assert_null(strstr(bufs[0].p, "\tsecond\t"));
     assert_string_equal(bufs[1].p, "1\tc\to1\t0\t\\N\tA\t2\t\\N\t\\N\t\\N\n");
-    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+        sbuf_free(&bufs[t]);
     cJSON_Delete(rec);
 }
 
@@ -194,7 +218,8 @@ static void row_field(const wdb_spec *sp, const sbuf *b, const char *name, char 
         if (strcmp(sp->cols[i].name, name) == 0) col = i;
     assert_true(col >= 0);
     const char *f = b->p; /* field 0 is seq */
-    for (int i = 0; i <= col; i++) f = strchr(f, '\t') + 1;
+    for (int i = 0; i <= col; i++)
+        f = strchr(f, '\t') + 1;
     size_t n = strcspn(f, "\t\n");
     assert_true(n < len);
     memcpy(out, f, n);
@@ -205,19 +230,22 @@ static void row_field(const wdb_spec *sp, const sbuf *b, const char *name, char 
  * (for numbers that need at most 15 digits), COPY-escaped. */
 static void test_json_columns_print_like_cjson(void **state) {
     (void)state;
-    const char *tags = "{\"a\":[1,2.5,-3,1e300,0.1,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\\/\"],"
-                       "\"b\":{},\"c\":[],\"q\\\"k\":{\"d\":[[]]}}";
+    const char *tags =
+        "{\"a\":[1,2.5,-3,1e300,0.1,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\\/\"],"
+        "\"b\":{},\"c\":[],\"q\\\"k\":{\"d\":[[]]}}";
     char raw[512];
     snprintf(raw, sizeof raw,
              "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
-             "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"tags\":%s}", tags);
+             "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"tags\":%s}",
+             tags);
     const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
     cJSON *rec = cJSON_Parse(raw);
     assert_non_null(rec);
     char reason[256];
     sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
     int oom;
-    assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+    assert_int_equal(
+        wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
     char got[512];
     row_field(sp, &bufs[0], "tags", got, sizeof got);
     char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(rec, "tags"));
@@ -226,7 +254,8 @@ static void test_json_columns_print_like_cjson(void **state) {
     assert_string_equal(got, want.p);
     cJSON_free(txt);
     sbuf_free(&want);
-    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+    for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+        sbuf_free(&bufs[t]);
     cJSON_Delete(rec);
 }
 
@@ -234,15 +263,28 @@ static void test_json_columns_print_like_cjson(void **state) {
  * integers without printf; integer columns print their digits. */
 static void test_numbers_print_shortest(void **state) {
     (void)state;
-    static const char *const nums[] = {"0", "-0", "7", "-42", "123456789012345", "999999999999999",
-                                       "1000000000000000", "-1e15", "9007199254740993", "2.5",
-                                       "0.1", "1e-7", "1e300", "0.30000000000000004", "-123.456"};
+    static const char *const nums[] = {"0",
+                                       "-0",
+                                       "7",
+                                       "-42",
+                                       "123456789012345",
+                                       "999999999999999",
+                                       "1000000000000000",
+                                       "-1e15",
+                                       "9007199254740993",
+                                       "2.5",
+                                       "0.1",
+                                       "1e-7",
+                                       "1e300",
+                                       "0.30000000000000004",
+                                       "-123.456"};
     const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         char raw[512], got[64], want[64], reason[256];
         snprintf(raw, sizeof raw,
                  "{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":\"c\",\"id\":\"o1\","
-                 "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"order_number\":%s}", nums[i]);
+                 "\"source_updated_at\":\"2026-01-06T09:00:00Z\",\"order_number\":%s}",
+                 nums[i]);
         cJSON *rec = cJSON_Parse(raw);
         assert_non_null(rec);
         double d = cJSON_GetObjectItem(rec, "order_number")->valuedouble;
@@ -252,10 +294,12 @@ static void test_numbers_print_shortest(void **state) {
         }
         sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
         int oom;
-        assert_int_equal(wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
+        assert_int_equal(
+            wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason), 0);
         row_field(sp, &bufs[0], "order_number", got, sizeof got);
         if (strcmp(got, want) != 0) fail_msg("%s: got %s, want %s", nums[i], got, want);
-        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++) sbuf_free(&bufs[t]);
+        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+            sbuf_free(&bufs[t]);
         cJSON_Delete(rec);
     }
 }

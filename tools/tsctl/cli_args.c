@@ -10,8 +10,8 @@ static int find_opt(const cli_opt *opts, int nopts, const char *name, size_t len
     return -1;
 }
 
-int cli_args_parse(const cli_opt *opts, int nopts, int min_pos, int max_pos, int argc,
-                   char **argv, cli_args *out, char *errstr, size_t errlen) {
+int cli_args_parse(const cli_opt *opts, int nopts, int min_pos, int max_pos, int argc, char **argv,
+                   cli_args *out, char *errstr, size_t errlen) {
     memset(out, 0, sizeof *out);
     if (nopts > CLI_MAX_OPTS) {
         snprintf(errstr, errlen, "too many options in the command table");
@@ -88,7 +88,8 @@ static int path_words(const char *path, char words[CLI_MAX_WORDS][32]) {
     int n = 0;
     const char *p = path;
     while (*p && n < CLI_MAX_WORDS) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         size_t l = strcspn(p, " ");
         if (!l) break;
         snprintf(words[n++], 32, "%.*s", (int)(l < 31 ? l : 31), p);
@@ -97,17 +98,19 @@ static int path_words(const char *path, char words[CLI_MAX_WORDS][32]) {
     return n;
 }
 
-const cli_cmd *cli_cmd_find(const cli_cmd *cmds, int ncmds, int argc, char **argv,
-                            int *consumed, int *prefix_words) {
+const cli_cmd *cli_cmd_find(const cli_cmd *cmds, int ncmds, int argc, char **argv, int *consumed,
+                            int *prefix_words) {
     /* The command words are the leading words before the first option. */
     int idx[CLI_MAX_WORDS], nw = 0;
-    for (int i = 0; i < argc && nw < CLI_MAX_WORDS && argv[i][0] != '-'; i++) idx[nw++] = i;
+    for (int i = 0; i < argc && nw < CLI_MAX_WORDS && argv[i][0] != '-'; i++)
+        idx[nw++] = i;
     const cli_cmd *best = NULL;
     int best_n = 0, most_prefix = 0;
     for (int c = 0; c < ncmds; c++) {
         char words[CLI_MAX_WORDS][32];
         int n = path_words(cmds[c].path, words), m = 0;
-        while (m < n && m < nw && strcmp(words[m], argv[idx[m]]) == 0) m++;
+        while (m < n && m < nw && strcmp(words[m], argv[idx[m]]) == 0)
+            m++;
         if (m > most_prefix) most_prefix = m;
         if (m == n && n > best_n) {
             best = &cmds[c];
@@ -160,9 +163,11 @@ int cli_split_list(const char *value, char *buf, size_t bufsz, const char **item
     for (;;) {
         char *comma = strchr(p, ',');
         if (comma) *comma = '\0';
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         char *end = p + strlen(p);
-        while (end > p && end[-1] == ' ') *--end = '\0';
+        while (end > p && end[-1] == ' ')
+            *--end = '\0';
         if (!*p) {
             snprintf(errstr, errlen, "empty item in list '%s'", value);
             return -1;

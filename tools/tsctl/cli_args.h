@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CLI_MAX_OPTS 24      /* options per command */
-#define CLI_MAX_POS 16       /* positional arguments per command */
-#define CLI_MAX_WORDS 3      /* words in a command path */
-#define CLI_MAX_LIST 64      /* items in a comma-separated option value */
+#define CLI_MAX_OPTS 24 /* options per command */
+#define CLI_MAX_POS 16  /* positional arguments per command */
+#define CLI_MAX_WORDS 3 /* words in a command path */
+#define CLI_MAX_LIST 64 /* items in a comma-separated option value */
 
 typedef struct cli_opt {
     const char *name;    /* long name without "--", e.g. "connection" */
@@ -48,8 +48,8 @@ typedef struct cli_cmd {
 /* Parse argv[0..argc) (the words after the command path) against opts. Unknown
  * options, missing values, and a positional count outside [min_pos, max_pos] are
  * errors (-1 with errstr), except that with --help the counts are not checked. */
-int cli_args_parse(const cli_opt *opts, int nopts, int min_pos, int max_pos, int argc,
-                   char **argv, cli_args *out, char *errstr, size_t errlen);
+int cli_args_parse(const cli_opt *opts, int nopts, int min_pos, int max_pos, int argc, char **argv,
+                   cli_args *out, char *errstr, size_t errlen);
 
 /* The value of option name (NULL when absent or unknown). */
 const char *cli_arg(const cli_args *a, const cli_opt *opts, int nopts, const char *name);
@@ -61,8 +61,8 @@ const char *cli_arg(const cli_args *a, const cli_opt *opts, int nopts, const cha
  * just after the last matched word. NULL when no command matches a whole path;
  * *prefix_words then tells how many words matched some path's beginning (for
  * listing the subcommands of "link"). */
-const cli_cmd *cli_cmd_find(const cli_cmd *cmds, int ncmds, int argc, char **argv,
-                            int *consumed, int *prefix_words);
+const cli_cmd *cli_cmd_find(const cli_cmd *cmds, int ncmds, int argc, char **argv, int *consumed,
+                            int *prefix_words);
 
 /* Help: one command in full, or the commands starting with prefix (NULL = all). */
 void cli_cmd_help(FILE *out, const char *prog, const cli_cmd *cmd);

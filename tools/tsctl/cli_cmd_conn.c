@@ -12,8 +12,8 @@
 #include "cli_out.h"
 #include "cli_table.h"
 
-#define TOKEN_MAX 4096       /* longest access token read from stdin */
-#define ERRORS_LIMIT "1000"  /* rows per problems table */
+#define TOKEN_MAX 4096      /* longest access token read from stdin */
+#define ERRORS_LIMIT "1000" /* rows per problems table */
 
 static int fail(const cli_ctx *ctx, const char *err, int code) {
     cli_errorf(ctx, "%s", err);
@@ -39,7 +39,8 @@ static cJSON *api_connections(cli_ctx *ctx, char *err, size_t errlen) {
     const char *next = NULL;
     for (int page = 0; page < CLI_HTTP_MAX_PAGES; page++) {
         if (next)
-            snprintf(path, sizeof path, "/connections?page_token=%s", cli_url_escape(next, tok, sizeof tok));
+            snprintf(path, sizeof path, "/connections?page_token=%s",
+                     cli_url_escape(next, tok, sizeof tok));
         else
             snprintf(path, sizeof path, "/connections");
         cJSON_Delete(resp);
@@ -50,7 +51,8 @@ static cJSON *api_connections(cli_ctx *ctx, char *err, size_t errlen) {
             snprintf(err, errlen, "GET /connections: no data array in the answer");
             goto fail;
         }
-        while ((c = cJSON_DetachItemFromArray(data, 0))) cJSON_AddItemToArray(all, c);
+        while ((c = cJSON_DetachItemFromArray(data, 0)))
+            cJSON_AddItemToArray(all, c);
         next = cli_jstr(resp, "next_token");
         if (!next || !*next) {
             cJSON_Delete(resp);
@@ -95,8 +97,8 @@ static int list_api(cli_ctx *ctx) {
         cJSON_Delete(all);
         return CLI_EXIT_OK;
     }
-    static const char *const heads[] = {"CONNECTION", "INTEGRATION", "TYPE", "CUSTOMER",
-                                        "CREATED", "ERRORS", "FIRST SYNC", "LAST USED"};
+    static const char *const heads[] = {"CONNECTION", "INTEGRATION", "TYPE",       "CUSTOMER",
+                                        "CREATED",    "ERRORS",      "FIRST SYNC", "LAST USED"};
     cli_table t;
     if (cli_table_init(&t, 8, heads) != 0) {
         cJSON_Delete(all);
@@ -113,7 +115,8 @@ static int list_api(cli_ctx *ctx) {
         cli_table_cell(&t, 3, cli_jstr(c, "customer_id"));
         const char *cr = cli_jstr(c, "created_at"), *lu = cli_jstr(c, "last_used");
         cli_table_cell(&t, 4, cr ? cli_db_time(cr, b1, sizeof b1) : NULL);
-        cli_table_cellf(&t, 5, "%d", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "errors")));
+        cli_table_cellf(&t, 5, "%d",
+                        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "errors")));
         first_sync_summary(c, fs, sizeof fs);
         cli_table_cell(&t, 6, fs);
         cli_table_cell(&t, 7, lu ? cli_db_time(lu, b2, sizeof b2) : NULL);
@@ -128,9 +131,11 @@ int cli_run_conn_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     const char *src = CLI_ARGV("source");
     char err[1024];
     if (src && strcmp(src, "api") == 0) return list_api(ctx);
-    if (src && strcmp(src, "db") != 0) return fail(ctx, "--source: expected db or api", CLI_EXIT_USAGE);
+    if (src && strcmp(src, "db") != 0)
+        return fail(ctx, "--source: expected db or api", CLI_EXIT_USAGE);
     const char *const p[] = {CLI_ARGV("all") ? "all" : "live"};
-    if (cli_db_print(ctx, ctx->json ? sql_list_json : sql_list_table, 1, p, NULL, err, sizeof err) != 0)
+    if (cli_db_print(ctx, ctx->json ? sql_list_json : sql_list_table, 1, p, NULL, err,
+                     sizeof err) != 0)
         return fail(ctx, err, CLI_EXIT_FAIL);
     return CLI_EXIT_OK;
 }
@@ -145,7 +150,8 @@ static const char sql_resources[] =
     " s.last_success_at, s.records_seen, s.last_error,"
     " h.source_updated_at AS historical_sync_completed_at, h.oldest_data_date, h.newest_data_date"
     " FROM (SELECT * FROM sync_status WHERE connection_id = $1) s"
-    " FULL JOIN (SELECT * FROM historical_syncs WHERE connection_id = $1) h ON h.resource = s.resource"
+    " FULL JOIN (SELECT * FROM historical_syncs WHERE connection_id = $1) h ON h.resource = "
+    "s.resource"
     " ORDER BY 1";
 static const char sql_errors[] =
     "SELECT error_key, resource, error_message, failed_url, error_type, preventing_sync, active,"
@@ -191,7 +197,8 @@ static int has_string(const cJSON *arr, const char *s) {
  * Trackstar says (supported, first sync done, schedule status). */
 static cJSON *merge_resources(cJSON *db_rows, const cJSON *api) {
     cJSON *out = cJSON_CreateArray(), *row;
-    for (int r = 0; r < CLI_RES_COUNT; r++) res_entry(out, cli_res[r].name);
+    for (int r = 0; r < CLI_RES_COUNT; r++)
+        res_entry(out, cli_res[r].name);
     cJSON_ArrayForEach(row, db_rows) {
         const char *n = cli_jstr(row, "resource");
         if (!n) continue;
@@ -214,7 +221,8 @@ static cJSON *merge_resources(cJSON *db_rows, const cJSON *api) {
         const char *fn = cli_res[k].function;
         if (cJSON_IsArray(actions)) cJSON_AddBoolToObject(e, "supported", has_string(actions, fn));
         const cJSON *hv = cJSON_GetObjectItemCaseSensitive(hist, fn), *s;
-        if (cJSON_IsBool(hv)) cJSON_AddBoolToObject(e, "trackstar_first_sync_done", cJSON_IsTrue(hv));
+        if (cJSON_IsBool(hv))
+            cJSON_AddBoolToObject(e, "trackstar_first_sync_done", cJSON_IsTrue(hv));
         cJSON_ArrayForEach(s, scheds) {
             const char *sf = cli_jstr(s, "function_name");
             if (sf && strcmp(sf, fn) == 0) {
@@ -262,8 +270,8 @@ static void show_text(cli_ctx *ctx, const char *id, const cJSON *conn, const cJS
         cli_kv(ctx->out, "trackstar", "not reachable (supported resources unknown)");
     }
     fputc('\n', ctx->out);
-    static const char *const heads[] = {"RESOURCE", "SUPPORTED", "FIRST SYNC", "STATE",
-                                        "LAST SUCCESS", "RECORDS", "LAST ERROR"};
+    static const char *const heads[] = {"RESOURCE",     "SUPPORTED", "FIRST SYNC", "STATE",
+                                        "LAST SUCCESS", "RECORDS",   "LAST ERROR"};
     cli_table tb;
     if (cli_table_init(&tb, 7, heads) == 0) {
         cli_table_align_right(&tb, 5);
@@ -285,8 +293,8 @@ static void show_text(cli_ctx *ctx, const char *id, const cJSON *conn, const cJS
         cli_table_free(&tb);
     }
     fprintf(ctx->out, "\nconnection errors:\n");
-    static const char *const eheads[] = {"RESOURCE", "BLOCKING", "ACTIVE", "FIRST SEEN",
-                                         "LAST SEEN", "MESSAGE"};
+    static const char *const eheads[] = {"RESOURCE",   "BLOCKING",  "ACTIVE",
+                                         "FIRST SEEN", "LAST SEEN", "MESSAGE"};
     if (cli_table_init(&tb, 6, eheads) == 0) {
         cli_table_width(&tb, 5, 80);
         const cJSON *e;
@@ -331,7 +339,8 @@ int cli_run_conn_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     if (ctx->json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "connection_id", id);
-        cJSON_AddItemToObject(o, "connection", conn ? cJSON_Duplicate(conn, 1) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "connection",
+                              conn ? cJSON_Duplicate(conn, 1) : cJSON_CreateNull());
         cJSON_AddItemReferenceToObject(o, "resources", merged);
         cJSON_AddItemReferenceToObject(o, "errors", errs);
         cJSON_AddItemToObject(o, "trackstar", api ? cJSON_Duplicate(api, 1) : cJSON_CreateNull());
@@ -366,13 +375,17 @@ int cli_run_conn_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     const char *id = a->pos[0];
     char err[1024], url[1024];
     if (!CLI_ARGV("yes")) {
-        cli_errorf(ctx, "this deletes connection %s in Trackstar (its data stops syncing and its"
-                   " token stops working); run again with --yes to do it", id);
+        cli_errorf(ctx,
+                   "this deletes connection %s in Trackstar (its data stops syncing and its"
+                   " token stops working); run again with --yes to do it",
+                   id);
         return CLI_EXIT_USAGE;
     }
     if (!CLI_ARGV("token-stdin"))
-        return fail(ctx, "DELETE /connections needs the connection's access token: pass it on stdin"
-                    " with --token-stdin (it is never printed)", CLI_EXIT_USAGE);
+        return fail(ctx,
+                    "DELETE /connections needs the connection's access token: pass it on stdin"
+                    " with --token-stdin (it is never printed)",
+                    CLI_EXIT_USAGE);
     char *tok = calloc(1, TOKEN_MAX);
     cJSON *resp = NULL;
     cli_http_resp r = {0};
@@ -400,15 +413,19 @@ int cli_run_conn_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     const char *deleted_id = cli_jstr(resp, "id");
     if (!deleted_id || strcmp(deleted_id, id) != 0) {
         /* the token selects the connection: refuse to report success for another one */
-        cli_errorf(ctx, "the token belongs to connection %s, not %s", deleted_id ? deleted_id : "?", id);
+        cli_errorf(ctx, "the token belongs to connection %s, not %s", deleted_id ? deleted_id : "?",
+                   id);
         goto done;
     }
     if (ctx->json)
         cli_print_json(ctx, resp);
     else
-        fprintf(ctx->out, "connection %s deleted in Trackstar; its connection.deleted event will"
-                          " stop the fetcher and mark it deleted in the database\n", id);
-    rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "deleted")) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+        fprintf(ctx->out,
+                "connection %s deleted in Trackstar; its connection.deleted event will"
+                " stop the fetcher and mark it deleted in the database\n",
+                id);
+    rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "deleted")) ? CLI_EXIT_OK
+                                                                         : CLI_EXIT_FAIL;
 done:
     if (tok) memset(tok, 0, TOKEN_MAX);
     free(tok);
@@ -422,7 +439,8 @@ done:
 static const char sql_conn_errors[] =
     "SELECT connection_id, resource, preventing_sync AS blocking, active,"
     " created_at AS first_seen, last_seen_at AS last_seen, resolved_at, error_message"
-    " FROM connection_errors WHERE ($1::text IS NULL OR connection_id = $1) AND ($2 = 'all' OR active)"
+    " FROM connection_errors WHERE ($1::text IS NULL OR connection_id = $1) AND ($2 = 'all' OR "
+    "active)"
     " ORDER BY active DESC, source_updated_at DESC LIMIT " ERRORS_LIMIT;
 /* A stream is failing when the fetcher says so, or its last run left an error. */
 static const char sql_failing[] =
@@ -456,7 +474,8 @@ int cli_run_errors(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         fprintf(ctx->out, "connection errors%s:\n", CLI_ARGV("all") ? "" : " (open)");
         if (cli_db_print(ctx, sql_conn_errors, 2, p2, &n_err, err, sizeof err) == 0) {
             fprintf(ctx->out, "\nfailing streams:\n");
-            if (cli_db_print(ctx, sql_failing, 1, p2, &n_fail, err, sizeof err) == 0) rc = CLI_EXIT_OK;
+            if (cli_db_print(ctx, sql_failing, 1, p2, &n_fail, err, sizeof err) == 0)
+                rc = CLI_EXIT_OK;
         }
         if (rc != CLI_EXIT_OK) cli_errorf(ctx, "%s", err);
     }

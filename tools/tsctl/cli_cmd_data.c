@@ -56,7 +56,8 @@ int cli_run_inventory(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     int rows = 0;
     if (limit_arg(ctx, CLI_ARGV("limit"), DATA_LIMIT_DEFAULT, lim) != 0) return CLI_EXIT_USAGE;
     const char *const p[] = {a->pos[0], CLI_ARGV("sku"), lim};
-    if (cli_db_print(ctx, ctx->json ? sql_inv_json : sql_inv_table, 3, p, &rows, err, sizeof err) != 0)
+    if (cli_db_print(ctx, ctx->json ? sql_inv_json : sql_inv_table, 3, p, &rows, err, sizeof err) !=
+        0)
         return fail(ctx, err, CLI_EXIT_FAIL);
     return CLI_EXIT_OK;
 }
@@ -71,14 +72,16 @@ static const char sql_orders_table[] =
     " ORDER BY o.created_at DESC NULLS LAST, o.id LIMIT $3::int";
 static const char sql_orders_json[] =
     "SELECT o.connection_id, o.id, o.order_number, o.status, o.created_at,"
-    " o.source_updated_at, o.record FROM orders o WHERE o.connection_id = $1 AND ($2::text IS NULL OR o.status = $2)"
+    " o.source_updated_at, o.record FROM orders o WHERE o.connection_id = $1 AND ($2::text IS NULL "
+    "OR o.status = $2)"
     " ORDER BY o.created_at DESC NULLS LAST, o.id LIMIT $3::int";
 
 int cli_run_orders(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     char lim[16], err[1024];
     if (limit_arg(ctx, CLI_ARGV("limit"), "20", lim) != 0) return CLI_EXIT_USAGE;
     const char *const p[] = {a->pos[0], CLI_ARGV("status"), lim};
-    if (cli_db_print(ctx, ctx->json ? sql_orders_json : sql_orders_table, 3, p, NULL, err, sizeof err) != 0)
+    if (cli_db_print(ctx, ctx->json ? sql_orders_json : sql_orders_table, 3, p, NULL, err,
+                     sizeof err) != 0)
         return fail(ctx, err, CLI_EXIT_FAIL);
     return CLI_EXIT_OK;
 }

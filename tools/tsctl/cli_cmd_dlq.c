@@ -96,8 +96,8 @@ int cli_run_dlq_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     if (ctx->json) {
         cli_print_json(ctx, arr);
     } else {
-        static const char *const heads[] = {"REF", "TIME", "STAGE", "FROM TOPIC", "ORIGIN", "KEY",
-                                            "BYTES", "REASON"};
+        static const char *const heads[] = {"REF",    "TIME", "STAGE", "FROM TOPIC",
+                                            "ORIGIN", "KEY",  "BYTES", "REASON"};
         cli_table t;
         if (cli_table_init(&t, 8, heads) == 0) {
             cli_table_align_right(&t, 6);
@@ -113,8 +113,8 @@ int cli_run_dlq_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
                 cli_table_cell(&t, 2, cli_jstr(r, "stage"));
                 cli_table_cell(&t, 3, cli_jstr(r, "topic"));
                 if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "original_offset"))) {
-                    snprintf(orig, sizeof orig, "%" PRId64 ":%" PRId64, jint_or(r, "original_partition"),
-                             jint_or(r, "original_offset"));
+                    snprintf(orig, sizeof orig, "%" PRId64 ":%" PRId64,
+                             jint_or(r, "original_partition"), jint_or(r, "original_offset"));
                     cli_table_cell(&t, 4, orig);
                 }
                 cli_table_cell(&t, 5, cli_jstr(r, "key"));
@@ -129,7 +129,8 @@ int cli_run_dlq_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     }
     cJSON_Delete(arr);
 done:
-    for (long i = 0; i < limit; i++) cJSON_Delete(s.ring[i]);
+    for (long i = 0; i < limit; i++)
+        cJSON_Delete(s.ring[i]);
     free(s.ring);
     return rc;
 }
@@ -159,7 +160,8 @@ static int one(cli_ctx *ctx, const char *ref, int replay, cJSON **out, char *err
     int32_t p;
     int64_t o;
     if (cli_dlq_parse_ref(ref, &p, &o) != 0) {
-        snprintf(err, errlen, "'%s' is not a record reference PARTITION:OFFSET (see dlq list)", ref);
+        snprintf(err, errlen, "'%s' is not a record reference PARTITION:OFFSET (see dlq list)",
+                 ref);
         return CLI_EXIT_USAGE;
     }
     one_state s = {.offset = o, .replay = replay, .ctx = ctx};
@@ -255,7 +257,8 @@ int cli_run_dlq_replay(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     int rc = CLI_EXIT_OK;
     if (all) {
         all_state s = {filter_of(cmd, a), ctx, dry, 0, 0, done, ""};
-        if (cli_dlq_scan(ctx, -1, -1, on_all, &s, err, sizeof err) != 0) rc = fail(ctx, err, CLI_EXIT_FAIL);
+        if (cli_dlq_scan(ctx, -1, -1, on_all, &s, err, sizeof err) != 0)
+            rc = fail(ctx, err, CLI_EXIT_FAIL);
         if (s.failed) rc = CLI_EXIT_FAIL;
     } else {
         for (int i = 0; i < a->npos; i++) {
@@ -268,7 +271,8 @@ int cli_run_dlq_replay(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
             } else {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "ref", a->pos[i]);
-                cJSON_AddStringToObject(o, "topic", cli_jstr(j, "topic") ? cli_jstr(j, "topic") : "");
+                cJSON_AddStringToObject(o, "topic",
+                                        cli_jstr(j, "topic") ? cli_jstr(j, "topic") : "");
                 cJSON_AddBoolToObject(o, "replayed", !dry);
                 cJSON_AddItemToArray(done, o);
             }
@@ -280,9 +284,10 @@ int cli_run_dlq_replay(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     } else {
         const cJSON *o;
         cJSON_ArrayForEach(o, done)
-            fprintf(ctx->out, "%s %s -> %s\n", dry ? "would replay" : "replayed", cli_jstr(o, "ref"),
-                    cli_jstr(o, "topic"));
-        fprintf(ctx->out, "%d record(s) %s\n", cJSON_GetArraySize(done), dry ? "to replay" : "replayed");
+            fprintf(ctx->out, "%s %s -> %s\n", dry ? "would replay" : "replayed",
+                    cli_jstr(o, "ref"), cli_jstr(o, "topic"));
+        fprintf(ctx->out, "%d record(s) %s\n", cJSON_GetArraySize(done),
+                dry ? "to replay" : "replayed");
     }
     cJSON_Delete(done);
     return rc;

@@ -24,12 +24,27 @@
 #define WAIT_POLL_MS 500
 
 /* The endpoint names Trackstar Link accepts (react-trackstar-link AllowedEndpoints). */
-static const char *const link_endpoints[] = {
-    "get_inventory", "get_products", "create_product", "update_product", "get_inbound_shipment",
-    "create_inbound_shipment", "update_inbound_shipment", "get_orders", "create_order",
-    "update_order", "create_kit", "update_kit", "get_returns", "create_return", "update_return",
-    "get_shipping_methods", "get_bills", "get_warehouses", "get_warehouse_customers",
-    "get_labor_activities", NULL};
+static const char *const link_endpoints[] = {"get_inventory",
+                                             "get_products",
+                                             "create_product",
+                                             "update_product",
+                                             "get_inbound_shipment",
+                                             "create_inbound_shipment",
+                                             "update_inbound_shipment",
+                                             "get_orders",
+                                             "create_order",
+                                             "update_order",
+                                             "create_kit",
+                                             "update_kit",
+                                             "get_returns",
+                                             "create_return",
+                                             "update_return",
+                                             "get_shipping_methods",
+                                             "get_bills",
+                                             "get_warehouses",
+                                             "get_warehouse_customers",
+                                             "get_labor_activities",
+                                             NULL};
 
 /* Our resource names map to Link's endpoint names (one differs in number). */
 static const char *endpoint_name(const char *s) {
@@ -61,8 +76,10 @@ static cJSON *list_json(const char *csv, int endpoints, char *errstr, size_t err
     for (int i = 0; a && i < n; i++) {
         const char *v = items[i];
         if (endpoints && !(v = endpoint_name(items[i]))) {
-            snprintf(errstr, errlen, "'%s' is not an endpoint Trackstar Link knows (e.g. "
-                     "get_orders, get_inventory, get_products, get_returns, get_bills)", items[i]);
+            snprintf(errstr, errlen,
+                     "'%s' is not an endpoint Trackstar Link knows (e.g. "
+                     "get_orders, get_inventory, get_products, get_returns, get_bills)",
+                     items[i]);
             cJSON_Delete(a);
             return NULL;
         }
@@ -157,8 +174,9 @@ static int link_token(cli_ctx *ctx, const char *conn, const char *customer, cons
         cli_kv(ctx->out, "link token", tok);
         if (conn) cli_kv(ctx->out, "reinstalls", conn);
         cli_kv(ctx->out, "link options", ot);
-        fprintf(ctx->out, "\nOpen Trackstar Link with this token and these options; its onSuccess"
-                          " gives an auth code:\n  %s link exchange <auth_code>\n",
+        fprintf(ctx->out,
+                "\nOpen Trackstar Link with this token and these options; its onSuccess"
+                " gives an auth code:\n  %s link exchange <auth_code>\n",
                 ctx->prog);
         free(ot);
     }
@@ -212,8 +230,8 @@ static void magic_row(cli_table *t, const cJSON *m) {
 }
 
 static void magic_table(cli_ctx *ctx, const cJSON *links) {
-    static const char *const heads[] = {"ID", "TYPE", "CUSTOMER", "EXPIRES", "ALLOW", "BLOCK",
-                                        "ENDPOINTS"};
+    static const char *const heads[] = {"ID",    "TYPE",  "CUSTOMER", "EXPIRES",
+                                        "ALLOW", "BLOCK", "ENDPOINTS"};
     cli_table t;
     if (cli_table_init(&t, 7, heads) != 0) return;
     const cJSON *m;
@@ -400,7 +418,8 @@ int cli_run_link_exchange(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         cli_kv(ctx->out, "integration", cli_jstr(resp, "integration_name"));
         cli_kv(ctx->out, "access token", "stored encrypted by the fetcher (not shown)");
         if (wait_s) cli_kv(ctx->out, "in database", "yes");
-        fprintf(ctx->out, "\nThe first sync runs in Trackstar now; watch it with:\n  %s status %s --watch\n",
+        fprintf(ctx->out,
+                "\nThe first sync runs in Trackstar now; watch it with:\n  %s status %s --watch\n",
                 ctx->prog, conn);
     }
     rc = CLI_EXIT_OK;

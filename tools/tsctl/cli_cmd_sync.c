@@ -28,7 +28,8 @@ static int fail(const cli_ctx *ctx, const char *err, int code) {
     return code;
 }
 
-static int int_arg(const cli_ctx *ctx, const char *name, const char *s, long lo, long hi, long *out) {
+static int int_arg(const cli_ctx *ctx, const char *name, const char *s, long lo, long hi,
+                   long *out) {
     char *end;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < lo || v > hi) {
@@ -134,9 +135,12 @@ int cli_run_backfill(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     const char *from = CLI_ARGV("from"), *to = CLI_ARGV("to");
     int64_t now = util_now_ms(), start, end = 0;
     char s1[32], s2[32];
-    if (!from) return fail(ctx, "--from is required (a date: 2026-01-05 or RFC 3339)", CLI_EXIT_USAGE);
-    if (cli_parse_date(from, now, &start) != 0) return fail(ctx, "--from: not a date", CLI_EXIT_USAGE);
-    if (to && cli_parse_date(to, now, &end) != 0) return fail(ctx, "--to: not a date", CLI_EXIT_USAGE);
+    if (!from)
+        return fail(ctx, "--from is required (a date: 2026-01-05 or RFC 3339)", CLI_EXIT_USAGE);
+    if (cli_parse_date(from, now, &start) != 0)
+        return fail(ctx, "--from: not a date", CLI_EXIT_USAGE);
+    if (to && cli_parse_date(to, now, &end) != 0)
+        return fail(ctx, "--to: not a date", CLI_EXIT_USAGE);
     if (to && end <= start) return fail(ctx, "--to must be after --from", CLI_EXIT_USAGE);
     if (start > now) return fail(ctx, "--from is in the future", CLI_EXIT_USAGE);
     cJSON *b = request_body(ctx, a->pos[0], CLI_ARGV("resources"));
@@ -161,7 +165,8 @@ int cli_run_request(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     if (cli_fetcher_call(ctx, "GET", path, NULL, &r, NULL, err, sizeof err) != 0)
         return fail(ctx, err, CLI_EXIT_FAIL);
     int rc = CLI_EXIT_OK;
-    if (wait_s && request_wait(ctx, &r, wait_s, err, sizeof err) != 0) rc = fail(ctx, err, CLI_EXIT_FAIL);
+    if (wait_s && request_wait(ctx, &r, wait_s, err, sizeof err) != 0)
+        rc = fail(ctx, err, CLI_EXIT_FAIL);
     request_print(ctx, r);
     const char *st = cli_jstr(r, "status");
     if (rc == CLI_EXIT_OK && st && strcmp(st, "failed") == 0) rc = CLI_EXIT_FAIL;
@@ -214,10 +219,12 @@ static const char sql_counts[] =
     " UNION ALL SELECT 'inventory', count(*) FROM inventory_items WHERE connection_id = $1"
     " UNION ALL SELECT 'products', count(*) FROM products WHERE connection_id = $1"
     " UNION ALL SELECT 'warehouses', count(*) FROM warehouses WHERE connection_id = $1"
-    " UNION ALL SELECT 'warehouse_locations', count(*) FROM warehouse_locations WHERE connection_id = $1"
+    " UNION ALL SELECT 'warehouse_locations', count(*) FROM warehouse_locations WHERE "
+    "connection_id = $1"
     " UNION ALL SELECT 'shipping_methods', count(*) FROM shipping_methods WHERE connection_id = $1"
     " UNION ALL SELECT 'returns', count(*) FROM returns WHERE connection_id = $1"
-    " UNION ALL SELECT 'inbound_shipments', count(*) FROM inbound_shipments WHERE connection_id = $1"
+    " UNION ALL SELECT 'inbound_shipments', count(*) FROM inbound_shipments WHERE connection_id = "
+    "$1"
     " UNION ALL SELECT 'bills', count(*) FROM bills WHERE connection_id = $1";
 
 /* One sample of every stream: the fetcher's live view when it answers, else the
@@ -229,7 +236,8 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
     char path[600], esc[500], ferr[1024];
     cJSON *streams = NULL;
     if (conn)
-        snprintf(path, sizeof path, "/streams?connection_id=%s", cli_url_escape(conn, esc, sizeof esc));
+        snprintf(path, sizeof path, "/streams?connection_id=%s",
+                 cli_url_escape(conn, esc, sizeof esc));
     else
         snprintf(path, sizeof path, "/streams");
     const char *const p[] = {conn};
@@ -296,8 +304,8 @@ static void annotate(cJSON *streams, int64_t now, watch_state *w) {
         if (!bf_known) in.oldest_ms = 0; /* the database does not know the cursor */
         cli_progress pr;
         cli_progress_compute(&in, &pr);
-        const char *phase = snapshot ? "snapshot"
-                            : !bf_known ? NULL
+        const char *phase = snapshot           ? "snapshot"
+                            : !bf_known        ? NULL
                             : in.backfill_done ? "incremental"
                                                : "backfill";
         if (phase)
@@ -333,9 +341,9 @@ static void annotate(cJSON *streams, int64_t now, watch_state *w) {
 }
 
 static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
-    static const char *const heads[] = {"CONNECTION", "RESOURCE", "STATE", "PHASE", "PROGRESS",
-                                        "RECORDS", "PAGES", "RATE/S", "ETA", "IN DB",
-                                        "LAST SUCCESS", "LAST ERROR"};
+    static const char *const heads[] = {"CONNECTION", "RESOURCE", "STATE",        "PHASE",
+                                        "PROGRESS",   "RECORDS",  "PAGES",        "RATE/S",
+                                        "ETA",        "IN DB",    "LAST SUCCESS", "LAST ERROR"};
     /* one connection: its id is in the title, and IN DB is known */
     int skip = one_conn ? 1 : 0, nc = 12 - skip - (one_conn ? 0 : 1);
     const char *h[12];
@@ -344,9 +352,10 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
         if (one_conn || c != 9) h[k++] = heads[c];
     cli_table t;
     if (cli_table_init(&t, nc, h) != 0) return;
-    /* column index in this table of the full layout's column c (-1 = not shown) */
-#define COL(c) ((c) < skip || (!one_conn && (c) == 9) ? -1 : (c) - skip - (!one_conn && (c) > 9))
-    for (int c = 5; c <= 9; c++) cli_table_align_right(&t, COL(c));
+        /* column index in this table of the full layout's column c (-1 = not shown) */
+#define COL(c) ((c) < skip || (!one_conn && (c) == 9) ? -1 : (c)-skip - (!one_conn && (c) > 9))
+    for (int c = 5; c <= 9; c++)
+        cli_table_align_right(&t, COL(c));
     cli_table_width(&t, COL(11), 50);
     const cJSON *s;
     cJSON_ArrayForEach(s, streams) {
@@ -361,13 +370,18 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
         cli_table_cell(&t, COL(1), cli_jstr(s, "resource"));
         cli_table_cell(&t, COL(2), cli_jstr(s, "state"));
         cli_table_cell(&t, COL(3), cli_jstr(s, "phase"));
-        cli_table_cell(&t, COL(4), cJSON_IsNumber(pr) ? cli_bar(pr->valuedouble, BAR_WIDTH, bar, sizeof bar) : NULL);
+        cli_table_cell(&t, COL(4),
+                       cJSON_IsNumber(pr) ? cli_bar(pr->valuedouble, BAR_WIDTH, bar, sizeof bar)
+                                          : NULL);
         cli_table_cell(&t, COL(5), cli_jtext(s, "records_seen", n, sizeof n));
         /* pages: shown when the fetcher reports them */
-        cli_table_cell(&t, COL(6), cJSON_IsNumber(pg) ? cli_jtext(s, "pages", pages, sizeof pages) : NULL);
+        cli_table_cell(&t, COL(6),
+                       cJSON_IsNumber(pg) ? cli_jtext(s, "pages", pages, sizeof pages) : NULL);
         if (cJSON_IsNumber(rt)) snprintf(rate, sizeof rate, "%.1f", rt->valuedouble);
         cli_table_cell(&t, COL(7), cJSON_IsNumber(rt) ? rate : NULL);
-        cli_table_cell(&t, COL(8), cJSON_IsNumber(et) ? cli_duration((int64_t)et->valuedouble, eta, sizeof eta) : NULL);
+        cli_table_cell(&t, COL(8),
+                       cJSON_IsNumber(et) ? cli_duration((int64_t)et->valuedouble, eta, sizeof eta)
+                                          : NULL);
         cli_table_cell(&t, COL(9), cli_jtext(s, "stored_records", db, sizeof db));
         cli_table_cell(&t, COL(10), ls ? cli_db_time(ls, tb, sizeof tb) : NULL);
         cli_table_cell(&t, COL(11), cli_jstr(s, "last_error"));
@@ -382,10 +396,11 @@ static int busy(const cJSON *streams) {
     const cJSON *s;
     cJSON_ArrayForEach(s, streams) {
         const char *st = cli_jstr(s, "state"), *ph = cli_jstr(s, "phase");
-        if ((st && (strcmp(st, "running") == 0 || strcmp(st, "waiting_for_historical_sync") == 0)) ||
-            (ph && strcmp(ph, "backfill") == 0 && !(st && (strcmp(st, "unsupported") == 0 ||
-                                                           strcmp(st, "failed") == 0 ||
-                                                           strcmp(st, "blocked") == 0))))
+        if ((st &&
+             (strcmp(st, "running") == 0 || strcmp(st, "waiting_for_historical_sync") == 0)) ||
+            (ph && strcmp(ph, "backfill") == 0 &&
+             !(st && (strcmp(st, "unsupported") == 0 || strcmp(st, "failed") == 0 ||
+                      strcmp(st, "blocked") == 0))))
             return 1;
     }
     return 0;
@@ -426,8 +441,8 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
             cJSON_Delete(o);
         } else {
             if (watch && tty) fputs("\033[H\033[2J", ctx->out);
-            fprintf(ctx->out, "%s  streams from the %s%s%s\n", at, source, conn ? ", connection " : "",
-                    conn ? conn : "");
+            fprintf(ctx->out, "%s  streams from the %s%s%s\n", at, source,
+                    conn ? ", connection " : "", conn ? conn : "");
             status_table(ctx, streams, conn != NULL);
             if (watch) fputc('\n', ctx->out);
         }
@@ -436,7 +451,8 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         int more = busy(streams) || (conn && cJSON_GetArraySize(streams) == 0);
         cJSON_Delete(streams);
         if (!watch || (count && i + 1 >= count) || (until_done && !more)) break;
-        for (long ms = 0; ms < interval * 1000 && !util_stop; ms += 100) usleep(100 * 1000);
+        for (long ms = 0; ms < interval * 1000 && !util_stop; ms += 100)
+            usleep(100 * 1000);
     }
     free(w.prev);
     return rc;

@@ -83,8 +83,9 @@ static int run_config(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
 static const cli_opt o_link_token[] = {
     {"connection", 1, "ID", "reinstall this connection instead of connecting a new one"},
     {"customer", 1, "ID", "your identifier for the end customer"},
-    {"endpoints", 1, "LIST", "only offer integrations that support these endpoints (default "
-                             "get_orders,get_inventory,get_products; 'none' = no limit)"},
+    {"endpoints", 1, "LIST",
+     "only offer integrations that support these endpoints (default "
+     "get_orders,get_inventory,get_products; 'none' = no limit)"},
     {"allow", 1, "LIST", "only offer these integrations (excludes --endpoints and --block)"},
     {"block", 1, "LIST", "never offer these integrations"},
     {"integration-type", 1, "TYPE", "wms (default), cart or carrier"},
@@ -105,8 +106,9 @@ static const cli_opt o_exchange[] = {
 static const cli_opt o_magic_create[] = {
     {"connection", 1, "ID", "reinstall this connection"},
     {"customer", 1, "ID", "your identifier for the end customer"},
-    {"endpoints", 1, "LIST", "only integrations supporting these endpoints (default "
-                             "get_orders,get_inventory,get_products; 'none' = no limit)"},
+    {"endpoints", 1, "LIST",
+     "only integrations supporting these endpoints (default "
+     "get_orders,get_inventory,get_products; 'none' = no limit)"},
     {"allow", 1, "LIST", "only these integrations (excludes --endpoints and --block)"},
     {"block", 1, "LIST", "never these integrations"},
     {"integration-type", 1, "TYPE", "wms (default), freight or cart"},
@@ -206,15 +208,15 @@ const cli_cmd cli_commands[] = {
      "The fetcher re-reads the window [--from, --to] of each resource without moving its\n"
      "cursors; the writer's upserts make re-reading safe.",
      OPTS(o_backfill), 1, 1, cli_run_backfill},
-    {"request", "<request_id>", "progress of a sync or backfill request", NULL, OPTS(o_request),
-     1, 1, cli_run_request},
+    {"request", "<request_id>", "progress of a sync or backfill request", NULL, OPTS(o_request), 1,
+     1, cli_run_request},
     {"status", "[connection_id]", "live sync status per resource (--watch: progress, rate, ETA)",
      "From the fetcher's admin port when it answers, else from the database's sync_status.\n"
      "PROGRESS is the backfill cursor's position between the resource's oldest data and now;\n"
      "IN DB counts the rows stored (one connection only).",
      OPTS(o_status), 0, 1, cli_run_status},
-    {"dlq list", "", "records in the dead-letter topic (newest last)", NULL, OPTS(o_dlq_list), 0,
-     0, cli_run_dlq_list},
+    {"dlq list", "", "records in the dead-letter topic (newest last)", NULL, OPTS(o_dlq_list), 0, 0,
+     cli_run_dlq_list},
     {"dlq show", "<partition:offset>", "one dead-letter record in full", NULL, NULL, 0, 1, 1,
      cli_run_dlq_show},
     {"dlq replay", "[partition:offset...]", "send records back to the topic they came from",

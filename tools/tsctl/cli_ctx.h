@@ -24,8 +24,8 @@ typedef struct cli_ctx {
     char *topic_prefix;    /* KAFKA_TOPIC_PREFIX */
     char *kafka_extra;     /* KAFKA_EXTRA: may hold SASL secrets, never printed */
     long long http_timeout_s;
-    int json;  /* --json: stdout carries JSON only */
-    FILE *out; /* stdout */
+    int json;   /* --json: stdout carries JSON only */
+    FILE *out;  /* stdout */
     PGconn *db; /* opened by cli_db_get(), closed by main */
 } cli_ctx;
 

@@ -20,8 +20,7 @@
 #define OID_TIMESTAMPTZ 1184
 #define OID_TIMESTAMP 1114
 
-static void pq_err(PGconn *db, const PGresult *res, const char *what, char *errstr,
-                   size_t errlen) {
+static void pq_err(PGconn *db, const PGresult *res, const char *what, char *errstr, size_t errlen) {
     const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
     char clean[300];
     snprintf(clean, sizeof clean, "%s", m && *m ? m : "unknown error");
@@ -71,8 +70,8 @@ PGresult *cli_db_query(cli_ctx *ctx, const char *sql, int n, const char *const *
     return res;
 }
 
-cJSON *cli_db_json(cli_ctx *ctx, const char *sql, int n, const char *const *params,
-                   char *errstr, size_t errlen) {
+cJSON *cli_db_json(cli_ctx *ctx, const char *sql, int n, const char *const *params, char *errstr,
+                   size_t errlen) {
     static const char pre[] = "SELECT coalesce(json_agg(q), '[]'::json)::text FROM (";
     static const char post[] = ") q";
     size_t len = sizeof pre + strlen(sql) + sizeof post;
@@ -93,7 +92,8 @@ cJSON *cli_db_json(cli_ctx *ctx, const char *sql, int n, const char *const *para
 
 char *cli_db_time(const char *pg, char *out, size_t outlen) {
     size_t l = strlen(pg);
-    if (l >= 19 && pg[4] == '-' && pg[7] == '-' && (pg[10] == ' ' || pg[10] == 'T') && pg[13] == ':' && pg[16] == ':' &&
+    if (l >= 19 && pg[4] == '-' && pg[7] == '-' && (pg[10] == ' ' || pg[10] == 'T') &&
+        pg[13] == ':' && pg[16] == ':' &&
         (l == 19 || pg[19] == '.' || pg[19] == '+' || pg[19] == '-' || pg[19] == 'Z'))
         snprintf(out, outlen, "%.10s %.8sZ", pg, pg + 11);
     else
@@ -135,7 +135,8 @@ int cli_db_print(cli_ctx *ctx, const char *sql, int n, const char *const *params
     }
     for (int c = 0; c < nf; c++) {
         snprintf(names[c], sizeof names[c], "%s", PQfname(res, c));
-        for (char *p = names[c]; *p; p++) *p = *p == '_' ? ' ' : (char)toupper((unsigned char)*p);
+        for (char *p = names[c]; *p; p++)
+            *p = *p == '_' ? ' ' : (char)toupper((unsigned char)*p);
         heads[c] = names[c];
     }
     if (cli_table_init(&t, nf, heads) != 0) {

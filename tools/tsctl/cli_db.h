@@ -23,8 +23,8 @@ PGresult *cli_db_query(cli_ctx *ctx, const char *sql, int n, const char *const *
                        char *errstr, size_t errlen);
 
 /* Run sql and return its rows as a JSON array (caller deletes), or NULL. */
-cJSON *cli_db_json(cli_ctx *ctx, const char *sql, int n, const char *const *params,
-                   char *errstr, size_t errlen);
+cJSON *cli_db_json(cli_ctx *ctx, const char *sql, int n, const char *const *params, char *errstr,
+                   size_t errlen);
 
 /* Run sql and print its rows on ctx->out: JSON with ctx->json, else a table whose
  * headers are the column names upper-cased. *rows gets the row count when non-NULL.

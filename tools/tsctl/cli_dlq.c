@@ -54,10 +54,23 @@ static rd_kafka_t *reader_new(const cli_ctx *ctx, char *errstr, size_t errlen) {
     /* group.id is required by the consumer API; with assign() and no commits the
      * group is never joined, and the pid keeps concurrent runs apart anyway. */
     snprintf(group, sizeof group, "tsctl-dlq-reader-%d", (int)getpid());
-    const char *const kv[] = {"bootstrap.servers", ctx->kafka_bootstrap, "group.id", group,
-                              "client.id", "tsctl", "enable.auto.commit", "false",
-                              "enable.auto.offset.store", "false", "enable.partition.eof", "true",
-                              "auto.offset.reset", "earliest", "log_level", "3", NULL};
+    const char *const kv[] = {"bootstrap.servers",
+                              ctx->kafka_bootstrap,
+                              "group.id",
+                              group,
+                              "client.id",
+                              "tsctl",
+                              "enable.auto.commit",
+                              "false",
+                              "enable.auto.offset.store",
+                              "false",
+                              "enable.partition.eof",
+                              "true",
+                              "auto.offset.reset",
+                              "earliest",
+                              "log_level",
+                              "3",
+                              NULL};
     for (int i = 0; kv[i]; i += 2) {
         if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, errlen) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
@@ -251,8 +264,8 @@ cJSON *cli_dlq_json(const cli_dlq_rec *r, int with_value) {
         const char *name;
         const void *val;
         size_t vlen;
-        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR;
              i++) {
             size_t n = vlen > CLI_DLQ_HEADER_MAX ? CLI_DLQ_HEADER_MAX : vlen;
             cJSON_AddItemToObject(h, name, bytes_json(val, n, 0));
@@ -287,23 +300,25 @@ int cli_dlq_replay(const cli_ctx *ctx, const rd_kafka_message_t *m, char *errstr
         size_t vlen;
         for (size_t i = 0;
              rd_kafka_header_get_all(in, i, &name, &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-            if (strncmp(name, "dlq_", 4) != 0) rd_kafka_header_add(out, name, -1, val, (ssize_t)vlen);
+            if (strncmp(name, "dlq_", 4) != 0)
+                rd_kafka_header_add(out, name, -1, val, (ssize_t)vlen);
     }
     /* RD_KAFKA_PARTITION_UA: the pipeline's partitioner (kafka.c) places the record by
      * its key exactly as the original producer did, so it lands where newer records of
      * the same key go and per-key order holds. */
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        p, RD_KAFKA_V_TOPIC(full), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
-        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(out), RD_KAFKA_V_OPAQUE(&d),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(p, RD_KAFKA_V_TOPIC(full), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+                          RD_KAFKA_V_HEADERS(out), RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(errstr, errlen, "produce to %s: %s", full, rd_kafka_err2str(err));
         goto fail;
     }
     out = NULL; /* the producer owns the headers now */
     int64_t deadline = util_mono_ms() + CLI_DLQ_FLUSH_MS;
-    while (d.state == KAFKA_PENDING && util_mono_ms() < deadline) rd_kafka_flush(p, POLL_MS);
+    while (d.state == KAFKA_PENDING && util_mono_ms() < deadline)
+        rd_kafka_flush(p, POLL_MS);
     if (d.state != KAFKA_DELIVERED) {
         snprintf(errstr, errlen, "replay to %s: %s", full,
                  d.state == KAFKA_FAILED ? rd_kafka_err2str(d.err) : "not acknowledged in time");

@@ -14,8 +14,8 @@
 
 #define CLI_DLQ_SCAN_TIMEOUT_MS 20000 /* give up reading to the end after this */
 #define CLI_DLQ_MAX_PARTITIONS 1024
-#define CLI_DLQ_FLUSH_MS 15000        /* wait for a replay to be acknowledged */
-#define CLI_DLQ_HEADER_MAX 1024       /* longest header value shown */
+#define CLI_DLQ_FLUSH_MS 15000  /* wait for a replay to be acknowledged */
+#define CLI_DLQ_HEADER_MAX 1024 /* longest header value shown */
 
 /* One dead-letter record as tsctl sees it. */
 typedef struct cli_dlq_rec {
@@ -23,8 +23,8 @@ typedef struct cli_dlq_rec {
     int64_t offset;
     int64_t timestamp_ms; /* -1 when unknown */
     char stage[64], topic[256], reason[512];
-    int32_t orig_partition; /* -1 when the header is absent */
-    int64_t orig_offset;    /* -1 when the header is absent */
+    int32_t orig_partition;        /* -1 when the header is absent */
+    int64_t orig_offset;           /* -1 when the header is absent */
     const rd_kafka_message_t *msg; /* valid during the callback only */
 } cli_dlq_rec;
 

@@ -26,11 +26,13 @@ int cli_env_parse_line(const char *line, char *key, size_t klen, char *val, size
         return -1;
     }
     key[0] = val[0] = '\0';
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#') return 0;
     if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
         p += 6;
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
     }
     if (!(isalpha((unsigned char)*p) || *p == '_')) {
         snprintf(errstr, errlen, "expected NAME=value");
@@ -65,8 +67,7 @@ int cli_env_parse_line(const char *line, char *key, size_t klen, char *val, size
             p++;
             while (*p && *p != '"') {
                 if (*p == '$' || *p == '`') goto expansion;
-                if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`'))
-                    p++;
+                if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`')) p++;
                 if (put(val, vlen, &n, *p++)) goto too_long;
             }
             if (*p != '"') goto unterminated;
@@ -90,7 +91,8 @@ int cli_env_parse_line(const char *line, char *key, size_t klen, char *val, size
         }
     }
     /* After the value only blanks and a comment may follow. */
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     if (*p && *p != '#' && *p != '\n' && *p != '\r') {
         snprintf(errstr, errlen, "%s: unexpected text after the value", key);
         return -1;

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#define CLI_ENV_MAX_LINE 4096   /* longest line accepted */
-#define CLI_ENV_MAX_KEY 128     /* longest variable name */
-#define CLI_ENV_MAX_VARS 512    /* assignments per file */
+#define CLI_ENV_MAX_LINE 4096 /* longest line accepted */
+#define CLI_ENV_MAX_KEY 128   /* longest variable name */
+#define CLI_ENV_MAX_VARS 512  /* assignments per file */
 
 /* Parse one line. Returns 1 with key and value filled, 0 for a blank or comment line,
  * -1 with errstr for anything else. key/val are caller buffers of klen/vlen bytes. */

@@ -24,7 +24,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
     }
     if (s->r->len + add + 1 > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->r->len + add + 1) cap *= 2;
+        while (cap < s->r->len + add + 1)
+            cap *= 2;
         char *b = realloc(s->r->body, cap);
         if (!b) return 0;
         s->r->body = b;
@@ -43,8 +44,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
     if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
         const char *v = data + sizeof name - 1;
         size_t vl = len - (sizeof name - 1);
-        while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
         snprintf(r->request_id, sizeof r->request_id, "%.*s", (int)vl, v);
     }
     return len;
@@ -67,9 +70,9 @@ static struct curl_slist *add_secret_header(struct curl_slist *h, const char *na
     return n ? n : h;
 }
 
-int cli_http_do(const char *method, const char *url, const char *api_key,
-                const char *access_token, const char *body, long timeout_s, cli_http_resp *resp,
-                char *errstr, size_t errlen) {
+int cli_http_do(const char *method, const char *url, const char *api_key, const char *access_token,
+                const char *body, long timeout_s, cli_http_resp *resp, char *errstr,
+                size_t errlen) {
     memset(resp, 0, sizeof *resp);
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -111,7 +114,8 @@ int cli_http_do(const char *method, const char *url, const char *api_key,
             snprintf(errstr, errlen, "%s %s: response larger than %ld bytes", method, url,
                      CLI_HTTP_MAX_BODY);
         else
-            snprintf(errstr, errlen, "%s %s: %s", method, url, *cerr ? cerr : curl_easy_strerror(cc));
+            snprintf(errstr, errlen, "%s %s: %s", method, url,
+                     *cerr ? cerr : curl_easy_strerror(cc));
         goto fail;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -166,13 +170,15 @@ static int json_call(const cli_ctx *ctx, const char *base, const char *what, con
         return -1;
     }
     size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/') blen--;
+    while (blen && base[blen - 1] == '/')
+        blen--;
     size_t ulen = blen + strlen(path) + 1;
     url = malloc(ulen);
     if (!url) goto oom;
     snprintf(url, ulen, "%.*s%s", (int)blen, base, path);
     if (body && !(text = cJSON_PrintUnformatted(body))) goto oom;
-    if (cli_http_do(method, url, key, NULL, text, (long)ctx->http_timeout_s, &r, errstr, errlen) != 0)
+    if (cli_http_do(method, url, key, NULL, text, (long)ctx->http_timeout_s, &r, errstr, errlen) !=
+        0)
         goto fail;
     if (status) *status = r.status;
     cJSON *j = r.len ? cJSON_ParseWithLength(r.body, r.len) : cJSON_CreateObject();
@@ -216,8 +222,8 @@ int cli_ts_call(const cli_ctx *ctx, const char *method, const char *path, const 
                      json, status, errstr, errlen);
 }
 
-int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path,
-                     const cJSON *body, cJSON **json, long *status, char *errstr, size_t errlen) {
+int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
+                     cJSON **json, long *status, char *errstr, size_t errlen) {
     return json_call(ctx, ctx->fetcher_url, "FETCHER_ADMIN_URL", NULL, method, path, body, json,
                      status, errstr, errlen);
 }

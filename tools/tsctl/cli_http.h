@@ -12,7 +12,7 @@
 
 #define CLI_HTTP_MAX_BODY (32L * 1024 * 1024) /* larger responses are refused */
 #define CLI_HTTP_CONNECT_TIMEOUT_S 5
-#define CLI_HTTP_MAX_PAGES 10000              /* pages followed by a list call */
+#define CLI_HTTP_MAX_PAGES 10000 /* pages followed by a list call */
 
 typedef struct cli_http_resp {
     long status;
@@ -24,9 +24,8 @@ typedef struct cli_http_resp {
 /* One request. api_key and access_token are sent as Trackstar's headers when
  * non-NULL. body (JSON) may be NULL. Returns 0 when an HTTP answer arrived (any
  * status), -1 with errstr on a transport failure. The caller frees resp. */
-int cli_http_do(const char *method, const char *url, const char *api_key,
-                const char *access_token, const char *body, long timeout_s, cli_http_resp *resp,
-                char *errstr, size_t errlen);
+int cli_http_do(const char *method, const char *url, const char *api_key, const char *access_token,
+                const char *body, long timeout_s, cli_http_resp *resp, char *errstr, size_t errlen);
 void cli_http_resp_free(cli_http_resp *r);
 
 /* Trackstar: method + path (e.g. "/magic-links") against TRACKSTAR_BASE_URL with the
@@ -38,8 +37,8 @@ int cli_ts_call(const cli_ctx *ctx, const char *method, const char *path, const 
                 cJSON **json, long *status, char *errstr, size_t errlen);
 
 /* The same against the fetcher's admin port (FETCHER_ADMIN_URL), without the key. */
-int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path,
-                     const cJSON *body, cJSON **json, long *status, char *errstr, size_t errlen);
+int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
+                     cJSON **json, long *status, char *errstr, size_t errlen);
 
 /* Percent-encode s for a URL path segment or query value into out. Returns out. */
 char *cli_url_escape(const char *s, char *out, size_t outlen);

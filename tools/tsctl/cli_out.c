@@ -37,9 +37,11 @@ cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen) {
     for (int i = 0; i < n; i++) {
         int r = cli_res_lookup(items[i]);
         if (r < 0) {
-            snprintf(errstr, errlen, "unknown resource '%s' (one of orders, inventory, products, "
+            snprintf(errstr, errlen,
+                     "unknown resource '%s' (one of orders, inventory, products, "
                      "warehouses, warehouse_locations, shipping_methods, returns, "
-                     "inbound_shipments, bills)", items[i]);
+                     "inbound_shipments, bills)",
+                     items[i]);
             return NULL;
         }
         seen |= 1u << r;

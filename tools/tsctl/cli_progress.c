@@ -11,9 +11,9 @@ void cli_progress_compute(const cli_progress_in *in, cli_progress *out) {
     if (in->backfill_done) {
         out->fraction = 1;
     } else if (in->oldest_ms > 0 && now - in->oldest_ms >= MIN_SPAN_MS) {
-        double f = in->cursor_ms > 0 ? (double)(in->cursor_ms - in->oldest_ms) /
-                                           (double)(now - in->oldest_ms)
-                                     : 0.0;
+        double f = in->cursor_ms > 0
+                       ? (double)(in->cursor_ms - in->oldest_ms) / (double)(now - in->oldest_ms)
+                       : 0.0;
         out->fraction = f < 0 ? 0 : f > 1 ? 1 : f;
     }
     /* Rate: between samples when there is a previous one of the same run (its

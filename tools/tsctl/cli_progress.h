@@ -12,18 +12,18 @@
 #include <stdint.h>
 
 typedef struct cli_sample {
-    int64_t at_ms;      /* when this sample was taken (wall clock) */
-    int64_t records;    /* records of the current run so far */
-    double fraction;    /* progress at that time, -1 = unknown */
+    int64_t at_ms;   /* when this sample was taken (wall clock) */
+    int64_t records; /* records of the current run so far */
+    double fraction; /* progress at that time, -1 = unknown */
 } cli_sample;
 
 typedef struct cli_progress_in {
-    int backfill_done;  /* the first full pass is over: incremental from now on */
-    int running;        /* a run is in progress */
-    int64_t oldest_ms;  /* oldest_data_date of the resource, 0 = unknown */
-    int64_t cursor_ms;  /* the stream's cursor, 0 = none yet */
-    int64_t started_ms; /* the current run's start, 0 = unknown */
-    cli_sample now;     /* at_ms and records filled; fraction is computed */
+    int backfill_done;      /* the first full pass is over: incremental from now on */
+    int running;            /* a run is in progress */
+    int64_t oldest_ms;      /* oldest_data_date of the resource, 0 = unknown */
+    int64_t cursor_ms;      /* the stream's cursor, 0 = none yet */
+    int64_t started_ms;     /* the current run's start, 0 = unknown */
+    cli_sample now;         /* at_ms and records filled; fraction is computed */
     const cli_sample *prev; /* the previous sample of this stream, or NULL */
 } cli_progress_in;
 

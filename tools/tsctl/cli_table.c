@@ -7,7 +7,9 @@
 #include <string.h>
 
 #define KV_KEY_WIDTH 24
-#define FIT_BYTES (4 * CLI_TABLE_MAX_WIDTH + 8) /* a fitted cell: 4 bytes per code point at most */
+#define FIT_BYTES                                                                                  \
+    (4 * CLI_TABLE_MAX_WIDTH + 8) /* a fitted cell: 4 bytes per code point at most                 \
+                                   */
 
 size_t cli_text_width(const char *s) {
     size_t w = 0;
@@ -103,12 +105,12 @@ int cli_table_cellf(cli_table *t, int col, const char *fmt, ...) {
 }
 
 static void pad(FILE *out, size_t n) {
-    while (n--) fputc(' ', out);
+    while (n--)
+        fputc(' ', out);
 }
 
 /* One line: cells (already fitted) padded to widths; the last column unpadded. */
-static void line(const cli_table *t, FILE *out, char fitted[][FIT_BYTES],
-                 const size_t *w) {
+static void line(const cli_table *t, FILE *out, char fitted[][FIT_BYTES], const size_t *w) {
     for (int c = 0; c < t->ncols; c++) {
         size_t cw = cli_text_width(fitted[c]);
         int last = c == t->ncols - 1;
@@ -148,8 +150,10 @@ void cli_table_render(const cli_table *t, FILE *out) {
 }
 
 void cli_table_free(cli_table *t) {
-    for (int c = 0; c < t->ncols; c++) free(t->headers[c]);
-    for (size_t i = 0; t->cells && i < (size_t)t->nrows * (size_t)t->ncols; i++) free(t->cells[i]);
+    for (int c = 0; c < t->ncols; c++)
+        free(t->headers[c]);
+    for (size_t i = 0; t->cells && i < (size_t)t->nrows * (size_t)t->ncols; i++)
+        free(t->cells[i]);
     free(t->cells);
     memset(t, 0, sizeof *t);
 }
@@ -168,9 +172,10 @@ char *cli_bar(double fraction, int width, char *out, size_t outlen) {
     int fill = (int)(fraction * width + 0.5);
     size_t n = 0;
     out[n++] = '[';
-    for (int i = 0; i < width; i++) out[n++] = i < fill ? '#' : '.';
-    snprintf(out + n, outlen - n, "] %3d%%", (int)(fraction * 100 + 0.5) > 100 ? 100
-                                                                              : (int)(fraction * 100 + 0.5));
+    for (int i = 0; i < width; i++)
+        out[n++] = i < fill ? '#' : '.';
+    snprintf(out + n, outlen - n, "] %3d%%",
+             (int)(fraction * 100 + 0.5) > 100 ? 100 : (int)(fraction * 100 + 0.5));
     return out;
 }
 
@@ -184,6 +189,7 @@ char *cli_duration(int64_t s, char *out, size_t outlen) {
     else if (s < 86400)
         snprintf(out, outlen, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
     else
-        snprintf(out, outlen, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+        snprintf(out, outlen, "%lldd%02lldh", (long long)(s / 86400),
+                 (long long)(s % 86400 / 3600));
     return out;
 }

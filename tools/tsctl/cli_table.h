@@ -15,7 +15,7 @@
 #define CLI_TABLE_CELL_WIDTH 48 /* default widest cell, in code points */
 #define CLI_TABLE_MAX_WIDTH 200 /* the most cli_table_width() allows */
 #define CLI_TABLE_MAX_ROWS 1000000
-#define CLI_TABLE_GAP 2         /* spaces between columns */
+#define CLI_TABLE_GAP 2 /* spaces between columns */
 
 typedef struct cli_table {
     int ncols;

@@ -76,8 +76,8 @@ int main(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     int consumed = 0, prefix = 0;
-    const cli_cmd *cmd = cli_cmd_find(cli_commands, cli_ncommands, argc - i, argv + i, &consumed,
-                                      &prefix);
+    const cli_cmd *cmd =
+        cli_cmd_find(cli_commands, cli_ncommands, argc - i, argv + i, &consumed, &prefix);
     if (!cmd) {
         if (i >= argc || strcmp(argv[i], "help") == 0) {
             usage(stdout, ctx.prog, &ctx);
@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     }
     ctx.json = json || a.json;
     log_init("tsctl", LOG_WARN); /* librdkafka warnings and the like, on stderr */
-    util_install_signals();     /* Ctrl-C ends a --watch cleanly */
+    util_install_signals();      /* Ctrl-C ends a --watch cleanly */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         fprintf(stderr, "%s: cannot initialise libcurl\n", ctx.prog);
         return CLI_EXIT_FAIL;
