@@ -51,7 +51,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit-test integration-test run up down bench soak clean deps format
+.PHONY: all test unit-test integration-test run up down bench soak clean deps format format-check
 all: $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -130,6 +130,10 @@ soak: deps all
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Fails, naming the files, when any C file differs from `make format` (run by `make test`).
+format-check:
+	@tests/format-check.sh
 
 clean:
 	rm -rf build bin bin-san

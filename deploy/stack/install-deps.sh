@@ -8,7 +8,7 @@ PKGS=(
   librdkafka-dev libcurl4-openssl-dev libcjson-dev libpq-dev libssl-dev
   libmicrohttpd-dev libcmocka-dev kcat
   postgresql-15 postgresql-client-15
-  clang libclang-rt-14-dev wrk nginx-light gnuplot-nox python3-yaml
+  clang clang-format libclang-rt-14-dev wrk nginx-light gnuplot-nox python3-yaml
 )
 # kubectl renders the Kubernetes overlays in the deploy tests. Debian's
 # kubernetes-client provides it; a kubectl from elsewhere is fine too (and would
