@@ -9,6 +9,8 @@
  */
 #include "json_arena.h"
 
+#include "values.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,26 +146,7 @@ static size_t utf16_escape(const unsigned char *p, const unsigned char *q, unsig
         cp = first;
         len = 6;
     }
-    unsigned char *o = *out;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        *out = o + 1;
-    } else if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        *out = o + 2;
-    } else if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        *out = o + 3;
-    } else {
-        o[0] = (unsigned char)(0xF0 | (cp >> 18));
-        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        *out = o + 4;
-    }
+    *out += val_utf8_put(cp, *out);
     return len;
 }
 

@@ -1,6 +1,8 @@
 /* fx_json.c - validating byte-range JSON scanner (see fx_json.h). */
 #include "fx_json.h"
 
+#include "values.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -130,22 +132,11 @@ static int unescape(const char *p, const char *end, char *buf, size_t buflen) {
             case 'r': tmp[0] = '\r'; break;
             case 't': tmp[0] = '\t'; break;
             case 'u':
-                sscanf(p, "%4x", &cp);
+                if (sscanf(p, "%4x", &cp) != 1) return -1;
                 p += 4;
                 /* Surrogate halves are kept as their own code points: ids and dates
                  * never carry them, and a lossy id only affects the message key. */
-                if (cp < 0x80) {
-                    tmp[0] = (char)cp;
-                } else if (cp < 0x800) {
-                    tmp[0] = (char)(0xC0 | (cp >> 6));
-                    tmp[1] = (char)(0x80 | (cp & 0x3F));
-                    tl = 2;
-                } else {
-                    tmp[0] = (char)(0xE0 | (cp >> 12));
-                    tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    tmp[2] = (char)(0x80 | (cp & 0x3F));
-                    tl = 3;
-                }
+                tl = val_utf8_put(cp, (unsigned char *)tmp);
                 break;
             default: tmp[0] = e;
             }

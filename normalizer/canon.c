@@ -124,7 +124,7 @@ static const char *id_string(canon_ctx *c, const cJSON *v, const char *what) {
 /* The whole record: envelope, the entity's fields, extra. Fills msg. */
 static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, canon_env *env,
                       canon_msg *msg) {
-    char upd[CANON_TS_LEN], tsupd[CANON_TS_LEN];
+    char upd[VAL_TIME_LEN], tsupd[VAL_TIME_LEN];
 
     env->entity = ent->entity;
     env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(data, "id"), "id");
@@ -136,7 +136,7 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
         canon_fail(c, "missing updated_date");
         goto fail;
     }
-    if (!cJSON_IsString(u) || canon_time_norm(u->valuestring, upd) < 0) {
+    if (!cJSON_IsString(u) || val_time_norm(u->valuestring, upd) < 0) {
         canon_fail(c, "bad timestamp at updated_date");
         goto fail;
     }
@@ -144,7 +144,7 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
     const cJSON *tu = cJSON_GetObjectItemCaseSensitive(data, "trackstar_updated_date");
     env->trackstar_updated_at = NULL;
     if (tu && !cJSON_IsNull(tu)) {
-        if (!cJSON_IsString(tu) || canon_time_norm(tu->valuestring, tsupd) < 0) {
+        if (!cJSON_IsString(tu) || val_time_norm(tu->valuestring, tsupd) < 0) {
             canon_fail(c, "bad timestamp at trackstar_updated_date");
             goto fail;
         }
@@ -301,7 +301,7 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     canon_ctx c = {.errstr = errstr, .errlen = errlen};
     c.w = &c.out;
     const char *ignored = NULL;
-    char observed[CANON_TS_LEN];
+    char observed[VAL_TIME_LEN];
     canon_env env = {0};
     json_arena arena = {0};
     const cJSON *root = NULL;
@@ -324,8 +324,8 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
     }
     /* Checked on the raw bytes so that no invalid text can reach a canonical record:
      * cJSON passes string bytes through unchecked. */
-    if (!canon_utf8_valid(in->body, in->body_len)) {
-        canon_fail(&c, "invalid UTF-8");
+    if (!val_text_valid(in->body, in->body_len)) {
+        canon_fail(&c, VAL_TEXT_INVALID);
         goto fail;
     }
     const char *end = NULL;
@@ -346,7 +346,7 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         goto fail;
     }
     if (hdr(in->received_at)) {
-        if (canon_time_norm(in->received_at, observed) < 0) {
+        if (val_time_norm(in->received_at, observed) < 0) {
             canon_fail(&c, "bad received_at header");
             goto fail;
         }

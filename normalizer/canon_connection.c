@@ -118,7 +118,7 @@ static const char *str_field(const cJSON *data, const char *name) {
 
 int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
                          const canon_env *env_in, char **key, char **value, size_t *value_len) {
-    char version[CANON_TS_LEN], *id = NULL;
+    char version[VAL_TIME_LEN], *id = NULL;
     canon_env env = *env_in;
 
     *key = *value = NULL;
@@ -151,7 +151,7 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     for (int i = 0; i < 2 && kinds[kind].version_field[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, kinds[kind].version_field[i]);
         if (!v || cJSON_IsNull(v)) continue;
-        if (!cJSON_IsString(v) || canon_time_norm(v->valuestring, version) < 0) {
+        if (!cJSON_IsString(v) || val_time_norm(v->valuestring, version) < 0) {
             canon_fail(c, "bad timestamp at %s", kinds[kind].version_field[i]);
             goto fail;
         }

@@ -1,7 +1,7 @@
 /* canon_internal.h - what the canon_*.c files share and nobody else needs: the writer of
- * canonical JSON text and `extra` (canon_emit.c), the value normalisers (canon_json.c),
- * the table-driven object mapper (canon_table.c) and the per-entity tables
- * (canon_order.c, canon_inventory.c, ...).
+ * canonical JSON text and `extra` (canon_emit.c), the typed value converters
+ * (canon_conv.c, applying common/values.h), the table-driven object mapper (canon_table.c)
+ * and the per-entity tables (canon_order.c, canon_inventory.c, ...).
  *
  * Each entity is described by tables of fields (canonical name, source name, kind) in
  * canonical order. One engine walks a table, so the key order, the null rules and the
@@ -15,11 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Longest normalised timestamp "YYYY-MM-DDTHH:MM:SS.mmmZ" plus NUL, rounded up. */
-#define CANON_TS_LEN 32
-/* A decimal printed without exponent: a double needs at most ~330 characters (1e308 or
- * 5e-324); longer numeric source text is poison. */
-#define CANON_DEC_LEN 400
+#include "values.h"
+
 /* A dot path such as "shipments.3.packages.1.line_items.12" or
  * "inventory_by_warehouse_id.<warehouse id>": our names, indices and (bounded) ids. */
 #define CANON_PATH_LEN 1200
@@ -140,24 +137,7 @@ int canon_finish(canon_ctx *c, char **value, size_t *len);
 /* A record's Kafka key "a|b", malloc'd (the caller frees it), or NULL after failing c. */
 char *canon_key(canon_ctx *c, const char *a, const char *b);
 
-/* --- value normalisers (canon_json.c); pure, 0 or -1 --- */
-
-/* RFC 3339 / ISO 8601 text to "YYYY-MM-DDTHH:MM:SSZ" UTC, with ".mmm" only when the source
- * had a fraction (truncated to ms). Accepts 'T', 't' or ' ' as separator, "Z", "+hh:mm",
- * "+hhmm", "+hh" or no zone (UTC), and a date alone (midnight UTC). Years 0001-9999. */
-int canon_time_norm(const char *s, char out[CANON_TS_LEN]);
-
-/* The shortest decimal text that round-trips v, without exponent ("59.5", "0", "1e-7" ->
- * "0.0000001"). -1 for NaN or infinities. */
-int canon_dec_from_double(double v, char out[CANON_DEC_LEN]);
-
-/* Normalise numeric text: a JSON-style number ("4.20", "-0", "1.5e3") to the same form as
- * canon_dec_from_double. Plain decimals are rewritten textually (no precision lost);
- * exponent forms go through double. -1 when s is not a number. */
-int canon_dec_from_text(const char *s, char out[CANON_DEC_LEN]);
-
-/* 1 when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int canon_utf8_valid(const char *p, size_t n);
+/* --- value converters (canon_conv.c) --- */
 
 /* Value converters used by the engine and by hand-written mappers. Each converts v (NULL
  * when the source field is absent; absent and null both give JSON null), checks its type

@@ -82,10 +82,10 @@ static int map_field(canon_ctx *c, const canon_field *f, const cJSON *v) {
     case CANON_F_TIME: return canon_conv_time(c, v, f->in);
     case CANON_F_DEC: return canon_conv_dec(c, v, f->in);
     case CANON_F_DECTEXT: {
-        char dec[CANON_DEC_LEN];
+        char dec[VAL_DEC_LEN];
         /* Trackstar itself types these as free text: a value that is not a number is
          * kept in extra rather than failing the whole record. */
-        if (cJSON_IsString(v) && canon_dec_from_text(v->valuestring, dec) < 0) {
+        if (cJSON_IsString(v) && val_dec_from_text(v->valuestring, dec) < 0) {
             if (canon_extra_keep(c, f->in, v) < 0) return -1;
             canon_w_lit(c, "null");
             return 0;
