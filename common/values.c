@@ -121,8 +121,8 @@ int val_time_parse(const char *s, int64_t *ms_out, int *has_frac_out) {
         sec > 60)
         return -1;
     /* Plain arithmetic, so second 60 carries into the next minute. */
-    int64_t t = (days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off_min * 60) * 1000 +
-                ms;
+    int64_t t =
+        (days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off_min * 60) * 1000 + ms;
     if (t < VAL_TIME_MIN_MS || t > VAL_TIME_MAX_MS) return -1;
     *ms_out = t;
     if (has_frac_out) *has_frac_out = has_frac;

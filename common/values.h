@@ -18,7 +18,7 @@
  * The canonical form is RFC 3339 UTC, "YYYY-MM-DDTHH:MM:SSZ", or "YYYY-MM-DDTHH:MM:SS.mmmZ"
  * when the source had a fraction, for instants in the years 0001..9999. */
 
-#define VAL_TIME_LEN 32                    /* the longest form (24 bytes) plus NUL, rounded up */
+#define VAL_TIME_LEN 32                     /* the longest form (24 bytes) plus NUL, rounded up */
 #define VAL_TIME_MIN_MS (-62135596800000LL) /* 0001-01-01T00:00:00.000Z */
 #define VAL_TIME_MAX_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 

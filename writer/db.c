@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "json_arena.h"
+#include "values.h"
 #include "writer/db_conn.h"
 #include "writer/db_spec.h"
 #include "writer/db_sql.h"
@@ -409,7 +410,7 @@ static int check_item(json_arena *arena, wdb_item *it, int i, cand *c) {
     if (!it->value || it->value_len == 0) return reject(it, "empty value");
     if (it->value_len > WDB_MAX_VALUE_BYTES)
         return reject(it, "record larger than the writer's limit");
-    if (!wdb_utf8_valid(it->value, it->value_len)) return reject(it, "invalid UTF-8 or NUL byte");
+    if (!val_text_valid(it->value, it->value_len)) return reject(it, VAL_TEXT_INVALID);
     const char *end; /* text after the value is not checked here: jsonb refuses it */
     c->json = json_arena_parse(arena, it->value, it->value_len, &end);
     if (!c->json) {

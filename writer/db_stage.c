@@ -6,129 +6,17 @@
  */
 #include "writer/db_stage.h"
 
+#include "values.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WDB_MAX_PATH 128         /* one WDB_FIRST_OF alternative; spec paths are short */
-#define WDB_MAX_KEY_BYTES 1024   /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
-#define WDB_MAX_DECIMAL_LEN 1000 /* digits of a decimal string; numeric takes far more */
+#define WDB_MAX_PATH 128       /* one WDB_FIRST_OF alternative; spec paths are short */
+#define WDB_MAX_KEY_BYTES 1024 /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
 #define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
 #define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
-
-/* ------------------------------------------------------------------ timestamps */
-
-static int two_or_four(const char *s, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-int wdb_parse_ts(const char *s, int64_t *us) {
-    int Y, M, D, h, mi, sec;
-    if (!s || strnlen(s, 20) < 20) return -1;
-    if (two_or_four(s, 4, &Y) || s[4] != '-' || two_or_four(s + 5, 2, &M) || s[7] != '-' ||
-        two_or_four(s + 8, 2, &D) || s[10] != 'T' || two_or_four(s + 11, 2, &h) || s[13] != ':' ||
-        two_or_four(s + 14, 2, &mi) || s[16] != ':' || two_or_four(s + 17, 2, &sec))
-        return -1;
-    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 ||
-        sec > 59)
-        return -1;
-    const char *p = s + 19;
-    int64_t frac = 0;
-    if (*p == '.') {
-        int nd = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++) {
-            if (++nd > 6) return -1; /* beyond microseconds PostgreSQL would round */
-            frac = frac * 10 + (*p - '0');
-        }
-        if (nd == 0) return -1;
-        for (; nd < 6; nd++)
-            frac *= 10;
-    }
-    int off_min = 0;
-    if (p[0] == 'Z' && p[1] == '\0') {
-        /* UTC */
-    } else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':') {
-        int oh, om;
-        if (two_or_four(p + 1, 2, &oh) || two_or_four(p + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        off_min = (p[0] == '+' ? 1 : -1) * (oh * 60 + om);
-    } else {
-        return -1;
-    }
-    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off_min * 60;
-    *us = secs * 1000000 + frac;
-    return 0;
-}
-
-/* ------------------------------------------------------------------ UTF-8 */
-
-int wdb_utf8_valid(const char *str, size_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        /* Records are mostly ASCII: 8 bytes at a time while none is NUL or above 0x7F. */
-        if (n - i >= 8) {
-            uint64_t x;
-            memcpy(&x, s + i, 8);
-            if (!((x | ((x - BYTES8(1)) & ~x)) & BYTES8(0x80))) {
-                i += 8;
-                continue;
-            }
-        }
-        unsigned c = s[i];
-        if (c == 0) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else
-            return 0;
-        if (i + len > n) return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
 
 /* ------------------------------------------------------------------ JSON access */
 
@@ -392,24 +280,6 @@ static int put_json(sbuf *b, const cJSON *v) {
     return sbuf_append(b, "null", 4);
 }
 
-/* "-?digits[.digits]": what the canonical model writes, and nothing PostgreSQL would read
- * differently ("NaN", "Infinity", exponents and blanks are refused). */
-static int decimal_ok(const char *s) {
-    size_t n = strlen(s), i = 0, digits = 0;
-    if (n == 0 || n > WDB_MAX_DECIMAL_LEN) return 0;
-    if (s[i] == '-') i++;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-        digits++;
-    if (digits == 0) return 0;
-    if (i < n && s[i] == '.') {
-        size_t frac = 0;
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-            frac++;
-        if (frac == 0) return 0;
-    }
-    return i == n;
-}
-
 enum { PUT_OK = 0, PUT_BAD = -1, PUT_OOM = -2 };
 
 /* Append one value. PUT_BAD sets *why to a short description of what was expected. */
@@ -440,7 +310,9 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         break;
     }
     case WDB_NUM:
-        if (cJSON_IsString(v) && decimal_ok(v->valuestring))
+        /* Text only in the canonical form: nothing PostgreSQL would read differently
+         * ("NaN", "Infinity", exponents, blanks) and no scale the normalizer never writes. */
+        if (cJSON_IsString(v) && val_dec_canonical(v->valuestring))
             rc = put_str(b, v->valuestring);
         else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
             rc = put_double(b, v->valuedouble);
@@ -457,9 +329,9 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         rc = sbuf_append(b, cJSON_IsTrue(v) ? "t" : "f", 1);
         break;
     case WDB_TS: {
-        int64_t us;
-        if (!cJSON_IsString(v) || wdb_parse_ts(v->valuestring, &us)) {
-            *why = "expected an RFC 3339 timestamp";
+        int64_t ms;
+        if (!cJSON_IsString(v) || val_time_canonical(v->valuestring, &ms)) {
+            *why = "expected a canonical RFC 3339 timestamp";
             return PUT_BAD;
         }
         rc = put_str(b, v->valuestring);
@@ -510,12 +382,14 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
     }
     const wdb_col *vc = find_col(spec->cols, spec->ncols, spec->version_col);
     const cJSON *v;
+    int64_t ms;
     if (!vc || path_get(NULL, rec, col_path(vc), &v) || !cJSON_IsString(v) ||
-        wdb_parse_ts(v->valuestring, version)) {
-        snprintf(reason, rlen, "missing or invalid %s (RFC 3339 expected)",
+        val_time_canonical(v->valuestring, &ms)) {
+        snprintf(reason, rlen, "missing or invalid %s (canonical RFC 3339 expected)",
                  vc ? col_path(vc) : spec->version_col);
         goto fail;
     }
+    *version = ms * 1000;
     if (!k.p && sbuf_append(&k, "", 0)) goto fail;
     *key = k.p;
     return 0;

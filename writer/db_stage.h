@@ -14,18 +14,11 @@
 #include "writer/db.h"
 #include "writer/db_spec.h"
 
-/* Parse an RFC 3339 timestamp "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)" into
- * microseconds since the epoch, checking the calendar. Stricter than PostgreSQL on
- * purpose: special words ("now", "infinity") and free forms never get through, so what
- * C accepts PostgreSQL accepts and orders the same way. 0 or -1. */
-int wdb_parse_ts(const char *s, int64_t *us);
-
-/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates) without NUL bytes. */
-int wdb_utf8_valid(const char *s, size_t n);
-
 /* The record's dedupe key (malloc'd into *key: the key columns, length-prefixed) and
- * its version in microseconds. 0, or -1 with a reason (missing id, bad version, ...);
- * on -1 *key is NULL. */
+ * its version in microseconds. Timestamps (the version too) must be in the canonical
+ * form the normalizer writes (val_time_canonical), decimal text likewise
+ * (val_dec_canonical): what C accepts PostgreSQL accepts and orders the same way. 0, or -1 with a
+ * reason (missing id, bad version, ...); on -1 *key is NULL. */
 int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
                   char *reason, size_t rlen);
 

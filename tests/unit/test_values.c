@@ -169,11 +169,21 @@ static void test_time_canonical(void **state) {
                                "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
                                "1969-12-31T23:59:59.999Z"};
     static const char *bad[] = {
-        "2026-01-05T10:00:00+00:00", "2026-01-05T12:00:00+02:00", "2026-01-05T10:00:00.12Z",
-        "2026-01-05T10:00:00.1234Z", "2026-01-05T10:00:00.123456Z", "2026-01-05t10:00:00Z",
-        "2026-01-05T10:00:00z",      "2026-01-05 10:00:00Z",        "2026-01-05T10:00:00",
-        "2026-01-05T10:00Z",         "2026-01-05",                  "2016-12-31T23:59:60Z",
-        "2026-02-29T00:00:00Z",      "2026-01-05T10:00:00,500Z",    "",
+        "2026-01-05T10:00:00+00:00",
+        "2026-01-05T12:00:00+02:00",
+        "2026-01-05T10:00:00.12Z",
+        "2026-01-05T10:00:00.1234Z",
+        "2026-01-05T10:00:00.123456Z",
+        "2026-01-05t10:00:00Z",
+        "2026-01-05T10:00:00z",
+        "2026-01-05 10:00:00Z",
+        "2026-01-05T10:00:00",
+        "2026-01-05T10:00Z",
+        "2026-01-05",
+        "2016-12-31T23:59:60Z",
+        "2026-02-29T00:00:00Z",
+        "2026-01-05T10:00:00,500Z",
+        "",
         "infinity",
     };
     int64_t ms;
@@ -189,7 +199,8 @@ static void test_time_canonical(void **state) {
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 200000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        int64_t t = VAL_TIME_MIN_MS + (int64_t)(x % (uint64_t)(VAL_TIME_MAX_MS - VAL_TIME_MIN_MS + 1));
+        int64_t t =
+            VAL_TIME_MIN_MS + (int64_t)(x % (uint64_t)(VAL_TIME_MAX_MS - VAL_TIME_MIN_MS + 1));
         int with_ms = (int)(x >> 63);
         char s[VAL_TIME_LEN], again[VAL_TIME_LEN];
         assert_int_equal(val_time_format(t, with_ms, s), 0);
@@ -327,9 +338,9 @@ static void test_decimal_fast_path_agrees(void **state) {
 static void test_decimal_canonical(void **state) {
     (void)state;
     static const char *ok[] = {"0", "7", "-7", "4.2", "0.02", "-0.5", "1000", "12345678901234.5"};
-    static const char *bad[] = {"",   "-0",   "007",  "4.20", "1.0", "1e5", "1E5", "+1",
-                                ".5", "1.",   "0.0",  " 1",   "1 ",  "NaN", "-",   "00",
-                                "-00", "1,5", "0x10", "٣"};
+    static const char *bad[] = {"",   "-0", "007", "4.20", "1.0",  "1e5", "1E5",
+                                "+1", ".5", "1.",  "0.0",  " 1",   "1 ",  "NaN",
+                                "-",  "00", "-00", "1,5",  "0x10", "٣"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (!val_dec_canonical(ok[i])) fail_msg("refused %s", ok[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -366,42 +377,44 @@ static void test_text_valid(void **state) {
     } t[] = {
         {"plain", 5, 1},
         {"", 0, 1},
-        {"\xc3\x89mile", 6, 1},                           /* É */
-        {"\xe2\x82\xac", 3, 1},                           /* € */
-        {"\xf0\x9f\x93\xa6", 4, 1},                       /* 📦 */
-        {"\xc2\x80", 2, 1},                               /* U+0080, the first two-byte */
-        {"\xdf\xbf", 2, 1},                               /* U+07FF */
-        {"\xe0\xa0\x80", 3, 1},                           /* U+0800 */
-        {"\xed\x9f\xbf", 3, 1},                           /* U+D7FF, before the surrogates */
-        {"\xee\x80\x80", 3, 1},                           /* U+E000, after them */
-        {"\xef\xbf\xbf", 3, 1},                           /* U+FFFF */
-        {"\xf0\x90\x80\x80", 4, 1},                       /* U+10000 */
-        {"\xf4\x8f\xbf\xbf", 4, 1},                       /* U+10FFFF, the last */
-        {"\xef\xbb\xbf{}", 5, 1},                         /* a BOM is text */
-        {"a\0b", 3, 0},                                   /* NUL */
-        {"\0", 1, 0},                                     /* NUL alone */
-        {"\xc3", 1, 0},                                   /* truncated */
-        {"\xe2\x82", 2, 0},                               /* truncated */
-        {"\xf0\x9f\x93", 3, 0},                           /* truncated */
-        {"\xc0\xaf", 2, 0},                               /* overlong '/' */
-        {"\xc1\xbf", 2, 0},                               /* overlong */
-        {"\xc0\x80", 2, 0},                               /* overlong NUL ("modified UTF-8") */
-        {"\xe0\x80\xaf", 3, 0},                           /* overlong, three bytes */
-        {"\xe0\x9f\xbf", 3, 0},                           /* overlong U+07FF */
-        {"\xf0\x80\x80\xaf", 4, 0},                       /* overlong, four bytes */
-        {"\xf0\x8f\xbf\xbf", 4, 0},                       /* overlong U+FFFF */
-        {"\xed\xa0\x80", 3, 0},                           /* surrogate U+D800 */
-        {"\xed\xbf\xbf", 3, 0},                           /* surrogate U+DFFF */
-        {"\xed\xa0\xbd\xed\xb3\xa6", 6, 0},               /* a pair in CESU-8 */
-        {"\xf4\x90\x80\x80", 4, 0},                       /* > U+10FFFF */
-        {"\xf5\x80\x80\x80", 4, 0},                       /* F5 never starts */
-        {"\xf8\x88\x80\x80\x80", 5, 0},                   /* five-byte form */
-        {"\xff", 1, 0},                                   /* */
-        {"\xfe", 1, 0},                                   /* */
-        {"ok\x80", 3, 0},                                 /* stray continuation */
-        {"\xc3\x28", 2, 0},                               /* lead without continuation */
-        {"\xe2\x28\xa1", 3, 0},                           /* */
-        {"aaaaaaa\xe2\x82\xac" "aaaaaaaaa\xe2\x82", 21, 0}, /* truncated after the fast path */
+        {"\xc3\x89mile", 6, 1},             /* É */
+        {"\xe2\x82\xac", 3, 1},             /* € */
+        {"\xf0\x9f\x93\xa6", 4, 1},         /* 📦 */
+        {"\xc2\x80", 2, 1},                 /* U+0080, the first two-byte */
+        {"\xdf\xbf", 2, 1},                 /* U+07FF */
+        {"\xe0\xa0\x80", 3, 1},             /* U+0800 */
+        {"\xed\x9f\xbf", 3, 1},             /* U+D7FF, before the surrogates */
+        {"\xee\x80\x80", 3, 1},             /* U+E000, after them */
+        {"\xef\xbf\xbf", 3, 1},             /* U+FFFF */
+        {"\xf0\x90\x80\x80", 4, 1},         /* U+10000 */
+        {"\xf4\x8f\xbf\xbf", 4, 1},         /* U+10FFFF, the last */
+        {"\xef\xbb\xbf{}", 5, 1},           /* a BOM is text */
+        {"a\0b", 3, 0},                     /* NUL */
+        {"\0", 1, 0},                       /* NUL alone */
+        {"\xc3", 1, 0},                     /* truncated */
+        {"\xe2\x82", 2, 0},                 /* truncated */
+        {"\xf0\x9f\x93", 3, 0},             /* truncated */
+        {"\xc0\xaf", 2, 0},                 /* overlong '/' */
+        {"\xc1\xbf", 2, 0},                 /* overlong */
+        {"\xc0\x80", 2, 0},                 /* overlong NUL ("modified UTF-8") */
+        {"\xe0\x80\xaf", 3, 0},             /* overlong, three bytes */
+        {"\xe0\x9f\xbf", 3, 0},             /* overlong U+07FF */
+        {"\xf0\x80\x80\xaf", 4, 0},         /* overlong, four bytes */
+        {"\xf0\x8f\xbf\xbf", 4, 0},         /* overlong U+FFFF */
+        {"\xed\xa0\x80", 3, 0},             /* surrogate U+D800 */
+        {"\xed\xbf\xbf", 3, 0},             /* surrogate U+DFFF */
+        {"\xed\xa0\xbd\xed\xb3\xa6", 6, 0}, /* a pair in CESU-8 */
+        {"\xf4\x90\x80\x80", 4, 0},         /* > U+10FFFF */
+        {"\xf5\x80\x80\x80", 4, 0},         /* F5 never starts */
+        {"\xf8\x88\x80\x80\x80", 5, 0},     /* five-byte form */
+        {"\xff", 1, 0},                     /* */
+        {"\xfe", 1, 0},                     /* */
+        {"ok\x80", 3, 0},                   /* stray continuation */
+        {"\xc3\x28", 2, 0},                 /* lead without continuation */
+        {"\xe2\x28\xa1", 3, 0},             /* */
+        {"aaaaaaa\xe2\x82\xac"
+         "aaaaaaaaa\xe2\x82",
+         21, 0}, /* truncated after the fast path */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (val_text_valid(t[i].s, t[i].n) != t[i].valid) fail_msg("case %zu", i);
@@ -454,8 +467,12 @@ static void test_b64_round_trip(void **state) {
     (void)state;
     static const struct {
         const char *bytes, *text;
-    } t[] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
-             {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    } t[] = {{"", ""},
+             {"f", "Zg=="},
+             {"fo", "Zm8="},
+             {"foo", "Zm9v"},
+             {"foob", "Zm9vYg=="},
+             {"fooba", "Zm9vYmE="},
              {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         size_t n = strlen(t[i].bytes);
@@ -481,23 +498,18 @@ static void test_b64_round_trip(void **state) {
 static void test_b64_refuses(void **state) {
     (void)state;
     static const char *bad[] = {
-        "Zg",        /* padding missing */
-        "Zg=",       /* */
-        "Zm9",       /* */
-        "Z===",      /* too much padding */
-        "Zg==Zg==",  /* padding inside */
-        "Zh==",      /* non-zero pad bits (Zg== is the encoding) */
-        "Zm9=",      /* */
-        "=Zm9",      /* '=' first */
-        "Zm=v",      /* '=' inside a quantum */
-        "Zm9vYg====",
-        " Zm9v", /* blanks and line breaks */
-        "Zm9v ",
-        "Zm9v\n",
-        "Zm 9v",
-        "Zm9v\r\n",
-        "Zm9*",      /* outside the alphabet */
-        "_-__",      /* the URL-safe alphabet */
+        "Zg",                    /* padding missing */
+        "Zg=",                   /* */
+        "Zm9",                   /* */
+        "Z===",                  /* too much padding */
+        "Zg==Zg==",              /* padding inside */
+        "Zh==",                  /* non-zero pad bits (Zg== is the encoding) */
+        "Zm9=",                  /* */
+        "=Zm9",                  /* '=' first */
+        "Zm=v",                  /* '=' inside a quantum */
+        "Zm9vYg====",   " Zm9v", /* blanks and line breaks */
+        "Zm9v ",        "Zm9v\n", "Zm 9v", "Zm9v\r\n", "Zm9*", /* outside the alphabet */
+        "_-__",                                                /* the URL-safe alphabet */
         "Zm9v\xc3\xa9",
     };
     unsigned char out[32];
@@ -578,7 +590,10 @@ static const struct {
     {"https://trackstar.com", "https://evil.com?@trackstar.com/", 0},
     {"https://trackstar.com", "https://evil.com\\.trackstar.com/", 0},
     /* IDN: a look-alike is another host; a Unicode host libcurl cannot convert refuses */
-    {"https://trackstar.com", "https://tr\xc3\xa1" "ckstar.com/x", 0},
+    {"https://trackstar.com",
+     "https://tr\xc3\xa1"
+     "ckstar.com/x",
+     0},
     {"https://trackstar.com", "https://xn--trckstar-bza.com/x", 0},
     {"https://trackstar.com", "https://trackst\xd0\xb0r.com/x", 0}, /* Cyrillic a */
     /* not absolute, or not a URL */
@@ -639,14 +654,21 @@ static void test_url_resolve(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_norm_table),   cmocka_unit_test(test_time_parse_values),
-        cmocka_unit_test(test_time_format),       cmocka_unit_test(test_time_canonical),
-        cmocka_unit_test(test_decimal_from_double), cmocka_unit_test(test_decimal_from_text),
-        cmocka_unit_test(test_decimal_fast_path_agrees), cmocka_unit_test(test_decimal_canonical),
+        cmocka_unit_test(test_time_norm_table),
+        cmocka_unit_test(test_time_parse_values),
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_time_canonical),
+        cmocka_unit_test(test_decimal_from_double),
+        cmocka_unit_test(test_decimal_from_text),
+        cmocka_unit_test(test_decimal_fast_path_agrees),
+        cmocka_unit_test(test_decimal_canonical),
         cmocka_unit_test(test_text_valid),
-        cmocka_unit_test(test_utf8_put),          cmocka_unit_test(test_b64_round_trip),
-        cmocka_unit_test(test_b64_refuses),       cmocka_unit_test(test_url_escape),
-        cmocka_unit_test(test_same_origin),       cmocka_unit_test(test_url_resolve),
+        cmocka_unit_test(test_utf8_put),
+        cmocka_unit_test(test_b64_round_trip),
+        cmocka_unit_test(test_b64_refuses),
+        cmocka_unit_test(test_url_escape),
+        cmocka_unit_test(test_same_origin),
+        cmocka_unit_test(test_url_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
