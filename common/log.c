@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include "util.h"
+#include "values.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ int log_level_parse(const char *s, log_level *out) {
 void log_kv(log_level lvl, const char *msg, ...) {
     if (lvl < log_min_level) return;
     char ts[32];
-    util_rfc3339(util_now_ms(), 1, ts);
+    val_time_format(util_now_ms(), 1, ts);
     sbuf b = {0};
     sbuf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"stage\":", ts, level_names[lvl]);
     sbuf_json_str(&b, log_stage, strlen(log_stage));

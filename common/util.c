@@ -1,7 +1,6 @@
-/* util.c - time, signals and the growable string buffer shared by every binary. */
+/* util.c - clocks, signals and the growable string buffer shared by every binary. */
 #include "util.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,86 +34,6 @@ int64_t util_mono_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void util_rfc3339(int64_t ms, int with_ms, char out[32]) {
-    time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    int frac = (int)(ms - (int64_t)s * 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (with_ms)
-        snprintf(out + n, 32 - n, ".%03dZ", frac % 1000);
-    else
-        snprintf(out + n, 32 - n, "Z");
-}
-
-/* Read exactly n digits. */
-static int digits(const char **p, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-int util_parse_time(const char *s, int64_t *ms_out) {
-    if (!s) return -1;
-    const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
-        return -1;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec)) return -1;
-        }
-        if (*p == '.' || *p == ',') {
-            p++;
-            int nd = 0;
-            while (isdigit((unsigned char)*p)) {
-                if (nd < 3) ms = ms * 10 + (*p - '0');
-                nd++;
-                p++;
-            }
-            if (nd == 0) return -1;
-            for (; nd < 3; nd++)
-                ms *= 10;
-        }
-    }
-    int off_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om = 0;
-        p++;
-        if (digits(&p, 2, &oh)) return -1;
-        if (*p == ':') p++;
-        if (isdigit((unsigned char)*p) && digits(&p, 2, &om)) return -1;
-        if (oh > 23 || om > 59) return -1;
-        off_min = sign * (oh * 60 + om);
-    }
-    if (*p != '\0') return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    /* timegm normalises 31 Feb to 3 Mar: reject dates that do not exist. */
-    struct tm back;
-    gmtime_r(&t, &back);
-    if (back.tm_mday != d && sec != 60) return -1;
-    *ms_out = ((int64_t)t - (int64_t)off_min * 60) * 1000 + ms;
-    return 0;
 }
 
 int sbuf_append(sbuf *b, const void *data, size_t n) {

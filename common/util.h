@@ -1,4 +1,5 @@
-/* util.h - small shared helpers: time, signals, string buffers. */
+/* util.h - small shared helpers: clocks, signals, string buffers. (Timestamp text is
+ * values.h's.) */
 #ifndef TS_UTIL_H
 #define TS_UTIL_H
 
@@ -12,13 +13,6 @@ void util_install_signals(void);
 
 int64_t util_now_ms(void);  /* wall clock, ms since epoch */
 int64_t util_mono_ms(void); /* monotonic ms */
-
-/* RFC 3339 UTC: "2026-01-05T10:00:00Z" (ms < 0 → without fraction) or with ".123Z". */
-void util_rfc3339(int64_t ms_epoch, int with_ms, char out[32]);
-
-/* Parse RFC 3339 / ISO 8601 ("2026-01-05T10:00:00Z", "...+02:00", ".123456",
- * "2026-01-05 10:00:00") into ms since epoch UTC. Returns 0 or -1. */
-int util_parse_time(const char *s, int64_t *ms_out);
 
 /* v in decimal (with '-' when negative), written at the END of buf; returns where it
  * starts, so the digits are [ret, buf + UTIL_I64_BUF). No printf: several stages print

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "topics.h"
 #include "util.h"
+#include "values.h"
 
 fx_event_kind fx_event_kind_of(const char *t) {
     if (!t) return FX_EV_NONE;
@@ -28,7 +29,7 @@ fx_event_kind fx_event_kind_of(const char *t) {
 static int64_t date_of(const cJSON *o, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     int64_t ms;
-    return cJSON_IsString(v) && util_parse_time(v->valuestring, &ms) == 0 ? ms : 0;
+    return cJSON_IsString(v) && val_time_parse(v->valuestring, &ms, NULL) == 0 ? ms : 0;
 }
 
 int fx_event_parse(fx_event_kind kind, const char *body, size_t len, fx_event *out) {

@@ -13,6 +13,7 @@
 #include "fx_res.h"
 #include "log.h"
 #include "util.h"
+#include "values.h"
 
 static char *json_error(const char *msg) {
     sbuf b = {0};
@@ -85,12 +86,13 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
     if (strcmp(kind, "backfill") == 0) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "start");
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "end");
-        if (!cJSON_IsString(s) || util_parse_time(s->valuestring, &start) != 0) {
+        if (!cJSON_IsString(s) || val_time_parse(s->valuestring, &start, NULL) != 0) {
             status = fail_with(resp, 400, "start (RFC 3339 date) is required");
             goto done;
         }
         if (e && !cJSON_IsNull(e) &&
-            (!cJSON_IsString(e) || util_parse_time(e->valuestring, &end) != 0 || end <= start)) {
+            (!cJSON_IsString(e) || val_time_parse(e->valuestring, &end, NULL) != 0 ||
+             end <= start)) {
             status = fail_with(resp, 400, "end must be an RFC 3339 date after start");
             goto done;
         }

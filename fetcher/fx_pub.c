@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "topics.h"
+#include "values.h"
 
 #define FX_KEY_MAX 512
 
@@ -56,7 +57,7 @@ static int date_field(sbuf *b, const char *k, int64_t ms) {
     if (sbuf_printf(b, ",\"%s\":", k)) return -1;
     if (ms <= 0) return sbuf_append(b, "null", 4);
     char d[32];
-    util_rfc3339(ms, 1, d);
+    val_time_format(ms, 1, d);
     return sbuf_printf(b, "\"%s\"", d);
 }
 
@@ -89,7 +90,7 @@ int fx_pub_status_send(rd_kafka_t *producer, const char *topic, const fx_status 
         return -1;
     }
     snprintf(key, sizeof key, "%s|sync_status|%s", s->connection_id, s->resource);
-    util_rfc3339(s->updated_ms, 1, at);
+    val_time_format(s->updated_ms, 1, at);
     snprintf(evid, sizeof evid, "poll:%s:sync_status:%s:%s:%s", s->connection_id, s->resource,
              s->state, at);
     rd_kafka_headers_t *h = rd_kafka_headers_new(8);

@@ -240,7 +240,7 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     }
     metric_inc(e->m.runs_started);
     char lo[32] = "none";
-    if (st->next_lo != FX_NO_BOUND) util_rfc3339(st->next_lo, 0, lo);
+    if (st->next_lo != FX_NO_BOUND) val_time_format(st->next_lo, 0, lo);
     log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
              kind == FX_RUN_WINDOW     ? "window"
              : kind == FX_RUN_SNAPSHOT ? "snapshot"
@@ -331,7 +331,8 @@ void fx_run_after_acks(fx_engine *e, fx_stream *st) {
 static int64_t record_key(const char *elem, size_t len, const char *field) {
     char buf[64];
     int64_t ms;
-    if (fx_json_obj_str(elem, len, field, buf, sizeof buf) == 1 && util_parse_time(buf, &ms) == 0)
+    if (fx_json_obj_str(elem, len, field, buf, sizeof buf) == 1 &&
+        val_time_parse(buf, &ms, NULL) == 0)
         return ms;
     return FX_NO_BOUND;
 }
@@ -344,7 +345,7 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
     size_t len;
     int64_t n = 0;
     char received[32];
-    util_rfc3339(util_now_ms(), 1, received);
+    val_time_format(util_now_ms(), 1, received);
     const char *field = st->run == FX_RUN_WINDOW ? "updated_date" : st->d.cursor_field;
     fx_batch *b = NULL;
     int rc;

@@ -19,13 +19,13 @@ int fx_url_encode(sbuf *out, const char *s) {
     return 0;
 }
 
-void fx_url_date(int64_t ms, int round_up, char out[32]) {
+int fx_url_date(int64_t ms, int round_up, char out[VAL_TIME_LEN]) {
     int64_t s = ms / 1000;
     if (ms % 1000 != 0) {
         if (ms < 0) s -= 1; /* C division truncates towards zero: make it a floor */
         if (round_up) s += 1;
     }
-    util_rfc3339(s * 1000, 0, out);
+    return s < INT64_MAX / 1000 && s > INT64_MIN / 1000 ? val_time_format(s * 1000, 0, out) : -1;
 }
 
 int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_arg,
@@ -46,14 +46,16 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
     }
     if (sbuf_printf(out, "?limit=%d", q->limit)) return -1;
     if (q->date_field) {
-        char d[32];
+        char d[VAL_TIME_LEN];
         if (q->gte_ms != FX_NO_BOUND) {
-            fx_url_date(q->gte_ms, 0, d);
-            if (sbuf_printf(out, "&%s[gte]=", q->date_field) || fx_url_encode(out, d)) return -1;
+            if (fx_url_date(q->gte_ms, 0, d) || sbuf_printf(out, "&%s[gte]=", q->date_field) ||
+                fx_url_encode(out, d))
+                return -1;
         }
         if (q->lte_ms != FX_NO_BOUND) {
-            fx_url_date(q->lte_ms, 1, d);
-            if (sbuf_printf(out, "&%s[lte]=", q->date_field) || fx_url_encode(out, d)) return -1;
+            if (fx_url_date(q->lte_ms, 1, d) || sbuf_printf(out, "&%s[lte]=", q->date_field) ||
+                fx_url_encode(out, d))
+                return -1;
         }
     }
     if (page_token && *page_token) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "util.h"
+#include "values.h"
 
 #define FX_NO_BOUND INT64_MIN  /* an fx_query bound that is not set */
 #define FX_PAGE_LIMIT_MAX 1000 /* Trackstar's maximum (and default) page size */
@@ -31,7 +32,8 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
 /* Append s percent-encoded (RFC 3986 unreserved characters stay). 0 or -1. */
 int fx_url_encode(sbuf *out, const char *s);
 
-/* The API's date format. Floor (round_up = 0) or ceil (1) to whole seconds. */
-void fx_url_date(int64_t ms, int round_up, char out[32]);
+/* The API's date format. Floor (round_up = 0) or ceil (1) to whole seconds. 0, or -1
+ * when ms is outside the years 0001..9999. */
+int fx_url_date(int64_t ms, int round_up, char out[VAL_TIME_LEN]);
 
 #endif

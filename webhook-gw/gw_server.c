@@ -8,6 +8,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "util.h"
+#include "values.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,7 @@ static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx)
                   "connection_id", req->env.connection_id, NULL);
         return &srv->r_duplicate;
     }
-    util_rfc3339(util_now_ms(), 1, req->received_at);
+    val_time_format(util_now_ms(), 1, req->received_at);
     if (!req->env.ev.known)
         log_info("unknown event type kept", "event_type", req->env.ev.canonical, "event_id",
                  req->event_id, "connection_id", req->env.connection_id, NULL);

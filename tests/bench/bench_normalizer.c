@@ -26,6 +26,7 @@
 #include "tests/bench/bench_order.h"
 #include "topics.h"
 #include "util.h"
+#include "values.h"
 
 #define BN_MAX_DOCS 2000000 /* bound on N: 2 M x ~2.3 KB stays under 5 GB of memory */
 #define BN_MIN_CPU_S 1.0    /* repeat a timed loop until it used at least this much CPU */
@@ -143,7 +144,7 @@ static int cmd_load(const char *brokers, const char *topic, long n, const char *
         if (len < 0) goto fail;
         int klen = snprintf(key, sizeof key, "%s|orders|ord_%ld", conn, i);
         event_id(i, id);
-        util_rfc3339(util_now_ms(), 1, now);
+        val_time_format(util_now_ms(), 1, now);
         for (;;) {
             rd_kafka_resp_err_t e = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
@@ -253,7 +254,7 @@ static int cmd_bare(long n, const char *conn) {
         fprintf(stderr, "bench_normalizer: out of memory for %ld documents\n", n);
         return 1;
     }
-    util_rfc3339(util_now_ms(), 1, now);
+    val_time_format(util_now_ms(), 1, now);
     int rc = 1;
     if (timed(bare_adapter, &d, NULL, &bare_rate, &printed)) {
         fprintf(stderr, "bench_normalizer: cJSON failed on a document\n");

@@ -14,6 +14,7 @@
 #include "sim_http.h"
 #include "sim_render.h"
 #include "sim_webhook.h"
+#include "values.h"
 
 #define MAX_LINK_TOKENS 256
 #define MAX_AUTH_CODES 256
@@ -115,7 +116,7 @@ int sim_mgmt_mint_auth_code(const char *integration, const char *link_tok,
 
 void sim_mgmt_emit_created(const sim_conn *c) {
     char data[256], when[32];
-    util_rfc3339(c->created_ms, 0, when);
+    val_time_format(c->created_ms, 0, when);
     snprintf(data, sizeof data, "{\"created_date\":\"%s\",\"access_token\":\"%s\"}", when,
              c->token);
     sim_event_send(c, "connection.created", 1, data, NULL);
@@ -354,7 +355,7 @@ done:
 static void connection_delete(sim_req *rq, sim_resp *rs) {
     sim_conn *c = rq->conn;
     char data[96], when[32];
-    util_rfc3339(rq->now_ms, 0, when);
+    val_time_format(rq->now_ms, 0, when);
     snprintf(data, sizeof data, "{\"deleted_date\":\"%s\"}", when);
     sim_event_send(c, "connection.deleted", 1, data, NULL);
     c->live = 0; /* the token stops working; the slot stays so ids are never reused */
@@ -520,7 +521,7 @@ static void integrations(sim_req *rq, sim_resp *rs, const char *type, const char
 
 static void magic_render(sbuf *b, const magic_link *m) {
     char exp[32];
-    util_rfc3339(m->expires_ms, 0, exp);
+    val_time_format(m->expires_ms, 0, exp);
     sbuf_printf(b,
                 "{\"id\":\"%s\",\"expires_at\":\"%s\",\"integration_type\":\"%s\",\"integration_"
                 "allow_list\":%s,"
@@ -685,7 +686,7 @@ static void event_data(sim_req *rq, sim_resp *rs, const char *msg_id, int downlo
         return;
     }
     char exp[32];
-    util_rfc3339(rq->now_ms + SIM_WH_DOWNLOAD_TTL_MS, 0, exp);
+    val_time_format(rq->now_ms + SIM_WH_DOWNLOAD_TTL_MS, 0, exp);
     sbuf_printf(
         &rs->body,
         "{\"download_url\":\"%s/webhooks/events/%s/download?sig=%s\",\"expires_at\":\"%s\"}",

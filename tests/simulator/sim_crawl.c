@@ -15,6 +15,7 @@
 #include "sim_gen.h"
 #include "sim_render.h"
 #include "util.h"
+#include "values.h"
 
 #define PICK_TRIES 12
 
@@ -542,8 +543,8 @@ int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
         c->hist_done |= b;
         c->crawl_start_ms[r] = c->crawl_end_ms[r] = s;
         char data[256], o[32], nw[32];
-        util_rfc3339(oldest, 0, o);
-        util_rfc3339(newest, 0, nw);
+        val_time_format(oldest, 0, o);
+        val_time_format(newest, 0, nw);
         if (oldest) /* an empty resource has no data dates */
             snprintf(
                 data, sizeof data,

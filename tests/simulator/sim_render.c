@@ -8,6 +8,7 @@
 
 #include "sim_catalog.h"
 #include "sim_text.h"
+#include "values.h"
 
 /* ---- JSON writer ------------------------------------------------------------------ */
 
@@ -98,7 +99,7 @@ void sim_jw_date(sim_jw *w, int64_t ms) {
         return;
     }
     char t[32];
-    util_rfc3339(ms, 0, t);
+    val_time_format(ms, 0, t);
     sim_jw_str(w, t);
 }
 

@@ -69,43 +69,6 @@ static void cfg_required_missing(void **state) {
     assert_non_null(strstr(err, "TEST_REQ"));
 }
 
-static void time_parse_table(void **state) {
-    (void)state;
-    static const struct {
-        const char *in;
-        int ok;
-        long long ms;
-    } cases[] = {
-        {"2026-01-05T10:00:00Z", 1, 1767607200000LL},
-        {"2026-01-05T10:00:00.123Z", 1, 1767607200123LL},
-        {"2026-01-05T10:00:00.123456Z", 1, 1767607200123LL},
-        {"2026-01-05T12:00:00+02:00", 1, 1767607200000LL},
-        {"2026-01-05T05:00:00-0500", 1, 1767607200000LL},
-        {"2026-01-05 10:00:00", 1, 1767607200000LL},
-        {"2026-01-05", 1, 1767571200000LL},
-        {"2026-02-30T00:00:00Z", 0, 0},
-        {"2026-13-01T00:00:00Z", 0, 0},
-        {"2026-01-05T10:00:00Zjunk", 0, 0},
-        {"yesterday", 0, 0},
-        {"", 0, 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t ms = 0;
-        int rc = util_parse_time(cases[i].in, &ms);
-        assert_int_equal(rc, cases[i].ok ? 0 : -1);
-        if (cases[i].ok) assert_int_equal(ms, cases[i].ms);
-    }
-}
-
-static void time_format(void **state) {
-    (void)state;
-    char out[32];
-    util_rfc3339(1767607200123LL, 1, out);
-    assert_string_equal(out, "2026-01-05T10:00:00.123Z");
-    util_rfc3339(1767607200123LL, 0, out);
-    assert_string_equal(out, "2026-01-05T10:00:00Z");
-}
-
 static void i64_digits_match_printf(void **state) {
     (void)state;
     const int64_t cases[] = {0,   1,          -1,         9,         10,        -10,          99,
@@ -194,8 +157,6 @@ int main(void) {
         cmocka_unit_test(cfg_defaults_and_overrides),
         cmocka_unit_test(cfg_bad_values_name_the_variable),
         cmocka_unit_test(cfg_required_missing),
-        cmocka_unit_test(time_parse_table),
-        cmocka_unit_test(time_format),
         cmocka_unit_test(i64_digits_match_printf),
         cmocka_unit_test(json_escaping),
         cmocka_unit_test(json_arena_parses_reset_and_reuse),

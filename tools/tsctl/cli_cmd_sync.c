@@ -15,6 +15,7 @@
 #include "cli_progress.h"
 #include "cli_table.h"
 #include "util.h"
+#include "values.h"
 
 #define WAIT_MAX_S 86400
 #define REQUEST_POLL_MS 500
@@ -145,10 +146,10 @@ int cli_run_backfill(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     if (start > now) return fail(ctx, "--from is in the future", CLI_EXIT_USAGE);
     cJSON *b = request_body(ctx, a->pos[0], CLI_ARGV("resources"));
     if (!b) return CLI_EXIT_USAGE;
-    util_rfc3339(start, 0, s1);
+    val_time_format(start, 0, s1);
     cJSON_AddStringToObject(b, "start", s1);
     if (to) {
-        util_rfc3339(end, 0, s2);
+        val_time_format(end, 0, s2);
         cJSON_AddStringToObject(b, "end", s2);
     }
     return request(ctx, "/backfill", b, CLI_ARGV("wait"));
@@ -196,7 +197,7 @@ static const cli_sample *prev_find(const watch_state *w, const char *key) {
 static int64_t jtime(const cJSON *o, const char *key) {
     const char *s = cli_jstr(o, key);
     int64_t ms = 0;
-    if (!s || util_parse_time(s, &ms) != 0) return 0;
+    if (!s || val_time_parse(s, &ms, NULL) != 0) return 0;
     return ms;
 }
 
@@ -428,7 +429,7 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         int64_t now = util_now_ms();
         annotate(streams, now, &w);
         char at[32];
-        util_rfc3339(now, 0, at);
+        val_time_format(now, 0, at);
         if (ctx->json) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "at", at);

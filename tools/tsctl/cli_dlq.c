@@ -13,6 +13,7 @@
 #include "kafka.h"
 #include "topics.h"
 #include "util.h"
+#include "values.h"
 
 #define POLL_MS 200
 
@@ -242,7 +243,7 @@ cJSON *cli_dlq_json(const cli_dlq_rec *r, int with_value) {
     cJSON_AddNumberToObject(o, "partition", r->partition);
     cJSON_AddNumberToObject(o, "offset", (double)r->offset);
     if (r->timestamp_ms >= 0) {
-        util_rfc3339(r->timestamp_ms, 1, ts);
+        val_time_format(r->timestamp_ms, 1, ts);
         cJSON_AddStringToObject(o, "timestamp", ts);
     } else {
         cJSON_AddNullToObject(o, "timestamp");

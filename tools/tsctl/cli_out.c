@@ -8,6 +8,7 @@
 
 #include "cli_args.h"
 #include "util.h"
+#include "values.h"
 
 /* The resources the fetcher polls and the writer stores (fetcher/fx_res.c). */
 const cli_res_info cli_res[CLI_RES_COUNT] = {
@@ -81,17 +82,11 @@ const char *cli_jtext(const cJSON *obj, const char *key, char *buf, size_t len) 
 }
 
 int cli_parse_date(const char *s, int64_t now_ms, int64_t *ms) {
-    char tmp[40];
     if (strcmp(s, "now") == 0) {
         *ms = now_ms;
         return 0;
     }
-    /* A bare date means its midnight UTC. */
-    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-        snprintf(tmp, sizeof tmp, "%sT00:00:00Z", s);
-        s = tmp;
-    }
-    return util_parse_time(s, ms);
+    return val_time_parse(s, ms, NULL); /* a bare date is its midnight UTC */
 }
 
 void cli_errorf(const cli_ctx *ctx, const char *fmt, ...) {
