@@ -1,6 +1,8 @@
 /* svix.c - Svix webhook signatures: key decoding, signing, constant-time verification.
- * See svix.h for the scheme. OpenSSL provides HMAC-SHA256 and base64. */
+ * See svix.h for the scheme. OpenSSL provides HMAC-SHA256, common/values.c base64. */
 #include "svix.h"
+
+#include "values.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -22,27 +24,13 @@ int svix_key_parse(const char *secret, svix_key *out, char *errstr, size_t errle
     size_t n = strlen(secret);
     while (n > 0 && isspace((unsigned char)secret[n - 1]))
         n--;
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 > SVIX_KEY_MAX + 2) {
+    int len = val_b64_decode(secret, n, out->key, sizeof out->key);
+    if (len <= 0) {
         snprintf(errstr, errlen, "secret is not whsec_ followed by base64 of 1..%d bytes",
                  SVIX_KEY_MAX);
         return -1;
     }
-    unsigned char buf[SVIX_KEY_MAX + 3];
-    int len = EVP_DecodeBlock(buf, (const unsigned char *)secret, (int)n);
-    if (len < 0) {
-        snprintf(errstr, errlen, "secret is not valid base64");
-        return -1;
-    }
-    /* EVP_DecodeBlock counts padding bytes as output: take them back off. */
-    if (secret[n - 1] == '=') len--;
-    if (secret[n - 2] == '=') len--;
-    if (len <= 0 || len > SVIX_KEY_MAX) {
-        snprintf(errstr, errlen, "secret decodes to %d bytes (1..%d allowed)", len, SVIX_KEY_MAX);
-        return -1;
-    }
-    memcpy(out->key, buf, (size_t)len);
     out->len = (size_t)len;
-    OPENSSL_cleanse(buf, sizeof buf);
     return 0;
 }
 
@@ -114,7 +102,8 @@ void svix_sign(const svix_key *key, const char *msg_id, long long timestamp, con
     unsigned char mac[32];
     snprintf(ts, sizeof ts, "%lld", timestamp);
     sign_raw(key, msg_id, ts, body, body_len, mac);
-    EVP_EncodeBlock((unsigned char *)out, mac, 32);
+    if (val_b64_encode(mac, sizeof mac, out) != SVIX_SIG_B64_LEN)
+        out[0] = '\0'; /* never verifies */
 }
 
 static int parse_ts(const char *s, long long *out) {
@@ -141,7 +130,7 @@ svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, con
     for (int k = 0; k < nkeys; k++) {
         unsigned char mac[32];
         sign_raw(&keys[k], msg_id, timestamp, body, body_len, mac);
-        EVP_EncodeBlock((unsigned char *)expected[k], mac, 32);
+        if (val_b64_encode(mac, sizeof mac, expected[k]) != SVIX_SIG_B64_LEN) return SVIX_NO_MATCH;
     }
     int match = 0;
     const char *p = sig_header;

@@ -1,6 +1,8 @@
 /* fx_crypto.c - AES-256-GCM sealing of access tokens with OpenSSL (see fx_crypto.h). */
 #include "fx_crypto.h"
 
+#include "values.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -10,35 +12,9 @@
 
 #define SEAL_PREFIX "v1."
 
-/* Strict base64 decode (padding required when the length is not a multiple of 4).
- * Returns the decoded length or -1. */
-static int b64_decode(const char *in, unsigned char *out, size_t outcap) {
-    size_t n = strlen(in);
-    if (n == 0 || n % 4 != 0 || (n / 4) * 3 > outcap + 2) return -1;
-    unsigned char *tmp = malloc(n / 4 * 3 + 1);
-    if (!tmp) return -1;
-    int len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-    if (len < 0) {
-        free(tmp);
-        return -1;
-    }
-    /* EVP_DecodeBlock counts padding as zero bytes: remove them. */
-    if (in[n - 1] == '=') len--;
-    if (in[n - 2] == '=') len--;
-    if ((size_t)len > outcap) {
-        OPENSSL_cleanse(tmp, n / 4 * 3);
-        free(tmp);
-        return -1;
-    }
-    memcpy(out, tmp, (size_t)len);
-    OPENSSL_cleanse(tmp, n / 4 * 3);
-    free(tmp);
-    return len;
-}
-
 int fx_crypto_key_parse(const char *b64, fx_key *out, char *err, size_t errlen) {
     unsigned char buf[FX_KEY_LEN + 3];
-    int n = b64 ? b64_decode(b64, buf, sizeof buf) : -1;
+    int n = b64 ? val_b64_decode(b64, strlen(b64), buf, sizeof buf) : -1;
     if (n != FX_KEY_LEN) {
         OPENSSL_cleanse(buf, sizeof buf);
         snprintf(err, errlen, "TOKEN_ENCRYPTION_KEY: must be the base64 of exactly %d bytes",
@@ -80,11 +56,13 @@ char *fx_crypto_seal(const fx_key *key, const char *aad, const char *plaintext, 
         snprintf(err, errlen, "AES-256-GCM encryption failed");
         goto fail;
     }
-    size_t b64len = 4 * ((rawlen + 2) / 3);
-    out = malloc(strlen(SEAL_PREFIX) + b64len + 1);
+    out = malloc(strlen(SEAL_PREFIX) + VAL_B64_LEN(rawlen) + 1);
     if (!out) goto oom;
     strcpy(out, SEAL_PREFIX);
-    EVP_EncodeBlock((unsigned char *)out + strlen(SEAL_PREFIX), raw, (int)rawlen);
+    if (val_b64_encode(raw, rawlen, out + strlen(SEAL_PREFIX)) < 0) {
+        snprintf(err, errlen, "base64 encoding failed");
+        goto fail;
+    }
     EVP_CIPHER_CTX_free(ctx);
     OPENSSL_cleanse(raw, rawlen);
     free(raw);
@@ -114,7 +92,7 @@ char *fx_crypto_open(const fx_key *key, const char *aad, const char *sealed, cha
     }
     cap = strlen(sealed + pre) / 4 * 3 + 3;
     raw = malloc(cap);
-    int n = raw ? b64_decode(sealed + pre, raw, cap) : -1;
+    int n = raw ? val_b64_decode(sealed + pre, strlen(sealed + pre), raw, cap) : -1;
     if (n < FX_NONCE_LEN + FX_TAG_LEN + 1) {
         snprintf(err, errlen, "sealed token is malformed");
         goto fail;
