@@ -13,6 +13,7 @@
 #include "fx_url.h"
 #include "log.h"
 #include "util.h"
+#include "values.h"
 
 #define FX_INTEG_MIN_GAP_MS 61000 /* GET /integrations/... is allowed once a minute */
 
@@ -525,8 +526,10 @@ static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
     if (!waiting) return;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
     sbuf url = {0};
-    sbuf_printf(&url, "%s/connections/", e->cfg.base_url);
-    fx_url_encode(&url, c->id);
+    if (sbuf_printf(&url, "%s/connections/", e->cfg.base_url) || val_url_escape(&url, c->id)) {
+        sbuf_free(&url);
+        return;
+    }
     /* API-key only, but counted against the token's budget: better too careful. */
     c->info_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
     sbuf_free(&url);

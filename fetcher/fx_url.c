@@ -4,21 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int fx_url_encode(sbuf *out, const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            if (sbuf_append(out, p, 1)) return -1;
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (sbuf_append(out, e, 3)) return -1;
-        }
-    }
-    return 0;
-}
-
 int fx_url_date(int64_t ms, int round_up, char out[VAL_TIME_LEN]) {
     int64_t s = ms / 1000;
     if (ms % 1000 != 0) {
@@ -38,7 +23,7 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
     const char *hole = strstr(path, "%s");
     if (hole) {
         if (!path_arg || !*path_arg) return -1;
-        if (sbuf_append(out, path, (size_t)(hole - path)) || fx_url_encode(out, path_arg) ||
+        if (sbuf_append(out, path, (size_t)(hole - path)) || val_url_escape(out, path_arg) ||
             sbuf_append(out, hole + 2, strlen(hole + 2)))
             return -1;
     } else if (sbuf_append(out, path, strlen(path))) {
@@ -49,17 +34,17 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
         char d[VAL_TIME_LEN];
         if (q->gte_ms != FX_NO_BOUND) {
             if (fx_url_date(q->gte_ms, 0, d) || sbuf_printf(out, "&%s[gte]=", q->date_field) ||
-                fx_url_encode(out, d))
+                val_url_escape(out, d))
                 return -1;
         }
         if (q->lte_ms != FX_NO_BOUND) {
             if (fx_url_date(q->lte_ms, 1, d) || sbuf_printf(out, "&%s[lte]=", q->date_field) ||
-                fx_url_encode(out, d))
+                val_url_escape(out, d))
                 return -1;
         }
     }
     if (page_token && *page_token) {
-        if (sbuf_append(out, "&page_token=", 12) || fx_url_encode(out, page_token)) return -1;
+        if (sbuf_append(out, "&page_token=", 12) || val_url_escape(out, page_token)) return -1;
     }
     return 0;
 }

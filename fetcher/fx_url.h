@@ -29,9 +29,6 @@ typedef struct fx_query {
 int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_arg,
                 const fx_query *q, const char *page_token);
 
-/* Append s percent-encoded (RFC 3986 unreserved characters stay). 0 or -1. */
-int fx_url_encode(sbuf *out, const char *s);
-
 /* The API's date format. Floor (round_up = 0) or ceil (1) to whole seconds. 0, or -1
  * when ms is outside the years 0001..9999. */
 int fx_url_date(int64_t ms, int round_up, char out[VAL_TIME_LEN]);

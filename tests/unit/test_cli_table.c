@@ -162,8 +162,17 @@ static void test_formatters(void **state) {
     assert_int_equal(cli_parse_date("now", 42, &ms), 0);
     assert_int_equal(ms, 42);
     assert_int_equal(cli_parse_date("soon", 0, &ms), -1);
-    char u[64];
-    assert_string_equal(cli_url_escape("a b/c?d=1&e", u, sizeof u), "a%20b%2Fc%3Fd%3D1%26e");
+    char *u = cli_url_path("/x/", "a b/c?d=1&e");
+    assert_string_equal(u, "/x/a%20b%2Fc%3Fd%3D1%26e");
+    free(u);
+    /* never cut short: a long id is the whole id (the old fixed buffers truncated it) */
+    char id[2001];
+    memset(id, '/', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    u = cli_url_path("/connections/", id);
+    assert_int_equal(strlen(u), strlen("/connections/") + 3 * 2000);
+    assert_string_equal(u + strlen(u) - 3, "%2F");
+    free(u);
 }
 
 int main(void) {

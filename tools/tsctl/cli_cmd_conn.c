@@ -35,16 +35,17 @@ static const char sql_list_json[] =
 /* Every connection from GET /connections, following next_token. */
 static cJSON *api_connections(cli_ctx *ctx, char *err, size_t errlen) {
     cJSON *all = cJSON_CreateArray(), *resp = NULL;
-    char path[1024], tok[900];
+    char *path = NULL;
     const char *next = NULL;
     for (int page = 0; page < CLI_HTTP_MAX_PAGES; page++) {
-        if (next)
-            snprintf(path, sizeof path, "/connections?page_token=%s",
-                     cli_url_escape(next, tok, sizeof tok));
-        else
-            snprintf(path, sizeof path, "/connections");
+        free(path);
+        path = next ? cli_url_path("/connections?page_token=", next) : strdup("/connections");
         cJSON_Delete(resp);
         resp = NULL;
+        if (!path) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
         if (cli_ts_call(ctx, "GET", path, NULL, &resp, NULL, err, errlen) != 0) goto fail;
         cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data"), *c;
         if (!cJSON_IsArray(data)) {
@@ -56,11 +57,13 @@ static cJSON *api_connections(cli_ctx *ctx, char *err, size_t errlen) {
         next = cli_jstr(resp, "next_token");
         if (!next || !*next) {
             cJSON_Delete(resp);
+            free(path);
             return all;
         }
     }
     snprintf(err, errlen, "GET /connections: more than %d pages", CLI_HTTP_MAX_PAGES);
 fail:
+    free(path);
     cJSON_Delete(resp);
     cJSON_Delete(all);
     return NULL;
@@ -160,17 +163,22 @@ static const char sql_errors[] =
 
 /* GET /connections/{id}: the connection object, whichever envelope the API uses. */
 static cJSON *api_connection(cli_ctx *ctx, const char *id, char *err, size_t errlen) {
-    char path[600], esc[500];
-    cJSON *resp = NULL;
-    snprintf(path, sizeof path, "/connections/%s", cli_url_escape(id, esc, sizeof esc));
-    if (cli_ts_call(ctx, "GET", path, NULL, &resp, NULL, err, errlen) != 0) return NULL;
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data"), *c = NULL;
-    if (cJSON_IsArray(data))
-        c = cJSON_DetachItemFromArray(data, 0);
-    else if (cJSON_IsObject(data))
-        c = cJSON_DetachItemFromObjectCaseSensitive(resp, "data");
-    if (!c) snprintf(err, errlen, "GET %s: no connection in the answer", path);
+    char *path = cli_url_path("/connections/", id);
+    cJSON *resp = NULL, *c = NULL;
+    if (!path) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (cli_ts_call(ctx, "GET", path, NULL, &resp, NULL, err, errlen) == 0) {
+        cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
+        if (cJSON_IsArray(data))
+            c = cJSON_DetachItemFromArray(data, 0);
+        else if (cJSON_IsObject(data))
+            c = cJSON_DetachItemFromObjectCaseSensitive(resp, "data");
+        if (!c) snprintf(err, errlen, "GET %s: no connection in the answer", path);
+    }
     cJSON_Delete(resp);
+    free(path);
     return c;
 }
 

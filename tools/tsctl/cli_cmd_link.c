@@ -322,11 +322,12 @@ int cli_run_magic_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
 
 int cli_run_magic_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     (void)cmd;
-    char err[1024], path[512], id[400];
+    char err[1024], *path = cli_url_path("/magic-links/", a->pos[0]);
     cJSON *resp = NULL;
-    snprintf(path, sizeof path, "/magic-links/%s", cli_url_escape(a->pos[0], id, sizeof id));
-    if (cli_ts_call(ctx, "GET", path, NULL, &resp, NULL, err, sizeof err) != 0)
-        return fail(ctx, err, CLI_EXIT_FAIL);
+    if (!path) return fail(ctx, "out of memory", CLI_EXIT_FAIL);
+    int called = cli_ts_call(ctx, "GET", path, NULL, &resp, NULL, err, sizeof err);
+    free(path);
+    if (called != 0) return fail(ctx, err, CLI_EXIT_FAIL);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "magic_link");
     int rc = CLI_EXIT_OK;
     if (!cJSON_IsObject(m)) {
@@ -345,11 +346,12 @@ int cli_run_magic_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
 
 int cli_run_magic_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     (void)cmd;
-    char err[1024], path[512], id[400];
+    char err[1024], *path = cli_url_path("/magic-links/", a->pos[0]);
     cJSON *resp = NULL;
-    snprintf(path, sizeof path, "/magic-links/%s", cli_url_escape(a->pos[0], id, sizeof id));
-    if (cli_ts_call(ctx, "DELETE", path, NULL, &resp, NULL, err, sizeof err) != 0)
-        return fail(ctx, err, CLI_EXIT_FAIL);
+    if (!path) return fail(ctx, "out of memory", CLI_EXIT_FAIL);
+    int called = cli_ts_call(ctx, "DELETE", path, NULL, &resp, NULL, err, sizeof err);
+    free(path);
+    if (called != 0) return fail(ctx, err, CLI_EXIT_FAIL);
     int deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "deleted"));
     if (ctx->json)
         cli_print_json(ctx, resp);

@@ -234,16 +234,14 @@ static const char sql_counts[] =
  * where the streams came from. NULL when neither source answers. */
 static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source, char *err,
                              size_t errlen) {
-    char path[600], esc[500], ferr[1024];
+    char ferr[1024] = "out of memory";
+    char *path = conn ? cli_url_path("/streams?connection_id=", conn) : strdup("/streams");
     cJSON *streams = NULL;
-    if (conn)
-        snprintf(path, sizeof path, "/streams?connection_id=%s",
-                 cli_url_escape(conn, esc, sizeof esc));
-    else
-        snprintf(path, sizeof path, "/streams");
     const char *const p[] = {conn};
-    if (cli_fetcher_call(ctx, "GET", path, NULL, &streams, NULL, ferr, sizeof ferr) == 0 &&
-        cJSON_IsArray(streams)) {
+    int called =
+        path ? cli_fetcher_call(ctx, "GET", path, NULL, &streams, NULL, ferr, sizeof ferr) : -1;
+    free(path);
+    if (called == 0 && cJSON_IsArray(streams)) {
         *source = "fetcher";
     } else {
         cJSON_Delete(streams);

@@ -3,6 +3,8 @@
  * access tokens travel only in headers. */
 #include "cli_http.h"
 
+#include "values.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,21 +141,13 @@ void cli_http_resp_free(cli_http_resp *r) {
     memset(r, 0, sizeof *r);
 }
 
-char *cli_url_escape(const char *s, char *out, size_t outlen) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < outlen; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            out[n++] = (char)*p;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[*p >> 4];
-            out[n++] = hex[*p & 15];
-        }
+char *cli_url_path(const char *prefix, const char *arg) {
+    sbuf b = {0};
+    if (sbuf_append(&b, prefix, strlen(prefix)) || val_url_escape(&b, arg)) {
+        sbuf_free(&b);
+        return NULL;
     }
-    if (outlen) out[n < outlen ? n : outlen - 1] = '\0';
-    return out;
+    return b.p;
 }
 
 /* The shared part of cli_ts_call and cli_fetcher_call. */

@@ -40,7 +40,8 @@ int cli_ts_call(const cli_ctx *ctx, const char *method, const char *path, const 
 int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
                      cJSON **json, long *status, char *errstr, size_t errlen);
 
-/* Percent-encode s for a URL path segment or query value into out. Returns out. */
-char *cli_url_escape(const char *s, char *out, size_t outlen);
+/* prefix followed by arg percent-encoded (val_url_escape), e.g. "/connections/" + an id:
+ * malloc'd (the caller frees it), or NULL when memory runs out. */
+char *cli_url_path(const char *prefix, const char *arg);
 
 #endif
