@@ -3,8 +3,8 @@
 #include "gw_fetch.h"
 
 #include "gw_envelope.h"
-#include "gw_headers.h"
 #include "util.h"
+#include "values.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -85,20 +85,6 @@ fail:
     return rc;
 }
 
-/* data_url as an absolute URL on base's origin, into buf. 0 or -1. */
-static int resolve(const char *base, const char *data_url, char *buf, size_t len) {
-    if (data_url[0] == '/') {
-        /* A path: put it under base's scheme://host[:port]. */
-        const char *sep = strstr(base, "://");
-        if (!sep) return -1;
-        size_t olen = (size_t)(sep + 3 - base) + strcspn(sep + 3, "/?#");
-        if ((size_t)snprintf(buf, len, "%.*s%s", (int)olen, base, data_url) >= len) return -1;
-    } else if ((size_t)snprintf(buf, len, "%s", data_url) >= len) {
-        return -1;
-    }
-    return gw_url_same_origin(base, buf) ? 0 : -1;
-}
-
 int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_ms, sbuf *out,
                    char *errstr, size_t errlen) {
     sbuf link = {0};
@@ -109,7 +95,10 @@ int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_m
         snprintf(errstr, errlen, "TRACKSTAR_API_KEY is not set");
         goto fail;
     }
-    if (resolve(cfg->base_url, data_url, url, sizeof url) != 0) {
+    /* The API key goes only to TRACKSTAR_BASE_URL's origin. The URL requested is the one
+     * libcurl resolved and compared, so the check and the request cannot disagree. */
+    if (val_url_resolve(cfg->base_url, data_url, url, sizeof url) != 0 ||
+        !val_same_origin(cfg->base_url, url)) {
         snprintf(errstr, errlen, "data_url is not on TRACKSTAR_BASE_URL's origin");
         goto fail;
     }
@@ -130,14 +119,10 @@ int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_m
         snprintf(errstr, errlen, "timed out");
         goto fail;
     }
+    /* Any origin (no key goes there); a relative link is relative to the data_url. */
     char dl[GW_DATA_URL_MAX + 256];
-    if (d->valuestring[0] == '/') { /* a relative link is on the API's own origin */
-        if (resolve(cfg->base_url, d->valuestring, dl, sizeof dl) != 0) {
-            snprintf(errstr, errlen, "download_url cannot be resolved");
-            goto fail;
-        }
-    } else if ((size_t)snprintf(dl, sizeof dl, "%s", d->valuestring) >= sizeof dl) {
-        snprintf(errstr, errlen, "download_url is too long");
+    if (val_url_resolve(url, d->valuestring, dl, sizeof dl) != 0) {
+        snprintf(errstr, errlen, "download_url is not an http(s) URL or is too long");
         goto fail;
     }
     if (get(dl, NULL, left, cfg->max_bytes, out, errstr, errlen) != 0) goto fail;

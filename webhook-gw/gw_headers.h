@@ -1,7 +1,6 @@
 /* gw_headers.h - the HTTP header rules of the webhook endpoint, kept apart from the
  * server so they can be tested without sockets: which signature headers to read
- * (svix-* or the white-labelled webhook-*), the content type, and the same-origin rule
- * for data_url (the API key is only ever sent to TRACKSTAR_BASE_URL's origin).
+ * (svix-* or the white-labelled webhook-*) and the content type.
  */
 #ifndef GW_HEADERS_H
 #define GW_HEADERS_H
@@ -29,10 +28,5 @@ void gw_sig_headers_pick(gw_header_fn get, void *ctx, gw_sig_headers *out);
  * blanks allowed), optionally with parameters; a charset parameter, quoted or not, must
  * be utf-8 (JSON is UTF-8, RFC 8259). NULL or anything else: 0. */
 int gw_content_type_ok(const char *value);
-
-/* 1 when url has the same scheme, host and port as base (default ports made explicit,
- * scheme and host compared without case) and nothing that could smuggle another host
- * (userinfo '@', backslashes, control bytes). 0 otherwise. */
-int gw_url_same_origin(const char *base, const char *url);
 
 #endif

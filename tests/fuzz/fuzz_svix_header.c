@@ -1,7 +1,8 @@
 /* fuzz_svix_header.c - libFuzzer target for the signature checks every webhook passes
  * before anything else reads it: svix_verify() with fuzzed svix-id, svix-timestamp,
  * svix-signature and body, svix_keys_parse() with a fuzzed secret list, and the
- * gateway's other header rules (gw_content_type_ok, gw_url_same_origin).
+ * gateway's other header rules (gw_content_type_ok, and val_url_resolve/val_same_origin
+ * that guard where the API key is sent).
  *
  * Input layout: fields separated by '\n': secret-list, id, timestamp, signature header,
  * then the rest is the body (may hold any byte, NUL included). Missing fields are empty.
@@ -11,7 +12,9 @@
  *    "ok" whenever the id and timestamp are usable (the loop that splits entries must
  *    find a valid one wherever it sits among garbage);
  *  - a header that carries only a signature for other bytes is never "ok";
- *  - a parsed key list has 1..SVIX_MAX_SECRETS keys of 1..SVIX_KEY_MAX bytes.
+ *  - a parsed key list has 1..SVIX_MAX_SECRETS keys of 1..SVIX_KEY_MAX bytes;
+ *  - a fuzzed data_url that resolves to the API's origin names the API's host in its
+ *    text, right after the scheme (no userinfo, no other host libcurl would connect to).
  * Build and run: tests/fuzz/run.sh svix_header <seconds>.
  */
 #include <stddef.h>
@@ -19,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "svix.h"
+#include "values.h"
 #include "webhook-gw/gw_headers.h"
 
 #define FZ_NOW 1767225600LL /* pinned clock: 2026-01-01T00:00:00Z */
@@ -114,8 +119,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* The gateway's other header rules see the same untrusted text. */
     (void)gw_content_type_ok(id);
     (void)gw_content_type_ok(hdr);
-    (void)gw_url_same_origin("https://production.trackstarhq.com", id);
-    (void)gw_url_same_origin(ts, hdr);
-    if (!gw_url_same_origin("http://127.0.0.1:8090", "http://127.0.0.1:8090/x")) abort();
+    static const char api[] = "https://production.trackstarhq.com",
+                      host[] = "production.trackstarhq.com";
+    char url[FZ_HEADER_MAX + 64];
+    if (val_url_resolve(api, id, url, sizeof url) == 0 && val_same_origin(api, url)) {
+        const char *after = url + strlen("https://") + strlen(host);
+        if (strncmp(url, "https://", 8) != 0 || strncasecmp(url + 8, host, strlen(host)) != 0)
+            abort();
+        if (strncmp(after, ":443", 4) == 0) after += 4;
+        if (*after != '/' && *after != '?' && *after != '#' && *after != '\0') abort();
+    }
+    (void)val_same_origin(ts, hdr);
+    if (!val_same_origin("http://127.0.0.1:8090", "http://127.0.0.1:8090/x")) abort();
     return 0;
 }

@@ -163,6 +163,12 @@ static void test_foreign_origin_refused_without_request(void **state) {
     assert_non_null(strstr(err, "origin"));
     assert_int_equal(atomic_load(&cdn_requests), before); /* nothing was sent there */
     assert_null(strstr(err, KEY));
+    /* the API's address as userinfo in front of another host, and a scheme-relative link */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d@127.0.0.1:%d/data/ok", api_port, cdn_port);
+    assert_int_equal(fetch(url, KEY, 3000, &out, err, sizeof err), -1);
+    snprintf(url, sizeof url, "//localhost:%d/data/ok", cdn_port);
+    assert_int_equal(fetch(url, KEY, 3000, &out, err, sizeof err), -1);
+    assert_int_equal(atomic_load(&cdn_requests), before);
     sbuf_free(&out);
 }
 
