@@ -51,7 +51,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit-test integration-test run up down bench soak clean deps format format-check
+.PHONY: all test unit-test integration-test run up down bench soak clean deps format format-check \
+        header-check
 all: $(BINARIES)
 
 $(BUILD)/%.o: %.c
@@ -134,6 +135,11 @@ format:
 # Fails, naming the files, when any C file differs from `make format` (run by `make test`).
 format-check:
 	@tests/format-check.sh
+
+# Fails, naming the header, when a tracked .h does not compile on its own or included
+# twice (an include guard that does not cover the whole file). Run by `make test`.
+header-check:
+	@tests/header-check.sh
 
 clean:
 	rm -rf build bin bin-san

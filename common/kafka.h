@@ -62,8 +62,6 @@ int kafka_flush(rd_kafka_t *rk, int timeout_ms);
 /* 1 when the client currently has at least one broker up (used by /readyz). */
 int kafka_brokers_up(rd_kafka_t *rk);
 
-#endif
-
 /* ---- consume-transform-produce helpers (normalizer, writer) ---- */
 
 /* The state of one produced message, passed as its msg_opaque to a producer created
@@ -90,3 +88,5 @@ int kafka_consume_batch(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int max
 /* Store offset+1 for every message in msgs[0..n) (the highest per partition wins),
  * so that auto-commit commits them. Call only after their downstream effect is durable. */
 void kafka_store_offsets(rd_kafka_t *consumer, rd_kafka_message_t **msgs, int n);
+
+#endif
