@@ -18,8 +18,10 @@ void log_init(const char *stage, log_level min);
 int log_level_parse(const char *s, log_level *out); /* 0 or -1 */
 
 /* log_kv(LOG_INFO, "consumer started", "topic", t, "partition", p, NULL);
- * msg may be a printf-free literal; values may be NULL (printed as null). */
-void log_kv(log_level lvl, const char *msg, ...);
+ * msg may be a printf-free literal; values may be NULL (printed as null). The list ends
+ * with a NULL key, which the compiler checks (sentinel): a missing one would read past
+ * the arguments. */
+void log_kv(log_level lvl, const char *msg, ...) __attribute__((sentinel));
 
 #define log_debug(...)                                                                             \
     do {                                                                                           \
