@@ -23,11 +23,12 @@ typedef struct json_arena {
 
 /* Parse s[0..len) exactly as cJSON_ParseWithLengthOpts(s, len, end, 0) would: the same
  * texts accepted, the same values, *end just after the value (what follows is the
- * caller's to check). One exception: a string holding a NUL character (as "\u0000")
- * is refused, with a->nul set, because a C string (and PostgreSQL text or jsonb) cannot
- * hold it; cJSON would cut the string there. The tree lives in a and must not be given
- * to cJSON_Delete or modified. NULL when the text is not JSON (or, with a->oom set, when
- * memory ran out). */
+ * caller's to check). One exception: a string holding a NUL character (a raw 0 byte,
+ * "\u0000", or a \u escape with a non-hex digit, which cJSON reads as 0) is refused,
+ * with a->nul set, because a C string (and PostgreSQL text or jsonb) cannot hold it;
+ * cJSON would cut the string there. tests/fuzz/fuzz_json_arena.c checks exactly this
+ * against cJSON. The tree lives in a and must not be given to cJSON_Delete or modified.
+ * NULL when the text is not JSON (or, with a->oom set, when memory ran out). */
 const cJSON *json_arena_parse(json_arena *a, const char *s, size_t len, const char **end);
 
 /* Forget every tree parsed into a, but keep up to keep bytes of its memory for the next
