@@ -2,11 +2,12 @@
  * Errors mirror Trackstar's 422 ValidationError: the offending parameter and a message. */
 #include "sim_filter.h"
 
+#include "values.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 int sim_filter_clamp_limit = 0; /* 1: limit > max is clamped instead of a 422 */
 
@@ -49,22 +50,7 @@ int sim_parse_date(const char *s, int64_t *ms) {
     for (size_t i = 0; i < sizeof shape - 1; i++) {
         if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]) return -1;
     }
-    struct tm tm = {0};
-    tm.tm_year = atoi(s) - 1900;
-    tm.tm_mon = atoi(s + 5) - 1;
-    tm.tm_mday = atoi(s + 8);
-    tm.tm_hour = atoi(s + 11);
-    tm.tm_min = atoi(s + 14);
-    tm.tm_sec = atoi(s + 17);
-    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
-        return -1;
-    int mday = tm.tm_mday;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != mday) /* timegm normalised e.g. Feb 31 */
-        return -1;
-    *ms = (int64_t)t * 1000;
-    return 0;
+    return val_time_parse(s, ms, NULL); /* the calendar */
 }
 
 /* Split s in place on commas into out[]; returns the count or -1 when > max. */
@@ -334,8 +320,6 @@ void sim_query_updated_range(const sim_query *q, int64_t *lo, int64_t *hi) {
 #define TOKEN_VERSION 1
 #define TOKEN_RAW 30 /* version 1, res 1, conn 4, fhash 8, updated 8, num 4, check 4 */
 
-static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 static void put(unsigned char *p, uint64_t v, int n) {
     for (int i = n - 1; i >= 0; i--, v >>= 8)
         p[i] = (unsigned char)v;
@@ -363,32 +347,22 @@ void sim_ptoken_encode(const sim_ptoken *t, char out[SIM_TOKEN_MAX]) {
     put(raw + 14, (uint64_t)t->last_updated_ms, 8);
     put(raw + 22, t->last_num, 4);
     put(raw + 26, check(raw, 26), 4);
-    /* 30 bytes = 10 groups of 3 -> 40 characters, no padding */
-    char *o = out;
-    for (int i = 0; i < TOKEN_RAW; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
-        *o++ = b64u[v >> 18 & 63];
-        *o++ = b64u[v >> 12 & 63];
-        *o++ = b64u[v >> 6 & 63];
-        *o++ = b64u[v & 63];
+    /* 30 bytes = 10 groups of 3 -> 40 characters, no padding; URL-safe alphabet */
+    if (val_b64_encode(raw, TOKEN_RAW, out) != TOKEN_RAW / 3 * 4) {
+        out[0] = '\0'; /* an empty token decodes to nothing */
+        return;
     }
-    *o = 0;
+    for (char *o = out; *o; o++)
+        *o = *o == '+' ? '-' : *o == '/' ? '_' : *o;
 }
 
 int sim_ptoken_decode(const char *s, sim_ptoken *t) {
-    if (strlen(s) != TOKEN_RAW / 3 * 4) return -1;
+    char std[TOKEN_RAW / 3 * 4 + 1];
     unsigned char raw[TOKEN_RAW];
-    for (int i = 0, j = 0; i < TOKEN_RAW / 3 * 4; i += 4, j += 3) {
-        uint32_t v = 0;
-        for (int k = 0; k < 4; k++) {
-            const char *p = strchr(b64u, s[i + k]);
-            if (!p || !s[i + k]) return -1;
-            v = v << 6 | (uint32_t)(p - b64u);
-        }
-        raw[j] = (unsigned char)(v >> 16);
-        raw[j + 1] = (unsigned char)(v >> 8);
-        raw[j + 2] = (unsigned char)v;
-    }
+    if (strlen(s) != sizeof std - 1) return -1;
+    for (size_t i = 0; i < sizeof std; i++) /* back to the standard alphabet, NUL included */
+        std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i] == '+' || s[i] == '/' ? '*' : s[i];
+    if (val_b64_decode(std, sizeof std - 1, raw, sizeof raw) != TOKEN_RAW) return -1;
     if (raw[0] != TOKEN_VERSION || get(raw + 26, 4) != check(raw, 26)) return -1;
     t->res = raw[1];
     t->conn = (uint32_t)get(raw + 2, 4);
