@@ -182,6 +182,14 @@ int val_time_canonical(const char *s, int64_t *ms) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- integers */
+
+int val_int_exact(double d, int64_t *out) {
+    if (!isfinite(d) || d != floor(d) || fabs(d) >= VAL_INT_LIMIT) return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- decimals */
 
 /* Write sign, the significant digits dig[0..nd) and the position of the decimal point

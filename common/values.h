@@ -46,6 +46,17 @@ int val_time_norm(const char *s, char out[VAL_TIME_LEN]);
  * nothing PostgreSQL could read another way. */
 int val_time_canonical(const char *s, int64_t *ms);
 
+/* ---------------------------------------------------------------- integers */
+
+/* The canonical model's integers are those a double holds exactly, below 2^53 in
+ * magnitude. 2^53 itself is out: 2^53 + 1 in source text parses to it, so a value there
+ * may already have lost its last digit. */
+#define VAL_INT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* 0 with *out when d is an integer with |d| < VAL_INT_LIMIT, else -1 (fractions, NaN,
+ * infinities, too large). */
+int val_int_exact(double d, int64_t *out);
+
 /* ---------------------------------------------------------------- decimals
  *
  * The canonical form is plain decimal text: "-"? digits ("." digits)?, without leading

@@ -4,7 +4,6 @@
  */
 #include "normalizer/canon_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 static const char *type_name(const cJSON *v) {
@@ -74,13 +73,7 @@ int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name) {
 }
 
 int canon_int_value(const cJSON *v, int64_t *out) {
-    if (!cJSON_IsNumber(v)) return -1;
-    double d = v->valuedouble;
-    /* 2^53 itself is refused too: 2^53 + 1 in the source parses to it, so a value
-     * there may already have lost its last digit. */
-    if (!isfinite(d) || d != floor(d) || fabs(d) >= CANON_MAX_SAFE_INT) return -1;
-    *out = (int64_t)d;
-    return 0;
+    return cJSON_IsNumber(v) ? val_int_exact(v->valuedouble, out) : -1;
 }
 
 int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name) {

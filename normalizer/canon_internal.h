@@ -20,8 +20,6 @@
 /* A dot path such as "shipments.3.packages.1.line_items.12" or
  * "inventory_by_warehouse_id.<warehouse id>": our names, indices and (bounded) ids. */
 #define CANON_PATH_LEN 1200
-/* Largest integer a double holds exactly: quantities beyond it would silently change. */
-#define CANON_MAX_SAFE_INT 9007199254740992.0 /* 2^53: from here on, doubles skip integers */
 
 /* Longest table we map (fields per canon_table): bounds the engine's per-object array of
  * source values. The order table, the largest, has 38. */

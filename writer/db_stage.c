@@ -15,7 +15,6 @@
 
 #define WDB_MAX_PATH 128       /* one WDB_FIRST_OF alternative; spec paths are short */
 #define WDB_MAX_KEY_BYTES 1024 /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
-#define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
 #define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
 
 /* ------------------------------------------------------------------ JSON access */
@@ -301,12 +300,12 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
         }
         break;
     case WDB_INT: {
-        double d = v->valuedouble;
-        if (!cJSON_IsNumber(v) || !isfinite(d) || d != floor(d) || fabs(d) > WDB_MAX_SAFE_INT) {
+        int64_t n;
+        if (!cJSON_IsNumber(v) || val_int_exact(v->valuedouble, &n)) {
             *why = "expected an integer";
             return PUT_BAD;
         }
-        rc = put_i64(b, (long long)d);
+        rc = put_i64(b, n);
         break;
     }
     case WDB_NUM:

@@ -212,6 +212,38 @@ static void test_time_canonical(void **state) {
     }
 }
 
+/* ---------------------------------------------------------------- integers */
+
+static void test_int_exact(void **state) {
+    (void)state;
+    static const struct {
+        double d;
+        int ok;
+        int64_t want;
+    } t[] = {
+        {0, 1, 0},
+        {-0.0, 1, 0},
+        {42, 1, 42},
+        {-42, 1, -42},
+        {9007199254740991.0, 1, 9007199254740991LL}, /* 2^53 - 1 */
+        {-9007199254740991.0, 1, -9007199254740991LL},
+        {9007199254740992.0, 0, 0}, /* 2^53: 2^53 + 1 in the text parses to it */
+        {-9007199254740992.0, 0, 0},
+        {1e300, 0, 0},
+        {0.5, 0, 0},
+        {-1.000001, 0, 0},
+        {INFINITY, 0, 0},
+        {-INFINITY, 0, 0},
+        {NAN, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int64_t n = -7;
+        int rc = val_int_exact(t[i].d, &n);
+        if ((rc == 0) != t[i].ok) fail_msg("%.17g: rc %d", t[i].d, rc);
+        if (t[i].ok) assert_int_equal(n, t[i].want);
+    }
+}
+
 /* ---------------------------------------------------------------- decimals */
 
 static void test_decimal_from_double(void **state) {
@@ -654,21 +686,14 @@ static void test_url_resolve(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_norm_table),
-        cmocka_unit_test(test_time_parse_values),
-        cmocka_unit_test(test_time_format),
-        cmocka_unit_test(test_time_canonical),
-        cmocka_unit_test(test_decimal_from_double),
-        cmocka_unit_test(test_decimal_from_text),
-        cmocka_unit_test(test_decimal_fast_path_agrees),
-        cmocka_unit_test(test_decimal_canonical),
-        cmocka_unit_test(test_text_valid),
-        cmocka_unit_test(test_utf8_put),
-        cmocka_unit_test(test_b64_round_trip),
-        cmocka_unit_test(test_b64_refuses),
-        cmocka_unit_test(test_url_escape),
-        cmocka_unit_test(test_same_origin),
-        cmocka_unit_test(test_url_resolve),
+        cmocka_unit_test(test_time_norm_table),   cmocka_unit_test(test_time_parse_values),
+        cmocka_unit_test(test_time_format),       cmocka_unit_test(test_int_exact),
+        cmocka_unit_test(test_time_canonical),    cmocka_unit_test(test_decimal_from_double),
+        cmocka_unit_test(test_decimal_from_text), cmocka_unit_test(test_decimal_fast_path_agrees),
+        cmocka_unit_test(test_decimal_canonical), cmocka_unit_test(test_text_valid),
+        cmocka_unit_test(test_utf8_put),          cmocka_unit_test(test_b64_round_trip),
+        cmocka_unit_test(test_b64_refuses),       cmocka_unit_test(test_url_escape),
+        cmocka_unit_test(test_same_origin),       cmocka_unit_test(test_url_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,29 @@ static void test_canonical_values_only(void **state) {
          1767690000000000LL},
     };
     const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    /* Integers: below 2^53 in magnitude, as the normalizer writes them. */
+    static const struct {
+        double q;
+        int ok;
+    } ints[] = {{9007199254740991.0, 1}, {-3, 1}, {9007199254740992.0, 0}, {2.5, 0}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        cJSON *rec = cJSON_Parse("{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":"
+                                 "\"c\",\"id\":\"o1\",\"source_updated_at\":"
+                                 "\"2026-01-06T09:00:00Z\",\"line_items\":[{}]}");
+        cJSON_AddNumberToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(rec, "line_items"), 0),
+                                "quantity", ints[i].q);
+        char *raw = cJSON_PrintUnformatted(rec), reason[256] = "";
+        sbuf bufs[1 + WDB_MAX_CHILD_TABLES] = {{0}};
+        int oom = 0;
+        int rc = wdb_stage_rows(sp, rec, raw, strlen(raw), 1, bufs, &oom, reason, sizeof reason);
+        if ((rc == 0) != ints[i].ok) fail_msg("quantity %.17g: rc %d (%s)", ints[i].q, rc, reason);
+        if (!ints[i].ok)
+            assert_string_equal(reason, "order_line_items.quantity: expected an integer");
+        for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+            sbuf_free(&bufs[t]);
+        free(raw);
+        cJSON_Delete(rec);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *rec = cJSON_Parse("{\"schema_version\":1,\"entity\":\"order\",\"connection_id\":"
                                  "\"c\",\"id\":\"o1\"}");
