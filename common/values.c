@@ -478,40 +478,33 @@ int val_url_escape(sbuf *out, const char *s) {
     return rc;
 }
 
+/* 1 when the URL in h is http or https (libcurl gives the scheme in lower case). */
+static int is_http(CURLU *h) {
+    char *scheme = NULL;
+    int yes = curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+    curl_free(scheme);
+    return yes;
+}
+
 /* A handle holding url parsed as an absolute http(s) URL, or NULL. */
 static CURLU *parse_http_url(const char *url) {
     CURLU *h = curl_url();
-    char *scheme = NULL;
-    if (!h || !url) goto fail;
-    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK) goto fail;
-    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) goto fail;
-    /* libcurl gives the scheme in lower case. */
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) goto fail;
-    curl_free(scheme);
-    return h;
-fail:
-    curl_free(scheme);
+    if (h && url && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK && is_http(h)) return h;
     curl_url_cleanup(h);
     return NULL;
 }
 
 int val_url_resolve(const char *base, const char *ref, char *out, size_t len) {
     CURLU *h = parse_http_url(base);
-    char *url = NULL, *scheme = NULL;
+    char *url = NULL;
     int rc = -1;
-    if (!h || !ref || !*ref) goto done;
     /* Set on a handle that holds a URL, a relative reference is resolved against it. */
-    if (curl_url_set(h, CURLUPART_URL, ref, 0) != CURLUE_OK) goto done;
-    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-        goto done;
-    if (curl_url_get(h, CURLUPART_URL, &url, 0) != CURLUE_OK) goto done;
-    size_t n = strlen(url);
-    if (n >= len) goto done;
-    memcpy(out, url, n + 1);
-    rc = 0;
-done:
-    curl_free(scheme);
+    if (h && ref && *ref && curl_url_set(h, CURLUPART_URL, ref, 0) == CURLUE_OK && is_http(h) &&
+        curl_url_get(h, CURLUPART_URL, &url, 0) == CURLUE_OK && strlen(url) < len) {
+        memcpy(out, url, strlen(url) + 1);
+        rc = 0;
+    }
     curl_free(url);
     curl_url_cleanup(h);
     return rc;
