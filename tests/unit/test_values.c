@@ -194,6 +194,36 @@ static void test_time_canonical(void **state) {
     assert_int_equal(val_time_canonical("2026-01-05T10:00:00.123Z", &ms), 0);
     assert_int_equal(ms, 1767607200123LL);
 
+    /* The definition, val_time_norm(s) == s, on mutants of canonical and other forms:
+     * val_time_canonical reads the shape directly and must agree with it everywhere. */
+    static const char *tpl[] = {"2026-01-05T10:00:00Z",      "2026-01-05T10:00:00.123Z",
+                                "2016-12-31T23:59:59Z",      "2024-02-29T00:00:00.000Z",
+                                "0001-01-01T00:00:00Z",      "9999-12-31T23:59:59.999Z",
+                                "2026-01-05T10:00:00+02:00", "2026-01-05 10:00:00.5"};
+    static const char alphabet[] = "0123456789-:T tZz+.,6";
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < 300000; i++) {
+        char s[40], norm[VAL_TIME_LEN];
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        strcpy(s, tpl[r % (sizeof tpl / sizeof tpl[0])]);
+        for (int m = 0; m < 1 + (int)(r >> 60 & 1); m++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            size_t len = strlen(s), at = (size_t)(r >> 8) % (len + 1);
+            char ch = alphabet[(r >> 32) % (sizeof alphabet - 1)];
+            if (r % 3 == 0 && at < len) {
+                s[at] = ch;
+            } else if (r % 3 == 1 && at < len) {
+                memmove(s + at, s + at + 1, len - at);
+            } else if (len < sizeof s - 2) {
+                memmove(s + at + 1, s + at, len - at + 1);
+                s[at] = ch;
+            }
+        }
+        int definition = val_time_norm(s, norm) == 0 && strcmp(norm, s) == 0;
+        if ((val_time_canonical(s, &ms) == 0) != definition)
+            fail_msg("'%s': val_time_canonical disagrees with val_time_norm (%d)", s, definition);
+    }
+
     /* Every instant of the range, formatted with and without its fraction, is accepted
      * as the same instant, and normalises to itself. */
     uint64_t x = 88172645463325252ull;
