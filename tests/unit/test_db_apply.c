@@ -190,7 +190,8 @@ static void test_bad_records_are_refused_and_the_rest_commits(void **state) {
         assert_int_equal(wdb_apply(db, items, 5, err, sizeof err), WDB_OK);
         assert_false(items[0].rejected || items[2].rejected || items[4].rejected);
         assert_true(items[1].rejected);
-        assert_non_null(strstr(items[1].reason, "observed_at: expected a canonical RFC 3339 timestamp"));
+        assert_non_null(
+            strstr(items[1].reason, "observed_at: expected a canonical RFC 3339 timestamp"));
         assert_true(items[3].rejected);
         if (!strstr(items[3].reason, "database refused the record") ||
             !strstr(items[3].reason, "22P02"))

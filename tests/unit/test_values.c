@@ -196,10 +196,11 @@ static void test_time_canonical(void **state) {
 
     /* The definition, val_time_norm(s) == s, on mutants of canonical and other forms:
      * val_time_canonical reads the shape directly and must agree with it everywhere. */
-    static const char *tpl[] = {"2026-01-05T10:00:00Z",      "2026-01-05T10:00:00.123Z",
-                                "2016-12-31T23:59:59Z",      "2024-02-29T00:00:00.000Z",
-                                "0001-01-01T00:00:00Z",      "9999-12-31T23:59:59.999Z",
-                                "2026-01-05T10:00:00+02:00", "2026-01-05 10:00:00.5"};
+    static const char *tpl[] = {
+        "2026-01-05T10:00:00Z",      "2026-01-05T10:00:00.123Z",  "2016-12-31T23:59:59Z",
+        "2024-02-29T00:00:00.000Z",  "0001-01-01T00:00:00Z",      "9999-12-31T23:59:59.999Z",
+        "2026-01-05T10:00:00+02:00", "2026-01-05 10:00:00.5",     "2026-01-05T10:00:00,123Z",
+        "2016-12-31T23:59:60Z",      "2026-01-05T10:00:00.12+1Z", "2026-01-05T10:00-01:00Z"};
     static const char alphabet[] = "0123456789-:T tZz+.,6";
     uint64_t r = 0x2545F4914F6CDD1Dull;
     for (int i = 0; i < 300000; i++) {
