@@ -5,7 +5,6 @@
  * Cost matters here (every record of every entity passes through it): the source object's
  * keys are read once and matched against the table, instead of one lookup per field.
  */
-#include "normalizer/canon.h"
 #include "normalizer/canon_internal.h"
 
 #include <stdio.h>
