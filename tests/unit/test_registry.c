@@ -1,14 +1,23 @@
 /* test_registry.c - the entity registry (common/entities.h): what each entry derives,
- * that every name a stage may meet finds exactly its entity, and the event families. */
+ * that every name a stage may meet finds exactly its entity, and the event families.
+ *
+ * Then the drift checks: everything outside C that must list every entity does, so
+ * that an entity added to the registry and forgotten elsewhere fails here. They read
+ * the repository's files relative to its root, where make runs the unit tests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <cmocka.h>
 #include <ctype.h>
+#include <glob.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "entities.h"
+#include "util.h"
 
 /* The derived names follow their rules: wms.<name>.v1, get_<name>,
  * FETCHER_INTERVAL_<NAME>_S; and each entry is complete. */
@@ -120,12 +129,141 @@ static void name_eq_treats_dash_and_underscore_alike(void **state) {
     assert_false(ts_name_eq("ABC", 3, "abc"));
 }
 
+/* ---- drift: the files that list the entities ------------------------------------ */
+
+/* The whole file, NUL-terminated (the caller frees it); fails the test when absent. */
+static char *slurp(const char *path) {
+    sbuf b = {0};
+    char chunk[8192];
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot read %s (the unit tests run from the repository root)", path);
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(sbuf_append(&b, chunk, n), 0);
+    fclose(f);
+    assert_int_equal(sbuf_append(&b, "", 1), 0);
+    return b.p;
+}
+
+/* 1 when word occurs in text as a whole word ([a-z0-9_] on neither side). */
+static int has_word(const char *text, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        int before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int after = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!before && !after) return 1;
+    }
+    return 0;
+}
+
+/* The topic job creates one compacted topic per entity in its loop
+ * `for entity in connection_events orders ...; do`: exactly the registry's. */
+static void topic_script_lists_every_entity(void **state) {
+    (void)state;
+    char *sh = slurp("deploy/k8s/base/core/topics.sh");
+    char *loop = strstr(sh, "for entity in ");
+    assert_non_null(loop);
+    char *end = strstr(loop, "; do");
+    assert_non_null(end);
+    *end = '\0';
+    char *list = strdup(loop + strlen("for entity in ")); /* strtok_r cuts it up */
+    assert_non_null(list);
+    int words = 0;
+    for (char *save = NULL, *w = strtok_r(list, " \t\n\\", &save); w;
+         w = strtok_r(NULL, " \t\n\\", &save), words++)
+        if (strcmp(w, "connection_events") != 0 && ts_entity_lookup(w) < 0)
+            fail_msg("topics.sh creates wms.%s.v1, which is no entity of the registry", w);
+    for (int e = 0; e < TS_ENTITY_COUNT; e++)
+        if (!has_word(loop, ts_entities[e].name))
+            fail_msg("deploy/k8s/base/core/topics.sh does not create %s", ts_entities[e].topic);
+    assert_int_equal(words, TS_ENTITY_COUNT + 1);
+    free(list);
+    free(sh);
+}
+
+/* docs/schemas/<name>.schema.json: titled with the topic, entity the registry's. */
+static void every_entity_has_a_schema(void **state) {
+    (void)state;
+    char path[256];
+    for (int e = 0; e < TS_ENTITY_COUNT; e++) {
+        snprintf(path, sizeof path, "docs/schemas/%s.schema.json", ts_entities[e].name);
+        char *text = slurp(path);
+        cJSON *j = cJSON_Parse(text);
+        if (!j) fail_msg("%s is not JSON", path);
+        const cJSON *title = cJSON_GetObjectItemCaseSensitive(j, "title");
+        const cJSON *ent = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "properties"),
+                                             "entity"),
+            "const");
+        if (!cJSON_IsString(title) || strcmp(title->valuestring, ts_entities[e].topic) != 0)
+            fail_msg("%s: title is not %s", path, ts_entities[e].topic);
+        if (!cJSON_IsString(ent) || strcmp(ent->valuestring, ts_entities[e].entity) != 0)
+            fail_msg("%s: properties.entity.const is not %s", path, ts_entities[e].entity);
+        cJSON_Delete(j);
+        free(text);
+    }
+}
+
+/* The pages that list the topics, resources or prefixes name every entity. */
+static void docs_list_every_entity(void **state) {
+    (void)state;
+    static const struct {
+        const char *path, *what; /* what: "topic", "name", "function", "prefix" */
+    } pages[] = {
+        {"docs/architecture.md", "name"}, {"docs/canonical-model.md", "topic"},
+        {"docs/consuming.md", "topic"},   {"docs/fetcher.md", "function"},
+        {"docs/webhook-gw.md", "prefix"}, {"docs/tsctl.md", "name"},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        char *text = slurp(pages[i].path);
+        for (int e = 0; e < TS_ENTITY_COUNT; e++) {
+            const ts_entity *t = &ts_entities[e];
+            const char *w = strcmp(pages[i].what, "topic") == 0      ? t->topic
+                            : strcmp(pages[i].what, "function") == 0 ? t->function
+                            : strcmp(pages[i].what, "prefix") == 0   ? t->prefix
+                                                                     : t->name;
+            if (!has_word(text, w)) fail_msg("%s does not mention %s", pages[i].path, w);
+        }
+        free(text);
+    }
+}
+
+/* A migration creates each entity's table, and the truth comparison of the fault test
+ * (tests/faults/compare_truth.py) covers each entity. */
+static void migrations_and_truth_cover_every_entity(void **state) {
+    (void)state;
+    sbuf all = {0};
+    glob_t g;
+    assert_int_equal(glob("writer/migrations/*.sql", 0, NULL, &g), 0);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char *text = slurp(g.gl_pathv[i]);
+        assert_int_equal(sbuf_printf(&all, "%s\n", text), 0);
+        free(text);
+    }
+    globfree(&g);
+    char *truth = slurp("tests/faults/compare_truth.py");
+    char want[256];
+    for (int e = 0; e < TS_ENTITY_COUNT; e++) {
+        snprintf(want, sizeof want, "CREATE TABLE %s (", ts_entities[e].table);
+        if (!strstr(all.p, want)) fail_msg("no migration in writer/migrations/ says %s", want);
+        snprintf(want, sizeof want, "\"%s\": (\"%s\",", ts_entities[e].name, ts_entities[e].table);
+        if (!strstr(truth, want))
+            fail_msg("tests/faults/compare_truth.py ENTITIES has no %s...", want);
+    }
+    free(truth);
+    sbuf_free(&all);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(entries_derive_their_names),
         cmocka_unit_test(lookup_finds_each_entity_by_every_name),
         cmocka_unit_test(families_cover_entities_then_the_rest),
         cmocka_unit_test(name_eq_treats_dash_and_underscore_alike),
+        cmocka_unit_test(topic_script_lists_every_entity),
+        cmocka_unit_test(every_entity_has_a_schema),
+        cmocka_unit_test(docs_list_every_entity),
+        cmocka_unit_test(migrations_and_truth_cover_every_entity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
