@@ -10,8 +10,9 @@
 # TOPIC_ALLOW_PARTITION_INCREASE=1 (adding partitions moves keys to other partitions,
 # which breaks per-record ordering for a while: see docs/operations.md).
 #
-# The topic list must equal topic_all in common/topics.c; tests/integration/
-# test_deploy.sh checks it.
+# The topic list must equal topic_all in common/topics.c, which follows the entity
+# registry (common/entities.h): tests/unit/test_registry.c checks the entity loop below
+# against the registry, tests/integration/test_deploy.sh runs the job and compares.
 #
 # Environment (defaults in brackets):
 #   KAFKA_BOOTSTRAP                  bootstrap servers (required)
