@@ -41,47 +41,47 @@
 #define TS_LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 // clang-format off
-#define TS_ENTITIES(X)                                                                                 \
-    X(orders, ORDERS, order, orders, "/wms/orders", "order",                                           \
-      TS_LIST("created", "updated", "shipment.created"), NULL, INCREMENTAL, 3600, ALWAYS)              \
-    X(inventory, INVENTORY, inventory_item, inventory_items, "/wms/inventory", "inventory",            \
-      TS_LIST("created", "updated"), NULL, COMPLETE, 3600, ALWAYS)                                     \
-    X(products, PRODUCTS, product, products, "/wms/products", "product",                               \
-      TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                                  \
-    X(warehouses, WAREHOUSES, warehouse, warehouses, "/wms/warehouses", "warehouse",                   \
-      TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)                                 \
-    X(warehouse_locations, WAREHOUSE_LOCATIONS, warehouse_location, warehouse_locations,               \
-      "/wms/warehouses/%s/locations", "warehouse-location",                                            \
-      TS_LIST("created", "updated"), TS_LIST("locations"), PER_WAREHOUSE, 43200, ALWAYS)               \
-    X(shipping_methods, SHIPPING_METHODS, shipping_method, shipping_methods, "/wms/shipping-methods",  \
-      "shipping-method", TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)              \
-    X(returns, RETURNS, return, returns, "/wms/returns", "return",                                     \
-      TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                                  \
-    X(inbound_shipments, INBOUND_SHIPMENTS, inbound_shipment, inbound_shipments,                       \
-      "/wms/inbound-shipments", "inbound-shipment",                                                    \
-      TS_LIST("created", "updated", "receipt.created"), TS_LIST("get_inbound_shipment"),               \
-      INCREMENTAL, 3600, ALWAYS)                                                                       \
-    X(bills, BILLS, bill, bills, "/wms/billing", "bill",                                               \
+#define TS_ENTITIES(X)                                                                             \
+    X(orders, ORDERS, order, orders, "/wms/orders", "order",                                       \
+      TS_LIST("created", "updated", "shipment.created"), NULL, INCREMENTAL, 3600, ALWAYS)          \
+    X(inventory, INVENTORY, inventory_item, inventory_items, "/wms/inventory", "inventory",        \
+      TS_LIST("created", "updated"), NULL, COMPLETE, 3600, ALWAYS)                                 \
+    X(products, PRODUCTS, product, products, "/wms/products", "product",                           \
+      TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                              \
+    X(warehouses, WAREHOUSES, warehouse, warehouses, "/wms/warehouses", "warehouse",               \
+      TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)                             \
+    X(warehouse_locations, WAREHOUSE_LOCATIONS, warehouse_location, warehouse_locations,           \
+      "/wms/warehouses/%s/locations", "warehouse-location",                                        \
+      TS_LIST("created", "updated"), TS_LIST("locations"), PER_WAREHOUSE, 43200, ALWAYS)           \
+    X(shipping_methods, SHIPPING_METHODS, shipping_method, shipping_methods, "/wms/shipping-methods",\
+      "shipping-method", TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)          \
+    X(returns, RETURNS, return, returns, "/wms/returns", "return",                                 \
+      TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                              \
+    X(inbound_shipments, INBOUND_SHIPMENTS, inbound_shipment, inbound_shipments,                   \
+      "/wms/inbound-shipments", "inbound-shipment",                                                \
+      TS_LIST("created", "updated", "receipt.created"), TS_LIST("get_inbound_shipment"),           \
+      INCREMENTAL, 3600, ALWAYS)                                                                   \
+    X(bills, BILLS, bill, bills, "/wms/billing", "bill",                                           \
       TS_LIST("created", "updated"), TS_LIST("billing"), INCREMENTAL, 3600, ON_REQUEST)
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
-#define TS_UNMODELLED(X)                                                                               \
-    X("inventory_ledger", inventory_ledger, TS_LIST("created", "updated"),                             \
-      "inventory ledger is not modelled")                                                              \
-    X("warehouse-customer", warehouse_customers, TS_LIST("created", "updated"),                        \
-      "warehouse customers are not modelled")                                                          \
-    X("labor_activity", labor_activities, TS_LIST("created", "updated"),                               \
-      "labor activities are not modelled")                                                             \
-    X("cart-order", cart_orders, TS_LIST("created", "updated", "cart-shipment.created"),               \
-      "cart events are not modelled")                                                                  \
-    X("cart-product", cart_products, TS_LIST("created", "updated"), "cart events are not modelled")   \
-    X("cart-warehouse", cart_warehouses, TS_LIST("created", "updated"),                                \
-      "cart events are not modelled")                                                                  \
-    X("freight-shipment", freight_shipments, TS_LIST("created", "updated"),                            \
-      "freight events are not modelled")                                                               \
-    X("carrier-invoice-line-item", carrier_invoice_line_items, TS_LIST("created", "updated"),          \
-      "carrier events are not modelled")                                                               \
+#define TS_UNMODELLED(X)                                                                           \
+    X("inventory_ledger", inventory_ledger, TS_LIST("created", "updated"),                         \
+      "inventory ledger is not modelled")                                                          \
+    X("warehouse-customer", warehouse_customers, TS_LIST("created", "updated"),                    \
+      "warehouse customers are not modelled")                                                      \
+    X("labor_activity", labor_activities, TS_LIST("created", "updated"),                           \
+      "labor activities are not modelled")                                                         \
+    X("cart-order", cart_orders, TS_LIST("created", "updated", "cart-shipment.created"),           \
+      "cart events are not modelled")                                                              \
+    X("cart-product", cart_products, TS_LIST("created", "updated"), "cart events are not modelled")\
+    X("cart-warehouse", cart_warehouses, TS_LIST("created", "updated"),                            \
+      "cart events are not modelled")                                                              \
+    X("freight-shipment", freight_shipments, TS_LIST("created", "updated"),                        \
+      "freight events are not modelled")                                                           \
+    X("carrier-invoice-line-item", carrier_invoice_line_items, TS_LIST("created", "updated"),      \
+      "carrier events are not modelled")                                                           \
     X("carrier-file", carrier_files, TS_LIST("created"), "carrier events are not modelled")
 // clang-format on
 
