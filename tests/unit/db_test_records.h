@@ -237,6 +237,14 @@ static const tent tents[] = {
 };
 #define NTENTS ((int)(sizeof tents / sizeof tents[0]))
 
+/* The template named name (a test's own table: the test fails when it is missing). */
+static inline const tent *tent_named(const char *name) {
+    for (int i = 0; i < NTENTS; i++)
+        if (strcmp(tents[i].name, name) == 0) return &tents[i];
+    fail_msg("no test record template %s", name);
+    return NULL;
+}
+
 /* Children of a variant: 1 + variant % 3. */
 static inline int tent_children(int variant) {
     return 1 + variant % 3;

@@ -137,7 +137,9 @@ static char *slurp(const char *path) {
     sbuf b = {0};
     char chunk[8192];
     FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot read %s: %s (the unit tests run from the repository root)", path, strerror(errno));
+    if (!f)
+        fail_msg("cannot read %s: %s (the unit tests run from the repository root)", path,
+                 strerror(errno));
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         assert_int_equal(sbuf_append(&b, chunk, n), 0);
