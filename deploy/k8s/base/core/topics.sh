@@ -123,7 +123,7 @@ ensure trackstar.fetcher-assignments.v1 "$ASSIGN_PARTITIONS" "cleanup.policy=del
 # Public topics: compacted, so a new consumer can read the latest state of every
 # record (and every connection's status) from the beginning.
 for entity in connection_events orders inventory products warehouses warehouse_locations \
-  shipping_methods returns inbound_shipments bills; do
+  shipping_methods returns inbound_shipments bills warehouse_customers; do
   ensure "wms.$entity.v1" "$PARTITIONS" "cleanup.policy=compact"
 done
 say "every topic is ready"
