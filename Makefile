@@ -59,13 +59,17 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# Archives are made afresh: `ar r` into an old one would keep the object of a source
+# file since deleted or renamed, and the linker could take its stale symbols.
 $(COMMON_LIB): $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRCS))
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 define lib_rule
 $(call lib_of,$(1)): $(call objs_of,$(1))
 	@mkdir -p $$(dir $$@)
+	@rm -f $$@
 	$(AR) rcs $$@ $$^
 endef
 $(foreach d,$(PROG_DIRS),$(if $(call srcs_of,$(d)),$(eval $(call lib_rule,$(d)))))

@@ -13,12 +13,8 @@
  * exactly the connections that hash to the partitions it is assigned (fetcher/). */
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
 
-/* Canonical entities, one public topic each: "wms.<entity>.v1". */
-// clang-format off
-#define CANON_ENTITIES(X) \
-    X(orders) X(inventory) X(products) X(warehouses) X(warehouse_locations) \
-    X(shipping_methods) X(returns) X(inbound_shipments) X(bills)
-// clang-format on
+/* Each canonical entity has its public topic too, TS_TOPIC(name) = "wms.<name>.v1": the
+ * list is the registry in entities.h. */
 
 /* Headers on raw messages. */
 #define HDR_SOURCE "source"                /* "webhook" | "poll" */

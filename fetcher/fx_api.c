@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fx_http.h"
-#include "fx_res.h"
+#include "entities.h"
 
 #define FX_API_TIMEOUT_MS 30000
 
@@ -16,7 +16,7 @@ static uint32_t actions_mask(const cJSON *arr) {
     const cJSON *a;
     cJSON_ArrayForEach(a, arr) {
         if (!cJSON_IsString(a) || strncmp(a->valuestring, "get_", 4) != 0) continue;
-        int r = fx_res_lookup(a->valuestring);
+        int r = ts_entity_lookup(a->valuestring);
         if (r >= 0) m |= 1u << r;
     }
     return m;
@@ -42,7 +42,7 @@ int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int m
         cJSON_ArrayForEach(op, ops) {
             const cJSON *action = cJSON_GetObjectItemCaseSensitive(op, "action");
             if (cJSON_IsString(action) && strncmp(action->valuestring, "get_", 4) == 0) {
-                int r = fx_res_lookup(action->valuestring);
+                int r = ts_entity_lookup(action->valuestring);
                 if (r >= 0) g->reads |= 1u << r;
             }
         }
@@ -72,7 +72,7 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
     if (cJSON_IsObject(hist)) {
         const cJSON *h;
         cJSON_ArrayForEach(h, hist) {
-            int r = fx_res_lookup(h->string);
+            int r = ts_entity_lookup(h->string);
             if (r >= 0 && cJSON_IsTrue(h)) out->hist_done |= 1u << r;
         }
     } else {
@@ -81,7 +81,7 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
             const cJSON *fn = cJSON_GetObjectItemCaseSensitive(s, "function_name");
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "sync_status");
             if (!cJSON_IsString(fn) || !cJSON_IsString(st)) continue;
-            int r = fx_res_lookup(fn->valuestring);
+            int r = ts_entity_lookup(fn->valuestring);
             if (r >= 0 && strcmp(st->valuestring, "first_sync_in_progress") != 0)
                 out->hist_done |= 1u << r;
         }

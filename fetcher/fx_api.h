@@ -16,7 +16,7 @@
 
 typedef struct fx_integ {
     char name[FX_ID_MAX];
-    uint32_t reads; /* bit per fx_res the integration implements */
+    uint32_t reads; /* bit per ts_entity_id the integration implements */
 } fx_integ;
 
 /* {"data":[{"integration_name":..,"available_actions":[..]},..]}: up to max entries.
@@ -24,8 +24,8 @@ typedef struct fx_integ {
 int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int max, int *n);
 
 typedef struct fx_conn_info {
-    uint32_t hist_done; /* bit per fx_res whose first sync is complete */
-    uint32_t actions;   /* bit per fx_res in available_actions */
+    uint32_t hist_done; /* bit per ts_entity_id whose first sync is complete */
+    uint32_t actions;   /* bit per ts_entity_id in available_actions */
     int actions_known;
     char integration[FX_ID_MAX];
 } fx_conn_info;

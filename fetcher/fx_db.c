@@ -316,7 +316,7 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
     for (int i = 0; i < rows; i++) {
         int64_t sq = strtoll(PQgetvalue(res, i, 3), NULL, 10);
         if (sq > *max_seq) *max_seq = sq;
-        int r = fx_res_lookup(PQgetvalue(res, i, 1));
+        int r = ts_entity_lookup(PQgetvalue(res, i, 1));
         if (r < 0) continue;
         snprintf(h[k].conn, sizeof h[k].conn, "%s", PQgetvalue(res, i, 0));
         h[k].res = r;
@@ -402,9 +402,9 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
 /* "{orders,returns}" for a resource bit set (empty = all). */
 static void res_array(uint32_t bits, char *buf, size_t len) {
     size_t n = (size_t)snprintf(buf, len, "{");
-    for (int r = 0; r < FX_RES_COUNT && n < len; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT && n < len; r++)
         if (bits & (1u << r))
-            n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 1 ? "," : "", fx_res_infos[r].name);
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 1 ? "," : "", ts_entities[r].name);
     if (n < len) snprintf(buf + n, len - n, "}");
 }
 
@@ -445,7 +445,7 @@ int fx_db_req_pending(PGconn *db, fx_db_req *out, int max, int *n, char *errstr,
         char *list = strdup(PQgetvalue(res, i, 3)), *save = NULL;
         for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
              t = strtok_r(NULL, ",", &save)) {
-            int r = fx_res_lookup(t);
+            int r = ts_entity_lookup(t);
             if (r >= 0) q->resources |= 1u << r;
         }
         free(list);

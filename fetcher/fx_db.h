@@ -21,7 +21,10 @@
 #endif
 #include <stdint.h>
 
-#include "fx_res.h"
+#include "entities.h"
+
+/* Sets of resources travel as a bit per ts_entity_id in a uint32_t. */
+_Static_assert(TS_ENTITY_COUNT <= 32, "a resource mask holds at most 32 entities");
 
 #define FX_ID_MAX 128       /* connection ids and integration names */
 #define FX_ERR_TEXT_MAX 256 /* last_error stored per stream */
@@ -95,7 +98,7 @@ typedef struct fx_db_req {
     int64_t id;
     char conn[FX_ID_MAX];
     char kind[16];            /* sync | backfill | poll */
-    uint32_t resources;       /* bit per fx_res; 0 = all */
+    uint32_t resources;       /* bit per ts_entity_id; 0 = all */
     int64_t start_ms, end_ms; /* backfill window */
 } fx_db_req;
 

@@ -100,7 +100,7 @@ static void release_requests(fx_engine *e, fx_conn *c) {
         fx_db_result(e, rc, "release request", err);
         *a = e->areqs[--e->nareqs];
     }
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         st->force = st->bf_queued = 0;
         st->force_req = st->bf_req = st->run_req = 0;
@@ -110,7 +110,7 @@ static void release_requests(fx_engine *e, fx_conn *c) {
 /* Trackstar's sync runs before it answers (or has started when it answers): the polls
  * of the named resources start now, so that they see what it brought in. */
 static void force_waiting(fx_conn *c) {
-    for (int r = 0; r < FX_RES_COUNT; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
         if (c->sync_wait & (1u << r)) c->streams[r].force = 1;
     c->sync_wait = 0;
 }
@@ -138,9 +138,9 @@ static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
     sbuf_printf(&url, "%s/connections/sync", e->cfg.base_url);
     sbuf_append(&body, "{\"functions_to_sync\":[", 22);
     int first = 1;
-    for (int r = 0; r < FX_RES_COUNT; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
         if (mask & (1u << r)) {
-            sbuf_printf(&body, "%s\"%s\"", first ? "" : ",", fx_res_infos[r].function);
+            sbuf_printf(&body, "%s\"%s\"", first ? "" : ",", ts_entities[r].function);
             first = 0;
         }
     sbuf_append(&body, "]}", 2);
@@ -167,21 +167,22 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
     int rc = fx_db_req_set(e->db, q->id, "running", NULL, err, sizeof err);
     fx_db_result(e, rc, "claim request", err);
     if (rc) return;
-    uint32_t mask = q->resources ? q->resources : (1u << FX_RES_COUNT) - 1;
+    uint32_t mask = q->resources ? q->resources : (1u << TS_ENTITY_COUNT) - 1;
     fx_active_req *a = &e->areqs[e->nareqs++];
     memset(a, 0, sizeof *a);
     a->id = q->id;
     snprintf(a->conn, sizeof a->conn, "%s", c->id);
     a->outstanding = 1; /* held until every stream is handed its part */
     int is_sync = strcmp(q->kind, "sync") == 0;
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         if (!(mask & (1u << r))) continue;
         fx_stream *st = &c->streams[r];
         char ids[24];
         a->outstanding++;
         if (strcmp(q->kind, "backfill") == 0) {
-            if (r == FX_RES_INVENTORY || r == FX_RES_WAREHOUSE_LOCATIONS) {
-                /* A snapshot has no window; a window backfill of it is a full run. */
+            if (ts_entities[r].poll != TS_POLL_INCREMENTAL) {
+                /* Only a cursor listing has date windows: a backfill of any other is a
+                 * full run. */
                 if (st->force_req) fx_req_stream_done(e, st->force_req, 0, "superseded");
                 st->force = 1;
                 st->force_req = q->id;
@@ -217,11 +218,11 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
 /* ---- ownership ---- */
 
 static void load_streams(fx_engine *e, fx_conn *c) {
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (st->loaded) continue;
         char err[256];
-        int rc = fx_db_stream_get(e->db, c->id, fx_res_infos[r].name, &st->d, err, sizeof err);
+        int rc = fx_db_stream_get(e->db, c->id, ts_entities[r].name, &st->d, err, sizeof err);
         fx_db_result(e, rc < 0 ? -1 : 0, "load stream", err);
         if (rc < 0) continue; /* retried at the next refresh */
         if (rc == 0) {
@@ -246,7 +247,7 @@ static void load_streams(fx_engine *e, fx_conn *c) {
 
 /* Cancel every page request of c's streams in flight. */
 static void cancel_chains(fx_engine *e, fx_conn *c) {
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         for (int i = 0; i < FX_MAX_CHAINS; i++)
             if (st->chains[i].req) {
@@ -268,14 +269,14 @@ static void own_conn(fx_engine *e, fx_conn *c) {
 static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
     if (!c->owned) return;
     int running = 0;
-    for (int r = 0; r < FX_RES_COUNT; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
         running |= c->streams[r].run != FX_RUN_NONE;
     if (running && flush_ms > 0) {
         /* Let what was produced be acknowledged, so that the next owner starts from the
          * newest cursor these records allow. */
         cancel_chains(e, c);
         rd_kafka_flush(e->producer, flush_ms);
-        for (int r = 0; r < FX_RES_COUNT; r++) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
                 (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
@@ -284,7 +285,7 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
             }
         }
     }
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         st->run_req = 0; /* released below: the next owner carries it out */
         fx_run_abort(e, st, 1);
@@ -340,7 +341,7 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
         snprintf(c->id, sizeof c->id, "%s", row->id);
         c->partition = fx_engine_partition_of(c->id, e->partitions);
         fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
-        for (int r = 0; r < FX_RES_COUNT; r++) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             c->streams[r].c = c;
             c->streams[r].res = r;
             for (int i = 0; i < FX_MAX_CHAINS; i++)
@@ -366,14 +367,14 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     c->deleted = deleted;
     if (c->blocked && !blocked) {
         log_info("connection unblocked", "connection_id", c->id, NULL);
-        for (int r = 0; r < FX_RES_COUNT; r++)
+        for (int r = 0; r < TS_ENTITY_COUNT; r++)
             c->streams[r].d.last_error[0] = '\0';
     }
     c->blocked = blocked;
     if (blocked) c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
     int should_own = e->owned[c->partition] && !deleted && !c->unusable;
     if (c->owned && !should_own) {
-        for (int r = 0; r < FX_RES_COUNT; r++) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             fx_run_abort(e, st, 1);
             if (deleted && st->loaded) {
@@ -502,16 +503,16 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         c->actions = info.actions;
         c->actions_known = 1;
     }
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (st->hist_done || !(info.hist_done & (1u << r))) continue;
         char err[256];
-        int rc = fx_db_hist_put(e->db, c->id, fx_res_infos[r].name, 0, 0, "api", err, sizeof err);
+        int rc = fx_db_hist_put(e->db, c->id, ts_entities[r].name, 0, 0, "api", err, sizeof err);
         fx_db_result(e, rc, "store historical sync", err);
         if (rc == 0) {
             st->hist_done = 1;
             log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
-                     fx_res_infos[r].name, NULL);
+                     ts_entities[r].name, NULL);
         }
     }
 }
@@ -521,7 +522,7 @@ static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
     /* Only resources the connection can read wait for a first sync: asking about the
      * others would spend the token's budget for nothing. */
     int waiting = !c->actions_known;
-    for (int r = 0; r < FX_RES_COUNT; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
         waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
     if (!waiting) return;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
@@ -543,7 +544,7 @@ static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
 
 static void skip_manual(fx_engine *e, fx_stream *st, const char *why) {
     char what[128];
-    snprintf(what, sizeof what, "%s: %s", fx_res_infos[st->res].name, why);
+    snprintf(what, sizeof what, "%s: %s", ts_entities[st->res].name, why);
     if (st->force_req) fx_req_stream_done(e, st->force_req, 0, what);
     if (st->bf_req) fx_req_stream_done(e, st->bf_req, 0, what);
     st->force = st->bf_queued = 0;
@@ -576,9 +577,9 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
     if (st->bf_queued) {
         fx_run_start(e, st, FX_RUN_WINDOW);
     } else if (fx_stream_due(e, st, now_wall)) {
-        fx_run_kind k = fx_res_infos[st->res].kind == FX_KIND_SNAPSHOT        ? FX_RUN_SNAPSHOT
-                        : fx_res_infos[st->res].kind == FX_KIND_PER_WAREHOUSE ? FX_RUN_LOCATIONS
-                                                                              : FX_RUN_INCREMENTAL;
+        fx_run_kind k = ts_entities[st->res].poll == TS_POLL_COMPLETE        ? FX_RUN_SNAPSHOT
+                        : ts_entities[st->res].poll == TS_POLL_PER_WAREHOUSE ? FX_RUN_LOCATIONS
+                                                                             : FX_RUN_INCREMENTAL;
         fx_run_start(e, st, k);
     } else if (st->state != FX_ST_IDLE && st->state != FX_ST_FAILED) {
         fx_stream_set_state(e, st, FX_ST_IDLE);
@@ -621,7 +622,7 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             fx_db_result(e, rc, "recheck blocked connection", err);
             c->blocked = 0;
         }
-        for (int r = 0; r < FX_RES_COUNT; r++) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             fx_run_after_acks(e, st);
             if (!e->stopping) {
@@ -656,7 +657,7 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
     rd_kafka_poll(e->producer, 0);
     for (fx_conn *c = e->conns; c; c = c->next) {
         if (!c->owned) continue;
-        for (int r = 0; r < FX_RES_COUNT; r++) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
                 (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {

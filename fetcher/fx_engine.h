@@ -14,13 +14,13 @@
 
 #include "fx_crypto.h"
 #include "fx_db.h"
-#include "fx_res.h"
+#include "entities.h"
 
 typedef struct fx_cfg {
     const char *base_url, *api_key;
     char raw_topic[256];
     int rate_per_token, rate_window_ms;
-    int64_t interval_ms[FX_RES_COUNT];
+    int64_t interval_ms[TS_ENTITY_COUNT];
     int64_t overlap_ms;
     int page_limit;
     int max_inflight;    /* HTTP requests in flight, whole process */

@@ -113,7 +113,7 @@ struct fx_conn {
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
-    fx_stream streams[FX_RES_COUNT];
+    fx_stream streams[TS_ENTITY_COUNT];
     fx_conn *next;
 };
 

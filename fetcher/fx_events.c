@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fx_api.h"
-#include "fx_res.h"
+#include "entities.h"
 #include "kafka.h"
 #include "log.h"
 #include "topics.h"
@@ -59,7 +59,7 @@ int fx_event_parse(fx_event_kind kind, const char *body, size_t len, fx_event *o
     case FX_EV_HIST_DONE: {
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "resource");
         if (!cJSON_IsString(res)) goto done;
-        out->res = fx_res_lookup(res->valuestring);
+        out->res = ts_entity_lookup(res->valuestring);
         out->oldest_ms = date_of(data, "oldest_data_date");
         out->newest_ms = date_of(data, "newest_data_date");
         break;
@@ -113,11 +113,11 @@ int fx_events_handle(PGconn *db, const fx_key *key, const rd_kafka_message_t *m,
                      NULL);
             break;
         }
-        rc = fx_db_hist_put(db, ev.conn, fx_res_infos[ev.res].name, ev.oldest_ms, ev.newest_ms,
+        rc = fx_db_hist_put(db, ev.conn, ts_entities[ev.res].name, ev.oldest_ms, ev.newest_ms,
                             "webhook", errstr, errlen);
         if (rc == 0)
             log_info("historical sync completed", "connection_id", ev.conn, "resource",
-                     fx_res_infos[ev.res].name, NULL);
+                     ts_entities[ev.res].name, NULL);
         break;
     case FX_EV_ERROR_RESOLVED:
         /* Only a blocked connection changes: its next request shows whether it works. */

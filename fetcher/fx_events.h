@@ -28,7 +28,7 @@ typedef struct fx_event {
     fx_event_kind kind;
     char conn[FX_ID_MAX], integration[FX_ID_MAX];
     char *token; /* connection.created: malloc'd secret */
-    int res;     /* hist done: fx_res, -1 when unknown */
+    int res;     /* hist done: ts_entity_id, -1 when unknown */
     int64_t oldest_ms, newest_ms, created_ms;
 } fx_event;
 

@@ -10,7 +10,7 @@
 #include "admin.h"
 #include "fx_api.h"
 #include "fx_db.h"
-#include "fx_res.h"
+#include "entities.h"
 #include "log.h"
 #include "util.h"
 #include "values.h"
@@ -76,7 +76,7 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
     }
     const cJSON *r;
     cJSON_ArrayForEach(r, res) {
-        int x = cJSON_IsString(r) ? fx_res_lookup(r->valuestring) : -1;
+        int x = cJSON_IsString(r) ? ts_entity_lookup(r->valuestring) : -1;
         if (x < 0) {
             status = fail_with(resp, 400, "unknown resource in resources (see docs/fetcher.md)");
             goto done;

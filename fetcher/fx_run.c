@@ -29,7 +29,7 @@ const char *const fx_state_names[FX_ST_COUNT] = {"waiting_for_historical_sync",
                                                  "blocked"};
 
 static const char *res_name(const fx_stream *st) {
-    return fx_res_infos[st->res].name;
+    return ts_entities[st->res].name;
 }
 
 /* ---- status and persistence ---- */
@@ -179,7 +179,7 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
     int rc = fx_db_conn_set_state(e->db, c->id, FX_CONN_BLOCKED, why, err, sizeof err);
     fx_db_result(e, rc, "block connection", err);
     log_warn("connection blocked until reinstalled", "connection_id", c->id, "reason", why, NULL);
-    for (int r = 0; r < FX_RES_COUNT; r++) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (!st->loaded) continue;
         fx_run_abort(e, st, 1);
@@ -593,14 +593,14 @@ static int can_send(fx_engine *e, fx_conn *c, int64_t now) {
 
 static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
     fx_conn *c = st->c;
-    const fx_res_info *ri = &fx_res_infos[st->res];
+    const ts_entity *ri = &ts_entities[st->res];
     fx_query q = {.date_field = NULL,
                   .gte_ms = FX_NO_BOUND,
                   .lte_ms = FX_NO_BOUND,
                   .limit = e->cfg.page_limit};
     const char *path = ri->path, *arg = NULL;
     if (ch->listing) {
-        path = fx_res_infos[FX_RES_WAREHOUSES].path;
+        path = ts_entities[TS_ENT_WAREHOUSES].path;
     } else if (st->run == FX_RUN_LOCATIONS) {
         arg = ch->wh;
         q.date_field = st->d.cursor_field;

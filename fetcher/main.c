@@ -20,7 +20,7 @@
 #include "fx_engine.h"
 #include "fx_events.h"
 #include "fx_ops.h"
-#include "fx_res.h"
+#include "entities.h"
 #include "kafka.h"
 #include "log.h"
 #include "stage.h"
@@ -35,17 +35,18 @@
 
 static stage_cfg g_stage;
 static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_group, *cfg_events_group;
-static long long cfg_rate, cfg_rate_margin, cfg_interval[FX_RES_COUNT], cfg_overlap_s, cfg_limit,
+static long long cfg_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT], cfg_overlap_s, cfg_limit,
     cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
     cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
     cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_integ_ttl, cfg_refresh_ms,
     cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout;
 
-#define INTERVAL_VAR(r, def)                                                                       \
-    {                                                                                              \
-        "FETCHER_INTERVAL_" #r "_S", CFG_INT, #def, 1, 31622400, 0,                                \
-            "seconds between two polls of " #r " (per connection)", &cfg_interval[FX_RES_##r]      \
-    }
+/* FETCHER_INTERVAL_<NAME>_S for every entity of the registry (common/entities.h). */
+// clang-format off
+#define INTERVAL_VAR(name, NAME, entity, table, path, prefix, events, aliases, poll, interval_s, ...) \
+    {"FETCHER_INTERVAL_" #NAME "_S", CFG_INT, #interval_s, 1, 31622400, 0,                          \
+     "seconds between two polls of " #name " (per connection)", &cfg_interval[TS_ENT_##NAME]},
+// clang-format on
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9102),
@@ -65,15 +66,9 @@ static const cfg_var vars[] = {
      &cfg_rate},
     {"FETCHER_RATE_MARGIN_MS", CFG_INT, "25", 0, 1000, 0,
      "added to the 1 s rate window, against clock and network jitter", &cfg_rate_margin},
-    INTERVAL_VAR(ORDERS, 3600),
-    INTERVAL_VAR(INVENTORY, 3600),
-    INTERVAL_VAR(PRODUCTS, 3600),
-    INTERVAL_VAR(WAREHOUSES, 43200),
-    INTERVAL_VAR(WAREHOUSE_LOCATIONS, 43200),
-    INTERVAL_VAR(SHIPPING_METHODS, 43200),
-    INTERVAL_VAR(RETURNS, 3600),
-    INTERVAL_VAR(INBOUND_SHIPMENTS, 3600),
-    INTERVAL_VAR(BILLS, 3600),
+    // clang-format off
+    TS_ENTITIES(INTERVAL_VAR)
+    // clang-format on
     {"FETCHER_CURSOR_OVERLAP_S", CFG_INT, "300", 0, 86400, 0,
      "each poll re-reads this far behind the cursor (late arrivals in Trackstar's copy)",
      &cfg_overlap_s},
@@ -136,8 +131,15 @@ static const char usage[] =
     "  fetcher backfill CONNECTION_ID START [END|-] [RESOURCE...]  re-read a date window\n"
     "  fetcher request ID                               progress of a sync/backfill request\n"
     "  fetcher status [CONNECTION_ID]                   sync status of every stream\n"
-    "Resources: orders inventory products warehouses warehouse_locations shipping_methods\n"
-    "           returns inbound_shipments bills\n\n";
+    "Resources:";
+
+/* The usage text, then every resource name of the registry. */
+static void print_usage(FILE *f) {
+    fputs(usage, f);
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        fprintf(f, " %s", ts_entities[r].name);
+    fputs("\n\n", f);
+}
 
 static rd_kafka_t *g_producer;
 static fx_engine *g_engine;
@@ -166,7 +168,7 @@ static void fill_cfg(fx_cfg *c) {
     topic_name(g_stage.topic_prefix, TOPIC_RAW, c->raw_topic, sizeof c->raw_topic);
     c->rate_per_token = (int)cfg_rate;
     c->rate_window_ms = 1000 + (int)cfg_rate_margin;
-    for (int r = 0; r < FX_RES_COUNT; r++)
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
         c->interval_ms[r] = cfg_interval[r] * 1000;
     c->overlap_ms = cfg_overlap_s * 1000;
     c->page_limit = (int)cfg_limit;
@@ -290,7 +292,7 @@ static int run_command(int argc, char **argv) {
         int st = fx_ops_streams(&o, b.p ? b.p : "", &resp);
         rc = print_result(st, resp);
     } else {
-        fprintf(stderr, "%s", usage);
+        print_usage(stderr);
     }
     sbuf_free(&b);
     return rc;
@@ -336,7 +338,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cfg_print_help("fetcher", "polls the Trackstar API into the raw topic", vars, NVARS);
-            printf("\n%s", usage);
+            printf("\n");
+            print_usage(stdout);
             return 0;
         }
     if (argc > 1) return run_command(argc, argv);

@@ -1,10 +1,13 @@
 /* canon.c - canon_map(): validate one raw message, find out what it is from its headers
- * (webhook event type, or poll resource), pull the record out of the webhook envelope,
- * and hand it to the entity's table or to the connection-event mapper.
+ * (webhook event type, or poll resource: the registry in common/entities.h says which
+ * entity), pull the record out of the webhook envelope, and hand it to the entity's
+ * mapper or to the connection-event mapper (canon_mappers.h).
  */
 #include "normalizer/canon.h"
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
+#include "entities.h"
 #include "json_arena.h"
+#include "topics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,79 +18,40 @@
 /* Bytes beyond the body's length reserved up front for its record (see canon_map). */
 #define CANON_OUT_SLACK 1024
 
-/* What a normalised event type (underscores turned into hyphens) maps to. */
-typedef struct event_route {
-    const char *type; /* normalised spelling, also printed as the canonical event_type */
-    const canon_entity *ent;
-    int conn_kind; /* canon_conn_kind when ent is NULL */
-} event_route;
-
-static const event_route routes[] = {
-    {"order.created", &canon_entity_order, 0},
-    {"order.updated", &canon_entity_order, 0},
-    {"order.shipment.created", &canon_entity_order, 0},
-    {"inventory.created", &canon_entity_inventory, 0},
-    {"inventory.updated", &canon_entity_inventory, 0},
-    {"product.created", &canon_entity_product, 0},
-    {"product.updated", &canon_entity_product, 0},
-    {"warehouse.created", &canon_entity_warehouse, 0},
-    {"warehouse.updated", &canon_entity_warehouse, 0},
-    {"warehouse-location.created", &canon_entity_warehouse_location, 0},
-    {"warehouse-location.updated", &canon_entity_warehouse_location, 0},
-    {"shipping-method.created", &canon_entity_shipping_method, 0},
-    {"shipping-method.updated", &canon_entity_shipping_method, 0},
-    {"return.created", &canon_entity_return, 0},
-    {"return.updated", &canon_entity_return, 0},
-    {"inbound-shipment.created", &canon_entity_inbound_shipment, 0},
-    {"inbound-shipment.updated", &canon_entity_inbound_shipment, 0},
-    {"inbound-shipment.receipt.created", &canon_entity_inbound_shipment, 0},
-    {"bill.created", &canon_entity_bill, 0},
-    {"bill.updated", &canon_entity_bill, 0},
-    {"connection.created", NULL, CANON_CONN_CREATED},
-    {"connection.deleted", NULL, CANON_CONN_DELETED},
-    {"connection.historical-sync-completed", NULL, CANON_CONN_HISTORICAL_SYNC},
-    {"connection-error.created", NULL, CANON_CONN_ERROR_CREATED},
-    {"connection-error.updated", NULL, CANON_CONN_ERROR_UPDATED},
-    {"connection-error.deleted", NULL, CANON_CONN_ERROR_DELETED},
-    {"pipeline.sync-status", NULL, CANON_CONN_SYNC_STATUS},
+/* The connection's own events (not entities), by their normalised type (underscores
+ * turned into hyphens), also printed as the canonical event_type. */
+static const struct {
+    const char *type;
+    canon_conn_kind kind;
+} conn_routes[] = {
+    {"connection.created", CANON_CONN_CREATED},
+    {"connection.deleted", CANON_CONN_DELETED},
+    {"connection.historical-sync-completed", CANON_CONN_HISTORICAL_SYNC},
+    {"connection-error.created", CANON_CONN_ERROR_CREATED},
+    {"connection-error.updated", CANON_CONN_ERROR_UPDATED},
+    {"connection-error.deleted", CANON_CONN_ERROR_DELETED},
+    {"pipeline.sync-status", CANON_CONN_SYNC_STATUS},
 };
 
-/* Event families we deliberately do not model (prefixes of the normalised type); the
- * second string is the ignored_reason the caller counts. */
+/* Events we deliberately do not model besides the registry's unmodelled families
+ * (prefixes of the normalised type): whole integration types, whatever their families,
+ * and the connection's sync-job events. The second string is the ignored_reason. */
 static const struct {
     const char *prefix, *reason;
 } ignored_types[] = {
     {"cart-", "cart events are not modelled"},
     {"carrier-", "carrier events are not modelled"},
     {"freight-", "freight events are not modelled"},
-    {"warehouse-customer.", "warehouse customers are not modelled"},
-    {"inventory-ledger.", "inventory ledger is not modelled"},
-    {"labor-activity.", "labor activities are not modelled"},
     {"install.", "install events are not modelled"},
     {"connection.force-sync-completed", "sync job events are not modelled"},
     {"connection.sync-job-", "sync job events are not modelled"},
     {"connection.schedule-stuck", "sync job events are not modelled"},
 };
 
-/* Poll resources (normalised: hyphens turned into underscores). */
-static const struct {
-    const char *resource;
-    const canon_entity *ent;
-    const char *ignored; /* non-NULL: polled but deliberately not modelled */
-} resources[] = {
-    {"orders", &canon_entity_order, NULL},
-    {"inventory", &canon_entity_inventory, NULL},
-    {"products", &canon_entity_product, NULL},
-    {"warehouses", &canon_entity_warehouse, NULL},
-    {"warehouse_locations", &canon_entity_warehouse_location, NULL},
-    {"shipping_methods", &canon_entity_shipping_method, NULL},
-    {"returns", &canon_entity_return, NULL},
-    {"inbound_shipments", &canon_entity_inbound_shipment, NULL},
-    {"bills", &canon_entity_bill, NULL},
-    {"warehouse_customers", NULL, "warehouse customers are not modelled"},
-    {"inventory_ledger", NULL, "inventory ledger is not modelled"},
-    {"labor_activities", NULL, "labor activities are not modelled"},
-};
+/* The mapper of every registry entity, by ts_entity_id. */
+#define MAPPER(name, NAME, entity, ...) [TS_ENT_##NAME] = &canon_entity_##entity,
+static const canon_entity *const mappers[TS_ENTITY_COUNT] = {TS_ENTITIES(MAPPER)};
+#undef MAPPER
 
 /* A header value, or NULL when absent or empty (the same thing for us). */
 static const char *hdr(const char *s) {
@@ -122,11 +86,11 @@ static const char *id_string(canon_ctx *c, const cJSON *v, const char *what) {
 }
 
 /* The whole record: envelope, the entity's fields, extra. Fills msg. */
-static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, canon_env *env,
+static int map_entity(canon_ctx *c, ts_entity_id e, const cJSON *data, canon_env *env,
                       canon_msg *msg) {
     char upd[VAL_TIME_LEN], tsupd[VAL_TIME_LEN];
 
-    env->entity = ent->entity;
+    env->entity = ts_entities[e].entity;
     env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(data, "id"), "id");
     if (!env->id) goto fail;
     /* The writer orders versions by source_updated_at: without it a record cannot be
@@ -152,12 +116,12 @@ static int map_entity(canon_ctx *c, const canon_entity *ent, const cJSON *data, 
     }
 
     canon_envelope(c, env);
-    if (canon_map_table(c, ent->table, data, -1) < 0 ||
+    if (canon_map_table(c, mappers[e]->table, data, -1) < 0 ||
         canon_finish(c, &msg->value, &msg->value_len) < 0)
         goto fail;
     msg->key = canon_key(c, env->connection_id, env->id);
     if (!msg->key) goto fail;
-    msg->topic = ent->topic;
+    msg->topic = ts_entities[e].topic;
     return 0;
 fail:
     free(msg->key);
@@ -170,7 +134,7 @@ static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
                           canon_msg *msg) {
     if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value, &msg->value_len) < 0)
         return -1;
-    msg->topic = "wms.connection_events.v1";
+    msg->topic = TOPIC_CONNECTION_EVENTS;
     return 0;
 }
 
@@ -222,13 +186,22 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
             *ignored = ignored_types[i].reason;
             return 1;
         }
-    const event_route *r = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !r; i++)
-        if (strcmp(type, routes[i].type) == 0) r = &routes[i];
-    if (!r) return canon_fail(c, "unknown event_type");
-    env->event_type = r->type;
+    /* An entity's event ("<prefix>.<event>", from the registry), or the connection's. */
+    const char *dot = strchr(type, '.');
+    const ts_family *f = dot ? ts_family_by_prefix(type, (size_t)(dot - type)) : NULL;
+    int conn_kind = -1;
+    if (f && f->entity < 0) {
+        *ignored = f->ignored;
+        return 1;
+    }
+    if (!f || ts_family_event(f, dot + 1, strlen(dot + 1)) < 0) {
+        for (size_t i = 0; i < sizeof conn_routes / sizeof conn_routes[0] && conn_kind < 0; i++)
+            if (strcmp(type, conn_routes[i].type) == 0) conn_kind = (int)conn_routes[i].kind;
+        if (conn_kind < 0) return canon_fail(c, "unknown event_type");
+    }
+    env->event_type = type;
 
-    if (r->conn_kind == CANON_CONN_SYNC_STATUS && !r->ent) {
+    if (conn_kind == CANON_CONN_SYNC_STATUS) {
         /* Made by our fetcher: the body is the status itself, with connection_id inside
          * (or in the header). Always "poll": it describes polling, whatever the header. */
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
@@ -242,12 +215,12 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
         return 0;
     }
     if (!in->source || strcmp(in->source, "webhook") != 0)
-        return canon_fail(c, "event_type %s needs source webhook", r->type);
+        return canon_fail(c, "event_type %s needs source webhook", type);
     env->source = "webhook";
     const cJSON *data = webhook_unwrap(c, root, env);
     if (!data) return -1;
-    if (r->ent ? map_entity(c, r->ent, data, env, &out->msg[0])
-               : map_connection(c, (canon_conn_kind)r->conn_kind, data, env, &out->msg[0]))
+    if (conn_kind < 0 ? map_entity(c, (ts_entity_id)f->entity, data, env, &out->msg[0])
+                      : map_connection(c, (canon_conn_kind)conn_kind, data, env, &out->msg[0]))
         return -1;
     out->n = 1;
     return 0;
@@ -275,10 +248,11 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
     if (from_type[0] && strcmp(res, from_type) != 0)
         return canon_fail(c, "resource header and event_type disagree");
 
-    for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
-        if (strcmp(res, resources[i].resource) != 0) continue;
-        if (resources[i].ignored) {
-            *ignored = resources[i].ignored;
+    for (int i = 0; i < ts_family_count; i++) {
+        const ts_family *f = &ts_families[i];
+        if (strcmp(res, f->resource) != 0) continue;
+        if (f->entity < 0) {
+            *ignored = f->ignored;
             return 1;
         }
         env->source = "poll";
@@ -289,7 +263,7 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
         env->integration_name = hdr(in->integration_name);
         snprintf(type, sizeof type, "%s.polled", res);
         env->event_type = type;
-        if (map_entity(c, resources[i].ent, root, env, &out->msg[0]) < 0) return -1;
+        if (map_entity(c, (ts_entity_id)f->entity, root, env, &out->msg[0]) < 0) return -1;
         out->n = 1;
         return 0;
     }

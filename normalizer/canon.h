@@ -21,22 +21,19 @@ typedef struct canon_raw {
     size_t body_len;      /* webhook: the whole Svix envelope as received; poll: one bare record */
     const char *source;   /* "webhook" | "poll" */
     const char *event_id; /* header event_id */
-    const char *event_type;    /* "order.updated", "shipping_method.created", "orders.polled",
-                                  "pipeline.sync-status" */
-    const char *connection_id; /* polls only (webhooks carry it in the body) */
-    const char
-        *resource; /* polls only: orders, inventory, products, warehouses, warehouse_locations,
-                      shipping_methods, returns, inbound_shipments, bills */
+    const char *event_type;       /* "order.updated", "shipping_method.created", "orders.polled",
+                                     "pipeline.sync-status" */
+    const char *connection_id;    /* polls only (webhooks carry it in the body) */
+    const char *resource;         /* polls only: a registry name (common/entities.h) */
     const char *integration_name; /* polls only */
     const char *received_at;      /* RFC 3339 UTC with ms */
 } canon_raw;
 
 #define CANON_MAX_OUT 4
 typedef struct canon_msg {
-    const char
-        *topic; /* static string without prefix: "wms.orders.v1", ..., "wms.connection_events.v1" */
-    char *key;  /* malloc'd, NUL-terminated: "connection_id|id" */
-    char *value; /* canonical JSON, NUL-terminated; value_len excludes the NUL */
+    const char *topic; /* static, without prefix: an entity's topic or TOPIC_CONNECTION_EVENTS */
+    char *key;         /* malloc'd, NUL-terminated: "connection_id|id" */
+    char *value;       /* canonical JSON, NUL-terminated; value_len excludes the NUL */
     size_t value_len;
 } canon_msg;
 typedef struct canon_out {
@@ -47,9 +44,10 @@ typedef struct canon_out {
 /* Map one raw message.
  *
  * Returns 0 with out->n >= 0 messages. out->n == 0 means there is nothing to publish
- * because the event type is one we deliberately do not model (cart, carrier, freight,
- * ledger, warehouse customers, ...): *ignored_reason is then set to a static string
- * naming the family, so the caller can count it. When out->n > 0, *ignored_reason is NULL.
+ * because the event type is one we deliberately do not model (the registry's unmodelled
+ * families, TS_UNMODELLED in common/entities.h, and the cart, carrier and freight
+ * integrations): *ignored_reason is then set to a static string naming the family, so
+ * the caller can count it. When out->n > 0, *ignored_reason is NULL.
  *
  * Returns -1 when the message is poison (malformed JSON, invalid UTF-8, missing id or
  * connection_id, a field of the wrong type, an unparseable timestamp, an unknown event

@@ -4,7 +4,7 @@
  * The access token that connection.created carries is read only to say it was there.
  */
 #include "normalizer/canon.h"
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * expected vs received per line, the totals of both (so a consumer sees progress without
  * summing), and one receipt per receiving event.
  */
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 /* Sum of an integer field over src.line_items. Elements of the wrong shape are skipped
  * here: the line_items field itself rejects them with a precise reason. */
@@ -78,5 +78,4 @@ static const canon_field inbound_fields[] = {
 };
 static const canon_table inbound_tbl = CANON_TABLE(inbound_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_inbound_shipment = {"inbound_shipment", "wms.inbound_shipments.v1",
-                                                    &inbound_tbl};
+const canon_entity canon_entity_inbound_shipment = {&inbound_tbl};

@@ -1,7 +1,8 @@
-/* canon_internal.h - what the canon_*.c files share and nobody else needs: the writer of
- * canonical JSON text and `extra` (canon_emit.c), the typed value converters
- * (canon_conv.c, applying common/values.h), the table-driven object mapper (canon_table.c)
- * and the per-entity tables (canon_order.c, canon_inventory.c, ...).
+/* canon_internal.h - the mapping engine, shared by every mapper and by nobody outside
+ * the normalizer: the writer of canonical JSON text and `extra` (canon_emit.c), the typed
+ * value converters (canon_conv.c, applying common/values.h), the table-driven object
+ * mapper and the envelope (canon_table.c). Nothing here knows an entity: the mappers
+ * stand above it (canon_mappers.h), and canon.c routes a message to them.
  *
  * Each entity is described by tables of fields (canonical name, source name, kind) in
  * canonical order. One engine walks a table, so the key order, the null rules and the
@@ -203,23 +204,7 @@ extern const canon_table canon_tbl_address;      /* ship-to: full_name ... email
 extern const canon_table canon_tbl_from_address; /* address1 ... country */
 extern const canon_table canon_tbl_measurements; /* length ... weight_unit */
 
-/* --- entities --- */
-
-typedef struct canon_entity {
-    const char *entity;       /* "order" */
-    const char *topic;        /* "wms.orders.v1" */
-    const canon_table *table; /* fields after the envelope, before `extra` */
-} canon_entity;
-
-extern const canon_entity canon_entity_order;
-extern const canon_entity canon_entity_inventory;
-extern const canon_entity canon_entity_product;
-extern const canon_entity canon_entity_warehouse;
-extern const canon_entity canon_entity_warehouse_location;
-extern const canon_entity canon_entity_shipping_method;
-extern const canon_entity canon_entity_return;
-extern const canon_entity canon_entity_inbound_shipment;
-extern const canon_entity canon_entity_bill;
+/* --- the envelope (canon_table.c) --- */
 
 /* Source keys the envelope reads from every record (never copied to extra). */
 extern const char *const canon_envelope_keys[];
@@ -232,25 +217,5 @@ typedef struct canon_env {
 } canon_env;
 /* Open the record's object and write the eleven envelope keys in order. */
 void canon_envelope(canon_ctx *c, const canon_env *e);
-
-/* --- connection-level events (canon_connection.c) --- */
-
-typedef enum canon_conn_kind {
-    CANON_CONN_CREATED,
-    CANON_CONN_DELETED,
-    CANON_CONN_HISTORICAL_SYNC,
-    CANON_CONN_ERROR_CREATED,
-    CANON_CONN_ERROR_UPDATED,
-    CANON_CONN_ERROR_DELETED,
-    CANON_CONN_SYNC_STATUS,
-} canon_conn_kind;
-
-/* Build the one connection_event record for data (a webhook's `data`, or the fetcher's
- * sync-status body). env holds the envelope fields known so far (connection_id,
- * integration_name, source, event_id, event_type, observed_at); id and
- * source_updated_at are filled here. On success *key and *value (malloc'd, *value_len
- * bytes) belong to the caller. Returns 0 or -1 (after canon_fail). */
-int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
-                         const canon_env *env, char **key, char **value, size_t *value_len);
 
 #endif

@@ -4,7 +4,7 @@
  * per-location quantities and lots.
  */
 #include "normalizer/canon.h"
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +136,4 @@ static const canon_field inventory_fields[] = {
 };
 static const canon_table inventory_tbl = CANON_TABLE(inventory_fields, 0, inventory_consumed);
 
-const canon_entity canon_entity_inventory = {"inventory_item", "wms.inventory.v1", &inventory_tbl};
+const canon_entity canon_entity_inventory_item = {&inventory_tbl};

@@ -2,7 +2,7 @@
  * order, its line items, shipments, packages and their line items. The example record in
  * docs/canonical-model.md is exactly what these tables print.
  */
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stddef.h>
 
@@ -106,4 +106,4 @@ static const canon_field order_fields[] = {
 };
 static const canon_table order_tbl = CANON_TABLE(order_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_order = {"order", "wms.orders.v1", &order_tbl};
+const canon_entity canon_entity_order = {&order_tbl};

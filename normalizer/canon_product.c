@@ -1,7 +1,7 @@
 /* canon_product.c - the canonical product (Trackstar ProductSchema): a kit lists several
  * inventory items with their unit quantities; suppliers are flattened to ids and names.
  */
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stddef.h>
 
@@ -43,4 +43,4 @@ static const canon_field product_fields[] = {
 };
 static const canon_table product_tbl = CANON_TABLE(product_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_product = {"product", "wms.products.v1", &product_tbl};
+const canon_entity canon_entity_product = {&product_tbl};

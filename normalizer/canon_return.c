@@ -1,7 +1,7 @@
 /* canon_return.c - the canonical return (Trackstar ReturnSchema): expected, received and
  * restocked quantities per line, and the inbound parcels with what was received in them.
  */
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stddef.h>
 
@@ -64,4 +64,4 @@ static const canon_field return_fields[] = {
 };
 static const canon_table return_tbl = CANON_TABLE(return_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_return = {"return", "wms.returns.v1", &return_tbl};
+const canon_entity canon_entity_return = {&return_tbl};

@@ -2,7 +2,7 @@
  * locations (WarehouseLocationSchema), which are listed per warehouse upstream but keyed
  * by their own id here.
  */
-#include "normalizer/canon_internal.h"
+#include "normalizer/canon_mappers.h"
 
 #include <stddef.h>
 
@@ -16,7 +16,7 @@ static const canon_field warehouse_fields[] = {
 };
 static const canon_table warehouse_tbl = CANON_TABLE(warehouse_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_warehouse = {"warehouse", "wms.warehouses.v1", &warehouse_tbl};
+const canon_entity canon_entity_warehouse = {&warehouse_tbl};
 
 static const canon_field location_fields[] = {
     {"created_at", "created_date", CANON_F_TIME},
@@ -28,5 +28,4 @@ static const canon_field location_fields[] = {
 };
 static const canon_table location_tbl = CANON_TABLE(location_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_warehouse_location = {"warehouse_location",
-                                                      "wms.warehouse_locations.v1", &location_tbl};
+const canon_entity canon_entity_warehouse_location = {&location_tbl};

@@ -1,12 +1,14 @@
-/* gw_envelope.c - event-type table, envelope fields and the raw topic's key.
+/* gw_envelope.c - event types, envelope fields and the raw topic's key.
  *
- * Trackstar spells some prefixes two ways (shipping_method / shipping-method,
+ * The event families come from the registry (common/entities.h), plus the connection's
+ * own. Trackstar spells some prefixes two ways (shipping_method / shipping-method,
  * inbound_shipment / inbound-shipment): every comparison here treats '_' and '-' as the
- * same character, and the canonical (hyphenated, as in the 2025 OpenAPI) name is what
- * the gateway puts in the event_type header.
+ * same character, and the canonical (the 2025 OpenAPI's) spelling is what the gateway
+ * puts in the event_type header.
  */
 #include "gw_envelope.h"
 
+#include "entities.h"
 #include "json_arena.h"
 
 #include <cjson/cJSON.h>
@@ -16,104 +18,69 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Prefix (the part of the event type before the first '.') -> resource and key rule.
- * Resource names for the canonical entities match topics.h CANON_ENTITIES, so the
- * fetcher's polled records and the webhooks of the same record share a key. */
+/* The connection's own families: not entities, each with its own record-id rule. */
 static const struct {
     const char *prefix;
-    const char *resource;
     gw_event_kind kind;
-} gw_prefixes[] = {
-    {"order", "orders", GW_KIND_RECORD},
-    {"inventory", "inventory", GW_KIND_RECORD},
-    {"inventory_ledger", "inventory_ledger", GW_KIND_RECORD},
-    {"product", "products", GW_KIND_RECORD},
-    {"inbound-shipment", "inbound_shipments", GW_KIND_RECORD},
-    {"return", "returns", GW_KIND_RECORD},
-    {"bill", "bills", GW_KIND_RECORD},
-    {"shipping-method", "shipping_methods", GW_KIND_RECORD},
-    {"warehouse", "warehouses", GW_KIND_RECORD},
-    {"warehouse-location", "warehouse_locations", GW_KIND_RECORD},
-    {"warehouse-customer", "warehouse_customers", GW_KIND_RECORD},
-    {"labor_activity", "labor_activities", GW_KIND_RECORD},
-    {"cart-order", "cart_orders", GW_KIND_RECORD},
-    {"cart-product", "cart_products", GW_KIND_RECORD},
-    {"cart-warehouse", "cart_warehouses", GW_KIND_RECORD},
-    {"freight-shipment", "freight_shipments", GW_KIND_RECORD},
-    {"carrier-invoice-line-item", "carrier_invoice_line_items", GW_KIND_RECORD},
-    {"carrier-file", "carrier_files", GW_KIND_RECORD},
-    {"connection", "connection", GW_KIND_CONNECTION},
-    {"connection-error", "connection", GW_KIND_CONNECTION_ERROR},
-    {"install", "connection", GW_KIND_CONNECTION},
+    const char *const *events;
+} conn_families[] = {
+    {"connection", GW_KIND_CONNECTION,
+     TS_LIST("created", "deleted", "historical-sync-completed", "force-sync-completed",
+             "sync-job-completed", "sync-job-stuck", "schedule-stuck")},
+    {"connection-error", GW_KIND_CONNECTION_ERROR, TS_LIST("created", "updated", "deleted")},
+    {"install", GW_KIND_CONNECTION, TS_LIST("failed")},
 };
-#define GW_PREFIX_COUNT ((int)(sizeof gw_prefixes / sizeof gw_prefixes[0]))
+#define CONN_FAMILY_COUNT ((int)(sizeof conn_families / sizeof conn_families[0]))
 
-/* Every event type of reference §7.4, canonical spelling. */
-const char *const gw_event_types[] = {
-    "order.created",
-    "order.updated",
-    "order.shipment.created",
-    "inventory.created",
-    "inventory.updated",
-    "inventory_ledger.created",
-    "inventory_ledger.updated",
-    "product.created",
-    "product.updated",
-    "inbound-shipment.created",
-    "inbound-shipment.updated",
-    "inbound-shipment.receipt.created",
-    "return.created",
-    "return.updated",
-    "bill.created",
-    "bill.updated",
-    "shipping-method.created",
-    "shipping-method.updated",
-    "warehouse.created",
-    "warehouse.updated",
-    "warehouse-location.created",
-    "warehouse-location.updated",
-    "warehouse-customer.created",
-    "warehouse-customer.updated",
-    "labor_activity.created",
-    "labor_activity.updated",
-    "cart-order.created",
-    "cart-order.updated",
-    "cart-order.cart-shipment.created",
-    "cart-product.created",
-    "cart-product.updated",
-    "cart-warehouse.created",
-    "cart-warehouse.updated",
-    "freight-shipment.created",
-    "freight-shipment.updated",
-    "carrier-invoice-line-item.created",
-    "carrier-invoice-line-item.updated",
-    "carrier-file.created",
-    "connection.created",
-    "connection.deleted",
-    "connection.historical-sync-completed",
-    "connection.force-sync-completed",
-    "connection.sync-job-completed",
-    "connection.sync-job-stuck",
-    "connection.schedule-stuck",
-    "connection-error.created",
-    "connection-error.updated",
-    "connection-error.deleted",
-    "install.failed",
-};
-const int gw_event_types_count = (int)(sizeof gw_event_types / sizeof gw_event_types[0]);
+/* One family as the gateway sees it: the registry's (entities and the families it
+ * passes on, resource from the registry) or the connection's. */
+typedef struct family {
+    const char *prefix, *resource;
+    const char *const *events;
+    gw_event_kind kind;
+} family;
 
-/* One character folded for comparison: lower case, '_' read as '-'. */
-static int fold(int c) {
-    c = tolower((unsigned char)c);
-    return c == '_' ? '-' : c;
+static int family_count(void) {
+    return ts_family_count + CONN_FAMILY_COUNT;
 }
 
-/* Equal under fold() over exactly n bytes of a and all of b. */
-static int same_n(const char *a, size_t n, const char *b) {
-    size_t i = 0;
-    for (; i < n && b[i]; i++)
-        if (fold(a[i]) != fold(b[i])) return 0;
-    return i == n && b[i] == '\0';
+static family family_at(int i) {
+    if (i < ts_family_count)
+        return (family){ts_families[i].prefix, ts_families[i].resource, ts_families[i].events,
+                        GW_KIND_RECORD};
+    i -= ts_family_count;
+    return (family){conn_families[i].prefix, "connection", conn_families[i].events,
+                    conn_families[i].kind};
+}
+
+/* The known event types are numbered family by family, event by event. */
+static int event_count(const family *f) {
+    int n = 0;
+    while (f->events[n])
+        n++;
+    return n;
+}
+
+int gw_event_type_count(void) {
+    int n = 0;
+    for (int i = 0; i < family_count(); i++) {
+        family f = family_at(i);
+        n += event_count(&f);
+    }
+    return n;
+}
+
+int gw_event_type_name(int index, char *buf, size_t len) {
+    for (int i = 0; i < family_count() && index >= 0; i++) {
+        family f = family_at(i);
+        int n = event_count(&f);
+        if (index < n) {
+            int w = snprintf(buf, len, "%s.%s", f.prefix, f.events[index]);
+            return w > 0 && (size_t)w < len ? 0 : -1;
+        }
+        index -= n;
+    }
+    return -1;
 }
 
 void gw_event_lookup(const char *event_type, gw_event_info *out) {
@@ -122,53 +89,60 @@ void gw_event_lookup(const char *event_type, gw_event_info *out) {
     if (!event_type) event_type = "";
     size_t len = strlen(event_type);
     if (len > GW_EVENT_TYPE_MAX) len = GW_EVENT_TYPE_MAX;
+    /* Case is ignored: compare a lower-case copy. */
+    char lc[GW_EVENT_TYPE_MAX + 1];
+    for (size_t i = 0; i < len; i++)
+        lc[i] = (char)tolower((unsigned char)event_type[i]);
+    lc[len] = '\0';
 
-    for (int i = 0; i < gw_event_types_count; i++)
-        if (same_n(event_type, len, gw_event_types[i])) {
-            out->known = 1;
-            out->known_index = i;
-            break;
-        }
-
-    const char *dot = memchr(event_type, '.', len);
-    size_t plen = dot ? (size_t)(dot - event_type) : len;
-    int p = -1;
-    for (int i = 0; i < GW_PREFIX_COUNT && p < 0; i++)
-        if (same_n(event_type, plen, gw_prefixes[i].prefix)) p = i;
-
-    if (out->known) {
-        snprintf(out->canonical, sizeof out->canonical, "%s", gw_event_types[out->known_index]);
-    } else if (p >= 0) {
-        /* Known resource, new action (e.g. order.deleted): canonical prefix, rest as sent. */
-        snprintf(out->canonical, sizeof out->canonical, "%s%.*s", gw_prefixes[p].prefix,
-                 (int)(len - plen), event_type + plen);
-    } else {
-        snprintf(out->canonical, sizeof out->canonical, "%.*s", (int)len, event_type);
+    const char *dot = memchr(lc, '.', len);
+    size_t plen = dot ? (size_t)(dot - lc) : len;
+    int base = 0, p = -1;
+    family f = {0};
+    for (int i = 0; i < family_count() && p < 0; i++) {
+        f = family_at(i);
+        if (ts_name_eq(lc, plen, f.prefix))
+            p = i;
+        else
+            base += event_count(&f);
     }
 
-    if (p >= 0) {
-        out->resource = gw_prefixes[p].resource;
-        out->kind = gw_prefixes[p].kind;
-        /* connection.historical-sync-completed has its own record-id rule. */
-        if (out->known &&
-            strcmp(gw_event_types[out->known_index], "connection.historical-sync-completed") == 0)
-            out->kind = GW_KIND_HISTORICAL_SYNC;
+    if (p < 0) {
+        snprintf(out->canonical, sizeof out->canonical, "%.*s", (int)len, event_type);
+        /* Unknown prefix: derive a resource that is safe inside the key. */
+        int ok = plen > 0 && plen <= GW_RESOURCE_MAX;
+        for (size_t i = 0; ok && i < plen; i++) {
+            int c = lc[i] == '-' ? '_' : lc[i];
+            if (!(isdigit(c) || (c >= 'a' && c <= 'z') || c == '_')) ok = 0;
+            out->resource_buf[i] = (char)c;
+        }
+        if (ok)
+            out->resource_buf[plen] = '\0';
+        else
+            snprintf(out->resource_buf, sizeof out->resource_buf, "unknown");
+        out->resource = out->resource_buf;
+        out->kind = GW_KIND_RECORD;
         return;
     }
-    /* Unknown prefix: derive a resource that is safe inside the key. */
-    int ok = plen > 0 && plen <= GW_RESOURCE_MAX;
-    for (size_t i = 0; ok && i < plen; i++) {
-        int c = tolower((unsigned char)event_type[i]);
-        if (c == '-') c = '_';
-        if (!(isdigit(c) || (c >= 'a' && c <= 'z') || c == '_')) ok = 0;
-        out->resource_buf[i] = (char)c;
+
+    out->resource = f.resource;
+    out->kind = f.kind;
+    int ev = -1;
+    for (int j = 0; dot && f.events[j] && ev < 0; j++)
+        if (ts_name_eq(dot + 1, len - plen - 1, f.events[j])) ev = j;
+    if (ev >= 0) {
+        out->known = 1;
+        out->known_index = base + ev;
+        snprintf(out->canonical, sizeof out->canonical, "%s.%s", f.prefix, f.events[ev]);
+        /* connection.historical-sync-completed has its own record-id rule. */
+        if (f.kind == GW_KIND_CONNECTION && strcmp(f.prefix, "connection") == 0 &&
+            strcmp(f.events[ev], "historical-sync-completed") == 0)
+            out->kind = GW_KIND_HISTORICAL_SYNC;
+    } else {
+        /* Known family, new event (e.g. order.deleted): canonical prefix, rest as sent. */
+        snprintf(out->canonical, sizeof out->canonical, "%s%.*s", f.prefix, (int)(len - plen),
+                 event_type + plen);
     }
-    if (ok)
-        out->resource_buf[plen] = '\0';
-    else
-        snprintf(out->resource_buf, sizeof out->resource_buf, "unknown");
-    out->resource = out->resource_buf;
-    out->kind = GW_KIND_RECORD;
 }
 
 const char *gw_env_result_name(gw_env_result r) {

@@ -30,13 +30,16 @@ typedef struct gw_event_info {
     const char *resource; /* static for known prefixes, else points into resource_buf */
     char resource_buf[GW_RESOURCE_MAX + 1];
     gw_event_kind kind;
-    int known;       /* 1 when the full event type is in the table of §7.4 */
-    int known_index; /* index into gw_event_types[] when known, else -1 */
+    int known;       /* 1 when the full event type is a known one */
+    int known_index; /* see gw_event_type_name() when known, else -1 */
 } gw_event_info;
 
-/* The canonical event types the gateway knows (reference §7.4), for metrics labels. */
-extern const char *const gw_event_types[];
-extern const int gw_event_types_count;
+/* The event types the gateway knows (reference §7.4: the registry's families and the
+ * connection's), numbered 0..gw_event_type_count()-1, for metrics labels. */
+int gw_event_type_count(void);
+/* The canonical spelling of known type index into buf. 0, or -1 when index is out of
+ * range or buf too small. */
+int gw_event_type_name(int index, char *buf, size_t len);
 
 /* Map an event type (either spelling: '_' and '-' are treated alike, case ignored) to its
  * canonical name, resource and record-id rule. Unknown types still get a resource: the

@@ -122,6 +122,6 @@ void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 void *gw_poll_main(void *arg);
 
 /* The fetch worker's job: download, rebuild, publish (or answer 503). */
-void gw_fetch_job(void *job, void *arg);
+void gw_truncated_job(void *job, void *arg);
 
 #endif

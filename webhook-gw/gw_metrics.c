@@ -36,7 +36,8 @@ static const int latency_le[] = {1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500,
 
 static metric *m_requests, *m_unknown, *m_duplicate, *m_inflight;
 static metric *m_accepted_unknown;
-static metric **m_accepted; /* one per gw_event_types[] entry */
+static metric **m_accepted; /* one per known event type (gw_event_type_name) */
+static int m_naccepted;
 static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
 static metric *m_fetch_ok, *m_fetch_failed;
 static metric *m_lat_bucket[LATENCY_BUCKETS + 1], *m_lat_sum, *m_lat_count;
@@ -55,10 +56,13 @@ void gw_metrics_init(void) {
         metric_counter("webhook_requests_total", "requests on the webhook port", NULL, NULL);
     static const char accepted_help[] =
         "events acknowledged by Kafka and answered 2xx, by canonical event type";
-    m_accepted = calloc((size_t)gw_event_types_count, sizeof *m_accepted);
-    for (int i = 0; m_accepted && i < gw_event_types_count; i++)
-        m_accepted[i] = metric_counter("webhook_accepted_total", accepted_help, "event_type",
-                                       gw_event_types[i]);
+    m_naccepted = gw_event_type_count();
+    m_accepted = calloc((size_t)m_naccepted, sizeof *m_accepted);
+    char type[GW_EVENT_TYPE_MAX + 1];
+    for (int i = 0; m_accepted && i < m_naccepted; i++)
+        if (gw_event_type_name(i, type, sizeof type) == 0)
+            m_accepted[i] =
+                metric_counter("webhook_accepted_total", accepted_help, "event_type", type);
     m_accepted_unknown =
         metric_counter("webhook_accepted_total", accepted_help, "event_type", "unknown");
     m_unknown = metric_counter(
@@ -98,7 +102,7 @@ void gw_metric_request(void) {
 }
 
 void gw_metric_accepted(int known_index) {
-    if (known_index >= 0 && known_index < gw_event_types_count && m_accepted) {
+    if (known_index >= 0 && known_index < m_naccepted && m_accepted && m_accepted[known_index]) {
         metric_inc(m_accepted[known_index]);
     } else {
         metric_inc(m_accepted_unknown);

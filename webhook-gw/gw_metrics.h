@@ -53,7 +53,7 @@ const char *gw_unavail_name(gw_unavail u);
 void gw_metrics_init(void);
 
 void gw_metric_request(void);
-/* known_index: gw_event_types[] index, or -1 for an unknown type. */
+/* known_index: a known event type (gw_event_type_name), or -1 for an unknown type. */
 void gw_metric_accepted(int known_index);
 void gw_metric_duplicate(void);
 void gw_metric_rejected(gw_reject r);

@@ -11,7 +11,7 @@
  */
 #include "gw_internal.h"
 
-#include "gw_fetch.h"
+#include "gw_truncated.h"
 #include "log.h"
 #include "topics.h"
 #include "util.h"
@@ -156,7 +156,7 @@ void *gw_poll_main(void *arg) {
     return NULL;
 }
 
-void gw_fetch_job(void *job, void *arg) {
+void gw_truncated_job(void *job, void *arg) {
     gw_server *srv = arg;
     gw_req *req = job;
     pthread_mutex_lock(&srv->mu);
@@ -169,11 +169,11 @@ void gw_fetch_job(void *job, void *arg) {
     if (budget > srv->cfg.fetch_timeout_ms) budget = srv->cfg.fetch_timeout_ms;
     sbuf got = {0};
     char err[256] = "";
-    gw_fetch_cfg fc = {srv->cfg.base_url, srv->cfg.api_key, srv->cfg.fetch_max_bytes};
+    gw_truncated_cfg fc = {srv->cfg.base_url, srv->cfg.api_key, srv->cfg.fetch_max_bytes};
     char *rebuilt = NULL;
     size_t rebuilt_len = 0;
-    int ok =
-        budget > 0 && gw_fetch_event(&fc, req->env.data_url, budget, &got, err, sizeof err) == 0;
+    int ok = budget > 0 &&
+             gw_truncated_download(&fc, req->env.data_url, budget, &got, err, sizeof err) == 0;
     if (budget <= 0) snprintf(err, sizeof err, "no time left");
     if (ok && gw_envelope_full(req->body, req->len, &req->env, got.p, got.len, &rebuilt,
                                &rebuilt_len, err, sizeof err) != 0)

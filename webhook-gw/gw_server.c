@@ -322,7 +322,7 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         goto fail;
     }
     srv->poll_started = 1;
-    srv->fetchers = gw_workers_new(cfg->fetch_workers, cfg->fetch_queue, gw_fetch_job, srv);
+    srv->fetchers = gw_workers_new(cfg->fetch_workers, cfg->fetch_queue, gw_truncated_job, srv);
     if (!srv->fetchers) {
         snprintf(errstr, errlen, "cannot start the fetch workers");
         goto fail;

@@ -1,11 +1,13 @@
-/* gw_server.h - the webhook gateway: an HTTP endpoint (libmicrohttpd) that verifies
- * Trackstar's signed deliveries and answers 2xx only once Kafka acknowledged the raw
- * message (acks=all), or 503 with Retry-After when that cannot happen in time.
+/* gw_server.h - the webhook gateway: an HTTP endpoint (the gateway's own epoll server,
+ * gw_http.h) that verifies Trackstar's signed deliveries and answers 2xx only once Kafka
+ * acknowledged the raw message (acks=all), or 503 with Retry-After when that cannot
+ * happen in time.
  *
- * Threads: libmicrohttpd's pool parses requests and verifies them; a request waiting
- * for Kafka is suspended (MHD_suspend_connection), so the HTTP threads never wait. One
- * poll thread serves delivery reports and deadlines and resumes the connections; a
- * small worker pool downloads the full version of truncated events.
+ * Threads: the HTTP threads parse requests and verify them; a request waiting for Kafka
+ * leaves its connection in the thread's epoll set, unread, so the HTTP threads never
+ * wait. One poll thread serves delivery reports and deadlines and hands the answers
+ * back to the HTTP threads; a small worker pool downloads the full version of truncated
+ * events (gw_truncated.h).
  */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
@@ -25,7 +27,7 @@ typedef struct gw_config {
     int ack_timeout_ms;       /* answer 503 when Kafka has not acknowledged by then */
     int retry_after_s;        /* Retry-After on 503 */
     int conn_timeout_s;       /* idle/stalled connections are closed after this */
-    int request_timeout_ms;   /* a request still unanswered after this is cut (gw_reaper.h) */
+    int request_timeout_ms;   /* a request still arriving after this is cut (gw_http.c) */
     int threads;              /* HTTP threads */
     int max_connections;      /* open connections at once */
     int max_inflight;         /* requests received and not answered; beyond: 503 */

@@ -3,7 +3,7 @@
  * acknowledge it in time, so Trackstar retries. See docs/webhook-gw.md.
  *
  * main() only reads the configuration, starts the server and waits for SIGTERM; the
- * work is in gw_server.c (HTTP), gw_publish.c (Kafka) and gw_fetch.c (oversized events).
+ * work is in gw_server.c (HTTP), gw_publish.c (Kafka) and gw_truncated.c (oversized events).
  */
 #include "cfg.h"
 #include "gw_server.h"

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "entities.h"
+
 #define WDB_MAX_DEPTH 3        /* nesting of child arrays: shipments -> packages -> line_items */
 #define WDB_MAX_KEYS 2         /* key columns of a parent table */
 #define WDB_MAX_CHILD_TABLES 6 /* child tables of one spec */
@@ -54,9 +56,12 @@ typedef struct wdb_child {
     const char *unique_col;
 } wdb_child;
 
+/* A record kind's spec. For an entity of the registry (common/entities.h) the spec is
+ * wdb_spec_<name> and leaves name, topic, entity and table unset: the registry gives
+ * them (wdb_spec_name, wdb_spec_table). The connection events' specs set them. */
 typedef struct wdb_spec {
     const char *name;   /* short name for reasons and statement names */
-    const char *topic;  /* canonical topic, e.g. "wms.orders.v1" */
+    const char *topic;  /* canonical topic, e.g. "wms.connection_events.v1" */
     const char *entity; /* envelope "entity" value */
     const char *const
         *kinds; /* connection events: the "kind" values routed here; NULL-terminated */
@@ -72,23 +77,25 @@ typedef struct wdb_spec {
     int nchildren;
 } wdb_spec;
 
-/* Every spec, in the order their statements run. */
+/* Every spec, in the order their statements run: the registry's entities in its order
+ * (index = ts_entity_id), then the connection events'. */
 extern const wdb_spec *const wdb_specs[];
 extern const int wdb_nspecs;
 
 /* The spec for a (topic, entity, kind) triple; kind may be NULL. Returns its index or -1. */
 int wdb_spec_find(const char *topic, const char *entity, const char *kind);
 
-/* Per entity group (upsert_*.c). */
-extern const wdb_spec wdb_spec_orders;
-extern const wdb_spec wdb_spec_inventory;
-extern const wdb_spec wdb_spec_products;
-extern const wdb_spec wdb_spec_warehouses;
-extern const wdb_spec wdb_spec_warehouse_locations;
-extern const wdb_spec wdb_spec_shipping_methods;
-extern const wdb_spec wdb_spec_returns;
-extern const wdb_spec wdb_spec_inbound_shipments;
-extern const wdb_spec wdb_spec_bills;
+/* A spec's short name and its table, from the registry for an entity's spec. */
+const char *wdb_spec_name(const wdb_spec *s);
+const char *wdb_spec_table(const wdb_spec *s);
+
+/* One spec per entity of the registry, wdb_spec_<name> (spec_*.c): a missing one fails
+ * the link. */
+#define WDB_SPEC_DECL(name, ...) extern const wdb_spec wdb_spec_##name;
+TS_ENTITIES(WDB_SPEC_DECL)
+#undef WDB_SPEC_DECL
+
+/* The connection events' specs (spec_connections.c). */
 extern const wdb_spec wdb_spec_conn_created;
 extern const wdb_spec wdb_spec_conn_deleted;
 extern const wdb_spec wdb_spec_conn_errors;

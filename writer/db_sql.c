@@ -52,37 +52,38 @@ static int has_col(const wdb_col *cols, int n, const char *name, wdb_coltype *ty
 }
 
 int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
+    const char *sn = wdb_spec_name(s); /* an entity's name and table are the registry's */
     wdb_coltype vt;
     char name[WDB_MAX_IDENT + 8];
-    if (!ident_ok(s->name) || !ident_ok(s->table) || !ident_ok(s->record_col)) goto bad_ident;
+    if (!ident_ok(sn) || !ident_ok(wdb_spec_table(s)) || !ident_ok(s->record_col)) goto bad_ident;
     if (s->nkeys < 1 || s->nkeys > WDB_MAX_KEYS || s->nkeys > s->ncols) {
-        snprintf(errstr, errlen, "spec %s: bad key count", s->name);
+        snprintf(errstr, errlen, "spec %s: bad key count", sn);
         return -1;
     }
     for (int i = 0; i < s->ncols; i++) {
         if (!ident_ok(s->cols[i].name)) goto bad_ident;
         if (i < s->nkeys && s->cols[i].type != WDB_TEXT && s->cols[i].type != WDB_FIRST_OF) {
-            snprintf(errstr, errlen, "spec %s: key %s must be text", s->name, s->cols[i].name);
+            snprintf(errstr, errlen, "spec %s: key %s must be text", sn, s->cols[i].name);
             return -1;
         }
         if (has_col(s->cols, i, s->cols[i].name, NULL)) {
-            snprintf(errstr, errlen, "spec %s: column %s twice", s->name, s->cols[i].name);
+            snprintf(errstr, errlen, "spec %s: column %s twice", sn, s->cols[i].name);
             return -1;
         }
     }
     if (!has_col(s->cols, s->ncols, s->version_col, &vt) || vt != WDB_TS) {
-        snprintf(errstr, errlen, "spec %s: version column must be a timestamp column", s->name);
+        snprintf(errstr, errlen, "spec %s: version column must be a timestamp column", sn);
         return -1;
     }
-    snprintf(name, sizeof name, "wdb_s_%s", s->name);
+    snprintf(name, sizeof name, "wdb_s_%s", sn);
     if (strlen(name) > WDB_MAX_IDENT) goto bad_ident;
     if (s->nchildren > WDB_MAX_CHILD_TABLES) {
-        snprintf(errstr, errlen, "spec %s: too many child tables", s->name);
+        snprintf(errstr, errlen, "spec %s: too many child tables", sn);
         return -1;
     }
     if (s->nchildren && (s->nkeys != 2 || strcmp(s->cols[0].name, "connection_id") != 0 ||
                          strcmp(s->cols[1].name, "id") != 0 || s->cols[1].type != WDB_TEXT)) {
-        snprintf(errstr, errlen, "spec %s: children need keys (connection_id, id)", s->name);
+        snprintf(errstr, errlen, "spec %s: children need keys (connection_id, id)", sn);
         return -1;
     }
     for (int c = 0; c < s->nchildren; c++) {
@@ -123,12 +124,13 @@ int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
     }
     return 0;
 bad_ident:
-    snprintf(errstr, errlen, "spec %s: bad identifier", s->name);
+    snprintf(errstr, errlen, "spec %s: bad identifier", sn);
     return -1;
 }
 
 void wdb_sql_stage_name(const wdb_spec *s, int t, char *buf, size_t len) {
-    snprintf(buf, len, "wdb_s_%s", t == 0 ? s->name : s->children[t - 1].table);
+    const char *sn = wdb_spec_name(s);
+    snprintf(buf, len, "wdb_s_%s", t == 0 ? sn : s->children[t - 1].table);
 }
 
 /* The column list of child c's staging table and target table, in COPY order:
@@ -150,7 +152,8 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
 }
 
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
-    int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", s->name);
+    const char *sn = wdb_spec_name(s);
+    int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", sn);
     for (int i = 0; i < s->ncols; i++)
         rc |= sbuf_printf(o, ", \"%s\" text", s->cols[i].name);
     /* The record is staged as text only to be cast to jsonb once: TOAST would compress
@@ -161,7 +164,7 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
                       ", \"%s\" text) WITH (toast_tuple_target = " WDB_STAGE_TOAST_TARGET
                       ") ON COMMIT DELETE ROWS;\n"
                       "ALTER TABLE wdb_s_%s ALTER COLUMN \"%s\" SET STORAGE EXTERNAL;\n",
-                      s->record_col, s->name, s->record_col);
+                      s->record_col, sn, s->record_col);
     if (s->nchildren)
         rc |= sbuf_printf(
             o,
@@ -169,7 +172,7 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
             "existed boolean) "
             "ON COMMIT DELETE ROWS;\n"
             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
-            s->name, s->name, s->name);
+            sn, sn, sn);
     for (int c = 0; c < s->nchildren; c++) {
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (pseq integer, ",
                           s->children[c].table);
@@ -178,8 +181,8 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     }
     /* Never analyzed, an empty table is assumed to hold 10 pages of rows whatever it
      * holds; analyzed once (empty), the planner sizes it from its current pages. */
-    rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", s->name);
-    if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", s->name);
+    rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", sn);
+    if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", sn);
     for (int c = 0; c < s->nchildren; c++)
         rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
     rc |= sbuf_printf(o, ";\n");
@@ -187,18 +190,18 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
 }
 
 int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
+    const char *sn = wdb_spec_name(s);
     int rc = 0;
     const char *v = s->version_col, *r = s->record_col;
     if (s->nchildren) rc |= sbuf_printf(o, "WITH up AS (");
-    rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", s->table);
+    rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", wdb_spec_table(s));
     for (int i = 0; i < s->ncols; i++)
         rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
     rc |= sbuf_printf(o, "\"%s\") SELECT ", r);
     for (int i = 0; i < s->ncols; i++)
         rc |= sbuf_printf(o, "s.\"%s\"%s, ", s->cols[i].name, wdb_sql_cast(s->cols[i].type));
-    rc |=
-        sbuf_printf(o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ",
-                    r, s->name);
+    rc |= sbuf_printf(
+        o, "s.\"%s\"::jsonb FROM wdb_s_%s s WHERE s.seq >= $1 AND s.seq < $2 ORDER BY ", r, sn);
     /* Key order: two writers merging overlapping batches lock rows in the same order. */
     for (int i = 0; i < s->nkeys; i++)
         rc |= sbuf_printf(o, "%ss.\"%s\"", i ? ", " : "", s->cols[i].name);
@@ -221,24 +224,27 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
                           " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS existed) "
                           "INSERT INTO wdb_c_%s (connection_id, id, existed) "
                           "SELECT connection_id, id, existed FROM up",
-                          s->name);
+                          sn);
     return rc ? -1 : 0;
 }
 
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *o) {
-    return sbuf_printf(o, "DELETE FROM wdb_c_%s", s->name);
+    const char *sn = wdb_spec_name(s);
+    return sbuf_printf(o, "DELETE FROM wdb_c_%s", sn);
 }
 
 int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
+    const char *sn = wdb_spec_name(s);
     const wdb_child *ch = &s->children[c];
     return sbuf_printf(
         o,
         "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
         "AND t.\"%s\" = c.id AND c.existed",
-        ch->table, s->name, ch->parent_col);
+        ch->table, sn, ch->parent_col);
 }
 
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {
+    const char *sn = wdb_spec_name(s);
     const wdb_child *ch = &s->children[c];
     int rc = sbuf_printf(o, "INSERT INTO \"%s\" (", ch->table);
     rc |= child_cols(ch, o, "", 0, "");
@@ -247,6 +253,6 @@ int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *o) {
     rc |= sbuf_printf(o,
                       " FROM wdb_s_%s s JOIN wdb_c_%s c ON c.connection_id = s.\"connection_id\" "
                       "AND c.id = s.\"%s\" WHERE s.pseq >= $1 AND s.pseq < $2",
-                      ch->table, s->name, ch->parent_col);
+                      ch->table, sn, ch->parent_col);
     return rc ? -1 : 0;
 }

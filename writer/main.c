@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entities.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -157,9 +158,9 @@ int main(int argc, char **argv) {
         return 2;
     char err[512];
     /* Every canonical topic, with the prefix. */
-#define CANON_TOPIC(e) "wms." #e ".v1",
-    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, CANON_ENTITIES(CANON_TOPIC)};
-#undef CANON_TOPIC
+#define ENTITY_TOPIC(name, ...) TS_TOPIC(name),
+    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(ENTITY_TOPIC)};
+#undef ENTITY_TOPIC
     enum { NTOPICS = sizeof base / sizeof base[0] };
     char names[NTOPICS][256];
     const char *topics[NTOPICS];

@@ -174,7 +174,7 @@ typedef struct tcols {
 static void table_cols(const wdb_spec *sp, int t, tcols *tc) {
     memset(tc, 0, sizeof *tc);
     if (t == 0) {
-        tc->table = sp->table;
+        tc->table = wdb_spec_table(sp);
         for (int i = 0; i < sp->ncols; i++) {
             tc->name[tc->n] = sp->cols[i].name;
             tc->cast[tc->n++] = wdb_sql_cast(sp->cols[i].type);

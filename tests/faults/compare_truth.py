@@ -151,6 +151,10 @@ def bill_truth(r):
             "charge_type": r.get("charge_type"), "currency": r.get("currency_code")}
 
 
+def warehouse_customer_truth(r):
+    return {"name": r.get("name"), "email": r.get("email"), "created_at": ts(r.get("created_date"))}
+
+
 def cnt(table, fk):
     return f"(SELECT count(*) FROM {table} c WHERE c.connection_id = t.connection_id AND c.{fk} = t.id)"
 
@@ -208,6 +212,9 @@ ENTITIES = {
         "n_receipt_line_items": cnt("inbound_shipment_receipt_line_items", "inbound_shipment_id")}),
     "bills": ("bills", bill_truth, {"amount": "t.amount::text", "object_id": "t.object_id",
                                     "charge_type": "t.charge_type", "currency": "t.currency"}),
+    "warehouse_customers": ("warehouse_customers", warehouse_customer_truth, {
+        "name": "t.name", "email": "t.email",
+        "created_at": "extract(epoch FROM t.created_at)::bigint"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 

@@ -61,8 +61,8 @@ fi
 export SIM_EXTRA_ENV="SIM_CONNECTIONS=0 SIM_RETRY_SCALE=0.001 SIM_HISTORICAL_SYNC_MS=0 SIM_SEED=$SEED SIM_WEBHOOK_CONCURRENCY=8"
 # Stages inherit the environment through stack.sh: frequent polls, a short ack budget
 # so that a paused broker quickly gives 503s.
-for r in ORDERS INVENTORY PRODUCTS WAREHOUSES WAREHOUSE_LOCATIONS SHIPPING_METHODS RETURNS INBOUND_SHIPMENTS BILLS; do
-  export "FETCHER_INTERVAL_${r}_S=$POLL_S"
+for v in $("$BIN_DIR/fetcher" --help | sed -n 's/^  \(FETCHER_INTERVAL_[A-Z_]*_S\) .*/\1/p'); do
+  export "$v=$POLL_S"   # every resource of the registry
 done
 export FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=500 FETCHER_BACKOFF_CAP_MS=4000 FETCHER_FAILED_RETRY_S=5
 export WEBHOOK_GW_ACK_TIMEOUT_MS=2000 WEBHOOK_GW_RETRY_AFTER_S=1

@@ -30,6 +30,7 @@ static const char *const webhook_types[] = {
     "connection-error.deleted",
     "cart-order.created",
     "",
+    "warehouse-customer.updated",
 };
 static const char *const resources[] = {
     "orders",

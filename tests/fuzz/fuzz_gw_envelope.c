@@ -43,7 +43,7 @@ static void check_envelope(const char *body, size_t len, gw_env_result rc, const
     check_printable(env->event_type);
     if (!env->ev.resource || !env->ev.resource[0] || strlen(env->ev.resource) > GW_RESOURCE_MAX)
         abort();
-    if (env->ev.known && (env->ev.known_index < 0 || env->ev.known_index >= gw_event_types_count))
+    if (env->ev.known && (env->ev.known_index < 0 || env->ev.known_index >= gw_event_type_count()))
         abort();
     if (env->truncated && !env->data_url[0]) abort();
 

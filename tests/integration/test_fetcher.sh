@@ -35,10 +35,12 @@ fi
 pass "private environment started (broker, PostgreSQL, simulator)"
 DAY=86400
 iso_ago() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
-RESOURCES="orders inventory products warehouses warehouse_locations shipping_methods returns inbound_shipments bills"
+# Every resource of the registry (common/entities.h), as the fetcher lists them.
+RESOURCES=$("$FX_FETCHER" --help | sed -n 's/^Resources: *//p')
+NRES=$(wc -w <<<"$RESOURCES")
 
 streams_settled() { # conn: every stream row exists and none is running
-  [ "$(fx_sql "SELECT count(*) FROM fetcher_streams WHERE connection_id='$1' AND state IN ('idle','unsupported','failed','blocked')")" = 9 ]
+  [ "$(fx_sql "SELECT count(*) FROM fetcher_streams WHERE connection_id='$1' AND state IN ('idle','unsupported','failed','blocked')")" = "$NRES" ]
 }
 stream_state() { fx_sql "SELECT state FROM fetcher_streams WHERE connection_id='$1' AND resource='$2'"; }
 state_is() { [ "$(stream_state "$1" "$2")" = "$3" ]; }
@@ -63,8 +65,8 @@ check_eq "own tables migrated" 5 "$(fx_sql "SELECT count(*) FROM pg_tables WHERE
 read -r C CTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":1000,"emit_created":0}')
 out=$(printf '%s\n' "$CTOK" | fx_cmd connection-add "$C" sandbox)
 check_eq "connection-add stores the connection" "$C" "$(printf '%s' "$out" | json_get connection_id)"
-if fx_wait 60 streams_settled "$C"; then pass "older connection: GET /connections/{id} shows first syncs, all 9 streams ran"
-else fail "older connection: all 9 streams ran" "$(fx_sql "SELECT resource, state, last_error FROM fetcher_streams WHERE connection_id='$C'")"; fi
+if fx_wait 60 streams_settled "$C"; then pass "older connection: GET /connections/{id} shows first syncs, all $NRES streams ran"
+else fail "older connection: all $NRES streams ran" "$(fx_sql "SELECT resource, state, last_error FROM fetcher_streams WHERE connection_id='$C'")"; fi
 # shellcheck disable=SC2086
 out=$(covered "$C" $RESOURCES) && pass "full backfill: every record of every resource on the raw topic, byte for byte" \
   || fail "full backfill covers the truth" "$out"
@@ -95,14 +97,14 @@ for r in $RESOURCES; do
 done
 if fx_wait 60 streams_settled "$A"; then pass "connection.historical-sync-completed starts the backfill"
 else fail "historical-sync-completed starts the backfill" "$(fx_sql "SELECT resource, state FROM fetcher_streams WHERE connection_id='$A'")"; fi
-hist_rows() { [ "$(fx_sql "SELECT count(*) FROM fetcher_historical_syncs WHERE connection_id='$A' AND source='webhook' AND oldest_data_date IS NOT NULL")" = 9 ]; }
+hist_rows() { [ "$(fx_sql "SELECT count(*) FROM fetcher_historical_syncs WHERE connection_id='$A' AND source='webhook' AND oldest_data_date IS NOT NULL")" = "$NRES" ]; }
 fx_wait 20 hist_rows && pass "historical syncs recorded from the webhook with their oldest date" \
   || fail "historical syncs recorded from the webhook" "$(fx_sql "SELECT resource, source, oldest_data_date FROM fetcher_historical_syncs WHERE connection_id='$A'")"
 from_expected=$(date -u -d "@$(($(date -u -d "$oldest" +%s) - 300))" +%Y-%m-%dT%H:%M:%SZ)
 grep -q "\"resource\":\"orders\",\"kind\":\"backfill\",\"from\":\"$from_expected\"" <(grep "\"connection_id\":\"$A\"" "$FX_DIR/f1.log" | grep '"run started"') \
   && pass "backfill starts at oldest_data_date" || fail "backfill starts at oldest_data_date" "$(grep "$A" "$FX_DIR/f1.log" | grep 'run started' | head -1)"
 # shipbob lacks get_bills (501): every other resource
-out=$(covered "$A" orders inventory products warehouses warehouse_locations shipping_methods returns inbound_shipments) \
+out=$(covered "$A" $(tr ' ' '\n' <<<"$RESOURCES" | grep -vx bills)) \
   && pass "link-exchanged connection backfilled (every resource it supports)" || fail "link-exchanged connection backfilled" "$out"
 
 # connection.created on the raw topic (what the gateway publishes), token inside.
@@ -148,7 +150,7 @@ after=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
 [ "$in_window" -gt 0 ] && [ $((after - before)) -ge "$in_window" ] && pass "window backfill re-read the $in_window orders of the window" \
   || fail "window backfill re-read the window" "window $in_window, new messages $((after - before))"
 check_eq "request status readable" done "$(curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get status)"
-curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==9 and all("state" in s for s in d)' \
+curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==int(sys.argv[1]) and all("state" in s for s in d)' "$NRES" \
   && pass "GET /streams shows the sync status" || fail "GET /streams" ""
 
 # ---------------------------------------------------------------- errors

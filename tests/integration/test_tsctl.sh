@@ -40,7 +40,7 @@ ok=1
 for c in "link token" "link exchange" "link reinstall" "link magic create" "link magic list" \
          "link magic show" "link magic delete" "connections list" "connections show" \
          "connections delete" errors sync backfill request status "dlq list" "dlq show" \
-         "dlq replay" inventory orders config; do
+         "dlq replay" resources records inventory orders config; do
   # shellcheck disable=SC2086
   "$BIN_DIR/tsctl" $c --help >"$WORK/h" 2>&1 && grep -q "^usage: tsctl $c" "$WORK/h" || { ok=0; echo "    no help for: $c"; }
 done
@@ -127,6 +127,18 @@ check_eq "inventory --sku filters" 1 "$(TJ inventory "$CONN" --sku "$sku1" | jq 
 n=$(TJ orders "$CONN" --limit 5 | jq length)
 check_eq "orders --limit 5" 5 "$n"
 T orders "$CONN" --limit 2 | grep -q "ORDER NUMBER"; check_eq "orders table" 0 $?
+# resources: every entity of the registry, with the rows its table holds for the connection
+TJ resources "$CONN" >"$WORK/res.json"
+bad=$(jq -r '.[] | "\(.resource) \(.table) \(.stored_records)"' "$WORK/res.json" | while read -r r t n; do
+  [ "$(psql_q "SELECT count(*) FROM \"$t\" WHERE connection_id = '$CONN'")" = "$n" ] || echo "$r: $n"; done)
+if is_json "$WORK/res.json" && [ "$(jq length "$WORK/res.json")" -ge 9 ] && [ -z "$bad" ]; then
+  pass "resources --json: every entity, IN DB equal to its table's rows"
+else fail "resources --json" "$bad $(head -c 300 "$WORK/res.json")"; fi
+T resources | grep -q "wms.orders.v1"; check_eq "resources table" 0 $?
+nwh=$(psql_q "SELECT count(*) FROM warehouses WHERE connection_id = '$CONN'")
+check_eq "records --json of any entity (warehouses, by its function name)" "$nwh" \
+  "$(TJ records "$CONN" get_warehouses --limit 1000 | jq '[.[] | select(.record.entity == "warehouse")] | length')"
+T records "$CONN" widgets >/dev/null 2>&1; check_eq "records of an unknown resource: exit 2" 2 $?
 
 echo "-- manual sync and backfill"
 before=$(sim GET /_sim/webhooks/stats | jq .enqueued)

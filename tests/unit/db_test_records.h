@@ -184,6 +184,12 @@ static const char T_BILL[] =
                         "\"charge_type\":\"pick_and_pack\",\"amount\":\"3.25\",\"currency\":"
                         "\"USD\",\"additional_fields\":{},\"extra\":{}}";
 
+static const char T_WAREHOUSE_CUSTOMER[] =
+    ENV("warehouse_customer", "wc_1",
+        "warehouse-customer.updated") "\"created_at\":\"2025-06-01T00:00:00Z\",\"name\":"
+                                      "\"Acme Apparel\",\"email\":\"ops@acme.example\","
+                                      "\"additional_fields\":{},\"extra\":{}}";
+
 static const char T_SYNC_STATUS[] =
     ENV("connection_event", "connection|sync_status|orders",
         "pipeline.sync-status") "\"kind\":\"sync_status\",\"resource\":\"orders\",\"state\":"
@@ -228,6 +234,8 @@ static const tent tents[] = {
     {"inbound_shipments", "wms.inbound_shipments.v1", T_INBOUND, "inbound_shipments", "id", "id",
      "status", "line_items", "inbound_shipment_line_items", "inbound_shipment_id"},
     {"bills", "wms.bills.v1", T_BILL, "bills", "id", "id", "charge_type", NULL, NULL, NULL},
+    {"warehouse_customers", "wms.warehouse_customers.v1", T_WAREHOUSE_CUSTOMER,
+     "warehouse_customers", "id", "id", "name", NULL, NULL, NULL},
     {"sync_status", CE, T_SYNC_STATUS, "sync_status", "resource", "resource", "state", NULL, NULL,
      NULL},
     {"historical_syncs", CE, T_HISTORICAL, "historical_syncs", "resource", "resource",
@@ -236,6 +244,14 @@ static const tent tents[] = {
      "error_message", NULL, NULL, NULL},
 };
 #define NTENTS ((int)(sizeof tents / sizeof tents[0]))
+
+/* The template named name (a test's own table: the test fails when it is missing). */
+static inline const tent *tent_named(const char *name) {
+    for (int i = 0; i < NTENTS; i++)
+        if (strcmp(tents[i].name, name) == 0) return &tents[i];
+    fail_msg("no test record template %s", name);
+    return NULL;
+}
 
 /* Children of a variant: 1 + variant % 3. */
 static inline int tent_children(int variant) {

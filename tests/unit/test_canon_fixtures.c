@@ -44,6 +44,8 @@ static const fixture_case cases[] = {
     {"inbound_shipment_updated", "webhook", "inbound_shipment.updated", "wms.inbound_shipments.v1",
      "conn_1|asn_2", "inbound_shipments"},
     {"bill_created", "webhook", "bill.created", "wms.bills.v1", "conn_1|bill_1", "bills"},
+    {"warehouse_customer_updated", "webhook", "warehouse-customer.updated",
+     "wms.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
     {"connection_deleted", "webhook", "connection.deleted", "wms.connection_events.v1",
@@ -170,7 +172,7 @@ static void test_poll_equals_webhook(void **state) {
         canon_out_free(&wh);
         canon_out_free(&po);
     }
-    assert_int_equal(compared, 12);
+    assert_int_equal(compared, 13);
 }
 
 /* The resource header alone (no event type) and hyphenated spellings are enough. */

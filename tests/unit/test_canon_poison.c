@@ -236,8 +236,6 @@ static void test_ignored_event_types(void **state) {
         "cart-product.updated",
         "carrier-invoice-line-item.created",
         "freight-shipment.updated",
-        "warehouse-customer.created",
-        "warehouse_customer.updated",
         "inventory_ledger.created",
         "labor_activity.updated",
         "connection.force-sync-completed",
@@ -258,8 +256,8 @@ static void test_ignored_event_types(void **state) {
     canon_out out;
     const char *ignored = NULL;
     char err[256];
-    const char *rec = "{\"id\":\"wc_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
-    canon_raw in = ct_poll(rec, strlen(rec), "warehouse_customers", "warehouse_customers.polled");
+    const char *rec = "{\"id\":\"led_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
+    canon_raw in = ct_poll(rec, strlen(rec), "inventory_ledger", "inventory_ledger.polled");
     assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
     assert_int_equal(out.n, 0);
     assert_non_null(ignored);
@@ -282,6 +280,8 @@ static void test_event_type_spellings(void **state) {
          "inbound-shipment.created", "wms.inbound_shipments.v1"},
         {"warehouse_location.updated", "{\"id\":\"l\",\"updated_date\":\"2026-01-01\"}",
          "warehouse-location.updated", "wms.warehouse_locations.v1"},
+        {"warehouse_customer.created", "{\"id\":\"w\",\"updated_date\":\"2026-01-01\"}",
+         "warehouse-customer.created", "wms.warehouse_customers.v1"},
         {"connection_error.created", "{\"failed_url\":\"u\"}", "connection-error.created",
          "wms.connection_events.v1"},
         {"connection.historical_sync_completed", "{\"resource\":\"returns\"}",

@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "json_arena.h"
 #include "metrics.h"
+#include "entities.h"
 #include "topics.h"
 #include "util.h"
 
@@ -111,7 +112,13 @@ static void topics_include_every_canonical_entity(void **state) {
     int canon = 0;
     for (int i = 0; i < topic_all_count; i++)
         canon += strncmp(topic_all[i], "wms.", 4) == 0;
-    assert_int_equal(canon, 10);              /* nine entities + connection events */
+    assert_int_equal(canon, TS_ENTITY_COUNT + 1); /* the entities + connection events */
+    for (int e = 0; e < TS_ENTITY_COUNT; e++) {
+        int found = 0;
+        for (int i = 0; i < topic_all_count; i++)
+            found += strcmp(topic_all[i], ts_entities[e].topic) == 0;
+        assert_int_equal(found, 1);
+    }
     for (int i = 0; i < topic_all_count; i++) /* the dev broker refuses a topic twice */
         for (int j = i + 1; j < topic_all_count; j++)
             assert_string_not_equal(topic_all[i], topic_all[j]);

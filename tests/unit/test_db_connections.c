@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include "db_test_records.h"
+#include "entities.h"
 
 #define FIXTURES_DIR "tests/fixtures/canonical"
 #define CE_TOPIC "wms.connection_events.v1"
@@ -97,8 +98,8 @@ static void test_connection_error_lifecycle_and_sync_overview(void **state) {
     char *created = conn_event("c1", "connection_error_created", "2026-01-03T00:00:00Z", f1);
     char *updated = conn_event("c1", "connection_error_updated", "2026-01-04T00:00:00Z", f2);
     char *deleted = conn_event("c1", "connection_error_deleted", "2026-01-05T00:00:00Z", f3);
-    char *sync = tent_make(&tents[9], "orders", 100, 1, 0);
-    char *hist = tent_make(&tents[10], "orders", 50, 1, 0);
+    char *sync = tent_make(tent_named("sync_status"), "orders", 100, 1, 0);
+    char *hist = tent_make(tent_named("historical_syncs"), "orders", 50, 1, 0);
 
     char *b1[] = {created, sync, hist};
     assert_int_equal(tdb_apply(db, CE_TOPIC, b1, 3, WDB_OK), 0);
@@ -170,26 +171,21 @@ static void test_every_canonical_fixture_is_stored(void **state) {
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, cmp_names);
     assert_true(n >= 10);
-    static const struct {
-        const char *prefix, *topic;
-    } topics[] = {
-        {"order_", "wms.orders.v1"},         {"inventory_", "wms.inventory.v1"},
-        {"product_", "wms.products.v1"},     {"warehouse_location_", "wms.warehouse_locations.v1"},
-        {"warehouse_", "wms.warehouses.v1"}, {"shipping_method_", "wms.shipping_methods.v1"},
-        {"return_", "wms.returns.v1"},       {"inbound_shipment_", "wms.inbound_shipments.v1"},
-        {"bill_", "wms.bills.v1"},           {"connection_", CE_TOPIC},
-        {"sync_status", CE_TOPIC},
-    };
     wdb_item items[64];
     char *vals[64];
     for (int i = 0; i < n; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, names[i]);
         vals[i] = tdb_read_file(path);
-        const char *topic = NULL;
-        for (size_t k = 0; k < sizeof topics / sizeof topics[0] && !topic; k++)
-            if (strncmp(names[i], topics[k].prefix, strlen(topics[k].prefix)) == 0)
-                topic = topics[k].topic;
+        /* The topic of the record's entity, from the registry. */
+        cJSON *rec = cJSON_Parse(vals[i]);
+        const cJSON *ent = cJSON_GetObjectItemCaseSensitive(rec, "entity");
+        int e = cJSON_IsString(ent) ? ts_entity_lookup(ent->valuestring) : -1;
+        const char *topic =
+            e >= 0 ? ts_entities[e].topic
+            : cJSON_IsString(ent) && strcmp(ent->valuestring, "connection_event") == 0 ? CE_TOPIC
+                                                                                       : NULL;
+        cJSON_Delete(rec);
         if (!topic) fail_msg("no topic for fixture %s", names[i]);
         items[i] = (wdb_item){.topic = topic, .value = vals[i], .value_len = strlen(vals[i])};
     }

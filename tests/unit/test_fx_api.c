@@ -12,7 +12,7 @@
 #include "fetcher/fx_api.h"
 #include "fetcher/fx_events.h"
 #include "fetcher/fx_pub.h"
-#include "fetcher/fx_res.h"
+#include "entities.h"
 
 #define BIT(r) (1u << (r))
 
@@ -29,8 +29,8 @@ static void integrations_list(void **state) {
     assert_int_equal(n, 2);
     assert_string_equal(g[0].name, "shipbob");
     assert_int_equal(g[0].reads,
-                     BIT(FX_RES_ORDERS) | BIT(FX_RES_INVENTORY) | BIT(FX_RES_WAREHOUSE_LOCATIONS));
-    assert_int_equal(g[1].reads, BIT(FX_RES_BILLS));
+                     BIT(TS_ENT_ORDERS) | BIT(TS_ENT_INVENTORY) | BIT(TS_ENT_WAREHOUSE_LOCATIONS));
+    assert_int_equal(g[1].reads, BIT(TS_ENT_BILLS));
     assert_int_equal(fx_api_parse_integrations("{}", 2, g, 4, &n), -1);
 }
 
@@ -46,12 +46,12 @@ static void connection_both_shapes(void **state) {
         "{\"function_name\":\"get_returns\",\"sync_status\":\"first_sync_in_progress\"}]}}";
     fx_conn_info ci;
     assert_int_equal(fx_api_parse_connection(list, strlen(list), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(FX_RES_ORDERS));
+    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS));
     assert_true(ci.actions_known);
-    assert_int_equal(ci.actions, BIT(FX_RES_ORDERS) | BIT(FX_RES_RETURNS));
+    assert_int_equal(ci.actions, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_RETURNS));
     assert_string_equal(ci.integration, "sandbox");
     assert_int_equal(fx_api_parse_connection(obj, strlen(obj), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(FX_RES_ORDERS));
+    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS));
     assert_false(ci.actions_known);
     assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci), -1);
 }
@@ -96,7 +96,7 @@ static void connection_events(void **state) {
         "\"oldest_data_date\":\"2025-01-01T00:00:00Z\",\"newest_data_date\":\"2025-05-01T00:00:"
         "00Z\"}}";
     assert_int_equal(fx_event_parse(FX_EV_HIST_DONE, h, strlen(h), &ev), 0);
-    assert_int_equal(ev.res, FX_RES_INBOUND_SHIPMENTS);
+    assert_int_equal(ev.res, TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ev.oldest_ms, 1735689600000LL);
     fx_event_clear(&ev);
     const char *notok = "{\"connection_id\":\"c1\",\"data\":{}}";
@@ -139,30 +139,11 @@ static void event_ids(void **state) {
     assert_string_equal(id, "poll:c1:orders:ord_1:2026-01-06T09:00:00Z:2026-01-06T09:05:00Z");
 }
 
-static void resource_names(void **state) {
-    (void)state;
-    static const char *names[FX_RES_COUNT] = {
-        "orders",           "inventory", "products",          "warehouses", "warehouse_locations",
-        "shipping_methods", "returns",   "inbound_shipments", "bills"};
-    for (int r = 0; r < FX_RES_COUNT; r++) {
-        assert_string_equal(fx_res_infos[r].name, names[r]);
-        assert_int_equal(fx_res_lookup(names[r]), r);
-        assert_int_equal(fx_res_lookup(fx_res_infos[r].function), r);
-    }
-    assert_int_equal(fx_res_lookup("billing"), FX_RES_BILLS);
-    assert_int_equal(fx_res_lookup("shipping-methods"), FX_RES_SHIPPING_METHODS);
-    assert_int_equal(fx_res_lookup("get_labor_activities"), -1);
-    assert_int_equal(fx_res_infos[FX_RES_WAREHOUSES].default_interval_s, 43200);
-    assert_int_equal(fx_res_infos[FX_RES_ORDERS].default_interval_s, 3600);
-    assert_int_equal(fx_res_infos[FX_RES_INVENTORY].kind, FX_KIND_SNAPSHOT);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integrations_list), cmocka_unit_test(connection_both_shapes),
         cmocka_unit_test(exchange_answer),   cmocka_unit_test(connection_events),
         cmocka_unit_test(status_body),       cmocka_unit_test(event_ids),
-        cmocka_unit_test(resource_names),
     };
     return cmocka_run_group_tests_name("fx_api", tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "cli_http.h"
 #include "cli_out.h"
 #include "cli_table.h"
+#include "entities.h"
 
 #define TOKEN_MAX 4096      /* longest access token read from stdin */
 #define ERRORS_LIMIT "1000" /* rows per problems table */
@@ -205,13 +206,13 @@ static int has_string(const cJSON *arr, const char *s) {
  * Trackstar says (supported, first sync done, schedule status). */
 static cJSON *merge_resources(cJSON *db_rows, const cJSON *api) {
     cJSON *out = cJSON_CreateArray(), *row;
-    for (int r = 0; r < CLI_RES_COUNT; r++)
-        res_entry(out, cli_res[r].name);
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        res_entry(out, ts_entities[r].name);
     cJSON_ArrayForEach(row, db_rows) {
         const char *n = cli_jstr(row, "resource");
         if (!n) continue;
-        int k = cli_res_lookup(n);
-        cJSON *e = res_entry(out, k >= 0 ? cli_res[k].name : n), *f;
+        int k = ts_entity_lookup(n);
+        cJSON *e = res_entry(out, k >= 0 ? ts_entities[k].name : n), *f;
         cJSON_ArrayForEach(f, row) {
             if (strcmp(f->string, "resource") == 0) continue;
             cJSON_DeleteItemFromObjectCaseSensitive(e, f->string);
@@ -224,9 +225,9 @@ static cJSON *merge_resources(cJSON *db_rows, const cJSON *api) {
     const cJSON *scheds = cJSON_GetObjectItemCaseSensitive(api, "sync_schedules");
     cJSON *e;
     cJSON_ArrayForEach(e, out) {
-        int k = cli_res_lookup(cli_jstr(e, "resource"));
+        int k = ts_entity_lookup(cli_jstr(e, "resource"));
         if (k < 0) continue;
-        const char *fn = cli_res[k].function;
+        const char *fn = ts_entities[k].function;
         if (cJSON_IsArray(actions)) cJSON_AddBoolToObject(e, "supported", has_string(actions, fn));
         const cJSON *hv = cJSON_GetObjectItemCaseSensitive(hist, fn), *s;
         if (cJSON_IsBool(hv))

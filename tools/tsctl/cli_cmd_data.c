@@ -1,5 +1,8 @@
-/* cli_cmd_data.c - the synced data at a glance: inventory per SKU across warehouses
- * with every breakdown (view inventory_by_sku), and a connection's recent orders. */
+/* cli_cmd_data.c - the synced data at a glance: the entities the pipeline keeps (the
+ * registry, common/entities.h) and how many rows each holds, any entity's newest
+ * records, inventory per SKU across warehouses with every breakdown (view
+ * inventory_by_sku), and a connection's recent orders. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +10,9 @@
 #include "cli_cmds.h"
 #include "cli_db.h"
 #include "cli_out.h"
+#include "cli_table.h"
+#include "entities.h"
+#include "util.h"
 
 #define DATA_LIMIT_DEFAULT "200"
 #define DATA_LIMIT_MAX 100000
@@ -82,6 +88,141 @@ int cli_run_orders(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     const char *const p[] = {a->pos[0], CLI_ARGV("status"), lim};
     if (cli_db_print(ctx, ctx->json ? sql_orders_json : sql_orders_table, 3, p, NULL, err,
                      sizeof err) != 0)
+        return fail(ctx, err, CLI_EXIT_FAIL);
+    return CLI_EXIT_OK;
+}
+
+/* ---- every entity ---- */
+
+char *cli_counts_sql(void) {
+    sbuf q = {0};
+    int rc = 0;
+    for (int e = 0; e < TS_ENTITY_COUNT; e++)
+        rc |= sbuf_printf(&q,
+                          "%sSELECT '%s' AS resource, count(*) AS n FROM \"%s\" WHERE "
+                          "connection_id = $1",
+                          e ? " UNION ALL " : "", ts_entities[e].name, ts_entities[e].table);
+    if (rc) {
+        sbuf_free(&q);
+        return NULL;
+    }
+    return q.p;
+}
+
+static const char *poll_text(ts_poll p) {
+    switch (p) {
+    case TS_POLL_INCREMENTAL: return "incremental";
+    case TS_POLL_COMPLETE: return "complete listing";
+    case TS_POLL_PER_WAREHOUSE: return "per warehouse";
+    }
+    return "?";
+}
+
+/* stored[e]: rows of entity e for the connection, -1 when unknown. 0 or -1. */
+static int stored_counts(cli_ctx *ctx, const char *conn, int64_t *stored, char *err,
+                         size_t errlen) {
+    for (int e = 0; e < TS_ENTITY_COUNT; e++)
+        stored[e] = -1;
+    char *sql = cli_counts_sql();
+    if (!sql) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *const p[] = {conn};
+    cJSON *rows = cli_db_json(ctx, sql, 1, p, err, errlen), *r;
+    free(sql);
+    if (!rows) return -1;
+    cJSON_ArrayForEach(r, rows) {
+        int e = ts_entity_lookup(cli_jstr(r, "resource"));
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "n");
+        if (e >= 0 && cJSON_IsNumber(n)) stored[e] = (int64_t)n->valuedouble;
+    }
+    cJSON_Delete(rows);
+    return 0;
+}
+
+int cli_print_resources(cli_ctx *ctx, const int64_t *stored) {
+    static const char *const heads[] = {"RESOURCE", "ENTITY", "TOPIC",    "TABLE",
+                                        "POLLED",   "EVERY",  "FUNCTION", "IN DB"};
+    cli_table t;
+    if (cli_table_init(&t, stored ? 8 : 7, heads) != 0) return -1;
+    cli_table_align_right(&t, 7);
+    cJSON *arr = cJSON_CreateArray();
+    for (int e = 0; e < TS_ENTITY_COUNT && arr; e++) {
+        const ts_entity *x = &ts_entities[e];
+        char every[32];
+        cli_duration(x->interval_s, every, sizeof every);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "resource", x->name);
+        cJSON_AddStringToObject(o, "entity", x->entity);
+        cJSON_AddStringToObject(o, "topic", x->topic);
+        cJSON_AddStringToObject(o, "table", x->table);
+        cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddStringToObject(o, "function", x->function);
+        cJSON_AddStringToObject(o, "event_prefix", x->prefix);
+        cJSON_AddStringToObject(o, "poll", poll_text(x->poll));
+        cJSON_AddNumberToObject(o, "interval_s", x->interval_s);
+        cJSON_AddBoolToObject(o, "on_request", x->on_request);
+        if (stored && stored[e] >= 0)
+            cJSON_AddNumberToObject(o, "stored_records", (double)stored[e]);
+        cJSON_AddItemToArray(arr, o);
+        cli_table_row(&t);
+        cli_table_cell(&t, 0, x->name);
+        cli_table_cell(&t, 1, x->entity);
+        cli_table_cell(&t, 2, x->topic);
+        cli_table_cell(&t, 3, x->table);
+        cli_table_cell(&t, 4, poll_text(x->poll));
+        cli_table_cell(&t, 5, every);
+        cli_table_cellf(&t, 6, "%s%s", x->function, x->on_request ? " (on request)" : "");
+        if (stored && stored[e] >= 0) cli_table_cellf(&t, 7, "%lld", (long long)stored[e]);
+    }
+    int rc = arr ? 0 : -1;
+    if (arr && ctx->json)
+        rc = cli_print_json(ctx, arr);
+    else if (arr)
+        cli_table_render(&t, ctx->out);
+    cJSON_Delete(arr);
+    cli_table_free(&t);
+    return rc;
+}
+
+int cli_run_resources(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
+    (void)cmd;
+    int64_t stored[TS_ENTITY_COUNT];
+    char err[1024];
+    if (a->npos == 1 && stored_counts(ctx, a->pos[0], stored, err, sizeof err) != 0)
+        return fail(ctx, err, CLI_EXIT_FAIL);
+    if (cli_print_resources(ctx, a->npos == 1 ? stored : NULL) != 0)
+        return fail(ctx, "out of memory", CLI_EXIT_FAIL);
+    return CLI_EXIT_OK;
+}
+
+/* A connection's newest records of any entity: the envelope columns every entity
+ * table has, and the record's name where it has one (the JSON has the whole record).
+ * The table name is the registry's, never input. */
+int cli_run_records(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
+    char lim[16], err[1024], sql[512];
+    int e = ts_entity_lookup(a->pos[1]);
+    if (e < 0) {
+        cJSON *none = cli_res_list(a->pos[1], err, sizeof err); /* names them all */
+        cJSON_Delete(none);
+        return fail(ctx, err, CLI_EXIT_USAGE);
+    }
+    if (limit_arg(ctx, CLI_ARGV("limit"), "20", lim) != 0) return CLI_EXIT_USAGE;
+    if (ctx->json)
+        snprintf(sql, sizeof sql,
+                 "SELECT connection_id, id, source, source_updated_at, record FROM \"%s\""
+                 " WHERE connection_id = $1 ORDER BY source_updated_at DESC NULLS LAST, id"
+                 " LIMIT $2::int",
+                 ts_entities[e].table);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT id, record->>'name' AS name, source_updated_at AS updated, source"
+                 " FROM \"%s\" WHERE connection_id = $1"
+                 " ORDER BY source_updated_at DESC NULLS LAST, id LIMIT $2::int",
+                 ts_entities[e].table);
+    const char *const p[] = {a->pos[0], lim};
+    if (cli_db_print(ctx, sql, 2, p, NULL, err, sizeof err) != 0)
         return fail(ctx, err, CLI_EXIT_FAIL);
     return CLI_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "cli_http.h"
 #include "cli_out.h"
 #include "cli_table.h"
+#include "entities.h"
 #include "util.h"
 
 /* What the pipeline needs from every integration: without these the warehouse is
@@ -46,23 +47,16 @@ static const char *const link_endpoints[] = {"get_inventory",
                                              "get_labor_activities",
                                              NULL};
 
-/* Our resource names map to Link's endpoint names (one differs in number). */
+/* A Link endpoint name as it is; any other name of an entity (orders, get_orders, ...)
+ * as the Link endpoint of the same entity: Link's names can differ from the API's
+ * (get_inbound_shipment; the registry lists it among the entity's names). */
 static const char *endpoint_name(const char *s) {
-    static const struct {
-        const char *from, *to;
-    } map[] = {{"orders", "get_orders"},
-               {"inventory", "get_inventory"},
-               {"products", "get_products"},
-               {"warehouses", "get_warehouses"},
-               {"shipping_methods", "get_shipping_methods"},
-               {"returns", "get_returns"},
-               {"inbound_shipments", "get_inbound_shipment"},
-               {"get_inbound_shipments", "get_inbound_shipment"},
-               {"bills", "get_bills"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(s, map[i].from) == 0) return map[i].to;
     for (int i = 0; link_endpoints[i]; i++)
         if (strcmp(s, link_endpoints[i]) == 0) return link_endpoints[i];
+    int e = ts_entity_lookup(s);
+    for (int i = 0; e >= 0 && link_endpoints[i]; i++)
+        if (strncmp(link_endpoints[i], "get_", 4) == 0 && ts_entity_lookup(link_endpoints[i]) == e)
+            return link_endpoints[i];
     return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include "cli_out.h"
 #include "cli_progress.h"
 #include "cli_table.h"
+#include "entities.h"
 #include "util.h"
 #include "values.h"
 
@@ -214,20 +215,6 @@ static const char sql_streams_db[] =
 static const char sql_oldest[] =
     "SELECT connection_id, resource, oldest_data_date FROM historical_syncs"
     " WHERE ($1::text IS NULL OR connection_id = $1) AND oldest_data_date IS NOT NULL";
-/* Rows stored per resource: what reached the database, whatever the fetcher says. */
-static const char sql_counts[] =
-    "SELECT 'orders' AS resource, count(*) AS n FROM orders WHERE connection_id = $1"
-    " UNION ALL SELECT 'inventory', count(*) FROM inventory_items WHERE connection_id = $1"
-    " UNION ALL SELECT 'products', count(*) FROM products WHERE connection_id = $1"
-    " UNION ALL SELECT 'warehouses', count(*) FROM warehouses WHERE connection_id = $1"
-    " UNION ALL SELECT 'warehouse_locations', count(*) FROM warehouse_locations WHERE "
-    "connection_id = $1"
-    " UNION ALL SELECT 'shipping_methods', count(*) FROM shipping_methods WHERE connection_id = $1"
-    " UNION ALL SELECT 'returns', count(*) FROM returns WHERE connection_id = $1"
-    " UNION ALL SELECT 'inbound_shipments', count(*) FROM inbound_shipments WHERE connection_id = "
-    "$1"
-    " UNION ALL SELECT 'bills', count(*) FROM bills WHERE connection_id = $1";
-
 /* One sample of every stream: the fetcher's live view when it answers, else the
  * sync_status rows the pipeline wrote. Each stream object gets oldest_data_date
  * (from historical_syncs) and, for one connection, stored_records. *source names
@@ -255,7 +242,9 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
     }
     char dberr[512];
     cJSON *oldest = cli_db_json(ctx, sql_oldest, 1, p, dberr, sizeof dberr), *counts = NULL;
-    if (conn) counts = cli_db_json(ctx, sql_counts, 1, p, dberr, sizeof dberr);
+    char *sql_counts = conn ? cli_counts_sql() : NULL;
+    if (sql_counts) counts = cli_db_json(ctx, sql_counts, 1, p, dberr, sizeof dberr);
+    free(sql_counts);
     cJSON *s;
     cJSON_ArrayForEach(s, streams) {
         const char *c = cli_jstr(s, "connection_id"), *r = cli_jstr(s, "resource");
@@ -263,7 +252,7 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
         cJSON_ArrayForEach(o, oldest) {
             const char *oc = cli_jstr(o, "connection_id"), *orr = cli_jstr(o, "resource");
             if (c && r && oc && orr && strcmp(c, oc) == 0 &&
-                cli_res_lookup(orr) == cli_res_lookup(r) && cli_jstr(o, "oldest_data_date"))
+                ts_entity_lookup(orr) == ts_entity_lookup(r) && cli_jstr(o, "oldest_data_date"))
                 cJSON_AddStringToObject(s, "oldest_data_date", cli_jstr(o, "oldest_data_date"));
         }
         cJSON_ArrayForEach(o, counts) {
@@ -287,7 +276,8 @@ static void annotate(cJSON *streams, int64_t now, watch_state *w) {
         const char *state = cli_jstr(s, "state");
         char key[256];
         snprintf(key, sizeof key, "%s|%s", c ? c : "", r ? r : "");
-        int snapshot = r && strcmp(r, "inventory") == 0; /* fetched whole: no cursor */
+        int ent = ts_entity_lookup(r);
+        int snapshot = ent >= 0 && ts_entities[ent].poll == TS_POLL_COMPLETE; /* no cursor */
         cli_progress_in in = {0};
         in.backfill_done = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "backfill_done"));
         in.running = state && strcmp(state, "running") == 0;

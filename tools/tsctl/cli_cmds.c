@@ -162,6 +162,9 @@ static const cli_opt o_inventory[] = {
     {"sku", 1, "PATTERN", "only SKUs matching (SQL LIKE: TSHIRT-% )"},
     {"limit", 1, "N", "SKUs shown (default 200)"},
 };
+static const cli_opt o_records[] = {
+    {"limit", 1, "N", "records shown, newest first (default 20)"},
+};
 static const cli_opt o_orders[] = {
     {"status", 1, "STATUS", "only orders with this status (open, fulfilled, ...)"},
     {"limit", 1, "N", "orders shown, newest first (default 20)"},
@@ -223,6 +226,12 @@ const cli_cmd cli_commands[] = {
      "Produces the original key, value and headers (without dlq_*) to the dlq_topic\n"
      "header's topic; the record stays in the dead-letter topic.",
      OPTS(o_dlq_replay), 0, CLI_MAX_POS, cli_run_dlq_replay},
+    {"resources", "[connection_id]", "the entities the pipeline keeps, and rows stored per entity",
+     "One line per entity of the registry (common/entities.h): its topic, table, how and how\n"
+     "often the fetcher polls it. With a connection, IN DB counts its rows.",
+     NULL, 0, 0, 1, cli_run_resources},
+    {"records", "<connection_id> <resource>", "a connection's newest records of one entity", NULL,
+     OPTS(o_records), 2, 2, cli_run_records},
     {"inventory", "<connection_id>", "stock per SKU across warehouses, every breakdown", NULL,
      OPTS(o_inventory), 1, 1, cli_run_inventory},
     {"orders", "<connection_id>", "a connection's newest orders", NULL, OPTS(o_orders), 1, 1,

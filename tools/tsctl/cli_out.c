@@ -7,49 +7,32 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "entities.h"
 #include "util.h"
 #include "values.h"
-
-/* The resources the fetcher polls and the writer stores (fetcher/fx_res.c). */
-const cli_res_info cli_res[CLI_RES_COUNT] = {
-    {"orders", "get_orders"},
-    {"inventory", "get_inventory"},
-    {"products", "get_products"},
-    {"warehouses", "get_warehouses"},
-    {"warehouse_locations", "get_warehouse_locations"},
-    {"shipping_methods", "get_shipping_methods"},
-    {"returns", "get_returns"},
-    {"inbound_shipments", "get_inbound_shipments"},
-    {"bills", "get_bills"},
-};
-
-int cli_res_lookup(const char *name) {
-    for (int r = 0; name && r < CLI_RES_COUNT; r++)
-        if (strcmp(name, cli_res[r].name) == 0 || strcmp(name, cli_res[r].function) == 0) return r;
-    return -1;
-}
 
 cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen) {
     char buf[1024];
     const char *items[CLI_MAX_LIST];
     int n = cli_split_list(csv, buf, sizeof buf, items, CLI_MAX_LIST, errstr, errlen);
     if (n < 0) return NULL;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (int i = 0; i < n; i++) {
-        int r = cli_res_lookup(items[i]);
+        int r = ts_entity_lookup(items[i]);
         if (r < 0) {
-            snprintf(errstr, errlen,
-                     "unknown resource '%s' (one of orders, inventory, products, "
-                     "warehouses, warehouse_locations, shipping_methods, returns, "
-                     "inbound_shipments, bills)",
-                     items[i]);
+            int w = snprintf(errstr, errlen, "unknown resource '%s' (one of", items[i]);
+            for (int e = 0; e < TS_ENTITY_COUNT && w > 0 && (size_t)w < errlen; e++)
+                w += snprintf(errstr + w, errlen - (size_t)w, "%s %s", e ? "," : "",
+                              ts_entities[e].name);
+            if (w > 0 && (size_t)w < errlen) snprintf(errstr + w, errlen - (size_t)w, ")");
             return NULL;
         }
-        seen |= 1u << r;
+        seen |= (uint32_t)1 << r;
     }
     cJSON *a = cJSON_CreateArray();
-    for (int r = 0; a && r < CLI_RES_COUNT; r++)
-        if (seen & (1u << r)) cJSON_AddItemToArray(a, cJSON_CreateString(cli_res[r].name));
+    for (int r = 0; a && r < TS_ENTITY_COUNT; r++)
+        if (seen & ((uint32_t)1 << r))
+            cJSON_AddItemToArray(a, cJSON_CreateString(ts_entities[r].name));
     if (!a) snprintf(errstr, errlen, "out of memory");
     return a;
 }

@@ -1,6 +1,6 @@
 /* cli_out.h - helpers shared by tsctl's commands: JSON printing, reading fields out
- * of API answers, the table of WMS resources (our names and Trackstar's function
- * names), and date arguments.
+ * of API answers, resource lists (the registry's names, common/entities.h), and date
+ * arguments.
  */
 #ifndef CLI_OUT_H
 #define CLI_OUT_H
@@ -10,20 +10,9 @@
 
 #include "cli_ctx.h"
 
-#define CLI_RES_COUNT 9
-
-typedef struct cli_res_info {
-    const char *name;     /* "orders": the pipeline's resource name (tables, headers) */
-    const char *function; /* "get_orders": Trackstar's function / action name */
-} cli_res_info;
-
-extern const cli_res_info cli_res[CLI_RES_COUNT];
-
-/* Index of a resource by our name or Trackstar's function name, or -1. */
-int cli_res_lookup(const char *name);
-
-/* A comma-separated resource list -> JSON array of our names (deduplicated, in the
- * table's order). NULL with errstr naming the unknown item. */
+/* A comma-separated resource list (any name the registry knows: orders, get_orders,
+ * ...) -> JSON array of our names (deduplicated, in the registry's order). NULL with
+ * errstr naming the unknown item. */
 cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen);
 
 /* Print j on ctx->out, indented. Returns 0 or -1. Does not take ownership. */

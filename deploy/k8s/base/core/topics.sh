@@ -10,8 +10,9 @@
 # TOPIC_ALLOW_PARTITION_INCREASE=1 (adding partitions moves keys to other partitions,
 # which breaks per-record ordering for a while: see docs/operations.md).
 #
-# The topic list must equal topic_all in common/topics.c; tests/integration/
-# test_deploy.sh checks it.
+# The topic list must equal topic_all in common/topics.c, which follows the entity
+# registry (common/entities.h): tests/unit/test_registry.c checks the entity loop below
+# against the registry, tests/integration/test_deploy.sh runs the job and compares.
 #
 # Environment (defaults in brackets):
 #   KAFKA_BOOTSTRAP                  bootstrap servers (required)
@@ -122,7 +123,7 @@ ensure trackstar.fetcher-assignments.v1 "$ASSIGN_PARTITIONS" "cleanup.policy=del
 # Public topics: compacted, so a new consumer can read the latest state of every
 # record (and every connection's status) from the beginning.
 for entity in connection_events orders inventory products warehouses warehouse_locations \
-  shipping_methods returns inbound_shipments bills; do
+  shipping_methods returns inbound_shipments bills warehouse_customers; do
   ensure "wms.$entity.v1" "$PARTITIONS" "cleanup.policy=compact"
 done
 say "every topic is ready"

@@ -1,4 +1,4 @@
-/* upsert_inbound.c - how a canonical inbound shipment / ASN (wms.inbound_shipments.v1)
+/* spec_inbound.c - how a canonical inbound shipment / ASN (wms.inbound_shipments.v1)
  * lands in inbound_shipments with its line items, receipts and receipt line items.
  */
 #include "writer/db_spec.h"
@@ -65,10 +65,6 @@ static const wdb_child asn_children[] = {
 };
 
 const wdb_spec wdb_spec_inbound_shipments = {
-    .name = "inbound_shipments",
-    .topic = "wms.inbound_shipments.v1",
-    .entity = "inbound_shipment",
-    .table = "inbound_shipments",
     .nkeys = 2,
     .cols = asn_cols,
     .ncols = WDB_NELEM(asn_cols),

@@ -1,4 +1,4 @@
-/* upsert_orders.c - how a canonical order (wms.orders.v1) lands in orders and its child
+/* spec_orders.c - how a canonical order (wms.orders.v1) lands in orders and its child
  * tables: line items, shipments, shipment line items, packages (with tracking) and package
  * line items. Children are keyed by their position in the source arrays (see 001_entities.sql).
  */
@@ -132,10 +132,6 @@ static const wdb_child order_children[] = {
 };
 
 const wdb_spec wdb_spec_orders = {
-    .name = "orders",
-    .topic = "wms.orders.v1",
-    .entity = "order",
-    .table = "orders",
     .nkeys = 2,
     .cols = order_cols,
     .ncols = WDB_NELEM(order_cols),

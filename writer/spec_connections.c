@@ -1,10 +1,11 @@
-/* upsert_connections.c - connection-level events (wms.connection_events.v1): which kind
+/* spec_connections.c - connection-level events (wms.connection_events.v1): which kind
  * lands in which table. connection_created and connection_deleted are two specs on the
  * same connections row with separate columns and separate guards, so they commute.
  */
 #include "writer/db_spec.h"
 
-#define CONN_EVENT_TOPIC "wms.connection_events.v1"
+#include "topics.h"
+
 #define CONN_EVENT_ENTITY "connection_event"
 
 static const char *const created_kinds[] = {"connection_created", NULL};
@@ -18,7 +19,7 @@ static const wdb_col created_cols[] = {
 };
 const wdb_spec wdb_spec_conn_created = {
     .name = "conn_created",
-    .topic = CONN_EVENT_TOPIC,
+    .topic = TOPIC_CONNECTION_EVENTS,
     .entity = CONN_EVENT_ENTITY,
     .kinds = created_kinds,
     .table = "connections",
@@ -39,7 +40,7 @@ static const wdb_col deleted_cols[] = {
 };
 const wdb_spec wdb_spec_conn_deleted = {
     .name = "conn_deleted",
-    .topic = CONN_EVENT_TOPIC,
+    .topic = TOPIC_CONNECTION_EVENTS,
     .entity = CONN_EVENT_ENTITY,
     .kinds = deleted_kinds,
     .table = "connections",
@@ -74,7 +75,7 @@ static const wdb_col error_cols[] = {
 };
 const wdb_spec wdb_spec_conn_errors = {
     .name = "conn_errors",
-    .topic = CONN_EVENT_TOPIC,
+    .topic = TOPIC_CONNECTION_EVENTS,
     .entity = CONN_EVENT_ENTITY,
     .kinds = error_kinds,
     .table = "connection_errors",
@@ -103,7 +104,7 @@ static const wdb_col sync_cols[] = {
 };
 const wdb_spec wdb_spec_sync_status = {
     .name = "sync_status",
-    .topic = CONN_EVENT_TOPIC,
+    .topic = TOPIC_CONNECTION_EVENTS,
     .entity = CONN_EVENT_ENTITY,
     .kinds = sync_kinds,
     .table = "sync_status",
@@ -124,7 +125,7 @@ static const wdb_col historical_cols[] = {
 };
 const wdb_spec wdb_spec_historical_syncs = {
     .name = "historical_syncs",
-    .topic = CONN_EVENT_TOPIC,
+    .topic = TOPIC_CONNECTION_EVENTS,
     .entity = CONN_EVENT_ENTITY,
     .kinds = historical_kinds,
     .table = "historical_syncs",

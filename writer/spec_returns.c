@@ -1,4 +1,4 @@
-/* upsert_returns.c - how a canonical return (wms.returns.v1) lands in returns and its
+/* spec_returns.c - how a canonical return (wms.returns.v1) lands in returns and its
  * children: line items, return shipments, their line items and receiving details.
  */
 #include "writer/db_spec.h"
@@ -74,10 +74,6 @@ static const wdb_child return_children[] = {
 };
 
 const wdb_spec wdb_spec_returns = {
-    .name = "returns",
-    .topic = "wms.returns.v1",
-    .entity = "return",
-    .table = "returns",
     .nkeys = 2,
     .cols = return_cols,
     .ncols = WDB_NELEM(return_cols),

@@ -1,4 +1,4 @@
-/* upsert_bills.c - how a canonical bill (wms.bills.v1) lands in bills. */
+/* spec_bills.c - how a canonical bill (wms.bills.v1) lands in bills. */
 #include "writer/db_spec.h"
 
 static const wdb_col bill_cols[] = {
@@ -14,10 +14,6 @@ static const wdb_col bill_cols[] = {
 };
 
 const wdb_spec wdb_spec_bills = {
-    .name = "bills",
-    .topic = "wms.bills.v1",
-    .entity = "bill",
-    .table = "bills",
     .nkeys = 2,
     .cols = bill_cols,
     .ncols = WDB_NELEM(bill_cols),

@@ -1,6 +1,6 @@
-/* gw_fetch.c - the two GETs behind a truncated event (see gw_fetch.h), with libcurl's
+/* gw_truncated.c - the two GETs behind a truncated event (see gw_truncated.h), with libcurl's
  * easy interface on the calling (worker) thread. */
-#include "gw_fetch.h"
+#include "gw_truncated.h"
 
 #include "gw_envelope.h"
 #include "util.h"
@@ -57,7 +57,7 @@ static int get(const char *url, const char *key, long timeout_ms, size_t limit, 
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, key ? 0L : 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)GW_FETCH_MAX_REDIRECTS);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)GW_TRUNCATED_MAX_REDIRECTS);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
@@ -85,8 +85,8 @@ fail:
     return rc;
 }
 
-int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_ms, sbuf *out,
-                   char *errstr, size_t errlen) {
+int gw_truncated_download(const gw_truncated_cfg *cfg, const char *data_url, long timeout_ms,
+                          sbuf *out, char *errstr, size_t errlen) {
     sbuf link = {0};
     cJSON *j = NULL;
     char url[GW_DATA_URL_MAX + 256];
@@ -103,7 +103,7 @@ int gw_fetch_event(const gw_fetch_cfg *cfg, const char *data_url, long timeout_m
         goto fail;
     }
     int64_t t0 = util_mono_ms();
-    if (get(url, cfg->api_key, timeout_ms, GW_FETCH_LINK_MAX, &link, errstr, errlen) != 0)
+    if (get(url, cfg->api_key, timeout_ms, GW_TRUNCATED_LINK_MAX, &link, errstr, errlen) != 0)
         goto fail;
     j = cJSON_ParseWithLength(link.p, link.len);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "download_url");

@@ -1,4 +1,4 @@
-/* upsert_inventory.c - how a canonical inventory item (wms.inventory.v1) lands in
+/* spec_inventory.c - how a canonical inventory item (wms.inventory.v1) lands in
  * inventory_items with its per-warehouse breakdown (inventory_levels), per-location
  * quantities (inventory_location_levels) and lots (inventory_lots). The item's SKU is
  * copied into every child row so that "SKU x warehouse" needs no join.
@@ -73,10 +73,6 @@ static const wdb_child item_children[] = {
 };
 
 const wdb_spec wdb_spec_inventory = {
-    .name = "inventory",
-    .topic = "wms.inventory.v1",
-    .entity = "inventory_item",
-    .table = "inventory_items",
     .nkeys = 2,
     .cols = item_cols,
     .ncols = WDB_NELEM(item_cols),

@@ -1,4 +1,4 @@
-/* test_gw_fetch.c - webhook-gw's download of truncated events against two in-process
+/* test_gw_truncated.c - webhook-gw's download of truncated events against two in-process
  * HTTP servers: "api" (TRACKSTAR_BASE_URL, answers data_url) and "cdn" (another origin,
  * serves download_url). Checks the happy path, that the API key reaches only the api
  * origin, the size limit, the time budget, redirects, and every refusal. */
@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "util.h"
-#include "webhook-gw/gw_fetch.h"
+#include "webhook-gw/gw_truncated.h"
 
 #define KEY "test-api-key-123"
 #define BIG_BYTES 5000
@@ -126,8 +126,8 @@ static int fetch(const char *data_url, const char *key, long timeout_ms, sbuf *o
                  size_t errlen) {
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", api_port);
-    gw_fetch_cfg cfg = {base, key, LIMIT};
-    return gw_fetch_event(&cfg, data_url, timeout_ms, out, err, errlen);
+    gw_truncated_cfg cfg = {base, key, LIMIT};
+    return gw_truncated_download(&cfg, data_url, timeout_ms, out, err, errlen);
 }
 
 static void test_happy_path_key_only_to_api(void **state) {

@@ -1,4 +1,4 @@
-/* upsert_catalog.c - the slowly changing reference records: products (with the
+/* spec_catalog.c - the slowly changing reference records: products (with the
  * inventory items they are made of and their supplier products), warehouses, warehouse
  * locations and shipping methods.
  */
@@ -54,10 +54,6 @@ static const wdb_child product_children[] = {
 };
 
 const wdb_spec wdb_spec_products = {
-    .name = "products",
-    .topic = "wms.products.v1",
-    .entity = "product",
-    .table = "products",
     .nkeys = 2,
     .cols = product_cols,
     .ncols = WDB_NELEM(product_cols),
@@ -79,10 +75,6 @@ static const wdb_col warehouse_cols[] = {
 };
 
 const wdb_spec wdb_spec_warehouses = {
-    .name = "warehouses",
-    .topic = "wms.warehouses.v1",
-    .entity = "warehouse",
-    .table = "warehouses",
     .nkeys = 2,
     .cols = warehouse_cols,
     .ncols = WDB_NELEM(warehouse_cols),
@@ -102,10 +94,6 @@ static const wdb_col location_cols[] = {
 };
 
 const wdb_spec wdb_spec_warehouse_locations = {
-    .name = "warehouse_locations",
-    .topic = "wms.warehouse_locations.v1",
-    .entity = "warehouse_location",
-    .table = "warehouse_locations",
     .nkeys = 2,
     .cols = location_cols,
     .ncols = WDB_NELEM(location_cols),
@@ -126,10 +114,6 @@ static const wdb_col shipping_method_cols[] = {
 };
 
 const wdb_spec wdb_spec_shipping_methods = {
-    .name = "shipping_methods",
-    .topic = "wms.shipping_methods.v1",
-    .entity = "shipping_method",
-    .table = "shipping_methods",
     .nkeys = 2,
     .cols = shipping_method_cols,
     .ncols = WDB_NELEM(shipping_method_cols),
