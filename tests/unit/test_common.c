@@ -11,9 +11,11 @@
 
 #include "cfg.h"
 #include "json_arena.h"
+#include "log.h"
 #include "metrics.h"
 #include "topics.h"
 #include "util.h"
+#include "tests/unit/stderr_capture.h"
 
 static char *s_val;
 static long long i_val;
@@ -189,6 +191,31 @@ static void json_arena_parses_reset_and_reuse(void **state) {
     json_arena_free(&a);
 }
 
+/* A flood of lines is cut to the burst per window; the next line that gets through says
+ * how many were dropped, so the count is never lost. */
+static void log_limited_samples_and_counts_the_rest(void **state) {
+    (void)state;
+    log_init("test", LOG_INFO);
+    log_limiter l = LOG_LIMITER_INIT(3, 300);
+    capture_start();
+    for (int i = 0; i < 10; i++)
+        log_limited(&l, LOG_INFO, "webhook rejected", "reason", "bad_signature", NULL);
+    log_limited(&l, LOG_DEBUG, "below the level: neither written nor counted", NULL);
+    char *first = capture_end();
+    assert_int_equal(count_of(first, "\"msg\":\"webhook rejected\""), 3);
+    assert_null(strstr(first, "suppressed"));
+    free(first);
+    usleep(350 * 1000); /* the next window */
+    capture_start();
+    log_limited(&l, LOG_WARN, "webhook rejected", "reason", "stale_timestamp", NULL);
+    log_limited(&l, LOG_WARN, "webhook rejected", "reason", "stale_timestamp", NULL);
+    char *next = capture_end();
+    assert_int_equal(count_of(next, "\"msg\":\"webhook rejected\""), 2);
+    assert_non_null(strstr(next, "\"reason\":\"stale_timestamp\",\"suppressed\":\"7\"}"));
+    assert_int_equal(count_of(next, "suppressed"), 1); /* said once */
+    free(next);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cfg_defaults_and_overrides),
@@ -201,6 +228,7 @@ int main(void) {
         cmocka_unit_test(json_arena_parses_reset_and_reuse),
         cmocka_unit_test(metrics_grouped_by_name),
         cmocka_unit_test(topics_include_every_canonical_entity),
+        cmocka_unit_test(log_limited_samples_and_counts_the_rest),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
