@@ -2,11 +2,13 @@
  * See svix.h for the scheme. OpenSSL provides HMAC-SHA256 and base64. */
 #include "svix.h"
 
+#include "crypto_err.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <pthread.h>
 #include <ctype.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,39 +84,69 @@ int svix_keys_parse(const char *list, svix_key *keys, int max, int *n, char *err
 }
 
 /* The HMAC algorithm object is fetched once: fetching per call would dominate the
- * cost of a verification. EVP_MAC objects are safe to share between threads. */
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static void hmac_fetch(void) {
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+ * cost of a verification. EVP_MAC objects are safe to share between threads. A failed
+ * fetch is not remembered: the next call tries again, so a passing fault (a provider
+ * not loaded yet) costs refusals while it lasts, never the life of the process. */
+static EVP_MAC *_Atomic hmac_alg;
+
+static EVP_MAC *hmac(void) {
+    EVP_MAC *m = atomic_load(&hmac_alg);
+    if (m) return m;
+    m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!m) return NULL;
+    EVP_MAC *none = NULL;
+    if (!atomic_compare_exchange_strong(&hmac_alg, &none, m)) {
+        EVP_MAC_free(m); /* another thread stored one first */
+        m = none;
+    }
+    return m;
 }
 
-static void sign_raw(const svix_key *key, const char *msg_id, const char *ts, const void *body,
-                     size_t body_len, unsigned char mac[32]) {
-    pthread_once(&hmac_once, hmac_fetch);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_alg);
+/* HMAC-SHA256 of id "." ts "." body. Returns 0, or -1 after crypto_failed(): every
+ * OpenSSL call is checked, so a failure can never leave a MAC to compare against. */
+static int sign_raw(const svix_key *key, const char *msg_id, const char *ts, const void *body,
+                    size_t body_len, unsigned char mac[SVIX_MAC_LEN]) {
+    EVP_MAC *alg = hmac();
+    EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
                            OSSL_PARAM_construct_end()};
     size_t mac_len = 0;
-    memset(mac, 0, 32);
-    if (ctx && EVP_MAC_init(ctx, key->key, key->len, params)) {
-        EVP_MAC_update(ctx, (const unsigned char *)msg_id, strlen(msg_id));
-        EVP_MAC_update(ctx, (const unsigned char *)".", 1);
-        EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts));
-        EVP_MAC_update(ctx, (const unsigned char *)".", 1);
-        EVP_MAC_update(ctx, (const unsigned char *)body, body_len);
-        EVP_MAC_final(ctx, mac, &mac_len, 32);
-    }
+    int ok = ctx && EVP_MAC_init(ctx, key->key, key->len, params) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)msg_id, strlen(msg_id)) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)".", 1) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)".", 1) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)body, body_len) == 1 &&
+             EVP_MAC_final(ctx, mac, &mac_len, SVIX_MAC_LEN) == 1 && mac_len == SVIX_MAC_LEN;
     EVP_MAC_CTX_free(ctx);
+    if (!ok) {
+        OPENSSL_cleanse(mac, SVIX_MAC_LEN);
+        crypto_failed("svix_hmac");
+        return -1;
+    }
+    return 0;
 }
 
-void svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
-               size_t body_len, char out[SVIX_SIG_B64_LEN + 1]) {
+/* base64 of a MAC: 0, or -1 after crypto_failed(). */
+static int mac_b64(const unsigned char mac[SVIX_MAC_LEN], char out[SVIX_SIG_B64_LEN + 1]) {
+    if (EVP_EncodeBlock((unsigned char *)out, mac, SVIX_MAC_LEN) != SVIX_SIG_B64_LEN) {
+        memset(out, 0, SVIX_SIG_B64_LEN + 1);
+        crypto_failed("svix_base64");
+        return -1;
+    }
+    return 0;
+}
+
+int svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
+              size_t body_len, char out[SVIX_SIG_B64_LEN + 1]) {
     char ts[24];
-    unsigned char mac[32];
+    unsigned char mac[SVIX_MAC_LEN];
     snprintf(ts, sizeof ts, "%lld", timestamp);
-    sign_raw(key, msg_id, ts, body, body_len, mac);
-    EVP_EncodeBlock((unsigned char *)out, mac, 32);
+    if (sign_raw(key, msg_id, ts, body, body_len, mac) != 0) {
+        memset(out, 0, SVIX_SIG_B64_LEN + 1);
+        return -1;
+    }
+    return mac_b64(mac, out);
 }
 
 static int parse_ts(const char *s, long long *out) {
@@ -139,9 +171,10 @@ svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, con
     char expected[SVIX_MAX_SECRETS][SVIX_SIG_B64_LEN + 1];
     if (nkeys > SVIX_MAX_SECRETS) nkeys = SVIX_MAX_SECRETS;
     for (int k = 0; k < nkeys; k++) {
-        unsigned char mac[32];
-        sign_raw(&keys[k], msg_id, timestamp, body, body_len, mac);
-        EVP_EncodeBlock((unsigned char *)expected[k], mac, 32);
+        unsigned char mac[SVIX_MAC_LEN];
+        if (sign_raw(&keys[k], msg_id, timestamp, body, body_len, mac) != 0 ||
+            mac_b64(mac, expected[k]) != 0)
+            return SVIX_CRYPTO_ERROR; /* fail closed: nothing to compare against */
     }
     int match = 0;
     const char *p = sig_header;
@@ -166,6 +199,7 @@ const char *svix_result_name(svix_result r) {
     case SVIX_BAD_TIMESTAMP: return "bad_timestamp";
     case SVIX_STALE: return "stale_timestamp";
     case SVIX_NO_MATCH: return "bad_signature";
+    case SVIX_CRYPTO_ERROR: return "crypto_error";
     }
     return "unknown";
 }

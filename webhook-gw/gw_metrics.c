@@ -28,6 +28,7 @@ static const char *const unavail_names[GW_UNAV_COUNT] = {
     [GW_UNAV_ACK_TIMEOUT] = "ack_timeout",     [GW_UNAV_KAFKA_ERROR] = "kafka_error",
     [GW_UNAV_OVERLOADED] = "overloaded",       [GW_UNAV_FETCH_FAILED] = "fetch_failed",
     [GW_UNAV_SHUTTING_DOWN] = "shutting_down", [GW_UNAV_INTERNAL] = "internal",
+    [GW_UNAV_CRYPTO] = "crypto_error",
 };
 
 /* Upper bounds (ms) of the latency buckets; the goal is p99 < 20 ms. */

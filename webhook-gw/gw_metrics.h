@@ -43,6 +43,7 @@ typedef enum gw_unavail {
     GW_UNAV_FETCH_FAILED,    /* the full version of a truncated event could not be fetched */
     GW_UNAV_SHUTTING_DOWN,   /* SIGTERM received */
     GW_UNAV_INTERNAL,        /* out of memory and the like */
+    GW_UNAV_CRYPTO,          /* OpenSSL failed: the signature could not be checked */
     GW_UNAV_COUNT
 } gw_unavail;
 

@@ -216,6 +216,8 @@ static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx)
     case SVIX_MISSING_HEADER: return reject(srv, conn, GW_REJ_MISSING_SIGNATURE);
     case SVIX_BAD_TIMESTAMP: return reject(srv, conn, GW_REJ_BAD_TIMESTAMP);
     case SVIX_STALE: return reject(srv, conn, GW_REJ_STALE_TIMESTAMP);
+    /* Our failure, not the sender's: refuse (never accept unchecked), and let it retry. */
+    case SVIX_CRYPTO_ERROR: return unavailable(srv, GW_UNAV_CRYPTO);
     default: return reject(srv, conn, GW_REJ_BAD_SIGNATURE);
     }
     snprintf(req->event_id, sizeof req->event_id, "%s", sig.id);
