@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pq_conn.h"
+
 #define FX_DB_LOCK_KEY "trackstar-fetcher-migrations"
 
 /* Version 1 of the fetcher's schema. Later versions append to the list; each entry runs
@@ -108,7 +110,7 @@ static void quiet_notice(void *arg, const char *message) {
 PGconn *fx_db_open(const char *url, char *errstr, size_t errlen) {
     PGconn *db = PQconnectdb(url);
     if (PQstatus(db) != CONNECTION_OK) {
-        pq_err(db, NULL, "database connection", errstr, errlen);
+        snprintf(errstr, errlen, "%s", pq_conn_failure(url, db));
         PQfinish(db);
         return NULL;
     }
