@@ -18,8 +18,8 @@ void crypto_failed(const char *operation) {
     char reason[256] = "no OpenSSL error queued";
     if (code) ERR_error_string_n(code, reason, sizeof reason);
     ERR_clear_error();
-    log_limited(&crypto_err_log, LOG_ERROR, "crypto operation failed: refused", "operation", operation,
-                "openssl", reason, NULL);
+    log_limited(&crypto_err_log, LOG_ERROR, "crypto operation failed: refused", "operation",
+                operation, "openssl", reason, NULL);
 }
 
 int64_t crypto_failures(const char *operation) {

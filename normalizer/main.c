@@ -209,6 +209,7 @@ int main(int argc, char **argv) {
     }
     log_info("normalizer started", "topic", raw_topic, "group", cfg_group, NULL);
     while (!util_stop) {
+        admin_heartbeat();
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, outs, ps);
         for (int i = 0; i < n; i++)

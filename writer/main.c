@@ -57,10 +57,13 @@ static int ready(void *arg, char *why, size_t whylen) {
     return 1;
 }
 
-/* Sleep *backoff_ms (waking every 100 ms to notice a stop), then double it up to the cap. */
+/* Sleep *backoff_ms (waking every 100 ms to notice a stop, and to beat: waiting for the
+ * database is the loop working as designed), then double it up to the cap. */
 static void backoff_wait(int *backoff_ms) {
-    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100)
+    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100) {
+        admin_heartbeat();
         usleep(100000);
+    }
     *backoff_ms = *backoff_ms * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : *backoff_ms * 2;
 }
 
@@ -109,6 +112,7 @@ static int dead_letter(rd_kafka_message_t **msgs, wdb_item *items, int n) {
             break;
         }
         log_warn("dead-letter delivery failed, retrying", NULL);
+        admin_heartbeat();
         sleep(1);
     }
     metric_add(m_dlq, sent);
@@ -206,6 +210,7 @@ int main(int argc, char **argv) {
     }
     log_info("writer started", "group", cfg_group, NULL);
     while (!util_stop) {
+        admin_heartbeat();
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, items);
         for (int i = 0; i < n; i++)

@@ -103,8 +103,8 @@ EVP_CIPHER_CTX *__real_EVP_CIPHER_CTX_new(void);
 EVP_CIPHER_CTX *__wrap_EVP_CIPHER_CTX_new(void) {
     return fault(F_CIPHER_CTX_NEW) ? NULL : __real_EVP_CIPHER_CTX_new();
 }
-int __real_EVP_EncryptInit_ex(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *,
-                              const unsigned char *, const unsigned char *);
+int __real_EVP_EncryptInit_ex(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *, const unsigned char *,
+                              const unsigned char *);
 int __wrap_EVP_EncryptInit_ex(EVP_CIPHER_CTX *c, const EVP_CIPHER *t, ENGINE *e,
                               const unsigned char *k, const unsigned char *iv) {
     return fault(F_ENCRYPT_INIT) ? 0 : __real_EVP_EncryptInit_ex(c, t, e, k, iv);
@@ -122,8 +122,8 @@ int __real_EVP_EncryptFinal_ex(EVP_CIPHER_CTX *, unsigned char *, int *);
 int __wrap_EVP_EncryptFinal_ex(EVP_CIPHER_CTX *c, unsigned char *o, int *ol) {
     return fault(F_ENCRYPT_FINAL) ? 0 : __real_EVP_EncryptFinal_ex(c, o, ol);
 }
-int __real_EVP_DecryptInit_ex(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *,
-                              const unsigned char *, const unsigned char *);
+int __real_EVP_DecryptInit_ex(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *, const unsigned char *,
+                              const unsigned char *);
 int __wrap_EVP_DecryptInit_ex(EVP_CIPHER_CTX *c, const EVP_CIPHER *t, ENGINE *e,
                               const unsigned char *k, const unsigned char *iv) {
     return fault(F_DECRYPT_INIT) ? 0 : __real_EVP_DecryptInit_ex(c, t, e, k, iv);
@@ -265,8 +265,9 @@ static void every_call_fails_closed(void **state) {
                 int ok = ops[o].run();
                 char *log = capture_end();
                 int tag_check = fn == F_DECRYPT_FINAL; /* a refused tag, not a library fault */
-                if (ok) fail_msg("%s succeeded with %s call #%d failing", ops[o].name, fn_name[fn],
-                                 nth);
+                if (ok)
+                    fail_msg("%s succeeded with %s call #%d failing", ops[o].name, fn_name[fn],
+                             nth);
                 if (!tag_check) {
                     if (failures_of(ops[o].metric) != before + 1)
                         fail_msg("%s with %s call #%d failing: not counted in "
