@@ -159,13 +159,43 @@ static int parse_ts(const char *s, long long *out) {
     return 0;
 }
 
-svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
-                        const char *sig_header, const void *body, size_t body_len, long long now) {
+static int is_b64(char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/' || ch == '=';
+}
+
+/* The next space-separated entry of the header at *p: its start and length. */
+static size_t next_entry(const char **p) {
+    while (**p == ' ')
+        (*p)++;
+    const char *end = strchr(*p, ' ');
+    return end ? (size_t)(end - *p) : strlen(*p);
+}
+
+svix_result svix_check_headers(const char *msg_id, const char *timestamp, const char *sig_header,
+                               long long now) {
     if (!msg_id || !*msg_id || !timestamp || !*timestamp || !sig_header || !*sig_header)
         return SVIX_MISSING_HEADER;
     long long ts;
     if (parse_ts(timestamp, &ts) != 0) return SVIX_BAD_TIMESTAMP;
     if (ts < now - SVIX_TOLERANCE_S || ts > now + SVIX_TOLERANCE_S) return SVIX_STALE;
+    for (const char *p = sig_header; *p;) {
+        size_t len = next_entry(&p);
+        if (len == 3 + SVIX_SIG_B64_LEN && strncmp(p, "v1,", 3) == 0) {
+            size_t i = 3;
+            while (i < len && is_b64(p[i]))
+                i++;
+            if (i == len) return SVIX_OK;
+        }
+        p += len;
+    }
+    return SVIX_NO_MATCH;
+}
+
+svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
+                        const char *sig_header, const void *body, size_t body_len, long long now) {
+    svix_result pre = svix_check_headers(msg_id, timestamp, sig_header, now);
+    if (pre != SVIX_OK) return pre;
 
     /* Compute every key's expected signature once, then compare each v1 entry. */
     char expected[SVIX_MAX_SECRETS][SVIX_SIG_B64_LEN + 1];
@@ -177,12 +207,8 @@ svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, con
             return SVIX_CRYPTO_ERROR; /* fail closed: nothing to compare against */
     }
     int match = 0;
-    const char *p = sig_header;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        const char *end = strchr(p, ' ');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
+    for (const char *p = sig_header; *p;) {
+        size_t len = next_entry(&p);
         if (len == 3 + SVIX_SIG_B64_LEN && strncmp(p, "v1,", 3) == 0) {
             for (int k = 0; k < nkeys; k++)
                 match |= CRYPTO_memcmp(p + 3, expected[k], SVIX_SIG_B64_LEN) == 0;

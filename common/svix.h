@@ -46,9 +46,16 @@ typedef enum svix_result {
     SVIX_CRYPTO_ERROR    /* OpenSSL failed: refused, never a match (crypto_err.h) */
 } svix_result;
 
-/* Verify a delivery. sig_header is the raw svix-signature value; entries other than
- * "v1," are ignored; one match against any key is enough. Comparison is constant-time.
- * now is passed in so that tests can pin the clock. */
+/* The checks that need no body, for refusing a request as soon as its head is in:
+ * headers present, timestamp an integer within the tolerance, and at least one "v1,"
+ * entry of the right length in base64. SVIX_OK means "worth reading the body for";
+ * SVIX_NO_MATCH here means no entry could ever match. */
+svix_result svix_check_headers(const char *msg_id, const char *timestamp, const char *sig_header,
+                               long long now);
+
+/* Verify a delivery (svix_check_headers, then the signature). sig_header is the raw svix-signature
+ * value; entries other than "v1," are ignored; one match against any key is enough. Comparison is
+ * constant-time. now is passed in so that tests can pin the clock. */
 svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
                         const char *sig_header, const void *body, size_t body_len, long long now);
 

@@ -1,11 +1,11 @@
-/* gw_server.h - the webhook gateway: an HTTP endpoint (libmicrohttpd) that verifies
+/* gw_server.h - the webhook gateway: an HTTP endpoint (gw_http.h) that verifies
  * Trackstar's signed deliveries and answers 2xx only once Kafka acknowledged the raw
  * message (acks=all), or 503 with Retry-After when that cannot happen in time.
  *
- * Threads: libmicrohttpd's pool parses requests and verifies them; a request waiting
- * for Kafka is suspended (MHD_suspend_connection), so the HTTP threads never wait. One
- * poll thread serves delivery reports and deadlines and resumes the connections; a
- * small worker pool downloads the full version of truncated events.
+ * Threads: the HTTP threads parse requests and verify them; a request waiting for Kafka
+ * stays in its thread's epoll set, unread, so the HTTP threads never wait. One poll
+ * thread serves delivery reports and deadlines and hands the answers back; a small
+ * worker pool downloads the full version of truncated events.
  */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
@@ -21,16 +21,21 @@ typedef struct gw_config {
     const char *path;      /* the one path that takes webhooks */
     svix_key keys[SVIX_MAX_SECRETS];
     int nkeys;
-    size_t max_body;          /* larger bodies get 413 */
-    int ack_timeout_ms;       /* answer 503 when Kafka has not acknowledged by then */
-    int retry_after_s;        /* Retry-After on 503 */
-    int conn_timeout_s;       /* idle/stalled connections are closed after this */
-    int request_timeout_ms;   /* a request still unanswered after this is cut (gw_reaper.h) */
-    int threads;              /* HTTP threads */
-    int max_connections;      /* open connections at once */
-    int max_inflight;         /* requests received and not answered; beyond: 503 */
-    int64_t dedupe_window_ms; /* 0 = no dedupe table */
-    size_t dedupe_max;        /* entries in the dedupe table */
+    size_t max_body;                /* larger bodies get 413 */
+    int ack_timeout_ms;             /* answer 503 when Kafka has not acknowledged by then */
+    int retry_after_s;              /* Retry-After on 503 */
+    int conn_timeout_s;             /* idle/stalled connections are closed after this */
+    int request_timeout_ms;         /* a request still unanswered after this is cut (gw_reaper.h) */
+    int threads;                    /* HTTP threads */
+    int max_connections;            /* open connections at once */
+    int max_conns_per_ip;           /* 0 = no limit per client address */
+    int max_requests_per_conn;      /* keep-alive requests on one connection */
+    size_t max_buffered;            /* request bodies held at once, whole process */
+    size_t memory_limit;            /* the worst case must fit (gw_limits.h) */
+    size_t topic_max_message_bytes; /* the raw topic's max.message.bytes; 0 = unknown */
+    int max_inflight;               /* requests received and not answered; beyond: 503 */
+    int64_t dedupe_window_ms;       /* 0 = no dedupe table */
+    size_t dedupe_max;              /* entries in the dedupe table */
     /* Kafka */
     const char *brokers;
     const char *kafka_extra; /* secret: never logged */
@@ -58,6 +63,9 @@ int gw_server_ready(void *srv, char *why, size_t whylen);
  * left unflushed. Then free with gw_server_free. */
 int gw_server_drain(gw_server *srv, int flush_ms);
 void gw_server_free(gw_server *srv);
+
+/* The heartbeat: 1 when the HTTP threads and the poll thread all turned recently. */
+int gw_server_alive(gw_server *srv);
 
 /* The port actually bound (useful when cfg->port was 0). */
 int gw_server_port(const gw_server *srv);
