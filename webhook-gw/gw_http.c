@@ -41,6 +41,8 @@
 #define GW_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long, not spin */
 #define GW_ACCEPT_LOG_MS 5000  /* and say so at most this often per thread */
 #define GW_BODY_FIRST 16384    /* a body's first allocation; it doubles as bytes arrive */
+#define GW_DIRECT_MIN 4096     /* a Content-Length body with this much left is read ... */
+#define GW_DIRECT_READ 65536   /* ... straight into its buffer, this much at a time */
 #define GW_DISCARD_FACTOR                                                                          \
     4 /* a chunked body over the limit is read and dropped up to                                   \
          this many times the limit (to send 413), then cut off */
@@ -80,7 +82,7 @@ struct gw_http_conn {
     char out[GW_OUT_CAP];
     size_t out_len, out_off;
     int close_after;
-    int64_t last_io_ms, req_start_ms, linger_until_ms;
+    int64_t last_io_ms, req_start_ms, linger_until_ms, accepted_ms;
     gw_http_conn *prev, *next; /* the thread's connections */
     gw_http_conn *answer_next; /* on the thread's answer list */
     const gw_http_resp *answer;
@@ -374,6 +376,34 @@ static int make_room(gw_http_conn *c, size_t n) {
     return 0;
 }
 
+/* Room for n more bytes in c's body (plus its NUL), grown within the budget: doubling,
+ * but never past the declared length (or max_body when chunked). 0, or -1 when c was cut
+ * (answered busy). */
+static int body_grow(gw_http_conn *c, size_t n) {
+    gw_http *s = c->w->s;
+    gw_http_body *b = &c->body;
+    if (b->len + n + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap * 2 : GW_BODY_FIRST;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    size_t most = (c->body_want ? (size_t)c->body_want : s->cfg.max_body) + 1;
+    if (cap > most) cap = most;
+    if (make_room(c, cap - b->cap) != 0) {
+        cut_upload(c, GW_CUT_MEMORY);
+        return -1;
+    }
+    char *np = realloc(b->p, cap);
+    if (!np) {
+        atomic_fetch_sub(&c->w->share.used, cap - b->cap);
+        cut_upload(c, GW_CUT_MEMORY);
+        return -1;
+    }
+    b->p = np;
+    b->share = &c->w->share;
+    b->cap = cap;
+    return 0;
+}
+
 /* Append body bytes to c's body, growing it within the budget. 0, or -1 when c is cut
  * (answered busy). A chunked body over max_body is dropped, counted, and cut far over. */
 static int body_append(gw_http_conn *c, const char *p, size_t n) {
@@ -387,30 +417,28 @@ static int body_append(gw_http_conn *c, const char *p, size_t n) {
         cut(c, GW_CUT_TOO_LARGE);
         return -2;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : GW_BODY_FIRST;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        size_t most = (c->body_want ? (size_t)c->body_want : s->cfg.max_body) + 1;
-        if (cap > most) cap = most;
-        if (make_room(c, cap - b->cap) != 0) {
-            cut_upload(c, GW_CUT_MEMORY);
-            return -1;
-        }
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            atomic_fetch_sub(&c->w->share.used, cap - b->cap);
-            cut_upload(c, GW_CUT_MEMORY);
-            return -1;
-        }
-        b->p = np;
-        b->share = &c->w->share;
-        b->cap = cap;
-    }
+    if (body_grow(c, n) != 0) return -1;
     memcpy(b->p + b->len, p, n);
     b->len += n;
     b->p[b->len] = '\0';
     return 0;
+}
+
+/* Read a Content-Length body straight into its buffer, without the copy through c->in:
+ * most of a large body's bytes take this way. Returns 1 when bytes came, 0 when none for
+ * now, -1 when the connection is gone, -2 when c was cut (answered busy). */
+static int read_body_direct(gw_http_conn *c) {
+    if (!c->readable) return 0;
+    size_t want = c->body_left < GW_DIRECT_READ ? (size_t)c->body_left : GW_DIRECT_READ;
+    if (body_grow(c, want) != 0) return -2;
+    gw_http_body *b = &c->body;
+    ssize_t n = conn_read(c, b->p + b->len, want);
+    if (n == -1) return 0;
+    if (n <= 0) return -1;
+    b->len += (size_t)n;
+    b->p[b->len] = '\0';
+    c->body_left -= (uint64_t)n;
+    return 1;
 }
 
 /* Collect the buffered body bytes. Returns 1 when the body is complete, 0 when more is
@@ -517,7 +545,9 @@ static void conn_drive(gw_http_conn *c) {
             }
             if (rc == -1) goto gone;
             if (rc == -2) continue; /* answered 400 */
-            int more = read_more(c);
+            int more =
+                !c->chunked && c->body_left >= GW_DIRECT_MIN ? read_body_direct(c) : read_more(c);
+            if (more == -2) continue; /* cut: answered busy */
             if (more < 0) goto gone;
             if (!more) return;
             continue;
@@ -558,14 +588,23 @@ gone:
 
 /* How evictable a connection is when a slot is needed: 0 never (its request waits for
  * its answer, or is being answered), then lingering (3, closing anyway) before idle
- * keep-alive (2) before one still sending its request (1). */
+ * keep-alive between requests (2) before one that has not sent all of a request yet
+ * (1: a new connection, a partial head, a body). */
 static int evict_rank(const gw_http_conn *c) {
     switch (c->state) {
     case S_LINGER: return 3;
-    case S_HEAD: return c->in_len == 0 && c->pos == 0 ? 2 : 1;
+    case S_HEAD: return c->in_len == 0 && c->pos == 0 && c->requests > 0 ? 2 : 1;
     case S_BODY: return 1;
     default: return 0;
     }
+}
+
+/* Since when a connection holds its slot in its current use: a request being received
+ * since its first byte (or, before any, since the connection was accepted), an idle or
+ * lingering one since its last traffic. */
+static int64_t held_since(const gw_http_conn *c) {
+    if (evict_rank(c) == 1) return c->req_start_ms ? c->req_start_ms : c->accepted_ms;
+    return c->last_io_ms;
 }
 
 /* The connection to evict for a new one (of peer, when peer != 0): the highest rank,
@@ -578,8 +617,7 @@ static gw_http_conn *slot_victim(gw_http_worker *w, uint32_t peer) {
         if (peer && x->peer != peer) continue;
         int r = evict_rank(x);
         if (!r) continue;
-        int64_t since =
-            x->state == S_BODY || (x->state == S_HEAD && r == 1) ? x->req_start_ms : x->last_io_ms;
+        int64_t since = held_since(x);
         if (r > best_rank || (r == best_rank && since < best_age)) {
             best = x;
             best_rank = r;
@@ -667,7 +705,7 @@ static void accept_all(gw_http_worker *w) {
         c->fd = fd;
         c->peer = peer;
         c->state = S_HEAD;
-        c->last_io_ms = w->now;
+        c->last_io_ms = c->accepted_ms = w->now;
         c->next = w->conns.next;
         c->prev = &w->conns;
         w->conns.next->prev = c;

@@ -40,13 +40,14 @@ int gw_limits_check(const gw_config *cfg, const rd_kafka_conf_t *kc, gw_memory *
                     size_t errlen) {
     gw_limits_memory(cfg, kc, m);
     if (m->total > cfg->memory_limit) {
-        snprintf(err, errlen,
-                 "worst-case memory %.1f MiB exceeds WEBHOOK_GW_MEMORY_LIMIT_BYTES (%.1f MiB): "
-                 "%.1f base + %.1f WEBHOOK_GW_MAX_CONNECTIONS + %.1f WEBHOOK_GW_MAX_BUFFERED_BYTES + "
-                 "%.1f WEBHOOK_GW_FETCH_WORKERS x WEBHOOK_GW_MAX_FETCH_BYTES x 2 + %.1f "
-                 "queue.buffering.max.kbytes (KAFKA_EXTRA) + %.1f WEBHOOK_GW_DEDUPE_MAX; lower some",
-                 MIB(m->total), MIB(cfg->memory_limit), MIB(m->base), MIB(m->connections),
-                 MIB(m->bodies), MIB(m->downloads), MIB(m->kafka_queue), MIB(m->dedupe));
+        snprintf(
+            err, errlen,
+            "worst-case memory %.1f MiB exceeds WEBHOOK_GW_MEMORY_LIMIT_BYTES (%.1f MiB): "
+            "%.1f base + %.1f WEBHOOK_GW_MAX_CONNECTIONS + %.1f WEBHOOK_GW_MAX_BUFFERED_BYTES + "
+            "%.1f WEBHOOK_GW_FETCH_WORKERS x WEBHOOK_GW_MAX_FETCH_BYTES x 2 + %.1f "
+            "queue.buffering.max.kbytes (KAFKA_EXTRA) + %.1f WEBHOOK_GW_DEDUPE_MAX; lower some",
+            MIB(m->total), MIB(cfg->memory_limit), MIB(m->base), MIB(m->connections),
+            MIB(m->bodies), MIB(m->downloads), MIB(m->kafka_queue), MIB(m->dedupe));
         return -1;
     }
     /* What Kafka takes: the producer refuses a larger message at once, the broker a

@@ -23,7 +23,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#define GW_BASE_BYTES ((size_t)32 << 20)  /* measured idle RSS 9-12 MiB; the rest is margin */
+#define GW_BASE_BYTES ((size_t)32 << 20)   /* measured idle RSS 9-12 MiB; the rest is margin */
 #define GW_MESSAGE_OVERHEAD ((size_t)4096) /* key, headers and record framing of one event */
 #define GW_FD_RESERVE 256 /* listeners, epoll, admin port, librdkafka, curl, logs */
 

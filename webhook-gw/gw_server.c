@@ -21,6 +21,7 @@
 #define GW_DRAIN_SEND_MS 500          /* for answers just handed over to be sent */
 #define GW_PURGE_FLUSH_MS 500         /* to serve the reports of purged messages */
 #define GW_ALIVE_MS 5000              /* a thread not turning for this long: no heartbeat */
+#define GW_WARM_UP_MS 2000            /* start-up wait for the raw topic's metadata */
 #define GW_REFUSAL_LOG_BURST 20       /* refusal lines per window (each one is counted) */
 #define GW_REFUSAL_LOG_WINDOW_MS 10000
 /* The producer's queue: its batches are the only copies of bodies it makes; bounded so
@@ -314,11 +315,28 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
     if (!srv->rk) goto fail;
     gw_memory mem;
     if (gw_limits_check(cfg, rd_kafka_conf(srv->rk), &mem, errstr, errlen) != 0) goto fail;
-    char worst[32], limit[32];
-    snprintf(worst, sizeof worst, "%zu", mem.total);
-    snprintf(limit, sizeof limit, "%zu", cfg->memory_limit);
-    log_info("memory bound", "worst_case_bytes", worst, "limit_bytes", limit, NULL);
+    char t[8][24];
+    const size_t terms[8] = {mem.total,  cfg->memory_limit, mem.base,        mem.connections,
+                             mem.bodies, mem.downloads,     mem.kafka_queue, mem.dedupe};
+    for (int i = 0; i < 8; i++)
+        snprintf(t[i], sizeof t[i], "%zu", terms[i]);
+    log_info("memory bound", "worst_case_bytes", t[0], "limit_bytes", t[1], "base", t[2],
+             "connections", t[3], "bodies", t[4], "downloads", t[5], "kafka_queue", t[6], "dedupe",
+             t[7], NULL);
     srv->fetch_held_max = mem.downloads;
+    /* Learn the raw topic's partitions now: a first message to a topic librdkafka does
+     * not know yet waits for its once-a-second scan, so the first deliveries after a start
+     * took ~1 s (measured). Best effort: a broker that is down is waited for later. */
+    srv->raw_topic = rd_kafka_topic_new(srv->rk, cfg->raw_topic, NULL);
+    if (!srv->raw_topic) {
+        snprintf(errstr, errlen, "cannot create the raw topic handle: %s",
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail;
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(srv->rk, 0, srv->raw_topic, &md, GW_WARM_UP_MS) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
     atomic_init(&srv->poll_stop, 0);
     atomic_store(&srv->poll_tick, util_mono_ms());
     if (pthread_create(&srv->poll_thread, NULL, gw_poll_main, srv) != 0) {
@@ -440,6 +458,7 @@ void gw_server_free(gw_server *srv) {
     }
     if (srv->fetchers) gw_workers_stop(srv->fetchers);
     gw_http_stop(srv->http);
+    if (srv->raw_topic) rd_kafka_topic_destroy(srv->raw_topic);
     if (srv->rk) rd_kafka_destroy(srv->rk); /* the last delivery reports free their bodies */
     gw_http_free(srv->http);
     gw_dedupe_free(srv->dedupe);
