@@ -97,7 +97,8 @@ send ord_b
 send ord_huge
 send ord_d
 raw_len=$(stat -c %s "$WORK/ord_many.json")
-if wait_for 30 has_order ord_d && wait_for 10 test -n "$(dlq_line ord_huge)"; then
+in_dlq() { [ -n "$(dlq_line "$1")" ]; }
+if wait_for 30 has_order ord_d && wait_for 10 in_dlq ord_huge; then
   pass "the records after them on the same partition were processed (ord_b, ord_d on wms.orders.v1)"
 else fail "the partition moved on" "orders: $(orders | tr '\n' ' '); $(grep -v librdkafka "$WORK/normalizer.log" | tail -3)"; fi
 check "ord_b published too" has_order ord_b
@@ -189,7 +190,8 @@ print(json.dumps({"schema_version": 1, "entity": "order", "connection_id": "conn
 EOF
     kcat -P -b "$BOOT" -t wms.orders.v1 -k "conn_w|ord_w" -H event_id=msg_w "$WORK/refused.json" 2>>"$WORK/kcat.log"
     wline() { dlq | grep -P '^conn_w\|ord_w\t' | head -1; }
-    if wait_for 30 test -n "$(wline)" && grep -q 'dlq_stage=writer' <<<"$(wline)" && grep -q 'dlq_stub=true' <<<"$(wline)" &&
+    has_wline() { [ -n "$(wline)" ]; }
+    if wait_for 30 has_wline && grep -q 'dlq_stage=writer' <<<"$(wline)" && grep -q 'dlq_stub=true' <<<"$(wline)" &&
       [ "$(cut -f2 <<<"$(wline)")" = -1 ] && grep -q 'dlq_topic=wms.orders.v1' <<<"$(wline)"; then
       pass "writer: the refused record too large for the dead-letter topic went as a stub"
     else fail "writer: stub" "$(wline); $(grep -v librdkafka "$WORK/writer.log" | tail -3)"; fi
