@@ -133,9 +133,12 @@ down:
 bench: deps all $(BENCH_BINS)
 	@BIN_DIR=$(BIN) BENCH_DIR=$(BUILD)/bench tests/bench/run.sh
 
-# The long fault soak (15 minutes of kills, restarts and pauses; SOAK_MINUTES).
+# The long fault soak (15 minutes of kills, restarts and pauses; SOAK_MINUTES), then the
+# gateway's hostile-load test with phases of HOSTILE_SECONDS (120) instead of 12.
 soak: deps all
-	@BIN_DIR=$(BIN) tests/faults/soak.sh
+	@BIN_DIR=$(BIN) tests/faults/soak.sh; s=$$?; \
+	BIN_DIR=$(BIN) HOSTILE_SECONDS=$${HOSTILE_SECONDS:-120} STACK_PORT_BASE=$${FAULT_PORT_BASE:-24300} \
+	  bash tests/integration/test_gw_hostile_load.sh; h=$$?; [ $$s -eq 0 ] && [ $$h -eq 0 ]
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
