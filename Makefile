@@ -85,14 +85,23 @@ $(foreach p,$(EXISTING_PROGRAMS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(
 # test_gw_* webhook-gw, test_fx_* fetcher, test_canon_* normalizer,
 # test_db_*/test_writer_* writer, test_sim_* simulator, test_cli_* tools/tsctl.
 TEST_PREFIX_DIRS := gw:webhook-gw fx:fetcher canon:normalizer db:writer writer:writer \
-                    sim:tests/simulator cli:tools/tsctl
+                    sim:tests/simulator cli:tools/tsctl crypto:fetcher
 test_dir = $(foreach pd,$(TEST_PREFIX_DIRS),$(if $(filter test_$(word 1,$(subst :, ,$(pd)))_%,$(1)),$(word 2,$(subst :, ,$(pd)))))
 test_libs = $(foreach d,$(call test_dir,$(1)),$(call lib_of,$(d)))
+
+# Link-time fault injection: test_crypto_faults wraps every OpenSSL call the project
+# makes (its __wrap_X fails the nth call of X on demand, else calls the real X).
+comma := ,
+CRYPTO_CALLS := EVP_MAC_fetch EVP_MAC_CTX_new EVP_MAC_init EVP_MAC_update EVP_MAC_final \
+                EVP_EncodeBlock RAND_bytes EVP_CIPHER_CTX_new EVP_EncryptInit_ex \
+                EVP_CIPHER_CTX_ctrl EVP_EncryptUpdate EVP_EncryptFinal_ex EVP_DecryptInit_ex \
+                EVP_DecryptUpdate EVP_DecryptFinal_ex
+TEST_WRAP_test_crypto_faults := $(foreach f,$(CRYPTO_CALLS),-Wl$(comma)--wrap=$(f))
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(call test_libs,$$*) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(call test_libs,$*) $(COMMON_LIB) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) $(TEST_WRAP_$*) -o $@ $< $(call test_libs,$*) $(COMMON_LIB) $(LDLIBS) -lcmocka
 
 # Benchmark programs (tests/bench/bench_*.c) link every stage library.
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
@@ -129,9 +138,12 @@ down:
 bench: deps all $(BENCH_BINS)
 	@BIN_DIR=$(BIN) BENCH_DIR=$(BUILD)/bench tests/bench/run.sh
 
-# The long fault soak (15 minutes of kills, restarts and pauses; SOAK_MINUTES).
+# The long fault soak (15 minutes of kills, restarts and pauses; SOAK_MINUTES), then the
+# gateway's hostile-load test with phases of HOSTILE_SECONDS (120) instead of 12.
 soak: deps all
-	@BIN_DIR=$(BIN) tests/faults/soak.sh
+	@BIN_DIR=$(BIN) tests/faults/soak.sh; s=$$?; \
+	BIN_DIR=$(BIN) HOSTILE_SECONDS=$${HOSTILE_SECONDS:-120} STACK_PORT_BASE=$${FAULT_PORT_BASE:-24300} \
+	  bash tests/integration/test_gw_hostile_load.sh; h=$$?; [ $$s -eq 0 ] && [ $$h -eq 0 ]
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

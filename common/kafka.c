@@ -277,19 +277,52 @@ rd_kafka_headers_t *kafka_dlq_headers(const rd_kafka_message_t *orig, const char
     return hdrs;
 }
 
-int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
-                   const char *stage, const char *reason, void *msg_opaque) {
-    rd_kafka_headers_t *hdrs = kafka_dlq_headers(orig, stage, reason);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, orig->key_len),
-        RD_KAFKA_V_VALUE(orig->payload, orig->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
-    if (err) {
-        rd_kafka_headers_destroy(hdrs); /* only owned by the producer on success */
-        log_error("dead-letter produce failed", "reason", rd_kafka_err2str(err), NULL);
-        return -1;
+int kafka_err_permanent(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:    /* over message.max.bytes, ours or the topic's */
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: /* a batch of one: the same */
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:      /* the broker's view of the same */
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:           /* the broker refused the record as invalid */
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD: return 1;
+    default: return 0;
     }
-    return 0;
+}
+
+rd_kafka_headers_t *kafka_dlq_stub_headers(const rd_kafka_message_t *orig, const char *stage,
+                                           const char *reason) {
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+    const char *v;
+    size_t n;
+    if (kafka_header(orig, HDR_EVENT_ID, &v, &n) == 0)
+        rd_kafka_header_add(hdrs, HDR_EVENT_ID, -1, v, (ssize_t)n);
+    if (kafka_header(orig, HDR_EVENT_TYPE, &v, &n) == 0)
+        rd_kafka_header_add(hdrs, HDR_EVENT_TYPE, -1, v, (ssize_t)n);
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)orig->partition);
+    snprintf(off, sizeof off, "%lld", (long long)orig->offset);
+    rd_kafka_header_add(hdrs, HDR_DLQ_STAGE, -1, stage, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_REASON, -1, reason, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_TOPIC, -1, rd_kafka_topic_name(orig->rkt), -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_PARTITION, -1, part, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_OFFSET, -1, off, -1);
+    rd_kafka_header_add(hdrs, HDR_DLQ_STUB, -1, "true", -1);
+    return hdrs;
+}
+
+rd_kafka_resp_err_t kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic,
+                                   const rd_kafka_message_t *orig, const char *stage,
+                                   const char *reason, int stub, void *msg_opaque) {
+    rd_kafka_headers_t *hdrs =
+        stub ? kafka_dlq_stub_headers(orig, stage, reason) : kafka_dlq_headers(orig, stage, reason);
+    size_t klen =
+        stub && orig->key_len > KAFKA_DLQ_STUB_KEY_MAX ? KAFKA_DLQ_STUB_KEY_MAX : orig->key_len;
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, klen),
+                          RD_KAFKA_V_VALUE(stub ? NULL : orig->payload, stub ? 0 : orig->len),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+                          RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+    if (err) rd_kafka_headers_destroy(hdrs); /* only owned by the producer on success */
+    return err;
 }
 
 int kafka_flush(rd_kafka_t *rk, int timeout_ms) {

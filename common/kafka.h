@@ -50,11 +50,27 @@ const char *kafka_header_str(const rd_kafka_message_t *m, const char *name, char
 rd_kafka_headers_t *kafka_dlq_headers(const rd_kafka_message_t *orig, const char *stage,
                                       const char *reason);
 
+/* 1 when err means this message can never be produced as it is (too large for the
+ * producer or the broker, refused as invalid): retrying cannot help, the stage moves it
+ * aside (dead letter, or a stub) and goes on. Anything else is worth retrying. */
+int kafka_err_permanent(rd_kafka_resp_err_t err);
+
+/* The dead letter that stands in for orig when orig itself cannot be produced (it is too
+ * large for Kafka): no value, the key cut to KAFKA_DLQ_STUB_KEY_MAX bytes, and as headers
+ * only the original's event_id and event_type, the dead-letter headers and dlq_stub=true.
+ * dlq_topic/partition/offset say where the original is. */
+#define KAFKA_DLQ_STUB_KEY_MAX 512
+rd_kafka_headers_t *kafka_dlq_stub_headers(const rd_kafka_message_t *orig, const char *stage,
+                                           const char *reason);
+
 /* Send orig (key, value, headers) to the dead-letter topic with the stage, reason and
- * origin (topic/partition/offset) in headers. Asynchronous: the caller must see the
- * delivery (flush or poll) before storing orig's offset. Returns 0 or -1. */
-int kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic, const rd_kafka_message_t *orig,
-                   const char *stage, const char *reason, void *msg_opaque);
+ * origin (topic/partition/offset) in headers, or its stub (stub = 1). Asynchronous: the
+ * caller must see the delivery (flush or poll) before storing orig's offset. Returns 0,
+ * or the error of a produce refused at once (kafka_err_permanent says whether a stub
+ * will do). */
+rd_kafka_resp_err_t kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic,
+                                   const rd_kafka_message_t *orig, const char *stage,
+                                   const char *reason, int stub, void *msg_opaque);
 
 /* Flush for up to timeout_ms; logs what is left. Returns 0 when nothing is left. */
 int kafka_flush(rd_kafka_t *rk, int timeout_ms);

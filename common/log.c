@@ -6,6 +6,7 @@
 #include "values.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,8 +29,18 @@ int log_level_parse(const char *s, log_level *out) {
     return -1;
 }
 
-void log_kv(log_level lvl, const char *msg, ...) {
-    if (lvl < log_min_level) return;
+static void put_pair(sbuf *b, const char *k, const char *v) {
+    sbuf_append(b, ",", 1);
+    sbuf_json_str(b, k, strlen(k));
+    sbuf_append(b, ":", 1);
+    if (v)
+        sbuf_json_str(b, v, strlen(v));
+    else
+        sbuf_append(b, "null", 4);
+}
+
+/* One line: the standard fields, the pairs in ap, then (when k0) one more pair. */
+static void log_write(log_level lvl, const char *msg, va_list ap, const char *k0, const char *v0) {
     char ts[32];
     val_time_format(util_now_ms(), 1, ts);
     sbuf b = {0};
@@ -37,24 +48,46 @@ void log_kv(log_level lvl, const char *msg, ...) {
     sbuf_json_str(&b, log_stage, strlen(log_stage));
     sbuf_append(&b, ",\"msg\":", 7);
     sbuf_json_str(&b, msg, strlen(msg));
-    va_list ap;
-    va_start(ap, msg);
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        sbuf_append(&b, ",", 1);
-        sbuf_json_str(&b, k, strlen(k));
-        sbuf_append(&b, ":", 1);
-        if (v)
-            sbuf_json_str(&b, v, strlen(v));
-        else
-            sbuf_append(&b, "null", 4);
+        put_pair(&b, k, v);
     }
-    va_end(ap);
+    if (k0) put_pair(&b, k0, v0);
     sbuf_append(&b, "}\n", 2);
     if (b.p) {
         ssize_t rc = write(STDERR_FILENO, b.p, b.len);
         (void)rc;
     }
     sbuf_free(&b);
+}
+
+void log_kv(log_level lvl, const char *msg, ...) {
+    if (lvl < log_min_level) return;
+    va_list ap;
+    va_start(ap, msg);
+    log_write(lvl, msg, ap, NULL, NULL);
+    va_end(ap);
+}
+
+void log_limited(log_limiter *l, log_level lvl, const char *msg, ...) {
+    if (lvl < log_min_level) return;
+    long long now = (long long)util_mono_ms();
+    long long start = atomic_load(&l->window_start);
+    if (start == 0 || now - start >= l->window_ms) {
+        /* One thread opens the next window; the others see it open. */
+        if (atomic_compare_exchange_strong(&l->window_start, &start, now))
+            atomic_store(&l->used, 0);
+    }
+    if (atomic_fetch_add(&l->used, 1) >= l->burst) {
+        atomic_fetch_add(&l->dropped, 1);
+        return;
+    }
+    int dropped = atomic_exchange(&l->dropped, 0);
+    char n[16];
+    snprintf(n, sizeof n, "%d", dropped);
+    va_list ap;
+    va_start(ap, msg);
+    log_write(lvl, msg, ap, dropped ? "suppressed" : NULL, n);
+    va_end(ap);
 }

@@ -37,4 +37,23 @@ void log_kv(log_level lvl, const char *msg, ...) __attribute__((sentinel));
     } while (0)
 #define log_error(...) log_kv(LOG_ERROR, __VA_ARGS__)
 
+/* Rate-limited logging, for lines an outsider can make us write at will (a rejected
+ * request, a cut connection): at most `burst` lines per `window_ms`, shared by every
+ * thread that uses the same limiter. The first line after a window in which lines were
+ * dropped carries "suppressed":"N", so the count is never lost. Metrics still count
+ * every event; the log only samples them.
+ *
+ *   static log_limiter rejections = LOG_LIMITER_INIT(20, 10000);
+ *   log_limited(&rejections, LOG_INFO, "webhook rejected", "reason", r, NULL); */
+typedef struct log_limiter {
+    int burst, window_ms;
+    _Atomic long long window_start; /* monotonic ms; 0 = no window yet */
+    _Atomic int used;               /* lines written in the current window */
+    _Atomic int dropped;            /* lines dropped since the last written one */
+} log_limiter;
+#define LOG_LIMITER_INIT(burst_, window_ms_)                                                       \
+    { (burst_), (window_ms_), 0, 0, 0 }
+
+void log_limited(log_limiter *l, log_level lvl, const char *msg, ...);
+
 #endif

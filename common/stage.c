@@ -17,7 +17,8 @@ int stage_start(const char *stage, const stage_cfg *s, admin_ready_fn ready, voi
     log_init(stage, lvl);
     util_install_signals();
     char err[256];
-    if (admin_start(s->admin_bind, (int)s->admin_port, ready, arg, err, sizeof err) != 0) {
+    if (admin_start(s->admin_bind, (int)s->admin_port, (int)s->healthz_stale_s, ready, arg, err,
+                    sizeof err) != 0) {
         log_error("cannot start admin server", "error", err, NULL);
         return -1;
     }

@@ -15,6 +15,7 @@ typedef struct stage_cfg {
     char *admin_bind;
     long long admin_port;
     char *log_level;
+    long long healthz_stale_s;
 } stage_cfg;
 
 /* The standard keys, to put first in a binary's cfg_var table:
@@ -55,6 +56,14 @@ typedef struct stage_cfg {
          "address of the admin port (/healthz /readyz /metrics)",                                  \
          &(s)->admin_bind},                                                                        \
         {"ADMIN_PORT", CFG_INT, #admin_port_default, 1, 65535, 0, "admin port", &(s)->admin_port}, \
+        {"HEALTHZ_STALE_S",                                                                        \
+         CFG_INT,                                                                                  \
+         "60",                                                                                     \
+         1,                                                                                        \
+         3600,                                                                                     \
+         0,                                                                                        \
+         "/healthz answers 503 when the main loop has not completed a turn for this long",         \
+         &(s)->healthz_stale_s},                                                                   \
     {                                                                                              \
         "LOG_LEVEL", CFG_STR, "info", 0, 0, 0, "debug, info, warn or error", &(s)->log_level       \
     }

@@ -3,12 +3,13 @@
 #include "svix.h"
 
 #include "values.h"
+#include "crypto_err.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <pthread.h>
 #include <ctype.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,40 +71,68 @@ int svix_keys_parse(const char *list, svix_key *keys, int max, int *n, char *err
 }
 
 /* The HMAC algorithm object is fetched once: fetching per call would dominate the
- * cost of a verification. EVP_MAC objects are safe to share between threads. */
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static void hmac_fetch(void) {
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+ * cost of a verification. EVP_MAC objects are safe to share between threads. A failed
+ * fetch is not remembered: the next call tries again, so a passing fault (a provider
+ * not loaded yet) costs refusals while it lasts, never the life of the process. */
+static EVP_MAC *_Atomic hmac_alg;
+
+static EVP_MAC *hmac(void) {
+    EVP_MAC *m = atomic_load(&hmac_alg);
+    if (m) return m;
+    m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!m) return NULL;
+    EVP_MAC *none = NULL;
+    if (!atomic_compare_exchange_strong(&hmac_alg, &none, m)) {
+        EVP_MAC_free(m); /* another thread stored one first */
+        m = none;
+    }
+    return m;
 }
 
-static void sign_raw(const svix_key *key, const char *msg_id, const char *ts, const void *body,
-                     size_t body_len, unsigned char mac[32]) {
-    pthread_once(&hmac_once, hmac_fetch);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_alg);
+/* HMAC-SHA256 of id "." ts "." body. Returns 0, or -1 after crypto_failed(): every
+ * OpenSSL call is checked, so a failure can never leave a MAC to compare against. */
+static int sign_raw(const svix_key *key, const char *msg_id, const char *ts, const void *body,
+                    size_t body_len, unsigned char mac[SVIX_MAC_LEN]) {
+    EVP_MAC *alg = hmac();
+    EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
                            OSSL_PARAM_construct_end()};
     size_t mac_len = 0;
-    memset(mac, 0, 32);
-    if (ctx && EVP_MAC_init(ctx, key->key, key->len, params)) {
-        EVP_MAC_update(ctx, (const unsigned char *)msg_id, strlen(msg_id));
-        EVP_MAC_update(ctx, (const unsigned char *)".", 1);
-        EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts));
-        EVP_MAC_update(ctx, (const unsigned char *)".", 1);
-        EVP_MAC_update(ctx, (const unsigned char *)body, body_len);
-        EVP_MAC_final(ctx, mac, &mac_len, 32);
-    }
+    int ok = ctx && EVP_MAC_init(ctx, key->key, key->len, params) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)msg_id, strlen(msg_id)) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)".", 1) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)".", 1) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)body, body_len) == 1 &&
+             EVP_MAC_final(ctx, mac, &mac_len, SVIX_MAC_LEN) == 1 && mac_len == SVIX_MAC_LEN;
     EVP_MAC_CTX_free(ctx);
+    if (!ok) {
+        OPENSSL_cleanse(mac, SVIX_MAC_LEN);
+        crypto_failed("svix_hmac");
+        return -1;
+    }
+    return 0;
 }
 
-void svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
-               size_t body_len, char out[SVIX_SIG_B64_LEN + 1]) {
+/* base64 of a MAC: 0, or -1 after crypto_failed(). */
+static int mac_b64(const unsigned char mac[SVIX_MAC_LEN], char out[SVIX_SIG_B64_LEN + 1]) {
+    if (val_b64_encode(mac, SVIX_MAC_LEN, out) != SVIX_SIG_B64_LEN) {
+        memset(out, 0, SVIX_SIG_B64_LEN + 1); /* val_b64_encode counted it */
+        return -1;
+    }
+    return 0;
+}
+
+int svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
+              size_t body_len, char out[SVIX_SIG_B64_LEN + 1]) {
     char ts[24];
-    unsigned char mac[32];
+    unsigned char mac[SVIX_MAC_LEN];
     snprintf(ts, sizeof ts, "%lld", timestamp);
-    sign_raw(key, msg_id, ts, body, body_len, mac);
-    if (val_b64_encode(mac, sizeof mac, out) != SVIX_SIG_B64_LEN)
-        out[0] = '\0'; /* never verifies */
+    if (sign_raw(key, msg_id, ts, body, body_len, mac) != 0) {
+        memset(out, 0, SVIX_SIG_B64_LEN + 1);
+        return -1;
+    }
+    return mac_b64(mac, out);
 }
 
 static int parse_ts(const char *s, long long *out) {
@@ -116,29 +145,56 @@ static int parse_ts(const char *s, long long *out) {
     return 0;
 }
 
-svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
-                        const char *sig_header, const void *body, size_t body_len, long long now) {
+static int is_b64(char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/' || ch == '=';
+}
+
+/* The next space-separated entry of the header at *p: its start and length. */
+static size_t next_entry(const char **p) {
+    while (**p == ' ')
+        (*p)++;
+    const char *end = strchr(*p, ' ');
+    return end ? (size_t)(end - *p) : strlen(*p);
+}
+
+svix_result svix_check_headers(const char *msg_id, const char *timestamp, const char *sig_header,
+                               long long now) {
     if (!msg_id || !*msg_id || !timestamp || !*timestamp || !sig_header || !*sig_header)
         return SVIX_MISSING_HEADER;
     long long ts;
     if (parse_ts(timestamp, &ts) != 0) return SVIX_BAD_TIMESTAMP;
     if (ts < now - SVIX_TOLERANCE_S || ts > now + SVIX_TOLERANCE_S) return SVIX_STALE;
+    for (const char *p = sig_header; *p;) {
+        size_t len = next_entry(&p);
+        if (len == 3 + SVIX_SIG_B64_LEN && strncmp(p, "v1,", 3) == 0) {
+            size_t i = 3;
+            while (i < len && is_b64(p[i]))
+                i++;
+            if (i == len) return SVIX_OK;
+        }
+        p += len;
+    }
+    return SVIX_NO_MATCH;
+}
+
+svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
+                        const char *sig_header, const void *body, size_t body_len, long long now) {
+    svix_result pre = svix_check_headers(msg_id, timestamp, sig_header, now);
+    if (pre != SVIX_OK) return pre;
 
     /* Compute every key's expected signature once, then compare each v1 entry. */
     char expected[SVIX_MAX_SECRETS][SVIX_SIG_B64_LEN + 1];
     if (nkeys > SVIX_MAX_SECRETS) nkeys = SVIX_MAX_SECRETS;
     for (int k = 0; k < nkeys; k++) {
-        unsigned char mac[32];
-        sign_raw(&keys[k], msg_id, timestamp, body, body_len, mac);
-        if (val_b64_encode(mac, sizeof mac, expected[k]) != SVIX_SIG_B64_LEN) return SVIX_NO_MATCH;
+        unsigned char mac[SVIX_MAC_LEN];
+        if (sign_raw(&keys[k], msg_id, timestamp, body, body_len, mac) != 0 ||
+            mac_b64(mac, expected[k]) != 0)
+            return SVIX_CRYPTO_ERROR; /* fail closed: nothing to compare against */
     }
     int match = 0;
-    const char *p = sig_header;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        const char *end = strchr(p, ' ');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
+    for (const char *p = sig_header; *p;) {
+        size_t len = next_entry(&p);
         if (len == 3 + SVIX_SIG_B64_LEN && strncmp(p, "v1,", 3) == 0) {
             for (int k = 0; k < nkeys; k++)
                 match |= CRYPTO_memcmp(p + 3, expected[k], SVIX_SIG_B64_LEN) == 0;
@@ -155,6 +211,7 @@ const char *svix_result_name(svix_result r) {
     case SVIX_BAD_TIMESTAMP: return "bad_timestamp";
     case SVIX_STALE: return "stale_timestamp";
     case SVIX_NO_MATCH: return "bad_signature";
+    case SVIX_CRYPTO_ERROR: return "crypto_error";
     }
     return "unknown";
 }

@@ -17,6 +17,7 @@
 #define SVIX_TOLERANCE_S 300 /* Svix library: WEBHOOK_TOLERANCE_IN_SECONDS = 5*60 */
 #define SVIX_MAX_SECRETS 8   /* secrets accepted at once (rotation) */
 #define SVIX_KEY_MAX 64      /* decoded key bytes */
+#define SVIX_MAC_LEN 32      /* HMAC-SHA256 */
 #define SVIX_SIG_B64_LEN 44  /* base64 of a 32-byte HMAC, with padding */
 
 typedef struct svix_key {
@@ -31,21 +32,30 @@ int svix_key_parse(const char *secret, svix_key *out, char *errstr, size_t errle
 /* Parse a comma-separated list of secrets into keys[0..*n). Returns 0 or -1. */
 int svix_keys_parse(const char *list, svix_key *keys, int max, int *n, char *errstr, size_t errlen);
 
-/* Write the 44-character base64 signature plus NUL into out (size >= 45). */
-void svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
-               size_t body_len, char out[SVIX_SIG_B64_LEN + 1]);
+/* Write the 44-character base64 signature plus NUL into out (size >= 45). Returns 0,
+ * or -1 when OpenSSL failed (out is then all NUL; see crypto_err.h). */
+int svix_sign(const svix_key *key, const char *msg_id, long long timestamp, const void *body,
+              size_t body_len, char out[SVIX_SIG_B64_LEN + 1]);
 
 typedef enum svix_result {
     SVIX_OK = 0,
     SVIX_MISSING_HEADER, /* id, timestamp or signature absent or empty */
     SVIX_BAD_TIMESTAMP,  /* not an integer */
     SVIX_STALE,          /* |now - timestamp| > tolerance */
-    SVIX_NO_MATCH        /* no v1 entry matches any key */
+    SVIX_NO_MATCH,       /* no v1 entry matches any key */
+    SVIX_CRYPTO_ERROR    /* OpenSSL failed: refused, never a match (crypto_err.h) */
 } svix_result;
 
-/* Verify a delivery. sig_header is the raw svix-signature value; entries other than
- * "v1," are ignored; one match against any key is enough. Comparison is constant-time.
- * now is passed in so that tests can pin the clock. */
+/* The checks that need no body, for refusing a request as soon as its head is in:
+ * headers present, timestamp an integer within the tolerance, and at least one "v1,"
+ * entry of the right length in base64. SVIX_OK means "worth reading the body for";
+ * SVIX_NO_MATCH here means no entry could ever match. */
+svix_result svix_check_headers(const char *msg_id, const char *timestamp, const char *sig_header,
+                               long long now);
+
+/* Verify a delivery (svix_check_headers, then the signature). sig_header is the raw svix-signature
+ * value; entries other than "v1," are ignored; one match against any key is enough. Comparison is
+ * constant-time. now is passed in so that tests can pin the clock. */
 svix_result svix_verify(const svix_key *keys, int nkeys, const char *msg_id, const char *timestamp,
                         const char *sig_header, const void *body, size_t body_len, long long now);
 

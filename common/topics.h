@@ -31,6 +31,7 @@
 #define HDR_DLQ_TOPIC "dlq_topic"
 #define HDR_DLQ_PARTITION "dlq_partition"
 #define HDR_DLQ_OFFSET "dlq_offset"
+#define HDR_DLQ_STUB "dlq_stub" /* "true": the original could not be copied; see dlq_topic etc. */
 
 /* Every topic the pipeline uses, for the dev broker and the topic-creation job. */
 extern const char *const topic_all[];

@@ -4,6 +4,8 @@
  */
 #include "values.h"
 
+#include "crypto_err.h"
+
 #include <curl/curl.h>
 #include <limits.h>
 #include <math.h>
@@ -435,7 +437,11 @@ size_t val_utf8_put(unsigned long cp, unsigned char *o) {
 int val_b64_encode(const void *in, size_t n, char *out) {
     if (n > (size_t)INT_MAX / 4 * 3) return -1;
     int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-    return len >= 0 && (size_t)len == VAL_B64_LEN(n) ? len : -1;
+    if (len < 0 || (size_t)len != VAL_B64_LEN(n)) {
+        crypto_failed("base64"); /* encoding has no bad input: the library failed */
+        return -1;
+    }
+    return len;
 }
 
 int val_b64_decode(const char *s, size_t n, unsigned char *out, size_t cap) {

@@ -97,7 +97,8 @@ size_t val_utf8_put(unsigned long cp, unsigned char *out);
 #define VAL_B64_LEN(n) (4 * (((size_t)(n) + 2) / 3))
 
 /* in[0..n) as padded base64 into out (room for VAL_B64_LEN(n) + 1 bytes, NUL-terminated).
- * Returns the text's length, or -1 (n too large for OpenSSL). */
+ * Returns the text's length, or -1 (n too large for OpenSSL, or OpenSSL failed: counted in
+ * crypto_failures_total{operation="base64"}, crypto_err.h). */
 int val_b64_encode(const void *in, size_t n, char *out);
 
 /* Decode s[0..n) into out (room for cap bytes). Only the exact padded encoding of some

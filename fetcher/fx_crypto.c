@@ -2,6 +2,7 @@
 #include "fx_crypto.h"
 
 #include "values.h"
+#include "crypto_err.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -39,20 +40,30 @@ char *fx_crypto_seal(const fx_key *key, const char *aad, const char *plaintext, 
     size_t rawlen = FX_NONCE_LEN + pl + FX_TAG_LEN;
     raw = malloc(rawlen);
     ctx = EVP_CIPHER_CTX_new();
-    int len = 0;
-    if (!raw || !ctx) goto oom;
+    int len = 0, body = 0, fin = 0;
+    if (!raw) goto oom;
+    if (!ctx) {
+        crypto_failed("token_seal");
+        goto oom;
+    }
     if (RAND_bytes(raw, FX_NONCE_LEN) != 1) {
+        crypto_failed("token_seal_nonce");
         snprintf(err, errlen, "no random bytes for the nonce");
         goto fail;
     }
+    /* Every call is checked: a failure anywhere refuses the seal, so no token is ever
+     * stored under a zero nonce, a missing tag or in the clear. */
     if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, FX_NONCE_LEN, NULL) != 1 ||
         EVP_EncryptInit_ex(ctx, NULL, NULL, key->k, raw) != 1 ||
         EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
-        EVP_EncryptUpdate(ctx, raw + FX_NONCE_LEN, &len, (const unsigned char *)plaintext,
+        EVP_EncryptUpdate(ctx, raw + FX_NONCE_LEN, &body, (const unsigned char *)plaintext,
                           (int)pl) != 1 ||
-        EVP_EncryptFinal_ex(ctx, raw + FX_NONCE_LEN + len, &len) != 1 ||
+        body < 0 || (size_t)body > pl ||
+        EVP_EncryptFinal_ex(ctx, raw + FX_NONCE_LEN + body, &fin) != 1 ||
+        (size_t)body + (size_t)fin != pl ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, FX_TAG_LEN, raw + FX_NONCE_LEN + pl) != 1) {
+        crypto_failed("token_seal");
         snprintf(err, errlen, "AES-256-GCM encryption failed");
         goto fail;
     }
@@ -60,7 +71,7 @@ char *fx_crypto_seal(const fx_key *key, const char *aad, const char *plaintext, 
     if (!out) goto oom;
     strcpy(out, SEAL_PREFIX);
     if (val_b64_encode(raw, rawlen, out + strlen(SEAL_PREFIX)) < 0) {
-        snprintf(err, errlen, "base64 encoding failed");
+        snprintf(err, errlen, "base64 encoding of the sealed token failed");
         goto fail;
     }
     EVP_CIPHER_CTX_free(ctx);
@@ -101,6 +112,7 @@ char *fx_crypto_open(const fx_key *key, const char *aad, const char *sealed, cha
     plain = malloc((size_t)ctlen + 1);
     ctx = EVP_CIPHER_CTX_new();
     if (!plain || !ctx) {
+        if (!ctx) crypto_failed("token_open");
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -109,8 +121,14 @@ char *fx_crypto_open(const fx_key *key, const char *aad, const char *sealed, cha
         EVP_DecryptInit_ex(ctx, NULL, NULL, key->k, raw) != 1 ||
         EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
         EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len, raw + FX_NONCE_LEN, ctlen) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FX_TAG_LEN, raw + n - FX_TAG_LEN) != 1 ||
-        EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) != 1) {
+        len < 0 || len > ctlen ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FX_TAG_LEN, raw + n - FX_TAG_LEN) != 1) {
+        crypto_failed("token_open"); /* the library failed, not the tag check */
+        snprintf(err, errlen, "AES-256-GCM decryption failed");
+        goto fail;
+    }
+    /* The tag check: a wrong key or an altered row fails here, which is no library fault. */
+    if (EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) != 1 || len + fin != ctlen) {
         snprintf(err, errlen, "token does not decrypt (wrong TOKEN_ENCRYPTION_KEY or altered row)");
         goto fail;
     }

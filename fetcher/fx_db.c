@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pq_conn.h"
+
 #define FX_DB_LOCK_KEY "trackstar-fetcher-migrations"
+#define FX_DB_CONNECT_TIMEOUT_S "10"
 
 /* Version 1 of the fetcher's schema. Later versions append to the list; each entry runs
  * once, in one transaction, recorded in fetcher_schema. */
@@ -106,9 +109,13 @@ static void quiet_notice(void *arg, const char *message) {
 }
 
 PGconn *fx_db_open(const char *url, char *errstr, size_t errlen) {
-    PGconn *db = PQconnectdb(url);
+    /* A connect timeout unless the URL sets one: a server that accepts and never
+     * answers would otherwise hold the loop (or the admin worker) forever. */
+    const char *const kw[] = {"connect_timeout", "dbname", NULL};
+    const char *const val[] = {FX_DB_CONNECT_TIMEOUT_S, url ? url : "", NULL};
+    PGconn *db = PQconnectdbParams(kw, val, 1);
     if (PQstatus(db) != CONNECTION_OK) {
-        pq_err(db, NULL, "database connection", errstr, errlen);
+        snprintf(errstr, errlen, "%s", pq_conn_failure(url, db));
         PQfinish(db);
         return NULL;
     }

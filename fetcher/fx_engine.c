@@ -12,6 +12,7 @@
 #include "fx_pub.h"
 #include "fx_url.h"
 #include "log.h"
+#include "pq_conn.h"
 #include "util.h"
 #include "values.h"
 
@@ -394,7 +395,7 @@ static void refresh(fx_engine *e) {
     fx_db_conn *rows = NULL;
     int n = 0;
     if (fx_db_ensure(e->db) != 0) {
-        fx_db_result(e, -1, "reconnect", PQerrorMessage(e->db));
+        fx_db_result(e, -1, "reconnect", pq_conn_failure(NULL, e->db));
         return;
     }
     int rc = fx_db_conn_since(e->db, e->conn_seq, &rows, &n, &e->conn_seq, err, sizeof err);

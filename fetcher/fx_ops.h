@@ -9,7 +9,8 @@
  *
  * Manual work is written to fetcher_requests and carried out by whichever replica owns
  * the connection, so any replica (or the command line) can take it. Each action opens
- * its own database connection: they run on the admin thread, apart from the loop.
+ * its own database connection, on the admin worker thread (admin.h): never on the thread
+ * that answers /healthz, and never in the loop. Every route needs the ADMIN_TOKEN bearer.
  */
 #ifndef FX_OPS_H
 #define FX_OPS_H

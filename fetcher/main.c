@@ -34,7 +34,8 @@
 #define FX_EVENTS_CONSUMER_CONF "queued.max.messages.kbytes=8192,fetch.max.bytes=8388608"
 
 static stage_cfg g_stage;
-static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_group, *cfg_events_group;
+static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_group, *cfg_events_group,
+    *cfg_admin_token;
 static long long cfg_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT], cfg_overlap_s, cfg_limit,
     cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
     cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
@@ -58,6 +59,10 @@ static const cfg_var vars[] = {
      "PostgreSQL URL for the fetcher's own tables (fetcher_*)", &cfg_db_url},
     {"TOKEN_ENCRYPTION_KEY", CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
      "base64 of 32 bytes: AES-256-GCM key sealing access tokens at rest", &cfg_token_key},
+    {"ADMIN_TOKEN", CFG_STR, "", 0, 0, CFG_SECRET,
+     "bearer token the admin actions (POST /sync, /backfill, /connections/exchange, GET "
+     "/requests, /streams) require; empty turns them off",
+     &cfg_admin_token},
     {"FETCHER_GROUP", CFG_STR, "trackstar-fetcher", 0, 0, 0,
      "consumer group on the assignment topic: replicas share connections through it", &cfg_group},
     {"FETCHER_EVENTS_GROUP", CFG_STR, "trackstar-fetcher-connections", 0, 0, 0,
@@ -356,6 +361,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fetcher: configuration error: TRACKSTAR_BASE_URL: is empty\n");
         return 2;
     }
+    if (admin_set_token(cfg_admin_token, err, sizeof err) != 0) {
+        fprintf(stderr, "fetcher: configuration error: %s\n", err);
+        return 2;
+    }
     fx_cfg cfg;
     fill_cfg(&cfg);
     cfg.key = ops.key;
@@ -371,18 +380,22 @@ int main(int argc, char **argv) {
     PGconn *db = NULL;
     while (!util_stop && !(db = fx_db_open(cfg_db_url, err, sizeof err))) {
         log_warn("PostgreSQL not reachable yet", "error", err, NULL);
+        admin_heartbeat();
         usleep(FX_START_RETRY_MS * 1000);
     }
     while (!util_stop && fx_db_migrate(db, err, sizeof err) != 0) {
         log_warn("migration failed; retrying", "error", err, NULL);
         fx_db_ensure(db);
+        admin_heartbeat();
         usleep(FX_START_RETRY_MS * 1000);
     }
     char assign_topic[256];
     topic_name(g_stage.topic_prefix, TOPIC_FETCH_ASSIGN, assign_topic, sizeof assign_topic);
     int parts = 0;
-    while (!util_stop && (parts = fx_assign_partition_count(g_producer, assign_topic, 5000)) <= 0)
+    while (!util_stop && (parts = fx_assign_partition_count(g_producer, assign_topic, 5000)) <= 0) {
         log_warn("assignment topic not found yet", "topic", assign_topic, NULL);
+        admin_heartbeat();
+    }
     rd_kafka_t *events = NULL, *assign = NULL;
     fx_engine *engine = NULL;
     if (util_stop) goto out;
@@ -412,6 +425,7 @@ int main(int argc, char **argv) {
     snprintf(ps, sizeof ps, "%d", parts);
     log_info("fetcher started", "assignment_topic", assign_topic, "partitions", ps, NULL);
     while (!util_stop) {
+        admin_heartbeat();
         fx_assign_poll(assign);
         events_step(events, db, &cfg.key);
         fx_engine_step(engine, FX_LOOP_WAIT_MS);

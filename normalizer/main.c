@@ -5,7 +5,11 @@
  * Loop: consume a batch from the raw topic, map each message (canon_map), produce
  * every output (or the original to the dead-letter topic with the reason), wait until
  * the broker has acknowledged all of them, then store the input offsets. A failed
- * delivery is produced again until it succeeds: nothing is skipped. Kafka transactions
+ * delivery is produced again until it succeeds: nothing is skipped. An output Kafka can
+ * never take (too large: a canonical record can be far larger than its raw message)
+ * sends its raw message to the dead-letter topic instead, and a dead letter too large
+ * for Kafka is replaced by a stub saying where the original is; the partition moves on.
+ * Every wait notices SIGTERM: the batch's offsets are then not stored. Kafka transactions
  * are not used (the dev broker silently ignores them); the writer makes the duplicates
  * of an at-least-once replay harmless.
  */
@@ -47,10 +51,25 @@ typedef struct nz_pending {
     size_t value_len;
     rd_kafka_headers_t *headers; /* copied on every attempt; owned here */
     kafka_delivery dr;
+    int src;  /* the raw message it comes from (msgs[src]) */
+    int kind; /* NZ_OUTPUT, NZ_DEAD_LETTER (the raw message) or NZ_STUB (its stand-in) */
+    int done; /* delivered, or dropped for the raw message's dead letter */
 } nz_pending;
 
+enum { NZ_OUTPUT = 0, NZ_DEAD_LETTER, NZ_STUB };
+
+/* One batch: its raw messages and everything to produce for them. */
+typedef struct nz_batch {
+    rd_kafka_message_t **msgs;
+    int n;
+    nz_pending *ps;
+    int np;
+    char *dead; /* per raw message: 1 once its dead letter is among ps */
+} nz_batch;
+
 static rd_kafka_t *producer, *consumer;
-static metric *m_in, *m_out, *m_dlq, *m_ignored, *m_retry;
+static metric *m_in, *m_out, *m_dlq, *m_ignored, *m_retry, *m_stubs;
+static log_limiter retry_log = LOG_LIMITER_INIT(5, 10000);
 
 static int ready(void *arg, char *why, size_t whylen) {
     (void)arg;
@@ -61,6 +80,9 @@ static int ready(void *arg, char *why, size_t whylen) {
     return 1;
 }
 
+/* Hand p to librdkafka. A full queue is waited out (serving delivery reports) unless we
+ * are stopping; any other refusal is left in p->dr (FAILED, with the error) for
+ * deliver_all to judge, as if the broker had refused it. */
 static void produce_one(nz_pending *p) {
     for (;;) {
         p->dr.state = KAFKA_PENDING;
@@ -71,43 +93,129 @@ static void produce_one(nz_pending *p) {
             RD_KAFKA_V_OPAQUE(&p->dr), RD_KAFKA_V_END);
         if (!err) return;
         if (h) rd_kafka_headers_destroy(h);
-        /* Queue full: serve delivery reports to make room, then try again. */
-        rd_kafka_poll(producer, 50);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            log_warn("produce failed, retrying", "topic", p->topic, "error", rd_kafka_err2str(err),
-                     NULL);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || util_stop) {
+            p->dr.state = KAFKA_FAILED;
+            p->dr.err = err;
+            return;
+        }
+        admin_heartbeat();
+        rd_kafka_poll(producer, 50); /* make room */
     }
 }
 
-/* Produce everything, then re-produce whatever failed until all are acknowledged.
- * Returns 0, or -1 when asked to stop first (offsets are then not stored). */
-static int deliver_all(nz_pending *ps, int n) {
-    for (int i = 0; i < n; i++)
-        produce_one(&ps[i]);
+/* Put raw message i on the dead-letter topic instead of (the rest of) its outputs.
+ * Returns its new pending entry, or NULL when it already has one. */
+static nz_pending *dead_letter(nz_batch *b, int i, const char *reason) {
+    if (b->dead[i]) return NULL;
+    b->dead[i] = 1;
+    rd_kafka_message_t *m = b->msgs[i];
+    char dlq_topic[256], off[24], event_id[256];
+    STAGE_TOPIC(&g_stage, TOPIC_DLQ, dlq_topic);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    metric_inc(m_dlq);
+    log_warn("message sent to dead-letter topic", "reason", reason, "event_id",
+             kafka_header_str(m, HDR_EVENT_ID, event_id, sizeof event_id), "offset", off, NULL);
+    nz_pending *p = &b->ps[b->np++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->topic, sizeof p->topic, "%s", dlq_topic);
+    p->key = m->key;
+    p->key_len = m->key_len;
+    p->value = m->payload;
+    p->value_len = m->len;
+    p->headers = kafka_dlq_headers(m, "normalizer", reason);
+    p->src = i;
+    p->kind = NZ_DEAD_LETTER;
+    return p;
+}
+
+/* A failed delivery that can never succeed: an output makes its raw message a dead
+ * letter; a dead letter too large for Kafka becomes its stub (no value; the reason and
+ * where the original is). */
+static void give_up(nz_batch *b, nz_pending *p) {
+    char reason[256];
+    const char *why = rd_kafka_err2str(p->dr.err);
+    if (p->kind == NZ_OUTPUT) {
+        snprintf(reason, sizeof reason,
+                 "canonical record of %zu bytes for %.100s cannot be produced: %.80s", p->value_len,
+                 p->topic, why);
+        p->done = 1;
+        nz_pending *d = dead_letter(b, p->src, reason);
+        if (d) produce_one(d);
+    } else if (p->kind == NZ_DEAD_LETTER) {
+        rd_kafka_message_t *m = b->msgs[p->src];
+        const void *v = NULL; /* the reason it is a dead letter, kept in the stub's */
+        size_t n = 0;
+        if (rd_kafka_header_get_last(p->headers, HDR_DLQ_REASON, &v, &n) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            v = "";
+            n = 0;
+        }
+        snprintf(reason, sizeof reason, "%.*s; the original (%zu bytes) is not copied: %s",
+                 (int)(n < 150 ? n : 150), (const char *)v, m->len, why);
+        rd_kafka_headers_destroy(p->headers);
+        p->headers = kafka_dlq_stub_headers(m, "normalizer", reason);
+        p->value = NULL;
+        p->value_len = 0;
+        if (p->key_len > KAFKA_DLQ_STUB_KEY_MAX) p->key_len = KAFKA_DLQ_STUB_KEY_MAX;
+        p->kind = NZ_STUB;
+        metric_inc(m_stubs);
+        log_warn("dead letter too large for Kafka: sending a stub", "error", why, NULL);
+        produce_one(p);
+    }
+}
+
+/* Produce everything, then re-produce what failed until all are acknowledged; what can
+ * never be produced goes aside (give_up). Every wait beats the heartbeat and notices a
+ * stop. Returns 0, or -1 when asked to stop first (offsets are then not stored). */
+static int deliver_all(nz_batch *b) {
+    for (int i = 0; i < b->np; i++)
+        produce_one(&b->ps[i]);
     for (int attempt = 0;; attempt++) {
+        admin_heartbeat();
         rd_kafka_flush(producer, 1000);
         int failed = 0, pending = 0;
-        for (int i = 0; i < n; i++) {
-            if (ps[i].dr.state == KAFKA_PENDING) pending++;
-            if (ps[i].dr.state == KAFKA_FAILED) failed++;
+        for (int i = 0; i < b->np; i++) { /* give_up may append: np is read each turn */
+            nz_pending *p = &b->ps[i];
+            if (p->done) continue;
+            if (p->dr.state == KAFKA_DELIVERED) {
+                p->done = 1;
+            } else if (p->dr.state == KAFKA_PENDING) {
+                pending++;
+            } else if (kafka_err_permanent(p->dr.err) && p->kind != NZ_STUB) {
+                give_up(b, p);
+                pending += !p->done;
+            } else if (kafka_err_permanent(p->dr.err)) {
+                /* Not even the stub fits: nothing is left to send instead. Never dropped:
+                 * retried (a larger message.max.bytes fixes it) while SIGTERM still works. */
+                log_limited(&retry_log, LOG_ERROR, "dead-letter stub refused; retrying", "error",
+                            rd_kafka_err2str(p->dr.err), NULL);
+                failed++;
+            } else {
+                failed++;
+            }
         }
         if (!failed && !pending) return 0;
-        if (util_stop && attempt > 10) return -1;
+        if (util_stop) return -1;
         if (!failed) continue;
         metric_add(m_retry, failed);
-        log_warn("deliveries failed, producing again", NULL);
-        usleep((useconds_t)(attempt < 10 ? 100000 * (attempt + 1) : 1000000));
-        for (int i = 0; i < n; i++)
-            if (ps[i].dr.state == KAFKA_FAILED) produce_one(&ps[i]);
+        log_limited(&retry_log, LOG_WARN, "deliveries failed, producing again", NULL);
+        for (int waited = 0, ms = attempt < 10 ? 100 * (attempt + 1) : 1000; waited < ms;
+             waited += 100) {
+            if (util_stop) return -1;
+            admin_heartbeat();
+            usleep(100000);
+        }
+        for (int i = 0; i < b->np; i++)
+            if (!b->ps[i].done && b->ps[i].dr.state == KAFKA_FAILED) produce_one(&b->ps[i]);
     }
 }
 
-static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_pending *ps) {
-    char dlq_topic[256], reason[256];
-    STAGE_TOPIC(&g_stage, TOPIC_DLQ, dlq_topic);
-    int np = 0;
-    for (int i = 0; i < n; i++) {
-        rd_kafka_message_t *m = msgs[i];
+static void process_batch(nz_batch *b, canon_out *outs) {
+    char reason[256];
+    b->np = 0;
+    memset(b->dead, 0, (size_t)b->n);
+    for (int i = 0; i < b->n; i++) {
+        rd_kafka_message_t *m = b->msgs[i];
         char source[16], event_id[256], event_type[128], conn[256], resource[64], integ[128],
             recv[40];
         canon_raw in = {
@@ -133,36 +241,25 @@ static void process_batch(rd_kafka_message_t **msgs, int n, canon_out *outs, nz_
                           NULL);
             }
             for (int k = 0; k < outs[i].n; k++) {
-                nz_pending *p = &ps[np++];
+                nz_pending *p = &b->ps[b->np++];
                 memset(p, 0, sizeof *p);
                 STAGE_TOPIC(&g_stage, outs[i].msg[k].topic, p->topic);
                 p->key = outs[i].msg[k].key;
                 p->key_len = strlen(outs[i].msg[k].key);
                 p->value = outs[i].msg[k].value;
                 p->value_len = outs[i].msg[k].value_len;
+                p->src = i;
             }
             metric_add(m_out, outs[i].n);
             continue;
         }
         /* Poison: to the dead-letter topic with the reason and its origin. */
-        metric_inc(m_dlq);
-        char off[24];
-        snprintf(off, sizeof off, "%lld", (long long)m->offset);
-        log_warn("message sent to dead-letter topic", "reason", reason, "event_id", event_id,
-                 "event_type", event_type, "offset", off, NULL);
-        nz_pending *p = &ps[np++];
-        memset(p, 0, sizeof *p);
-        snprintf(p->topic, sizeof p->topic, "%s", dlq_topic);
-        p->key = m->key;
-        p->key_len = m->key_len;
-        p->value = m->payload;
-        p->value_len = m->len;
-        p->headers = kafka_dlq_headers(m, "normalizer", reason);
+        dead_letter(b, i, reason);
     }
-    if (deliver_all(ps, np) == 0) kafka_store_offsets(consumer, msgs, n);
-    for (int i = 0; i < np; i++)
-        if (ps[i].headers) rd_kafka_headers_destroy(ps[i].headers);
-    for (int i = 0; i < n; i++)
+    if (deliver_all(b) == 0) kafka_store_offsets(consumer, b->msgs, b->n);
+    for (int i = 0; i < b->np; i++)
+        if (b->ps[i].headers) rd_kafka_headers_destroy(b->ps[i].headers);
+    for (int i = 0; i < b->n; i++)
         canon_out_free(&outs[i]);
 }
 
@@ -198,19 +295,27 @@ int main(int argc, char **argv) {
                                "raw messages of event types not modelled", NULL, NULL);
     m_retry = metric_counter("normalizer_redeliveries_total",
                              "outputs produced again after a failed delivery", NULL, NULL);
+    m_stubs = metric_counter("normalizer_dead_letter_stubs_total",
+                             "dead letters sent as a stub: the raw message was too large for Kafka",
+                             NULL, NULL);
 
     int max = (int)cfg_batch_max;
     rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
     canon_out *outs = calloc((size_t)max, sizeof *outs);
-    nz_pending *ps = calloc((size_t)max * NZ_OUT_PER_MSG, sizeof *ps);
-    if (!msgs || !outs || !ps) {
+    /* Room for every output, and for a dead letter per raw message on top. */
+    nz_batch batch = {.msgs = msgs,
+                      .ps = calloc((size_t)max * (NZ_OUT_PER_MSG + 1), sizeof(nz_pending)),
+                      .dead = calloc((size_t)max, 1)};
+    if (!msgs || !outs || !batch.ps || !batch.dead) {
         log_error("out of memory for the batch buffers", NULL);
         return 1;
     }
     log_info("normalizer started", "topic", raw_topic, "group", cfg_group, NULL);
     while (!util_stop) {
+        admin_heartbeat();
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
-        if (n > 0) process_batch(msgs, n, outs, ps);
+        batch.n = n;
+        if (n > 0) process_batch(&batch, outs);
         for (int i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
         rd_kafka_poll(producer, 0);
@@ -222,6 +327,7 @@ int main(int argc, char **argv) {
     admin_stop();
     free(msgs);
     free(outs);
-    free(ps);
+    free(batch.ps);
+    free(batch.dead);
     return 0;
 }

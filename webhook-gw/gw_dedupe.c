@@ -34,15 +34,25 @@ static uint64_t hash_id(const char *s) {
     return h;
 }
 
+static size_t buckets_for(size_t max_entries) {
+    size_t n = 1;
+    while (n < max_entries)
+        n <<= 1;
+    return n;
+}
+
+size_t gw_dedupe_bytes(size_t max_entries) {
+    return sizeof(gw_dedupe) + max_entries * sizeof(entry) +
+           buckets_for(max_entries) * sizeof(size_t);
+}
+
 gw_dedupe *gw_dedupe_new(int64_t window_ms, size_t max_entries) {
     if (window_ms <= 0 || max_entries < 1) return NULL;
     gw_dedupe *d = calloc(1, sizeof *d);
     if (!d) goto fail;
     d->window_ms = window_ms;
     d->cap = max_entries;
-    d->nbuckets = 1;
-    while (d->nbuckets < max_entries)
-        d->nbuckets <<= 1;
+    d->nbuckets = buckets_for(max_entries);
     d->ring = calloc(max_entries, sizeof *d->ring);
     d->buckets = malloc(d->nbuckets * sizeof *d->buckets);
     if (!d->ring || !d->buckets) goto fail;

@@ -27,6 +27,9 @@ void gw_dedupe_add(gw_dedupe *d, const char *id, int64_t now_ms);
 /* 1 when id was added less than window_ms before now_ms (and not evicted), else 0. */
 int gw_dedupe_seen(gw_dedupe *d, const char *id, int64_t now_ms);
 
+/* The memory a table of max_entries takes (the gateway's start-up memory bound). */
+size_t gw_dedupe_bytes(size_t max_entries);
+
 /* Entries currently held (expired ones may still count until they are reclaimed). */
 size_t gw_dedupe_size(gw_dedupe *d);
 

@@ -40,10 +40,23 @@
 #define GW_BACKLOG 1024
 #define GW_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long, not spin */
 #define GW_ACCEPT_LOG_MS 5000  /* and say so at most this often per thread */
+#define GW_BODY_FIRST 16384    /* a body's first allocation; it doubles as bytes arrive */
+#define GW_DIRECT_MIN 4096     /* a Content-Length body with this much left is read ... */
+#define GW_DIRECT_READ 65536   /* ... straight into its buffer, this much at a time */
+#define GW_DISCARD_FACTOR                                                                          \
+    4 /* a chunked body over the limit is read and dropped up to                                   \
+         this many times the limit (to send 413), then cut off */
 
 enum { S_HEAD = 0, S_BODY, S_WAIT, S_WRITE, S_LINGER };
 
 typedef struct gw_http_worker gw_http_worker;
+
+/* A thread's share of the body budget. Charged by its thread, given back by whichever
+ * thread frees a body (gw_http_body_free), hence atomic. */
+typedef struct gw_share {
+    _Atomic size_t used;
+    size_t limit;
+} gw_share;
 
 struct gw_http_conn {
     gw_http_worker *w;
@@ -61,10 +74,15 @@ struct gw_http_conn {
     int chunked;
     gw_http_chunked ch;
     uint64_t body_left; /* Content-Length framing */
+    uint64_t body_want; /* declared length (0 when chunked): bounds the body's growth */
+    gw_http_body body;  /* collected here until on_complete hands it over */
+    uint64_t discarded; /* chunked bytes dropped after the body went over max_body */
+    uint32_t peer;      /* IPv4 address, network order */
+    int requests;       /* requests answered on this connection */
     char out[GW_OUT_CAP];
     size_t out_len, out_off;
     int close_after;
-    int64_t last_io_ms, req_start_ms, linger_until_ms;
+    int64_t last_io_ms, req_start_ms, linger_until_ms, accepted_ms;
     gw_http_conn *prev, *next; /* the thread's connections */
     gw_http_conn *answer_next; /* on the thread's answer list */
     const gw_http_resp *answer;
@@ -84,8 +102,11 @@ struct gw_http_worker {
     char date[40];
     time_t date_at;
     int64_t now;                 /* monotonic ms, refreshed per wake-up */
+    _Atomic int64_t tick;        /* now, published for gw_http_alive */
     int64_t accept_paused_until; /* 0, or when to listen again after EMFILE and the like */
     int64_t accept_logged_at;
+    int nconns;     /* open connections of this thread */
+    gw_share share; /* this thread's part of max_buffered */
 };
 
 struct gw_http {
@@ -98,7 +119,8 @@ struct gw_http {
     atomic_int stop;
     atomic_int quiesce;
     atomic_int quiesced; /* workers that closed their listener */
-    atomic_int nconns;
+    int stopped;
+    int max_conns, max_per_ip; /* per thread */
 };
 
 /* Answers the HTTP layer gives itself; the connection closes after each. */
@@ -137,10 +159,53 @@ static const gw_http_resp *protocol_resp(int status) {
     }
 }
 
+static const char *const cut_names[GW_CUT_COUNT] = {
+    [GW_CUT_STALLED] = "stalled",
+    [GW_CUT_REQUEST_TIME] = "request_time",
+    [GW_CUT_TOO_LARGE] = "body_too_large",
+    [GW_CUT_MEMORY] = "memory",
+    [GW_CUT_SLOTS] = "slots",
+    [GW_CUT_PER_IP] = "per_ip",
+    [GW_CUT_FULL] = "full",
+};
+
+const char *gw_http_cut_name(gw_http_cut why) {
+    return (unsigned)why < GW_CUT_COUNT ? cut_names[why] : "unknown";
+}
+
+size_t gw_http_conn_bytes(void) {
+    return sizeof(gw_http_conn) + GW_IN_CAP;
+}
+
+static void cut_new(gw_http *s, gw_http_cut why) {
+    if (s->h.on_cut) s->h.on_cut(s->cls, why);
+}
+
+static void cut(gw_http_conn *c, gw_http_cut why) {
+    cut_new(c->w->s, why);
+}
+
+/* ---- bodies and the budget ------------------------------------------------------- */
+
+void gw_http_body_free(gw_http_body *b) {
+    if (!b) return;
+    free(b->p);
+    if (b->share && b->cap) atomic_fetch_sub(&((gw_share *)b->share)->used, b->cap);
+    memset(b, 0, sizeof *b);
+}
+
+static int charge(gw_share *sh, size_t n) {
+    size_t used = atomic_fetch_add(&sh->used, n);
+    if (used + n <= sh->limit) return 0;
+    atomic_fetch_sub(&sh->used, n);
+    return -1;
+}
+
 /* ---- connections -------------------------------------------------------------- */
 
 /* Hand the current request back to the handler (on_done), if it has one. */
 static void end_request(gw_http_conn *c) {
+    gw_http_body_free(&c->body); /* not handed over: the request ends without it */
     if (!c->has_ctx) return;
     c->has_ctx = 0;
     c->w->s->h.on_done(c->w->s->cls, c->ctx);
@@ -155,7 +220,8 @@ static void conn_close(gw_http_conn *c) {
     c->next->prev = c->prev;
     c->dead_next = c->w->dead;
     c->w->dead = c;
-    atomic_fetch_sub(&s->nconns, 1);
+    c->w->nconns--;
+    (void)s;
 }
 
 static void free_dead(gw_http_worker *w) {
@@ -194,7 +260,9 @@ static void put_int(gw_http_conn *c, int64_t v) {
 
 /* Render r into c->out and switch to WRITE. */
 static void send_answer(gw_http_conn *c, const gw_http_resp *r, int force_close) {
-    c->close_after = r->close || force_close || !c->head.keep_alive;
+    c->requests++;
+    c->close_after = r->close || force_close || !c->head.keep_alive ||
+                     c->requests >= c->w->s->cfg.max_requests_per_conn;
     refresh_date(c->w);
     size_t blen = strlen(r->body);
     c->out_len = c->out_off = 0;
@@ -256,6 +324,9 @@ static void start_request(gw_http_conn *c, size_t head_len) {
     c->chunked = c->head.chunked;
     memset(&c->ch, 0, sizeof c->ch);
     c->body_left = c->head.has_length ? c->head.content_length : 0;
+    c->body_want = c->body_left;
+    c->discarded = 0;
+    memset(&c->body, 0, sizeof c->body);
     if (c->head.expect_continue && has_body && c->in_len == c->pos) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         if (send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cont - 1)) {
@@ -270,19 +341,118 @@ static void start_request(gw_http_conn *c, size_t head_len) {
 static void complete_request(gw_http_conn *c) {
     gw_http *s = c->w->s;
     c->state = S_WAIT;
-    const gw_http_resp *r = s->h.on_complete(s->cls, c, c->ctx);
+    gw_http_body body = c->body;
+    memset(&c->body, 0, sizeof c->body); /* the handler's now */
+    const gw_http_resp *r = s->h.on_complete(s->cls, c, c->ctx, &body);
     if (r) send_answer(c, r, 0);
 }
 
-/* Pass the buffered body bytes on. Returns 1 when the body is complete, 0 when more is
- * needed, -1 when the handler wants the connection cut, -2 when it was refused (400). */
-static int feed_body(gw_http_conn *c) {
+static void conn_drive(gw_http_conn *c);
+
+/* Cut an upload in progress to give its memory back: answered `busy` (503, close), its
+ * request ended. The connection then writes the answer and lingers. */
+static void cut_upload(gw_http_conn *v, gw_http_cut why) {
+    cut(v, why);
+    end_request(v); /* frees the body: the bytes are back in the share */
+    send_answer(v, v->w->s->cfg.busy, 1);
+}
+
+/* Make room for n more body bytes of c's request: cut the uploads that started longest
+ * ago until they fit. 0, or -1 when c's own upload is the oldest (or nothing else can
+ * go): the caller cuts c. Uploads cut here are driven (their answer written) later in
+ * this wake-up, by drive_cut(). */
+static int make_room(gw_http_conn *c, size_t n) {
+    gw_http_worker *w = c->w;
+    while (charge(&w->share, n) != 0) {
+        gw_http_conn *oldest = NULL;
+        for (gw_http_conn *x = w->conns.next; x != &w->conns; x = x->next)
+            if (x->state == S_BODY && x->body.cap &&
+                (!oldest || x->req_start_ms < oldest->req_start_ms))
+                oldest = x;
+        if (!oldest || oldest == c) return -1;
+        cut_upload(oldest, GW_CUT_MEMORY);
+        conn_drive(oldest); /* write its answer now: no event of its own may come */
+    }
+    return 0;
+}
+
+/* Room for n more bytes in c's body (plus its NUL), grown within the budget: doubling,
+ * but never past the declared length (or max_body when chunked). 0, or -1 when c was cut
+ * (answered busy). */
+static int body_grow(gw_http_conn *c, size_t n) {
     gw_http *s = c->w->s;
+    gw_http_body *b = &c->body;
+    if (b->len + n + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap * 2 : GW_BODY_FIRST;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    size_t most = (c->body_want ? (size_t)c->body_want : s->cfg.max_body) + 1;
+    if (cap > most) cap = most;
+    if (make_room(c, cap - b->cap) != 0) {
+        cut_upload(c, GW_CUT_MEMORY);
+        return -1;
+    }
+    char *np = realloc(b->p, cap);
+    if (!np) {
+        atomic_fetch_sub(&c->w->share.used, cap - b->cap);
+        cut_upload(c, GW_CUT_MEMORY);
+        return -1;
+    }
+    b->p = np;
+    b->share = &c->w->share;
+    b->cap = cap;
+    return 0;
+}
+
+/* Append body bytes to c's body, growing it within the budget. 0, or -1 when c is cut
+ * (answered busy). A chunked body over max_body is dropped, counted, and cut far over. */
+static int body_append(gw_http_conn *c, const char *p, size_t n) {
+    gw_http *s = c->w->s;
+    gw_http_body *b = &c->body;
+    if (b->too_large || b->len + n > s->cfg.max_body) {
+        if (!b->too_large) gw_http_body_free(b);
+        b->too_large = 1;
+        c->discarded += n;
+        if (c->discarded <= GW_DISCARD_FACTOR * (uint64_t)s->cfg.max_body) return 0;
+        cut(c, GW_CUT_TOO_LARGE);
+        return -2;
+    }
+    if (body_grow(c, n) != 0) return -1;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* Read a Content-Length body straight into its buffer, without the copy through c->in:
+ * most of a large body's bytes take this way. Returns 1 when bytes came, 0 when none for
+ * now, -1 when the connection is gone, -2 when c was cut (answered busy). */
+static int read_body_direct(gw_http_conn *c) {
+    if (!c->readable) return 0;
+    size_t want = c->body_left < GW_DIRECT_READ ? (size_t)c->body_left : GW_DIRECT_READ;
+    if (body_grow(c, want) != 0) return -2;
+    gw_http_body *b = &c->body;
+    ssize_t n = conn_read(c, b->p + b->len, want);
+    if (n == -1) return 0;
+    if (n <= 0) return -1;
+    b->len += (size_t)n;
+    b->p[b->len] = '\0';
+    c->body_left -= (uint64_t)n;
+    return 1;
+}
+
+/* Collect the buffered body bytes. Returns 1 when the body is complete, 0 when more is
+ * needed, -1 when the connection is to be cut, -2 when it was answered (400, busy). */
+static int feed_body(gw_http_conn *c) {
     while (c->pos < c->in_len || (!c->chunked && c->body_left == 0)) {
         if (!c->chunked) {
             size_t take = c->in_len - c->pos;
             if (take > c->body_left) take = (size_t)c->body_left;
-            if (take && s->h.on_body(s->cls, c->ctx, c->in + c->pos, take) != 0) return -1;
+            if (take) {
+                int rc = body_append(c, c->in + c->pos, take);
+                if (rc == -1) return -2; /* cut for memory: answered busy */
+                if (rc != 0) return -1;
+            }
             c->pos += take;
             c->body_left -= take;
             if (c->body_left == 0) return 1;
@@ -297,7 +467,11 @@ static int feed_body(gw_http_conn *c) {
             protocol_error(c, 400);
             return -2;
         }
-        if (rc == GW_CHUNK_DATA && s->h.on_body(s->cls, c->ctx, data, dlen) != 0) return -1;
+        if (rc == GW_CHUNK_DATA) {
+            int arc = body_append(c, data, dlen);
+            if (arc == -1) return -2;
+            if (arc != 0) return -1;
+        }
         if (rc == GW_CHUNK_DONE) return 1;
     }
     /* Everything buffered is consumed: reuse the room after the head. */
@@ -371,7 +545,9 @@ static void conn_drive(gw_http_conn *c) {
             }
             if (rc == -1) goto gone;
             if (rc == -2) continue; /* answered 400 */
-            int more = read_more(c);
+            int more =
+                !c->chunked && c->body_left >= GW_DIRECT_MIN ? read_body_direct(c) : read_more(c);
+            if (more == -2) continue; /* cut: answered busy */
             if (more < 0) goto gone;
             if (!more) return;
             continue;
@@ -410,10 +586,90 @@ gone:
 
 /* ---- threads ------------------------------------------------------------------ */
 
+/* How evictable a connection is when a slot is needed: 0 never (its request waits for
+ * its answer, or is being answered), then lingering (3, closing anyway) before idle
+ * keep-alive between requests (2) before one that has not sent all of a request yet
+ * (1: a new connection, a partial head, a body). */
+static int evict_rank(const gw_http_conn *c) {
+    switch (c->state) {
+    case S_LINGER: return 3;
+    case S_HEAD: return c->in_len == 0 && c->pos == 0 && c->requests > 0 ? 2 : 1;
+    case S_BODY: return 1;
+    default: return 0;
+    }
+}
+
+/* Since when a connection holds its slot in its current use: a request being received
+ * since its first byte (or, before any, since the connection was accepted), an idle or
+ * lingering one since its last traffic. */
+static int64_t held_since(const gw_http_conn *c) {
+    if (evict_rank(c) == 1) return c->req_start_ms ? c->req_start_ms : c->accepted_ms;
+    return c->last_io_ms;
+}
+
+/* The connection to evict for a new one (of peer, when peer != 0): the highest rank,
+ * then the one held longest. NULL when none may go. */
+static gw_http_conn *slot_victim(gw_http_worker *w, uint32_t peer) {
+    gw_http_conn *best = NULL;
+    int best_rank = 0;
+    int64_t best_age = 0;
+    for (gw_http_conn *x = w->conns.next; x != &w->conns; x = x->next) {
+        if (peer && x->peer != peer) continue;
+        int r = evict_rank(x);
+        if (!r) continue;
+        int64_t since = held_since(x);
+        if (r > best_rank || (r == best_rank && since < best_age)) {
+            best = x;
+            best_rank = r;
+            best_age = since;
+        }
+    }
+    return best;
+}
+
+/* Close v at once to free its slot; one still sending a request gets `busy` first,
+ * written if the socket takes it now (no waiting: the slot is needed). */
+static void evict(gw_http_conn *v, gw_http_cut why) {
+    cut(v, why);
+    if (v->state == S_BODY || (v->state == S_HEAD && v->in_len)) {
+        end_request(v);
+        send_answer(v, v->w->s->cfg.busy, 1);
+        ssize_t rc = send(v->fd, v->out, v->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)rc;
+    }
+    conn_close(v);
+}
+
+static int count_peer(gw_http_worker *w, uint32_t peer) {
+    int n = 0;
+    for (gw_http_conn *x = w->conns.next; x != &w->conns; x = x->next)
+        n += x->peer == peer;
+    return n;
+}
+
+/* Room for one more connection from peer: 0, or -1 when every candidate slot is held
+ * by a request waiting for its answer (the new connection is refused). */
+static int make_slot(gw_http_worker *w, uint32_t peer) {
+    gw_http *s = w->s;
+    if (s->max_per_ip && count_peer(w, peer) >= s->max_per_ip) {
+        gw_http_conn *v = slot_victim(w, peer);
+        if (!v) return -1;
+        evict(v, GW_CUT_PER_IP);
+    }
+    if (w->nconns >= s->max_conns) {
+        gw_http_conn *v = slot_victim(w, 0);
+        if (!v) return -1;
+        evict(v, GW_CUT_SLOTS);
+    }
+    return 0;
+}
+
 static void accept_all(gw_http_worker *w) {
     gw_http *s = w->s;
     for (int k = 0; k < GW_ACCEPTS_PER_WAKE; k++) {
-        int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in sin;
+        socklen_t sl = sizeof sin;
+        int fd = accept4(w->lfd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -430,8 +686,9 @@ static void accept_all(gw_http_worker *w) {
             }
             return;
         }
-        if (atomic_fetch_add(&s->nconns, 1) >= s->cfg.max_connections) {
-            atomic_fetch_sub(&s->nconns, 1);
+        uint32_t peer = sl >= sizeof sin && sin.sin_family == AF_INET ? sin.sin_addr.s_addr : 0;
+        if (make_slot(w, peer) != 0) {
+            cut_new(s, GW_CUT_FULL);
             close(fd);
             continue;
         }
@@ -441,18 +698,19 @@ static void accept_all(gw_http_worker *w) {
         if (c) c->in = malloc(GW_IN_CAP);
         if (!c || !c->in) {
             free(c);
-            atomic_fetch_sub(&s->nconns, 1);
             close(fd);
             continue;
         }
         c->w = w;
         c->fd = fd;
+        c->peer = peer;
         c->state = S_HEAD;
-        c->last_io_ms = w->now;
+        c->last_io_ms = c->accepted_ms = w->now;
         c->next = w->conns.next;
         c->prev = &w->conns;
         w->conns.next->prev = c;
         w->conns.next = c;
+        w->nconns++;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
@@ -502,10 +760,10 @@ static void scan_timeouts(gw_http_worker *w) {
             __attribute__((fallthrough));
         case S_BODY:
             if (now - c->last_io_ms > s->cfg.idle_timeout_ms) {
-                if (s->h.on_cut) s->h.on_cut(s->cls, "stalled");
+                cut(c, GW_CUT_STALLED);
                 conn_close(c);
             } else if (c->req_start_ms && now - c->req_start_ms > s->cfg.request_timeout_ms) {
-                if (s->h.on_cut) s->h.on_cut(s->cls, "request over the time limit");
+                cut(c, GW_CUT_REQUEST_TIME);
                 conn_close(c);
             }
             break;
@@ -524,6 +782,7 @@ static void *worker_main(void *arg) {
     while (!atomic_load(&s->stop)) {
         int n = epoll_wait(w->ep, evs, GW_EVENTS, GW_TICK_MS);
         w->now = util_mono_ms();
+        atomic_store(&w->tick, w->now);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &w->lfd) {
@@ -578,6 +837,13 @@ void gw_http_answer(gw_http_conn *c, const gw_http_resp *r) {
     if (first) wake(w);
 }
 
+int gw_http_alive(gw_http *s, int64_t max_age_ms) {
+    int64_t now = util_mono_ms();
+    for (int i = 0; i < s->nw; i++)
+        if (!s->w[i].started || now - atomic_load(&s->w[i].tick) > max_age_ms) return 0;
+    return 1;
+}
+
 const gw_http_head *gw_http_conn_head(const gw_http_conn *c) {
     return &c->head;
 }
@@ -612,11 +878,16 @@ gw_http *gw_http_start(const gw_http_config *cfg, const gw_http_handlers *h, voi
     s->h = *h;
     s->cls = cls;
     s->nw = cfg->threads;
+    /* Every limit is shared evenly: a thread only ever acts on its own connections. */
+    s->max_conns = (cfg->max_connections + s->nw - 1) / s->nw;
+    s->max_per_ip = cfg->max_conns_per_ip ? (cfg->max_conns_per_ip + s->nw - 1) / s->nw : 0;
     for (int i = 0; i < s->nw; i++) {
         gw_http_worker *w = &s->w[i];
         w->s = s;
         w->ep = w->efd = w->lfd = -1;
         w->conns.next = w->conns.prev = &w->conns;
+        w->share.limit = cfg->max_buffered / (size_t)s->nw;
+        atomic_store(&w->tick, util_mono_ms());
         pthread_mutex_init(&w->mu, NULL);
     }
     struct sockaddr_in sin;
@@ -657,6 +928,7 @@ gw_http *gw_http_start(const gw_http_config *cfg, const gw_http_handlers *h, voi
     return s;
 fail:
     gw_http_stop(s);
+    gw_http_free(s);
     return NULL;
 }
 
@@ -679,7 +951,8 @@ void gw_http_quiesce(gw_http *s) {
 }
 
 void gw_http_stop(gw_http *s) {
-    if (!s) return;
+    if (!s || s->stopped) return;
+    s->stopped = 1;
     atomic_store(&s->stop, 1);
     for (int i = 0; i < s->nw; i++)
         if (s->w[i].started) {
@@ -691,8 +964,15 @@ void gw_http_stop(gw_http *s) {
         if (w->lfd >= 0) close(w->lfd);
         if (w->efd >= 0) close(w->efd);
         if (w->ep >= 0) close(w->ep);
-        pthread_mutex_destroy(&w->mu);
+        w->lfd = w->efd = w->ep = -1;
     }
+}
+
+void gw_http_free(gw_http *s) {
+    if (!s) return;
+    gw_http_stop(s);
+    for (int i = 0; i < s->nw; i++)
+        pthread_mutex_destroy(&s->w[i].mu);
     free(s->w);
     free(s);
 }

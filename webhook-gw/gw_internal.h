@@ -47,13 +47,13 @@ typedef struct gw_req {
     int fetching;             /* waiting for a download rather than for Kafka */
     const gw_http_resp *resp; /* the answer, once DONE (one of srv's prebuilt ones) */
 
-    char *body; /* raw body as received (owned) */
-    size_t len, cap;
-    size_t discarded; /* bytes dropped after the body went over the limit */
-    int too_large;
+    gw_http_body mem; /* the body as received, charged to the HTTP server's budget (owned) */
+    const char *body; /* mem's bytes (NULL when empty) */
+    size_t len;
 
     char *full; /* the full event of a truncated one (owned), or NULL */
     size_t full_len;
+    size_t full_charge; /* bytes of srv->fetch_held this request holds */
 
     char event_id[GW_EVENT_ID_MAX + 1];
     char received_at[32];
@@ -72,7 +72,8 @@ struct gw_server {
     gw_http *http;
     int port;
     rd_kafka_t *rk;
-    gw_dedupe *dedupe; /* NULL when off */
+    rd_kafka_topic_t *raw_topic; /* held for the server's life: its metadata stays known */
+    gw_dedupe *dedupe;           /* NULL when off */
     gw_workers *fetchers;
 
     pthread_mutex_t mu; /* request states, the two queues */
@@ -84,11 +85,14 @@ struct gw_server {
     int poll_started;
     atomic_int poll_stop;
     atomic_int draining;
-    atomic_int inflight; /* requests with a record, not yet completed */
-    int closing;         /* under mu: the drain answered everything, wait no more */
+    atomic_int inflight;       /* requests with a record, not yet completed */
+    int closing;               /* under mu: the drain answered everything, wait no more */
+    _Atomic size_t fetch_held; /* bytes of downloaded events alive (downloads reserve) */
+    size_t fetch_held_max;     /* 2 x fetch workers x WEBHOOK_GW_MAX_FETCH_BYTES */
+    _Atomic int64_t poll_tick; /* the poll thread's last turn (heartbeat) */
 
     /* Prebuilt answers, shared by every connection, and the text they point to. */
-    gw_http_resp r_accepted, r_duplicate;
+    gw_http_resp r_accepted, r_duplicate, r_busy;
     gw_http_resp r_reject[GW_REJ_COUNT];
     gw_http_resp r_unavail[GW_UNAV_COUNT];
     char reject_body[GW_REJ_COUNT][64];

@@ -28,6 +28,7 @@ static const char *const unavail_names[GW_UNAV_COUNT] = {
     [GW_UNAV_ACK_TIMEOUT] = "ack_timeout",     [GW_UNAV_KAFKA_ERROR] = "kafka_error",
     [GW_UNAV_OVERLOADED] = "overloaded",       [GW_UNAV_FETCH_FAILED] = "fetch_failed",
     [GW_UNAV_SHUTTING_DOWN] = "shutting_down", [GW_UNAV_INTERNAL] = "internal",
+    [GW_UNAV_CRYPTO] = "crypto_error",
 };
 
 /* Upper bounds (ms) of the latency buckets; the goal is p99 < 20 ms. */
@@ -40,6 +41,7 @@ static metric **m_accepted; /* one per known event type (gw_event_type_name) */
 static int m_naccepted;
 static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
 static metric *m_fetch_ok, *m_fetch_failed;
+static metric *m_cut[GW_CUT_COUNT];
 static metric *m_lat_bucket[LATENCY_BUCKETS + 1], *m_lat_sum, *m_lat_count;
 
 const char *gw_reject_name(gw_reject r) {
@@ -82,6 +84,11 @@ void gw_metrics_init(void) {
         metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "ok");
     m_fetch_failed =
         metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "failed");
+    for (int i = 0; i < GW_CUT_COUNT; i++)
+        m_cut[i] =
+            metric_counter("webhook_connections_cut_total",
+                           "connections cut or refused without a handler's answer, by reason",
+                           "reason", gw_http_cut_name((gw_http_cut)i));
     m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
                               NULL, NULL);
     static const char lat_help[] = "publish latency, produce to delivery report, milliseconds";
@@ -120,6 +127,10 @@ void gw_metric_rejected(gw_reject r) {
 
 void gw_metric_unavailable(gw_unavail u) {
     if ((unsigned)u < GW_UNAV_COUNT) metric_inc(m_unavail[u]);
+}
+
+void gw_metric_cut(gw_http_cut why) {
+    if ((unsigned)why < GW_CUT_COUNT) metric_inc(m_cut[why]);
 }
 
 void gw_metric_fetch(int ok) {

@@ -1,19 +1,21 @@
 /* gw_metrics.h - the gateway's Prometheus metrics, registered once at start-up so the
  * request path only does atomic adds:
- *   webhook_requests_total                      every request on the webhook port
- *   webhook_accepted_total{event_type}          2xx, by canonical event type ("unknown" for the
- * rest) webhook_unknown_event_type_total            accepted events of a type not in reference §7.4
- *   webhook_duplicate_total                     2xx from the dedupe table, not published again
- *   webhook_rejected_total{reason}              4xx, by reason (bad_signature, stale_timestamp,
- * ...) webhook_unavailable_total{reason}           503, by reason (ack_timeout, kafka_error,
- * fetch_failed, ...) webhook_fetch_total{result}                 oversized-event downloads, ok or
- * failed webhook_inflight_requests                   gauge: requests received and not yet answered
- *   webhook_publish_latency_ms_bucket{le}       cumulative histogram, produce call to delivery
- * report, webhook_publish_latency_ms_sum / _count     (Prometheus histogram layout, exposed as
- * counters)
+ *   webhook_requests_total                 every request on the webhook port
+ *   webhook_accepted_total{event_type}     2xx, by canonical event type ("unknown" for the rest)
+ *   webhook_unknown_event_type_total       accepted events of a type not in reference 7.4
+ *   webhook_duplicate_total                2xx from the dedupe table, not published again
+ *   webhook_rejected_total{reason}         4xx, by reason (bad_signature, stale_timestamp, ...)
+ *   webhook_unavailable_total{reason}      503, by reason (ack_timeout, kafka_error, ...)
+ *   webhook_fetch_total{result}            oversized-event downloads, ok or failed
+ *   webhook_connections_cut_total{reason}  connections cut or refused (stalled, memory, slots)
+ *   webhook_inflight_requests              gauge: requests received and not yet answered
+ *   webhook_publish_latency_ms_bucket{le}  histogram, produce call to delivery report, with
+ *   webhook_publish_latency_ms_sum/_count  (Prometheus histogram layout, as counters)
  */
 #ifndef GW_METRICS_H
 #define GW_METRICS_H
+
+#include "gw_http.h"
 
 #include <stdint.h>
 
@@ -43,6 +45,7 @@ typedef enum gw_unavail {
     GW_UNAV_FETCH_FAILED,    /* the full version of a truncated event could not be fetched */
     GW_UNAV_SHUTTING_DOWN,   /* SIGTERM received */
     GW_UNAV_INTERNAL,        /* out of memory and the like */
+    GW_UNAV_CRYPTO,          /* OpenSSL failed: the signature could not be checked */
     GW_UNAV_COUNT
 } gw_unavail;
 
@@ -59,6 +62,7 @@ void gw_metric_duplicate(void);
 void gw_metric_rejected(gw_reject r);
 void gw_metric_unavailable(gw_unavail u);
 void gw_metric_fetch(int ok);
+void gw_metric_cut(gw_http_cut why);
 void gw_metric_inflight(int64_t delta);
 void gw_metric_publish_latency(int64_t ms);
 

@@ -25,8 +25,9 @@
 void gw_req_unref(gw_req *req) {
     if (!req) return;
     if (atomic_fetch_sub(&req->refs, 1) != 1) return;
-    free(req->body);
+    gw_http_body_free(&req->mem);
     free(req->full);
+    if (req->full_charge) atomic_fetch_sub(&req->srv->fetch_held, req->full_charge);
     free(req);
 }
 
@@ -150,6 +151,7 @@ static void expire(gw_server *srv, int64_t now) {
 void *gw_poll_main(void *arg) {
     gw_server *srv = arg;
     while (!atomic_load(&srv->poll_stop)) {
+        atomic_store(&srv->poll_tick, util_mono_ms());
         rd_kafka_poll(srv->rk, GW_POLL_MS);
         expire(srv, util_mono_ms());
     }
@@ -163,6 +165,19 @@ void gw_truncated_job(void *job, void *arg) {
     int waiting = req->state == GW_REQ_WAITING;
     pthread_mutex_unlock(&srv->mu);
     if (!waiting) goto done; /* timed out while queued */
+
+    /* Memory: a download and its rebuilt event may take 2 x WEBHOOK_GW_MAX_FETCH_BYTES;
+     * reserved up front within fetch_held_max, then cut to what is kept until the
+     * message is delivered. Downloads beyond the bound wait for Trackstar's retry. */
+    size_t reserve = 2 * srv->cfg.fetch_max_bytes;
+    if (atomic_fetch_add(&srv->fetch_held, reserve) + reserve > srv->fetch_held_max) {
+        atomic_fetch_sub(&srv->fetch_held, reserve);
+        pthread_mutex_lock(&srv->mu);
+        gw_req_finish_unavail_locked(srv, req, GW_UNAV_OVERLOADED);
+        gw_unlock_and_resume(srv);
+        goto done;
+    }
+    req->full_charge = reserve;
 
     /* The download may use the request's budget minus what publishing needs. */
     long budget = (long)(req->deadline_ms - util_mono_ms()) - srv->cfg.ack_timeout_ms;
@@ -188,13 +203,19 @@ void gw_truncated_job(void *job, void *arg) {
         gw_unlock_and_resume(srv);
         goto done;
     }
+    size_t kept;
     if (rebuilt) {
         req->full = rebuilt;
-        req->full_len = rebuilt_len;
+        req->full_len = kept = rebuilt_len;
         sbuf_free(&got);
     } else { /* the download is the full envelope: publish it as served */
         req->full = got.p;
         req->full_len = got.len;
+        kept = got.cap;
+    }
+    if (kept < req->full_charge) {
+        atomic_fetch_sub(&srv->fetch_held, req->full_charge - kept);
+        req->full_charge = kept;
     }
     /* Key and headers come from the full event's own envelope when it has one for the
      * same connection (the record id is kept from the truncated event if it lacks one). */

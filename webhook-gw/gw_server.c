@@ -5,6 +5,7 @@
  */
 #include "gw_internal.h"
 
+#include "gw_limits.h"
 #include "kafka.h"
 #include "log.h"
 #include "util.h"
@@ -15,14 +16,18 @@
 #include <string.h>
 #include <time.h>
 
-#define GW_DISCARD_FACTOR                                                                          \
-    4                                 /* a chunked body over the limit is read and dropped up to   \
-                                         this many times the limit (to send 413), then cut off */
 #define GW_LOG_ID_MAX 64              /* bytes of an unverified event id put in a log line */
 #define GW_DRAIN_MARGIN_MS 1000       /* on top of the longest request budget */
 #define GW_DRAIN_UPLOAD_GRACE_MS 1000 /* for uploads still arriving at SIGTERM */
 #define GW_DRAIN_SEND_MS 500          /* for answers just handed over to be sent */
 #define GW_PURGE_FLUSH_MS 500         /* to serve the reports of purged messages */
+#define GW_ALIVE_MS 5000              /* a thread not turning for this long: no heartbeat */
+#define GW_WARM_UP_MS 2000            /* start-up wait for the raw topic's metadata */
+#define GW_REFUSAL_LOG_BURST 20       /* refusal lines per window (each one is counted) */
+#define GW_REFUSAL_LOG_WINDOW_MS 10000
+/* The producer's queue: its batches are the only copies of bodies it makes; bounded so
+ * that the memory bound holds (KAFKA_EXTRA may set another value, which the bound uses). */
+#define GW_KAFKA_QUEUE_KBYTES 32768
 
 /* ---- answers ------------------------------------------------------------------ */
 
@@ -59,6 +64,8 @@ static void build_responses(gw_server *srv) {
         srv->r_unavail[i] =
             (gw_http_resp){503, srv->retry_after, srv->unavail_body[i], i == GW_UNAV_SHUTTING_DOWN};
     }
+    /* An upload cut to make room: 503 (Trackstar retries), and the connection closes. */
+    srv->r_busy = (gw_http_resp){503, srv->retry_after, srv->unavail_body[GW_UNAV_OVERLOADED], 1};
 }
 
 static const char *header(void *ctx, const char *name) {
@@ -73,6 +80,10 @@ static void log_id(const char *id, char out[GW_LOG_ID_MAX + 1]) {
     out[i] = '\0';
 }
 
+/* Anyone who reaches the port can make the gateway refuse requests and cut connections:
+ * those lines are sampled (every one is counted in /metrics). */
+static log_limiter refusals_log = LOG_LIMITER_INIT(GW_REFUSAL_LOG_BURST, GW_REFUSAL_LOG_WINDOW_MS);
+
 /* Answer a 4xx: counted, logged with the reason and event id only (never the body). */
 static const gw_http_resp *reject(gw_server *srv, gw_http_conn *conn, gw_reject why) {
     gw_metric_rejected(why);
@@ -83,8 +94,24 @@ static const gw_http_resp *reject(gw_server *srv, gw_http_conn *conn, gw_reject 
     if (why == GW_REJ_NOT_FOUND || why == GW_REJ_METHOD)
         log_debug("webhook rejected", "reason", gw_reject_name(why), "event_id", id, NULL);
     else
-        log_info("webhook rejected", "reason", gw_reject_name(why), "event_id", id, NULL);
+        log_limited(&refusals_log, LOG_INFO, "webhook rejected", "reason", gw_reject_name(why),
+                    "event_id", id, NULL);
     return &srv->r_reject[why];
+}
+
+/* The signature headers as far as they can be judged without the body: refused now,
+ * before a byte of the body is read or a byte of memory given to it. */
+static const gw_http_resp *check_signature_headers(gw_server *srv, gw_http_conn *conn) {
+    gw_sig_headers sig;
+    gw_sig_headers_pick(header, conn, &sig);
+    if (sig.id && strlen(sig.id) > GW_EVENT_ID_MAX) return reject(srv, conn, GW_REJ_BAD_EVENT_ID);
+    switch (svix_check_headers(sig.id, sig.timestamp, sig.signature, (long long)time(NULL))) {
+    case SVIX_OK: return NULL;
+    case SVIX_MISSING_HEADER: return reject(srv, conn, GW_REJ_MISSING_SIGNATURE);
+    case SVIX_BAD_TIMESTAMP: return reject(srv, conn, GW_REJ_BAD_TIMESTAMP);
+    case SVIX_STALE: return reject(srv, conn, GW_REJ_STALE_TIMESTAMP);
+    default: return reject(srv, conn, GW_REJ_BAD_SIGNATURE);
+    }
 }
 
 static const gw_http_resp *unavailable(gw_server *srv, gw_unavail why) {
@@ -107,6 +134,8 @@ static const gw_http_resp *on_head(void *cls, gw_http_conn *conn, const gw_http_
         return reject(srv, conn, GW_REJ_CONTENT_TYPE);
     uint64_t declared = h->has_length ? h->content_length : 0;
     if (declared > srv->cfg.max_body) return reject(srv, conn, GW_REJ_TOO_LARGE);
+    const gw_http_resp *r = check_signature_headers(srv, conn);
+    if (r) return r;
     if (atomic_load(&srv->inflight) >= srv->cfg.max_inflight)
         return unavailable(srv, GW_UNAV_OVERLOADED);
 
@@ -117,49 +146,10 @@ static const gw_http_resp *on_head(void *cls, gw_http_conn *conn, const gw_http_
     atomic_init(&req->refs, 1); /* the connection's */
     atomic_init(&req->state, GW_REQ_RECEIVING);
     req->t_start_ms = util_mono_ms();
-    if (declared > 0) {
-        req->body = malloc((size_t)declared + 1);
-        if (!req->body) {
-            free(req);
-            return unavailable(srv, GW_UNAV_INTERNAL);
-        }
-        req->cap = (size_t)declared + 1;
-    }
-    *ctx = req;
+    *ctx = req; /* the body is collected by the HTTP server, within its budget */
     atomic_fetch_add(&srv->inflight, 1);
     gw_metric_inflight(1);
     return NULL;
-}
-
-/* Body bytes. Returns 0, or -1 to cut the connection: a chunked body far over the
- * limit, or out of memory. */
-static int on_body(void *cls, void *ctx, const char *data, size_t n) {
-    gw_server *srv = cls;
-    gw_req *req = ctx;
-    if (req->too_large || req->len + n > srv->cfg.max_body) {
-        req->too_large = 1;
-        req->discarded += n;
-        if (req->discarded <= GW_DISCARD_FACTOR * srv->cfg.max_body) return 0;
-        gw_metric_rejected(GW_REJ_TOO_LARGE);
-        return -1;
-    }
-    if (req->len + n + 1 > req->cap) {
-        size_t cap = req->cap ? req->cap : 4096;
-        while (cap < req->len + n + 1)
-            cap *= 2;
-        if (cap > srv->cfg.max_body + 1) cap = srv->cfg.max_body + 1;
-        char *p = realloc(req->body, cap);
-        if (!p) {
-            gw_metric_unavailable(GW_UNAV_INTERNAL);
-            return -1;
-        }
-        req->body = p;
-        req->cap = cap;
-    }
-    memcpy(req->body + req->len, data, n);
-    req->len += n;
-    req->body[req->len] = '\0';
-    return 0;
 }
 
 /* WAITING with a deadline; or, once the drain has answered everything (srv->closing),
@@ -202,14 +192,16 @@ static void start_fetch(gw_server *srv, gw_req *req) {
 }
 
 /* The whole body is here: verify, parse, then publish (or fetch first), or answer now. */
-static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx) {
+static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx, gw_http_body *b) {
     gw_server *srv = cls;
     gw_req *req = ctx;
-    if (req->too_large) return reject(srv, conn, GW_REJ_TOO_LARGE);
+    req->mem = *b; /* freed with the request: the message may still use it after the answer */
+    req->body = b->p;
+    req->len = b->len;
+    if (b->too_large) return reject(srv, conn, GW_REJ_TOO_LARGE);
 
     gw_sig_headers sig;
     gw_sig_headers_pick(header, conn, &sig);
-    if (sig.id && strlen(sig.id) > GW_EVENT_ID_MAX) return reject(srv, conn, GW_REJ_BAD_EVENT_ID);
     const char *body = req->body ? req->body : "";
     switch (svix_verify(srv->cfg.keys, srv->cfg.nkeys, sig.id, sig.timestamp, sig.signature, body,
                         req->len, (long long)time(NULL))) {
@@ -217,6 +209,8 @@ static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx)
     case SVIX_MISSING_HEADER: return reject(srv, conn, GW_REJ_MISSING_SIGNATURE);
     case SVIX_BAD_TIMESTAMP: return reject(srv, conn, GW_REJ_BAD_TIMESTAMP);
     case SVIX_STALE: return reject(srv, conn, GW_REJ_STALE_TIMESTAMP);
+    /* Our failure, not the sender's: refuse (never accept unchecked), and let it retry. */
+    case SVIX_CRYPTO_ERROR: return unavailable(srv, GW_UNAV_CRYPTO);
     default: return reject(srv, conn, GW_REJ_BAD_SIGNATURE);
     }
     snprintf(req->event_id, sizeof req->event_id, "%s", sig.id);
@@ -269,16 +263,18 @@ static void on_protocol_error(void *cls, unsigned status) {
     char st[8];
     snprintf(st, sizeof st, "%u", status);
     gw_metric_rejected(GW_REJ_BAD_HTTP);
-    log_info("webhook rejected", "reason", gw_reject_name(GW_REJ_BAD_HTTP), "status", st, NULL);
+    log_limited(&refusals_log, LOG_INFO, "webhook rejected", "reason",
+                gw_reject_name(GW_REJ_BAD_HTTP), "status", st, NULL);
 }
 
-static void on_cut(void *cls, const char *why) {
+static void on_cut(void *cls, gw_http_cut why) {
     (void)cls;
-    log_info("connection cut", "reason", why, NULL);
+    gw_metric_cut(why);
+    if (why == GW_CUT_MEMORY) gw_metric_unavailable(GW_UNAV_OVERLOADED); /* answered 503 */
+    log_limited(&refusals_log, LOG_INFO, "connection cut", "reason", gw_http_cut_name(why), NULL);
 }
 
-static const gw_http_handlers handlers = {on_head, on_body,           on_complete,
-                                          on_done, on_protocol_error, on_cut};
+static const gw_http_handlers handlers = {on_head, on_complete, on_done, on_protocol_error, on_cut};
 
 /* ---- life cycle --------------------------------------------------------------- */
 
@@ -305,8 +301,10 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s with batches still
      * large (0 sends a request per few messages and costs more CPU than it saves).
      * Set first so that KAFKA_EXTRA can still override both. */
-    int n = snprintf(extra, sizeof extra, "message.timeout.ms=%d,linger.ms=0.5%s%s",
-                     cfg->ack_timeout_ms, cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
+    int n = snprintf(extra, sizeof extra,
+                     "message.timeout.ms=%d,linger.ms=0.5,queue.buffering.max.kbytes=%d%s%s",
+                     cfg->ack_timeout_ms, GW_KAFKA_QUEUE_KBYTES,
+                     cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
                      cfg->kafka_extra ? cfg->kafka_extra : "");
     if (n < 0 || (size_t)n >= sizeof extra) {
         snprintf(errstr, errlen, "KAFKA_EXTRA: too long");
@@ -316,7 +314,32 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         kafka_producer_new(cfg->brokers, "webhook-gw", extra, gw_on_delivery, srv, errstr, errlen);
     explicit_bzero(extra, sizeof extra); /* may hold SASL credentials */
     if (!srv->rk) goto fail;
+    gw_memory mem;
+    if (gw_limits_check(cfg, rd_kafka_conf(srv->rk), &mem, errstr, errlen) != 0) goto fail;
+    char t[8][24];
+    const size_t terms[8] = {mem.total,  cfg->memory_limit, mem.base,        mem.connections,
+                             mem.bodies, mem.downloads,     mem.kafka_queue, mem.dedupe};
+    for (int i = 0; i < 8; i++)
+        snprintf(t[i], sizeof t[i], "%zu", terms[i]);
+    log_info("memory bound", "worst_case_bytes", t[0], "limit_bytes", t[1], "base", t[2],
+             "connections", t[3], "bodies", t[4], "downloads", t[5], "kafka_queue", t[6], "dedupe",
+             t[7], NULL);
+    srv->fetch_held_max = mem.downloads;
+    /* Learn the raw topic's partitions now: a first message to a topic librdkafka does
+     * not know yet waits for its once-a-second scan, so the first deliveries after a start
+     * took ~1 s (measured). Best effort: a broker that is down is waited for later. */
+    srv->raw_topic = rd_kafka_topic_new(srv->rk, cfg->raw_topic, NULL);
+    if (!srv->raw_topic) {
+        snprintf(errstr, errlen, "cannot create the raw topic handle: %s",
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail;
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(srv->rk, 0, srv->raw_topic, &md, GW_WARM_UP_MS) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
     atomic_init(&srv->poll_stop, 0);
+    atomic_store(&srv->poll_tick, util_mono_ms());
     if (pthread_create(&srv->poll_thread, NULL, gw_poll_main, srv) != 0) {
         snprintf(errstr, errlen, "cannot start the poll thread");
         goto fail;
@@ -328,12 +351,17 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         goto fail;
     }
 
-    gw_http_config hc = {cfg->bind_addr,
-                         cfg->port,
-                         cfg->threads,
-                         cfg->max_connections,
-                         cfg->conn_timeout_s * 1000,
-                         cfg->request_timeout_ms};
+    gw_http_config hc = {.bind_addr = cfg->bind_addr,
+                         .port = cfg->port,
+                         .threads = cfg->threads,
+                         .max_connections = cfg->max_connections,
+                         .max_conns_per_ip = cfg->max_conns_per_ip,
+                         .max_requests_per_conn = cfg->max_requests_per_conn,
+                         .idle_timeout_ms = cfg->conn_timeout_s * 1000,
+                         .request_timeout_ms = cfg->request_timeout_ms,
+                         .max_body = cfg->max_body,
+                         .max_buffered = cfg->max_buffered,
+                         .busy = &srv->r_busy};
     srv->http = gw_http_start(&hc, &handlers, srv, errstr, errlen);
     if (!srv->http) goto fail;
     srv->port = gw_http_port(srv->http);
@@ -345,6 +373,11 @@ fail:
 
 int gw_server_port(const gw_server *srv) {
     return srv->port;
+}
+
+int gw_server_alive(gw_server *srv) {
+    return srv->http && gw_http_alive(srv->http, GW_ALIVE_MS) &&
+           util_mono_ms() - atomic_load(&srv->poll_tick) <= GW_ALIVE_MS;
 }
 
 int gw_server_ready(void *arg, char *why, size_t whylen) {
@@ -406,8 +439,7 @@ int gw_server_drain(gw_server *srv, int flush_ms) {
     for (int64_t end = util_mono_ms() + GW_DRAIN_SEND_MS;
          atomic_load(&srv->inflight) > 0 && util_mono_ms() < end;)
         sleep_ms(5);
-    gw_http_stop(srv->http);
-    srv->http = NULL;
+    gw_http_stop(srv->http); /* freed with the server: bodies held by messages point into it */
     int rc = kafka_flush(srv->rk, flush_ms);
     if (rc != 0) {
         /* Broker still away: those requests were answered 503 already. Purge and serve
@@ -427,7 +459,9 @@ void gw_server_free(gw_server *srv) {
     }
     if (srv->fetchers) gw_workers_stop(srv->fetchers);
     gw_http_stop(srv->http);
-    if (srv->rk) rd_kafka_destroy(srv->rk);
+    if (srv->raw_topic) rd_kafka_topic_destroy(srv->raw_topic);
+    if (srv->rk) rd_kafka_destroy(srv->rk); /* the last delivery reports free their bodies */
+    gw_http_free(srv->http);
     gw_dedupe_free(srv->dedupe);
     pthread_mutex_destroy(&srv->mu);
     free(srv);

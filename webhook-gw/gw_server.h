@@ -23,16 +23,21 @@ typedef struct gw_config {
     const char *path;      /* the one path that takes webhooks */
     svix_key keys[SVIX_MAX_SECRETS];
     int nkeys;
-    size_t max_body;          /* larger bodies get 413 */
-    int ack_timeout_ms;       /* answer 503 when Kafka has not acknowledged by then */
-    int retry_after_s;        /* Retry-After on 503 */
-    int conn_timeout_s;       /* idle/stalled connections are closed after this */
-    int request_timeout_ms;   /* a request still arriving after this is cut (gw_http.c) */
-    int threads;              /* HTTP threads */
-    int max_connections;      /* open connections at once */
-    int max_inflight;         /* requests received and not answered; beyond: 503 */
-    int64_t dedupe_window_ms; /* 0 = no dedupe table */
-    size_t dedupe_max;        /* entries in the dedupe table */
+    size_t max_body;                /* larger bodies get 413 */
+    int ack_timeout_ms;             /* answer 503 when Kafka has not acknowledged by then */
+    int retry_after_s;              /* Retry-After on 503 */
+    int conn_timeout_s;             /* idle/stalled connections are closed after this */
+    int request_timeout_ms;         /* a request still unanswered after this is cut (gw_reaper.h) */
+    int threads;                    /* HTTP threads */
+    int max_connections;            /* open connections at once */
+    int max_conns_per_ip;           /* 0 = no limit per client address */
+    int max_requests_per_conn;      /* keep-alive requests on one connection */
+    size_t max_buffered;            /* request bodies held at once, whole process */
+    size_t memory_limit;            /* the worst case must fit (gw_limits.h) */
+    size_t topic_max_message_bytes; /* the raw topic's max.message.bytes; 0 = unknown */
+    int max_inflight;               /* requests received and not answered; beyond: 503 */
+    int64_t dedupe_window_ms;       /* 0 = no dedupe table */
+    size_t dedupe_max;              /* entries in the dedupe table */
     /* Kafka */
     const char *brokers;
     const char *kafka_extra; /* secret: never logged */
@@ -60,6 +65,9 @@ int gw_server_ready(void *srv, char *why, size_t whylen);
  * left unflushed. Then free with gw_server_free. */
 int gw_server_drain(gw_server *srv, int flush_ms);
 void gw_server_free(gw_server *srv);
+
+/* The heartbeat: 1 when the HTTP threads and the poll thread all turned recently. */
+int gw_server_alive(gw_server *srv);
 
 /* The port actually bound (useful when cfg->port was 0). */
 int gw_server_port(const gw_server *srv);

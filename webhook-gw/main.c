@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key;
 static long long c_request_timeout;
 static long long c_port, c_max_body, c_ack_ms, c_retry_after, c_conn_timeout, c_threads,
     c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_fetch_ms, c_fetch_workers,
-    c_fetch_queue, c_fetch_max;
+    c_fetch_queue, c_fetch_max, c_max_buffered, c_per_ip, c_per_conn, c_mem_limit, c_topic_max;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9101),
@@ -54,8 +55,27 @@ static const cfg_var vars[] = {
      &c_request_timeout},
     {"WEBHOOK_GW_THREADS", CFG_INT, "2", 1, 64, 0, "HTTP threads (they never wait for Kafka)",
      &c_threads},
-    {"WEBHOOK_GW_MAX_CONNECTIONS", CFG_INT, "1024", 1, 65000, 0, "open connections at once",
+    {"WEBHOOK_GW_MAX_CONNECTIONS", CFG_INT, "1024", 1, 65000, 0,
+     "open connections at once; when all are taken a new one evicts the longest-held idle or "
+     "still-sending one",
      &c_max_conns},
+    {"WEBHOOK_GW_MAX_CONNECTIONS_PER_IP", CFG_INT, "0", 0, 65000, 0,
+     "connections one client address may hold (its oldest makes room); 0 = no limit, as behind "
+     "an ingress, where every client has the ingress's address",
+     &c_per_ip},
+    {"WEBHOOK_GW_MAX_REQUESTS_PER_CONNECTION", CFG_INT, "1000", 1, 1000000, 0,
+     "requests on one keep-alive connection; the last answer closes it", &c_per_conn},
+    {"WEBHOOK_GW_MAX_BUFFERED_BYTES", CFG_INT, "50331648", 1048576, 4294967296LL, 0,
+     "request bodies held in memory at once, whole process; past it the uploads that started "
+     "longest ago get 503 + Retry-After",
+     &c_max_buffered},
+    {"WEBHOOK_GW_MEMORY_LIMIT_BYTES", CFG_INT, "268435456", 16777216, 68719476736LL, 0,
+     "memory the worst case of these settings must fit (the pod's limit); start-up refuses more",
+     &c_mem_limit},
+    {"TOPIC_MAX_MESSAGE_BYTES", CFG_INT, "17825792", 0, 1073741824, 0,
+     "the raw topic's max.message.bytes (the value the topic job sets); bodies and downloads "
+     "must fit it; 0 = unknown (only the producer's message.max.bytes is checked)",
+     &c_topic_max},
     {"WEBHOOK_GW_MAX_INFLIGHT", CFG_INT, "4096", 1, 1000000, 0,
      "requests received and not yet answered; beyond this 503", &c_max_inflight},
     {"WEBHOOK_GW_DEDUPE_WINDOW_S", CFG_INT, "0", 0, 86400, 0,
@@ -132,6 +152,11 @@ int main(int argc, char **argv) {
     }
     gc.threads = (int)c_threads;
     gc.max_connections = (int)c_max_conns;
+    gc.max_conns_per_ip = (int)c_per_ip;
+    gc.max_requests_per_conn = (int)c_per_conn;
+    gc.max_buffered = (size_t)c_max_buffered;
+    gc.memory_limit = (size_t)c_mem_limit;
+    gc.topic_max_message_bytes = (size_t)c_topic_max;
     gc.max_inflight = (int)c_max_inflight;
     gc.dedupe_window_ms = c_dedupe_s * 1000;
     gc.dedupe_max = (size_t)c_dedupe_max;
@@ -145,6 +170,14 @@ int main(int argc, char **argv) {
     gc.fetch_queue = (int)c_fetch_queue;
     gc.fetch_max_bytes = (size_t)c_fetch_max;
 
+    /* Bodies (up to WEBHOOK_GW_MAX_BODY_BYTES) come and go all the time: with a fixed mmap
+     * threshold every large one is its own mapping and goes back to the system when freed,
+     * so RSS follows the body budget. glibc's sliding threshold would otherwise move up
+     * after the first large free and keep freed bodies in its heaps. */
+    if (mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1) {
+        fprintf(stderr, "webhook-gw: mallopt(M_MMAP_THRESHOLD) failed\n");
+        return 1;
+    }
     gw_server *srv = NULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "webhook-gw: curl_global_init failed\n");
@@ -166,6 +199,8 @@ int main(int argc, char **argv) {
              NULL);
 
     while (!util_stop) {
+        /* The work is on the server's threads: beat only while every one of them turns. */
+        if (gw_server_alive(srv)) admin_heartbeat();
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }

@@ -22,6 +22,7 @@
 
 #include "json_arena.h"
 #include "values.h"
+#include "pq_conn.h"
 #include "writer/db_conn.h"
 #include "writer/db_spec.h"
 #include "writer/db_sql.h"
@@ -127,8 +128,7 @@ wdb *wdb_open(const char *conninfo, char *errstr, size_t errlen) {
     const char *val[] = {WDB_CONNECT_TIMEOUT_S, "trackstar-writer", conninfo ? conninfo : "", NULL};
     db->conn = PQconnectdbParams(kw, val, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        set_pq_err(errstr, errlen, "connect",
-                   db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        snprintf(errstr, errlen, "%s", pq_conn_failure(conninfo, db->conn));
         goto fail;
     }
     if (PQsetClientEncoding(db->conn, "UTF8") != 0) {

@@ -43,7 +43,8 @@ static const cfg_var vars[] = {
 static rd_kafka_t *consumer, *producer;
 static wdb *db;
 static volatile int db_up;
-static metric *m_rows, *m_batches, *m_dlq, *m_db_retries;
+static metric *m_rows, *m_batches, *m_dlq, *m_dlq_stubs, *m_db_retries;
+static log_limiter dlq_retry_log = LOG_LIMITER_INIT(5, 10000);
 
 static int ready(void *arg, char *why, size_t whylen) {
     (void)arg;
@@ -58,10 +59,13 @@ static int ready(void *arg, char *why, size_t whylen) {
     return 1;
 }
 
-/* Sleep *backoff_ms (waking every 100 ms to notice a stop), then double it up to the cap. */
+/* Sleep *backoff_ms (waking every 100 ms to notice a stop, and to beat: waiting for the
+ * database is the loop working as designed), then double it up to the cap. */
 static void backoff_wait(int *backoff_ms) {
-    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100)
+    for (int waited = 0; waited < *backoff_ms && !util_stop; waited += 100) {
+        admin_heartbeat();
         usleep(100000);
+    }
     *backoff_ms = *backoff_ms * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : *backoff_ms * 2;
 }
 
@@ -84,36 +88,63 @@ static int connect_db(void) {
     return -1;
 }
 
-/* Send the rejected records to the dead-letter topic and wait for the broker. */
+/* Send the rejected records to the dead-letter topic and wait for the broker. A record
+ * Kafka can never take (too large for the dead-letter topic) is replaced by its stub
+ * (kafka_dlq_stub_headers: the reason and where the original is). A failure that may pass
+ * (broker away) is retried. Returns 0 when all are delivered, -1 when asked to stop
+ * first (the offsets are then not stored: the batch comes again after a restart). */
 static int dead_letter(rd_kafka_message_t **msgs, wdb_item *items, int n) {
     char dlq[256];
     STAGE_TOPIC(&g_stage, TOPIC_DLQ, dlq);
     kafka_delivery *drs = calloc((size_t)n, sizeof *drs);
-    if (!drs) return -1;
+    char *stub = calloc((size_t)n, 1);
+    if (!drs || !stub) {
+        free(drs);
+        free(stub);
+        return -1;
+    }
     int sent = 0, rc = 0;
-    for (;;) {
+    for (int attempt = 0;; attempt++) {
         for (int i = 0; i < n; i++) {
             if (!items[i].rejected || drs[i].state == KAFKA_DELIVERED) continue;
+            if (attempt > 0 && drs[i].state == KAFKA_PENDING) continue; /* still in flight */
+            if (drs[i].state == KAFKA_FAILED && kafka_err_permanent(drs[i].err) && !stub[i]) {
+                stub[i] = 1;
+                metric_inc(m_dlq_stubs);
+                log_warn("record too large for the dead-letter topic: sending a stub", "topic",
+                         items[i].topic, "error", rd_kafka_err2str(drs[i].err), NULL);
+            }
             drs[i].state = KAFKA_PENDING;
-            if (kafka_dlq_send(producer, dlq, msgs[i], "writer", items[i].reason, &drs[i]) != 0)
+            rd_kafka_resp_err_t err =
+                kafka_dlq_send(producer, dlq, msgs[i], "writer", items[i].reason, stub[i], &drs[i]);
+            if (err) {
                 drs[i].state = KAFKA_FAILED;
-            else
+                drs[i].err = err;
+            } else {
                 sent++;
+            }
         }
-        rd_kafka_flush(producer, 5000);
-        int failed = 0;
-        for (int i = 0; i < n; i++)
-            failed += items[i].rejected && drs[i].state != KAFKA_DELIVERED;
-        if (!failed) break;
+        admin_heartbeat();
+        rd_kafka_flush(producer, 1000);
+        int failed = 0, pending = 0;
+        for (int i = 0; i < n; i++) {
+            if (!items[i].rejected) continue;
+            failed += drs[i].state == KAFKA_FAILED;
+            pending += drs[i].state == KAFKA_PENDING;
+        }
+        if (!failed && !pending) break;
         if (util_stop) {
             rc = -1;
             break;
         }
-        log_warn("dead-letter delivery failed, retrying", NULL);
-        sleep(1);
+        if (!failed) continue;
+        log_limited(&dlq_retry_log, LOG_WARN, "dead-letter delivery failed, retrying", NULL);
+        int wait = 1000;
+        backoff_wait(&wait);
     }
     metric_add(m_dlq, sent);
     free(drs);
+    free(stub);
     return rc;
 }
 
@@ -180,6 +211,9 @@ int main(int argc, char **argv) {
     m_batches = metric_counter("writer_batches_total", "transactions committed", NULL, NULL);
     m_dlq = metric_counter("writer_dead_letters_total", "records refused for their content", NULL,
                            NULL);
+    m_dlq_stubs = metric_counter("writer_dead_letter_stubs_total",
+                                 "dead letters sent as a stub: the record was too large for Kafka",
+                                 NULL, NULL);
     m_db_retries = metric_counter("writer_db_retries_total",
                                   "batches retried after a database failure", NULL, NULL);
 
@@ -207,6 +241,7 @@ int main(int argc, char **argv) {
     }
     log_info("writer started", "group", cfg_group, NULL);
     while (!util_stop) {
+        admin_heartbeat();
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, items);
         for (int i = 0; i < n; i++)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto_err.h"
 #include "log.h"
 #include "writer/db.h"
 #include "writer/db_conn.h"
@@ -74,7 +75,8 @@ static int read_file(const char *dir, mig *m, char *errstr, size_t errlen) {
     m->sql[n] = '\0';
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!EVP_Digest(m->sql, n, md, &mdlen, EVP_sha256(), NULL)) {
+    if (EVP_Digest(m->sql, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        crypto_failed("migration_sha256");
         snprintf(errstr, errlen, "%s: sha256 failed", path);
         return -1;
     }

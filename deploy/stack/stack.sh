@@ -32,23 +32,47 @@ LOGS="$VAR/logs" RUN="$VAR/run"
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# Secrets are made once per stack directory and kept in var/secrets.env (mode 600).
+# write_secret_file FILE: stdin into FILE, readable by its owner only (0600) on every
+# run: written under umask 077 to a temporary file, then renamed over FILE, so the
+# secrets are never readable by others, not even for a moment, whatever FILE's mode was.
+write_secret_file() {
+  local f=$1 tmp
+  tmp=$(umask 077 && mktemp "$f.XXXXXX")
+  cat > "$tmp"
+  chmod 600 "$tmp"
+  mv -f "$tmp" "$f"
+}
+
+# new_secret NAME: a fresh value for one of the stack's secrets.
+new_secret() {
+  case $1 in
+    WEBHOOK_SECRET) echo "whsec_$(head -c 24 /dev/urandom | base64)" ;;
+    TRACKSTAR_API_KEY) echo "sim_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" ;;
+    TOKEN_ENCRYPTION_KEY) head -c 32 /dev/urandom | base64 ;;
+    ADMIN_TOKEN) echo "adm_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" ;;
+  esac
+}
+
+# Secrets are made once per stack directory and kept in var/secrets.env (mode 600); one
+# missing from an older file (ADMIN_TOKEN came later) is added.
 load_secrets() {
-  local f="$VAR/secrets.env"
-  if [ ! -s "$f" ]; then
-    umask 077
-    {
-      echo "WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | base64)"
-      echo "TRACKSTAR_API_KEY=sim_$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
-      echo "TOKEN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)"
-    } > "$f"
+  local f="$VAR/secrets.env" name missing=()
+  for name in WEBHOOK_SECRET TRACKSTAR_API_KEY TOKEN_ENCRYPTION_KEY ADMIN_TOKEN; do
+    grep -q "^$name=" "$f" 2>/dev/null || missing+=("$name")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    { [ -s "$f" ] && cat "$f"
+      for name in "${missing[@]}"; do echo "$name=$(new_secret "$name")"; done
+    } | write_secret_file "$f"
   fi
+  chmod 600 "$f" # an older run may have left it readable
   # shellcheck disable=SC1090
   . "$f"
 }
 
+# stack.env holds the webhook secret, the API key and the admin token: 0600 as well.
 write_env() {
-  cat > "$VAR/stack.env" <<ENV
+  write_secret_file "$VAR/stack.env" <<ENV
 # Written by deploy/stack/stack.sh; source it: . var/stack.env
 STACK_VAR=$VAR
 KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT
@@ -66,6 +90,7 @@ ADMIN_WEBHOOK_GW=http://127.0.0.1:$ADMIN_GW
 ADMIN_FETCHER=http://127.0.0.1:$ADMIN_FETCHER
 ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
 ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
+ADMIN_TOKEN=$ADMIN_TOKEN
 LOGS=$LOGS
 ENV
 }
@@ -179,7 +204,7 @@ start_all() {
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
     WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
-  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" \
+  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" ADMIN_TOKEN="$ADMIN_TOKEN" \
     DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
     TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"
 

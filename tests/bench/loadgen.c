@@ -159,7 +159,7 @@ static int lg_start(lg_run *r, lg_conn *c, long i) {
     if (blen < 0) return -1;
     snprintf(id, sizeof id, "msg_%s_%ld", r->conn, i);
     long long ts = (long long)time(NULL);
-    svix_sign(&r->key, id, ts, body, (size_t)blen, sig);
+    if (svix_sign(&r->key, id, ts, body, (size_t)blen, sig) != 0) return -1;
     int n = snprintf(c->out, sizeof c->out,
                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                      "svix-id: %s\r\nsvix-timestamp: %lld\r\nsvix-signature: v1,%s\r\n"

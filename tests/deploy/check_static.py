@@ -163,7 +163,8 @@ def check_compose(helps, programs, topics, image_info):
 
     # Interpolate as compose would, with the example's values and dummy secrets.
     env = dict(example)
-    for k in ("POSTGRES_PASSWORD", "WEBHOOK_SECRETS", "TRACKSTAR_API_KEY", "TOKEN_ENCRYPTION_KEY"):
+    for k in ("POSTGRES_PASSWORD", "WEBHOOK_SECRETS", "TRACKSTAR_API_KEY", "TOKEN_ENCRYPTION_KEY",
+              "ADMIN_TOKEN"):
         env[k] = env.get(k) or "dummy-" + k.lower()
     try:
         svc = dl.interpolate_tree(doc["services"], env)
@@ -298,6 +299,62 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+# Ports a stage may open without naming a destination (the base cannot know where
+# Kafka, PostgreSQL and Trackstar live): DNS, Kafka, then per stage.
+EGRESS_PORTS = {"webhook-gw": {53, 9092, 443}, "fetcher": {53, 9092, 5432, 443},
+                "normalizer": {53, 9092}, "writer": {53, 9092, 5432}}
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+
+
+def rule_ports(rule):
+    return {int(p["port"]) for p in rule.get("ports", []) if str(p.get("port", "")).isdigit()}
+
+
+def rule_namespaces(rule):
+    """The namespaces a rule's peers name, or None when any peer is not a namespace
+    selector (a pod or ipBlock peer), or "all" when the rule has no peers at all."""
+    peers = rule.get("from", rule.get("to"))
+    if not peers:
+        return "all"
+    names = set()
+    for p in peers:
+        ns = p.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+        if not ns or "podSelector" in p or "ipBlock" in p:
+            return None
+        names.add(ns)
+    return names
+
+
+def check_network_policies(where, stage, labels, idx, admin, gw_port):
+    """Traffic to and from a stage's pods: a policy with both types selects them; the
+    admin port is open to the monitoring namespace only, the webhook port to the
+    ingress controller's only; egress without a named destination only to the stage's
+    ports."""
+    pols = [o for (k, n), o in idx.items() if k == "NetworkPolicy"
+            and selects(o["spec"]["podSelector"].get("matchLabels"), labels)]
+    T.check("%s: a NetworkPolicy with Ingress and Egress selects its pods" % where,
+            any({"Ingress", "Egress"} <= set(p["spec"].get("policyTypes", [])) for p in pols),
+            [p["metadata"]["name"] for p in pols])
+    ingress = [r for p in pols for r in p["spec"].get("ingress", [])]
+    open_all = [r for r in ingress if rule_namespaces(r) == "all" or not r.get("ports")]
+    T.check("%s: no ingress rule open to every source or every port" % where, not open_all, open_all)
+    admin_from = [rule_namespaces(r) for r in ingress if admin in rule_ports(r)]
+    T.check("%s: admin port %d reachable from the %s namespace only" % (where, admin, MONITORING_NAMESPACE),
+            admin_from and all(f == {MONITORING_NAMESPACE} for f in admin_from), admin_from)
+    if gw_port:
+        gw_from = [rule_namespaces(r) for r in ingress if gw_port in rule_ports(r)]
+        T.check("%s: webhook port %d reachable from the %s namespace only" % (where, gw_port, INGRESS_NAMESPACE),
+                gw_from and all(f == {INGRESS_NAMESPACE} for f in gw_from), gw_from)
+    egress = [r for p in pols for r in p["spec"].get("egress", [])]
+    anywhere = set().union(*[rule_ports(r) for r in egress if not r.get("to")]) if egress else set()
+    portless = [r for r in egress if not r.get("ports")]
+    T.check("%s: egress only to DNS, Kafka%s" % (where, "".join(
+        {5432: ", PostgreSQL", 443: ", Trackstar (443)"}.get(x, "") for x in sorted(EGRESS_PORTS[stage]))),
+            egress and not portless and anywhere <= EGRESS_PORTS[stage],
+            "ports %s, rules without ports %d" % (sorted(anywhere - EGRESS_PORTS[stage]), len(portless)))
+
+
 def check_k8s(name, path, helps, programs, topics, image_info):
     with open(path) as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
@@ -366,6 +423,9 @@ def check_k8s(name, path, helps, programs, topics, image_info):
         g = pod.get("terminationGracePeriodSeconds", 30)
         T.check("%s: terminationGracePeriodSeconds >= %d" % (w, MIN_GRACE_S), g >= MIN_GRACE_S, g)
         labels = d["spec"]["template"]["metadata"].get("labels", {})
+        if cmd in EGRESS_PORTS:
+            check_network_policies(w, cmd, labels, idx, admin,
+                                   int(env.get("WEBHOOK_GW_PORT", ("0",))[0] or 0) if cmd == "webhook-gw" else 0)
         pdbs = [n for (k, n), o in idx.items() if k == "PodDisruptionBudget"
                 and selects(o["spec"]["selector"].get("matchLabels"), labels)]
         T.check("%s: a PodDisruptionBudget covers its pods" % w, len(pdbs) == 1, pdbs)

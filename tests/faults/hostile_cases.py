@@ -26,6 +26,7 @@ Outcomes (expect):
 """
 import hashlib
 import json
+import time
 from collections import namedtuple
 
 Case = namedtuple("Case", "name group expect build conn_suffix", defaults=("",))
@@ -49,7 +50,8 @@ class Req:
 
 
 class Raw:
-    """Bytes written as they are; "{PATH}" and "{HOST}" are filled in."""
+    """Bytes written as they are; "{PATH}", "{HOST}" and "{SVIX}" (fresh-looking Svix
+    headers with a forged signature) are filled in."""
 
     def __init__(self, data):
         self.data = data
@@ -330,13 +332,29 @@ CASES = [
     # ---- slow and endless clients: cut off, while others are still served
     Case("slow headers (slowloris)", "slow", ("closed",),
          lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\n", b"X-a: b\r\n" * 40, interval=1.5)),
+    # These carry fresh-looking (forged) signature headers: without them the head alone
+    # is refused (401) before any body is read, and there would be no body to be slow in.
     Case("stalled body (idle longer than the connection timeout)", "slow", ("closed",),
-         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{SVIX}"
                         b"Content-Length: 1000\r\n\r\n{", b"a" * 3, interval=12.0)),
     Case("slow body (one byte every 1.5 s)", "slow", ("closed",),
-         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{SVIX}"
                         b"Content-Length: 1000\r\n\r\n{", b"a" * 100, interval=1.5)),
     Case("endless chunked body", "slow", ("closed",),
-         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+         lambda c: Slow(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{SVIX}"
                         b"Transfer-Encoding: chunked\r\n\r\n", b"", interval=0.0, duration=30.0)),
+
+    # ---- refused on the head: no byte of the body is waited for or kept (issue 17). The
+    # bodies are declared and never sent: an answer can only come from the head.
+    Case("no signature headers, 1 MB declared, body never sent", "head", HTTP(UNAUTH),
+         lambda c: Raw(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: 1000000\r\n\r\n")),
+    Case("stale timestamp, 1 MB declared, body never sent", "head", HTTP(UNAUTH),
+         lambda c: Raw(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+                       b"svix-id: msg_stale\r\nsvix-timestamp: 1000000000\r\nsvix-signature: v1,"
+                       + b"A" * 43 + b"=\r\nContent-Length: 1000000\r\n\r\n")),
+    Case("signature header without a v1 entry, 1 MB declared, body never sent", "head", HTTP(UNAUTH),
+         lambda c: Raw(b"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+                       b"svix-id: msg_nov1\r\nsvix-timestamp: " + str(int(time.time())).encode() +
+                       b"\r\nsvix-signature: v2,abc\r\nContent-Length: 1000000\r\n\r\n")),
 ]

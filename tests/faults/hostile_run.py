@@ -136,9 +136,19 @@ def send_req(env, req, ctx):
     return st, text
 
 
+def fill(env, data):
+    """Raw bytes with {PATH}, {HOST} and {SVIX} (Svix headers that pass every check of
+    the head: fresh timestamp, an id, a v1 entry of the right shape; the signature itself
+    is forged) filled in."""
+    u = urllib.parse.urlsplit(env["WEBHOOK_URL"])
+    svix = ("svix-id: msg_forged_%d\r\nsvix-timestamp: %d\r\nsvix-signature: v1,%s=\r\n"
+            % (time.time_ns(), int(time.time()), "A" * 43)).encode()
+    return data.replace(b"{PATH}", u.path.encode()).replace(b"{HOST}", u.netloc.encode()).replace(b"{SVIX}", svix)
+
+
 def raw_exchange(env, data, read_timeout=15):
     u = urllib.parse.urlsplit(env["WEBHOOK_URL"])
-    data = data.replace(b"{PATH}", u.path.encode()).replace(b"{HOST}", u.netloc.encode())
+    data = fill(env, data)
     s = socket.create_connection((u.hostname, u.port), timeout=read_timeout)
     try:
         try:
@@ -164,7 +174,7 @@ def raw_exchange(env, data, read_timeout=15):
 def slow_client(env, slow, result):
     """Trickle a request; result["closed_after"] = seconds until the server closed it."""
     u = urllib.parse.urlsplit(env["WEBHOOK_URL"])
-    head = slow.head.replace(b"{PATH}", u.path.encode()).replace(b"{HOST}", u.netloc.encode())
+    head = fill(env, slow.head)
     t0 = time.time()
     s = socket.create_connection((u.hostname, u.port), timeout=2)
     result["closed_after"] = None

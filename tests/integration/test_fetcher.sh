@@ -53,7 +53,7 @@ covered() { # conn resource...: truth of each resource on the raw topic
   done
 }
 request_done() { [ "$(fx_sql "SELECT status FROM fetcher_requests WHERE id=$1")" = done ]; }
-post_admin() { curl -sS -X POST -H 'Content-Type: application/json' --data "$3" "$(fx_admin "$1")$2"; }
+post_admin() { fx_admin_curl -sS -X POST -H 'Content-Type: application/json' --data "$3" "$(fx_admin "$1")$2"; }
 json_get() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 # ---------------------------------------------------------------- replica f1
@@ -149,8 +149,8 @@ fx_raw "$FX_DIR/raw.json"
 after=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
 [ "$in_window" -gt 0 ] && [ $((after - before)) -ge "$in_window" ] && pass "window backfill re-read the $in_window orders of the window" \
   || fail "window backfill re-read the window" "window $in_window, new messages $((after - before))"
-check_eq "request status readable" done "$(curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get status)"
-curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==int(sys.argv[1]) and all("state" in s for s in d)' "$NRES" \
+check_eq "request status readable" done "$(fx_admin_curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get status)"
+fx_admin_curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==int(sys.argv[1]) and all("state" in s for s in d)' "$NRES" \
   && pass "GET /streams shows the sync status" || fail "GET /streams" ""
 
 # ---------------------------------------------------------------- errors

@@ -6,7 +6,7 @@
 # SIGTERM with requests in flight. Prints "N passed, M failed" last; exits 1 on failure.
 #
 # Needs bin/dev-broker, bin/webhook-gw (BIN_DIR overrides), python3, kcat, curl.
-# Ports: free ones in 22000-22999.
+# Ports: free ones in 22000-22999 (GW_TEST_PORTS="LOW HIGH" picks another range).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,7 +37,7 @@ for b in dev-broker webhook-gw; do
 done
 
 # Four distinct free ports in 22000-22999.
-read -r BPORT GPORT APORT FPORT < <(python3 "$LIB/free_ports.py" 4 22000 23000)
+read -r BPORT GPORT APORT FPORT < <(python3 "$LIB/free_ports.py" 4 ${GW_TEST_PORTS:-22000 23000})
 BOOT=127.0.0.1:$BPORT
 URL=http://127.0.0.1:$GPORT/webhooks/trackstar
 ADMIN=http://127.0.0.1:$APORT
@@ -303,14 +303,13 @@ after=$(metric 'webhook_rejected_total{reason="bad_http"}')
 
 # ---- out of file descriptors: accepting pauses instead of spinning, then resumes ------
 
-read -r G2PORT A2PORT < <(python3 "$LIB/free_ports.py" 2 22000 23000)
-(
-    ulimit -n 64
-    KAFKA_BOOTSTRAP=$BOOT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$G2PORT ADMIN_PORT=$A2PORT \
-        WEBHOOK_SECRETS="$SECRET_A" LOG_LEVEL=info exec "$BIN_DIR/webhook-gw" 2>"$WORK/gw_fd.log"
-) &
+read -r G2PORT A2PORT < <(python3 "$LIB/free_ports.py" 2 ${GW_TEST_PORTS:-22000 23000})
+# Start-up makes sure the descriptors for WEBHOOK_GW_MAX_CONNECTIONS exist, so the limit
+# is lowered under the running process (prlimit) to run it out of them.
+KAFKA_BOOTSTRAP=$BOOT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$G2PORT ADMIN_PORT=$A2PORT \
+    WEBHOOK_SECRETS="$SECRET_A" LOG_LEVEL=info "$BIN_DIR/webhook-gw" 2>"$WORK/gw_fd.log" &
 G2_PID=$!
-if wait_http "http://127.0.0.1:$A2PORT/readyz" 15; then
+if wait_http "http://127.0.0.1:$A2PORT/readyz" 15 && prlimit --pid "$G2_PID" --nofile=64:64; then
     # Hold 120 connections (more than the 64 descriptors) for 2 s; the gateway's CPU time
     # over that second must stay small, and once they are gone a request is served.
     out=$(python3 - "$G2PORT" "$G2_PID" <<'EOF'
@@ -364,8 +363,11 @@ EOF
 t=$(stall 'POST /webhooks/trackstar HTTP/1.1\r\nHost: x\r\n')
 awk -v t="$t" -v m=$((CONN_TIMEOUT_S + 3)) 'BEGIN { exit !(t < m) }' &&
     pass "client stalled in its headers cut off after ${t}s" || fail "stalled headers" "$t s"
-t=$(stall 'POST /webhooks/trackstar HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"conn')
-awk -v t="$t" -v m=$((CONN_TIMEOUT_S + 3)) 'BEGIN { exit !(t < m) }' &&
+# Fresh-looking signature headers: without them the head alone is refused (401) before
+# any body is read, and there would be no body to stall in.
+sig="svix-id: msg_stall\r\nsvix-timestamp: $(date +%s)\r\nsvix-signature: v1,$(printf 'A%.0s' $(seq 43))=\r\n"
+t=$(stall "POST /webhooks/trackstar HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${sig}Content-Length: 100\r\n\r\n{\"conn")
+awk -v t="$t" -v lo=$((CONN_TIMEOUT_S - 1)) -v m=$((CONN_TIMEOUT_S + 3)) 'BEGIN { exit !(t >= lo && t < m) }' &&
     pass "client stalled in its body cut off after ${t}s" || fail "stalled body" "$t s"
 sleep 0.3
 [ "$(metric webhook_inflight_requests)" = 0 ] && pass "no request left in flight" ||

@@ -10,6 +10,8 @@
 #  - no secret in --help output, /metrics or /readyz;
 #  - admin endpoints on their own port: the webhook port answers 404 on /metrics,
 #    /healthz and /readyz, the admin ports answer them and listen on 127.0.0.1 only;
+#  - the secrets files of the stack (secrets.env, stack.env) are readable by their owner
+#    only (0600);
 #  - only parameterised SQL in writer/ and fetcher/ (tests/faults/check_sql.py).
 # Secrets are never printed: findings name the secret, not its value.
 set -uo pipefail
@@ -42,6 +44,7 @@ else fail "the writer recorded the connection" "no connections row with access_t
   printf 'WEBHOOK_SECRET\t%s\n' "$WEBHOOK_SECRET"
   printf 'WEBHOOK_SECRET (key part)\t%s\n' "${WEBHOOK_SECRET#whsec_}"
   printf 'TOKEN_ENCRYPTION_KEY\t%s\n' "$TOKEN_ENCRYPTION_KEY"
+  printf 'ADMIN_TOKEN\t%s\n' "$ADMIN_TOKEN"
   simctl GET /_sim/connections | python3 -c '
 import json, sys
 for c in json.load(sys.stdin)["data"]:
@@ -49,7 +52,7 @@ for c in json.load(sys.stdin)["data"]:
         print("access token of %s\t%s" % (c["connection_id"], c["access_token"]))'
 } >"$TMP/secrets.tsv"
 ntok=$(grep -c '^access token' "$TMP/secrets.tsv")
-[ "$ntok" -ge 1 ] && pass "$ntok access tokens and 4 configured secrets to look for" || fail "access tokens read from the simulator" "none"
+[ "$ntok" -ge 1 ] && pass "$ntok access tokens and 5 configured secrets to look for" || fail "access tokens read from the simulator" "none"
 
 # scan NAME FILES...: every secret must be absent from every file given
 scan() {
@@ -84,7 +87,7 @@ else fail "the public topics could be read" "no message"; fi
 # ---- other outputs -------------------------------------------------------------------------
 for b in webhook-gw fetcher normalizer writer; do
   env WEBHOOK_SECRETS="$WEBHOOK_SECRET" TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY" DATABASE_URL="$DATABASE_URL" \
-    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" "$BIN_DIR/$b" --help >"$TMP/help-$b.txt" 2>&1
+    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" ADMIN_TOKEN="$ADMIN_TOKEN" "$BIN_DIR/$b" --help >"$TMP/help-$b.txt" 2>&1
 done
 scan "--help output (secrets set in the environment)" "$TMP"/help-*.txt
 for a in "$ADMIN_WEBHOOK_GW" "$ADMIN_FETCHER" "$ADMIN_NORMALIZER" "$ADMIN_WRITER"; do
@@ -103,6 +106,11 @@ for a in "$ADMIN_WEBHOOK_GW" "$ADMIN_FETCHER" "$ADMIN_NORMALIZER" "$ADMIN_WRITER
   listen=$(ss -Hltn "sport = :$port" 2>/dev/null | awk '{print $4}' | sort -u | tr '\n' ' ')
   if [ "$code" = 200 ] && [ "$listen" = "127.0.0.1:$port " ]; then pass "admin port $port: /metrics 200, listening on 127.0.0.1 only"
   else fail "admin port $port on 127.0.0.1 only" "metrics $code, listening on [$listen]"; fi
+done
+
+# ---- secrets files: owner only ------------------------------------------------------------------
+for f in "$STACK_VAR/secrets.env" "$STACK_VAR/stack.env"; do
+  check_eq "$(basename "$f") is mode 600" 600 "$(stat -c %a "$f")"
 done
 
 # ---- only parameterised SQL -------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto_err.h"
 #include "log.h"
 #include "sim_catalog.h"
 #include "sim_crawl.h"
@@ -60,11 +61,17 @@ static int g_codes_next;
 static magic_link g_magic[MAX_MAGIC_LINKS];
 static sim_rl g_integrations_rl;
 
-static void random_hex(char *out, int bytes) {
+/* Random hex for codes, tokens and ids: 0, or -1 when OpenSSL has no random bytes
+ * (the caller refuses: a predictable token is worse than none). */
+static int random_hex(char *out, int bytes) {
     unsigned char r[32];
-    RAND_bytes(r, bytes);
+    if (bytes > (int)sizeof r || RAND_bytes(r, bytes) != 1) {
+        crypto_failed("sim_random");
+        return -1;
+    }
     for (int i = 0; i < bytes; i++)
         sprintf(out + 2 * i, "%02x", r[i]);
+    return 0;
 }
 
 /* ---- link / exchange ---------------------------------------------------------------- */
@@ -106,7 +113,10 @@ int sim_mgmt_mint_auth_code(const char *integration, const char *link_tok,
     g_codes_next = (g_codes_next + 1) % MAX_AUTH_CODES;
     memset(a, 0, sizeof *a);
     memcpy(a->code, "ac_", 3);
-    random_hex(a->code + 3, 16);
+    if (random_hex(a->code + 3, 16) != 0) {
+        snprintf(errstr, errlen, "no random bytes for the auth code");
+        return -1;
+    }
     snprintf(a->integration, sizeof a->integration, "%s", integration);
     a->conn_idx = conn_idx;
     a->created_ms = util_now_ms();
@@ -161,11 +171,16 @@ static void link_token_new(sim_req *rq, sim_resp *rs) {
         }
         idx = c->idx;
     }
+    char rnd[33];
+    if (random_hex(rnd, 16) != 0) {
+        sim_resp_error(rs, 500, "no random bytes for the link token", "trackstar");
+        goto done;
+    }
     link_token *l = &g_links[g_links_next];
     g_links_next = (g_links_next + 1) % MAX_LINK_TOKENS;
     memset(l, 0, sizeof *l);
     memcpy(l->token, "lt_", 3);
-    random_hex(l->token + 3, 16);
+    memcpy(l->token + 3, rnd, sizeof rnd);
     l->conn_idx = idx;
     l->created_ms = rq->now_ms;
     if (cust) {
@@ -601,7 +616,10 @@ static void magic_create(sim_req *rq, sim_resp *rs) {
         sim_resp_error(rs, 400, "Too many magic links: delete some first", "trackstar");
         goto done;
     }
-    random_hex(m.id, 16);
+    if (random_hex(m.id, 16) != 0) {
+        sim_resp_error(rs, 500, "no random bytes for the magic link id", "trackstar");
+        goto done;
+    }
     m.live = 1;
     m.expires_ms = rq->now_ms + (int64_t)days * 86400 * 1000;
     snprintf(m.type, sizeof m.type, "%s", type ? type : "wms");

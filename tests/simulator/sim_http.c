@@ -253,7 +253,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     }
     char rid[40], v[32];
     unsigned char rnd[6] = {0};
-    RAND_bytes(rnd, sizeof rnd);
+    /* A request id only needs to be unique, which the sequence number makes it: without
+     * random bytes it is still unique, so a failure only loses the random part. */
+    if (RAND_bytes(rnd, sizeof rnd) != 1) memset(rnd, 0, sizeof rnd);
     snprintf(rid, sizeof rid, "req_%08llx%02x%02x%02x%02x", (unsigned long long)++g_req_seq, rnd[0],
              rnd[1], rnd[2], rnd[3]);
     add_header(resp, "X-Request-Id", rid);

@@ -239,7 +239,7 @@ static int start_attempt(wh_msg *m) {
         svix_key k = W.keys[i];
         if (bad) k.key[0] ^= 0x5a; /* a different key: the signature cannot verify */
         char sig[SVIX_SIG_B64_LEN + 1];
-        svix_sign(&k, m->id, ts, m->body, m->len, sig);
+        if (svix_sign(&k, m->id, ts, m->body, m->len, sig) != 0) goto fail; /* retried later */
         if (i) strcat(sigs, " ");
         strcat(sigs, "v1,");
         strcat(sigs, sig);

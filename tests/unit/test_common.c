@@ -11,10 +11,13 @@
 
 #include "cfg.h"
 #include "json_arena.h"
+#include "log.h"
 #include "metrics.h"
 #include "entities.h"
+#include "pq_conn.h"
 #include "topics.h"
 #include "util.h"
+#include "tests/unit/stderr_capture.h"
 
 static char *s_val;
 static long long i_val;
@@ -159,6 +162,60 @@ static void json_arena_parses_reset_and_reuse(void **state) {
     json_arena_free(&a);
 }
 
+/* A flood of lines is cut to the burst per window; the next line that gets through says
+ * how many were dropped, so the count is never lost. */
+static void log_limited_samples_and_counts_the_rest(void **state) {
+    (void)state;
+    log_init("test", LOG_INFO);
+    log_limiter l = LOG_LIMITER_INIT(3, 300);
+    capture_start();
+    for (int i = 0; i < 10; i++)
+        log_limited(&l, LOG_INFO, "webhook rejected", "reason", "bad_signature", NULL);
+    log_limited(&l, LOG_DEBUG, "below the level: neither written nor counted", NULL);
+    char *first = capture_end();
+    assert_int_equal(count_of(first, "\"msg\":\"webhook rejected\""), 3);
+    assert_null(strstr(first, "suppressed"));
+    free(first);
+    usleep(350 * 1000); /* the next window */
+    capture_start();
+    log_limited(&l, LOG_WARN, "webhook rejected", "reason", "stale_timestamp", NULL);
+    log_limited(&l, LOG_WARN, "webhook rejected", "reason", "stale_timestamp", NULL);
+    char *next = capture_end();
+    assert_int_equal(count_of(next, "\"msg\":\"webhook rejected\""), 2);
+    assert_non_null(strstr(next, "\"reason\":\"stale_timestamp\",\"suppressed\":\"7\"}"));
+    assert_int_equal(count_of(next, "suppressed"), 1); /* said once */
+    free(next);
+}
+
+/* libpq quotes a malformed connection string back (with the password in it); the
+ * message we log and answer is fixed text naming DATABASE_URL, never any of it. */
+static void pq_conn_failure_never_quotes_the_url(void **state) {
+    (void)state;
+    const char *bad[] = {"postgresql://trackstar:S3cr%t@127.0.0.1:1/x",
+                         "host=127.0.0.1 password='S3cr%t", "postgresql://u:S3cr%t@[::1/x"};
+    int libpq_quoted = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        PGconn *c = PQconnectdb(bad[i]);
+        assert_int_equal(PQstatus(c), CONNECTION_BAD);
+        libpq_quoted += strstr(PQerrorMessage(c), "S3cr") != NULL; /* what used to be logged */
+        const char *says = pq_conn_failure(bad[i], c);
+        assert_null(strstr(says, "S3cr"));
+        assert_non_null(strstr(says, "DATABASE_URL is malformed"));
+        PQfinish(c);
+    }
+    assert_int_equal(libpq_quoted, 2); /* both URLs: the case this guards against */
+    /* Well-formed, with a password, nobody listening: the kind, not the text. */
+    const char *url = "postgresql://trackstar:S3cr3tPw@127.0.0.1:1/x?connect_timeout=2";
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_BAD);
+    const char *says = pq_conn_failure(url, c);
+    assert_null(strstr(says, "S3cr3tPw"));
+    assert_string_equal(
+        says, "cannot reach the database server (check the host and port in DATABASE_URL)");
+    assert_non_null(strstr(pq_conn_failure(NULL, c), "cannot reach"));
+    PQfinish(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cfg_defaults_and_overrides),
@@ -169,6 +226,8 @@ int main(void) {
         cmocka_unit_test(json_arena_parses_reset_and_reuse),
         cmocka_unit_test(metrics_grouped_by_name),
         cmocka_unit_test(topics_include_every_canonical_entity),
+        cmocka_unit_test(log_limited_samples_and_counts_the_rest),
+        cmocka_unit_test(pq_conn_failure_never_quotes_the_url),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

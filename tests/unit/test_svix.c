@@ -38,7 +38,7 @@ static void signing_reproduces_vector(void **state) {
     (void)state;
     svix_key k = key_of(VEC_SECRET);
     char sig[SVIX_SIG_B64_LEN + 1];
-    svix_sign(&k, VEC_ID, VEC_TS_N, VEC_BODY, strlen(VEC_BODY), sig);
+    assert_int_equal(svix_sign(&k, VEC_ID, VEC_TS_N, VEC_BODY, strlen(VEC_BODY), sig), 0);
     assert_string_equal(sig, VEC_SIG + 3);
 }
 

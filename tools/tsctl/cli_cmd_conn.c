@@ -408,8 +408,9 @@ int cli_run_conn_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         goto done;
     }
     snprintf(url, sizeof url, "%s/connections", ctx->base_url);
-    if (cli_http_do("DELETE", url, ctx->api_key, tok, NULL, (long)ctx->http_timeout_s, &r, err,
-                    sizeof err) != 0) {
+    cli_http_auth auth = {ctx->api_key, tok, NULL};
+    if (cli_http_do("DELETE", url, &auth, NULL, (long)ctx->http_timeout_s, &r, err, sizeof err) !=
+        0) {
         rc = fail(ctx, err, CLI_EXIT_FAIL);
         goto done;
     }

@@ -25,6 +25,8 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
         {"FETCHER_ADMIN_URL", CFG_STR, "http://127.0.0.1:9102", 0, 0, 0,
          "the fetcher's admin port (stack.env's ADMIN_FETCHER is used when unset)",
          &ctx->fetcher_url},
+        {"ADMIN_TOKEN", CFG_STR, "", 0, 0, CFG_SECRET,
+         "bearer token for the fetcher's admin actions (stack.env has it)", &ctx->admin_token},
         {"KAFKA_BOOTSTRAP", CFG_STR, "127.0.0.1:9092", 0, 0, 0,
          "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",

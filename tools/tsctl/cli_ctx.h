@@ -20,6 +20,7 @@ typedef struct cli_ctx {
     char *api_key;         /* TRACKSTAR_API_KEY: secret, never printed */
     char *database_url;    /* DATABASE_URL */
     char *fetcher_url;     /* FETCHER_ADMIN_URL */
+    char *admin_token;     /* ADMIN_TOKEN: the fetcher's admin bearer, secret, never printed */
     char *kafka_bootstrap; /* KAFKA_BOOTSTRAP */
     char *topic_prefix;    /* KAFKA_TOPIC_PREFIX */
     char *kafka_extra;     /* KAFKA_EXTRA: may hold SASL secrets, never printed */

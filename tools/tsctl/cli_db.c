@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_table.h"
+#include "pq_conn.h"
 
 /* Type OIDs (pg_type.h is a server header; these values are fixed). */
 #define OID_BOOL 16
@@ -47,7 +48,7 @@ PGconn *cli_db_get(cli_ctx *ctx, char *errstr, size_t errlen) {
                                 NULL};
     PGconn *db = PQconnectdbParams(keys, vals, 1);
     if (!db || PQstatus(db) != CONNECTION_OK) {
-        pq_err(db, NULL, "database", errstr, errlen);
+        snprintf(errstr, errlen, "%s", pq_conn_failure(ctx->database_url, db));
         PQfinish(db);
         return NULL;
     }

@@ -289,6 +289,17 @@ int cli_dlq_replay(const cli_ctx *ctx, const rd_kafka_message_t *m, char *errstr
                  (int)m->partition, m->offset, HDR_DLQ_TOPIC);
         return -1;
     }
+    char stub[8], part[16];
+    if (strcmp(kafka_header_str(m, HDR_DLQ_STUB, stub, sizeof stub), "true") == 0) {
+        /* A stand-in for a record too large for Kafka: it has no value to send back. */
+        snprintf(errstr, errlen,
+                 "record %d:%" PRId64 " is a stub (the original was too large for Kafka): the "
+                 "original is %s at %s:%s",
+                 (int)m->partition, m->offset, target,
+                 kafka_header_str(m, HDR_DLQ_PARTITION, part, sizeof part),
+                 kafka_header_str(m, HDR_DLQ_OFFSET, full, sizeof full));
+        return -1;
+    }
     /* dlq_topic holds the full name the stage consumed from: prefix already in it. */
     snprintf(full, sizeof full, "%s", target);
     rd_kafka_t *p = kafka_producer_new(ctx->kafka_bootstrap, "tsctl", ctx->kafka_extra,

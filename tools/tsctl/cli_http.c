@@ -72,9 +72,10 @@ static struct curl_slist *add_secret_header(struct curl_slist *h, const char *na
     return n ? n : h;
 }
 
-int cli_http_do(const char *method, const char *url, const char *api_key, const char *access_token,
-                const char *body, long timeout_s, cli_http_resp *resp, char *errstr,
-                size_t errlen) {
+int cli_http_do(const char *method, const char *url, const cli_http_auth *auth, const char *body,
+                long timeout_s, cli_http_resp *resp, char *errstr, size_t errlen) {
+    static const cli_http_auth none = {NULL, NULL, NULL};
+    if (!auth) auth = &none;
     memset(resp, 0, sizeof *resp);
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -87,9 +88,22 @@ int cli_http_do(const char *method, const char *url, const char *api_key, const 
     }
     h = curl_slist_append(h, "Accept: application/json");
     if (body) h = curl_slist_append(h, "Content-Type: application/json");
-    if (api_key && *api_key) h = add_secret_header(h, "x-trackstar-api-key", api_key, &ok);
-    if (access_token && *access_token)
-        h = add_secret_header(h, "x-trackstar-access-token", access_token, &ok);
+    if (auth->api_key && *auth->api_key)
+        h = add_secret_header(h, "x-trackstar-api-key", auth->api_key, &ok);
+    if (auth->access_token && *auth->access_token)
+        h = add_secret_header(h, "x-trackstar-access-token", auth->access_token, &ok);
+    if (auth->bearer && *auth->bearer) {
+        size_t blen = strlen("Bearer ") + strlen(auth->bearer) + 1;
+        char *b = malloc(blen);
+        if (b) {
+            snprintf(b, blen, "Bearer %s", auth->bearer);
+            h = add_secret_header(h, "Authorization", b, &ok);
+            memset(b, 0, blen);
+            free(b);
+        } else {
+            ok = 0;
+        }
+    }
     if (!h || !ok) {
         snprintf(errstr, errlen, "out of memory");
         goto fail;
@@ -151,9 +165,9 @@ char *cli_url_path(const char *prefix, const char *arg) {
 }
 
 /* The shared part of cli_ts_call and cli_fetcher_call. */
-static int json_call(const cli_ctx *ctx, const char *base, const char *what, const char *key,
-                     const char *method, const char *path, const cJSON *body, cJSON **json,
-                     long *status, char *errstr, size_t errlen) {
+static int json_call(const cli_ctx *ctx, const char *base, const char *what,
+                     const cli_http_auth *auth, const char *method, const char *path,
+                     const cJSON *body, cJSON **json, long *status, char *errstr, size_t errlen) {
     char *url = NULL, *text = NULL;
     cli_http_resp r = {0};
     int rc = -1;
@@ -171,8 +185,7 @@ static int json_call(const cli_ctx *ctx, const char *base, const char *what, con
     if (!url) goto oom;
     snprintf(url, ulen, "%.*s%s", (int)blen, base, path);
     if (body && !(text = cJSON_PrintUnformatted(body))) goto oom;
-    if (cli_http_do(method, url, key, NULL, text, (long)ctx->http_timeout_s, &r, errstr, errlen) !=
-        0)
+    if (cli_http_do(method, url, auth, text, (long)ctx->http_timeout_s, &r, errstr, errlen) != 0)
         goto fail;
     if (status) *status = r.status;
     cJSON *j = r.len ? cJSON_ParseWithLength(r.body, r.len) : cJSON_CreateObject();
@@ -212,12 +225,14 @@ int cli_ts_call(const cli_ctx *ctx, const char *method, const char *path, const 
         snprintf(errstr, errlen, "TRACKSTAR_API_KEY is not set");
         return -1;
     }
-    return json_call(ctx, ctx->base_url, "TRACKSTAR_BASE_URL", ctx->api_key, method, path, body,
-                     json, status, errstr, errlen);
+    cli_http_auth auth = {ctx->api_key, NULL, NULL};
+    return json_call(ctx, ctx->base_url, "TRACKSTAR_BASE_URL", &auth, method, path, body, json,
+                     status, errstr, errlen);
 }
 
 int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
                      cJSON **json, long *status, char *errstr, size_t errlen) {
-    return json_call(ctx, ctx->fetcher_url, "FETCHER_ADMIN_URL", NULL, method, path, body, json,
+    cli_http_auth auth = {NULL, NULL, ctx->admin_token};
+    return json_call(ctx, ctx->fetcher_url, "FETCHER_ADMIN_URL", &auth, method, path, body, json,
                      status, errstr, errlen);
 }

@@ -21,11 +21,19 @@ typedef struct cli_http_resp {
     char request_id[96];
 } cli_http_resp;
 
-/* One request. api_key and access_token are sent as Trackstar's headers when
- * non-NULL. body (JSON) may be NULL. Returns 0 when an HTTP answer arrived (any
- * status), -1 with errstr on a transport failure. The caller frees resp. */
-int cli_http_do(const char *method, const char *url, const char *api_key, const char *access_token,
-                const char *body, long timeout_s, cli_http_resp *resp, char *errstr, size_t errlen);
+/* The secrets a request carries, each only when set (never printed): Trackstar's API
+ * key and access token headers, and the fetcher admin port's bearer token. */
+typedef struct cli_http_auth {
+    const char *api_key;      /* x-trackstar-api-key */
+    const char *access_token; /* x-trackstar-access-token */
+    const char *bearer;       /* Authorization: Bearer (ADMIN_TOKEN) */
+} cli_http_auth;
+
+/* One request with auth's headers (auth may be NULL). body (JSON) may be NULL. Returns 0
+ * when an HTTP answer arrived (any status), -1 with errstr on a transport failure. The
+ * caller frees resp. */
+int cli_http_do(const char *method, const char *url, const cli_http_auth *auth, const char *body,
+                long timeout_s, cli_http_resp *resp, char *errstr, size_t errlen);
 void cli_http_resp_free(cli_http_resp *r);
 
 /* Trackstar: method + path (e.g. "/magic-links") against TRACKSTAR_BASE_URL with the
@@ -36,7 +44,8 @@ void cli_http_resp_free(cli_http_resp *r);
 int cli_ts_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
                 cJSON **json, long *status, char *errstr, size_t errlen);
 
-/* The same against the fetcher's admin port (FETCHER_ADMIN_URL), without the key. */
+/* The same against the fetcher's admin port (FETCHER_ADMIN_URL), with the ADMIN_TOKEN
+ * bearer instead of the key. */
 int cli_fetcher_call(const cli_ctx *ctx, const char *method, const char *path, const cJSON *body,
                      cJSON **json, long *status, char *errstr, size_t errlen);
 

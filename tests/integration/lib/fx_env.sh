@@ -21,6 +21,7 @@ FX_DB="postgresql://postgres@127.0.0.1:$FX_PGPORT/postgres"
 FX_SIM=http://127.0.0.1:$((FX_BASE + 90))
 FX_API_KEY=fx_test_api_key
 FX_TOKEN_KEY=$(head -c 32 /dev/urandom | base64)
+FX_ADMIN_TOKEN=adm_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_') # the admin routes' bearer
 FX_PIDS=()
 
 fx_log() { printf '  ..    %s\n' "$*"; }
@@ -90,12 +91,14 @@ fx_fetcher() {
   fx_bg "$name" env KAFKA_BOOTSTRAP=$FX_BROKER KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 \
     ADMIN_PORT=$((FX_BASE + 100 + n)) TRACKSTAR_BASE_URL=$FX_SIM TRACKSTAR_API_KEY=$FX_API_KEY \
     DATABASE_URL=$FX_DB TOKEN_ENCRYPTION_KEY=$FX_TOKEN_KEY FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=300 \
-    LOG_LEVEL=${FX_LOG_LEVEL:-info} "$@" "$FX_FETCHER"
+    ADMIN_TOKEN=$FX_ADMIN_TOKEN LOG_LEVEL=${FX_LOG_LEVEL:-info} "$@" "$FX_FETCHER"
   local t0=$SECONDS
   fx_wait_http "http://127.0.0.1:$((FX_BASE + 100 + n))/readyz" 30 || return 1
   [ $((SECONDS - t0)) -le 3 ] || fx_log "$name took $((SECONDS - t0)) s to become ready"
 }
 fx_admin() { echo "http://127.0.0.1:$((FX_BASE + 100 + $1))"; }
+# fx_admin_curl CURL-ARGS...: curl with the admin routes' bearer token
+fx_admin_curl() { curl -H "Authorization: Bearer $FX_ADMIN_TOKEN" "$@"; }
 
 # The fetcher's own command line, in this environment.
 fx_cmd() {
