@@ -8,9 +8,7 @@
  * ...) webhook_unavailable_total{reason}           503, by reason (ack_timeout, kafka_error,
  * fetch_failed, ...) webhook_fetch_total{result}                 oversized-event downloads, ok or
  * failed webhook_inflight_requests                   gauge: requests received and not yet answered
- *   webhook_publish_latency_ms_bucket{le}       cumulative histogram, produce call to delivery
- * report, webhook_publish_latency_ms_sum / _count     (Prometheus histogram layout, exposed as
- * counters)
+ *   webhook_publish_latency_seconds             histogram, produce call to delivery report
  */
 #ifndef GW_METRICS_H
 #define GW_METRICS_H
