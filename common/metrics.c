@@ -31,6 +31,7 @@ typedef enum metric_kind { MK_COUNTER, MK_GAUGE, MK_HISTOGRAM } metric_kind;
 struct metric {
     char *name, *help, *labels; /* labels: rendered k="v",... or NULL */
     metric_kind kind;
+    double divisor; /* rendered value = value / divisor (0 or 1: as is) */
     _Atomic int64_t value;
     /* histograms */
     int nb;
@@ -68,7 +69,7 @@ static char *render_labels(const char *const *kv) {
 }
 
 static metric *metric_register(const char *name, const char *help, const char *const *kv,
-                               metric_kind kind, const double *bounds, int nb) {
+                               metric_kind kind, const double *bounds, int nb, double divisor) {
     static struct metric overflow; /* beyond METRICS_MAX: counted nowhere, never NULL */
     static _Atomic int64_t overflow_buckets[METRIC_MAX_BUCKETS + 1];
     char *labels = render_labels(kv);
@@ -94,6 +95,7 @@ static metric *metric_register(const char *name, const char *help, const char *c
     m->labels = labels;
     m->kind = kind;
     m->nb = nb;
+    m->divisor = divisor;
     for (int i = 0; i < nb; i++)
         m->bounds[i] = bounds[i];
     atomic_store(&m->value, 0);
@@ -104,17 +106,18 @@ static metric *metric_register(const char *name, const char *help, const char *c
 
 metric *metric_counter(const char *name, const char *help, const char *lk, const char *lv) {
     const char *const kv[] = {lk, lv, NULL};
-    return metric_register(name, help, lk ? kv : NULL, MK_COUNTER, NULL, 0);
+    return metric_register(name, help, lk ? kv : NULL, MK_COUNTER, NULL, 0, 1);
 }
 metric *metric_gauge(const char *name, const char *help, const char *lk, const char *lv) {
     const char *const kv[] = {lk, lv, NULL};
-    return metric_register(name, help, lk ? kv : NULL, MK_GAUGE, NULL, 0);
+    return metric_register(name, help, lk ? kv : NULL, MK_GAUGE, NULL, 0, 1);
 }
-metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels) {
-    return metric_register(name, help, labels, MK_GAUGE, NULL, 0);
+metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels,
+                            double divisor) {
+    return metric_register(name, help, labels, MK_GAUGE, NULL, 0, divisor);
 }
 metric *metric_histogram(const char *name, const char *help, const double *bounds, int n) {
-    return metric_register(name, help, NULL, MK_HISTOGRAM, bounds, n);
+    return metric_register(name, help, NULL, MK_HISTOGRAM, bounds, n, 1);
 }
 
 void metric_add(metric *m, int64_t v) {
@@ -253,6 +256,10 @@ char *metrics_render(void) {
             if (strcmp(s->name, m->name) != 0) continue;
             if (s->kind == MK_HISTOGRAM)
                 render_histogram(&b, s);
+            else if (s->divisor > 1)
+                sbuf_printf(&b, "%s%s%s%s %.9g\n", s->name, s->labels ? "{" : "",
+                            s->labels ? s->labels : "", s->labels ? "}" : "",
+                            (double)metric_get(s) / s->divisor);
             else if (s->labels)
                 sbuf_printf(&b, "%s{%s} %lld\n", s->name, s->labels, (long long)metric_get(s));
             else

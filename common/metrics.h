@@ -26,8 +26,11 @@ metric *metric_counter(const char *name, const char *help, const char *label_key
                        const char *label_val);
 metric *metric_gauge(const char *name, const char *help, const char *label_key,
                      const char *label_val);
-/* labels: key, value, key, value, ..., NULL (at most 4 pairs). */
-metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels);
+/* labels: key, value, key, value, ..., NULL (at most 4 pairs). divisor: the value is
+ * kept as an integer and rendered divided by it (1e6 for a value set in microseconds
+ * and exposed in seconds); 1 for plain integers. */
+metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels,
+                            double divisor);
 
 void metric_add(metric *m, int64_t v);
 void metric_inc(metric *m);

@@ -356,7 +356,7 @@ int main(int argc, char **argv) {
     fx_cfg cfg;
     fill_cfg(&cfg);
     cfg.key = ops.key;
-    g_producer = kafka_producer_new(g_stage.kafka_bootstrap, "fetcher", g_stage.kafka_extra,
+    g_producer = kafka_producer_new(g_stage.kafka_bootstrap, "fetcher", NULL, g_stage.kafka_props,
                                     fx_engine_dr, &g_engine, err, sizeof err);
     if (!g_producer) {
         fprintf(stderr, "fetcher: %s\n", err);
@@ -396,10 +396,10 @@ int main(int argc, char **argv) {
              *g_stage.kafka_consumer_extra ? "," : "", g_stage.kafka_consumer_extra);
     const char *raw[] = {cfg.raw_topic};
     events = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_events_group, "fetcher-events",
-                                g_stage.kafka_extra, extra, raw, 1, err, sizeof err);
+                                g_stage.kafka_props, extra, raw, 1, err, sizeof err);
     if (events)
         assign =
-            fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_extra,
+            fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_props,
                           g_stage.kafka_consumer_extra, assign_topic, &g_engine, err, sizeof err);
     if (!events || !assign) {
         log_error("cannot start the consumers", "error", err, NULL);

@@ -283,7 +283,6 @@ static const gw_http_handlers handlers = {on_head, on_body,           on_complet
 
 gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
     gw_server *srv = calloc(1, sizeof *srv);
-    char extra[1024];
     if (!srv) {
         snprintf(errstr, errlen, "out of memory");
         return NULL;
@@ -303,17 +302,12 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * else meanwhile; measured (tests/bench/webhook_gw.sh, 64 connections) 2 ms gave
      * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s with batches still
      * large (0 sends a request per few messages and costs more CPU than it saves).
-     * Set first so that KAFKA_EXTRA can still override both. */
-    int n = snprintf(extra, sizeof extra, "message.timeout.ms=%d,linger.ms=0.5%s%s",
-                     cfg->ack_timeout_ms, cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
-                     cfg->kafka_extra ? cfg->kafka_extra : "");
-    if (n < 0 || (size_t)n >= sizeof extra) {
-        snprintf(errstr, errlen, "KAFKA_EXTRA: too long");
-        goto fail;
-    }
-    srv->rk =
-        kafka_producer_new(cfg->brokers, "webhook-gw", extra, gw_on_delivery, srv, errstr, errlen);
-    explicit_bzero(extra, sizeof extra); /* may hold SASL credentials */
+     * KAFKA_CONFIG_FILE can still override both. */
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", cfg->ack_timeout_ms);
+    const char *const defaults[] = {"message.timeout.ms", timeout, "linger.ms", "0.5", NULL};
+    srv->rk = kafka_producer_new(cfg->brokers, "webhook-gw", defaults, cfg->kafka_props,
+                                 gw_on_delivery, srv, errstr, errlen);
     if (!srv->rk) goto fail;
     atomic_init(&srv->poll_stop, 0);
     if (pthread_create(&srv->poll_thread, NULL, gw_poll_main, srv) != 0) {

@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NTOPICS; i++)
         topics[i] = STAGE_TOPIC(&g_stage, base[i], names[i]);
 
-    producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", g_stage.kafka_extra,
+    producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", NULL, g_stage.kafka_props,
                                   kafka_delivery_cb, NULL, err, sizeof err);
     if (!producer) {
         fprintf(stderr, "writer: %s\n", err);
@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
     db_up = 1;
     log_info("migrations applied", "dir", cfg_migrations, NULL);
 
-    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_extra,
+    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_props,
                                   g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
     if (!consumer) {
         log_error("cannot create consumer", "error", err, NULL);

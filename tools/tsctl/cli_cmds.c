@@ -29,9 +29,10 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
          "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
-        {"KAFKA_EXTRA", CFG_STR, "", 0, 0, CFG_SECRET,
-         "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",
-         &ctx->kafka_extra},
+        {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, CFG_SECRET,
+         "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "
+         "read from that file",
+         &ctx->kafka_props},
         {"TSCTL_HTTP_TIMEOUT_S", CFG_INT, "30", 1, 600, 0, "timeout of one HTTP request",
          &ctx->http_timeout_s},
     };
