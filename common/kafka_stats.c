@@ -27,8 +27,8 @@ static void brokers(const cJSON *root, const char *client) {
         const char *const l[] = {"client", client, "broker", b->string, NULL};
         const cJSON *rtt = cJSON_GetObjectItemCaseSensitive(b, "rtt");
         double avg_us = num(rtt, "avg", 0);
-        set("kafka_broker_rtt_seconds", "average request round trip to the broker", l,
-            avg_us / 1e6, 1e6);
+        set("kafka_broker_rtt_seconds", "average request round trip to the broker", l, avg_us / 1e6,
+            1e6);
         set("kafka_broker_outbuf_requests", "requests waiting to be sent to the broker", l,
             num(b, "outbuf_cnt", 0), 1);
         set("kafka_broker_waitresp_requests", "requests sent to the broker, not yet answered", l,
@@ -42,8 +42,8 @@ static void lags(const cJSON *root, const char *client) {
         const cJSON *ps = cJSON_GetObjectItemCaseSensitive(t, "partitions"), *p;
         cJSON_ArrayForEach(p, ps) {
             if (!p->string || strcmp(p->string, "-1") == 0) continue; /* the UA partition */
-            const char *const l[] = {"client", client, "topic", t->string, "partition",
-                                     p->string, NULL};
+            const char *const l[] = {"client",    client,    "topic", t->string,
+                                     "partition", p->string, NULL};
             double lag = num(p, "consumer_lag", -1);
             /* -1: not fetched by this consumer (any more). A series it reported before
              * drops to 0, so that summing over replicas counts each partition once. */

@@ -18,13 +18,14 @@
 #include "stage.h"
 #include "topics.h"
 #include "util.h"
+#include "writer/conn_errors.h"
 #include "writer/db.h"
 
 #define WRITER_BACKOFF_MAX_MS 10000
 
 static stage_cfg g_stage;
 static char *cfg_db_url, *cfg_migrations, *cfg_group;
-static long long cfg_batch_max, cfg_batch_linger_ms;
+static long long cfg_batch_max, cfg_batch_linger_ms, cfg_errors_refresh_ms;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9104),
@@ -37,6 +38,8 @@ static const cfg_var vars[] = {
      "records applied per database transaction", &cfg_batch_max},
     {"WRITER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
      "how long a batch waits for more records after its first", &cfg_batch_linger_ms},
+    {"WRITER_ERRORS_REFRESH_MS", CFG_INT, "15000", 1000, 3600000, 0,
+     "how often the open connection errors are counted for /metrics", &cfg_errors_refresh_ms},
 };
 
 static rd_kafka_t *consumer, *producer;
@@ -181,6 +184,7 @@ int main(int argc, char **argv) {
                            NULL);
     m_db_retries = metric_counter("writer_db_retries_total",
                                   "batches retried after a database failure", NULL, NULL);
+    conn_errors_init();
 
     /* Migrations before consuming: a writer never writes into an old schema. */
     if (connect_db() != 0) return 0;
@@ -205,7 +209,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     log_info("writer started", "group", cfg_group, NULL);
+    int64_t errors_at = 0;
     while (!util_stop) {
+        if (db_up && util_mono_ms() >= errors_at) {
+            errors_at = util_mono_ms() + cfg_errors_refresh_ms;
+            if (conn_errors_refresh(db, err, sizeof err) != 0)
+                log_warn("cannot count connection errors", "error", err, NULL);
+        }
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, items);
         for (int i = 0; i < n; i++)

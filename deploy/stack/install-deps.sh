@@ -9,6 +9,9 @@ PKGS=(
   libmicrohttpd-dev libcmocka-dev kcat
   postgresql-15 postgresql-client-15
   clang clang-format libclang-rt-14-dev wrk nginx-light gnuplot-nox python3-yaml
+  # promtool (alert rules, /metrics), the Prometheus text parser and the Python
+  # consumer example; all three are used through /usr/bin/python3 or /usr/bin.
+  prometheus python3-prometheus-client python3-confluent-kafka
 )
 # kubectl renders the Kubernetes overlays in the deploy tests. Debian's
 # kubernetes-client provides it; a kubectl from elsewhere is fine too (and would

@@ -66,6 +66,7 @@ ADMIN_WEBHOOK_GW=http://127.0.0.1:$ADMIN_GW
 ADMIN_FETCHER=http://127.0.0.1:$ADMIN_FETCHER
 ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
 ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
+KAFKA_CONFIG_FILE=$VAR/kafka-client.properties
 LOGS=$LOGS
 ENV
 }
@@ -137,11 +138,25 @@ wait_http() { # name url seconds
 
 pid_alive() { [ -s "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
+# Every stage reads its Kafka client settings from a properties file, as deployments do
+# (KAFKA_CONFIG_FILE). The rack comes through ${file:...}, so the local stack and every
+# test on it exercise the secret-file path against the broker too.
+write_kafka_properties() {
+  printf 'local\n' > "$VAR/kafka-client.rack"
+  cat > "$VAR/kafka-client.properties" <<PROPS
+# Written by deploy/stack/stack.sh (KAFKA_CONFIG_FILE of every stage). librdkafka
+# properties, one key=value a line; \${file:/path} reads a value from a file.
+statistics.interval.ms=${STACK_KAFKA_STATS_MS:-5000}
+client.rack=\${file:$VAR/kafka-client.rack}
+PROPS
+}
+
 COMMON_STAGE_ENV=()
 start_all() {
   mkdir -p "$LOGS" "$RUN"
   load_secrets
   write_env
+  write_kafka_properties
   for b in dev-broker webhook-gw fetcher normalizer writer; do
     [ -x "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is missing: run make first"
   done
@@ -161,6 +176,7 @@ start_all() {
   # the mock's ~5 MiB per partition to drop records it had not read yet. 60 s bounds
   # that stall and is still far longer than any stage goes between two polls.
   COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
+    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties"
     KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000}")
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 

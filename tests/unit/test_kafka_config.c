@@ -48,8 +48,7 @@ static void file_values_with_commas_comments_and_crlf(void **state) {
                        "security.protocol=SASL_SSL\n"
                        "sasl.mechanisms=SCRAM-SHA-512\n"
                        "client.rack=eu=west=1"; /* only the first '=' separates */
-    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err),
-                     0);
+    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err), 0);
     assert_string_equal(get(conf, "bootstrap.servers"), "a:9093,b:9093,c:9093");
     assert_string_equal(get(conf, "security.protocol"), "sasl_ssl");
     assert_string_equal(get(conf, "sasl.mechanisms"), "SCRAM-SHA-512");
@@ -63,13 +62,11 @@ static void secret_from_mounted_file(void **state) {
     char text[512], err[512] = "";
     snprintf(text, sizeof text, "sasl.username=${file:%s}\n", path);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err),
-                     0);
+    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err), 0);
     assert_string_equal(get(conf, "sasl.username"), "svc-trackstar"); /* newline dropped */
     /* A missing secret file names the key and the path, and stops the client. */
     snprintf(text, sizeof text, "client.id=x\nsasl.password=${file:%s/nope}\n", tmpdir);
-    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err),
-                     -1);
+    assert_int_equal(kafka_props_apply(conf, text, '\n', "KAFKA_CONFIG_FILE", err, sizeof err), -1);
     assert_non_null(strstr(err, "KAFKA_CONFIG_FILE line 2: sasl.password"));
     assert_non_null(strstr(err, "/nope"));
     rd_kafka_conf_destroy(conf);
@@ -107,8 +104,8 @@ static void consumer_list_is_comma_separated(void **state) {
                      0);
     assert_string_equal(get(conf, "session.timeout.ms"), "6000");
     assert_string_equal(get(conf, "heartbeat.interval.ms"), "500");
-    assert_int_equal(
-        kafka_props_apply(conf, "a.b=1", ',', "KAFKA_CONSUMER_EXTRA", err, sizeof err), -1);
+    assert_int_equal(kafka_props_apply(conf, "a.b=1", ',', "KAFKA_CONSUMER_EXTRA", err, sizeof err),
+                     -1);
     assert_string_equal(err, "KAFKA_CONSUMER_EXTRA item 1: a.b: not a librdkafka property");
     rd_kafka_conf_destroy(conf);
 }
@@ -148,10 +145,12 @@ static void statistics_become_gauges(void **state) {
     assert_int_equal(kafka_stats_apply(consumer_stats, strlen(consumer_stats)), 0);
     assert_int_equal(kafka_stats_apply("[1]", 3), -1);
     char *out = metrics_render();
-    assert_non_null(strstr(out, "kafka_consumer_lag_messages{client=\"writer-consumer\",topic=\"wms."
-                                "orders.v1\",partition=\"0\"} 42\n"));
-    assert_non_null(strstr(out, "kafka_consumer_lag_messages{client=\"writer-consumer\",topic=\"wms."
-                                "orders.v1\",partition=\"1\"} 0\n"));
+    assert_non_null(strstr(out,
+                           "kafka_consumer_lag_messages{client=\"writer-consumer\",topic=\"wms."
+                           "orders.v1\",partition=\"0\"} 42\n"));
+    assert_non_null(strstr(out,
+                           "kafka_consumer_lag_messages{client=\"writer-consumer\",topic=\"wms."
+                           "orders.v1\",partition=\"1\"} 0\n"));
     assert_null(strstr(out, "partition=\"-1\""));
     assert_non_null(strstr(
         out, "kafka_broker_rtt_seconds{client=\"writer-consumer\",broker=\"127.0.0.1:9092/1\"} "
