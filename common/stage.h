@@ -35,7 +35,7 @@ typedef struct stage_cfg {
          "",                                                                                       \
          0,                                                                                        \
          0,                                                                                        \
-         CFG_SECRET,                                                                               \
+         0,                                                                                        \
          "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "     \
          "read from that file",                                                                    \
          &(s)->kafka_props},                                                                       \

@@ -10,18 +10,18 @@ void fx_fresh_init(fx_engine *e) {
             "fetcher_sync_age_seconds_max",
             "oldest time since a last successful sync among the owned streams, seconds",
             (const char *const[]){"resource", res, NULL}, 1);
-        e->fresh.interval[r] = metric_gauge_labels(
-            "fetcher_sync_interval_seconds", "the expected interval between syncs, seconds",
-            (const char *const[]){"resource", res, NULL}, 1);
+        e->fresh.interval[r] = metric_gauge_labels("fetcher_sync_interval_seconds",
+                                                   "the expected interval between syncs, seconds",
+                                                   (const char *const[]){"resource", res, NULL}, 1);
         metric_set(e->fresh.interval[r], e->cfg.interval_ms[r] / 1000);
         for (int s = 0; s < FX_ST_COUNT; s++)
             e->fresh.streams[r][s] = metric_gauge_labels(
                 "fetcher_streams", "owned (connection, resource) streams by state",
                 (const char *const[]){"resource", res, "state", fx_state_names[s], NULL}, 1);
     }
-    e->fresh.blocked = metric_gauge("fetcher_connections_blocked",
-                                    "owned connections blocked by an authorization error", NULL,
-                                    NULL);
+    e->fresh.blocked =
+        metric_gauge("fetcher_connections_blocked",
+                     "owned connections blocked by an authorization error", NULL, NULL);
 }
 
 void fx_fresh_update(fx_engine *e, int64_t now_mono, int64_t now_wall) {

@@ -14,9 +14,9 @@ void conn_errors_init(void) {
                           "Trackstar connection errors not yet resolved", NULL, NULL);
     m_blocking = metric_gauge("writer_connection_errors_blocking",
                               "open connection errors that prevent a sync", NULL, NULL);
-    m_conns = metric_gauge("writer_connections_blocked",
-                           "connections with at least one open error that prevents a sync", NULL,
-                           NULL);
+    m_conns =
+        metric_gauge("writer_connections_blocked",
+                     "connections with at least one open error that prevents a sync", NULL, NULL);
 }
 
 int conn_errors_refresh(wdb *db, char *errstr, size_t errlen) {

@@ -311,7 +311,8 @@ def check_k8s(name, path, helps, programs, topics, image_info):
     secret_values = {v for s in secrets.values() for v in map(b64, s.get("data", {}).values()) if len(v) >= 8}
     hpas = {d["spec"]["scaleTargetRef"]["name"]: d for (k, n), d in idx.items() if k == "HorizontalPodAutoscaler"}
     scaled = {d["spec"]["scaleTargetRef"]["name"]: d for (k, n), d in idx.items() if k == "ScaledObject"}
-    cfg = next((c.get("data", {}) for n, c in cms.items() if n.startswith("trackstar-config")), {})
+    cfg = {k: v for n, c in cms.items() if n.startswith(("trackstar-config", "trackstar-topics"))
+           for k, v in c.get("data", {}).items()}
 
     for stage in dl.STAGES:
         T.check("%s: Deployment %s exists" % (where, stage), stage in deps, sorted(deps))

@@ -47,6 +47,8 @@ for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
   name=$(basename "$dir")
   if kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err"; then
     pass "kubectl kustomize $dir"
+    # Deprecated fields (bases, commonLabels, patches*) print warnings: there must be none.
+    check_eq "kubectl kustomize $dir prints no warning" "" "$(cat "$work/$name.err")"
     rendered+=(--rendered "$name=$work/$name.yaml")
   else
     fail "kubectl kustomize $dir" "$(grep -v '^# Warning' "$work/$name.err" | tail -3)"
@@ -74,6 +76,10 @@ echo "-- static checks: image, compose, rendered overlays, topic job"
 python3 "$DEPLOY_TESTS/check_static.py" --help-dir "$work/help" --bin-dir "$BIN_DIR" \
   --topics "$work/topics.txt" "${rendered[@]}" | tee "$work/static.out"
 add_counts "$work/static.out" "check_static.py"
+
+echo "-- overlays: the topic Job's name follows its content; the secure overlay's credentials"
+(cd "$DEPLOY_TESTS" && python3 check_overlays.py --bin-dir "$ROOT/$BIN_DIR" "${rendered[@]}") | tee "$work/overlays.out"
+add_counts "$work/overlays.out" "check_overlays.py"
 
 echo "-- the topic job's failure paths (stand-in Kafka CLI)"
 topics_run() { # STATE VAR=value... : run topics.sh on the fake CLI

@@ -29,7 +29,7 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
          "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
-        {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, CFG_SECRET,
+        {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, 0,
          "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "
          "read from that file",
          &ctx->kafka_props},
