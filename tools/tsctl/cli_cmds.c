@@ -4,6 +4,7 @@
 #include "cli_cmds.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
@@ -61,6 +62,8 @@ static int run_config(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         if (vars[i].type == CFG_INT) {
             snprintf(buf, sizeof buf, "%lld", *(long long *)vars[i].target);
             val = buf;
+        } else if (vars[i].type == CFG_FILE) {
+            val = getenv(vars[i].name); /* the path: the content may hold secrets */
         } else {
             const char *s = *(char **)vars[i].target;
             val = (vars[i].flags & CFG_SECRET) ? (s && *s ? "(set, secret)" : "(not set)") : s;
