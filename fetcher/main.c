@@ -243,7 +243,7 @@ static int run_command(int argc, char **argv) {
         } else {
             line[strcspn(line, "\r\n")] = '\0';
             PGconn *db = fx_db_open(cfg_db_url, err, sizeof err);
-            if (db && fx_db_migrate(db, err, sizeof err) == 0 &&
+            if (db && fx_db_schema_ready(db, err, sizeof err) == 0 &&
                 fx_api_store_connection(db, &o.key, argv[2], argv[3], line, 0, err, sizeof err) ==
                     0) {
                 printf("{\"connection_id\":\"%s\",\"stored\":true}\n", argv[2]);
@@ -370,8 +370,8 @@ int main(int argc, char **argv) {
         log_warn("PostgreSQL not reachable yet", "error", err, NULL);
         usleep(FX_START_RETRY_MS * 1000);
     }
-    while (!util_stop && fx_db_migrate(db, err, sizeof err) != 0) {
-        log_warn("migration failed; retrying", "error", err, NULL);
+    while (!util_stop && fx_db_schema_ready(db, err, sizeof err) != 0) {
+        log_warn("waiting for the database schema", "error", err, NULL);
         fx_db_ensure(db);
         usleep(FX_START_RETRY_MS * 1000);
     }

@@ -1,6 +1,12 @@
 /* writer - applies canonical records to PostgreSQL: idempotent, monotonic upserts
  * (writer/db.c), offsets stored only after the transaction that holds them commits.
  *
+ * `writer --migrate` instead applies the schema migrations of every table the project
+ * owns (WRITER_MIGRATIONS_DIR) and exits 0: a step of its own (a Kubernetes init
+ * container, a compose one-shot service), run with the database role that may change the
+ * schema. The writer itself runs with a role that may only read and write rows, and at
+ * start-up waits until every migration it knows has been applied.
+ *
  * Loop: consume a batch from every canonical topic, apply it in one transaction, send
  * the records PostgreSQL refused for their content to the dead-letter topic (and wait
  * for the broker's acknowledgement), then store the offsets. When the database is
@@ -32,7 +38,9 @@ static const cfg_var vars[] = {
     {"DATABASE_URL", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
      "PostgreSQL connection URI or conninfo", &cfg_db_url},
     {"WRITER_MIGRATIONS_DIR", CFG_STR, "writer/migrations", 0, 0, 0,
-     "directory of the versioned NNN_*.sql migrations applied at start-up", &cfg_migrations},
+     "directory of the versioned NNN_*.sql migrations (applied by --migrate; waited for at "
+     "start-up)",
+     &cfg_migrations},
     {"WRITER_GROUP", CFG_STR, "trackstar-writer", 0, 0, 0, "Kafka consumer group", &cfg_group},
     {"WRITER_BATCH_MAX", CFG_INT, "2000", 1, WDB_MAX_BATCH, 0,
      "records applied per database transaction", &cfg_batch_max},
@@ -154,10 +162,72 @@ static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
     kafka_store_offsets(consumer, msgs, n);
 }
 
+/* --migrate: apply the migrations and exit (0, or 1 when they failed). */
+static int migrate_only(void) {
+    char err[512];
+    cfg_log(vars, sizeof vars / sizeof vars[0]);
+    if (connect_db() != 0) return 1;
+    if (wdb_migrate(db, cfg_migrations, err, sizeof err) != 0) {
+        log_error("migrations failed", "error", err, NULL);
+        wdb_close(db);
+        return 1;
+    }
+    log_info("migrations applied", "dir", cfg_migrations, NULL);
+    wdb_close(db);
+    return 0;
+}
+
+/* Wait until the schema has every migration of WRITER_MIGRATIONS_DIR: a writer never
+ * writes into an older schema. Not ready meanwhile. 0, or -1 when stopping or when the
+ * schema cannot be read (e.g. an applied migration changed). */
+static int wait_for_schema(void) {
+    char err[512];
+    int64_t next_log = 0;
+    while (!util_stop) {
+        if (connect_db() != 0) return -1;
+        int pending = 0;
+        if (wdb_migrate_pending(db, cfg_migrations, &pending, err, sizeof err) != 0) {
+            if (wdb_ok(db)) {
+                log_error("cannot check the schema", "error", err, NULL);
+                return -1;
+            }
+            continue; /* the connection broke: reconnect */
+        }
+        if (pending == 0) return 0;
+        if (util_mono_ms() >= next_log) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", pending);
+            log_warn("waiting for migrations (writer --migrate)", "pending", n, NULL);
+            next_log = util_mono_ms() + 30000;
+        }
+        for (int i = 0; i < 20 && !util_stop; i++)
+            usleep(100000);
+    }
+    return -1;
+}
+
 int main(int argc, char **argv) {
-    if (cfg_main(argc, argv, "applies canonical records to PostgreSQL", vars,
-                 sizeof vars / sizeof vars[0]) != 0)
+    /* --migrate is the one argument besides --help; the configuration is the same. */
+    int migrate = 0, nargs = 0;
+    char *args[argc + 1];
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--migrate") == 0)
+            migrate = 1;
+        else
+            args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    if (cfg_main(nargs, args,
+                 "applies canonical records to PostgreSQL; with --migrate, applies the schema "
+                 "migrations and exits",
+                 vars, sizeof vars / sizeof vars[0]) != 0)
         return 2;
+    if (migrate) {
+        log_level lvl;
+        if (log_level_parse(g_stage.log_level, &lvl) == 0) log_init("writer-migrate", lvl);
+        util_install_signals();
+        return migrate_only();
+    }
     char err[512];
     /* Every canonical topic, with the prefix. */
 #define CANON_TOPIC(e) "wms." #e ".v1",
@@ -186,14 +256,9 @@ int main(int argc, char **argv) {
                                   "batches retried after a database failure", NULL, NULL);
     conn_errors_init();
 
-    /* Migrations before consuming: a writer never writes into an old schema. */
-    if (connect_db() != 0) return 0;
-    if (wdb_migrate(db, cfg_migrations, err, sizeof err) != 0) {
-        log_error("migrations failed", "error", err, NULL);
-        return 1;
-    }
+    if (wait_for_schema() != 0) return util_stop ? 0 : 1;
     db_up = 1;
-    log_info("migrations applied", "dir", cfg_migrations, NULL);
+    log_info("schema up to date", "dir", cfg_migrations, NULL);
 
     consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_props,
                                   g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
