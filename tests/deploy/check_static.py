@@ -211,6 +211,9 @@ def check_compose(helps, programs, topics, image_info):
             if "DATABASE_URL" in senv:
                 T.check("compose: %s: starts after PostgreSQL is healthy" % name,
                         dep.get("postgres", {}).get("condition") == "service_healthy", dep)
+                T.check("compose: %s: starts after the migrations succeeded (writer --migrate)" % name,
+                        dep.get("migrate", {}).get("condition") == "service_completed_successfully"
+                        and ours.get("migrate", {}).get("command") == ["writer", "--migrate"], dep)
             g = s.get("stop_grace_period", "0s")
             T.check("compose: %s: stop_grace_period >= %ds" % (name, MIN_GRACE_S),
                     int(re.sub(r"s$", "", g)) >= MIN_GRACE_S, g)
@@ -382,6 +385,18 @@ def check_k8s(name, path, helps, programs, topics, image_info):
             refs = [v for k, v in trig.items() if k.endswith("FromEnv")]
             T.check("%s: the ScaledObject's *FromEnv variables are set in the container" % w,
                     refs and all(r in env for r in refs), refs)
+        if cmd == "writer":
+            inits = [i for i in pod.get("initContainers", []) if i.get("command") == ["writer", "--migrate"]]
+            T.check("%s: an init container runs writer --migrate first" % w, len(inits) == 1, inits)
+            if inits:
+                ienv = dl.k8s_env(inits[0], idx, b64)
+                T.check("%s: the migration uses its own database role (a Secret key of its own)" % w,
+                        ienv.get("DATABASE_URL", (None, ""))[1] == "secret"
+                        and inits[0]["env"][0]["valueFrom"]["secretKeyRef"]["key"]
+                        != c["env"][[e["name"] for e in c["env"]].index("DATABASE_URL")]["valueFrom"]["secretKeyRef"]["key"],
+                        inits[0].get("env"))
+                T.check("%s: every variable of the migration is one writer reads (--help)" % w,
+                        set(ienv) <= set(known), sorted(set(ienv) - set(known)))
         if env.get("WRITER_MIGRATIONS_DIR") and image_info:
             T.check("%s: WRITER_MIGRATIONS_DIR is where the image puts them" % w,
                     env["WRITER_MIGRATIONS_DIR"][0] == image_info["migrations"], env["WRITER_MIGRATIONS_DIR"])
