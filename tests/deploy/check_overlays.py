@@ -244,6 +244,14 @@ def check_compose_secure():
             and "/etc/trackstar/kafka-secret" in vols, vols)
 
 
+def check_generated():
+    for script, what in (("strimzi_topics.py", "overlays/strimzi/kafkatopics.yaml is what topics.sh makes"),
+                         ("prometheusrule.py", "components/monitoring/prometheusrule.yaml is alerts.yaml")):
+        out = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), script),
+                              "--check"], capture_output=True, text=True)
+        T.check("generated: %s" % what, out.returncode == 0, (out.stdout + out.stderr)[-300:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -252,6 +260,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="check-overlays-")
     try:
         check_job_names(tmp)
+        check_generated()
         check_compose_secure()
         for item in args.rendered:
             name, path = item.split("=", 1)

@@ -418,7 +418,13 @@ def check_k8s(name, path, helps, programs, topics, image_info):
                      or v in secret_values or any(p.search(v) for p in SECRET_PATTERNS if k != "topics.sh"))
         T.check("%s: ConfigMap %s holds no secret" % (where, cname), not bad, bad)
     jobs = [o for (k, n), o in idx.items() if k == "Job"]
-    T.check("%s: the topic Job exists" % where, len(jobs) == 1, [j["metadata"]["name"] for j in jobs])
+    kts = sorted(o["spec"]["topicName"] for (k, n), o in idx.items() if k == "KafkaTopic")
+    if kts:  # overlays/strimzi: KafkaTopic resources instead of the Job
+        T.check("%s: a KafkaTopic for every topic of common/topics.c, and no topic Job" % where,
+                kts == sorted(topics) and not jobs, (kts, [j["metadata"]["name"] for j in jobs]))
+        jobs = None
+    else:
+        T.check("%s: the topic Job exists" % where, len(jobs) == 1, [j["metadata"]["name"] for j in jobs])
     if jobs:
         pod = jobs[0]["spec"]["template"]["spec"]
         vols = {v["name"]: v for v in pod.get("volumes", [])}

@@ -5,9 +5,10 @@
   python3 tests/deploy/prometheusrule.py --check   exit 1 when the committed file differs
 """
 import os
-import sys
 
 import yaml
+
+import generated
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 RULES = os.path.join(ROOT, "deploy", "monitoring", "alerts.yaml")
@@ -27,10 +28,4 @@ def render():
 
 
 if __name__ == "__main__":
-    text = render()
-    if sys.argv[1:] == ["--check"]:
-        with open(OUT) as f:
-            same = f.read() == text
-        print("prometheusrule.yaml matches alerts.yaml" if same else "prometheusrule.yaml differs from alerts.yaml")
-        sys.exit(0 if same else 1)
-    sys.stdout.write(text)
+    generated.main(render, OUT, "prometheusrule.yaml (from alerts.yaml)")

@@ -14,7 +14,7 @@ cd "$ROOT" || exit 1
 # shellcheck source=../lib.sh
 . tests/lib.sh
 export PYTHONDONTWRITEBYTECODE=1
-TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+scratch_dir
 MON=deploy/monitoring
 
 check "promtool is installed (Debian prometheus)" command -v promtool

@@ -14,16 +14,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 # shellcheck source=../lib.sh
 . tests/lib.sh
-: "${STACK_ENV:?STACK_ENV must name the env file of the local stack (var/stack.env)}"
-# shellcheck disable=SC1090
-. "$STACK_ENV"
-# shellcheck disable=SC1090,SC1091
-. "$STACK_VAR/secrets.env"
+stack_env
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
 trap cleanup EXIT
-simctl() { curl -sS --max-time 20 -X "$1" -H "x-trackstar-api-key: $TRACKSTAR_API_KEY" -H 'Content-Type: application/json' ${3:+--data "$3"} "$SIM_URL$2"; }
 
 if cc -std=c11 -Wall -Wextra -Werror docs/examples/consumer.c -lrdkafka -lcjson -o "$TMP/consumer" 2>"$TMP/cc.err"; then
   pass "docs/examples/consumer.c compiles (-Wall -Wextra -Werror)"

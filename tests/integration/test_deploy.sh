@@ -25,17 +25,6 @@ TOPICS_SH=deploy/k8s/base/core/topics.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# add_counts FILE: fold a helper's "N passed, M failed" last line into our tally.
-add_counts() {
-  local line p f
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
-  if [ -z "$line" ]; then fail "$2" "no result line (crashed?)"; return; fi
-  p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-  T_PASSED=$((T_PASSED + p)); T_FAILED=$((T_FAILED + f))
-  [ "$f" -gt 0 ] && T_FAILED_NAMES+=("$2")
-  return 0
-}
-
 echo "-- tools"
 check "python3 with PyYAML (Debian python3-yaml)" python3 -c 'import yaml'
 check "kubectl is installed (Debian kubernetes-client)" command -v kubectl

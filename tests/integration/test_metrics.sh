@@ -21,17 +21,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 # shellcheck source=../lib.sh
 . tests/lib.sh
-: "${STACK_ENV:?STACK_ENV must name the env file of the local stack (var/stack.env)}"
-# shellcheck disable=SC1090
-. "$STACK_ENV"
-# shellcheck disable=SC1090,SC1091
-. "$STACK_VAR/secrets.env"
+stack_env
 # Debian's python3-prometheus-client lives with Debian's python3, not another one on PATH.
 PY=/usr/bin/python3
 SCRAPE="$PY tests/integration/lib/metrics_scrape.py"
 export PYTHONDONTWRITEBYTECODE=1
-TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
-simctl() { curl -sS --max-time 20 -X "$1" -H "x-trackstar-api-key: $TRACKSTAR_API_KEY" -H 'Content-Type: application/json' ${3:+--data "$3"} "$SIM_URL$2"; }
+scratch_dir
 val() { $SCRAPE value "$@"; }
 
 echo "-- every stage's /metrics through two real parsers"
@@ -44,12 +39,7 @@ for s in webhook-gw:$ADMIN_WEBHOOK_GW fetcher:$ADMIN_FETCHER normalizer:$ADMIN_N
   else fail "$stage: promtool check metrics" "$(head -3 "$TMP/$stage.lint")"; fi
   $SCRAPE check "$url" "$stage" >"$TMP/$stage.out" 2>&1
   grep -E '^  (ok|FAIL) ' "$TMP/$stage.out"
-  line=$(tail -1 "$TMP/$stage.out")
-  case "$line" in
-    *" passed, "*" failed") p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-      T_PASSED=$((T_PASSED + p)); T_FAILED=$((T_FAILED + f)); [ "$f" -gt 0 ] && T_FAILED_NAMES+=("$stage scrape") ;;
-    *) fail "$stage: metrics_scrape.py" "$(tail -3 "$TMP/$stage.out")" ;;
-  esac
+  add_counts "$TMP/$stage.out" "$stage: metrics_scrape.py"
 done
 
 echo "-- a connection breaks: freshness and error metrics move"

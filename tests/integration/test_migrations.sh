@@ -24,11 +24,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 # shellcheck source=../lib.sh
 . tests/lib.sh
-: "${STACK_ENV:?STACK_ENV must name the env file of the local stack (var/stack.env)}"
-# shellcheck disable=SC1090
-. "$STACK_ENV"
-# shellcheck disable=SC1090,SC1091
-. "$STACK_VAR/secrets.env"
+stack_env
 BIN_DIR=${BIN_DIR:-bin}
 case "$BIN_DIR" in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
 TMP=$(mktemp -d)
@@ -42,7 +38,6 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-simctl() { curl -sS --max-time 20 -X "$1" -H "x-trackstar-api-key: $TRACKSTAR_API_KEY" -H 'Content-Type: application/json' ${3:+--data "$3"} "$SIM_URL$2"; }
 BASE=$((PGPORT - 432)) # the stack's port base; +150.. is free there
 ADMIN_OLD=$((BASE + 150)) ADMIN_NEW=$((BASE + 151))
 GROUP=trackstar-writer-upgrade-$$

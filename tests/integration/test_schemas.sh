@@ -13,7 +13,7 @@ cd "$ROOT" || exit 1
 # shellcheck source=../lib.sh
 . tests/lib.sh
 export PYTHONDONTWRITEBYTECODE=1
-TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+scratch_dir
 # jsonschema: the python3 on PATH if it has it, else Debian's (python3-jsonschema).
 PY=python3
 $PY -c 'import jsonschema' 2>/dev/null || PY=/usr/bin/python3
@@ -29,11 +29,6 @@ if [ -z "$base" ]; then
   if [ -n "$mb" ] && [ "$mb" != "$(git rev-parse HEAD)" ]; then base=$mb; else base=HEAD~1; fi
 fi
 $PY tests/fixtures/check_schema_compat.py --base "$base" | tee "$TMP/compat.out"
-line=$(tail -1 "$TMP/compat.out")
-case "$line" in
-  *" passed, "*" failed") p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-    T_PASSED=$((T_PASSED + p)); T_FAILED=$((T_FAILED + f)); [ "$f" -gt 0 ] && T_FAILED_NAMES+=("check_schema_compat.py") ;;
-  *) fail "check_schema_compat.py" "no result line" ;;
-esac
+add_counts "$TMP/compat.out" "check_schema_compat.py"
 
 finish
