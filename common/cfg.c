@@ -35,7 +35,8 @@ static char *read_whole(const char *var, const char *path, char *errstr, size_t 
         return NULL;
     }
     buf[n] = '\0';
-    return buf;
+    char *fit = realloc(buf, n + 1); /* give back the rest of the 1 MiB */
+    return fit ? fit : buf;
 }
 
 static int parse_bool(const char *s, int *out) {

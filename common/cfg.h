@@ -10,8 +10,9 @@
 
 #include <stddef.h>
 
-/* CFG_FILE: the variable names a file; its content (read once, at most 1 MiB) becomes
- * the value ("" when the variable is unset or empty). The path, not the content, is
+/* CFG_FILE: the variable names a file; its content (read once, at most 1 MiB, malloc'd:
+ * the caller frees it before loading the table again) becomes the value ("" when the
+ * variable is unset or empty). The path, not the content, is
  * what --help and the start-up log show, so the content may hold secrets while the
  * variable itself is not one. */
 typedef enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_FILE } cfg_type;

@@ -124,6 +124,7 @@ static void cfg_file_reads_content_and_names_the_variable(void **state) {
     setenv("TEST_KAFKA_CONFIG_FILE", write_file("client.properties", "linger.ms=5\n"), 1);
     assert_int_equal(cfg_load(file_table, 1, err, sizeof err), 0);
     assert_string_equal(file_text, "linger.ms=5\n");
+    free(file_text);
     setenv("TEST_KAFKA_CONFIG_FILE", "/nonexistent/client.properties", 1);
     assert_int_equal(cfg_load(file_table, 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "TEST_KAFKA_CONFIG_FILE: /nonexistent/client.properties: "));
