@@ -55,6 +55,15 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
         header-check
 all: $(BINARIES)
 
+# trackstar_build_info's version and revision (common/metrics.c). The stamp file changes
+# only when the revision does, so that metrics.o is rebuilt then and only then.
+TS_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+TS_VERSION  := $(shell git describe --tags --always 2>/dev/null || echo dev)
+REV_STAMP   := $(BUILD)/revision.stamp
+$(shell mkdir -p $(BUILD) && echo '$(TS_VERSION) $(TS_REVISION)' | cmp -s - $(REV_STAMP) || echo '$(TS_VERSION) $(TS_REVISION)' > $(REV_STAMP))
+$(BUILD)/common/metrics.o: CPPFLAGS += -DTS_VERSION='"$(TS_VERSION)"' -DTS_REVISION='"$(TS_REVISION)"'
+$(BUILD)/common/metrics.o: $(REV_STAMP)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

@@ -12,7 +12,31 @@
 #include <strings.h>
 
 static const char *type_name(cfg_type t) {
-    return t == CFG_INT ? "int" : t == CFG_BOOL ? "bool" : "string";
+    return t == CFG_INT ? "int" : t == CFG_BOOL ? "bool" : t == CFG_FILE ? "file" : "string";
+}
+
+#define CFG_FILE_MAX (1 << 20)
+
+/* The whole content of path, malloc'd and NUL-terminated; NULL with "VAR: reason". */
+static char *read_whole(const char *var, const char *path, char *errstr, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errstr, errlen, "%s: %s: %s", var, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(CFG_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, CFG_FILE_MAX + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!buf || err || n > CFG_FILE_MAX || memchr(buf, 0, n)) {
+        snprintf(errstr, errlen, "%s: %s: unreadable, binary or larger than %d bytes", var, path,
+                 CFG_FILE_MAX);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    char *fit = realloc(buf, n + 1); /* give back the rest of the 1 MiB */
+    return fit ? fit : buf;
 }
 
 static int parse_bool(const char *s, int *out) {
@@ -36,6 +60,13 @@ int cfg_load(const cfg_var *vars, size_t n, char *errstr, size_t errlen) {
         }
         switch (v->type) {
         case CFG_STR: *(const char **)v->target = val ? val : ""; break;
+        case CFG_FILE:
+            if (!val || !*val) {
+                *(const char **)v->target = "";
+            } else if (!(*(char **)v->target = read_whole(v->name, val, errstr, errlen))) {
+                return -1;
+            }
+            break;
         case CFG_INT: {
             char *end;
             errno = 0;
@@ -87,7 +118,11 @@ void cfg_log(const cfg_var *vars, size_t n) {
         if (i) sbuf_append(&b, ",", 1);
         sbuf_json_str(&b, v->name, strlen(v->name));
         sbuf_append(&b, ":", 1);
-        if (v->flags & CFG_SECRET) {
+        if (v->type == CFG_FILE) {
+            const char *path = getenv(v->name);
+            path = path ? path : "";
+            sbuf_json_str(&b, path, strlen(path));
+        } else if (v->flags & CFG_SECRET) {
             const char *s = v->type == CFG_STR ? *(const char **)v->target : "";
             sbuf_printf(&b, "\"%s\"", s && *s ? "***" : "");
         } else if (v->type == CFG_STR) {

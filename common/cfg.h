@@ -10,7 +10,12 @@
 
 #include <stddef.h>
 
-typedef enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL } cfg_type;
+/* CFG_FILE: the variable names a file; its content (read once, at most 1 MiB, malloc'd:
+ * the caller frees it before loading the table again) becomes the value ("" when the
+ * variable is unset or empty). The path, not the content, is
+ * what --help and the start-up log show, so the content may hold secrets while the
+ * variable itself is not one. */
+typedef enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_FILE } cfg_type;
 
 #define CFG_SECRET 0x1   /* never printed or logged */
 #define CFG_REQUIRED 0x2 /* must be set and non-empty */
@@ -22,7 +27,8 @@ typedef struct cfg_var {
     long long min, max; /* bounds for CFG_INT (inclusive) */
     int flags;
     const char *help;
-    void *target; /* char ** (points into the environment or def; not freed), long long *, int * */
+    void *target; /* char ** (into the environment or def, or a malloc'd file content that
+                   lives as long as the process), long long *, int * */
 } cfg_var;
 
 /* Fill every target. Returns 0, or -1 with "VAR: reason" in errstr. */

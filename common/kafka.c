@@ -1,6 +1,8 @@
 /* kafka.c - Kafka client set-up shared by every stage (see kafka.h for the policy). */
 #include "kafka.h"
 
+#include "kafka_props.h"
+#include "kafka_stats.h"
 #include "log.h"
 #include "topics.h"
 #include "util.h"
@@ -9,30 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Apply "k=v,k=v" on top of conf. */
-static int apply_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen) {
-    if (!extra || !*extra) return 0;
-    char *copy = strdup(extra), *save = NULL;
-    if (!copy) return -1;
-    int rc = 0;
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            snprintf(errstr, errlen, "KAFKA_EXTRA: '%s' is not key=value", kv);
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        char why[256];
-        if (rd_kafka_conf_set(conf, kv, eq + 1, why, sizeof why) != RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errlen, "KAFKA_EXTRA: %s", why);
-            rc = -1;
-            break;
-        }
-    }
-    free(copy);
-    return rc;
-}
+/* librdkafka's statistics feed kafka_stats.c's gauges; a properties file may change
+ * the interval (0 turns them off). */
+#define KAFKA_STATS_INTERVAL_MS "15000"
 
 static int set_all(rd_kafka_conf_t *conf, const char *const *kv, char *errstr, size_t errlen) {
     for (; kv[0]; kv += 2)
@@ -77,8 +58,9 @@ static int32_t partition_by_key(const rd_kafka_topic_t *rkt, const void *key, si
                                                    msg_opaque);
 }
 
-rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
-                               kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen) {
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id,
+                               const char *const *defaults, const char *props, kafka_dr_fn dr,
+                               void *opaque, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* clang-format off */
     const char *const kv[] = {
@@ -92,9 +74,13 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const
         /* Trackstar's full events (data_url) can be several MiB: 17 MiB matches the
          * topics' max.message.bytes in deploy/ and the normalizer's 16 MiB body bound. */
         "message.max.bytes", "17825792",
+        "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS,
         NULL};
     /* clang-format on */
-    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
+    if (set_all(conf, kv, errstr, errlen) ||
+        (defaults && set_all(conf, defaults, errstr, errlen)) ||
+        kafka_props_apply(conf, props, '\n', "KAFKA_CONFIG_FILE", errstr, errlen))
+        goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
     /* Setting acks above already created conf's default topic conf: extend it
      * rather than replace it (replacing would drop acks and message.timeout.ms). */
@@ -106,6 +92,7 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const
     rd_kafka_topic_conf_set_partitioner_cb(tconf, partition_by_key);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errlen);
     if (!rk) goto fail;
@@ -183,7 +170,7 @@ void kafka_consumer_destroy(rd_kafka_t *rk) {
 }
 
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
-                               const char *extra, const char *consumer_extra,
+                               const char *props, const char *consumer_extra,
                                const char *const *topics, int n, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk = NULL;
@@ -204,12 +191,15 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
          * consumer hops at the 500 ms default put ~1 s on every record's way to the
          * database. 100 ms costs only idle fetch requests. */
         "fetch.wait.max.ms", "100",
+        "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS,
         NULL};
     /* clang-format on */
-    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen) ||
-        apply_extra(conf, consumer_extra, errstr, errlen))
+    if (set_all(conf, kv, errstr, errlen) ||
+        kafka_props_apply(conf, props, '\n', "KAFKA_CONFIG_FILE", errstr, errlen) ||
+        kafka_props_apply(conf, consumer_extra, ',', "KAFKA_CONSUMER_EXTRA", errstr, errlen))
         goto fail;
     rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     st = calloc(1, sizeof *st);

@@ -3,8 +3,10 @@
  * Producers are idempotent with acks=all and report every delivery; consumers use
  * cooperative-sticky assignment, never store offsets on their own (the stage stores
  * an offset only after its downstream write is durable) and auto-commit what has been
- * stored. KAFKA_EXTRA ("key=value,key=value") passes any other librdkafka property,
- * e.g. security settings for a real cluster.
+ * stored. Any other librdkafka property (security settings for a real cluster, with
+ * secrets from mounted files) comes from the KAFKA_CONFIG_FILE properties file, whose
+ * text the stage passes as props (kafka_props.h). Every client reports librdkafka's
+ * statistics as metrics (kafka_stats.h).
  */
 #ifndef TS_KAFKA_H
 #define TS_KAFKA_H
@@ -14,15 +16,19 @@
 
 typedef void (*kafka_dr_fn)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 
-/* Create a producer. dr may be NULL (then failed deliveries are only logged).
+/* Create a producer. defaults (key, value, ..., NULL; may be NULL) are the caller's own
+ * settings, applied before props (the KAFKA_CONFIG_FILE text) so that the file can
+ * still override them. dr may be NULL (then failed deliveries are only logged).
  * opaque is passed to dr as the rd_kafka opaque. Returns NULL with errstr on error. */
-rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
-                               kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen);
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id,
+                               const char *const *defaults, const char *props, kafka_dr_fn dr,
+                               void *opaque, char *errstr, size_t errlen);
 
-/* Create a consumer in group and subscribe it to topics[0..n). extra applies to every
- * client, consumer_extra (KAFKA_CONSUMER_EXTRA, e.g. session.timeout.ms) only here. */
+/* Create a consumer in group and subscribe it to topics[0..n). props (the
+ * KAFKA_CONFIG_FILE text) applies to every client, consumer_extra (KAFKA_CONSUMER_EXTRA,
+ * "key=value,key=value", e.g. session.timeout.ms) only here, after it. */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,
-                               const char *extra, const char *consumer_extra,
+                               const char *props, const char *consumer_extra,
                                const char *const *topics, int n, char *errstr, size_t errlen);
 
 /* Told of every assignment change of a consumer from kafka_consumer_new, from inside

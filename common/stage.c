@@ -2,6 +2,7 @@
 #include "stage.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ int stage_start(const char *stage, const stage_cfg *s, admin_ready_fn ready, voi
         return -1;
     }
     log_init(stage, lvl);
+    metrics_set_build_info(stage);
     util_install_signals();
     char err[256];
     if (admin_start(s->admin_bind, (int)s->admin_port, (int)s->healthz_stale_s, ready, arg, err,

@@ -10,7 +10,7 @@
 typedef struct stage_cfg {
     char *kafka_bootstrap;
     char *topic_prefix;
-    char *kafka_extra;
+    char *kafka_props; /* the KAFKA_CONFIG_FILE text (may hold secrets: never logged) */
     char *kafka_consumer_extra;
     char *admin_bind;
     long long admin_port;
@@ -31,14 +31,15 @@ typedef struct stage_cfg {
      &(s)->kafka_bootstrap},                                                                       \
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix put in front of every topic name",    \
          &(s)->topic_prefix},                                                                      \
-        {"KAFKA_EXTRA",                                                                            \
-         CFG_STR,                                                                                  \
+        {"KAFKA_CONFIG_FILE",                                                                      \
+         CFG_FILE,                                                                                 \
          "",                                                                                       \
          0,                                                                                        \
          0,                                                                                        \
-         CFG_SECRET,                                                                               \
-         "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",                  \
-         &(s)->kafka_extra},                                                                       \
+         0,                                                                                        \
+         "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "     \
+         "read from that file",                                                                    \
+         &(s)->kafka_props},                                                                       \
         {"KAFKA_CONSUMER_EXTRA",                                                                   \
          CFG_STR,                                                                                  \
          "",                                                                                       \

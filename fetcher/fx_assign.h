@@ -18,8 +18,8 @@
 int fx_assign_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
 
 /* Create the group member and subscribe it. engine points at the engine pointer the
- * rebalance callback uses (it must be set before the first poll). extra is
- * KAFKA_EXTRA, consumer_extra KAFKA_CONSUMER_EXTRA (applied after it). Returns NULL
+ * rebalance callback uses (it must be set before the first poll). props is the
+ * KAFKA_CONFIG_FILE text, consumer_extra KAFKA_CONSUMER_EXTRA (applied after it). Returns NULL
  * with errstr. */
 rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *client_id,
                           const char *extra, const char *consumer_extra, const char *topic,

@@ -8,53 +8,7 @@
 
 #include "pq_conn.h"
 
-#define FX_DB_LOCK_KEY "trackstar-fetcher-migrations"
 #define FX_DB_CONNECT_TIMEOUT_S "10"
-
-/* Version 1 of the fetcher's schema. Later versions append to the list; each entry runs
- * once, in one transaction, recorded in fetcher_schema. */
-static const char *const migrations[] = {
-    "CREATE SEQUENCE fetcher_change_seq;"
-    "CREATE TABLE fetcher_connections ("
-    " connection_id text PRIMARY KEY,"
-    " integration_name text NOT NULL DEFAULT '',"
-    " token_sealed text NOT NULL,"
-    " state text NOT NULL DEFAULT 'active' CHECK (state IN ('active','blocked','deleted')),"
-    " state_reason text,"
-    " created_at timestamptz,"
-    " added_at timestamptz NOT NULL DEFAULT now(),"
-    " updated_at timestamptz NOT NULL DEFAULT now(),"
-    " version bigint NOT NULL DEFAULT 1,"
-    " seq bigint NOT NULL DEFAULT nextval('fetcher_change_seq'));"
-    "CREATE TABLE fetcher_historical_syncs ("
-    " connection_id text NOT NULL, resource text NOT NULL,"
-    " completed_at timestamptz NOT NULL DEFAULT now(),"
-    " oldest_data_date timestamptz, newest_data_date timestamptz,"
-    " source text NOT NULL,"
-    " seq bigint NOT NULL DEFAULT nextval('fetcher_change_seq'),"
-    " PRIMARY KEY (connection_id, resource));"
-    "CREATE TABLE fetcher_streams ("
-    " connection_id text NOT NULL, resource text NOT NULL,"
-    " state text NOT NULL,"
-    " cursor_field text NOT NULL DEFAULT 'updated_date',"
-    " cursor_at timestamptz,"
-    " backfill_done boolean NOT NULL DEFAULT false,"
-    " run_started_at timestamptz, last_started_at timestamptz, last_success_at timestamptz,"
-    " records_seen bigint NOT NULL DEFAULT 0, last_error text,"
-    " next_due_at timestamptz, unsupported_until timestamptz,"
-    " updated_at timestamptz NOT NULL DEFAULT now(),"
-    " PRIMARY KEY (connection_id, resource));"
-    "CREATE TABLE fetcher_requests ("
-    " id bigserial PRIMARY KEY, connection_id text NOT NULL,"
-    " kind text NOT NULL CHECK (kind IN ('sync','backfill','poll')),"
-    " resources text[] NOT NULL DEFAULT '{}',"
-    " window_start timestamptz, window_end timestamptz,"
-    " status text NOT NULL DEFAULT 'pending',"
-    " detail text,"
-    " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT "
-    "now());"
-    "CREATE INDEX fetcher_requests_pending ON fetcher_requests (id) WHERE status = 'pending';",
-};
 
 static void pq_err(PGconn *db, const PGresult *res, const char *what, char *errstr, size_t errlen) {
     const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
@@ -101,8 +55,7 @@ static int64_t ms_value(const PGresult *res, int row, int col) {
 #define TS(p) "to_timestamp(" p "::double precision / 1000)"
 #define MS(c) "(extract(epoch from " c ") * 1000)::bigint"
 
-/* Server notices ("relation already exists, skipping") are expected during the
- * idempotent migration: they must not reach stderr as non-JSON lines. */
+/* Server notices must not reach stderr as non-JSON lines. */
 static void quiet_notice(void *arg, const char *message) {
     (void)arg;
     (void)message;
@@ -137,54 +90,21 @@ int fx_db_ping(PGconn *db) {
     return ok ? 0 : -1;
 }
 
-int fx_db_migrate(PGconn *db, char *errstr, size_t errlen) {
-    const char *const lock[] = {FX_DB_LOCK_KEY};
-    int locked = 0, rc = -1;
-    if (run0(db, "migration lock", "SELECT pg_advisory_lock(hashtext($1))", 1, lock, errstr,
-             errlen))
-        goto fail;
-    locked = 1;
-    if (run0(db, "schema table",
-             "CREATE TABLE IF NOT EXISTS fetcher_schema (version int PRIMARY KEY,"
-             " applied_at timestamptz NOT NULL DEFAULT now())",
-             0, NULL, errstr, errlen))
-        goto fail;
-    PGresult *res =
-        run(db, "schema version", "SELECT coalesce(max(version), 0) FROM fetcher_schema", 0, NULL,
-            errstr, errlen);
-    if (!res) goto fail;
-    int have = atoi(PQgetvalue(res, 0, 0));
+int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen) {
+    PGresult *res = run(db, "schema check",
+                        "SELECT to_regclass('fetcher_connections') IS NOT NULL"
+                        " AND to_regclass('fetcher_historical_syncs') IS NOT NULL"
+                        " AND to_regclass('fetcher_streams') IS NOT NULL"
+                        " AND to_regclass('fetcher_requests') IS NOT NULL"
+                        " AND to_regclass('fetcher_change_seq') IS NOT NULL",
+                        0, NULL, errstr, errlen);
+    if (!res) return -1;
+    int ok = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
-    int want = (int)(sizeof migrations / sizeof migrations[0]);
-    for (int v = have + 1; v <= want; v++) {
-        char vs[16];
-        snprintf(vs, sizeof vs, "%d", v);
-        const char *const p[] = {vs};
-        if (run0(db, "begin", "BEGIN", 0, NULL, errstr, errlen)) goto fail;
-        /* PQexec: the migration text holds several statements. */
-        PGresult *m = PQexec(db, migrations[v - 1]);
-        if (!m || PQresultStatus(m) != PGRES_COMMAND_OK) {
-            pq_err(db, m, "migration", errstr, errlen);
-            PQclear(m);
-            PQclear(PQexec(db, "ROLLBACK"));
-            goto fail;
-        }
-        PQclear(m);
-        if (run0(db, "schema version", "INSERT INTO fetcher_schema (version) VALUES ($1::int)", 1,
-                 p, errstr, errlen) ||
-            run0(db, "commit", "COMMIT", 0, NULL, errstr, errlen)) {
-            PQclear(PQexec(db, "ROLLBACK"));
-            goto fail;
-        }
-    }
-    rc = 0;
-fail:
-    if (locked) {
-        char e2[64];
-        run0(db, "migration unlock", "SELECT pg_advisory_unlock(hashtext($1))", 1, lock, e2,
-             sizeof e2);
-    }
-    return rc;
+    if (!ok)
+        snprintf(errstr, errlen,
+                 "the fetcher's tables are not there yet: run the migrations (writer --migrate)");
+    return ok ? 0 : -1;
 }
 
 int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,

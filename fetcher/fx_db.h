@@ -6,8 +6,10 @@
  *   fetcher_streams           per (connection, resource): cursor, schedule, sync status
  *   fetcher_requests          manual syncs and window backfills waiting for the owner
  *
- * fx_db_migrate() creates them idempotently under an advisory lock, so replicas may
- * start together. Dates cross this interface as ms since the epoch (0 = NULL). Calls
+ * writer/migrations/ creates them (`writer --migrate`, the one migration mechanism of
+ * every table the project owns); the fetcher only waits for them (fx_db_schema_ready).
+ * Its database role may read and write rows of these tables and nothing else (migration
+ * 006_roles.sql). Dates cross this interface as ms since the epoch (0 = NULL). Calls
  * are blocking and short; each returns 0 or -1 with errstr and never logs secrets.
  */
 #ifndef FX_DB_H
@@ -39,7 +41,8 @@ _Static_assert(TS_ENTITY_COUNT <= 32, "a resource mask holds at most 32 entities
 PGconn *fx_db_open(const char *url, char *errstr, size_t errlen);
 /* Reconnect when the connection broke. 0 when usable afterwards. */
 int fx_db_ensure(PGconn *db);
-int fx_db_migrate(PGconn *db, char *errstr, size_t errlen);
+/* 0 when every fetcher_* table exists; -1 with errstr (which says to run the migrations). */
+int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen);
 int fx_db_ping(PGconn *db);
 
 typedef struct fx_db_conn {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fx_engine_int.h"
+#include "fx_fresh.h"
 #include "fx_pub.h"
 #include "fx_url.h"
 #include "log.h"
@@ -262,6 +263,7 @@ static void cancel_chains(fx_engine *e, fx_conn *c) {
 static void own_conn(fx_engine *e, fx_conn *c) {
     if (c->owned) return;
     c->owned = 1;
+    c->owned_at_ms = util_now_ms();
     c->hist_check_at = 0;
     load_streams(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
@@ -637,6 +639,7 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
     metric_set(e->m.owned_conns, owned);
     metric_set(e->m.unacked_bytes, e->unacked_bytes);
     metric_set(e->m.inflight, fx_http_inflight(e->http));
+    fx_fresh_update(e, now, wall);
     if (fx_http_inflight(e->http) > 0) {
         fx_http_run(e->http, wait_ms);
     } else if (wait_ms > 0) {
@@ -713,6 +716,7 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",
                                       "record bytes produced, not yet acknowledged", NULL, NULL);
     e->m.inflight = metric_gauge("fetcher_http_inflight", "HTTP requests in flight", NULL, NULL);
+    fx_fresh_init(e);
     return e;
 oom:
     snprintf(errstr, errlen, "out of memory");

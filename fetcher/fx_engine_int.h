@@ -104,6 +104,7 @@ struct fx_conn {
     int64_t version;
     int blocked, deleted, unusable;
     int partition, owned;
+    int64_t owned_at_ms; /* wall clock: when this replica took the connection over */
     fx_rate rate;
     int inflight;
     uint32_t actions; /* from GET /connections/{id} */
@@ -150,6 +151,11 @@ struct fx_engine {
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
             *unacked_bytes, *inflight, *status_msgs;
     } m;
+    struct { /* fx_fresh.c */
+        metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],
+            *streams[TS_ENTITY_COUNT][FX_ST_COUNT], *blocked;
+        int64_t next_ms;
+    } fresh;
 };
 
 /* fx_run.c */

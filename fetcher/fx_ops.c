@@ -50,7 +50,7 @@ static int open_db(const fx_ops *o, PGconn **db, char **resp) {
     char err[256];
     *db = fx_db_open(o->db_url, err, sizeof err);
     if (!*db) return fail_with(resp, 503, err);
-    if (fx_db_migrate(*db, err, sizeof err) != 0) {
+    if (fx_db_schema_ready(*db, err, sizeof err) != 0) {
         PQfinish(*db);
         *db = NULL;
         return fail_with(resp, 503, err);

@@ -250,7 +250,7 @@ static int run_command(int argc, char **argv) {
         } else {
             line[strcspn(line, "\r\n")] = '\0';
             PGconn *db = fx_db_open(cfg_db_url, err, sizeof err);
-            if (db && fx_db_migrate(db, err, sizeof err) == 0 &&
+            if (db && fx_db_schema_ready(db, err, sizeof err) == 0 &&
                 fx_api_store_connection(db, &o.key, argv[2], argv[3], line, 0, err, sizeof err) ==
                     0) {
                 printf("{\"connection_id\":\"%s\",\"stored\":true}\n", argv[2]);
@@ -368,7 +368,7 @@ int main(int argc, char **argv) {
     fx_cfg cfg;
     fill_cfg(&cfg);
     cfg.key = ops.key;
-    g_producer = kafka_producer_new(g_stage.kafka_bootstrap, "fetcher", g_stage.kafka_extra,
+    g_producer = kafka_producer_new(g_stage.kafka_bootstrap, "fetcher", NULL, g_stage.kafka_props,
                                     fx_engine_dr, &g_engine, err, sizeof err);
     if (!g_producer) {
         fprintf(stderr, "fetcher: %s\n", err);
@@ -383,8 +383,8 @@ int main(int argc, char **argv) {
         admin_heartbeat();
         usleep(FX_START_RETRY_MS * 1000);
     }
-    while (!util_stop && fx_db_migrate(db, err, sizeof err) != 0) {
-        log_warn("migration failed; retrying", "error", err, NULL);
+    while (!util_stop && fx_db_schema_ready(db, err, sizeof err) != 0) {
+        log_warn("waiting for the database schema", "error", err, NULL);
         fx_db_ensure(db);
         admin_heartbeat();
         usleep(FX_START_RETRY_MS * 1000);
@@ -412,10 +412,10 @@ int main(int argc, char **argv) {
              *g_stage.kafka_consumer_extra ? "," : "", g_stage.kafka_consumer_extra);
     const char *raw[] = {cfg.raw_topic};
     events = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_events_group, "fetcher-events",
-                                g_stage.kafka_extra, extra, raw, 1, err, sizeof err);
+                                g_stage.kafka_props, extra, raw, 1, err, sizeof err);
     if (events)
         assign =
-            fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_extra,
+            fx_assign_new(g_stage.kafka_bootstrap, cfg_group, "fetcher", g_stage.kafka_props,
                           g_stage.kafka_consumer_extra, assign_topic, &g_engine, err, sizeof err);
     if (!events || !assign) {
         log_error("cannot start the consumers", "error", err, NULL);

@@ -270,14 +270,14 @@ int main(int argc, char **argv) {
     char err[512], raw_topic[256];
     STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
     const char *topics[] = {raw_topic};
-    producer = kafka_producer_new(g_stage.kafka_bootstrap, "normalizer", g_stage.kafka_extra,
+    producer = kafka_producer_new(g_stage.kafka_bootstrap, "normalizer", NULL, g_stage.kafka_props,
                                   kafka_delivery_cb, NULL, err, sizeof err);
     if (!producer) {
         fprintf(stderr, "normalizer: %s\n", err);
         return 2;
     }
     consumer =
-        kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer", g_stage.kafka_extra,
+        kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer", g_stage.kafka_props,
                            g_stage.kafka_consumer_extra, topics, 1, err, sizeof err);
     if (!consumer) {
         fprintf(stderr, "normalizer: %s\n", err);

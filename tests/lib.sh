@@ -29,3 +29,34 @@ wait_for() {
   for ((i = 0; i < s * 5; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   return 1
 }
+
+# add_counts FILE NAME: fold a helper's "N passed, M failed" last line into this suite's
+# tally (a helper without that line crashed: one failure).
+add_counts() {
+  local line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -z "$line" ]; then fail "$2" "no result line (crashed?)"; return; fi
+  p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+  T_PASSED=$((T_PASSED + p)); T_FAILED=$((T_FAILED + f))
+  [ "$f" -gt 0 ] && T_FAILED_NAMES+=("$2")
+  return 0
+}
+
+# stack_env: load the local stack's env file ($STACK_ENV) and its secrets, for suites
+# that run against the shared stack.
+stack_env() {
+  : "${STACK_ENV:?STACK_ENV must name the env file of the local stack (var/stack.env)}"
+  # shellcheck disable=SC1090
+  . "$STACK_ENV"
+  # shellcheck disable=SC1090,SC1091
+  . "$STACK_VAR/secrets.env"
+}
+
+# simctl METHOD PATH [BODY]: the simulator's control API (after stack_env).
+simctl() {
+  curl -sS --max-time 20 -X "$1" -H "x-trackstar-api-key: $TRACKSTAR_API_KEY" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"} "$SIM_URL$2"
+}
+
+# scratch_dir: $TMP, removed when the suite exits.
+scratch_dir() { TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT; }

@@ -45,7 +45,8 @@ int gw_limits_check(const gw_config *cfg, const rd_kafka_conf_t *kc, gw_memory *
             "worst-case memory %.1f MiB exceeds WEBHOOK_GW_MEMORY_LIMIT_BYTES (%.1f MiB): "
             "%.1f base + %.1f WEBHOOK_GW_MAX_CONNECTIONS + %.1f WEBHOOK_GW_MAX_BUFFERED_BYTES + "
             "%.1f WEBHOOK_GW_FETCH_WORKERS x WEBHOOK_GW_MAX_FETCH_BYTES x 2 + %.1f "
-            "queue.buffering.max.kbytes (KAFKA_EXTRA) + %.1f WEBHOOK_GW_DEDUPE_MAX; lower some",
+            "queue.buffering.max.kbytes (KAFKA_CONFIG_FILE) + %.1f WEBHOOK_GW_DEDUPE_MAX; lower "
+            "some",
             MIB(m->total), MIB(cfg->memory_limit), MIB(m->base), MIB(m->connections),
             MIB(m->bodies), MIB(m->downloads), MIB(m->kafka_queue), MIB(m->dedupe));
         return -1;
@@ -54,7 +55,7 @@ int gw_limits_check(const gw_config *cfg, const rd_kafka_conf_t *kc, gw_memory *
      * larger one for the topic; either way the event could never be acknowledged and
      * Trackstar would get 503 until it gives up. */
     size_t msg_max = conf_size(kc, "message.max.bytes", 1000000);
-    const char *which = "message.max.bytes (KAFKA_EXTRA)";
+    const char *which = "message.max.bytes (KAFKA_CONFIG_FILE)";
     if (cfg->topic_max_message_bytes && cfg->topic_max_message_bytes < msg_max) {
         msg_max = cfg->topic_max_message_bytes;
         which = "TOPIC_MAX_MESSAGE_BYTES";

@@ -32,7 +32,7 @@ typedef struct gw_memory {
     size_t total;
 } gw_memory;
 
-/* The worst case of cfg with the producer configuration kc (after KAFKA_EXTRA). */
+/* The worst case of cfg with the producer configuration kc (after KAFKA_CONFIG_FILE). */
 void gw_limits_memory(const gw_config *cfg, const rd_kafka_conf_t *kc, gw_memory *m);
 
 /* Every start-up limit; fills *m. Returns 0, or -1 with err naming the variables to

@@ -31,9 +31,9 @@ static const char *const unavail_names[GW_UNAV_COUNT] = {
     [GW_UNAV_CRYPTO] = "crypto_error",
 };
 
-/* Upper bounds (ms) of the latency buckets; the goal is p99 < 20 ms. */
-static const int latency_le[] = {1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
-#define LATENCY_BUCKETS ((int)(sizeof latency_le / sizeof latency_le[0]))
+/* Upper bounds (seconds) of the latency buckets; the goal is p99 < 20 ms. */
+static const double latency_le[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
+                                    0.25,  0.5,   1,     2.5,  5,    10};
 
 static metric *m_requests, *m_unknown, *m_duplicate, *m_inflight;
 static metric *m_accepted_unknown;
@@ -42,7 +42,7 @@ static int m_naccepted;
 static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
 static metric *m_fetch_ok, *m_fetch_failed;
 static metric *m_cut[GW_CUT_COUNT];
-static metric *m_lat_bucket[LATENCY_BUCKETS + 1], *m_lat_sum, *m_lat_count;
+static metric *m_latency;
 
 const char *gw_reject_name(gw_reject r) {
     return (unsigned)r < GW_REJ_COUNT ? reject_names[r] : "unknown";
@@ -91,17 +91,9 @@ void gw_metrics_init(void) {
                            "reason", gw_http_cut_name((gw_http_cut)i));
     m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
                               NULL, NULL);
-    static const char lat_help[] = "publish latency, produce to delivery report, milliseconds";
-    for (int i = 0; i <= LATENCY_BUCKETS; i++) {
-        char le[16];
-        if (i < LATENCY_BUCKETS)
-            snprintf(le, sizeof le, "%d", latency_le[i]);
-        else
-            snprintf(le, sizeof le, "+Inf");
-        m_lat_bucket[i] = metric_counter("webhook_publish_latency_ms_bucket", lat_help, "le", le);
-    }
-    m_lat_sum = metric_counter("webhook_publish_latency_ms_sum", lat_help, NULL, NULL);
-    m_lat_count = metric_counter("webhook_publish_latency_ms_count", lat_help, NULL, NULL);
+    m_latency = metric_histogram("webhook_publish_latency_seconds",
+                                 "publish latency, produce call to Kafka's delivery report",
+                                 latency_le, (int)(sizeof latency_le / sizeof latency_le[0]));
 }
 
 void gw_metric_request(void) {
@@ -142,12 +134,7 @@ void gw_metric_inflight(int64_t delta) {
 }
 
 void gw_metric_publish_latency(int64_t ms) {
-    if (ms < 0) ms = 0;
-    for (int i = 0; i < LATENCY_BUCKETS; i++)
-        if (ms <= latency_le[i]) metric_inc(m_lat_bucket[i]);
-    metric_inc(m_lat_bucket[LATENCY_BUCKETS]);
-    metric_add(m_lat_sum, ms);
-    metric_inc(m_lat_count);
+    metric_observe(m_latency, ms < 0 ? 0 : (double)ms / 1000.0);
 }
 
 int64_t gw_metric_rejected_get(gw_reject r) {

@@ -9,8 +9,7 @@
  *   webhook_fetch_total{result}            oversized-event downloads, ok or failed
  *   webhook_connections_cut_total{reason}  connections cut or refused (stalled, memory, slots)
  *   webhook_inflight_requests              gauge: requests received and not yet answered
- *   webhook_publish_latency_ms_bucket{le}  histogram, produce call to delivery report, with
- *   webhook_publish_latency_ms_sum/_count  (Prometheus histogram layout, as counters)
+ *   webhook_publish_latency_seconds        histogram, produce call to delivery report
  */
 #ifndef GW_METRICS_H
 #define GW_METRICS_H

@@ -26,7 +26,7 @@
 #define GW_REFUSAL_LOG_BURST 20       /* refusal lines per window (each one is counted) */
 #define GW_REFUSAL_LOG_WINDOW_MS 10000
 /* The producer's queue: its batches are the only copies of bodies it makes; bounded so
- * that the memory bound holds (KAFKA_EXTRA may set another value, which the bound uses). */
+ * that the memory bound holds (KAFKA_CONFIG_FILE may set another value, which the bound uses). */
 #define GW_KAFKA_QUEUE_KBYTES 32768
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -280,7 +280,6 @@ static const gw_http_handlers handlers = {on_head, on_complete, on_done, on_prot
 
 gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
     gw_server *srv = calloc(1, sizeof *srv);
-    char extra[1024];
     if (!srv) {
         snprintf(errstr, errlen, "out of memory");
         return NULL;
@@ -300,19 +299,14 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * else meanwhile; measured (tests/bench/webhook_gw.sh, 64 connections) 2 ms gave
      * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s with batches still
      * large (0 sends a request per few messages and costs more CPU than it saves).
-     * Set first so that KAFKA_EXTRA can still override both. */
-    int n = snprintf(extra, sizeof extra,
-                     "message.timeout.ms=%d,linger.ms=0.5,queue.buffering.max.kbytes=%d%s%s",
-                     cfg->ack_timeout_ms, GW_KAFKA_QUEUE_KBYTES,
-                     cfg->kafka_extra && *cfg->kafka_extra ? "," : "",
-                     cfg->kafka_extra ? cfg->kafka_extra : "");
-    if (n < 0 || (size_t)n >= sizeof extra) {
-        snprintf(errstr, errlen, "KAFKA_EXTRA: too long");
-        goto fail;
-    }
-    srv->rk =
-        kafka_producer_new(cfg->brokers, "webhook-gw", extra, gw_on_delivery, srv, errstr, errlen);
-    explicit_bzero(extra, sizeof extra); /* may hold SASL credentials */
+     * KAFKA_CONFIG_FILE can still override them. */
+    char timeout[16], queue_kb[16];
+    snprintf(timeout, sizeof timeout, "%d", cfg->ack_timeout_ms);
+    snprintf(queue_kb, sizeof queue_kb, "%d", GW_KAFKA_QUEUE_KBYTES);
+    const char *const defaults[] = {"message.timeout.ms",         timeout,  "linger.ms", "0.5",
+                                    "queue.buffering.max.kbytes", queue_kb, NULL};
+    srv->rk = kafka_producer_new(cfg->brokers, "webhook-gw", defaults, cfg->kafka_props,
+                                 gw_on_delivery, srv, errstr, errlen);
     if (!srv->rk) goto fail;
     gw_memory mem;
     if (gw_limits_check(cfg, rd_kafka_conf(srv->rk), &mem, errstr, errlen) != 0) goto fail;

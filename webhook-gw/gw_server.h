@@ -40,7 +40,7 @@ typedef struct gw_config {
     size_t dedupe_max;              /* entries in the dedupe table */
     /* Kafka */
     const char *brokers;
-    const char *kafka_extra; /* secret: never logged */
+    const char *kafka_props; /* KAFKA_CONFIG_FILE text: may hold secrets, never logged */
     const char *raw_topic;   /* full name, prefix applied */
     /* Oversized events */
     const char *base_url; /* TRACKSTAR_BASE_URL: data_url must be on this origin */

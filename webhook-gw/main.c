@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
     gc.dedupe_window_ms = c_dedupe_s * 1000;
     gc.dedupe_max = (size_t)c_dedupe_max;
     gc.brokers = g_stage.kafka_bootstrap;
-    gc.kafka_extra = g_stage.kafka_extra;
+    gc.kafka_props = g_stage.kafka_props;
     gc.raw_topic = raw_topic;
     gc.base_url = c_base_url;
     gc.api_key = c_api_key;

@@ -32,11 +32,17 @@ void wdb_close(wdb *db);
 int wdb_ok(wdb *db);
 
 /* Apply versioned migrations from dir (files NNN_*.sql in order) once each, recorded in a
- * schema_migrations table, under pg_advisory_lock so that several writers starting at once are
- * safe. Each file runs in its own transaction together with its schema_migrations row, so a failed
- * file leaves nothing behind. A file already applied whose content changed is an error (migrations
+ * schema_migrations table. Each file runs in its own transaction together with its
+ * schema_migrations row, under a transaction-level advisory lock (pg_advisory_xact_lock), so
+ * several migrators at once are safe, also through a pooler in transaction mode; a failed file
+ * leaves nothing behind. A file already applied whose content changed is an error (migrations
  * are append-only). Files must not contain BEGIN/COMMIT. 0 or -1. */
 int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen);
+
+/* How many files of dir are not applied yet (*pending; all of them when there is no
+ * schema_migrations table). Reads only. 0, or -1 with errstr (also when an applied file
+ * changed). */
+int wdb_migrate_pending(wdb *db, const char *dir, int *pending, char *errstr, size_t errlen);
 
 typedef struct wdb_item {
     const char *topic; /* canonical topic without prefix, e.g. "wms.orders.v1",

@@ -1,6 +1,12 @@
 /* writer - applies canonical records to PostgreSQL: idempotent, monotonic upserts
  * (writer/db.c), offsets stored only after the transaction that holds them commits.
  *
+ * `writer --migrate` instead applies the schema migrations of every table the project
+ * owns (WRITER_MIGRATIONS_DIR) and exits 0: a step of its own (a Kubernetes init
+ * container, a compose one-shot service), run with the database role that may change the
+ * schema. The writer itself runs with a role that may only read and write rows, and at
+ * start-up waits until every migration it knows has been applied.
+ *
  * Loop: consume a batch from every canonical topic, apply it in one transaction, send
  * the records PostgreSQL refused for their content to the dead-letter topic (and wait
  * for the broker's acknowledgement), then store the offsets. When the database is
@@ -19,25 +25,30 @@
 #include "stage.h"
 #include "topics.h"
 #include "util.h"
+#include "writer/conn_errors.h"
 #include "writer/db.h"
 
 #define WRITER_BACKOFF_MAX_MS 10000
 
 static stage_cfg g_stage;
 static char *cfg_db_url, *cfg_migrations, *cfg_group;
-static long long cfg_batch_max, cfg_batch_linger_ms;
+static long long cfg_batch_max, cfg_batch_linger_ms, cfg_errors_refresh_ms;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9104),
     {"DATABASE_URL", CFG_STR, NULL, 0, 0, CFG_REQUIRED | CFG_SECRET,
      "PostgreSQL connection URI or conninfo", &cfg_db_url},
     {"WRITER_MIGRATIONS_DIR", CFG_STR, "writer/migrations", 0, 0, 0,
-     "directory of the versioned NNN_*.sql migrations applied at start-up", &cfg_migrations},
+     "directory of the versioned NNN_*.sql migrations (applied by --migrate; waited for at "
+     "start-up)",
+     &cfg_migrations},
     {"WRITER_GROUP", CFG_STR, "trackstar-writer", 0, 0, 0, "Kafka consumer group", &cfg_group},
     {"WRITER_BATCH_MAX", CFG_INT, "2000", 1, WDB_MAX_BATCH, 0,
      "records applied per database transaction", &cfg_batch_max},
     {"WRITER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
      "how long a batch waits for more records after its first", &cfg_batch_linger_ms},
+    {"WRITER_ERRORS_REFRESH_MS", CFG_INT, "15000", 1000, 3600000, 0,
+     "how often the open connection errors are counted for /metrics", &cfg_errors_refresh_ms},
 };
 
 static rd_kafka_t *consumer, *producer;
@@ -183,10 +194,72 @@ static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
     kafka_store_offsets(consumer, msgs, n);
 }
 
+/* --migrate: apply the migrations and exit (0, or 1 when they failed). */
+static int migrate_only(void) {
+    char err[512];
+    cfg_log(vars, sizeof vars / sizeof vars[0]);
+    if (connect_db() != 0) return 1;
+    if (wdb_migrate(db, cfg_migrations, err, sizeof err) != 0) {
+        log_error("migrations failed", "error", err, NULL);
+        wdb_close(db);
+        return 1;
+    }
+    log_info("migrations applied", "dir", cfg_migrations, NULL);
+    wdb_close(db);
+    return 0;
+}
+
+/* Wait until the schema has every migration of WRITER_MIGRATIONS_DIR: a writer never
+ * writes into an older schema. Not ready meanwhile. 0, or -1 when stopping or when the
+ * schema cannot be read (e.g. an applied migration changed). */
+static int wait_for_schema(void) {
+    char err[512];
+    int64_t next_log = 0;
+    while (!util_stop) {
+        if (connect_db() != 0) return -1;
+        int pending = 0;
+        if (wdb_migrate_pending(db, cfg_migrations, &pending, err, sizeof err) != 0) {
+            if (wdb_ok(db)) {
+                log_error("cannot check the schema", "error", err, NULL);
+                return -1;
+            }
+            continue; /* the connection broke: reconnect */
+        }
+        if (pending == 0) return 0;
+        if (util_mono_ms() >= next_log) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", pending);
+            log_warn("waiting for migrations (writer --migrate)", "pending", n, NULL);
+            next_log = util_mono_ms() + 30000;
+        }
+        for (int i = 0; i < 20 && !util_stop; i++)
+            usleep(100000);
+    }
+    return -1;
+}
+
 int main(int argc, char **argv) {
-    if (cfg_main(argc, argv, "applies canonical records to PostgreSQL", vars,
-                 sizeof vars / sizeof vars[0]) != 0)
+    /* --migrate is the one argument besides --help; the configuration is the same. */
+    int migrate = 0, nargs = 0;
+    char *args[argc + 1];
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--migrate") == 0)
+            migrate = 1;
+        else
+            args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    if (cfg_main(nargs, args,
+                 "applies canonical records to PostgreSQL; with --migrate, applies the schema "
+                 "migrations and exits",
+                 vars, sizeof vars / sizeof vars[0]) != 0)
         return 2;
+    if (migrate) {
+        log_level lvl;
+        if (log_level_parse(g_stage.log_level, &lvl) == 0) log_init("writer-migrate", lvl);
+        util_install_signals();
+        return migrate_only();
+    }
     char err[512];
     /* Every canonical topic, with the prefix. */
 #define ENTITY_TOPIC(name, ...) TS_TOPIC(name),
@@ -198,7 +271,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NTOPICS; i++)
         topics[i] = STAGE_TOPIC(&g_stage, base[i], names[i]);
 
-    producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", g_stage.kafka_extra,
+    producer = kafka_producer_new(g_stage.kafka_bootstrap, "writer", NULL, g_stage.kafka_props,
                                   kafka_delivery_cb, NULL, err, sizeof err);
     if (!producer) {
         fprintf(stderr, "writer: %s\n", err);
@@ -216,17 +289,13 @@ int main(int argc, char **argv) {
                                  NULL, NULL);
     m_db_retries = metric_counter("writer_db_retries_total",
                                   "batches retried after a database failure", NULL, NULL);
+    conn_errors_init();
 
-    /* Migrations before consuming: a writer never writes into an old schema. */
-    if (connect_db() != 0) return 0;
-    if (wdb_migrate(db, cfg_migrations, err, sizeof err) != 0) {
-        log_error("migrations failed", "error", err, NULL);
-        return 1;
-    }
+    if (wait_for_schema() != 0) return util_stop ? 0 : 1;
     db_up = 1;
-    log_info("migrations applied", "dir", cfg_migrations, NULL);
+    log_info("schema up to date", "dir", cfg_migrations, NULL);
 
-    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_extra,
+    consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_props,
                                   g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
     if (!consumer) {
         log_error("cannot create consumer", "error", err, NULL);
@@ -240,8 +309,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     log_info("writer started", "group", cfg_group, NULL);
+    int64_t errors_at = 0;
     while (!util_stop) {
         admin_heartbeat();
+        if (db_up && util_mono_ms() >= errors_at) {
+            errors_at = util_mono_ms() + cfg_errors_refresh_ms;
+            if (conn_errors_refresh(db, err, sizeof err) != 0)
+                log_warn("cannot count connection errors", "error", err, NULL);
+        }
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, n, items);
         for (int i = 0; i < n; i++)

@@ -1,10 +1,13 @@
-/* migrate.c - versioned schema migrations, applied at writer start-up.
+/* migrate.c - versioned schema migrations of every table the project owns (the
+ * writer's and the fetcher's), applied by `writer --migrate` as a step of its own.
  *
  * Files NNN_name.sql in one directory are applied in version order, each exactly once,
  * each in its own transaction together with its row in schema_migrations (version, name,
- * sha256). Everything happens under a session advisory lock, so writers starting at once
- * queue up instead of racing on CREATE TABLE (which would surface as unique violations in
- * the system catalogs). A file whose content changed after it was applied is an error.
+ * sha256). Each of those transactions first takes a transaction-level advisory lock, so
+ * migrators started at once queue up instead of racing on CREATE TABLE (which would
+ * surface as unique violations in the system catalogs), and nothing depends on session
+ * state a connection pooler would drop. A file whose content changed after it was
+ * applied is an error.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -157,13 +160,60 @@ static int exec_ok(PGconn *c, const char *sql, const char *what, char *errstr, s
     return -1;
 }
 
-/* Apply one file and record it, in one transaction. */
-static int apply_one(PGconn *c, const mig *m, char *errstr, size_t errlen) {
-    char ver[16];
-    snprintf(ver, sizeof ver, "%d", m->version);
+/* BEGIN, then wait for the migration lock. A transaction-level advisory lock: it is
+ * released by COMMIT/ROLLBACK and needs no session state, so migrators are safe behind a
+ * pooler in transaction mode (PgBouncer), where a session lock could be taken on one
+ * server connection and "released" on another. */
+static int begin_locked(PGconn *c, char *errstr, size_t errlen) {
     if (exec_ok(c, "BEGIN", "begin", errstr, errlen)) return -1;
-    /* Migrations may rewrite big tables: no session statement timeout for them. */
-    if (exec_ok(c, "SET LOCAL statement_timeout = 0", "set", errstr, errlen)) goto fail;
+    if (exec_ok(c, "SET LOCAL statement_timeout = '" WDB_MIGRATE_LOCK_WAIT "'", "set", errstr,
+                errlen) ||
+        exec_ok(c, "SELECT pg_advisory_xact_lock(" WDB_MIGRATE_LOCK_KEY ")", "advisory lock",
+                errstr, errlen) ||
+        /* Migrations may rewrite big tables: no statement timeout for them. */
+        exec_ok(c, "SET LOCAL statement_timeout = 0", "set", errstr, errlen)) {
+        PQclear(PQexec(c, "ROLLBACK"));
+        return -1;
+    }
+    return 0;
+}
+
+/* The sha256 recorded for version (malloc'd), NULL when not applied; *err set on failure. */
+static char *recorded_sha(PGconn *c, int version, int *err, char *errstr, size_t errlen) {
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", version);
+    const char *vals[1] = {ver};
+    PGresult *r = PQexecParams(c, "SELECT sha256 FROM schema_migrations WHERE version = $1", 1,
+                               NULL, vals, NULL, NULL, 0);
+    char *sha = NULL;
+    *err = PQresultStatus(r) != PGRES_TUPLES_OK;
+    if (*err)
+        snprintf(errstr, errlen, "read schema_migrations: %s", PQerrorMessage(c));
+    else if (PQntuples(r) == 1 && !(sha = strdup(PQgetvalue(r, 0, 0))))
+        *err = 1;
+    PQclear(r);
+    return sha;
+}
+
+/* Apply one file and record it, in one transaction that holds the lock. Another migrator
+ * may have applied it while we waited for the lock: then it is only checked. */
+static int apply_one(PGconn *c, const mig *m, int *applied, char *errstr, size_t errlen) {
+    char ver[16];
+    int err = 0;
+    *applied = 0;
+    snprintf(ver, sizeof ver, "%d", m->version);
+    if (begin_locked(c, errstr, errlen)) return -1;
+    char *sha = recorded_sha(c, m->version, &err, errstr, errlen);
+    if (err) goto fail;
+    if (sha) {
+        int same = strcmp(sha, m->sha) == 0;
+        free(sha);
+        if (!same) {
+            snprintf(errstr, errlen, "migration %s changed after it was applied", m->file);
+            goto fail;
+        }
+        return exec_ok(c, "COMMIT", "commit", errstr, errlen);
+    }
     if (exec_ok(c, m->sql, m->file, errstr, errlen)) goto fail;
     const char *vals[3] = {ver, m->file, m->sha};
     PGresult *r =
@@ -176,76 +226,117 @@ static int apply_one(PGconn *c, const mig *m, char *errstr, size_t errlen) {
     }
     PQclear(r);
     if (exec_ok(c, "COMMIT", "commit", errstr, errlen)) goto fail;
+    *applied = 1;
     return 0;
 fail:
     PQclear(PQexec(c, "ROLLBACK"));
     return -1;
 }
 
+/* Compare the files with schema_migrations. *pending = files not applied yet. With
+ * warn, versions the table has and the files do not are logged (a newer migrator ran:
+ * expected while an older version runs beside a newer one). */
+static int compare(PGconn *c, const mig *ms, int n, int *pending, int warn, char *errstr,
+                   size_t errlen) {
+    PGresult *r = PQexec(c, "SELECT version, name, sha256 FROM schema_migrations ORDER BY version");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(errstr, errlen, "read schema_migrations: %s", PQerrorMessage(c));
+        PQclear(r);
+        return -1;
+    }
+    int rows = PQntuples(r), row = 0, rc = 0;
+    *pending = 0;
+    for (int i = 0; i < n; i++) {
+        /* both lists are sorted by version: walk them together */
+        for (; row < rows && atoi(PQgetvalue(r, row, 0)) < ms[i].version; row++)
+            if (warn)
+                log_warn("schema_migrations has a version this writer does not know", "version",
+                         PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
+        if (row < rows && atoi(PQgetvalue(r, row, 0)) == ms[i].version) {
+            if (strcmp(PQgetvalue(r, row, 2), ms[i].sha) != 0) {
+                snprintf(errstr, errlen, "migration %s changed after it was applied (as %s)",
+                         ms[i].file, PQgetvalue(r, row, 1));
+                rc = -1;
+                break;
+            }
+            row++;
+            continue;
+        }
+        (*pending)++;
+    }
+    for (; rc == 0 && warn && row < rows; row++)
+        log_warn("schema_migrations has a version this writer does not know", "version",
+                 PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
+    PQclear(r);
+    return rc;
+}
+
+static void free_migs(mig *ms, int n) {
+    for (int i = 0; i < n; i++)
+        free(ms[i].sql);
+    free(ms);
+}
+
 int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen) {
     mig *ms = NULL;
-    int n = 0, locked = 0, rc = -1, applied_now = 0;
-    PGresult *r = NULL;
+    int n = 0, rc = -1, applied_now = 0, pending = 0;
     if (!wdb_ok(db)) {
         snprintf(errstr, errlen, "not connected");
         return -1;
     }
     PGconn *c = wdb_conn(db);
     if (load_dir(dir, &ms, &n, errstr, errlen)) return -1;
-
-    if (exec_ok(c, "SET statement_timeout = '" WDB_MIGRATE_LOCK_WAIT "'", "set", errstr, errlen) ||
-        exec_ok(c, "SELECT pg_advisory_lock(" WDB_MIGRATE_LOCK_KEY ")", "advisory lock", errstr,
-                errlen))
-        goto done;
-    locked = 1;
-    if (exec_ok(c, "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'", "set", errstr, errlen) ||
-        exec_ok(c,
+    /* The table itself under the lock: concurrent CREATE TABLE IF NOT EXISTS race. */
+    if (begin_locked(c, errstr, errlen)) goto done;
+    if (exec_ok(c,
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 "version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, "
                 "applied_at timestamptz NOT NULL DEFAULT now())",
-                "schema_migrations", errstr, errlen))
-        goto done;
-
-    r = PQexec(c, "SELECT version, name, sha256 FROM schema_migrations ORDER BY version");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(errstr, errlen, "read schema_migrations: %s", PQerrorMessage(c));
+                "schema_migrations", errstr, errlen) ||
+        exec_ok(c, "COMMIT", "commit", errstr, errlen)) {
+        PQclear(PQexec(c, "ROLLBACK"));
         goto done;
     }
-    int rows = PQntuples(r), row = 0;
-    for (int i = 0; i < n; i++) {
-        /* both lists are sorted by version: walk them together */
-        while (row < rows && atoi(PQgetvalue(r, row, 0)) < ms[i].version) {
-            log_warn("schema_migrations has a version this writer does not know", "version",
-                     PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
-            row++;
+    if (compare(c, ms, n, &pending, 1, errstr, errlen)) goto done;
+    for (int i = 0; i < n && pending > 0; i++) {
+        int applied = 0;
+        if (apply_one(c, &ms[i], &applied, errstr, errlen)) goto done;
+        if (applied) {
+            applied_now++;
+            log_info("migration applied", "file", ms[i].file, NULL);
         }
-        if (row < rows && atoi(PQgetvalue(r, row, 0)) == ms[i].version) {
-            if (strcmp(PQgetvalue(r, row, 2), ms[i].sha) != 0) {
-                snprintf(errstr, errlen, "migration %s changed after it was applied (as %s)",
-                         ms[i].file, PQgetvalue(r, row, 1));
-                goto done;
-            }
-            row++;
-            continue;
-        }
-        if (apply_one(c, &ms[i], errstr, errlen)) goto done;
-        applied_now++;
-        log_info("migration applied", "file", ms[i].file, NULL);
     }
-    for (; row < rows; row++)
-        log_warn("schema_migrations has a version this writer does not know", "version",
-                 PQgetvalue(r, row, 0), "name", PQgetvalue(r, row, 1), NULL);
     rc = 0;
     if (applied_now == 0) log_debug("schema up to date", "dir", dir, NULL);
 done:
-    PQclear(r);
-    if (PQstatus(c) == CONNECTION_OK) {
-        if (PQtransactionStatus(c) != PQTRANS_IDLE) PQclear(PQexec(c, "ROLLBACK"));
-        if (locked) PQclear(PQexec(c, "SELECT pg_advisory_unlock(" WDB_MIGRATE_LOCK_KEY ")"));
-        PQclear(PQexec(c, "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'"));
+    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
+        PQclear(PQexec(c, "ROLLBACK"));
+    free_migs(ms, n);
+    return rc;
+}
+
+int wdb_migrate_pending(wdb *db, const char *dir, int *pending, char *errstr, size_t errlen) {
+    mig *ms = NULL;
+    int n = 0;
+    if (!wdb_ok(db)) {
+        snprintf(errstr, errlen, "not connected");
+        return -1;
     }
-    for (int i = 0; i < n; i++)
-        free(ms[i].sql);
-    free(ms);
+    PGconn *c = wdb_conn(db);
+    if (load_dir(dir, &ms, &n, errstr, errlen)) return -1;
+    PGresult *r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    int exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
+    int failed = PQresultStatus(r) != PGRES_TUPLES_OK;
+    PQclear(r);
+    int rc = 0;
+    if (failed) {
+        snprintf(errstr, errlen, "look for schema_migrations: %s", PQerrorMessage(c));
+        rc = -1;
+    } else if (!exists) {
+        *pending = n;
+    } else {
+        rc = compare(c, ms, n, pending, 0, errstr, errlen);
+    }
+    free_migs(ms, n);
     return rc;
 }

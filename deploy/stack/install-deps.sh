@@ -9,7 +9,10 @@ PKGS=(
   libmicrohttpd-dev libcmocka-dev kcat
   postgresql-15 postgresql-client-15
   clang clang-format libclang-rt-14-dev wrk nginx-light gnuplot-nox python3-yaml
-  python3-jsonschema
+  # promtool (alert rules, /metrics), the Prometheus text parser and the Python
+  # consumer example, and the schema checks (through /usr/bin/python3 when the python3
+  # on PATH lacks them).
+  prometheus python3-prometheus-client python3-confluent-kafka python3-jsonschema
 )
 # kubectl renders the Kubernetes overlays in the deploy tests. Debian's
 # kubernetes-client provides it; a kubectl from elsewhere is fine too (and would

@@ -91,6 +91,7 @@ ADMIN_FETCHER=http://127.0.0.1:$ADMIN_FETCHER
 ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
 ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
 ADMIN_TOKEN=$ADMIN_TOKEN
+KAFKA_CONFIG_FILE=$VAR/kafka-client.properties
 LOGS=$LOGS
 ENV
 }
@@ -136,6 +137,25 @@ start_pg() {
   log "postgres ready on 127.0.0.1:$PG_PORT"
 }
 
+# The schema of every table the project owns, as its own step before the stages start
+# (`writer --migrate`, with the role that may change the schema: locally the superuser),
+# then the login users the stages connect as: members of the least-privilege group roles
+# that migration 006_roles.sql made (docs/operations.md, "Database roles").
+migrate_db() {
+  local url="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar"
+  env DATABASE_URL="$url" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" LOG_LEVEL=${LOG_LEVEL:-info} \
+    "$BIN_DIR/writer" --migrate >>"$LOGS/migrate.log" 2>&1 || die "migrations failed (see $LOGS/migrate.log)"
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d trackstar -qXv ON_ERROR_STOP=1 >/dev/null <<'SQL' || die "cannot create the stages' database users"
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'writer_app') THEN
+    CREATE ROLE writer_app LOGIN IN ROLE trackstar_writer; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fetcher_app') THEN
+    CREATE ROLE fetcher_app LOGIN IN ROLE trackstar_fetcher; END IF;
+END $$;
+SQL
+  log "schema migrated; stages connect as writer_app and fetcher_app"
+}
+
 stop_pg() {
   [ -s "$VAR/pg/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
 }
@@ -162,15 +182,30 @@ wait_http() { # name url seconds
 
 pid_alive() { [ -s "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
+# Every stage reads its Kafka client settings from a properties file, as deployments do
+# (KAFKA_CONFIG_FILE). The rack comes through ${file:...}, so the local stack and every
+# test on it exercise the secret-file path against the broker too.
+write_kafka_properties() {
+  printf 'local\n' > "$VAR/kafka-client.rack"
+  cat > "$VAR/kafka-client.properties" <<PROPS
+# Written by deploy/stack/stack.sh (KAFKA_CONFIG_FILE of every stage). librdkafka
+# properties, one key=value a line; \${file:/path} reads a value from a file.
+statistics.interval.ms=${STACK_KAFKA_STATS_MS:-5000}
+client.rack=\${file:$VAR/kafka-client.rack}
+PROPS
+}
+
 COMMON_STAGE_ENV=()
 start_all() {
   mkdir -p "$LOGS" "$RUN"
   load_secrets
   write_env
+  write_kafka_properties
   for b in dev-broker webhook-gw fetcher normalizer writer; do
     [ -x "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is missing: run make first"
   done
   start_pg
+  migrate_db
 
   rm -f "$RUN/broker.ready"
   start dev-broker DEV_BROKER_PORT=$BROKER_PORT DEV_BROKER_READY_FILE="$RUN/broker.ready" \
@@ -186,6 +221,7 @@ start_all() {
   # the mock's ~5 MiB per partition to drop records it had not read yet. 60 s bounds
   # that stall and is still far longer than any stage goes between two polls.
   COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
+    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties"
     KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000}")
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 
@@ -199,13 +235,13 @@ start_all() {
   fi
 
   start writer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_WRITER \
-    DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
+    DATABASE_URL="postgresql://writer_app@127.0.0.1:$PG_PORT/trackstar" \
     WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" -- "$BIN_DIR/writer"
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
     WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
   start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" ADMIN_TOKEN="$ADMIN_TOKEN" \
-    DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
+    DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
     TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"
 
   wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60

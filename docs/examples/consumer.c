@@ -112,6 +112,7 @@ int main(int argc, char **argv) {
     }
     signal(SIGINT, stop);
     signal(SIGTERM, stop);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one line per record, even into a pipe or file */
     int rc = 0;
     while (run) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);

@@ -134,7 +134,7 @@ static int cmd_load(const char *brokers, const char *topic, long n, const char *
     size_t bytes = 0;
     int rc = 1;
     rd_kafka_t *rk =
-        kafka_producer_new(brokers, "bench-loader", "", on_delivery, NULL, err, sizeof err);
+        kafka_producer_new(brokers, "bench-loader", NULL, "", on_delivery, NULL, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "bench_normalizer: %s\n", err);
         return 1;

@@ -98,8 +98,8 @@ static long long applied(CURL *c, body *b) {
 
 static rd_kafka_t *producer(const char *bootstrap) {
     char err[512];
-    rd_kafka_t *rk = kafka_producer_new(bootstrap, "bench-writer-topic", "", kafka_delivery_cb,
-                                        NULL, err, sizeof err);
+    rd_kafka_t *rk = kafka_producer_new(bootstrap, "bench-writer-topic", NULL, "",
+                                        kafka_delivery_cb, NULL, err, sizeof err);
     if (!rk) die("producer", err);
     return rk;
 }

@@ -64,6 +64,8 @@ ROWS=$(field writer.insert.records_per_s rows_per_record)
 # ---- 2. a fresh database, topics of our own, the writer -------------------------------
 psql -XqAc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" "$DATABASE_URL" >/dev/null ||
     fail "cannot create database $DB"
+env DATABASE_URL="${DATABASE_URL%/*}/$DB" WRITER_MIGRATIONS_DIR=writer/migrations \
+    "$BENCH_BIN_DIR/writer" --migrate 2>"$WORK/migrate.log" || fail "writer --migrate: $(tail -3 "$WORK/migrate.log")"
 PREFIX=bench_wt_$$_$RANDOM.
 "$BENCH_TOOLS/writer_topic" topics "$KAFKA_BOOTSTRAP" "$PREFIX" || fail "cannot create the $PREFIX topics"
 env KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" KAFKA_TOPIC_PREFIX="$PREFIX" DATABASE_URL="${DATABASE_URL%/*}/$DB" \

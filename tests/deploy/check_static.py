@@ -194,13 +194,16 @@ def check_compose(helps, programs, topics, image_info):
         unknown = sorted(set(senv) - set(known))
         T.check("compose: %s: every variable it sets is one %s reads (--help)" % (name, cmd),
                 known and not unknown, "not read: %s" % unknown if known else "no --help output")
-        req = sorted(k for k, v in known.items() if v["required"] and not senv.get(k))
+        # writer --migrate talks to the database only: the Kafka keys' defaults do.
+        migrate_job = (s.get("command") or [])[1:] == ["--migrate"]
+        req = sorted(k for k, v in known.items() if v["required"] and not senv.get(k)
+                     and not (migrate_job and k.startswith("KAFKA_")))
         T.check("compose: %s: sets every required variable" % name, not req, req)
         raw_env = dl.compose_env_dict(doc["services"][name].get("environment"))
         plain = sorted(k for k, v in known.items() if v["secret"] and raw_env.get(k)
                        and "${" not in raw_env[k])
         T.check("compose: %s: secrets come from the env file, not the compose file" % name, not plain, plain)
-        if cmd in dl.STAGES:
+        if cmd in dl.STAGES and not migrate_job:
             hc = s.get("healthcheck", {}).get("test", [])
             T.check("compose: %s: health check asks /readyz on its ADMIN_PORT" % name,
                     "/readyz" in " ".join(hc) and "$ADMIN_PORT" in " ".join(hc) and "ADMIN_PORT" in senv, hc)
@@ -212,6 +215,9 @@ def check_compose(helps, programs, topics, image_info):
             if "DATABASE_URL" in senv:
                 T.check("compose: %s: starts after PostgreSQL is healthy" % name,
                         dep.get("postgres", {}).get("condition") == "service_healthy", dep)
+                T.check("compose: %s: starts after the migrations succeeded (writer --migrate)" % name,
+                        dep.get("migrate", {}).get("condition") == "service_completed_successfully"
+                        and ours.get("migrate", {}).get("command") == ["writer", "--migrate"], dep)
             g = s.get("stop_grace_period", "0s")
             T.check("compose: %s: stop_grace_period >= %ds" % (name, MIN_GRACE_S),
                     int(re.sub(r"s$", "", g)) >= MIN_GRACE_S, g)
@@ -368,7 +374,8 @@ def check_k8s(name, path, helps, programs, topics, image_info):
     secret_values = {v for s in secrets.values() for v in map(b64, s.get("data", {}).values()) if len(v) >= 8}
     hpas = {d["spec"]["scaleTargetRef"]["name"]: d for (k, n), d in idx.items() if k == "HorizontalPodAutoscaler"}
     scaled = {d["spec"]["scaleTargetRef"]["name"]: d for (k, n), d in idx.items() if k == "ScaledObject"}
-    cfg = next((c.get("data", {}) for n, c in cms.items() if n.startswith("trackstar-config")), {})
+    cfg = {k: v for n, c in cms.items() if n.startswith(("trackstar-config", "trackstar-topics"))
+           for k, v in c.get("data", {}).items()}
 
     for stage in dl.STAGES:
         T.check("%s: Deployment %s exists" % (where, stage), stage in deps, sorted(deps))
@@ -441,6 +448,18 @@ def check_k8s(name, path, helps, programs, topics, image_info):
             refs = [v for k, v in trig.items() if k.endswith("FromEnv")]
             T.check("%s: the ScaledObject's *FromEnv variables are set in the container" % w,
                     refs and all(r in env for r in refs), refs)
+        if cmd == "writer":
+            inits = [i for i in pod.get("initContainers", []) if i.get("command") == ["writer", "--migrate"]]
+            T.check("%s: an init container runs writer --migrate first" % w, len(inits) == 1, inits)
+            if inits:
+                ienv = dl.k8s_env(inits[0], idx, b64)
+                T.check("%s: the migration uses its own database role (a Secret key of its own)" % w,
+                        ienv.get("DATABASE_URL", (None, ""))[1] == "secret"
+                        and inits[0]["env"][0]["valueFrom"]["secretKeyRef"]["key"]
+                        != c["env"][[e["name"] for e in c["env"]].index("DATABASE_URL")]["valueFrom"]["secretKeyRef"]["key"],
+                        inits[0].get("env"))
+                T.check("%s: every variable of the migration is one writer reads (--help)" % w,
+                        set(ienv) <= set(known), sorted(set(ienv) - set(known)))
         if env.get("WRITER_MIGRATIONS_DIR") and image_info:
             T.check("%s: WRITER_MIGRATIONS_DIR is where the image puts them" % w,
                     env["WRITER_MIGRATIONS_DIR"][0] == image_info["migrations"], env["WRITER_MIGRATIONS_DIR"])
@@ -462,7 +481,13 @@ def check_k8s(name, path, helps, programs, topics, image_info):
                      or v in secret_values or any(p.search(v) for p in SECRET_PATTERNS if k != "topics.sh"))
         T.check("%s: ConfigMap %s holds no secret" % (where, cname), not bad, bad)
     jobs = [o for (k, n), o in idx.items() if k == "Job"]
-    T.check("%s: the topic Job exists" % where, len(jobs) == 1, [j["metadata"]["name"] for j in jobs])
+    kts = sorted(o["spec"]["topicName"] for (k, n), o in idx.items() if k == "KafkaTopic")
+    if kts:  # overlays/strimzi: KafkaTopic resources instead of the Job
+        T.check("%s: a KafkaTopic for every topic of common/topics.c, and no topic Job" % where,
+                kts == sorted(topics) and not jobs, (kts, [j["metadata"]["name"] for j in jobs]))
+        jobs = None
+    else:
+        T.check("%s: the topic Job exists" % where, len(jobs) == 1, [j["metadata"]["name"] for j in jobs])
     if jobs:
         pod = jobs[0]["spec"]["template"]["spec"]
         vols = {v["name"]: v for v in pod.get("volumes", [])}

@@ -49,7 +49,7 @@ class Tally:
 
 # ---- the project ---------------------------------------------------------------------
 
-HELP_LINE = re.compile(r"^  ([A-Z][A-Z0-9_]*)\s+(string|int|bool)\s+(.*)$")
+HELP_LINE = re.compile(r"^  ([A-Z][A-Z0-9_]*)\s+(string|int|bool|file)\s+(.*)$")
 
 
 def parse_help(text):
@@ -180,6 +180,13 @@ def k8s_env(container, index, decode_secret):
     'configmap' or 'secret'; value None when it cannot be resolved from the rendering
     (e.g. a Secret the base leaves to the cluster)."""
     out = {}
+    for src in container.get("envFrom", []):
+        ref = src.get("configMapRef")
+        if ref:
+            cm = index.get(("ConfigMap", ref["name"])) or {}
+            for k, v in cm.get("data", {}).items():
+                if re.match(r"^[A-Z][A-Z0-9_]*$", k):  # file keys (topics.sh) are no variables
+                    out[k] = (v, "configmap")
     for e in container.get("env", []):
         name = e["name"]
         if "value" in e:

@@ -25,17 +25,6 @@ TOPICS_SH=deploy/k8s/base/core/topics.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# add_counts FILE: fold a helper's "N passed, M failed" last line into our tally.
-add_counts() {
-  local line p f
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
-  if [ -z "$line" ]; then fail "$2" "no result line (crashed?)"; return; fi
-  p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-  T_PASSED=$((T_PASSED + p)); T_FAILED=$((T_FAILED + f))
-  [ "$f" -gt 0 ] && T_FAILED_NAMES+=("$2")
-  return 0
-}
-
 echo "-- tools"
 check "python3 with PyYAML (Debian python3-yaml)" python3 -c 'import yaml'
 check "kubectl is installed (Debian kubernetes-client)" command -v kubectl
@@ -47,6 +36,8 @@ for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
   name=$(basename "$dir")
   if kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err"; then
     pass "kubectl kustomize $dir"
+    # Deprecated fields (bases, commonLabels, patches*) print warnings: there must be none.
+    check_eq "kubectl kustomize $dir prints no warning" "" "$(cat "$work/$name.err")"
     rendered+=(--rendered "$name=$work/$name.yaml")
   else
     fail "kubectl kustomize $dir" "$(grep -v '^# Warning' "$work/$name.err" | tail -3)"
@@ -74,6 +65,10 @@ echo "-- static checks: image, compose, rendered overlays, topic job"
 python3 "$DEPLOY_TESTS/check_static.py" --help-dir "$work/help" --bin-dir "$BIN_DIR" \
   --topics "$work/topics.txt" "${rendered[@]}" | tee "$work/static.out"
 add_counts "$work/static.out" "check_static.py"
+
+echo "-- overlays: the topic Job's name follows its content; the secure overlay's credentials"
+(cd "$DEPLOY_TESTS" && python3 check_overlays.py --bin-dir "$ROOT/$BIN_DIR" "${rendered[@]}") | tee "$work/overlays.out"
+add_counts "$work/overlays.out" "check_overlays.py"
 
 echo "-- the topic job's failure paths (stand-in Kafka CLI)"
 topics_run() { # STATE VAR=value... : run topics.sh on the fake CLI

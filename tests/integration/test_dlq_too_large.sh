@@ -4,7 +4,7 @@
 # with 1000 empty line items: 3.3 KB raw, 124 KB canonical); librdkafka refuses a message
 # over message.max.bytes at once (MSG_SIZE_TOO_LARGE), and retrying it forever stopped
 # the partition and made SIGTERM useless. Here the stages' producers get a 64 KiB limit
-# (KAFKA_EXTRA=message.max.bytes=65536) on a private broker of one partition, and:
+# (message.max.bytes=65536 in their KAFKA_CONFIG_FILE) on a private broker of one partition, and:
 #  - a raw record whose canonical form is over the limit is dead-lettered with its reason;
 #  - a raw record itself over the limit gets a dead-letter stub (no value, dlq_stub=true,
 #    the reason, and dlq_topic/partition/offset saying where the original is);
@@ -45,8 +45,12 @@ PIDS+=($!)
 wait_for 10 test -s "$WORK/broker.ready" || { fail "dev broker starts"; finish; exit 1; }
 
 NZ_PID=
+kafka_props() { # MESSAGE_MAX_BYTES: a KAFKA_CONFIG_FILE with that limit, its path on stdout
+  echo "message.max.bytes=$1" >"$WORK/kafka-$1.properties"
+  echo "$WORK/kafka-$1.properties"
+}
 start_normalizer() { # [MESSAGE_MAX_BYTES]
-  KAFKA_BOOTSTRAP=$BOOT ADMIN_PORT=$NPORT KAFKA_EXTRA=message.max.bytes=${1:-$LIMIT} \
+  KAFKA_BOOTSTRAP=$BOOT ADMIN_PORT=$NPORT KAFKA_CONFIG_FILE=$(kafka_props "${1:-$LIMIT}") \
     KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 LOG_LEVEL=info \
     "$BIN_DIR/normalizer" 2>>"$WORK/normalizer.log" &
   NZ_PID=$!
@@ -176,10 +180,12 @@ if [ -n "${STACK_ENV:-}" ] && [ -f "$STACK_ENV" ]; then
   ADMIN_DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
   DB=hard_dlq_$$
   if psql "$ADMIN_DB" -qXc "CREATE DATABASE $DB" >/dev/null 2>"$WORK/psql.err"; then
-    KAFKA_BOOTSTRAP=$BOOT ADMIN_PORT=$WPORT KAFKA_EXTRA=message.max.bytes=$LIMIT \
+    DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$DB" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" \
+      LOG_LEVEL=warn "$BIN_DIR/writer" --migrate 2>"$WORK/writer.log" || fail "writer --migrate" "$(tail -3 "$WORK/writer.log")"
+    KAFKA_BOOTSTRAP=$BOOT ADMIN_PORT=$WPORT KAFKA_CONFIG_FILE=$(kafka_props "$LIMIT") \
       KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 \
       DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$DB" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" \
-      LOG_LEVEL=info "$BIN_DIR/writer" 2>"$WORK/writer.log" &
+      LOG_LEVEL=info "$BIN_DIR/writer" 2>>"$WORK/writer.log" &
     PIDS+=($!)
     wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$WPORT/readyz" || fail "writer starts" "$(tail -3 "$WORK/writer.log")"
     python3 - >"$WORK/refused.json" <<'EOF'

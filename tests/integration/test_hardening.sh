@@ -139,10 +139,12 @@ DEV_BROKER_PORT=$BPORT DEV_BROKER_READY_FILE=$WORK/broker.ready LOG_LEVEL=warn "
 PIDS+=($!)
 wait_for 10 test -s "$WORK/broker.ready" || fail "dev broker starts"
 psql "$ADMIN_DB" -qXc "CREATE DATABASE $HB_DB" >/dev/null
+DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$HB_DB" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" \
+  LOG_LEVEL=warn "$BIN_DIR/writer" --migrate 2>"$WORK/writer_hb.log" || fail "writer --migrate" "$(tail -3 "$WORK/writer_hb.log")"
 env KAFKA_BOOTSTRAP="127.0.0.1:$BPORT" ADMIN_PORT="$W2" HEALTHZ_STALE_S=3 \
   KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 \
   DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$HB_DB" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" \
-  "$BIN_DIR/writer" 2>"$WORK/writer_hb.log" &
+  "$BIN_DIR/writer" 2>>"$WORK/writer_hb.log" &
 PIDS+=($!)
 H=http://127.0.0.1:$W2
 wait_for 30 curl -fsS -o /dev/null "$H/readyz" || fail "writer starts" "$(tail -3 "$WORK/writer_hb.log")"

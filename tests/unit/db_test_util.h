@@ -146,6 +146,7 @@ static inline char *tdb_dump(PGconn *c, int with_db_time) {
     PGresult *tabs =
         tdb_q(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
                  "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' "
+                 "AND table_name NOT LIKE 'fetcher\\_%%' " /* the fetcher's, not domain tables */
                  "ORDER BY table_name");
     sbuf out = {0};
     for (int i = 0; i < PQntuples(tabs); i++) {

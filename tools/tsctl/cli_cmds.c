@@ -4,6 +4,7 @@
 #include "cli_cmds.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
@@ -31,9 +32,10 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
          "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
-        {"KAFKA_EXTRA", CFG_STR, "", 0, 0, CFG_SECRET,
-         "extra librdkafka properties, key=value,key=value (e.g. SASL settings)",
-         &ctx->kafka_extra},
+        {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, 0,
+         "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "
+         "read from that file",
+         &ctx->kafka_props},
         {"TSCTL_HTTP_TIMEOUT_S", CFG_INT, "30", 1, 600, 0, "timeout of one HTTP request",
          &ctx->http_timeout_s},
     };
@@ -62,6 +64,8 @@ static int run_config(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         if (vars[i].type == CFG_INT) {
             snprintf(buf, sizeof buf, "%lld", *(long long *)vars[i].target);
             val = buf;
+        } else if (vars[i].type == CFG_FILE) {
+            val = getenv(vars[i].name); /* the path: the content may hold secrets */
         } else {
             const char *s = *(char **)vars[i].target;
             val = (vars[i].flags & CFG_SECRET) ? (s && *s ? "(set, secret)" : "(not set)") : s;

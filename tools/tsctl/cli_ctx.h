@@ -23,7 +23,7 @@ typedef struct cli_ctx {
     char *admin_token;     /* ADMIN_TOKEN: the fetcher's admin bearer, secret, never printed */
     char *kafka_bootstrap; /* KAFKA_BOOTSTRAP */
     char *topic_prefix;    /* KAFKA_TOPIC_PREFIX */
-    char *kafka_extra;     /* KAFKA_EXTRA: may hold SASL secrets, never printed */
+    char *kafka_props;     /* KAFKA_CONFIG_FILE text: may hold secrets, never printed */
     long long http_timeout_s;
     int json;   /* --json: stdout carries JSON only */
     FILE *out;  /* stdout */

@@ -12,38 +12,11 @@
 
 #include "kafka.h"
 #include "topics.h"
+#include "kafka_props.h"
 #include "util.h"
 #include "values.h"
 
 #define POLL_MS 200
-
-/* Apply "k=v,k=v" (KAFKA_EXTRA) to conf. Error texts name the key, never the value. */
-static int apply_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen) {
-    if (!extra || !*extra) return 0;
-    char *copy = strdup(extra), *save = NULL;
-    int rc = 0;
-    if (!copy) {
-        snprintf(errstr, errlen, "out of memory");
-        return -1;
-    }
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '='), why[256];
-        if (!eq) {
-            snprintf(errstr, errlen, "KAFKA_EXTRA: an item is not key=value");
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        if (rd_kafka_conf_set(conf, kv, eq + 1, why, sizeof why) != RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errlen, "KAFKA_EXTRA: %s: %s", kv, why);
-            rc = -1;
-            break;
-        }
-    }
-    memset(copy, 0, strlen(extra));
-    free(copy);
-    return rc;
-}
 
 static void dlq_topic_name(const cli_ctx *ctx, char *buf, size_t len) {
     topic_name(ctx->topic_prefix, TOPIC_DLQ, buf, len);
@@ -78,7 +51,7 @@ static rd_kafka_t *reader_new(const cli_ctx *ctx, char *errstr, size_t errlen) {
             return NULL;
         }
     }
-    if (apply_extra(conf, ctx->kafka_extra, errstr, errlen) != 0) {
+    if (kafka_props_apply(conf, ctx->kafka_props, '\n', "KAFKA_CONFIG_FILE", errstr, errlen) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -302,7 +275,7 @@ int cli_dlq_replay(const cli_ctx *ctx, const rd_kafka_message_t *m, char *errstr
     }
     /* dlq_topic holds the full name the stage consumed from: prefix already in it. */
     snprintf(full, sizeof full, "%s", target);
-    rd_kafka_t *p = kafka_producer_new(ctx->kafka_bootstrap, "tsctl", ctx->kafka_extra,
+    rd_kafka_t *p = kafka_producer_new(ctx->kafka_bootstrap, "tsctl", NULL, ctx->kafka_props,
                                        kafka_delivery_cb, NULL, errstr, errlen);
     if (!p) return -1;
     out = rd_kafka_headers_new(8);

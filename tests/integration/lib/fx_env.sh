@@ -66,6 +66,9 @@ fx_env_up() {
   touch "$FX_DIR/postgres.log"; [ "$(id -u)" -eq 0 ] && chown postgres "$FX_DIR/postgres.log"
   fx_as_pg "$PGBIN/pg_ctl" -D "$FX_DIR/pg" -l "$FX_DIR/postgres.log" -w -t 60 \
     -o "-p $FX_PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off" start >/dev/null || return 1
+  # The fetcher's tables come from the one migration step, as in every deployment.
+  env DATABASE_URL="$FX_DB" WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" \
+    "$BIN_DIR/writer" --migrate >>"$FX_DIR/migrate.log" 2>&1 || return 1
   rm -f "$FX_DIR/broker.ready"
   fx_bg broker env DEV_BROKER_PORT=$((FX_BASE + 92)) DEV_BROKER_READY_FILE="$FX_DIR/broker.ready" "$BIN_DIR/dev-broker"
   local i
