@@ -94,6 +94,7 @@ static int is_write(const char *method) {
 static int needs_token(const char *method, const char *path) {
     if (strncmp(path, "/wms/", 5) == 0 || strcmp(path, "/wms") == 0) return 1;
     if (strcmp(path, "/connections/sync") == 0) return 1;
+    if (strncmp(path, "/connections/on-demand-syncs", 28) == 0) return 1;
     if (strcmp(path, "/connections") == 0 &&
         (strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0))
         return 1;
