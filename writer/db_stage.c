@@ -6,6 +6,8 @@
  */
 #include "writer/db_stage.h"
 
+#include "writer/db_version.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,13 +474,7 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
 
 /* ------------------------------------------------------------------ key and version */
 
-static const wdb_col *find_col(const wdb_col *cols, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(cols[i].name, name) == 0) return &cols[i];
-    return NULL;
-}
-
-int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
+int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, wdb_version *version,
                   char *reason, size_t rlen) {
     sbuf k = {0};
     *key = NULL;
@@ -508,14 +504,7 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
             goto fail;
         }
     }
-    const wdb_col *vc = find_col(spec->cols, spec->ncols, spec->version_col);
-    const cJSON *v;
-    if (!vc || path_get(NULL, rec, col_path(vc), &v) || !cJSON_IsString(v) ||
-        wdb_parse_ts(v->valuestring, version)) {
-        snprintf(reason, rlen, "missing or invalid %s (RFC 3339 expected)",
-                 vc ? col_path(vc) : spec->version_col);
-        goto fail;
-    }
+    if (wdb_version_of(spec, rec, version, reason, rlen) != 0) goto fail;
     if (!k.p && sbuf_append(&k, "", 0)) goto fail;
     *key = k.p;
     return 0;

@@ -13,6 +13,7 @@
 #include "util.h"
 #include "writer/db.h"
 #include "writer/db_spec.h"
+#include "writer/db_version.h"
 
 /* Parse an RFC 3339 timestamp "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)" into
  * microseconds since the epoch, checking the calendar. Stricter than PostgreSQL on
@@ -24,9 +25,9 @@ int wdb_parse_ts(const char *s, int64_t *us);
 int wdb_utf8_valid(const char *s, size_t n);
 
 /* The record's dedupe key (malloc'd into *key: the key columns, length-prefixed) and
- * its version in microseconds. 0, or -1 with a reason (missing id, bad version, ...);
+ * its version (db_version.h). 0, or -1 with a reason (missing id, bad version, ...);
  * on -1 *key is NULL. */
-int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
+int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, wdb_version *version,
                   char *reason, size_t rlen);
 
 /* Append the staging rows of one record with sequence number seq: the parent row to
