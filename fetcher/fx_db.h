@@ -83,6 +83,9 @@ typedef struct fx_db_stream {
     int64_t records_seen;
     char last_error[FX_ERR_TEXT_MAX];
     int64_t next_due_ms, unsupported_until_ms;
+    int sync_frequency_s; /* Trackstar's sync_frequency for it; 0 = not reported */
+    int64_t crawl_end_ms; /* Trackstar's last ended crawl of it (shown, not relied on) */
+    int cursor_rule;      /* 1: cursor_ms follows docs/fetcher.md's rule; 0: older */
 } fx_db_stream;
 
 /* Returns 1 when found, 0 when there is no row yet, -1 on error. */

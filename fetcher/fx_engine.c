@@ -103,29 +103,45 @@ static void release_requests(fx_engine *e, fx_conn *c) {
         fx_stream *st = &c->streams[r];
         st->force = st->bf_queued = 0;
         st->force_req = st->bf_req = st->run_req = 0;
+        st->sync_posted = 0;
+        fx_job_reset(e, st);
     }
 }
 
-/* Trackstar's sync runs before it answers (or has started when it answers): the polls
- * of the named resources start now, so that they see what it brought in. */
+/* The streams a force sync names poll now (the POST failed: there is nothing to wait for). */
 static void force_waiting(fx_conn *c) {
     for (int r = 0; r < FX_RES_COUNT; r++)
         if (c->sync_wait & (1u << r)) c->streams[r].force = 1;
     c->sync_wait = 0;
 }
 
+/* Trackstar answers a force sync at once and crawls in the background for minutes
+ * (§6.4): polling now would read the copy before the crawl. The streams wait until
+ * GET /connections shows a crawl that ended after the answer (or
+ * connection.force-sync-completed asks for a poll), at most FETCHER_SYNC_WAIT_S. */
 static void on_sync_posted(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
+    fx_engine *e = c->e;
     c->sync_req = NULL;
-    force_waiting(c);
     char st[16];
     snprintf(st, sizeof st, "%d", resp->status);
-    if (resp->status == 200 || resp->status == 201 || resp->status == 202)
-        log_info("POST /connections/sync accepted", "connection_id", c->id, NULL);
-    else
+    if (resp->status == 200 || resp->status == 201 || resp->status == 202) {
+        int64_t now = util_now_ms();
+        for (int r = 0; r < FX_RES_COUNT; r++) {
+            if (!(c->sync_wait & (1u << r))) continue;
+            c->streams[r].sync_posted = now;
+            c->streams[r].sync_deadline = now + e->cfg.sync_wait_ms;
+        }
+        c->sync_wait = 0;
+        c->hist_check_at = 0; /* look at its crawls from now on */
+        log_info("POST /connections/sync accepted; polling when its crawl has ended",
+                 "connection_id", c->id, NULL);
+    } else {
+        force_waiting(c);
         log_warn("POST /connections/sync refused; polling anyway", "connection_id", c->id, "status",
                  st, "error", resp->status ? NULL : resp->err, NULL);
-    if (resp->status == 401) fx_conn_block(c->e, c, "401 on POST /connections/sync");
+    }
+    if (resp->status == 401) fx_conn_block(e, c, "401 on POST /connections/sync");
 }
 
 static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
@@ -190,6 +206,7 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
                 snprintf(ids, sizeof ids, "superseded by %" PRId64, q->id);
                 fx_req_stream_done(e, st->bf_req, 0, ids);
             }
+            fx_job_reset(e, st); /* a new window: its own on-demand sync */
             st->bf_queued = 1;
             st->bf_start = q->start_ms;
             st->bf_end = q->end_ms ? q->end_ms : util_now_ms();
@@ -200,10 +217,12 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
                 fx_req_stream_done(e, st->force_req, 0, ids);
             }
             st->force_req = q->id;
-            if (is_sync)
-                c->sync_wait |= 1u << r; /* forced when Trackstar has answered */
-            else
+            if (is_sync) {
+                c->sync_wait |= 1u << r; /* waits for the sync's crawl once Trackstar answered */
+            } else {
                 st->force = 1;
+                st->sync_posted = 0;
+            }
         }
     }
     if (is_sync) post_connection_sync(e, c, mask);
@@ -483,12 +502,19 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     int64_t now = util_mono_ms();
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
-    c->hist_check_at = now + e->cfg.hist_check_ms;
     fx_conn_info info;
     if (resp->status == 401) {
         fx_conn_block(e, c, "401 on GET /connections/{id}");
         return;
     }
+    /* Crawl times are looked at every FETCHER_CONN_CHECK_S; while a first sync is pending,
+     * every FETCHER_HIST_CHECK_S if that is sooner. */
+    int waiting = !c->actions_known;
+    for (int r = 0; r < FX_RES_COUNT; r++)
+        waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
+    int64_t gap = e->cfg.conn_check_ms;
+    if (waiting && e->cfg.hist_check_ms < gap) gap = e->cfg.hist_check_ms;
+    c->hist_check_at = now + gap;
     if (resp->status != 200 ||
         fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
         char st[16];
@@ -500,6 +526,23 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     if (info.actions_known) {
         c->actions = info.actions;
         c->actions_known = 1;
+    }
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        const fx_schedule *sc = &info.sched[r];
+        if (!sc->known) continue;
+        /* What Trackstar promises about its copy (the cursor rule), and when it last
+         * refreshed it (the schedule: poll after each crawl). */
+        fx_schedule_promise(sc, &st->prom);
+        st->crawls_known = st->prom.crawl_end_ms != 0;
+        st->crawl_error = sc->error;
+        int fs = (int)(st->prom.frequency_ms / 1000);
+        if (st->loaded &&
+            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
+            st->d.sync_frequency_s = fs;
+            st->d.crawl_end_ms = st->prom.crawl_end_ms;
+            st->dirty = 1;
+        }
     }
     for (int r = 0; r < FX_RES_COUNT; r++) {
         fx_stream *st = &c->streams[r];
@@ -517,12 +560,6 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
 
 static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
     if (c->info_req || !c->token || c->blocked || now < c->hist_check_at) return;
-    /* Only resources the connection can read wait for a first sync: asking about the
-     * others would spend the token's budget for nothing. */
-    int waiting = !c->actions_known;
-    for (int r = 0; r < FX_RES_COUNT; r++)
-        waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
-    if (!waiting) return;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
     sbuf url = {0};
     sbuf_printf(&url, "%s/connections/", e->cfg.base_url);
@@ -570,8 +607,21 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
         fx_stream_set_state(e, st, FX_ST_WAITING);
         return;
     }
-    if (st->bf_queued) {
+    if (st->sync_posted &&
+        ((st->prom.crawl_end_ms > st->sync_posted - st->sync_posted % 1000 && !st->crawl_error) ||
+         now_wall >= st->sync_deadline)) {
+        if (now_wall >= st->sync_deadline)
+            log_warn("no crawl ended after the force sync; polling anyway", "connection_id", c->id,
+                     "resource", fx_res_infos[st->res].name, NULL);
+        st->sync_posted = 0;
+        st->force = 1;
+    }
+    if (st->bf_queued && fx_job_pending(e, st, util_mono_ms())) {
+        return; /* Trackstar's on-demand sync of the window still runs */
+    } else if (st->bf_queued) {
         fx_run_start(e, st, FX_RUN_WINDOW);
+    } else if (st->sync_posted) {
+        return; /* its poll comes when the force sync's crawl has ended */
     } else if (fx_stream_due(e, st, now_wall)) {
         fx_run_kind k = fx_res_infos[st->res].kind == FX_KIND_SNAPSHOT        ? FX_RUN_SNAPSHOT
                         : fx_res_infos[st->res].kind == FX_KIND_PER_WAREHOUSE ? FX_RUN_LOCATIONS
