@@ -30,7 +30,7 @@ static long long c_port, c_seed, c_conns, c_orders, c_products, c_warehouses, c_
     c_write_rate, c_mutations, c_wh_timeout, c_wh_queue, c_wh_conc;
 static char *c_retry_scale, *c_sync_scale, *c_page_order;
 static int c_ts_dates, c_clamp, c_ingest_lag, c_same_second, c_quantity_only, c_short_pages;
-static long long c_old_pct, c_job_ms, c_drop_pct;
+static long long c_old_pct, c_job_ms, c_drop_pct, c_sync_max_s;
 
 static const cfg_var vars[] = {
     {"SIM_BIND", CFG_STR, "127.0.0.1", 0, 0, 0, "listen address (IPv4)", &c_bind},
@@ -91,6 +91,9 @@ static const cfg_var vars[] = {
     {"SIM_SYNC_SCALE", CFG_STR, "0.001", 0, 0, 0,
      "multiplier on the reference's sync_frequency (3600 s / 43200 s) for Trackstar's crawls",
      &c_sync_scale},
+    {"SIM_SYNC_FREQUENCY_MAX_S", CFG_INT, "0", 0, 86400, 0,
+     "caps the scaled sync_frequency (0 = no cap): slow resources stay quick in tests",
+     &c_sync_max_s},
     {"SIM_INGEST_LAG", CFG_BOOL, "1", 0, 0, 0,
      "WMS changes reach Trackstar's copy (and webhooks) only when a crawl reads them; 0 = at "
      "once",
@@ -187,6 +190,7 @@ int main(int argc, char **argv) {
                     .warehouse_customers = (int)c_wcust};
     sim_store_init((uint64_t)c_seed, c_ts_dates);
     sim_g.w.sync_scale = sync_scale;
+    sim_g.w.sync_max_ms = (int)c_sync_max_s * 1000;
     sim_g.w.ingest_lag = c_ingest_lag;
     sim_g.w.same_second = c_same_second;
     sim_g.w.quantity_only = c_quantity_only;

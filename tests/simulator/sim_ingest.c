@@ -13,9 +13,9 @@
 #include "sim_render.h"
 #include "util.h"
 
-#define CRAWL_MIN_MS 300        /* the shortest crawl */
-#define CRAWL_SHARE_MIN 10      /* a crawl lasts 10..40% of sync_frequency */
-#define CRAWL_SHARE_SPAN 30     /* ... */
+#define CRAWL_MIN_MS 300           /* the shortest crawl */
+#define CRAWL_SHARE_MIN 10         /* a crawl lasts 10..40% of sync_frequency */
+#define CRAWL_SHARE_SPAN 30        /* ... */
 #define MID_PAGING_WINDOW_MS 10000 /* a listing counts as in progress this long after a page */
 
 static int64_t sec(int64_t ms) {
@@ -28,6 +28,7 @@ static uint32_t world_rand(uint32_t n) {
 
 int64_t sim_sync_frequency_ms(sim_res r) {
     double ms = sim_res_infos[r].sync_frequency_s * 1000.0 * sim_g.w.sync_scale;
+    if (sim_g.w.sync_max_ms > 0 && ms > sim_g.w.sync_max_ms) ms = sim_g.w.sync_max_ms;
     return ms < 1000 ? 1000 : (int64_t)ms;
 }
 

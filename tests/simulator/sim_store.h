@@ -334,6 +334,7 @@ typedef struct sim_conn {
 /* How unkind the world is (docs/simulator.md): every knob defaults to the harsh side. */
 typedef struct sim_world {
     double sync_scale;   /* multiplies the reference's sync_frequency (tests: ~0.001) */
+    int sync_max_ms;     /* caps the scaled sync_frequency (0 = no cap) */
     int ingest_lag;      /* 1: changes reach the copy only through crawls; 0: at once */
     int same_second;     /* 1: updated_date is the change's second, equal to the previous
                             version's within one second; 0: strictly increasing */
