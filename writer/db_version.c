@@ -35,8 +35,7 @@ static int ts_member(const cJSON *rec, const char *name, int nullable, int64_t *
     return cJSON_IsString(v) && wdb_parse_ts(v->valuestring, us) == 0 ? 0 : -1;
 }
 
-int wdb_version_of(const wdb_spec *s, const cJSON *rec, wdb_version *v, char *reason,
-                   size_t rlen) {
+int wdb_version_of(const wdb_spec *s, const cJSON *rec, wdb_version *v, char *reason, size_t rlen) {
     const wdb_col *vc = col_named(s, s->version_col);
     const char *vp = vc ? path_of(vc) : s->version_col;
     *v = (wdb_version){.trackstar_us = WDB_VERSION_NULL};
@@ -80,8 +79,9 @@ int wdb_version_sql_guard(const wdb_spec *s, sbuf *o) {
     const char *v = s->version_col, *r = s->record_col;
     /* Newer source_updated_at wins; t."v" IS NULL: the first version of a column group
      * (connections rows are filled by several specs). */
-    int rc = sbuf_printf(o, "t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" AND ",
-                         v, v, v, v, v);
+    int rc = sbuf_printf(
+        o, "t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" AND ", v,
+        v, v, v, v);
     if (!wdb_version_total(s)) {
         /* the plain rule: on an equal version a different record replaces */
         rc |= sbuf_printf(o, "t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")", r, r);
@@ -90,8 +90,9 @@ int wdb_version_sql_guard(const wdb_spec *s, sbuf *o) {
     rc |= sbuf_printf(
         o,
         "((EXCLUDED.\"" TIE_COL "\" IS NOT NULL AND (t.\"" TIE_COL "\" IS NULL OR t.\"" TIE_COL
-        "\" < EXCLUDED.\"" TIE_COL "\")) OR (t.\"" TIE_COL "\" IS NOT DISTINCT FROM EXCLUDED.\"" TIE_COL
-        "\" AND EXCLUDED.\"" SOURCE_COL "\" = 'poll' AND (t.\"%s\" - '" WDB_OBSERVATION_KEYS
+        "\" < EXCLUDED.\"" TIE_COL "\")) OR (t.\"" TIE_COL
+        "\" IS NOT DISTINCT FROM EXCLUDED.\"" TIE_COL "\" AND EXCLUDED.\"" SOURCE_COL
+        "\" = 'poll' AND (t.\"%s\" - '" WDB_OBSERVATION_KEYS
         "'::text[]) IS DISTINCT FROM (EXCLUDED.\"%s\" - '" WDB_OBSERVATION_KEYS "'::text[]))))",
         r, r);
     return rc ? -1 : 0;

@@ -49,8 +49,7 @@ int wdb_version_total(const wdb_spec *s);
 
 /* The version of canonical record rec under spec s (its version column; with the total
  * order also trackstar_updated_at and source). 0, or -1 with a reason naming the field. */
-int wdb_version_of(const wdb_spec *s, const cJSON *rec, wdb_version *v, char *reason,
-                   size_t rlen);
+int wdb_version_of(const wdb_spec *s, const cJSON *rec, wdb_version *v, char *reason, size_t rlen);
 
 /* Compare two versions: < 0 when a is older than b, 0 when they are the same version,
  * > 0 when a is newer. */
@@ -58,8 +57,7 @@ int wdb_version_cmp(const wdb_version *a, const wdb_version *b);
 
 /* 1 when incoming replaces held. content_differs: their records differ apart from the
  * observation keys (only consulted for the same version). */
-int wdb_version_replaces(const wdb_version *incoming, const wdb_version *held,
-                         int content_differs);
+int wdb_version_replaces(const wdb_version *incoming, const wdb_version *held, int content_differs);
 
 /* For a batch's versions of one record: < 0 when a must be applied in preference to b
  * (the batch's outcome is the first in this order that PostgreSQL accepts), > 0 when b,

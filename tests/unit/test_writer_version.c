@@ -47,10 +47,9 @@ static void test_version_of_record(void **state) {
     assert_non_null(strstr(reason, "source_updated_at"));
     cJSON_Delete(r);
     /* connection-level specs keep the plain rule */
-    assert_int_equal(
-        wdb_version_total(wdb_specs[wdb_spec_find("wms.connection_events.v1", "connection_event",
-                                                  "connection_created")]),
-        0);
+    assert_int_equal(wdb_version_total(wdb_specs[wdb_spec_find(
+                         "wms.connection_events.v1", "connection_event", "connection_created")]),
+                     0);
 }
 
 static void test_order(void **state) {
@@ -163,8 +162,8 @@ static void test_sql_guard(void **state) {
     assert_non_null(strstr(o.p, "(t.\"record\" - '" WDB_OBSERVATION_KEYS
                                 "'::text[]) IS DISTINCT FROM (EXCLUDED.\"record\" - '"));
     sbuf_free(&o);
-    const wdb_spec *plain = wdb_specs[wdb_spec_find("wms.connection_events.v1", "connection_event",
-                                                    "sync_status")];
+    const wdb_spec *plain =
+        wdb_specs[wdb_spec_find("wms.connection_events.v1", "connection_event", "sync_status")];
     assert_int_equal(wdb_version_sql_guard(plain, &o), 0);
     assert_null(strstr(o.p, "poll"));
     assert_non_null(strstr(o.p, "t.\"record\" IS DISTINCT FROM EXCLUDED.\"record\""));
