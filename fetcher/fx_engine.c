@@ -607,6 +607,21 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
         fx_stream_set_state(e, st, FX_ST_WAITING);
         return;
     }
+    if (st->crawl_error) {
+        /* Trackstar cannot crawl it (invalid credentials, a missing permission): reads
+         * still serve its stored copy, which does not change; nothing to poll, and a force
+         * sync would never end. The connection error itself comes as an event. */
+        snprintf(st->d.last_error, sizeof st->d.last_error, "%s",
+                 "Trackstar reports sync_status error: its copy is not updated");
+        skip_manual(e, st, "Trackstar cannot sync it (sync_status error)");
+        st->sync_posted = 0;
+        fx_stream_set_state(e, st, FX_ST_BLOCKED);
+        return;
+    }
+    if (st->state == FX_ST_BLOCKED && !c->blocked) {
+        st->d.last_error[0] = '\0'; /* Trackstar syncs it again */
+        st->dirty = 1;
+    }
     if (st->sync_posted &&
         ((st->prom.crawl_end_ms > st->sync_posted - st->sync_posted % 1000 && !st->crawl_error) ||
          now_wall >= st->sync_deadline)) {
@@ -668,8 +683,13 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             fx_db_result(e, rc, "recheck blocked connection", err);
             c->blocked = 0;
         }
-        for (int r = 0; r < FX_RES_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
+        /* Trackstar's crawl times first: the schedule and the cursor rule depend on them,
+         * and the token's GET budget must not go to pages only. Then the streams, from a
+         * different one each turn, so that none is starved of the budget. */
+        if (!e->stopping) maybe_check_conn(e, c, now);
+        c->rr = (c->rr + 1) % FX_RES_COUNT;
+        for (int k = 0; k < FX_RES_COUNT; k++) {
+            fx_stream *st = &c->streams[(c->rr + k) % FX_RES_COUNT];
             fx_run_after_acks(e, st);
             if (!e->stopping) {
                 decide(e, st, wall);
@@ -677,7 +697,6 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             }
             fx_stream_save(e, st);
         }
-        if (!e->stopping) maybe_check_conn(e, c, now);
     }
     metric_set(e->m.owned_conns, owned);
     metric_set(e->m.unacked_bytes, e->unacked_bytes);

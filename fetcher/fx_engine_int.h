@@ -134,6 +134,7 @@ struct fx_conn {
     uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
     fx_stream streams[FX_RES_COUNT];
+    int rr; /* the stream the loop turns to first (round robin) */
     fx_conn *next;
 };
 

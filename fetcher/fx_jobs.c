@@ -16,7 +16,7 @@
 
 /* The WMS functions the reference allows on-demand syncs for (on-demand-syncs). */
 static const char *const job_functions[] = {"get_products", "get_orders", "get_inbound_shipments",
-                                            "get_returns", "get_bills", NULL};
+                                            "get_returns",  "get_bills",  NULL};
 
 static int allowed(int res) {
     for (int i = 0; job_functions[i]; i++)
@@ -93,8 +93,8 @@ int fx_job_pending(fx_engine *e, fx_stream *st, int64_t now) {
         sbuf_printf(&body, "{\"function_name\":\"%s\",\"start_time\":\"%s\",\"end_time\":\"%s\"}",
                     fx_res_infos[st->res].function, from, to);
         /* A POST: Trackstar counts it against the write budget, not the GET one. */
-        st->job_req = fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p,
-                                    on_job, st);
+        st->job_req =
+            fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p, on_job, st);
         if (st->job_req) st->bf_job = FX_JOB_POSTING;
     } else {
         sbuf_printf(&url, "%s/connections/on-demand-syncs/", e->cfg.base_url);
