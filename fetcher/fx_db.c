@@ -272,6 +272,29 @@ int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_
     return 0;
 }
 
+int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, size_t errlen) {
+    const char *const p[] = {id};
+    memset(out, 0, sizeof *out);
+    PGresult *res = run(db, "load connection",
+                        "SELECT connection_id, integration_name, token_sealed, state, version"
+                        " FROM fetcher_connections WHERE connection_id = $1",
+                        1, p, errstr, errlen);
+    if (!res) return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(out->integration, sizeof out->integration, "%s", PQgetvalue(res, 0, 1));
+        snprintf(out->state, sizeof out->state, "%s", PQgetvalue(res, 0, 3));
+        out->version = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        if (!(out->sealed = strdup(PQgetvalue(res, 0, 2)))) {
+            snprintf(errstr, errlen, "out of memory");
+            found = -1;
+        }
+    }
+    PQclear(res);
+    return found;
+}
+
 void fx_db_conns_free(fx_db_conn *c, int n) {
     for (int i = 0; i < n; i++)
         free(c[i].sealed);

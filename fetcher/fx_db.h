@@ -60,6 +60,8 @@ int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen);
 int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen);
 void fx_db_conns_free(fx_db_conn *c, int n);
+/* One connection by id: 1 found (out->sealed malloc'd, free it), 0 not stored, -1 error. */
+int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, size_t errlen);
 
 /* Record that a resource's first sync is done (oldest/newest: 0 = unknown). */
 int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,

@@ -118,6 +118,11 @@ static const cli_opt o_conn_list[] = {
     {"source", 1, "db|api", "db: the database the writer fills (default); api: GET /connections"},
     {"all", 0, NULL, "include deleted connections (db)"},
 };
+static const cli_opt o_conn_set[] = {
+    {"webhooks-disabled", 1, "true|false", "stop (true) or resume Trackstar's resource webhooks"},
+    {"customer", 1, "ID", "your identifier for the end customer"},
+    {"no-customer", 0, NULL, "clear the customer identifier"},
+};
 static const cli_opt o_conn_delete[] = {
     {"yes", 0, NULL, "really delete"},
     {"token-stdin", 0, NULL, "read the connection's access token from stdin (never printed)"},
@@ -196,6 +201,11 @@ const cli_cmd cli_commands[] = {
      "Combines the database (sync_status, historical_syncs, connection_errors) with\n"
      "Trackstar's GET /connections/{id}; either may be missing.",
      NULL, 0, 1, 1, cli_run_conn_show},
+    {"connections set", "<connection_id>", "change webhooks_disabled or customer_id",
+     "PATCH /connections, made by the fetcher with the connection's access token (it holds it\n"
+     "sealed). With webhooks disabled only the fetcher's polls (after each Trackstar crawl)\n"
+     "bring changes in; connection events still arrive as webhooks.",
+     OPTS(o_conn_set), 1, 1, cli_run_conn_set},
     {"connections delete", "<connection_id>", "delete a connection in Trackstar",
      "DELETE /connections is authorised by the connection's access token: give it on\n"
      "stdin with --token-stdin. Its connection.deleted event then flows through the pipeline.",
