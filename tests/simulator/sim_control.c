@@ -253,14 +253,15 @@ static void faults_render(sbuf *b) {
     const sim_http_faults *f = &sim_g.faults;
     sbuf_printf(
         b,
-        "{\"http_429\":%d,\"http_5xx\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_ms\":%d,\"short_"
+        "{\"http_429\":%d,\"http_5xx\":%d,\"http_401\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_"
+        "ms\":%d,\"short_"
         "pages\":%d,"
         "\"webhook_bad_signature\":%d,\"webhook_stale_timestamp\":%d,\"webhook_mangled_body\":%d,"
         "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld,"
         "\"webhook_drop_percent\":%d,\"sync_job_stuck\":%d}",
-        f->force_429, f->force_5xx, f->drop, f->slow_count, f->slow_ms, f->short_pages,
-        wf.bad_signature, wf.stale_timestamp, wf.mangled_body, wf.duplicate, wf.out_of_order,
-        wf.oversize_bytes, sim_g.w.drop_pct, sim_g.w.stuck_jobs);
+        f->force_429, f->force_5xx, f->force_401, f->drop, f->slow_count, f->slow_ms,
+        f->short_pages, wf.bad_signature, wf.stale_timestamp, wf.mangled_body, wf.duplicate,
+        wf.out_of_order, wf.oversize_bytes, sim_g.w.drop_pct, sim_g.w.stuck_jobs);
 }
 
 static void faults(sim_req *rq, sim_resp *rs) {
@@ -300,6 +301,7 @@ static void faults(sim_req *rq, sim_resp *rs) {
     int drop_pct = sim_g.w.drop_pct, stuck = sim_g.w.stuck_jobs;
     if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) ||
         get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
+        get_int(j, "http_401", 0, 1000000, &h.force_401, rs) ||
         get_int(j, "drop", 0, 1000000, &h.drop, rs) ||
         get_int(j, "slow_count", 0, 1000000, &h.slow_count, rs) ||
         get_int(j, "slow_ms", 0, 120000, &h.slow_ms, rs) ||

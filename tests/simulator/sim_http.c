@@ -182,6 +182,10 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
         sim_resp_error(rs, 429, "Rate limit exceeded", "trackstar");
         return;
     }
+    if (take(&gf->force_401, lf ? &lf->force_401 : NULL)) {
+        sim_resp_error(rs, 401, "Invalid or missing x-trackstar-access-token", "trackstar");
+        return;
+    }
     if (take(&gf->force_5xx, lf ? &lf->force_5xx : NULL)) {
         sim_resp_error(rs, 503, "Service temporarily unavailable (injected)", "trackstar");
         return;

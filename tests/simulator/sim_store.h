@@ -247,6 +247,7 @@ typedef struct sim_sizes {
 /* Injected HTTP faults; counts are consumed one per request. */
 typedef struct sim_http_faults {
     int force_429, force_5xx, drop, slow_count, slow_ms;
+    int force_401;   /* answered as for a revoked access token */
     int short_pages; /* serve fewer items than limit while next_token stays set */
 } sim_http_faults;
 
