@@ -17,10 +17,11 @@
 #   FAULT_PORT_BASE       stack ports, in 24000-24800                     (24000)
 #   TRUTH_SEED            random seed                                      ($RANDOM)
 #   TRUTH_CONNECTIONS     simulator connections                            (5)
-#   TRUTH_SECONDS         length of the changing phase                     (40)
+#   TRUTH_SECONDS         length of the changing phase                     (30)
 #   TRUTH_MUTATIONS       changes per connection per tick                  (10)
 #   TRUTH_DROP_PERCENT    resource webhooks never delivered                (10)
 #   TRUTH_CONVERGE_S      time allowed to converge once the WMS is still   (150)
+#   TRUTH_POLL_S          fetcher poll interval where Trackstar reports no crawl times (2)
 #   BIN_DIR               bin or bin-san
 # Last line "N passed, M failed".
 set -uo pipefail
@@ -36,7 +37,7 @@ export STACK_VAR=$ROOT/build/truth-$NAME
 export STACK_PORT_BASE=${FAULT_PORT_BASE:-24000}
 SEED=${TRUTH_SEED:-$RANDOM}
 CONNS=${TRUTH_CONNECTIONS:-5}
-SECONDS_RUN=${TRUTH_SECONDS:-40}
+SECONDS_RUN=${TRUTH_SECONDS:-30}
 MUTATIONS=${TRUTH_MUTATIONS:-10}
 DROP=${TRUTH_DROP_PERCENT:-10}
 CONVERGE_S=${TRUTH_CONVERGE_S:-150}
@@ -50,10 +51,10 @@ fi
 # ---- the stack -----------------------------------------------------------------------
 # The simulator runs its harsh defaults (ingestion lag, equal timestamps, quantity-only
 # changes, id-ordered short pages); only its clock is faster: Trackstar crawls hourly
-# resources every 21.6 s and 12-hourly ones every 25 s (capped), long against the whole
+# resources every 21.6 s and 12-hourly ones every 22 s (capped), long against the whole
 # seconds of its timestamps, as an hour is in production. No start-up connections: the
 # test makes them, so that connection.created reaches the fetcher.
-export SIM_EXTRA_ENV="SIM_CONNECTIONS=0 SIM_RETRY_SCALE=0.001 SIM_HISTORICAL_SYNC_MS=0 SIM_SEED=$SEED SIM_WEBHOOK_CONCURRENCY=8 SIM_SYNC_SCALE=0.006 SIM_SYNC_FREQUENCY_MAX_S=25 SIM_TRACKSTAR_DATES=$DATES"
+export SIM_EXTRA_ENV="SIM_CONNECTIONS=0 SIM_RETRY_SCALE=0.001 SIM_HISTORICAL_SYNC_MS=0 SIM_SEED=$SEED SIM_WEBHOOK_CONCURRENCY=8 SIM_SYNC_SCALE=0.006 SIM_SYNC_FREQUENCY_MAX_S=22 SIM_TRACKSTAR_DATES=$DATES"
 # The fetcher: small pages (records change while it pages through several), Trackstar's
 # crawl times looked at every second, short backoffs. Its clock is scaled like the
 # simulator's: polls every 2 s where Trackstar tells nothing (a fetcher that does not
@@ -62,7 +63,7 @@ export SIM_EXTRA_ENV="SIM_CONNECTIONS=0 SIM_RETRY_SCALE=0.001 SIM_HISTORICAL_SYN
 export FETCHER_PAGE_LIMIT=5 FETCHER_CONN_CHECK_S=1 FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=500
 export FETCHER_CURSOR_OVERLAP_S=1 FETCHER_SYNC_WAIT_S=30 FETCHER_JOB_CHECK_S=1
 for r in ORDERS INVENTORY PRODUCTS WAREHOUSES WAREHOUSE_LOCATIONS SHIPPING_METHODS RETURNS INBOUND_SHIPMENTS BILLS; do
-  export "FETCHER_INTERVAL_${r}_S=2"
+  export "FETCHER_INTERVAL_${r}_S=${TRUTH_POLL_S:-2}"
 done
 export FETCHER_BACKOFF_CAP_MS=2000 FETCHER_FAILED_RETRY_S=3
 export STACK_BROKER_PARTITIONS=8
@@ -75,6 +76,7 @@ cleanup() {
   fl_stack_down
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 echo "truth[$NAME]: the $API API, seed $SEED, $CONNS connections, ${SECONDS_RUN}s of changes, binaries in $BIN_DIR"
 T0=$(date +%s)
@@ -87,7 +89,7 @@ pass "private stack up on ports $STACK_PORT_BASE+ (the $API API: SIM_TRACKSTAR_D
 for ((i = 0; i < CONNS; i++)); do
   integ=sandbox; [ $((i % 3)) -eq 2 ] && integ=extensiv-3pl-central
   fl_simctl POST /_sim/connections \
-    "{\"integration_name\":\"$integ\",\"orders\":60,\"products\":12,\"warehouses\":2,\"locations_per_warehouse\":3,\"returns\":8,\"inbound_shipments\":5,\"bills\":8,\"shipping_methods\":3,\"warehouse_customers\":1}" |
+    "{\"integration_name\":\"$integ\",\"orders\":40,\"products\":12,\"warehouses\":2,\"locations_per_warehouse\":3,\"returns\":8,\"inbound_shipments\":5,\"bills\":8,\"shipping_methods\":3,\"warehouse_customers\":1}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["connection_id"])' >>"$WORK/conns" || true
 done
 check_eq "$CONNS simulator connections created" "$CONNS" "$(wc -l <"$WORK/conns")"
@@ -122,7 +124,7 @@ fl_check_alive
 fl_log "the WMS is still now; Trackstar's crawls catch up, then the pipeline"
 
 # ---- convergence -----------------------------------------------------------------------
-# Trackstar's copy catches up with the WMS within a crawl (25 s and its length here), and
+# Trackstar's copy catches up with the WMS within a crawl (22 s and its length here), and
 # the simulator delivers what it has queued; then the database must reach the truth.
 settled() {
   fl_simctl GET /_sim/connections | python3 -c '

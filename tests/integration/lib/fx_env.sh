@@ -90,6 +90,7 @@ fx_fetcher() {
   fx_bg "$name" env KAFKA_BOOTSTRAP=$FX_BROKER KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 \
     ADMIN_PORT=$((FX_BASE + 100 + n)) TRACKSTAR_BASE_URL=$FX_SIM TRACKSTAR_API_KEY=$FX_API_KEY \
     DATABASE_URL=$FX_DB TOKEN_ENCRYPTION_KEY=$FX_TOKEN_KEY FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=300 \
+    FETCHER_CONN_CHECK_S=1 \
     LOG_LEVEL=${FX_LOG_LEVEL:-info} "$@" "$FX_FETCHER"
   local t0=$SECONDS
   fx_wait_http "http://127.0.0.1:$((FX_BASE + 100 + n))/readyz" 30 || return 1
