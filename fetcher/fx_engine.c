@@ -494,6 +494,22 @@ static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
     e->integ_next = now + FX_INTEG_MIN_GAP_MS;
 }
 
+/* When to look at the connection's crawl times again: every FETCHER_CONN_CHECK_S once a
+ * first sync is done; before any is, every FETCHER_HIST_CHECK_S
+ * (connection.historical-sync-completed, which carries oldest_data_date, usually tells
+ * first); while some are pending, whichever is sooner. */
+static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now) {
+    int pending = !c->actions_known, done = 0;
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        if (fx_integration_reads(e, c, r) == 0) continue;
+        pending |= !c->streams[r].hist_done;
+        done |= c->streams[r].hist_done;
+    }
+    int64_t gap = !done ? e->cfg.hist_check_ms : e->cfg.conn_check_ms;
+    if (done && pending && e->cfg.hist_check_ms < gap) gap = e->cfg.hist_check_ms;
+    return now + gap;
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
@@ -507,14 +523,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         fx_conn_block(e, c, "401 on GET /connections/{id}");
         return;
     }
-    /* Crawl times are looked at every FETCHER_CONN_CHECK_S; while a first sync is pending,
-     * every FETCHER_HIST_CHECK_S if that is sooner. */
-    int waiting = !c->actions_known;
-    for (int r = 0; r < FX_RES_COUNT; r++)
-        waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
-    int64_t gap = e->cfg.conn_check_ms;
-    if (waiting && e->cfg.hist_check_ms < gap) gap = e->cfg.hist_check_ms;
-    c->hist_check_at = now + gap;
+    c->hist_check_at = next_conn_check(e, c, now);
     if (resp->status != 200 ||
         fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
         char st[16];
@@ -556,6 +565,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
                      fx_res_infos[r].name, NULL);
         }
     }
+    c->hist_check_at = next_conn_check(e, c, now); /* with the first syncs it reported */
 }
 
 static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {

@@ -71,7 +71,10 @@ else fail "older connection: all 9 streams ran" "$(fx_sql "SELECT resource, stat
 out=$(covered "$C" $RESOURCES) && pass "full backfill: every record of every resource on the raw topic, byte for byte" \
   || fail "full backfill covers the truth" "$out"
 out=$($CHECK headers "$FX_DIR/raw.json" "$C") && pass "keys and headers follow the raw-topic contract ($out)" || fail "raw headers" "$out"
-check_eq "sync status published on each change" "running idle" "$($CHECK statuses "$FX_DIR/raw.json" "$C" orders)"
+# a run after each of Trackstar's crawls: running, idle, running, idle ...
+st=$($CHECK statuses "$FX_DIR/raw.json" "$C" orders)
+[[ "$st" =~ ^running\ idle(\ running\ idle)*(\ running)?$ ]] && pass "sync status published on each change ($st)" \
+  || fail "sync status published on each change" "$st"
 check_eq "cursor moved to trackstar_updated_date after the backfill" "trackstar_updated_date|t" \
   "$(fx_sql "SELECT cursor_field, cursor_at IS NOT NULL FROM fetcher_streams WHERE connection_id='$C' AND resource='orders'")"
 check_eq "inventory is a snapshot: no cursor" "" "$(fx_sql "SELECT cursor_at FROM fetcher_streams WHERE connection_id='$C' AND resource='inventory'")"
@@ -100,7 +103,7 @@ else fail "historical-sync-completed starts the backfill" "$(fx_sql "SELECT reso
 hist_rows() { [ "$(fx_sql "SELECT count(*) FROM fetcher_historical_syncs WHERE connection_id='$A' AND source='webhook' AND oldest_data_date IS NOT NULL")" = 9 ]; }
 fx_wait 20 hist_rows && pass "historical syncs recorded from the webhook with their oldest date" \
   || fail "historical syncs recorded from the webhook" "$(fx_sql "SELECT resource, source, oldest_data_date FROM fetcher_historical_syncs WHERE connection_id='$A'")"
-from_expected=$(date -u -d "@$(($(date -u -d "$oldest" +%s) - 300))" +%Y-%m-%dT%H:%M:%SZ)
+from_expected=$(date -u -d "@$(($(date -u -d "$oldest" +%s) - FX_MARGIN_S))" +%Y-%m-%dT%H:%M:%SZ)
 grep -q "\"resource\":\"orders\",\"kind\":\"backfill\",\"from\":\"$from_expected\"" <(grep "\"connection_id\":\"$A\"" "$FX_DIR/f1.log" | grep '"run started"') \
   && pass "backfill starts at oldest_data_date" || fail "backfill starts at oldest_data_date" "$(grep "$A" "$FX_DIR/f1.log" | grep 'run started' | head -1)"
 # shipbob lacks get_bills (501): every other resource
@@ -215,9 +218,9 @@ mark=$(wc -l <"$FX_DIR/sim.log")
 fx_fetcher f2 2 FETCHER_PAGE_LIMIT=25 FETCHER_STREAM_PARALLEL=4 || fail "f2 ready" ""
 if fx_wait 90 streams_settled "$F"; then pass "429 burst: the backfill completes"; else fail "429 burst: backfill completes" ""; fi
 tail -n +"$mark" "$FX_DIR/sim.log" >"$FX_DIR/sim429.log"
-read -r maxps throttled total < <($CHECK rate "$FX_DIR/sim429.log" /wms/)
-[ "$maxps" -le 10 ] && pass "never more than 10 requests in a second (max $maxps, $total requests)" \
-  || fail "never more than 10 requests in a second" "max $maxps"
+read -r maxps throttled total < <($CHECK rate "$FX_DIR/sim429.log" /wms/ "$F")
+[ "$maxps" -le 10 ] && pass "never more than 10 requests in a second with one token (max $maxps, $total requests)" \
+  || fail "never more than 10 requests in a second with one token" "max $maxps"
 [ "$throttled" -ge 25 ] && pass "the 429 burst was answered ($throttled 429s) and waited out" || fail "429s seen" "$throttled"
 grep -q "\"connection_id\":\"$F\",\"resource\":\"[a-z_]*\",\"state\":\"rate_limited\"" "$FX_DIR/f2.log" \
   && pass "rate_limited state reported" || fail "rate_limited state reported" ""

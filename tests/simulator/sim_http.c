@@ -232,11 +232,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     const char *token =
         MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "x-trackstar-access-token");
     pipeline_out po = {0};
+    char conn_id[40] = ""; /* for the request log: the connection, never its token */
     if (ctx->too_big) {
         sim_resp_error(&rs, 413, "Request body too large", "trackstar");
     } else {
         sim_store_lock();
         pipeline(&rq, &rs, api_key, token, &po);
+        if (rq.conn) snprintf(conn_id, sizeof conn_id, "%s", rq.conn->id);
         sim_store_unlock();
     }
     if (rs.drop) {
@@ -278,7 +280,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     if (log_min_level <= LOG_DEBUG) {
         char st[8];
         snprintf(st, sizeof st, "%d", rs.status);
-        log_debug("request", "method", method, "path", url, "status", st, "request_id", rid, NULL);
+        log_debug("request", "method", method, "path", url, "status", st, "request_id", rid,
+                  "connection_id", conn_id[0] ? conn_id : NULL, NULL);
     }
     return ret;
 }
