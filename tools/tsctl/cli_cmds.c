@@ -91,6 +91,7 @@ static const cli_opt o_link_token[] = {
     {"integration-type", 1, "TYPE", "wms (default), cart or carrier"},
     {"sandbox", 0, NULL, "also offer Trackstar's sandbox integration"},
     {"logo", 1, "URL", "your logo, shown in Link (branding)"},
+    {"style", 1, "JSON", "Link's style option, a JSON object (branding)"},
     {"button-id", 1, "ID", "Link button id, when a page has several"},
 };
 static const cli_opt o_reinstall[] = {
@@ -98,6 +99,7 @@ static const cli_opt o_reinstall[] = {
     {"days", 1, "N", "magic link lifetime in days (with --magic)"},
     {"customer", 1, "ID", "your identifier for the end customer"},
     {"logo", 1, "URL", "your logo, shown in Link"},
+    {"style", 1, "JSON", "Link's style option, a JSON object"},
 };
 static const cli_opt o_exchange[] = {
     {"customer", 1, "ID", "your identifier for the end customer"},
