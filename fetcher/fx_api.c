@@ -8,6 +8,8 @@
 
 #include "fx_http.h"
 #include "entities.h"
+#include "util.h"
+#include "values.h"
 
 #define FX_API_TIMEOUT_MS 30000
 
@@ -51,6 +53,17 @@ int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int m
     return 0;
 }
 
+static double num_or_zero(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e9 ? v->valuedouble : 0;
+}
+
+static int64_t time_or_zero(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    int64_t ms;
+    return cJSON_IsString(v) && val_time_parse(v->valuestring, &ms, NULL) == 0 ? ms : 0;
+}
+
 int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
     memset(out, 0, sizeof *out);
     cJSON *root = cJSON_ParseWithLength(body, len);
@@ -68,26 +81,65 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
         out->actions = actions_mask(actions);
         out->actions_known = 1;
     }
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(data, "webhooks_disabled");
+    out->webhooks_disabled = cJSON_IsBool(wd) ? cJSON_IsTrue(wd) : -1;
     const cJSON *hist = cJSON_GetObjectItemCaseSensitive(data, "historical_sync_completed");
+    const cJSON *s, *scheds = cJSON_GetObjectItemCaseSensitive(data, "sync_schedules");
+    cJSON_ArrayForEach(s, scheds) {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(s, "function_name");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "sync_status");
+        int r = cJSON_IsString(fn) ? ts_entity_lookup(fn->valuestring) : -1;
+        if (r < 0) continue;
+        fx_schedule *sc = &out->sched[r];
+        const char *status = cJSON_IsString(st) ? st->valuestring : "";
+        sc->known = 1;
+        sc->frequency_ms = (int64_t)(num_or_zero(s, "sync_frequency") * 1000);
+        sc->crawl_start_ms = time_or_zero(s, "last_crawl_start");
+        sc->crawl_end_ms = time_or_zero(s, "last_crawl_end");
+        sc->running = strcmp(status, "sync_in_progress") == 0 ||
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "in_progress"));
+        sc->error = strcmp(status, "error") == 0;
+        if (!cJSON_IsObject(hist) && cJSON_IsString(st) &&
+            strcmp(status, "first_sync_in_progress") != 0)
+            out->hist_done |= 1u << r;
+    }
     if (cJSON_IsObject(hist)) {
         const cJSON *h;
         cJSON_ArrayForEach(h, hist) {
             int r = ts_entity_lookup(h->string);
             if (r >= 0 && cJSON_IsTrue(h)) out->hist_done |= 1u << r;
         }
-    } else {
-        const cJSON *s, *scheds = cJSON_GetObjectItemCaseSensitive(data, "sync_schedules");
-        cJSON_ArrayForEach(s, scheds) {
-            const cJSON *fn = cJSON_GetObjectItemCaseSensitive(s, "function_name");
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "sync_status");
-            if (!cJSON_IsString(fn) || !cJSON_IsString(st)) continue;
-            int r = ts_entity_lookup(fn->valuestring);
-            if (r >= 0 && strcmp(st->valuestring, "first_sync_in_progress") != 0)
-                out->hist_done |= 1u << r;
-        }
     }
     cJSON_Delete(root);
     return 0;
+}
+
+void fx_schedule_promise(const fx_schedule *s, fx_promise *prev) {
+    if (!s->known) return;
+    if (s->frequency_ms > 0) prev->frequency_ms = s->frequency_ms;
+    if (s->running || !s->crawl_start_ms || !s->crawl_end_ms || s->crawl_start_ms > s->crawl_end_ms)
+        return; /* a crawl in progress: its start says nothing yet */
+    if (s->crawl_end_ms >= prev->crawl_end_ms) {
+        prev->crawl_start_ms = s->crawl_start_ms;
+        prev->crawl_end_ms = s->crawl_end_ms;
+    }
+}
+
+int fx_api_parse_job(const char *body, size_t len, char id[FX_ID_MAX], char *status, size_t slen) {
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+    const cJSON *job = cJSON_IsObject(data) ? data : root; /* {data:{..}} or the job itself */
+    const cJSON *i = cJSON_GetObjectItemCaseSensitive(job, "id");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "status");
+    int rc = -1;
+    if (cJSON_IsString(i) && *i->valuestring && strlen(i->valuestring) < FX_ID_MAX &&
+        cJSON_IsString(s) && strlen(s->valuestring) < slen) {
+        snprintf(id, FX_ID_MAX, "%s", i->valuestring);
+        snprintf(status, slen, "%s", s->valuestring);
+        rc = 0;
+    }
+    cJSON_Delete(root);
+    return rc;
 }
 
 int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fx_crypto.h"
+#include "fx_cursor.h"
 #include "fx_db.h"
 
 #define FX_MAX_INTEGRATIONS 512
@@ -23,18 +24,39 @@ typedef struct fx_integ {
  * 0 or -1 (malformed). */
 int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int max, int *n);
 
+/* One resource's sync schedule (Connection.sync_schedules[]). */
+typedef struct fx_schedule {
+    int known;                            /* the connection lists it */
+    int64_t frequency_ms;                 /* sync_frequency; 0 = not given */
+    int64_t crawl_start_ms, crawl_end_ms; /* last_crawl_start / _end; 0 = null */
+    int running;                          /* sync_status sync_in_progress (or in_progress) */
+    int error;                            /* sync_status error: Trackstar cannot crawl */
+} fx_schedule;
+
 typedef struct fx_conn_info {
     uint32_t hist_done; /* bit per ts_entity_id whose first sync is complete */
     uint32_t actions;   /* bit per ts_entity_id in available_actions */
     int actions_known;
+    int webhooks_disabled; /* -1 unknown */
     char integration[FX_ID_MAX];
+    fx_schedule sched[TS_ENTITY_COUNT];
 } fx_conn_info;
 
 /* GET /connections/{id}: accepts {"data":{...}} and {"data":[{...}]} (the reference
  * leaves the live shape open). A first sync counts as done when
  * historical_sync_completed[get_x] is true or, without that map, when the schedule's
- * sync_status is not first_sync_in_progress. 0 or -1. */
+ * sync_status is not first_sync_in_progress. Every schedule's frequency and crawl times
+ * are read too. 0 or -1. */
 int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out);
+
+/* The promise of a schedule (fx_cursor.h): its last crawl counts only when it has ended
+ * (start <= end and no crawl in progress); prev keeps the newest ended crawl seen
+ * before, for the times a crawl is in progress. */
+void fx_schedule_promise(const fx_schedule *s, fx_promise *prev);
+
+/* An on-demand sync job {id, status, ...}: its id and status ("open", "completed",
+ * "cancelled", "stuck"). 0 or -1. */
+int fx_api_parse_job(const char *body, size_t len, char id[FX_ID_MAX], char *status, size_t slen);
 
 /* POST /link/exchange's answer. *token is malloc'd (free with fx_crypto_free_secret). */
 int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],

@@ -8,6 +8,7 @@
 void fx_track_init(fx_track *t, int64_t cursor) {
     memset(t, 0, sizeof *t);
     t->cursor = cursor;
+    t->bound = FX_NO_BOUND;
 }
 
 static fx_seg *find(fx_track *t, uint64_t seq) {
@@ -58,6 +59,8 @@ int fx_track_advance(fx_track *t) {
         /* A closed window covers everything up to hi; the open one only up to what it
          * actually held (a later record may still be on its way into Trackstar's copy). */
         int64_t to = s->hi != FX_NO_BOUND ? s->hi : s->max_key;
+        /* ... and never beyond what Trackstar promises is in its copy already */
+        if (to != FX_NO_BOUND && t->bound != FX_NO_BOUND && to > t->bound) to = t->bound;
         if (to != FX_NO_BOUND && (t->cursor == FX_NO_BOUND || to > t->cursor)) {
             t->cursor = to;
             moved = 1;
@@ -93,4 +96,20 @@ int64_t fx_window_resize(int64_t width, int64_t records, int64_t target, int64_t
     if (w < min_ms) w = min_ms;
     if (w > max_ms) w = max_ms;
     return w;
+}
+
+int64_t fx_cursor_bound(const char *field, int64_t run_start_ms, const fx_promise *p,
+                        int64_t default_frequency_ms, int64_t margin_ms) {
+    if (field && strcmp(field, "trackstar_updated_date") == 0) return run_start_ms - margin_ms;
+    /* Trackstar's times have whole seconds: the crawl surely ended before the run started
+     * only when its end plus a second is not later than the start. */
+    if (p && p->crawl_start_ms && p->crawl_end_ms && p->crawl_start_ms <= p->crawl_end_ms &&
+        p->crawl_end_ms + 1000 <= run_start_ms)
+        return p->crawl_start_ms - margin_ms;
+    int64_t f = p && p->frequency_ms > 0 ? p->frequency_ms : default_frequency_ms;
+    return run_start_ms - 2 * f - margin_ms;
+}
+
+int64_t fx_cursor_fallback(int64_t ts_cursor_ms, int64_t frequency_ms, int64_t margin_ms) {
+    return ts_cursor_ms - 2 * frequency_ms - margin_ms;
 }

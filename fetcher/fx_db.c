@@ -194,6 +194,29 @@ int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_
     return 0;
 }
 
+int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, size_t errlen) {
+    const char *const p[] = {id};
+    memset(out, 0, sizeof *out);
+    PGresult *res = run(db, "load connection",
+                        "SELECT connection_id, integration_name, token_sealed, state, version"
+                        " FROM fetcher_connections WHERE connection_id = $1",
+                        1, p, errstr, errlen);
+    if (!res) return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(out->integration, sizeof out->integration, "%s", PQgetvalue(res, 0, 1));
+        snprintf(out->state, sizeof out->state, "%s", PQgetvalue(res, 0, 3));
+        out->version = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        if (!(out->sealed = strdup(PQgetvalue(res, 0, 2)))) {
+            snprintf(errstr, errlen, "out of memory");
+            found = -1;
+        }
+    }
+    PQclear(res);
+    return found;
+}
+
 void fx_db_conns_free(fx_db_conn *c, int n) {
     for (int i = 0; i < n; i++)
         free(c[i].sealed);
@@ -265,7 +288,8 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
                         "SELECT state, cursor_field, " MS("cursor_at") ", backfill_done, "
                         MS("run_started_at") ", " MS("last_started_at") ", " MS("last_success_at")
                         ", records_seen, coalesce(last_error, ''), " MS("next_due_at") ", "
-                        MS("unsupported_until")
+                        MS("unsupported_until") ", coalesce(sync_frequency_s, 0), "
+                        MS("last_crawl_end_at") ", cursor_rule"
                         " FROM fetcher_streams WHERE connection_id = $1 AND resource = $2",
                         2, p, errstr, errlen);
     // clang-format on
@@ -286,14 +310,19 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
     snprintf(s->last_error, sizeof s->last_error, "%s", PQgetvalue(res, 0, 8));
     s->next_due_ms = ms_value(res, 0, 9);
     s->unsupported_until_ms = ms_value(res, 0, 10);
+    s->sync_frequency_s = atoi(PQgetvalue(res, 0, 11));
+    s->crawl_end_ms = ms_value(res, 0, 12);
+    s->cursor_rule = atoi(PQgetvalue(res, 0, 13));
     PQclear(res);
     return 1;
 }
 
 int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
                      char *errstr, size_t errlen) {
-    char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24], rs[24];
+    char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24], b7[24], rs[24], fq[16], cr[16];
     snprintf(rs, sizeof rs, "%" PRId64, s->records_seen);
+    snprintf(fq, sizeof fq, "%d", s->sync_frequency_s);
+    snprintf(cr, sizeof cr, "%d", s->cursor_rule);
     const char *const p[] = {conn,
                              resource,
                              s->state,
@@ -306,23 +335,29 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
                              rs,
                              s->last_error[0] ? s->last_error : NULL,
                              ms_param(s->next_due_ms, b5),
-                             ms_param(s->unsupported_until_ms, b6)};
+                             ms_param(s->unsupported_until_ms, b6),
+                             s->sync_frequency_s > 0 ? fq : NULL,
+                             ms_param(s->crawl_end_ms, b7),
+                             cr};
     /* The MS()/TS() pieces inside the SQL text confuse clang-format. */
     // clang-format off
     return run0(db, "store stream",
                 "INSERT INTO fetcher_streams (connection_id, resource, state, cursor_field, cursor_at,"
                 " backfill_done, run_started_at, last_started_at, last_success_at, records_seen,"
-                " last_error, next_due_at, unsupported_until) VALUES ($1, $2, $3, $4, " TS("$5")
+                " last_error, next_due_at, unsupported_until, sync_frequency_s, last_crawl_end_at,"
+                " cursor_rule) VALUES ($1, $2, $3, $4, " TS("$5")
                 ", $6::boolean, " TS("$7") ", " TS("$8") ", " TS("$9") ", $10::bigint, $11, "
-                TS("$12") ", " TS("$13") ")"
+                TS("$12") ", " TS("$13") ", $14::integer, " TS("$15") ", $16::integer)"
                 " ON CONFLICT (connection_id, resource) DO UPDATE SET state = EXCLUDED.state,"
                 " cursor_field = EXCLUDED.cursor_field, cursor_at = EXCLUDED.cursor_at,"
                 " backfill_done = EXCLUDED.backfill_done, run_started_at = EXCLUDED.run_started_at,"
                 " last_started_at = EXCLUDED.last_started_at, last_success_at = EXCLUDED.last_success_at,"
                 " records_seen = EXCLUDED.records_seen, last_error = EXCLUDED.last_error,"
                 " next_due_at = EXCLUDED.next_due_at, unsupported_until = EXCLUDED.unsupported_until,"
+                " sync_frequency_s = EXCLUDED.sync_frequency_s,"
+                " last_crawl_end_at = EXCLUDED.last_crawl_end_at, cursor_rule = EXCLUDED.cursor_rule,"
                 " updated_at = now()",
-                13, p, errstr, errlen);
+                16, p, errstr, errlen);
     // clang-format on
 }
 
@@ -429,7 +464,9 @@ char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errl
                       " 'cursor', cursor_at, 'backfill_done', backfill_done,"
                       " 'last_started_at', last_started_at, 'last_success_at', last_success_at,"
                       " 'records_seen', records_seen, 'last_error', last_error,"
-                      " 'next_due_at', next_due_at) ORDER BY connection_id, resource), '[]')::text"
+                      " 'next_due_at', next_due_at, 'sync_frequency_s', sync_frequency_s,"
+                      " 'last_crawl_end_at', last_crawl_end_at)"
+                      " ORDER BY connection_id, resource), '[]')::text"
                       " FROM fetcher_streams WHERE $1::text IS NULL OR connection_id = $1",
                       1, p, errstr, errlen);
 }

@@ -66,6 +66,8 @@ int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen);
 int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen);
 void fx_db_conns_free(fx_db_conn *c, int n);
+/* One connection by id: 1 found (out->sealed malloc'd, free it), 0 not stored, -1 error. */
+int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, size_t errlen);
 
 /* Record that a resource's first sync is done (oldest/newest: 0 = unknown). */
 int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,
@@ -89,6 +91,9 @@ typedef struct fx_db_stream {
     int64_t records_seen;
     char last_error[FX_ERR_TEXT_MAX];
     int64_t next_due_ms, unsupported_until_ms;
+    int sync_frequency_s; /* Trackstar's sync_frequency for it; 0 = not reported */
+    int64_t crawl_end_ms; /* Trackstar's last ended crawl of it (shown, not relied on) */
+    int cursor_rule;      /* 1: cursor_ms follows docs/fetcher.md's rule; 0: older */
 } fx_db_stream;
 
 /* Returns 1 when found, 0 when there is no row yet, -1 on error. */

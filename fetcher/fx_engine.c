@@ -106,29 +106,45 @@ static void release_requests(fx_engine *e, fx_conn *c) {
         fx_stream *st = &c->streams[r];
         st->force = st->bf_queued = 0;
         st->force_req = st->bf_req = st->run_req = 0;
+        st->sync_posted = 0;
+        fx_job_reset(e, st);
     }
 }
 
-/* Trackstar's sync runs before it answers (or has started when it answers): the polls
- * of the named resources start now, so that they see what it brought in. */
+/* The streams a force sync names poll now (the POST failed: there is nothing to wait for). */
 static void force_waiting(fx_conn *c) {
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
         if (c->sync_wait & (1u << r)) c->streams[r].force = 1;
     c->sync_wait = 0;
 }
 
+/* Trackstar answers a force sync at once and crawls in the background for minutes
+ * (§6.4): polling now would read the copy before the crawl. The streams wait until
+ * GET /connections shows a crawl that ended after the answer (or
+ * connection.force-sync-completed asks for a poll), at most FETCHER_SYNC_WAIT_S. */
 static void on_sync_posted(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
+    fx_engine *e = c->e;
     c->sync_req = NULL;
-    force_waiting(c);
     char st[16];
     snprintf(st, sizeof st, "%d", resp->status);
-    if (resp->status == 200 || resp->status == 201 || resp->status == 202)
-        log_info("POST /connections/sync accepted", "connection_id", c->id, NULL);
-    else
+    if (resp->status == 200 || resp->status == 201 || resp->status == 202) {
+        int64_t now = util_now_ms();
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+            if (!(c->sync_wait & (1u << r))) continue;
+            c->streams[r].sync_posted = now;
+            c->streams[r].sync_deadline = now + e->cfg.sync_wait_ms;
+        }
+        c->sync_wait = 0;
+        c->hist_check_at = 0; /* look at its crawls from now on */
+        log_info("POST /connections/sync accepted; polling when its crawl has ended",
+                 "connection_id", c->id, NULL);
+    } else {
+        force_waiting(c);
         log_warn("POST /connections/sync refused; polling anyway", "connection_id", c->id, "status",
                  st, "error", resp->status ? NULL : resp->err, NULL);
-    if (resp->status == 401) fx_conn_block(c->e, c, "401 on POST /connections/sync");
+    }
+    if (resp->status == 401) fx_conn_block(e, c, "401 on POST /connections/sync");
 }
 
 static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
@@ -194,6 +210,7 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
                 snprintf(ids, sizeof ids, "superseded by %" PRId64, q->id);
                 fx_req_stream_done(e, st->bf_req, 0, ids);
             }
+            fx_job_reset(e, st); /* a new window: its own on-demand sync */
             st->bf_queued = 1;
             st->bf_start = q->start_ms;
             st->bf_end = q->end_ms ? q->end_ms : util_now_ms();
@@ -204,10 +221,12 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
                 fx_req_stream_done(e, st->force_req, 0, ids);
             }
             st->force_req = q->id;
-            if (is_sync)
-                c->sync_wait |= 1u << r; /* forced when Trackstar has answered */
-            else
+            if (is_sync) {
+                c->sync_wait |= 1u << r; /* waits for the sync's crawl once Trackstar answered */
+            } else {
                 st->force = 1;
+                st->sync_posted = 0;
+            }
         }
     }
     if (is_sync) post_connection_sync(e, c, mask);
@@ -480,6 +499,22 @@ static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
     e->integ_next = now + FX_INTEG_MIN_GAP_MS;
 }
 
+/* When to look at the connection's crawl times again: every FETCHER_CONN_CHECK_S once a
+ * first sync is done; before any is, every FETCHER_HIST_CHECK_S
+ * (connection.historical-sync-completed, which carries oldest_data_date, usually tells
+ * first); while some are pending, whichever is sooner. */
+static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now) {
+    int pending = !c->actions_known, done = 0;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        if (fx_integration_reads(e, c, r) == 0) continue;
+        pending |= !c->streams[r].hist_done;
+        done |= c->streams[r].hist_done;
+    }
+    int64_t gap = !done ? e->cfg.hist_check_ms : e->cfg.conn_check_ms;
+    if (done && pending && e->cfg.hist_check_ms < gap) gap = e->cfg.hist_check_ms;
+    return now + gap;
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
@@ -488,12 +523,12 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     int64_t now = util_mono_ms();
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
-    c->hist_check_at = now + e->cfg.hist_check_ms;
     fx_conn_info info;
     if (resp->status == 401) {
         fx_conn_block(e, c, "401 on GET /connections/{id}");
         return;
     }
+    c->hist_check_at = next_conn_check(e, c, now);
     if (resp->status != 200 ||
         fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
         char st[16];
@@ -508,6 +543,23 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     }
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
+        const fx_schedule *sc = &info.sched[r];
+        if (!sc->known) continue;
+        /* What Trackstar promises about its copy (the cursor rule), and when it last
+         * refreshed it (the schedule: poll after each crawl). */
+        fx_schedule_promise(sc, &st->prom);
+        st->crawls_known = st->prom.crawl_end_ms != 0;
+        st->crawl_error = sc->error;
+        int fs = (int)(st->prom.frequency_ms / 1000);
+        if (st->loaded &&
+            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
+            st->d.sync_frequency_s = fs;
+            st->d.crawl_end_ms = st->prom.crawl_end_ms;
+            st->dirty = 1;
+        }
+    }
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
         if (st->hist_done || !(info.hist_done & (1u << r))) continue;
         char err[256];
         int rc = fx_db_hist_put(e->db, c->id, ts_entities[r].name, 0, 0, "api", err, sizeof err);
@@ -518,16 +570,11 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
                      ts_entities[r].name, NULL);
         }
     }
+    c->hist_check_at = next_conn_check(e, c, now); /* with the first syncs it reported */
 }
 
 static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
     if (c->info_req || !c->token || c->blocked || now < c->hist_check_at) return;
-    /* Only resources the connection can read wait for a first sync: asking about the
-     * others would spend the token's budget for nothing. */
-    int waiting = !c->actions_known;
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
-    if (!waiting) return;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
     sbuf url = {0};
     if (sbuf_printf(&url, "%s/connections/", e->cfg.base_url) || val_url_escape(&url, c->id)) {
@@ -577,8 +624,36 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
         fx_stream_set_state(e, st, FX_ST_WAITING);
         return;
     }
-    if (st->bf_queued) {
+    if (st->crawl_error) {
+        /* Trackstar cannot crawl it (invalid credentials, a missing permission): reads
+         * still serve its stored copy, which does not change; nothing to poll, and a force
+         * sync would never end. The connection error itself comes as an event. */
+        snprintf(st->d.last_error, sizeof st->d.last_error, "%s",
+                 "Trackstar reports sync_status error: its copy is not updated");
+        skip_manual(e, st, "Trackstar cannot sync it (sync_status error)");
+        st->sync_posted = 0;
+        fx_stream_set_state(e, st, FX_ST_BLOCKED);
+        return;
+    }
+    if (st->state == FX_ST_BLOCKED && !c->blocked) {
+        st->d.last_error[0] = '\0'; /* Trackstar syncs it again */
+        st->dirty = 1;
+    }
+    if (st->sync_posted &&
+        ((st->prom.crawl_end_ms > st->sync_posted - st->sync_posted % 1000 && !st->crawl_error) ||
+         now_wall >= st->sync_deadline)) {
+        if (now_wall >= st->sync_deadline)
+            log_warn("no crawl ended after the force sync; polling anyway", "connection_id", c->id,
+                     "resource", ts_entities[st->res].name, NULL);
+        st->sync_posted = 0;
+        st->force = 1;
+    }
+    if (st->bf_queued && fx_job_pending(e, st, util_mono_ms())) {
+        return; /* Trackstar's on-demand sync of the window still runs */
+    } else if (st->bf_queued) {
         fx_run_start(e, st, FX_RUN_WINDOW);
+    } else if (st->sync_posted) {
+        return; /* its poll comes when the force sync's crawl has ended */
     } else if (fx_stream_due(e, st, now_wall)) {
         fx_run_kind k = ts_entities[st->res].poll == TS_POLL_COMPLETE        ? FX_RUN_SNAPSHOT
                         : ts_entities[st->res].poll == TS_POLL_PER_WAREHOUSE ? FX_RUN_LOCATIONS
@@ -625,8 +700,13 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             fx_db_result(e, rc, "recheck blocked connection", err);
             c->blocked = 0;
         }
-        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
+        /* Trackstar's crawl times first: the schedule and the cursor rule depend on them,
+         * and the token's GET budget must not go to pages only. Then the streams, from a
+         * different one each turn, so that none is starved of the budget. */
+        if (!e->stopping) maybe_check_conn(e, c, now);
+        c->rr = (c->rr + 1) % TS_ENTITY_COUNT;
+        for (int k = 0; k < TS_ENTITY_COUNT; k++) {
+            fx_stream *st = &c->streams[(c->rr + k) % TS_ENTITY_COUNT];
             fx_run_after_acks(e, st);
             if (!e->stopping) {
                 decide(e, st, wall);
@@ -634,7 +714,6 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             }
             fx_stream_save(e, st);
         }
-        if (!e->stopping) maybe_check_conn(e, c, now);
     }
     metric_set(e->m.owned_conns, owned);
     metric_set(e->m.unacked_bytes, e->unacked_bytes);

@@ -43,6 +43,13 @@ typedef enum fx_run_kind {
 typedef struct fx_conn fx_conn;
 typedef struct fx_stream fx_stream;
 
+typedef enum fx_job_state {
+    FX_JOB_NONE = 0, /* no job: the window is read from Trackstar's stored copy as it is */
+    FX_JOB_POSTING,  /* POST /connections/on-demand-syncs in flight */
+    FX_JOB_OPEN,     /* the job runs: GET it now and then */
+    FX_JOB_ENDED     /* completed, cancelled, stuck or refused: read the window now */
+} fx_job_state;
+
 /* The records of one page in flight to Kafka. Outlives an abandoned run: a detached
  * batch (st == NULL) only counts its remaining deliveries down and is freed at zero. */
 typedef struct fx_batch {
@@ -89,12 +96,25 @@ struct fx_stream {
     int nwh, wh_next, listing_done;
     uint64_t loc_seg;
     fx_batch *batches;
+    /* what Trackstar says about its copy of this resource (GET /connections/{id}) */
+    fx_promise prom;
+    int crawls_known; /* it reports crawl times: poll after each crawl, not by interval */
+    int crawl_error;  /* sync_status error: Trackstar cannot crawl (its copy is still) */
+    int64_t retry_at; /* wall ms: a failed run is not retried before */
     /* manual work */
     int force;
     int64_t force_req;
+    int64_t sync_posted; /* wall ms a force sync was accepted at: poll when its crawl ended */
+    int64_t sync_deadline;
     int bf_queued;
     int64_t bf_start, bf_end, bf_req;
-    int64_t run_req; /* the request this run answers (0 = none) */
+    /* a backfill's on-demand sync job (reference §6.4): posted, followed, then the window */
+    fx_job_state bf_job;
+    char bf_job_id[FX_ID_MAX];
+    char bf_job_note[160];
+    fx_http_req *job_req;
+    int64_t job_check_at; /* monotonic ms */
+    int64_t run_req;      /* the request this run answers (0 = none) */
 };
 
 struct fx_conn {
@@ -115,6 +135,7 @@ struct fx_conn {
     uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
     fx_stream streams[TS_ENTITY_COUNT];
+    int rr; /* the stream the loop turns to first (round robin) */
     fx_conn *next;
 };
 
@@ -168,6 +189,11 @@ int fx_stream_due(fx_engine *e, fx_stream *st, int64_t now_wall);
 void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind);
 void fx_batch_ack(fx_engine *e, fx_batch *b, int ok);
 void fx_conn_block(fx_engine *e, fx_conn *c, const char *why);
+
+/* fx_jobs.c: a backfill's on-demand sync job. pending: 1 while the window must wait for
+ * Trackstar's job (it drives the job's requests), 0 when the window can be read. */
+int fx_job_pending(fx_engine *e, fx_stream *st, int64_t now);
+void fx_job_reset(fx_engine *e, fx_stream *st);
 
 /* fx_engine.c */
 void fx_req_stream_done(fx_engine *e, int64_t req_id, int failed, const char *what);

@@ -11,6 +11,7 @@
 #include "fx_api.h"
 #include "fx_db.h"
 #include "entities.h"
+#include "fx_http.h"
 #include "log.h"
 #include "util.h"
 #include "values.h"
@@ -189,6 +190,78 @@ int fx_ops_streams(const fx_ops *o, const char *query, char **resp) {
     return 200;
 }
 
+int fx_ops_patch(const fx_ops *o, const char *body, size_t len, char **resp) {
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(root, "webhooks_disabled");
+    const cJSON *cust = cJSON_GetObjectItemCaseSensitive(root, "customer_id");
+    PGconn *db = NULL;
+    fx_db_conn row = {0};
+    char *token = NULL, *patch = NULL;
+    fx_http_resp hr = {0};
+    sbuf url = {0};
+    int status;
+    if (!cJSON_IsString(conn) || !*conn->valuestring || strlen(conn->valuestring) >= FX_ID_MAX) {
+        status = fail_with(resp, 400, "connection_id (string) is required");
+        goto done;
+    }
+    if ((wd && !cJSON_IsBool(wd)) || (cust && !cJSON_IsString(cust) && !cJSON_IsNull(cust)) ||
+        (!wd && !cust)) {
+        status = fail_with(
+            resp, 400, "webhooks_disabled (boolean) and/or customer_id (string or null) needed");
+        goto done;
+    }
+    if ((status = open_db(o, &db, resp))) goto done;
+    char err[512];
+    int found = fx_db_conn_get(db, conn->valuestring, &row, err, sizeof err);
+    if (found <= 0) {
+        status = fail_with(resp, found < 0 ? 503 : 404, found < 0 ? err : "unknown connection_id");
+        goto done;
+    }
+    if (!(token = fx_crypto_open(&o->key, row.id, row.sealed, err, sizeof err))) {
+        status = fail_with(resp, 500, "the stored access token cannot be opened");
+        goto done;
+    }
+    cJSON *p = cJSON_CreateObject();
+    if (wd) cJSON_AddBoolToObject(p, "webhooks_disabled", cJSON_IsTrue(wd));
+    if (cust)
+        cJSON_AddItemToObject(p, "customer_id",
+                              cJSON_IsString(cust) ? cJSON_CreateString(cust->valuestring)
+                                                   : cJSON_CreateNull());
+    patch = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    if (!patch || sbuf_printf(&url, "%s/connections", o->base_url) != 0) {
+        status = fail_with(resp, 500, "out of memory");
+        goto done;
+    }
+    if (fx_http_call("PATCH", url.p, o->api_key, token, patch, 30000, &hr) != 0 ||
+        hr.status < 200 || hr.status > 299) {
+        char what[320];
+        snprintf(what, sizeof what, "PATCH /connections answered %d: %.200s", hr.status,
+                 hr.body.p ? hr.body.p : hr.err);
+        status = fail_with(resp, 502, what);
+        goto done;
+    }
+    /* Trackstar's answer: {id, object, updated} (no secret) */
+    *resp = strdup(hr.body.p ? hr.body.p : "{}");
+    status = *resp ? 200 : fail_with(resp, 500, "out of memory");
+    log_info("connection patched", "connection_id", row.id, NULL);
+done:
+    cJSON_Delete(root);
+    free(patch);
+    sbuf_free(&url);
+    sbuf_free(&hr.body);
+    fx_crypto_free_secret(token);
+    free(row.sealed);
+    if (db) PQfinish(db);
+    return status;
+}
+
+static int route_patch(void *arg, const char *q, const char *body, size_t len, char **resp) {
+    (void)q;
+    return fx_ops_patch(arg, body, len, resp);
+}
+
 static int route_sync(void *arg, const char *q, const char *body, size_t len, char **resp) {
     (void)q;
     return fx_ops_request(arg, "sync", body, len, resp);
@@ -216,6 +289,7 @@ int fx_ops_install(fx_ops *o) {
     if (admin_route("POST", "/sync", route_sync, o) ||
         admin_route("POST", "/backfill", route_backfill, o) ||
         admin_route("POST", "/connections/exchange", route_exchange, o) ||
+        admin_route("POST", "/connections/patch", route_patch, o) ||
         admin_route("GET", "/requests", route_request, o) ||
         admin_route("GET", "/streams", route_streams, o))
         return -1;

@@ -6,6 +6,8 @@
  *   POST /backfill {"connection_id", "resources"?, "start", "end"?}  re-read a date window
  *   GET  /requests?id=N                                          a request's progress
  *   GET  /streams[?connection_id=X]                              sync status per stream
+ *   POST /connections/patch {"connection_id", "webhooks_disabled"?, "customer_id"?}
+ *                                                                Trackstar's PATCH /connections
  *
  * Manual work is written to fetcher_requests and carried out by whichever replica owns
  * the connection, so any replica (or the command line) can take it. Each action opens
@@ -29,6 +31,9 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
 int fx_ops_exchange(const fx_ops *o, const char *body, size_t len, char **resp);
 int fx_ops_request_status(const fx_ops *o, const char *query, char **resp);
 int fx_ops_streams(const fx_ops *o, const char *query, char **resp);
+/* PATCH /connections with the connection's own access token (decrypted here, never
+ * answered or logged): webhooks_disabled (bool) and customer_id (string or null). */
+int fx_ops_patch(const fx_ops *o, const char *body, size_t len, char **resp);
 
 /* Register the admin routes (o must live as long as the admin server). 0 or -1. */
 int fx_ops_install(fx_ops *o);

@@ -189,9 +189,39 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
     }
 }
 
+/* Poll no more often than Trackstar refreshes its copy, and promptly after it does: when
+ * GET /connections reports crawl times, a run is due once a crawl has ended after the
+ * last run started (the copy may hold something new); otherwise every interval. A failed
+ * run waits for its retry time either way. */
 int fx_stream_due(fx_engine *e, fx_stream *st, int64_t now_wall) {
     (void)e;
-    return st->force || st->bf_queued || now_wall >= st->d.next_due_ms;
+    if (st->force || st->bf_queued) return 1;
+    if (now_wall < st->retry_at) return 0;
+    if (st->crawls_known) return st->prom.crawl_end_ms > st->d.last_started_ms;
+    return now_wall >= st->d.next_due_ms;
+}
+
+/* The frequency Trackstar crawls this resource with, as reported, else the reference's. */
+static int64_t frequency_ms(const fx_stream *st) {
+    return st->prom.frequency_ms > 0 ? st->prom.frequency_ms
+                                     : (int64_t)ts_entities[st->res].interval_s * 1000;
+}
+
+/* The cursor rule (fx_cursor.h): the newest cursor a run starting now may store. */
+static int64_t cursor_bound(fx_engine *e, const fx_stream *st, int64_t run_start) {
+    return fx_cursor_bound(st->d.cursor_field, run_start, &st->prom,
+                           (int64_t)ts_entities[st->res].interval_s * 1000, e->cfg.overlap_ms);
+}
+
+/* Back from a cursor on trackstar_updated_date to one on updated_date (the API no longer
+ * serves it, or refuses its filter), missing nothing. */
+static void cursor_fallback(fx_engine *e, fx_stream *st, const char *why) {
+    snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
+    if (st->d.cursor_ms)
+        st->d.cursor_ms = fx_cursor_fallback(st->d.cursor_ms, frequency_ms(st), e->cfg.overlap_ms);
+    st->dirty = 1;
+    log_warn("cursor back on updated_date", "connection_id", st->c->id, "resource", res_name(st),
+             "reason", why, NULL);
 }
 
 void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
@@ -216,9 +246,22 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
         st->force = 0;
         st->force_req = 0;
         if (!st->d.run_started_ms) st->d.run_started_ms = now;
+        if (st->d.cursor_ms && st->d.cursor_rule == 0) {
+            /* a cursor stored under the old fixed overlap may stand past what Trackstar
+             * had in its copy then: re-read as far back as a fallback does, once */
+            st->d.cursor_ms =
+                fx_cursor_fallback(st->d.cursor_ms, frequency_ms(st), cfg->overlap_ms);
+            log_info("cursor moved back once for the cursor rule", "connection_id", st->c->id,
+                     "resource", res_name(st), NULL);
+        }
+        st->d.cursor_rule = 1;
         fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
+        /* The cursor never passes what Trackstar promises is in its copy when this run
+         * started reading: the next run starts there, so nothing arriving late with an
+         * older date is missed (the margin is part of the bound). */
+        st->track.bound = cursor_bound(e, st, now);
         if (st->d.cursor_ms)
-            st->next_lo = st->d.cursor_ms - cfg->overlap_ms;
+            st->next_lo = st->d.cursor_ms;
         else if (st->oldest_ms)
             st->next_lo = st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
         else
@@ -256,14 +299,16 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     int64_t now = util_now_ms();
     fx_run_kind kind = st->run;
     if (kind == FX_RUN_INCREMENTAL || kind == FX_RUN_LOCATIONS) {
-        /* Records carry trackstar_updated_date: from now on filter on it, starting at
-         * this run's start (every later change in Trackstar's copy is newer). */
-        if (st->ts_seen > 0 && st->ts_missing == 0 &&
-            strcmp(st->d.cursor_field, "trackstar_updated_date") != 0) {
+        int on_ts = strcmp(st->d.cursor_field, "trackstar_updated_date") == 0;
+        if (st->ts_seen > 0 && st->ts_missing == 0 && !on_ts) {
+            /* Records carry trackstar_updated_date: from now on filter on it, starting where
+             * the rule puts this run's start (every later change of the copy is newer). */
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "trackstar_updated_date");
-            st->d.cursor_ms = st->d.run_started_ms;
+            st->d.cursor_ms = cursor_bound(e, st, st->d.run_started_ms);
             log_info("cursor switched to trackstar_updated_date", "connection_id", st->c->id,
                      "resource", res_name(st), NULL);
+        } else if (on_ts && st->ts_missing > 0) {
+            cursor_fallback(e, st, "records without trackstar_updated_date");
         }
         st->d.backfill_done = 1;
     }
@@ -271,6 +316,7 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
         st->d.run_started_ms = 0;
         st->d.next_due_ms = st->d.last_started_ms + e->cfg.interval_ms[st->res];
     }
+    st->retry_at = 0;
     st->d.last_success_ms = now;
     st->d.last_error[0] = '\0';
     char n[24];
@@ -284,14 +330,19 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     st->dirty = 1;
     fx_stream_set_state(e, st, FX_ST_IDLE);
     fx_stream_save(e, st);
-    if (req) fx_req_stream_done(e, req, 0, NULL);
+    if (req) fx_req_stream_done(e, req, 0, kind == FX_RUN_WINDOW ? st->bf_job_note : NULL);
+    if (kind == FX_RUN_WINDOW) fx_job_reset(e, st);
 }
 
 static void run_end_failed(fx_engine *e, fx_stream *st) {
     int64_t now = util_now_ms();
     fx_state s = st->fail_state;
     if (s == FX_ST_UNSUPPORTED) st->d.unsupported_until_ms = now + e->cfg.unsupported_recheck_ms;
-    if (st->run != FX_RUN_WINDOW) st->d.next_due_ms = now + st->fail_retry_ms;
+    if (st->run != FX_RUN_WINDOW) {
+        st->d.next_due_ms = now + st->fail_retry_ms;
+        st->retry_at = now + st->fail_retry_ms;
+    }
+    if (st->run == FX_RUN_WINDOW) fx_job_reset(e, st);
     log_warn("run failed", "connection_id", st->c->id, "resource", res_name(st), "state",
              fx_state_names[s], "error", st->d.last_error, NULL);
     int64_t req = st->run_req;
@@ -511,6 +562,13 @@ static void on_page(void *arg, fx_http_resp *resp) {
     } else if (status == 403) {
         run_fail(e, st, FX_ST_FAILED, e->cfg.interval_ms[st->res],
                  "forbidden, skipped until the next interval: %s", what);
+    } else if (status == 422 && strcmp(st->d.cursor_field, "trackstar_updated_date") == 0 &&
+               resp->body.p && strstr(resp->body.p, "trackstar_")) {
+        /* The API refuses the trackstar_* filter (the 2025 API): back on updated_date, and
+         * the run again at once. */
+        cursor_fallback(e, st, "the API refused the trackstar_updated_date filter (422)");
+        run_fail(e, st, FX_ST_FAILED, 0, "%s", "trackstar_updated_date filter refused (422)");
+        st->force = 1;
     } else if (status == 404 && ch->wh) {
         /* The warehouse went away between listing and reading its locations. */
         chain_clear(e, ch);

@@ -40,13 +40,15 @@ static long long cfg_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT], cfg_o
     cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
     cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
     cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_integ_ttl, cfg_refresh_ms,
-    cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout;
+    cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout, cfg_conn_check, cfg_sync_wait,
+    cfg_job_check;
 
 /* FETCHER_INTERVAL_<NAME>_S for every entity of the registry (common/entities.h). */
 // clang-format off
 #define INTERVAL_VAR(name, NAME, entity, table, path, prefix, events, aliases, poll, interval_s, ...) \
     {"FETCHER_INTERVAL_" #NAME "_S", CFG_INT, #interval_s, 1, 31622400, 0,                          \
-     "seconds between two polls of " #name " (per connection)", &cfg_interval[TS_ENT_##NAME]},
+     "seconds between two polls of " #name " when Trackstar reports no crawl times",            \
+     &cfg_interval[TS_ENT_##NAME]},
 // clang-format on
 
 static const cfg_var vars[] = {
@@ -75,7 +77,7 @@ static const cfg_var vars[] = {
     TS_ENTITIES(INTERVAL_VAR)
     // clang-format on
     {"FETCHER_CURSOR_OVERLAP_S", CFG_INT, "300", 0, 86400, 0,
-     "each poll re-reads this far behind the cursor (late arrivals in Trackstar's copy)",
+     "margin behind what Trackstar promises is in its copy (clock skew; docs/fetcher.md)",
      &cfg_overlap_s},
     {"FETCHER_PAGE_LIMIT", CFG_INT, "1000", 1, 1000, 0, "records per page (limit)", &cfg_limit},
     {"FETCHER_MAX_INFLIGHT", CFG_INT, "64", 1, 1024, 0, "HTTP requests in flight, whole process",
@@ -109,6 +111,14 @@ static const cfg_var vars[] = {
      &cfg_blocked_recheck},
     {"FETCHER_HIST_CHECK_S", CFG_INT, "300", 1, 86400, 0,
      "GET /connections/{id} this often while a first sync is pending", &cfg_hist_check},
+    {"FETCHER_CONN_CHECK_S", CFG_INT, "60", 1, 86400, 0,
+     "GET /connections/{id} this often for Trackstar's crawl times (a poll follows each crawl)",
+     &cfg_conn_check},
+    {"FETCHER_SYNC_WAIT_S", CFG_INT, "900", 1, 86400, 0,
+     "after POST /connections/sync, poll when its crawl has ended, or after this long",
+     &cfg_sync_wait},
+    {"FETCHER_JOB_CHECK_S", CFG_INT, "15", 1, 3600, 0,
+     "GET an on-demand sync job of a backfill this often until it ends", &cfg_job_check},
     {"FETCHER_INTEGRATIONS_TTL_S", CFG_INT, "3600", 60, 604800, 0,
      "GET /integrations/wms cache lifetime (the API allows 1 call a minute)", &cfg_integ_ttl},
     {"FETCHER_REFRESH_MS", CFG_INT, "2000", 100, 600000, 0,
@@ -192,6 +202,9 @@ static void fill_cfg(fx_cfg *c) {
     c->unsupported_recheck_ms = cfg_unsupported_recheck * 1000;
     c->blocked_recheck_ms = cfg_blocked_recheck * 1000;
     c->hist_check_ms = cfg_hist_check * 1000;
+    c->conn_check_ms = cfg_conn_check * 1000;
+    c->sync_wait_ms = cfg_sync_wait * 1000;
+    c->job_check_ms = cfg_job_check * 1000;
     c->integrations_ttl_ms = cfg_integ_ttl * 1000;
     c->refresh_ms = cfg_refresh_ms;
     c->max_unacked_bytes = cfg_unacked_mb << 20;

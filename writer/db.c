@@ -2,8 +2,9 @@
  *
  * wdb_apply, in one transaction:
  *   1. parse and check every item in C; find its spec, key and version;
- *   2. reduce duplicates: per (spec, key) the newest version wins, on equal versions the
- *      later item; the others wait as runner-ups;
+ *   2. reduce duplicates: per (spec, key) the version the rule of db_version.h prefers
+ *      wins (applying it alone gives what applying all in order would); the others wait
+ *      as runner-ups;
  *   3. per round: COPY the candidates' rows into the staging tables, then merge the
  *      round's sequence range under a savepoint. A content error (SQLSTATE class 22, 23,
  *      54) rolls back to the savepoint and the range is bisected until the one record
@@ -27,6 +28,7 @@
 #include "writer/db_spec.h"
 #include "writer/db_sql.h"
 #include "writer/db_stage.h"
+#include "writer/db_version.h"
 
 #define WDB_MAX_SPECS 16
 #define WDB_CONNECT_TIMEOUT_S "10"    /* unless the conninfo says otherwise */
@@ -50,7 +52,7 @@ typedef struct cand {
     int item;
     int spec;
     char *key;
-    int64_t version;
+    wdb_version version;
     const cJSON *json; /* in wdb.arena */
     int next;          /* the next older version of the same record (index into cands), or -1 */
 } cand;
@@ -386,7 +388,8 @@ static int copy_in(wdb *db, const char *table, const sbuf *b, char *errstr, size
 
 /* ------------------------------------------------------------------ apply */
 
-/* By (spec, key), newest first; equal versions: the later item first. arg: the cands.
+/* By (spec, key), then in the order db_version.h prefers the versions of one record (the
+ * plain rule: newest first, equal versions the later item first). arg: the cands.
  * qsort_r, not qsort and a global array: each thread has its own wdb (db.h), and a
  * shared global let concurrent writers sort by each other's candidates (ASan caught
  * it in test_concurrent_writers_converge, which also saw a unique violation from it). */
@@ -396,7 +399,10 @@ static int cmp_cand(const void *pa, const void *pb, void *arg) {
     if (x->spec != y->spec) return x->spec < y->spec ? -1 : 1;
     int k = strcmp(x->key, y->key);
     if (k) return k;
-    if (x->version != y->version) return x->version > y->version ? -1 : 1;
+    if (wdb_version_total(wdb_specs[x->spec]))
+        return wdb_version_prefer(&x->version, x->item, &y->version, y->item);
+    int v = wdb_version_cmp(&x->version, &y->version);
+    if (v) return -v;
     return x->item > y->item ? -1 : (x->item < y->item);
 }
 

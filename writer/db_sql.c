@@ -1,14 +1,13 @@
 /* db_sql.c - build the staging DDL and the merge statements of a wdb_spec (see db_sql.h).
  *
- * The merge guard is the heart of the writer's contract:
- *   stored.version IS NULL                      -- first version of this column group
- *   OR stored.version <  incoming.version       -- newer wins
- *   OR (stored.version = incoming.version AND stored.record IS DISTINCT FROM incoming.record)
- * Equal versions replace (a later delivery of the same instant wins), but an identical
- * record is a true no-op: a replayed batch rewrites nothing, not even db_updated_at, and
- * touches no child row.
+ * The merge guard is the heart of the writer's contract, and it is db_version.h's rule
+ * written in SQL (wdb_version_sql_guard): a newer version wins, an older one never does,
+ * and the same version with the same content is a true no-op: a replayed batch rewrites
+ * nothing, not even db_updated_at, and touches no child row.
  */
 #include "writer/db_sql.h"
+
+#include "writer/db_version.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -192,7 +191,7 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
 int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     const char *sn = wdb_spec_name(s);
     int rc = 0;
-    const char *v = s->version_col, *r = s->record_col;
+    const char *r = s->record_col;
     if (s->nchildren) rc |= sbuf_printf(o, "WITH up AS (");
     rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", wdb_spec_table(s));
     for (int i = 0; i < s->ncols; i++)
@@ -211,12 +210,8 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     rc |= sbuf_printf(o, ") DO UPDATE SET ");
     for (int i = s->nkeys; i < s->ncols; i++)
         rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", s->cols[i].name, s->cols[i].name);
-    rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now() ", r, r);
-    rc |= sbuf_printf(
-        o,
-        "WHERE t.\"%s\" IS NULL OR t.\"%s\" < EXCLUDED.\"%s\" OR (t.\"%s\" = EXCLUDED.\"%s\" "
-        "AND t.\"%s\" IS DISTINCT FROM EXCLUDED.\"%s\")",
-        v, v, v, v, v, r, r);
+    rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now() WHERE ", r, r);
+    rc |= wdb_version_sql_guard(s, o);
     if (s->nchildren)
         /* xmax = 0: the row was inserted, not updated (an updated row carries the
          * conflict's row lock into its new version), so it has no children to delete. */

@@ -7,6 +7,7 @@
 #include "writer/db_stage.h"
 
 #include "values.h"
+#include "writer/db_version.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -343,13 +344,7 @@ static int put_value(sbuf *b, const cJSON *v, wdb_coltype t, const char **why) {
 
 /* ------------------------------------------------------------------ key and version */
 
-static const wdb_col *find_col(const wdb_col *cols, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(cols[i].name, name) == 0) return &cols[i];
-    return NULL;
-}
-
-int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
+int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, wdb_version *version,
                   char *reason, size_t rlen) {
     sbuf k = {0};
     *key = NULL;
@@ -379,16 +374,7 @@ int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *v
             goto fail;
         }
     }
-    const wdb_col *vc = find_col(spec->cols, spec->ncols, spec->version_col);
-    const cJSON *v;
-    int64_t ms;
-    if (!vc || path_get(NULL, rec, col_path(vc), &v) || !cJSON_IsString(v) ||
-        val_time_canonical(v->valuestring, &ms)) {
-        snprintf(reason, rlen, "missing or invalid %s (canonical RFC 3339 expected)",
-                 vc ? col_path(vc) : spec->version_col);
-        goto fail;
-    }
-    *version = ms * 1000;
+    if (wdb_version_of(spec, rec, version, reason, rlen) != 0) goto fail;
     if (!k.p && sbuf_append(&k, "", 0)) goto fail;
     *key = k.p;
     return 0;

@@ -13,13 +13,14 @@
 #include "util.h"
 #include "writer/db.h"
 #include "writer/db_spec.h"
+#include "writer/db_version.h"
 
 /* The record's dedupe key (malloc'd into *key: the key columns, length-prefixed) and
- * its version in microseconds. Timestamps (the version too) must be in the canonical
- * form the normalizer writes (val_time_canonical), decimal text likewise
- * (val_dec_canonical): what C accepts PostgreSQL accepts and orders the same way. 0, or -1 with a
- * reason (missing id, bad version, ...); on -1 *key is NULL. */
-int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, int64_t *version,
+ * its version (db_version.h). Timestamps (the version too) must be in the canonical form
+ * the normalizer writes (val_time_canonical), decimal text likewise (val_dec_canonical):
+ * what C accepts PostgreSQL accepts and orders the same way. 0, or -1 with a reason
+ * (missing id, bad version, ...); on -1 *key is NULL. */
+int wdb_stage_key(const wdb_spec *spec, const cJSON *rec, char **key, wdb_version *version,
                   char *reason, size_t rlen);
 
 /* Append the staging rows of one record with sequence number seq: the parent row to

@@ -240,8 +240,13 @@ start_all() {
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
     WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
+  # The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE): the fetcher looks
+  # at its crawl times as often, to poll promptly after each, and its margin behind the
+  # cursor is scaled alike (production defaults: 60 s and 300 s against an hour).
   start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" ADMIN_TOKEN="$ADMIN_TOKEN" \
     DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
+    FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \
+    FETCHER_CURSOR_OVERLAP_S="${FETCHER_CURSOR_OVERLAP_S:-2}" \
     TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"
 
   wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60

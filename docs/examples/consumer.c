@@ -1,9 +1,10 @@
 /* consumer.c - the smallest correct reader of a trackstar-pipeline canonical topic.
  *
  * It joins a consumer group on one wms.<entity>.v1 topic, and for every record keeps only
- * the newest version per Kafka key (connection_id|id), comparing source_updated_at the
- * way the pipeline's own writer does: a redelivered or older record is skipped. Records
- * with a schema_version it does not know are reported and skipped, never misread.
+ * the version that wins per Kafka key (connection_id|id), by the rule the pipeline's own
+ * writer applies (docs/consuming.md, "Which version wins"): a redelivered, older or
+ * late-delivered record is skipped. Records with a schema_version it does not know are
+ * reported and skipped, never misread.
  * Here "applying" a record just prints it; put your own upsert there.
  *
  *   cc docs/examples/consumer.c -lrdkafka -lcjson -o consumer
@@ -30,24 +31,62 @@ static void stop(int sig) {
     run = 0;
 }
 
-/* key -> newest source_updated_at seen (RFC 3339 UTC strings compare as text). */
-static struct { char *key, *version; } seen[MAX_KEYS];
+/* key -> the version held: source_updated_at, trackstar_updated_at (NULL when null) and
+ * the content (the record without how it was observed). RFC 3339 UTC strings compare as
+ * text. */
+typedef struct held {
+    char *key, *updated, *ts_updated, *content;
+} held;
+static held seen[MAX_KEYS];
 static int nseen;
 
-/* 1 when (key, version) is newer than or equal to what we have; records it. */
-static int is_newer(const char *key, const char *version) {
-    for (int i = 0; i < nseen; i++) {
-        if (strcmp(seen[i].key, key) != 0) continue;
-        if (strcmp(version, seen[i].version) < 0) return 0;
-        free(seen[i].version);
-        seen[i].version = strdup(version);
-        return 1;
+static const char *str_of(const cJSON *rec, const char *name) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, name));
+}
+
+/* NULL (older than any date) < a date; dates compare as text. */
+static int cmp_nullable(const char *a, const char *b) {
+    if (!a || !b) return a ? 1 : b ? -1 : 0;
+    return strcmp(a, b);
+}
+
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+/* 1 when rec wins over what is held for key (and is now held); 0 to skip it. */
+static int wins(const char *key, cJSON *rec) {
+    const char *upd = str_of(rec, "source_updated_at"), *tsu = str_of(rec, "trackstar_updated_at");
+    const char *src = str_of(rec, "source");
+    int poll = src && strcmp(src, "poll") == 0;
+    cJSON *c = cJSON_Duplicate(rec, 1);
+    const char *observation[] = {"source", "event_id", "event_type", "observed_at"};
+    for (size_t i = 0; i < sizeof observation / sizeof observation[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, observation[i]);
+    char *content = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    held *h = NULL;
+    for (int i = 0; i < nseen && !h; i++)
+        if (strcmp(seen[i].key, key) == 0) h = &seen[i];
+    if (h) {
+        int v = strcmp(upd, h->updated);
+        if (v == 0) v = cmp_nullable(tsu, h->ts_updated);
+        /* older: never; the same version: only a poll with other content */
+        if (v < 0 || (v == 0 && (!poll || strcmp(content, h->content) == 0))) {
+            free(content);
+            return 0;
+        }
+        free(h->updated), free(h->ts_updated), free(h->content);
+    } else if (nseen < MAX_KEYS) {
+        h = &seen[nseen++];
+        h->key = strdup(key);
+    } else {
+        free(content);
+        return 1; /* a demo's limit: not tracked */
     }
-    if (nseen < MAX_KEYS) {
-        seen[nseen].key = strdup(key);
-        seen[nseen].version = strdup(version);
-        nseen++;
-    }
+    h->updated = strdup(upd);
+    h->ts_updated = dup_or_null(tsu);
+    h->content = content;
     return 1;
 }
 
@@ -65,8 +104,8 @@ static void handle(const rd_kafka_message_t *m) {
     const cJSON *upd = cJSON_GetObjectItemCaseSensitive(rec, "source_updated_at");
     if (!cJSON_IsNumber(ver) || ver->valueint != KNOWN_SCHEMA_VERSION || !cJSON_IsString(upd)) {
         fprintf(stderr, "skipping %s: unknown schema_version or no source_updated_at\n", key);
-    } else if (!is_newer(key, upd->valuestring)) {
-        printf("older version of %s ignored (%s)\n", key, upd->valuestring);
+    } else if (!wins(key, rec)) {
+        printf("older or same version of %s skipped (%s)\n", key, upd->valuestring);
     } else {
         const cJSON *ent = cJSON_GetObjectItemCaseSensitive(rec, "entity");
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "source");
@@ -134,7 +173,9 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(rk);
     for (int i = 0; i < nseen; i++) {
         free(seen[i].key);
-        free(seen[i].version);
+        free(seen[i].updated);
+        free(seen[i].ts_updated);
+        free(seen[i].content);
     }
     return rc;
 }

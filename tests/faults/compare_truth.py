@@ -2,11 +2,13 @@
 """compare_truth.py - compare the whole database with the simulator's truth.
 
 For every connection and every entity it reads every current record from the
-simulator's truth endpoint (GET /_sim/truth/<resource>, which ignores sync state and
-permissions), maps it the way the canonical model does (docs/canonical-model.md) and
-compares it with the row the writer stored, field by field: ids, source_updated_at,
-status-like fields, quantities, money, and the number of child rows of every child
-table (line items, shipments, packages, levels, lots, receipts, ...). It also checks the
+simulator's truth endpoint (GET /_sim/truth/<resource>: the WMS's version of every
+record Trackstar's copy holds or will hold, ignoring sync state and permissions), maps
+it the way the canonical model does (docs/canonical-model.md) and compares it with the
+row the writer stored, field by field: ids, the version (source_updated_at, and
+trackstar_updated_at where the API serves it), status-like fields, quantities, money,
+dates, and the number and sums of child rows of every child table (line items,
+shipments, packages, levels, lots, receipts, ...). It also checks the
 `connections` table (one active row per connection, an access token seen but never
 stored).
 
@@ -75,6 +77,9 @@ def order_truth(r):
     ships = r.get("shipments") or []
     pkgs = [p for s in ships for p in (s.get("packages") or [])]
     return {
+        "created_at": ts(r.get("created_date")),
+        "n_picked": sum(1 for li in r.get("line_items") or [] if li.get("is_picked")),
+        "sum_shipped": sum(total(s.get("line_items"), "quantity") for s in ships),
         "status": r.get("status"), "raw_status": r.get("raw_status"),
         "order_number": r.get("order_number"), "warehouse_id": r.get("warehouse_id"),
         "total_price": dec(r.get("total_price")), "total_tax": dec(r.get("total_tax")),
@@ -98,6 +103,8 @@ def inventory_truth(r):
     out["n_levels"] = len(by_wh)
     out["levels_onhand"] = sum(int((v or {}).get("onhand") or 0) for v in by_wh.values())
     out["levels_committed"] = sum(int((v or {}).get("committed") or 0) for v in by_wh.values())
+    out["levels_unfulfillable"] = sum(int((v or {}).get("unfulfillable") or 0) for v in by_wh.values())
+    out["levels_awaiting"] = sum(int((v or {}).get("awaiting") or 0) for v in by_wh.values())
     out["n_locations"] = count(r.get("locations"))
     out["locations_quantity"] = total(r.get("locations"), "quantity")
     out["n_lots"] = count(r.get("lots"))
@@ -129,6 +136,7 @@ def return_truth(r):
     ships = r.get("shipments") or []
     sli = [li for s in ships for li in (s.get("line_items") or [])]
     return {"status": r.get("status"), "raw_status": r.get("raw_status"), "order_id": r.get("order_id"),
+            "shipped_at": ts(ships[0].get("shipped_date")) if ships else None,
             "n_line_items": count(r.get("line_items")),
             "sum_received": total(r.get("line_items"), "received_quantity"),
             "sum_restocked": total(r.get("line_items"), "restocked_quantity"),
@@ -140,6 +148,7 @@ def inbound_truth(r):
     rec = r.get("receipts") or []
     return {"status": r.get("status"), "raw_status": r.get("raw_status"),
             "warehouse_id": r.get("warehouse_id"),
+            "sum_receipt_quantity": sum(total(x.get("line_items"), "quantity") for x in rec),
             "expected_quantity_total": total(r.get("line_items"), "expected_quantity"),
             "received_quantity_total": total(r.get("line_items"), "received_quantity"),
             "n_line_items": count(r.get("line_items")), "n_receipts": len(rec),
@@ -167,6 +176,10 @@ def csum(table, fk, col):
 # resource (truth endpoint) -> (table, truth mapper, {field: SQL expression over row t})
 ENTITIES = {
     "orders": ("orders", order_truth, {
+        "created_at": "extract(epoch FROM t.created_at)::bigint",
+        "n_picked": "(SELECT count(*) FROM order_line_items c WHERE c.connection_id = t.connection_id "
+                    "AND c.order_id = t.id AND c.is_picked)",
+        "sum_shipped": csum("order_shipment_line_items", "order_id", "quantity"),
         "status": "t.status", "raw_status": "t.raw_status", "order_number": "t.order_number",
         "warehouse_id": "t.warehouse_id", "total_price": "t.total_price::text",
         "total_tax": "t.total_tax::text", "currency": "t.currency",
@@ -182,6 +195,8 @@ ENTITIES = {
         "n_levels": cnt("inventory_levels", "inventory_item_id"),
         "levels_onhand": csum("inventory_levels", "inventory_item_id", "onhand"),
         "levels_committed": csum("inventory_levels", "inventory_item_id", "committed"),
+        "levels_unfulfillable": csum("inventory_levels", "inventory_item_id", "unfulfillable"),
+        "levels_awaiting": csum("inventory_levels", "inventory_item_id", "awaiting"),
         "n_locations": cnt("inventory_location_levels", "inventory_item_id"),
         "locations_quantity": csum("inventory_location_levels", "inventory_item_id", "quantity"),
         "n_lots": cnt("inventory_lots", "inventory_item_id")}),
@@ -197,6 +212,9 @@ ENTITIES = {
                          {"name": "t.name", "carrier_id": "t.carrier_id", "carrier_name": "t.carrier_name"}),
     "returns": ("returns", return_truth, {
         "status": "t.status", "raw_status": "t.raw_status", "order_id": "t.order_id",
+        "shipped_at": "(SELECT extract(epoch FROM c.shipped_at)::bigint FROM return_shipments c "
+                      "WHERE c.connection_id = t.connection_id AND c.return_id = t.id "
+                      "ORDER BY c.shipment_index LIMIT 1)",
         "n_line_items": cnt("return_line_items", "return_id"),
         "sum_received": csum("return_line_items", "return_id", "received_quantity"),
         "sum_restocked": csum("return_line_items", "return_id", "restocked_quantity"),
@@ -205,6 +223,7 @@ ENTITIES = {
         "n_receiving_details": cnt("return_receiving_details", "return_id")}),
     "inbound_shipments": ("inbound_shipments", inbound_truth, {
         "status": "t.status", "raw_status": "t.raw_status", "warehouse_id": "t.warehouse_id",
+        "sum_receipt_quantity": csum("inbound_shipment_receipt_line_items", "inbound_shipment_id", "quantity"),
         "expected_quantity_total": "t.expected_quantity_total",
         "received_quantity_total": "t.received_quantity_total",
         "n_line_items": cnt("inbound_shipment_line_items", "inbound_shipment_id"),
@@ -270,7 +289,8 @@ def db_rows(db, table, fields, conns):
         part = conns[i:i + MAX_IDS_PER_QUERY]
         sql = (f"SELECT coalesce(json_agg(x), '[]') FROM (SELECT t.connection_id AS _conn, t.id AS _id, "
                f"t.record->>'id' AS _record_id, t.source AS _source, "
-               f"extract(epoch FROM t.source_updated_at)::bigint AS _updated, {cols} "
+               f"extract(epoch FROM t.source_updated_at)::bigint AS _updated, "
+               f"extract(epoch FROM t.trackstar_updated_at)::bigint AS _ts_updated, {cols} "
                f"FROM {table} t WHERE t.connection_id IN ({sql_list(part)})) x")
         for r in psql_json(db, sql):
             rows[(r["_conn"], r["_id"])] = r
@@ -331,7 +351,8 @@ def main():
             if row is None:
                 continue
             sources[row["_source"]] = sources.get(row["_source"], 0) + 1
-            want = {"_updated": ts(rec.get("updated_date")), "_record_id": k[1], **mapper(rec)}
+            want = {"_updated": ts(rec.get("updated_date")), "_ts_updated": ts(rec.get("trackstar_updated_date")),
+                    "_record_id": k[1], **mapper(rec)}
             diffs = []
             for f, w in want.items():
                 got = norm_db(f, row.get(f))
@@ -350,7 +371,7 @@ def main():
             src = ", ".join(f"{n} from {s}" for s, n in sorted(sources.items()))
             print(f"  {resource:<20} truth {len(truth):>6}  db {len(rows):>6}  missing {len(missing):>4}  "
                   f"extra {len(extra):>4}  mismatched {mismatched:>4}  ({src or 'none'}; "
-                  f"{len(fields) + 2} fields each, {time.time() - t0:.1f}s)")
+                  f"{len(fields) + 3} fields each, {time.time() - t0:.1f}s)")
 
     # Connections: one active row per live connection, the token seen but not stored.
     rows = psql_json(a.db, "SELECT coalesce(json_agg(x), '[]') FROM (SELECT connection_id, status, "

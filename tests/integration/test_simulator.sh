@@ -40,7 +40,7 @@ PIDS+=($!)
 SPORT=$(free_port)
 while [ "$SPORT" = "$RPORT" ]; do SPORT=$(free_port); done
 SIM_PORT=$SPORT SIM_WEBHOOK_URL="http://127.0.0.1:$RPORT/hook" SIM_WEBHOOK_SECRETS="$SECRETS" \
-    SIM_RETRY_SCALE=0.001 SIM_CONNECTIONS=2 SIM_ORDERS=2500 SIM_PRODUCTS=60 SIM_HISTORICAL_SYNC_MS=0 \
+    SIM_RETRY_SCALE=0.001 SIM_SYNC_SCALE=0.0005 SIM_SYNC_JOB_MS=1000 SIM_CONNECTIONS=2 SIM_ORDERS=2500 SIM_PRODUCTS=60 SIM_HISTORICAL_SYNC_MS=0 \
     SIM_API_KEY=sim_test_key LOG_LEVEL=warn \
     "$BIN_DIR/trackstar-sim" 2>"$WORK/sim.log" &
 PIDS+=($!)
@@ -76,6 +76,9 @@ run history
 run errors
 run signature_faults
 run management
+run world
+run jobs
+run drop
 
 if [ "$failed" -gt 0 ]; then
     echo "--- simulator log (tail)"

@@ -73,11 +73,12 @@ T link magic create --allow shipbob --endpoints get_orders >/dev/null 2>&1
 check_eq "--allow with --endpoints refused (exit 2)" 2 $?
 
 echo "-- connecting a customer"
-TJ link token --sandbox --logo https://example.com/logo.png >"$WORK/lt.json"
+TJ link token --sandbox --logo https://example.com/logo.png --style '{"primaryColor":"#0b5"}' >"$WORK/lt.json"
 LT=$(jq -r .link_token "$WORK/lt.json")
-if [[ "$LT" == lt_* ]] && jq -e '.link_options.integrationsWithEndpoints == ["get_orders","get_inventory","get_products"] and .link_options.sandbox == true' "$WORK/lt.json" >/dev/null; then
-  pass "link token with Link options (default endpoints, branding)"
+if [[ "$LT" == lt_* ]] && jq -e '.link_options.integrationsWithEndpoints == ["get_orders","get_inventory","get_products"] and .link_options.sandbox == true and .link_options.logo == "https://example.com/logo.png" and .link_options.style.primaryColor == "#0b5"' "$WORK/lt.json" >/dev/null; then
+  pass "link token with Link options (default endpoints, branding: logo and style)"
 else fail "link token" "$(cat "$WORK/lt.json")"; fi
+T link token --style 'not json' >/dev/null 2>&1; check_eq "--style must be a JSON object (exit 2)" 2 $?
 CODE=$(sim POST /_sim/auth-codes "{\"link_token\":\"$LT\",\"integration_name\":\"sandbox\"}" | jq -r .auth_code)
 TJ link exchange "$CODE" --customer "cust-$$" --wait 120 >"$WORK/ex.json"; rc=$?
 CONN=$(jq -r .connection_id "$WORK/ex.json" 2>/dev/null)
@@ -114,6 +115,17 @@ if jq -e '.connection.integration_name == "sandbox" and (.resources[] | select(.
   pass "connections show: integration, supported, first sync, last success"
 else fail "connections show" "$(head -c 600 "$WORK/show.json")"; fi
 T connections show "$CONN" | grep -q "connection errors:"; check_eq "connections show (table)" 0 $?
+jq -e '(.resources[] | select(.resource == "orders") | .trackstar_sync_frequency_s > 0 and .trackstar_last_crawl_end != null)' "$WORK/show.json" >/dev/null
+check_eq "connections show: Trackstar's sync frequency and last crawl per resource" 0 $?
+T connections show "$CONN" | grep -q "LAST CRAWL"; check_eq "connections show (table): EVERY and LAST CRAWL columns" 0 $?
+TJ connections set "$CONN" --webhooks-disabled true --customer "cust-set-$$" >"$WORK/set.json"
+check_eq "connections set: PATCH /connections through the fetcher" true "$(jq -r .updated "$WORK/set.json")"
+TJ connections show "$CONN" | jq -e --arg c "cust-set-$$" '.trackstar.webhooks_disabled == true and .trackstar.customer_id == $c' >/dev/null
+check_eq "connections show: webhooks disabled and the new customer id" 0 $?
+TJ connections set "$CONN" --webhooks-disabled false --no-customer >/dev/null
+TJ connections show "$CONN" | jq -e '.trackstar.webhooks_disabled == false and .trackstar.customer_id == null' >/dev/null
+check_eq "connections set: webhooks enabled again, customer id cleared" 0 $?
+T connections set "$CONN" >/dev/null 2>&1; check_eq "connections set without a change: exit 2" 2 $?
 T connections show no-such-connection >/dev/null 2>&1; check_eq "connections show of an unknown id fails" 1 $?
 TJ inventory "$CONN" >"$WORK/inv.json"
 skus=$(psql_q "SELECT count(DISTINCT sku) FROM inventory_items WHERE connection_id = '$CONN' AND sku IS NOT NULL")
@@ -145,7 +157,7 @@ before=$(sim GET /_sim/webhooks/stats | jq .enqueued)
 TJ sync "$CONN" --resources orders --wait 120 >"$WORK/sync.json"
 check_eq "sync: request done" done "$(jq -r .status "$WORK/sync.json")"
 after=$(sim GET /_sim/webhooks/stats | jq .enqueued)
-if [ "$after" -gt "$before" ]; then pass "sync triggered the simulator's sync (webhooks $before -> $after)"
+if [ "$after" -gt "$before" ]; then pass "sync triggered the simulator's sync, completed later (webhooks $before -> $after: connection.force-sync-completed)"
 else fail "sync reached the simulator" "webhooks enqueued $before -> $after"; fi
 T sync "$CONN" --resources nonsense >/dev/null 2>&1; check_eq "sync with an unknown resource: exit 2" 2 $?
 TJ backfill "$CONN" --from 2020-01-01 --to now --resources orders,returns --wait 120 >"$WORK/bf.json"

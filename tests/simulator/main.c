@@ -1,8 +1,9 @@
 /* trackstar-sim - a local stand-in for the Trackstar unified WMS API.
  *
  * Serves the WMS read API, the management API and a /_sim/ control API for tests on
- * one port; generates deterministic data per connection from SIM_SEED; mutates it on
- * crawl ticks and delivers Svix-signed webhooks with retries. See docs/simulator.md.
+ * one port; generates deterministic data per connection from SIM_SEED; changes the WMS on
+ * ticks, takes the changes into Trackstar's copy on Trackstar's own crawls, and delivers
+ * Svix-signed webhooks with retries. See docs/simulator.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "sim_crawl.h"
 #include "sim_http.h"
+#include "sim_ingest.h"
 #include "sim_store.h"
 #include "sim_webhook.h"
 #include "util.h"
@@ -26,8 +28,9 @@ static char *c_bind, *c_api_key, *c_webhook_url, *c_secrets, *c_log_level, *c_pu
 static long long c_port, c_seed, c_conns, c_orders, c_products, c_warehouses, c_locations,
     c_returns, c_inbound, c_bills, c_methods, c_wcust, c_crawl_ms, c_hist_ms, c_get_rate,
     c_write_rate, c_mutations, c_wh_timeout, c_wh_queue, c_wh_conc;
-static char *c_retry_scale;
-static int c_ts_dates, c_clamp;
+static char *c_retry_scale, *c_sync_scale, *c_page_order;
+static int c_ts_dates, c_clamp, c_ingest_lag, c_same_second, c_quantity_only, c_short_pages;
+static long long c_old_pct, c_job_ms, c_drop_pct, c_sync_max_s;
 
 static const cfg_var vars[] = {
     {"SIM_BIND", CFG_STR, "127.0.0.1", 0, 0, 0, "listen address (IPv4)", &c_bind},
@@ -84,6 +87,38 @@ static const cfg_var vars[] = {
      &c_ts_dates},
     {"SIM_LIMIT_CLAMP", CFG_BOOL, "0", 0, 0, 0, "limit > 1000 is clamped instead of a 422",
      &c_clamp},
+    /* How unkind the world is (docs/simulator.md): every knob defaults to the harsh side. */
+    {"SIM_SYNC_SCALE", CFG_STR, "0.001", 0, 0, 0,
+     "multiplier on the reference's sync_frequency (3600 s / 43200 s) for Trackstar's crawls",
+     &c_sync_scale},
+    {"SIM_SYNC_FREQUENCY_MAX_S", CFG_INT, "0", 0, 86400, 0,
+     "caps the scaled sync_frequency (0 = no cap): slow resources stay quick in tests",
+     &c_sync_max_s},
+    {"SIM_INGEST_LAG", CFG_BOOL, "1", 0, 0, 0,
+     "WMS changes reach Trackstar's copy (and webhooks) only when a crawl reads them; 0 = at "
+     "once",
+     &c_ingest_lag},
+    {"SIM_SAME_SECOND", CFG_BOOL, "1", 0, 0, 0,
+     "updated_date is the change's second: versions in one second share it; 0 = strictly "
+     "increasing",
+     &c_same_second},
+    {"SIM_QUANTITY_ONLY", CFG_BOOL, "1", 0, 0, 0,
+     "inventory quantity changes leave updated_date as it was", &c_quantity_only},
+    {"SIM_PAGE_ORDER", CFG_STR, "id", 0, 0, 0,
+     "list order: id (a record changing behind a client's page is not shown again) or "
+     "updated",
+     &c_page_order},
+    {"SIM_SHORT_PAGES", CFG_BOOL, "1", 0, 0, 0,
+     "pages often hold fewer records than limit while next_token is set", &c_short_pages},
+    {"SIM_OLD_HISTORY_PERCENT", CFG_INT, "10", 0, 90, 0,
+     "orders, returns, ASNs and bills older than the historical sync's window (on-demand sync "
+     "reads them)",
+     &c_old_pct},
+    {"SIM_SYNC_JOB_MS", CFG_INT, "2000", 0, 3600000, 0, "how long an on-demand sync job runs",
+     &c_job_ms},
+    {"SIM_WEBHOOK_DROP_PERCENT", CFG_INT, "0", 0, 100, 0,
+     "resource webhooks withheld (never delivered), listed at GET /_sim/webhooks/dropped",
+     &c_drop_pct},
     {"SIM_CONNECTION_SHAPE", CFG_STR, "list", 0, 0, 0,
      "GET /connections/{id} body: list ({data:[...]}, as the OpenAPI spec) or object "
      "({data:{...}})",
@@ -105,6 +140,15 @@ int main(int argc, char **argv) {
     double scale = strtod(c_retry_scale, &end);
     if (*end || scale < 0 || scale > 1000) {
         fprintf(stderr, "%s: SIM_RETRY_SCALE: expected a number between 0 and 1000\n", argv[0]);
+        return 2;
+    }
+    double sync_scale = strtod(c_sync_scale, &end);
+    if (*end || !(sync_scale > 0) || sync_scale > 10) {
+        fprintf(stderr, "%s: SIM_SYNC_SCALE: expected a number above 0 and at most 10\n", argv[0]);
+        return 2;
+    }
+    if (strcmp(c_page_order, "id") != 0 && strcmp(c_page_order, "updated") != 0) {
+        fprintf(stderr, "%s: SIM_PAGE_ORDER: expected id or updated\n", argv[0]);
         return 2;
     }
     if (strcmp(c_conn_shape, "list") != 0 && strcmp(c_conn_shape, "object") != 0) {
@@ -145,6 +189,16 @@ int main(int argc, char **argv) {
                     .shipping_methods = (int)c_methods,
                     .warehouse_customers = (int)c_wcust};
     sim_store_init((uint64_t)c_seed, c_ts_dates);
+    sim_g.w.sync_scale = sync_scale;
+    sim_g.w.sync_max_ms = (int)c_sync_max_s * 1000;
+    sim_g.w.ingest_lag = c_ingest_lag;
+    sim_g.w.same_second = c_same_second;
+    sim_g.w.quantity_only = c_quantity_only;
+    sim_g.w.page_by_id = strcmp(c_page_order, "id") == 0;
+    sim_g.w.short_pages = c_short_pages;
+    sim_g.w.old_history_pct = (int)c_old_pct;
+    sim_g.w.job_ms = (int)c_job_ms;
+    sim_g.w.drop_pct = (int)c_drop_pct;
     int64_t now = util_now_ms();
     sim_store_lock();
     for (long long i = 0; i < c_conns; i++) {
@@ -191,6 +245,7 @@ int main(int argc, char **argv) {
             sim_conn *c = sim_g.conns[i];
             if (c->live && c->hist_due_ms && wall >= c->hist_due_ms)
                 sim_crawl_complete_history(c, 0xffffffffu, wall);
+            sim_ingest_tick(c, wall);
         }
         if (next_crawl && util_mono_ms() >= next_crawl) {
             for (int i = 0; i < sim_g.nconns; i++) {

@@ -12,6 +12,7 @@
 #include "sim_catalog.h"
 #include "sim_crawl.h"
 #include "sim_events.h"
+#include "sim_ingest.h"
 #include "sim_http.h"
 #include "sim_render.h"
 #include "sim_webhook.h"
@@ -421,8 +422,12 @@ static void connection_sync(sim_req *rq, sim_resp *rs) {
         }
     }
     if (!mask && (!fl || cJSON_GetArraySize(fl) == 0)) mask = (1u << SIM_RES_COUNT) - 1;
-    sim_crawl_result cr;
-    sim_crawl_tick(c, sim_http_cfg.crawl_mutations, mask, rq->now_ms, &cr);
+    /* The real one answers at once and crawls in the background for minutes (§6.4). */
+    if (sim_force_sync(c, mask & c->actions, rq->now_ms) != 0) {
+        sim_resp_error(rs, 429, "Too many force syncs in progress for this connection",
+                       "trackstar");
+        goto done;
+    }
     sbuf *b = &rs->body;
     sbuf_printf(b, "{\"id\":\"%s\",\"syncing\":true,\"functions_to_sync\":", c->id);
     char *list = fl && cJSON_IsArray(fl) ? cJSON_PrintUnformatted(fl) : NULL;
@@ -432,6 +437,91 @@ static void connection_sync(sim_req *rq, sim_resp *rs) {
     rs->status = 200;
 done:
     cJSON_Delete(j);
+}
+
+/* ---- on-demand sync jobs (on-demand-syncs) ---------------------------------------------- */
+
+static int job_time(cJSON *j, const char *key, int64_t *ms, sim_resp *rs) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!cJSON_IsString(v)) {
+        sim_resp_422(rs, "body", key, "Field required (an ISO 8601 date-time)");
+        return -1;
+    }
+    if (val_time_parse(v->valuestring, ms, NULL) != 0) {
+        sim_resp_422(rs, "body", key, "Input should be a valid datetime");
+        return -1;
+    }
+    return 0;
+}
+
+static void job_answer(sim_resp *rs, const sim_conn *c, const sim_job *j) {
+    if (sim_render_job(&rs->body, c, j) != 0) {
+        sim_resp_error(rs, 500, "out of memory", "trackstar");
+        return;
+    }
+    rs->status = 200;
+}
+
+static void job_create(sim_req *rq, sim_resp *rs) {
+    cJSON *j = parse_body(rq, rs, 0);
+    if (!j) return;
+    sim_conn *c = rq->conn;
+    int64_t start, end;
+    const char *fn;
+    if (opt_str(j, "function_name", &fn, rs)) goto done;
+    if (!fn) {
+        sim_resp_422(rs, "body", "function_name", "Field required");
+        goto done;
+    }
+    if (job_time(j, "start_time", &start, rs) || job_time(j, "end_time", &end, rs)) goto done;
+    if (end < start) {
+        sim_resp_422(rs, "body", "end_time", "end_time must not be before start_time");
+        goto done;
+    }
+    int r = sim_res_by_function(fn);
+    if (r < 0 || !sim_job_allowed((sim_res)r) || !(c->actions & (1u << r))) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "On-demand sync is not enabled for %s %s", c->integration, fn);
+        sim_resp_error(rs, 400, msg, "trackstar");
+        goto done;
+    }
+    char err[96];
+    sim_job *job = sim_job_open(c, (sim_res)r, start, end, rq->now_ms, err, sizeof err);
+    if (!job) {
+        sim_resp_error(rs, 429, err, "trackstar");
+        goto done;
+    }
+    log_info("on-demand sync job opened", "connection_id", c->id, "job_id", job->id, "function", fn,
+             NULL);
+    job_answer(rs, c, job);
+done:
+    cJSON_Delete(j);
+}
+
+/* /connections/on-demand-syncs[/{id}[/cancel]] */
+static void jobs(sim_req *rq, sim_resp *rs, int n, char seg[][128]) {
+    sim_conn *c = rq->conn;
+    int post = strcmp(rq->method, "POST") == 0, get = strcmp(rq->method, "GET") == 0;
+    if (n == 2 && post) {
+        job_create(rq, rs);
+        return;
+    }
+    sim_job *job = n >= 3 ? sim_job_find(c, seg[2]) : NULL;
+    if (n >= 3 && !job) {
+        sim_resp_404(rs, "Sync job not found", seg[2]);
+        return;
+    }
+    if (n == 3 && get) {
+        job_answer(rs, c, job);
+    } else if (n == 4 && post && strcmp(seg[3], "cancel") == 0) {
+        if (sim_job_cancel(c, job, rq->now_ms) != 0) {
+            sim_resp_error(rs, 400, "Only open sync jobs can be cancelled", "trackstar");
+            return;
+        }
+        job_answer(rs, c, job);
+    } else {
+        sim_resp_error(rs, 404, "Not found", "trackstar");
+    }
 }
 
 /* ---- integrations ------------------------------------------------------------------- */
@@ -739,6 +829,9 @@ void sim_mgmt_handle(sim_req *rq, sim_resp *rs) {
         connection_delete(rq, rs);
     else if (n == 2 && strcmp(seg[0], "connections") == 0 && strcmp(seg[1], "sync") == 0 && post)
         connection_sync(rq, rs);
+    else if (n >= 2 && strcmp(seg[0], "connections") == 0 &&
+             strcmp(seg[1], "on-demand-syncs") == 0 && rq->conn)
+        jobs(rq, rs, n, seg);
     else if (n == 2 && strcmp(seg[0], "connections") == 0 && get)
         connection_get(rs, seg[1]);
     else if ((n == 2 || n == 3) && strcmp(seg[0], "integrations") == 0 && get)

@@ -1,7 +1,7 @@
-/* sim_api_wms.c - GET /wms/<resource>[/<id>] for every resource the simulator models:
- * capability (501), connection errors (401/403), query validation (422), historical
- * sync (empty lists until complete), keyset pagination over the (updated_date, id)
- * index with page tokens bound to the filters, and 404 for unknown ids. */
+/* sim_api_wms.c - GET /wms/<resource>[/<id>] for every resource the simulator models,
+ * served from Trackstar's stored copy: capability (501), query validation (422),
+ * historical sync (empty lists until complete), keyset pagination with page tokens bound
+ * to the filters and often-short pages, and 404 for ids the copy does not hold. */
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +53,23 @@ static void not_implemented(sim_resp *rs, const sim_conn *c, const char *functio
     sim_resp_error(rs, 501, msg, NULL); /* the documented 501 body has no origin */
 }
 
+/* How many records this page may hold: fewer than asked, often, while next_token stays
+ * set (reference §3.2: "fewer items per page than limit"; the short_pages fault: a third). */
+static int page_size(const sim_conn *c, int limit) {
+    if ((sim_g.faults.short_pages || c->faults.short_pages) && limit > 1)
+        return limit / 3 > 0 ? limit / 3 : 1;
+    if (sim_g.w.short_pages && limit > 1 && sim_rand_below(&sim_g.w.rng, 2) == 0) {
+        int lo = limit / 3 > 0 ? limit / 3 : 1; /* [lo, limit) */
+        return lo + (int)sim_rand_below(&sim_g.w.rng, (uint32_t)(limit - lo));
+    }
+    return limit;
+}
+
+/* Listings page over the copy's versions, in id order (a record whose copy changes after
+ * the client's page passed it is not shown again in this listing) or, with the world's
+ * page_by_id off, in (updated_date, id) order (it moves behind the client and shows up
+ * again). The truth endpoint pages over the WMS's versions of every record in scope, in
+ * id order. */
 void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh, int truth) {
     static const char *const truth_extra[] = {"connection_id", "warehouse_id", NULL};
     int nd = 0;
@@ -76,26 +93,32 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
     sbuf *b = &rs->body;
     b->len = 0;
     sbuf_append(b, "{\"data\":[", 9);
-    int count = 0, more = 0;
+    int count = 0, more = 0, by_id = truth || sim_g.w.page_by_id;
     const sim_meta *last = NULL;
+    sim_table *t = &c->t[r];
+    int limit = truth ? q.limit : page_size(c, q.limit);
     if (truth || (c->hist_done & (1u << r))) {
-        const sim_table *t = &c->t[r];
         int64_t lo, hi;
         sim_query_updated_range(&q, &lo, &hi);
-        uint32_t pos = q.has_token ? sim_table_after(t, q.tok.last_updated_ms, q.tok.last_num) : 0;
-        if (lo != INT64_MIN) {
-            uint32_t p2 = sim_table_lower(t, lo);
-            if (p2 > pos) pos = p2;
+        uint32_t pos;
+        if (by_id) {
+            pos = q.has_token ? q.tok.last_num : 0;
+        } else {
+            pos = q.has_token ? sim_table_after(t, q.tok.last_updated_ms, q.tok.last_num) : 0;
+            if (lo != INT64_MIN) {
+                uint32_t p2 = sim_table_lower(t, lo);
+                if (p2 > pos) pos = p2;
+            }
         }
-        int limit = q.limit;
-        sim_http_faults *gf = &sim_g.faults;
-        if (!truth && (gf->short_pages || c->faults.short_pages) && limit > 1)
-            limit = limit / 3 > 0 ? limit / 3 : 1; /* fewer than asked, next_token still set */
         sim_resctx ctx = {c, r};
         char id[ID_LEN];
         for (; pos < t->n; pos++) {
-            const sim_meta *m = t->rows[t->order[pos]];
-            if (m->updated_ms > hi) break;
+            uint32_t num = by_id ? pos + 1 : t->order[pos] + 1;
+            const sim_meta *row = t->rows[num - 1];
+            const sim_meta *m = truth ? sim_wms_get(t, num) : row;
+            if (truth ? !sim_in_scope(t, num) : !sim_in_copy(row)) continue;
+            if (!by_id && m->updated_ms > hi) break;
+            if (!truth && (m->updated_ms < lo || m->updated_ms > hi)) continue;
             if (wh && ((const sim_location *)m)->wh != wh) continue;
             sim_format_id(c, r, m->num, id, sizeof id);
             if (!truth && !sim_query_match(&q, id, m, &ctx, sim_resdef_get)) continue;
@@ -110,7 +133,7 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
                 return;
             }
             count++;
-            last = m;
+            last = row;
         }
     }
     sbuf_append(b, "],\"next_token\":", 15);
@@ -118,13 +141,19 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
         sim_ptoken tok = {.res = (uint8_t)r,
                           .conn = (uint32_t)c->idx,
                           .fhash = q.fhash,
-                          .last_updated_ms = last->updated_ms,
+                          .last_updated_ms = by_id ? 0 : last->updated_ms,
                           .last_num = last->num};
         char enc[SIM_TOKEN_MAX];
         sim_ptoken_encode(&tok, enc);
         sbuf_json_str(b, enc, strlen(enc));
+        if (!truth) {
+            if (count < q.limit) c->n.short_pages++;
+            t->page_pos = last->num;
+            t->page_seen_ms = rq->now_ms;
+        }
     } else {
         sbuf_append(b, "null", 4);
+        if (!truth) t->page_pos = 0;
     }
     sbuf_printf(b, ",\"total_count\":%d}", count);
     rs->status = 200;
@@ -137,6 +166,7 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
     const sim_meta *m = NULL;
     if ((c->hist_done & (1u << r)) && sim_parse_id(c, r, id, &num) == 0)
         m = sim_table_get(&c->t[r], num);
+    if (m && !sim_in_copy(m)) m = NULL; /* the WMS has it; Trackstar's copy does not yet */
     if (m && wh && ((const sim_location *)m)->wh != wh) m = NULL;
     if (!m) {
         sim_resp_404(rs, not_found, id);
@@ -153,22 +183,12 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
     rs->status = 200;
 }
 
-/* Capability, credentials and permission checks shared by list and get. 0 = go on. */
+/* The capability check shared by list and get. 0 = go on. Connection errors do not stop
+ * reads: reads never reach the WMS, they are served from Trackstar's stored copy (§6.1),
+ * which stops changing while an error stops its crawls (§9.1). */
 static int gate(sim_resp *rs, sim_conn *c, sim_res r) {
     if (!(c->actions & (1u << r))) {
         not_implemented(rs, c, sim_res_infos[r].function);
-        return -1;
-    }
-    if (c->invalid_creds) {
-        sim_resp_error(rs, 401,
-                       "The connection's credentials are invalid: reinstall the integration",
-                       "integration");
-        return -1;
-    }
-    if (c->missing_perm & (1u << r)) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "Missing permissions for %s", sim_res_infos[r].function);
-        sim_resp_error(rs, 403, msg, "integration");
         return -1;
     }
     return 0;
@@ -211,8 +231,9 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs) {
         }
         if (gate(rs, c, SIM_RES_LOCATIONS)) return;
         uint32_t wh;
+        const void *whrec = NULL;
         if (sim_parse_id(c, SIM_RES_WAREHOUSES, seg[1], &wh) != 0 ||
-            !sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh) ||
+            !(whrec = sim_table_get(&c->t[SIM_RES_WAREHOUSES], wh)) || !sim_in_copy(whrec) ||
             !(c->hist_done & (1u << SIM_RES_WAREHOUSES))) {
             sim_resp_404(rs, "Warehouse not found", seg[1]);
             return;

@@ -11,7 +11,9 @@
 #include "sim_catalog.h"
 #include "sim_crawl.h"
 #include "sim_http.h"
+#include "sim_ingest.h"
 #include "sim_webhook.h"
+#include "values.h"
 
 #define SIZE_MAX_PER_RES 200000 /* bounds on sizes a test may ask for */
 
@@ -62,6 +64,25 @@ static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs) {
     return 0;
 }
 
+/* One group of per-resource counts: which = 0 records in scope (held by the copy, or a
+ * change pending), 1 out of the copy (older than the historical sync's window and never
+ * changed since), 2 records with a change the copy lacks. */
+static void counts(sbuf *b, const sim_conn *c, const char *key, int which) {
+    sbuf_printf(b, ",\"%s\":{", key);
+    for (int r = 0; r < SIM_RES_COUNT; r++) {
+        const sim_table *t = &c->t[r];
+        uint32_t k = 0;
+        if (which == 2) {
+            k = t->ndirty;
+        } else {
+            for (uint32_t num = 1; num <= t->n; num++)
+                k += (uint32_t)(sim_in_scope(t, num) == (which == 0));
+        }
+        sbuf_printf(b, "%s\"%s\":%u", r ? "," : "", sim_res_infos[r].plural, k);
+    }
+    sbuf_append(b, "}", 1);
+}
+
 static void conn_summary(sbuf *b, const sim_conn *c) {
     sbuf_printf(
         b,
@@ -72,10 +93,18 @@ static void conn_summary(sbuf *b, const sim_conn *c) {
     for (int r = 0; r < SIM_RES_COUNT; r++)
         if ((c->actions & (1u << r)) && !(c->hist_done & (1u << r)))
             sbuf_printf(b, "%s\"%s\"", n++ ? "," : "", sim_res_infos[r].function);
-    sbuf_printf(b, "],\"counts\":{");
-    for (int r = 0; r < SIM_RES_COUNT; r++)
-        sbuf_printf(b, "%s\"%s\":%u", r ? "," : "", sim_res_infos[r].plural, c->t[r].n);
-    sbuf_append(b, "}}", 2);
+    sbuf_append(b, "]", 1);
+    counts(b, c, "counts", 0);
+    counts(b, c, "out_of_copy", 1);
+    counts(b, c, "pending", 2);
+    /* What the unkind world did to this connection: evidence that each case happened. */
+    const sim_counters *w = &c->n;
+    sbuf_printf(b,
+                ",\"world\":{\"late\":%lld,\"equal_updated\":%lld,\"quantity_only\":%lld,"
+                "\"mid_paging\":%lld,\"short_pages\":%lld,\"crawls\":%lld,\"force_syncs\":%lld,"
+                "\"jobs_completed\":%lld,\"jobs_stuck\":%lld,\"webhooks_withheld\":%lld}}",
+                w->late, w->equal_updated, w->quantity_only, w->mid_paging, w->short_pages,
+                w->crawls, w->force_syncs, w->jobs_completed, w->jobs_stuck, c->ndropped);
 }
 
 static void auth_codes(sim_req *rq, sim_resp *rs) {
@@ -200,19 +229,40 @@ done:
     cJSON_Delete(j);
 }
 
+/* Take every pending change into the copy now (a crawl that starts and ends now), for
+ * tests that need a settled world at a given moment. */
+static void ingest(sim_req *rq, sim_resp *rs, sim_conn *only) {
+    cJSON *j = body_obj(rq, rs);
+    if (!j) return;
+    uint32_t mask;
+    if (get_mask(j, "functions", &mask, rs) == 0) {
+        int n = 0;
+        for (int i = 0; i < sim_g.nconns; i++) {
+            sim_conn *c = sim_g.conns[i];
+            if ((only && c != only) || !c->live || c->invalid_creds) continue;
+            n += sim_ingest_all(c, mask & c->hist_done & ~c->missing_perm, rq->now_ms, 1);
+        }
+        sbuf_printf(&rs->body, "{\"taken\":%d}", n);
+        rs->status = 200;
+    }
+    cJSON_Delete(j);
+}
+
 static void faults_render(sbuf *b) {
     sim_wh_faults wf;
     sim_wh_faults_get(&wf);
     const sim_http_faults *f = &sim_g.faults;
     sbuf_printf(
         b,
-        "{\"http_429\":%d,\"http_5xx\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_ms\":%d,\"short_"
+        "{\"http_429\":%d,\"http_5xx\":%d,\"http_401\":%d,\"drop\":%d,\"slow_count\":%d,\"slow_"
+        "ms\":%d,\"short_"
         "pages\":%d,"
         "\"webhook_bad_signature\":%d,\"webhook_stale_timestamp\":%d,\"webhook_mangled_body\":%d,"
-        "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld}",
-        f->force_429, f->force_5xx, f->drop, f->slow_count, f->slow_ms, f->short_pages,
-        wf.bad_signature, wf.stale_timestamp, wf.mangled_body, wf.duplicate, wf.out_of_order,
-        wf.oversize_bytes);
+        "\"webhook_duplicate\":%d,\"webhook_out_of_order\":%d,\"webhook_oversize_bytes\":%ld,"
+        "\"webhook_drop_percent\":%d,\"sync_job_stuck\":%d}",
+        f->force_429, f->force_5xx, f->force_401, f->drop, f->slow_count, f->slow_ms,
+        f->short_pages, wf.bad_signature, wf.stale_timestamp, wf.mangled_body, wf.duplicate,
+        wf.out_of_order, wf.oversize_bytes, sim_g.w.drop_pct, sim_g.w.stuck_jobs);
 }
 
 static void faults(sim_req *rq, sim_resp *rs) {
@@ -227,6 +277,8 @@ static void faults(sim_req *rq, sim_resp *rs) {
             memset(&sim_g.conns[i]->faults, 0, sizeof sim_g.conns[i]->faults);
         sim_wh_faults none = {0};
         sim_wh_faults_set(&none);
+        sim_g.w.drop_pct = 0;
+        sim_g.w.stuck_jobs = 0;
         faults_render(&rs->body);
         rs->status = 200;
         return;
@@ -247,8 +299,10 @@ static void faults(sim_req *rq, sim_resp *rs) {
     sim_wh_faults wf;
     sim_wh_faults_get(&wf);
     int ob = (int)(wf.oversize_bytes > 1 << 30 ? 1 << 30 : wf.oversize_bytes);
+    int drop_pct = sim_g.w.drop_pct, stuck = sim_g.w.stuck_jobs;
     if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) ||
         get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
+        get_int(j, "http_401", 0, 1000000, &h.force_401, rs) ||
         get_int(j, "drop", 0, 1000000, &h.drop, rs) ||
         get_int(j, "slow_count", 0, 1000000, &h.slow_count, rs) ||
         get_int(j, "slow_ms", 0, 120000, &h.slow_ms, rs) ||
@@ -258,7 +312,9 @@ static void faults(sim_req *rq, sim_resp *rs) {
         get_int(j, "webhook_mangled_body", 0, 1000000, &wf.mangled_body, rs) ||
         get_int(j, "webhook_duplicate", 0, 1000000, &wf.duplicate, rs) ||
         get_int(j, "webhook_out_of_order", 0, 1000000, &wf.out_of_order, rs) ||
-        get_int(j, "webhook_oversize_bytes", 0, 1 << 30, &ob, rs))
+        get_int(j, "webhook_oversize_bytes", 0, 1 << 30, &ob, rs) ||
+        get_int(j, "webhook_drop_percent", 0, 100, &drop_pct, rs) ||
+        get_int(j, "sync_job_stuck", 0, 1000000, &stuck, rs))
         goto done;
     /* connection health: needs a connection */
     cJSON *ic = cJSON_GetObjectItemCaseSensitive(j, "invalid_credentials");
@@ -280,6 +336,8 @@ static void faults(sim_req *rq, sim_resp *rs) {
     }
     *hf = h;
     wf.oversize_bytes = ob;
+    sim_g.w.drop_pct = drop_pct;
+    sim_g.w.stuck_jobs = stuck;
     sim_wh_faults_set(&wf);
     if (c && cJSON_IsTrue(ce)) sim_health_clear(c, rq->now_ms);
     if (c && ic) sim_health_invalid_creds(c, cJSON_IsTrue(ic), rq->now_ms);
@@ -313,16 +371,55 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
     sim_wms_list(rq, rs, c, (sim_res)r, wh, 1);
 }
 
+/* GET /_sim/webhooks/dropped?connection_id=[&resource=]: the record versions whose
+ * webhooks the drop knob withheld, oldest first. */
+static void webhooks_dropped(sim_req *rq, sim_resp *rs) {
+    const char *cid = sim_req_arg(rq, "connection_id"), *res = sim_req_arg(rq, "resource");
+    sim_conn *c = NULL;
+    for (int i = 0; cid && i < sim_g.nconns; i++)
+        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
+    if (!c) {
+        sim_resp_404(rs, "Connection not found", cid ? cid : "");
+        return;
+    }
+    int only = res ? sim_res_by_plural(res) : -1;
+    if (res && only < 0) {
+        sim_resp_422(rs, "query", "resource", "Unknown resource (plural name, e.g. orders)");
+        return;
+    }
+    sbuf *b = &rs->body;
+    sbuf_append(b, "{\"data\":[", 9);
+    int n = 0;
+    for (int i = 0; i < c->ndrops; i++) {
+        const sim_drop *d = &c->drops[i];
+        if (only >= 0 && d->res != only) continue;
+        char id[64], upd[32], tsu[32];
+        sim_format_id(c, (sim_res)d->res, d->num, id, sizeof id);
+        val_time_format(d->updated_ms, 0, upd);
+        val_time_format(d->ts_updated_ms, 0, tsu);
+        sbuf_printf(b,
+                    "%s{\"resource\":\"%s\",\"id\":\"%s\",\"event_type\":\"%s.%s\","
+                    "\"updated_date\":\"%s\",\"trackstar_updated_date\":\"%s\"}",
+                    n++ ? "," : "", sim_res_infos[d->res].plural, id, sim_res_infos[d->res].event,
+                    d->suffix, upd, tsu);
+    }
+    sbuf_printf(b, "],\"listed\":%d,\"withheld\":%lld}", n, c->ndropped);
+    rs->status = 200;
+}
+
 static void webhook_stats(sim_resp *rs) {
     sim_wh_stats s;
     sim_wh_stats_get(&s);
+    long long withheld = 0;
+    for (int i = 0; i < sim_g.nconns; i++)
+        withheld += sim_g.conns[i]->ndropped;
     sbuf_printf(
         &rs->body,
         "{\"enqueued\":%lld,\"delivered\":%lld,\"failed\":%lld,\"aborted\":%lld,\"attempts\":%lld,"
         "\"retries\":%lld,\"dropped\":%lld,\"skipped\":%lld,\"duplicated\":%lld,\"truncated\":%lld,"
-        "\"pending\":%lld}",
+        "\"pending\":%lld,\"withheld\":%lld}",
         s.enqueued, s.delivered, s.failed, s.aborted, s.attempts, s.retries, s.dropped, s.skipped,
-        s.duplicated, s.truncated, s.pending);
+        s.duplicated, s.truncated, s.pending, withheld);
     rs->status = 200;
 }
 
@@ -352,16 +449,22 @@ void sim_control_handle(sim_req *rq, sim_resp *rs) {
             history(rq, rs, c);
         else if (strcmp(seg[2], "crawl") == 0)
             crawl(rq, rs, c);
+        else if (strcmp(seg[2], "ingest") == 0)
+            ingest(rq, rs, c);
         else
             sim_resp_error(rs, 404, "Not found", "trackstar");
     } else if (n == 1 && strcmp(seg[0], "crawl") == 0 && post) {
         crawl(rq, rs, NULL);
+    } else if (n == 1 && strcmp(seg[0], "ingest") == 0 && post) {
+        ingest(rq, rs, NULL);
     } else if (n == 1 && strcmp(seg[0], "faults") == 0) {
         faults(rq, rs);
     } else if (n == 2 && strcmp(seg[0], "truth") == 0 && get) {
         truth(rq, rs, seg[1]);
     } else if (n == 2 && strcmp(seg[0], "webhooks") == 0 && strcmp(seg[1], "stats") == 0 && get) {
         webhook_stats(rs);
+    } else if (n == 2 && strcmp(seg[0], "webhooks") == 0 && strcmp(seg[1], "dropped") == 0 && get) {
+        webhooks_dropped(rq, rs);
     } else {
         sim_resp_error(rs, 404, "Not found", "trackstar");
     }

@@ -1,23 +1,25 @@
-/* sim_crawl.c - the crawl tick. Each mutation renders the record before and after the
- * change, so previous_attributes is a true dot-path diff of what a client saw. Stock
- * follows the documents: shipping an order takes units out of onhand/committed, a
- * receipt moves awaiting into onhand, a received return restocks. */
+/* sim_crawl.c - change over time in the WMS: a tick applies mutations the way real
+ * warehouses move (orders ship, stock moves between buckets, ASNs get receipts...). Each
+ * change is made on the WMS's version of a record (sim_wms_edit) and stamped with the
+ * WMS's time; Trackstar's copy, and the webhooks, follow only when a crawl reads it
+ * (sim_ingest.h). Stock follows the documents: shipping an order takes units out of
+ * onhand/committed, a receipt moves awaiting into onhand, a received return restocks. */
 #include "sim_crawl.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "sim_diff.h"
 #include "sim_events.h"
 #include "sim_gen.h"
-#include "sim_render.h"
+#include "sim_ingest.h"
+#include "sim_text.h"
 #include "util.h"
 #include "values.h"
 
 #define PICK_TRIES 12
+#define FOLLOW_UP_PCT 25 /* order changes with a second change in the same second */
 
 typedef struct crawl {
     sim_conn *c;
@@ -27,66 +29,25 @@ typedef struct crawl {
     sim_crawl_result *out;
 } crawl;
 
-/* A resource is "live" when its changes are observable: crawled, synced, permitted. */
+/* The WMS changes a resource the integration has (whatever Trackstar can read of it). */
 static int live(const crawl *k, sim_res r) {
-    const sim_conn *c = k->c;
-    uint32_t b = 1u << r;
-    return (c->actions & b) && (c->hist_done & b) && !(c->missing_perm & b) && !c->invalid_creds;
+    return (k->c->actions & (1u << r)) != 0;
 }
 
-typedef struct change {
-    sim_res r;
-    void *rec;
-    cJSON *old;
-} change;
-
-static cJSON *render_json(const sim_conn *c, sim_res r, const void *rec) {
-    sbuf b = {0};
-    cJSON *j = NULL;
-    if (sim_render_record(&b, c, r, rec) == 0) j = cJSON_ParseWithLength(b.p, b.len);
-    sbuf_free(&b);
-    return j;
+/* The WMS's version of rec (a record of r, as pick() returned it), ready to change. NULL
+ * on out of memory (the change is skipped). */
+static void *edit(crawl *k, sim_res r, const void *rec) {
+    void *w = sim_wms_edit(k->c, r, ((const sim_meta *)rec)->num, k->now);
+    if (!w) log_error("out of memory changing a record", "connection_id", k->c->id, NULL);
+    return w;
 }
 
-static void change_begin(crawl *k, change *ch, sim_res r, void *rec) {
-    ch->r = r;
-    ch->rec = rec;
-    ch->old = live(k, r) ? render_json(k->c, r, rec) : NULL;
-}
-
-/* Bump the record and emit <event>.<suffix>. whole_key (e.g. "shipments") replaces the
- * dot paths under it with the whole old array, as order.shipment.created carries it. */
-static void change_end(crawl *k, change *ch, const char *suffix, const char *whole_key) {
-    sim_record_bump(k->c, ch->r, ch->rec, k->now);
+/* The change is made: the WMS stamps its time (touch 0: a quantity-only change of a WMS
+ * that leaves updated_date alone). */
+static void stamp(crawl *k, sim_res r, void *rec, int touch) {
+    sim_wms_stamp(k->c, r, rec, k->now, touch);
+    if (!touch) k->c->n.quantity_only++;
     k->out->mutations++;
-    if (!ch->old) return;
-    cJSON *now = render_json(k->c, ch->r, ch->rec);
-    cJSON *prev = now ? sim_diff_prev(ch->old, now) : NULL;
-    if (prev && whole_key) {
-        size_t wl = strlen(whole_key);
-        cJSON *it = prev->child;
-        while (it) {
-            cJSON *next = it->next;
-            if (strncmp(it->string, whole_key, wl) == 0 &&
-                (it->string[wl] == '.' || !it->string[wl]))
-                cJSON_Delete(cJSON_DetachItemViaPointer(prev, it));
-            it = next;
-        }
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(ch->old, whole_key);
-        cJSON_AddItemToObject(prev, whole_key, arr ? cJSON_Duplicate(arr, 1) : cJSON_CreateArray());
-    }
-    char *ptext = prev ? cJSON_PrintUnformatted(prev) : NULL;
-    if (ptext) {
-        sim_event_record(k->c, ch->r, ch->rec, suffix, ptext);
-        k->out->events++;
-    } else {
-        log_error("cannot build previous_attributes", "connection_id", k->c->id, NULL);
-    }
-    free(ptext);
-    cJSON_Delete(prev);
-    cJSON_Delete(now);
-    cJSON_Delete(ch->old);
-    ch->old = NULL;
 }
 
 /* Add a new record (takes ownership). 0, or -1 when the table is full (rec freed). */
@@ -94,33 +55,21 @@ static int add_record(crawl *k, sim_res r, void *rec) {
     sim_meta *m = rec;
     int64_t s = k->now - k->now % 1000;
     m->created_ms = m->updated_ms = s;
-    m->ts_created_ms = m->ts_updated_ms = s;
+    m->ts_created_ms = m->ts_updated_ms = 0; /* the copy learns of it at a crawl */
     if (sim_table_append(&k->c->t[r], rec) != 0) {
         free(rec);
         return -1;
     }
+    sim_wms_created(&k->c->t[r], m->num, k->now);
     k->out->mutations++;
     return 0;
 }
 
-static void emit_created(crawl *k, sim_res r, const void *rec) {
-    if (live(k, r)) {
-        sim_event_record(k->c, r, rec, "created", NULL);
-        k->out->events++;
-    }
-}
-
-static int created(crawl *k, sim_res r, void *rec) {
-    if (add_record(k, r, rec) != 0) return -1;
-    emit_created(k, r, rec);
-    return 0;
-}
-
-/* A random record of r for which ok() holds, or NULL. */
+/* A random record of r (the WMS's version) for which ok() holds, or NULL. */
 static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
     sim_table *t = &k->c->t[r];
     for (int i = 0; i < PICK_TRIES && t->n; i++) {
-        void *rec = t->rows[sim_rand_below(k->rng, t->n)];
+        void *rec = sim_wms_get(t, 1 + sim_rand_below(k->rng, t->n));
         if (!ok || ok(rec)) return rec;
     }
     return NULL;
@@ -131,11 +80,10 @@ static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
 typedef enum { INV_COMMIT, INV_SHIP, INV_RECEIVE, INV_EXPECT, INV_RESTOCK } inv_move;
 
 static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv) {
-    sim_inventory *v = sim_table_get(&k->c->t[SIM_RES_INVENTORY], inv);
+    sim_inventory *v = sim_wms_get(&k->c->t[SIM_RES_INVENTORY], inv);
     if (!v || wh == 0 || wh > v->nwh || q <= 0) return;
+    if (!(v = edit(k, SIM_RES_INVENTORY, v))) return;
     sim_inv_wh *w = &v->wh[wh - 1];
-    change ch;
-    change_begin(k, &ch, SIM_RES_INVENTORY, v);
     switch (mv) {
     case INV_COMMIT:
         w->committed += q;
@@ -160,13 +108,13 @@ static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move m
     }
     if (w->committed + w->unfulfillable > w->onhand) w->unfulfillable = w->onhand - w->committed;
     if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_INVENTORY, v, !sim_g.w.quantity_only);
 }
 
 /* Apply mv to every stocked unit an order line stands for (kits: their components). */
 static void order_stock(crawl *k, const sim_order *o, int from, int to, inv_move mv) {
     for (int i = from; i < to; i++) {
-        const sim_product *p = sim_table_get(&k->c->t[SIM_RES_PRODUCTS], o->lines[i].product);
+        const sim_product *p = sim_wms_get(&k->c->t[SIM_RES_PRODUCTS], o->lines[i].product);
         for (int j = 0; p && j < p->nitems; j++)
             inv_apply(k, p->inv[j], o->wh, o->lines[i].qty * p->unit_qty[j], mv);
     }
@@ -179,15 +127,13 @@ static int order_open(const void *rec) {
     return o->status <= SIM_OS_PARTIAL || o->status == SIM_OS_BACKORDERED;
 }
 
-static int m_order_advance(crawl *k) {
-    sim_order *o = pick(k, SIM_RES_ORDERS, order_open);
-    if (!o) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_ORDERS, o);
+/* One step of an order's life. 1 when it changed. */
+static int advance_order(crawl *k, sim_order *o) {
+    if (!(o = edit(k, SIM_RES_ORDERS, o))) return 0;
     uint32_t roll = sim_rand_below(k->rng, 100);
     if (o->status <= SIM_OS_CONFIRMED && roll < 5) {
         o->status = SIM_OS_CANCELLED;
-        change_end(k, &ch, "updated", NULL);
+        stamp(k, SIM_RES_ORDERS, o, 1);
         return 1;
     }
     switch (o->status) {
@@ -208,34 +154,47 @@ static int m_order_advance(crawl *k) {
             to = o->nlines / 2; /* ship part now, the rest later */
         if (from >= to || sim_gen_add_shipment(k->c, o, k->rng, from, to, k->now) != 0) {
             o->status = SIM_OS_FULFILLED;
-            change_end(k, &ch, "updated", NULL);
+            stamp(k, SIM_RES_ORDERS, o, 1);
             return 1;
         }
         o->status = to == o->nlines ? SIM_OS_FULFILLED : SIM_OS_PARTIAL;
-        change_end(k, &ch, "shipment.created", "shipments");
+        stamp(k, SIM_RES_ORDERS, o, 1);
         order_stock(k, o, from, to, INV_SHIP);
         return 1;
     }
     default: break;
     }
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_ORDERS, o, 1);
+    return 1;
+}
+
+static int m_order_advance(crawl *k) {
+    sim_order *o = pick(k, SIM_RES_ORDERS, order_open);
+    if (!o) return 0;
+    uint32_t num = o->m.num;
+    if (!advance_order(k, o)) return 0;
+    if (sim_g.w.ingest_lag && sim_crawl_running(k->c, SIM_RES_ORDERS) &&
+        sim_rand_below(k->rng, 100) < FOLLOW_UP_PCT) {
+        /* Trackstar's crawl reads the order right now, and the WMS changes it again within
+         * the same second: two versions in the copy with one updated_date. */
+        sim_ingest_take(k->c, SIM_RES_ORDERS, num, k->now, 1);
+        sim_order *again = sim_wms_get(&k->c->t[SIM_RES_ORDERS], num);
+        if (again && order_open(again)) advance_order(k, again);
+    }
     return 1;
 }
 
 static int m_order_create(crawl *k) {
     sim_order *o = sim_gen_order(k->c, k->rng, k->now, k->now);
-    if (!o) return 0;
-    created(k, SIM_RES_ORDERS, o);
+    if (!o || add_record(k, SIM_RES_ORDERS, o) != 0) return 0;
     order_stock(k, o, 0, o->nlines, INV_COMMIT);
     return 1;
 }
 
 static int m_inventory_adjust(crawl *k) {
     sim_inventory *v = pick(k, SIM_RES_INVENTORY, NULL);
-    if (!v || !v->nwh) return 0;
+    if (!v || !v->nwh || !(v = edit(k, SIM_RES_INVENTORY, v))) return 0;
     sim_inv_wh *w = &v->wh[sim_rand_below(k->rng, v->nwh)];
-    change ch;
-    change_begin(k, &ch, SIM_RES_INVENTORY, v);
     switch (sim_rand_below(k->rng, 3)) {
     case 0: /* damage found: fulfillable -> unfulfillable */
         if (w->onhand - w->committed - w->unfulfillable > 0)
@@ -254,7 +213,7 @@ static int m_inventory_adjust(crawl *k) {
     default: /* a purchase order is placed */ w->awaiting += 24; break;
     }
     if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_INVENTORY, v, !sim_g.w.quantity_only);
     return 1;
 }
 
@@ -265,9 +224,7 @@ static int return_moving(const void *rec) {
 
 static int m_return_advance(crawl *k) {
     sim_return *r = pick(k, SIM_RES_RETURNS, return_moving);
-    if (!r) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_RETURNS, r);
+    if (!r || !(r = edit(k, SIM_RES_RETURNS, r))) return 0;
     switch (r->status) {
     case SIM_FS_OPEN:
         r->status = SIM_FS_IN_TRANSIT;
@@ -293,7 +250,7 @@ static int m_return_advance(crawl *k) {
         }
         break;
     }
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_RETURNS, r, 1);
     if (r->status == SIM_FS_RECEIVED)
         for (int i = 0; i < r->nlines; i++)
             inv_apply(k, r->lines[i].inv, r->wh, r->lines[i].restocked, INV_RESTOCK);
@@ -302,9 +259,7 @@ static int m_return_advance(crawl *k) {
 
 static int m_return_create(crawl *k) {
     sim_return *r = sim_gen_return(k->c, k->rng, k->now, k->now);
-    if (!r) return 0;
-    created(k, SIM_RES_RETURNS, r);
-    return 1;
+    return r && add_record(k, SIM_RES_RETURNS, r) == 0;
 }
 
 static int asn_moving(const void *rec) {
@@ -314,12 +269,10 @@ static int asn_moving(const void *rec) {
 
 static int m_inbound_advance(crawl *k) {
     sim_inbound *a = pick(k, SIM_RES_INBOUND, asn_moving);
-    if (!a) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_INBOUND, a);
+    if (!a || !(a = edit(k, SIM_RES_INBOUND, a))) return 0;
     if (a->status == SIM_FS_OPEN) {
         a->status = SIM_FS_IN_TRANSIT;
-        change_end(k, &ch, "updated", NULL);
+        stamp(k, SIM_RES_INBOUND, a, 1);
         return 1;
     }
     /* a receiving event: part of what is outstanding, or all of it */
@@ -331,7 +284,7 @@ static int m_inbound_advance(crawl *k) {
     }
     sim_gen_add_receipt(k->c, a, q, k->now);
     a->status = all ? SIM_FS_RECEIVED : SIM_FS_RECEIVING;
-    change_end(k, &ch, "receipt.created", "receipts");
+    stamp(k, SIM_RES_INBOUND, a, 1);
     for (int i = 0; i < a->nlines; i++)
         inv_apply(k, a->lines[i].inv, a->wh, q[i], INV_RECEIVE);
     return 1;
@@ -341,7 +294,7 @@ static int m_inbound_create(crawl *k) {
     sim_inbound *a = sim_gen_inbound(k->c, k->rng, k->now, k->now);
     if (!a) return 0;
     a->status = SIM_FS_OPEN;
-    created(k, SIM_RES_INBOUND, a);
+    if (add_record(k, SIM_RES_INBOUND, a) != 0) return 0;
     for (int i = 0; i < a->nlines; i++)
         inv_apply(k, a->lines[i].inv, a->wh, a->lines[i].expected, INV_EXPECT);
     return 1;
@@ -349,21 +302,18 @@ static int m_inbound_create(crawl *k) {
 
 static int m_product_update(crawl *k) {
     sim_product *p = pick(k, SIM_RES_PRODUCTS, NULL);
-    if (!p) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_PRODUCTS, p);
+    if (!p || !(p = edit(k, SIM_RES_PRODUCTS, p))) return 0;
     int toggle = sim_rand_below(k->rng, 4) == 0;
     if (toggle)
         p->active = !p->active;
     else
         p->price_c += (int32_t)(100 * (1 + sim_rand_below(k->rng, 3)));
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_PRODUCTS, p, 1);
     if (toggle && !p->is_kit) { /* the stocked item follows its product */
-        sim_inventory *v = sim_table_get(&k->c->t[SIM_RES_INVENTORY], p->inv[0]);
-        if (v) {
-            change_begin(k, &ch, SIM_RES_INVENTORY, v);
+        sim_inventory *v = sim_wms_get(&k->c->t[SIM_RES_INVENTORY], p->inv[0]);
+        if (v && (v = edit(k, SIM_RES_INVENTORY, v))) {
             v->active = p->active;
-            change_end(k, &ch, "updated", NULL);
+            stamp(k, SIM_RES_INVENTORY, v, 1);
         }
     }
     return 1;
@@ -397,20 +347,23 @@ static int m_product_create(crawl *k) {
     v->active = 1;
     v->nwh = (uint8_t)nwh;
     v->unit_cost_c = p->price_c * 2 / 5;
-    /* both exist before either event renders: each references the other */
-    int have_inv = add_record(k, SIM_RES_INVENTORY, v) == 0;
-    emit_created(k, SIM_RES_PRODUCTS, p);
-    if (have_inv) emit_created(k, SIM_RES_INVENTORY, v);
+    add_record(k, SIM_RES_INVENTORY, v);
     return 1;
 }
 
-static int m_warehouse_update(crawl *k) {
+static int m_warehouse(crawl *k) {
+    sim_conn *c = k->c;
+    if (sim_rand_below(k->rng, 4) == 0 && c->t[SIM_RES_WAREHOUSES].n < SIM_MAX_WAREHOUSES) {
+        /* a new warehouse opens (warehouse.created); stock and bins come later */
+        sim_warehouse *w = calloc(1, sizeof *w);
+        if (!w) return 0;
+        w->city = (uint8_t)sim_rand_below(k->rng, (uint32_t)sim_ncities);
+        return add_record(k, SIM_RES_WAREHOUSES, w) == 0;
+    }
     sim_warehouse *w = pick(k, SIM_RES_WAREHOUSES, NULL);
-    if (!w) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_WAREHOUSES, w);
+    if (!w || !(w = edit(k, SIM_RES_WAREHOUSES, w))) return 0;
     w->rev++;
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_WAREHOUSES, w, 1);
     return 1;
 }
 
@@ -418,11 +371,9 @@ static int m_location(crawl *k) {
     sim_conn *c = k->c;
     if (sim_rand_below(k->rng, 2) == 0) {
         sim_location *l = pick(k, SIM_RES_LOCATIONS, NULL);
-        if (!l) return 0;
-        change ch;
-        change_begin(k, &ch, SIM_RES_LOCATIONS, l);
+        if (!l || !(l = edit(k, SIM_RES_LOCATIONS, l))) return 0;
         l->type = (uint8_t)((l->type + 1) % 4);
-        change_end(k, &ch, "updated", NULL);
+        stamp(k, SIM_RES_LOCATIONS, l, 1);
         return 1;
     }
     sim_location *l = calloc(1, sizeof *l);
@@ -432,43 +383,51 @@ static int m_location(crawl *k) {
     l->aisle = (uint8_t)(20 + sim_rand_below(k->rng, 6)); /* overflow aisles */
     l->bay = (uint8_t)(1 + sim_rand_below(k->rng, 20));
     l->level = 1;
-    created(k, SIM_RES_LOCATIONS, l);
-    return 1;
+    return add_record(k, SIM_RES_LOCATIONS, l) == 0;
 }
 
 static int m_shipmethod(crawl *k) {
+    sim_conn *c = k->c;
+    if (sim_rand_below(k->rng, 4) == 0 && c->t[SIM_RES_SHIPPING_METHODS].n < 64) {
+        /* a new carrier service is set up (shipping-method.created) */
+        sim_shipmethod *s = calloc(1, sizeof *s);
+        if (!s) return 0;
+        s->carrier = (uint8_t)sim_rand_below(k->rng, (uint32_t)sim_ncarriers);
+        s->service = (uint8_t)sim_rand_below(k->rng, (uint32_t)sim_nservices);
+        return add_record(k, SIM_RES_SHIPPING_METHODS, s) == 0;
+    }
     sim_shipmethod *s = pick(k, SIM_RES_SHIPPING_METHODS, NULL);
-    if (!s) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_SHIPPING_METHODS, s);
+    if (!s || !(s = edit(k, SIM_RES_SHIPPING_METHODS, s))) return 0;
     s->rev = (uint8_t)!s->rev;
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_SHIPPING_METHODS, s, 1);
     return 1;
 }
 
 static int m_bill(crawl *k) {
     if (sim_rand_below(k->rng, 5) == 0) {
         sim_bill *b = pick(k, SIM_RES_BILLS, NULL);
-        if (!b) return 0;
-        change ch;
-        change_begin(k, &ch, SIM_RES_BILLS, b);
+        if (!b || !(b = edit(k, SIM_RES_BILLS, b))) return 0;
         b->amount_c += 25; /* a rate correction */
-        change_end(k, &ch, "updated", NULL);
+        stamp(k, SIM_RES_BILLS, b, 1);
         return 1;
     }
     sim_bill *b = sim_gen_bill(k->c, k->rng, k->now);
-    if (!b) return 0;
-    created(k, SIM_RES_BILLS, b);
-    return 1;
+    return b && add_record(k, SIM_RES_BILLS, b) == 0;
 }
 
 static int m_wcust(crawl *k) {
+    sim_conn *c = k->c;
+    if (sim_rand_below(k->rng, 4) == 0 && c->t[SIM_RES_WAREHOUSE_CUSTOMERS].n < SIM_MAX_WC) {
+        /* a 3PL signs a new merchant (warehouse-customer.created) */
+        sim_wcust *w = calloc(1, sizeof *w);
+        if (!w) return 0;
+        w->name = (uint8_t)sim_rand_below(k->rng, (uint32_t)sim_nwc_names);
+        return add_record(k, SIM_RES_WAREHOUSE_CUSTOMERS, w) == 0;
+    }
     sim_wcust *w = pick(k, SIM_RES_WAREHOUSE_CUSTOMERS, NULL);
-    if (!w) return 0;
-    change ch;
-    change_begin(k, &ch, SIM_RES_WAREHOUSE_CUSTOMERS, w);
+    if (!w || !(w = edit(k, SIM_RES_WAREHOUSE_CUSTOMERS, w))) return 0;
     w->name = (uint8_t)((w->name + 1) % 8);
-    change_end(k, &ch, "updated", NULL);
+    stamp(k, SIM_RES_WAREHOUSE_CUSTOMERS, w, 1);
     return 1;
 }
 
@@ -488,7 +447,7 @@ static const mutation mutations[] = {
     {SIM_RES_INBOUND, 2, m_inbound_create},
     {SIM_RES_PRODUCTS, 5, m_product_update},
     {SIM_RES_PRODUCTS, 1, m_product_create},
-    {SIM_RES_WAREHOUSES, 1, m_warehouse_update},
+    {SIM_RES_WAREHOUSES, 1, m_warehouse},
     {SIM_RES_LOCATIONS, 1, m_location},
     {SIM_RES_SHIPPING_METHODS, 1, m_shipmethod},
     {SIM_RES_BILLS, 5, m_bill},
@@ -498,16 +457,13 @@ static const mutation mutations[] = {
 
 void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_crawl_result *out) {
     memset(out, 0, sizeof *out);
-    if (!c->live || c->invalid_creds) return; /* invalid credentials stop every sync */
+    if (!c->live) return; /* a WMS keeps changing whatever Trackstar's errors */
     crawl k = {.c = c, .rng = &c->rng, .now = now_ms, .mask = res_mask, .out = out};
     if (n > SIM_CRAWL_MAX_MUTATIONS) n = SIM_CRAWL_MAX_MUTATIONS;
     int total = 0;
     for (int i = 0; i < NMUT; i++)
         if (live(&k, mutations[i].r) && (res_mask & (1u << mutations[i].r)))
             total += mutations[i].weight;
-    for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (live(&k, (sim_res)r) && (res_mask & (1u << r)))
-            c->crawl_start_ms[r] = now_ms - now_ms % 1000;
     int done = 0;
     for (int tries = 0; total > 0 && done < n && tries < 4 * n; tries++) {
         int roll = (int)sim_rand_below(k.rng, (uint32_t)total);
@@ -521,9 +477,9 @@ void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_c
             roll -= m->weight;
         }
     }
-    for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (live(&k, (sim_res)r) && (res_mask & (1u << r)))
-            c->crawl_end_ms[r] = now_ms - now_ms % 1000;
+    /* A world without ingestion lag: Trackstar's copy takes the changes at once. */
+    if (!sim_g.w.ingest_lag && !c->invalid_creds)
+        out->events = sim_ingest_all(c, c->hist_done & ~c->missing_perm, now_ms, 1);
 }
 
 int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
@@ -533,9 +489,13 @@ int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
         uint32_t b = 1u << r;
         if (!(mask & b) || !(c->actions & b) || (c->hist_done & b)) continue;
         sim_table *t = &c->t[r];
+        /* The first sync reads the WMS as it is now: pending changes too, silently (no
+         * resource webhooks for backfilled records, §6.3). */
+        sim_ingest_all(c, b, now_ms, 0);
         int64_t oldest = 0, newest = 0;
         for (uint32_t i = 0; i < t->n; i++) {
             sim_meta *m = t->rows[i];
+            if (!sim_in_copy(m)) continue;           /* older than the window it reads */
             m->ts_created_ms = m->ts_updated_ms = s; /* Trackstar first sees them now */
             if (!oldest || m->created_ms < oldest) oldest = m->created_ms;
             if (m->updated_ms > newest) newest = m->updated_ms;
@@ -574,10 +534,10 @@ void sim_health_invalid_creds(sim_conn *c, int on, int64_t now_ms) {
     if (on) {
         touch_error_times(c, now_ms);
         c->invalid_creds = 1;
-        sim_event_conn_error(c, "created", -1);
+        sim_event_conn_error(c, "created", -1, NULL);
     } else {
         c->err_last_seen = now_ms - now_ms % 1000;
-        sim_event_conn_error(c, "deleted", -1);
+        sim_event_conn_error(c, "deleted", -1, NULL);
         c->invalid_creds = 0;
     }
 }
@@ -588,10 +548,10 @@ void sim_health_missing_perm(sim_conn *c, int res, int on, int64_t now_ms) {
     if (on) {
         touch_error_times(c, now_ms);
         c->missing_perm |= b;
-        sim_event_conn_error(c, "created", res);
+        sim_event_conn_error(c, "created", res, NULL);
     } else {
         c->err_last_seen = now_ms - now_ms % 1000;
-        sim_event_conn_error(c, "deleted", res);
+        sim_event_conn_error(c, "deleted", res, NULL);
         c->missing_perm &= ~b;
     }
 }

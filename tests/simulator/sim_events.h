@@ -11,11 +11,12 @@ int sim_event_send(const sim_conn *c, const char *event_type, int general, const
                    const char *prev);
 
 /* <event>.<suffix> for a record, e.g. suffix "updated" -> order.updated. Suppressed (and
- * counted as sent) when the connection has webhooks_disabled. */
-int sim_event_record(const sim_conn *c, sim_res r, const void *rec, const char *suffix,
-                     const char *prev);
+ * counted as sent) when the connection has webhooks_disabled; withheld and listed in
+ * c->drops for the world's share drop_pct. */
+int sim_event_record(sim_conn *c, sim_res r, const void *rec, const char *suffix, const char *prev);
 
-/* connection-error.<suffix> for invalid credentials (res < 0) or res's missing permission. */
-int sim_event_conn_error(const sim_conn *c, const char *suffix, int res);
+/* connection-error.<suffix> for invalid credentials (res < 0) or res's missing permission;
+ * prev: previous_attributes (JSON text) of an .updated, or NULL. */
+int sim_event_conn_error(const sim_conn *c, const char *suffix, int res, const char *prev);
 
 #endif

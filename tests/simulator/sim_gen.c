@@ -19,6 +19,11 @@ static int64_t rand_between(uint64_t *rng, int64_t lo, int64_t hi) {
     return SEC(lo + (int64_t)(sim_rand(rng) % (uint64_t)(hi - lo)));
 }
 
+/* 1 for the share of time-series records generated older than the historical window. */
+static int old_one(uint64_t *rng) {
+    return (int)sim_rand_below(rng, 100) < sim_g.w.old_history_pct;
+}
+
 static void meta_init(sim_meta *m, uint64_t *rng, int64_t created, int64_t base) {
     m->created_ms = SEC(created);
     m->updated_ms = rand_between(rng, m->created_ms, base);
@@ -399,30 +404,51 @@ int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen
     }
     if (gen_static(c, &rng, base, errstr, errlen) || gen_catalogue(c, &rng, base, errstr, errlen))
         return -1;
+    /* Some orders, returns, ASNs and bills are older than the historical sync's window:
+     * the WMS has them, Trackstar's copy does not (ts_created_ms 0), until an on-demand
+     * sync reads their window or they change. */
+    int64_t old_from = base - SIM_OLD_HISTORY_DAYS * DAY_MS, old_to = from - 10 * DAY_MS;
     for (int i = 0; i < c->sizes.orders; i++) {
-        sim_order *o = sim_gen_order(c, &rng, rand_between(&rng, from, base - 60000), base);
+        int old = old_one(&rng);
+        int64_t created =
+            old ? rand_between(&rng, old_from, old_to) : rand_between(&rng, from, base - 60000);
+        sim_order *o = sim_gen_order(c, &rng, created, base);
         if (o) {
-            o->m.updated_ms = rand_between(&rng, o->m.created_ms, base);
-            o->m.ts_created_ms = o->m.ts_updated_ms = base;
+            o->m.updated_ms =
+                rand_between(&rng, o->m.created_ms, old ? created + 3 * DAY_MS : base);
+            o->m.ts_created_ms = o->m.ts_updated_ms = old ? 0 : base;
             age_order(c, o, &rng, base);
         }
         if (append(c, SIM_RES_ORDERS, o, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.returns; i++) {
-        sim_return *r = sim_gen_return(c, &rng, rand_between(&rng, from, base - 60000), base);
-        if (r) age_return(r, &rng);
+        int old = old_one(&rng);
+        int64_t created =
+            old ? rand_between(&rng, old_from, old_to) : rand_between(&rng, from, base - 60000);
+        sim_return *r = sim_gen_return(c, &rng, created, old ? created + 3 * DAY_MS : base);
+        if (r) {
+            age_return(r, &rng);
+            if (old) r->m.ts_created_ms = r->m.ts_updated_ms = 0;
+        }
         if (append(c, SIM_RES_RETURNS, r, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.inbound; i++) {
-        sim_inbound *a = sim_gen_inbound(c, &rng, rand_between(&rng, from, base - 60000), base);
-        if (a) age_inbound(c, a, &rng);
+        int old = old_one(&rng);
+        int64_t created =
+            old ? rand_between(&rng, old_from, old_to) : rand_between(&rng, from, base - 60000);
+        sim_inbound *a = sim_gen_inbound(c, &rng, created, old ? created + 3 * DAY_MS : base);
+        if (a) {
+            age_inbound(c, a, &rng);
+            if (old) a->m.ts_created_ms = a->m.ts_updated_ms = 0;
+        }
         if (append(c, SIM_RES_INBOUND, a, errstr, errlen)) return -1;
     }
     for (int i = 0; i < c->sizes.bills; i++) {
-        sim_bill *b = sim_gen_bill(c, &rng, rand_between(&rng, from, base - 60000));
-        if (b) {
-            b->m.ts_created_ms = b->m.ts_updated_ms = base;
-        }
+        int old = old_one(&rng);
+        int64_t created =
+            old ? rand_between(&rng, old_from, old_to) : rand_between(&rng, from, base - 60000);
+        sim_bill *b = sim_gen_bill(c, &rng, created);
+        if (b) b->m.ts_created_ms = b->m.ts_updated_ms = old ? 0 : base;
         if (append(c, SIM_RES_BILLS, b, errstr, errlen)) return -1;
     }
     return 0;

@@ -7,10 +7,12 @@
 
 #include "sim_store.h"
 
-#define SIM_HISTORY_DAYS 30 /* generated records span this many days before base */
+#define SIM_HISTORY_DAYS 30     /* Trackstar's historical sync reads this many days (§6.3) */
+#define SIM_OLD_HISTORY_DAYS 75 /* older records (sim_world.old_history_pct) reach this far */
 
-/* Fill every table of c (its seed and sizes must be set). Timestamps fall in
- * [base_ms - SIM_HISTORY_DAYS, base_ms]. Caller holds the lock. 0 or -1 with errstr. */
+/* Fill every table of c (its seed and sizes must be set). Orders, returns, ASNs and bills
+ * fall in [base_ms - SIM_HISTORY_DAYS, base_ms], apart from the share the world keeps
+ * older (not in Trackstar's copy). Caller holds the lock. 0 or -1 with errstr. */
 int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen);
 
 /* Builders for one new record created at created_ms (malloc'd; the caller appends it to

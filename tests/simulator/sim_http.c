@@ -94,6 +94,7 @@ static int is_write(const char *method) {
 static int needs_token(const char *method, const char *path) {
     if (strncmp(path, "/wms/", 5) == 0 || strcmp(path, "/wms") == 0) return 1;
     if (strcmp(path, "/connections/sync") == 0) return 1;
+    if (strncmp(path, "/connections/on-demand-syncs", 28) == 0) return 1;
     if (strcmp(path, "/connections") == 0 &&
         (strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0))
         return 1;
@@ -181,6 +182,10 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
         sim_resp_error(rs, 429, "Rate limit exceeded", "trackstar");
         return;
     }
+    if (take(&gf->force_401, lf ? &lf->force_401 : NULL)) {
+        sim_resp_error(rs, 401, "Invalid or missing x-trackstar-access-token", "trackstar");
+        return;
+    }
     if (take(&gf->force_5xx, lf ? &lf->force_5xx : NULL)) {
         sim_resp_error(rs, 503, "Service temporarily unavailable (injected)", "trackstar");
         return;
@@ -227,11 +232,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     const char *token =
         MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "x-trackstar-access-token");
     pipeline_out po = {0};
+    char conn_id[40] = ""; /* for the request log: the connection, never its token */
     if (ctx->too_big) {
         sim_resp_error(&rs, 413, "Request body too large", "trackstar");
     } else {
         sim_store_lock();
         pipeline(&rq, &rs, api_key, token, &po);
+        if (rq.conn) snprintf(conn_id, sizeof conn_id, "%s", rq.conn->id);
         sim_store_unlock();
     }
     if (rs.drop) {
@@ -275,7 +282,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     if (log_min_level <= LOG_DEBUG) {
         char st[8];
         snprintf(st, sizeof st, "%d", rs.status);
-        log_debug("request", "method", method, "path", url, "status", st, "request_id", rid, NULL);
+        log_debug("request", "method", method, "path", url, "status", st, "request_id", rid,
+                  "connection_id", conn_id[0] ? conn_id : NULL, NULL);
     }
     return ret;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim_catalog.h"
+#include "sim_ingest.h"
 #include "sim_text.h"
 #include "values.h"
 
@@ -965,14 +966,21 @@ int sim_render_connection(sbuf *b, const sim_conn *c) {
         if (!(c->actions & (1u << r))) continue;
         int done = (c->hist_done >> r) & 1;
         int blocked = c->invalid_creds || ((c->missing_perm >> r) & 1);
+        int running = sim_crawl_running(c, (sim_res)r);
         sim_jw_obj(&w);
         KSTR(&w, "function_name", sim_res_infos[r].function);
         KDATE(&w, "latest_sync", c->crawl_end_ms[r]);
-        KDATE(&w, "last_crawl_start", c->crawl_start_ms[r]);
+        /* While a crawl runs, its start is the last start, and the end is the previous
+         * crawl's: the two do not always belong to one crawl. */
+        KDATE(&w, "last_crawl_start", running ? c->run_start_ms[r] : c->crawl_start_ms[r]);
         KDATE(&w, "last_crawl_end", c->crawl_end_ms[r]);
-        KINT(&w, "sync_frequency", sim_res_infos[r].sync_frequency_s);
-        KBOOL(&w, "in_progress", !done);
-        KSTR(&w, "sync_status", blocked ? "error" : done ? "enabled" : "first_sync_in_progress");
+        KINT(&w, "sync_frequency", sim_sync_frequency_s((sim_res)r));
+        KBOOL(&w, "in_progress", !done || running);
+        KSTR(&w, "sync_status",
+             blocked   ? "error"
+             : !done   ? "first_sync_in_progress"
+             : running ? "sync_in_progress"
+                       : "enabled");
         sim_jw_end(&w, '}');
     }
     sim_jw_end(&w, ']');
@@ -1001,6 +1009,23 @@ int sim_render_connection(sbuf *b, const sim_conn *c) {
     for (int r = 0; r < SIM_RES_COUNT; r++)
         if (c->actions & (1u << r)) KBOOL(&w, sim_res_infos[r].function, (c->hist_done >> r) & 1);
     sim_jw_end(&w, '}');
+    sim_jw_end(&w, '}');
+    return w.err ? -1 : 0;
+}
+
+static const char *const job_status[] = {"open", "completed", "cancelled", "stuck"};
+
+int sim_render_job(sbuf *b, const sim_conn *c, const sim_job *j) {
+    sim_jw w;
+    sim_jw_init(&w, b);
+    sim_jw_obj(&w);
+    KSTR(&w, "id", j->id);
+    KSTR(&w, "connection_id", c->id);
+    KSTR(&w, "function_name", sim_res_infos[j->res].function);
+    KDATE(&w, "requested_start_time", j->start_ms);
+    KDATE(&w, "requested_end_time", j->end_ms);
+    KDATE(&w, "created_at", j->created_ms);
+    KSTR(&w, "status", job_status[j->status]);
     sim_jw_end(&w, '}');
     return w.err ? -1 : 0;
 }

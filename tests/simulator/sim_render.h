@@ -19,6 +19,10 @@ int sim_render_connection(sbuf *b, const sim_conn *c);
  * permission on resource res. */
 int sim_render_conn_error(sbuf *b, const sim_conn *c, int res);
 
+/* An on-demand sync job: {id, connection_id, function_name, requested_start_time,
+ * requested_end_time, created_at, status}. */
+int sim_render_job(sbuf *b, const sim_conn *c, const sim_job *j);
+
 /* Derived text shared with the filter getter, so filters see what clients see. */
 void sim_render_product_text(const sim_conn *c, uint32_t pnum, char *name, size_t nl, char *sku,
                              size_t sl);

@@ -44,9 +44,24 @@ int sim_res_by_function(const char *function) {
     return -1;
 }
 
+void sim_world_defaults(sim_world *w) {
+    *w = (sim_world){.sync_scale = 0.001,
+                     .ingest_lag = 1,
+                     .same_second = 1,
+                     .quantity_only = 1,
+                     .page_by_id = 1,
+                     .short_pages = 1,
+                     .old_history_pct = 10,
+                     .job_ms = 2000,
+                     .drop_pct = 0,
+                     .rng = 0x9e3779b97f4a7c15ULL};
+}
+
 void sim_store_init(uint64_t seed, int trackstar_dates) {
     sim_g.seed = seed;
     sim_g.trackstar_dates = trackstar_dates;
+    sim_world_defaults(&sim_g.w);
+    sim_g.w.rng = sim_mix(seed, 0x776f726c64ULL) | 1;
 }
 
 void sim_store_free(void) {
@@ -54,6 +69,7 @@ void sim_store_free(void) {
         sim_conn *c = sim_g.conns[i];
         for (int r = 0; r < SIM_RES_COUNT; r++)
             sim_table_free(&c->t[r]);
+        free(c->drops);
         free(c);
         sim_g.conns[i] = NULL;
     }
@@ -173,6 +189,10 @@ int sim_table_append(sim_table *t, void *row) {
         uint32_t *ord = realloc(t->order, cap * sizeof *ord);
         if (!ord) return -1;
         t->order = ord;
+        sim_pending *pend = realloc(t->pend, cap * sizeof *pend);
+        if (!pend) return -1;
+        memset(pend + t->cap, 0, (cap - t->cap) * sizeof *pend);
+        t->pend = pend;
         t->cap = cap;
     }
     t->rows[t->n] = row;
@@ -195,18 +215,114 @@ void sim_table_touch(sim_table *t, uint32_t num) {
 }
 
 void sim_table_free(sim_table *t) {
-    for (uint32_t i = 0; i < t->n; i++)
+    for (uint32_t i = 0; i < t->n; i++) {
         free(t->rows[i]);
+        free(t->pend[i].wms);
+    }
     free(t->rows);
     free(t->order);
+    free(t->pend);
+    free(t->dirty);
     memset(t, 0, sizeof *t);
 }
 
-void sim_record_bump(sim_conn *c, sim_res r, sim_meta *m, int64_t now_ms) {
-    int64_t now_s = now_ms - now_ms % 1000;
-    m->updated_ms = now_s > m->updated_ms ? now_s : m->updated_ms + 1000;
-    m->ts_updated_ms = now_ms - now_ms % 1000;
-    sim_table_touch(&c->t[r], m->num);
+/* ---- the WMS's versions and the copy ---------------------------------------------- */
+
+size_t sim_record_size(sim_res r, const void *rec) {
+    switch (r) {
+    case SIM_RES_ORDERS: return sizeof(sim_order);
+    case SIM_RES_INVENTORY:
+        return sizeof(sim_inventory) + ((const sim_inventory *)rec)->nwh * sizeof(sim_inv_wh);
+    case SIM_RES_PRODUCTS: return sizeof(sim_product);
+    case SIM_RES_WAREHOUSES: return sizeof(sim_warehouse);
+    case SIM_RES_LOCATIONS: return sizeof(sim_location);
+    case SIM_RES_SHIPPING_METHODS: return sizeof(sim_shipmethod);
+    case SIM_RES_RETURNS: return sizeof(sim_return);
+    case SIM_RES_INBOUND: return sizeof(sim_inbound);
+    case SIM_RES_BILLS: return sizeof(sim_bill);
+    case SIM_RES_WAREHOUSE_CUSTOMERS: return sizeof(sim_wcust);
+    case SIM_RES_COUNT: break;
+    }
+    return sizeof(sim_meta);
+}
+
+void *sim_wms_get(const sim_table *t, uint32_t num) {
+    if (num == 0 || num > t->n) return NULL;
+    return t->pend[num - 1].wms ? t->pend[num - 1].wms : t->rows[num - 1];
+}
+
+int sim_in_copy(const void *rec) {
+    return ((const sim_meta *)rec)->ts_created_ms != 0;
+}
+
+int sim_in_scope(const sim_table *t, uint32_t num) {
+    if (num == 0 || num > t->n) return 0;
+    return sim_in_copy(t->rows[num - 1]) || t->pend[num - 1].since_ms != 0;
+}
+
+static int dirty_add(sim_table *t, uint32_t num) {
+    if (t->ndirty == t->capdirty) {
+        uint32_t cap = t->capdirty ? t->capdirty * 2 : 64;
+        uint32_t *d = realloc(t->dirty, cap * sizeof *d);
+        if (!d) return -1;
+        t->dirty = d;
+        t->capdirty = cap;
+    }
+    t->dirty[t->ndirty++] = num;
+    t->pend[num - 1].dpos = t->ndirty;
+    return 0;
+}
+
+static int mark_pending(sim_table *t, uint32_t num, int64_t now_ms) {
+    sim_pending *p = &t->pend[num - 1];
+    if (p->since_ms) return 0;
+    if (dirty_add(t, num) != 0) return -1;
+    p->since_ms = now_ms > 0 ? now_ms : 1;
+    p->visible_ms = 0;
+    return 0;
+}
+
+void sim_pending_clear(sim_table *t, uint32_t num) {
+    sim_pending *p = &t->pend[num - 1];
+    if (p->dpos) {
+        uint32_t last = t->dirty[--t->ndirty];
+        t->dirty[p->dpos - 1] = last;
+        t->pend[last - 1].dpos = p->dpos;
+    }
+    free(p->wms);
+    memset(p, 0, sizeof *p);
+}
+
+void *sim_wms_edit(sim_conn *c, sim_res r, uint32_t num, int64_t now_ms) {
+    sim_table *t = &c->t[r];
+    if (num == 0 || num > t->n) return NULL;
+    sim_pending *p = &t->pend[num - 1];
+    void *row = t->rows[num - 1];
+    if (mark_pending(t, num, now_ms) != 0) return NULL;
+    if (p->wms || !sim_in_copy(row)) return p->wms ? p->wms : row;
+    size_t sz = sim_record_size(r, row);
+    p->wms = malloc(sz);
+    if (!p->wms) return NULL;
+    memcpy(p->wms, row, sz);
+    return p->wms;
+}
+
+void sim_wms_stamp(sim_conn *c, sim_res r, void *rec, int64_t now_ms, int touch) {
+    sim_meta *m = rec;
+    if (touch) {
+        int64_t now_s = now_ms - now_ms % 1000;
+        if (sim_g.w.same_second)
+            m->updated_ms = now_s > m->updated_ms ? now_s : m->updated_ms;
+        else
+            m->updated_ms = now_s > m->updated_ms ? now_s : m->updated_ms + 1000;
+    }
+    sim_table *t = &c->t[r];
+    /* The index orders the rows: re-sort when the change was made on a row itself. */
+    if (t->rows[m->num - 1] == rec) sim_table_touch(t, m->num);
+}
+
+void sim_wms_created(sim_table *t, uint32_t num, int64_t now_ms) {
+    mark_pending(t, num, now_ms);
 }
 
 sim_conn *sim_conn_by_token(const char *token) {

@@ -1,9 +1,17 @@
-/* sim_store.h - the simulator's copy of every connected WMS: connections and records.
+/* sim_store.h - every connected WMS and Trackstar's copy of it: connections and records.
+ *
+ * Two versions of the world are kept apart, as in production: the WMS, where a change
+ * happens at time T (its updated_date), and Trackstar's stored copy, which the API serves
+ * and which takes a change in only when one of Trackstar's crawls reads it (sim_ingest.h).
+ * A table's row is the copy's version; a record the WMS changed since holds the WMS's
+ * version aside (sim_pending.wms) until a crawl takes it. A record the copy does not hold
+ * yet (created since, or older than the historical sync's window) has its WMS version as
+ * the row and ts_created_ms 0.
  *
  * Records are compact C structs (no JSON trees); text fields that never change are derived
  * at render time from the record number, so 100k orders cost a few tens of MB. Each resource
- * keeps an index sorted by (updated_date, id) so date filters and keyset pagination are
- * cheap. One process-wide mutex (sim_store_lock) guards everything in this header.
+ * keeps an index sorted by (updated_date, id) of the copy's versions, for date-ordered
+ * listings. One process-wide mutex (sim_store_lock) guards everything in this header.
  */
 #ifndef SIM_STORE_H
 #define SIM_STORE_H
@@ -25,6 +33,9 @@
 #define SIM_MAX_ASN_LINES 6
 #define SIM_MAX_RECEIPTS 6
 #define SIM_MAX_RECORDS 1000000 /* per resource per connection */
+#define SIM_MAX_JOBS 32         /* on-demand sync jobs kept per connection */
+#define SIM_MAX_FORCE_SYNCS 8   /* force syncs in progress per connection */
+#define SIM_MAX_DROPS 20000     /* withheld webhook versions listed per connection */
 #define SIM_NONE 0xffu          /* "no value" for small uint8 references */
 
 typedef enum sim_res {
@@ -59,9 +70,11 @@ int sim_res_by_function(const char *function);
 
 /* Every record starts with this, so generic code can sort, filter and page any table. */
 typedef struct sim_meta {
-    int64_t created_ms, updated_ms;       /* source (WMS) timestamps, whole seconds */
-    int64_t ts_created_ms, ts_updated_ms; /* when this copy first saw / last changed it */
-    uint32_t num;                         /* id number; the id is "<prefix>_<tag>_<num>" */
+    int64_t created_ms, updated_ms; /* the WMS's timestamps of this version, whole seconds */
+    /* when Trackstar's copy first held / last changed it, whole seconds; ts_created_ms 0 =
+     * the copy does not hold the record (yet) */
+    int64_t ts_created_ms, ts_updated_ms;
+    uint32_t num; /* id number; the id is "<prefix>_<tag>_<num>" */
 } sim_meta;
 
 typedef struct sim_warehouse {
@@ -204,11 +217,25 @@ typedef struct sim_bill {
     uint8_t wc, charge, obj_type; /* obj_type: 0 none, 1 order, 2 inbound_shipment, 3 return */
 } sim_bill;
 
+/* What the copy lacks of one record: the WMS changed it since a crawl last read it. */
+typedef struct sim_pending {
+    void *wms;          /* the WMS's version (owned) when the copy holds an older one; NULL
+                           when the row is the WMS's own (the copy does not hold it yet) */
+    int64_t since_ms;   /* the WMS's first change the copy lacks (ms); 0 = nothing pending */
+    int64_t visible_ms; /* when the crawl in progress takes it in; 0 = no crawl has it yet */
+    uint32_t dpos;      /* its position + 1 in the table's dirty list */
+} sim_pending;
+
 /* A table of one resource for one connection. Owns its rows. */
 typedef struct sim_table {
-    void **rows; /* rows[num - 1] */
+    void **rows;       /* rows[num - 1]: the copy's version (see the file comment) */
+    sim_pending *pend; /* pend[num - 1] */
     uint32_t n, cap;
     uint32_t *order; /* row indexes sorted by (updated_ms, num); n entries */
+    uint32_t *dirty; /* nums whose pend.since_ms is set */
+    uint32_t ndirty, capdirty;
+    uint32_t page_pos;    /* the id a client's listing last paged past (mid-paging counter) */
+    int64_t page_seen_ms; /* when */
 } sim_table;
 
 /* Generated data sizes (per connection). */
@@ -220,8 +247,50 @@ typedef struct sim_sizes {
 /* Injected HTTP faults; counts are consumed one per request. */
 typedef struct sim_http_faults {
     int force_429, force_5xx, drop, slow_count, slow_ms;
+    int force_401;   /* answered as for a revoked access token */
     int short_pages; /* serve fewer items than limit while next_token stays set */
 } sim_http_faults;
+
+/* An on-demand sync job (POST /connections/on-demand-syncs). */
+typedef enum sim_job_status {
+    SIM_JOB_OPEN = 0,
+    SIM_JOB_COMPLETED,
+    SIM_JOB_CANCELLED,
+    SIM_JOB_STUCK
+} sim_job_status;
+
+typedef struct sim_job {
+    char id[40];
+    sim_res res;
+    int64_t start_ms, end_ms; /* the requested window */
+    int64_t created_ms, due_ms;
+    sim_job_status status;
+    int stuck; /* ends as stuck instead of completed */
+} sim_job;
+
+/* A force sync in progress: the crawls it started or waits for. */
+typedef struct sim_force_run {
+    uint32_t waiting; /* resources whose crawl has not ended yet */
+    uint32_t mask;    /* every resource it covers */
+} sim_force_run;
+
+/* A resource webhook the drop knob withheld (never delivered). */
+typedef struct sim_drop {
+    uint8_t res;
+    uint32_t num;
+    int64_t updated_ms, ts_updated_ms;
+    char suffix[20]; /* "created", "updated", "shipment.created", ... */
+} sim_drop;
+
+/* What the unkind world did to a connection, for tests to prove each case happened. */
+typedef struct sim_counters {
+    long long late;          /* versions that reached the copy after a later crawl started */
+    long long equal_updated; /* copy versions whose updated_date equals the previous one's */
+    long long quantity_only; /* WMS changes that left updated_date as it was */
+    long long mid_paging;    /* copy changes behind a client's page position, while it paged */
+    long long short_pages;   /* pages with fewer records than limit and a next_token */
+    long long crawls, force_syncs, jobs_completed, jobs_stuck;
+} sim_counters;
 
 typedef struct sim_conn {
     int live; /* 0 after DELETE /connections */
@@ -237,7 +306,18 @@ typedef struct sim_conn {
     uint32_t actions;    /* bit per sim_res: the integration implements get_x */
     uint32_t hist_done;  /* bit per sim_res: historical sync complete */
     int64_t hist_due_ms; /* pending syncs complete then (0 = only on demand) */
+    /* Trackstar's crawls, per resource (sim_ingest.c): the last completed one (as
+     * GET /connections reports it), the one in progress, and the next scheduled start */
     int64_t crawl_start_ms[SIM_RES_COUNT], crawl_end_ms[SIM_RES_COUNT];
+    int64_t run_start_ms[SIM_RES_COUNT], run_end_ms[SIM_RES_COUNT]; /* run_end 0 = none */
+    int64_t next_crawl_ms[SIM_RES_COUNT];
+    sim_force_run force[SIM_MAX_FORCE_SYNCS];
+    sim_job jobs[SIM_MAX_JOBS];
+    int njobs;
+    sim_drop *drops; /* withheld webhooks (owned), at most SIM_MAX_DROPS */
+    int ndrops;
+    long long ndropped;
+    sim_counters n;
     uint64_t seed; /* derives every record's invariant text */
     uint64_t rng;  /* mutation stream */
     sim_sizes sizes;
@@ -247,9 +327,29 @@ typedef struct sim_conn {
     int invalid_creds;
     uint32_t missing_perm; /* bit per sim_res */
     int64_t err_first_seen, err_last_seen;
+    int64_t err_next_seen_ms; /* the next failed crawl attempt (connection-error.updated) */
     sim_rl rl;
     sim_http_faults faults;
 } sim_conn;
+
+/* How unkind the world is (docs/simulator.md): every knob defaults to the harsh side. */
+typedef struct sim_world {
+    double sync_scale;   /* multiplies the reference's sync_frequency (tests: ~0.001) */
+    int sync_max_ms;     /* caps the scaled sync_frequency (0 = no cap) */
+    int ingest_lag;      /* 1: changes reach the copy only through crawls; 0: at once */
+    int same_second;     /* 1: updated_date is the change's second, equal to the previous
+                            version's within one second; 0: strictly increasing */
+    int quantity_only;   /* 1: inventory quantity changes leave updated_date as it was */
+    int page_by_id;      /* 1: listings page in id order (a record changing behind the
+                            client's position is not shown again); 0: (updated_date, id) */
+    int short_pages;     /* 1: pages often hold fewer records than limit */
+    int old_history_pct; /* share of orders, returns, ASNs and bills older than the
+                            historical sync's window: not in the copy until on-demand sync */
+    int job_ms;          /* how long an on-demand sync job runs */
+    int drop_pct;        /* resource webhooks withheld (never delivered), in percent */
+    int stuck_jobs;      /* the next N on-demand sync jobs end stuck */
+    uint64_t rng;        /* the world's own random stream (crawl timing, drops, pages) */
+} sim_world;
 
 /* The store: every connection plus global settings. */
 typedef struct sim_store {
@@ -259,9 +359,13 @@ typedef struct sim_store {
     uint64_t seed;
     int trackstar_dates;    /* render trackstar_created_date / trackstar_updated_date */
     sim_http_faults faults; /* apply to every request with an access token */
+    sim_world w;
 } sim_store;
 
 extern sim_store sim_g;
+
+/* The harsh defaults (what sim_store_init installs). */
+void sim_world_defaults(sim_world *w);
 
 void sim_store_init(uint64_t seed, int trackstar_dates);
 void sim_store_free(void);
@@ -279,7 +383,7 @@ sim_conn *sim_conn_by_token(const char *token); /* live connections only */
 sim_conn *sim_conn_by_id(const char *id);       /* live connections only */
 
 /* Table helpers (caller holds the lock). */
-void *sim_table_get(const sim_table *t, uint32_t num); /* NULL when out of range */
+void *sim_table_get(const sim_table *t, uint32_t num); /* the copy's row; NULL out of range */
 int sim_table_append(sim_table *t, void *row);         /* takes ownership; 0 / -1 */
 void sim_table_touch(sim_table *t, uint32_t num);      /* re-sort after updated_ms changed */
 void sim_table_free(sim_table *t);
@@ -298,8 +402,36 @@ uint64_t sim_mix(uint64_t a, uint64_t b);
 uint64_t sim_rand(uint64_t *state);
 uint32_t sim_rand_below(uint64_t *state, uint32_t n);
 
-/* Set a record's source updated_ms to max(now, previous + 1 s), its ts_updated_ms to now,
- * and re-sort. Keeps updated_date strictly increasing per record. */
-void sim_record_bump(sim_conn *c, sim_res r, sim_meta *m, int64_t now_ms);
+/* ---- the WMS's versions and the copy (caller holds the lock) ---- */
+
+/* Bytes of a record of r (inventory items carry one entry per warehouse). */
+size_t sim_record_size(sim_res r, const void *rec);
+
+/* The WMS's current version of record num (its pending version, else the row). */
+void *sim_wms_get(const sim_table *t, uint32_t num);
+
+/* 1 when the copy holds the record (the API shows it). */
+int sim_in_copy(const void *rec);
+
+/* 1 when the record is, or will be, in the copy: held, or a change is pending. A record
+ * older than the historical sync's window that never changed since is not. */
+int sim_in_scope(const sim_table *t, uint32_t num);
+
+/* The WMS's version of record num, ready to be changed at now_ms: when the copy holds the
+ * record, a private WMS version is made on first use. The record becomes pending. NULL on
+ * out of memory. */
+void *sim_wms_edit(sim_conn *c, sim_res r, uint32_t num, int64_t now_ms);
+
+/* The WMS stamps a change it made at now_ms on rec (a version from sim_wms_edit):
+ * updated_date becomes the change's second (equal to the previous version's within the
+ * same second; strictly later when the world's same_second is off). touch 0 leaves
+ * updated_date as it was (a quantity-only change of a WMS that does not touch it). */
+void sim_wms_stamp(sim_conn *c, sim_res r, void *rec, int64_t now_ms, int touch);
+
+/* A record the WMS just created (appended to t as num): pending from now_ms. */
+void sim_wms_created(sim_table *t, uint32_t num, int64_t now_ms);
+
+/* Forget the pending state of num (the copy took it). Frees its WMS version. */
+void sim_pending_clear(sim_table *t, uint32_t num);
 
 #endif

@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "db_test_util.h"
+#include "writer/db_spec.h"
+#include "writer/db_version.h"
 
 typedef struct tent {
     const char *name;
@@ -310,6 +312,40 @@ static inline char *tent_make(const tent *e, const char *id, int minutes, int va
     char *copy = strdup(out);
     cJSON_free(out);
     return copy;
+}
+
+/* rec (malloc'd, freed) with top-level member key set to the string val (NULL: null).
+ * Returns a malloc'd string. */
+static inline char *tent_set(char *rec, const char *key, const char *val) {
+    cJSON *r = cJSON_Parse(rec);
+    assert_non_null(r);
+    free(rec);
+    cJSON_ReplaceItemInObjectCaseSensitive(r, key,
+                                           val ? cJSON_CreateString(val) : cJSON_CreateNull());
+    char *out = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    char *copy = strdup(out);
+    cJSON_free(out);
+    return copy;
+}
+
+/* The same record as a poll observed it (source, event id and time differ). */
+static inline char *tent_poll(char *rec) {
+    rec = tent_set(rec, "source", "poll");
+    rec = tent_set(rec, "event_id", "poll:conn_t:x");
+    return tent_set(rec, "observed_at", "2026-01-06T09:00:02.456Z");
+}
+
+/* 1 when e's table orders versions by source_updated_at, trackstar_updated_at and the
+ * poll rule (writer/db_version.h), 0 for the plain rule (connection-level tables). */
+static inline int tent_total(const tent *e) {
+    cJSON *r = cJSON_Parse(e->tmpl);
+    assert_non_null(r);
+    int i = wdb_spec_find(e->topic, cJSON_GetStringValue(cJSON_GetObjectItem(r, "entity")),
+                          cJSON_GetStringValue(cJSON_GetObjectItem(r, "kind")));
+    cJSON_Delete(r);
+    assert_true(i >= 0);
+    return wdb_version_total(wdb_specs[i]);
 }
 
 #endif

@@ -1,5 +1,7 @@
 /* test_db_apply.c - wdb_apply against a real PostgreSQL, for every entity: insert, newer
- * wins, older is a no-op, equal replaces, replays change nothing (full dumps compared),
+ * wins, older is a no-op, an equal version replaces as writer/db_version.h says (a poll
+ * with other content; for connection-level tables any other record), an older Trackstar
+ * copy with an equal updated_date loses, replays change nothing (full dumps compared),
  * shuffled versions end at the newest, children follow their parent, and content-bad
  * records are refused while the rest of their batch commits. Needs TEST_DATABASE_URL;
  * with TEST_PG_LOG set, the server log is also checked for unique violations. */
@@ -54,7 +56,12 @@ static void test_lifecycle_every_entity(void **state) {
         assert_string_equal(before, after);
         free(before);
         free(after);
-        apply1(db, e, v3); /* equal version, different content: replaces */
+        /* equal version, different content: a webhook never replaces (it may be a late
+         * delivery), a poll does; connection-level tables take any other record */
+        apply1(db, e, v3);
+        assert_state(&t, e, "r1", tent_total(e) ? 2 : 3);
+        v3 = tent_poll(v3);
+        apply1(db, e, v3);
         assert_state(&t, e, "r1", 3);
 
         /* replay the whole history as one batch: byte-identical database, db_updated_at
@@ -70,8 +77,8 @@ static void test_lifecycle_every_entity(void **state) {
         assert_string_equal(before, after);
         free(before);
         free(after);
-        /* one by one, v2 and v3 (same version, different content) replace each other on
-         * the way, so only db_updated_at may move; the content ends the same */
+        /* one by one, v2 and v3 (same version, different content) may replace each other
+         * on the way, so only db_updated_at may move; the content ends the same */
         before = tdb_dump(t.sql, 0);
         for (int i = 0; i < 4; i++)
             apply1(db, e, all[i]);
@@ -97,17 +104,73 @@ static void test_versions_inside_one_batch(void **state) {
                       tent_make(e, "r2", 200, 3, 0)};
         assert_int_equal(tdb_apply(db, e->topic, b1, 3, WDB_OK), 0);
         assert_state(&t, e, "r2", 2);
-        /* equal versions in one batch: the later item wins, in either order */
-        char *b2[] = {tent_make(e, "r2", 400, 4, 0), tent_make(e, "r2", 400, 5, 0)};
+        /* equal versions in one batch, polls: the later item wins, in either order */
+        char *b2[] = {tent_poll(tent_make(e, "r2", 400, 4, 0)),
+                      tent_poll(tent_make(e, "r2", 400, 5, 0))};
         assert_int_equal(tdb_apply(db, e->topic, b2, 2, WDB_OK), 0);
         assert_state(&t, e, "r2", 5);
-        char *b3[] = {tent_make(e, "r2", 500, 5, 0), tent_make(e, "r2", 500, 4, 0)};
+        char *b3[] = {tent_poll(tent_make(e, "r2", 500, 5, 0)),
+                      tent_poll(tent_make(e, "r2", 500, 4, 0))};
         assert_int_equal(tdb_apply(db, e->topic, b3, 2, WDB_OK), 0);
         assert_state(&t, e, "r2", 4);
+        /* webhooks: the first one stands (connection-level tables: the later one) */
+        char *b4[] = {tent_make(e, "r2", 600, 1, 0), tent_make(e, "r2", 600, 2, 0),
+                      tent_make(e, "r2", 600, 3, 0)};
+        assert_int_equal(tdb_apply(db, e->topic, b4, 3, WDB_OK), 0);
+        assert_state(&t, e, "r2", tent_total(e) ? 1 : 3);
         for (int i = 0; i < 3; i++)
-            free(b1[i]);
+            free(b1[i]), free(b4[i]);
         for (int i = 0; i < 2; i++)
             free(b2[i]), free(b3[i]);
+    }
+    wdb_close(db);
+    tdb_destroy(&t);
+}
+
+/* The total order's tie-breaks in PostgreSQL: an older Trackstar copy with an equal
+ * updated_date loses whatever its source and arrival; the same version observed again is
+ * no row rewrite; in the 2025 API (no trackstar_updated_at) a poll replaces other content
+ * under one updated_date and a late webhook does not undo it. */
+static void test_total_order_ties(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    wdb *db = tdb_open(&t);
+    for (int k = 0; k < NTENTS; k++) {
+        const tent *e = &tents[k];
+        if (!tent_total(e)) continue;
+        char *newer =
+            tent_set(tent_make(e, "r5", 100, 2, 0), "trackstar_updated_at", "2026-01-01T01:40:09Z");
+        char *older =
+            tent_set(tent_make(e, "r5", 100, 1, 0), "trackstar_updated_at", "2026-01-01T01:40:04Z");
+        apply1(db, e, newer);
+        assert_state(&t, e, "r5", 2);
+        char *before = tdb_dump(t.sql, 1);
+        apply1(db, e, older); /* a late webhook of the older copy */
+        older = tent_poll(older);
+        apply1(db, e, older); /* a poll that read the older copy, published late */
+        char *replay = tent_poll(strdup(newer));
+        apply1(db, e, replay); /* the same version polled: equal content, no rewrite */
+        apply1(db, e, newer);  /* the same webhook replayed */
+        char *after = tdb_dump(t.sql, 1);
+        assert_string_equal(before, after);
+        free(before), free(after);
+        /* in one batch, in either order */
+        char *b1[] = {older, newer}, *b2[] = {newer, older};
+        assert_int_equal(tdb_apply(db, e->topic, b1, 2, WDB_OK), 0);
+        assert_state(&t, e, "r5", 2);
+        assert_int_equal(tdb_apply(db, e->topic, b2, 2, WDB_OK), 0);
+        assert_state(&t, e, "r5", 2);
+        /* the 2025 API: one updated_date, no trackstar_updated_at */
+        char *w1 = tent_make(e, "r6", 100, 1, 0), *p2 = tent_poll(tent_make(e, "r6", 100, 2, 0));
+        char *late = tent_make(e, "r6", 100, 3, 0);
+        apply1(db, e, w1);
+        assert_state(&t, e, "r6", 1);
+        apply1(db, e, p2); /* the poll read the copy as it is now */
+        assert_state(&t, e, "r6", 2);
+        apply1(db, e, late); /* a webhook arriving late cannot tell it is newer */
+        assert_state(&t, e, "r6", 2);
+        free(newer), free(older), free(replay), free(w1), free(p2), free(late);
     }
     wdb_close(db);
     tdb_destroy(&t);
@@ -362,6 +425,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle_every_entity),
         cmocka_unit_test(test_versions_inside_one_batch),
+        cmocka_unit_test(test_total_order_ties),
         cmocka_unit_test(test_shuffled_versions_end_at_the_newest),
         cmocka_unit_test(test_bad_records_are_refused_and_the_rest_commits),
         cmocka_unit_test(test_envelope_problems_are_refused),

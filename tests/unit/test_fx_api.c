@@ -56,6 +56,59 @@ static void connection_both_shapes(void **state) {
     assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci), -1);
 }
 
+/* sync_schedules: Trackstar's promise per resource. A crawl in progress (its start after
+ * the last end, or sync_status sync_in_progress) does not replace the last ended one. */
+static void schedules_and_promise(void **state) {
+    (void)state;
+    const char *body =
+        "{\"data\":{\"webhooks_disabled\":true,\"sync_schedules\":["
+        "{\"function_name\":\"get_orders\",\"sync_frequency\":3600,\"sync_status\":\"enabled\","
+        "\"last_crawl_start\":\"2026-01-06T09:00:00Z\",\"last_crawl_end\":\"2026-01-06T09:04:00Z\"}"
+        ","
+        "{\"function_name\":\"get_warehouses\",\"sync_frequency\":43200,"
+        "\"sync_status\":\"sync_in_progress\",\"last_crawl_start\":\"2026-01-06T10:00:00Z\","
+        "\"last_crawl_end\":\"2026-01-06T09:04:00Z\"},"
+        "{\"function_name\":\"get_returns\",\"sync_status\":\"error\",\"last_crawl_start\":null,"
+        "\"last_crawl_end\":null}]}}";
+    fx_conn_info ci;
+    assert_int_equal(fx_api_parse_connection(body, strlen(body), &ci), 0);
+    assert_int_equal(ci.webhooks_disabled, 1);
+    const fx_schedule *o = &ci.sched[TS_ENT_ORDERS], *w = &ci.sched[TS_ENT_WAREHOUSES];
+    assert_true(o->known && !o->running && !o->error);
+    assert_int_equal(o->frequency_ms, 3600000);
+    assert_int_equal(o->crawl_end_ms - o->crawl_start_ms, 240000);
+    assert_true(w->running);
+    assert_true(ci.sched[TS_ENT_RETURNS].error);
+    assert_false(ci.sched[TS_ENT_BILLS].known);
+    fx_promise p = {0};
+    fx_schedule_promise(o, &p);
+    assert_int_equal(p.crawl_start_ms, o->crawl_start_ms);
+    assert_int_equal(p.frequency_ms, 3600000);
+    fx_promise q = {.crawl_start_ms = 1000, .crawl_end_ms = 2000};
+    fx_schedule_promise(w, &q); /* in progress: the ended crawl stays */
+    assert_int_equal(q.crawl_start_ms, 1000);
+    assert_int_equal(q.frequency_ms, 43200000);
+    fx_promise e = {0};
+    fx_schedule_promise(&ci.sched[TS_ENT_RETURNS], &e);
+    assert_int_equal(e.crawl_end_ms, 0);
+}
+
+/* On-demand sync jobs: {id, status, ...} or {data: {...}}. */
+static void job_answer(void **state) {
+    (void)state;
+    char id[FX_ID_MAX], status[16];
+    const char *a = "{\"id\":\"odsj_1\",\"connection_id\":\"c1\",\"function_name\":\"get_orders\","
+                    "\"status\":\"open\"}";
+    assert_int_equal(fx_api_parse_job(a, strlen(a), id, status, sizeof status), 0);
+    assert_string_equal(id, "odsj_1");
+    assert_string_equal(status, "open");
+    const char *b = "{\"data\":{\"id\":\"odsj_2\",\"status\":\"stuck\"}}";
+    assert_int_equal(fx_api_parse_job(b, strlen(b), id, status, sizeof status), 0);
+    assert_string_equal(status, "stuck");
+    assert_int_equal(fx_api_parse_job("{\"id\":\"x\"}", 10, id, status, sizeof status), -1);
+    assert_int_equal(fx_api_parse_job("nope", 4, id, status, sizeof status), -1);
+}
+
 static void exchange_answer(void **state) {
     (void)state;
     const char *b = "{\"access_token\":\"secret_tok\",\"connection_id\":\"c9\",\"integration_"
@@ -141,9 +194,10 @@ static void event_ids(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(integrations_list), cmocka_unit_test(connection_both_shapes),
-        cmocka_unit_test(exchange_answer),   cmocka_unit_test(connection_events),
-        cmocka_unit_test(status_body),       cmocka_unit_test(event_ids),
+        cmocka_unit_test(integrations_list),     cmocka_unit_test(connection_both_shapes),
+        cmocka_unit_test(exchange_answer),       cmocka_unit_test(connection_events),
+        cmocka_unit_test(status_body),           cmocka_unit_test(event_ids),
+        cmocka_unit_test(schedules_and_promise), cmocka_unit_test(job_answer),
     };
     return cmocka_run_group_tests_name("fx_api", tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
 /* test_sim_gen.c - the generator is deterministic (same seed -> byte-identical records,
  * another seed -> different ones), references resolve, the (updated_date, id) index
- * stays sorted through crawl ticks, and previous_attributes diffs use dot paths. */
+ * stays sorted through crawl ticks, previous_attributes diffs use dot paths, and the
+ * time model: WMS changes reach Trackstar's copy only through crawls, which keep their
+ * promise (every change made before a finished crawl's start is in the copy), with
+ * equal updated_dates within a second and quantity-only inventory changes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 
 #include "tests/simulator/sim_crawl.h"
 #include "tests/simulator/sim_diff.h"
+#include "tests/simulator/sim_ingest.h"
 #include "tests/simulator/sim_render.h"
 #include "tests/simulator/sim_store.h"
 
@@ -136,8 +140,131 @@ static void test_history_pending(void **state) {
     assert_int_equal(n, SIM_RES_COUNT - 1);
     assert_int_equal(c->hist_done, c->actions);
     assert_int_equal(sim_crawl_complete_history(c, 0xffffffffu, BASE_MS + 3000), 0); /* once */
-    const sim_meta *m = c->t[SIM_RES_ORDERS].rows[0];
-    assert_true(m->ts_updated_ms == BASE_MS + 2000);
+    /* every order in the copy was first seen at completion; the older ones stay out */
+    int in = 0, out = 0;
+    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++) {
+        const sim_meta *m = c->t[SIM_RES_ORDERS].rows[i];
+        if (sim_in_copy(m)) {
+            assert_true(m->ts_updated_ms == BASE_MS + 2000);
+            in++;
+        } else {
+            assert_true(m->updated_ms < BASE_MS - 30 * 86400000LL);
+            out++;
+        }
+    }
+    assert_true(in > 0 && out > 0); /* 10% of orders are older than the window by default */
+    sim_store_free();
+}
+
+/* Run c's crawls from `from` to `to` in 100 ms steps, as the main loop does. */
+static void run_crawls(sim_conn *c, int64_t from, int64_t to) {
+    for (int64_t t = from; t <= to; t += 100)
+        sim_ingest_tick(c, t);
+}
+
+static void test_changes_reach_copy_through_crawls(void **state) {
+    (void)state;
+    sim_store_init(11, 1);
+    char err[128];
+    sim_conn *c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    int64_t f = sim_sync_frequency_ms(SIM_RES_ORDERS);
+    assert_int_equal(f, 3600); /* 3600 s x 0.001 */
+    assert_int_equal(sim_sync_frequency_s(SIM_RES_ORDERS), 4);
+    run_crawls(c, BASE_MS, BASE_MS + 2 * f); /* schedules settle */
+    int64_t t0 = BASE_MS + 2 * f + 50;
+    sim_crawl_result cr;
+    sim_crawl_tick(c, 60, 1u << SIM_RES_ORDERS, t0, &cr);
+    assert_true(cr.mutations > 0);
+    sim_table *t = &c->t[SIM_RES_ORDERS];
+    assert_true(t->ndirty > 0);
+    /* the copy does not show the changes yet: the rows differ from the WMS's versions */
+    int differ = 0;
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        uint32_t num = t->dirty[i];
+        differ += sim_wms_get(t, num) != t->rows[num - 1];
+    }
+    assert_true(differ > 0);
+    /* A crawl that starts after the changes and ends takes every one of them in. */
+    run_crawls(c, t0 + 1, t0 + 3 * f);
+    assert_int_equal(t->ndirty, 0);
+    assert_true(c->crawl_start_ms[SIM_RES_ORDERS] > t0);
+    assert_true(c->crawl_end_ms[SIM_RES_ORDERS] <= t0 + 3 * f);
+    assert_true(c->n.late > 0);
+    for (uint32_t num = 1; num <= t->n; num++) {
+        const sim_meta *m = t->rows[num - 1];
+        if (!sim_in_copy(m)) continue;
+        assert_true(m->ts_updated_ms >= m->updated_ms); /* the copy took it after the WMS */
+    }
+    sim_store_free();
+}
+
+static void test_crawl_promise(void **state) {
+    (void)state;
+    sim_store_init(12, 0);
+    char err[128];
+    sim_conn *c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    /* Changes at random moments while crawls run: whenever a crawl has ended, nothing
+     * changed before its start is still pending. */
+    int64_t now = BASE_MS;
+    int checked = 0;
+    for (int step = 0; step < 400; step++, now += 100) {
+        if (step % 3 == 0) {
+            sim_crawl_result cr;
+            sim_crawl_tick(c, 5, 0xffffffffu, now, &cr);
+        }
+        sim_ingest_tick(c, now);
+        for (int r = 0; r < SIM_RES_COUNT; r++) {
+            const sim_table *t = &c->t[r];
+            int64_t start = c->crawl_start_ms[r];
+            if (!start || sim_crawl_running(c, (sim_res)r)) continue;
+            for (uint32_t i = 0; i < t->ndirty; i++)
+                assert_true(t->pend[t->dirty[i] - 1].since_ms >= start);
+            checked++;
+        }
+    }
+    assert_true(checked > 100);
+    assert_true(c->n.crawls > 20);
+    sim_store_free();
+}
+
+static void test_equal_and_quantity_only(void **state) {
+    (void)state;
+    sim_store_init(13, 1);
+    char err[128];
+    sim_conn *c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    /* two changes within one second: one updated_date */
+    sim_table *t = &c->t[SIM_RES_ORDERS];
+    uint32_t num = 0;
+    for (uint32_t i = 1; i <= t->n && !num; i++)
+        if (sim_in_copy(t->rows[i - 1])) num = i;
+    sim_order *o = sim_wms_edit(c, SIM_RES_ORDERS, num, BASE_MS + 10100);
+    assert_non_null(o);
+    sim_wms_stamp(c, SIM_RES_ORDERS, o, BASE_MS + 10100, 1);
+    assert_int_equal(sim_ingest_take(c, SIM_RES_ORDERS, num, BASE_MS + 10200, 0), 0);
+    int64_t first = ((sim_meta *)t->rows[num - 1])->updated_ms;
+    assert_int_equal(first, BASE_MS + 10000);
+    o = sim_wms_edit(c, SIM_RES_ORDERS, num, BASE_MS + 10900);
+    o->status = SIM_OS_CANCELLED;
+    sim_wms_stamp(c, SIM_RES_ORDERS, o, BASE_MS + 10900, 1);
+    assert_int_equal(sim_ingest_take(c, SIM_RES_ORDERS, num, BASE_MS + 11500, 0), 0);
+    const sim_order *copy = t->rows[num - 1];
+    assert_int_equal(copy->m.updated_ms, first);              /* equal updated_date */
+    assert_int_equal(copy->m.ts_updated_ms, BASE_MS + 11000); /* later copy */
+    assert_int_equal(copy->status, SIM_OS_CANCELLED);
+    assert_int_equal(c->n.equal_updated, 1);
+    /* a quantity-only inventory change keeps updated_date */
+    sim_crawl_result cr;
+    sim_crawl_tick(c, 200, 1u << SIM_RES_INVENTORY, BASE_MS + 20000, &cr);
+    assert_true(c->n.quantity_only > 0);
+    const sim_table *it = &c->t[SIM_RES_INVENTORY];
+    for (uint32_t i = 0; i < it->ndirty; i++) {
+        uint32_t n = it->dirty[i];
+        const sim_meta *w = sim_wms_get(it, n), *r = it->rows[n - 1];
+        assert_int_equal(w->updated_ms, r->updated_ms);
+    }
     sim_store_free();
 }
 
@@ -164,6 +291,9 @@ int main(void) {
         cmocka_unit_test(test_same_seed_same_changes),
         cmocka_unit_test(test_index_and_references),
         cmocka_unit_test(test_history_pending),
+        cmocka_unit_test(test_changes_reach_copy_through_crawls),
+        cmocka_unit_test(test_crawl_promise),
+        cmocka_unit_test(test_equal_and_quantity_only),
         cmocka_unit_test(test_diff_dot_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* cli_cmd_conn.c - connections at a glance: the list (from the database the writer
  * fills, or from Trackstar), one connection in full (integration, supported
- * resources, first-sync state and last success per resource, connection errors),
- * deletion, and the problems list (open connection errors, failing streams). */
+ * resources, first-sync state, Trackstar's sync frequency and last crawl, and last
+ * success per resource, connection errors), its settings (webhooks_disabled,
+ * customer_id), deletion, and the problems list (open connection errors, failing
+ * streams). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +241,9 @@ static cJSON *merge_resources(cJSON *db_rows, const cJSON *api) {
                 if (st) cJSON_AddStringToObject(e, "trackstar_sync_status", st);
                 const char *le = cli_jstr(s, "last_crawl_end");
                 if (le) cJSON_AddStringToObject(e, "trackstar_last_crawl_end", le);
+                const cJSON *fq = cJSON_GetObjectItemCaseSensitive(s, "sync_frequency");
+                if (cJSON_IsNumber(fq))
+                    cJSON_AddNumberToObject(e, "trackstar_sync_frequency_s", fq->valuedouble);
             }
         }
     }
@@ -279,24 +284,35 @@ static void show_text(cli_ctx *ctx, const char *id, const cJSON *conn, const cJS
         cli_kv(ctx->out, "trackstar", "not reachable (supported resources unknown)");
     }
     fputc('\n', ctx->out);
-    static const char *const heads[] = {"RESOURCE",     "SUPPORTED", "FIRST SYNC", "STATE",
-                                        "LAST SUCCESS", "RECORDS",   "LAST ERROR"};
+    /* EVERY and LAST CRAWL: how often Trackstar refreshes its copy and when it last did
+     * (the fetcher polls after each crawl) */
+    static const char *const heads[] = {"RESOURCE",     "SUPPORTED",  "FIRST SYNC",
+                                        "EVERY",        "LAST CRAWL", "STATE",
+                                        "LAST SUCCESS", "RECORDS",    "LAST ERROR"};
     cli_table tb;
-    if (cli_table_init(&tb, 7, heads) == 0) {
-        cli_table_align_right(&tb, 5);
-        cli_table_width(&tb, 6, 60);
+    if (cli_table_init(&tb, 9, heads) == 0) {
+        cli_table_align_right(&tb, 3);
+        cli_table_align_right(&tb, 7);
+        cli_table_width(&tb, 8, 60);
         const cJSON *e;
         cJSON_ArrayForEach(e, res) {
-            char fs[96], n[32];
+            char fs[96], n[32], every[32], t2[64];
             const char *ls = cli_jstr(e, "last_success_at");
+            const char *lc = cli_jstr(e, "trackstar_last_crawl_end");
+            const cJSON *fq = cJSON_GetObjectItemCaseSensitive(e, "trackstar_sync_frequency_s");
             cli_table_row(&tb);
             cli_table_cell(&tb, 0, cli_jstr(e, "resource"));
             cli_table_cell(&tb, 1, cli_jtext(e, "supported", b, sizeof b));
             cli_table_cell(&tb, 2, first_sync_text(e, fs, sizeof fs));
-            cli_table_cell(&tb, 3, cli_jstr(e, "state"));
-            cli_table_cell(&tb, 4, ls ? cli_db_time(ls, t, sizeof t) : NULL);
-            cli_table_cell(&tb, 5, cli_jtext(e, "records_seen", n, sizeof n));
-            cli_table_cell(&tb, 6, cli_jstr(e, "last_error"));
+            cli_table_cell(&tb, 3,
+                           cJSON_IsNumber(fq)
+                               ? cli_duration((int64_t)fq->valuedouble, every, sizeof every)
+                               : NULL);
+            cli_table_cell(&tb, 4, lc ? cli_db_time(lc, t2, sizeof t2) : NULL);
+            cli_table_cell(&tb, 5, cli_jstr(e, "state"));
+            cli_table_cell(&tb, 6, ls ? cli_db_time(ls, t, sizeof t) : NULL);
+            cli_table_cell(&tb, 7, cli_jtext(e, "records_seen", n, sizeof n));
+            cli_table_cell(&tb, 8, cli_jstr(e, "last_error"));
         }
         cli_table_render(&tb, ctx->out);
         cli_table_free(&tb);
@@ -368,6 +384,46 @@ done:
     cJSON_Delete(errs);
     cJSON_Delete(api);
     cJSON_Delete(merged);
+    return rc;
+}
+
+/* ---- settings (PATCH /connections) ---- */
+
+/* The fetcher holds the connection's access token (sealed): it makes the call. */
+int cli_run_conn_set(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
+    const char *wd = CLI_ARGV("webhooks-disabled"), *cust = CLI_ARGV("customer");
+    int no_cust = CLI_ARGV("no-customer") != NULL;
+    if (!wd && !cust && !no_cust) {
+        cli_errorf(ctx, "nothing to set: give --webhooks-disabled, --customer or --no-customer");
+        return CLI_EXIT_USAGE;
+    }
+    if (cust && no_cust) {
+        cli_errorf(ctx, "--customer and --no-customer exclude each other");
+        return CLI_EXIT_USAGE;
+    }
+    if (wd && strcmp(wd, "true") != 0 && strcmp(wd, "false") != 0) {
+        cli_errorf(ctx, "--webhooks-disabled: expected true or false");
+        return CLI_EXIT_USAGE;
+    }
+    cJSON *body = cJSON_CreateObject(), *r = NULL;
+    cJSON_AddStringToObject(body, "connection_id", a->pos[0]);
+    if (wd) cJSON_AddBoolToObject(body, "webhooks_disabled", strcmp(wd, "true") == 0);
+    if (cust) cJSON_AddStringToObject(body, "customer_id", cust);
+    if (no_cust) cJSON_AddNullToObject(body, "customer_id");
+    char err[1024];
+    int rc = CLI_EXIT_OK;
+    if (cli_fetcher_call(ctx, "POST", "/connections/patch", body, &r, NULL, err, sizeof err) != 0) {
+        rc = fail(ctx, err, CLI_EXIT_FAIL);
+    } else if (ctx->json) {
+        cli_print_json(ctx, r);
+    } else {
+        cli_kv(ctx->out, "connection", a->pos[0]);
+        if (wd) cli_kv(ctx->out, "webhooks disabled", wd);
+        if (cust || no_cust) cli_kv(ctx->out, "customer", cust ? cust : "(none)");
+        cli_kv(ctx->out, "updated", cJSON_IsTrue(cJSON_GetObjectItem(r, "updated")) ? "yes" : "no");
+    }
+    cJSON_Delete(body);
+    cJSON_Delete(r);
     return rc;
 }
 

@@ -97,6 +97,7 @@ static const cli_opt o_link_token[] = {
     {"integration-type", 1, "TYPE", "wms (default), cart or carrier"},
     {"sandbox", 0, NULL, "also offer Trackstar's sandbox integration"},
     {"logo", 1, "URL", "your logo, shown in Link (branding)"},
+    {"style", 1, "JSON", "Link's style option, a JSON object (branding)"},
     {"button-id", 1, "ID", "Link button id, when a page has several"},
 };
 static const cli_opt o_reinstall[] = {
@@ -104,6 +105,7 @@ static const cli_opt o_reinstall[] = {
     {"days", 1, "N", "magic link lifetime in days (with --magic)"},
     {"customer", 1, "ID", "your identifier for the end customer"},
     {"logo", 1, "URL", "your logo, shown in Link"},
+    {"style", 1, "JSON", "Link's style option, a JSON object"},
 };
 static const cli_opt o_exchange[] = {
     {"customer", 1, "ID", "your identifier for the end customer"},
@@ -123,6 +125,11 @@ static const cli_opt o_magic_create[] = {
 static const cli_opt o_conn_list[] = {
     {"source", 1, "db|api", "db: the database the writer fills (default); api: GET /connections"},
     {"all", 0, NULL, "include deleted connections (db)"},
+};
+static const cli_opt o_conn_set[] = {
+    {"webhooks-disabled", 1, "true|false", "stop (true) or resume Trackstar's resource webhooks"},
+    {"customer", 1, "ID", "your identifier for the end customer"},
+    {"no-customer", 0, NULL, "clear the customer identifier"},
 };
 static const cli_opt o_conn_delete[] = {
     {"yes", 0, NULL, "really delete"},
@@ -205,6 +212,11 @@ const cli_cmd cli_commands[] = {
      "Combines the database (sync_status, historical_syncs, connection_errors) with\n"
      "Trackstar's GET /connections/{id}; either may be missing.",
      NULL, 0, 1, 1, cli_run_conn_show},
+    {"connections set", "<connection_id>", "change webhooks_disabled or customer_id",
+     "PATCH /connections, made by the fetcher with the connection's access token (it holds it\n"
+     "sealed). With webhooks disabled only the fetcher's polls (after each Trackstar crawl)\n"
+     "bring changes in; connection events still arrive as webhooks.",
+     OPTS(o_conn_set), 1, 1, cli_run_conn_set},
     {"connections delete", "<connection_id>", "delete a connection in Trackstar",
      "DELETE /connections is authorised by the connection's access token: give it on\n"
      "stdin with --token-stdin. Its connection.deleted event then flows through the pipeline.",

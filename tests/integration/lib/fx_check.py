@@ -143,7 +143,9 @@ def statuses(raw, conn, res):
     print(" ".join(out))
 
 
-def rate(log, prefix):
+def rate(log, prefix, conn=None):
+    """Requests per second on paths under prefix (of one connection's token when conn is
+    given): the busiest second, the 429s, the total."""
     per_sec = collections.Counter()
     throttled = 0
     with open(log) as f:
@@ -152,6 +154,8 @@ def rate(log, prefix):
                 continue
             e = json.loads(line)
             if not e.get("path", "").startswith(prefix):
+                continue
+            if conn and e.get("connection_id") != conn:
                 continue
             per_sec[e["ts"][:19]] += 1
             throttled += e.get("status") == "429"

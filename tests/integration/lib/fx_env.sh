@@ -20,6 +20,9 @@ FX_PGPORT=$((FX_BASE + 432))
 FX_DB="postgresql://postgres@127.0.0.1:$FX_PGPORT/postgres"
 FX_SIM=http://127.0.0.1:$((FX_BASE + 90))
 FX_API_KEY=fx_test_api_key
+# The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE 0.001): the fetcher's
+# margin behind the cursor is scaled the same way (production: 300 s against an hour).
+FX_MARGIN_S=2
 FX_TOKEN_KEY=$(head -c 32 /dev/urandom | base64)
 FX_ADMIN_TOKEN=adm_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_') # the admin routes' bearer
 FX_PIDS=()
@@ -94,6 +97,7 @@ fx_fetcher() {
   fx_bg "$name" env KAFKA_BOOTSTRAP=$FX_BROKER KAFKA_CONSUMER_EXTRA=session.timeout.ms=6000,heartbeat.interval.ms=500 \
     ADMIN_PORT=$((FX_BASE + 100 + n)) TRACKSTAR_BASE_URL=$FX_SIM TRACKSTAR_API_KEY=$FX_API_KEY \
     DATABASE_URL=$FX_DB TOKEN_ENCRYPTION_KEY=$FX_TOKEN_KEY FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=300 \
+    FETCHER_CONN_CHECK_S=1 FETCHER_CURSOR_OVERLAP_S=$FX_MARGIN_S \
     ADMIN_TOKEN=$FX_ADMIN_TOKEN LOG_LEVEL=${FX_LOG_LEVEL:-info} "$@" "$FX_FETCHER"
   local t0=$SECONDS
   fx_wait_http "http://127.0.0.1:$((FX_BASE + 100 + n))/readyz" 30 || return 1

@@ -293,13 +293,40 @@ def receiver(cmd):
     urllib.request.urlopen(req, timeout=5).read()
 
 
-def crawl(cid, n=5, functions=None):
+def crawl(cid, n=5, functions=None, settle=True):
+    """Change the WMS; with settle, Trackstar's copy takes the changes now (a crawl that
+    starts and ends at once) so that their webhooks go out. Returns the crawl's answer
+    with "events" = the records the copy took."""
     body = {"mutations": n}
     if functions:
         body["functions"] = functions
     st, _, b = http("POST", "/_sim/connections/%s/crawl" % cid, body=body)
     check(st == 200, "crawl -> %d" % st)
+    if settle:
+        b["events"] = ingest(cid, functions)
     return b
+
+
+def ingest(cid, functions=None):
+    """Take every pending change of cid into the copy now; returns how many."""
+    body = {"functions": functions} if functions else {}
+    st, _, b = http("POST", "/_sim/connections/%s/ingest" % cid, body=body)
+    check(st == 200, "ingest -> %d" % st)
+    return b["taken"]
+
+
+def conn_info(cid):
+    st, _, b = http("GET", "/connections/" + cid)
+    check(st == 200, "GET /connections/%s -> %d" % (cid, st))
+    return b["data"][0] if isinstance(b["data"], list) else b["data"]
+
+
+def schedule(cid, function):
+    return [s for s in conn_info(cid)["sync_schedules"] if s["function_name"] == function][0]
+
+
+def summary(cid):
+    return [c for c in conns() if c["connection_id"] == cid][0]
 
 
 def cmd_webhook():
@@ -435,22 +462,34 @@ def cmd_errors():
     check(st == 404, "unknown warehouse locations -> %d" % st)
     before = len(read_log())
     st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "invalid_credentials": True})
-    st, _, b = http("GET", "/wms/orders", tok)
-    check(st == 401, "invalid credentials -> %d" % st)
-    st, _, b = http("GET", "/connections/" + cid)
-    conn = b["data"][0] if isinstance(b["data"], list) else b["data"]
+    # Reads never reach the WMS: they are served from Trackstar's stored copy (§6.1) ...
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "5"})
+    check(st == 200 and b["data"], "invalid credentials: reads served from the copy -> %d" % st)
+    conn = conn_info(cid)
     check(conn["errors"] and all(a["preventing_sync"] for a in conn["errors"][0]["affected_endpoints"]), "errors")
+    check(all(s["sync_status"] == "error" for s in conn["sync_schedules"]), "sync_status error")
+    # ... which stops changing: crawls stop, and each failed attempt updates the error
+    pend0 = summary(cid)["pending"]["orders"]
+    crawl(cid, 20, ["get_orders"], settle=False)
+    ended = schedule(cid, "get_orders")["last_crawl_end"]
+    upd = wait_log(lambda e: e["event_type"] == "connection-error.updated" and
+                   e["body"]["connection_id"] == cid, timeout=15)
+    check(upd and "last_seen" in upd[0]["body"].get("previous_attributes", {}), "connection-error.updated: %s" % upd[:1])
+    check(schedule(cid, "get_orders")["last_crawl_end"] == ended, "a crawl ran under invalid credentials")
+    check(summary(cid)["pending"]["orders"] > pend0, "the copy took changes under invalid credentials")
     st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "clear_errors": True})
     st, _, b = http("GET", "/wms/orders", tok, params={"limit": "1"})
     check(st == 200, "after clear -> %d" % st)
     st, _, _ = http("POST", "/_sim/faults", body={"connection_id": cid, "missing_permission": "get_returns"})
     st, _, b = http("GET", "/wms/returns", tok)
-    check(st == 403, "missing permission -> %d" % st)
-    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "1"})
-    check(st == 200, "missing permission is not blocking other endpoints")
+    check(st == 200, "missing permission: returns still served from the copy -> %d" % st)
+    check(schedule(cid, "get_returns")["sync_status"] == "error", "missing permission: returns not syncing")
+    check(schedule(cid, "get_orders")["sync_status"] != "error", "missing permission is not blocking other endpoints")
     http("POST", "/_sim/faults", body={"connection_id": cid, "clear_errors": True})
+    ingest(cid)
     time.sleep(1.0)
-    kinds = [e["event_type"] for e in read_log()[before:] if e["event_type"].startswith("connection-error")]
+    kinds = [e["event_type"] for e in read_log()[before:] if e["event_type"].startswith("connection-error")
+             and e["event_type"] != "connection-error.updated" and e["body"]["connection_id"] == cid]
     check(kinds == ["connection-error.created", "connection-error.deleted"] * 2, "error webhooks %s" % kinds)
     # forced 5xx / 429 and slow answers
     http("POST", "/_sim/faults", body={"connection_id": cid, "http_5xx": 1, "http_429": 1})
@@ -515,11 +554,23 @@ def cmd_management():
     st, _, b = http("PATCH", "/connections", tok, body={"webhooks_disabled": True, "customer_id": "c-1"})
     check(st == 200 and b == {"id": nc["connection_id"], "object": "connection", "updated": True}, "patch %s" % b)
     before = len(read_log())
+    crawl(nc["connection_id"], 5, ["get_orders"], settle=False)
+    # A force sync answers at once and crawls in the background (§6.4); resource webhooks
+    # stay off (webhooks_disabled), connection events still go out.
+    t0 = time.time()
     st, _, b = http("POST", "/connections/sync", tok, body={"functions_to_sync": ["get_orders"]})
     check(st == 200 and b["syncing"] is True and b["functions_to_sync"] == ["get_orders"], "sync %s" % b)
+    s = schedule(nc["connection_id"], "get_orders")
+    check(s["sync_status"] == "sync_in_progress" and s["in_progress"] is True,
+          "force sync: crawl in progress after the answer: %s" % s)
+    done = wait_log(lambda e: e["event_type"] == "connection.force-sync-completed" and
+                    e["body"]["connection_id"] == nc["connection_id"])
+    check(done and done[0]["body"]["data"]["functions_to_sync"] == ["get_orders"], "force-sync-completed %s" % done)
+    check(time.time() - t0 > 0.1, "force sync completed before it answered")
+    check(summary(nc["connection_id"])["pending"]["orders"] == 0, "force sync left changes out of the copy")
     time.sleep(0.5)
-    check(not [e for e in read_log()[before:] if e["body"]["connection_id"] == nc["connection_id"]],
-          "webhooks_disabled not honoured")
+    check(not [e for e in read_log()[before:] if e["body"]["connection_id"] == nc["connection_id"]
+               and not e["event_type"].startswith("connection")], "webhooks_disabled not honoured")
     st, _, b = http("DELETE", "/connections", tok)
     check(st == 200 and b["deleted"] is True and b["object"] == "connection", "delete %s" % b)
     check(wait_log(lambda e: e["event_type"] == "connection.deleted" and e["body"]["connection_id"] == nc["connection_id"]),
@@ -540,6 +591,141 @@ def cmd_management():
     st, _, b = http("POST", "/magic-links", body={"integration_allow_list": ["a"], "integration_block_list": ["b"]})
     check(st == 422, "allow+block list -> %d" % st)
     return "connections, integrations, magic links"
+
+
+def cmd_world():
+    """The unkind defaults: changes reach the copy (and webhooks) only through crawls, late
+    and with old updated_dates; a finished crawl holds every change made before it
+    started; equal updated_dates; quantity-only inventory changes; a record changing
+    behind a client's page is not shown again in that listing."""
+    c = first_conn()
+    tok, cid = c["access_token"], c["connection_id"]
+    ingest(cid)
+    before = len(read_log())
+    b = crawl(cid, 40, ["get_orders", "get_inventory"], settle=False)
+    check(b["mutations"] > 0 and b["events"] == 0, "crawl %s" % b)
+    pend = summary(cid)["pending"]
+    check(pend["orders"] > 0 and pend["inventory"] > 0, "nothing pending after WMS changes: %s" % pend)
+    t_change = time.time()
+    # the promise: once a crawl that started after the changes has ended, they are all in
+    end = time.time() + 20
+    while time.time() < end:
+        s = schedule(cid, "get_orders")
+        if s["last_crawl_end"] and s["last_crawl_start"] <= s["last_crawl_end"] and \
+                s["last_crawl_start"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t_change)):
+            break
+        time.sleep(0.2)
+    check(time.time() < end, "no crawl of orders ended after the changes")
+    check(summary(cid)["pending"]["orders"] == 0, "a finished crawl left older changes out")
+    w = summary(cid)["world"]
+    check(w["late"] > 0 and w["quantity_only"] > 0, "world counters %s" % w)
+    ev = [e for e in read_log()[before:] if e["event_type"].startswith("order.")]
+    check(ev, "no order webhooks after the crawl")
+    late = [e for e in ev if e["body"]["data"]["updated_date"] < e["body"]["data"]["trackstar_updated_date"]]
+    check(late, "no webhook showed an updated_date older than its trackstar_updated_date")
+    # quantity-only: an inventory item whose quantities changed keeps its updated_date
+    end = time.time() + 15
+    inv_ev = []
+    while not inv_ev and time.time() < end:
+        inv_ev = [e for e in read_log()[before:] if e["event_type"] == "inventory.updated"
+                  and e["body"]["connection_id"] == cid]
+        time.sleep(0.2)
+    check(any("updated_date" not in e["body"]["previous_attributes"] for e in inv_ev),
+          "no quantity-only inventory change: %s" % [list(e["body"]["previous_attributes"]) for e in inv_ev[:3]])
+    # mid-paging: a record whose copy changes behind the client's page is not shown again
+    ingest(cid)
+    mid0 = summary(cid)["world"]["mid_paging"]
+    st, _, b = http("GET", "/wms/orders", tok, params={"limit": "1000"})
+    check(b["next_token"], "orders fit in one page")
+    last_seen = b["data"][-1]["id"]
+    crawl(cid, 30, ["get_orders"])  # the copy changes now, some records behind the page
+    tok_next, later = b["next_token"], []
+    while tok_next:
+        st, _, p = http("GET", "/wms/orders", tok, params={"limit": "1000", "page_token": tok_next})
+        later += p["data"]
+        tok_next = p["next_token"]
+    check(summary(cid)["world"]["mid_paging"] > mid0, "no record changed behind the page")
+    check(all(r["id"] > last_seen for r in later), "a record behind the page was shown again")
+    return "lag %d, quantity-only %d, mid-paging %d, %d crawls" % (
+        w["late"], w["quantity_only"], summary(cid)["world"]["mid_paging"], w["crawls"])
+
+
+def cmd_jobs():
+    """On-demand sync: history older than the copy appears only through a job, open ->
+    completed with connection.sync-job-completed; stuck jobs; 400 for inventory."""
+    c = first_conn()
+    tok, cid = c["access_token"], c["connection_id"]
+    out = summary(cid)["out_of_copy"]["orders"]
+    check(out > 0, "no orders older than the historical window")
+    st, _, b = http("POST", "/connections/on-demand-syncs", tok,
+                    body={"function_name": "get_inventory", "start_time": "2020-01-01T00:00:00Z",
+                          "end_time": "2030-01-01T00:00:00Z"})
+    check(st == 400 and "not enabled" in b["error"], "inventory on-demand sync -> %d %s" % (st, b))
+    before = len(read_log())
+    st, _, j = http("POST", "/connections/on-demand-syncs", tok,
+                    body={"function_name": "get_orders", "start_time": "2000-01-01T00:00:00Z",
+                          "end_time": "2100-01-01T00:00:00Z"})
+    check(st == 200 and j["status"] == "open" and j["function_name"] == "get_orders", "job %s" % j)
+    done = wait_log(lambda e: e["event_type"] == "connection.sync-job-completed" and
+                    e["body"]["data"]["id"] == j["id"], timeout=20)
+    check(done, "no connection.sync-job-completed")
+    st, _, j2 = http("GET", "/connections/on-demand-syncs/" + j["id"], tok)
+    check(j2["status"] == "completed", "job after completion %s" % j2)
+    check(summary(cid)["out_of_copy"]["orders"] == 0, "the job left old orders out of the copy")
+    wait_sender_idle()
+    created = [e for e in read_log()[before:] if e["event_type"] == "order.created"]
+    check(len(created) >= out, "created webhooks for the history read in: %d of %d" % (len(created), out))
+    http("POST", "/_sim/faults", body={"sync_job_stuck": 1})
+    st, _, j3 = http("POST", "/connections/on-demand-syncs", tok,
+                     body={"function_name": "get_bills", "start_time": "2000-01-01T00:00:00Z",
+                           "end_time": "2100-01-01T00:00:00Z"})
+    stuck = wait_log(lambda e: e["event_type"] == "connection.sync-job-stuck" and
+                     e["body"]["data"]["id"] == j3["id"], timeout=20)
+    check(stuck, "no connection.sync-job-stuck")
+    st, _, b = http("POST", "/connections/on-demand-syncs/%s/cancel" % j3["id"], tok)
+    check(st == 400, "cancel of a stuck job -> %d" % st)
+    return "completed (%d old orders read in) and stuck jobs" % out
+
+
+def cmd_drop():
+    """The drop knob withholds a share of resource webhooks and lists their versions."""
+    c = first_conn()
+    cid = c["connection_id"]
+    ingest(cid)
+    wait_sender_idle()
+
+    def dropped():
+        st, _, d = http("GET", "/_sim/webhooks/dropped", params={"connection_id": cid, "resource": "orders"})
+        check(st == 200, "GET /_sim/webhooks/dropped -> %d" % st)
+        return d
+
+    # all of them: nothing is delivered, every version is listed
+    d0 = dropped()
+    before = len(read_log())
+    http("POST", "/_sim/faults", body={"webhook_drop_percent": 100})
+    b = crawl(cid, 30, ["get_orders"])
+    http("POST", "/_sim/faults", body={"webhook_drop_percent": 0})
+    time.sleep(1.0)
+    d1 = dropped()
+    new = [e for e in read_log()[before:] if e["event_type"].startswith("order.")]
+    check(not new, "%d order webhooks delivered at 100%% drop" % len(new))
+    # (crawls running meanwhile may have taken a few more than the settling ingest)
+    check(d1["listed"] - d0["listed"] >= b["events"] > 0, "listed %d of %d" % (d1["listed"] - d0["listed"], b["events"]))
+    check(all(x["resource"] == "orders" and x["id"].startswith("ord_") for x in d1["data"]), "list %s" % d1["data"][:2])
+    # half of them
+    wait_sender_idle()
+    before = len(read_log())
+    http("POST", "/_sim/faults", body={"webhook_drop_percent": 50})
+    crawl(cid, 60, ["get_orders"])
+    http("POST", "/_sim/faults", body={"webhook_drop_percent": 0})
+    d2 = dropped()
+    wait_sender_idle()
+    sent = len([e for e in read_log()[before:] if e["event_type"].startswith("order.")])
+    held = d2["listed"] - d1["listed"]
+    check(0.2 < held / max(1, held + sent) < 0.8, "50%%: %d withheld, %d delivered" % (held, sent))
+    st, _, s = http("GET", "/_sim/webhooks/stats")
+    check(s["withheld"] >= d2["withheld"], "stats withheld %s" % s)
+    return "%d order versions withheld and listed" % d2["listed"]
 
 
 def main():
