@@ -326,7 +326,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
 
 static void conn_free(fx_engine *e, fx_conn *c) {
     disown_conn(e, c, 0);
-    fx_crypto_free_secret(c->token);
+    seal_free_secret(c->token);
     free(c);
 }
 
@@ -351,16 +351,20 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
         log_info("connection known", "connection_id", c->id, "integration_name", row->integration,
                  NULL);
     }
-    if (c->version == row->version && c->token) return;
+    int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
+    if (c->version == row->version && (c->token || deleted)) return;
     c->version = row->version;
     snprintf(c->integration, sizeof c->integration, "%s", row->integration);
+    /* A deleted connection has no token any more (wiped in the database): forget ours
+     * too, at once. */
     char err[256];
-    char *tok = fx_crypto_open(&e->cfg.key, c->id, row->sealed, err, sizeof err);
-    fx_crypto_free_secret(c->token);
+    char *tok = deleted ? NULL : seal_open(&e->cfg.ring, c->id, row->sealed, err, sizeof err);
+    seal_free_secret(c->token);
     c->token = tok;
-    c->unusable = tok == NULL;
-    if (!tok) log_error("access token unusable", "connection_id", c->id, "error", err, NULL);
-    int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
+    c->unusable = !deleted && !tok;
+    if (c->unusable)
+        log_error("access token unusable", "connection_id", c->id, "error",
+                  row->sealed ? err : "no token stored", NULL);
     int blocked = strcmp(row->state, FX_CONN_BLOCKED) == 0;
     c->deleted = deleted;
     if (c->blocked && !blocked) {

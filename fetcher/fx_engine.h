@@ -12,7 +12,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
-#include "fx_crypto.h"
+#include "seal.h"
 #include "fx_db.h"
 #include "fx_res.h"
 
@@ -36,7 +36,7 @@ typedef struct fx_cfg {
     int64_t revoke_flush_ms;
     size_t max_body;
     long http_timeout_ms;
-    fx_key key;
+    seal_ring ring;
 } fx_cfg;
 
 typedef struct fx_engine fx_engine;

@@ -6,6 +6,8 @@
  *   POST /backfill {"connection_id", "resources"?, "start", "end"?}  re-read a date window
  *   GET  /requests?id=N                                          a request's progress
  *   GET  /streams[?connection_id=X]                              sync status per stream
+ *   POST /tokens/reseal                                          every stored token sealed
+ *                                                                under the sealing key
  *
  * Manual work is written to fetcher_requests and carried out by whichever replica owns
  * the connection, so any replica (or the command line) can take it. Each action opens
@@ -16,11 +18,11 @@
 
 #include <stddef.h>
 
-#include "fx_crypto.h"
+#include "seal.h"
 
 typedef struct fx_ops {
     const char *db_url, *base_url, *api_key;
-    fx_key key;
+    seal_ring ring;
 } fx_ops;
 
 /* Each returns an HTTP status and sets *resp to a malloc'd JSON body. */
@@ -28,6 +30,10 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
 int fx_ops_exchange(const fx_ops *o, const char *body, size_t len, char **resp);
 int fx_ops_request_status(const fx_ops *o, const char *query, char **resp);
 int fx_ops_streams(const fx_ops *o, const char *query, char **resp);
+/* Key rotation: open every stored token with the ring and seal again under its sealing
+ * key the ones sealed under another (or before key ids). 200 with the counts, or 500
+ * when some token opens with no key of the ring (it stays as it was). */
+int fx_ops_reseal(const fx_ops *o, char **resp);
 
 /* Register the admin routes (o must live as long as the admin server). 0 or -1. */
 int fx_ops_install(fx_ops *o);
