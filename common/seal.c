@@ -16,7 +16,8 @@
 #define KID_LABEL "trackstar-pipeline seal key id"
 /* The longest sealed text opened: header plus base64 of nonce, SEAL_SECRET_MAX, tag. */
 #define SEALED_MAX                                                                                 \
-    (PREFIX_LEN + SEAL_KID_LEN + 1 + 4 * ((SEAL_NONCE_LEN + SEAL_SECRET_MAX + SEAL_TAG_LEN + 2) / 3))
+    (PREFIX_LEN + SEAL_KID_LEN + 1 +                                                               \
+     4 * ((SEAL_NONCE_LEN + SEAL_SECRET_MAX + SEAL_TAG_LEN + 2) / 3))
 
 /* Strict base64 (padding required) into out; the decoded length, or -1. */
 static int b64_decode(const char *in, size_t n, unsigned char *out, size_t outcap) {
@@ -65,8 +66,8 @@ static int ring_add(seal_ring *r, const seal_key *k, const char *var, char *err,
     for (int i = 0; i < r->n; i++) {
         if (CRYPTO_memcmp(r->keys[i].k, k->k, SEAL_KEY_LEN) == 0) return 0;
         if (strcmp(r->keys[i].kid, k->kid) == 0) {
-            snprintf(err, errlen, "%s: two different keys share the key id %s: make a new key",
-                     var, k->kid);
+            snprintf(err, errlen, "%s: two different keys share the key id %s: make a new key", var,
+                     k->kid);
             return -1;
         }
     }
@@ -206,17 +207,16 @@ static char *gcm_open(const unsigned char *key, const char *aad, size_t aadlen,
     if (ctlen < 1) return NULL;
     char *plain = malloc((size_t)ctlen + 1);
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    int ok = plain && ctx &&
-             EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) == 1 &&
-             EVP_DecryptInit_ex(ctx, NULL, NULL, key, raw) == 1 &&
-             EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) == 1 &&
-             EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len, raw + SEAL_NONCE_LEN, ctlen) ==
-                 1 &&
-             len == ctlen &&
-             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
-                                 (void *)(raw + n - SEAL_TAG_LEN)) == 1 &&
-             EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) == 1 && fin == 0;
+    int ok =
+        plain && ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) == 1 &&
+        EVP_DecryptInit_ex(ctx, NULL, NULL, key, raw) == 1 &&
+        EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) == 1 &&
+        EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len, raw + SEAL_NONCE_LEN, ctlen) == 1 &&
+        len == ctlen &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
+                            (void *)(raw + n - SEAL_TAG_LEN)) == 1 &&
+        EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) == 1 && fin == 0;
     EVP_CIPHER_CTX_free(ctx);
     if (!ok) {
         if (plain) OPENSSL_cleanse(plain, (size_t)ctlen + 1);

@@ -22,6 +22,7 @@
 #include "gw_envelope.h"
 #include "gw_headers.h"
 #include "gw_metrics.h"
+#include "gw_secrets.h"
 #include "gw_http.h"
 #include "gw_server.h"
 #include "gw_workers.h"
@@ -120,6 +121,10 @@ int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len);
 /* The delivery-report callback and the poll thread (delivery reports + deadlines). */
 void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 void *gw_poll_main(void *arg);
+
+/* Seal the access tokens of *body (gw_secrets.h). On GW_SECRETS_SEALED the old body is
+ * wiped and freed and *body / *len point to the sealed one (malloc'd, owned by req). */
+gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char **body, size_t *len);
 
 /* The fetch worker's job: download, rebuild, publish (or answer 503). */
 void gw_fetch_job(void *job, void *arg);

@@ -38,7 +38,7 @@ static metric *m_requests, *m_unknown, *m_duplicate, *m_inflight;
 static metric *m_accepted_unknown;
 static metric **m_accepted; /* one per gw_event_types[] entry */
 static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
-static metric *m_fetch_ok, *m_fetch_failed;
+static metric *m_fetch_ok, *m_fetch_failed, *m_tokens_sealed;
 static metric *m_lat_bucket[LATENCY_BUCKETS + 1], *m_lat_sum, *m_lat_count;
 
 const char *gw_reject_name(gw_reject r) {
@@ -78,6 +78,10 @@ void gw_metrics_init(void) {
         metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "ok");
     m_fetch_failed =
         metric_counter("webhook_fetch_total", "downloads of truncated events", "result", "failed");
+    m_tokens_sealed = metric_counter(
+        "webhook_tokens_sealed_total",
+        "access tokens sealed in a body before it was published (never in clear on Kafka)", NULL,
+        NULL);
     m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
                               NULL, NULL);
     static const char lat_help[] = "publish latency, produce to delivery report, milliseconds";
@@ -120,6 +124,10 @@ void gw_metric_unavailable(gw_unavail u) {
 
 void gw_metric_fetch(int ok) {
     metric_inc(ok ? m_fetch_ok : m_fetch_failed);
+}
+
+void gw_metric_tokens_sealed(int n) {
+    metric_add(m_tokens_sealed, n);
 }
 
 void gw_metric_inflight(int64_t delta) {

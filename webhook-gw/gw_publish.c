@@ -112,6 +112,28 @@ int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     return 0;
 }
 
+gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char **body, size_t *len) {
+    char *sealed = NULL, err[200] = "";
+    size_t slen = 0;
+    int n = 0;
+    gw_secrets_result r = gw_secrets_seal(&srv->cfg.ring, req->env.connection_id, *body, *len,
+                                          &sealed, &slen, &n, err, sizeof err);
+    if (r == GW_SECRETS_SEALED) {
+        explicit_bzero(*body, *len); /* it held the token in clear */
+        free(*body);
+        *body = sealed;
+        *len = slen;
+        gw_metric_tokens_sealed(n);
+        log_info("access token sealed before publishing", "event_id", req->event_id,
+                 "connection_id", req->env.connection_id, NULL);
+    } else if (r != GW_SECRETS_NONE) {
+        log_warn(r == GW_SECRETS_BAD ? "webhook refused: access token field" : "sealing failed",
+                 "event_id", req->event_id, "connection_id", req->env.connection_id, "reason", err,
+                 NULL);
+    }
+    return r;
+}
+
 void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     gw_server *srv = opaque;
@@ -191,10 +213,20 @@ void gw_fetch_job(void *job, void *arg) {
     if (rebuilt) {
         req->full = rebuilt;
         req->full_len = rebuilt_len;
+        explicit_bzero(got.p, got.len); /* may hold a token */
         sbuf_free(&got);
     } else { /* the download is the full envelope: publish it as served */
         req->full = got.p;
         req->full_len = got.len;
+    }
+    /* The full event may carry a token the truncated one did not: sealed like any. */
+    gw_secrets_result sr = gw_seal_body(srv, req, &req->full, &req->full_len);
+    if (sr == GW_SECRETS_BAD || sr == GW_SECRETS_FAILED) {
+        pthread_mutex_lock(&srv->mu);
+        gw_req_finish_unavail_locked(
+            srv, req, sr == GW_SECRETS_BAD ? GW_UNAV_FETCH_FAILED : GW_UNAV_INTERNAL);
+        gw_unlock_and_resume(srv);
+        goto done;
     }
     /* Key and headers come from the full event's own envelope when it has one for the
      * same connection (the record id is kept from the truncated event if it lacks one). */

@@ -178,7 +178,7 @@ start_all() {
     WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" -- "$BIN_DIR/writer"
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
-    WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
+    WEBHOOK_SECRETS="$WEBHOOK_SECRET" TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
   start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" \
     DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/trackstar" \
     TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"

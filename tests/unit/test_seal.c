@@ -99,9 +99,15 @@ static void tampering_fails(void **state) {
     seal_free_secret(p);
     s[n - 8] = '\0'; /* cut */
     assert_null(seal_open(&a, "conn_1", s, err, sizeof err));
-    static const char *const junk[] = {"",           "v2.",          "v1.",  "v3.abcdefgh.AAAA",
-                                       "v2.ABCDEFGH.AAAA", "v2.abcdefg.AAAA", "v2.abcdefgh",
-                                       TOKEN,        "v2.abcdefgh.!!!!"};
+    static const char *const junk[] = {"",
+                                       "v2.",
+                                       "v1.",
+                                       "v3.abcdefgh.AAAA",
+                                       "v2.ABCDEFGH.AAAA",
+                                       "v2.abcdefg.AAAA",
+                                       "v2.abcdefgh",
+                                       TOKEN,
+                                       "v2.abcdefgh.!!!!"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
         assert_null(seal_open(&a, "conn_1", junk[i], err, sizeof err));
     assert_null(seal_open(&a, "conn_1", NULL, err, sizeof err));
@@ -182,9 +188,8 @@ static void ring_parsing(void **state) {
     assert_null(strstr(err, KEY_B));
     /* spaces and empty entries are fine; a key listed twice (or the sealing key again)
      * counts once */
-    assert_int_equal(seal_ring_parse(KEY_A, " " KEY_B " ,, " KEY_A "," KEY_B ",", &r, err,
-                                     sizeof err),
-                     0);
+    assert_int_equal(
+        seal_ring_parse(KEY_A, " " KEY_B " ,, " KEY_A "," KEY_B ",", &r, err, sizeof err), 0);
     assert_int_equal(r.n, 2);
     assert_memory_equal(r.keys[0].k, "0123456789abcdef0123456789abcdef", 32);
     seal_ring_kids(&r, kids, sizeof kids);
@@ -197,12 +202,11 @@ static void ring_parsing(void **state) {
         char k[33], b64[64];
         snprintf(k, sizeof k, "%031d%c", i, 'k');
         /* base64 of 32 bytes without OpenSSL in the test: hand-made table below */
-        static const char al[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         size_t o = 0;
         for (int j = 0; j < 30; j += 3) {
-            unsigned v = (unsigned char)k[j] << 16 | (unsigned char)k[j + 1] << 8 |
-                         (unsigned char)k[j + 2];
+            unsigned v =
+                (unsigned char)k[j] << 16 | (unsigned char)k[j + 1] << 8 | (unsigned char)k[j + 2];
             b64[o++] = al[v >> 18 & 63], b64[o++] = al[v >> 12 & 63];
             b64[o++] = al[v >> 6 & 63], b64[o++] = al[v & 63];
         }
