@@ -57,7 +57,9 @@ typedef struct canon_ctx {
     size_t plen;     /* dot path of the object being mapped, for reasons and extra keys */
     char path[CANON_PATH_LEN];
     char here[CANON_PATH_LEN]; /* scratch for canon_here() */
-    char *errstr;              /* caller's buffer: the first error's reason */
+    const cJSON
+        *envelope; /* a webhook's envelope (fields Trackstar may put beside data), or NULL */
+    char *errstr;  /* caller's buffer: the first error's reason */
     size_t errlen;
     int failed;
 } canon_ctx;
@@ -265,11 +267,12 @@ typedef enum canon_conn_kind {
     CANON_CONN_ERROR_UPDATED,
     CANON_CONN_ERROR_DELETED,
     CANON_CONN_SYNC_STATUS,
+    CANON_CONN_POLLED,
 } canon_conn_kind;
 
-/* Build the one connection_event record for data (a webhook's `data`, or the fetcher's
- * sync-status body). env holds the envelope fields known so far (connection_id,
- * integration_name, source, event_id, event_type, observed_at); id and
+/* Build the one connection_event record for data (a webhook's `data`, the fetcher's
+ * sync-status body, or a connection object the fetcher polled). env holds the envelope fields known
+ * so far (connection_id, integration_name, source, event_id, event_type, observed_at); id and
  * source_updated_at are filled here. On success *key and *value (malloc'd, *value_len
  * bytes) belong to the caller. Returns 0 or -1 (after canon_fail). */
 int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,

@@ -46,7 +46,8 @@ static cJSON *decode(const char *body, size_t s, size_t e) {
 /* 1 when the name body[s..e] is `name`, escapes decoded. */
 static int name_is(const char *body, size_t s, size_t e, const char *name) {
     size_t n = e - s - 1;
-    if (!memchr(body + s + 1, '\\', n)) return n == strlen(name) && memcmp(body + s + 1, name, n) == 0;
+    if (!memchr(body + s + 1, '\\', n))
+        return n == strlen(name) && memcmp(body + s + 1, name, n) == 0;
     cJSON *j = decode(body, s, e);
     int same = j && strcmp(j->valuestring, name) == 0;
     cJSON_Delete(j);
@@ -105,8 +106,8 @@ gw_secrets_result gw_secrets_seal(const seal_ring *ring, const char *connection_
             goto fail;
         }
         i = ve + 1;
-        char *sealed_text =
-            tok->valuestring[0] ? seal_seal(ring, connection_id, tok->valuestring, err, errlen)
+        char *sealed_text = tok->valuestring[0]
+                                ? seal_seal(ring, connection_id, tok->valuestring, err, errlen)
                                 : NULL;
         int empty = !tok->valuestring[0];
         OPENSSL_cleanse(tok->valuestring, strlen(tok->valuestring));

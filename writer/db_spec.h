@@ -91,6 +91,7 @@ extern const wdb_spec wdb_spec_inbound_shipments;
 extern const wdb_spec wdb_spec_bills;
 extern const wdb_spec wdb_spec_conn_created;
 extern const wdb_spec wdb_spec_conn_deleted;
+extern const wdb_spec wdb_spec_conn_polled;
 extern const wdb_spec wdb_spec_conn_errors;
 extern const wdb_spec wdb_spec_sync_status;
 extern const wdb_spec wdb_spec_historical_syncs;

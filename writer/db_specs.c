@@ -8,8 +8,8 @@ const wdb_spec *const wdb_specs[] = {
     &wdb_spec_orders,       &wdb_spec_inventory,           &wdb_spec_products,
     &wdb_spec_warehouses,   &wdb_spec_warehouse_locations, &wdb_spec_shipping_methods,
     &wdb_spec_returns,      &wdb_spec_inbound_shipments,   &wdb_spec_bills,
-    &wdb_spec_conn_created, &wdb_spec_conn_deleted,        &wdb_spec_conn_errors,
-    &wdb_spec_sync_status,  &wdb_spec_historical_syncs,
+    &wdb_spec_conn_created, &wdb_spec_conn_deleted,        &wdb_spec_conn_polled,
+    &wdb_spec_conn_errors,  &wdb_spec_sync_status,         &wdb_spec_historical_syncs,
 };
 const int wdb_nspecs = WDB_NELEM(wdb_specs);
 

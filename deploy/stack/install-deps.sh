@@ -9,6 +9,7 @@ PKGS=(
   libmicrohttpd-dev libcmocka-dev kcat
   postgresql-15 postgresql-client-15
   clang clang-format libclang-rt-14-dev wrk nginx-light gnuplot-nox python3-yaml
+  python3-cryptography
 )
 # kubectl renders the Kubernetes overlays in the deploy tests. Debian's
 # kubernetes-client provides it; a kubectl from elsewhere is fine too (and would

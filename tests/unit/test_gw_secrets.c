@@ -129,9 +129,9 @@ static void refused(void **state) {
     assert_int_equal(run("{\"data\":{\"access_token\":{\"v\":\"x\"}}}", &out, &olen, &n),
                      GW_SECRETS_BAD);
     /* only the gateway writes access_token_sealed: one arriving from outside is refused */
-    assert_int_equal(run("{\"data\":{\"access_token_sealed\":\"v2.00000000.AAAA\"}}", &out, &olen,
-                         &n),
-                     GW_SECRETS_BAD);
+    assert_int_equal(
+        run("{\"data\":{\"access_token_sealed\":\"v2.00000000.AAAA\"}}", &out, &olen, &n),
+        GW_SECRETS_BAD);
     assert_non_null(strstr(err, "access_token_sealed"));
     assert_null(out);
 }
@@ -143,16 +143,18 @@ static void sealing_failure_never_publishes(void **state) {
     size_t olen;
     int n;
     const char *b = "{\"data\":{\"access_token\":\"tok\"}}";
-    assert_int_equal(gw_secrets_seal(&empty, "conn_1", b, strlen(b), &out, &olen, &n, err,
-                                     sizeof err),
-                     GW_SECRETS_FAILED);
+    assert_int_equal(
+        gw_secrets_seal(&empty, "conn_1", b, strlen(b), &out, &olen, &n, err, sizeof err),
+        GW_SECRETS_FAILED);
     assert_null(out);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(connection_created), cmocka_unit_test(nothing_to_seal),
-        cmocka_unit_test(escapes_and_depth), cmocka_unit_test(refused),
+        cmocka_unit_test(connection_created),
+        cmocka_unit_test(nothing_to_seal),
+        cmocka_unit_test(escapes_and_depth),
+        cmocka_unit_test(refused),
         cmocka_unit_test(sealing_failure_never_publishes),
     };
     return cmocka_run_group_tests_name("gw_secrets", tests, setup, NULL);
