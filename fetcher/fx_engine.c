@@ -259,7 +259,7 @@ static void cancel_chains(fx_engine *e, fx_conn *c) {
 static void own_conn(fx_engine *e, fx_conn *c) {
     if (c->owned) return;
     c->owned = 1;
-    c->hist_check_at = 0;
+    c->hist_check_at = c->info_at = 0;
     load_streams(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
@@ -479,6 +479,47 @@ static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
     e->integ_next = now + FX_INTEG_MIN_GAP_MS;
 }
 
+/* The connection object of GET /connections/{id}, exactly as served, onto the raw topic
+ * (resource "connections", event_type connections.polled): how the connection's
+ * customer_id and settings reach the database. Delivery is not tracked: the next GET
+ * publishes it again. An object naming another connection, or holding a token, is not
+ * published. */
+static void publish_conn_object(fx_engine *e, fx_conn *c, const fx_http_resp *resp) {
+    const char *body = resp->body.p ? resp->body.p : "", *v, *obj = NULL, *tok;
+    const char *end = body + resp->body.len;
+    size_t vl, ol = 0, tl;
+    char got[FX_ID_MAX], at[32], err[256];
+    if (fx_json_obj_raw(body, resp->body.len, "data", &v, &vl) != 1) return;
+    while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+        v++, vl--;
+    if (vl && *v == '[') { /* the list shape: its first element */
+        const char *it = v;
+        if (fx_json_array_next(&it, end, &obj, &ol) != 1) obj = NULL;
+    } else if (vl && *v == '{') {
+        obj = v;
+        ol = vl;
+    }
+    if (!obj || ol == 0 || *obj != '{' ||
+        fx_json_obj_str(obj, ol, "connection_id", got, sizeof got) != 1 ||
+        strcmp(got, c->id) != 0 || fx_json_obj_raw(obj, ol, "access_token", &tok, &tl) != 0) {
+        log_warn("GET /connections/{id}: connection object not published (another connection's,"
+                 " or it holds a token)",
+                 "connection_id", c->id, NULL);
+        return;
+    }
+    util_rfc3339(util_now_ms(), 1, at);
+    fx_pub_record r = {.connection_id = c->id,
+                       .integration = c->integration,
+                       .resource = FX_CONNECTIONS_RESOURCE,
+                       .id = c->id,
+                       .updated_date = at,
+                       .received_at = at,
+                       .value = obj,
+                       .len = ol};
+    if (fx_pub_record_send(e->producer, e->cfg.raw_topic, &r, NULL, err, sizeof err) != 0)
+        log_warn("connection object not published", "connection_id", c->id, "error", err, NULL);
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
@@ -488,6 +529,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
     c->hist_check_at = now + e->cfg.hist_check_ms;
+    c->info_at = now + e->cfg.conn_refresh_ms;
     fx_conn_info info;
     if (resp->status == 401) {
         fx_conn_block(e, c, "401 on GET /connections/{id}");
@@ -498,9 +540,10 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         char st[16];
         snprintf(st, sizeof st, "%d", resp->status);
         log_warn("GET /connections/{id} failed", "connection_id", c->id, "status", st, NULL);
-        if (resp->status == 429) c->hist_check_at = now;
+        if (resp->status == 429) c->hist_check_at = c->info_at = now;
         return;
     }
+    publish_conn_object(e, c, resp);
     if (info.actions_known) {
         c->actions = info.actions;
         c->actions_known = 1;
@@ -520,13 +563,14 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
 }
 
 static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
-    if (c->info_req || !c->token || c->blocked || now < c->hist_check_at) return;
+    if (c->info_req || !c->token || c->blocked) return;
     /* Only resources the connection can read wait for a first sync: asking about the
-     * others would spend the token's budget for nothing. */
+     * others would spend the token's budget for nothing. Once none waits, the connection
+     * object is still read every FETCHER_CONNECTION_REFRESH_S (its customer_id). */
     int waiting = !c->actions_known;
     for (int r = 0; r < FX_RES_COUNT; r++)
         waiting |= !c->streams[r].hist_done && fx_integration_reads(e, c, r) != 0;
-    if (!waiting) return;
+    if (now < (waiting ? c->hist_check_at : c->info_at)) return;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
     sbuf url = {0};
     sbuf_printf(&url, "%s/connections/", e->cfg.base_url);

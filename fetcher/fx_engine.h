@@ -32,6 +32,7 @@ typedef struct fx_cfg {
     int retry_max, backoff_base_ms, backoff_cap_ms;
     int64_t failed_retry_ms, unsupported_recheck_ms, blocked_recheck_ms;
     int64_t hist_check_ms, integrations_ttl_ms, refresh_ms;
+    int64_t conn_refresh_ms; /* GET /connections/{id} once the first syncs are done */
     int64_t max_unacked_bytes;
     int64_t revoke_flush_ms;
     size_t max_body;

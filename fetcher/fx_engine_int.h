@@ -108,7 +108,8 @@ struct fx_conn {
     int inflight;
     uint32_t actions; /* from GET /connections/{id} */
     int actions_known;
-    int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
+    int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} ... */
+    int64_t info_at;       /* ... and of the next one once no first sync is pending */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */

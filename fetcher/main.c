@@ -39,8 +39,8 @@ static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_token
 static long long cfg_rate, cfg_rate_margin, cfg_interval[FX_RES_COUNT], cfg_overlap_s, cfg_limit,
     cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
     cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
-    cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_integ_ttl, cfg_refresh_ms,
-    cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout;
+    cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_conn_refresh, cfg_integ_ttl,
+    cfg_refresh_ms, cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout;
 
 #define INTERVAL_VAR(r, def)                                                                       \
     {                                                                                              \
@@ -114,6 +114,10 @@ static const cfg_var vars[] = {
      &cfg_blocked_recheck},
     {"FETCHER_HIST_CHECK_S", CFG_INT, "300", 1, 86400, 0,
      "GET /connections/{id} this often while a first sync is pending", &cfg_hist_check},
+    {"FETCHER_CONNECTION_REFRESH_S", CFG_INT, "3600", 60, 604800, 0,
+     "GET /connections/{id} this often once the first syncs are done; each answer goes to the "
+     "raw topic (connections.polled: customer_id)",
+     &cfg_conn_refresh},
     {"FETCHER_INTEGRATIONS_TTL_S", CFG_INT, "3600", 60, 604800, 0,
      "GET /integrations/wms cache lifetime (the API allows 1 call a minute)", &cfg_integ_ttl},
     {"FETCHER_REFRESH_MS", CFG_INT, "2000", 100, 600000, 0,
@@ -192,6 +196,7 @@ static void fill_cfg(fx_cfg *c) {
     c->unsupported_recheck_ms = cfg_unsupported_recheck * 1000;
     c->blocked_recheck_ms = cfg_blocked_recheck * 1000;
     c->hist_check_ms = cfg_hist_check * 1000;
+    c->conn_refresh_ms = cfg_conn_refresh * 1000;
     c->integrations_ttl_ms = cfg_integ_ttl * 1000;
     c->refresh_ms = cfg_refresh_ms;
     c->max_unacked_bytes = cfg_unacked_mb << 20;

@@ -107,7 +107,10 @@ static const canon_table sync_tbl = CANON_TABLE(sync_fields, 0, sync_consumed);
 
 /* GET /connections/{id}'s connection object, as the fetcher polled it. The version is
  * when it was polled (observed_at): the object has no update time of its own. */
-static const char *const polled_consumed[] = {"connection_id", "integration_name", NULL};
+/* A token never belongs here (the fetcher does not publish an object holding one); should
+ * one come, it is not copied. */
+static const char *const polled_consumed[] = {"connection_id", "integration_name", "access_token",
+                                              "access_token_sealed", NULL};
 static const canon_field polled_fields[] = {
     {"resource", "resource", CANON_F_STR},
     {"customer_id", "customer_id", CANON_F_STR},

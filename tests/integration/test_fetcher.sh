@@ -78,9 +78,24 @@ sealed=$(fx_sql "SELECT token_sealed FROM fetcher_connections WHERE connection_i
 
 # Link exchange through the admin endpoint: the first sync is still running.
 code=$(fx_simctl POST /_sim/auth-codes '{"integration_name":"shipbob"}' | json_get auth_code)
-resp=$(post_admin 1 /connections/exchange "{\"auth_code\":\"$code\"}")
+resp=$(post_admin 1 /connections/exchange "{\"auth_code\":\"$code\",\"customer_id\":\"cust_fx_1\"}")
 A=$(printf '%s' "$resp" | json_get connection_id 2>/dev/null)
 [ -n "$A" ] && pass "POST /connections/exchange stores the connection" || fail "POST /connections/exchange" "$resp"
+check_eq "the exchange's customer_id is stored on the connection" cust_fx_1 \
+  "$(fx_sql "SELECT customer_id FROM fetcher_connections WHERE connection_id='$A'")"
+polled_customer() { # conn: customer_id of the newest connections.polled on the raw topic
+  fx_raw "$FX_DIR/raw.json"
+  python3 -c 'import json,sys
+c = None
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    if m.get("key") == "%s|connections|%s" % (sys.argv[2], sys.argv[2]):
+        c = json.loads(m["payload"]).get("customer_id")
+print(c)' "$FX_DIR/raw.json" "$1"
+}
+a_polled() { [ "$(polled_customer "$A")" = cust_fx_1 ]; }
+if fx_wait 20 a_polled; then pass "GET /connections/{id} published as connections.polled, with customer_id"
+else fail "connections.polled published" "$(polled_customer "$A")"; fi
 if fx_wait 20 state_is "$A" orders waiting_for_historical_sync; then pass "new connection waits for its historical sync"
 else fail "new connection waits for its historical sync" "$(stream_state "$A" orders)"; fi
 sleep 2
