@@ -191,11 +191,13 @@ fail:
     return rc;
 }
 
-/* When a creation at x (an SQL timestamp, NULL = unknown) changes the stored row t:
- * newer than its last creation and than its deletion (see fx_db_conn_put). */
-#define CREATION_APPLIES(t, x)                                                                     \
-    "coalesce(" t ".created_version IS NULL OR " x " > " t ".created_version, false) AND"          \
-    " coalesce(" t ".deleted_version IS NULL OR " x " > " t ".deleted_version, false)"
+/* When a creation changes the stored row t: newer than its last creation and than its
+ * deletion (see fx_db_conn_put). The creation's time is excluded.created_version: the
+ * incoming row of the upsert, or a one-row subquery of that name. */
+#define CREATION_APPLIES                                                                           \
+    " coalesce(t.created_version IS NULL OR excluded.created_version > t.created_version, false)"  \
+    " AND coalesce(t.deleted_version IS NULL OR excluded.created_version > t.deleted_version,"     \
+    " false)"
 
 /* Rows a statement changed: 0 when its guard let nothing through. */
 static int changed_rows(PGresult *res) {
@@ -231,7 +233,7 @@ int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const ch
         "  created_at = coalesce(t.created_at, EXCLUDED.created_at),"
         "  created_version = EXCLUDED.created_version,"
         "  updated_at = now(), version = t.version + 1, seq = nextval('fetcher_change_seq')"
-        " WHERE " CREATION_APPLIES("t", "EXCLUDED.created_version"),
+        " WHERE" CREATION_APPLIES,
         5, p, errstr, errlen);
     // clang-format on
     if (!res) return -1;
@@ -244,11 +246,13 @@ int fx_db_conn_creation_stale(PGconn *db, const char *id, int64_t event_ms, char
                               size_t errlen) {
     char cb[24];
     const char *const p[] = {id, ms_param(event_ms, cb)};
+    // clang-format off
     PGresult *res = run(db, "find connection",
-                        "SELECT NOT (" CREATION_APPLIES(
-                            "t", TS("$2")) ")"
-                                           " FROM fetcher_connections t WHERE connection_id = $1",
+                        "SELECT NOT (" CREATION_APPLIES ") FROM fetcher_connections t,"
+                        " (SELECT " TS("$2") " AS created_version) AS excluded"
+                        " WHERE t.connection_id = $1",
                         2, p, errstr, errlen);
+    // clang-format on
     if (!res) return -1;
     int stale = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
