@@ -299,7 +299,8 @@ static int run_command(int argc, char **argv) {
         int st = fx_ops_request_status(&o, b.p, &resp);
         rc = print_result(st, resp);
     } else if (strcmp(cmd, "reseal-tokens") == 0 && argc == 2) {
-        rc = print_result(fx_ops_reseal(&o, &resp), resp);
+        int st = fx_ops_reseal(&o, &resp);
+        rc = print_result(st, resp);
     } else if (strcmp(cmd, "status") == 0 && argc <= 3) {
         if (argc == 3) sbuf_printf(&b, "connection_id=%s", argv[2]);
         int st = fx_ops_streams(&o, b.p ? b.p : "", &resp);
