@@ -143,17 +143,21 @@ int fx_api_parse_job(const char *body, size_t len, char id[FX_ID_MAX], char *sta
 }
 
 int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],
-                          char integration[FX_ID_MAX], char **token) {
+                          char integration[FX_ID_MAX], char customer_id[FX_ID_MAX], char **token) {
     *token = NULL;
+    customer_id[0] = '\0';
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
+    const cJSON *cust = cJSON_GetObjectItemCaseSensitive(root, "customer_id");
     int rc = -1;
     if (cJSON_IsString(tok) && *tok->valuestring && cJSON_IsString(id) && *id->valuestring &&
         strlen(id->valuestring) < FX_ID_MAX) {
         snprintf(conn_id, FX_ID_MAX, "%s", id->valuestring);
         snprintf(integration, FX_ID_MAX, "%s", cJSON_IsString(integ) ? integ->valuestring : "");
+        if (cJSON_IsString(cust) && strlen(cust->valuestring) < FX_ID_MAX)
+            snprintf(customer_id, FX_ID_MAX, "%s", cust->valuestring);
         *token = strdup(tok->valuestring);
         rc = *token ? 0 : -1;
     }
@@ -163,23 +167,24 @@ int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],
     return rc;
 }
 
-int fx_api_store_connection(PGconn *db, const fx_key *key, const char *conn_id,
-                            const char *integration, const char *token, int64_t created_ms,
-                            char *errstr, size_t errlen) {
-    char *sealed = fx_crypto_seal(key, conn_id, token, errstr, errlen);
+int fx_api_store_connection(PGconn *db, const seal_ring *ring, const char *conn_id,
+                            const char *integration, const char *token, const char *customer_id,
+                            int64_t event_ms, char *errstr, size_t errlen) {
+    char *sealed = seal_seal(ring, conn_id, token, errstr, errlen);
     if (!sealed) return -1;
-    int rc = fx_db_conn_put(db, conn_id, integration, sealed, created_ms, errstr, errlen);
+    int rc =
+        fx_db_conn_put(db, conn_id, integration, sealed, customer_id, event_ms, errstr, errlen);
     free(sealed);
     return rc;
 }
 
 int fx_api_link_exchange(const char *base_url, const char *api_key, const char *auth_code,
-                         const char *customer_id, PGconn *db, const fx_key *key,
+                         const char *customer_id, PGconn *db, const seal_ring *ring,
                          char conn_id[FX_ID_MAX], char integration[FX_ID_MAX], char *errstr,
                          size_t errlen) {
     sbuf url = {0}, body = {0};
     fx_http_resp resp = {0};
-    char *token = NULL;
+    char *token = NULL, cust[FX_ID_MAX];
     int rc = -1;
     if (sbuf_printf(&url, "%s/link/exchange", base_url) ||
         sbuf_append(&body, "{\"auth_code\":", 13) ||
@@ -200,18 +205,24 @@ int fx_api_link_exchange(const char *base_url, const char *api_key, const char *
                  resp.body.p ? resp.body.p : "");
         goto fail;
     }
-    if (fx_api_parse_exchange(resp.body.p, resp.body.len, conn_id, integration, &token) != 0) {
+    if (fx_api_parse_exchange(resp.body.p, resp.body.len, conn_id, integration, cust, &token) !=
+        0) {
         snprintf(errstr, errlen, "link exchange: the answer lacks access_token or connection_id");
         goto fail;
     }
-    rc = fx_api_store_connection(db, key, conn_id, integration, token, 0, errstr, errlen);
+    /* The answer carries no date: stored as created at an unknown time, which creates a
+     * connection but never undoes a deletion (fx_db_conn_put). */
+    rc = fx_api_store_connection(db, ring, conn_id, integration, token,
+                                 cust[0] ? cust : customer_id, 0, errstr, errlen) < 0
+             ? -1
+             : 0;
     goto fail;
 oom:
     snprintf(errstr, errlen, "out of memory");
 fail:
     if (resp.body.p) memset(resp.body.p, 0, resp.body.len); /* it held the token */
     sbuf_free(&resp.body);
-    fx_crypto_free_secret(token);
+    seal_free_secret(token);
     sbuf_free(&url);
     sbuf_free(&body);
     return rc;

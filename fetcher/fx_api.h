@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fx_crypto.h"
 #include "fx_cursor.h"
+#include "seal.h"
 #include "fx_db.h"
 
 #define FX_MAX_INTEGRATIONS 512
@@ -58,19 +58,23 @@ void fx_schedule_promise(const fx_schedule *s, fx_promise *prev);
  * "cancelled", "stuck"). 0 or -1. */
 int fx_api_parse_job(const char *body, size_t len, char id[FX_ID_MAX], char *status, size_t slen);
 
-/* POST /link/exchange's answer. *token is malloc'd (free with fx_crypto_free_secret). */
+/* POST /link/exchange's answer. *token is malloc'd (free with seal_free_secret);
+ * customer_id gets the answer's customer_id ("" when null or absent). */
 int fx_api_parse_exchange(const char *body, size_t len, char conn_id[FX_ID_MAX],
-                          char integration[FX_ID_MAX], char **token);
+                          char integration[FX_ID_MAX], char customer_id[FX_ID_MAX], char **token);
 
-/* Seal token and store the connection (state active). 0 or -1 with errstr. */
-int fx_api_store_connection(PGconn *db, const fx_key *key, const char *conn_id,
-                            const char *integration, const char *token, int64_t created_ms,
-                            char *errstr, size_t errlen);
+/* Seal token (under the ring's sealing key, for conn_id) and store the connection as
+ * created at event_ms (fx_db_conn_put; 0 = time unknown). 1 stored, 0 older than what
+ * is stored (nothing changed), -1 with errstr. */
+int fx_api_store_connection(PGconn *db, const seal_ring *ring, const char *conn_id,
+                            const char *integration, const char *token, const char *customer_id,
+                            int64_t event_ms, char *errstr, size_t errlen);
 
 /* POST /link/exchange {auth_code[, customer_id]} with the API key, then store the
- * connection. Fills conn_id and integration. Blocking. 0 or -1 with errstr. */
+ * connection (with the customer_id of the answer). Fills conn_id and integration.
+ * Blocking. 0 or -1 with errstr. */
 int fx_api_link_exchange(const char *base_url, const char *api_key, const char *auth_code,
-                         const char *customer_id, PGconn *db, const fx_key *key,
+                         const char *customer_id, PGconn *db, const seal_ring *ring,
                          char conn_id[FX_ID_MAX], char integration[FX_ID_MAX], char *errstr,
                          size_t errlen);
 

@@ -96,7 +96,12 @@ int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen) {
                         " AND to_regclass('fetcher_historical_syncs') IS NOT NULL"
                         " AND to_regclass('fetcher_streams') IS NOT NULL"
                         " AND to_regclass('fetcher_requests') IS NOT NULL"
-                        " AND to_regclass('fetcher_change_seq') IS NOT NULL",
+                        " AND to_regclass('fetcher_change_seq') IS NOT NULL"
+                        /* the newest columns it uses (migrations 008 and 009) */
+                        " AND (SELECT count(*) FROM information_schema.columns"
+                        "      WHERE table_schema = current_schema() AND"
+                        "       (table_name, column_name) IN (('fetcher_streams', 'cursor_rule'),"
+                        "        ('fetcher_connections', 'deleted_version'))) = 2",
                         0, NULL, errstr, errlen);
     if (!res) return -1;
     int ok = PQgetvalue(res, 0, 0)[0] == 't';
@@ -107,35 +112,104 @@ int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen) {
     return ok ? 0 : -1;
 }
 
-int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,
-                   int64_t created_ms, char *errstr, size_t errlen) {
-    char cb[24];
-    const char *const p[] = {id, integration ? integration : "", sealed, ms_param(created_ms, cb)};
-    return run0(
-        db, "store connection",
-        "INSERT INTO fetcher_connections (connection_id, integration_name, token_sealed, "
-        "created_at)"
-        " VALUES ($1, $2, $3, " TS(
-            "$4") ")"
-                  " ON CONFLICT (connection_id) DO UPDATE SET"
-                  "  integration_name = CASE WHEN EXCLUDED.integration_name <> '' THEN "
-                  "EXCLUDED.integration_name"
-                  "                     ELSE fetcher_connections.integration_name END,"
-                  "  token_sealed = EXCLUDED.token_sealed, state = 'active', state_reason = NULL,"
-                  "  created_at = coalesce(fetcher_connections.created_at, EXCLUDED.created_at),"
-                  "  updated_at = now(), version = fetcher_connections.version + 1,"
-                  "  seq = nextval('fetcher_change_seq')",
-        4, p, errstr, errlen);
+/* When a creation changes the stored row t: newer than its last creation and than its
+ * deletion (see fx_db_conn_put). The creation's time is excluded.created_version: the
+ * incoming row of the upsert, or a one-row subquery of that name. */
+#define CREATION_APPLIES                                                                           \
+    " coalesce(t.created_version IS NULL OR excluded.created_version > t.created_version, false)"  \
+    " AND coalesce(t.deleted_version IS NULL OR excluded.created_version > t.deleted_version,"     \
+    " false)"
+
+/* Rows a statement changed: 0 when its guard let nothing through. */
+static int changed_rows(PGresult *res) {
+    const char *n = PQcmdTuples(res);
+    return n && *n && strcmp(n, "0") != 0;
 }
 
-int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
-                         char *errstr, size_t errlen) {
-    const char *const p[] = {id, state, reason};
-    return run0(db, "connection state",
-                "UPDATE fetcher_connections SET state = $2, state_reason = $3, updated_at = now(),"
-                " version = version + 1, seq = nextval('fetcher_change_seq')"
-                " WHERE connection_id = $1 AND state IS DISTINCT FROM $2",
-                3, p, errstr, errlen);
+/* The state rule, in the events' own time (created_version and deleted_version):
+ *   a creation applies when it is newer than the last applied creation and than the
+ *     deletion, if any: a replayed or late connection.created (the same created_date,
+ *     older than deleted_date) never brings a deleted connection back;
+ *   a deletion applies when it is not older than the last applied creation (equal
+ *     times: the deletion wins), and wipes the token. A deletion that comes first
+ *     leaves a row with no token, so that the creation arriving after it stays out.
+ * A time of 0 (unknown) never wins against a known one: a creation without a date
+ * cannot undo a deletion, and a deletion without one is dated when it was received,
+ * which is after it happened. */
+int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,
+                   const char *customer_id, int64_t event_ms, char *errstr, size_t errlen) {
+    char cb[24];
+    const char *const p[] = {id, integration ? integration : "", sealed,
+                             customer_id && *customer_id ? customer_id : NULL,
+                             ms_param(event_ms, cb)};
+    // clang-format off
+    PGresult *res = run(db, "store connection",
+        "INSERT INTO fetcher_connections AS t (connection_id, integration_name, token_sealed,"
+        " customer_id, created_at, created_version) VALUES ($1, $2, $3, $4, " TS("$5") ", " TS("$5") ")"
+        " ON CONFLICT (connection_id) DO UPDATE SET"
+        "  integration_name = CASE WHEN EXCLUDED.integration_name <> '' THEN EXCLUDED.integration_name"
+        "                     ELSE t.integration_name END,"
+        "  token_sealed = EXCLUDED.token_sealed, state = 'active', state_reason = NULL,"
+        "  customer_id = coalesce(EXCLUDED.customer_id, t.customer_id),"
+        "  created_at = coalesce(t.created_at, EXCLUDED.created_at),"
+        "  created_version = EXCLUDED.created_version,"
+        "  updated_at = now(), version = t.version + 1, seq = nextval('fetcher_change_seq')"
+        " WHERE" CREATION_APPLIES,
+        5, p, errstr, errlen);
+    // clang-format on
+    if (!res) return -1;
+    int applied = changed_rows(res);
+    PQclear(res);
+    return applied;
+}
+
+int fx_db_conn_creation_stale(PGconn *db, const char *id, int64_t event_ms, char *errstr,
+                              size_t errlen) {
+    char cb[24];
+    const char *const p[] = {id, ms_param(event_ms, cb)};
+    // clang-format off
+    PGresult *res = run(db, "find connection",
+                        "SELECT NOT (" CREATION_APPLIES ") FROM fetcher_connections t,"
+                        " (SELECT " TS("$2") " AS created_version) AS excluded"
+                        " WHERE t.connection_id = $1",
+                        2, p, errstr, errlen);
+    // clang-format on
+    if (!res) return -1;
+    int stale = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return stale;
+}
+
+int fx_db_conn_delete(PGconn *db, const char *id, int64_t event_ms, const char *reason,
+                      char *errstr, size_t errlen) {
+    char cb[24];
+    const char *const p[] = {id, ms_param(event_ms, cb), reason};
+    // clang-format off
+    PGresult *res = run(db, "delete connection",
+        "INSERT INTO fetcher_connections AS t (connection_id, token_sealed, state, state_reason,"
+        " deleted_version) VALUES ($1, NULL, 'deleted', $3, coalesce(" TS("$2") ", now()))"
+        " ON CONFLICT (connection_id) DO UPDATE SET"
+        "  token_sealed = NULL, state = 'deleted', state_reason = EXCLUDED.state_reason,"
+        "  deleted_version = greatest(t.deleted_version, EXCLUDED.deleted_version),"
+        "  updated_at = now(), version = t.version + 1, seq = nextval('fetcher_change_seq')"
+        " WHERE (t.created_version IS NULL OR EXCLUDED.deleted_version >= t.created_version)"
+        "   AND (t.state <> 'deleted' OR t.token_sealed IS NOT NULL"
+        "        OR t.deleted_version IS NULL OR EXCLUDED.deleted_version > t.deleted_version)",
+        3, p, errstr, errlen);
+    // clang-format on
+    if (!res) return -1;
+    int applied = changed_rows(res);
+    PQclear(res);
+    return applied;
+}
+
+int fx_db_conn_block(PGconn *db, const char *id, const char *reason, char *errstr, size_t errlen) {
+    const char *const p[] = {id, reason};
+    return run0(db, "block connection",
+                "UPDATE fetcher_connections SET state = 'blocked', state_reason = $2,"
+                " updated_at = now(), version = version + 1, seq = nextval('fetcher_change_seq')"
+                " WHERE connection_id = $1 AND state = 'active'",
+                2, p, errstr, errlen);
 }
 
 int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr,
@@ -149,13 +223,14 @@ int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *err
         2, p, errstr, errlen);
 }
 
-int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen) {
+int fx_db_conn_state(PGconn *db, const char *id, char state[16], char *errstr, size_t errlen) {
     const char *const p[] = {id};
     PGresult *res =
-        run(db, "find connection", "SELECT 1 FROM fetcher_connections WHERE connection_id = $1", 1,
-            p, errstr, errlen);
+        run(db, "find connection", "SELECT state FROM fetcher_connections WHERE connection_id = $1",
+            1, p, errstr, errlen);
     if (!res) return -1;
     int n = PQntuples(res);
+    if (n > 0) snprintf(state, 16, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return n > 0;
 }
@@ -182,7 +257,7 @@ int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_
     for (int i = 0; i < rows; i++) {
         snprintf(c[i].id, sizeof c[i].id, "%s", PQgetvalue(res, i, 0));
         snprintf(c[i].integration, sizeof c[i].integration, "%s", PQgetvalue(res, i, 1));
-        c[i].sealed = strdup(PQgetvalue(res, i, 2));
+        c[i].sealed = PQgetisnull(res, i, 2) ? NULL : strdup(PQgetvalue(res, i, 2));
         snprintf(c[i].state, sizeof c[i].state, "%s", PQgetvalue(res, i, 3));
         c[i].version = strtoll(PQgetvalue(res, i, 4), NULL, 10);
         int64_t sq = strtoll(PQgetvalue(res, i, 5), NULL, 10);
@@ -208,13 +283,29 @@ int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, si
         snprintf(out->integration, sizeof out->integration, "%s", PQgetvalue(res, 0, 1));
         snprintf(out->state, sizeof out->state, "%s", PQgetvalue(res, 0, 3));
         out->version = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-        if (!(out->sealed = strdup(PQgetvalue(res, 0, 2)))) {
+        /* NULL: a deleted connection, whose token was wiped */
+        if (!PQgetisnull(res, 0, 2) && !(out->sealed = strdup(PQgetvalue(res, 0, 2)))) {
             snprintf(errstr, errlen, "out of memory");
             found = -1;
         }
     }
     PQclear(res);
     return found;
+}
+
+int fx_db_token_replace(PGconn *db, const char *id, const char *old_sealed, const char *new_sealed,
+                        char *errstr, size_t errlen) {
+    const char *const p[] = {id, old_sealed, new_sealed};
+    /* Compare and swap: a token stored meanwhile (a new connection.created) is kept. The
+     * plaintext is the same, so running fetchers need not reload: no new version. */
+    PGresult *res = run(db, "re-seal token",
+                        "UPDATE fetcher_connections SET token_sealed = $3"
+                        " WHERE connection_id = $1 AND token_sealed = $2",
+                        3, p, errstr, errlen);
+    if (!res) return -1;
+    int applied = changed_rows(res);
+    PQclear(res);
+    return applied;
 }
 
 void fx_db_conns_free(fx_db_conn *c, int n) {

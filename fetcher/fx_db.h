@@ -1,7 +1,8 @@
 /* fx_db.h - the fetcher's durable state in PostgreSQL (tables prefixed fetcher_; the
  * writer owns every other table).
  *
- *   fetcher_connections       id, integration, sealed access token, state
+ *   fetcher_connections       id, integration, customer, sealed access token, state
+ *                             (monotonic in the events' own time: fx_db_conn_put)
  *   fetcher_historical_syncs  per (connection, resource): first sync done, oldest date
  *   fetcher_streams           per (connection, resource): cursor, schedule, sync status
  *   fetcher_requests          manual syncs and window backfills waiting for the owner
@@ -47,19 +48,33 @@ int fx_db_ping(PGconn *db);
 
 typedef struct fx_db_conn {
     char id[FX_ID_MAX], integration[FX_ID_MAX], state[16];
-    char *sealed; /* malloc'd sealed token (not a secret by itself) */
+    char *sealed; /* malloc'd sealed token (not a secret by itself); NULL once deleted */
     int64_t version;
 } fx_db_conn;
 
-/* Insert or replace a connection (new token, state active). */
+/* A connection created at event_ms (connection.created's created_date; 0 = unknown, as
+ * for a link exchange or connection-add, whose answers carry no date), with its sealed
+ * token: stored, or its token replaced and
+ * its state active again, only when event_ms is newer than its last creation and than
+ * its deletion (fx_db.c states the rule). customer_id may be NULL (kept as it was).
+ * 1 when applied, 0 when the event is older than what is stored, -1 on error. */
 int fx_db_conn_put(PGconn *db, const char *id, const char *integration, const char *sealed,
-                   int64_t created_ms, char *errstr, size_t errlen);
-int fx_db_conn_set_state(PGconn *db, const char *id, const char *state, const char *reason,
-                         char *errstr, size_t errlen);
+                   const char *customer_id, int64_t event_ms, char *errstr, size_t errlen);
+/* 1 when a creation at event_ms would change nothing stored (fx_db_conn_put would
+ * return 0), 0 when it would or the connection is not stored, -1 on error. */
+int fx_db_conn_creation_stale(PGconn *db, const char *id, int64_t event_ms, char *errstr,
+                              size_t errlen);
+/* A connection deleted at event_ms (0 = now): state deleted and token wiped, unless a
+ * newer creation is stored; a connection not stored yet gets a row without a token.
+ * 1 when applied, 0 when nothing changed (older, or already deleted), -1 on error. */
+int fx_db_conn_delete(PGconn *db, const char *id, int64_t event_ms, const char *reason,
+                      char *errstr, size_t errlen);
+/* active -> blocked (a 401; never a deleted connection). */
+int fx_db_conn_block(PGconn *db, const char *id, const char *reason, char *errstr, size_t errlen);
 /* blocked -> active (nothing happens in any other state). */
 int fx_db_conn_unblock(PGconn *db, const char *id, const char *reason, char *errstr, size_t errlen);
-/* 1 when the connection is stored, 0 when not, -1 on error. */
-int fx_db_conn_exists(PGconn *db, const char *id, char *errstr, size_t errlen);
+/* 1 with the state copied when the connection is stored, 0 when not, -1 on error. */
+int fx_db_conn_state(PGconn *db, const char *id, char state[16], char *errstr, size_t errlen);
 /* Every connection changed after change number since (0 = all), oldest change first;
  * *max_seq is raised to the newest change number returned. *out is a malloc'd array
  * the caller frees with fx_db_conns_free. */
@@ -68,6 +83,10 @@ int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_
 void fx_db_conns_free(fx_db_conn *c, int n);
 /* One connection by id: 1 found (out->sealed malloc'd, free it), 0 not stored, -1 error. */
 int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, size_t errlen);
+/* Replace a connection's sealed token when it still is old_sealed (the same token
+ * sealed again, under another key). 1 replaced, 0 changed meanwhile, -1 on error. */
+int fx_db_token_replace(PGconn *db, const char *id, const char *old_sealed, const char *new_sealed,
+                        char *errstr, size_t errlen);
 
 /* Record that a resource's first sync is done (oldest/newest: 0 = unknown). */
 int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,

@@ -283,7 +283,7 @@ static void own_conn(fx_engine *e, fx_conn *c) {
     if (c->owned) return;
     c->owned = 1;
     c->owned_at_ms = util_now_ms();
-    c->hist_check_at = 0;
+    c->hist_check_at = c->info_at = 0;
     load_streams(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
@@ -350,7 +350,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
 
 static void conn_free(fx_engine *e, fx_conn *c) {
     disown_conn(e, c, 0);
-    fx_crypto_free_secret(c->token);
+    seal_free_secret(c->token);
     free(c);
 }
 
@@ -375,16 +375,20 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
         log_info("connection known", "connection_id", c->id, "integration_name", row->integration,
                  NULL);
     }
-    if (c->version == row->version && c->token) return;
+    int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
+    if (c->version == row->version && (c->token || deleted)) return;
     c->version = row->version;
     snprintf(c->integration, sizeof c->integration, "%s", row->integration);
+    /* A deleted connection has no token any more (wiped in the database): forget ours
+     * too, at once. */
     char err[256];
-    char *tok = fx_crypto_open(&e->cfg.key, c->id, row->sealed, err, sizeof err);
-    fx_crypto_free_secret(c->token);
+    char *tok = deleted ? NULL : seal_open(&e->cfg.ring, c->id, row->sealed, err, sizeof err);
+    seal_free_secret(c->token);
     c->token = tok;
-    c->unusable = tok == NULL;
-    if (!tok) log_error("access token unusable", "connection_id", c->id, "error", err, NULL);
-    int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
+    c->unusable = !deleted && !tok;
+    if (c->unusable)
+        log_error("access token unusable", "connection_id", c->id, "error",
+                  row->sealed ? err : "no token stored", NULL);
     int blocked = strcmp(row->state, FX_CONN_BLOCKED) == 0;
     c->deleted = deleted;
     if (c->blocked && !blocked) {
@@ -515,6 +519,47 @@ static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now
     return now + gap;
 }
 
+/* The connection object of GET /connections/{id}, exactly as served, onto the raw topic
+ * (resource "connections", event_type connections.polled): how the connection's
+ * customer_id and settings reach the database. Delivery is not tracked: the next
+ * answer after FETCHER_CONNECTION_REFRESH_S publishes it again. An object naming another
+ * connection, or holding a token, is not published. */
+static void publish_conn_object(fx_engine *e, fx_conn *c, const fx_http_resp *resp) {
+    const char *body = resp->body.p ? resp->body.p : "", *v, *obj = NULL, *tok;
+    const char *end = body + resp->body.len;
+    size_t vl, ol = 0, tl;
+    char got[FX_ID_MAX], at[32], err[256];
+    if (fx_json_obj_raw(body, resp->body.len, "data", &v, &vl) != 1) return;
+    while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+        v++, vl--;
+    if (vl && *v == '[') { /* the list shape: its first element */
+        const char *it = v;
+        if (fx_json_array_next(&it, end, &obj, &ol) != 1) obj = NULL;
+    } else if (vl && *v == '{') {
+        obj = v;
+        ol = vl;
+    }
+    if (!obj || ol == 0 || *obj != '{' ||
+        fx_json_obj_str(obj, ol, "connection_id", got, sizeof got) != 1 ||
+        strcmp(got, c->id) != 0 || fx_json_obj_raw(obj, ol, "access_token", &tok, &tl) != 0) {
+        log_warn("GET /connections/{id}: connection object not published (another connection's,"
+                 " or it holds a token)",
+                 "connection_id", c->id, NULL);
+        return;
+    }
+    val_time_format(util_now_ms(), 1, at);
+    fx_pub_record r = {.connection_id = c->id,
+                       .integration = c->integration,
+                       .resource = FX_CONNECTIONS_RESOURCE,
+                       .id = c->id,
+                       .updated_date = at,
+                       .received_at = at,
+                       .value = obj,
+                       .len = ol};
+    if (fx_pub_record_send(e->producer, e->cfg.raw_topic, &r, NULL, err, sizeof err) != 0)
+        log_warn("connection object not published", "connection_id", c->id, "error", err, NULL);
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
@@ -534,8 +579,12 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         char st[16];
         snprintf(st, sizeof st, "%d", resp->status);
         log_warn("GET /connections/{id} failed", "connection_id", c->id, "status", st, NULL);
-        if (resp->status == 429) c->hist_check_at = now;
+        if (resp->status == 429) c->hist_check_at = c->info_at = now;
         return;
+    }
+    if (now >= c->info_at) { /* customer_id and settings: no more often than this */
+        publish_conn_object(e, c, resp);
+        c->info_at = now + e->cfg.conn_refresh_ms;
     }
     if (info.actions_known) {
         c->actions = info.actions;

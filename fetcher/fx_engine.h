@@ -12,7 +12,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
-#include "fx_crypto.h"
+#include "seal.h"
 #include "fx_db.h"
 #include "entities.h"
 
@@ -32,14 +32,15 @@ typedef struct fx_cfg {
     int retry_max, backoff_base_ms, backoff_cap_ms;
     int64_t failed_retry_ms, unsupported_recheck_ms, blocked_recheck_ms;
     int64_t hist_check_ms, integrations_ttl_ms, refresh_ms;
-    int64_t conn_check_ms; /* GET /connections/{id} for crawl times */
-    int64_t sync_wait_ms;  /* a force sync's crawl is waited for at most this long */
-    int64_t job_check_ms;  /* an on-demand sync job is looked at this often */
+    int64_t conn_check_ms;   /* GET /connections/{id} for crawl times */
+    int64_t sync_wait_ms;    /* a force sync's crawl is waited for at most this long */
+    int64_t job_check_ms;    /* an on-demand sync job is looked at this often */
+    int64_t conn_refresh_ms; /* GET /connections/{id} once the first syncs are done */
     int64_t max_unacked_bytes;
     int64_t revoke_flush_ms;
     size_t max_body;
     long http_timeout_ms;
-    fx_key key;
+    seal_ring ring;
 } fx_cfg;
 
 typedef struct fx_engine fx_engine;

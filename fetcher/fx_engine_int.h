@@ -130,6 +130,7 @@ struct fx_conn {
     uint32_t actions; /* from GET /connections/{id} */
     int actions_known;
     int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
+    int64_t info_at;       /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */

@@ -99,10 +99,14 @@ int fx_ops_request(const fx_ops *o, const char *kind, const char *body, size_t l
         }
     }
     if ((status = open_db(o, &db, resp))) goto done;
-    char err[256];
-    int found = fx_db_conn_exists(db, conn->valuestring, err, sizeof err);
+    char err[256], cstate[16];
+    int found = fx_db_conn_state(db, conn->valuestring, cstate, err, sizeof err);
     if (found <= 0) {
         status = fail_with(resp, found < 0 ? 503 : 404, found < 0 ? err : "unknown connection_id");
+        goto done;
+    }
+    if (strcmp(cstate, FX_CONN_DELETED) == 0) {
+        status = fail_with(resp, 409, "the connection is deleted: it is not polled any more");
         goto done;
     }
     int64_t id;
@@ -140,9 +144,18 @@ int fx_ops_exchange(const fx_ops *o, const char *body, size_t len, char **resp) 
     if ((status = open_db(o, &db, resp))) goto done;
     char id[FX_ID_MAX], integ[FX_ID_MAX], err[512];
     if (fx_api_link_exchange(o->base_url, o->api_key, code->valuestring,
-                             cJSON_IsString(cust) ? cust->valuestring : NULL, db, &o->key, id,
+                             cJSON_IsString(cust) ? cust->valuestring : NULL, db, &o->ring, id,
                              integ, err, sizeof err) != 0) {
         status = fail_with(resp, 502, err);
+        goto done;
+    }
+    /* Trackstar never hands out a deleted connection again; should it, the deletion
+     * stands (fx_db_conn_put) and the caller is told. */
+    char cstate[16];
+    int found = fx_db_conn_state(db, id, cstate, err, sizeof err);
+    if (found < 0 || (found && strcmp(cstate, FX_CONN_DELETED) == 0)) {
+        status = fail_with(resp, found < 0 ? 503 : 409,
+                           found < 0 ? err : "the exchange named a connection deleted here");
         goto done;
     }
     sbuf b = {0};
@@ -218,7 +231,11 @@ int fx_ops_patch(const fx_ops *o, const char *body, size_t len, char **resp) {
         status = fail_with(resp, found < 0 ? 503 : 404, found < 0 ? err : "unknown connection_id");
         goto done;
     }
-    if (!(token = fx_crypto_open(&o->key, row.id, row.sealed, err, sizeof err))) {
+    if (!row.sealed) {
+        status = fail_with(resp, 409, "the connection is deleted: it has no access token");
+        goto done;
+    }
+    if (!(token = seal_open(&o->ring, row.id, row.sealed, err, sizeof err))) {
         status = fail_with(resp, 500, "the stored access token cannot be opened");
         goto done;
     }
@@ -251,7 +268,7 @@ done:
     free(patch);
     sbuf_free(&url);
     sbuf_free(&hr.body);
-    fx_crypto_free_secret(token);
+    seal_free_secret(token);
     free(row.sealed);
     if (db) PQfinish(db);
     return status;
@@ -260,6 +277,68 @@ done:
 static int route_patch(void *arg, const char *q, const char *body, size_t len, char **resp) {
     (void)q;
     return fx_ops_patch(arg, body, len, resp);
+}
+
+int fx_ops_reseal(const fx_ops *o, char **resp) {
+    PGconn *db = NULL;
+    fx_db_conn *rows = NULL;
+    int n = 0, status = open_db(o, &db, resp);
+    if (status) return status;
+    char err[256], kids[128];
+    int64_t seq = 0;
+    long resealed = 0, current = 0, no_token = 0, raced = 0, failed = 0;
+    sbuf failed_ids = {0};
+    if (fx_db_conn_since(db, 0, &rows, &n, &seq, err, sizeof err) != 0) {
+        status = fail_with(resp, 503, err);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        fx_db_conn *c = &rows[i];
+        if (!c->sealed) {
+            no_token++; /* deleted: wiped */
+            continue;
+        }
+        if (seal_is_current(&o->ring, c->sealed)) {
+            current++;
+            continue;
+        }
+        char *plain = seal_open(&o->ring, c->id, c->sealed, err, sizeof err);
+        char *again = plain ? seal_seal(&o->ring, c->id, plain, err, sizeof err) : NULL;
+        seal_free_secret(plain);
+        int rc = again ? fx_db_token_replace(db, c->id, c->sealed, again, err, sizeof err) : -1;
+        free(again);
+        if (rc > 0) {
+            resealed++;
+        } else if (rc == 0) {
+            raced++;
+        } else {
+            failed++;
+            if (failed_ids.len) sbuf_append(&failed_ids, ",", 1);
+            sbuf_json_str(&failed_ids, c->id, strlen(c->id));
+            log_warn("token not re-sealed", "connection_id", c->id, "error", err, NULL);
+        }
+    }
+    seal_ring_kids(&o->ring, kids, sizeof kids);
+    sbuf b = {0};
+    sbuf_printf(&b,
+                "{\"sealing_key_id\":\"%s\",\"key_ids\":\"%s\",\"connections\":%d,"
+                "\"resealed\":%ld,\"already_current\":%ld,\"without_token\":%ld,"
+                "\"changed_meanwhile\":%ld,\"failed\":%ld,\"failed_connections\":[",
+                o->ring.keys[0].kid, kids, n, resealed, current, no_token, raced, failed);
+    if (failed_ids.len) sbuf_append(&b, failed_ids.p, failed_ids.len);
+    sbuf_append(&b, "]}", 2);
+    *resp = b.p;
+    status = failed ? 500 : 200;
+    char rs[24], fs[24];
+    snprintf(rs, sizeof rs, "%ld", resealed);
+    snprintf(fs, sizeof fs, "%ld", failed);
+    log_info("tokens re-sealed", "sealing_key_id", o->ring.keys[0].kid, "resealed", rs, "failed",
+             fs, NULL);
+done:
+    sbuf_free(&failed_ids);
+    fx_db_conns_free(rows, n);
+    PQfinish(db);
+    return status;
 }
 
 static int route_sync(void *arg, const char *q, const char *body, size_t len, char **resp) {
@@ -279,6 +358,12 @@ static int route_request(void *arg, const char *q, const char *body, size_t len,
     (void)len;
     return fx_ops_request_status(arg, q, resp);
 }
+static int route_reseal(void *arg, const char *q, const char *body, size_t len, char **resp) {
+    (void)q;
+    (void)body;
+    (void)len;
+    return fx_ops_reseal(arg, resp);
+}
 static int route_streams(void *arg, const char *q, const char *body, size_t len, char **resp) {
     (void)body;
     (void)len;
@@ -291,7 +376,8 @@ int fx_ops_install(fx_ops *o) {
         admin_route("POST", "/connections/exchange", route_exchange, o) ||
         admin_route("POST", "/connections/patch", route_patch, o) ||
         admin_route("GET", "/requests", route_request, o) ||
-        admin_route("GET", "/streams", route_streams, o))
+        admin_route("GET", "/streams", route_streams, o) ||
+        admin_route("POST", "/tokens/reseal", route_reseal, o))
         return -1;
     return 0;
 }

@@ -8,6 +8,8 @@
  *   GET  /streams[?connection_id=X]                              sync status per stream
  *   POST /connections/patch {"connection_id", "webhooks_disabled"?, "customer_id"?}
  *                                                                Trackstar's PATCH /connections
+ *   POST /tokens/reseal                                          every stored token sealed
+ *                                                                under the sealing key
  *
  * Manual work is written to fetcher_requests and carried out by whichever replica owns
  * the connection, so any replica (or the command line) can take it. Each action opens
@@ -19,11 +21,11 @@
 
 #include <stddef.h>
 
-#include "fx_crypto.h"
+#include "seal.h"
 
 typedef struct fx_ops {
     const char *db_url, *base_url, *api_key;
-    fx_key key;
+    seal_ring ring;
 } fx_ops;
 
 /* Each returns an HTTP status and sets *resp to a malloc'd JSON body. */
@@ -34,6 +36,10 @@ int fx_ops_streams(const fx_ops *o, const char *query, char **resp);
 /* PATCH /connections with the connection's own access token (decrypted here, never
  * answered or logged): webhooks_disabled (bool) and customer_id (string or null). */
 int fx_ops_patch(const fx_ops *o, const char *body, size_t len, char **resp);
+/* Key rotation: open every stored token with the ring and seal again under its sealing
+ * key the ones sealed under another (or before key ids). 200 with the counts, or 500
+ * when some token opens with no key of the ring (it stays as it was). */
+int fx_ops_reseal(const fx_ops *o, char **resp);
 
 /* Register the admin routes (o must live as long as the admin server). 0 or -1. */
 int fx_ops_install(fx_ops *o);

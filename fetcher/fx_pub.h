@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define FX_EVENT_ID_MAX 512
+/* The resource header of a polled connection object (GET /connections/{id}). */
+#define FX_CONNECTIONS_RESOURCE "connections"
 
 typedef struct fx_pub_record {
     const char *connection_id, *integration, *resource;

@@ -176,7 +176,7 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
     c->blocked = 1;
     c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
     char err[256];
-    int rc = fx_db_conn_set_state(e->db, c->id, FX_CONN_BLOCKED, why, err, sizeof err);
+    int rc = fx_db_conn_block(e->db, c->id, why, err, sizeof err);
     fx_db_result(e, rc, "block connection", err);
     log_warn("connection blocked until reinstalled", "connection_id", c->id, "reason", why, NULL);
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {

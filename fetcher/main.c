@@ -15,7 +15,7 @@
 
 #include "fx_api.h"
 #include "fx_assign.h"
-#include "fx_crypto.h"
+#include "seal.h"
 #include "fx_db.h"
 #include "fx_engine.h"
 #include "fx_events.h"
@@ -34,14 +34,14 @@
 #define FX_EVENTS_CONSUMER_CONF "queued.max.messages.kbytes=8192,fetch.max.bytes=8388608"
 
 static stage_cfg g_stage;
-static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_group, *cfg_events_group,
-    *cfg_admin_token;
+static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_token_keys_old,
+    *cfg_group, *cfg_events_group, *cfg_admin_token;
 static long long cfg_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT], cfg_overlap_s, cfg_limit,
     cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
     cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
-    cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_integ_ttl, cfg_refresh_ms,
-    cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout, cfg_conn_check, cfg_sync_wait,
-    cfg_job_check;
+    cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_conn_refresh, cfg_integ_ttl,
+    cfg_refresh_ms, cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout, cfg_conn_check,
+    cfg_sync_wait, cfg_job_check;
 
 /* FETCHER_INTERVAL_<NAME>_S for every entity of the registry (common/entities.h). */
 // clang-format off
@@ -59,11 +59,15 @@ static const cfg_var vars[] = {
      &cfg_api_key},
     {"DATABASE_URL", CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
      "PostgreSQL URL for the fetcher's own tables (fetcher_*)", &cfg_db_url},
-    {"TOKEN_ENCRYPTION_KEY", CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
-     "base64 of 32 bytes: AES-256-GCM key sealing access tokens at rest", &cfg_token_key},
+    {SEAL_ENV_KEY, CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
+     "base64 of 32 bytes: the AES-256-GCM key sealing access tokens (the same as webhook-gw's)",
+     &cfg_token_key},
+    {SEAL_ENV_OLD, CFG_STR, "", 0, 0, CFG_SECRET,
+     "older keys still accepted to open tokens while a key rotates, comma-separated base64",
+     &cfg_token_keys_old},
     {"ADMIN_TOKEN", CFG_STR, "", 0, 0, CFG_SECRET,
-     "bearer token the admin actions (POST /sync, /backfill, /connections/exchange, GET "
-     "/requests, /streams) require; empty turns them off",
+     "bearer token the admin actions (POST /sync, /backfill, /connections/exchange, "
+     "/connections/patch, /tokens/reseal, GET /requests, /streams) require; empty turns them off",
      &cfg_admin_token},
     {"FETCHER_GROUP", CFG_STR, "trackstar-fetcher", 0, 0, 0,
      "consumer group on the assignment topic: replicas share connections through it", &cfg_group},
@@ -119,6 +123,10 @@ static const cfg_var vars[] = {
      &cfg_sync_wait},
     {"FETCHER_JOB_CHECK_S", CFG_INT, "15", 1, 3600, 0,
      "GET an on-demand sync job of a backfill this often until it ends", &cfg_job_check},
+    {"FETCHER_CONNECTION_REFRESH_S", CFG_INT, "3600", 1, 604800, 0,
+     "GET /connections/{id}'s answer goes to the raw topic this often (connections.polled: "
+     "customer_id)",
+     &cfg_conn_refresh},
     {"FETCHER_INTEGRATIONS_TTL_S", CFG_INT, "3600", 60, 604800, 0,
      "GET /integrations/wms cache lifetime (the API allows 1 call a minute)", &cfg_integ_ttl},
     {"FETCHER_REFRESH_MS", CFG_INT, "2000", 100, 600000, 0,
@@ -146,6 +154,8 @@ static const char usage[] =
     "  fetcher backfill CONNECTION_ID START [END|-] [RESOURCE...]  re-read a date window\n"
     "  fetcher request ID                               progress of a sync/backfill request\n"
     "  fetcher status [CONNECTION_ID]                   sync status of every stream\n"
+    "  fetcher reseal-tokens                            seal every stored token under\n"
+    "                                                   TOKEN_ENCRYPTION_KEY (key rotation)\n"
     "Resources:";
 
 /* The usage text, then every resource name of the registry. */
@@ -205,6 +215,7 @@ static void fill_cfg(fx_cfg *c) {
     c->conn_check_ms = cfg_conn_check * 1000;
     c->sync_wait_ms = cfg_sync_wait * 1000;
     c->job_check_ms = cfg_job_check * 1000;
+    c->conn_refresh_ms = cfg_conn_refresh * 1000;
     c->integrations_ttl_ms = cfg_integ_ttl * 1000;
     c->refresh_ms = cfg_refresh_ms;
     c->max_unacked_bytes = cfg_unacked_mb << 20;
@@ -237,8 +248,9 @@ static int run_command(int argc, char **argv) {
         fprintf(stderr, "fetcher: configuration error: %s\n", err);
         return 2;
     }
-    fx_ops o = {.db_url = cfg_db_url, .base_url = cfg_base_url, .api_key = cfg_api_key};
-    if (fx_crypto_key_parse(cfg_token_key, &o.key, err, sizeof err) != 0) {
+    static fx_ops o; /* large (the key ring): not on the stack */
+    o = (fx_ops){.db_url = cfg_db_url, .base_url = cfg_base_url, .api_key = cfg_api_key};
+    if (seal_ring_parse(cfg_token_key, cfg_token_keys_old, &o.ring, err, sizeof err) != 0) {
         fprintf(stderr, "fetcher: configuration error: %s\n", err);
         return 2;
     }
@@ -257,15 +269,15 @@ static int run_command(int argc, char **argv) {
         int st = fx_ops_exchange(&o, b.p, b.len, &resp);
         rc = print_result(st, resp);
     } else if (strcmp(cmd, "connection-add") == 0 && argc == 4) {
-        char line[FX_SECRET_MAX + 2];
+        char line[SEAL_SECRET_MAX + 2];
         if (!fgets(line, sizeof line, stdin)) {
             fprintf(stderr, "fetcher: connection-add reads the access token from stdin\n");
         } else {
             line[strcspn(line, "\r\n")] = '\0';
             PGconn *db = fx_db_open(cfg_db_url, err, sizeof err);
             if (db && fx_db_schema_ready(db, err, sizeof err) == 0 &&
-                fx_api_store_connection(db, &o.key, argv[2], argv[3], line, 0, err, sizeof err) ==
-                    0) {
+                fx_api_store_connection(db, &o.ring, argv[2], argv[3], line, NULL, 0, err,
+                                        sizeof err) >= 0) {
                 printf("{\"connection_id\":\"%s\",\"stored\":true}\n", argv[2]);
                 rc = 0;
             } else {
@@ -305,6 +317,9 @@ static int run_command(int argc, char **argv) {
         sbuf_printf(&b, "id=%s", argv[2]);
         int st = fx_ops_request_status(&o, b.p, &resp);
         rc = print_result(st, resp);
+    } else if (strcmp(cmd, "reseal-tokens") == 0 && argc == 2) {
+        int st = fx_ops_reseal(&o, &resp);
+        rc = print_result(st, resp);
     } else if (strcmp(cmd, "status") == 0 && argc <= 3) {
         if (argc == 3) sbuf_printf(&b, "connection_id=%s", argv[2]);
         int st = fx_ops_streams(&o, b.p ? b.p : "", &resp);
@@ -313,6 +328,7 @@ static int run_command(int argc, char **argv) {
         print_usage(stderr);
     }
     sbuf_free(&b);
+    seal_ring_wipe(&o.ring);
     return rc;
 }
 
@@ -320,7 +336,7 @@ static int run_command(int argc, char **argv) {
 
 /* Connection events from the raw topic; a message whose database write failed is held
  * and tried again, so that its offset is stored only once it took effect. */
-static void events_step(rd_kafka_t *events, PGconn *db, const fx_key *key) {
+static void events_step(rd_kafka_t *events, PGconn *db, const seal_ring *ring) {
     static rd_kafka_message_t *held;
     static int64_t retry_at;
     for (int i = 0; i < FX_EVENTS_PER_STEP; i++) {
@@ -339,7 +355,7 @@ static void events_step(rd_kafka_t *events, PGconn *db, const fx_key *key) {
         }
         int changed = 0;
         char err[256];
-        if (fx_events_handle(db, key, held, &changed, err, sizeof err) != 0) {
+        if (fx_events_handle(db, ring, held, &changed, err, sizeof err) != 0) {
             fx_db_ensure(db);
             log_error("connection event not stored; retrying", "error", err, NULL);
             retry_at = util_mono_ms() + FX_START_RETRY_MS;
@@ -366,7 +382,7 @@ int main(int argc, char **argv) {
     char err[512];
     static fx_ops ops;
     ops = (fx_ops){.db_url = cfg_db_url, .base_url = cfg_base_url, .api_key = cfg_api_key};
-    if (fx_crypto_key_parse(cfg_token_key, &ops.key, err, sizeof err) != 0) {
+    if (seal_ring_parse(cfg_token_key, cfg_token_keys_old, &ops.ring, err, sizeof err) != 0) {
         fprintf(stderr, "fetcher: configuration error: %s\n", err);
         return 2;
     }
@@ -380,7 +396,7 @@ int main(int argc, char **argv) {
     }
     fx_cfg cfg;
     fill_cfg(&cfg);
-    cfg.key = ops.key;
+    cfg.ring = ops.ring;
     g_producer = kafka_producer_new(g_stage.kafka_bootstrap, "fetcher", NULL, g_stage.kafka_props,
                                     fx_engine_dr, &g_engine, err, sizeof err);
     if (!g_producer) {
@@ -436,11 +452,14 @@ int main(int argc, char **argv) {
     }
     char ps[16];
     snprintf(ps, sizeof ps, "%d", parts);
-    log_info("fetcher started", "assignment_topic", assign_topic, "partitions", ps, NULL);
+    char kids[128];
+    seal_ring_kids(&cfg.ring, kids, sizeof kids);
+    log_info("fetcher started", "assignment_topic", assign_topic, "partitions", ps, "token_key_ids",
+             kids, NULL);
     while (!util_stop) {
         admin_heartbeat();
         fx_assign_poll(assign);
-        events_step(events, db, &cfg.key);
+        events_step(events, db, &cfg.ring);
         fx_engine_step(engine, FX_LOOP_WAIT_MS);
     }
     log_info("fetcher stopping", NULL);
@@ -454,6 +473,8 @@ out:
     fx_engine_free(engine);
     rd_kafka_destroy(g_producer);
     if (db) PQfinish(db);
+    seal_ring_wipe(&cfg.ring);
+    seal_ring_wipe(&ops.ring);
     log_info("fetcher stopped", NULL);
     return 0;
 }

@@ -219,9 +219,28 @@ static int route_event(canon_ctx *c, const canon_raw *in, const cJSON *root, can
     env->source = "webhook";
     const cJSON *data = webhook_unwrap(c, root, env);
     if (!data) return -1;
+    c->envelope = root;
     if (conn_kind < 0 ? map_entity(c, (ts_entity_id)f->entity, data, env, &out->msg[0])
                       : map_connection(c, (canon_conn_kind)conn_kind, data, env, &out->msg[0]))
         return -1;
+    out->n = 1;
+    return 0;
+}
+
+/* The fetcher's poll of GET /connections/{id}: the body is the connection object, which
+ * names its connection itself (the header says the same). */
+static int route_connection_poll(canon_ctx *c, const canon_raw *in, const cJSON *root,
+                                 canon_env *env, canon_out *out) {
+    const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "connection_id");
+    env->connection_id = cid ? id_string(c, cid, "connection_id") : hdr(in->connection_id);
+    if (!env->connection_id) return canon_fail(c, "missing connection_id");
+    if (hdr(in->connection_id) && strcmp(in->connection_id, env->connection_id) != 0)
+        return canon_fail(c, "connection_id header and body disagree");
+    const cJSON *inm = cJSON_GetObjectItemCaseSensitive(root, "integration_name");
+    env->integration_name = cJSON_IsString(inm) ? inm->valuestring : hdr(in->integration_name);
+    env->source = "poll";
+    env->event_type = "connections.polled";
+    if (map_connection(c, CANON_CONN_POLLED, root, env, &out->msg[0]) < 0) return -1;
     out->n = 1;
     return 0;
 }
@@ -247,6 +266,7 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
         return canon_fail(c, "unknown poll resource");
     if (from_type[0] && strcmp(res, from_type) != 0)
         return canon_fail(c, "resource header and event_type disagree");
+    if (strcmp(res, "connections") == 0) return route_connection_poll(c, in, root, env, out);
 
     for (int i = 0; i < ts_family_count; i++) {
         const ts_family *f = &ts_families[i];

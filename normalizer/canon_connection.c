@@ -1,7 +1,9 @@
 /* canon_connection.c - connection-level events as canonical connection_event records:
  * connection created/deleted, historical sync completed, connection errors (parsed
- * leniently: Trackstar documents two shapes) and the fetcher's sync status.
- * The access token that connection.created carries is read only to say it was there.
+ * leniently: Trackstar documents two shapes), the fetcher's sync status, and the
+ * connection object the fetcher polls (GET /connections/{id}: customer_id and friends).
+ * The access token that connection.created carries (sealed by webhook-gw, or in clear
+ * in a body from before that) is read only to say it was there.
  */
 #include "normalizer/canon.h"
 #include "normalizer/canon_mappers.h"
@@ -10,15 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* connection.created: never copy the token; only say whether one came. */
+/* A non-empty string member of src, or NULL. */
+static const cJSON *nonempty(const cJSON *src, const char *name) {
+    const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src, name) : NULL;
+    return cJSON_IsString(v) && v->valuestring[0] ? v : NULL;
+}
+
+/* connection.created: never copy the token, sealed or not; only say whether one came. */
 static int token_present(canon_ctx *c, const cJSON *src, const char *key) {
-    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "access_token") : NULL;
     canon_w_key(c, key);
-    if (cJSON_IsString(t) && t->valuestring[0])
+    if (nonempty(src, "access_token") || nonempty(src, "access_token_sealed"))
         canon_w_lit(c, "true");
     else
         canon_w_lit(c, "false");
     return c->failed ? -1 : 0;
+}
+
+/* connection.created's customer_id: Trackstar documents it on neither data nor the
+ * envelope (the guide's Svix transformation reads it from the envelope): data first. */
+static int created_customer(canon_ctx *c, const cJSON *src, const char *key) {
+    const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src, "customer_id") : NULL;
+    if ((!v || cJSON_IsNull(v)) && c->envelope)
+        v = cJSON_GetObjectItemCaseSensitive(c->envelope, "customer_id");
+    canon_w_key(c, key);
+    return canon_conv_str(c, v, "customer_id");
 }
 
 /* The OpenAPI shape says error_message, the guide's example says message. */
@@ -33,11 +50,13 @@ static int error_message(canon_ctx *c, const cJSON *src, const char *key) {
     return canon_conv_str(c, m, name);
 }
 
-static const char *const created_consumed[] = {"access_token", NULL};
+static const char *const created_consumed[] = {"access_token", "access_token_sealed", "customer_id",
+                                               NULL};
 static const canon_field created_fields[] = {
     {"resource", "resource", CANON_F_STR},
     {"created_at", "created_date", CANON_F_TIME},
     {"access_token_present", NULL, CANON_F_CUSTOM, NULL, NULL, token_present},
+    {"customer_id", NULL, CANON_F_CUSTOM, NULL, NULL, created_customer},
 };
 static const canon_table created_tbl = CANON_TABLE(created_fields, 0, created_consumed);
 
@@ -86,28 +105,46 @@ static const canon_field sync_fields[] = {
 };
 static const canon_table sync_tbl = CANON_TABLE(sync_fields, 0, sync_consumed);
 
+/* GET /connections/{id}'s connection object, as the fetcher polled it. The version is
+ * when it was polled (observed_at): the object has no update time of its own. */
+/* A token never belongs here (the fetcher does not publish an object holding one); should
+ * one come, it is not copied. */
+static const char *const polled_consumed[] = {"connection_id", "integration_name", "access_token",
+                                              "access_token_sealed", NULL};
+static const canon_field polled_fields[] = {
+    {"resource", "resource", CANON_F_STR},
+    {"customer_id", "customer_id", CANON_F_STR},
+    {"integration_type", "integration_type", CANON_F_STR},
+    {"created_at", "created_at", CANON_F_TIME},
+    {"webhooks_disabled", "webhooks_disabled", CANON_F_BOOL},
+    {"available_actions", "available_actions", CANON_F_STRARR},
+};
+static const canon_table polled_tbl = CANON_TABLE(polled_fields, 0, polled_consumed);
+
+/* The version of an event without its own time: when it was seen, except for a creation,
+ * which is then ordered before everything of its connection, so that it can create the
+ * connection but never undo a deletion (a replay is seen later than the deletion was). */
+#define CANON_OLDEST_TIME "1970-01-01T00:00:00Z"
+
 static const struct {
     const char *kind;
     const canon_table *tbl;
     const char *version_field[2]; /* first present one is source_updated_at */
     int detail;                   /* 0 none, 1 resource (required), 2 error detail */
+    int oldest_when_unknown;      /* no version field: CANON_OLDEST_TIME, not observed_at */
 } kinds[] = {
-    [CANON_CONN_CREATED] = {"connection_created", &created_tbl, {"created_date", NULL}, 0},
-    [CANON_CONN_DELETED] = {"connection_deleted", &deleted_tbl, {"deleted_date", NULL}, 0},
-    [CANON_CONN_HISTORICAL_SYNC] = {"historical_sync_completed", &historical_tbl, {NULL, NULL}, 1},
-    [CANON_CONN_ERROR_CREATED] = {"connection_error_created",
-                                  &error_tbl,
-                                  {"updated_date", "created_date"},
-                                  2},
-    [CANON_CONN_ERROR_UPDATED] = {"connection_error_updated",
-                                  &error_tbl,
-                                  {"updated_date", "created_date"},
-                                  2},
-    [CANON_CONN_ERROR_DELETED] = {"connection_error_deleted",
-                                  &error_tbl,
-                                  {"updated_date", "created_date"},
-                                  2},
-    [CANON_CONN_SYNC_STATUS] = {"sync_status", &sync_tbl, {"updated_at", NULL}, 1},
+    [CANON_CONN_CREATED] = {"connection_created", &created_tbl, {"created_date", NULL}, 0, 1},
+    [CANON_CONN_DELETED] = {"connection_deleted", &deleted_tbl, {"deleted_date", NULL}, 0, 0},
+    [CANON_CONN_HISTORICAL_SYNC] =
+        {"historical_sync_completed", &historical_tbl, {NULL, NULL}, 1, 0},
+    [CANON_CONN_ERROR_CREATED] =
+        {"connection_error_created", &error_tbl, {"updated_date", "created_date"}, 2, 0},
+    [CANON_CONN_ERROR_UPDATED] =
+        {"connection_error_updated", &error_tbl, {"updated_date", "created_date"}, 2, 0},
+    [CANON_CONN_ERROR_DELETED] =
+        {"connection_error_deleted", &error_tbl, {"updated_date", "created_date"}, 2, 0},
+    [CANON_CONN_SYNC_STATUS] = {"sync_status", &sync_tbl, {"updated_at", NULL}, 1, 0},
+    [CANON_CONN_POLLED] = {"connection_polled", &polled_tbl, {NULL, NULL}, 0, 0},
 };
 
 /* A non-empty string field of data, or NULL (wrong types are reported by the tables). */
@@ -146,8 +183,8 @@ int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
     snprintf(id, idlen, "connection|%s%s%s", kinds[kind].kind, detail ? "|" : "",
              detail ? detail : "");
 
-    /* source_updated_at: the event's own time, else when we saw it. */
-    env.source_updated_at = env.observed_at;
+    /* source_updated_at: the event's own time, else when we saw it (see kinds[]). */
+    env.source_updated_at = kinds[kind].oldest_when_unknown ? CANON_OLDEST_TIME : env.observed_at;
     for (int i = 0; i < 2 && kinds[kind].version_field[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, kinds[kind].version_field[i]);
         if (!v || cJSON_IsNull(v)) continue;

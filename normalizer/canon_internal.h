@@ -53,7 +53,9 @@ typedef struct canon_ctx {
     size_t plen;     /* dot path of the object being mapped, for reasons and extra keys */
     char path[CANON_PATH_LEN];
     char here[CANON_PATH_LEN]; /* scratch for canon_here() */
-    char *errstr;              /* caller's buffer: the first error's reason */
+    const cJSON
+        *envelope; /* a webhook's envelope (fields Trackstar may put beside data), or NULL */
+    char *errstr;  /* caller's buffer: the first error's reason */
     size_t errlen;
     int failed;
 } canon_ctx;

@@ -31,11 +31,12 @@ typedef enum canon_conn_kind {
     CANON_CONN_ERROR_UPDATED,
     CANON_CONN_ERROR_DELETED,
     CANON_CONN_SYNC_STATUS,
+    CANON_CONN_POLLED,
 } canon_conn_kind;
 
-/* Build the one connection_event record for data (a webhook's `data`, or the fetcher's
- * sync-status body). env holds the envelope fields known so far (connection_id,
- * integration_name, source, event_id, event_type, observed_at); id and
+/* Build the one connection_event record for data (a webhook's `data`, the fetcher's
+ * sync-status body, or a connection object the fetcher polled). env holds the envelope fields known
+ * so far (connection_id, integration_name, source, event_id, event_type, observed_at); id and
  * source_updated_at are filled here. On success *key and *value (malloc'd, *value_len
  * bytes) belong to the caller. Returns 0 or -1 (after canon_fail). */
 int canon_connection_map(canon_ctx *c, canon_conn_kind kind, const cJSON *data,

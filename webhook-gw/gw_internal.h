@@ -22,6 +22,7 @@
 #include "gw_envelope.h"
 #include "gw_headers.h"
 #include "gw_metrics.h"
+#include "gw_secrets.h"
 #include "gw_http.h"
 #include "gw_server.h"
 #include "gw_workers.h"
@@ -124,6 +125,12 @@ int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len);
 /* The delivery-report callback and the poll thread (delivery reports + deadlines). */
 void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 void *gw_poll_main(void *arg);
+
+/* Seal the access tokens of body[0..len) (gw_secrets.h). On GW_SECRETS_SEALED body is
+ * wiped (it held a token in clear; the caller still frees it) and *out / *out_len hold
+ * the sealed one (malloc'd: the caller owns it). */
+gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char *body, size_t len, char **out,
+                               size_t *out_len);
 
 /* The fetch worker's job: download, rebuild, publish (or answer 503). */
 void gw_truncated_job(void *job, void *arg);

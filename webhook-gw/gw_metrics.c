@@ -40,7 +40,7 @@ static metric *m_accepted_unknown;
 static metric **m_accepted; /* one per known event type (gw_event_type_name) */
 static int m_naccepted;
 static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
-static metric *m_fetch_ok, *m_fetch_failed;
+static metric *m_fetch_ok, *m_fetch_failed, *m_tokens_sealed;
 static metric *m_cut[GW_CUT_COUNT];
 static metric *m_latency;
 
@@ -89,6 +89,10 @@ void gw_metrics_init(void) {
             metric_counter("webhook_connections_cut_total",
                            "connections cut or refused without a handler's answer, by reason",
                            "reason", gw_http_cut_name((gw_http_cut)i));
+    m_tokens_sealed = metric_counter(
+        "webhook_tokens_sealed_total",
+        "access tokens sealed in a body before it was published (never in clear on Kafka)", NULL,
+        NULL);
     m_inflight = metric_gauge("webhook_inflight_requests", "requests received and not yet answered",
                               NULL, NULL);
     m_latency = metric_histogram("webhook_publish_latency_seconds",
@@ -127,6 +131,10 @@ void gw_metric_cut(gw_http_cut why) {
 
 void gw_metric_fetch(int ok) {
     metric_inc(ok ? m_fetch_ok : m_fetch_failed);
+}
+
+void gw_metric_tokens_sealed(int n) {
+    metric_add(m_tokens_sealed, n);
 }
 
 void gw_metric_inflight(int64_t delta) {

@@ -4,6 +4,7 @@
  *   webhook_accepted_total{event_type}     2xx, by canonical event type ("unknown" for the rest)
  *   webhook_unknown_event_type_total       accepted events of a type not in reference 7.4
  *   webhook_duplicate_total                2xx from the dedupe table, not published again
+ *   webhook_tokens_sealed_total            access tokens sealed before publishing
  *   webhook_rejected_total{reason}         4xx, by reason (bad_signature, stale_timestamp, ...)
  *   webhook_unavailable_total{reason}      503, by reason (ack_timeout, kafka_error, ...)
  *   webhook_fetch_total{result}            oversized-event downloads, ok or failed
@@ -64,6 +65,7 @@ void gw_metric_fetch(int ok);
 void gw_metric_cut(gw_http_cut why);
 void gw_metric_inflight(int64_t delta);
 void gw_metric_publish_latency(int64_t ms);
+void gw_metric_tokens_sealed(int n);
 
 /* Read back, for tests and logs. */
 int64_t gw_metric_rejected_get(gw_reject r);

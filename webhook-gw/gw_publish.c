@@ -113,6 +113,25 @@ int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     return 0;
 }
 
+gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char *body, size_t len, char **out,
+                               size_t *out_len) {
+    char err[200] = "";
+    int n = 0;
+    gw_secrets_result r = gw_secrets_seal(&srv->cfg.ring, req->env.connection_id, body, len, out,
+                                          out_len, &n, err, sizeof err);
+    if (r == GW_SECRETS_SEALED) {
+        explicit_bzero(body, len); /* it held the token in clear */
+        gw_metric_tokens_sealed(n);
+        log_info("access token sealed before publishing", "event_id", req->event_id,
+                 "connection_id", req->env.connection_id, NULL);
+    } else if (r != GW_SECRETS_NONE) {
+        log_warn(r == GW_SECRETS_BAD ? "webhook refused: access token field" : "sealing failed",
+                 "event_id", req->event_id, "connection_id", req->env.connection_id, "reason", err,
+                 NULL);
+    }
+    return r;
+}
+
 void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     gw_server *srv = opaque;
@@ -207,6 +226,7 @@ void gw_truncated_job(void *job, void *arg) {
     if (rebuilt) {
         req->full = rebuilt;
         req->full_len = kept = rebuilt_len;
+        explicit_bzero(got.p, got.len); /* may hold a token */
         sbuf_free(&got);
     } else { /* the download is the full envelope: publish it as served */
         req->full = got.p;
@@ -216,6 +236,22 @@ void gw_truncated_job(void *job, void *arg) {
     if (kept < req->full_charge) {
         atomic_fetch_sub(&srv->fetch_held, req->full_charge - kept);
         req->full_charge = kept;
+    }
+    /* The full event may carry a token the truncated one did not: sealed like any. */
+    char *sealed = NULL;
+    size_t sealed_len = 0;
+    gw_secrets_result sr = gw_seal_body(srv, req, req->full, req->full_len, &sealed, &sealed_len);
+    if (sr == GW_SECRETS_SEALED) {
+        free(req->full);
+        req->full = sealed;
+        req->full_len = sealed_len;
+    }
+    if (sr == GW_SECRETS_BAD || sr == GW_SECRETS_FAILED) {
+        pthread_mutex_lock(&srv->mu);
+        gw_req_finish_unavail_locked(
+            srv, req, sr == GW_SECRETS_BAD ? GW_UNAV_FETCH_FAILED : GW_UNAV_INTERNAL);
+        gw_unlock_and_resume(srv);
+        goto done;
     }
     /* Key and headers come from the full event's own envelope when it has one for the
      * same connection (the record id is kept from the truncated event if it lacks one). */

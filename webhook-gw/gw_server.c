@@ -231,10 +231,24 @@ static const gw_http_resp *on_complete(void *cls, gw_http_conn *conn, void *ctx,
     if (!req->env.ev.known)
         log_info("unknown event type kept", "event_type", req->env.ev.canonical, "event_id",
                  req->event_id, "connection_id", req->env.connection_id, NULL);
-    if (req->env.truncated)
-        start_fetch(srv, req);
-    else
-        start_publish(srv, req);
+    if (req->env.truncated) {
+        start_fetch(srv, req); /* the full event is sealed once downloaded */
+        return NULL;
+    }
+    char *sealed = NULL;
+    size_t sealed_len = 0;
+    switch (gw_seal_body(srv, req, req->mem.p, req->len, &sealed, &sealed_len)) {
+    case GW_SECRETS_NONE: break;
+    case GW_SECRETS_SEALED: /* published instead of the body, freed with the request */
+        req->full = sealed;
+        req->full_len = sealed_len;
+        req->body = sealed;
+        req->len = sealed_len;
+        break;
+    case GW_SECRETS_BAD: return reject(srv, conn, GW_REJ_BAD_FIELD);
+    case GW_SECRETS_FAILED: return unavailable(srv, GW_UNAV_INTERNAL);
+    }
+    start_publish(srv, req);
     return NULL;
 }
 

@@ -12,6 +12,7 @@
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
 
+#include "seal.h"
 #include "svix.h"
 
 #include <stddef.h>
@@ -49,6 +50,8 @@ typedef struct gw_config {
     int fetch_workers;
     int fetch_queue;        /* waiting downloads; beyond: 503 */
     size_t fetch_max_bytes; /* largest full event downloaded */
+    /* Access tokens are sealed under ring.keys[0] before publishing (gw_secrets.h). */
+    seal_ring ring;
 } gw_config;
 
 typedef struct gw_server gw_server;

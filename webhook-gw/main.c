@@ -9,6 +9,7 @@
 #include "gw_server.h"
 #include "log.h"
 #include "stage.h"
+#include "seal.h"
 #include "svix.h"
 #include "topics.h"
 #include "util.h"
@@ -24,7 +25,7 @@
 #define GW_FLUSH_MS 3000              /* producer flush on SIGTERM */
 
 static stage_cfg g_stage;
-static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key;
+static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key, *c_token_key;
 static long long c_request_timeout;
 static long long c_port, c_max_body, c_ack_ms, c_retry_after, c_conn_timeout, c_threads,
     c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_fetch_ms, c_fetch_workers,
@@ -40,6 +41,10 @@ static const cfg_var vars[] = {
     {"WEBHOOK_SECRETS", CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
      "endpoint signing secrets, comma-separated whsec_... (several while a secret rotates)",
      &c_secrets},
+    {SEAL_ENV_KEY, CFG_STR, NULL, 0, 0, CFG_SECRET | CFG_REQUIRED,
+     "base64 of 32 bytes: the fetcher's token key; connection.created's access token is sealed "
+     "with it before publishing, never in clear on Kafka",
+     &c_token_key},
     {"WEBHOOK_GW_MAX_BODY_BYTES", CFG_INT, "1048576", 1024, 67108864, 0,
      "largest body accepted; larger ones get 413", &c_max_body},
     {"WEBHOOK_GW_ACK_TIMEOUT_MS", CFG_INT, "5000", 100, 14000, 0,
@@ -135,6 +140,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "webhook-gw: configuration error: WEBHOOK_SECRETS: %s\n", err);
         return 2;
     }
+    if (seal_ring_parse(c_token_key, NULL, &gc.ring, err, sizeof err) != 0) {
+        fprintf(stderr, "webhook-gw: configuration error: %s\n", err);
+        return 2;
+    }
     char raw_topic[256];
     STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
     gc.bind_addr = c_bind;
@@ -196,7 +205,7 @@ int main(int argc, char **argv) {
     snprintf(port, sizeof port, "%d", gw_server_port(srv));
     snprintf(nkeys, sizeof nkeys, "%d", gc.nkeys);
     log_info("listening", "port", port, "path", gc.path, "topic", raw_topic, "secrets", nkeys,
-             NULL);
+             "token_key_id", gc.ring.keys[0].kid, NULL);
 
     while (!util_stop) {
         /* The work is on the server's threads: beat only while every one of them turns. */
@@ -214,6 +223,7 @@ fail:
     admin_stop(); /* before the server goes: /readyz reads it */
     atomic_store(&g_srv, NULL);
     gw_server_free(srv);
+    seal_ring_wipe(&gc.ring);
     curl_global_cleanup();
     return rc;
 }

@@ -98,6 +98,7 @@ TS_ENTITIES(WDB_SPEC_DECL)
 /* The connection events' specs (spec_connections.c). */
 extern const wdb_spec wdb_spec_conn_created;
 extern const wdb_spec wdb_spec_conn_deleted;
+extern const wdb_spec wdb_spec_conn_polled;
 extern const wdb_spec wdb_spec_conn_errors;
 extern const wdb_spec wdb_spec_sync_status;
 extern const wdb_spec wdb_spec_historical_syncs;

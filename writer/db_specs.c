@@ -10,8 +10,8 @@
 // clang-format off
 const wdb_spec *const wdb_specs[] = {
     TS_ENTITIES(ENTITY_SPEC)
-    &wdb_spec_conn_created, &wdb_spec_conn_deleted, &wdb_spec_conn_errors, &wdb_spec_sync_status,
-    &wdb_spec_historical_syncs,
+    &wdb_spec_conn_created, &wdb_spec_conn_deleted, &wdb_spec_conn_polled, &wdb_spec_conn_errors,
+    &wdb_spec_sync_status, &wdb_spec_historical_syncs,
 };
 // clang-format on
 #undef ENTITY_SPEC

@@ -1,6 +1,8 @@
 /* spec_connections.c - connection-level events (wms.connection_events.v1): which kind
- * lands in which table. connection_created and connection_deleted are two specs on the
- * same connections row with separate columns and separate guards, so they commute.
+ * lands in which table. connection_created, connection_deleted and connection_polled
+ * are three specs on the same connections row with separate columns and separate
+ * guards, so they commute; the row's status and customer_id are derived from them
+ * (migrations 002 and 007).
  */
 #include "writer/db_spec.h"
 
@@ -49,6 +51,28 @@ const wdb_spec wdb_spec_conn_deleted = {
     .ncols = WDB_NELEM(deleted_cols),
     .version_col = "deleted_version",
     .record_col = "deleted_record",
+};
+
+/* The connection object the fetcher polls: customer_id (derived from polled_record) and
+ * friends; it never changes the status. */
+static const char *const polled_kinds[] = {"connection_polled", NULL};
+static const wdb_col polled_cols[] = {
+    {"connection_id", NULL, WDB_TEXT, 0},
+    {"integration_name", NULL, WDB_TEXT, 0},
+    {"polled_version", "source_updated_at", WDB_TS, 0},
+    {"polled_event_id", "event_id", WDB_TEXT, 0},
+};
+const wdb_spec wdb_spec_conn_polled = {
+    .name = "conn_polled",
+    .topic = TOPIC_CONNECTION_EVENTS,
+    .entity = CONN_EVENT_ENTITY,
+    .kinds = polled_kinds,
+    .table = "connections",
+    .nkeys = 1,
+    .cols = polled_cols,
+    .ncols = WDB_NELEM(polled_cols),
+    .version_col = "polled_version",
+    .record_col = "polled_record",
 };
 
 /* Trackstar gives connection errors no id; created/updated/deleted of one error share

@@ -13,6 +13,7 @@ PKGS=(
   # consumer example, and the schema checks (through /usr/bin/python3 when the python3
   # on PATH lacks them).
   prometheus python3-prometheus-client python3-confluent-kafka python3-jsonschema
+  python3-cryptography
 )
 # kubectl renders the Kubernetes overlays in the deploy tests. Debian's
 # kubernetes-client provides it; a kubectl from elsewhere is fine too (and would

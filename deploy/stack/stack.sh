@@ -239,7 +239,7 @@ start_all() {
     WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" -- "$BIN_DIR/writer"
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
-    WEBHOOK_SECRETS="$WEBHOOK_SECRET" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
+    WEBHOOK_SECRETS="$WEBHOOK_SECRET" TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
   # The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE): the fetcher looks
   # at its crawl times as often, to poll promptly after each, and its margin behind the
   # cursor is scaled alike (production defaults: 60 s and 300 s against an hour).

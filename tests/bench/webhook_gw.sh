@@ -60,6 +60,7 @@ for _ in $(seq 100); do [ -s "$WORK/broker.ready" ] && break; sleep 0.1; done
 
 KAFKA_BOOTSTRAP=127.0.0.1:$BPORT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GPORT ADMIN_PORT=$APORT \
     WEBHOOK_SECRETS=$SECRET WEBHOOK_GW_MAX_INFLIGHT=100000 LOG_LEVEL=warn \
+    TOKEN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64) \
     "$BIN_DIR/webhook-gw" 2>"$WORK/gw.log" &
 GW_PID=$!
 

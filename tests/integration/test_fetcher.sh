@@ -81,13 +81,28 @@ check_eq "cursor moved to trackstar_updated_date after the backfill" "trackstar_
   "$(fx_sql "SELECT cursor_field, cursor_at IS NOT NULL FROM fetcher_streams WHERE connection_id='$C' AND resource='orders'")"
 check_eq "inventory is a snapshot: no cursor" "" "$(fx_sql "SELECT cursor_at FROM fetcher_streams WHERE connection_id='$C' AND resource='inventory'")"
 sealed=$(fx_sql "SELECT token_sealed FROM fetcher_connections WHERE connection_id='$C'")
-[[ "$sealed" == v1.* && "$sealed" != *"$CTOK"* ]] && pass "token sealed at rest" || fail "token sealed at rest" "$sealed"
+[[ "$sealed" == v2.* && "$sealed" != *"$CTOK"* ]] && pass "token sealed at rest" || fail "token sealed at rest" "$sealed"
 
 # Link exchange through the admin endpoint: the first sync is still running.
 code=$(fx_simctl POST /_sim/auth-codes '{"integration_name":"shipbob"}' | json_get auth_code)
-resp=$(post_admin 1 /connections/exchange "{\"auth_code\":\"$code\"}")
+resp=$(post_admin 1 /connections/exchange "{\"auth_code\":\"$code\",\"customer_id\":\"cust_fx_1\"}")
 A=$(printf '%s' "$resp" | json_get connection_id 2>/dev/null)
 [ -n "$A" ] && pass "POST /connections/exchange stores the connection" || fail "POST /connections/exchange" "$resp"
+check_eq "the exchange's customer_id is stored on the connection" cust_fx_1 \
+  "$(fx_sql "SELECT customer_id FROM fetcher_connections WHERE connection_id='$A'")"
+polled_customer() { # conn: customer_id of the newest connections.polled on the raw topic
+  fx_raw "$FX_DIR/raw.json"
+  python3 -c 'import json,sys
+c = None
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    if m.get("key") == "%s|connections|%s" % (sys.argv[2], sys.argv[2]):
+        c = json.loads(m["payload"]).get("customer_id")
+print(c)' "$FX_DIR/raw.json" "$1"
+}
+a_polled() { [ "$(polled_customer "$A")" = cust_fx_1 ]; }
+if fx_wait 20 a_polled; then pass "GET /connections/{id} published as connections.polled, with customer_id"
+else fail "connections.polled published" "$(polled_customer "$A")"; fi
 if fx_wait 20 state_is "$A" orders waiting_for_historical_sync; then pass "new connection waits for its historical sync"
 else fail "new connection waits for its historical sync" "$(stream_state "$A" orders)"; fi
 sleep 2
@@ -114,7 +129,9 @@ out=$(covered "$A" $(tr ' ' '\n' <<<"$RESOURCES" | grep -vx bills)) \
 
 # connection.created on the raw topic (what the gateway publishes), token inside.
 read -r B BTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":150,"emit_created":0}')
-fx_publish_event connection.created "{\"connection_id\":\"$B\",\"event_type\":\"connection.created\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"created_date\":\"$(iso_ago 0)\",\"access_token\":\"$BTOK\"}}"
+b_date=$(iso_ago 2)
+b_created="{\"connection_id\":\"$B\",\"event_type\":\"connection.created\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"created_date\":\"$b_date\",\"access_token\":\"$BTOK\"}}"
+fx_publish_event connection.created "$b_created"
 if fx_wait 60 streams_settled "$B"; then pass "connection.created: connection stored and polled"
 else fail "connection.created: connection stored and polled" "$(fx_sql "SELECT count(*) FROM fetcher_connections WHERE connection_id='$B'")"; fi
 out=$(covered "$B" orders) && pass "connection.created connection backfilled" || fail "connection.created connection backfilled" "$out"
@@ -123,6 +140,34 @@ else pass "access tokens never logged"; fi
 fx_publish_event connection.deleted "{\"connection_id\":\"$B\",\"event_type\":\"connection.deleted\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"deleted_date\":\"$(iso_ago 0)\"}}"
 if fx_wait 20 state_is "$B" orders blocked; then pass "connection.deleted stops its streams"
 else fail "connection.deleted stops its streams" "$(stream_state "$B" orders)"; fi
+check_eq "connection.deleted wipes the sealed token" "deleted|t" \
+  "$(fx_sql "SELECT state, token_sealed IS NULL FROM fetcher_connections WHERE connection_id='$B'")"
+# The same connection.created again (a replay, or Svix's late retry: the same body) and
+# one dated before the deletion: neither brings it back.
+ignored() { [ "$(grep -c "\"connection.created not newer.*\"connection_id\":\"$1\"" "$FX_DIR/f1.log")" -ge "$2" ]; }
+fx_publish_event connection.created "$b_created"
+fx_publish_event connection.created "${b_created/$b_date/$(iso_ago 3600)}"
+if fx_wait 20 ignored "$B" 2; then pass "a replayed and an older connection.created after connection.deleted: both ignored"
+else fail "replayed connection.created ignored" "$(grep "$B" "$FX_DIR/f1.log" | tail -3)"; fi
+check_eq "... and the connection stays deleted, without a token" "deleted|t" \
+  "$(fx_sql "SELECT state, token_sealed IS NULL FROM fetcher_connections WHERE connection_id='$B'")"
+# Out of order: the deletion arrives before the creation it follows.
+read -r E ETOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":5,"emit_created":0}')
+fx_publish_event connection.deleted "{\"connection_id\":\"$E\",\"event_type\":\"connection.deleted\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"deleted_date\":\"$(iso_ago 0)\"}}"
+fx_publish_event connection.created "{\"connection_id\":\"$E\",\"event_type\":\"connection.created\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"created_date\":\"$(iso_ago 30)\",\"access_token\":\"$ETOK\"}}"
+if fx_wait 20 ignored "$E" 1; then
+  check_eq "connection.deleted before its connection.created: stays deleted, no token, never polled" "deleted|t|0" \
+    "$(fx_sql "SELECT state, token_sealed IS NULL, (SELECT count(*) FROM fetcher_streams WHERE connection_id='$E') FROM fetcher_connections WHERE connection_id='$E'")"
+else fail "connection.deleted before its connection.created" "$(grep "$E" "$FX_DIR/f1.log" | tail -3)"; fi
+resp=$(post_admin 1 /sync "{\"connection_id\":\"$B\"}")
+check_eq "a manual sync of a deleted connection is refused" "the connection is deleted: it is not polled any more" \
+  "$(printf '%s' "$resp" | json_get error 2>/dev/null)"
+# Monotonic, not sticky: a creation dated after the deletion is a new life.
+sleep 1
+fx_publish_event connection.created "${b_created/$b_date/$(iso_ago 0)}"
+b_active() { [ "$(fx_sql "SELECT state, token_sealed IS NOT NULL FROM fetcher_connections WHERE connection_id='$B'")" = "active|t" ]; }
+if fx_wait 20 b_active; then pass "a connection.created dated after the deletion makes it active again"
+else fail "a newer connection.created revives" "$(fx_sql "SELECT state FROM fetcher_connections WHERE connection_id='$B'")"; fi
 
 # ---------------------------------------------------------------- incremental, manual sync, window backfill
 fx_simctl POST "/_sim/connections/$C/crawl" '{"mutations":60}' >/dev/null

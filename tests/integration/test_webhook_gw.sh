@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_webhook_gw.sh - webhook-gw against a real (dev) broker: every event type accepted
-# and on the raw topic byte for byte with the right key and headers; every 4xx; the
+# and on the raw topic byte for byte with the right key and headers (connection.created's
+# access token sealed: gw_check_kafka.py opens it independently); every 4xx; the
 # broker paused (503 + Retry-After in time, then a retry accepted and nothing lost);
 # secret rotation; stale timestamps; oversized events fetched; stalled clients cut off;
 # SIGTERM with requests in flight. Prints "N passed, M failed" last; exits 1 on failure.
@@ -46,6 +47,9 @@ SECRET_A=$(mksecret)
 SECRET_B=$(mksecret)
 SECRET_C=$(mksecret) # never configured
 API_KEY=ak_$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+# The key access tokens are sealed with; gw_check_kafka.py reads it to open them.
+TOKEN_ENCRYPTION_KEY=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
+export TOKEN_ENCRYPTION_KEY
 
 # ---- helpers ---------------------------------------------------------------------
 
@@ -123,6 +127,12 @@ done
 out=$(WEBHOOK_SECRETS=$SECRET_A WEBHOOK_GW_ACK_TIMEOUT_MS=abc "$BIN_DIR/webhook-gw" 2>&1); rc=$?
 if [ $rc = 2 ] && printf '%s' "$out" | grep -q WEBHOOK_GW_ACK_TIMEOUT_MS; then pass "bad config value exits 2 naming the variable"
 else fail "bad config value" "rc=$rc $out"; fi
+out=$(WEBHOOK_SECRETS=$SECRET_A TOKEN_ENCRYPTION_KEY= "$BIN_DIR/webhook-gw" 2>&1); rc=$?
+if [ $rc = 2 ] && printf '%s' "$out" | grep -q TOKEN_ENCRYPTION_KEY; then pass "no token key: exits 2 naming TOKEN_ENCRYPTION_KEY (never publishes a token in clear)"
+else fail "token key required" "rc=$rc $out"; fi
+out=$(WEBHOOK_SECRETS=$SECRET_A TOKEN_ENCRYPTION_KEY=c2hvcnQ= "$BIN_DIR/webhook-gw" 2>&1); rc=$?
+if [ $rc = 2 ] && printf '%s' "$out" | grep -q TOKEN_ENCRYPTION_KEY && ! printf '%s' "$out" | grep -q c2hvcnQ; then
+    pass "a token key of the wrong length: exits 2 naming the variable, without echoing it"; else fail "bad token key" "rc=$rc $out"; fi
 out=$(WEBHOOK_SECRETS=not_base64! "$BIN_DIR/webhook-gw" 2>&1); rc=$?
 if [ $rc = 2 ] && printf '%s' "$out" | grep -q WEBHOOK_SECRETS && ! printf '%s' "$out" | grep -q 'not_base64!'; then
     pass "bad secret exits 2 naming the variable, without echoing it"; else fail "bad secret" "rc=$rc $out"; fi
@@ -149,6 +159,19 @@ else fail "event types answered 200" "$bad of $n failed"; fi
     pass "accepted counted under the canonical event type" || fail "accepted metric by event type"
 [ "$(metric webhook_unknown_event_type_total)" -ge 2 ] &&
     pass "unknown event types counted" || fail "unknown event type metric"
+[ "$(metric webhook_tokens_sealed_total)" -ge 1 ] &&
+    pass "connection.created's access token sealed before publishing (counted)" || fail "tokens sealed metric"
+
+# An access token that is no string, and an access_token_sealed from outside (only the
+# gateway writes one): 400, nothing published.
+printf '%s' '{"connection_id":"conn_it_1","event_type":"connection.created","integration_name":"x","data":{"created_date":"2026-01-05T10:00:00Z","access_token":{"t":"tok_x"}}}' >"$WORK/tok_obj.json"
+printf '%s' '{"connection_id":"conn_it_1","event_type":"connection.created","integration_name":"x","data":{"created_date":"2026-01-05T10:00:00Z","access_token_sealed":"v2.00000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}' >"$WORK/tok_sealed.json"
+for f in tok_obj tok_sealed; do
+    id=$(newid "$f")
+    post "$WORK/$f.json" --secret "$SECRET_A" --id "$id"
+    [ "$STATUS" = 400 ] && printf '%s' "$RBODY" | grep -q bad_field && pass "$f: 400 bad_field" || fail "$f refused" "$STATUS $RBODY"
+    expect "${f}_absent" "$id" 0 0
+done
 
 # The white-labelled webhook-* header names.
 id=$(newid whprefix)

@@ -6,7 +6,8 @@
 #    token the simulator handed out (GET /_sim/connections);
 #  - access tokens encrypted at rest: after a connection.created went through the
 #    pipeline, the fetcher_* tables hold the connection but no plaintext token (nor does
-#    any other table), and no public topic (wms.*) carries one;
+#    any other table), and no topic of the broker carries one: not the raw topic (where
+#    webhook-gw puts it sealed), not the dead letters, not the public wms.* topics;
 #  - no secret in --help output, /metrics or /readyz;
 #  - admin endpoints on their own port: the webhook port answers 404 on /metrics,
 #    /healthz and /readyz, the admin ports answer them and listen on 127.0.0.1 only;
@@ -78,11 +79,25 @@ scan "the database (every table, fetcher_* included)" "$TMP/db.sql"
 sealed=$(psql "$DATABASE_URL" -XtAc "SELECT count(*) FROM fetcher_connections WHERE length(token_sealed) > 0")
 if [ "${sealed:-0}" -ge 1 ]; then pass "fetcher_connections holds $sealed sealed tokens (and, above, no plaintext one)"
 else fail "fetcher_connections holds sealed tokens" "none"; fi
-for t in $(kcat -b "$KAFKA_BOOTSTRAP" -L 2>/dev/null | sed -n 's/^ *topic "\(wms\.[a-z_]*\.v1\)".*/\1/p' | sort -u); do
-  kcat -b "$KAFKA_BOOTSTRAP" -C -t "$t" -e -q -f '%k %s\n' 2>/dev/null >>"$TMP/public_topics.txt"
+# Every topic the broker holds, read from the beginning: the raw topic (webhook bodies and
+# polls), the dead letters, the public wms.* topics and anything else. Keys, values and
+# headers; each topic into its own file so that a finding names the topic.
+mapfile -t topics < <(kcat -b "$KAFKA_BOOTSTRAP" -L 2>/dev/null | sed -n 's/^ *topic "\([^"]*\)".*/\1/p' | grep -v '^__' | sort -u)
+mkdir -p "$TMP/topics"
+total=0
+for t in "${topics[@]}"; do
+  kcat -b "$KAFKA_BOOTSTRAP" -C -t "$t" -e -q -f '%k %h %s\n' 2>/dev/null >"$TMP/topics/$t"
+  total=$((total + $(wc -l <"$TMP/topics/$t")))
 done
-if [ -s "$TMP/public_topics.txt" ]; then scan "the public topics wms.*.v1 ($(wc -l <"$TMP/public_topics.txt") messages)" "$TMP/public_topics.txt"
-else fail "the public topics could be read" "no message"; fi
+raw_n=$(wc -l <"$TMP/topics/trackstar.raw.v1" 2>/dev/null || echo 0)
+dlq_n=$(wc -l <"$TMP/topics/trackstar.dlq.v1" 2>/dev/null || echo 0)
+if [ "${raw_n:-0}" -gt 0 ] && [ "$(ls "$TMP/topics" | grep -c '^wms\.')" -ge 10 ]; then
+  scan "every topic of the broker (${#topics[@]} topics, $total messages: raw $raw_n, dead letters $dlq_n)" "$TMP"/topics/*
+else fail "every topic could be read" "topics: ${topics[*]:0:20}"; fi
+sealed_n=$(grep -c '"access_token_sealed":"v2\.' "$TMP/topics/trackstar.raw.v1")
+clear_n=$(grep -cE '"access_token" *: *"[^"]' "$TMP/topics/trackstar.raw.v1")
+if [ "$sealed_n" -ge 1 ] && [ "$clear_n" = 0 ]; then pass "the raw topic holds $sealed_n sealed access tokens and none in clear"
+else fail "raw topic: tokens sealed, none in clear" "sealed $sealed_n, in clear $clear_n"; fi
 
 # ---- other outputs -------------------------------------------------------------------------
 for b in webhook-gw fetcher normalizer writer; do

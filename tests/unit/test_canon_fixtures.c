@@ -48,6 +48,10 @@ static const fixture_case cases[] = {
      "wms.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
+    {"connection_created_sealed", "webhook", "connection.created", "wms.connection_events.v1",
+     "conn_1|connection|connection_created", NULL},
+    {"connection_polled", "poll", "connections.polled", "wms.connection_events.v1",
+     "conn_1|connection|connection_polled", NULL},
     {"connection_deleted", "webhook", "connection.deleted", "wms.connection_events.v1",
      "conn_1|connection|connection_deleted", NULL},
     {"connection_historical_sync_completed", "webhook", "connection.historical-sync-completed",
@@ -202,12 +206,52 @@ static void test_poll_resource_spellings(void **state) {
     free(raw);
 }
 
+/* Connection events and secrets: a connection.created without created_date orders before
+ * everything of its connection (it may create it, never undo a deletion); no canonical
+ * record carries a token, clear or sealed; a polled connection object must name the
+ * connection its header names. */
+static void test_connection_rules(void **state) {
+    (void)state;
+    char err[256];
+    const char *ignored;
+    canon_out out;
+    const char *nodate = "{\"connection_id\":\"conn_1\",\"event_type\":\"connection.created\","
+                         "\"data\":{\"access_token\":\"tok_clear_1\","
+                         "\"access_token_sealed\":\"v2.00000000.AAAA\"}}";
+    canon_raw in = ct_webhook(nodate, strlen(nodate), "connection.created", "msg_1");
+    assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
+    assert_non_null(strstr(out.msg[0].value, "\"source_updated_at\":\"1970-01-01T00:00:00Z\""));
+    assert_non_null(strstr(out.msg[0].value, "\"access_token_present\":true"));
+    assert_null(strstr(out.msg[0].value, "tok_clear_1"));
+    assert_null(strstr(out.msg[0].value, "v2.00000000"));
+    canon_out_free(&out);
+    /* a deletion without its date is ordered when it was seen: later than it happened */
+    const char *del =
+        "{\"connection_id\":\"conn_1\",\"event_type\":\"connection.deleted\",\"data\":{}}";
+    in = ct_webhook(del, strlen(del), "connection.deleted", "msg_2");
+    assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
+    assert_non_null(strstr(out.msg[0].value, "\"source_updated_at\":\"" CANON_TEST_RECEIVED));
+    canon_out_free(&out);
+    const char *obj = "{\"connection_id\":\"conn_2\",\"customer_id\":null}";
+    in = ct_poll(obj, strlen(obj), "connections", "connections.polled");
+    assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), -1);
+    assert_non_null(strstr(err, "disagree"));
+    canon_out_free(&out);
+    const char *ok = "{\"connection_id\":\"conn_1\",\"customer_id\":null}";
+    in = ct_poll(ok, strlen(ok), "connections", "connections.polled");
+    assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
+    assert_string_equal(out.msg[0].key, "conn_1|connection|connection_polled");
+    assert_non_null(strstr(out.msg[0].value, "\"customer_id\":null"));
+    canon_out_free(&out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures_match_canonical),
         cmocka_unit_test(test_mapping_is_deterministic),
         cmocka_unit_test(test_poll_equals_webhook),
         cmocka_unit_test(test_poll_resource_spellings),
+        cmocka_unit_test(test_connection_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

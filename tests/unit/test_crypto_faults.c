@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "crypto_err.h"
-#include "fetcher/fx_crypto.h"
 #include "log.h"
+#include "seal.h"
 #include "svix.h"
 #include "tests/unit/stderr_capture.h"
 
@@ -152,7 +152,7 @@ int __wrap_EVP_DecryptFinal_ex(EVP_CIPHER_CTX *c, unsigned char *o, int *ol) {
 #define TOKEN "at_live_9f8e7d6c5b4a"
 
 static svix_key svix_k;
-static fx_key token_k;
+static seal_ring token_ring;
 static char *sealed; /* TOKEN sealed without faults, for the open operation */
 
 /* Each operation returns 1 when it succeeded (a match, a seal, an opened token). */
@@ -175,7 +175,7 @@ static int op_sign(void) {
 }
 static int op_seal(void) {
     char err[256] = "";
-    char *s = fx_crypto_seal(&token_k, "conn_1", TOKEN, err, sizeof err);
+    char *s = seal_seal(&token_ring, "conn_1", TOKEN, err, sizeof err);
     if (!s) {
         assert_true(err[0] != '\0');
         assert_null(strstr(err, TOKEN));
@@ -184,19 +184,19 @@ static int op_seal(void) {
     /* A seal that "succeeds" must open to the token and must not hold it in the clear. */
     assert_null(strstr(s, TOKEN));
     paused = 1;
-    char *p = fx_crypto_open(&token_k, "conn_1", s, err, sizeof err);
+    char *p = seal_open(&token_ring, "conn_1", s, err, sizeof err);
     paused = 0;
     int ok = p && strcmp(p, TOKEN) == 0;
-    fx_crypto_free_secret(p);
+    seal_free_secret(p);
     free(s);
     return ok;
 }
 static int op_open(void) {
     char err[256] = "";
-    char *p = fx_crypto_open(&token_k, "conn_1", sealed, err, sizeof err);
+    char *p = seal_open(&token_ring, "conn_1", sealed, err, sizeof err);
     int ok = p && strcmp(p, TOKEN) == 0;
     if (!p) assert_true(err[0] != '\0');
-    fx_crypto_free_secret(p);
+    seal_free_secret(p);
     return ok;
 }
 
@@ -294,7 +294,7 @@ static int setup(void **state) {
     log_init("test", LOG_INFO);
     crypto_err_log.burst = INT_MAX; /* see every line */
     assert_int_equal(svix_key_parse(VEC_SECRET, &svix_k, err, sizeof err), 0);
-    assert_int_equal(fx_crypto_key_parse(TOKEN_KEY, &token_k, err, sizeof err), 0);
+    assert_int_equal(seal_ring_parse(TOKEN_KEY, NULL, &token_ring, err, sizeof err), 0);
     return 0;
 }
 
@@ -302,13 +302,14 @@ static int make_sealed(void **state) {
     (void)state;
     char err[128];
     faults_reset(-1, 0);
-    sealed = fx_crypto_seal(&token_k, "conn_1", TOKEN, err, sizeof err);
+    sealed = seal_seal(&token_ring, "conn_1", TOKEN, err, sizeof err);
     return sealed ? 0 : -1;
 }
 
 static int teardown(void **state) {
     (void)state;
     free(sealed);
+    seal_ring_wipe(&token_ring);
     return 0;
 }
 

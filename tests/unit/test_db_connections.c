@@ -77,6 +77,56 @@ static void test_created_and_deleted_commute(void **state) {
     tdb_destroy(&t);
 }
 
+/* customer_id comes from the newest poll (Trackstar's current value), else from
+ * connection_created; polls never change the status, and neither does a replayed
+ * connection_created (seen later, the same created_date) after the deletion. */
+static void test_customer_id_and_polls(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    wdb *db = tdb_open(&t);
+    char *created = conn_event("c_cu", "connection_created", "2026-01-01T00:00:00Z",
+                               "\"created_at\":\"2026-01-01T00:00:00Z\",\"access_token_present\":"
+                               "true,\"customer_id\":\"cust_a\"");
+    char *poll_b = conn_event("c_cu", "connection_polled", "2026-01-05T00:00:00Z",
+                              "\"customer_id\":\"cust_b\",\"integration_type\":\"wms\"");
+    char *poll_old = conn_event("c_cu", "connection_polled", "2026-01-03T00:00:00Z",
+                                "\"customer_id\":\"cust_old\",\"integration_type\":\"wms\"");
+    char *deleted = conn_event("c_cu", "connection_deleted", "2026-02-01T00:00:00Z",
+                               "\"deleted_at\":\"2026-02-01T00:00:00Z\"");
+    char *poll_late = conn_event("c_cu", "connection_polled", "2026-02-02T00:00:00Z",
+                                 "\"customer_id\":\"cust_b\",\"integration_type\":\"wms\"");
+    const char *q = "SELECT concat_ws('|', status, customer_id) FROM connections WHERE "
+                    "connection_id = 'c_cu'";
+    tdb_apply(db, CE_TOPIC, &created, 1, WDB_OK);
+    tdb_assert_val(t.sql, "active|cust_a", q);
+    tdb_assert_val(t.sql, "cust_a",
+                   "SELECT customer_id FROM sync_overview WHERE connection_id = 'c_cu'");
+    tdb_apply(db, CE_TOPIC, &poll_b, 1, WDB_OK);
+    tdb_apply(db, CE_TOPIC, &poll_old, 1, WDB_OK); /* older poll: no-op */
+    tdb_assert_val(t.sql, "active|cust_b", q);
+    tdb_apply(db, CE_TOPIC, &deleted, 1, WDB_OK);
+    tdb_apply(db, CE_TOPIC, &poll_late, 1, WDB_OK);
+    tdb_assert_val(t.sql, "deleted|cust_b", q);
+    /* the same creation seen again later (a replay: another observed_at) */
+    char *replay = conn_event("c_cu", "connection_created", "2026-01-01T00:00:00Z",
+                              "\"created_at\":\"2026-01-01T00:00:00Z\",\"access_token_present\":"
+                              "true,\"customer_id\":\"cust_a\"");
+    char *p = strstr(replay, "\"observed_at\":\"2026-01-01");
+    memcpy(p + 15, "2026-03-01", 10);
+    tdb_apply(db, CE_TOPIC, &replay, 1, WDB_OK);
+    tdb_assert_val(t.sql, "deleted|cust_b|2026-03-01T00:00:00Z",
+                   "SELECT concat_ws('|', status, "
+                   "customer_id, created_record->>'observed_at') FROM connections WHERE "
+                   "connection_id = 'c_cu'");
+    tdb_assert_val(t.sql, "deleted|cust_b",
+                   "SELECT concat_ws('|', connection_status, customer_id) "
+                   "FROM sync_overview WHERE connection_id = 'c_cu'");
+    free(created), free(poll_b), free(poll_old), free(deleted), free(poll_late), free(replay);
+    wdb_close(db);
+    tdb_destroy(&t);
+}
+
 static void test_connection_error_lifecycle_and_sync_overview(void **state) {
     (void)state;
     tdb t;
@@ -224,6 +274,7 @@ static void test_every_canonical_fixture_is_stored(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_created_and_deleted_commute),
+        cmocka_unit_test(test_customer_id_and_polls),
         cmocka_unit_test(test_connection_error_lifecycle_and_sync_overview),
         cmocka_unit_test(test_inventory_by_sku_view),
         cmocka_unit_test(test_every_canonical_fixture_is_stored),

@@ -14,6 +14,9 @@
 #include "fetcher/fx_pub.h"
 #include "entities.h"
 
+#define KEY_A "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+#define KEY_B "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+
 #define BIT(r) (1u << (r))
 
 static void integrations_list(void **state) {
@@ -114,14 +117,20 @@ static void exchange_answer(void **state) {
     const char *b = "{\"access_token\":\"secret_tok\",\"connection_id\":\"c9\",\"integration_"
                     "name\":\"shipbob\","
                     "\"customer_id\":null,\"available_actions\":[]}";
-    char id[FX_ID_MAX], integ[FX_ID_MAX], *tok;
-    assert_int_equal(fx_api_parse_exchange(b, strlen(b), id, integ, &tok), 0);
+    char id[FX_ID_MAX], integ[FX_ID_MAX], cust[FX_ID_MAX], *tok;
+    assert_int_equal(fx_api_parse_exchange(b, strlen(b), id, integ, cust, &tok), 0);
     assert_string_equal(id, "c9");
     assert_string_equal(integ, "shipbob");
+    assert_string_equal(cust, "");
     assert_string_equal(tok, "secret_tok");
-    fx_crypto_free_secret(tok);
+    seal_free_secret(tok);
+    const char *withc =
+        "{\"access_token\":\"t\",\"connection_id\":\"c9\",\"customer_id\":\"cust_7\"}";
+    assert_int_equal(fx_api_parse_exchange(withc, strlen(withc), id, integ, cust, &tok), 0);
+    assert_string_equal(cust, "cust_7");
+    seal_free_secret(tok);
     const char *nok = "{\"connection_id\":\"c9\"}";
-    assert_int_equal(fx_api_parse_exchange(nok, strlen(nok), id, integ, &tok), -1);
+    assert_int_equal(fx_api_parse_exchange(nok, strlen(nok), id, integ, cust, &tok), -1);
     assert_null(tok);
 }
 
@@ -132,30 +141,68 @@ static void connection_events(void **state) {
     assert_int_equal(fx_event_kind_of("order.updated"), FX_EV_NONE);
     assert_int_equal(fx_event_kind_of(NULL), FX_EV_NONE);
     fx_event ev;
+    seal_ring ring;
+    char err[160];
+    assert_int_equal(seal_ring_parse(KEY_A, NULL, &ring, err, sizeof err), 0);
+    /* before webhook-gw sealed tokens (or a body written by hand): clear */
     const char *c =
         "{\"connection_id\":\"c1\",\"event_type\":\"connection.created\",\"integration_name\":"
         "\"shipbob\","
         "\"integration_type\":\"general\",\"data\":{\"created_date\":\"2026-01-05T10:00:00Z\","
         "\"access_token\":\"tok_1\"}}";
-    assert_int_equal(fx_event_parse(FX_EV_CREATED, c, strlen(c), &ev), 0);
+    assert_int_equal(fx_event_parse(FX_EV_CREATED, c, strlen(c), &ring, &ev), 0);
     assert_string_equal(ev.conn, "c1");
     assert_string_equal(ev.integration, "shipbob");
     assert_string_equal(ev.token, "tok_1");
-    assert_int_equal(ev.created_ms, 1767607200000LL);
+    assert_false(ev.sealed);
+    assert_string_equal(ev.customer, "");
+    assert_int_equal(ev.event_ms, 1767607200000LL);
+    fx_event_clear(&ev);
+    /* as webhook-gw publishes it: sealed for this connection, customer_id in the envelope */
+    char *sealed = seal_seal(&ring, "c1", "tok_2", err, sizeof err), body[512];
+    snprintf(body, sizeof body,
+             "{\"connection_id\":\"c1\",\"event_type\":\"connection.created\","
+             "\"customer_id\":\"cust_9\",\"data\":{\"created_date\":\"2026-01-05T10:00:00Z\","
+             "\"access_token_sealed\":\"%s\"}}",
+             sealed);
+    assert_int_equal(fx_event_parse(FX_EV_CREATED, body, strlen(body), &ring, &ev), 0);
+    assert_true(ev.sealed);
+    assert_string_equal(ev.token, "tok_2");
+    assert_string_equal(ev.customer, "cust_9");
+    fx_event_clear(&ev);
+    /* a key this ring lacks: parsed, token NULL, the reason names the key id */
+    seal_ring other;
+    assert_int_equal(seal_ring_parse(KEY_B, NULL, &other, err, sizeof err), 0);
+    assert_int_equal(fx_event_parse(FX_EV_CREATED, body, strlen(body), &other, &ev), 0);
+    assert_null(ev.token);
+    assert_non_null(strstr(ev.seal_err, ring.keys[0].kid));
+    fx_event_clear(&ev);
+    /* sealed for another connection: does not open */
+    snprintf(body, sizeof body,
+             "{\"connection_id\":\"c2\",\"data\":{\"access_token_sealed\":\"%s\"}}", sealed);
+    assert_int_equal(fx_event_parse(FX_EV_CREATED, body, strlen(body), &ring, &ev), 0);
+    assert_null(ev.token);
+    assert_int_equal(ev.event_ms, 0);
+    fx_event_clear(&ev);
+    free(sealed);
+    const char *d =
+        "{\"connection_id\":\"c1\",\"data\":{\"deleted_date\":\"2026-01-05T10:00:01Z\"}}";
+    assert_int_equal(fx_event_parse(FX_EV_DELETED, d, strlen(d), &ring, &ev), 0);
+    assert_int_equal(ev.event_ms, 1767607201000LL);
     fx_event_clear(&ev);
     const char *h =
         "{\"connection_id\":\"c1\",\"event_type\":\"connection.historical-sync-completed\","
         "\"integration_name\":\"x\",\"data\":{\"resource\":\"inbound-shipments\","
         "\"oldest_data_date\":\"2025-01-01T00:00:00Z\",\"newest_data_date\":\"2025-05-01T00:00:"
         "00Z\"}}";
-    assert_int_equal(fx_event_parse(FX_EV_HIST_DONE, h, strlen(h), &ev), 0);
+    assert_int_equal(fx_event_parse(FX_EV_HIST_DONE, h, strlen(h), &ring, &ev), 0);
     assert_int_equal(ev.res, TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ev.oldest_ms, 1735689600000LL);
     fx_event_clear(&ev);
     const char *notok = "{\"connection_id\":\"c1\",\"data\":{}}";
-    assert_int_equal(fx_event_parse(FX_EV_CREATED, notok, strlen(notok), &ev), -1);
+    assert_int_equal(fx_event_parse(FX_EV_CREATED, notok, strlen(notok), &ring, &ev), -1);
     fx_event_clear(&ev);
-    assert_int_equal(fx_event_parse(FX_EV_DELETED, "{\"data\":{}}", 11, &ev),
+    assert_int_equal(fx_event_parse(FX_EV_DELETED, "{\"data\":{}}", 11, &ring, &ev),
                      -1); /* no connection */
     fx_event_clear(&ev);
 }

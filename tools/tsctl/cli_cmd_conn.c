@@ -26,8 +26,9 @@ static int fail(const cli_ctx *ctx, const char *err, int code) {
 /* ---- list ---- */
 
 static const char sql_list_table[] =
-    "SELECT connection_id, integration_name AS integration, connection_status AS status,"
-    " resources, failing_resources AS failing, open_errors, sync_blocked AS blocked,"
+    "SELECT connection_id, integration_name AS integration, customer_id AS customer,"
+    " connection_status AS status, resources, failing_resources AS failing, open_errors, "
+    "sync_blocked AS blocked,"
     " last_success_at AS last_success, latest_error"
     " FROM sync_overview WHERE $1 = 'all' OR connection_status <> 'deleted'"
     " ORDER BY created_at NULLS LAST, connection_id";
@@ -149,8 +150,8 @@ int cli_run_conn_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
 /* ---- show ---- */
 
 static const char sql_conn[] =
-    "SELECT connection_id, integration_name, status, created_at, deleted_at, access_token_present"
-    " FROM connections WHERE connection_id = $1";
+    "SELECT connection_id, integration_name, customer_id, status, created_at, deleted_at,"
+    " access_token_present FROM connections WHERE connection_id = $1";
 static const char sql_resources[] =
     "SELECT coalesce(s.resource, h.resource) AS resource, s.state, s.last_started_at,"
     " s.last_success_at, s.records_seen, s.last_error,"
@@ -277,8 +278,10 @@ static void show_text(cli_ctx *ctx, const char *id, const cJSON *conn, const cJS
     cli_kv(ctx->out, "created", cr ? cli_db_time(cr, t, sizeof t) : NULL);
     if (conn && cli_jstr(conn, "deleted_at"))
         cli_kv(ctx->out, "deleted", cli_db_time(cli_jstr(conn, "deleted_at"), t, sizeof t));
+    const char *cust = conn ? cli_jstr(conn, "customer_id") : NULL;
+    if (!cust && api) cust = cli_jstr(api, "customer_id");
+    cli_kv(ctx->out, "customer", cust);
     if (api) {
-        cli_kv(ctx->out, "customer", cli_jtext(api, "customer_id", b, sizeof b));
         cli_kv(ctx->out, "webhooks disabled", cli_jtext(api, "webhooks_disabled", b, sizeof b));
     } else {
         cli_kv(ctx->out, "trackstar", "not reachable (supported resources unknown)");
@@ -369,9 +372,7 @@ int cli_run_conn_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         cJSON_AddItemReferenceToObject(o, "resources", merged);
         cJSON_AddItemReferenceToObject(o, "errors", errs);
         cJSON_AddItemToObject(o, "trackstar", api ? cJSON_Duplicate(api, 1) : cJSON_CreateNull());
-        /* the API's connection object carries no token, but never print one */
-        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "trackstar"),
-                                                "access_token");
+        /* the API's connection object carries no token; cli_print_json redacts one anyway */
         cli_print_json(ctx, o);
         cJSON_Delete(o);
     } else {

@@ -426,8 +426,8 @@ int cli_run_link_exchange(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         rc = fail(ctx, err, CLI_EXIT_FAIL);
         goto done;
     }
-    /* Defence in depth: whatever the answer holds, an access token is not printed. */
-    cJSON_DeleteItemFromObjectCaseSensitive(resp, "access_token");
+    /* Defence in depth: whatever the answer holds, no secret is printed. */
+    cli_redact(resp);
     const char *conn = cli_jstr(resp, "connection_id");
     if (!conn) {
         rc = fail(ctx, "the fetcher's answer has no connection_id", CLI_EXIT_FAIL);

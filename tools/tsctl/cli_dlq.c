@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_out.h"
 #include "kafka.h"
 #include "topics.h"
 #include "kafka_props.h"
@@ -247,7 +248,18 @@ cJSON *cli_dlq_json(const cli_dlq_rec *r, int with_value) {
     }
     cJSON_AddItemToObject(o, "headers", h);
     cJSON_AddNumberToObject(o, "value_bytes", (double)m->len);
-    if (with_value) cJSON_AddItemToObject(o, "value", bytes_json(m->payload, m->len, 1));
+    if (with_value) {
+        cJSON *v = bytes_json(m->payload, m->len, 1);
+        /* A dead letter is a raw or canonical record as it was: it may hold a token (a raw
+         * record from before webhook-gw sealed them). Secrets are redacted wherever they
+         * are; a value that is not JSON and mentions one is not shown at all. */
+        if (cJSON_IsString(v) && strcasestr(v->valuestring, "access_token")) {
+            cJSON_Delete(v);
+            v = cJSON_CreateString(CLI_REDACTED " (not JSON, mentions an access token)");
+        }
+        cJSON_AddItemToObject(o, "value", v);
+    }
+    cli_redact(o);
     return o;
 }
 

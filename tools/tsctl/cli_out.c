@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli_args.h"
 #include "entities.h"
@@ -37,8 +38,44 @@ cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen) {
     return a;
 }
 
+int cli_secret_name(const char *name) {
+    static const char *const exact[] = {"api_key", "x-trackstar-api-key", "authorization", NULL};
+    static const char *const inside[] = {"access_token", "access-token", "secret", "password",
+                                         NULL};
+    if (!name) return 0;
+    for (int i = 0; exact[i]; i++)
+        if (strcasecmp(name, exact[i]) == 0) return 1;
+    for (int i = 0; inside[i]; i++)
+        if (strcasestr(name, inside[i])) return 1;
+    return 0;
+}
+
+int cli_redact(cJSON *j) {
+    int n = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, j) {
+        if (it->string && cli_secret_name(it->string) && !cJSON_IsNull(it)) {
+            cJSON *r = cJSON_CreateString(CLI_REDACTED);
+            /* replaced in place, not by name: a name may occur twice */
+            if (r) r->string = strdup(it->string);
+            if (r && r->string && cJSON_ReplaceItemViaPointer(j, it, r)) {
+                it = r;
+                n++;
+                continue;
+            }
+            cJSON_Delete(r);
+        }
+        n += cli_redact(it);
+    }
+    return n;
+}
+
 int cli_print_json(const cli_ctx *ctx, const cJSON *j) {
-    char *s = cJSON_Print(j);
+    cJSON *copy = cJSON_Duplicate(j, 1);
+    if (!copy) return -1;
+    cli_redact(copy);
+    char *s = cJSON_Print(copy);
+    cJSON_Delete(copy);
     if (!s) return -1;
     fprintf(ctx->out, "%s\n", s);
     free(s);

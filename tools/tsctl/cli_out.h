@@ -15,8 +15,17 @@
  * errstr naming the unknown item. */
 cJSON *cli_res_list(const char *csv, char *errstr, size_t errlen);
 
-/* Print j on ctx->out, indented. Returns 0 or -1. Does not take ownership. */
+/* Print j on ctx->out, indented, with every secret redacted (cli_redact, on a copy).
+ * Returns 0 or -1. Does not take ownership. */
 int cli_print_json(const cli_ctx *ctx, const cJSON *j);
+
+/* Replace, at any depth of j, the value of every member whose name says it is a secret
+ * (an access token, clear or sealed, an API key, a secret, a password; compared without
+ * case) by the string CLI_REDACTED. Returns how many were replaced. */
+#define CLI_REDACTED "[redacted]"
+int cli_redact(cJSON *j);
+/* 1 when a member name says its value is a secret. */
+int cli_secret_name(const char *name);
 
 /* obj[key] as a string, or NULL when absent or not a string. */
 const char *cli_jstr(const cJSON *obj, const char *key);

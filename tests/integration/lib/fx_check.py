@@ -122,6 +122,13 @@ def headers(raw, conn):
             body = json.loads(m["payload"])
             ok = ok and set(body) == {"connection_id", "integration_name", "resource", "state", "last_started_at",
                                       "last_success_at", "records_seen", "last_error", "updated_at"}
+        elif h.get("resource") == "connections":
+            # GET /connections/{id}'s object as served: keyed by the connection itself,
+            # never holding a token
+            v = json.loads(m["payload"])
+            ok = (h.get("event_type") == "connections.polled" and m["key"] == f"{conn}|connections|{conn}"
+                  and v.get("connection_id") == conn and "access_token" not in m["payload"]
+                  and h.get("event_id", "").startswith(f"poll:{conn}:connections:{conn}:"))
         else:
             res = h.get("resource")
             v = json.loads(m["payload"])

@@ -24,7 +24,8 @@
 #                                    fetcher replicas that get work [TOPIC_PARTITIONS]
 #   TOPIC_REPLICATION                replication factor [3]
 #   TOPIC_MIN_INSYNC                 min.insync.replicas [2, or 1 when replication < 3]
-#   TOPIC_RAW_RETENTION_MS           raw topic retention; -1 keeps it forever (the replay log) [-1]
+#   TOPIC_RAW_RETENTION_MS           raw topic retention, the replay log a rebuild reads; -1 keeps it
+#                                    forever (docs/operations.md) [7776000000 = 90 days]
 #   TOPIC_DLQ_RETENTION_MS           dead-letter retention [2592000000 = 30 days]
 #   TOPIC_MAX_MESSAGE_BYTES          max.message.bytes of the data topics: room for the largest
 #                                    event webhook-gw downloads (WEBHOOK_GW_MAX_FETCH_BYTES,
@@ -44,7 +45,7 @@ ASSIGN_PARTITIONS=${TOPIC_FETCH_ASSIGN_PARTITIONS:-$PARTITIONS}
 REPLICATION=${TOPIC_REPLICATION:-3}
 if [ "$REPLICATION" -ge 3 ] 2>/dev/null; then DEFAULT_MIN_ISR=2; else DEFAULT_MIN_ISR=1; fi
 MIN_ISR=${TOPIC_MIN_INSYNC:-$DEFAULT_MIN_ISR}
-RAW_RETENTION=${TOPIC_RAW_RETENTION_MS:--1}
+RAW_RETENTION=${TOPIC_RAW_RETENTION_MS:-7776000000}
 DLQ_RETENTION=${TOPIC_DLQ_RETENTION_MS:-2592000000}
 MAX_MESSAGE=${TOPIC_MAX_MESSAGE_BYTES:-17825792}
 ALLOW_INCREASE=${TOPIC_ALLOW_PARTITION_INCREASE:-0}
