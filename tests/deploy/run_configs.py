@@ -66,7 +66,8 @@ def compose_configs():
     with open(cs.COMPOSE) as f:
         doc = yaml.safe_load(f)
     env = dl.read_env_file(cs.COMPOSE_ENV)
-    for k in ("POSTGRES_PASSWORD", "WEBHOOK_SECRETS", "TRACKSTAR_API_KEY", "TOKEN_ENCRYPTION_KEY"):
+    for k in ("POSTGRES_PASSWORD", "WEBHOOK_SECRETS", "TRACKSTAR_API_KEY", "TOKEN_ENCRYPTION_KEY",
+              "ADMIN_TOKEN"):
         env[k] = env.get(k) or "placeholder-" + k.lower()
     svcs = dl.interpolate_tree(doc["services"], env)
     image = env.get("TRACKSTAR_IMAGE", "trackstar-pipeline:local")
