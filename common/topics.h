@@ -13,7 +13,16 @@
  * exactly the connections that hash to the partitions it is assigned (fetcher/). */
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
 
-/* Canonical entities, one public topic each: "wms.<entity>.v1". */
+/* Canonical entities. Each has two topics, with equal partition counts:
+ *   TOPIC_CANON_INTERNAL(e) "trackstar.canonical.<e>.v1": every candidate version the
+ *       normalizer maps (and the deletes inferred from complete listings); read by the
+ *       writer only; a retention-limited log, not compacted;
+ *   TOPIC_CANON_PUBLIC(e)   "wms.<e>.v1": exactly the versions PostgreSQL applied, in the
+ *       order it applied them, published by the writer (a delete record and a tombstone
+ *       after a delete); compacted, so the last message per key is the row.
+ * e is a bare word from CANON_ENTITIES. */
+#define TOPIC_CANON_INTERNAL(e) "trackstar.canonical." #e ".v1"
+#define TOPIC_CANON_PUBLIC(e) "wms." #e ".v1"
 // clang-format off
 #define CANON_ENTITIES(X) \
     X(orders) X(inventory) X(products) X(warehouses) X(warehouse_locations) \
@@ -39,6 +48,10 @@
 /* Every topic the pipeline uses, for the dev broker and the topic-creation job. */
 extern const char *const topic_all[];
 extern const int topic_all_count;
+
+/* The public topic ("wms.<e>.v1") of an internal canonical topic name without prefix
+ * ("trackstar.canonical.<e>.v1"); NULL when name is not one. A static string. */
+const char *topic_public_of(const char *internal);
 
 /* prefix + name into buf. Returns buf. */
 const char *topic_name(const char *prefix, const char *name, char *buf, size_t len);

@@ -170,7 +170,7 @@ static int map_connection(canon_ctx *c, canon_conn_kind kind, const cJSON *data,
                           canon_msg *msg) {
     if (canon_connection_map(c, kind, data, env, &msg->key, &msg->value, &msg->value_len) < 0)
         return -1;
-    msg->topic = "wms.connection_events.v1";
+    msg->topic = TOPIC_CONNECTION_EVENTS;
     return 0;
 }
 

@@ -78,5 +78,5 @@ static const canon_field inbound_fields[] = {
 };
 static const canon_table inbound_tbl = CANON_TABLE(inbound_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_inbound_shipment = {"inbound_shipment", "wms.inbound_shipments.v1",
-                                                    &inbound_tbl};
+const canon_entity canon_entity_inbound_shipment = {
+    "inbound_shipment", TOPIC_CANON_INTERNAL(inbound_shipments), &inbound_tbl};

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "topics.h"
+
 /* Longest normalised timestamp "YYYY-MM-DDTHH:MM:SS.mmmZ" plus NUL, rounded up. */
 #define CANON_TS_LEN 32
 /* A decimal printed without exponent: a double needs at most ~330 characters (1e308 or

@@ -136,4 +136,5 @@ static const canon_field inventory_fields[] = {
 };
 static const canon_table inventory_tbl = CANON_TABLE(inventory_fields, 0, inventory_consumed);
 
-const canon_entity canon_entity_inventory = {"inventory_item", "wms.inventory.v1", &inventory_tbl};
+const canon_entity canon_entity_inventory = {"inventory_item", TOPIC_CANON_INTERNAL(inventory),
+                                             &inventory_tbl};

@@ -17,8 +17,8 @@ static const canon_field shipping_method_fields[] = {
 static const canon_table shipping_method_tbl =
     CANON_TABLE(shipping_method_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_shipping_method = {"shipping_method", "wms.shipping_methods.v1",
-                                                   &shipping_method_tbl};
+const canon_entity canon_entity_shipping_method = {
+    "shipping_method", TOPIC_CANON_INTERNAL(shipping_methods), &shipping_method_tbl};
 
 static const canon_field bill_fields[] = {
     {"created_at", "created_date", CANON_F_TIME},
@@ -32,4 +32,4 @@ static const canon_field bill_fields[] = {
 };
 static const canon_table bill_tbl = CANON_TABLE(bill_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_bill = {"bill", "wms.bills.v1", &bill_tbl};
+const canon_entity canon_entity_bill = {"bill", TOPIC_CANON_INTERNAL(bills), &bill_tbl};

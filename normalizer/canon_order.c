@@ -106,4 +106,4 @@ static const canon_field order_fields[] = {
 };
 static const canon_table order_tbl = CANON_TABLE(order_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_order = {"order", "wms.orders.v1", &order_tbl};
+const canon_entity canon_entity_order = {"order", TOPIC_CANON_INTERNAL(orders), &order_tbl};

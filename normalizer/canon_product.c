@@ -43,4 +43,4 @@ static const canon_field product_fields[] = {
 };
 static const canon_table product_tbl = CANON_TABLE(product_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_product = {"product", "wms.products.v1", &product_tbl};
+const canon_entity canon_entity_product = {"product", TOPIC_CANON_INTERNAL(products), &product_tbl};

@@ -64,4 +64,4 @@ static const canon_field return_fields[] = {
 };
 static const canon_table return_tbl = CANON_TABLE(return_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_return = {"return", "wms.returns.v1", &return_tbl};
+const canon_entity canon_entity_return = {"return", TOPIC_CANON_INTERNAL(returns), &return_tbl};

@@ -16,7 +16,8 @@ static const canon_field warehouse_fields[] = {
 };
 static const canon_table warehouse_tbl = CANON_TABLE(warehouse_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_warehouse = {"warehouse", "wms.warehouses.v1", &warehouse_tbl};
+const canon_entity canon_entity_warehouse = {"warehouse", TOPIC_CANON_INTERNAL(warehouses),
+                                             &warehouse_tbl};
 
 static const canon_field location_fields[] = {
     {"created_at", "created_date", CANON_F_TIME},
@@ -28,5 +29,5 @@ static const canon_field location_fields[] = {
 };
 static const canon_table location_tbl = CANON_TABLE(location_fields, 0, canon_envelope_keys);
 
-const canon_entity canon_entity_warehouse_location = {"warehouse_location",
-                                                      "wms.warehouse_locations.v1", &location_tbl};
+const canon_entity canon_entity_warehouse_location = {
+    "warehouse_location", TOPIC_CANON_INTERNAL(warehouse_locations), &location_tbl};

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "topics.h"
+
 #define WDB_MAX_DEPTH 3        /* nesting of child arrays: shipments -> packages -> line_items */
 #define WDB_MAX_KEYS 2         /* key columns of a parent table */
 #define WDB_MAX_CHILD_TABLES 6 /* child tables of one spec */
@@ -70,6 +72,10 @@ typedef struct wdb_spec {
     const char *record_col; /* jsonb column receiving the whole record */
     const wdb_child *children;
     int nchildren;
+    /* 1 for a WMS entity (keys connection_id, id; the envelope columns): every version
+     * the merge applies is published on .topic, and the record can be deleted (a delete
+     * record sets deleted_at; see db_sql.c for the order of deletes and versions). */
+    int lifecycle;
 } wdb_spec;
 
 /* Every spec, in the order their statements run. */

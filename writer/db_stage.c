@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WDB_MAX_PATH 128         /* one WDB_FIRST_OF alternative; spec paths are short */
-#define WDB_MAX_KEY_BYTES 1024   /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
-#define WDB_MAX_DECIMAL_LEN 1000 /* digits of a decimal string; numeric takes far more */
+#define WDB_MAX_PATH 128 /* one WDB_FIRST_OF alternative; spec paths are short */
+
+#define WDB_MAX_DECIMAL_LEN 1000            /* digits of a decimal string; numeric takes far more */
 #define WDB_MAX_SAFE_INT 9007199254740992.0 /* 2^53: the canonical model's integer range */
 #define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
 

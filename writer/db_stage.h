@@ -14,6 +14,8 @@
 #include "writer/db.h"
 #include "writer/db_spec.h"
 
+#define WDB_MAX_KEY_BYTES 1024 /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
+
 /* Parse an RFC 3339 timestamp "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)" into
  * microseconds since the epoch, checking the calendar. Stricter than PostgreSQL on
  * purpose: special words ("now", "infinity") and free forms never get through, so what

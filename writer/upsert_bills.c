@@ -15,7 +15,7 @@ static const wdb_col bill_cols[] = {
 
 const wdb_spec wdb_spec_bills = {
     .name = "bills",
-    .topic = "wms.bills.v1",
+    .topic = TOPIC_CANON_PUBLIC(bills),
     .entity = "bill",
     .table = "bills",
     .nkeys = 2,
@@ -23,4 +23,5 @@ const wdb_spec wdb_spec_bills = {
     .ncols = WDB_NELEM(bill_cols),
     .version_col = "source_updated_at",
     .record_col = "record",
+    .lifecycle = 1,
 };

@@ -55,7 +55,7 @@ static const wdb_child product_children[] = {
 
 const wdb_spec wdb_spec_products = {
     .name = "products",
-    .topic = "wms.products.v1",
+    .topic = TOPIC_CANON_PUBLIC(products),
     .entity = "product",
     .table = "products",
     .nkeys = 2,
@@ -65,6 +65,7 @@ const wdb_spec wdb_spec_products = {
     .record_col = "record",
     .children = product_children,
     .nchildren = WDB_NELEM(product_children),
+    .lifecycle = 1,
 };
 
 /* ------------------------------------------------------------------ warehouses */
@@ -80,7 +81,7 @@ static const wdb_col warehouse_cols[] = {
 
 const wdb_spec wdb_spec_warehouses = {
     .name = "warehouses",
-    .topic = "wms.warehouses.v1",
+    .topic = TOPIC_CANON_PUBLIC(warehouses),
     .entity = "warehouse",
     .table = "warehouses",
     .nkeys = 2,
@@ -88,6 +89,7 @@ const wdb_spec wdb_spec_warehouses = {
     .ncols = WDB_NELEM(warehouse_cols),
     .version_col = "source_updated_at",
     .record_col = "record",
+    .lifecycle = 1,
 };
 
 /* ------------------------------------------------------------------ warehouse locations */
@@ -103,7 +105,7 @@ static const wdb_col location_cols[] = {
 
 const wdb_spec wdb_spec_warehouse_locations = {
     .name = "warehouse_locations",
-    .topic = "wms.warehouse_locations.v1",
+    .topic = TOPIC_CANON_PUBLIC(warehouse_locations),
     .entity = "warehouse_location",
     .table = "warehouse_locations",
     .nkeys = 2,
@@ -111,6 +113,7 @@ const wdb_spec wdb_spec_warehouse_locations = {
     .ncols = WDB_NELEM(location_cols),
     .version_col = "source_updated_at",
     .record_col = "record",
+    .lifecycle = 1,
 };
 
 /* ------------------------------------------------------------------ shipping methods */
@@ -127,7 +130,7 @@ static const wdb_col shipping_method_cols[] = {
 
 const wdb_spec wdb_spec_shipping_methods = {
     .name = "shipping_methods",
-    .topic = "wms.shipping_methods.v1",
+    .topic = TOPIC_CANON_PUBLIC(shipping_methods),
     .entity = "shipping_method",
     .table = "shipping_methods",
     .nkeys = 2,
@@ -135,4 +138,5 @@ const wdb_spec wdb_spec_shipping_methods = {
     .ncols = WDB_NELEM(shipping_method_cols),
     .version_col = "source_updated_at",
     .record_col = "record",
+    .lifecycle = 1,
 };

@@ -4,7 +4,7 @@
  */
 #include "writer/db_spec.h"
 
-#define CONN_EVENT_TOPIC "wms.connection_events.v1"
+#define CONN_EVENT_TOPIC TOPIC_CONNECTION_EVENTS
 #define CONN_EVENT_ENTITY "connection_event"
 
 static const char *const created_kinds[] = {"connection_created", NULL};

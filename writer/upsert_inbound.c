@@ -66,7 +66,7 @@ static const wdb_child asn_children[] = {
 
 const wdb_spec wdb_spec_inbound_shipments = {
     .name = "inbound_shipments",
-    .topic = "wms.inbound_shipments.v1",
+    .topic = TOPIC_CANON_PUBLIC(inbound_shipments),
     .entity = "inbound_shipment",
     .table = "inbound_shipments",
     .nkeys = 2,
@@ -76,4 +76,5 @@ const wdb_spec wdb_spec_inbound_shipments = {
     .record_col = "record",
     .children = asn_children,
     .nchildren = WDB_NELEM(asn_children),
+    .lifecycle = 1,
 };

@@ -74,7 +74,7 @@ static const wdb_child item_children[] = {
 
 const wdb_spec wdb_spec_inventory = {
     .name = "inventory",
-    .topic = "wms.inventory.v1",
+    .topic = TOPIC_CANON_PUBLIC(inventory),
     .entity = "inventory_item",
     .table = "inventory_items",
     .nkeys = 2,
@@ -84,4 +84,5 @@ const wdb_spec wdb_spec_inventory = {
     .record_col = "record",
     .children = item_children,
     .nchildren = WDB_NELEM(item_children),
+    .lifecycle = 1,
 };

@@ -133,7 +133,7 @@ static const wdb_child order_children[] = {
 
 const wdb_spec wdb_spec_orders = {
     .name = "orders",
-    .topic = "wms.orders.v1",
+    .topic = TOPIC_CANON_PUBLIC(orders),
     .entity = "order",
     .table = "orders",
     .nkeys = 2,
@@ -143,4 +143,5 @@ const wdb_spec wdb_spec_orders = {
     .record_col = "record",
     .children = order_children,
     .nchildren = WDB_NELEM(order_children),
+    .lifecycle = 1,
 };

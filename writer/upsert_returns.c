@@ -75,7 +75,7 @@ static const wdb_child return_children[] = {
 
 const wdb_spec wdb_spec_returns = {
     .name = "returns",
-    .topic = "wms.returns.v1",
+    .topic = TOPIC_CANON_PUBLIC(returns),
     .entity = "return",
     .table = "returns",
     .nkeys = 2,
@@ -85,4 +85,5 @@ const wdb_spec wdb_spec_returns = {
     .record_col = "record",
     .children = return_children,
     .nchildren = WDB_NELEM(return_children),
+    .lifecycle = 1,
 };

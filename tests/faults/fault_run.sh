@@ -122,7 +122,7 @@ inject_poison() { # N: one poison record of kind N % 5, delivered until acknowle
        return ;;
     4) key="$POISON_CONN|ord_no_version_$n"    # a canonical record the writer must refuse (no source_updated_at)
        printf '{"schema_version":1,"entity":"order","connection_id":"%s","id":"ord_no_version_%s","source":"webhook","event_type":"order.updated","source_updated_at":null,"line_items":[]}\n' "$POISON_CONN" "$n" |
-         kcat -P -b "$KAFKA_BOOTSTRAP" -t wms.orders.v1 -k "$key" 2>/dev/null && echo "$key" >>"$WORK/poison_keys"
+         kcat -P -b "$KAFKA_BOOTSTRAP" -t trackstar.canonical.orders.v1 -k "$key" 2>/dev/null && echo "$key" >>"$WORK/poison_keys"
        return ;;
   esac
   printf '%s' "$body" >"$f"

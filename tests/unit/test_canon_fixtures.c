@@ -24,26 +24,30 @@ typedef struct fixture_case {
 } fixture_case;
 
 static const fixture_case cases[] = {
-    {"order_updated", "webhook", "order.updated", "wms.orders.v1", "conn_1|ord_1", "orders"},
-    {"order_created", "webhook", "order.created", "wms.orders.v1", "conn_1|ord_2", "orders"},
-    {"order_shipment_created", "webhook", "order.shipment.created", "wms.orders.v1", "conn_1|ord_3",
+    {"order_updated", "webhook", "order.updated", "trackstar.canonical.orders.v1", "conn_1|ord_1",
      "orders"},
-    {"inventory_updated", "webhook", "inventory.updated", "wms.inventory.v1", "conn_1|inv_1",
-     "inventory"},
-    {"product_created", "webhook", "product.created", "wms.products.v1", "conn_1|kit_1",
-     "products"},
-    {"warehouse_created", "webhook", "warehouse.created", "wms.warehouses.v1", "conn_1|wh_1",
-     "warehouses"},
+    {"order_created", "webhook", "order.created", "trackstar.canonical.orders.v1", "conn_1|ord_2",
+     "orders"},
+    {"order_shipment_created", "webhook", "order.shipment.created", "trackstar.canonical.orders.v1",
+     "conn_1|ord_3", "orders"},
+    {"inventory_updated", "webhook", "inventory.updated", "trackstar.canonical.inventory.v1",
+     "conn_1|inv_1", "inventory"},
+    {"product_created", "webhook", "product.created", "trackstar.canonical.products.v1",
+     "conn_1|kit_1", "products"},
+    {"warehouse_created", "webhook", "warehouse.created", "trackstar.canonical.warehouses.v1",
+     "conn_1|wh_1", "warehouses"},
     {"warehouse_location_created", "webhook", "warehouse-location.created",
-     "wms.warehouse_locations.v1", "conn_1|loc_A1", "warehouse_locations"},
-    {"shipping_method_updated", "webhook", "shipping_method.updated", "wms.shipping_methods.v1",
-     "conn_1|sm_1", "shipping_methods"},
-    {"return_updated", "webhook", "return.updated", "wms.returns.v1", "conn_1|ret_1", "returns"},
+     "trackstar.canonical.warehouse_locations.v1", "conn_1|loc_A1", "warehouse_locations"},
+    {"shipping_method_updated", "webhook", "shipping_method.updated",
+     "trackstar.canonical.shipping_methods.v1", "conn_1|sm_1", "shipping_methods"},
+    {"return_updated", "webhook", "return.updated", "trackstar.canonical.returns.v1",
+     "conn_1|ret_1", "returns"},
     {"inbound_shipment_receipt_created", "webhook", "inbound-shipment.receipt.created",
-     "wms.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
-    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated", "wms.inbound_shipments.v1",
-     "conn_1|asn_2", "inbound_shipments"},
-    {"bill_created", "webhook", "bill.created", "wms.bills.v1", "conn_1|bill_1", "bills"},
+     "trackstar.canonical.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
+    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated",
+     "trackstar.canonical.inbound_shipments.v1", "conn_1|asn_2", "inbound_shipments"},
+    {"bill_created", "webhook", "bill.created", "trackstar.canonical.bills.v1", "conn_1|bill_1",
+     "bills"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
     {"connection_deleted", "webhook", "connection.deleted", "wms.connection_events.v1",
@@ -191,7 +195,7 @@ static void test_poll_resource_spellings(void **state) {
         canon_raw in = ct_poll(record, strlen(record), v[i].resource, v[i].event_type);
         if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("case %zu: %s", i, err);
         assert_int_equal(out.n, 1);
-        assert_string_equal(out.msg[0].topic, "wms.warehouse_locations.v1");
+        assert_string_equal(out.msg[0].topic, "trackstar.canonical.warehouse_locations.v1");
         assert_non_null(strstr(out.msg[0].value, "\"event_type\":\"warehouse_locations.polled\""));
         canon_out_free(&out);
     }
