@@ -18,9 +18,9 @@
 typedef struct wdb_pub_int {
     int spec;
     size_t key_off, key_len;
-    int item;          /* >= 0: the value is items[item]'s record */
-    int stored;        /* 1: the value is pubtext[val_off, val_off + val_len) */
-    int tombstone;     /* 1: no value */
+    int item;      /* >= 0: the value is items[item]'s record */
+    int stored;    /* 1: the value is pubtext[val_off, val_off + val_len) */
+    int tombstone; /* 1: no value */
     size_t val_off, val_len;
 } wdb_pub_int;
 

@@ -125,12 +125,12 @@ int wdb_claim(wdb *db, const char *group, const char *topic, int partition, long
     char part[16];
     snprintf(part, sizeof part, "%d", partition);
     const char *vals[] = {group, topic, part};
-    PGresult *r =
-        query(db,
-              "INSERT INTO writer_partitions AS w (group_id, topic, partition, epoch, applied_offset) "
-              "VALUES ($1, $2, $3::int, 1, -1) ON CONFLICT (group_id, topic, partition) "
-              "DO UPDATE SET epoch = w.epoch + 1, claimed_at = now() RETURNING epoch, applied_offset",
-              3, vals, errstr, errlen, "claim partition");
+    PGresult *r = query(
+        db,
+        "INSERT INTO writer_partitions AS w (group_id, topic, partition, epoch, applied_offset) "
+        "VALUES ($1, $2, $3::int, 1, -1) ON CONFLICT (group_id, topic, partition) "
+        "DO UPDATE SET epoch = w.epoch + 1, claimed_at = now() RETURNING epoch, applied_offset",
+        3, vals, errstr, errlen, "claim partition");
     if (!r) return -1;
     int ok = PQntuples(r) == 1;
     if (ok) {
@@ -262,9 +262,9 @@ done:
 int wdb_purge_lock(wdb *db, int lock, char *errstr, size_t errlen) {
     /* Unlocking a lock this session does not hold would only warn: skip it. */
     if (!lock && !db->purge_locked) return 0;
-    int rc = lock ? wdb_exec(db, "SELECT pg_advisory_lock_shared(" PURGE_LOCK_KEY ")", errstr, errlen)
-                  : wdb_exec(db, "SELECT pg_advisory_unlock_shared(" PURGE_LOCK_KEY ")", errstr,
-                             errlen);
+    int rc =
+        lock ? wdb_exec(db, "SELECT pg_advisory_lock_shared(" PURGE_LOCK_KEY ")", errstr, errlen)
+             : wdb_exec(db, "SELECT pg_advisory_unlock_shared(" PURGE_LOCK_KEY ")", errstr, errlen);
     if (rc == 0) db->purge_locked = lock;
     return rc;
 }

@@ -16,10 +16,10 @@
 typedef struct wpart {
     char topic[256];
     int partition;
-    int owned;                /* assigned to this writer now */
-    int revoked;              /* revoked (or lost) since the last wparts_batch_done */
-    int claimed;              /* epoch valid: claimed since it was (re)assigned */
-    long long epoch;          /* from wdb_claim */
+    int owned;                 /* assigned to this writer now */
+    int revoked;               /* revoked (or lost) since the last wparts_batch_done */
+    int claimed;               /* epoch valid: claimed since it was (re)assigned */
+    long long epoch;           /* from wdb_claim */
     long long recover_through; /* records at offsets <= this: republish their stored rows */
 } wpart;
 

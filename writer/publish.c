@@ -20,11 +20,11 @@ static int produce_one(rd_kafka_t *p, const char *prefix, const wdb_pub *m, cons
         dr->state = KAFKA_PENDING;
         rd_kafka_headers_t *h = rd_kafka_headers_new(1);
         rd_kafka_header_add(h, HDR_APPLIED_AT, -1, applied_at, -1);
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->key, m->key_len),
-            RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-            RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->key, m->key_len),
+                              RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                              RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
         if (!err) return 0;
         rd_kafka_headers_destroy(h); /* owned by the producer only on success */
         if (util_stop && attempt > 100) return -1;
