@@ -38,6 +38,13 @@
 #define HDR_RESOURCE "resource"            /* polls: orders, inventory, ... */
 #define HDR_INTEGRATION "integration_name" /* polls */
 
+/* Event type suffixes of the fetcher's raw messages: "<resource>.polled" (a record as
+ * served) and "<resource>.gone" (a record a complete listing no longer holds; the body is
+ * {"id", "source_updated_at", "trackstar_updated_at", "deleted_at"}: the version it
+ * supersedes, and when the listing began). */
+#define EVENT_POLLED_SUFFIX ".polled"
+#define EVENT_GONE_SUFFIX ".gone"
+
 /* Headers on dead-letter messages. */
 #define HDR_DLQ_STAGE "dlq_stage"
 #define HDR_DLQ_REASON "dlq_reason"

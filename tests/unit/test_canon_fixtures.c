@@ -204,8 +204,51 @@ static void test_poll_resource_spellings(void **state) {
     free(raw);
 }
 
+/* The fetcher's "<resource>.gone" becomes the canonical delete record: the envelope (the
+ * version it supersedes), deleted and deleted_at, on the entity's internal topic. */
+static void test_gone_is_a_delete_record(void **state) {
+    (void)state;
+    static const char body[] = "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\","
+                               "\"trackstar_updated_at\":\"2026-01-05T10:20:00.5Z\","
+                               "\"deleted_at\":\"2026-01-06T08:00:00Z\"}";
+    canon_out out;
+    char err[256];
+    canon_raw in = ct_poll(body, strlen(body), "inventory", "inventory.gone");
+    in.event_id = "gone:1";
+    if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.msg[0].topic, "trackstar.canonical.inventory.v1");
+    assert_string_equal(out.msg[0].key, "conn_1|inv_9");
+    assert_string_equal(
+        out.msg[0].value,
+        "{\"schema_version\":1,\"entity\":\"inventory_item\",\"connection_id\":\"conn_1\","
+        "\"integration_name\":\"shiphero\",\"id\":\"inv_9\",\"source\":\"poll\",\"event_id\":"
+        "\"gone:1\",\"event_type\":\"inventory.gone\",\"source_updated_at\":"
+        "\"2026-01-05T10:00:00Z\",\"trackstar_updated_at\":\"2026-01-05T10:20:00.500Z\","
+        "\"observed_at\":\"2026-01-06T09:00:01.123Z\",\"deleted\":true,\"deleted_at\":"
+        "\"2026-01-06T08:00:00Z\",\"extra\":{}}");
+    canon_out_free(&out);
+    /* poison: what the writer could not order */
+    static const char *const bad[] = {
+        "{\"source_updated_at\":\"2026-01-05T10:00:00Z\",\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"yesterday\",\"deleted_at\":\"2026-01-06T08:00:"
+        "00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\",\"trackstar_updated_at\":"
+        "7,\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        in = ct_poll(bad[i], strlen(bad[i]), "inventory", "inventory.gone");
+        if (canon_map(&in, &out, NULL, err, sizeof err) == 0) fail_msg("case %zu mapped", i);
+        assert_int_equal(out.n, 0);
+        canon_out_free(&out);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gone_is_a_delete_record),
         cmocka_unit_test(test_fixtures_match_canonical),
         cmocka_unit_test(test_mapping_is_deterministic),
         cmocka_unit_test(test_poll_equals_webhook),

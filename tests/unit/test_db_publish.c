@@ -80,8 +80,8 @@ static void assert_pubs(const run *r, const char *want) {
 
 /* "live <name> <levels>" or "deleted <name> <levels>". */
 static void assert_row(const tdb *t, const char *want) {
-    char *got = tdb_val(t->sql,
-                        "SELECT CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END "
+    char *got =
+        tdb_val(t->sql, "SELECT CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END "
                         "|| ' ' || name || ' ' || (SELECT count(*) FROM inventory_levels l "
                         "WHERE l.connection_id = i.connection_id AND l.inventory_item_id = i.id) "
                         "FROM inventory_items i WHERE connection_id = 'conn_t' AND id = 'inv_1'");
@@ -194,8 +194,8 @@ static void test_batch_keeps_arrival_order_across_deletes(void **state) {
     tdb t2;
     tdb_create(&t2, 1);
     wdb *db2 = tdb_open(&t2);
-    char *b[] = {inv(10, 1, "poll", "2026-02-01T00:00:00Z"), inv(20, 2, "webhook", "2026-02-01T00:10:00Z"),
-                 gone(20, "2026-02-01T01:00:00Z")};
+    char *b[] = {inv(10, 1, "poll", "2026-02-01T00:00:00Z"),
+                 inv(20, 2, "webhook", "2026-02-01T00:10:00Z"), gone(20, "2026-02-01T01:00:00Z")};
     apply(db2, &r, b, 3, NULL);
     assert_pubs(&r, "1 2 T");
     assert_row(&t2, "deleted v2 0");
