@@ -179,8 +179,8 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
         char ids[24];
         a->outstanding++;
         if (strcmp(q->kind, "backfill") == 0) {
-            if (r == FX_RES_INVENTORY || r == FX_RES_WAREHOUSE_LOCATIONS) {
-                /* A snapshot has no window; a window backfill of it is a full run. */
+            if (fx_res_infos[r].kind != FX_KIND_INCREMENTAL) {
+                /* A complete listing has no window; a window backfill of it is a full run. */
                 if (st->force_req) fx_req_stream_done(e, st->force_req, 0, "superseded");
                 st->force = 1;
                 st->force_req = q->id;
@@ -703,6 +703,9 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
         metric_counter("fetcher_cursor_advances_total", "cursor moves stored", NULL, NULL);
     e->m.status_msgs =
         metric_counter("fetcher_sync_status_published_total", "sync-status messages", NULL, NULL);
+    e->m.gone = metric_counter("fetcher_gone_published_total",
+                               "records a complete listing no longer held, published as deletes",
+                               NULL, NULL);
     e->m.owned_conns =
         metric_gauge("fetcher_connections_owned", "connections this replica polls", NULL, NULL);
     e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",

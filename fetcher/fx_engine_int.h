@@ -9,6 +9,7 @@
 #include "fx_api.h"
 #include "fx_cursor.h"
 #include "fx_engine.h"
+#include "fx_gone.h"
 #include "fx_http.h"
 #include "fx_json.h"
 #include "fx_rate.h"
@@ -89,6 +90,8 @@ struct fx_stream {
     int nwh, wh_next, listing_done;
     uint64_t loc_seg;
     fx_batch *batches;
+    fx_idset *listed; /* complete listings: every id this run published (fx_gone.h) */
+    int gone_sent;    /* ... and the deletes it inferred are produced */
     /* manual work */
     int force;
     int64_t force_req;
@@ -148,7 +151,7 @@ struct fx_engine {
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
-            *unacked_bytes, *inflight, *status_msgs;
+            *unacked_bytes, *inflight, *status_msgs, *gone;
     } m;
 };
 

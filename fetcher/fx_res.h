@@ -21,8 +21,8 @@ typedef enum fx_res {
 
 typedef enum fx_res_kind {
     FX_KIND_INCREMENTAL = 0, /* cursor on a date field, gte with overlap */
-    FX_KIND_SNAPSHOT,        /* inventory: fetched whole every run, no cursor */
-    FX_KIND_PER_WAREHOUSE    /* locations: one list per warehouse, cursor over all */
+    FX_KIND_SNAPSHOT,        /* fetched whole every run, no cursor: a complete listing */
+    FX_KIND_PER_WAREHOUSE    /* locations: every warehouse's whole list: a complete listing */
 } fx_res_kind;
 
 typedef struct fx_res_info {
@@ -32,6 +32,10 @@ typedef struct fx_res_info {
     const char *env;        /* "FETCHER_INTERVAL_ORDERS_S" */
     int default_interval_s; /* reference §6.2 */
     fx_res_kind kind;
+    /* Complete listings (every kind but FX_KIND_INCREMENTAL): the writer's table of the
+     * entity. A record it holds as live that a complete, successful run no longer lists
+     * is published as "<name>.gone" (fx_gone.h). NULL for incremental resources. */
+    const char *table;
 } fx_res_info;
 
 extern const fx_res_info fx_res_infos[FX_RES_COUNT];

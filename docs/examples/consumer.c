@@ -1,10 +1,13 @@
-/* consumer.c - the smallest correct reader of a trackstar-pipeline canonical topic.
+/* consumer.c - the smallest correct reader of a trackstar-pipeline public topic.
  *
- * It joins a consumer group on one wms.<entity>.v1 topic, and for every record keeps only
- * the newest version per Kafka key (connection_id|id), comparing source_updated_at the
- * way the pipeline's own writer does: a redelivered or older record is skipped. Records
+ * It joins a consumer group on one wms.<entity>.v1 topic and keeps, for every Kafka key
+ * (connection_id|id), the LAST message it read: the pipeline's writer publishes exactly the
+ * versions PostgreSQL applied, in the order it applied them, so the last message per key is
+ * the record as the database holds it, and no version comparison is needed. A tombstone
+ * (null value, after a delete record) means the record is gone: forget the key. Records
  * with a schema_version it does not know are reported and skipped, never misread.
- * Here "applying" a record just prints it; put your own upsert there.
+ * Here "applying" prints "upsert <key> <record>" or "delete <key>"; put your own upsert and
+ * delete there.
  *
  *   cc docs/examples/consumer.c -lrdkafka -lcjson -o consumer
  *   ./consumer localhost:9092 my-team-orders wms.orders.v1
@@ -13,7 +16,6 @@
  * (enable.auto.offset.store=false + rd_kafka_offset_store() after processing), so a crash
  * replays at most the last few records: harmless, because applying is idempotent.
  */
-#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
@@ -22,7 +24,6 @@
 #include <string.h>
 
 #define KNOWN_SCHEMA_VERSION 1
-#define MAX_KEYS 100000 /* a demo: a real consumer keeps versions in its database */
 
 static volatile sig_atomic_t run = 1;
 static void stop(int sig) {
@@ -30,48 +31,26 @@ static void stop(int sig) {
     run = 0;
 }
 
-/* key -> newest source_updated_at seen (RFC 3339 UTC strings compare as text). */
-static struct { char *key, *version; } seen[MAX_KEYS];
-static int nseen;
-
-/* 1 when (key, version) is newer than or equal to what we have; records it. */
-static int is_newer(const char *key, const char *version) {
-    for (int i = 0; i < nseen; i++) {
-        if (strcmp(seen[i].key, key) != 0) continue;
-        if (strcmp(version, seen[i].version) < 0) return 0;
-        free(seen[i].version);
-        seen[i].version = strdup(version);
-        return 1;
-    }
-    if (nseen < MAX_KEYS) {
-        seen[nseen].key = strdup(key);
-        seen[nseen].version = strdup(version);
-        nseen++;
-    }
-    return 1;
-}
-
 static void handle(const rd_kafka_message_t *m) {
-    char key[1024];
-    if (!m->key || m->key_len >= sizeof key || !m->payload) {
-        fprintf(stderr, "skipping message without key or value at offset %lld\n",
-                (long long)m->offset);
+    if (!m->key) {
+        fprintf(stderr, "skipping message without key at offset %lld\n", (long long)m->offset);
         return;
     }
-    memcpy(key, m->key, m->key_len);
-    key[m->key_len] = '\0';
+    int klen = (int)m->key_len;
+    const char *key = m->key;
+    if (!m->payload) { /* a tombstone: the record was deleted (or its connection purged) */
+        printf("delete %.*s\n", klen, key);
+        return;
+    }
     cJSON *rec = cJSON_ParseWithLength(m->payload, m->len);
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(rec, "schema_version");
-    const cJSON *upd = cJSON_GetObjectItemCaseSensitive(rec, "source_updated_at");
-    if (!cJSON_IsNumber(ver) || ver->valueint != KNOWN_SCHEMA_VERSION || !cJSON_IsString(upd)) {
-        fprintf(stderr, "skipping %s: unknown schema_version or no source_updated_at\n", key);
-    } else if (!is_newer(key, upd->valuestring)) {
-        printf("older version of %s ignored (%s)\n", key, upd->valuestring);
+    if (!cJSON_IsNumber(ver) || ver->valueint != KNOWN_SCHEMA_VERSION) {
+        fprintf(stderr, "skipping %.*s: unknown schema_version\n", klen, key);
+    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "deleted"))) {
+        /* The delete record (deleted_at: when it was found gone); the tombstone follows. */
+        printf("delete %.*s\n", klen, key);
     } else {
-        const cJSON *ent = cJSON_GetObjectItemCaseSensitive(rec, "entity");
-        const cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "source");
-        printf("apply %s %s version %s via %s\n", cJSON_IsString(ent) ? ent->valuestring : "?", key,
-               upd->valuestring, cJSON_IsString(src) ? src->valuestring : "?");
+        printf("upsert %.*s %.*s\n", klen, key, (int)m->len, (const char *)m->payload);
     }
     cJSON_Delete(rec);
 }
@@ -112,6 +91,7 @@ int main(int argc, char **argv) {
     }
     signal(SIGINT, stop);
     signal(SIGTERM, stop);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one line per record, even into a pipe or file */
     int rc = 0;
     while (run) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
@@ -131,9 +111,5 @@ int main(int argc, char **argv) {
     }
     rd_kafka_consumer_close(rk); /* commits the stored offsets */
     rd_kafka_destroy(rk);
-    for (int i = 0; i < nseen; i++) {
-        free(seen[i].key);
-        free(seen[i].version);
-    }
     return rc;
 }

@@ -96,6 +96,7 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
         for (; pos < t->n; pos++) {
             const sim_meta *m = t->rows[t->order[pos]];
             if (m->updated_ms > hi) break;
+            if (m->removed) continue;
             if (wh && ((const sim_location *)m)->wh != wh) continue;
             sim_format_id(c, r, m->num, id, sizeof id);
             if (!truth && !sim_query_match(&q, id, m, &ctx, sim_resdef_get)) continue;
@@ -137,7 +138,7 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
     const sim_meta *m = NULL;
     if ((c->hist_done & (1u << r)) && sim_parse_id(c, r, id, &num) == 0)
         m = sim_table_get(&c->t[r], num);
-    if (m && wh && ((const sim_location *)m)->wh != wh) m = NULL;
+    if (m && (m->removed || (wh && ((const sim_location *)m)->wh != wh))) m = NULL;
     if (!m) {
         sim_resp_404(rs, not_found, id);
         return;

@@ -50,12 +50,16 @@ static cJSON *render_json(const sim_conn *c, sim_res r, const void *rec) {
 static void change_begin(crawl *k, change *ch, sim_res r, void *rec) {
     ch->r = r;
     ch->rec = rec;
-    ch->old = live(k, r) ? render_json(k->c, r, rec) : NULL;
+    /* A record removed from the WMS may still be touched through another one (a kit's
+     * component): its version stays, and no event goes out for a record Trackstar no
+     * longer has, so a comeback shows the updated_date it had. */
+    ch->old = live(k, r) && !((const sim_meta *)rec)->removed ? render_json(k->c, r, rec) : NULL;
 }
 
 /* Bump the record and emit <event>.<suffix>. whole_key (e.g. "shipments") replaces the
  * dot paths under it with the whole old array, as order.shipment.created carries it. */
 static void change_end(crawl *k, change *ch, const char *suffix, const char *whole_key) {
+    if (((const sim_meta *)ch->rec)->removed) return; /* see change_begin: no version, no event */
     sim_record_bump(k->c, ch->r, ch->rec, k->now);
     k->out->mutations++;
     if (!ch->old) return;
@@ -120,6 +124,7 @@ static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
     sim_table *t = &k->c->t[r];
     for (int i = 0; i < PICK_TRIES && t->n; i++) {
         void *rec = t->rows[sim_rand_below(k->rng, t->n)];
+        if (((const sim_meta *)rec)->removed) continue;
         if (!ok || ok(rec)) return rec;
     }
     return NULL;
@@ -131,7 +136,7 @@ typedef enum { INV_COMMIT, INV_SHIP, INV_RECEIVE, INV_EXPECT, INV_RESTOCK } inv_
 
 static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv) {
     sim_inventory *v = sim_table_get(&k->c->t[SIM_RES_INVENTORY], inv);
-    if (!v || wh == 0 || wh > v->nwh || q <= 0) return;
+    if (!v || v->m.removed || wh == 0 || wh > v->nwh || q <= 0) return;
     sim_inv_wh *w = &v->wh[wh - 1];
     change ch;
     change_begin(k, &ch, SIM_RES_INVENTORY, v);

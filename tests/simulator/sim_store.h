@@ -62,6 +62,8 @@ typedef struct sim_meta {
     int64_t created_ms, updated_ms;       /* source (WMS) timestamps, whole seconds */
     int64_t ts_created_ms, ts_updated_ms; /* when this copy first saw / last changed it */
     uint32_t num;                         /* id number; the id is "<prefix>_<tag>_<num>" */
+    uint8_t removed; /* deleted in the WMS by a test (POST /_sim/connections/{id}/records):
+                        in no list, get or truth, and the crawl leaves it alone */
 } sim_meta;
 
 typedef struct sim_warehouse {
