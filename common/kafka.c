@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Apply "k=v,k=v" on top of conf. */
-static int apply_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen) {
+int kafka_conf_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen) {
     if (!extra || !*extra) return 0;
     char *copy = strdup(extra), *save = NULL;
     if (!copy) return -1;
@@ -94,7 +93,8 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const
         "message.max.bytes", "17825792",
         NULL};
     /* clang-format on */
-    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen)) goto fail;
+    if (set_all(conf, kv, errstr, errlen) || kafka_conf_extra(conf, extra, errstr, errlen))
+        goto fail;
     if (dr) rd_kafka_conf_set_dr_msg_cb(conf, dr);
     /* Setting acks above already created conf's default topic conf: extend it
      * rather than replace it (replacing would drop acks and message.timeout.ms). */
@@ -206,8 +206,8 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
         "fetch.wait.max.ms", "100",
         NULL};
     /* clang-format on */
-    if (set_all(conf, kv, errstr, errlen) || apply_extra(conf, extra, errstr, errlen) ||
-        apply_extra(conf, consumer_extra, errstr, errlen))
+    if (set_all(conf, kv, errstr, errlen) || kafka_conf_extra(conf, extra, errstr, errlen) ||
+        kafka_conf_extra(conf, consumer_extra, errstr, errlen))
         goto fail;
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);

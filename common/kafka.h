@@ -19,6 +19,10 @@ typedef void (*kafka_dr_fn)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
 rd_kafka_t *kafka_producer_new(const char *brokers, const char *client_id, const char *extra,
                                kafka_dr_fn dr, void *opaque, char *errstr, size_t errlen);
 
+/* Apply KAFKA_EXTRA ("key=value,key=value") on top of conf: for clients configured
+ * outside this module (tsctl's readers). 0 or -1 with errstr. */
+int kafka_conf_extra(rd_kafka_conf_t *conf, const char *extra, char *errstr, size_t errlen);
+
 /* Create a consumer in group and subscribe it to topics[0..n). extra applies to every
  * client, consumer_extra (KAFKA_CONSUMER_EXTRA, e.g. session.timeout.ms) only here. */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *client_id,

@@ -23,9 +23,6 @@
 /* pg_advisory_lock key of the purge lock (a literal, for SQL text). */
 #define PURGE_LOCK_KEY "7431170"
 
-/* SQL text of the purge marker of text expression x: hex SHA-256 of its UTF-8 bytes. */
-#define PURGE_HASH_SQL(x) "encode(sha256(convert_to(" x ", 'UTF8')), 'hex')"
-
 typedef struct purge_report {
     long long rows;       /* rows deleted, all tables together */
     int tables;           /* tables that had rows of the connection */

@@ -9,11 +9,11 @@
 #include "fx_api.h"
 #include "fx_cursor.h"
 #include "fx_engine.h"
-#include "fx_gone.h"
 #include "fx_http.h"
 #include "fx_json.h"
 #include "fx_rate.h"
 #include "metrics.h"
+#include "strmap.h"
 
 #define FX_MAX_CHAINS 4        /* windows (or warehouses) fetched at once per stream */
 #define FX_MAX_WAREHOUSES 1024 /* warehouses a location run walks */
@@ -90,8 +90,8 @@ struct fx_stream {
     int nwh, wh_next, listing_done;
     uint64_t loc_seg;
     fx_batch *batches;
-    fx_idset *listed; /* complete listings: every id this run published (fx_gone.h) */
-    int gone_sent;    /* ... and the deletes it inferred are produced */
+    strmap *listed; /* complete listings: every id this run published (see infer_gone) */
+    int gone_sent;  /* ... and the deletes it inferred are produced */
     /* manual work */
     int force;
     int64_t force_req;

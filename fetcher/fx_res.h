@@ -34,7 +34,7 @@ typedef struct fx_res_info {
     fx_res_kind kind;
     /* Complete listings (every kind but FX_KIND_INCREMENTAL): the writer's table of the
      * entity. A record it holds as live that a complete, successful run no longer lists
-     * is published as "<name>.gone" (fx_gone.h). NULL for incremental resources. */
+     * is published as "<name>.gone" (fx_run.c, infer_gone). NULL for incremental resources. */
     const char *table;
 } fx_res_info;
 

@@ -139,7 +139,7 @@ static void run_clear(fx_engine *e, fx_stream *st, int detach) {
     free(st->whs);
     st->whs = NULL;
     st->nwh = st->wh_next = 0;
-    fx_idset_free(st->listed);
+    strmap_free(st->listed);
     st->listed = NULL;
     st->gone_sent = 0;
     st->run = FX_RUN_NONE;
@@ -231,11 +231,11 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     st->d.last_started_ms = now;
     st->d.records_seen = 0;
     st->d.last_error[0] = '\0';
-    fx_idset_free(st->listed);
+    strmap_free(st->listed);
     st->listed = NULL;
     st->gone_sent = 0;
     if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && fx_res_infos[st->res].table &&
-        !(st->listed = fx_idset_new()))
+        !(st->listed = strmap_new()))
         run_fail(e, st, FX_ST_FAILED, cfg->failed_retry_ms, "%s", "out of memory");
     if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) {
         int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
@@ -314,8 +314,17 @@ static void run_end_failed(fx_engine *e, fx_stream *st) {
     if (req) fx_req_stream_done(e, req, 1, st->d.last_error);
 }
 
-/* The live rows a complete listing did not list: one gone message each, as one more
- * segment of the run (its acknowledgements end the run). */
+/* Records that disappear: deletes inferred from complete listings.
+ *
+ * A run of a resource read as a complete set (fx_res_info.table: inventory snapshot,
+ * warehouses, shipping methods, every warehouse's locations) notes every id it publishes.
+ * When the whole run succeeded and every one of its records is acknowledged, the rows the
+ * pipeline holds as live for that connection in the resource's table, observed before the
+ * run began and not listed, are published on the raw topic as "<resource>.gone"
+ * (topics.h): the version each supersedes and the run's start as deleted_at, one more
+ * segment of the run (its acknowledgements end the run). The writer decides by the version
+ * order whether a delete still applies (docs/consuming.md). A failed or partial run infers
+ * nothing. */
 typedef struct gone_ctx {
     fx_engine *e;
     fx_stream *st;
@@ -328,7 +337,7 @@ typedef struct gone_ctx {
 static int gone_row(void *arg, const char *id, const char *upd, const char *tsupd) {
     gone_ctx *g = arg;
     fx_stream *st = g->st;
-    if (fx_idset_has(st->listed, id)) return 0;
+    if (strmap_get(st->listed, id, NULL)) return 0;
     if (!g->b && !(g->b = batch_new(st, g->seg))) return -1;
     fx_pub_gone m = {.connection_id = st->c->id,
                      .integration = st->c->integration,
@@ -435,7 +444,8 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
             st->ts_seen++;
         else
             tsu[0] = '\0', st->ts_missing++;
-        if ((!b && !(b = batch_new(st, ch->seg))) || (st->listed && fx_idset_add(st->listed, id))) {
+        if ((!b && !(b = batch_new(st, ch->seg))) ||
+            (st->listed && strmap_put(st->listed, id, 1))) {
             if (b && b->refs == 0) {
                 batch_unlink(b);
                 free(b);

@@ -217,7 +217,7 @@ int wdb_purged(wdb *db, const char *const *conns, int n, int *purged, char *errs
     /* The ordinality, not the id, comes back: an id could be anything. */
     PGresult *r = query(db,
                         "SELECT k.n FROM unnest($1::text[]) WITH ORDINALITY AS k(c, n) "
-                        "JOIN purged_connections p ON p.connection_hash = " PURGE_HASH_SQL("k.c"),
+                        "JOIN purged_connections p ON p.connection_hash = purge_marker(k.c)",
                         1, vals, errstr, errlen, "purged connections");
     sbuf_free(&arr);
     if (!r) return -1;

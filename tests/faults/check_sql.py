@@ -37,7 +37,6 @@ FILE_SINKS = {"writer/db.c": {"exec_cmd": 1}, "writer/migrate.c": {"exec_ok": 1}
               "fetcher/fx_db.c": {"run": 2, "run0": 2, "json_query": 2}}
 # function-like macros that only paste literals around a literal argument
 LITERAL_MACROS = {"TS", "MS",  # fetcher/fx_db.c: epoch-millisecond conversions
-                  "PURGE_HASH_SQL",  # common/purge.h: the purge marker of a column
                   "WDB_SQL_TS_OR_MIN"}  # writer/db_sql.c: a version column of an alias
 
 # (file, argument text) -> why it holds no value

@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "json_arena.h"
 #include "metrics.h"
+#include "strmap.h"
 #include "topics.h"
 #include "util.h"
 
@@ -189,6 +190,38 @@ static void json_arena_parses_reset_and_reuse(void **state) {
     json_arena_free(&a);
 }
 
+static void strmap_sets_gets_and_walks(void **state) {
+    (void)state;
+    strmap *m = strmap_new();
+    assert_non_null(m);
+    char k[32];
+    for (int i = 0; i < 5000; i++) { /* grows several times */
+        snprintf(k, sizeof k, "conn_1|inv_%d", i);
+        assert_int_equal(strmap_put(m, k, i), 0);
+    }
+    assert_int_equal(strmap_put(m, "conn_1|inv_7", -1), 0); /* replaces */
+    assert_int_equal((int)strmap_count(m), 5000);
+    int v = 0;
+    assert_int_equal(strmap_get(m, "conn_1|inv_7", &v), 1);
+    assert_int_equal(v, -1);
+    assert_int_equal(strmap_get(m, "conn_1|inv_4999", &v), 1);
+    assert_int_equal(v, 4999);
+    assert_int_equal(strmap_get(m, "conn_1|inv_5000", NULL), 0);
+    assert_int_equal(strmap_get(m, "", NULL), 0);
+    size_t pos = 0, seen = 0;
+    long long sum = 0;
+    const char *key;
+    while (strmap_next(m, &pos, &key, &v)) {
+        seen++;
+        sum += v;
+        assert_int_equal(strncmp(key, "conn_1|inv_", 11), 0);
+    }
+    assert_int_equal((int)seen, 5000);
+    assert_true(sum == 4999LL * 5000 / 2 - 8);
+    strmap_free(m);
+    strmap_free(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cfg_defaults_and_overrides),
@@ -201,6 +234,7 @@ int main(void) {
         cmocka_unit_test(json_arena_parses_reset_and_reuse),
         cmocka_unit_test(metrics_grouped_by_name),
         cmocka_unit_test(topics_include_every_canonical_entity),
+        cmocka_unit_test(strmap_sets_gets_and_walks),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

@@ -157,12 +157,33 @@ static void resource_names(void **state) {
     assert_int_equal(fx_res_infos[FX_RES_INVENTORY].kind, FX_KIND_SNAPSHOT);
 }
 
+/* Complete listings: read whole (no cursor), with the writer's table to compare with. */
+static void complete_listings(void **state) {
+    (void)state;
+    static const struct {
+        fx_res res;
+        const char *table;
+    } want[] = {{FX_RES_INVENTORY, "inventory_items"},
+                {FX_RES_WAREHOUSES, "warehouses"},
+                {FX_RES_WAREHOUSE_LOCATIONS, "warehouse_locations"},
+                {FX_RES_SHIPPING_METHODS, "shipping_methods"}};
+    int complete = 0;
+    for (int r = 0; r < FX_RES_COUNT; r++) {
+        assert_int_equal(fx_res_infos[r].table != NULL,
+                         fx_res_infos[r].kind != FX_KIND_INCREMENTAL);
+        complete += fx_res_infos[r].table != NULL;
+    }
+    assert_int_equal(complete, (int)(sizeof want / sizeof want[0]));
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(fx_res_infos[want[i].res].table, want[i].table);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integrations_list), cmocka_unit_test(connection_both_shapes),
         cmocka_unit_test(exchange_answer),   cmocka_unit_test(connection_events),
         cmocka_unit_test(status_body),       cmocka_unit_test(event_ids),
-        cmocka_unit_test(resource_names),
+        cmocka_unit_test(resource_names),    cmocka_unit_test(complete_listings),
     };
     return cmocka_run_group_tests_name("fx_api", tests, NULL, NULL);
 }

@@ -26,7 +26,8 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
          "the fetcher's admin port (stack.env's ADMIN_FETCHER is used when unset)",
          &ctx->fetcher_url},
         {"KAFKA_BOOTSTRAP", CFG_STR, "127.0.0.1:9092", 0, 0, 0,
-         "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
+         "Kafka bootstrap servers, for the dead-letter, purge and rebuild commands",
+         &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
         {"KAFKA_EXTRA", CFG_STR, "", 0, 0, CFG_SECRET,
@@ -122,6 +123,11 @@ static const cli_opt o_conn_delete[] = {
     {"yes", 0, NULL, "really delete"},
     {"token-stdin", 0, NULL, "read the connection's access token from stdin (never printed)"},
 };
+static const cli_opt o_conn_purge[] = {
+    {"yes", 0, NULL,
+     "do it without asking (otherwise the connection id is asked for on a terminal)"},
+    {"force", 0, NULL, "also purge a connection that is not deleted"},
+};
 static const cli_opt o_errors[] = {
     {"all", 0, NULL, "include resolved connection errors"},
     {"check", 0, NULL, "exit 1 when anything is listed (for monitors)"},
@@ -200,6 +206,14 @@ const cli_cmd cli_commands[] = {
      "DELETE /connections is authorised by the connection's access token: give it on\n"
      "stdin with --token-stdin. Its connection.deleted event then flows through the pipeline.",
      OPTS(o_conn_delete), 1, 1, cli_run_conn_delete},
+    {"connections purge", "<connection_id>",
+     "remove every row of a connection and tombstone its keys on every compacted topic",
+     "Deletes the connection's rows from every table with a connection_id column (found\n"
+     "from the schema) and publishes a tombstone for each of its keys on wms.<entity>.v1\n"
+     "and wms.connection_events.v1, so compaction removes them from Kafka too. Writers pause\n"
+     "their publishing meanwhile; late records of the connection are skipped from then on.\n"
+     "Only for a deleted connection unless --force. Cannot be undone.",
+     OPTS(o_conn_purge), 1, 1, cli_run_conn_purge},
     {"errors", "[connection_id]", "open connection errors and failing streams", NULL,
      OPTS(o_errors), 0, 1, cli_run_errors},
     {"sync", "<connection_id>", "sync now: Trackstar's sync, then the fetcher polls at once", NULL,

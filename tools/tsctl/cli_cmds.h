@@ -31,6 +31,7 @@ int cli_run_magic_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
+int cli_run_conn_purge(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_errors(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 
 /* cli_cmd_sync.c */

@@ -36,8 +36,12 @@ CREATE TABLE writer_partitions (
     PRIMARY KEY (group_id, topic, partition)
 );
 
--- Connections removed by `tsctl connections purge`, by the hex SHA-256 of their id (no row
--- holds the id itself): the writer skips their late records, so a purge stays a purge.
+-- Connections removed by `tsctl connections purge`, by purge_marker(id), the hex SHA-256
+-- of the id (no row holds the id itself): the writer skips their late records, so a purge
+-- stays a purge.
+CREATE FUNCTION purge_marker(connection_id text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT encode(sha256(convert_to(connection_id, 'UTF8')), 'hex') $$;
+
 CREATE TABLE purged_connections (
     connection_hash text        PRIMARY KEY,
     purged_at       timestamptz NOT NULL DEFAULT now()
@@ -85,3 +89,32 @@ SELECT i.connection_id, i.sku, i.inventory_items, i.active_items,
        i.last_updated_at
 FROM items i
 LEFT JOIN wh ON wh.connection_id = i.connection_id AND wh.sku = i.sku;
+
+-- Every row of one connection, in every table of this schema that has a connection_id
+-- column (found from the catalog, not from a list: tables added later are covered), and the
+-- purge marker. One row per table: how many rows went. Called by common/purge.c (tsctl
+-- connections purge) under the purge lock; identifiers are quoted by format('%I').
+CREATE FUNCTION purge_connection_rows(p_connection_id text)
+RETURNS TABLE (table_name text, rows_deleted bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.table_name AS name
+        FROM information_schema.columns c
+        JOIN information_schema.tables tb
+          ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
+        WHERE c.table_schema = current_schema() AND c.column_name = 'connection_id'
+          AND tb.table_type = 'BASE TABLE'
+        ORDER BY c.table_name
+    LOOP
+        EXECUTE format('DELETE FROM %I WHERE connection_id = $1', t.name) USING p_connection_id;
+        GET DIAGNOSTICS rows_deleted = ROW_COUNT;
+        table_name := t.name;
+        RETURN NEXT;
+    END LOOP;
+    INSERT INTO purged_connections (connection_hash) VALUES (purge_marker(p_connection_id))
+    ON CONFLICT (connection_hash) DO NOTHING;
+END
+$$;
