@@ -6,8 +6,11 @@
  * lock shared from before a batch's transaction until its publications are acknowledged
  * (writer/db_pub.c); purge_connection() holds it exclusively while it deletes the rows and
  * its tombstones are acknowledged, so no applied version of the connection can land after
- * a tombstone. A purged connection is remembered by the SHA-256 of its id only (no row
- * holds the id itself), and writers skip its late records, so it stays purged.
+ * a tombstone. A purged connection is remembered by the SHA-256 of its id only
+ * (purge_marker() in SQL; no row holds the id itself): in purged_connections, where writers
+ * look to skip its late records, and on the compacted topic trackstar.purged-connections.v1,
+ * from which a rebuild from the raw topic takes them (the raw topic still holds the
+ * connection's old records), so it stays purged.
  */
 #ifndef TS_PURGE_H
 #define TS_PURGE_H
@@ -42,5 +45,14 @@ int purge_connection(PGconn *db, rd_kafka_t *producer, const char *bootstrap, co
                      const char *prefix, const char *connection_id, int force,
                      purge_progress_fn progress, void *arg, purge_report *rep, char *errstr,
                      size_t errlen);
+
+/* One purge marker: the hash and when it was purged (RFC 3339; NULL when unknown). A
+ * non-zero return stops the reading with an error. */
+typedef int (*purge_marker_fn)(void *arg, const char *hash, const char *purged_at);
+
+/* Call fn for every purge marker on the purged-connections topic (names with prefix).
+ * 0 or -1 with errstr. */
+int purge_markers(const char *bootstrap, const char *extra, const char *prefix, purge_marker_fn fn,
+                  void *arg, char *errstr, size_t errlen);
 
 #endif

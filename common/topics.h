@@ -12,6 +12,9 @@
 /* Carries no data: fetcher replicas join one consumer group on it, and a replica polls
  * exactly the connections that hash to the partitions it is assigned (fetcher/). */
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
+/* Compacted: one message per purged connection, keyed by the SHA-256 of its id (common/
+ * purge.h), so that a rebuild from the raw topic leaves purged connections out. */
+#define TOPIC_PURGED "trackstar.purged-connections.v1"
 
 /* Canonical entities. Each has two topics, with equal partition counts:
  *   TOPIC_CANON_INTERNAL(e) "trackstar.canonical.<e>.v1": every candidate version the

@@ -164,6 +164,18 @@ static const cli_opt o_dlq_replay[] = {
     {"connection", 1, "ID", "with --all: only records of this connection"},
     {"dry-run", 0, NULL, "list what would be replayed, produce nothing"},
 };
+static const cli_opt o_rebuild[] = {
+    {"database-url", 1, "URL", "the new, empty database to rebuild into (required)"},
+    {"bin-dir", 1, "DIR", "where the normalizer and writer binaries are (default: tsctl's own)"},
+    {"migrations", 1, "DIR",
+     "the writer's migrations (default: $WRITER_MIGRATIONS_DIR, else "
+     "writer/migrations)"},
+    {"log-dir", 1, "DIR", "where their logs go (default: $TMPDIR, else /tmp)"},
+    {"admin-ports", 1, "PORT",
+     "admin ports of the normalizer (PORT) and writer (PORT+1); "
+     "default 9193"},
+    {"timeout", 1, "SECONDS", "give up after this long (default 3600)"},
+};
 static const cli_opt o_inventory[] = {
     {"sku", 1, "PATTERN", "only SKUs matching (SQL LIKE: TSHIRT-% )"},
     {"limit", 1, "N", "SKUs shown (default 200)"},
@@ -237,6 +249,13 @@ const cli_cmd cli_commands[] = {
      "Produces the original key, value and headers (without dlq_*) to the dlq_topic\n"
      "header's topic; the record stays in the dead-letter topic.",
      OPTS(o_dlq_replay), 0, CLI_MAX_POS, cli_run_dlq_replay},
+    {"rebuild", "", "rebuild a fresh database from the raw topic, with progress",
+     "Runs a normalizer that reads the raw topic from the beginning into topics of the\n"
+     "rebuild's own prefix (rebuild-<id>.), and a writer that applies them to the new\n"
+     "database without publishing, each in a consumer group of its own; the purge markers\n"
+     "are carried over. Ends when both have caught up with the raw topic as it was when\n"
+     "the rebuild began. The live pipeline is not touched (docs/operations.md).",
+     OPTS(o_rebuild), 0, 0, cli_run_rebuild},
     {"inventory", "<connection_id>", "stock per SKU across warehouses, every breakdown", NULL,
      OPTS(o_inventory), 1, 1, cli_run_inventory},
     {"orders", "<connection_id>", "a connection's newest orders", NULL, OPTS(o_orders), 1, 1,

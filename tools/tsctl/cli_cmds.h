@@ -45,6 +45,9 @@ int cli_run_dlq_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_dlq_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_dlq_replay(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 
+/* cli_cmd_rebuild.c */
+int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
+
 /* cli_cmd_data.c */
 int cli_run_inventory(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_orders(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);

@@ -94,7 +94,7 @@ LEFT JOIN wh ON wh.connection_id = i.connection_id AND wh.sku = i.sku;
 -- column (found from the catalog, not from a list: tables added later are covered), and the
 -- purge marker. One row per table: how many rows went. Called by common/purge.c (tsctl
 -- connections purge) under the purge lock; identifiers are quoted by format('%I').
-CREATE FUNCTION purge_connection_rows(p_connection_id text)
+CREATE FUNCTION purge_connection_rows(p_connection_id text, p_purged_at timestamptz)
 RETURNS TABLE (table_name text, rows_deleted bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -114,7 +114,8 @@ BEGIN
         table_name := t.name;
         RETURN NEXT;
     END LOOP;
-    INSERT INTO purged_connections (connection_hash) VALUES (purge_marker(p_connection_id))
+    INSERT INTO purged_connections (connection_hash, purged_at)
+    VALUES (purge_marker(p_connection_id), p_purged_at)
     ON CONFLICT (connection_hash) DO NOTHING;
 END
 $$;

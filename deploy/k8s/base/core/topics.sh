@@ -124,6 +124,9 @@ ensure() {
 ensure trackstar.raw.v1 "$PARTITIONS" "cleanup.policy=delete,retention.ms=$RAW_RETENTION"
 ensure trackstar.dlq.v1 "$PARTITIONS" "cleanup.policy=delete,retention.ms=$DLQ_RETENTION"
 ensure trackstar.fetcher-assignments.v1 "$ASSIGN_PARTITIONS" "cleanup.policy=delete,retention.ms=$ASSIGN_RETENTION"
+# One message per purged connection (keyed by the hash of its id), kept for good: a
+# rebuild from the raw topic reads it to leave purged connections out.
+ensure trackstar.purged-connections.v1 "$PARTITIONS" "cleanup.policy=compact"
 ENTITIES="orders inventory products warehouses warehouse_locations shipping_methods returns \
   inbound_shipments bills"
 # Internal canonical topics: every candidate version the normalizer maps, read by the
