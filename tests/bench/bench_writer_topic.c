@@ -214,7 +214,7 @@ int main(int argc, char **argv) {
         die("usage", "bad number");
 
     char topic[256], url[512];
-    topic_name(prefix, "wms.orders.v1", topic, sizeof topic);
+    topic_name(prefix, TOPIC_CANON_INTERNAL(orders), topic, sizeof topic);
     snprintf(url, sizeof url, "%s/metrics", admin);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *c = curl_easy_init();

@@ -29,11 +29,11 @@
 #include "topics.h"
 #include "util.h"
 
-#define RB_TIMEOUT_MS 10000   /* metadata, watermark and committed-offset requests */
+#define RB_TIMEOUT_MS 10000      /* metadata, watermark and committed-offset requests */
 #define RB_ADMIN_TIMEOUT_MS 4000 /* topic creation: the dev broker never answers it */
 #define RB_MAX_PARTITIONS 1024
-#define RB_POLL_S 2           /* progress lines */
-#define RB_STABLE_CHECKS 2    /* caught up this many checks in a row: done */
+#define RB_POLL_S 2        /* progress lines */
+#define RB_STABLE_CHECKS 2 /* caught up this many checks in a row: done */
 
 /* The rebuild's own topics: what the normalizer produces (and the writer reads). */
 #define INTERNAL_TOPIC(e) TOPIC_CANON_INTERNAL(e),
@@ -114,7 +114,8 @@ static int ensure_topics(rb *r, char *err, size_t errlen) {
         n++;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(r->admin);
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(r->admin, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_t *o =
+        rd_kafka_AdminOptions_new(r->admin, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_request_timeout(o, RB_ADMIN_TIMEOUT_MS, NULL, 0);
     rd_kafka_CreateTopics(r->admin, nt, (size_t)n, o, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, RB_ADMIN_TIMEOUT_MS + 1000);
@@ -132,8 +133,10 @@ static int ensure_topics(rb *r, char *err, size_t errlen) {
             if (!ok) usleep(500000);
         }
         if (!ok) {
-            snprintf(err, errlen, "topic %s could not be created: create the rebuild's topics "
-                                  "(docs/operations.md) and run again", mine);
+            snprintf(err, errlen,
+                     "topic %s could not be created: create the rebuild's topics "
+                     "(docs/operations.md) and run again",
+                     mine);
             return -1;
         }
     }
@@ -154,8 +157,7 @@ static long long lag(rd_kafka_t *ref, rd_kafka_t *admin, const char *topic, int 
     long long behind = 0;
     for (int p = 0; !e && p < nparts; p++) {
         int64_t lo, hi, c = l->elems[p].offset;
-        if ((e = rd_kafka_query_watermark_offsets(admin, topic, p, &lo, &hi, RB_TIMEOUT_MS)))
-            break;
+        if ((e = rd_kafka_query_watermark_offsets(admin, topic, p, &lo, &hi, RB_TIMEOUT_MS))) break;
         if (ends) hi = ends[p];
         if (c < lo) c = lo; /* nothing committed yet */
         if (hi > c) behind += hi - c;
@@ -251,10 +253,11 @@ typedef struct marker_copy {
 static int copy_marker(void *arg, const char *hash, const char *purged_at) {
     marker_copy *c = arg;
     const char *v[] = {hash, purged_at};
-    PGresult *ins = PQexecParams(c->t,
-                                 "INSERT INTO purged_connections (connection_hash, purged_at) "
-                                 "VALUES ($1, coalesce($2::timestamptz, now())) ON CONFLICT DO NOTHING",
-                                 2, NULL, v, NULL, NULL, 0);
+    PGresult *ins =
+        PQexecParams(c->t,
+                     "INSERT INTO purged_connections (connection_hash, purged_at) "
+                     "VALUES ($1, coalesce($2::timestamptz, now())) ON CONFLICT DO NOTHING",
+                     2, NULL, v, NULL, NULL, 0);
     int ok = PQresultStatus(ins) == PGRES_COMMAND_OK;
     if (!ok) snprintf(c->err, sizeof c->err, "%s", PQerrorMessage(c->t));
     PQclear(ins);
@@ -277,7 +280,8 @@ static int copy_markers(rb *r, const char *url, int *copied, char *err, size_t e
         }
     }
     if (!ready) {
-        snprintf(err, errlen, "the rebuild's writer did not migrate the target database (see its log)");
+        snprintf(err, errlen,
+                 "the rebuild's writer did not migrate the target database (see its log)");
     } else if (purge_markers(r->ctx->kafka_bootstrap, r->ctx->kafka_extra, r->ctx->topic_prefix,
                              copy_marker, &c, err, errlen) == 0) {
         *copied = c.n;
@@ -304,7 +308,8 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         return fail(ctx, "--admin-ports or --timeout out of range", CLI_EXIT_USAGE);
     if (!bin_dir) { /* tsctl's own directory: the binaries are installed together */
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) return fail(ctx, "cannot find tsctl's directory: give --bin-dir", CLI_EXIT_USAGE);
+        if (n <= 0)
+            return fail(ctx, "cannot find tsctl's directory: give --bin-dir", CLI_EXIT_USAGE);
         self[n] = '\0';
         char *slash = strrchr(self, '/');
         if (slash) *slash = '\0';
@@ -320,8 +325,8 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     snprintf(r.ngroup, sizeof r.ngroup, "trackstar-rebuild-%s-normalizer", r.id);
     snprintf(r.wgroup, sizeof r.wgroup, "trackstar-rebuild-%s-writer", r.id);
     topic_name(ctx->topic_prefix, TOPIC_RAW, r.raw, sizeof r.raw);
-    if (!(r.admin = kafka_producer_new(ctx->kafka_bootstrap, "tsctl-rebuild", ctx->kafka_extra, NULL,
-                                       NULL, err, sizeof err)) ||
+    if (!(r.admin = kafka_producer_new(ctx->kafka_bootstrap, "tsctl-rebuild", ctx->kafka_extra,
+                                       NULL, NULL, err, sizeof err)) ||
         !(r.nref = reference(ctx, r.ngroup, err, sizeof err)) ||
         !(r.wref = reference(ctx, r.wgroup, err, sizeof err))) {
         cli_errorf(ctx, "%s", err);
@@ -394,7 +399,8 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
             wbehind += b;
         }
         long long elapsed = (util_mono_ms() - t0) / 1000;
-        fprintf(stderr, "tsctl: rebuild %s: normalizer %lld/%lld raw (%lld%%), writer %lld/%lld, %llds\n",
+        fprintf(stderr,
+                "tsctl: rebuild %s: normalizer %lld/%lld raw (%lld%%), writer %lld/%lld, %llds\n",
                 r.id, raw_total - nbehind, raw_total,
                 raw_total ? (raw_total - nbehind) * 100 / raw_total : 100, wtotal - wbehind, wtotal,
                 elapsed);

@@ -213,19 +213,23 @@ static const char sql_streams_db[] =
 static const char sql_oldest[] =
     "SELECT connection_id, resource, oldest_data_date FROM historical_syncs"
     " WHERE ($1::text IS NULL OR connection_id = $1) AND oldest_data_date IS NOT NULL";
-/* Rows stored per resource: what reached the database, whatever the fetcher says. */
+/* Live rows stored per resource (a deleted record is no longer held): what reached the
+ * database, whatever the fetcher says. */
+#define LIVE " AND deleted_at IS NULL"
 static const char sql_counts[] =
-    "SELECT 'orders' AS resource, count(*) AS n FROM orders WHERE connection_id = $1"
-    " UNION ALL SELECT 'inventory', count(*) FROM inventory_items WHERE connection_id = $1"
-    " UNION ALL SELECT 'products', count(*) FROM products WHERE connection_id = $1"
-    " UNION ALL SELECT 'warehouses', count(*) FROM warehouses WHERE connection_id = $1"
-    " UNION ALL SELECT 'warehouse_locations', count(*) FROM warehouse_locations WHERE "
-    "connection_id = $1"
-    " UNION ALL SELECT 'shipping_methods', count(*) FROM shipping_methods WHERE connection_id = $1"
-    " UNION ALL SELECT 'returns', count(*) FROM returns WHERE connection_id = $1"
-    " UNION ALL SELECT 'inbound_shipments', count(*) FROM inbound_shipments WHERE connection_id = "
-    "$1"
-    " UNION ALL SELECT 'bills', count(*) FROM bills WHERE connection_id = $1";
+    "SELECT 'orders' AS resource, count(*) AS n FROM orders WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'inventory', count(*) FROM inventory_items WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'products', count(*) FROM products WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'warehouses', count(*) FROM warehouses WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'warehouse_locations', count(*) FROM warehouse_locations"
+    " WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'shipping_methods', count(*) FROM shipping_methods"
+    " WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'returns', count(*) FROM returns WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'inbound_shipments', count(*) FROM inbound_shipments"
+    " WHERE connection_id = $1" LIVE
+    " UNION ALL SELECT 'bills', count(*) FROM bills WHERE connection_id = $1" LIVE;
+#undef LIVE
 
 /* One sample of every stream: the fetcher's live view when it answers, else the
  * sync_status rows the pipeline wrote. Each stream object gets oldest_data_date

@@ -11,7 +11,8 @@ does), and compares it with the key's row:
   - a key on a topic without a row: its last message is a tombstone (a purge);
   - per key, the versions published never go backwards: (source_updated_at,
     trackstar_updated_at) of the records is non-decreasing in offset order;
-  - every message carries the applied_at header.
+  - every message carries the applied_at header;
+  - every delete record validates against docs/schemas/deleted.schema.json.
 
 A row whose key is on no topic fails, unless the dev broker dropped the oldest messages
 of that topic (it keeps ~5 MiB per partition): then it is counted as unverifiable.
@@ -26,9 +27,17 @@ Prints one line per failure (at most 20 per kind) and "N passed, M failed".
 import argparse
 import datetime
 import json
+import os
 import shlex
 import subprocess
 import sys
+
+import jsonschema
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+DELETED = jsonschema.Draft202012Validator(
+    json.load(open(os.path.join(ROOT, "docs", "schemas", "deleted.schema.json"))),
+    format_checker=jsonschema.FormatChecker())
 
 # The public topic of each entity table (docs/consuming.md).
 TABLES = {
@@ -123,6 +132,10 @@ def check_topics(env, args, rep):
                         rep.fail("tombstone after a delete record", "%s %s offset %d" % (topic, key, off))
                     continue
                 rec = json.loads(payload)
+                if rec.get("deleted"):
+                    err = next(DELETED.iter_errors(rec), None)
+                    if err:
+                        rep.fail("delete record schema", "%s %s offset %d: %s" % (topic, key, off, err.message))
                 if last is not None and version(rec) < version(last):
                     rep.fail("monotonic per key", "%s %s offset %d: %s after %s" % (
                         topic, key, off, rec.get("source_updated_at"), last.get("source_updated_at")))
