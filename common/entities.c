@@ -9,6 +9,7 @@
 #define ENTITY_ROW(name_, NAME_, entity_, table_, path_, prefix_, events_, aliases_, poll_,       \
                    interval_s_, enabled_)                                                          \
     [TS_ENT_##NAME_] = {.name = #name_, .entity = #entity_, .topic = TS_TOPIC(name_),             \
+                        .topic_internal = TS_TOPIC_INTERNAL(name_),                               \
                         .table = #table_, .path = path_, .function = "get_" #name_,               \
                         .prefix = prefix_, .events = events_, .aliases = aliases_,                \
                         .interval_env = "FETCHER_INTERVAL_" #NAME_ "_S",                          \
@@ -53,6 +54,12 @@ int ts_entity_lookup(const char *s) {
 int ts_entity_by_topic(const char *topic) {
     for (int e = 0; topic && e < TS_ENTITY_COUNT; e++)
         if (strcmp(topic, ts_entities[e].topic) == 0) return e;
+    return -1;
+}
+
+int ts_entity_by_internal_topic(const char *topic) {
+    for (int e = 0; topic && e < TS_ENTITY_COUNT; e++)
+        if (strcmp(topic, ts_entities[e].topic_internal) == 0) return e;
     return -1;
 }
 

@@ -49,12 +49,12 @@
     X(products, PRODUCTS, product, products, "/wms/products", "product",                           \
       TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                              \
     X(warehouses, WAREHOUSES, warehouse, warehouses, "/wms/warehouses", "warehouse",               \
-      TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)                             \
+      TS_LIST("created", "updated"), NULL, COMPLETE, 43200, ALWAYS)                                \
     X(warehouse_locations, WAREHOUSE_LOCATIONS, warehouse_location, warehouse_locations,           \
       "/wms/warehouses/%s/locations", "warehouse-location",                                        \
       TS_LIST("created", "updated"), TS_LIST("locations"), PER_WAREHOUSE, 43200, ALWAYS)           \
     X(shipping_methods, SHIPPING_METHODS, shipping_method, shipping_methods, "/wms/shipping-methods",\
-      "shipping-method", TS_LIST("created", "updated"), NULL, INCREMENTAL, 43200, ALWAYS)          \
+      "shipping-method", TS_LIST("created", "updated"), NULL, COMPLETE, 43200, ALWAYS)             \
     X(returns, RETURNS, return, returns, "/wms/returns", "return",                                 \
       TS_LIST("created", "updated"), NULL, INCREMENTAL, 3600, ALWAYS)                              \
     X(inbound_shipments, INBOUND_SHIPMENTS, inbound_shipment, inbound_shipments,                   \
@@ -86,8 +86,11 @@
     X("carrier-file", carrier_files, TS_LIST("created"), "carrier events are not modelled")
 // clang-format on
 
-/* The canonical topic of an entity: wms.<name>.v1 (KAFKA_TOPIC_PREFIX goes in front). */
+/* An entity's two canonical topics (KAFKA_TOPIC_PREFIX goes in front; see topics.h):
+ * the public one, wms.<name>.v1, that the writer publishes, and the internal one,
+ * trackstar.canonical.<name>.v1, that the normalizer writes and the writer reads. */
 #define TS_TOPIC(name) "wms." #name ".v1"
+#define TS_TOPIC_INTERNAL(name) "trackstar.canonical." #name ".v1"
 
 /* TS_ENT_ORDERS, ...: an entity's index in ts_entities[]. */
 #define TS_ENT_ENUM(name, NAME, ...) TS_ENT_##NAME,
@@ -104,6 +107,7 @@ typedef struct ts_entity {
     const char *name;           /* "orders" */
     const char *entity;         /* "order" */
     const char *topic;          /* "wms.orders.v1" */
+    const char *topic_internal; /* "trackstar.canonical.orders.v1" */
     const char *table;          /* "orders" */
     const char *path;           /* "/wms/orders" */
     const char *function;       /* "get_orders" */
@@ -137,8 +141,11 @@ extern const int ts_family_count;
  * and '-' alike, case as written). -1 when none. */
 int ts_entity_lookup(const char *s);
 
-/* The entity whose topic is topic (without KAFKA_TOPIC_PREFIX), or -1. */
+/* The entity whose public topic is topic (without KAFKA_TOPIC_PREFIX), or -1. */
 int ts_entity_by_topic(const char *topic);
+
+/* The entity whose internal topic is topic (without KAFKA_TOPIC_PREFIX), or -1. */
+int ts_entity_by_internal_topic(const char *topic);
 
 /* The family whose prefix equals p[0..n) ('_' and '-' alike, case as written), or NULL. */
 const ts_family *ts_family_by_prefix(const char *p, size_t n);

@@ -12,9 +12,18 @@
 /* Carries no data: fetcher replicas join one consumer group on it, and a replica polls
  * exactly the connections that hash to the partitions it is assigned (fetcher/). */
 #define TOPIC_FETCH_ASSIGN "trackstar.fetcher-assignments.v1"
+/* Compacted: one message per purged connection, keyed by the SHA-256 of its id (common/
+ * purge.h), so that a rebuild from the raw topic leaves purged connections out. */
+#define TOPIC_PURGED "trackstar.purged-connections.v1"
 
-/* Each canonical entity has its public topic too, TS_TOPIC(name) = "wms.<name>.v1": the
- * list is the registry in entities.h. */
+/* Each canonical entity of the registry (entities.h) has two topics, with equal
+ * partition counts:
+ *   TS_TOPIC_INTERNAL(name) "trackstar.canonical.<name>.v1": every candidate version the
+ *       normalizer maps (and the deletes inferred from complete listings); read by the
+ *       writer only; a retention-limited log, not compacted;
+ *   TS_TOPIC(name)          "wms.<name>.v1": exactly the versions PostgreSQL applied, in
+ *       the order it applied them, published by the writer (a delete record and a
+ *       tombstone after a delete); compacted, so the last message per key is the row. */
 
 /* Headers on raw messages. */
 #define HDR_SOURCE "source"                /* "webhook" | "poll" */
@@ -24,6 +33,13 @@
 #define HDR_CONNECTION_ID "connection_id"  /* polls: the body is a bare record */
 #define HDR_RESOURCE "resource"            /* polls: orders, inventory, ... */
 #define HDR_INTEGRATION "integration_name" /* polls */
+
+/* Event type suffixes of the fetcher's raw messages: "<resource>.polled" (a record as
+ * served) and "<resource>.gone" (a record a complete listing no longer holds; the body is
+ * {"id", "source_updated_at", "trackstar_updated_at", "deleted_at"}: the version it
+ * supersedes, and when the listing began). */
+#define EVENT_POLLED_SUFFIX ".polled"
+#define EVENT_GONE_SUFFIX ".gone"
 
 /* Headers on dead-letter messages. */
 #define HDR_DLQ_STAGE "dlq_stage"
@@ -36,6 +52,10 @@
 /* Every topic the pipeline uses, for the dev broker and the topic-creation job. */
 extern const char *const topic_all[];
 extern const int topic_all_count;
+
+/* The public topic ("wms.<e>.v1") of an internal canonical topic name without prefix
+ * ("trackstar.canonical.<e>.v1"); NULL when name is not one. A static string. */
+const char *topic_public_of(const char *internal);
 
 /* prefix + name into buf. Returns buf. */
 const char *topic_name(const char *prefix, const char *name, char *buf, size_t len);

@@ -561,3 +561,31 @@ char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errl
                       " FROM fetcher_streams WHERE $1::text IS NULL OR connection_id = $1",
                       1, p, errstr, errlen);
 }
+
+int fx_db_live_rows(PGconn *db, const char *table, const char *conn, int64_t before_ms,
+                    fx_db_row_fn fn, void *arg, char *errstr, size_t errlen) {
+    char sql[512], ms[24];
+    snprintf(sql, sizeof sql,
+             "SELECT id, record->>'source_updated_at', record->>'trackstar_updated_at' FROM \"%s\""
+             " WHERE connection_id = $1 AND deleted_at IS NULL AND observed_at < " TS("$2"),
+             table);
+    snprintf(ms, sizeof ms, "%" PRId64, before_ms);
+    const char *const p[] = {conn, ms};
+    PGresult *res = PQexecParams(db, sql, 2, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        int absent = st && strcmp(st, "42P01") == 0; /* undefined_table */
+        if (!absent) pq_err(db, res, "read live rows", errstr, errlen);
+        PQclear(res);
+        return absent ? 0 : -1;
+    }
+    int rc = 0;
+    for (int r = 0; r < PQntuples(res) && rc == 0; r++)
+        if (fn(arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+               PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2))) {
+            snprintf(errstr, errlen, "out of memory");
+            rc = -1;
+        }
+    PQclear(res);
+    return rc;
+}

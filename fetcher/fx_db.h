@@ -141,4 +141,17 @@ char *fx_db_req_json(PGconn *db, int64_t id, char *errstr, size_t errlen);
 /* Every stream (of one connection when conn is non-NULL) as a malloc'd JSON array. */
 char *fx_db_streams_json(PGconn *db, const char *conn, char *errstr, size_t errlen);
 
+/* One live row of a domain table: its id and the version it holds (canonical text of
+ * source_updated_at; trackstar_updated_at may be NULL). */
+typedef int (*fx_db_row_fn)(void *arg, const char *id, const char *source_updated_at,
+                            const char *trackstar_updated_at);
+
+/* The rows the pipeline holds for connection conn in the writer's table `table` (a
+ * compile-time name from fx_res_infos): live (deleted_at IS NULL) and observed before
+ * before_ms. Read-only: the writer owns the table. fn is called for each; a non-zero
+ * return stops with -1. A database without the table (the writer never ran) holds
+ * nothing: no call, 0. 0 or -1 with errstr. */
+int fx_db_live_rows(PGconn *db, const char *table, const char *conn, int64_t before_ms,
+                    fx_db_row_fn fn, void *arg, char *errstr, size_t errlen);
+
 #endif

@@ -199,8 +199,7 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
         a->outstanding++;
         if (strcmp(q->kind, "backfill") == 0) {
             if (ts_entities[r].poll != TS_POLL_INCREMENTAL) {
-                /* Only a cursor listing has date windows: a backfill of any other is a
-                 * full run. */
+                /* A complete listing has no window; a window backfill of it is a full run. */
                 if (st->force_req) fx_req_stream_done(e, st->force_req, 0, "superseded");
                 st->force = 1;
                 st->force_req = q->id;
@@ -839,6 +838,9 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
         metric_counter("fetcher_cursor_advances_total", "cursor moves stored", NULL, NULL);
     e->m.status_msgs =
         metric_counter("fetcher_sync_status_published_total", "sync-status messages", NULL, NULL);
+    e->m.gone = metric_counter("fetcher_gone_published_total",
+                               "records a complete listing no longer held, published as deletes",
+                               NULL, NULL);
     e->m.owned_conns =
         metric_gauge("fetcher_connections_owned", "connections this replica polls", NULL, NULL);
     e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",

@@ -13,6 +13,7 @@
 #include "fx_json.h"
 #include "fx_rate.h"
 #include "metrics.h"
+#include "strmap.h"
 
 #define FX_MAX_CHAINS 4        /* windows (or warehouses) fetched at once per stream */
 #define FX_MAX_WAREHOUSES 1024 /* warehouses a location run walks */
@@ -101,6 +102,8 @@ struct fx_stream {
     int crawls_known; /* it reports crawl times: poll after each crawl, not by interval */
     int crawl_error;  /* sync_status error: Trackstar cannot crawl (its copy is still) */
     int64_t retry_at; /* wall ms: a failed run is not retried before */
+    strmap *listed;   /* complete listings: every id this run published (see infer_gone) */
+    int gone_sent;    /* ... and the deletes it inferred are produced */
     /* manual work */
     int force;
     int64_t force_req;
@@ -171,7 +174,7 @@ struct fx_engine {
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
-            *unacked_bytes, *inflight, *status_msgs;
+            *unacked_bytes, *inflight, *status_msgs, *gone;
     } m;
     struct { /* fx_fresh.c */
         metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],

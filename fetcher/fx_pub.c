@@ -41,7 +41,7 @@ int fx_pub_record_send(rd_kafka_t *producer, const char *topic, const fx_pub_rec
     snprintf(key, sizeof key, "%s|%s|%s", r->connection_id, r->resource, r->id);
     fx_pub_event_id(evid, sizeof evid, r->connection_id, r->resource, r->id, r->updated_date,
                     r->trackstar_updated_date);
-    snprintf(type, sizeof type, "%s.polled", r->resource);
+    snprintf(type, sizeof type, "%s%s", r->resource, EVENT_POLLED_SUFFIX);
     rd_kafka_headers_t *h = rd_kafka_headers_new(8);
     hdr(h, HDR_SOURCE, "poll");
     hdr(h, HDR_EVENT_ID, evid);
@@ -51,6 +51,40 @@ int fx_pub_record_send(rd_kafka_t *producer, const char *topic, const fx_pub_rec
     hdr(h, HDR_RESOURCE, r->resource);
     hdr(h, HDR_INTEGRATION, r->integration);
     return produce(producer, topic, key, r->value, r->len, h, msg_opaque, errstr, errlen);
+}
+
+static int str_field(sbuf *b, const char *k, const char *v, int first);
+
+int fx_pub_gone_send(rd_kafka_t *producer, const char *topic, const fx_pub_gone *g,
+                     void *msg_opaque, char *errstr, size_t errlen) {
+    char key[FX_KEY_MAX], evid[FX_EVENT_ID_MAX], type[64], at[VAL_TIME_LEN], now[VAL_TIME_LEN];
+    sbuf body = {0};
+    if (val_time_format(g->listed_ms, 1, at) != 0 || val_time_format(util_now_ms(), 1, now) != 0) {
+        snprintf(errstr, errlen, "time out of range");
+        return -1;
+    }
+    if (sbuf_append(&body, "{", 1) || str_field(&body, "id", g->id, 1) ||
+        str_field(&body, "source_updated_at", g->source_updated_at, 0) ||
+        str_field(&body, "trackstar_updated_at", g->trackstar_updated_at, 0) ||
+        str_field(&body, "deleted_at", at, 0) || sbuf_append(&body, "}", 1)) {
+        sbuf_free(&body);
+        snprintf(errstr, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(key, sizeof key, "%s|%s|%s", g->connection_id, g->resource, g->id);
+    snprintf(evid, sizeof evid, "gone:%s:%s:%s:%s", g->connection_id, g->resource, g->id, at);
+    snprintf(type, sizeof type, "%s%s", g->resource, EVENT_GONE_SUFFIX);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+    hdr(h, HDR_SOURCE, "poll");
+    hdr(h, HDR_EVENT_ID, evid);
+    hdr(h, HDR_EVENT_TYPE, type);
+    hdr(h, HDR_RECEIVED_AT, now);
+    hdr(h, HDR_CONNECTION_ID, g->connection_id);
+    hdr(h, HDR_RESOURCE, g->resource);
+    hdr(h, HDR_INTEGRATION, g->integration);
+    int rc = produce(producer, topic, key, body.p, body.len, h, msg_opaque, errstr, errlen);
+    sbuf_free(&body);
+    return rc;
 }
 
 static int date_field(sbuf *b, const char *k, int64_t ms) {

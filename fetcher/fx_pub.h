@@ -33,6 +33,19 @@ void fx_pub_event_id(char *buf, size_t len, const char *conn, const char *resour
 int fx_pub_record_send(rd_kafka_t *producer, const char *topic, const fx_pub_record *r,
                        void *msg_opaque, char *errstr, size_t errlen);
 
+/* A record a complete listing no longer holds ("<resource>.gone", topics.h). */
+typedef struct fx_pub_gone {
+    const char *connection_id, *integration, *resource, *id;
+    const char *source_updated_at, *trackstar_updated_at; /* the version it supersedes; the
+                                                              second may be NULL */
+    int64_t listed_ms;                                    /* when the listing began */
+} fx_pub_gone;
+
+/* Produce a gone message (key connection_id|resource|id, like the record's polls; event id
+ * "gone:<conn>:<resource>:<id>:<listing start>"). 0, or -1 with errstr. */
+int fx_pub_gone_send(rd_kafka_t *producer, const char *topic, const fx_pub_gone *g,
+                     void *msg_opaque, char *errstr, size_t errlen);
+
 typedef struct fx_status {
     const char *connection_id, *integration, *resource, *state;
     int64_t last_started_ms, last_success_ms; /* 0 = null */

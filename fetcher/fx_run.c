@@ -139,6 +139,9 @@ static void run_clear(fx_engine *e, fx_stream *st, int detach) {
     free(st->whs);
     st->whs = NULL;
     st->nwh = st->wh_next = 0;
+    strmap_free(st->listed);
+    st->listed = NULL;
+    st->gone_sent = 0;
     st->run = FX_RUN_NONE;
 }
 
@@ -271,6 +274,11 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     st->d.last_started_ms = now;
     st->d.records_seen = 0;
     st->d.last_error[0] = '\0';
+    strmap_free(st->listed);
+    st->listed = NULL;
+    st->gone_sent = 0;
+    if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && !(st->listed = strmap_new()))
+        run_fail(e, st, FX_ST_FAILED, cfg->failed_retry_ms, "%s", "out of memory");
     if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) {
         int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
         st->windows_done = 1;
@@ -298,7 +306,7 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
 static void run_succeed(fx_engine *e, fx_stream *st) {
     int64_t now = util_now_ms();
     fx_run_kind kind = st->run;
-    if (kind == FX_RUN_INCREMENTAL || kind == FX_RUN_LOCATIONS) {
+    if (kind == FX_RUN_INCREMENTAL) { /* complete listings have no cursor */
         int on_ts = strcmp(st->d.cursor_field, "trackstar_updated_date") == 0;
         if (st->ts_seen > 0 && st->ts_missing == 0 && !on_ts) {
             /* Records carry trackstar_updated_date: from now on filter on it, starting where
@@ -310,8 +318,8 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
         } else if (on_ts && st->ts_missing > 0) {
             cursor_fallback(e, st, "records without trackstar_updated_date");
         }
-        st->d.backfill_done = 1;
     }
+    if (kind != FX_RUN_WINDOW) st->d.backfill_done = 1;
     if (kind != FX_RUN_WINDOW) {
         st->d.run_started_ms = 0;
         st->d.next_due_ms = st->d.last_started_ms + e->cfg.interval_ms[st->res];
@@ -356,10 +364,79 @@ static void run_end_failed(fx_engine *e, fx_stream *st) {
     if (req) fx_req_stream_done(e, req, 1, st->d.last_error);
 }
 
+/* Records that disappear: deletes inferred from complete listings.
+ *
+ * A run of a resource read as a complete set (fx_res_info.table: inventory snapshot,
+ * warehouses, shipping methods, every warehouse's locations) notes every id it publishes.
+ * When the whole run succeeded and every one of its records is acknowledged, the rows the
+ * pipeline holds as live for that connection in the resource's table, observed before the
+ * run began and not listed, are published on the raw topic as "<resource>.gone"
+ * (topics.h): the version each supersedes and the run's start as deleted_at, one more
+ * segment of the run (its acknowledgements end the run). The writer decides by the version
+ * order whether a delete still applies (docs/consuming.md). A failed or partial run infers
+ * nothing. */
+typedef struct gone_ctx {
+    fx_engine *e;
+    fx_stream *st;
+    fx_batch *b;
+    uint64_t seg;
+    int64_t n;
+    char err[256];
+} gone_ctx;
+
+static int gone_row(void *arg, const char *id, const char *upd, const char *tsupd) {
+    gone_ctx *g = arg;
+    fx_stream *st = g->st;
+    if (strmap_get(st->listed, id, NULL)) return 0;
+    if (!g->b && !(g->b = batch_new(st, g->seg))) return -1;
+    fx_pub_gone m = {.connection_id = st->c->id,
+                     .integration = st->c->integration,
+                     .resource = res_name(st),
+                     .id = id,
+                     .source_updated_at = upd,
+                     .trackstar_updated_at = tsupd,
+                     .listed_ms = st->d.last_started_ms};
+    if (fx_pub_gone_send(g->e->producer, g->e->cfg.raw_topic, &m, g->b, g->err, sizeof g->err))
+        return -1;
+    g->b->refs++;
+    fx_track_produced(&st->track, g->seg, FX_NO_BOUND);
+    g->n++;
+    return 0;
+}
+
+/* 1 when deletes were produced (wait for their acknowledgements), 0 when there were none,
+ * -1 when the run failed (st->fail set). */
+static int infer_gone(fx_engine *e, fx_stream *st) {
+    st->gone_sent = 1;
+    int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
+    if (seq < 0) { /* cannot happen: the tracker is idle here */
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "tracker full");
+        return -1;
+    }
+    gone_ctx g = {.e = e, .st = st, .seg = (uint64_t)seq};
+    int rc = fx_db_live_rows(e->db, ts_entities[st->res].table, st->c->id, st->d.last_started_ms,
+                             gone_row, &g, g.err, sizeof g.err);
+    if (rc == 0 || g.n > 0) fx_track_fetched(&st->track, (uint64_t)seq);
+    if (g.b && g.b->refs == 0) {
+        batch_unlink(g.b);
+        free(g.b);
+    }
+    if (rc != 0) {
+        fx_db_result(e, -1, "read live rows", g.err);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "deletes not inferred: %s", g.err);
+        return -1;
+    }
+    char n[24];
+    snprintf(n, sizeof n, "%" PRId64, g.n);
+    log_info("complete listing: records no longer listed", "connection_id", st->c->id, "resource",
+             res_name(st), "gone", n, NULL);
+    metric_add(e->m.gone, g.n);
+    return g.n > 0;
+}
+
 void fx_run_after_acks(fx_engine *e, fx_stream *st) {
     if (st->run == FX_RUN_NONE) return;
-    if (fx_track_advance(&st->track) &&
-        (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+    if (fx_track_advance(&st->track) && st->run == FX_RUN_INCREMENTAL) {
         st->d.cursor_ms = st->track.cursor;
         st->dirty = 1;
         metric_inc(e->m.cursor_moves);
@@ -373,8 +450,14 @@ void fx_run_after_acks(fx_engine *e, fx_stream *st) {
         return;
     }
     if (st->windows_done && active_chains(st) == 0 && fx_track_idle(&st->track) &&
-        (st->run != FX_RUN_LOCATIONS || st->loc_fetched))
+        (st->run != FX_RUN_LOCATIONS || st->loc_fetched)) {
+        if (st->listed && !st->gone_sent) {
+            int rc = infer_gone(e, st);
+            if (rc < 0) run_end_failed(e, st);
+            if (rc != 0) return;
+        }
         run_succeed(e, st);
+    }
 }
 
 /* ---- pages ---- */
@@ -412,7 +495,12 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
             st->ts_seen++;
         else
             tsu[0] = '\0', st->ts_missing++;
-        if (!b && !(b = batch_new(st, ch->seg))) {
+        if ((!b && !(b = batch_new(st, ch->seg))) ||
+            (st->listed && strmap_put(st->listed, id, 1))) {
+            if (b && b->refs == 0) {
+                batch_unlink(b);
+                free(b);
+            }
             run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
             return -1;
         }
@@ -660,9 +748,7 @@ static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
     if (ch->listing) {
         path = ts_entities[TS_ENT_WAREHOUSES].path;
     } else if (st->run == FX_RUN_LOCATIONS) {
-        arg = ch->wh;
-        q.date_field = st->d.cursor_field;
-        q.gte_ms = ch->lo;
+        arg = ch->wh; /* the warehouse's whole list: a complete listing */
     } else if (st->run != FX_RUN_SNAPSHOT) {
         q.date_field = st->run == FX_RUN_WINDOW ? "updated_date" : st->d.cursor_field;
         q.gte_ms = ch->lo;

@@ -121,7 +121,7 @@ static int map_entity(canon_ctx *c, ts_entity_id e, const cJSON *data, canon_env
         goto fail;
     msg->key = canon_key(c, env->connection_id, env->id);
     if (!msg->key) goto fail;
-    msg->topic = ts_entities[e].topic;
+    msg->topic = ts_entities[e].topic_internal; /* the writer publishes the public one */
     return 0;
 fail:
     free(msg->key);
@@ -245,19 +245,74 @@ static int route_connection_poll(canon_ctx *c, const canon_raw *in, const cJSON 
     return 0;
 }
 
-/* Poll: the body is one bare record; connection and resource come from headers. */
+/* A timestamp field of the fetcher's own message, normalised into out; NULL when absent or
+ * null and allowed, or after failing c. */
+static const char *own_time(canon_ctx *c, const cJSON *obj, const char *name, int required,
+                            char out[VAL_TIME_LEN]) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v || cJSON_IsNull(v)) {
+        if (required) canon_fail(c, "missing %s", name);
+        return NULL;
+    }
+    if (!cJSON_IsString(v) || val_time_norm(v->valuestring, out) < 0) {
+        canon_fail(c, "bad timestamp at %s", name);
+        return NULL;
+    }
+    return out;
+}
+
+/* A record a complete listing no longer holds (EVENT_GONE_SUFFIX, topics.h): the canonical
+ * delete record, envelope + deleted + deleted_at (docs/consuming.md). The envelope's
+ * versions are the ones the delete supersedes. */
+static int map_gone(canon_ctx *c, ts_entity_id e, const cJSON *body, canon_env *env,
+                    canon_msg *msg) {
+    char upd[VAL_TIME_LEN], tsupd[VAL_TIME_LEN], at[VAL_TIME_LEN];
+    env->entity = ts_entities[e].entity;
+    env->id = id_string(c, cJSON_GetObjectItemCaseSensitive(body, "id"), "id");
+    if (!env->id) return -1;
+    env->source_updated_at = own_time(c, body, "source_updated_at", 1, upd);
+    if (!env->source_updated_at) return -1;
+    env->trackstar_updated_at = own_time(c, body, "trackstar_updated_at", 0, tsupd);
+    if (c->failed) return -1;
+    const char *deleted_at = own_time(c, body, "deleted_at", 1, at);
+    if (!deleted_at) return -1;
+    canon_envelope(c, env);
+    canon_w_key(c, "deleted");
+    canon_w_lit(c, "true");
+    canon_w_key(c, "deleted_at");
+    canon_w_str(c, deleted_at);
+    if (canon_finish(c, &msg->value, &msg->value_len) < 0) return -1;
+    msg->key = canon_key(c, env->connection_id, env->id);
+    if (!msg->key) {
+        free(msg->value);
+        msg->value = NULL;
+        return -1;
+    }
+    msg->topic = ts_entities[e].topic_internal;
+    return 0;
+}
+
+/* Poll: the body is one bare record (or, for "<resource>.gone", the fetcher's delete);
+ * connection and resource come from headers. */
 static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, canon_env *env,
                       canon_out *out, const char **ignored) {
     char res[CANON_MAX_TYPE], from_type[CANON_MAX_TYPE], type[CANON_MAX_TYPE + 8];
     const char *r = hdr(in->resource), *t = hdr(in->event_type);
+    int gone = 0;
 
     from_type[0] = '\0';
     if (t) {
-        size_t n = strlen(t);
-        if (n < 8 || strcmp(t + n - 7, ".polled") != 0 || n - 7 >= CANON_MAX_TYPE)
-            return canon_fail(c, "poll with event_type other than <resource>.polled");
-        memcpy(from_type, t, n - 7);
-        from_type[n - 7] = '\0';
+        size_t n = strlen(t), sl = strlen(EVENT_POLLED_SUFFIX), gl = strlen(EVENT_GONE_SUFFIX);
+        if (n > gl && strcmp(t + n - gl, EVENT_GONE_SUFFIX) == 0) {
+            gone = 1;
+            sl = gl;
+        } else if (n <= sl || strcmp(t + n - sl, EVENT_POLLED_SUFFIX) != 0) {
+            return canon_fail(c, "poll with event_type other than <resource>.polled or .gone");
+        }
+        if (n - sl >= CANON_MAX_TYPE)
+            return canon_fail(c, "poll with event_type other than <resource>.polled or .gone");
+        memcpy(from_type, t, n - sl);
+        from_type[n - sl] = '\0';
         for (char *p = from_type; *p; p++)
             if (*p == '-') *p = '_';
     }
@@ -281,9 +336,11 @@ static int route_poll(canon_ctx *c, const canon_raw *in, const cJSON *root, cano
         if (strlen(env->connection_id) > CANON_MAX_ID)
             return canon_fail(c, "connection_id is longer than %d", CANON_MAX_ID);
         env->integration_name = hdr(in->integration_name);
-        snprintf(type, sizeof type, "%s.polled", res);
+        snprintf(type, sizeof type, "%s%s", res, gone ? EVENT_GONE_SUFFIX : EVENT_POLLED_SUFFIX);
         env->event_type = type;
-        if (map_entity(c, (ts_entity_id)f->entity, root, env, &out->msg[0]) < 0) return -1;
+        if ((gone ? map_gone(c, (ts_entity_id)f->entity, root, env, &out->msg[0])
+                  : map_entity(c, (ts_entity_id)f->entity, root, env, &out->msg[0])) < 0)
+            return -1;
         out->n = 1;
         return 0;
     }

@@ -1,6 +1,8 @@
 /* normalizer - maps raw Trackstar messages (webhooks and polled records) into the
- * canonical records of docs/canonical-model.md and publishes them on the public
- * wms.<entity>.v1 topics.
+ * canonical records of docs/canonical-model.md and publishes them on the internal
+ * trackstar.canonical.<entity>.v1 topics, which only the writer reads (the writer
+ * publishes what PostgreSQL applied on the public wms.<entity>.v1), and the connection
+ * events on wms.connection_events.v1.
  *
  * Loop: consume a batch from the raw topic, map each message (canon_map), produce
  * every output (or the original to the dead-letter topic with the reason), wait until
@@ -29,13 +31,17 @@
 #define NZ_OUT_PER_MSG (CANON_MAX_OUT > 1 ? CANON_MAX_OUT : 1)
 
 static stage_cfg g_stage;
-static char *cfg_group;
+static char *cfg_group, *cfg_raw_topic;
 static long long cfg_batch_max, cfg_batch_linger_ms;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9103),
     {"NORMALIZER_GROUP", CFG_STR, "trackstar-normalizer", 0, 0, 0, "Kafka consumer group",
      &cfg_group},
+    {"NORMALIZER_RAW_TOPIC", CFG_STR, "", 0, 0, 0,
+     "the raw topic to read, full name; empty: KAFKA_TOPIC_PREFIX + trackstar.raw.v1 (a rebuild "
+     "reads the live raw topic into topics of its own prefix: tsctl rebuild)",
+     &cfg_raw_topic},
     {"NORMALIZER_BATCH_MAX", CFG_INT, "2000", 1, 100000, 0,
      "raw messages mapped per batch (one broker acknowledgement wait per batch)", &cfg_batch_max},
     {"NORMALIZER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
@@ -264,11 +270,14 @@ static void process_batch(nz_batch *b, canon_out *outs) {
 }
 
 int main(int argc, char **argv) {
-    if (cfg_main(argc, argv, "maps raw Trackstar messages to the canonical wms.* topics", vars,
+    if (cfg_main(argc, argv, "maps raw Trackstar messages to the canonical topics", vars,
                  sizeof vars / sizeof vars[0]) != 0)
         return 2;
     char err[512], raw_topic[256];
-    STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
+    if (*cfg_raw_topic)
+        snprintf(raw_topic, sizeof raw_topic, "%s", cfg_raw_topic);
+    else
+        STAGE_TOPIC(&g_stage, TOPIC_RAW, raw_topic);
     const char *topics[] = {raw_topic};
     producer = kafka_producer_new(g_stage.kafka_bootstrap, "normalizer", NULL, g_stage.kafka_props,
                                   kafka_delivery_cb, NULL, err, sizeof err);

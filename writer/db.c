@@ -24,28 +24,17 @@
 #include "json_arena.h"
 #include "values.h"
 #include "pq_conn.h"
-#include "writer/db_conn.h"
-#include "writer/db_spec.h"
+#include "writer/db_int.h"
 #include "writer/db_sql.h"
 #include "writer/db_stage.h"
 #include "writer/db_version.h"
 
-#define WDB_MAX_SPECS 16
 #define WDB_CONNECT_TIMEOUT_S "10"    /* unless the conninfo says otherwise */
 #define WDB_COPY_CHUNK (256u * 1024u) /* bytes per PQputCopyData call */
 #define WDB_INT4_OID 23
 /* Arena memory kept from one wdb_apply call to the next: a batch of 500 orders parses
  * into about 7 MiB. Freeing it each time cost ~15% of the client's CPU in page faults. */
 #define WDB_ARENA_KEEP (32u << 20)
-
-struct wdb {
-    PGconn *conn;
-    int prepared;             /* session reset done and every spec checked */
-    int ready[WDB_MAX_SPECS]; /* spec i's staging tables and statements exist */
-    sbuf bufs[WDB_MAX_SPECS][1 + WDB_MAX_CHILD_TABLES];
-    sbuf del[WDB_MAX_SPECS][WDB_MAX_CHILD_TABLES]; /* child deletes, run unprepared */
-    json_arena arena; /* the records of the current call; emptied when it ends */
-};
 
 /* One record that passed the C checks. */
 typedef struct cand {
@@ -54,6 +43,8 @@ typedef struct cand {
     char *key;
     wdb_version version;
     const cJSON *json; /* in wdb.arena */
+    int del;           /* a delete record */
+    int gen;           /* deletes of the same record earlier in the batch (see wdb_apply) */
     int next;          /* the next older version of the same record (index into cands), or -1 */
 } cand;
 
@@ -62,6 +53,8 @@ typedef struct apply_ctx {
     wdb_item *items;
     cand *cands;
     int *seq_cand; /* staging seq -> cands index */
+    int *round;    /* this round's seqs sorted by (spec, key): finds what a statement applied */
+    int nround;
     char *errstr;
     size_t errlen;
 } apply_ctx;
@@ -105,6 +98,16 @@ static int reject(wdb_item *it, const char *reason) {
 }
 
 /* ------------------------------------------------------------------ connection */
+
+static int exec_cmd(wdb *db, const char *sql, char *errstr, size_t errlen);
+
+void wdb_res_err(wdb *db, const PGresult *res, char *errstr, size_t errlen, const char *what) {
+    set_res_err(db, res, errstr, errlen, what);
+}
+
+int wdb_exec(wdb *db, const char *sql, char *errstr, size_t errlen) {
+    return exec_cmd(db, sql, errstr, errlen);
+}
 
 /* Run a utility command; 0 or -1 with errstr. */
 static int exec_cmd(wdb *db, const char *sql, char *errstr, size_t errlen) {
@@ -165,10 +168,15 @@ void wdb_close(wdb *db) {
     for (int i = 0; i < WDB_MAX_SPECS; i++)
         for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
             sbuf_free(&db->bufs[i][t]);
-    for (int i = 0; i < WDB_MAX_SPECS; i++)
+    for (int i = 0; i < WDB_MAX_SPECS; i++) {
+        sbuf_free(&db->dbufs[i]);
         for (int c = 0; c < WDB_MAX_CHILD_TABLES; c++)
             sbuf_free(&db->del[i][c]);
+    }
     json_arena_free(&db->arena);
+    free(db->pi);
+    free(db->pubs);
+    sbuf_free(&db->pubtext);
     free(db);
 }
 
@@ -234,6 +242,12 @@ static int prepare_spec(wdb *db, int i, char *errstr, size_t errlen) {
         snprintf(name, sizeof name, "wdb_x%d", i);
         if (prepare_one(db, name, &sql, 0, errstr, errlen)) goto fail;
     }
+    if (wdb_spec_lifecycle(s)) {
+        sql.len = 0;
+        if (wdb_sql_delete(s, &sql)) goto oom;
+        snprintf(name, sizeof name, "wdb_d%d", i);
+        if (prepare_one(db, name, &sql, 2, errstr, errlen)) goto fail;
+    }
     for (int c = 0; c < s->nchildren; c++) {
         db->del[i][c].len = 0;
         if (wdb_sql_child_delete(s, c, &db->del[i][c])) goto oom;
@@ -272,18 +286,80 @@ static PGresult *run(wdb *db, const char *name, int nparams, int lo, int hi, PGr
     return NULL;
 }
 
-/* Merge the specs present in seq range [lo, hi). 0 on success; otherwise -1 with the
- * failing result in *err (the caller classifies and clears it). */
+/* This round's staged candidate of (spec, key "len:conn" "len:id"), or -1: bsearch over
+ * a->round, sorted by cmp_round. */
+static int cmp_round_key(const cand *c, int spec, const char *key) {
+    if (c->spec != spec) return c->spec < spec ? -1 : 1;
+    return strcmp(c->key, key);
+}
+
+static int cmp_round(const void *pa, const void *pb, void *arg) {
+    const apply_ctx *a = arg;
+    const cand *x = &a->cands[a->seq_cand[*(const int *)pa]];
+    const cand *y = &a->cands[a->seq_cand[*(const int *)pb]];
+    return cmp_round_key(x, y->spec, y->key);
+}
+
+static int round_find(const apply_ctx *a, int spec, const char *key) {
+    int lo = 0, hi = a->nround;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = cmp_round_key(&a->cands[a->seq_cand[a->round[mid]]], spec, key);
+        if (c == 0) return a->seq_cand[a->round[mid]];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* A statement's RETURNed keys (connection_id, id) are versions PostgreSQL applied: add
+ * them to the publish list in the order returned (a delete: its record, then a
+ * tombstone). -1 on ENOMEM or a key that was not staged (a bug: the batch is retried). */
+static int applied_rows(apply_ctx *a, int spec, const PGresult *res, int del) {
+    char key[2 * WDB_MAX_KEY_BYTES + 48];
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *conn = PQgetvalue(res, r, 0), *id = PQgetvalue(res, r, 1);
+        snprintf(key, sizeof key, "%zu:%s%zu:%s", strlen(conn), conn, strlen(id), id);
+        int ci = round_find(a, spec, key);
+        if (ci < 0) {
+            snprintf(a->errstr, a->errlen, "applied a record that was not staged");
+            return -1;
+        }
+        if (wdb_pub_add(a->db, spec, conn, id, a->cands[ci].item, NULL, 0) ||
+            (del && wdb_pub_add(a->db, spec, conn, id, -1, NULL, 0))) {
+            snprintf(a->errstr, a->errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Merge the specs present in seq range [lo, hi) (content or deletes: a round holds one
+ * kind). 0 on success; -1 with the failing result in *err (the caller classifies and
+ * clears it), or -1 with *err NULL and errstr set on a local failure. */
 static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
     wdb *db = a->db;
     char name[32];
     int present[WDB_MAX_SPECS] = {0};
-    for (int s = lo; s < hi; s++)
-        present[a->cands[a->seq_cand[s]].spec] = 1;
+    *err = NULL;
+    for (int s = lo; s < hi; s++) {
+        const cand *c = &a->cands[a->seq_cand[s]];
+        present[c->spec] |= c->del ? 2 : 1;
+    }
     for (int i = 0; i < wdb_nspecs; i++) {
         if (!present[i]) continue;
         const wdb_spec *sp = wdb_specs[i];
         PGresult *res;
+        if (present[i] & 2) {
+            snprintf(name, sizeof name, "wdb_d%d", i);
+            if (!(res = run(db, name, 2, lo, hi, err))) return -1;
+            int rc = applied_rows(a, i, res, 1);
+            PQclear(res);
+            if (rc) return -1;
+            continue;
+        }
         if (sp->nchildren) {
             snprintf(name, sizeof name, "wdb_x%d", i);
             if (!(res = run(db, name, 0, 0, 0, err))) return -1;
@@ -293,6 +369,10 @@ static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
         if (!(res = run(db, name, 2, lo, hi, err))) return -1;
         /* Children change only with their parent: none changed, nothing to do. */
         int changed = atoi(PQcmdTuples(res));
+        if (wdb_spec_lifecycle(sp) && applied_rows(a, i, res, 0)) {
+            PQclear(res);
+            return -1;
+        }
         PQclear(res);
         if (!sp->nchildren || changed == 0) continue;
         for (int c = 0; c < sp->nchildren; c++) {
@@ -315,13 +395,19 @@ static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
 }
 
 /* Merge [lo, hi) under a savepoint; on a content error, bisect down to the refused
- * record(s) and reject them. 0, or -1 on a transient failure (errstr set). */
+ * record(s) and reject them. What a rolled-back attempt applied leaves the publish list
+ * with it. 0, or -1 on a transient failure (errstr set). */
 static int merge_range(apply_ctx *a, int lo, int hi) {
     wdb *db = a->db;
     PGresult *err = NULL;
+    int mark = db->npi;
+    size_t text_mark = db->pubtext.len;
     if (exec_cmd(db, "SAVEPOINT wdb_sp", a->errstr, a->errlen)) return -1;
     if (merge_statements(a, lo, hi, &err) == 0)
         return exec_cmd(db, "RELEASE SAVEPOINT wdb_sp", a->errstr, a->errlen);
+    db->npi = mark;
+    db->pubtext.len = text_mark;
+    if (!err) return -1; /* local failure, errstr set */
     if (!is_content_error(db, err)) {
         set_res_err(db, err, a->errstr, a->errlen, "merge");
         PQclear(err);
@@ -388,17 +474,31 @@ static int copy_in(wdb *db, const char *table, const sbuf *b, char *errstr, size
 
 /* ------------------------------------------------------------------ apply */
 
-/* By (spec, key), then in the order db_version.h prefers the versions of one record (the
- * plain rule: newest first, equal versions the later item first). arg: the cands.
- * qsort_r, not qsort and a global array: each thread has its own wdb (db.h), and a
- * shared global let concurrent writers sort by each other's candidates (ASan caught
- * it in test_concurrent_writers_converge, which also saw a unique violation from it). */
-static int cmp_cand(const void *pa, const void *pb, void *arg) {
+/* By (spec, key), then arrival: the order in which deletes split a record's versions into
+ * generations. arg: the cands. (qsort_r, not a global: each thread has its own wdb.) */
+static int cmp_arrival(const void *pa, const void *pb, void *arg) {
     const cand *cands = arg;
     const cand *x = &cands[*(const int *)pa], *y = &cands[*(const int *)pb];
     if (x->spec != y->spec) return x->spec < y->spec ? -1 : 1;
     int k = strcmp(x->key, y->key);
     if (k) return k;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+/* By generation, (spec, key), content before the delete, then in the order db_version.h
+ * prefers the versions of one record (the plain rule: newest first, equal versions the
+ * later item first). arg: the cands. qsort_r, not qsort and a global array: each thread
+ * has its own wdb (db.h), and a shared global let concurrent writers sort by each other's
+ * candidates (ASan caught it in test_concurrent_writers_converge, which also saw a unique
+ * violation from it). */
+static int cmp_cand(const void *pa, const void *pb, void *arg) {
+    const cand *cands = arg;
+    const cand *x = &cands[*(const int *)pa], *y = &cands[*(const int *)pb];
+    if (x->gen != y->gen) return x->gen < y->gen ? -1 : 1;
+    if (x->spec != y->spec) return x->spec < y->spec ? -1 : 1;
+    int k = strcmp(x->key, y->key);
+    if (k) return k;
+    if (x->del != y->del) return x->del < y->del ? -1 : 1;
     if (wdb_version_total(wdb_specs[x->spec]))
         return wdb_version_prefer(&x->version, x->item, &y->version, y->item);
     int v = wdb_version_cmp(&x->version, &y->version);
@@ -412,6 +512,7 @@ static int check_item(json_arena *arena, wdb_item *it, int i, cand *c) {
     char reason[sizeof it->reason];
     c->item = i;
     c->next = -1;
+    c->del = c->gen = 0;
     if (!it->topic) return reject(it, "missing topic");
     if (!it->value || it->value_len == 0) return reject(it, "empty value");
     if (it->value_len > WDB_MAX_VALUE_BYTES)
@@ -438,19 +539,184 @@ static int check_item(json_arena *arena, wdb_item *it, int i, cand *c) {
                  entity, kind ? kind : "-", it->topic);
         return reject(it, reason);
     }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(c->json, "deleted");
+    if (d && !cJSON_IsNull(d)) {
+        if (!cJSON_IsBool(d)) return reject(it, "deleted: expected a boolean");
+        c->del = cJSON_IsTrue(d);
+    }
+    if (c->del) {
+        int64_t ms;
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(c->json, "deleted_at");
+        if (!wdb_spec_lifecycle(wdb_specs[c->spec]))
+            return reject(it, "a delete record for an entity without deletes");
+        if (!cJSON_IsString(at) || val_time_canonical(at->valuestring, &ms))
+            return reject(it, "delete record without a valid deleted_at");
+    }
     if (wdb_stage_key(wdb_specs[c->spec], c->json, &c->key, &c->version, reason, sizeof reason))
         return reject(it, reason);
     return 0;
 }
 
-wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errlen) {
-    apply_ctx a = {.db = db, .items = items, .errstr = errstr, .errlen = errlen};
-    int *order = NULL, *pending = NULL, npending = 0, seq = 0, in_tx = 0;
-    wdb_result result = WDB_RETRY;
-    char reason[sizeof items[0].reason];
+/* Stage, COPY and merge the candidates pending[0..npending) (heads of their chains) in
+ * rounds: a record refused by the database hands over to its runner-up in the next round,
+ * so the result is as if the records had been applied one by one. */
+static int apply_rounds(apply_ctx *a, int *pending, int npending, int *seq) {
+    wdb *db = a->db;
+    char reason[sizeof a->items[0].reason];
+    while (npending > 0) {
+        int base = *seq;
+        for (int i = 0; i < wdb_nspecs; i++) {
+            db->dbufs[i].len = 0;
+            for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
+                db->bufs[i][t].len = 0;
+        }
+        /* stage this round; a record refused here hands over to its runner-up now */
+        for (int k = 0; k < npending; k++) {
+            for (int ci = pending[k]; ci >= 0; ci = a->cands[ci].next) {
+                cand *c = &a->cands[ci];
+                wdb_item *it = &a->items[c->item];
+                const wdb_spec *sp = wdb_specs[c->spec];
+                wdb_spec dspec;
+                int oom, rc;
+                if (c->del) {
+                    wdb_sql_delete_spec(sp, &dspec);
+                    rc = wdb_stage_rows(&dspec, c->json, it->value, it->value_len, *seq,
+                                        &db->dbufs[c->spec], &oom, reason, sizeof reason);
+                } else {
+                    rc = wdb_stage_rows(sp, c->json, it->value, it->value_len, *seq,
+                                        db->bufs[c->spec], &oom, reason, sizeof reason);
+                }
+                if (rc == 0) {
+                    a->seq_cand[(*seq)++] = ci;
+                    break;
+                }
+                if (oom) {
+                    snprintf(a->errstr, a->errlen, "out of memory");
+                    return -1;
+                }
+                reject(it, reason);
+            }
+        }
+        if (*seq == base) break;
+        for (int i = 0; i < wdb_nspecs; i++) {
+            char table[80];
+            for (int t = 0; t < 1 + wdb_specs[i]->nchildren; t++) {
+                if (db->bufs[i][t].len == 0) continue;
+                wdb_sql_stage_name(wdb_specs[i], t, table, sizeof table);
+                if (copy_in(db, table, &db->bufs[i][t], a->errstr, a->errlen)) return -1;
+            }
+            if (db->dbufs[i].len) {
+                snprintf(table, sizeof table, "wdb_d_%s", wdb_specs[i]->name);
+                if (copy_in(db, table, &db->dbufs[i], a->errstr, a->errlen)) return -1;
+            }
+        }
+        a->nround = *seq - base;
+        for (int s = 0; s < a->nround; s++)
+            a->round[s] = base + s;
+        qsort_r(a->round, (size_t)a->nround, sizeof *a->round, cmp_round, a);
+        if (merge_range(a, base, *seq)) return -1;
+        /* runner-ups of records the database refused */
+        npending = 0;
+        for (int s = base; s < *seq; s++) {
+            const cand *c = &a->cands[a->seq_cand[s]];
+            if (a->items[c->item].rejected && c->next >= 0) pending[npending++] = c->next;
+        }
+    }
+    return 0;
+}
 
+/* Skip the records of purged connections: mark their items, and drop their chains from
+ * order[0..*n). */
+static int skip_purged(apply_ctx *a, int *order, int *n) {
+    const char **conns = calloc((size_t)(*n ? *n : 1), sizeof *conns);
+    int *purged = calloc((size_t)(*n ? *n : 1), sizeof *purged);
+    int nc = 0, rc = -1;
+    if (!conns || !purged) {
+        snprintf(a->errstr, a->errlen, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < *n; k++) {
+        const char *c = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(a->cands[order[k]].json, "connection_id"));
+        int seen = !c;
+        for (int j = 0; j < nc && !seen; j++)
+            seen = strcmp(conns[j], c) == 0;
+        if (!seen) conns[nc++] = c;
+    }
+    if (wdb_purged(a->db, conns, nc, purged, a->errstr, a->errlen)) goto done;
+    int kept = 0;
+    for (int k = 0; k < *n; k++) {
+        const char *c = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(a->cands[order[k]].json, "connection_id"));
+        int skip = 0;
+        for (int j = 0; c && j < nc && !skip; j++)
+            skip = purged[j] && strcmp(conns[j], c) == 0;
+        if (skip)
+            a->items[a->cands[order[k]].item].skipped = 1;
+        else
+            order[kept++] = order[k];
+    }
+    *n = kept;
+    rc = 0;
+done:
+    free(conns);
+    free(purged);
+    return rc;
+}
+
+/* For items flagged recover: publish their keys' stored rows (after what the batch
+ * applied, so that the last message per key is the row). */
+static int publish_stored(apply_ctx *a, int n) {
+    const char **conns = calloc((size_t)n, sizeof *conns), **ids = calloc((size_t)n, sizeof *ids);
+    int rc = -1;
+    if (!conns || !ids) {
+        snprintf(a->errstr, a->errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < wdb_nspecs; i++) {
+        if (!wdb_spec_lifecycle(wdb_specs[i])) continue;
+        int k = 0;
+        for (int c = 0; c < n; c++) {
+            const cand *cd = &a->cands[c];
+            const wdb_item *it = &a->items[cd->item];
+            if (!it->recover || it->rejected || it->skipped || !cd->key || cd->spec != i) continue;
+            conns[k] =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cd->json, "connection_id"));
+            ids[k] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cd->json, "id"));
+            if (conns[k] && ids[k]) k++;
+        }
+        if (k && wdb_pub_stored(a->db, i, conns, ids, k, a->errstr, a->errlen)) goto done;
+    }
+    rc = 0;
+done:
+    free(conns);
+    free(ids);
+    return rc;
+}
+
+wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errlen) {
+    return wdb_apply_fenced(db, NULL, NULL, 0, items, n, errstr, errlen);
+}
+
+/* wdb_apply, in one transaction:
+ *   1. parse and check every item in C; find its spec, key and version, and whether it is
+ *      a delete record;
+ *   2. split each record's items into generations at its deletes (a delete and what came
+ *      before it, then what came after it, ...), and within a generation reduce the
+ *      versions: the newest wins, on equal versions the later item; the others wait as
+ *      runner-ups;
+ *   3. per generation: the versions in rounds (apply_rounds), then its deletes;
+ *   4. the stored rows of recovered items; COMMIT. Any other failure rolls everything back.
+ * The publish list records what each statement RETURNed as applied, in order. */
+wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int nfences,
+                            wdb_item *items, int n, char *errstr, size_t errlen) {
+    apply_ctx a = {.db = db, .items = items, .errstr = errstr, .errlen = errlen};
+    int *order = NULL, *pending = NULL, seq = 0, in_tx = 0, maxgen = 0;
+    wdb_result result = WDB_RETRY;
+
+    wdb_pub_reset(db);
     for (int i = 0; i < n; i++) {
-        items[i].rejected = 0;
+        items[i].rejected = items[i].skipped = 0;
         items[i].reason[0] = '\0';
     }
     if (n < 0 || n > WDB_MAX_BATCH) {
@@ -462,18 +728,19 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
         return WDB_RETRY;
     }
     if (!db->prepared && wdb_prepare(db, errstr, errlen)) return WDB_RETRY;
-    if (n == 0) return WDB_OK;
+    if (n == 0 && nfences == 0) return WDB_OK;
 
-    a.cands = calloc((size_t)n, sizeof *a.cands);
-    a.seq_cand = calloc((size_t)n, sizeof *a.seq_cand);
-    order = calloc((size_t)n, sizeof *order);
-    pending = calloc((size_t)n, sizeof *pending);
-    if (!a.cands || !a.seq_cand || !order || !pending) {
+    a.cands = calloc((size_t)(n ? n : 1), sizeof *a.cands);
+    a.seq_cand = calloc((size_t)(n ? n : 1), sizeof *a.seq_cand);
+    a.round = calloc((size_t)(n ? n : 1), sizeof *a.round);
+    order = calloc((size_t)(n ? n : 1), sizeof *order);
+    pending = calloc((size_t)(n ? n : 1), sizeof *pending);
+    if (!a.cands || !a.seq_cand || !a.round || !order || !pending) {
         snprintf(errstr, errlen, "out of memory");
         goto fail;
     }
 
-    /* 1. check; 2. reduce duplicates into chains, newest first */
+    /* 1. check */
     int nvalid = 0;
     for (int i = 0; i < n; i++) {
         int rc = check_item(&db->arena, &items[i], i, &a.cands[i]);
@@ -483,83 +750,76 @@ wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errle
             goto fail;
         }
     }
+    /* 2. generations, then chains of versions within (generation, record) */
+    qsort_r(order, (size_t)nvalid, sizeof *order, cmp_arrival, a.cands);
+    for (int k = 1; k < nvalid; k++) {
+        cand *c = &a.cands[order[k]];
+        const cand *p = &a.cands[order[k - 1]];
+        if (p->spec == c->spec && strcmp(p->key, c->key) == 0) c->gen = p->gen + p->del;
+        if (c->gen > maxgen) maxgen = c->gen;
+    }
     qsort_r(order, (size_t)nvalid, sizeof *order, cmp_cand, a.cands);
-    for (int k = 0; k < nvalid; k++) {
-        const cand *c = &a.cands[order[k]];
-        const cand *p = k ? &a.cands[order[k - 1]] : NULL;
-        if (p && p->spec == c->spec && strcmp(p->key, c->key) == 0)
+    for (int k = 1; k < nvalid; k++) {
+        const cand *c = &a.cands[order[k]], *p = &a.cands[order[k - 1]];
+        if (p->gen == c->gen && p->spec == c->spec && p->del == c->del &&
+            strcmp(p->key, c->key) == 0)
             a.cands[order[k - 1]].next = order[k];
-        else
-            pending[npending++] = order[k];
     }
-    if (npending == 0) {
-        result = WDB_OK;
-        goto done;
-    }
-    for (int k = 0; k < npending; k++)
-        if (!db->ready[a.cands[pending[k]].spec] &&
-            prepare_spec(db, a.cands[pending[k]].spec, errstr, errlen))
+    for (int k = 0; k < nvalid; k++)
+        if (!db->ready[a.cands[order[k]].spec] &&
+            prepare_spec(db, a.cands[order[k]].spec, errstr, errlen))
             goto fail;
 
     if (exec_cmd(db, "BEGIN", errstr, errlen)) goto fail;
     in_tx = 1;
-    while (npending > 0) {
-        int base = seq;
-        for (int i = 0; i < wdb_nspecs; i++)
-            for (int t = 0; t < 1 + WDB_MAX_CHILD_TABLES; t++)
-                db->bufs[i][t].len = 0;
-        /* 3. stage this round; a record refused here hands over to its runner-up now */
-        for (int k = 0; k < npending; k++) {
-            for (int ci = pending[k]; ci >= 0; ci = a.cands[ci].next) {
-                cand *c = &a.cands[ci];
-                wdb_item *it = &items[c->item];
-                int oom;
-                if (wdb_stage_rows(wdb_specs[c->spec], c->json, it->value, it->value_len, seq,
-                                   db->bufs[c->spec], &oom, reason, sizeof reason) == 0) {
-                    a.seq_cand[seq++] = ci;
-                    break;
-                }
-                if (oom) {
-                    snprintf(errstr, errlen, "out of memory");
-                    goto fail;
-                }
-                reject(it, reason);
+    int frc = wdb_fence_run(db, group ? group : "", fences, nfences, errstr, errlen);
+    if (frc == -2) {
+        result = WDB_FENCED;
+        goto rollback;
+    }
+    if (frc) goto fail;
+    if (skip_purged(&a, order, &nvalid)) goto fail;
+
+    /* 3. generation by generation: versions, then deletes */
+    for (int g = 0; g <= maxgen; g++) {
+        for (int del = 0; del <= 1; del++) {
+            int npending = 0;
+            for (int k = 0; k < nvalid; k++) {
+                const cand *c = &a.cands[order[k]];
+                if (c->gen != g || c->del != del) continue;
+                const cand *p = k ? &a.cands[order[k - 1]] : NULL;
+                if (p && p->gen == c->gen && p->spec == c->spec && p->del == c->del &&
+                    strcmp(p->key, c->key) == 0)
+                    continue; /* a runner-up */
+                pending[npending++] = order[k];
             }
-        }
-        if (seq == base) break;
-        for (int i = 0; i < wdb_nspecs; i++) {
-            for (int t = 0; t < 1 + wdb_specs[i]->nchildren; t++) {
-                char table[80];
-                if (db->bufs[i][t].len == 0) continue;
-                wdb_sql_stage_name(wdb_specs[i], t, table, sizeof table);
-                if (copy_in(db, table, &db->bufs[i][t], errstr, errlen)) goto fail;
-            }
-        }
-        if (merge_range(&a, base, seq)) goto fail;
-        /* 4. runner-ups of records the database refused */
-        npending = 0;
-        for (int s = base; s < seq; s++) {
-            const cand *c = &a.cands[a.seq_cand[s]];
-            if (items[c->item].rejected && c->next >= 0) pending[npending++] = c->next;
+            if (npending && apply_rounds(&a, pending, npending, &seq)) goto fail;
         }
     }
-    /* 5. */
+    /* 4. (the list is built before COMMIT: nothing can fail between the commit and it) */
+    if (publish_stored(&a, n)) goto fail;
+    if (wdb_pub_finish(db, items)) {
+        snprintf(errstr, errlen, "out of memory");
+        goto fail;
+    }
     if (exec_cmd(db, "COMMIT", errstr, errlen)) goto fail;
     in_tx = 0;
     result = WDB_OK;
     goto done;
 
 fail:
+    result = WDB_RETRY;
+rollback:
     if (in_tx && PQstatus(db->conn) == CONNECTION_OK) {
         PGresult *res = PQexec(db->conn, "ROLLBACK");
         PQclear(res);
     }
     /* Nothing was committed: no item is rejected, the whole batch is to be retried. */
     for (int i = 0; i < n; i++) {
-        items[i].rejected = 0;
+        items[i].rejected = items[i].skipped = 0;
         items[i].reason[0] = '\0';
     }
-    result = WDB_RETRY;
+    wdb_pub_reset(db);
 done:
     if (a.cands) {
         for (int i = 0; i < n; i++)
@@ -568,6 +828,7 @@ done:
     json_arena_reset(&db->arena, WDB_ARENA_KEEP);
     free(a.cands);
     free(a.seq_cand);
+    free(a.round);
     free(order);
     free(pending);
     return result;

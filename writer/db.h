@@ -45,15 +45,40 @@ int wdb_migrate(wdb *db, const char *dir, char *errstr, size_t errlen);
 int wdb_migrate_pending(wdb *db, const char *dir, int *pending, char *errstr, size_t errlen);
 
 typedef struct wdb_item {
-    const char *topic; /* canonical topic without prefix, e.g. "wms.orders.v1",
-                          "wms.connection_events.v1" */
+    const char *topic; /* the entity's public topic without prefix, e.g. "wms.orders.v1"
+                          (the writer reads its internal twin), or "wms.connection_events.v1" */
     const char *value; /* canonical JSON (see docs/canonical-model.md); borrowed, not copied */
     size_t value_len;
+    int recover;      /* in: 1 = after the batch, also publish the stored row of this
+                         record's key (the batch may have been applied before a crash) */
     int rejected;     /* out: 1 when this record was refused for its content */
+    int skipped;      /* out: 1 when its connection was purged (neither applied nor refused) */
     char reason[256]; /* out: why (no secrets, no whole bodies) */
 } wdb_item;
 
-typedef enum wdb_result { WDB_OK = 0, WDB_RETRY = -1 } wdb_result;
+typedef enum wdb_result { WDB_OK = 0, WDB_RETRY = -1, WDB_FENCED = -2 } wdb_result;
+
+/* One message the writer must publish after a commit: a version PostgreSQL applied (or
+ * a stored row, for items with recover set), in the order it was applied. */
+typedef struct wdb_pub {
+    const char *topic; /* public topic without prefix (the spec's topic) */
+    const char *key;   /* "connection_id|id" */
+    size_t key_len;
+    const char *value; /* the record; NULL = a tombstone (after a delete record) */
+    size_t value_len;
+    int item; /* the item whose version this is; -1 for a stored row */
+} wdb_pub;
+
+/* One input partition of the batch, for the fence: the batch commits only while this
+ * writer still holds the partition's epoch (wdb_claim), and records offset as applied
+ * in the same transaction. */
+typedef struct wdb_fence {
+    const char *topic; /* as consumed, prefix included */
+    int partition;
+    long long epoch;
+    long long offset; /* the highest offset of this partition in the batch */
+    int lost;         /* out: 1 when another writer has claimed the partition since */
+} wdb_fence;
 
 /* Bounds (see db.c for why each is what it is). */
 #define WDB_MAX_BATCH 10000            /* items per wdb_apply call */
@@ -69,5 +94,27 @@ typedef enum wdb_result { WDB_OK = 0, WDB_RETRY = -1 } wdb_result;
    the same record in the same batch are not rejected: they are simply older. A batch with
    n > WDB_MAX_BATCH is refused as a whole (WDB_RETRY, nothing marked). */
 wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errlen);
+
+/* wdb_apply with the partition fence of the writer's consumer group `group`: WDB_FENCED
+ * (nothing committed, the lost partitions marked) when another writer claimed one of them
+ * since this one did. Records of purged connections (purged_connections) are skipped. */
+wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int nfences,
+                            wdb_item *items, int n, char *errstr, size_t errlen);
+
+/* After WDB_OK: what to publish, in order (valid until the next wdb_apply*), and the
+ * commit's time (RFC 3339 UTC, ms) for the applied_at header. */
+int wdb_published(wdb *db, const wdb_pub **out);
+const char *wdb_applied_at(wdb *db);
+
+/* Take over partition (topic, partition) for group: bump its epoch (fencing off any
+ * writer that held it) and read the highest offset applied under an older epoch
+ * (-1 when none): records up to it may be committed but not yet published. 0 or -1. */
+int wdb_claim(wdb *db, const char *group, const char *topic, int partition, long long *epoch,
+              long long *applied_offset, char *errstr, size_t errlen);
+
+/* The purge lock (common/purge.h): held shared from before a batch's transaction until
+ * its publications are acknowledged, so that a purge (exclusive) never interleaves
+ * with them. 0 or -1. */
+int wdb_purge_lock(wdb *db, int lock, char *errstr, size_t errlen);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "entities.h"
+#include "topics.h"
 
 #define WDB_MAX_DEPTH 3        /* nesting of child arrays: shipments -> packages -> line_items */
 #define WDB_MAX_KEYS 2         /* key columns of a parent table */
@@ -85,9 +86,18 @@ extern const int wdb_nspecs;
 /* The spec for a (topic, entity, kind) triple; kind may be NULL. Returns its index or -1. */
 int wdb_spec_find(const char *topic, const char *entity, const char *kind);
 
-/* A spec's short name and its table, from the registry for an entity's spec. */
+/* A spec's short name, table, topic (an entity's public one) and envelope entity, from
+ * the registry for an entity's spec. */
 const char *wdb_spec_name(const wdb_spec *s);
 const char *wdb_spec_table(const wdb_spec *s);
+const char *wdb_spec_topic(const wdb_spec *s);
+const char *wdb_spec_entity(const wdb_spec *s);
+
+/* 1 for an entity's spec (keys connection_id, id; the envelope columns): every version
+ * the merge applies is published on its topic, and the record can be deleted (a delete
+ * record sets deleted_at; see db_sql.c for the order of deletes and versions). 0 for a
+ * connection event's. */
+int wdb_spec_lifecycle(const wdb_spec *s);
 
 /* One spec per entity of the registry, wdb_spec_<name> (spec_*.c): a missing one fails
  * the link. */

@@ -48,3 +48,17 @@ const char *wdb_spec_table(const wdb_spec *s) {
     int e = entity_of(s);
     return e >= 0 ? ts_entities[e].table : s->table;
 }
+
+const char *wdb_spec_topic(const wdb_spec *s) {
+    int e = entity_of(s);
+    return e >= 0 ? ts_entities[e].topic : s->topic;
+}
+
+const char *wdb_spec_entity(const wdb_spec *s) {
+    int e = entity_of(s);
+    return e >= 0 ? ts_entities[e].entity : s->entity;
+}
+
+int wdb_spec_lifecycle(const wdb_spec *s) {
+    return entity_of(s) >= 0;
+}

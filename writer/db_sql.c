@@ -16,6 +16,23 @@
 /* PostgreSQL's maximum: toast only rows beyond a page. Text, so that it is part of the
  * SQL literal rather than a conversion (tests/faults/check_sql.py, rule R3). */
 #define WDB_STAGE_TOAST_TARGET "8160"
+/* trackstar_updated_at of table alias a, NULL ordered first: (source_updated_at, this)
+ * is the part of the version order a delete compares (docs/consuming.md). */
+#define WDB_SQL_TS_OR_MIN(a) "coalesce(" a ".\"trackstar_updated_at\", '-infinity')"
+
+/* The columns of a delete record the writer stages (wdb_d_<spec name>): the key, how it
+ * reached us, the version it supersedes and when the listing that found it gone began. */
+static const wdb_col delete_cols[] = {
+    {"connection_id", NULL, WDB_TEXT, 0},
+    {"id", NULL, WDB_TEXT, 0},
+    {"source", NULL, WDB_TEXT, 0},
+    {"event_id", NULL, WDB_TEXT, 0},
+    {"event_type", NULL, WDB_TEXT, 0},
+    {"source_updated_at", NULL, WDB_TS, 0},
+    {"trackstar_updated_at", NULL, WDB_TS, 0},
+    {"observed_at", NULL, WDB_TS, 0},
+    {"deleted_at", NULL, WDB_TS, 0},
+};
 
 const char *wdb_sql_cast(wdb_coltype t) {
     switch (t) {
@@ -84,6 +101,22 @@ int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen) {
                          strcmp(s->cols[1].name, "id") != 0 || s->cols[1].type != WDB_TEXT)) {
         snprintf(errstr, errlen, "spec %s: children need keys (connection_id, id)", sn);
         return -1;
+    }
+    if (wdb_spec_lifecycle(s)) {
+        static const char *const need[] = {"source", "event_id", "event_type",
+                                           "trackstar_updated_at", "observed_at"};
+        int ok = s->nkeys == 2 && strcmp(s->cols[0].name, "connection_id") == 0 &&
+                 strcmp(s->cols[1].name, "id") == 0 &&
+                 strcmp(s->version_col, "source_updated_at") == 0;
+        for (size_t i = 0; ok && i < sizeof need / sizeof need[0]; i++)
+            ok = has_col(s->cols, s->ncols, need[i], NULL);
+        if (!ok) {
+            snprintf(
+                errstr, errlen,
+                "spec %s: a lifecycle spec needs keys (connection_id, id) and the envelope columns",
+                sn);
+            return -1;
+        }
     }
     for (int c = 0; c < s->nchildren; c++) {
         const wdb_child *ch = &s->children[c];
@@ -172,6 +205,12 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
             "ON COMMIT DELETE ROWS;\n"
             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
             sn, sn, sn);
+    if (wdb_spec_lifecycle(s)) {
+        rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_d_%s (seq integer", sn);
+        for (size_t i = 0; i < sizeof delete_cols / sizeof delete_cols[0]; i++)
+            rc |= sbuf_printf(o, ", \"%s\" text", delete_cols[i].name);
+        rc |= sbuf_printf(o, ", \"%s\" text) ON COMMIT DELETE ROWS;\n", s->record_col);
+    }
     for (int c = 0; c < s->nchildren; c++) {
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (pseq integer, ",
                           s->children[c].table);
@@ -182,6 +221,7 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
      * holds; analyzed once (empty), the planner sizes it from its current pages. */
     rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", sn);
     if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", sn);
+    if (wdb_spec_lifecycle(s)) rc |= sbuf_printf(o, ", wdb_d_%s", sn);
     for (int c = 0; c < s->nchildren; c++)
         rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
     rc |= sbuf_printf(o, ";\n");
@@ -210,8 +250,22 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     rc |= sbuf_printf(o, ") DO UPDATE SET ");
     for (int i = s->nkeys; i < s->ncols; i++)
         rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", ", s->cols[i].name, s->cols[i].name);
-    rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now() WHERE ", r, r);
+    rc |= sbuf_printf(o, "\"%s\" = EXCLUDED.\"%s\", \"db_updated_at\" = now()", r, r);
+    if (wdb_spec_lifecycle(s)) rc |= sbuf_printf(o, ", \"deleted_at\" = NULL");
+    rc |= sbuf_printf(o, " WHERE ");
+    if (wdb_spec_lifecycle(s)) rc |= sbuf_printf(o, "(t.\"deleted_at\" IS NULL AND (");
     rc |= wdb_version_sql_guard(s, o);
+    if (wdb_spec_lifecycle(s))
+        /* A deleted row comes back only with a strictly newer version, or when a poll
+         * made after the listing that deleted it sees it again (docs/consuming.md). */
+        rc |= sbuf_printf(o, ")) OR (t.\"deleted_at\" IS NOT NULL AND ("
+                             "(EXCLUDED.\"source_updated_at\", " WDB_SQL_TS_OR_MIN(
+                                 "EXCLUDED") ") > "
+                                             "(t.\"source_updated_at\", " WDB_SQL_TS_OR_MIN(
+                                                 "t") ") OR "
+                                                      "coalesce(EXCLUDED.\"source\" = 'poll' AND "
+                                                      "EXCLUDED.\"observed_at\" > "
+                                                      "t.\"deleted_at\", false)))");
     if (s->nchildren)
         /* xmax = 0: the row was inserted, not updated (an updated row carries the
          * conflict's row lock into its new version), so it has no children to delete. */
@@ -220,7 +274,66 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
                           "INSERT INTO wdb_c_%s (connection_id, id, existed) "
                           "SELECT connection_id, id, existed FROM up",
                           sn);
+    if (s->nchildren && wdb_spec_lifecycle(s))
+        rc |= sbuf_printf(o, " RETURNING connection_id, id");
+    else if (wdb_spec_lifecycle(s))
+        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\"");
     return rc ? -1 : 0;
+}
+
+void wdb_sql_delete_spec(const wdb_spec *s, wdb_spec *out) {
+    *out = (wdb_spec){.name = wdb_spec_name(s),
+                      .topic = wdb_spec_topic(s),
+                      .entity = wdb_spec_entity(s),
+                      .table = wdb_spec_table(s),
+                      .nkeys = 2,
+                      .cols = delete_cols,
+                      .ncols = (int)(sizeof delete_cols / sizeof delete_cols[0]),
+                      .version_col = "source_updated_at",
+                      .record_col = s->record_col};
+}
+
+int wdb_sql_delete(const wdb_spec *s, sbuf *o) {
+    const char *r = s->record_col;
+    int rc = sbuf_printf(o, "WITH del AS (UPDATE \"%s\" AS t SET ", wdb_spec_table(s));
+    for (size_t i = 2; i < sizeof delete_cols / sizeof delete_cols[0]; i++) {
+        if (strcmp(delete_cols[i].name, "source_updated_at") == 0 ||
+            strcmp(delete_cols[i].name, "trackstar_updated_at") == 0)
+            continue; /* the version the delete supersedes: the row keeps its own */
+        rc |= sbuf_printf(o, "\"%s\" = d.\"%s\"%s, ", delete_cols[i].name, delete_cols[i].name,
+                          wdb_sql_cast(delete_cols[i].type));
+    }
+    rc |= sbuf_printf(o, "\"%s\" = d.\"%s\"::jsonb, \"db_updated_at\" = now() FROM wdb_d_%s d ", r,
+                      r, wdb_spec_name(s));
+    /* The delete supersedes the version it was computed from and anything older; not a
+     * row changed since (a newer version), nor one a poll saw after the listing began. */
+    rc |= sbuf_printf(
+        o,
+        "WHERE d.seq >= $1 AND d.seq < $2 AND t.\"connection_id\" = d.\"connection_id\" "
+        "AND t.\"id\" = d.\"id\" AND t.\"deleted_at\" IS NULL AND "
+        "(t.\"source_updated_at\", " WDB_SQL_TS_OR_MIN(
+            "t") ") <= "
+                 "(d.\"source_updated_at\"::timestamptz, "
+                 "coalesce(d.\"trackstar_updated_at\"::timestamptz, "
+                 "'-infinity')) AND NOT coalesce(t.\"source\" = 'poll' AND t.\"observed_at\" > "
+                 "d.\"deleted_at\"::timestamptz, false) RETURNING t.\"connection_id\", t.\"id\")");
+    /* A deleted record has no child rows: its content is gone (a comeback inserts them). */
+    for (int c = 0; c < s->nchildren; c++)
+        rc |= sbuf_printf(o,
+                          ", c%d AS (DELETE FROM \"%s\" x USING del WHERE x.\"connection_id\" = "
+                          "del.\"connection_id\" AND x.\"%s\" = del.\"id\")",
+                          c, s->children[c].table, s->children[c].parent_col);
+    rc |= sbuf_printf(o, " SELECT \"connection_id\", \"id\" FROM del");
+    return rc ? -1 : 0;
+}
+
+int wdb_sql_stored(const wdb_spec *s, sbuf *o) {
+    return sbuf_printf(
+        o,
+        "SELECT t.\"connection_id\", t.\"id\", t.\"%s\"::text, t.\"deleted_at\" IS NOT NULL "
+        "FROM \"%s\" t JOIN unnest($1::text[], $2::text[]) AS k(c, i) "
+        "ON t.\"connection_id\" = k.c AND t.\"id\" = k.i",
+        s->record_col, wdb_spec_table(s));
 }
 
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *o) {

@@ -34,6 +34,20 @@ void wdb_sql_stage_name(const wdb_spec *s, int t, char *buf, size_t len);
  * has children, the keys of changed rows go into wdb_c_<name>. */
 int wdb_sql_merge(const wdb_spec *s, sbuf *out);
 
+/* Lifecycle specs (s->lifecycle). The merge above also brings a deleted row back (only
+ * with a strictly newer (source_updated_at, trackstar_updated_at), or seen by a poll after
+ * the delete's listing began) and RETURNs the keys it applied.
+ *
+ * The staging spec of delete records (wdb_d_<name>: key, envelope, superseded version,
+ * deleted_at, record), filled in *out from s. */
+void wdb_sql_delete_spec(const wdb_spec *s, wdb_spec *out);
+/* Apply the staged deletes with seq in [$1, $2): set deleted_at and the record (the
+ * delete record), remove the child rows; RETURNs the keys deleted. */
+int wdb_sql_delete(const wdb_spec *s, sbuf *out);
+/* The stored rows of keys ($1 connection ids, $2 ids, text arrays): connection_id, id,
+ * the record as text, deleted (bool). */
+int wdb_sql_stored(const wdb_spec *s, sbuf *out);
+
 /* DELETE FROM wdb_c_<name>: run before each merge of a spec with children. */
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *out);
 

@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WDB_MAX_PATH 128       /* one WDB_FIRST_OF alternative; spec paths are short */
-#define WDB_MAX_KEY_BYTES 1024 /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
+#define WDB_MAX_PATH 128 /* one WDB_FIRST_OF alternative; spec paths are short */
 #define BYTES8(c) (0x0101010101010101ull * (unsigned char)(c)) /* c in each byte of a word */
 
 /* ------------------------------------------------------------------ JSON access */

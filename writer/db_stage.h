@@ -15,6 +15,8 @@
 #include "writer/db_spec.h"
 #include "writer/db_version.h"
 
+#define WDB_MAX_KEY_BYTES 1024 /* one key value: ids are <= 512 (normalizer); btree limit ~2700 */
+
 /* The record's dedupe key (malloc'd into *key: the key columns, length-prefixed) and
  * its version (db_version.h). Timestamps (the version too) must be in the canonical form
  * the normalizer writes (val_time_canonical), decimal text likewise (val_dec_canonical):

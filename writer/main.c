@@ -1,5 +1,6 @@
-/* writer - applies canonical records to PostgreSQL: idempotent, monotonic upserts
- * (writer/db.c), offsets stored only after the transaction that holds them commits.
+/* writer - applies canonical records to PostgreSQL (idempotent, monotonic upserts and
+ * deletes: writer/db.c) and publishes exactly the versions PostgreSQL applied on the
+ * public wms.<entity>.v1 topics (writer/publish.c).
  *
  * `writer --migrate` instead applies the schema migrations of every table the project
  * owns (WRITER_MIGRATIONS_DIR) and exits 0: a step of its own (a Kubernetes init
@@ -7,11 +8,18 @@
  * schema. The writer itself runs with a role that may only read and write rows, and at
  * start-up waits until every migration it knows has been applied.
  *
- * Loop: consume a batch from every canonical topic, apply it in one transaction, send
- * the records PostgreSQL refused for their content to the dead-letter topic (and wait
- * for the broker's acknowledgement), then store the offsets. When the database is
- * unavailable the batch is kept and retried with capped exponential backoff: no crash
- * loop, nothing lost, nothing skipped.
+ * Loop: consume a batch from the internal canonical topics and wms.connection_events.v1;
+ * drop the messages of partitions revoked meanwhile; claim the batch's partitions in
+ * PostgreSQL (partitions.h); take the purge lock shared; apply the batch in one
+ * transaction that also checks and advances the partition fences; publish what it
+ * applied and wait for the broker's acknowledgements; send the records PostgreSQL refused
+ * to the dead-letter topic; release the lock; only then store the offsets.
+ *
+ * Crash safety (docs/architecture.md): a batch committed but not published when the
+ * writer died is re-read by the partition's next owner, which finds its offsets at or
+ * below the fence's applied_offset and publishes the stored rows of their keys. When the
+ * database is unavailable the batch is kept and retried with capped exponential backoff:
+ * no crash loop, nothing lost, nothing skipped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +35,15 @@
 #include "util.h"
 #include "writer/conn_errors.h"
 #include "writer/db.h"
+#include "writer/partitions.h"
+#include "writer/publish.h"
 
 #define WRITER_BACKOFF_MAX_MS 10000
 
 static stage_cfg g_stage;
 static char *cfg_db_url, *cfg_migrations, *cfg_group;
 static long long cfg_batch_max, cfg_batch_linger_ms, cfg_errors_refresh_ms;
+static int cfg_publish;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9104),
@@ -49,12 +60,18 @@ static const cfg_var vars[] = {
      "how long a batch waits for more records after its first", &cfg_batch_linger_ms},
     {"WRITER_ERRORS_REFRESH_MS", CFG_INT, "15000", 1000, 3600000, 0,
      "how often the open connection errors are counted for /metrics", &cfg_errors_refresh_ms},
+    {"WRITER_PUBLISH", CFG_BOOL, "true", 0, 0, 0,
+     "publish the applied versions on the public wms.<entity>.v1 topics (false only for a "
+     "rebuild into a fresh database: tsctl rebuild)",
+     &cfg_publish},
 };
 
 static rd_kafka_t *consumer, *producer;
 static wdb *db;
+static wparts parts;
 static volatile int db_up;
-static metric *m_rows, *m_batches, *m_dlq, *m_dlq_stubs, *m_db_retries;
+static metric *m_rows, *m_batches, *m_dlq, *m_dlq_stubs, *m_db_retries, *m_published,
+    *m_republished, *m_recovered, *m_skipped, *m_fenced, *m_claims;
 static log_limiter dlq_retry_log = LOG_LIMITER_INIT(5, 10000);
 
 static int ready(void *arg, char *why, size_t whylen) {
@@ -80,7 +97,8 @@ static void backoff_wait(int *backoff_ms) {
     *backoff_ms = *backoff_ms * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : *backoff_ms * 2;
 }
 
-/* (Re)connect until it works or we are asked to stop. Returns 0 when connected. */
+/* (Re)connect until it works or we are asked to stop. Returns 0 when connected. A new
+ * session holds no lock, and the partitions' claims (rows in PostgreSQL) stay valid. */
 static int connect_db(void) {
     int backoff = 100;
     char err[512];
@@ -159,37 +177,141 @@ static int dead_letter(rd_kafka_message_t **msgs, wdb_item *items, int n) {
     return rc;
 }
 
-static void process_batch(rd_kafka_message_t **msgs, int n, wdb_item *items) {
-    size_t plen = strlen(g_stage.topic_prefix);
+/* Keep only the messages this writer may apply (see partitions.h); the others are
+ * destroyed, unprocessed: their partition's owner reads them again. Returns the count. */
+static int keep_usable(rd_kafka_message_t **msgs, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (wparts_usable(&parts, rd_kafka_topic_name(msgs[i]->rkt), (int)msgs[i]->partition))
+            msgs[k++] = msgs[i];
+        else
+            rd_kafka_message_destroy(msgs[i]);
+    }
+    return k;
+}
+
+/* The batch's partitions, claimed (a new owner bumps the epoch, which fences off the
+ * previous one), as fences with the batch's highest offset each; items at offsets a
+ * previous owner may have committed but not published get `recover`. Returns the count
+ * of fences, or -1 (database trouble: errstr). */
+static int fences_for(rd_kafka_message_t **msgs, int n, wdb_item *items, wdb_fence *f, char *err,
+                      size_t errlen) {
+    int nf = 0;
     for (int i = 0; i < n; i++) {
         const char *t = rd_kafka_topic_name(msgs[i]->rkt);
-        items[i] = (wdb_item){.topic = strncmp(t, g_stage.topic_prefix, plen) == 0 ? t + plen : t,
-                              .value = msgs[i]->payload ? msgs[i]->payload : "",
-                              .value_len = msgs[i]->len};
+        int pn = (int)msgs[i]->partition;
+        wpart *p = wparts_find(&parts, t, pn);
+        if (!p->claimed) {
+            long long applied;
+            if (wdb_claim(db, cfg_group, t, pn, &p->epoch, &applied, err, errlen)) return -1;
+            p->claimed = 1;
+            p->recover_through = applied;
+            metric_inc(m_claims);
+            char e[24], a[24], pp[16];
+            snprintf(e, sizeof e, "%lld", p->epoch);
+            snprintf(a, sizeof a, "%lld", applied);
+            snprintf(pp, sizeof pp, "%d", pn);
+            log_info("partition claimed", "topic", t, "partition", pp, "epoch", e,
+                     "recover_through", a, NULL);
+        }
+        items[i].recover = msgs[i]->offset <= p->recover_through;
+        int j = 0;
+        while (j < nf && !(f[j].partition == pn && strcmp(f[j].topic, t) == 0))
+            j++;
+        if (j == nf)
+            f[nf++] = (wdb_fence){.topic = t, .partition = pn, .epoch = p->epoch, .offset = -1};
+        if (msgs[i]->offset > f[j].offset) f[j].offset = msgs[i]->offset;
     }
+    return nf;
+}
+
+/* Drop the messages of fences another writer holds now; returns the new count. */
+static int drop_lost(rd_kafka_message_t **msgs, int n, const wdb_fence *f, int nf) {
+    for (int j = 0; j < nf; j++) {
+        if (!f[j].lost) continue;
+        char pp[16];
+        snprintf(pp, sizeof pp, "%d", f[j].partition);
+        log_warn("partition claimed by another writer: its batch is left to it", "topic",
+                 f[j].topic, "partition", pp, NULL);
+        metric_inc(m_fenced);
+        wparts_lost(&parts, f[j].topic, f[j].partition);
+    }
+    return keep_usable(msgs, n);
+}
+
+static void unlock_purge(void) {
+    char err[256];
+    if (db && wdb_ok(db) && wdb_purge_lock(db, 0, err, sizeof err) != 0)
+        log_warn("purge lock not released", "error", err, NULL);
+}
+
+/* Apply, publish, dead-letter, store: one batch. msgs may shrink (see keep_usable). */
+static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, wdb_fence *fences) {
+    size_t plen = strlen(g_stage.topic_prefix);
     char err[512];
-    int backoff = 100;
+    int backoff = 100, n = keep_usable(msgs, *np);
+    *np = n;
+    wparts_batch_done(&parts);
     for (;;) {
+        if (n == 0) return;
+        for (int i = 0; i < n; i++) {
+            const char *t = rd_kafka_topic_name(msgs[i]->rkt);
+            if (strncmp(t, g_stage.topic_prefix, plen) == 0) t += plen;
+            const char *pub = topic_public_of(t);
+            items[i] = (wdb_item){.topic = pub ? pub : t,
+                                  .value = msgs[i]->payload ? msgs[i]->payload : "",
+                                  .value_len = msgs[i]->len};
+        }
         if (connect_db() != 0) return; /* stopping: offsets stay unstored */
         db_up = 1;
-        if (wdb_apply(db, items, n, err, sizeof err) == WDB_OK) break;
+        int nf = fences_for(msgs, n, items, fences, err, sizeof err);
+        wdb_result rc = WDB_RETRY;
+        if (nf >= 0 && wdb_purge_lock(db, 1, err, sizeof err) == 0)
+            rc = wdb_apply_fenced(db, cfg_group, fences, nf, items, n, err, sizeof err);
+        if (rc == WDB_OK) break;
+        unlock_purge();
+        if (rc == WDB_FENCED) {
+            n = *np = drop_lost(msgs, n, fences, nf);
+            continue;
+        }
         db_up = wdb_ok(db);
         metric_inc(m_db_retries);
         log_warn("batch not applied, retrying", "error", err, NULL);
         backoff_wait(&backoff);
         if (util_stop) return;
     }
-    int rejected = 0;
-    for (int i = 0; i < n; i++)
+    const wdb_pub *pubs;
+    int npubs = wdb_published(db, &pubs), recovered = 0, rejected = 0, skipped = 0;
+    long long again = 0;
+    if (cfg_publish && publish_batch(producer, g_stage.topic_prefix, pubs, npubs,
+                                     wdb_applied_at(db), &again) != 0) {
+        unlock_purge();
+        return; /* stopping: the next owner republishes (the fence recorded the offsets) */
+    }
+    for (int i = 0; i < npubs; i++)
+        recovered += pubs[i].item < 0 && pubs[i].value;
+    for (int i = 0; i < n; i++) {
         rejected += items[i].rejected;
+        skipped += items[i].skipped;
+    }
     if (rejected) {
         for (int i = 0; i < n; i++)
             if (items[i].rejected)
                 log_warn("record sent to dead-letter topic", "topic", items[i].topic, "reason",
                          items[i].reason, NULL);
-        if (dead_letter(msgs, items, n) != 0) return;
+        if (dead_letter(msgs, items, n) != 0) {
+            unlock_purge();
+            return;
+        }
     }
-    metric_add(m_rows, n - rejected);
+    unlock_purge();
+    if (cfg_publish) {
+        metric_add(m_published, npubs);
+        metric_add(m_republished, again);
+        metric_add(m_recovered, recovered);
+    }
+    metric_add(m_skipped, skipped);
+    metric_add(m_rows, n - rejected - skipped);
     metric_inc(m_batches);
     kafka_store_offsets(consumer, msgs, n);
 }
@@ -250,8 +372,8 @@ int main(int argc, char **argv) {
     }
     args[nargs] = NULL;
     if (cfg_main(nargs, args,
-                 "applies canonical records to PostgreSQL; with --migrate, applies the schema "
-                 "migrations and exits",
+                 "applies canonical records to PostgreSQL and publishes what it applied; with "
+                 "--migrate, applies the schema migrations and exits",
                  vars, sizeof vars / sizeof vars[0]) != 0)
         return 2;
     if (migrate) {
@@ -261,10 +383,11 @@ int main(int argc, char **argv) {
         return migrate_only();
     }
     char err[512];
-    /* Every canonical topic, with the prefix. */
-#define ENTITY_TOPIC(name, ...) TS_TOPIC(name),
-    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(ENTITY_TOPIC)};
-#undef ENTITY_TOPIC
+    /* Every input topic, with the prefix: the internal canonical topics and the
+     * connection events. */
+#define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
+    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(INTERNAL_TOPIC)};
+#undef INTERNAL_TOPIC
     enum { NTOPICS = sizeof base / sizeof base[0] };
     char names[NTOPICS][256];
     const char *topics[NTOPICS];
@@ -290,6 +413,24 @@ int main(int argc, char **argv) {
     m_db_retries = metric_counter("writer_db_retries_total",
                                   "batches retried after a database failure", NULL, NULL);
     conn_errors_init();
+    m_published = metric_counter("writer_published_total",
+                                 "messages published on the public topics (applied versions, "
+                                 "tombstones, recovered rows)",
+                                 NULL, NULL);
+    m_republished =
+        metric_counter("writer_republished_total",
+                       "final states produced again after a failed delivery", NULL, NULL);
+    m_recovered = metric_counter("writer_recovered_rows_total",
+                                 "stored rows published for records a previous owner of their "
+                                 "partition may have committed but not published",
+                                 NULL, NULL);
+    m_skipped = metric_counter("writer_purged_skipped_total",
+                               "records of purged connections skipped", NULL, NULL);
+    m_fenced =
+        metric_counter("writer_fenced_total",
+                       "batches that found their partition claimed by another writer", NULL, NULL);
+    m_claims =
+        metric_counter("writer_partition_claims_total", "input partitions claimed", NULL, NULL);
 
     if (wait_for_schema() != 0) return util_stop ? 0 : 1;
     db_up = 1;
@@ -301,10 +442,12 @@ int main(int argc, char **argv) {
         log_error("cannot create consumer", "error", err, NULL);
         return 1;
     }
+    kafka_consumer_set_rebalance_hook(consumer, wparts_hook, &parts);
     int max = (int)cfg_batch_max;
     rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
     wdb_item *items = calloc((size_t)max, sizeof *items);
-    if (!msgs || !items) {
+    wdb_fence *fences = calloc((size_t)max, sizeof *fences);
+    if (!msgs || !items || !fences) {
         log_error("out of memory for the batch buffers", NULL);
         return 1;
     }
@@ -318,17 +461,20 @@ int main(int argc, char **argv) {
                 log_warn("cannot count connection errors", "error", err, NULL);
         }
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
-        if (n > 0) process_batch(msgs, n, items);
+        if (n > 0) process_batch(msgs, &n, items, fences);
         for (int i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
+        rd_kafka_poll(producer, 0);
     }
     log_info("writer stopping", NULL);
     kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
     rd_kafka_destroy(producer);
     wdb_close(db);
+    wparts_free(&parts);
     admin_stop();
     free(msgs);
     free(items);
+    free(fences);
     return 0;
 }

@@ -2,11 +2,14 @@
 """consumer.py - the smallest correct Python reader of a trackstar-pipeline canonical topic,
 with Debian's python3-confluent-kafka (librdkafka underneath, LZ4 included).
 
-It joins a consumer group on one wms.<entity>.v1 topic and keeps only the newest version
-per Kafka key (connection_id|id), comparing source_updated_at as the pipeline's writer
-does: a redelivered or older record is skipped. Records of a schema_version it does not
-know are reported and skipped; unknown fields and enum values are ignored (the schemas
-only change additively). "Applying" a record prints it: put your own upsert there.
+It joins a consumer group on one wms.<entity>.v1 topic and keeps, for every Kafka key
+(connection_id|id), the LAST message it read: the pipeline's writer publishes exactly the
+versions PostgreSQL applied, in the order it applied them, so the last message per key is
+the record as the database holds it (docs/consuming.md). A delete record, and the
+tombstone (null value) after it, mean the record is gone: forget the key. Records of a
+schema_version it does not know are reported and skipped; unknown fields and enum values
+are ignored (the schemas only change additively). "Applying" prints "upsert <key>
+<record>" or "delete <key>": put your own upsert and delete there.
 
     /usr/bin/python3 docs/examples/consumer.py localhost:17092 my-team-orders wms.orders.v1
 
@@ -44,7 +47,6 @@ def main():
     consumer.subscribe([topic])
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    newest = {}  # key -> source_updated_at (RFC 3339 UTC strings compare as text)
     try:
         while running:
             m = consumer.poll(0.1)
@@ -56,20 +58,21 @@ def main():
                 print("consumer: %s" % m.error(), file=sys.stderr)
                 continue
             key = (m.key() or b"").decode("utf-8", "replace")
+            value = m.value()
+            if value is None:  # the tombstone after a delete record
+                print("delete %s" % key, flush=True)
+                consumer.store_offsets(message=m)
+                continue
             try:
-                rec = json.loads(m.value())
-            except (TypeError, ValueError):
+                rec = json.loads(value)
+            except ValueError:
                 rec = None
-            if not isinstance(rec, dict) or rec.get("schema_version") != KNOWN_SCHEMA_VERSION \
-                    or not isinstance(rec.get("source_updated_at"), str):
-                print("skipping %s: unknown schema_version or no source_updated_at" % key, file=sys.stderr)
-            elif rec["source_updated_at"] < newest.get(key, ""):
-                print("older version of %s ignored (%s)" % (key, rec["source_updated_at"]), flush=True)
+            if not isinstance(rec, dict) or rec.get("schema_version") != KNOWN_SCHEMA_VERSION:
+                print("skipping %s: unknown schema_version" % key, file=sys.stderr)
+            elif rec.get("deleted") is True:
+                print("delete %s" % key, flush=True)
             else:
-                newest[key] = rec["source_updated_at"]
-                print("apply %s %s version %s via %s" % (rec.get("entity", "?"), key,
-                                                         rec["source_updated_at"], rec.get("source", "?")),
-                      flush=True)
+                print("upsert %s %s" % (key, value.decode("utf-8", "replace")), flush=True)
             consumer.store_offsets(message=m)  # only after it was handled
     finally:
         consumer.close()  # commits the stored offsets

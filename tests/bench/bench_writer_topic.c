@@ -35,6 +35,7 @@
 
 #include "kafka.h"
 #include "tests/bench/bench_canon_order.h"
+#include "entities.h"
 #include "topics.h"
 #include "writer/db_conn.h" /* libpq, wherever Debian puts its header */
 
@@ -214,7 +215,7 @@ int main(int argc, char **argv) {
         die("usage", "bad number");
 
     char topic[256], url[512];
-    topic_name(prefix, "wms.orders.v1", topic, sizeof topic);
+    topic_name(prefix, TS_TOPIC_INTERNAL(orders), topic, sizeof topic);
     snprintf(url, sizeof url, "%s/metrics", admin);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *c = curl_easy_init();

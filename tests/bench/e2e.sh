@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# e2e.sh - the whole pipeline, from signed HTTP webhooks to committed PostgreSQL rows, on
-# the benchmark's local stack (every stage, the broker, PostgreSQL and the load generator
-# sharing this machine's cores).
+# e2e.sh - the whole pipeline, from signed HTTP webhooks to committed PostgreSQL rows and
+# to the applied version's message on the public topic wms.orders.v1, on the benchmark's
+# local stack (every stage, the broker, PostgreSQL and the load generator sharing this
+# machine's cores). The topic is tailed during each phase (kcat: key and timestamp only);
+# request -> message is reported beside request -> row, with the same goal.
 #
 #  1. fixed rate: BENCH_E2E_RATE (2000) events/s for BENCH_E2E_SECONDS (60; 600 with
 #     BENCH_LONG=1, the 10-minute memory soak). Goal: p99 request-to-row < 1 s. RSS of
@@ -75,8 +77,12 @@ kv() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 phase() {
     local label=$1 rate=$2 secs=$3
     shift 3
-    local conn=conn_bench_${label}_$RUNID start send_end end rc
+    local conn=conn_bench_${label}_$RUNID start send_end end rc tail_pid
     bench_note "e2e $label: $rate events/s for $secs s ($CONNS connections, $VERSIONS versions per order)"
+    # The public topic, from now on: "key timestamp" of every message the writer publishes.
+    kcat -C -b "$KAFKA_BOOTSTRAP" -t wms.orders.v1 -o end -u -q -f '%k %T\n' >"$OUT/topic_$label.txt" 2>/dev/null &
+    tail_pid=$!
+    sleep 1
     start=$(now_s)
     WEBHOOK_SECRET=$WEBHOOK_SECRET "$LOADGEN" "$GW_HOST" "$GW_PORT" "$GW_PATH" "$conn" "$rate" "$secs" \
         "$CONNS" "$VERSIONS" "$OUT/loadgen_$label.csv" >"$OUT/loadgen_$label.out" 2>"$OUT/loadgen_$label.err" &
@@ -86,8 +92,11 @@ phase() {
     bench_note "loadgen: $(cat "$OUT/loadgen_$label.out")"
     python3 "$BENCH_ROOT/tests/bench/e2e_check.py" --csv "$OUT/loadgen_$label.csv" --conn "$conn" \
         --label "$label" --offered "$rate" --achieved "$(kv "$OUT/loadgen_$label.out" achieved_rate)" \
-        --p99-max-ms "$SUSTAIN_P99_MS" --lat-out "$OUT/latency_$label.txt" "$@" >"$OUT/e2e_$label.check"
+        --p99-max-ms "$SUSTAIN_P99_MS" --lat-out "$OUT/latency_$label.txt" \
+        --topic-log "$OUT/topic_$label.txt" "$@" >"$OUT/e2e_$label.check"
     rc=$?
+    kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null
+    [ -n "${KEEP_WORK:-}" ] || rm -f "$OUT/topic_$label.txt"
     end=$(now_s)
     grep -v '^E2E ' "$OUT/e2e_$label.check"
     echo "$label,$rate,$start,$send_end,$end" >>"$OUT/phases.csv"

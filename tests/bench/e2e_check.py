@@ -17,6 +17,12 @@ track_commit_timestamp, which tests/bench/bench_lib.sh turns on); without it,
 db_updated_at (the writer's transaction start, a slight underestimate) is used and said.
 Psql is reached through the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE).
 
+With --topic-log (lines "key timestamp_ms" of wms.orders.v1, tailed during the phase),
+request -> message is measured the same way: the writer publishes exactly the versions it
+applied, in order, so the last message per key is the row's version; its timestamp (set
+when the writer produced it, after the commit) minus the time the newest accepted request
+was due. Every expected order must have a message.
+
 Prints a summary and BENCH lines (docs/benchmarks.md); exits 0 when every accepted event
 landed and, with --sustain, when the phase counts as sustained.
 """
@@ -53,6 +59,7 @@ def main():
     ap.add_argument("--achieved", type=float, default=None, help="the load generator's achieved send rate")
     ap.add_argument("--p99-goal-ms", type=float, default=None, help="a goal on this phase's p99")
     ap.add_argument("--lat-out", default=None)
+    ap.add_argument("--topic-log", default=None, help="'key timestamp_ms' lines of wms.orders.v1")
     ap.add_argument("--sustain", action="store_true", help="exit 1 unless the phase was sustained")
     a = ap.parse_args()
     conn = a.conn.replace("'", "")
@@ -126,10 +133,31 @@ def main():
             gw_lat_ms.append((commit - float(r[3])) * 1000)
     lat_ms.sort()
     gw_lat_ms.sort()
+
+    # ---- request -> message on the public topic ----
+    msg_lat_ms, unpublished = [], None
+    if a.topic_log:
+        prefix = conn + "|ord_"
+        last_ts = {}
+        deadline = time.time() + a.stall_s
+        while True:
+            with open(a.topic_log) as f:
+                for line in f:
+                    k, _, ts = line.rstrip("\n").rpartition(" ")
+                    if k.startswith(prefix) and ts.isdigit():
+                        last_ts[int(k[len(prefix):])] = int(ts)
+            unpublished = sum(1 for o in newest if o in got and o not in last_ts)
+            if unpublished == 0 or time.time() > deadline:
+                break
+            time.sleep(POLL_S)
+        for o, (v, i, due_us) in newest.items():
+            if o in last_ts and o in got and int(got[o][1]) == v:
+                msg_lat_ms.append(last_ts[o] - due_us / 1000.0)
+        msg_lat_ms.sort()
     span = (max(commits) - first_due / 1e6) if commits else 0
     thru = ok / span if span > 0 else 0
     p50, p99, pmax = pct(lat_ms, 0.50), pct(lat_ms, 0.99), (lat_ms[-1] if lat_ms else float("nan"))
-    landed = missing == 0 and stale == 0 and wrong_event == 0 and want_rows > 0
+    landed = missing == 0 and stale == 0 and wrong_event == 0 and want_rows > 0 and not unpublished
     achieved_ok = a.achieved is None or a.achieved >= a.min_achieved * a.offered
     sustained = landed and ok == sent and achieved_ok and p99 <= a.p99_max_ms
 
@@ -151,6 +179,14 @@ def main():
         print("BENCH name=e2e.%s.latency_%s stage=e2e value=%.1f unit=ms%s" % (L, name, v, goal))
     print("BENCH name=e2e.%s.lost stage=e2e value=%d unit=orders goal=value<=0"
           % (L, missing + stale + wrong_event))
+    if a.topic_log:
+        m50, m99 = pct(msg_lat_ms, 0.50), pct(msg_lat_ms, 0.99)
+        print("%s: request->message on wms.orders.v1 p50 %.0f ms p99 %.0f ms (row: p99 %.0f ms); "
+              "%d expected orders without a message" % (L, m50, m99, p99, unpublished))
+        for name, v in (("p50", m50), ("p99", m99)):
+            goal = " goal=value<%g" % a.p99_goal_ms if name == "p99" and a.p99_goal_ms else ""
+            print("BENCH name=e2e.%s.message_latency_%s stage=e2e value=%.1f unit=ms%s" % (L, name, v, goal))
+        print("BENCH name=e2e.%s.unpublished stage=e2e value=%d unit=orders goal=value<=0" % (L, unpublished))
     print("BENCH name=e2e.%s.failed_requests stage=e2e value=%d unit=requests" % (L, sent - ok))
     print("E2E label=%s sustained=%d landed=%d throughput=%.0f p99_ms=%.1f" % (L, sustained, landed, thru, p99))
     return 0 if landed and (sustained or not a.sustain) else 1

@@ -291,7 +291,9 @@ def db_rows(db, table, fields, conns):
                f"t.record->>'id' AS _record_id, t.source AS _source, "
                f"extract(epoch FROM t.source_updated_at)::bigint AS _updated, "
                f"extract(epoch FROM t.trackstar_updated_at)::bigint AS _ts_updated, {cols} "
-               f"FROM {table} t WHERE t.connection_id IN ({sql_list(part)})) x")
+               f"FROM {table} t WHERE t.connection_id IN ({sql_list(part)}) "
+               # a row deleted after a complete listing missed it is no longer held
+               f"AND t.deleted_at IS NULL) x")
         for r in psql_json(db, sql):
             rows[(r["_conn"], r["_id"])] = r
     return rows

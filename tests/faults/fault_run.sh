@@ -3,9 +3,12 @@
 # the simulator (many connections; webhooks with duplicate and out-of-order deliveries,
 # and the fetcher's polls), and while it runs: every stage SIGKILLed and restarted
 # several times at random moments, PostgreSQL restarted (immediate stop), the broker
-# paused. Poison records are injected along the way. At the end the whole database is
-# compared with the simulator's truth (tests/faults/compare_truth.py), and the logs, the
-# dead-letter topic and the simulator's delivery counters are checked.
+# paused; the writer gets extra SIGKILLs in the middle of the version race. Records are
+# removed from (and some brought back to) the simulator's WMS, for the complete listings
+# to notice. Poison records are injected along the way. At the end the whole database is
+# compared with the simulator's truth (tests/faults/compare_truth.py), every public
+# topic's last message per key with the database (tests/integration/lib/topic_truth.py),
+# and the logs, the dead-letter topic and the simulator's delivery counters are checked.
 #
 # Run through tests/integration/test_faults_short.sh (make test) or tests/faults/soak.sh
 # (make soak). Settings (environment):
@@ -16,6 +19,9 @@
 #   FAULT_ORDERS etc.     records per connection (see SIZES below)
 #   FAULT_SECONDS         length of the fault phase                   (75)
 #   FAULT_KILLS           SIGKILLs per stage                          (2)
+#   FAULT_WRITER_KILLS    extra SIGKILLs of the writer                (2)
+#   FAULT_REMOVALS        records removed from the WMS (inventory items, locations,
+#                         shipping methods; every third one brought back later)  (6)
 #   FAULT_PG_RESTARTS     PostgreSQL restarts                         (2)
 #   FAULT_PAUSES          broker pauses (the first one is the outage check) (2)
 #   FAULT_PAUSE_S         length of a pause                           (6)
@@ -38,6 +44,8 @@ SEED=${FAULT_SEED:-$RANDOM}
 CONNS=${FAULT_CONNECTIONS:-20}
 SECONDS_FAULTS=${FAULT_SECONDS:-75}
 KILLS=${FAULT_KILLS:-2}
+WRITER_KILLS=${FAULT_WRITER_KILLS:-2}
+REMOVALS=${FAULT_REMOVALS:-6}
 PG_RESTARTS=${FAULT_PG_RESTARTS:-2}
 PAUSES=${FAULT_PAUSES:-2}
 PAUSE_S=${FAULT_PAUSE_S:-6}
@@ -122,7 +130,7 @@ inject_poison() { # N: one poison record of kind N % 5, delivered until acknowle
        return ;;
     4) key="$POISON_CONN|ord_no_version_$n"    # a canonical record the writer must refuse (no source_updated_at)
        printf '{"schema_version":1,"entity":"order","connection_id":"%s","id":"ord_no_version_%s","source":"webhook","event_type":"order.updated","source_updated_at":null,"line_items":[]}\n' "$POISON_CONN" "$n" |
-         kcat -P -b "$KAFKA_BOOTSTRAP" -t wms.orders.v1 -k "$key" 2>/dev/null && echo "$key" >>"$WORK/poison_keys"
+         kcat -P -b "$KAFKA_BOOTSTRAP" -t trackstar.canonical.orders.v1 -k "$key" 2>/dev/null && echo "$key" >>"$WORK/poison_keys"
        return ;;
   esac
   printf '%s' "$body" >"$f"
@@ -166,6 +174,8 @@ CRAWL_PID=$!
 # outage check below), in a random order at random moments.
 faults=()
 for s in "${FL_STAGES[@]}"; do for ((k = 0; k < KILLS; k++)); do faults+=("kill:$s"); done; done
+for ((k = 0; k < WRITER_KILLS; k++)); do faults+=("kill:writer"); done
+for ((k = 0; k < REMOVALS; k++)); do faults+=("remove:$k"); done
 for ((k = 0; k < PG_RESTARTS; k++)); do faults+=(pg); done
 for ((k = 1; k < PAUSES; k++)); do faults+=(pause); done
 mapfile -t faults < <(printf '%s\n' "${faults[@]}" | shuf --random-source=<(yes "$SEED"))
@@ -189,6 +199,30 @@ if [ "$PAUSES" -gt 0 ]; then
   else fail "broker paused: the simulator retried" "retries $retries0 -> $retries1"; fi
 fi
 
+# remove N: take a random inventory item, location or shipping method of a random
+# connection out of the WMS (the next complete listing must delete it); every third
+# removal brings an earlier one back unchanged (it must be live again).
+: >"$WORK/removed"
+remove_record() {
+  local n=$1 conn res id
+  if [ $((n % 3)) -eq 2 ] && [ -s "$WORK/removed" ]; then
+    read -r conn res id < <(head -1 "$WORK/removed")
+    sed -i 1d "$WORK/removed"
+    fl_simctl POST "/_sim/connections/$conn/records" "{\"resource\":\"$res\",\"id\":\"$id\",\"removed\":false}" >/dev/null
+    fl_log "brought back $res $id of $conn"
+    return
+  fi
+  local resources=(inventory warehouse_locations shipping_methods)
+  res=${resources[$((n % 3))]}
+  conn=$(sed -n "$((RANDOM % CONNS + 1))p" "$WORK/conns")
+  id=$(fl_simctl GET "/_sim/truth/$res?connection_id=$conn&limit=1000" |
+    python3 -c 'import json,sys,random; d=json.load(sys.stdin)["data"]; random.seed(int(sys.argv[1])); print(random.choice(d)["id"] if len(d) > 1 else "")' "$RANDOM")
+  [ -n "$id" ] || return
+  fl_simctl POST "/_sim/connections/$conn/records" "{\"resource\":\"$res\",\"id\":\"$id\",\"removed\":true}" >/dev/null
+  echo "$conn $res $id" >>"$WORK/removed"
+  fl_log "removed $res $id of $conn"
+}
+
 npoison=0
 for f in "${faults[@]}"; do
   sleep "$(( (gap / 2 + RANDOM % (gap + 1)) / 10 )).$(( RANDOM % 10 ))"
@@ -197,6 +231,7 @@ for f in "${faults[@]}"; do
     kill:*) fl_kill_stage "${f#kill:}" ;;
     pg) fl_restart_pg ;;
     pause) fl_pause_broker "$PAUSE_S" ;;
+    remove:*) remove_record "${f#remove:}"; continue ;;
   esac
   inject_poison "$npoison"; npoison=$((npoison + 1))
 done
@@ -229,6 +264,12 @@ converge() {
   sed 's/^/        /' "$WORK/compare.out"
   if [ $rc -eq 0 ]; then pass "$1: database equals the simulator's truth: nothing missing, nothing extra, every field equal"
   else fail "$1: database equals the simulator's truth" "$(tail -1 "$WORK/compare.out")"; fi
+  # What compaction would keep equals the database: every key's last message is its row.
+  python3 "$ROOT/tests/integration/lib/topic_truth.py" --stack-env "$STACK_VAR/stack.env" >"$WORK/topics.out" 2>&1
+  rc=$?
+  sed 's/^/        /' "$WORK/topics.out" | grep -v ' passed, '
+  if [ $rc -eq 0 ]; then pass "$1: every public topic's last message per key equals its row; no key goes backwards"
+  else fail "$1: every public topic's last message per key equals its row" "$(grep -m1 FAIL "$WORK/topics.out")"; fi
 }
 converge "webhooks+polls"
 STATS=$(fl_simctl GET /_sim/webhooks/stats)
@@ -296,7 +337,13 @@ else fail "dead-letter topic holds exactly the poison injected" "$(head -2 "$WOR
 delivered=$(fl_sim_stat delivered)
 echo "  ..    events: $delivered webhooks delivered ($((delivered - delivered0)) after the backfill), $polled records polled by the last fetcher process of the fault phase"
 echo "  ..    faults: SIGKILL $(printf '%s\n' "${FL_KILLS[@]}" | sort | uniq -c | awk '{printf "%s %sx, ", $2, $1}')PostgreSQL restarts $FL_PG_RESTARTS, broker pauses $FL_BROKER_PAUSES"
-check_eq "$((KILLS * ${#FL_STAGES[@]})) SIGKILLs in the fault phase (every stage $KILLS times)" "$((KILLS * ${#FL_STAGES[@]}))" "$kills_a"
+check_eq "$((KILLS * ${#FL_STAGES[@]} + WRITER_KILLS)) SIGKILLs in the fault phase (every stage $KILLS times, the writer $WRITER_KILLS more)" \
+  "$((KILLS * ${#FL_STAGES[@]} + WRITER_KILLS))" "$kills_a"
+# A writer that took over partitions after a SIGKILL republished the stored rows of the
+# records its predecessor may have committed but not published.
+recov=$(grep -h '"partition claimed"' "$STACK_VAR"/logs/writer.log | grep -vc '"recover_through":"-1"')
+gone_n=$(grep -h '"records no longer listed"' "$STACK_VAR"/logs/fetcher.log | sed -n 's/.*"gone":"\([0-9]*\)".*/\1/p' | awk '{s += $1} END {print s + 0}')
+echo "  ..    writer: $recov partition claims that recovered a predecessor's batches; fetcher: $gone_n records found gone by complete listings"
 check_eq "no stage exited on its own" "" "${FL_UNEXPECTED_EXITS[*]}"
 
 # Stop the stack (SIGTERM: every stage flushes and exits; sanitizer builds report leaks

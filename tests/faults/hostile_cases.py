@@ -234,7 +234,7 @@ CASES = [
     Case("data_truncated without data_url", "types", DLQ("normalizer", "truncated"),
          lambda c: Req(envelope(c, "order.updated", {"id": "ord_1"}, data_truncated=True))),
     Case("canonical record the writer must refuse", "types", DLQ("writer", ""),
-         lambda c: ("kafka", "wms.orders.v1", f"{c.conn}|ord_1",
+         lambda c: ("kafka", "trackstar.canonical.orders.v1", f"{c.conn}|ord_1",
                     json.dumps({"schema_version": 1, "entity": "order", "connection_id": c.conn, "id": "ord_1",
                                 "source": "webhook", "event_type": "order.updated", "source_updated_at": "not a time",
                                 "line_items": []}))),

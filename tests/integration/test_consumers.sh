@@ -4,7 +4,8 @@
 #  - docs/examples/consumer.c compiles with -Wall -Wextra -Werror;
 #  - a new simulator connection's orders reach wms.orders.v1; the C consumer and the
 #    Python consumer (docs/examples/consumer.py, Debian's python3-confluent-kafka: the
-#    topics are LZ4-compressed) each apply every one of them;
+#    topics are LZ4-compressed) each apply every one of them (the last message per key:
+#    "upsert <key> <record>", "delete <key>");
 #  - each stops cleanly on SIGTERM (exit 0) having committed its offsets: started again
 #    in the same group, it applies none of them a second time.
 # Run by tests/run-integration.sh with the stack up; alone:
@@ -36,7 +37,7 @@ ids=$(psql "$DATABASE_URL" -XtAc "SELECT id FROM orders WHERE connection_id = '$
 # run LOG CMD...: start a consumer in the background, logging to LOG; its pid in $pid
 run() { local log=$1; shift; "$@" >"$log" 2>"$log.err" & pid=$!; PIDS+=("$pid"); }
 applied_all() { # LOG: every order of the connection applied
-  local id; for id in $ids; do grep -q "^apply order $conn|$id version" "$1" || return 1; done
+  local id; for id in $ids; do grep -q "^upsert $conn|$id {" "$1" || return 1; done
 }
 stop_ok() { kill -TERM "$1"; local i; for i in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
   wait "$1"; }
@@ -56,7 +57,7 @@ for c in "C:$TMP/consumer" "Python:/usr/bin/python3 docs/examples/consumer.py"; 
   sleep 8
   stop_ok "$pid"
   check_eq "$lang consumer, restarted in its group, applies none of them again (offsets committed)" 0 \
-    "$(grep -c "^apply order $conn|" "$TMP/$lang.2")"
+    "$(grep -c "^upsert $conn|" "$TMP/$lang.2")"
 done
 
 finish

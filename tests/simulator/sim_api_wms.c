@@ -118,6 +118,7 @@ void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh
             const sim_meta *m = truth ? sim_wms_get(t, num) : row;
             if (truth ? !sim_in_scope(t, num) : !sim_in_copy(row)) continue;
             if (!by_id && m->updated_ms > hi) break;
+            if (row->removed) continue;
             if (!truth && (m->updated_ms < lo || m->updated_ms > hi)) continue;
             if (wh && ((const sim_location *)m)->wh != wh) continue;
             sim_format_id(c, r, m->num, id, sizeof id);
@@ -166,7 +167,7 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
     const sim_meta *m = NULL;
     if ((c->hist_done & (1u << r)) && sim_parse_id(c, r, id, &num) == 0)
         m = sim_table_get(&c->t[r], num);
-    if (m && !sim_in_copy(m)) m = NULL; /* the WMS has it; Trackstar's copy does not yet */
+    if (m && (!sim_in_copy(m) || m->removed)) m = NULL; /* not in Trackstar's copy (yet) */
     if (m && wh && ((const sim_location *)m)->wh != wh) m = NULL;
     if (!m) {
         sim_resp_404(rs, not_found, id);

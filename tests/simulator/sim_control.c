@@ -248,6 +248,36 @@ static void ingest(sim_req *rq, sim_resp *rs, sim_conn *only) {
     cJSON_Delete(j);
 }
 
+/* {"resource": plural name, "id", "removed": bool}: delete a record in the WMS (it leaves
+ * every list, get and the truth) or bring it back unchanged (same updated_date). */
+static void records(sim_req *rq, sim_resp *rs, sim_conn *c) {
+    cJSON *j = body_obj(rq, rs);
+    if (!j) return;
+    const char *res = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "resource"));
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
+    const cJSON *rm = cJSON_GetObjectItemCaseSensitive(j, "removed");
+    int r = sim_res_by_plural(res);
+    uint32_t num;
+    sim_meta *m = NULL;
+    if (r < 0) {
+        sim_resp_422(rs, "body", "resource", "Unknown resource");
+    } else if (!cJSON_IsBool(rm)) {
+        sim_resp_422(rs, "body", "removed", "Input should be a valid boolean");
+    } else if (!id || sim_parse_id(c, (sim_res)r, id, &num) != 0 ||
+               !(m = sim_table_get(&c->t[r], num))) {
+        sim_resp_404(rs, "Record not found", id ? id : "");
+    } else {
+        m->removed = (uint8_t)cJSON_IsTrue(rm);
+        sim_meta *w = sim_wms_get(&c->t[r], num); /* a pending WMS version goes with it */
+        if (w) w->removed = m->removed;
+        sbuf_printf(&rs->body, "{\"resource\":\"%s\",\"id\":", sim_res_infos[r].plural);
+        sbuf_json_str(&rs->body, id, strlen(id));
+        sbuf_printf(&rs->body, ",\"removed\":%s}", m->removed ? "true" : "false");
+        rs->status = 200;
+    }
+    cJSON_Delete(j);
+}
+
 static void faults_render(sbuf *b) {
     sim_wh_faults wf;
     sim_wh_faults_get(&wf);
@@ -451,6 +481,8 @@ void sim_control_handle(sim_req *rq, sim_resp *rs) {
             crawl(rq, rs, c);
         else if (strcmp(seg[2], "ingest") == 0)
             ingest(rq, rs, c);
+        else if (strcmp(seg[2], "records") == 0)
+            records(rq, rs, c);
         else
             sim_resp_error(rs, 404, "Not found", "trackstar");
     } else if (n == 1 && strcmp(seg[0], "crawl") == 0 && post) {

@@ -69,7 +69,9 @@ static int add_record(crawl *k, sim_res r, void *rec) {
 static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
     sim_table *t = &k->c->t[r];
     for (int i = 0; i < PICK_TRIES && t->n; i++) {
-        void *rec = sim_wms_get(t, 1 + sim_rand_below(k->rng, t->n));
+        uint32_t num = 1 + sim_rand_below(k->rng, t->n);
+        if (((const sim_meta *)sim_table_get(t, num))->removed) continue; /* gone from the WMS */
+        void *rec = sim_wms_get(t, num);
         if (!ok || ok(rec)) return rec;
     }
     return NULL;
@@ -81,7 +83,8 @@ typedef enum { INV_COMMIT, INV_SHIP, INV_RECEIVE, INV_EXPECT, INV_RESTOCK } inv_
 
 static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv) {
     sim_inventory *v = sim_wms_get(&k->c->t[SIM_RES_INVENTORY], inv);
-    if (!v || wh == 0 || wh > v->nwh || q <= 0) return;
+    const sim_meta *row = sim_table_get(&k->c->t[SIM_RES_INVENTORY], inv);
+    if (!v || !row || row->removed || wh == 0 || wh > v->nwh || q <= 0) return;
     if (!(v = edit(k, SIM_RES_INVENTORY, v))) return;
     sim_inv_wh *w = &v->wh[wh - 1];
     switch (mv) {

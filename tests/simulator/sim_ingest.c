@@ -114,6 +114,11 @@ int sim_ingest_take(sim_conn *c, sim_res r, uint32_t num, int64_t now_ms, int em
     if (num == 0 || num > t->n) return 0;
     sim_pending *p = &t->pend[num - 1];
     sim_meta *row = t->rows[num - 1];
+    if (row->removed) { /* deleted in the WMS: the copy never takes a change of it, and a
+                         * comeback shows the version it had */
+        sim_pending_clear(t, num);
+        return 0;
+    }
     int was_in = sim_in_copy(row);
     if (was_in && !p->since_ms) return 0; /* the copy has it as it is */
     int64_t prev_updated = row->updated_ms;

@@ -74,7 +74,10 @@ typedef struct sim_meta {
     /* when Trackstar's copy first held / last changed it, whole seconds; ts_created_ms 0 =
      * the copy does not hold the record (yet) */
     int64_t ts_created_ms, ts_updated_ms;
-    uint32_t num; /* id number; the id is "<prefix>_<tag>_<num>" */
+    uint32_t num;    /* id number; the id is "<prefix>_<tag>_<num>" */
+    uint8_t removed; /* on the copy's row: deleted in the WMS by a test (POST
+                        /_sim/connections/{id}/records): in no list, get or truth, and
+                        neither the WMS nor a crawl changes it until it comes back */
 } sim_meta;
 
 typedef struct sim_warehouse {

@@ -24,28 +24,32 @@ typedef struct fixture_case {
 } fixture_case;
 
 static const fixture_case cases[] = {
-    {"order_updated", "webhook", "order.updated", "wms.orders.v1", "conn_1|ord_1", "orders"},
-    {"order_created", "webhook", "order.created", "wms.orders.v1", "conn_1|ord_2", "orders"},
-    {"order_shipment_created", "webhook", "order.shipment.created", "wms.orders.v1", "conn_1|ord_3",
+    {"order_updated", "webhook", "order.updated", "trackstar.canonical.orders.v1", "conn_1|ord_1",
      "orders"},
-    {"inventory_updated", "webhook", "inventory.updated", "wms.inventory.v1", "conn_1|inv_1",
-     "inventory"},
-    {"product_created", "webhook", "product.created", "wms.products.v1", "conn_1|kit_1",
-     "products"},
-    {"warehouse_created", "webhook", "warehouse.created", "wms.warehouses.v1", "conn_1|wh_1",
-     "warehouses"},
+    {"order_created", "webhook", "order.created", "trackstar.canonical.orders.v1", "conn_1|ord_2",
+     "orders"},
+    {"order_shipment_created", "webhook", "order.shipment.created", "trackstar.canonical.orders.v1",
+     "conn_1|ord_3", "orders"},
+    {"inventory_updated", "webhook", "inventory.updated", "trackstar.canonical.inventory.v1",
+     "conn_1|inv_1", "inventory"},
+    {"product_created", "webhook", "product.created", "trackstar.canonical.products.v1",
+     "conn_1|kit_1", "products"},
+    {"warehouse_created", "webhook", "warehouse.created", "trackstar.canonical.warehouses.v1",
+     "conn_1|wh_1", "warehouses"},
     {"warehouse_location_created", "webhook", "warehouse-location.created",
-     "wms.warehouse_locations.v1", "conn_1|loc_A1", "warehouse_locations"},
-    {"shipping_method_updated", "webhook", "shipping_method.updated", "wms.shipping_methods.v1",
-     "conn_1|sm_1", "shipping_methods"},
-    {"return_updated", "webhook", "return.updated", "wms.returns.v1", "conn_1|ret_1", "returns"},
+     "trackstar.canonical.warehouse_locations.v1", "conn_1|loc_A1", "warehouse_locations"},
+    {"shipping_method_updated", "webhook", "shipping_method.updated",
+     "trackstar.canonical.shipping_methods.v1", "conn_1|sm_1", "shipping_methods"},
+    {"return_updated", "webhook", "return.updated", "trackstar.canonical.returns.v1",
+     "conn_1|ret_1", "returns"},
     {"inbound_shipment_receipt_created", "webhook", "inbound-shipment.receipt.created",
-     "wms.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
-    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated", "wms.inbound_shipments.v1",
-     "conn_1|asn_2", "inbound_shipments"},
-    {"bill_created", "webhook", "bill.created", "wms.bills.v1", "conn_1|bill_1", "bills"},
+     "trackstar.canonical.inbound_shipments.v1", "conn_1|asn_1", "inbound_shipments"},
+    {"inbound_shipment_updated", "webhook", "inbound_shipment.updated",
+     "trackstar.canonical.inbound_shipments.v1", "conn_1|asn_2", "inbound_shipments"},
+    {"bill_created", "webhook", "bill.created", "trackstar.canonical.bills.v1", "conn_1|bill_1",
+     "bills"},
     {"warehouse_customer_updated", "webhook", "warehouse-customer.updated",
-     "wms.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
+     "trackstar.canonical.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
     {"connection_created_sealed", "webhook", "connection.created", "wms.connection_events.v1",
@@ -197,7 +201,7 @@ static void test_poll_resource_spellings(void **state) {
         canon_raw in = ct_poll(record, strlen(record), v[i].resource, v[i].event_type);
         if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("case %zu: %s", i, err);
         assert_int_equal(out.n, 1);
-        assert_string_equal(out.msg[0].topic, "wms.warehouse_locations.v1");
+        assert_string_equal(out.msg[0].topic, "trackstar.canonical.warehouse_locations.v1");
         assert_non_null(strstr(out.msg[0].value, "\"event_type\":\"warehouse_locations.polled\""));
         canon_out_free(&out);
     }
@@ -245,8 +249,51 @@ static void test_connection_rules(void **state) {
     canon_out_free(&out);
 }
 
+/* The fetcher's "<resource>.gone" becomes the canonical delete record: the envelope (the
+ * version it supersedes), deleted and deleted_at, on the entity's internal topic. */
+static void test_gone_is_a_delete_record(void **state) {
+    (void)state;
+    static const char body[] = "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\","
+                               "\"trackstar_updated_at\":\"2026-01-05T10:20:00.5Z\","
+                               "\"deleted_at\":\"2026-01-06T08:00:00Z\"}";
+    canon_out out;
+    char err[256];
+    canon_raw in = ct_poll(body, strlen(body), "inventory", "inventory.gone");
+    in.event_id = "gone:1";
+    if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.msg[0].topic, "trackstar.canonical.inventory.v1");
+    assert_string_equal(out.msg[0].key, "conn_1|inv_9");
+    assert_string_equal(
+        out.msg[0].value,
+        "{\"schema_version\":1,\"entity\":\"inventory_item\",\"connection_id\":\"conn_1\","
+        "\"integration_name\":\"shiphero\",\"id\":\"inv_9\",\"source\":\"poll\",\"event_id\":"
+        "\"gone:1\",\"event_type\":\"inventory.gone\",\"source_updated_at\":"
+        "\"2026-01-05T10:00:00Z\",\"trackstar_updated_at\":\"2026-01-05T10:20:00.500Z\","
+        "\"observed_at\":\"2026-01-06T09:00:01.123Z\",\"deleted\":true,\"deleted_at\":"
+        "\"2026-01-06T08:00:00Z\",\"extra\":{}}");
+    canon_out_free(&out);
+    /* poison: what the writer could not order */
+    static const char *const bad[] = {
+        "{\"source_updated_at\":\"2026-01-05T10:00:00Z\",\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"yesterday\",\"deleted_at\":\"2026-01-06T08:00:"
+        "00Z\"}",
+        "{\"id\":\"inv_9\",\"source_updated_at\":\"2026-01-05T10:00:00Z\",\"trackstar_updated_at\":"
+        "7,\"deleted_at\":\"2026-01-06T08:00:00Z\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        in = ct_poll(bad[i], strlen(bad[i]), "inventory", "inventory.gone");
+        if (canon_map(&in, &out, NULL, err, sizeof err) == 0) fail_msg("case %zu mapped", i);
+        assert_int_equal(out.n, 0);
+        canon_out_free(&out);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gone_is_a_delete_record),
         cmocka_unit_test(test_fixtures_match_canonical),
         cmocka_unit_test(test_mapping_is_deterministic),
         cmocka_unit_test(test_poll_equals_webhook),

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "entities.h"
 #include "pq_conn.h"
+#include "strmap.h"
 #include "topics.h"
 #include "util.h"
 #include "tests/unit/stderr_capture.h"
@@ -117,11 +118,16 @@ static void topics_include_every_canonical_entity(void **state) {
         canon += strncmp(topic_all[i], "wms.", 4) == 0;
     assert_int_equal(canon, TS_ENTITY_COUNT + 1); /* the entities + connection events */
     for (int e = 0; e < TS_ENTITY_COUNT; e++) {
-        int found = 0;
-        for (int i = 0; i < topic_all_count; i++)
+        int found = 0, internal = 0;
+        for (int i = 0; i < topic_all_count; i++) {
             found += strcmp(topic_all[i], ts_entities[e].topic) == 0;
+            internal += strcmp(topic_all[i], ts_entities[e].topic_internal) == 0;
+        }
         assert_int_equal(found, 1);
+        assert_int_equal(internal, 1);
+        assert_string_equal(topic_public_of(ts_entities[e].topic_internal), ts_entities[e].topic);
     }
+    assert_null(topic_public_of(TOPIC_RAW));
     for (int i = 0; i < topic_all_count; i++) /* the dev broker refuses a topic twice */
         for (int j = i + 1; j < topic_all_count; j++)
             assert_string_not_equal(topic_all[i], topic_all[j]);
@@ -216,6 +222,38 @@ static void pq_conn_failure_never_quotes_the_url(void **state) {
     PQfinish(c);
 }
 
+static void strmap_sets_gets_and_walks(void **state) {
+    (void)state;
+    strmap *m = strmap_new();
+    assert_non_null(m);
+    char k[32];
+    for (int i = 0; i < 5000; i++) { /* grows several times */
+        snprintf(k, sizeof k, "conn_1|inv_%d", i);
+        assert_int_equal(strmap_put(m, k, i), 0);
+    }
+    assert_int_equal(strmap_put(m, "conn_1|inv_7", -1), 0); /* replaces */
+    assert_int_equal((int)strmap_count(m), 5000);
+    int v = 0;
+    assert_int_equal(strmap_get(m, "conn_1|inv_7", &v), 1);
+    assert_int_equal(v, -1);
+    assert_int_equal(strmap_get(m, "conn_1|inv_4999", &v), 1);
+    assert_int_equal(v, 4999);
+    assert_int_equal(strmap_get(m, "conn_1|inv_5000", NULL), 0);
+    assert_int_equal(strmap_get(m, "", NULL), 0);
+    size_t pos = 0, seen = 0;
+    long long sum = 0;
+    const char *key;
+    while (strmap_next(m, &pos, &key, &v)) {
+        seen++;
+        sum += v;
+        assert_int_equal(strncmp(key, "conn_1|inv_", 11), 0);
+    }
+    assert_int_equal((int)seen, 5000);
+    assert_true(sum == 4999LL * 5000 / 2 - 8);
+    strmap_free(m);
+    strmap_free(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cfg_defaults_and_overrides),
@@ -228,6 +266,7 @@ int main(void) {
         cmocka_unit_test(topics_include_every_canonical_entity),
         cmocka_unit_test(log_limited_samples_and_counts_the_rest),
         cmocka_unit_test(pq_conn_failure_never_quotes_the_url),
+        cmocka_unit_test(strmap_sets_gets_and_walks),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

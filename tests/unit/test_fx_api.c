@@ -239,12 +239,28 @@ static void event_ids(void **state) {
     assert_string_equal(id, "poll:c1:orders:ord_1:2026-01-06T09:00:00Z:2026-01-06T09:05:00Z");
 }
 
+/* Complete listings (read whole every run, no cursor; their records can be found gone):
+ * inventory, warehouses, shipping methods, and every warehouse's locations. */
+static void complete_listings(void **state) {
+    (void)state;
+    static const ts_entity_id complete[] = {TS_ENT_INVENTORY, TS_ENT_WAREHOUSES,
+                                            TS_ENT_SHIPPING_METHODS};
+    int n = 0;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        n += ts_entities[r].poll == TS_POLL_COMPLETE;
+    assert_int_equal(n, (int)(sizeof complete / sizeof complete[0]));
+    for (size_t i = 0; i < sizeof complete / sizeof complete[0]; i++)
+        assert_int_equal(ts_entities[complete[i]].poll, TS_POLL_COMPLETE);
+    assert_int_equal(ts_entities[TS_ENT_WAREHOUSE_LOCATIONS].poll, TS_POLL_PER_WAREHOUSE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integrations_list),     cmocka_unit_test(connection_both_shapes),
         cmocka_unit_test(exchange_answer),       cmocka_unit_test(connection_events),
         cmocka_unit_test(status_body),           cmocka_unit_test(event_ids),
         cmocka_unit_test(schedules_and_promise), cmocka_unit_test(job_answer),
+        cmocka_unit_test(complete_listings),
     };
     return cmocka_run_group_tests_name("fx_api", tests, NULL, NULL);
 }

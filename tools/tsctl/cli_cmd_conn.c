@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_cmds.h"
 #include "cli_db.h"
@@ -14,6 +15,8 @@
 #include "cli_out.h"
 #include "cli_table.h"
 #include "entities.h"
+#include "kafka.h"
+#include "purge.h"
 
 #define TOKEN_MAX 4096      /* longest access token read from stdin */
 #define ERRORS_LIMIT "1000" /* rows per problems table */
@@ -549,4 +552,59 @@ int cli_run_errors(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     /* --check: for monitors, any open problem is a failure. */
     if (rc == CLI_EXIT_OK && CLI_ARGV("check") && (n_err > 0 || n_fail > 0)) rc = CLI_EXIT_FAIL;
     return rc;
+}
+
+/* ---- purge ---- */
+
+static void purge_say(void *arg, const char *what) {
+    cli_ctx *ctx = arg;
+    if (!ctx->json) fprintf(stderr, "tsctl: %s\n", what);
+}
+
+/* 1 when the operator typed the connection id on the terminal. */
+static int confirmed(const char *id) {
+    if (!isatty(STDIN_FILENO)) return 0;
+    char line[1024];
+    fprintf(stderr,
+            "This removes every row of connection %s and its records from Kafka for good.\n"
+            "Type the connection id to confirm: ",
+            id);
+    if (!fgets(line, sizeof line, stdin)) return 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, id) == 0;
+}
+
+int cli_run_conn_purge(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
+    (void)cmd;
+    const char *id = a->pos[0];
+    char err[1024];
+    if (!CLI_ARGV("yes") && !confirmed(id)) {
+        cli_errorf(ctx, "not confirmed: run again on a terminal, or with --yes");
+        return CLI_EXIT_USAGE;
+    }
+    PGconn *db = cli_db_get(ctx, err, sizeof err);
+    if (!db) return fail(ctx, err, CLI_EXIT_FAIL);
+    rd_kafka_t *p = kafka_producer_new(ctx->kafka_bootstrap, "tsctl-purge", NULL, ctx->kafka_props,
+                                       kafka_delivery_cb, NULL, err, sizeof err);
+    if (!p) return fail(ctx, err, CLI_EXIT_USAGE);
+    purge_report rep;
+    int rc = purge_connection(db, p, ctx->kafka_bootstrap, ctx->kafka_props, ctx->topic_prefix, id,
+                              CLI_ARGV("force") != NULL, purge_say, ctx, &rep, err, sizeof err);
+    rd_kafka_destroy(p);
+    if (rc != 0) return fail(ctx, err, CLI_EXIT_FAIL);
+    if (ctx->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "connection_id", id);
+        cJSON_AddNumberToObject(o, "rows_deleted", (double)rep.rows);
+        cJSON_AddNumberToObject(o, "tables", rep.tables);
+        cJSON_AddNumberToObject(o, "tombstones", (double)rep.tombstones);
+        cJSON_AddNumberToObject(o, "topics_read", rep.topics);
+        cli_print_json(ctx, o);
+        cJSON_Delete(o);
+    } else {
+        fprintf(ctx->out,
+                "connection %s purged: %lld rows from %d tables, %lld tombstones on %d topics\n",
+                id, rep.rows, rep.tables, rep.tombstones, rep.topics);
+    }
+    return CLI_EXIT_OK;
 }

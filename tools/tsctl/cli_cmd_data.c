@@ -74,11 +74,13 @@ static const char sql_orders_table[] =
     "  WHERE l.connection_id = o.connection_id AND l.order_id = o.id) AS lines,"
     " o.total_price AS total, o.currency, o.ship_to_city AS city, o.ship_to_country AS country,"
     " o.source"
-    " FROM orders o WHERE o.connection_id = $1 AND ($2::text IS NULL OR o.status = $2)"
+    " FROM orders o WHERE o.connection_id = $1 AND o.deleted_at IS NULL AND ($2::text IS NULL OR "
+    "o.status = $2)"
     " ORDER BY o.created_at DESC NULLS LAST, o.id LIMIT $3::int";
 static const char sql_orders_json[] =
     "SELECT o.connection_id, o.id, o.order_number, o.status, o.created_at,"
-    " o.source_updated_at, o.record FROM orders o WHERE o.connection_id = $1 AND ($2::text IS NULL "
+    " o.source_updated_at, o.record FROM orders o WHERE o.connection_id = $1 AND o.deleted_at IS "
+    "NULL AND ($2::text IS NULL "
     "OR o.status = $2)"
     " ORDER BY o.created_at DESC NULLS LAST, o.id LIMIT $3::int";
 
@@ -100,7 +102,7 @@ char *cli_counts_sql(void) {
     for (int e = 0; e < TS_ENTITY_COUNT; e++)
         rc |= sbuf_printf(&q,
                           "%sSELECT '%s' AS resource, count(*) AS n FROM \"%s\" WHERE "
-                          "connection_id = $1",
+                          "connection_id = $1 AND deleted_at IS NULL", /* live rows */
                           e ? " UNION ALL " : "", ts_entities[e].name, ts_entities[e].table);
     if (rc) {
         sbuf_free(&q);

@@ -29,7 +29,8 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
         {"ADMIN_TOKEN", CFG_STR, "", 0, 0, CFG_SECRET,
          "bearer token for the fetcher's admin actions (stack.env has it)", &ctx->admin_token},
         {"KAFKA_BOOTSTRAP", CFG_STR, "127.0.0.1:9092", 0, 0, 0,
-         "Kafka bootstrap servers, for the dead-letter commands", &ctx->kafka_bootstrap},
+         "Kafka bootstrap servers, for the dead-letter, purge and rebuild commands",
+         &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
         {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, 0,
@@ -135,6 +136,11 @@ static const cli_opt o_conn_delete[] = {
     {"yes", 0, NULL, "really delete"},
     {"token-stdin", 0, NULL, "read the connection's access token from stdin (never printed)"},
 };
+static const cli_opt o_conn_purge[] = {
+    {"yes", 0, NULL,
+     "do it without asking (otherwise the connection id is asked for on a terminal)"},
+    {"force", 0, NULL, "also purge a connection that is not deleted"},
+};
 static const cli_opt o_errors[] = {
     {"all", 0, NULL, "include resolved connection errors"},
     {"check", 0, NULL, "exit 1 when anything is listed (for monitors)"},
@@ -170,6 +176,18 @@ static const cli_opt o_dlq_replay[] = {
     {"topic", 1, "NAME", "with --all: only records from this topic"},
     {"connection", 1, "ID", "with --all: only records of this connection"},
     {"dry-run", 0, NULL, "list what would be replayed, produce nothing"},
+};
+static const cli_opt o_rebuild[] = {
+    {"database-url", 1, "URL", "the new, empty database to rebuild into (required)"},
+    {"bin-dir", 1, "DIR", "where the normalizer and writer binaries are (default: tsctl's own)"},
+    {"migrations", 1, "DIR",
+     "the writer's migrations (default: $WRITER_MIGRATIONS_DIR, else "
+     "writer/migrations)"},
+    {"log-dir", 1, "DIR", "where their logs go (default: $TMPDIR, else /tmp)"},
+    {"admin-ports", 1, "PORT",
+     "admin ports of the normalizer (PORT) and writer (PORT+1); "
+     "default 9193"},
+    {"timeout", 1, "SECONDS", "give up after this long (default 3600)"},
 };
 static const cli_opt o_inventory[] = {
     {"sku", 1, "PATTERN", "only SKUs matching (SQL LIKE: TSHIRT-% )"},
@@ -221,6 +239,14 @@ const cli_cmd cli_commands[] = {
      "DELETE /connections is authorised by the connection's access token: give it on\n"
      "stdin with --token-stdin. Its connection.deleted event then flows through the pipeline.",
      OPTS(o_conn_delete), 1, 1, cli_run_conn_delete},
+    {"connections purge", "<connection_id>",
+     "remove every row of a connection and tombstone its keys on every compacted topic",
+     "Deletes the connection's rows from every table with a connection_id column (found\n"
+     "from the schema) and publishes a tombstone for each of its keys on wms.<entity>.v1\n"
+     "and wms.connection_events.v1, so compaction removes them from Kafka too. Writers pause\n"
+     "their publishing meanwhile; late records of the connection are skipped from then on.\n"
+     "Only for a deleted connection unless --force. Cannot be undone.",
+     OPTS(o_conn_purge), 1, 1, cli_run_conn_purge},
     {"errors", "[connection_id]", "open connection errors and failing streams", NULL,
      OPTS(o_errors), 0, 1, cli_run_errors},
     {"sync", "<connection_id>", "sync now: Trackstar's sync, then the fetcher polls at once", NULL,
@@ -250,6 +276,13 @@ const cli_cmd cli_commands[] = {
      NULL, 0, 0, 1, cli_run_resources},
     {"records", "<connection_id> <resource>", "a connection's newest records of one entity", NULL,
      OPTS(o_records), 2, 2, cli_run_records},
+    {"rebuild", "", "rebuild a fresh database from the raw topic, with progress",
+     "Runs a normalizer that reads the raw topic from the beginning into topics of the\n"
+     "rebuild's own prefix (rebuild-<id>.), and a writer that applies them to the new\n"
+     "database without publishing, each in a consumer group of its own; the purge markers\n"
+     "are carried over. Ends when both have caught up with the raw topic as it was when\n"
+     "the rebuild began. The live pipeline is not touched (docs/operations.md).",
+     OPTS(o_rebuild), 0, 0, cli_run_rebuild},
     {"inventory", "<connection_id>", "stock per SKU across warehouses, every breakdown", NULL,
      OPTS(o_inventory), 1, 1, cli_run_inventory},
     {"orders", "<connection_id>", "a connection's newest orders", NULL, OPTS(o_orders), 1, 1,

@@ -34,6 +34,7 @@ int cli_run_conn_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_delete(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_conn_set(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
+int cli_run_conn_purge(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_errors(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 
 /* cli_cmd_sync.c */
@@ -47,6 +48,9 @@ int cli_run_dlq_list(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_dlq_show(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_dlq_replay(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 
+/* cli_cmd_rebuild.c */
+int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
+
 /* cli_cmd_data.c */
 int cli_run_resources(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_records(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
@@ -55,8 +59,8 @@ int cli_run_orders(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 /* The registry's entities as `tsctl resources` prints them (a table, or JSON with
  * ctx->json), with stored[e] rows each when stored is not NULL (-1: unknown). 0 or -1. */
 int cli_print_resources(cli_ctx *ctx, const int64_t *stored);
-/* One statement counting a connection's ($1) rows of every registry entity, as rows
- * (resource, n); malloc'd (the caller frees it), NULL when out of memory. */
+/* One statement counting a connection's ($1) live rows (deleted_at IS NULL) of every registry
+ * entity, as rows (resource, n); malloc'd (the caller frees it), NULL when out of memory. */
 char *cli_counts_sql(void);
 
 #endif

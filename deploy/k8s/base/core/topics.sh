@@ -27,6 +27,9 @@
 #   TOPIC_RAW_RETENTION_MS           raw topic retention, the replay log a rebuild reads; -1 keeps it
 #                                    forever (docs/operations.md) [7776000000 = 90 days]
 #   TOPIC_DLQ_RETENTION_MS           dead-letter retention [2592000000 = 30 days]
+#   TOPIC_CANONICAL_RETENTION_MS     retention of the internal canonical topics (what the writer
+#                                    has yet to apply): longer than any writer outage you plan
+#                                    to ride out [604800000 = 7 days]
 #   TOPIC_MAX_MESSAGE_BYTES          max.message.bytes of the data topics: room for the largest
 #                                    event webhook-gw downloads (WEBHOOK_GW_MAX_FETCH_BYTES,
 #                                    16 MiB) plus headers [17825792 = 17 MiB]
@@ -47,6 +50,7 @@ if [ "$REPLICATION" -ge 3 ] 2>/dev/null; then DEFAULT_MIN_ISR=2; else DEFAULT_MI
 MIN_ISR=${TOPIC_MIN_INSYNC:-$DEFAULT_MIN_ISR}
 RAW_RETENTION=${TOPIC_RAW_RETENTION_MS:-7776000000}
 DLQ_RETENTION=${TOPIC_DLQ_RETENTION_MS:-2592000000}
+CANONICAL_RETENTION=${TOPIC_CANONICAL_RETENTION_MS:-604800000}
 MAX_MESSAGE=${TOPIC_MAX_MESSAGE_BYTES:-17825792}
 ALLOW_INCREASE=${TOPIC_ALLOW_PARTITION_INCREASE:-0}
 WAIT_SECONDS=${TOPIC_WAIT_SECONDS:-180}
@@ -61,7 +65,8 @@ is_int() {
 }
 for pair in "TOPIC_PARTITIONS=$PARTITIONS" "TOPIC_FETCH_ASSIGN_PARTITIONS=$ASSIGN_PARTITIONS" \
   "TOPIC_REPLICATION=$REPLICATION" "TOPIC_MIN_INSYNC=$MIN_ISR" "TOPIC_RAW_RETENTION_MS=$RAW_RETENTION" \
-  "TOPIC_DLQ_RETENTION_MS=$DLQ_RETENTION" "TOPIC_MAX_MESSAGE_BYTES=$MAX_MESSAGE" \
+  "TOPIC_DLQ_RETENTION_MS=$DLQ_RETENTION" "TOPIC_CANONICAL_RETENTION_MS=$CANONICAL_RETENTION" \
+  "TOPIC_MAX_MESSAGE_BYTES=$MAX_MESSAGE" \
   "TOPIC_WAIT_SECONDS=$WAIT_SECONDS"; do
   is_int "${pair#*=}" || die "${pair%%=*}: '${pair#*=}' is not an integer"
 done
@@ -121,10 +126,23 @@ ensure() {
 ensure trackstar.raw.v1 "$PARTITIONS" "cleanup.policy=delete,retention.ms=$RAW_RETENTION"
 ensure trackstar.dlq.v1 "$PARTITIONS" "cleanup.policy=delete,retention.ms=$DLQ_RETENTION"
 ensure trackstar.fetcher-assignments.v1 "$ASSIGN_PARTITIONS" "cleanup.policy=delete,retention.ms=$ASSIGN_RETENTION"
+# One message per purged connection (keyed by the hash of its id), kept for good: a
+# rebuild from the raw topic reads it to leave purged connections out.
+ensure trackstar.purged-connections.v1 "$PARTITIONS" "cleanup.policy=compact"
+# Every entity of the registry (common/entities.h; tests/unit/test_registry.c checks the list).
+ENTITIES="orders inventory products warehouses warehouse_locations shipping_methods returns \
+  inbound_shipments bills warehouse_customers"
+# Internal canonical topics: every candidate version the normalizer maps, read by the
+# writer only. A log, not compacted: compaction keeps the last candidate per key, which
+# need not be the newest version, and the writer must see every one it has not applied.
+# Partitions equal to the public topics' (a key maps to the same partition number).
+for entity in $ENTITIES; do
+  ensure "trackstar.canonical.$entity.v1" "$PARTITIONS" "cleanup.policy=delete,retention.ms=$CANONICAL_RETENTION"
+done
 # Public topics: compacted, so a new consumer can read the latest state of every
-# record (and every connection's status) from the beginning.
-for entity in connection_events orders inventory products warehouses warehouse_locations \
-  shipping_methods returns inbound_shipments bills warehouse_customers; do
+# record (and every connection's status) from the beginning. The writer publishes the
+# entity topics: the last message per key is the row (a tombstone after a delete).
+for entity in connection_events $ENTITIES; do
   ensure "wms.$entity.v1" "$PARTITIONS" "cleanup.policy=compact"
 done
 say "every topic is ready"

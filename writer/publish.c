@@ -1,0 +1,115 @@
+/* publish.c - produce a committed batch's applied versions (see publish.h). */
+#include "writer/publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "log.h"
+#include "util.h"
+
+/* Produce one message (copied: a stop may return before its delivery report). 0, or -1
+ * when asked to stop while the queue stays full or the produce keeps failing. */
+static int produce_one(rd_kafka_t *p, const char *prefix, const wdb_pub *m, const char *applied_at,
+                       kafka_delivery *dr) {
+    char topic[256];
+    snprintf(topic, sizeof topic, "%s%s", prefix, m->topic);
+    for (int attempt = 0;; attempt++) {
+        dr->state = KAFKA_PENDING;
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(h, HDR_APPLIED_AT, -1, applied_at, -1);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->key, m->key_len),
+                              RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                              RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+        if (!err) return 0;
+        rd_kafka_headers_destroy(h); /* owned by the producer only on success */
+        if (util_stop && attempt > 100) return -1;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            log_warn("produce failed, retrying", "topic", topic, "error", rd_kafka_err2str(err),
+                     NULL);
+        /* Queue full: serve delivery reports to make room, then try again. */
+        rd_kafka_poll(p, 100);
+    }
+}
+
+static int same_key(const wdb_pub *a, const wdb_pub *b) {
+    return a->key_len == b->key_len && strcmp(a->topic, b->topic) == 0 &&
+           memcmp(a->key, b->key, a->key_len) == 0;
+}
+
+/* Mark the final messages of pubs[i]'s key (its last record, and the tombstone after it)
+ * as needed again, and every earlier message of that key as no longer needed. */
+static void final_state(const wdb_pub *pubs, int n, int i, int *need, int *redo) {
+    int last = i;
+    for (int j = i + 1; j < n; j++)
+        if (same_key(&pubs[j], &pubs[i])) last = j;
+    int first_final = last;
+    if (!pubs[last].value && last > 0) {
+        for (int j = last - 1; j >= 0; j--)
+            if (same_key(&pubs[j], &pubs[last])) {
+                first_final = j;
+                break;
+            }
+    }
+    for (int j = 0; j < n; j++) {
+        if (!same_key(&pubs[j], &pubs[i])) continue;
+        if (j >= first_final) {
+            redo[j] = 1;
+            need[j] = 1;
+        } else {
+            need[j] = 0;
+        }
+    }
+}
+
+int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs, int n,
+                  const char *applied_at, long long *redelivered) {
+    if (n == 0) return 0;
+    kafka_delivery *dr = calloc((size_t)n, sizeof *dr);
+    int *need = calloc((size_t)n, sizeof *need), *redo = calloc((size_t)n, sizeof *redo);
+    int rc = -1;
+    if (!dr || !need || !redo) {
+        log_error("out of memory publishing a batch", NULL);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        need[i] = 1;
+        if (produce_one(producer, prefix, &pubs[i], applied_at, &dr[i])) goto done;
+    }
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_flush(producer, 1000);
+        int failed = 0, pending = 0;
+        for (int i = 0; i < n; i++) {
+            if (!need[i]) continue;
+            pending += dr[i].state == KAFKA_PENDING;
+            failed += dr[i].state == KAFKA_FAILED;
+        }
+        if (!failed && !pending) {
+            rc = 0;
+            break;
+        }
+        if (util_stop && attempt > 10) break;
+        if (!failed) continue;
+        /* Deliveries stay in order per partition, but one that failed may sit between
+         * acknowledged ones of the same key: produce that key's final state again. */
+        memset(redo, 0, (size_t)n * sizeof *redo);
+        for (int i = 0; i < n; i++)
+            if (need[i] && dr[i].state == KAFKA_FAILED) final_state(pubs, n, i, need, redo);
+        log_warn("publications failed, producing the final state of their keys again", NULL);
+        usleep((useconds_t)(attempt < 10 ? 100000 * (attempt + 1) : 1000000));
+        for (int i = 0; i < n; i++) {
+            if (!redo[i]) continue;
+            if (produce_one(producer, prefix, &pubs[i], applied_at, &dr[i])) goto done;
+            if (redelivered) (*redelivered)++;
+        }
+    }
+done:
+    free(dr);
+    free(need);
+    free(redo);
+    return rc;
+}
