@@ -52,7 +52,7 @@ blocked0=$(val "$ADMIN_FETCHER" fetcher_connections_blocked)
 errors0=$(val "$ADMIN_WRITER" writer_connection_errors_blocking)
 simctl POST /_sim/faults "{\"connection_id\":\"$conn\",\"invalid_credentials\":true}" >/dev/null
 # The next poll meets the 401; a manual sync makes it happen now.
-curl -fsS -X POST -H 'Content-Type: application/json' --data "{\"connection_id\":\"$conn\",\"resources\":[\"orders\"]}" \
+curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' --data "{\"connection_id\":\"$conn\",\"resources\":[\"orders\"]}" \
   "$ADMIN_FETCHER/sync" >/dev/null || fail "manual sync requested" "POST /sync failed"
 more_blocked() { [ "$(val "$ADMIN_FETCHER" fetcher_connections_blocked)" -gt "$blocked0" ]; }
 if wait_for 60 more_blocked; then pass "fetcher_connections_blocked rises ($blocked0 -> $(val "$ADMIN_FETCHER" fetcher_connections_blocked))"
