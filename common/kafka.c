@@ -309,11 +309,10 @@ rd_kafka_resp_err_t kafka_dlq_send(rd_kafka_t *producer, const char *dlq_topic,
     /* Named first: RD_KAFKA_V_VALUE casts its argument unparenthesised. */
     void *value = stub ? NULL : orig->payload;
     size_t value_len = stub ? 0 : orig->len;
-    rd_kafka_resp_err_t err =
-        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, klen),
-                          RD_KAFKA_V_VALUE(value, value_len),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-                          RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(orig->key, klen),
+        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     if (err) rd_kafka_headers_destroy(hdrs); /* only owned by the producer on success */
     return err;
 }
