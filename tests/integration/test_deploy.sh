@@ -54,7 +54,7 @@ for b in "$BIN_DIR"/*; do
 done
 # Built from the source, not a library, so that a sanitizer build's objects (which need
 # the sanitizer runtime) never get in the way.
-if cc -std=c11 -D_GNU_SOURCE -Icommon -o "$work/print_topics" "$DEPLOY_TESTS/print_topics.c" common/topics.c \
+if cc -std=c11 -D_GNU_SOURCE -Icommon -o "$work/print_topics" "$DEPLOY_TESTS/print_topics.c" common/topics.c common/entities.c \
   && "$work/print_topics" | sort -u >"$work/topics.txt" && [ -s "$work/topics.txt" ]; then
   pass "topic_all read from common/topics.c ($(wc -l <"$work/topics.txt") topics)"
 else
