@@ -15,7 +15,7 @@
 #     Measuring starts once it is ready (/readyz) and has its partitions assigned.
 #  3. bench_writer_topic run: per pass (insert, then update) it stops the writer, ANALYZEs
 #     its database (as bench_writer_db does before each pass), produces
-#     the same N orders to <prefix>wms.orders.v1 keyed like the normalizer keys them,
+#     the same N orders to <prefix>trackstar.canonical.orders.v1 keyed like the normalizer keys them,
 #     continues the writer, and times it until writer_records_applied_total has grown
 #     by N (polled every 20 ms).
 #

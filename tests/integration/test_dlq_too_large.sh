@@ -91,7 +91,7 @@ send() { # ID
     -H event_type=order.updated -H "event_id=msg_$1" "$WORK/$1.json" 2>>"$WORK/kcat.log"
 }
 dlq() { kcat -b "$BOOT" -C -t trackstar.dlq.v1 -e -q -f '%k\t%S\t%h\n' 2>/dev/null; }
-orders() { kcat -b "$BOOT" -C -t wms.orders.v1 -e -q -f '%k\n' 2>/dev/null; }
+orders() { kcat -b "$BOOT" -C -t trackstar.canonical.orders.v1 -e -q -f '%k\n' 2>/dev/null; }
 has_order() { orders | grep -qx "conn_big|$1"; }
 dlq_line() { dlq | grep -P "^conn_big\\|orders\\|$1\\t" | head -1; }
 
@@ -103,12 +103,12 @@ send ord_d
 raw_len=$(stat -c %s "$WORK/ord_many.json")
 in_dlq() { [ -n "$(dlq_line "$1")" ]; }
 if wait_for 30 has_order ord_d && wait_for 10 in_dlq ord_huge; then
-  pass "the records after them on the same partition were processed (ord_b, ord_d on wms.orders.v1)"
+  pass "the records after them on the same partition were processed (ord_b, ord_d on trackstar.canonical.orders.v1)"
 else fail "the partition moved on" "orders: $(orders | tr '\n' ' '); $(grep -v librdkafka "$WORK/normalizer.log" | tail -3)"; fi
 check "ord_b published too" has_order ord_b
 line=$(dlq_line ord_many)
 if [ "$(cut -f2 <<<"$line")" = "$raw_len" ] && grep -q 'dlq_stage=normalizer' <<<"$line" &&
-  grep -q 'dlq_reason=canonical record of [0-9]* bytes for wms.orders.v1 cannot be produced: Broker: Message size too large' <<<"$line"; then
+  grep -q 'dlq_reason=canonical record of [0-9]* bytes for trackstar.canonical.orders.v1 cannot be produced: Broker: Message size too large' <<<"$line"; then
   pass "canonical form over the limit: the raw record ($raw_len bytes) is dead-lettered with its reason"
 else fail "canonical too large: dead letter with its reason" "$line"; fi
 line=$(dlq_line ord_huge)
@@ -194,11 +194,11 @@ print(json.dumps({"schema_version": 1, "entity": "order", "connection_id": "conn
                   "source": "webhook", "event_type": "order.updated", "source_updated_at": "not a time",
                   "line_items": [], "padding": "p" * 80000}))
 EOF
-    kcat -P -b "$BOOT" -t wms.orders.v1 -k "conn_w|ord_w" -H event_id=msg_w "$WORK/refused.json" 2>>"$WORK/kcat.log"
+    kcat -P -b "$BOOT" -t trackstar.canonical.orders.v1 -k "conn_w|ord_w" -H event_id=msg_w "$WORK/refused.json" 2>>"$WORK/kcat.log"
     wline() { dlq | grep -P '^conn_w\|ord_w\t' | head -1; }
     has_wline() { [ -n "$(wline)" ]; }
     if wait_for 30 has_wline && grep -q 'dlq_stage=writer' <<<"$(wline)" && grep -q 'dlq_stub=true' <<<"$(wline)" &&
-      [ "$(cut -f2 <<<"$(wline)")" = -1 ] && grep -q 'dlq_topic=wms.orders.v1' <<<"$(wline)"; then
+      [ "$(cut -f2 <<<"$(wline)")" = -1 ] && grep -q 'dlq_topic=trackstar.canonical.orders.v1' <<<"$(wline)"; then
       pass "writer: the refused record too large for the dead-letter topic went as a stub"
     else fail "writer: stub" "$(wline); $(grep -v librdkafka "$WORK/writer.log" | tail -3)"; fi
     batches() { [ "$(curl -s "http://127.0.0.1:$WPORT/metrics" | awk '$1 == "writer_batches_total" { print $2 }')" -ge 1 ]; }

@@ -154,7 +154,7 @@ check_eq "writer idle: /healthz 200" 200 "$(hz)"
 psql "postgresql://postgres@127.0.0.1:$PGPORT/$HB_DB" -qXc "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(12); COMMIT" >/dev/null 2>&1 &
 locker=$!
 sleep 0.5
-kcat -P -b "127.0.0.1:$BPORT" -t wms.orders.v1 -k "conn_1|ord_1" "$ROOT/tests/fixtures/canonical/order_updated.json" 2>/dev/null
+kcat -P -b "127.0.0.1:$BPORT" -t trackstar.canonical.orders.v1 -k "conn_1|ord_1" "$ROOT/tests/fixtures/canonical/order_updated.json" 2>/dev/null
 stale() { [ "$(hz)" = 503 ]; }
 if wait_for 10 stale; then pass "main loop blocked on a table lock: /healthz 503 ($(curl -s --max-time 5 "$H/healthz" | tr -d '\n'))"
 else fail "blocked main loop makes /healthz fail" "$(hz)"; fi
