@@ -606,7 +606,7 @@ static int apply_rounds(apply_ctx *a, int *pending, int npending, int *seq) {
                 if (copy_in(db, table, &db->bufs[i][t], a->errstr, a->errlen)) return -1;
             }
             if (db->dbufs[i].len) {
-                snprintf(table, sizeof table, "wdb_d_%s", wdb_specs[i]->name);
+                snprintf(table, sizeof table, "wdb_d_%s", wdb_spec_name(wdb_specs[i]));
                 if (copy_in(db, table, &db->dbufs[i], a->errstr, a->errlen)) return -1;
             }
         }

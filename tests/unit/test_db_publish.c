@@ -95,12 +95,13 @@ static void test_publishes_exactly_what_was_applied(void **state) {
     tdb_create(&t, 1);
     wdb *db = tdb_open(&t);
     run r;
-    /* newer, then older, then the newer one again: the newest once (the later twin) */
+    /* newer, then older, then the newer one again: the newest once (the first of two
+     * webhooks of one version stands: writer/db_version.h) */
     char *a[] = {inv(20, 2, "webhook", "2026-02-01T00:00:00Z"),
                  inv(10, 1, "webhook", "2026-02-01T00:00:01Z"),
                  inv(20, 2, "webhook", "2026-02-01T00:00:00Z")};
     apply(db, &r, a, 3, NULL);
-    assert_pubs(&r, "2");
+    assert_pubs(&r, "0");
     assert_row(&t, "live v2 3");
     /* the same again, and an older one: nothing applied, nothing published */
     apply(db, &r, a, 3, NULL);

@@ -83,7 +83,9 @@ def read_topic(bootstrap, topic):
     return msgs, any(o > 0 for o in first.values())
 
 
-VERSION_RE = re.compile(r'"source_updated_at":(null|"[^"]*").*?"trackstar_updated_at":(null|"[^"]*")')
+# Canonical text, or PostgreSQL's jsonb text (a republished stored row: a space after
+# each colon, keys ordered by length); source_updated_at comes first in both.
+VERSION_RE = re.compile(r'"source_updated_at":\s*(null|"[^"]*").*?"trackstar_updated_at":\s*(null|"[^"]*")')
 
 
 def rows(db_url, table, conns):
@@ -104,7 +106,7 @@ def when(s):
 
 def is_delete(payload):
     """A delete record (docs/schemas/deleted.schema.json) rather than an entity record."""
-    return '"deleted":true,"deleted_at":' in payload
+    return '"deleted"' in payload and json.loads(payload).get("deleted") is True
 
 
 def version(payload):
