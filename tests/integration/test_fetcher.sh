@@ -196,7 +196,7 @@ in_window=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) 
 resp=$(post_admin 1 /backfill "{\"connection_id\":\"$C\",\"resources\":[\"orders\"],\"start\":\"$start\",\"end\":\"$end\"}")
 rid=$(printf '%s' "$resp" | json_get id 2>/dev/null)
 if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "POST /backfill carried out"; else fail "POST /backfill carried out" "$resp"; fi
-detail=$(curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get detail)
+detail=$(fx_admin_curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get detail)
 case $detail in *"on-demand sync odsj_"*completed*) pass "the backfill ran Trackstar's on-demand sync to completed first ($detail)" ;;
   *) fail "the backfill ran Trackstar's on-demand sync" "$detail" ;; esac
 fx_raw "$FX_DIR/raw.json"

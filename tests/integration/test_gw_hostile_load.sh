@@ -39,7 +39,8 @@ wait_for 10 test -s "$WORK/broker.ready" || { fail "dev broker starts"; finish; 
 # which would hide the bound; 16 MiB of it is counted in the slack instead.
 [ "$(basename "$BIN_DIR")" = bin-san ] && export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 KAFKA_BOOTSTRAP=127.0.0.1:$BPORT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GPORT ADMIN_PORT=$APORT \
-  WEBHOOK_SECRETS="$SECRET" LOG_LEVEL=info "$BIN_DIR/webhook-gw" 2>"$WORK/gw.log" &
+  WEBHOOK_SECRETS="$SECRET" TOKEN_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
+  LOG_LEVEL=info "$BIN_DIR/webhook-gw" 2>"$WORK/gw.log" &
 GW_PID=$!
 if ! wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$APORT/readyz"; then
   fail "webhook-gw starts" "$(tail -3 "$WORK/gw.log")"; finish; exit 1

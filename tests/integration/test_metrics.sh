@@ -6,13 +6,15 @@
 #    (python3-prometheus-client) accept each stage's /metrics; each has build_info,
 #    the process metrics and librdkafka's statistics; the gateway's latency is a
 #    histogram in seconds.
-#  - A simulator connection is synced, then its credentials are revoked in the
-#    simulator (invalid_credentials): the fetcher blocks it (fetcher_connections_blocked,
-#    fetcher_streams{state="blocked"}), its orders' freshness age keeps growing
+#  - A simulator connection is synced, then its WMS credentials are revoked in the
+#    simulator (invalid_credentials: Trackstar stops crawling and reports sync_status
+#    error, reads still serve its copy): the fetcher stops polling its streams
+#    (fetcher_streams{state="blocked"}), its orders' freshness age keeps growing
 #    (fetcher_sync_age_seconds_max at least the time since its last success, at two
 #    moments), and the writer counts the open blocking connection error
-#    (writer_connection_errors_blocking); when the simulator resolves the error the
-#    writer's count goes back down.
+#    (writer_connection_errors_blocking); Trackstar refusing the connection's token
+#    (401) blocks the whole connection (fetcher_connections_blocked); when the simulator
+#    resolves the error the writer's count goes back down.
 #
 # Run by tests/run-integration.sh with the stack up; alone:
 #   make up && STACK_ENV=var/stack.env bash tests/integration/test_metrics.sh
@@ -51,15 +53,11 @@ else fail "a new connection's orders synced once" "no last_success_at for $conn"
 blocked0=$(val "$ADMIN_FETCHER" fetcher_connections_blocked)
 errors0=$(val "$ADMIN_WRITER" writer_connection_errors_blocking)
 simctl POST /_sim/faults "{\"connection_id\":\"$conn\",\"invalid_credentials\":true}" >/dev/null
-# The next poll meets the 401; a manual sync makes it happen now.
-curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' --data "{\"connection_id\":\"$conn\",\"resources\":[\"orders\"]}" \
-  "$ADMIN_FETCHER/sync" >/dev/null || fail "manual sync requested" "POST /sync failed"
-more_blocked() { [ "$(val "$ADMIN_FETCHER" fetcher_connections_blocked)" -gt "$blocked0" ]; }
-if wait_for 60 more_blocked; then pass "fetcher_connections_blocked rises ($blocked0 -> $(val "$ADMIN_FETCHER" fetcher_connections_blocked))"
-else fail "fetcher_connections_blocked rises" "still $(val "$ADMIN_FETCHER" fetcher_connections_blocked)"; fi
-b=$(val "$ADMIN_FETCHER" fetcher_streams state=blocked resource=orders)
-[ "$b" != none ] && [ "$b" -ge 1 ] && pass "fetcher_streams{state=blocked,resource=orders} = $b" \
-  || fail "fetcher_streams{state=blocked,resource=orders}" "$b"
+# The fetcher sees sync_status error at its next look at the connection (every
+# FETCHER_CONN_CHECK_S) and stops polling the streams.
+streams_blocked() { b=$(val "$ADMIN_FETCHER" fetcher_streams state=blocked resource=orders); [ "$b" != none ] && [ "$b" -ge 1 ]; }
+if wait_for 60 streams_blocked; then pass "fetcher_streams{state=blocked,resource=orders} = $b"
+else fail "fetcher_streams{state=blocked,resource=orders}" "$b"; fi
 more_errors() { [ "$(val "$ADMIN_WRITER" writer_connection_errors_blocking)" -gt "$errors0" ]; }
 if wait_for 60 more_errors; then pass "writer_connection_errors_blocking rises ($errors0 -> $(val "$ADMIN_WRITER" writer_connection_errors_blocking))"
 else fail "writer_connection_errors_blocking rises" "still $(val "$ADMIN_WRITER" writer_connection_errors_blocking)"; fi
@@ -79,6 +77,19 @@ a1=${first#age }; a1=${a1%%,*}; a2=${second#age }; a2=${a2%%,*}
 if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$a2" -gt "$a1" ]; then pass "fetcher_sync_age_seconds_max{orders} grows with the broken stream ($first; then $second)"
 else fail "fetcher_sync_age_seconds_max{orders} grows with the broken stream" "$first; then $second"; fi
 check_eq "fetcher_sync_interval_seconds{orders} is exported" 1 "$([ "$(val "$ADMIN_FETCHER" fetcher_sync_interval_seconds resource=orders)" != none ] && echo 1)"
+# Trackstar refuses a connection's token (401 on its data requests): the whole connection
+# is blocked. Another connection, whose streams still poll.
+conn2=$(simctl POST /_sim/connections '{"orders":2,"products":1,"emit_created":1}' |
+  $PY -c 'import json,sys; print(json.load(sys.stdin)["connection_id"])')
+synced2() { [ -n "$(psql "$DATABASE_URL" -XtAc "SELECT 1 FROM fetcher_streams WHERE connection_id = '$conn2' AND resource = 'orders' AND last_success_at IS NOT NULL")" ]; }
+wait_for 90 synced2 || fail "a second connection synced once" "no last_success_at for $conn2"
+simctl POST /_sim/faults "{\"connection_id\":\"$conn2\",\"http_401\":1000}" >/dev/null
+curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' --data "{\"connection_id\":\"$conn2\",\"resources\":[\"orders\"]}" \
+  "$ADMIN_FETCHER/sync" >/dev/null || fail "manual sync requested" "POST /sync failed"
+more_blocked() { [ "$(val "$ADMIN_FETCHER" fetcher_connections_blocked)" -gt "$blocked0" ]; }
+if wait_for 60 more_blocked; then pass "a 401 blocks the connection: fetcher_connections_blocked rises ($blocked0 -> $(val "$ADMIN_FETCHER" fetcher_connections_blocked))"
+else fail "a 401 blocks the connection: fetcher_connections_blocked rises" "still $(val "$ADMIN_FETCHER" fetcher_connections_blocked)"; fi
+simctl DELETE /_sim/faults >/dev/null
 simctl POST /_sim/faults "{\"connection_id\":\"$conn\",\"invalid_credentials\":false}" >/dev/null
 fewer_errors() { [ "$(val "$ADMIN_WRITER" writer_connection_errors_blocking)" -le "$errors0" ]; }
 if wait_for 60 fewer_errors; then pass "writer_connection_errors_blocking falls back when the error is resolved"

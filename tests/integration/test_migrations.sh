@@ -100,10 +100,13 @@ else fail "N+1: writer ready beside N" "$(tail -n 3 "$TMP/new.log")"; fi
 conn=$(simctl POST /_sim/connections '{"orders":12,"products":2,"emit_created":1}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["connection_id"])')
 rows() { pg "$1" "$2" "SELECT id || ' ' || source_updated_at FROM orders WHERE connection_id = '$conn' ORDER BY id"; }
+# The orders Trackstar's copy holds (some of the 12 are older than the historical sync's
+# window: the WMS has them, the copy does not; docs/simulator.md).
+want=$(simctl GET "/_sim/truth/orders?connection_id=$conn&limit=100" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]))')
 same_rows() {
   local a b
   a=$(rows postgres trackstar) b=$(rows postgres "$DB")
-  [ -n "$a" ] && [ "$(wc -l <<<"$a")" -ge 12 ] && [ "$a" = "$b" ]
+  [ -n "$a" ] && [ "$(wc -l <<<"$a")" -ge "${want:-12}" ] && [ "$a" = "$b" ]
 }
 if [ -n "$conn" ] && wait_for 120 same_rows; then pass "the upgrade database holds exactly the stack's $(rows postgres trackstar | wc -l) orders of a new connection"
 else fail "the upgrade database matches the stack's" "stack $(rows postgres trackstar | wc -l), upgrade $(rows postgres "$DB" | wc -l) rows"; fi
