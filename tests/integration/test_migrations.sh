@@ -3,8 +3,8 @@
 # version N and N+1 of the writer side by side on one database during an upgrade
 # (docs/operations.md, "Migrations"):
 #
-#  1. The previous release's writer (N: the commit before the newest change to
-#     writer/migrations, built from `git archive`) sets up a new database, as a database
+#  1. The previous release's writer (N: the tree before the newest migration was added,
+#     built from `git archive`) sets up a new database, as a database
 #     owner role that may change the schema, and consumes the stack's canonical topics.
 #  2. While it runs, this tree's `writer --migrate` (N+1) applies the new migrations;
 #     N keeps running and stays ready.
@@ -42,8 +42,10 @@ BASE=$((PGPORT - 432)) # the stack's port base; +150.. is free there
 ADMIN_OLD=$((BASE + 150)) ADMIN_NEW=$((BASE + 151))
 GROUP=trackstar-writer-upgrade-$$
 
-# ---- N: the release before the newest migration change -------------------------------
-last=$(git log -1 --format=%H -- writer/migrations 2>/dev/null)
+# ---- N: the tree before the newest migration was added --------------------------------
+# N: the tree before the newest migration was added (a migration not yet released may
+# still be edited after it: the pair compared is the one an upgrade goes through).
+last=$(git log -1 --first-parent --diff-filter=A --format=%H -- writer/migrations 2>/dev/null)
 OLD=$(git rev-parse --verify -q "$last^" 2>/dev/null)
 if [ -z "$OLD" ]; then fail "the previous release (git history)" "no commit before $last"; finish; exit 1; fi
 OLD_DIR=$ROOT/build/writer-$OLD
