@@ -59,7 +59,7 @@ drained() {
   local a b
   a=$(metric "$ADMIN_WRITER" writer_records_applied_total); sleep 1
   b=$(metric "$ADMIN_WRITER" writer_records_applied_total)
-  [ "$a" = "$b" ] && [ $((b - applied0)) -ge 4 ]
+  [ "$a" = "$b" ] && [ $((b - applied0)) -ge 3 ]
 }
 if wait_for 60 drained; then pass "writer drained every event"; else fail "writer drained every event" "applied $(metric "$ADMIN_WRITER" writer_records_applied_total) (from $applied0)"; fi
 

@@ -47,7 +47,7 @@ raw_kid() { # conn: the key id its connection.created carries on the raw topic
 stored_under() { [ "$(sealed_kid "$1")" = "$2" ]; }
 poll_now() { # admin-port N conn: a manual sync of orders, carried out
   local id
-  id=$(curl -sS -X POST -H 'Content-Type: application/json' --data "{\"connection_id\":\"$2\",\"resources\":[\"orders\"]}" \
+  id=$(fx_admin_curl -sS -X POST -H 'Content-Type: application/json' --data "{\"connection_id\":\"$2\",\"resources\":[\"orders\"]}" \
     "$(fx_admin "$1")/sync" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || return 1
   fx_wait 60 eval '[ "$(fx_sql "SELECT status FROM fetcher_requests WHERE id=$id")" = done ]'
 }
