@@ -42,7 +42,10 @@ static void usage(FILE *out, const char *prog, cli_ctx *ctx) {
 }
 
 int main(int argc, char **argv) {
-    cli_ctx ctx = {.prog = "tsctl", .out = stdout};
+    /* The configuration lives as long as the process, like the stages' g_stage: what
+     * cfg_load read from files (KAFKA_CONFIG_FILE) stays reachable until exit. */
+    static cli_ctx ctx;
+    ctx = (cli_ctx){.prog = "tsctl", .out = stdout};
     const char *env_file = NULL;
     int help = 0, json = 0, i = 1, rc = CLI_EXIT_USAGE;
     char err[1024];
