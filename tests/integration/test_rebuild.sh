@@ -105,13 +105,19 @@ SQL
   psql "$1" -XtAq -f "$2.sql" >"$2"
 }
 lap "purged"
+# The fetcher stops first (it polls after every crawl of Trackstar's copy and reports its
+# sync status each time), and what it produced goes through, so that the tables compared
+# are the raw topic's last word.
+kill -TERM "$(cat "$STACK_VAR/run/fetcher.pid")"
+sleep 2
+wait_for 60 drained || true
 dump "$DATABASE_URL" "$WORK/before.txt"
 rows=$(grep -vc '^==' "$WORK/before.txt")
 check_eq "the purged connection has no row before the rebuild" 0 "$(grep -c -F "$B" "$WORK/before.txt")"
 echo "  ..    $rows rows in $(grep -c '^==' "$WORK/before.txt") tables before; raw topic: $(kcat -b "$KAFKA_BOOTSTRAP" -C -t trackstar.raw.v1 -o beginning -e -q -f '.\n' | wc -l) messages"
 
 # Drop the database (the stages that use it stopped), create it empty, rebuild it.
-for s in fetcher writer; do kill -TERM "$(cat "$STACK_VAR/run/$s.pid")"; done
+kill -TERM "$(cat "$STACK_VAR/run/writer.pid")"
 sleep 3
 ADMIN_DB="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 psql "$ADMIN_DB" -XqAc "DROP DATABASE trackstar WITH (FORCE)" && psql "$ADMIN_DB" -XqAc "CREATE DATABASE trackstar" \
