@@ -171,6 +171,9 @@ else fail "a newer connection.created revives" "$(fx_sql "SELECT state FROM fetc
 
 # ---------------------------------------------------------------- incremental, manual sync, window backfill
 fx_simctl POST "/_sim/connections/$C/crawl" '{"mutations":60}' >/dev/null
+# A crawl takes the changes made before its start, in whole seconds: the force sync must
+# start in a later second than the changes to be sure to take them all.
+sleep 1.2
 resp=$(post_admin 1 /sync "{\"connection_id\":\"$C\",\"resources\":[\"orders\",\"returns\",\"inbound_shipments\",\"products\",\"inventory\"]}")
 rid=$(printf '%s' "$resp" | json_get id 2>/dev/null)
 if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "POST /sync carried out"; else fail "POST /sync carried out" "$resp"; fi
@@ -184,7 +187,9 @@ grep -q "\"resource\":\"orders\",\"kind\":\"incremental\"" <(grep "\"connection_
 out=$(fx_cmd sync "$C" warehouses)
 rid=$(printf '%s' "$out" | json_get id 2>/dev/null)
 if [ -n "$rid" ] && fx_wait 60 request_done "$rid"; then pass "fetcher sync (command) carried out"; else fail "fetcher sync (command)" "$out"; fi
-before=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
+# Messages produced from now on, by their Kafka timestamps: the dev broker drops a
+# partition's oldest messages beyond ~5 MiB, so counts of the whole topic can shrink.
+bf_ms=$(date +%s%3N)
 start=$(iso_ago $((20 * DAY))); end=$(iso_ago $((10 * DAY)))
 in_window=$(python3 - "$FX_DIR/truth.jsonl" "$start" "$end" <<'PY'
 import json, sys
@@ -200,9 +205,9 @@ detail=$(fx_admin_curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get detail)
 case $detail in *"on-demand sync odsj_"*completed*) pass "the backfill ran Trackstar's on-demand sync to completed first ($detail)" ;;
   *) fail "the backfill ran Trackstar's on-demand sync" "$detail" ;; esac
 fx_raw "$FX_DIR/raw.json"
-after=$(grep -c "\"key\":\"$C|orders|" "$FX_DIR/raw.json")
-[ "$in_window" -gt 0 ] && [ $((after - before)) -ge "$in_window" ] && pass "window backfill re-read the $in_window orders of the window" \
-  || fail "window backfill re-read the window" "window $in_window, new messages $((after - before))"
+new=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if l.startswith("{") and (lambda m: (m.get("key") or "").startswith(sys.argv[2]) and m.get("ts", 0) >= int(sys.argv[3]))(json.loads(l))))' "$FX_DIR/raw.json" "$C|orders|" "$bf_ms")
+[ "$in_window" -gt 0 ] && [ "$new" -ge "$in_window" ] && pass "window backfill re-read the $in_window orders of the window" \
+  || fail "window backfill re-read the window" "window $in_window, new messages $new"
 check_eq "request status readable" done "$(fx_admin_curl -fsS "$(fx_admin 1)/requests?id=$rid" | json_get status)"
 fx_admin_curl -fsS "$(fx_admin 1)/streams?connection_id=$C" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==int(sys.argv[1]) and all("state" in s for s in d)' "$NRES" \
   && pass "GET /streams shows the sync status" || fail "GET /streams" ""
