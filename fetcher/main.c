@@ -123,7 +123,7 @@ static const cfg_var vars[] = {
      &cfg_sync_wait},
     {"FETCHER_JOB_CHECK_S", CFG_INT, "15", 1, 3600, 0,
      "GET an on-demand sync job of a backfill this often until it ends", &cfg_job_check},
-    {"FETCHER_CONNECTION_REFRESH_S", CFG_INT, "3600", 1, 604800, 0,
+    {"FETCHER_CONNECTION_REFRESH_S", CFG_INT, "3600", 60, 604800, 0,
      "GET /connections/{id}'s answer goes to the raw topic this often (connections.polled: "
      "customer_id)",
      &cfg_conn_refresh},
