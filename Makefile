@@ -131,7 +131,7 @@ integration-test: all $(UNIT_TESTS)
 
 # The README's test command. Installs what is missing, builds, runs everything.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_TESTS)
 	@BIN_DIR=$(BIN) BUILD_DIR=$(BUILD) tests/run.sh
 
 # In the demo the simulator's warehouses change every 15 s, so webhooks keep flowing.

@@ -10,6 +10,8 @@
 # Everything lives under STACK_VAR (default: <repo>/var): PostgreSQL's data directory,
 # logs, pid files, and stack.env, which holds shell assignments for every address,
 # port and secret a tool or test needs (`. var/stack.env`).
+# SIM_EXTRA_ENV and STACK_FETCHER_ENV ("NAME=value ...") add settings to the simulator
+# and the fetcher (the test suite shortens their clocks with them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -247,7 +249,7 @@ start_all() {
     DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
     FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \
     FETCHER_CURSOR_OVERLAP_S="${FETCHER_CURSOR_OVERLAP_S:-2}" \
-    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" -- "$BIN_DIR/fetcher"
+    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" ${STACK_FETCHER_ENV:-} -- "$BIN_DIR/fetcher"
 
   wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60
   wait_http normalizer "http://127.0.0.1:$ADMIN_NORMALIZER/readyz" 60

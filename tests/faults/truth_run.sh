@@ -184,10 +184,11 @@ if [ "$DATES" = 0 ]; then
   n=$(psql "$DATABASE_URL" -XtAc "SELECT count(*) FROM orders WHERE trackstar_updated_at IS NOT NULL")
   check_eq "the 2025 API: no trackstar_updated_at stored" 0 "$n"
   # the fetcher ran on updated_date after the trackstar_* filters were refused
-  fields=$(psql "$DATABASE_URL" -XtAc "SELECT string_agg(DISTINCT cursor_field, ',') FROM fetcher_streams WHERE cursor_field IS NOT NULL")
+  fields=$(psql "$DATABASE_URL" -XtAc "SELECT string_agg(DISTINCT cursor_field, ',') FROM fetcher_streams WHERE cursor_at IS NOT NULL")
   check_eq "the 2025 API: every cursor on updated_date" updated_date "$fields"
 else
-  fields=$(psql "$DATABASE_URL" -XtAc "SELECT string_agg(DISTINCT cursor_field, ',') FROM fetcher_streams WHERE resource NOT IN ('inventory')")
+  # complete listings (inventory, warehouses, their locations, shipping methods) have no cursor
+  fields=$(psql "$DATABASE_URL" -XtAc "SELECT string_agg(DISTINCT cursor_field, ',') FROM fetcher_streams WHERE cursor_at IS NOT NULL")
   check_eq "the 2026 API: every incremental cursor on trackstar_updated_date" trackstar_updated_date "$fields"
 fi
 

@@ -58,7 +58,15 @@ grep -q "delete it first" "$TMP/active.out" && pass "... saying to delete it fir
 curl -sS -X DELETE -H "x-trackstar-api-key: $TRACKSTAR_API_KEY" -H "x-trackstar-access-token: $TOK" "$SIM_URL/connections" >/dev/null
 deleted() { [ "$(sql "SELECT status FROM connections WHERE connection_id='$SC'")" = deleted ]; }
 wait_for 60 deleted && pass "connection deleted (connection.deleted reached the database)" || fail "connection deleted" "$(sql "SELECT status FROM connections WHERE connection_id='$SC'")"
-sleep 2
+# Records read before the deletion may still be on their way to the tables (the backfill
+# of its other resources ran on after the orders were in): the count the purge must
+# report is the one after they have landed, unchanged for three seconds.
+prev= before=$(rows_everywhere "$SC" | tail -1)
+i=0
+while [ "$before" != "$prev" ] && [ $((i += 1)) -le 20 ]; do
+  sleep 3; prev=$before; before=$(rows_everywhere "$SC" | tail -1)
+done
+[ "$before" = "$prev" ] || fail "the connection's rows stop changing after its deletion" "$prev then $before"
 
 T connections purge "$SC" >"$TMP/noconfirm.out" 2>&1; rc=$?
 check_eq "without --yes and no terminal: not confirmed (exit 2)" 2 "$rc"

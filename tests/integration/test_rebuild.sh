@@ -4,7 +4,7 @@
 # equal the ones before, row for row, apart from bookkeeping (db_updated_at, the writer's
 # partition fences, the fetcher's own state, which is not on the raw topic).
 #
-# It runs on a stack of its own (ports REBUILD_PORT_BASE, default TEST_PORT_BASE + 300), so
+# It runs on a stack of its own (ports REBUILD_PORT_BASE, default 26000), so
 # that the raw topic holds this test's history only (the dev broker keeps ~5 MiB per
 # partition). The history: three simulator connections backfilled, crawl ticks with their
 # webhooks and polls, an inventory item removed (a delete from a complete listing), one
@@ -18,7 +18,7 @@ cd "$ROOT"
 BIN_DIR=${BIN_DIR:-bin}
 case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
 export BIN_DIR
-BASE=${REBUILD_PORT_BASE:-$(( ${TEST_PORT_BASE:-27000} + 300 ))}
+BASE=${REBUILD_PORT_BASE:-26000}
 WORK=$(mktemp -d /tmp/test_rebuild.XXXXXX)
 export STACK_VAR=$WORK/stack STACK_PORT_BASE=$BASE
 cleanup() { deploy/stack/stack.sh down >/dev/null 2>&1; rm -rf "$WORK"; }
