@@ -60,7 +60,7 @@ export SIM_EXTRA_ENV="SIM_CONNECTIONS=0 SIM_RETRY_SCALE=0.001 SIM_HISTORICAL_SYN
 # simulator's: polls every 2 s where Trackstar tells nothing (a fetcher that does not
 # read crawl times polls far more often than Trackstar crawls), and a margin of 1 s
 # behind the cursor (production: 300 s against an hour's sync_frequency).
-export FETCHER_PAGE_LIMIT=5 FETCHER_CONN_CHECK_S=1 FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=500
+export FETCHER_PAGE_LIMIT=2 FETCHER_CONN_CHECK_S=1 FETCHER_HIST_CHECK_S=1 FETCHER_REFRESH_MS=500
 export FETCHER_CURSOR_OVERLAP_S=1 FETCHER_SYNC_WAIT_S=30 FETCHER_JOB_CHECK_S=1
 for r in ORDERS INVENTORY PRODUCTS WAREHOUSES WAREHOUSE_LOCATIONS SHIPPING_METHODS RETURNS INBOUND_SHIPMENTS BILLS; do
   export "FETCHER_INTERVAL_${r}_S=${TRUTH_POLL_S:-2}"
