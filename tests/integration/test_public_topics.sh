@@ -109,7 +109,9 @@ settled() { [ "$(db_live inventory_items)" = "$(truth_count inventory)" ] && [ "
   && [ "$(db_live shipping_methods)" = "$(truth_count shipping_methods)" ] && [ "$(db_live orders)" = "$(truth_count orders)" ]; }
 if wait_for 120 settled; then pass "backfill reached the database"
 else fail "backfill reached the database" "inventory $(db_live inventory_items)/$(truth_count inventory), locations $(db_live warehouse_locations)/$(truth_count warehouse_locations)"; fi
-sync() { T --json sync "$SC" --resources "$1" --wait 120 | jq -r .status; }
+# A sync waits for Trackstar's crawl: for the 12-hour listings (warehouses, locations,
+# shipping methods) one lasts 10-40% of 432 s on this stack (SIM_SYNC_SCALE=0.01).
+sync() { T --json sync "$SC" --resources "$1" --wait 300 | jq -r .status; }
 # A full read without Trackstar's sync (whose crawl would change records meanwhile): a
 # window backfill of a complete listing is a whole run.
 full_read() { T --json backfill "$SC" --from 2020-01-01 --resources "$1" --wait 120 | jq -r .status; }
