@@ -472,6 +472,10 @@ def cmd_errors():
     # ... which stops changing: crawls stop, and each failed attempt updates the error
     pend0 = summary(cid)["pending"]["orders"]
     crawl(cid, 20, ["get_orders"], settle=False)
+    # a crawl that began before the error runs to its end; none starts after it
+    end = time.time() + 10
+    while time.time() < end and schedule(cid, "get_orders")["in_progress"]:
+        time.sleep(0.1)
     ended = schedule(cid, "get_orders")["last_crawl_end"]
     upd = wait_log(lambda e: e["event_type"] == "connection-error.updated" and
                    e["body"]["connection_id"] == cid, timeout=15)
@@ -525,7 +529,10 @@ def cmd_signature_faults():
     before = len(read_log())
     http("POST", "/_sim/faults", body={"webhook_duplicate": 1})
     crawl(c["connection_id"], 1, ["get_warehouses"])
-    time.sleep(1.5)
+    end = time.time() + 10
+    while time.time() < end and len(read_log()) - before < 2:
+        time.sleep(0.1)
+    time.sleep(0.5)  # a third delivery would be a fault
     ids = [e["svix_id"] for e in read_log()[before:]]
     check(len(ids) == 2 and ids[0] == ids[1], "duplicate delivery: %s" % ids)
     # oversized: data_truncated + data_url -> download_url -> full event
