@@ -82,15 +82,18 @@ lane2=()
 for n in $OWN_WORLD; do
   [ -f "tests/integration/$n.sh" ] && selected "$n.sh" && own_world "$n" && lane2+=("$n")
 done
-for n in $SOLO; do
-  selected "$n.sh" && [ -f "tests/integration/$n.sh" ] || continue
-  echo "== $n.sh (alone)"
+run_shown() { # name label: run a suite with its output shown as it goes, and tally it
+  local out t0 rc
+  echo "== $1.sh$2"
   out=$(mktemp)
   t0=$SECONDS
-  bash "tests/integration/$n.sh" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
-  tally "$n.sh" "$out" "$rc"
-  times+=("$((SECONDS - t0)) $n.sh (alone)")
+  bash "tests/integration/$1.sh" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
+  tally "$1.sh" "$out" "$rc"
+  times+=("$((SECONDS - t0)) $1.sh$2")
   rm -f "$out"
+}
+for n in $SOLO; do
+  selected "$n.sh" && [ -f "tests/integration/$n.sh" ] && run_shown "$n" " (alone)"
 done
 ( for n in ${lane2[@]+"${lane2[@]}"}; do
     t0=$SECONDS
@@ -104,13 +107,7 @@ for t in tests/integration/test_*.sh; do
   selected "$n.sh" || continue
   own_world "$n" && continue
   [[ " $SOLO " == *" $n "* ]] && continue
-  echo "== $n.sh"
-  out=$(mktemp)
-  t0=$SECONDS
-  bash "$t" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
-  tally "$n.sh" "$out" "$rc"
-  times+=("$((SECONDS - t0)) $n.sh")
-  rm -f "$out"
+  run_shown "$n" ""
 done
 wait "$lane2_pid"
 for n in ${lane2[@]+"${lane2[@]}"}; do
