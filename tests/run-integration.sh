@@ -39,7 +39,9 @@ fi
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 export TEST_PG_LOG="$STACK_VAR/logs/postgres.log"   # test_db_* scan it for unique violations
 
-passed=0 failed=0 bad=() times=()
+passed=0 failed=0 bad=() bad_out=() times=()
+OUT_DIR="$STACK_VAR/out"   # every suite's output, kept for the failure digest at the end
+mkdir -p "$OUT_DIR"
 tally() { # name output-file rc
   local line p f
   line=$(grep -E '^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
@@ -47,21 +49,20 @@ tally() { # name output-file rc
   f=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")
   [ -z "$line" ] && p=0 f=0
   passed=$((passed + p)); failed=$((failed + f))
-  if [ "$3" -ne 0 ]; then [ "$f" -eq 0 ] && failed=$((failed + 1)); bad+=("$1"); fi
+  if [ "$3" -ne 0 ]; then [ "$f" -eq 0 ] && failed=$((failed + 1)); bad+=("$1"); bad_out+=("$2"); fi
 }
 
 for t in "$BUILD_DIR"/tests/test_db_*; do
   [ -x "$t" ] || continue
   case "$(basename "$t")" in *${ONLY:-}*) ;; *) continue ;; esac
   echo "== $(basename "$t")"
-  out=$(mktemp)
+  out="$OUT_DIR/$(basename "$t").out"
   "$t" >"$out" 2>&1; rc=$?
   grep -v '^\[ *\(RUN\|OK\) ' "$out" | tail -n 30
   p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
   f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
   printf '%s passed, %s failed\n' "${p:-0}" "${f:-0}" >>"$out"
   tally "$(basename "$t")" "$out" $rc
-  rm -f "$out"
 done
 
 # Suites that bring a world of their own (broker, PostgreSQL, simulator on ports apart
@@ -85,12 +86,11 @@ done
 run_shown() { # name label: run a suite with its output shown as it goes, and tally it
   local out t0 rc
   echo "== $1.sh$2"
-  out=$(mktemp)
+  out="$OUT_DIR/$1.sh.out"
   t0=$SECONDS
   bash "tests/integration/$1.sh" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
   tally "$1.sh" "$out" "$rc"
   times+=("$((SECONDS - t0)) $1.sh$2")
-  rm -f "$out"
 }
 for n in $SOLO; do
   selected "$n.sh" && [ -f "tests/integration/$n.sh" ] && run_shown "$n" " (alone)"
@@ -136,6 +136,16 @@ if grep -q 'duplicate key value violates unique constraint' "$STACK_VAR"/logs/po
   failed=$((failed + 1)); bad+=("postgres-unique-violation")
 else passed=$((passed + 1)); echo "  ok    no unique violation in the PostgreSQL log"; fi
 
+# A long run's output is often read from its end only: each failed suite's FAIL lines
+# again, with the lines that led to them.
+if [ ${#bad_out[@]} -gt 0 ]; then
+  echo "== failures in detail"
+  for f in "${bad_out[@]}"; do
+    echo "-- $(basename "$f" .out)"
+    grep -B6 -E '^ *FAIL|^\[  FAILED  \]' "$f" | head -40
+    grep -qE '^ *FAIL|^\[  FAILED  \]' "$f" || tail -n 15 "$f"
+  done
+fi
 [ ${#bad[@]} -gt 0 ] && echo "failed: ${bad[*]}"
 echo "integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
