@@ -251,7 +251,6 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
     char err[512];
     int backoff = 100, n = keep_usable(msgs, *np);
     *np = n;
-    wparts_batch_done(&parts);
     for (;;) {
         if (n == 0) return;
         for (int i = 0; i < n; i++) {

@@ -45,18 +45,12 @@ void wparts_hook(rd_kafka_t *rk, int assigned, const rd_kafka_topic_partition_li
         }
         p->owned = assigned;
         p->claimed = 0; /* a new assignment claims again; a revoked one must not be used */
-        if (!assigned) p->revoked = 1;
     }
 }
 
 int wparts_usable(wparts *w, const char *topic, int partition) {
     const wpart *p = wparts_find(w, topic, partition);
-    return p && p->owned && !p->revoked;
-}
-
-void wparts_batch_done(wparts *w) {
-    for (int i = 0; i < w->n; i++)
-        w->p[i].revoked = 0;
+    return p && p->owned;
 }
 
 void wparts_lost(wparts *w, const char *topic, int partition) {

@@ -3,10 +3,13 @@
  * must hold), and up to which offset a record may have been committed by a previous owner
  * but not published (its stored row is then republished).
  *
- * A partition revoked while a batch was being consumed is marked so that the batch drops
- * its messages: the next owner reads them again, and this writer must not apply anything
- * it no longer owns. Single-threaded: the hook runs inside the consumer's poll, on the
- * writer's one thread.
+ * A batch drops the messages of partitions this writer does not own when it is applied:
+ * their next owner reads them again. A partition assigned again (a session that timed out
+ * during a broker outage gets its partitions back) is usable at once, messages consumed
+ * before the revocation included: it is claimed again first (a new epoch fences off any
+ * writer that had it meanwhile), and what is applied twice changes nothing. Dropping them
+ * instead lost data: the consumer's position had already moved past them.
+ * Single-threaded: the hook runs inside the consumer's poll, on the writer's one thread.
  */
 #ifndef WRITER_PARTITIONS_H
 #define WRITER_PARTITIONS_H
@@ -17,7 +20,6 @@ typedef struct wpart {
     char topic[256];
     int partition;
     int owned;                 /* assigned to this writer now */
-    int revoked;               /* revoked (or lost) since the last wparts_batch_done */
     int claimed;               /* epoch valid: claimed since it was (re)assigned */
     long long epoch;           /* from wdb_claim */
     long long recover_through; /* records at offsets <= this: republish their stored rows */
@@ -35,12 +37,8 @@ void wparts_hook(rd_kafka_t *rk, int assigned, const rd_kafka_topic_partition_li
 /* The entry of (topic, partition), or NULL when it was never assigned. */
 wpart *wparts_find(wparts *w, const char *topic, int partition);
 
-/* 1 when messages of (topic, partition) consumed in this batch may be applied: owned now,
- * and not revoked while the batch was being consumed. */
+/* 1 when messages of (topic, partition) may be applied: owned now. */
 int wparts_usable(wparts *w, const char *topic, int partition);
-
-/* The batch is over: forget the revocations it saw. */
-void wparts_batch_done(wparts *w);
 
 /* A fence was lost (another writer claimed the partition): stop using it until the
  * group assigns it again. */
