@@ -44,8 +44,7 @@ static void test_assigned_again_is_usable_and_claims_again(void **state) {
     rebalance(&w, 1, p, 1);
     wpart *e = wparts_find(&w, TOPIC, 3);
     assert_non_null(e);
-    e->claimed = 1; /* the writer claimed it for a batch */
-    e->epoch = 7;
+    e->claimed = 1;         /* the writer claimed it for a batch */
     rebalance(&w, 0, p, 1); /* lost: the session timed out while the broker was paused */
     assert_int_equal(wparts_usable(&w, TOPIC, 3), 0);
     rebalance(&w, 1, p, 1); /* the same writer gets it back, no batch in between */
