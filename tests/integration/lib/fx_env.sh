@@ -137,6 +137,16 @@ fx_publish_event() {
 # fx_raw FILE: dump the raw topic (JSON per message, headers included) into FILE
 fx_raw() { kcat -b "$FX_BROKER" -C -t trackstar.raw.v1 -e -q -J 2>/dev/null >"$1"; }
 
+# fx_raw_record FILE: record the raw topic from now on into FILE, in the background (its
+# pid in FX_RECORDER). The dev broker keeps only about 5 MiB per partition, and this suite
+# puts more than that on the raw topic: a step that must see everything a fetcher published
+# reads it as it comes instead of dumping the topic afterwards.
+fx_raw_record() {
+  kcat -b "$FX_BROKER" -C -t trackstar.raw.v1 -o "s@$(date +%s%3N)" -u -q -J 2>/dev/null >"$1" &
+  FX_RECORDER=$!
+  FX_PIDS+=("$FX_RECORDER")
+}
+
 fx_metric() { curl -fsS "$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 
 # fx_wait SECONDS CMD...: poll every 0.5 s
