@@ -296,7 +296,10 @@ wait_for 30 bash -c "! kill -0 $(fl_pid fetcher) 2>/dev/null" || fl_log "fetcher
 crawler &
 CRAWL_PID=$!
 sleep 3
-fl_pause_broker "$PAUSE_S"
+# Longer than the stack's consumer session timeout (6 s, deploy/stack/stack.sh): every
+# group loses its members and is assigned again while webhooks keep arriving. A writer
+# once dropped its first batch after such a re-assignment (writer/partitions.c).
+fl_pause_broker 9
 sleep 2
 fl_kill_stage webhook-gw
 sleep 3
