@@ -189,7 +189,8 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const cha
         /* A fetch with nothing to return waits this long on the broker. Kafka answers as
          * soon as data arrives; the dev broker (librdkafka's mock) waits it out, and two
          * consumer hops at the 500 ms default put ~1 s on every record's way to the
-         * database. 100 ms costs only idle fetch requests. */
+         * database. 100 ms costs only idle fetch requests; the local stack asks for 5 ms
+         * (deploy/stack/stack.sh). */
         "fetch.wait.max.ms", "100",
         "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS,
         NULL};

@@ -18,6 +18,17 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN_DIR=${BIN_DIR:-bin}
 case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
 VAR=${STACK_VAR:-$ROOT/var}
+# Consumer settings of every stage (KAFKA_CONSUMER_EXTRA), for the dev broker:
+# - It (librdkafka's mock) does not drop a member that died during a rebalance when its
+#   session ends: the survivors' JoinGroup waits the whole rebalance timeout,
+#   max.poll.interval.ms (300 s by default). Seen in the fault run: a writer SIGKILLed
+#   during a rebalance stalled its replacement for 5 minutes, long enough for the mock's
+#   ~5 MiB per partition to drop records it had not read yet. 60 s bounds that stall and
+#   is still far longer than any stage goes between two polls.
+# - It answers a fetch that finds nothing only after fetch.wait.max.ms (Kafka answers as
+#   soon as data arrives), so each consumer hop waits about half of that: 5 ms keeps a
+#   record's way near the broker's floor (docs/benchmarks.md, "Latency").
+CONSUMER_EXTRA=${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000,fetch.wait.max.ms=5}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 BASE=${STACK_PORT_BASE:-17000}
@@ -94,6 +105,7 @@ ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
 ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
 ADMIN_TOKEN=$ADMIN_TOKEN
 KAFKA_CONFIG_FILE=$VAR/kafka-client.properties
+KAFKA_CONSUMER_EXTRA=$CONSUMER_EXTRA
 LOGS=$LOGS
 ENV
 }
@@ -216,15 +228,8 @@ start_all() {
   [ -s "$RUN/broker.ready" ] || die "dev-broker not ready"
   log "dev broker ready on 127.0.0.1:$BROKER_PORT"
 
-  # The dev broker (librdkafka's mock) does not drop a member that died during a
-  # rebalance when its session ends: the survivors' JoinGroup waits the whole rebalance
-  # timeout, max.poll.interval.ms (300 s by default). Seen in the fault run: a writer
-  # SIGKILLed during a rebalance stalled its replacement for 5 minutes, long enough for
-  # the mock's ~5 MiB per partition to drop records it had not read yet. 60 s bounds
-  # that stall and is still far longer than any stage goes between two polls.
   COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
-    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties"
-    KAFKA_CONSUMER_EXTRA="${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000}")
+    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties" KAFKA_CONSUMER_EXTRA="$CONSUMER_EXTRA")
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 
   if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then
