@@ -44,7 +44,7 @@ static const cfg_var vars[] = {
      &cfg_raw_topic},
     {"NORMALIZER_BATCH_MAX", CFG_INT, "2000", 1, 100000, 0,
      "raw messages mapped per batch (one broker acknowledgement wait per batch)", &cfg_batch_max},
-    {"NORMALIZER_BATCH_LINGER_MS", CFG_INT, "20", 0, 10000, 0,
+    {"NORMALIZER_BATCH_LINGER_MS", CFG_INT, "5", 0, 10000, 0,
      "how long a batch waits for more messages after its first", &cfg_batch_linger_ms},
 };
 
