@@ -34,6 +34,15 @@
 #define HDR_RESOURCE "resource"            /* polls: orders, inventory, ... */
 #define HDR_INTEGRATION "integration_name" /* polls */
 
+/* Timing headers, so that a record's way can be timed hop by hop (the writer's
+ * writer_record_age_seconds, tests/bench/e2e_check.py): milliseconds since the epoch, in
+ * decimal. The normalizer puts raw_ts (the raw message's Kafka timestamp) on each
+ * canonical record; the writer carries it on to the public message of the version it
+ * applied, with canonical_ts (the canonical message's timestamp). A stored row the writer
+ * republishes has neither. */
+#define HDR_RAW_TS "raw_ts"
+#define HDR_CANONICAL_TS "canonical_ts"
+
 /* Event type suffixes of the fetcher's raw messages: "<resource>.polled" (a record as
  * served) and "<resource>.gone" (a record a complete listing no longer holds; the body is
  * {"id", "source_updated_at", "trackstar_updated_at", "deleted_at"}: the version it

@@ -216,6 +216,18 @@ static int deliver_all(nz_batch *b) {
     }
 }
 
+/* raw_ts for a canonical record of raw message m (common/topics.h); NULL when the raw
+ * message has no timestamp. */
+static rd_kafka_headers_t *timing_headers(const rd_kafka_message_t *m) {
+    char ts[24];
+    int64_t raw_ts = rd_kafka_message_timestamp(m, NULL);
+    if (raw_ts < 0) return NULL;
+    snprintf(ts, sizeof ts, "%lld", (long long)raw_ts);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, HDR_RAW_TS, -1, ts, -1);
+    return h;
+}
+
 static void process_batch(nz_batch *b, canon_out *outs) {
     char reason[256];
     b->np = 0;
@@ -255,6 +267,7 @@ static void process_batch(nz_batch *b, canon_out *outs) {
                 p->value = outs[i].msg[k].value;
                 p->value_len = outs[i].msg[k].value_len;
                 p->src = i;
+                p->headers = timing_headers(m);
             }
             metric_add(m_out, outs[i].n);
             continue;

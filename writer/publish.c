@@ -8,18 +8,28 @@
 
 #include "kafka.h"
 #include "log.h"
+#include "topics.h"
 #include "util.h"
 
 /* Produce one message (copied: a stop may return before its delivery report). 0, or -1
  * when asked to stop while the queue stays full or the produce keeps failing. */
-static int produce_one(rd_kafka_t *p, const char *prefix, const wdb_pub *m, const char *applied_at,
-                       kafka_delivery *dr) {
-    char topic[256];
+static int produce_one(rd_kafka_t *p, const char *prefix, const wdb_pub *m,
+                       const rd_kafka_message_t *from, const char *applied_at, kafka_delivery *dr) {
+    char topic[256], canonical_ts[24] = "";
+    const char *raw_ts = NULL;
+    size_t raw_ts_len = 0;
     snprintf(topic, sizeof topic, "%s%s", prefix, m->topic);
+    if (from) {
+        int64_t ts = rd_kafka_message_timestamp(from, NULL);
+        if (ts >= 0) snprintf(canonical_ts, sizeof canonical_ts, "%lld", (long long)ts);
+        if (kafka_header(from, HDR_RAW_TS, &raw_ts, &raw_ts_len) != 0) raw_ts = NULL;
+    }
     for (int attempt = 0;; attempt++) {
         dr->state = KAFKA_PENDING;
-        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(3);
         rd_kafka_header_add(h, HDR_APPLIED_AT, -1, applied_at, -1);
+        if (raw_ts) rd_kafka_header_add(h, HDR_RAW_TS, -1, raw_ts, (ssize_t)raw_ts_len);
+        if (*canonical_ts) rd_kafka_header_add(h, HDR_CANONICAL_TS, -1, canonical_ts, -1);
         rd_kafka_resp_err_t err =
             rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->key, m->key_len),
                               RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
@@ -66,8 +76,12 @@ static void final_state(const wdb_pub *pubs, int n, int i, int *need, int *redo)
     }
 }
 
+static const rd_kafka_message_t *origin(rd_kafka_message_t *const *msgs, const wdb_pub *m) {
+    return msgs && m->item >= 0 ? msgs[m->item] : NULL;
+}
+
 int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs, int n,
-                  const char *applied_at, long long *redelivered) {
+                  rd_kafka_message_t *const *msgs, const char *applied_at, long long *redelivered) {
     if (n == 0) return 0;
     kafka_delivery *dr = calloc((size_t)n, sizeof *dr);
     int *need = calloc((size_t)n, sizeof *need), *redo = calloc((size_t)n, sizeof *redo);
@@ -78,7 +92,8 @@ int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs,
     }
     for (int i = 0; i < n; i++) {
         need[i] = 1;
-        if (produce_one(producer, prefix, &pubs[i], applied_at, &dr[i])) goto done;
+        if (produce_one(producer, prefix, &pubs[i], origin(msgs, &pubs[i]), applied_at, &dr[i]))
+            goto done;
     }
     for (int attempt = 0;; attempt++) {
         rd_kafka_flush(producer, 1000);
@@ -103,7 +118,8 @@ int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs,
         usleep((useconds_t)(attempt < 10 ? 100000 * (attempt + 1) : 1000000));
         for (int i = 0; i < n; i++) {
             if (!redo[i]) continue;
-            if (produce_one(producer, prefix, &pubs[i], applied_at, &dr[i])) goto done;
+            if (produce_one(producer, prefix, &pubs[i], origin(msgs, &pubs[i]), applied_at, &dr[i]))
+                goto done;
             if (redelivered) (*redelivered)++;
         }
     }

@@ -18,10 +18,12 @@
 #define HDR_APPLIED_AT "applied_at" /* RFC 3339 UTC, ms: the commit that applied it */
 
 /* Produce pubs[0..n) with producer (created with kafka_delivery_cb as its delivery
- * callback) to prefix + topic, and wait until all are acknowledged. *redelivered counts
- * the messages produced again. 0, or -1 when asked to stop (util_stop) first: then the
- * batch's offsets must not be stored. */
+ * callback) to prefix + topic, and wait until all are acknowledged. msgs are the batch's
+ * canonical messages by item (wdb_pub.item): a version applied from one carries its
+ * timing headers on (HDR_RAW_TS, HDR_CANONICAL_TS). *redelivered counts the messages
+ * produced again. 0, or -1 when asked to stop (util_stop) first: then the batch's
+ * offsets must not be stored. */
 int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs, int n,
-                  const char *applied_at, long long *redelivered);
+                  rd_kafka_message_t *const *msgs, const char *applied_at, long long *redelivered);
 
 #endif

@@ -98,6 +98,21 @@ check_eq "the database keeps the newest order version (equal time: the poll repl
   "$(sql "SELECT status, source_updated_at AT TIME ZONE 'UTC' || '+00' FROM orders WHERE connection_id='$CONN' AND id='ord_race'")"
 check_eq "the item found gone stays deleted after late webhooks of an older and the same version" "t|7" \
   "$(sql "SELECT deleted_at IS NOT NULL, onhand FROM inventory_items WHERE connection_id='$CONN' AND id='inv_race'")"
+# Timing headers (common/topics.h): the applied version's message says when its raw
+# message and its canonical record were produced, in the order the record went.
+timing=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wms.orders.v1 -o beginning -e -q -J 2>/dev/null | jq -r --arg k "$CONN|ord_race" \
+  'select(.key == $k) | [(.headers // [] | [range(0; length; 2) as $i | {(.[$i]): .[$i + 1]}] | add // {}) as $h
+   | $h.raw_ts, $h.canonical_ts, (.ts | tostring)] | join(" ")' | tail -1)
+read -r t_raw t_canon t_pub <<<"$timing"
+if [[ "$t_raw" =~ ^[0-9]+$ && "$t_canon" =~ ^[0-9]+$ && "$t_pub" =~ ^[0-9]+$ ]] && [ "$t_raw" -le "$t_canon" ] &&
+  [ "$t_canon" -le "$t_pub" ] && [ $((t_pub - t_raw)) -lt 120000 ]; then
+  pass "the public message carries raw_ts <= canonical_ts <= its own timestamp ($((t_canon - t_raw)) ms, $((t_pub - t_canon)) ms)"
+else
+  fail "the public message carries its timing headers in order" "raw_ts canonical_ts timestamp: '$timing'"
+fi
+age=$(metric "$ADMIN_WRITER" writer_record_age_seconds_count)
+[ "${age:-0}" -gt 0 ] && pass "writer_record_age_seconds counts applied records ($age)" \
+  || fail "writer_record_age_seconds counts applied records" "count '${age:-}'"
 
 # ---------------------------------------------------------------- 2. records that disappear
 echo "-- records that disappear"
