@@ -2,8 +2,10 @@
 # e2e.sh - the whole pipeline, from signed HTTP webhooks to committed PostgreSQL rows and
 # to the applied version's message on the public topic wms.orders.v1, on the benchmark's
 # local stack (every stage, the broker, PostgreSQL and the load generator sharing this
-# machine's cores). The topic is tailed during each phase (kcat: key and timestamp only);
-# request -> message is reported beside request -> row, with the same goal.
+# machine's cores). The topic is tailed during each phase (kcat: key, timestamp and
+# headers); request -> message is reported beside request -> row, with the same goal, and
+# the timing headers give a per-hop table, read against the broker's own floor for one
+# hop (tests/bench/bench_kafka_probe.c, run first).
 #
 #  1. fixed rate: BENCH_E2E_RATE (2000) events/s for BENCH_E2E_SECONDS (60; 600 with
 #     BENCH_LONG=1, the 10-minute memory soak). Goal: p99 request-to-row < 1 s. RSS of
@@ -79,8 +81,9 @@ phase() {
     shift 3
     local conn=conn_bench_${label}_$RUNID start send_end end rc tail_pid
     bench_note "e2e $label: $rate events/s for $secs s ($CONNS connections, $VERSIONS versions per order)"
-    # The public topic, from now on: "key timestamp" of every message the writer publishes.
-    kcat -C -b "$KAFKA_BOOTSTRAP" -t wms.orders.v1 -o end -u -q -f '%k %T\n' >"$OUT/topic_$label.txt" 2>/dev/null &
+    # The public topic, from now on: "key timestamp headers" of every message the writer
+    # publishes; the timing headers (raw_ts, canonical_ts) give the per-hop table.
+    kcat -C -b "$KAFKA_BOOTSTRAP" -t wms.orders.v1 -o end -u -q -f '%k %T %h\n' >"$OUT/topic_$label.txt" 2>/dev/null &
     tail_pid=$!
     sleep 1
     start=$(now_s)
@@ -113,7 +116,12 @@ ok=1
 # ---- 1. fixed rate, and the memory soak ------------------------------------------------
 [ "$SOAK_S" -ge 600 ] && bench_note "memory soak: $SOAK_S s" ||
     bench_note "memory soak: $SOAK_S s only (BENCH_LONG=1 runs the 10-minute soak)"
-phase fixed "$RATE" "$SOAK_S" --p99-goal-ms "$P99_GOAL_MS" || ok=0
+# The broker's own floor for one hop, with the pipeline's client settings, on a topic of
+# its own (tests/bench/bench_kafka_probe.c): the fixed phase's per-hop table is read
+# against it.
+"$BENCH_BUILD/bench/bench_kafka_probe" "$KAFKA_BOOTSTRAP" bench.probe.v1 10 200 ||
+    bench_note "the broker probe did not finish"
+phase fixed "$RATE" "$SOAK_S" --p99-goal-ms "$P99_GOAL_MS" --hop-figures || ok=0
 if read -r _ _ s_start s_end _ < <(grep '^fixed,' "$OUT/phases.csv" 2>/dev/null | tail -1 | tr ',' ' '); then
     python3 "$BENCH_ROOT/tests/bench/sampler.py" flat "$SAMPLES" "$s_start" "$s_end" || ok=0
 else

@@ -23,6 +23,9 @@ applied, in order, so the last message per key is the row's version; its timesta
 when the writer produced it, after the commit) minus the time the newest accepted request
 was due. Every expected order must have a message.
 
+The same log's timing headers (raw_ts, canonical_ts; common/topics.h) give a per-hop table
+of each order's way (hop_table); --hop-figures adds its BENCH lines.
+
 Prints a summary and BENCH lines (docs/benchmarks.md); exits 0 when every accepted event
 landed and, with --sustain, when the phase counts as sustained.
 """
@@ -46,6 +49,61 @@ def pct(sorted_vals, p):
     return sorted_vals[k]
 
 
+def last_per_order(path, conn):
+    """The last message per order of a 'key timestamp_ms [headers]' log of wms.orders.v1
+    (keys <conn>|ord_N; headers as kcat's %h prints them: name=value,name=value):
+    order -> (timestamp_ms, headers)."""
+    last = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ")
+            if len(parts) < 2 or not parts[0].startswith(conn + "|") or not parts[1].isdigit():
+                continue
+            rid = parts[0].rpartition("|")[2]
+            if rid.startswith("ord_") and rid[4:].isdigit():
+                hdrs = dict(h.split("=", 1) for h in parts[2].split(",") if "=" in h) if len(parts) > 2 else {}
+                last[int(rid[4:])] = (int(parts[1]), hdrs)
+    return last
+
+
+def hop_table(label, conn, newest, got, answered_us, public, figures):
+    """Where an order's time goes, hop by hop: the newest accepted version of each order,
+    from the moment its request was due to its message on the public topic. The times are
+    the Kafka timestamps the public message carries (common/topics.h: raw_ts, when the
+    gateway handed the webhook to Kafka; canonical_ts, the normalizer's output; its own,
+    the writer's publication after the commit; milliseconds), the row's observed_at and
+    commit time, and the load generator's due and answer times."""
+    raw, canon = {}, {}
+    for o, (_, h) in public.items():
+        if h.get("raw_ts", "").isdigit() and h.get("canonical_ts", "").isdigit():
+            raw[o], canon[o] = int(h["raw_ts"]), int(h["canonical_ts"])
+    hops = [("request due -> gateway received", []), ("received -> raw produced", []),
+            ("raw produced -> 2xx answered", []), ("raw produced -> canonical produced", []),
+            ("canonical produced -> row committed", []), ("row committed -> public message", []),
+            ("request due -> row committed", [])]
+    for o, (v, i, due_us) in newest.items():
+        r = got.get(o)
+        if r is None or int(r[1]) != v or o not in raw or o not in canon:
+            continue
+        due, commit = due_us / 1000.0, float(r[2]) * 1000
+        received = float(r[3]) * 1000 if r[3] else None
+        t = [received - due if received else None, raw[o] - received if received else None,
+             answered_us[o] / 1000.0 - raw[o], canon[o] - raw[o], commit - canon[o],
+             public[o][0] - commit, commit - due]
+        for (_, vals), x in zip(hops, t):
+            if x is not None:
+                vals.append(x)
+    print("%s: per hop (ms, newest accepted version of each order; Kafka timestamps have 1 ms steps)" % label)
+    print("  %-40s %8s %8s %8s" % ("hop", "p50", "p99", "orders"))
+    for name, vals in hops:
+        vals.sort()
+        print("  %-40s %8.1f %8.1f %8d" % (name, pct(vals, 0.5), pct(vals, 0.99), len(vals)))
+        slug = name.replace(" -> ", "_to_").replace(" ", "_")
+        for q in ("p50", "p99") if figures else ():
+            print("BENCH name=e2e.%s.hop.%s.%s stage=e2e value=%.1f unit=ms"
+                  % (label, slug, q, pct(vals, 0.5 if q == "p50" else 0.99)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", required=True)
@@ -61,16 +119,18 @@ def main():
     ap.add_argument("--lat-out", default=None)
     ap.add_argument("--topic-log", default=None, help="'key timestamp_ms' lines of wms.orders.v1")
     ap.add_argument("--sustain", action="store_true", help="exit 1 unless the phase was sustained")
+    ap.add_argument("--hop-figures", action="store_true", help="BENCH lines for the per-hop table too")
     a = ap.parse_args()
     conn = a.conn.replace("'", "")
 
     # ---- truth: the newest accepted version per order ----
     newest = {}  # order -> (version, event index, due_us)
+    answered_us = {}  # order -> when its newest accepted request got its 2xx
     first_due = None
     sent = ok = 0
     with open(a.csv) as f:
         for line in f:
-            i, order, version, due_us, status, _ = line.rstrip("\n").split(",")
+            i, order, version, due_us, status, http_us = line.rstrip("\n").split(",")
             sent += 1
             due_us = int(due_us)
             first_due = due_us if first_due is None else min(first_due, due_us)
@@ -81,6 +141,7 @@ def main():
             o = int(order)
             if o not in newest or v > newest[o][0]:
                 newest[o] = (v, int(i), due_us)
+                answered_us[o] = due_us + int(http_us)
     want_rows = len(newest)
     want_sum = sum(v for v, _, _ in newest.values())
 
@@ -135,24 +196,18 @@ def main():
     gw_lat_ms.sort()
 
     # ---- request -> message on the public topic ----
-    msg_lat_ms, unpublished = [], None
+    msg_lat_ms, unpublished, last_ts = [], None, {}
     if a.topic_log:
-        prefix = conn + "|ord_"
-        last_ts = {}
         deadline = time.time() + a.stall_s
         while True:
-            with open(a.topic_log) as f:
-                for line in f:
-                    k, _, ts = line.rstrip("\n").rpartition(" ")
-                    if k.startswith(prefix) and ts.isdigit():
-                        last_ts[int(k[len(prefix):])] = int(ts)
+            last_ts = last_per_order(a.topic_log, conn)
             unpublished = sum(1 for o in newest if o in got and o not in last_ts)
             if unpublished == 0 or time.time() > deadline:
                 break
             time.sleep(POLL_S)
         for o, (v, i, due_us) in newest.items():
             if o in last_ts and o in got and int(got[o][1]) == v:
-                msg_lat_ms.append(last_ts[o] - due_us / 1000.0)
+                msg_lat_ms.append(last_ts[o][0] - due_us / 1000.0)
         msg_lat_ms.sort()
     span = (max(commits) - first_due / 1e6) if commits else 0
     thru = ok / span if span > 0 else 0
@@ -187,6 +242,8 @@ def main():
             goal = " goal=value<%g" % a.p99_goal_ms if name == "p99" and a.p99_goal_ms else ""
             print("BENCH name=e2e.%s.message_latency_%s stage=e2e value=%.1f unit=ms%s" % (L, name, v, goal))
         print("BENCH name=e2e.%s.unpublished stage=e2e value=%d unit=orders goal=value<=0" % (L, unpublished))
+    if a.topic_log:
+        hop_table(L, conn, newest, got, answered_us, last_ts, a.hop_figures)
     print("BENCH name=e2e.%s.failed_requests stage=e2e value=%d unit=requests" % (L, sent - ok))
     print("E2E label=%s sustained=%d landed=%d throughput=%.0f p99_ms=%.1f" % (L, sustained, landed, thru, p99))
     return 0 if landed and (sustained or not a.sustain) else 1
