@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fx_backoff.h"
 #include "fx_engine_int.h"
 #include "fx_fresh.h"
 #include "fx_pub.h"
@@ -18,6 +19,9 @@
 #include "values.h"
 
 #define FX_INTEG_MIN_GAP_MS 61000 /* GET /integrations/... is allowed once a minute */
+/* GET /connections/{id} after 429s in a row: 2 s, 4 s, ... up to 5 minutes, jittered */
+#define FX_CHECK_BACKOFF_BASE_MS 2000
+#define FX_CHECK_BACKOFF_CAP_MS (300 * 1000)
 
 /* ---- small helpers ---- */
 
@@ -559,13 +563,38 @@ static void publish_conn_object(fx_engine *e, fx_conn *c, const fx_http_resp *re
         log_warn("connection object not published", "connection_id", c->id, "error", err, NULL);
 }
 
+/* A GET /connections/{id} that failed: counted, logged (a sample: a storm of them must
+ * not flood the log), and tried again later. After a 429 the organisation's budget is
+ * spent, for every connection: that one waits at least retry-after, and backs off
+ * exponentially with jitter while the 429s go on, so that connections refused together
+ * do not come back together. */
+static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp, int64_t now) {
+    static log_limiter failures = LOG_LIMITER_INIT(10, 60000);
+    char st[16];
+    snprintf(st, sizeof st, "%d", resp->status);
+    log_limited(&failures, LOG_WARN, "GET /connections/{id} failed", "connection_id", c->id,
+                "status", st, NULL);
+    if (resp->status == 429) {
+        metric_inc(e->m.http_429);
+        int64_t wait = fx_backoff_delay(c->check_429s++, FX_CHECK_BACKOFF_BASE_MS,
+                                        FX_CHECK_BACKOFF_CAP_MS, &e->rng);
+        if (resp->retry_after_s > 0 && wait < resp->retry_after_s * 1000)
+            wait = resp->retry_after_s * 1000 + (int64_t)(fx_rand(&e->rng) % 1000);
+        c->hist_check_at = now + wait;
+        c->info_at = now; /* its answer is still wanted on the raw topic */
+        return;
+    }
+    metric_inc(resp->status >= 500 ? e->m.http_5xx : e->m.http_errors);
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
     c->info_req = NULL;
     c->inflight--;
     int64_t now = util_mono_ms();
-    fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
+    /* An API-key endpoint: its rate-limit headers describe the organisation's budget. */
+    fx_rate_on_response(&e->org_rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
     fx_conn_info info;
     if (resp->status == 401) {
@@ -575,12 +604,10 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     c->hist_check_at = next_conn_check(e, c, now);
     if (resp->status != 200 ||
         fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
-        char st[16];
-        snprintf(st, sizeof st, "%d", resp->status);
-        log_warn("GET /connections/{id} failed", "connection_id", c->id, "status", st, NULL);
-        if (resp->status == 429) c->hist_check_at = c->info_at = now;
+        conn_check_failed(e, c, resp, now);
         return;
     }
+    c->check_429s = 0;
     if (now >= c->info_at) { /* customer_id and settings: no more often than this */
         publish_conn_object(e, c, resp);
         c->info_at = now + e->cfg.conn_refresh_ms;
@@ -621,21 +648,50 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
     c->hist_check_at = next_conn_check(e, c, now); /* with the first syncs it reported */
 }
 
-static void maybe_check_conn(fx_engine *e, fx_conn *c, int64_t now) {
-    if (c->info_req || !c->token || c->blocked || now < c->hist_check_at) return;
-    if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return;
+/* One GET /connections/{id}, counted in every budget it spends. 0, or -1 when it could not
+ * start (then it is tried again after FETCHER_CONN_CHECK_S, so that it does not stay the
+ * most overdue one). */
+static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
     sbuf url = {0};
     if (sbuf_printf(&url, "%s/connections/", e->cfg.base_url) || val_url_escape(&url, c->id)) {
         sbuf_free(&url);
-        return;
+        c->hist_check_at = now + e->cfg.conn_check_ms;
+        return -1;
     }
     /* API-key only, but counted against the token's budget: better too careful. */
     c->info_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
     sbuf_free(&url);
-    if (!c->info_req) return;
+    if (!c->info_req) {
+        c->hist_check_at = now + e->cfg.conn_check_ms;
+        return -1;
+    }
     fx_rate_take(&c->rate, now);
+    fx_rate_take(&e->org_rate, now);
     c->inflight++;
     metric_inc(e->m.http_requests);
+    return 0;
+}
+
+static int conn_check_due(const fx_engine *e, const fx_conn *c, int64_t now) {
+    return c->owned && !c->info_req && c->token && !c->blocked && now >= c->hist_check_at &&
+           c->inflight < e->cfg.token_inflight && fx_rate_next(&c->rate, now) <= now;
+}
+
+/* Start GET /connections/{id} for the connections that are due, the longest overdue
+ * first, while the organisation's budget for API-key requests and the process's cap on
+ * requests in flight (which every other request obeys too) allow. When more are due than
+ * the budget serves, each waits its turn instead of the first ones in the list taking
+ * every slot. */
+static void check_conns(fx_engine *e, int64_t now) {
+    while (fx_http_inflight(e->http) < e->cfg.max_inflight &&
+           fx_rate_next(&e->org_rate, now) <= now) {
+        fx_conn *next = NULL;
+        for (fx_conn *c = e->conns; c; c = c->next)
+            if (conn_check_due(e, c, now) && (!next || c->hist_check_at < next->hist_check_at))
+                next = c;
+        if (!next) return;
+        start_conn_check(e, next, now);
+    }
 }
 
 /* ---- the stream's decision when it is not running ---- */
@@ -737,6 +793,9 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
         refresh(e);
     }
     if (!e->stopping) maybe_fetch_integrations(e, now);
+    /* Trackstar's crawl times first: the schedule and the cursor rule depend on them, and
+     * the token's GET budget must not go to pages only. */
+    if (!e->stopping) check_conns(e, now);
     int owned = 0;
     for (fx_conn *c = e->conns; c; c = c->next) {
         if (!c->owned) continue;
@@ -748,10 +807,8 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
             fx_db_result(e, rc, "recheck blocked connection", err);
             c->blocked = 0;
         }
-        /* Trackstar's crawl times first: the schedule and the cursor rule depend on them,
-         * and the token's GET budget must not go to pages only. Then the streams, from a
-         * different one each turn, so that none is starved of the budget. */
-        if (!e->stopping) maybe_check_conn(e, c, now);
+        /* The streams, from a different one each turn, so that none is starved of the
+         * token's budget. */
         c->rr = (c->rr + 1) % TS_ENTITY_COUNT;
         for (int k = 0; k < TS_ENTITY_COUNT; k++) {
             fx_stream *st = &c->streams[(c->rr + k) % TS_ENTITY_COUNT];
@@ -811,6 +868,7 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->partitions = 1;
     atomic_store(&e->db_ok, 1);
     e->rng = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
+    fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms);
     e->http = fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
     if (!e->http || !e->integs) goto oom;

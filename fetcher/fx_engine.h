@@ -20,6 +20,7 @@ typedef struct fx_cfg {
     const char *base_url, *api_key;
     char raw_topic[256];
     int rate_per_token, rate_window_ms;
+    int org_rate; /* API-key-only requests a second: this replica's share of the organisation's */
     int64_t interval_ms[TS_ENTITY_COUNT];
     int64_t overlap_ms;
     int page_limit;

@@ -133,6 +133,7 @@ struct fx_conn {
     uint32_t actions; /* from GET /connections/{id} */
     int actions_known;
     int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
+    int check_429s;        /* 429s in a row on it: its backoff */
     int64_t info_at;       /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
@@ -162,6 +163,7 @@ struct fx_engine {
     int64_t next_refresh; /* monotonic ms */
     int64_t unacked_bytes;
     uint64_t rng;
+    fx_rate org_rate; /* API-key-only requests (GET /connections/{id}): FETCHER_ORG_RATE */
     atomic_int db_ok;
     /* GET /integrations/wms cache (one call a minute at most) */
     fx_integ *integs;

@@ -36,12 +36,12 @@
 static stage_cfg g_stage;
 static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_token_keys_old,
     *cfg_group, *cfg_events_group, *cfg_admin_token;
-static long long cfg_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT], cfg_overlap_s, cfg_limit,
-    cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init, cfg_win_min, cfg_win_max,
-    cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base, cfg_backoff_cap, cfg_failed_retry,
-    cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check, cfg_conn_refresh, cfg_integ_ttl,
-    cfg_refresh_ms, cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb, cfg_http_timeout, cfg_conn_check,
-    cfg_sync_wait, cfg_job_check;
+static long long cfg_rate, cfg_org_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT],
+    cfg_overlap_s, cfg_limit, cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init,
+    cfg_win_min, cfg_win_max, cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base,
+    cfg_backoff_cap, cfg_failed_retry, cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check,
+    cfg_conn_refresh, cfg_integ_ttl, cfg_refresh_ms, cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb,
+    cfg_http_timeout, cfg_conn_check, cfg_sync_wait, cfg_job_check;
 
 /* FETCHER_INTERVAL_<NAME>_S for every entity of the registry (common/entities.h). */
 // clang-format off
@@ -75,6 +75,10 @@ static const cfg_var vars[] = {
      "consumer group reading connection events from the raw topic", &cfg_events_group},
     {"FETCHER_RATE_PER_TOKEN", CFG_INT, "10", 1, 100, 0, "GET requests per second per access token",
      &cfg_rate},
+    {"FETCHER_ORG_RATE", CFG_INT, "5", 1, 100, 0,
+     "API-key-only requests per second (GET /connections/{id}), this replica's share of the "
+     "organisation's budget",
+     &cfg_org_rate},
     {"FETCHER_RATE_MARGIN_MS", CFG_INT, "25", 0, 1000, 0,
      "added to the 1 s rate window, against clock and network jitter", &cfg_rate_margin},
     // clang-format off
@@ -192,6 +196,7 @@ static void fill_cfg(fx_cfg *c) {
     c->api_key = cfg_api_key;
     topic_name(g_stage.topic_prefix, TOPIC_RAW, c->raw_topic, sizeof c->raw_topic);
     c->rate_per_token = (int)cfg_rate;
+    c->org_rate = (int)cfg_org_rate;
     c->rate_window_ms = 1000 + (int)cfg_rate_margin;
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
         c->interval_ms[r] = cfg_interval[r] * 1000;

@@ -20,6 +20,8 @@
 #   replicas      two replicas: each connection polled by exactly one, all covered;
 #                 one dies, the other takes everything over
 #   SIGTERM       exits 0 within seconds
+#   org budget    a replica starting with many connections asks GET /connections/{id}
+#                 within FETCHER_ORG_RATE a second, without 429s
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
@@ -364,7 +366,30 @@ for h in "${HS[@]}"; do rids+=("$(post_admin 4 /sync "{\"connection_id\":\"$h\",
 n=0; for rid in "${rids[@]}"; do fx_wait 60 request_done "$rid" && n=$((n + 1)); done
 check_eq "after the take-over every connection is polled" 8 "$n"
 
-grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log >"$FX_DIR/errors.txt" 2>/dev/null
+# ---------------------------------------------------------------- the organisation's budget
+# GET /connections/{id} needs only the API key: one budget for the whole organisation
+# (the simulator: 10 a second). A replica that starts with many connections asks about
+# each of them; it keeps to FETCHER_ORG_RATE a second instead of storming and retrying.
+kill -TERM "$(fx_pid r1)"; wait "$(fx_pid r1)" 2>/dev/null
+OS=()
+for i in $(seq 20); do
+  read -r h htok < <(fx_sim_conn '{"integration_name":"sandbox","orders":3,"emit_created":0}')
+  printf '%s\n' "$htok" | fx_cmd connection-add "$h" sandbox >/dev/null
+  OS+=("$h")
+done
+nconn=$(fx_sql "SELECT count(*) FROM fetcher_connections WHERE state = 'active'")
+mark=$(($(wc -l <"$FX_DIR/sim.log") + 1))
+fx_fetcher o1 6 FETCHER_ORG_RATE=4 || fail "o1 ready" ""
+all_o_settled() { local h; for h in "${OS[@]}"; do streams_settled "$h" || return 1; done; }
+fx_wait 90 all_o_settled || fail "the 20 new connections synced" ""
+tail -n +"$mark" "$FX_DIR/sim.log" >"$FX_DIR/sim_org.log"
+read -r maxps throttled total < <($CHECK rate "$FX_DIR/sim_org.log" /connections/)
+[ "$total" -ge "$nconn" ] && [ "$maxps" -le 5 ] && [ "$throttled" -eq 0 ] &&
+  pass "$nconn connections at start: GET /connections/{id} at most $maxps a second (FETCHER_ORG_RATE=4), no 429 ($total requests)" ||
+  fail "GET /connections/{id} keeps to the organisation's budget" "max $maxps a second, $throttled 429s, $total requests for $nconn connections"
+kill -TERM "$(fx_pid o1)"; wait "$(fx_pid o1)" 2>/dev/null
+
+grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log "$FX_DIR"/o*.log >"$FX_DIR/errors.txt" 2>/dev/null
 [ ! -s "$FX_DIR/errors.txt" ] && pass "no error (nor sanitizer report) logged" || fail "no error logged" "$(head -3 "$FX_DIR/errors.txt")"
 [ "$T_FAILED" -gt 0 ] && FX_KEEP=1 && echo "  (kept $FX_DIR)"
 finish
