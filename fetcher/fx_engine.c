@@ -653,18 +653,16 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
  * most overdue one). */
 static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
     sbuf url = {0};
-    if (sbuf_printf(&url, "%s/connections/", e->cfg.base_url) || val_url_escape(&url, c->id)) {
-        sbuf_free(&url);
-        c->hist_check_at = now + e->cfg.conn_check_ms;
-        return -1;
-    }
-    /* API-key only, but counted against the token's budget: better too careful. */
-    c->info_req = fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
+    if (sbuf_printf(&url, "%s/connections/", e->cfg.base_url) == 0 &&
+        val_url_escape(&url, c->id) == 0)
+        c->info_req =
+            fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
     sbuf_free(&url);
     if (!c->info_req) {
         c->hist_check_at = now + e->cfg.conn_check_ms;
         return -1;
     }
+    /* API-key only, but counted against the token's budget too: better too careful. */
     fx_rate_take(&c->rate, now);
     fx_rate_take(&e->org_rate, now);
     c->inflight++;

@@ -251,15 +251,10 @@ static void unlock_purge(void) {
 static void observe_age(rd_kafka_message_t *const *msgs, const wdb_item *items, int n) {
     int64_t now = util_now_ms();
     for (int i = 0; i < n; i++) {
-        const char *v;
-        size_t len;
-        char buf[24];
-        if (items[i].rejected || items[i].skipped) continue;
-        if (kafka_header(msgs[i], HDR_RAW_TS, &v, &len) != 0 || len == 0 || len >= sizeof buf)
+        char buf[24], *end;
+        if (items[i].rejected || items[i].skipped ||
+            !*kafka_header_str(msgs[i], HDR_RAW_TS, buf, sizeof buf))
             continue;
-        memcpy(buf, v, len);
-        buf[len] = '\0';
-        char *end;
         long long raw_ts = strtoll(buf, &end, 10);
         if (*end || raw_ts <= 0 || raw_ts > now) continue;
         metric_observe(m_age, (double)(now - raw_ts) / 1000.0);

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "kafka.h"
+#include "tests/bench/bench_pct.h"
 #include "util.h"
 
 #define PROBE_BYTES 2700 /* about one order webhook (tests/bench/bench_order.h) */
@@ -32,33 +34,13 @@ static int64_t now_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_ms(const int64_t *v, int n, double p) {
-    int k = (int)(p * n + 0.999999) - 1;
-    if (k < 0) k = 0;
-    if (k >= n) k = n - 1;
-    return v[k] / 1000.0;
-}
-
-static char *read_props(void) {
-    const char *path = getenv("KAFKA_CONFIG_FILE");
-    if (!path || !*path) return NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "probe: cannot read KAFKA_CONFIG_FILE %s\n", path);
-        exit(2);
-    }
-    char *buf = calloc(1, 1 << 16);
-    if (!buf) exit(2);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
+/* The Kafka client settings, read as the stages read them (common/stage.h). */
+static char *cfg_props, *cfg_consumer_extra;
+static const cfg_var vars[] = {
+    {"KAFKA_CONFIG_FILE", CFG_FILE, "", 0, 0, 0, "librdkafka properties file", &cfg_props},
+    {"KAFKA_CONSUMER_EXTRA", CFG_STR, "", 0, 0, 0, "consumer settings, key=value,...",
+     &cfg_consumer_extra},
+};
 
 /* Poll the consumer until a message of this run arrives; returns its latency in µs,
  * 0 when the wait ran out, -1 for a message of another run (a warm-up). */
@@ -87,15 +69,17 @@ int main(int argc, char **argv) {
         return 2;
     }
     char err[512], group[64];
-    char *props = read_props();
+    if (cfg_load(vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) {
+        fprintf(stderr, "probe: %s\n", err);
+        return 2;
+    }
     snprintf(group, sizeof group, "bench-probe-%ld", (long)getpid());
     const char *topics[] = {topic};
     rd_kafka_t *p =
-        kafka_producer_new(bootstrap, "bench-probe", NULL, props, NULL, NULL, err, sizeof err);
-    rd_kafka_t *c =
-        p ? kafka_consumer_new(bootstrap, group, "bench-probe", props,
-                               getenv("KAFKA_CONSUMER_EXTRA"), topics, 1, err, sizeof err)
-          : NULL;
+        kafka_producer_new(bootstrap, "bench-probe", NULL, cfg_props, NULL, NULL, err, sizeof err);
+    rd_kafka_t *c = p ? kafka_consumer_new(bootstrap, group, "bench-probe", cfg_props,
+                                           cfg_consumer_extra, topics, 1, err, sizeof err)
+                      : NULL;
     if (!p || !c) {
         fprintf(stderr, "probe: %s\n", err);
         return 2;
@@ -153,13 +137,13 @@ int main(int argc, char **argv) {
     kafka_flush(p, 5000);
     rd_kafka_destroy(p);
     kafka_consumer_destroy(c);
-    free(props);
     if (got == 0) {
         fprintf(stderr, "probe: nothing came back\n");
         return 2;
     }
-    qsort(lat, (size_t)got, sizeof *lat, cmp_i64);
-    double p50 = pct_ms(lat, got, 0.50), p99 = pct_ms(lat, got, 0.99), min = lat[0] / 1000.0;
+    qsort(lat, (size_t)got, sizeof *lat, bench_cmp_i64);
+    double p50 = bench_pct(lat, got, 0.50) / 1000.0, p99 = bench_pct(lat, got, 0.99) / 1000.0,
+           min = lat[0] / 1000.0;
     printf("probe: %d of %d messages at %d/s, one hop produce -> consume: min %.1f ms, p50 %.1f "
            "ms, p99 %.1f ms\n",
            got, want, rate, min, p50, p99);

@@ -33,6 +33,7 @@
 
 #include "svix.h"
 #include "tests/bench/bench_order.h"
+#include "tests/bench/bench_pct.h"
 
 #define LG_MAX_CONNS 4096
 #define LG_MAX_EVENTS 20000000L /* 20 M records x 24 bytes: bounded memory */
@@ -173,17 +174,8 @@ static int lg_start(lg_run *r, lg_conn *c, long i) {
     return lg_flush(c);
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct_ms(int64_t *v, long n, double p) {
-    if (n <= 0) return 0;
-    long k = (long)ceil(p * (double)n) - 1;
-    if (k < 0) k = 0;
-    if (k >= n) k = n - 1;
-    return (double)v[k] / 1e6;
+static double pct_ms(const int64_t *v, long n, double p) {
+    return bench_pct(v, n, p) / 1e6;
 }
 
 static long parse_long(const char *s, long lo, long hi) {
@@ -367,7 +359,7 @@ int main(int argc, char **argv) {
                 (long long)((wall0 + (e->due_ns - t0)) / 1000), e->status,
                 (long long)(e->done_ns ? (e->done_ns - e->due_ns) / 1000 : -1));
     }
-    qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
+    qsort(lat, (size_t)nlat, sizeof *lat, bench_cmp_i64);
     double span = (double)(last_send - t0) / 1e9;
     printf(
         "events=%ld orders=%ld versions=%d offered_rate=%ld achieved_rate=%.0f ok=%ld non2xx=%ld "
