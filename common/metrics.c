@@ -112,6 +112,9 @@ metric *metric_gauge(const char *name, const char *help, const char *lk, const c
     const char *const kv[] = {lk, lv, NULL};
     return metric_register(name, help, lk ? kv : NULL, MK_GAUGE, NULL, 0, 1);
 }
+metric *metric_counter_labels(const char *name, const char *help, const char *const *labels) {
+    return metric_register(name, help, labels, MK_COUNTER, NULL, 0, 1);
+}
 metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels,
                             double divisor) {
     return metric_register(name, help, labels, MK_GAUGE, NULL, 0, divisor);

@@ -31,6 +31,7 @@ metric *metric_gauge(const char *name, const char *help, const char *label_key,
  * and exposed in seconds); 1 for plain integers. */
 metric *metric_gauge_labels(const char *name, const char *help, const char *const *labels,
                             double divisor);
+metric *metric_counter_labels(const char *name, const char *help, const char *const *labels);
 
 void metric_add(metric *m, int64_t v);
 void metric_inc(metric *m);

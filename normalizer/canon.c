@@ -415,6 +415,11 @@ int canon_map(const canon_raw *in, canon_out *out, const char **ignored_reason, 
         rc = route_event(&c, in, root, &env, out, &ignored);
     if (rc < 0) goto fail;
     if (rc == 1 && ignored_reason) *ignored_reason = ignored;
+    if (out->n == 1 && c.nchanges) {
+        out->msg[0].nchanges = c.nchanges;
+        out->msg[0].changed = c.changed.p;
+        memset(&c.changed, 0, sizeof c.changed);
+    }
     canon_ctx_free(&c);
     json_arena_free(&arena);
     return 0;
@@ -431,7 +436,9 @@ void canon_out_free(canon_out *out) {
     for (int i = 0; i < CANON_MAX_OUT; i++) {
         free(out->msg[i].key);
         free(out->msg[i].value);
-        out->msg[i].key = out->msg[i].value = NULL;
+        free(out->msg[i].changed);
+        out->msg[i].key = out->msg[i].value = out->msg[i].changed = NULL;
+        out->msg[i].nchanges = 0;
         out->msg[i].value_len = 0;
         out->msg[i].topic = NULL;
     }

@@ -13,6 +13,9 @@
 #define CANON_MAX_BODY (16u * 1024u * 1024u)
 #define CANON_MAX_ID 512
 #define CANON_SCHEMA_VERSION 1
+/* Changes one record lists (the value policy): a source that sends every field wrong
+ * must not double the record. */
+#define CANON_MAX_CHANGES 64
 
 /* One raw-topic message; all strings NUL-terminated, may be NULL when absent.
  * Nothing is copied out of it that outlives canon_map(). */
@@ -35,6 +38,12 @@ typedef struct canon_msg {
     char *key;         /* malloc'd, NUL-terminated: "connection_id|id" */
     char *value;       /* canonical JSON, NUL-terminated; value_len excludes the NUL */
     size_t value_len;
+    /* The value policy's changes (the record's value_changes): how many, and the field of
+     * each without positions or map keys ("line_items.*.returned_date"), NUL-terminated
+     * one after the other (malloc'd; NULL when none), for the metric. Only the first
+     * CANON_MAX_CHANGES are listed (and named); the record says how many more there were. */
+    unsigned nchanges;
+    char *changed;
 } canon_msg;
 typedef struct canon_out {
     canon_msg msg[CANON_MAX_OUT];

@@ -1,9 +1,15 @@
 /* canon_conv.c - the typed converters of the canonical model: each takes one cJSON value,
  * checks its type and writes it in canonical form, applying the shared value rules
  * (common/values.h: timestamps, decimals) and checking integers for exactness.
+ *
+ * The value policy: they only ever convert fields that are neither identity nor version
+ * (canon.c checks id, connection_id and the dates that order versions itself, and fails
+ * the record). A value that cannot be cast is written as null and recorded as a change
+ * (canon_change): one odd optional field must not cost the whole record.
  */
 #include "normalizer/canon_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *type_name(const cJSON *v) {
@@ -15,9 +21,16 @@ static const char *type_name(const cJSON *v) {
     return "other";
 }
 
+/* Write null for the value of `name` and record why. */
+static int nulled(canon_ctx *c, const char *name, const char *reason) {
+    canon_w_lit(c, "null");
+    return canon_change(c, name, "nulled", reason);
+}
+
 static int wrong_type(canon_ctx *c, const cJSON *v, const char *name, const char *want) {
-    return canon_fail(c, "wrong type at %s: %s, want %s", canon_here(c, name, NULL), type_name(v),
-                      want);
+    char why[64];
+    snprintf(why, sizeof why, "wrong type: %s, want %s", type_name(v), want);
+    return nulled(c, name, why);
 }
 
 static int is_absent(const cJSON *v) {
@@ -43,8 +56,7 @@ int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name) {
     /* An empty string is how some WMSs say "no date"; it means the same as null. */
     if (is_absent(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0')) return put_null(c);
     if (!cJSON_IsString(v)) return wrong_type(c, v, name, "timestamp string");
-    if (val_time_norm(v->valuestring, ts) < 0)
-        return canon_fail(c, "bad timestamp at %s", canon_here(c, name, NULL));
+    if (val_time_norm(v->valuestring, ts) < 0) return nulled(c, name, "bad timestamp");
     /* Normalised: digits and -T:.Z only, nothing to escape. */
     canon_w_ch(c, '"');
     canon_w_mem(c, ts, strlen(ts));
@@ -58,10 +70,9 @@ int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name) {
     if (is_absent(v)) return put_null(c);
     if (cJSON_IsNumber(v)) {
         if (val_dec_from_double(v->valuedouble, dec) < 0)
-            return canon_fail(c, "non-finite number at %s", canon_here(c, name, NULL));
+            return nulled(c, name, "non-finite number");
     } else if (cJSON_IsString(v)) {
-        if (val_dec_from_text(v->valuestring, dec) < 0)
-            return canon_fail(c, "non-numeric text at %s", canon_here(c, name, NULL));
+        if (val_dec_from_text(v->valuestring, dec) < 0) return nulled(c, name, "non-numeric text");
     } else {
         return wrong_type(c, v, name, "number");
     }
@@ -81,8 +92,7 @@ int canon_conv_int(canon_ctx *c, const cJSON *v, const char *name) {
     if (c->failed) return -1;
     if (is_absent(v)) return put_null(c);
     if (!cJSON_IsNumber(v)) return wrong_type(c, v, name, "integer");
-    if (canon_int_value(v, &n) < 0)
-        return canon_fail(c, "not an exact integer at %s", canon_here(c, name, NULL));
+    if (canon_int_value(v, &n) < 0) return nulled(c, name, "not an exact integer");
     /* Our own digits, so that a large quantity is never printed in exponent form. */
     canon_w_i64(c, n);
     return 0;

@@ -3,6 +3,7 @@
  * printed exactly as cJSON_PrintUnformatted would, plus the dot path of the object being
  * mapped and the `extra` object that keeps every source field the tables do not know.
  */
+#include "normalizer/canon.h"
 #include "normalizer/canon_internal.h"
 #include "util.h"
 
@@ -34,8 +35,12 @@ void canon_ctx_free(canon_ctx *c) {
     free(c->extra.p);
     free(c->xkeys);
     free(c->xslot);
+    free(c->changes.p);
+    free(c->changed.p);
     memset(&c->out, 0, sizeof c->out);
     memset(&c->extra, 0, sizeof c->extra);
+    memset(&c->changes, 0, sizeof c->changes);
+    memset(&c->changed, 0, sizeof c->changed);
     c->xkeys = NULL;
     c->xslot = NULL;
     c->nx = c->capx = c->nslot = 0;
@@ -43,7 +48,7 @@ void canon_ctx_free(canon_ctx *c) {
 
 /* ---------------------------------------------------------------- paths */
 
-static size_t path_push_n(canon_ctx *c, const char *seg, size_t n) {
+static size_t path_push_n(canon_ctx *c, const char *seg, size_t n, int keyed) {
     size_t old = c->plen, need = old + (old ? 1 : 0) + n;
     if (need >= CANON_PATH_LEN) {
         canon_fail(c, "field path too long");
@@ -53,17 +58,26 @@ static size_t path_push_n(canon_ctx *c, const char *seg, size_t n) {
     memcpy(c->path + c->plen, seg, n);
     c->plen += n;
     c->path[c->plen] = '\0';
+    if (c->depth < 64) {
+        uint64_t bit = (uint64_t)1 << c->depth;
+        c->keyed = keyed ? c->keyed | bit : c->keyed & ~bit;
+    }
+    c->depth++;
     return old;
 }
 
 size_t canon_path_push(canon_ctx *c, const char *seg) {
-    return path_push_n(c, seg, strlen(seg));
+    return path_push_n(c, seg, strlen(seg), 0);
 }
 
 size_t canon_path_push_index(canon_ctx *c, long i) {
     char buf[UTIL_I64_BUF];
     char *p = util_i64_digits(i, buf);
-    return path_push_n(c, p, (size_t)(buf + UTIL_I64_BUF - p));
+    return path_push_n(c, p, (size_t)(buf + UTIL_I64_BUF - p), 1);
+}
+
+size_t canon_path_push_key(canon_ctx *c, const char *key) {
+    return path_push_n(c, key, strlen(key), 1);
 }
 
 const char *canon_here(canon_ctx *c, const char *a, const char *b) {
@@ -302,13 +316,70 @@ out:
     return c->failed ? -1 : 0;
 }
 
+int canon_change(canon_ctx *c, const char *name, const char *change, const char *reason) {
+    if (c->failed) return -1;
+    if (c->nchanges++ >= CANON_MAX_CHANGES) return 0;
+    canon_buf *saved = c->w;
+    int saved_first = c->first;
+    c->w = &c->changes;
+    if (c->changes.len) canon_w_ch(c, ',');
+    canon_w_lit(c, "{\"field\":\"");
+    w_escaped(c, c->path, c->plen, 1);
+    if (name) {
+        if (c->plen) canon_w_ch(c, '.');
+        w_escaped(c, name, strlen(name), 1);
+    }
+    canon_w_lit(c, "\",\"change\":");
+    canon_w_str(c, change);
+    canon_w_lit(c, ",\"reason\":");
+    canon_w_str(c, reason);
+    canon_w_ch(c, '}');
+    /* The field without positions and map keys ("line_items.*.returned_date"): the
+     * metric's label, so that its series stay bounded whatever the data. */
+    c->w = &c->changed;
+    const char *p = c->path, *end = c->path + c->plen;
+    for (unsigned d = 0; p < end; d++) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        size_t n = dot ? (size_t)(dot - p) : (size_t)(end - p);
+        if (d) canon_w_ch(c, '.');
+        if (d < 64 && (c->keyed >> d & 1))
+            canon_w_ch(c, '*');
+        else
+            canon_w_mem(c, p, n);
+        p += n + (dot ? 1 : 0);
+    }
+    if (name) {
+        if (c->plen) canon_w_ch(c, '.');
+        canon_w_mem(c, name, strlen(name));
+    }
+    canon_w_ch(c, '\0');
+    c->w = saved;
+    c->first = saved_first;
+    return c->failed ? -1 : 0;
+}
+
 int canon_finish(canon_ctx *c, char **value, size_t *len) {
     *value = NULL;
     *len = 0;
     canon_w_key(c, "extra");
     canon_w_ch(c, '{');
     if (c->extra.len) canon_w_mem(c, c->extra.p, c->extra.len);
-    canon_w_lit(c, "}}");
+    canon_w_ch(c, '}');
+    if (c->nchanges) {
+        canon_w_key(c, "value_changes");
+        canon_w_ch(c, '[');
+        canon_w_mem(c, c->changes.p, c->changes.len);
+        if (c->nchanges > CANON_MAX_CHANGES) {
+            char more[96];
+            snprintf(more, sizeof more, "%u more changes not listed",
+                     c->nchanges - CANON_MAX_CHANGES);
+            canon_w_lit(c, ",{\"field\":null,\"change\":\"truncated\",\"reason\":");
+            canon_w_str(c, more);
+            canon_w_ch(c, '}');
+        }
+        canon_w_ch(c, ']');
+    }
+    canon_w_ch(c, '}');
     canon_w_ch(c, '\0');
     if (c->failed) return -1;
     /* The caller keeps the text until Kafka has it: give back a large unused tail. */

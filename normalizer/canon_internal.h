@@ -52,6 +52,13 @@ typedef struct canon_ctx {
     int first;       /* the next member or element is the first of its container */
     size_t plen;     /* dot path of the object being mapped, for reasons and extra keys */
     char path[CANON_PATH_LEN];
+    /* The path's segments: how many, and which are positions or map keys (bit d: segment
+     * d), so that a change's field can also be named without them (canon_change). */
+    unsigned depth;
+    uint64_t keyed;
+    canon_buf changes; /* owned: the members of `value_changes` ({...},{...}), if any */
+    canon_buf changed; /* owned: each change's field without positions, NUL-terminated */
+    unsigned nchanges;
     char here[CANON_PATH_LEN]; /* scratch for canon_here() */
     const cJSON
         *envelope; /* a webhook's envelope (fields Trackstar may put beside data), or NULL */
@@ -69,12 +76,15 @@ void canon_ctx_free(canon_ctx *c);
 /* --- paths (canon_emit.c) --- */
 
 /* Append ".seg" (or "seg" at the top) to c->path; returns the previous length for
- * canon_path_pop, after failing c when the path would be too long. */
+ * canon_path_pop, after failing c when the path would be too long. Pushes and pops nest.
+ * A position (push_index) or a map's key (push_key) is data, not a field's name. */
 size_t canon_path_push(canon_ctx *c, const char *seg);
 size_t canon_path_push_index(canon_ctx *c, long i);
+size_t canon_path_push_key(canon_ctx *c, const char *key);
 static inline void canon_path_pop(canon_ctx *c, size_t old) {
     c->plen = old;
     c->path[old] = '\0';
+    if (c->depth) c->depth--;
 }
 /* "path.a" or "path.a.b" (b may be NULL) in c->here, for a reason. Only error paths call
  * it, so the field paths of a good record are never formatted. */
@@ -132,8 +142,16 @@ void canon_w_value(canon_ctx *c, const cJSON *v);
  * path being c->path). The first value for a key wins, so duplicate JSON keys cannot
  * clash. Returns 0 or -1. */
 int canon_extra_keep(canon_ctx *c, const char *key, const cJSON *v);
-/* Write the "extra" member (an object of everything kept), and take the record's text
- * out of c: *value (malloc'd, NUL-terminated, *len bytes) belongs to the caller. */
+/* The value policy (docs/canonical-model.md, "Values that cannot be cast"): the value of
+ * field `name` under c->path (name NULL: c->path itself) was not stored as sent. Records {field,
+ * change, reason} for the record's `value_changes` and the field's name without positions or map
+ * keys (for the metric). change: "nulled" (stored as null, [] or {}) or "dropped" (an element left
+ * out of its array); reason names the problem, never the value. Returns 0 or -1. */
+int canon_change(canon_ctx *c, const char *name, const char *change, const char *reason);
+
+/* Write the "extra" member (an object of everything kept) and, when a value was changed,
+ * "value_changes"; take the record's text out of c: *value (malloc'd, NUL-terminated,
+ * *len bytes) belongs to the caller. */
 int canon_finish(canon_ctx *c, char **value, size_t *len);
 /* A record's Kafka key "a|b", malloc'd (the caller frees it), or NULL after failing c. */
 char *canon_key(canon_ctx *c, const char *a, const char *b);
@@ -142,8 +160,9 @@ char *canon_key(canon_ctx *c, const char *a, const char *b);
 
 /* Value converters used by the engine and by hand-written mappers. Each converts v (NULL
  * when the source field is absent; absent and null both give JSON null), checks its type
- * and writes the value (its key already written). Returns 0, or -1 after failing c with
- * a reason naming the field's dot path, c->path + "." + name. */
+ * and writes the value (its key already written). A value that cannot be cast is written
+ * as null and recorded (canon_change, the value policy): never for identity or version
+ * fields, which canon.c checks itself. Returns 0, or -1 when c has failed. */
 int canon_conv_str(canon_ctx *c, const cJSON *v, const char *name);
 int canon_conv_time(canon_ctx *c, const cJSON *v, const char *name);
 int canon_conv_dec(canon_ctx *c, const cJSON *v, const char *name);

@@ -36,10 +36,13 @@ static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key) {
     wh_entry *ents = NULL;
     size_t n = 0;
 
+    if (map && !cJSON_IsNull(map) && !cJSON_IsObject(map)) {
+        if (canon_change(c, "inventory_by_warehouse_id", "nulled", "wrong type, want object") < 0)
+            return -1;
+        map = NULL;
+    }
     size_t top = canon_path_push(c, "inventory_by_warehouse_id");
     if (c->failed) return -1;
-    if (map && !cJSON_IsNull(map) && !cJSON_IsObject(map))
-        return canon_fail(c, "wrong type at %s, want object", c->path);
     n = cJSON_IsObject(map) ? (size_t)cJSON_GetArraySize(map) : 0;
     if (n) {
         ents = calloc(n, sizeof *ents);
@@ -70,12 +73,12 @@ static int map_warehouses(canon_ctx *c, const cJSON *src, const char *key) {
             canon_fail(c, "duplicate warehouse id in %s", c->path);
             goto fail;
         }
-        size_t old = canon_path_push(c, w->string);
+        size_t old = canon_path_push_key(c, w->string);
         if (c->failed) goto fail;
-        if (!cJSON_IsNull(w) && !cJSON_IsObject(w)) {
-            canon_fail(c, "wrong type at %s, want object", c->path);
+        /* The warehouse is known by its key: its quantities are null, and say why. */
+        if (!cJSON_IsNull(w) && !cJSON_IsObject(w) &&
+            canon_change(c, NULL, "nulled", "wrong type, want object") < 0)
             goto fail;
-        }
         canon_w_elem(c);
         canon_w_open(c, '{');
         canon_w_key(c, "warehouse_id");

@@ -34,16 +34,26 @@ static int is_absent(const cJSON *v) {
     return v == NULL || cJSON_IsNull(v);
 }
 
-/* A string array: [] when absent; every element must be a string. */
+/* A string array: [] when absent or not an array; an element that is not a string is
+ * left out (the value policy: both recorded as changes). */
 static int map_strarr(canon_ctx *c, const cJSON *v, const char *name) {
-    if (!is_absent(v) && !cJSON_IsArray(v))
-        return canon_fail(c, "wrong type at %s, want array of strings", canon_here(c, name, NULL));
     const cJSON *list = is_absent(v) ? NULL : v, *e;
+    if (list && !cJSON_IsArray(list)) {
+        if (canon_change(c, name, "nulled", "wrong type, want array of strings") < 0) return -1;
+        list = NULL;
+    }
     canon_w_open(c, '[');
+    long i = 0;
     cJSON_ArrayForEach(e, list) {
-        if (!cJSON_IsString(e))
-            return canon_fail(c, "wrong type in %s, want array of strings",
-                              canon_here(c, name, NULL));
+        if (!cJSON_IsString(e)) {
+            size_t top = canon_path_push(c, name), old = canon_path_push_index(c, i++);
+            int rc = canon_change(c, NULL, "dropped", "wrong type, want string");
+            canon_path_pop(c, old);
+            canon_path_pop(c, top);
+            if (rc < 0) return -1;
+            continue;
+        }
+        i++;
         canon_w_elem(c);
         canon_w_str(c, e->valuestring);
     }
@@ -51,17 +61,28 @@ static int map_strarr(canon_ctx *c, const cJSON *v, const char *name) {
     return c->failed ? -1 : 0;
 }
 
-/* An array of objects, each mapped with t; [] when absent. c->path is the array's. */
-static int map_arr(canon_ctx *c, const canon_table *t, const cJSON *v) {
-    if (!is_absent(v) && !cJSON_IsArray(v))
-        return canon_fail(c, "wrong type at %s, want array", c->path);
+/* An array of objects, each mapped with t, field `name` of the object at c->path; []
+ * when absent or not an array; an element that is not an object is left out (its
+ * position stays its line number, so the others keep theirs). Both are changes. */
+static int map_arr(canon_ctx *c, const canon_table *t, const cJSON *v, const char *name) {
     long i = 0;
     const cJSON *list = is_absent(v) ? NULL : v, *e;
+    if (list && !cJSON_IsArray(list)) {
+        if (canon_change(c, name, "nulled", "wrong type, want array") < 0) return -1;
+        list = NULL;
+    }
+    size_t top = canon_path_push(c, name);
     canon_w_open(c, '[');
     cJSON_ArrayForEach(e, list) {
+        if (!cJSON_IsObject(e)) {
+            size_t old = canon_path_push_index(c, i++);
+            int rc = canon_change(c, NULL, "dropped", "wrong type, want object");
+            canon_path_pop(c, old);
+            if (rc < 0) return -1;
+            continue;
+        }
         size_t old = canon_path_push_index(c, i);
         if (c->failed) return -1;
-        if (!cJSON_IsObject(e)) return canon_fail(c, "wrong type at %s, want object", c->path);
         canon_w_elem(c);
         canon_w_open(c, '{');
         if (canon_map_table(c, t, e, i) < 0) return -1;
@@ -70,6 +91,7 @@ static int map_arr(canon_ctx *c, const canon_table *t, const cJSON *v) {
         i++;
     }
     canon_w_close(c, ']');
+    canon_path_pop(c, top);
     return c->failed ? -1 : 0;
 }
 
@@ -88,7 +110,7 @@ static int map_field(canon_ctx *c, const canon_field *f, const cJSON *v) {
         if (cJSON_IsString(v) && val_dec_from_text(v->valuestring, dec) < 0) {
             if (canon_extra_keep(c, f->in, v) < 0) return -1;
             canon_w_lit(c, "null");
-            return 0;
+            return canon_change(c, f->in, "nulled", "non-numeric text (kept in extra)");
         }
         return canon_conv_dec(c, v, f->in);
     }
@@ -106,8 +128,10 @@ static int map_field(canon_ctx *c, const canon_field *f, const cJSON *v) {
             canon_w_lit(c, "{}");
             return 0;
         }
-        if (!cJSON_IsObject(v))
-            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
+        if (!cJSON_IsObject(v)) {
+            canon_w_lit(c, "{}");
+            return canon_change(c, f->in, "nulled", "wrong type, want object");
+        }
         canon_w_value(c, v);
         return c->failed ? -1 : 0;
     case CANON_F_OBJ:
@@ -115,27 +139,29 @@ static int map_field(canon_ctx *c, const canon_field *f, const cJSON *v) {
             canon_w_lit(c, "null");
             return 0;
         }
-        if (!cJSON_IsObject(v))
-            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
+        if (!cJSON_IsObject(v)) {
+            canon_w_lit(c, "null");
+            return canon_change(c, f->in, "nulled", "wrong type, want object");
+        }
         old = canon_path_push(c, f->in);
         canon_w_open(c, '{');
         rc = canon_map_table(c, f->table, v, -1);
         canon_w_close(c, '}');
         canon_path_pop(c, old);
         return rc;
-    case CANON_F_ARR:
-        old = canon_path_push(c, f->in);
-        rc = map_arr(c, f->table, v);
-        canon_path_pop(c, old);
-        return rc;
+    case CANON_F_ARR: return map_arr(c, f->table, v, f->in);
     case CANON_F_FLAT:
         if (is_absent(v)) {
             canon_w_lit(c, "null");
             return 0;
         }
-        if (!cJSON_IsObject(v))
-            return canon_fail(c, "wrong type at %s, want object", canon_here(c, f->in, NULL));
         old = canon_path_push(c, f->in);
+        if (!cJSON_IsObject(v)) { /* each field read from it says so */
+            canon_w_lit(c, "null");
+            rc = canon_change(c, f->sub, "nulled", "wrong type, want object around it");
+            canon_path_pop(c, old);
+            return rc;
+        }
         rc = canon_conv_str(c, cJSON_GetObjectItemCaseSensitive(v, f->sub), f->sub);
         canon_path_pop(c, old);
         return rc;

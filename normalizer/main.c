@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entities.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -228,6 +229,33 @@ static rd_kafka_headers_t *timing_headers(const rd_kafka_message_t *m) {
     return h;
 }
 
+/* The value policy's changes, by resource and field (bounded: our own field names, with
+ * positions and map keys left out). */
+static void count_changes(const canon_out *out) {
+    for (int k = 0; k < out->n; k++) {
+        const canon_msg *msg = &out->msg[k];
+        if (!msg->nchanges) continue;
+        const char *resource = "connection_events";
+        for (int e = 0; e < TS_ENTITY_COUNT; e++)
+            if (strcmp(msg->topic, ts_entities[e].topic_internal) == 0)
+                resource = ts_entities[e].name;
+        unsigned named = msg->nchanges < CANON_MAX_CHANGES ? msg->nchanges : CANON_MAX_CHANGES;
+        const char *field = msg->changed;
+        for (unsigned j = 0; j <= named; j++) {
+            unsigned n = j < named ? 1 : msg->nchanges - named; /* the last: those not named */
+            if (!n) break;
+            const char *const labels[] = {"resource", resource, "field",
+                                          j < named ? field : "(not listed)", NULL};
+            metric_add(metric_counter_labels("normalizer_value_changes_total",
+                                             "values stored as null or left out because they "
+                                             "could not be cast (the record lists them)",
+                                             labels),
+                       n);
+            if (j < named) field += strlen(field) + 1;
+        }
+    }
+}
+
 static void process_batch(nz_batch *b, canon_out *outs) {
     char reason[256];
     b->np = 0;
@@ -270,6 +298,7 @@ static void process_batch(nz_batch *b, canon_out *outs) {
                 p->headers = timing_headers(m);
             }
             metric_add(m_out, outs[i].n);
+            count_changes(&outs[i]);
             continue;
         }
         /* Poison: to the dead-letter topic with the reason and its origin. */

@@ -113,13 +113,15 @@ extern const wdb_spec wdb_spec_conn_errors;
 extern const wdb_spec wdb_spec_sync_status;
 extern const wdb_spec wdb_spec_historical_syncs;
 
-/* Shared column groups. col is the column-name prefix, path the JSON object holding them. */
+/* Shared column groups. col is the column-name prefix, path the JSON object holding them.
+ * An entity's row starts with the envelope and the value policy's changes (NULL: none). */
 #define WDB_ENVELOPE_COLS                                                                          \
     {"connection_id", NULL, WDB_TEXT, 0}, {"id", NULL, WDB_TEXT, 0},                               \
         {"integration_name", NULL, WDB_TEXT, 0}, {"source", NULL, WDB_TEXT, 0},                    \
         {"event_id", NULL, WDB_TEXT, 0}, {"event_type", NULL, WDB_TEXT, 0},                        \
-        {"source_updated_at", NULL, WDB_TS, 0}, {"trackstar_updated_at", NULL, WDB_TS, 0}, {       \
-        "observed_at", NULL, WDB_TS, 0                                                             \
+        {"source_updated_at", NULL, WDB_TS, 0}, {"trackstar_updated_at", NULL, WDB_TS, 0},         \
+        {"observed_at", NULL, WDB_TS, 0}, {                                                        \
+        "value_changes", NULL, WDB_JSON, 0                                                         \
     }
 
 #define WDB_FROM_ADDRESS_COLS(col, path)                                                           \

@@ -120,8 +120,8 @@ inject_poison() { # N: one poison record of kind N % 5, delivered until acknowle
   case $kind in
     0) key="$POISON_CONN|orders|ord_bad_date_$n"
        body="{\"connection_id\":\"$POISON_CONN\",\"event_type\":\"order.updated\",\"integration_name\":\"sandbox\",\"integration_type\":\"wms\",\"data\":{\"id\":\"ord_bad_date_$n\",\"created_date\":\"2026-01-01T00:00:00Z\",\"updated_date\":\"yesterday at noon\",\"line_items\":[]}}" ;;
-    1) key="$POISON_CONN|inventory|inv_fraction_$n"
-       body="{\"connection_id\":\"$POISON_CONN\",\"event_type\":\"inventory.updated\",\"integration_name\":\"sandbox\",\"integration_type\":\"wms\",\"data\":{\"id\":\"inv_fraction_$n\",\"created_date\":\"2026-01-01T00:00:00Z\",\"updated_date\":\"2026-01-02T00:00:00Z\",\"onhand\":1.5}}" ;;
+    1) key="$POISON_CONN|inventory|inv_bad_version_$n"   # a version date that is no date (Feb 30)
+       body="{\"connection_id\":\"$POISON_CONN\",\"event_type\":\"inventory.updated\",\"integration_name\":\"sandbox\",\"integration_type\":\"wms\",\"data\":{\"id\":\"inv_bad_version_$n\",\"created_date\":\"2026-01-01T00:00:00Z\",\"updated_date\":\"2026-02-30T00:00:00Z\",\"onhand\":1}}" ;;
     2) key="$POISON_CONN|gizmo|gz_$n"
        body="{\"connection_id\":\"$POISON_CONN\",\"event_type\":\"gizmo.exploded\",\"integration_name\":\"sandbox\",\"integration_type\":\"wms\",\"data\":{\"id\":\"gz_$n\"}}" ;;
     3) key="$POISON_CONN|orders|ord_poll_$n"   # a polled record with a wrong type, straight onto the raw topic

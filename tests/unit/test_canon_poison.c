@@ -1,5 +1,7 @@
 /* test_canon_poison.c - what canon_map refuses (poison: -1 with a reason, nothing
- * published), what it deliberately ignores (0 messages with a reason to count), both
+ * published), the value policy (a value that cannot be cast is stored as null and the
+ * record lists the change; only identity and version fields are poison), what it
+ * deliberately ignores (0 messages with a reason to count), both
  * spellings of event types, the access token never leaving connection.created, unknown
  * fields landing in extra, and money printed as strings.
  */
@@ -62,47 +64,8 @@ static const poison_case poison[] = {
      "order.updated", NULL, NULL, "missing data"},
     {"data not an object", "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data\":[]}",
      "webhook", "order.updated", NULL, NULL, "wrong type for data"},
-    {"quantity as string",
-     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":\"2\"}]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type at line_items.0.quantity"},
-    {"fractional quantity",
-     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":2.5}]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "not an exact integer at line_items.0.quantity"},
-    {"quantity beyond 2^53",
-     ORDER_HEAD ",\"line_items\":[{\"quantity\":18014398509481984}]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "not an exact integer"},
-    {"quantity 2^53 + 1 (parses to 2^53)",
-     ORDER_HEAD ",\"line_items\":[{\"quantity\":9007199254740993}]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "not an exact integer"},
     {"escaped NUL in a string", ORDER_HEAD ",\"order_number\":\"#10\\u000001\"" ORDER_TAIL,
      "webhook", "order.updated", NULL, NULL, "NUL character"},
-    {"line_items not an array", ORDER_HEAD ",\"line_items\":{\"a\":1}" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type at line_items, want array"},
-    {"line item not an object", ORDER_HEAD ",\"line_items\":[3]" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type at line_items.0, want object"},
-    {"status as number", ORDER_HEAD ",\"status\":3" ORDER_TAIL, "webhook", "order.updated", NULL,
-     NULL, "wrong type at status"},
-    {"price as bool", ORDER_HEAD ",\"total_price\":true" ORDER_TAIL, "webhook", "order.updated",
-     NULL, NULL, "wrong type at total_price"},
-    {"price as words", ORDER_HEAD ",\"total_price\":\"ten\"" ORDER_TAIL, "webhook", "order.updated",
-     NULL, NULL, "non-numeric text at total_price"},
-    {"price overflows", ORDER_HEAD ",\"total_price\":1e999" ORDER_TAIL, "webhook", "order.updated",
-     NULL, NULL, "non-finite"},
-    {"bool as string", ORDER_HEAD ",\"saturday_delivery\":\"no\"" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type at saturday_delivery"},
-    {"tags with a number", ORDER_HEAD ",\"tags\":[\"a\",1]" ORDER_TAIL, "webhook", "order.updated",
-     NULL, NULL, "wrong type in tags"},
-    {"additional_fields not an object", ORDER_HEAD ",\"additional_fields\":[]" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL, "wrong type at additional_fields"},
-    {"channel_object not an object", ORDER_HEAD ",\"channel_object\":\"x\"" ORDER_TAIL, "webhook",
-     "order.updated", NULL, NULL, "wrong type at channel_object"},
-    {"impossible date", ORDER_HEAD ",\"created_date\":\"2026-02-30T00:00:00Z\"" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL, "bad timestamp at created_date"},
-    {"nested bad date",
-     ORDER_HEAD ",\"shipments\":[{\"packages\":[{\"line_items\":[{\"expiration_date\":\"soon\"}]}]}"
-                "]" ORDER_TAIL,
-     "webhook", "order.updated", NULL, NULL,
-     "bad timestamp at shipments.0.packages.0.line_items.0.expiration_date"},
     {"data_truncated",
      "{\"connection_id\":\"c\",\"event_type\":\"order.updated\",\"data_truncated\":true,"
      "\"data_url\":\"https://x/y\",\"data\":{\"id\":\"ord_1\"}}",
@@ -132,11 +95,213 @@ static const poison_case poison[] = {
      "{\"id\":\"inv\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"inventory_by_warehouse_id\":"
      "{\"wh_1\":{\"onhand\":1},\"wh_1\":{\"onhand\":2}}}",
      "poll", "inventory.polled", "inventory", "conn_1", "duplicate warehouse id"},
-    {"warehouse entry not an object",
-     "{\"id\":\"inv\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"inventory_by_warehouse_id\":"
-     "{\"wh_1\":5}}",
-     "poll", "inventory.polled", "inventory", "conn_1", "inventory_by_warehouse_id.wh_1"},
 };
+
+/* A case's raw message, with the headers it names. */
+static canon_raw case_raw(const char *body, const char *source, const char *event_type,
+                          const char *resource, const char *connection_id) {
+    canon_raw in = {.body = body,
+                    .body_len = strlen(body),
+                    .source = source,
+                    .event_id = "e",
+                    .event_type = event_type,
+                    .resource = resource,
+                    .connection_id = connection_id,
+                    .received_at = CANON_TEST_RECEIVED};
+    return in;
+}
+
+/* The value policy: the record is kept, the value is null ([] or {} for collections, an
+ * element left out of its array), and value_changes says which field, what and why. */
+typedef struct changed_case {
+    const char *what;
+    const char *body;
+    const char *source, *event_type, *resource, *connection_id;
+    const char *stored;  /* substring of the record: the field as stored */
+    const char *changes; /* the record's value_changes, exactly */
+    const char *label;   /* the first field as the metric names it */
+} changed_case;
+
+#define INV_POLL(map)                                                                              \
+    "{\"id\":\"inv\",\"updated_date\":\"2026-01-06T09:00:00Z\",\"inventory_by_warehouse_id\":" map \
+    "}"
+
+static const changed_case changed[] = {
+    {"quantity as string",
+     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":\"2\"}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"product_id\":\"p\",\"sku\":null,\"quantity\":null",
+     "[{\"field\":\"line_items.0.quantity\",\"change\":\"nulled\",\"reason\":\"wrong type: "
+     "string, want integer\"}]",
+     "line_items.*.quantity"},
+    {"fractional quantity",
+     ORDER_HEAD ",\"line_items\":[{\"product_id\":\"p\",\"quantity\":2.5}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"quantity\":null",
+     "[{\"field\":\"line_items.0.quantity\",\"change\":\"nulled\",\"reason\":\"not an exact "
+     "integer\"}]",
+     "line_items.*.quantity"},
+    {"quantity beyond 2^53",
+     ORDER_HEAD ",\"line_items\":[{\"quantity\":18014398509481984}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"quantity\":null",
+     "[{\"field\":\"line_items.0.quantity\",\"change\":\"nulled\",\"reason\":\"not an exact "
+     "integer\"}]",
+     "line_items.*.quantity"},
+    {"quantity 2^53 + 1 (parses to 2^53)",
+     ORDER_HEAD ",\"line_items\":[{\"quantity\":9007199254740993}]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"quantity\":null",
+     "[{\"field\":\"line_items.0.quantity\",\"change\":\"nulled\",\"reason\":\"not an exact "
+     "integer\"}]",
+     "line_items.*.quantity"},
+    {"line_items not an array", ORDER_HEAD ",\"line_items\":{\"a\":1}" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"line_items\":[]",
+     "[{\"field\":\"line_items\",\"change\":\"nulled\",\"reason\":\"wrong type, want "
+     "array\"}]",
+     "line_items"},
+    {"line item not an object, the next keeps its number",
+     ORDER_HEAD ",\"line_items\":[3,{\"sku\":\"B\"}]" ORDER_TAIL, "webhook", "order.updated", NULL,
+     NULL, "\"line_items\":[{\"line_number\":1,\"product_id\":null,\"sku\":\"B\"",
+     "[{\"field\":\"line_items.0\",\"change\":\"dropped\",\"reason\":\"wrong type, want "
+     "object\"}]",
+     "line_items.*"},
+    {"status as number", ORDER_HEAD ",\"status\":3" ORDER_TAIL, "webhook", "order.updated", NULL,
+     NULL, "\"status\":null",
+     "[{\"field\":\"status\",\"change\":\"nulled\",\"reason\":\"wrong type: number, want "
+     "string\"}]",
+     "status"},
+    {"price as bool", ORDER_HEAD ",\"total_price\":true" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "\"total_price\":null",
+     "[{\"field\":\"total_price\",\"change\":\"nulled\",\"reason\":\"wrong type: boolean, "
+     "want number\"}]",
+     "total_price"},
+    {"price as words", ORDER_HEAD ",\"total_price\":\"ten\"" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "\"total_price\":null",
+     "[{\"field\":\"total_price\",\"change\":\"nulled\",\"reason\":\"non-numeric text\"}]",
+     "total_price"},
+    {"price overflows", ORDER_HEAD ",\"total_price\":1e999" ORDER_TAIL, "webhook", "order.updated",
+     NULL, NULL, "\"total_price\":null",
+     "[{\"field\":\"total_price\",\"change\":\"nulled\",\"reason\":\"non-finite number\"}]",
+     "total_price"},
+    {"bool as string", ORDER_HEAD ",\"saturday_delivery\":\"no\"" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"saturday_delivery\":null",
+     "[{\"field\":\"saturday_delivery\",\"change\":\"nulled\",\"reason\":\"wrong type: "
+     "string, want boolean\"}]",
+     "saturday_delivery"},
+    {"tags with a number", ORDER_HEAD ",\"tags\":[\"a\",1,\"c\"]" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"tags\":[\"a\",\"c\"]",
+     "[{\"field\":\"tags.1\",\"change\":\"dropped\",\"reason\":\"wrong type, want "
+     "string\"}]",
+     "tags.*"},
+    {"additional_fields not an object", ORDER_HEAD ",\"additional_fields\":[]" ORDER_TAIL,
+     "webhook", "order.updated", NULL, NULL, "\"additional_fields\":{}",
+     "[{\"field\":\"additional_fields\",\"change\":\"nulled\",\"reason\":\"wrong type, want "
+     "object\"}]",
+     "additional_fields"},
+    {"channel_object not an object", ORDER_HEAD ",\"channel_object\":\"x\"" ORDER_TAIL, "webhook",
+     "order.updated", NULL, NULL, "\"channel_id\":null,\"channel_name\":null",
+     "[{\"field\":\"channel_object.channel_id\",\"change\":\"nulled\",\"reason\":\"wrong "
+     "type, want object around it\"},{\"field\":\"channel_object.channel_name\",\"change\":"
+     "\"nulled\",\"reason\":\"wrong type, want object around it\"}]",
+     "channel_object.channel_id"},
+    {"impossible date", ORDER_HEAD ",\"created_date\":\"2026-02-30T00:00:00Z\"" ORDER_TAIL,
+     "webhook", "order.updated", NULL, NULL, "\"created_at\":null",
+     "[{\"field\":\"created_date\",\"change\":\"nulled\",\"reason\":\"bad timestamp\"}]",
+     "created_date"},
+    {"nested bad date",
+     ORDER_HEAD ",\"shipments\":[{\"packages\":[{\"line_items\":[{\"expiration_date\":\"soon\"}]}]}"
+                "]" ORDER_TAIL,
+     "webhook", "order.updated", NULL, NULL, "\"expiration_date\":null",
+     "[{\"field\":\"shipments.0.packages.0.line_items.0.expiration_date\",\"change\":"
+     "\"nulled\",\"reason\":\"bad timestamp\"}]",
+     "shipments.*.packages.*.line_items.*.expiration_date"},
+    {"a deprecated return date that says \"deprecated\" (the OpenAPI example)",
+     "{\"connection_id\":\"c\",\"event_type\":\"return.created\",\"data\":{\"id\":\"r\","
+     "\"updated_date\":\"2026-01-06T09:00:00Z\",\"status\":\"open\",\"line_items\":[{\"sku\":"
+     "\"s\",\"returned_date\":\"deprecated\"}]}}",
+     "webhook", "return.created", NULL, NULL, "\"status\":\"open\"",
+     "[{\"field\":\"line_items.0.returned_date\",\"change\":\"nulled\",\"reason\":\"bad "
+     "timestamp\"}]",
+     "line_items.*.returned_date"},
+    {"warehouse entry not an object: known by its key", INV_POLL("{\"wh_1\":5}"), "poll",
+     "inventory.polled", "inventory", "conn_1",
+     "\"warehouses\":[{\"warehouse_id\":\"wh_1\",\"awaiting\":null",
+     "[{\"field\":\"inventory_by_warehouse_id.wh_1\",\"change\":\"nulled\",\"reason\":"
+     "\"wrong type, want object\"}]",
+     "inventory_by_warehouse_id.*"},
+    {"warehouse quantity wrong, under a key with a quote",
+     INV_POLL("{\"wh\\\"1\":{\"onhand\":\"7\"}}"), "poll", "inventory.polled", "inventory",
+     "conn_1", "\"onhand\":null",
+     "[{\"field\":\"inventory_by_warehouse_id.wh\\\"1.onhand\",\"change\":\"nulled\","
+     "\"reason\":\"wrong type: string, want integer\"}]",
+     "inventory_by_warehouse_id.*.onhand"},
+    {"inventory_by_warehouse_id not an object", INV_POLL("[]"), "poll", "inventory.polled",
+     "inventory", "conn_1", "\"warehouses\":[]",
+     "[{\"field\":\"inventory_by_warehouse_id\",\"change\":\"nulled\",\"reason\":\"wrong "
+     "type, want object\"}]",
+     "inventory_by_warehouse_id"},
+};
+
+static void test_value_policy(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+        const changed_case *p = &changed[i];
+        canon_raw in = case_raw(p->body, p->source, p->event_type, p->resource, p->connection_id);
+        canon_out out;
+        char err[256];
+        if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("%s: %s", p->what, err);
+        assert_int_equal(out.n, 1);
+        const char *v = out.msg[0].value;
+        if (!strstr(v, p->stored)) fail_msg("%s: %s lacks %s", p->what, v, p->stored);
+        cJSON *o = cJSON_Parse(v);
+        assert_non_null(o);
+        char *ch = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "value_changes"));
+        if (!ch || strcmp(ch, p->changes) != 0)
+            fail_msg("%s: value_changes %s, want %s", p->what, ch ? ch : "(none)", p->changes);
+        /* value_changes comes last, after extra. */
+        cJSON *last = o->child;
+        while (last->next)
+            last = last->next;
+        assert_string_equal(last->string, "value_changes");
+        cJSON_free(ch);
+        cJSON_Delete(o);
+        assert_true(out.msg[0].nchanges >= 1);
+        assert_string_equal(out.msg[0].changed, p->label);
+        canon_out_free(&out);
+    }
+}
+
+/* A record without a change has no value_changes; more than CANON_MAX_CHANGES are cut
+ * with a count, and the metric's list stops at the bound too. */
+static void test_value_changes_bounded(void **state) {
+    (void)state;
+    canon_out out;
+    char err[256];
+    const char *clean = ORDER_HEAD ",\"status\":\"open\"" ORDER_TAIL;
+    canon_raw in = ct_webhook(clean, strlen(clean), "order.updated", "e");
+    assert_int_equal(canon_map(&in, &out, NULL, err, sizeof err), 0);
+    assert_null(strstr(out.msg[0].value, "value_changes"));
+    assert_int_equal(out.msg[0].nchanges, 0);
+    assert_null(out.msg[0].changed);
+    canon_out_free(&out);
+
+    size_t n = CANON_MAX_CHANGES + 6, cap = 64 + n * 16;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    int len = snprintf(body, cap, "%s,\"tags\":[", ORDER_HEAD);
+    for (size_t i = 0; i < n; i++)
+        len += snprintf(body + len, cap - (size_t)len, "%s%zu", i ? "," : "", i);
+    len += snprintf(body + len, cap - (size_t)len, "]%s", ORDER_TAIL);
+    in = ct_webhook(body, (size_t)len, "order.updated", "e");
+    if (canon_map(&in, &out, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(out.msg[0].nchanges, n);
+    assert_non_null(strstr(out.msg[0].value, "\"field\":\"tags.63\""));
+    assert_null(strstr(out.msg[0].value, "\"field\":\"tags.64\""));
+    assert_non_null(strstr(out.msg[0].value, "{\"field\":null,\"change\":\"truncated\","
+                                             "\"reason\":\"6 more changes not listed\"}]}"));
+    const char *f = out.msg[0].changed;
+    for (int k = 0; k < CANON_MAX_CHANGES; k++, f += strlen(f) + 1)
+        assert_string_equal(f, "tags.*");
+    canon_out_free(&out);
+    free(body);
+}
 
 static void run_poison(const poison_case *p, canon_raw *in) {
     canon_out out;
@@ -155,14 +320,7 @@ static void test_poison_inputs(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof poison / sizeof poison[0]; i++) {
         const poison_case *p = &poison[i];
-        canon_raw in = {.body = p->body,
-                        .body_len = strlen(p->body),
-                        .source = p->source,
-                        .event_id = "e",
-                        .event_type = p->event_type,
-                        .resource = p->resource,
-                        .connection_id = p->connection_id,
-                        .received_at = CANON_TEST_RECEIVED};
+        canon_raw in = case_raw(p->body, p->source, p->event_type, p->resource, p->connection_id);
         run_poison(p, &in);
     }
 }
@@ -391,6 +549,8 @@ static void test_money_as_strings(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_poison_inputs),
+        cmocka_unit_test(test_value_policy),
+        cmocka_unit_test(test_value_changes_bounded),
         cmocka_unit_test(test_poison_limits),
         cmocka_unit_test(test_raw_nul_in_string),
         cmocka_unit_test(test_ignored_event_types),

@@ -228,3 +228,38 @@ int cli_run_records(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         return fail(ctx, err, CLI_EXIT_FAIL);
     return CLI_EXIT_OK;
 }
+
+/* Recent value-policy changes (docs/canonical-model.md, "Values that cannot be cast"),
+ * newest stored first, one line per change, from every entity table of the registry:
+ * each table's partial index on changed rows keeps this cheap. $1 = connection (NULL:
+ * all), $2 = records shown. */
+int cli_run_changes(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
+    char lim[16], err[1024], part[512];
+    (void)cmd;
+    if (limit_arg(ctx, CLI_ARGV("limit"), "20", lim) != 0) return CLI_EXIT_USAGE;
+    size_t cap = 512 + (size_t)TS_ENTITY_COUNT * sizeof part, len = 0;
+    char *sql = malloc(cap);
+    if (!sql) return fail(ctx, "out of memory", CLI_EXIT_FAIL);
+    len += (size_t)snprintf(sql + len, cap - len,
+                            "SELECT r.resource, r.connection_id, r.id, "
+                            "r.db_updated_at AS stored_at, c->>'field' AS "
+                            "field, c->>'change' AS change, c->>'reason' AS "
+                            "reason FROM (SELECT * FROM (");
+    for (int e = 0; e < TS_ENTITY_COUNT; e++) {
+        snprintf(part, sizeof part,
+                 "%s(SELECT '%s' AS resource, connection_id, id, db_updated_at, value_changes"
+                 " FROM \"%s\" WHERE value_changes IS NOT NULL AND ($1::text IS NULL OR"
+                 " connection_id = $1) ORDER BY db_updated_at DESC LIMIT $2::int)",
+                 e ? " UNION ALL " : "", ts_entities[e].name, ts_entities[e].table);
+        len += (size_t)snprintf(sql + len, cap - len, "%s", part);
+    }
+    snprintf(sql + len, cap - len,
+             ") u ORDER BY db_updated_at DESC LIMIT $2::int) r,"
+             " LATERAL jsonb_array_elements(r.value_changes) WITH ORDINALITY AS c(c, n)"
+             " ORDER BY r.db_updated_at DESC, r.resource, r.connection_id, r.id, c.n");
+    const char *const p[] = {a->npos ? a->pos[0] : NULL, lim};
+    int rc = cli_db_print(ctx, sql, 2, p, NULL, err, sizeof err);
+    free(sql);
+    if (rc != 0) return fail(ctx, err, CLI_EXIT_FAIL);
+    return CLI_EXIT_OK;
+}

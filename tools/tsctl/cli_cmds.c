@@ -196,6 +196,9 @@ static const cli_opt o_inventory[] = {
 static const cli_opt o_records[] = {
     {"limit", 1, "N", "records shown, newest first (default 20)"},
 };
+static const cli_opt o_changes[] = {
+    {"limit", 1, "N", "changed records shown, newest first (default 20)"},
+};
 static const cli_opt o_orders[] = {
     {"status", 1, "STATUS", "only orders with this status (open, fulfilled, ...)"},
     {"limit", 1, "N", "orders shown, newest first (default 20)"},
@@ -276,6 +279,12 @@ const cli_cmd cli_commands[] = {
      NULL, 0, 0, 1, cli_run_resources},
     {"records", "<connection_id> <resource>", "a connection's newest records of one entity", NULL,
      OPTS(o_records), 2, 2, cli_run_records},
+    {"changes", "[connection_id]", "values not stored as sent (the value policy), newest first",
+     "A value that could not be cast to its field's type (a date that is not a date, text\n"
+     "where a number belongs) is stored as null and its record lists the change; the raw\n"
+     "topic keeps the original. One line per change of the newest changed records of every\n"
+     "entity (--limit records). normalizer_value_changes_total counts them by field.",
+     OPTS(o_changes), 0, 1, cli_run_changes},
     {"rebuild", "", "rebuild a fresh database from the raw topic, with progress",
      "Runs a normalizer that reads the raw topic from the beginning into topics of the\n"
      "rebuild's own prefix (rebuild-<id>.), and a writer that applies them to the new\n"

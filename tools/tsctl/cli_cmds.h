@@ -54,6 +54,7 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 /* cli_cmd_data.c */
 int cli_run_resources(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_records(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
+int cli_run_changes(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_inventory(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 int cli_run_orders(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a);
 /* The registry's entities as `tsctl resources` prints them (a table, or JSON with
