@@ -122,6 +122,10 @@ metric *metric_gauge_labels(const char *name, const char *help, const char *cons
 metric *metric_histogram(const char *name, const char *help, const double *bounds, int n) {
     return metric_register(name, help, NULL, MK_HISTOGRAM, bounds, n, 1);
 }
+metric *metric_histogram_labels(const char *name, const char *help, const char *const *labels,
+                                const double *bounds, int n) {
+    return metric_register(name, help, labels, MK_HISTOGRAM, bounds, n, 1);
+}
 
 void metric_add(metric *m, int64_t v) {
     atomic_fetch_add(&m->value, v);
@@ -172,15 +176,18 @@ void metrics_set_build_info(const char *stage) {
 
 static void render_histogram(sbuf *b, const metric *m) {
     int64_t cum = 0;
+    const char *l = m->labels ? m->labels : "", *sep = m->labels ? "," : "";
     for (int i = 0; i <= m->nb; i++) {
         cum += atomic_load(&((metric *)m)->buckets[i]);
         if (i < m->nb)
-            sbuf_printf(b, "%s_bucket{le=\"%g\"} %lld\n", m->name, m->bounds[i], (long long)cum);
+            sbuf_printf(b, "%s_bucket{%s%sle=\"%g\"} %lld\n", m->name, l, sep, m->bounds[i],
+                        (long long)cum);
         else
-            sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %lld\n", m->name, (long long)cum);
+            sbuf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %lld\n", m->name, l, sep, (long long)cum);
     }
-    sbuf_printf(b, "%s_sum %.17g\n%s_count %lld\n", m->name,
-                bits_to_double(atomic_load(&((metric *)m)->sum_bits)), m->name, (long long)cum);
+    sbuf_printf(b, "%s_sum%s%s%s %.17g\n%s_count%s%s%s %lld\n", m->name, m->labels ? "{" : "", l,
+                m->labels ? "}" : "", bits_to_double(atomic_load(&((metric *)m)->sum_bits)),
+                m->name, m->labels ? "{" : "", l, m->labels ? "}" : "", (long long)cum);
 }
 
 /* process_* as the Prometheus client libraries name them, from /proc/self. */

@@ -41,6 +41,9 @@ int64_t metric_get(const metric *m);
 /* A histogram in base units (seconds, bytes): bounds[0..n) are the upper bounds of the
  * buckets, ascending; +Inf is added. Rendered as name_bucket{le}, name_sum, name_count. */
 metric *metric_histogram(const char *name, const char *help, const double *bounds, int n);
+/* The same with a label set (as metric_gauge_labels); every set shares the bounds. */
+metric *metric_histogram_labels(const char *name, const char *help, const char *const *labels,
+                                const double *bounds, int n);
 void metric_observe(metric *m, double v);
 /* The count of observations (tests). */
 int64_t metric_histogram_count(const metric *m);

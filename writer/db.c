@@ -24,6 +24,7 @@
 #include "json_arena.h"
 #include "values.h"
 #include "pq_conn.h"
+#include "writer/db_accuracy.h"
 #include "writer/db_int.h"
 #include "writer/db_sql.h"
 #include "writer/db_stage.h"
@@ -174,6 +175,7 @@ void wdb_close(wdb *db) {
             sbuf_free(&db->del[i][c]);
     }
     json_arena_free(&db->arena);
+    free(db->acc);
     free(db->pi);
     free(db->pubs);
     sbuf_free(&db->pubtext);
@@ -368,7 +370,8 @@ static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
         snprintf(name, sizeof name, "wdb_m%d", i);
         if (!(res = run(db, name, 2, lo, hi, err))) return -1;
         /* Children change only with their parent: none changed, nothing to do. */
-        int changed = atoi(PQcmdTuples(res));
+        int changed = wdb_spec_lifecycle(sp) ? PQntuples(res) : atoi(PQcmdTuples(res));
+        if (wdb_spec_lifecycle(sp) && changed) db->acc_dirty = 1;
         if (wdb_spec_lifecycle(sp) && applied_rows(a, i, res, 0)) {
             PQclear(res);
             return -1;
@@ -715,6 +718,8 @@ wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int n
     wdb_result result = WDB_RETRY;
 
     wdb_pub_reset(db);
+    db->nacc = 0;
+    db->acc_dirty = 0;
     for (int i = 0; i < n; i++) {
         items[i].rejected = items[i].skipped = 0;
         items[i].reason[0] = '\0';
@@ -797,6 +802,7 @@ wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int n
         }
     }
     /* 4. (the list is built before COMMIT: nothing can fail between the commit and it) */
+    if (wdb_acc_flush(db, errstr, errlen)) goto fail;
     if (publish_stored(&a, n)) goto fail;
     if (wdb_pub_finish(db, items)) {
         snprintf(errstr, errlen, "out of memory");
@@ -820,6 +826,8 @@ rollback:
         items[i].reason[0] = '\0';
     }
     wdb_pub_reset(db);
+    db->nacc = 0;
+    db->acc_dirty = 0;
 done:
     if (a.cands) {
         for (int i = 0; i < n; i++)

@@ -39,6 +39,11 @@ struct wdb {
     wdb_pub *pubs; /* built from pi after the commit */
     int npubs;
     char applied_at[40];
+    /* accuracy (db_accuracy.c): an entity merge recorded versions in this transaction;
+     * the versions of the last committed batch */
+    int acc_dirty;
+    struct wdb_acc_row *acc;
+    int nacc, capacc;
     int purge_locked; /* this session holds the purge lock shared */
 };
 

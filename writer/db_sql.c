@@ -6,6 +6,7 @@
  * nothing, not even db_updated_at, and touches no child row.
  */
 #include "writer/db_sql.h"
+#include "writer/db_accuracy.h"
 
 #include "writer/db_version.h"
 
@@ -206,6 +207,7 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
             sn, sn, sn);
     if (wdb_spec_lifecycle(s)) {
+        rc |= sbuf_printf(o, "%s", wdb_acc_ddl);
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_d_%s (seq integer", sn);
         for (size_t i = 0; i < sizeof delete_cols / sizeof delete_cols[0]; i++)
             rc |= sbuf_printf(o, ", \"%s\" text", delete_cols[i].name);
@@ -232,7 +234,21 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
     const char *sn = wdb_spec_name(s);
     int rc = 0;
     const char *r = s->record_col;
-    if (s->nchildren) rc |= sbuf_printf(o, "WITH up AS (");
+    int life = wdb_spec_lifecycle(s);
+    if (life)
+        /* The versions held before this statement (its snapshot), for the accuracy
+         * figures: a poll that brings a strictly newer version corrects a stale row. */
+        rc |= sbuf_printf(
+            o,
+            "WITH old AS (SELECT t.\"connection_id\", t.\"id\", "
+            "t.\"source_updated_at\" AS v, " WDB_SQL_TS_OR_MIN(
+                "t") " AS tv "
+                     "FROM \"%s\" t JOIN wdb_s_%s s ON "
+                     "t.\"connection_id\" = s.\"connection_id\" AND t.\"id\" = s.\"id\" "
+                     "WHERE s.seq >= $1 AND s.seq < $2), up AS (",
+            wdb_spec_table(s), sn);
+    else if (s->nchildren)
+        rc |= sbuf_printf(o, "WITH up AS (");
     rc |= sbuf_printf(o, "INSERT INTO \"%s\" AS t (", wdb_spec_table(s));
     for (int i = 0; i < s->ncols; i++)
         rc |= sbuf_printf(o, "\"%s\", ", s->cols[i].name);
@@ -266,18 +282,41 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
                                                       "coalesce(EXCLUDED.\"source\" = 'poll' AND "
                                                       "EXCLUDED.\"observed_at\" > "
                                                       "t.\"deleted_at\", false)))");
+    /* xmax = 0: the row was inserted, not updated (an updated row carries the conflict's
+     * row lock into its new version), so it has no children to delete. */
+    if (!life) {
+        if (s->nchildren)
+            rc |= sbuf_printf(o,
+                              " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS "
+                              "existed) INSERT INTO wdb_c_%s (connection_id, id, existed) "
+                              "SELECT connection_id, id, existed FROM up",
+                              sn);
+        return rc ? -1 : 0;
+    }
+    rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\", t.\"source\", "
+                         "t.\"source_updated_at\", t.\"trackstar_updated_at\", "
+                         "NOT (t.xmax = 0) AS existed)");
     if (s->nchildren)
-        /* xmax = 0: the row was inserted, not updated (an updated row carries the
-         * conflict's row lock into its new version), so it has no children to delete. */
         rc |= sbuf_printf(o,
-                          " RETURNING t.\"connection_id\", t.\"id\", NOT (t.xmax = 0) AS existed) "
-                          "INSERT INTO wdb_c_%s (connection_id, id, existed) "
-                          "SELECT connection_id, id, existed FROM up",
+                          ", ch AS (INSERT INTO wdb_c_%s (connection_id, id, existed) "
+                          "SELECT connection_id, id, existed FROM up)",
                           sn);
-    if (s->nchildren && wdb_spec_lifecycle(s))
-        rc |= sbuf_printf(o, " RETURNING connection_id, id");
-    else if (wdb_spec_lifecycle(s))
-        rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\"");
+    /* Every applied version, for the accuracy figures (writer/db_accuracy.h): how old it
+     * was when committed, whether a poll brought a version newer in the version order
+     * than the row held (a webhook missed or late), and since when Trackstar had it. A
+     * temporary table, so that a savepoint's rollback takes its rows back too. */
+    rc |= sbuf_printf(
+        o,
+        ", acc AS (INSERT INTO " WDB_ACC_TABLE " (resource, connection_id, poll, lag_s, "
+        "stale_s, corrected) SELECT '%s', up.\"connection_id\", up.\"source\" = 'poll', "
+        "extract(epoch FROM c.t - up.\"source_updated_at\"), extract(epoch FROM c.t - "
+        "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), "
+        "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < (up.\"source_updated_at\", "
+        "coalesce(up.\"trackstar_updated_at\", '-infinity')), false) "
+        "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
+        "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
+        "SELECT \"connection_id\", \"id\" FROM up",
+        sn);
     return rc ? -1 : 0;
 }
 

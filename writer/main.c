@@ -35,6 +35,8 @@
 #include "util.h"
 #include "writer/conn_errors.h"
 #include "writer/db.h"
+#include "writer/db_accuracy.h"
+#include "writer/db_spec.h"
 #include "writer/partitions.h"
 #include "writer/publish.h"
 
@@ -261,6 +263,47 @@ static void observe_age(rd_kafka_message_t *const *msgs, const wdb_item *items, 
     }
 }
 
+/* The accuracy figures of a committed batch (writer/db_accuracy.h), by resource: how old
+ * each applied version was (commit time minus Trackstar's updated_date) by source, and
+ * the corrections with how stale the row was. Handles are made once per label set. */
+static const double freshness_le[] = {0.1, 0.5, 1,    2.5,  5,     10,    30,    60,
+                                      300, 900, 3600, 7200, 21600, 86400, 604800};
+#define FRESHNESS_NB ((int)(sizeof freshness_le / sizeof freshness_le[0]))
+static void observe_accuracy(void) {
+    /* Entity specs come first, at their ts_entity_id (db_spec.h). */
+    static metric *fresh[TS_ENTITY_COUNT][2], *stale[TS_ENTITY_COUNT], *corr[TS_ENTITY_COUNT];
+    const wdb_acc_row *rows;
+    int n = wdb_accuracy(db, &rows);
+    for (int i = 0; i < n; i++) {
+        const wdb_acc_row *r = &rows[i];
+        if (r->spec >= TS_ENTITY_COUNT) continue;
+        const char *res = wdb_spec_name(wdb_specs[r->spec]);
+        if (!fresh[r->spec][r->poll]) {
+            const char *const l[] = {"resource", res, "source", r->poll ? "poll" : "webhook", NULL};
+            fresh[r->spec][r->poll] = metric_histogram_labels(
+                "writer_freshness_seconds",
+                "versions applied: commit time minus Trackstar's updated_date, by source", l,
+                freshness_le, FRESHNESS_NB);
+        }
+        metric_observe(fresh[r->spec][r->poll], r->lag_s);
+        if (!r->corrected) continue;
+        if (!corr[r->spec]) {
+            const char *const l[] = {"resource", res, NULL};
+            corr[r->spec] = metric_counter(
+                "writer_corrections_total",
+                "versions a poll brought that were newer than the row (a webhook missed or late)",
+                "resource", res);
+            stale[r->spec] = metric_histogram_labels(
+                "writer_correction_staleness_seconds",
+                "how stale a corrected row was: commit time minus when Trackstar had the newer "
+                "version",
+                l, freshness_le, FRESHNESS_NB);
+        }
+        metric_inc(corr[r->spec]);
+        metric_observe(stale[r->spec], r->stale_s);
+    }
+}
+
 /* Apply, publish, dead-letter, store: one batch. msgs may shrink (see keep_usable). */
 static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, wdb_fence *fences) {
     size_t plen = strlen(g_stage.topic_prefix);
@@ -299,6 +342,7 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
     int npubs = wdb_published(db, &pubs), recovered = 0, rejected = 0, skipped = 0;
     long long again = 0;
     observe_age(msgs, items, n);
+    observe_accuracy();
     if (cfg_publish && publish_batch(producer, g_stage.topic_prefix, pubs, npubs, msgs,
                                      wdb_applied_at(db), &again) != 0) {
         unlock_purge();

@@ -6,6 +6,7 @@
  * records are refused while the rest of their batch commits. Needs TEST_DATABASE_URL;
  * with TEST_PG_LOG set, the server log is also checked for unique violations. */
 #include "db_test_records.h"
+#include "writer/db_accuracy.h"
 
 #define SHUFFLE_RECORDS 10
 #define SHUFFLE_VERSIONS 6
@@ -171,6 +172,56 @@ static void test_total_order_ties(void **state) {
         apply1(db, e, late); /* a webhook arriving late cannot tell it is newer */
         assert_state(&t, e, "r6", 2);
         free(newer), free(older), free(replay), free(w1), free(p2), free(late);
+    }
+    wdb_close(db);
+    tdb_destroy(&t);
+}
+
+/* The accuracy figures (writer/db_accuracy.h) of one record's (connection, resource):
+ * "corrections|poll versions|webhook versions", and what the writer kept for its metrics
+ * from the last batch. */
+static char *accuracy(tdb *t, const tent *e) {
+    return tdb_val(t->sql,
+                   "SELECT corrections || '|' || poll_versions || '|' || webhook_versions FROM "
+                   "sync_accuracy WHERE connection_id = 'conn_t' AND resource = '%s'",
+                   e->name);
+}
+
+static void test_accuracy_counts_corrections(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    wdb *db = tdb_open(&t);
+    for (int k = 0; k < NTENTS; k++) {
+        const tent *e = &tents[k];
+        if (strcmp(e->topic, CE) == 0) continue; /* connection events: no versions to count */
+        char *first = tent_poll(tent_make(e, "c1", 10, 1, 0));  /* first seen by a poll */
+        char *hook = tent_make(e, "c1", 20, 2, 0);              /* the webhook of v2 */
+        char *missed = tent_poll(tent_make(e, "c1", 30, 3, 0)); /* v3: its webhook lost */
+        char *again = tent_poll(tent_make(e, "c1", 30, 3, 0));  /* the next poll, same version */
+        char *late = tent_make(e, "c1", 30, 3, 0);              /* v3's webhook, late */
+        char *v;
+        apply1(db, e, first);
+        v = accuracy(&t, e);
+        assert_string_equal(v, "0|1|0"); /* a record new to the table corrects nothing */
+        free(v);
+        apply1(db, e, hook);
+        apply1(db, e, missed);
+        v = accuracy(&t, e);
+        assert_string_equal(v, "1|2|1"); /* the poll brought a newer version: a correction */
+        free(v);
+        const wdb_acc_row *rows;
+        assert_int_equal(wdb_accuracy(db, &rows), 1);
+        assert_true(rows[0].poll && rows[0].corrected);
+        /* no trackstar_updated_at: stale since updated_date, as old as the version */
+        assert_true(rows[0].stale_s > 0 && rows[0].lag_s == rows[0].stale_s);
+        apply1(db, e, again); /* nothing applied: nothing counted */
+        apply1(db, e, late);
+        v = accuracy(&t, e);
+        assert_string_equal(v, "1|2|1");
+        free(v);
+        assert_int_equal(wdb_accuracy(db, &rows), 0);
+        free(first), free(hook), free(missed), free(again), free(late);
     }
     wdb_close(db);
     tdb_destroy(&t);
@@ -426,6 +477,7 @@ int main(void) {
         cmocka_unit_test(test_lifecycle_every_entity),
         cmocka_unit_test(test_versions_inside_one_batch),
         cmocka_unit_test(test_total_order_ties),
+        cmocka_unit_test(test_accuracy_counts_corrections),
         cmocka_unit_test(test_shuffled_versions_end_at_the_newest),
         cmocka_unit_test(test_bad_records_are_refused_and_the_rest_commits),
         cmocka_unit_test(test_envelope_problems_are_refused),

@@ -174,6 +174,8 @@ static void histogram_and_escaped_labels_render(void **state) {
     assert_int_equal(metric_histogram_count(h), 4);
     const char *const l[] = {"name", "a\"b\\c\nd", NULL};
     metric_set(metric_gauge_labels("test_escaped", "escaping", l, 1), 7);
+    const char *const hl[] = {"resource", "orders", "source", "poll", NULL};
+    metric_observe(metric_histogram_labels("test_lag_seconds", "labelled", hl, le, 3), 0.5);
     char *out = metrics_render();
     assert_non_null(strstr(out, "# TYPE test_latency_seconds histogram\n"
                                 "test_latency_seconds_bucket{le=\"0.01\"} 1\n"
@@ -183,6 +185,12 @@ static void histogram_and_escaped_labels_render(void **state) {
                                 "test_latency_seconds_sum 30.105"));
     assert_non_null(strstr(out, "test_latency_seconds_count 4\n"));
     assert_non_null(strstr(out, "test_escaped{name=\"a\\\"b\\\\c\\nd\"} 7\n"));
+    assert_non_null(strstr(out, "test_lag_seconds_bucket{resource=\"orders\",source=\"poll\","
+                                "le=\"0.1\"} 0\n"
+                                "test_lag_seconds_bucket{resource=\"orders\",source=\"poll\","
+                                "le=\"1\"} 1\n"));
+    assert_non_null(strstr(out, "test_lag_seconds_sum{resource=\"orders\",source=\"poll\"} 0.5\n"
+                                "test_lag_seconds_count{resource=\"orders\",source=\"poll\"} 1\n"));
     assert_non_null(strstr(out, "process_resident_memory_bytes "));
     assert_non_null(strstr(out, "process_open_fds "));
     assert_non_null(strstr(out, "trackstar_build_info{stage="));

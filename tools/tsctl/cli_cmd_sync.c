@@ -212,6 +212,12 @@ static const char sql_streams_db[] =
     " s.records_seen, s.last_error, NULL::timestamptz AS cursor, NULL::boolean AS backfill_done"
     " FROM sync_status s WHERE $1::text IS NULL OR s.connection_id = $1"
     " ORDER BY s.connection_id, s.resource";
+/* The accuracy figures per stream (sync_accuracy, writer/db_accuracy.h). */
+static const char sql_accuracy[] =
+    "SELECT connection_id, resource, corrections, correction_stale_s_max,"
+    " last_correction_at, webhook_lag_s_sum / nullif(webhook_versions, 0) AS webhook_lag_s_avg,"
+    " poll_lag_s_sum / nullif(poll_versions, 0) AS poll_lag_s_avg FROM sync_accuracy"
+    " WHERE $1::text IS NULL OR connection_id = $1";
 static const char sql_oldest[] =
     "SELECT connection_id, resource, oldest_data_date FROM historical_syncs"
     " WHERE ($1::text IS NULL OR connection_id = $1) AND oldest_data_date IS NOT NULL";
@@ -242,6 +248,7 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
     }
     char dberr[512];
     cJSON *oldest = cli_db_json(ctx, sql_oldest, 1, p, dberr, sizeof dberr), *counts = NULL;
+    cJSON *acc = cli_db_json(ctx, sql_accuracy, 1, p, dberr, sizeof dberr);
     char *sql_counts = conn ? cli_counts_sql() : NULL;
     if (sql_counts) counts = cli_db_json(ctx, sql_counts, 1, p, dberr, sizeof dberr);
     free(sql_counts);
@@ -255,6 +262,24 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
                 ts_entity_lookup(orr) == ts_entity_lookup(r) && cli_jstr(o, "oldest_data_date"))
                 cJSON_AddStringToObject(s, "oldest_data_date", cli_jstr(o, "oldest_data_date"));
         }
+        /* corrections and staleness: 0 and null until the writer applied a version */
+        const cJSON *ac = NULL;
+        cJSON_ArrayForEach(o, acc) {
+            const char *oc = cli_jstr(o, "connection_id"), *orr = cli_jstr(o, "resource");
+            if (c && r && oc && orr && strcmp(c, oc) == 0 && strcmp(r, orr) == 0) ac = o;
+        }
+        static const char *const acc_keys[] = {"corrections", "correction_stale_s_max",
+                                               "last_correction_at", "webhook_lag_s_avg",
+                                               "poll_lag_s_avg"};
+        for (size_t k = 0; k < sizeof acc_keys / sizeof acc_keys[0]; k++) {
+            const cJSON *v = ac ? cJSON_GetObjectItemCaseSensitive(ac, acc_keys[k]) : NULL;
+            if (v && !cJSON_IsNull(v))
+                cJSON_AddItemToObject(s, acc_keys[k], cJSON_Duplicate(v, 1));
+            else if (k == 0)
+                cJSON_AddNumberToObject(s, acc_keys[k], 0);
+            else
+                cJSON_AddNullToObject(s, acc_keys[k]);
+        }
         cJSON_ArrayForEach(o, counts) {
             const char *orr = cli_jstr(o, "resource");
             if (r && orr && strcmp(r, orr) == 0)
@@ -263,6 +288,7 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
     }
     cJSON_Delete(oldest);
     cJSON_Delete(counts);
+    cJSON_Delete(acc);
     return streams;
 }
 
@@ -330,14 +356,15 @@ static void annotate(cJSON *streams, int64_t now, watch_state *w) {
 }
 
 static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
-    static const char *const heads[] = {"CONNECTION", "RESOURCE", "STATE",        "PHASE",
-                                        "PROGRESS",   "RECORDS",  "PAGES",        "RATE/S",
-                                        "ETA",        "IN DB",    "LAST SUCCESS", "LAST ERROR"};
+    static const char *const heads[] = {
+        "CONNECTION", "RESOURCE", "STATE", "PHASE",        "PROGRESS",   "RECORDS",   "PAGES",
+        "RATE/S",     "ETA",      "IN DB", "LAST SUCCESS", "LAST ERROR", "CORRECTED", "MAX STALE"};
+#define NHEADS ((int)(sizeof heads / sizeof heads[0]))
     /* one connection: its id is in the title, and IN DB is known */
-    int skip = one_conn ? 1 : 0, nc = 12 - skip - (one_conn ? 0 : 1);
-    const char *h[12];
+    int skip = one_conn ? 1 : 0, nc = NHEADS - skip - (one_conn ? 0 : 1);
+    const char *h[NHEADS];
     int k = 0;
-    for (int c = skip; c < 12; c++)
+    for (int c = skip; c < NHEADS; c++)
         if (one_conn || c != 9) h[k++] = heads[c];
     cli_table t;
     if (cli_table_init(&t, nc, h) != 0) return;
@@ -345,10 +372,13 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
 #define COL(c) ((c) < skip || (!one_conn && (c) == 9) ? -1 : (c)-skip - (!one_conn && (c) > 9))
     for (int c = 5; c <= 9; c++)
         cli_table_align_right(&t, COL(c));
+    cli_table_align_right(&t, COL(12));
+    cli_table_align_right(&t, COL(13));
     cli_table_width(&t, COL(11), 50);
     const cJSON *s;
     cJSON_ArrayForEach(s, streams) {
-        char bar[64], n[32], pages[32], rate[32], eta[32], db[32], tb[64];
+        char bar[64], n[32], pages[32], rate[32], eta[32], db[32], tb[64], corr[32], stale[32];
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "correction_stale_s_max");
         const cJSON *pg = cJSON_GetObjectItemCaseSensitive(s, "pages");
         const cJSON *pr = cJSON_GetObjectItemCaseSensitive(s, "progress");
         const cJSON *rt = cJSON_GetObjectItemCaseSensitive(s, "records_per_s");
@@ -374,8 +404,16 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
         cli_table_cell(&t, COL(9), cli_jtext(s, "stored_records", db, sizeof db));
         cli_table_cell(&t, COL(10), ls ? cli_db_time(ls, tb, sizeof tb) : NULL);
         cli_table_cell(&t, COL(11), cli_jstr(s, "last_error"));
+        /* versions a poll brought newer than the row (a webhook missed or late), and the
+         * longest a corrected row had been stale */
+        cli_table_cell(&t, COL(12), cli_jtext(s, "corrections", corr, sizeof corr));
+        cli_table_cell(&t, COL(13),
+                       cJSON_IsNumber(st)
+                           ? cli_duration((int64_t)(st->valuedouble + 0.5), stale, sizeof stale)
+                           : NULL);
     }
 #undef COL
+#undef NHEADS
     cli_table_render(&t, ctx->out);
     cli_table_free(&t);
 }

@@ -15,37 +15,13 @@ import argparse, json, os, subprocess, sys, time, urllib.request, uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import openapi_webhooks  # noqa: E402
+from check_lib import finish, load_env, q, report  # noqa: E402
+from check_lib import psql as psql_url  # noqa: E402
 from webhook import sign  # noqa: E402
-
-passed = failed = 0
-
-
-def report(ok, name, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("  ok    " + name)
-    else:
-        failed += 1
-        print("  FAIL  %s: %s" % (name, why))
-
-
-def load_env(path):
-    env = {}
-    for line in open(path):
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            env[k] = v
-    return env
 
 
 def psql(env, sql):
-    r = subprocess.run(["psql", env["DATABASE_URL"], "-XtA", "-F", "|", "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise RuntimeError(r.stderr.strip())
-    return r.stdout.strip()
+    return psql_url(env["DATABASE_URL"], sql)
 
 
 def post(env, body, msg_id):
@@ -63,10 +39,6 @@ def post(env, body, msg_id):
 
 def norm(s):
     return s.replace("_", "-")
-
-
-def q(s):
-    return "'" + s.replace("'", "''") + "'"
 
 
 # Where a connection event leaves its mark, and the column holding the event's id.
@@ -186,8 +158,7 @@ def main():
             marks.append("yes" if c in done else ("not modelled" if c[2] == "unmodelled"
                                                   else "NO"))
         print("  %-40s %s" % (etype, " / ".join(marks)))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
