@@ -40,7 +40,7 @@ ok=1
 for c in "link token" "link exchange" "link reinstall" "link magic create" "link magic list" \
          "link magic show" "link magic delete" "connections list" "connections show" \
          "connections delete" errors sync backfill request status "dlq list" "dlq show" \
-         "dlq replay" resources records inventory orders config; do
+         "dlq replay" resources records changes inventory orders config; do
   # shellcheck disable=SC2086
   "$BIN_DIR/tsctl" $c --help >"$WORK/h" 2>&1 && grep -q "^usage: tsctl $c" "$WORK/h" || { ok=0; echo "    no help for: $c"; }
 done
