@@ -65,13 +65,14 @@
       TS_LIST("created", "updated"), TS_LIST("billing"), INCREMENTAL, 3600, ON_REQUEST)            \
     X(warehouse_customers, WAREHOUSE_CUSTOMERS, warehouse_customer, warehouse_customers,           \
       "/wms/warehouse-customers", "warehouse-customer", TS_LIST("created", "updated"), NULL,       \
-      INCREMENTAL, 43200, ALWAYS)
+      INCREMENTAL, 43200, ALWAYS)                                                                  \
+    X(inventory_ledger, INVENTORY_LEDGER, inventory_ledger_entry, inventory_ledger,                \
+      "/wms/inventory/ledger", "inventory_ledger", TS_LIST("created", "updated"), NULL,            \
+      INCREMENTAL, 3600, ON_REQUEST)
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
 #define TS_UNMODELLED(X)                                                                           \
-    X("inventory_ledger", inventory_ledger, TS_LIST("created", "updated"),                         \
-      "inventory ledger is not modelled")                                                          \
     X("labor_activity", labor_activities, TS_LIST("created", "updated"),                           \
       "labor activities are not modelled")                                                         \
     X("cart-order", cart_orders, TS_LIST("created", "updated", "cart-shipment.created"),           \

@@ -11,8 +11,6 @@
 #include "writer/db_conn.h"
 #include "writer/db_spec.h"
 
-#define WDB_MAX_SPECS 16
-
 /* A message to publish while the list is built: offsets into wdb.pubtext, because the
  * buffer may move as it grows (turned into wdb_pub pointers once the batch commits). */
 typedef struct wdb_pub_int {

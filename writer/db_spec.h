@@ -82,6 +82,10 @@ typedef struct wdb_spec {
  * (index = ts_entity_id), then the connection events'. */
 extern const wdb_spec *const wdb_specs[];
 extern const int wdb_nspecs;
+/* The connection events' specs after the entities' in wdb_specs (db_specs.c checks the
+ * count at compile time), so that per-spec arrays are sized by the registry. */
+#define WDB_NCONN_SPECS 6
+#define WDB_MAX_SPECS (TS_ENTITY_COUNT + WDB_NCONN_SPECS)
 
 /* The spec for a (topic, entity, kind) triple; kind may be NULL. Returns its index or -1. */
 int wdb_spec_find(const char *topic, const char *entity, const char *kind);

@@ -16,6 +16,8 @@ const wdb_spec *const wdb_specs[] = {
 // clang-format on
 #undef ENTITY_SPEC
 const int wdb_nspecs = WDB_NELEM(wdb_specs);
+_Static_assert(WDB_NELEM(wdb_specs) == WDB_MAX_SPECS,
+               "WDB_NCONN_SPECS (db_spec.h) must count the connection events' specs above");
 
 int wdb_spec_find(const char *topic, const char *entity, const char *kind) {
     if (!topic || !entity) return -1;

@@ -171,6 +171,14 @@ def warehouse_customer_truth(r):
     return {"name": r.get("name"), "email": r.get("email"), "created_at": ts(r.get("created_date"))}
 
 
+def inventory_ledger_truth(r):
+    # An entry is an immutable movement: its quantity, item and cause must be stored as served.
+    return {"inventory_item_id": r.get("inventory_item_id"), "sku": r.get("sku"),
+            "quantity": ival(r.get("quantity")), "ledger_event_type": r.get("event_type"),
+            "object_id": r.get("object_id"), "warehouse_id": r.get("warehouse_id"),
+            "entry_date": ts(r.get("entry_date"))}
+
+
 def cnt(table, fk):
     return f"(SELECT count(*) FROM {table} c WHERE c.connection_id = t.connection_id AND c.{fk} = t.id)"
 
@@ -241,6 +249,11 @@ ENTITIES = {
     "warehouse_customers": ("warehouse_customers", warehouse_customer_truth, {
         "name": "t.name", "email": "t.email",
         "created_at": "extract(epoch FROM t.created_at)::bigint"}),
+    "inventory_ledger": ("inventory_ledger", inventory_ledger_truth, {
+        "inventory_item_id": "t.inventory_item_id", "sku": "t.sku", "quantity": "t.quantity",
+        "ledger_event_type": "t.ledger_event_type", "object_id": "t.object_id",
+        "warehouse_id": "t.warehouse_id",
+        "entry_date": "extract(epoch FROM t.entry_date)::bigint"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 

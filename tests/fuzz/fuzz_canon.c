@@ -31,19 +31,12 @@ static const char *const webhook_types[] = {
     "cart-order.created",
     "",
     "warehouse-customer.updated",
+    "inventory_ledger.created",
 };
 static const char *const resources[] = {
-    "orders",
-    "inventory",
-    "products",
-    "warehouses",
-    "warehouse_locations",
-    "shipping_methods",
-    "returns",
-    "inbound_shipments",
-    "bills",
-    "warehouse_customers",
-    "",
+    "orders",           "inventory", "products",          "warehouses", "warehouse_locations",
+    "shipping_methods", "returns",   "inbound_shipments", "bills",      "warehouse_customers",
+    "inventory_ledger", "",
 };
 
 static void check(const canon_out *out, int rc) {

@@ -12,7 +12,8 @@
 #     record, then a tombstone) after the next complete read; a read that fails part-way
 #     deletes nothing; a removed record that comes back, unchanged, is live again;
 #  3. while the simulator's crawl changes records, delivers webhooks twice and out of
-#     order, and the fetcher polls them;
+#     order, and the fetcher polls them; the connection keeps an inventory ledger (enabled
+#     on request), whose rows must then sum to the stored onhand of every item;
 #
 # then, for every key of every public topic of these connections, the LAST message (what
 # compaction keeps) equals the row (tests/integration/lib/topic_truth.py), and the example
@@ -116,12 +117,13 @@ age=$(metric "$ADMIN_WRITER" writer_record_age_seconds_count)
 
 # ---------------------------------------------------------------- 2. records that disappear
 echo "-- records that disappear"
-SC=$(sim POST /_sim/connections '{"integration_name":"sandbox","orders":20,"products":12,"warehouses":2,"locations_per_warehouse":3,"returns":3,"inbound_shipments":3,"bills":3,"shipping_methods":3}' | jq -r .connection_id)
+SC=$(sim POST /_sim/connections '{"integration_name":"sandbox","orders":20,"products":12,"warehouses":2,"locations_per_warehouse":3,"returns":3,"inbound_shipments":3,"bills":3,"shipping_methods":3,"ledger":true}' | jq -r .connection_id)
 [ -n "$SC" ] && [ "$SC" != null ] && pass "simulator connection $SC created" || fail "simulator connection created" "$SC"
 truth_count() { sim GET "/_sim/truth/$1?connection_id=$SC&limit=1000" | jq '.data | length'; }
 db_live() { sql "SELECT count(*) FROM $1 WHERE connection_id='$SC' AND deleted_at IS NULL"; }
 settled() { [ "$(db_live inventory_items)" = "$(truth_count inventory)" ] && [ "$(db_live warehouse_locations)" = "$(truth_count warehouse_locations)" ] \
-  && [ "$(db_live shipping_methods)" = "$(truth_count shipping_methods)" ] && [ "$(db_live orders)" = "$(truth_count orders)" ]; }
+  && [ "$(db_live shipping_methods)" = "$(truth_count shipping_methods)" ] && [ "$(db_live orders)" = "$(truth_count orders)" ] \
+  && [ "$(db_live inventory_ledger)" = "$(truth_count inventory_ledger)" ]; }
 if wait_for 120 settled; then pass "backfill reached the database"
 else fail "backfill reached the database" "inventory $(db_live inventory_items)/$(truth_count inventory), locations $(db_live warehouse_locations)/$(truth_count warehouse_locations)"; fi
 # A sync waits for Trackstar's crawl: for the 12-hour listings (warehouses, locations,
@@ -176,15 +178,29 @@ echo "-- crawl ticks with duplicated and reordered webhooks, and polls"
 sim POST /_sim/faults '{"webhook_duplicate":40,"webhook_out_of_order":40}' >/dev/null
 for i in 1 2 3; do
   sim POST "/_sim/connections/$SC/crawl" '{"mutations":25}' >/dev/null
-  T sync "$SC" --resources orders,inventory,products,returns,inbound_shipments,warehouses,shipping_methods >/dev/null 2>&1 &
+  T sync "$SC" --resources orders,inventory,products,returns,inbound_shipments,warehouses,shipping_methods,inventory_ledger >/dev/null 2>&1 &
   sleep 1
 done
 wait
 sim DELETE /_sim/faults >/dev/null
 queue_empty() { [ "$(sim GET /_sim/webhooks/stats | jq .pending)" = 0 ]; }
 wait_for 60 queue_empty || true
-check_eq "final complete reads done" done "$(sync inventory,warehouse_locations,warehouses,shipping_methods,orders)"
+check_eq "final complete reads done" done "$(sync inventory,warehouse_locations,warehouses,shipping_methods,orders,inventory_ledger)"
 wait_for 60 drained || true
+# The ledger: every entry the simulator's WMS appended is a row, and an item's entries
+# summed per warehouse give the onhand stored for it (items removed above aside).
+ledger_truth=$(sim GET "/_sim/truth/inventory_ledger?connection_id=$SC&limit=1000" | jq -c '[(.data | length), ([.data[].quantity] | add)]')
+check_eq "inventory ledger rows equal the simulator's entries (count, total quantity)" "$ledger_truth" \
+  "$(sql "SELECT '[' || count(*) || ',' || coalesce(sum(quantity), 0) || ']' FROM inventory_ledger WHERE connection_id='$SC'")"
+check_eq "inventory ledger sums to onhand for every live item and warehouse" 0 "$(sql "
+  WITH l AS (SELECT inventory_item_id AS i, warehouse_id AS w, sum(quantity) AS q FROM inventory_ledger
+             WHERE connection_id='$SC' GROUP BY 1, 2),
+       v AS (SELECT inventory_item_id AS i, warehouse_id AS w, onhand AS q FROM inventory_levels
+             WHERE connection_id='$SC')
+  SELECT count(*) FROM l FULL JOIN v USING (i, w)
+  WHERE i IN (SELECT id FROM inventory_items WHERE connection_id='$SC' AND deleted_at IS NULL)
+    AND coalesce(l.q, 0) <> coalesce(v.q, 0)")"
+check_eq "... with order shipments among the entries" 1 "$(sql "SELECT (count(*) > 0)::int FROM inventory_ledger WHERE connection_id='$SC' AND ledger_event_type = 'order_shipment' AND quantity < 0")"
 
 # ---------------------------------------------------------------- the last message per key is the row
 echo "-- every key's last message equals its row"

@@ -79,6 +79,7 @@ run management
 run world
 run jobs
 run drop
+run ledger
 
 if [ "$failed" -gt 0 ]; then
     echo "--- simulator log (tail)"

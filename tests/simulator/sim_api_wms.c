@@ -36,7 +36,6 @@ static const struct {
     const char *path;
     const char *function;
 } unmodelled[] = {
-    {"/wms/inventory/ledger", "get_inventory_ledger"},
     {"/wms/labor-activities", "get_labor_activities"},
     {"/wms/orders/channels", "get_order_channels"},
     {"/wms/inbound-shipments/suppliers", "get_suppliers"},
@@ -251,6 +250,13 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs) {
     }
     if (nseg > 2) {
         sim_resp_error(rs, 404, "Not found", "trackstar");
+        return;
+    }
+    if (rt->res == SIM_RES_INVENTORY && nseg == 2 && strcmp(seg[1], "ledger") == 0) {
+        /* /inventory/ledger: a list only (the API has no get-one for entries), served
+         * where Trackstar enabled the ledger for the connection, else 501 */
+        if (gate(rs, c, SIM_RES_LEDGER)) return;
+        sim_wms_list(rq, rs, c, SIM_RES_LEDGER, 0, 0);
         return;
     }
     if (gate(rs, c, rt->res)) return;

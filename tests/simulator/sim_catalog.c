@@ -1,5 +1,6 @@
 /* sim_catalog.c - a handful of integrations with different capability sets, so tests can
- * exercise 501 (missing endpoint) and the bills-off-by-default case. */
+ * exercise 501 (missing endpoint) and the bills-off-by-default case. Every one can keep an
+ * inventory ledger, but only on request (SIM_ON_REQUEST: not in the default actions). */
 #include "sim_catalog.h"
 
 #include <string.h>

@@ -136,6 +136,7 @@ static void create_connection(sim_req *rq, sim_resp *rs) {
     cJSON *aa = cJSON_GetObjectItemCaseSensitive(j, "available_actions");
     cJSON *wd = cJSON_GetObjectItemCaseSensitive(j, "webhooks_disabled");
     cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "customer_id");
+    cJSON *led = cJSON_GetObjectItemCaseSensitive(j, "ledger");
     int pending = 0, emit = 1;
     if (get_int(j, "orders", 0, SIZE_MAX_PER_RES, &sz.orders, rs) ||
         get_int(j, "products", 1, SIZE_MAX_PER_RES, &sz.products, rs) ||
@@ -159,6 +160,15 @@ static void create_connection(sim_req *rq, sim_resp *rs) {
         sim_resp_422(rs, "body", "available_actions", "At least one read function is needed");
         goto done;
     }
+    if (led && !cJSON_IsBool(led)) {
+        sim_resp_422(rs, "body", "ledger", "Input should be a valid boolean");
+        goto done;
+    }
+    /* "ledger": true is the request that has Trackstar enable the inventory ledger: the
+     * default actions (every read the integration has, which 0 stands for) plus the
+     * ledger, or the listed ones plus the ledger. Listing get_inventory_ledger in
+     * available_actions does the same. */
+    if (cJSON_IsTrue(led)) actions = (aa ? actions : (1u << SIM_RES_COUNT) - 1) | SIM_ON_REQUEST;
     char err[128];
     sim_conn *c = sim_conn_create(cJSON_IsString(in) ? in->valuestring : "sandbox", &sz, actions,
                                   pending ? 0 : 0xffffffffu, rq->now_ms, err, sizeof err);

@@ -3,7 +3,9 @@
  * change is made on the WMS's version of a record (sim_wms_edit) and stamped with the
  * WMS's time; Trackstar's copy, and the webhooks, follow only when a crawl reads it
  * (sim_ingest.h). Stock follows the documents: shipping an order takes units out of
- * onhand/committed, a receipt moves awaiting into onhand, a received return restocks. */
+ * onhand/committed, a receipt moves awaiting into onhand, a received return restocks.
+ * Every change of onhand also appends its inventory ledger entry (ledger()), where the
+ * connection keeps a ledger. */
 #include "sim_crawl.h"
 
 #include <stdio.h>
@@ -79,14 +81,38 @@ static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
 
 /* ---- inventory movements ---------------------------------------------------------- */
 
+/* Onhand of item inv in warehouse wh moved by delta: its ledger entry, which counts as a
+ * change of the WMS like the movement itself. */
+static void ledger(crawl *k, uint32_t inv, uint32_t wh, int32_t delta, sim_ledger_event ev,
+                   uint32_t obj_num) {
+    int rc = sim_ledger_append(k->c, inv, wh, delta, ev, obj_num, k->now);
+    if (rc < 0)
+        log_error("cannot add an inventory ledger entry", "connection_id", k->c->id, NULL);
+    else
+        k->out->mutations += rc;
+}
+
 typedef enum { INV_COMMIT, INV_SHIP, INV_RECEIVE, INV_EXPECT, INV_RESTOCK } inv_move;
 
-static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv) {
+/* The ledger's event for a movement that changes onhand (commit and expect do not). */
+static sim_ledger_event move_event(inv_move mv) {
+    switch (mv) {
+    case INV_SHIP: return SIM_LE_SHIPMENT;
+    case INV_RECEIVE: return SIM_LE_RECEIPT;
+    default: return SIM_LE_RETURN;
+    }
+}
+
+/* Move q units of item inv in warehouse wh; obj_num is the order, inbound shipment or
+ * return that causes it (for the ledger). */
+static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move mv,
+                      uint32_t obj_num) {
     sim_inventory *v = sim_wms_get(&k->c->t[SIM_RES_INVENTORY], inv);
     const sim_meta *row = sim_table_get(&k->c->t[SIM_RES_INVENTORY], inv);
     if (!v || !row || row->removed || wh == 0 || wh > v->nwh || q <= 0) return;
     if (!(v = edit(k, SIM_RES_INVENTORY, v))) return;
     sim_inv_wh *w = &v->wh[wh - 1];
+    int32_t onhand_before = w->onhand;
     switch (mv) {
     case INV_COMMIT:
         w->committed += q;
@@ -111,7 +137,9 @@ static void inv_apply(crawl *k, uint32_t inv, uint32_t wh, int32_t q, inv_move m
     }
     if (w->committed + w->unfulfillable > w->onhand) w->unfulfillable = w->onhand - w->committed;
     if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
+    int32_t delta = w->onhand - onhand_before; /* a shipment takes at most what is there */
     stamp(k, SIM_RES_INVENTORY, v, !sim_g.w.quantity_only);
+    if (delta) ledger(k, inv, wh, delta, move_event(mv), obj_num);
 }
 
 /* Apply mv to every stocked unit an order line stands for (kits: their components). */
@@ -119,7 +147,7 @@ static void order_stock(crawl *k, const sim_order *o, int from, int to, inv_move
     for (int i = from; i < to; i++) {
         const sim_product *p = sim_wms_get(&k->c->t[SIM_RES_PRODUCTS], o->lines[i].product);
         for (int j = 0; p && j < p->nitems; j++)
-            inv_apply(k, p->inv[j], o->wh, o->lines[i].qty * p->unit_qty[j], mv);
+            inv_apply(k, p->inv[j], o->wh, o->lines[i].qty * p->unit_qty[j], mv, o->m.num);
     }
 }
 
@@ -197,13 +225,18 @@ static int m_order_create(crawl *k) {
 static int m_inventory_adjust(crawl *k) {
     sim_inventory *v = pick(k, SIM_RES_INVENTORY, NULL);
     if (!v || !v->nwh || !(v = edit(k, SIM_RES_INVENTORY, v))) return 0;
-    sim_inv_wh *w = &v->wh[sim_rand_below(k->rng, v->nwh)];
+    uint32_t wh = 1 + sim_rand_below(k->rng, v->nwh);
+    sim_inv_wh *w = &v->wh[wh - 1];
+    int32_t onhand_before = w->onhand;
+    sim_ledger_event ev = SIM_LE_COUNT_FIX;
     switch (sim_rand_below(k->rng, 3)) {
     case 0: /* damage found: fulfillable -> unfulfillable */
-        if (w->onhand - w->committed - w->unfulfillable > 0)
+        if (w->onhand - w->committed - w->unfulfillable > 0) {
             w->unfulfillable++;
-        else
+        } else {
             w->onhand += 5;
+            ev = SIM_LE_FOUND;
+        }
         break;
     case 1: { /* cycle count correction */
         int32_t d = (int32_t)sim_rand_below(k->rng, 7) - 3;
@@ -216,7 +249,9 @@ static int m_inventory_adjust(crawl *k) {
     default: /* a purchase order is placed */ w->awaiting += 24; break;
     }
     if (w->loc_a_qty > w->onhand) w->loc_a_qty = w->onhand;
+    int32_t delta = w->onhand - onhand_before;
     stamp(k, SIM_RES_INVENTORY, v, !sim_g.w.quantity_only);
+    if (delta) ledger(k, v->m.num, wh, delta, ev, 0);
     return 1;
 }
 
@@ -256,7 +291,7 @@ static int m_return_advance(crawl *k) {
     stamp(k, SIM_RES_RETURNS, r, 1);
     if (r->status == SIM_FS_RECEIVED)
         for (int i = 0; i < r->nlines; i++)
-            inv_apply(k, r->lines[i].inv, r->wh, r->lines[i].restocked, INV_RESTOCK);
+            inv_apply(k, r->lines[i].inv, r->wh, r->lines[i].restocked, INV_RESTOCK, r->m.num);
     return 1;
 }
 
@@ -289,7 +324,7 @@ static int m_inbound_advance(crawl *k) {
     a->status = all ? SIM_FS_RECEIVED : SIM_FS_RECEIVING;
     stamp(k, SIM_RES_INBOUND, a, 1);
     for (int i = 0; i < a->nlines; i++)
-        inv_apply(k, a->lines[i].inv, a->wh, q[i], INV_RECEIVE);
+        inv_apply(k, a->lines[i].inv, a->wh, q[i], INV_RECEIVE, a->m.num);
     return 1;
 }
 
@@ -299,7 +334,7 @@ static int m_inbound_create(crawl *k) {
     a->status = SIM_FS_OPEN;
     if (add_record(k, SIM_RES_INBOUND, a) != 0) return 0;
     for (int i = 0; i < a->nlines; i++)
-        inv_apply(k, a->lines[i].inv, a->wh, a->lines[i].expected, INV_EXPECT);
+        inv_apply(k, a->lines[i].inv, a->wh, a->lines[i].expected, INV_EXPECT, a->m.num);
     return 1;
 }
 

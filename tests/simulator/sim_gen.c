@@ -394,6 +394,53 @@ static int gen_catalogue(sim_conn *c, uint64_t *rng, int64_t base, char *errstr,
     return 0;
 }
 
+/* Inventory item rows in order of creation (then number), for gen_ledger. */
+static const sim_table *by_created_items;
+static int by_created_cmp(const void *a, const void *b) {
+    const sim_meta *x = by_created_items->rows[*(const uint32_t *)a];
+    const sim_meta *y = by_created_items->rows[*(const uint32_t *)b];
+    if (x->created_ms != y->created_ms) return x->created_ms < y->created_ms ? -1 : 1;
+    return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/* The ledger of a connection that keeps one begins with each item's stock: one opening
+ * entry per item and warehouse holding units, dated when the item was created, so that
+ * an item's entries summed give its onhand from the start. Items are taken in order of
+ * creation, so that each entry lands at the end of the table's date index (a random
+ * order would move the index on every insert: quadratic for 100k items). Uses no
+ * randomness: enabling the ledger leaves every other generated record as it was. */
+static int gen_ledger(sim_conn *c, char *errstr, size_t errlen) {
+    if (!(c->actions & (1u << SIM_RES_LEDGER))) return 0;
+    const sim_table *it = &c->t[SIM_RES_INVENTORY];
+    if (!it->n) return 0;
+    uint32_t *idx = malloc(it->n * sizeof *idx);
+    if (!idx) return append(c, SIM_RES_LEDGER, NULL, errstr, errlen);
+    for (uint32_t i = 0; i < it->n; i++)
+        idx[i] = i;
+    by_created_items = it; /* generation runs under the store lock: no other user */
+    qsort(idx, it->n, sizeof *idx, by_created_cmp);
+    int rc = 0;
+    for (uint32_t i = 0; i < it->n && !rc; i++) {
+        const sim_inventory *v = it->rows[idx[i]];
+        for (uint32_t w = 0; w < v->nwh && !rc; w++) {
+            if (!v->wh[w].onhand) continue;
+            sim_ledger *e = calloc(1, sizeof *e);
+            if (e) {
+                e->m.created_ms = e->m.updated_ms = v->m.created_ms;
+                e->m.ts_created_ms = e->m.ts_updated_ms = v->m.ts_created_ms;
+                e->inv = v->m.num;
+                e->wh = (uint8_t)(w + 1);
+                e->qty = v->wh[w].onhand;
+                e->event = SIM_LE_OPENING;
+                e->loc = v->wh[w].loc_a;
+            }
+            rc = append(c, SIM_RES_LEDGER, e, errstr, errlen);
+        }
+    }
+    free(idx);
+    return rc;
+}
+
 int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen) {
     uint64_t rng = sim_mix(c->seed, 0x67656eULL) | 1;
     int64_t base = SEC(base_ms);
@@ -451,5 +498,5 @@ int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen
         if (b) b->m.ts_created_ms = b->m.ts_updated_ms = old ? 0 : base;
         if (append(c, SIM_RES_BILLS, b, errstr, errlen)) return -1;
     }
-    return 0;
+    return gen_ledger(c, errstr, errlen);
 }

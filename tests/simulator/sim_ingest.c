@@ -311,7 +311,7 @@ int sim_force_sync(sim_conn *c, uint32_t mask, int64_t now_ms) {
 
 int sim_job_allowed(sim_res r) {
     return r == SIM_RES_PRODUCTS || r == SIM_RES_ORDERS || r == SIM_RES_INBOUND ||
-           r == SIM_RES_RETURNS || r == SIM_RES_BILLS;
+           r == SIM_RES_RETURNS || r == SIM_RES_BILLS || r == SIM_RES_LEDGER;
 }
 
 sim_job *sim_job_open(sim_conn *c, sim_res r, int64_t start_ms, int64_t end_ms, int64_t now_ms,

@@ -864,6 +864,32 @@ static void render_bill(sim_jw *w, const sim_conn *c, const sim_bill *x) {
     tail_fields(w, NULL, 0, 0);
 }
 
+/* InventoryLedgerSchema. The entry's item, sku, warehouse and cause are those of the
+ * movement that appended it (sim_ledger_append); entry_date is when it happened. */
+static void render_ledger(sim_jw *w, const sim_conn *c, const sim_ledger *x) {
+    char name[96], sku[32];
+    const sim_inventory *v = sim_table_get(&c->t[SIM_RES_INVENTORY], x->inv);
+    int ev = x->event < SIM_LE_COUNT ? x->event : SIM_LE_OPENING;
+    meta_fields(w, c, SIM_RES_LEDGER, &x->m, 0, 0);
+    KDATE(w, "entry_date", x->m.created_ms);
+    k_ref(w, "inventory_item_id", c, SIM_RES_INVENTORY, x->inv);
+    if (v) {
+        sim_render_product_text(c, v->product, name, sizeof name, sku, sizeof sku);
+        KSTR(w, "sku", sku);
+    } else {
+        KNULL(w, "sku");
+    }
+    KINT(w, "quantity", x->qty);
+    KSTR(w, "raw_event_type", sim_ledger_events[ev].raw);
+    KSTR(w, "event_type", sim_ledger_events[ev].type);
+    KSTR(w, "reason", sim_ledger_events[ev].reason);
+    k_ref(w, "object_id", c, sim_ledger_events[ev].obj_res, x->obj_num);
+    KSTR(w, "object_type", x->obj_num ? sim_ledger_events[ev].obj_type : NULL);
+    k_ref(w, "warehouse_id", c, SIM_RES_WAREHOUSES, x->wh);
+    k_ref(w, "location_id", c, SIM_RES_LOCATIONS, x->loc);
+    tail_fields(w, NULL, 0, 0);
+}
+
 int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     sim_jw w;
     sim_jw_init(&w, b);
@@ -879,6 +905,7 @@ int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     case SIM_RES_INBOUND: render_inbound(&w, c, rec); break;
     case SIM_RES_BILLS: render_bill(&w, c, rec); break;
     case SIM_RES_WAREHOUSE_CUSTOMERS: render_wcust(&w, c, rec); break;
+    case SIM_RES_LEDGER: render_ledger(&w, c, rec); break;
     default: return -1;
     }
     sim_jw_end(&w, '}');

@@ -25,7 +25,8 @@ enum {
     K_SKU,
     K_WH,
     K_EXPECTED_ARRIVAL,
-    K_PO
+    K_PO,
+    K_LEDGER_EVENT
 };
 
 /* The trailing five entries of every table; the last three are the newer API's. */
@@ -81,6 +82,11 @@ static const sim_fdef f_inbound[] = {
     COMMON,
 };
 static const sim_fdef f_bills[] = {WC_FIELD, COMMON};
+static const sim_fdef f_ledger[] = {
+    WC_FIELD,
+    {"event_type", SIM_FK_STR, SIM_OPS_STR, K_LEDGER_EVENT},
+    COMMON,
+};
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -114,6 +120,10 @@ const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n) {
     case SIM_RES_BILLS:
         d = f_bills;
         *n = N(f_bills);
+        break;
+    case SIM_RES_LEDGER:
+        d = f_ledger;
+        *n = N(f_ledger);
         break;
     default:
         d = f_plain;
@@ -230,6 +240,17 @@ int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t
         return key == K_WC ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, ((const sim_bill *)rec)->wc, buf,
                                  buflen, str)
                            : 0;
+    case SIM_RES_LEDGER: {
+        const sim_ledger *e = rec;
+        if (key == K_LEDGER_EVENT) {
+            *str = sim_ledger_events[e->event < SIM_LE_COUNT ? e->event : 0].type;
+            return 1;
+        }
+        if (key != K_WC) return 0;
+        /* an entry belongs to the warehouse customer of its item */
+        const sim_inventory *v = sim_table_get(&c->t[SIM_RES_INVENTORY], e->inv);
+        return v ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, v->wc, buf, buflen, str) : 0;
+    }
     default: return 0;
     }
 }

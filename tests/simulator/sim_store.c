@@ -30,6 +30,8 @@ const sim_res_info sim_res_infos[SIM_RES_COUNT] = {
     [SIM_RES_WAREHOUSE_CUSTOMERS] = {"warehouse_customers", "get_warehouse_customers",
                                      "warehouse-customer", "wc", "GET /wms/warehouse-customers",
                                      43200},
+    [SIM_RES_LEDGER] = {"inventory_ledger", "get_inventory_ledger", "inventory_ledger", "led",
+                        "GET /wms/inventory/ledger", 3600},
 };
 
 int sim_res_by_plural(const char *plural) {
@@ -241,6 +243,7 @@ size_t sim_record_size(sim_res r, const void *rec) {
     case SIM_RES_INBOUND: return sizeof(sim_inbound);
     case SIM_RES_BILLS: return sizeof(sim_bill);
     case SIM_RES_WAREHOUSE_CUSTOMERS: return sizeof(sim_wcust);
+    case SIM_RES_LEDGER: return sizeof(sim_ledger);
     case SIM_RES_COUNT: break;
     }
     return sizeof(sim_meta);
@@ -325,6 +328,31 @@ void sim_wms_created(sim_table *t, uint32_t num, int64_t now_ms) {
     mark_pending(t, num, now_ms);
 }
 
+int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_ledger_event event,
+                      uint32_t obj_num, int64_t now_ms) {
+    if (qty == 0 || !(c->actions & (1u << SIM_RES_LEDGER))) return 0;
+    const sim_inventory *v = sim_wms_get(&c->t[SIM_RES_INVENTORY], inv);
+    if (!v || wh == 0 || wh > v->nwh) return 0;
+    sim_ledger *e = calloc(1, sizeof *e);
+    if (!e) return -1;
+    int64_t s = now_ms - now_ms % 1000;
+    e->m.created_ms = e->m.updated_ms = s; /* entries never change: one version */
+    e->inv = inv;
+    e->wh = (uint8_t)wh;
+    e->qty = qty;
+    e->event = (uint8_t)event;
+    e->obj_num = obj_num;
+    e->loc = v->wh[wh - 1].loc_a;
+    sim_table *t = &c->t[SIM_RES_LEDGER];
+    if (sim_table_append(t, e) != 0) {
+        free(e);
+        return -1;
+    }
+    /* the copy learns of it at a crawl of the ledger, as of any record the WMS creates */
+    if (mark_pending(t, e->m.num, now_ms) != 0) return -1;
+    return 1;
+}
+
 sim_conn *sim_conn_by_token(const char *token) {
     if (!token || !*token) return NULL;
     for (int i = 0; i < sim_g.nconns; i++) {
@@ -384,7 +412,8 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
         p += sprintf(p, "%02x", rnd[i]);
     snprintf(c->integration, sizeof c->integration, "%s", in->name);
     c->created_ms = base_ms;
-    c->actions = (actions ? actions : in->reads) & in->reads;
+    /* functions enabled only on request are in the actions only when asked for */
+    c->actions = (actions ? actions : in->reads & ~SIM_ON_REQUEST) & in->reads;
     c->hist_done = hist_done & c->actions;
     c->sizes = *sz;
     c->next_receipt = 1;

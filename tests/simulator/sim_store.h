@@ -49,8 +49,13 @@ typedef enum sim_res {
     SIM_RES_INBOUND,
     SIM_RES_BILLS,
     SIM_RES_WAREHOUSE_CUSTOMERS,
+    SIM_RES_LEDGER, /* the inventory ledger: kept only where enabled (SIM_ON_REQUEST) */
     SIM_RES_COUNT
 } sim_res;
+
+/* Resources Trackstar enables only on request: not in a connection's default actions
+ * (sim_conn_create), only when the control API asks for them. */
+#define SIM_ON_REQUEST (1u << SIM_RES_LEDGER)
 
 /* Static facts about a resource: names used on the wire. */
 typedef struct sim_res_info {
@@ -219,6 +224,29 @@ typedef struct sim_bill {
     int32_t amount_c;
     uint8_t wc, charge, obj_type; /* obj_type: 0 none, 1 order, 2 inbound_shipment, 3 return */
 } sim_bill;
+
+/* Why an inventory ledger entry moved stock (the OpenAPI's event_type enum, in part). */
+typedef enum sim_ledger_event {
+    SIM_LE_OPENING = 0, /* adjustment: the stock the item had when the ledger began */
+    SIM_LE_SHIPMENT,    /* order_shipment: an order's shipment took units out */
+    SIM_LE_RECEIPT,     /* inbound_receipt: an inbound shipment's receipt */
+    SIM_LE_RETURN,      /* return_receipt: a received return restocked */
+    SIM_LE_FOUND,       /* adjustment: units found */
+    SIM_LE_COUNT_FIX,   /* adjustment: a cycle count corrected onhand */
+    SIM_LE_COUNT
+} sim_ledger_event;
+
+/* One inventory ledger entry: an immutable, signed change of one item's onhand in one
+ * warehouse (sim_ledger_append). Summed per item and warehouse, the entries give onhand. */
+typedef struct sim_ledger {
+    sim_meta m;
+    uint32_t inv;     /* inventory item num */
+    uint32_t loc;     /* location num, 0 = null */
+    uint32_t obj_num; /* the causing order / inbound shipment / return, 0 = null */
+    int32_t qty;      /* signed movement of onhand */
+    uint8_t wh;       /* warehouse num */
+    uint8_t event;    /* sim_ledger_event */
+} sim_ledger;
 
 /* What the copy lacks of one record: the WMS changed it since a crawl last read it. */
 typedef struct sim_pending {
@@ -436,5 +464,15 @@ void sim_wms_created(sim_table *t, uint32_t num, int64_t now_ms);
 
 /* Forget the pending state of num (the copy took it). Frees its WMS version. */
 void sim_pending_clear(sim_table *t, uint32_t num);
+
+/* The WMS changed the onhand of inventory item inv in warehouse wh by qty (signed) at
+ * now_ms because of event (obj_num: the order, inbound shipment or return that caused
+ * it, else 0): append the ledger entry when the connection keeps a ledger (nothing when
+ * qty is 0 or the ledger is not enabled). The entry is a WMS record like any other: the
+ * copy takes it, and its inventory_ledger.created is sent, at a crawl of the ledger.
+ * 1 when an entry was added, 0 when none was due, -1 when the table is full or memory
+ * ran out. */
+int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_ledger_event event,
+                      uint32_t obj_num, int64_t now_ms);
 
 #endif

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "sim_store.h"
+
 const sim_city sim_cities[] = {
     {"Reno", "RNO", "9 Dock Rd", "NV", "89501", "US"},
     {"Columbus", "CMH", "4500 Logistics Pkwy", "OH", "43217", "US"},
@@ -94,3 +96,13 @@ const char *const sim_return_raw_status[] = {"Awaiting Return", "In Transit", "P
 const char *const sim_asn_raw_status[] = {"Created", "Shipped", "Partially Received",
                                           "Closed",  "Void",    "Unknown"};
 const char *const sim_shipment_status_names[] = {"open", "shipped", "cancelled"};
+
+const sim_ledger_text sim_ledger_events[SIM_LE_COUNT] = {
+    [SIM_LE_OPENING] = {"adjustment", "opening_balance", "stock when the ledger began", NULL, 0},
+    [SIM_LE_SHIPMENT] = {"order_shipment", "shipment_pick", NULL, "order", SIM_RES_ORDERS},
+    [SIM_LE_RECEIPT] = {"inbound_receipt", "receipt_into_system", NULL, "inbound_shipment",
+                        SIM_RES_INBOUND},
+    [SIM_LE_RETURN] = {"return_receipt", "return_restock", NULL, "return", SIM_RES_RETURNS},
+    [SIM_LE_FOUND] = {"adjustment", "inventory_found", "found during putaway", NULL, 0},
+    [SIM_LE_COUNT_FIX] = {"adjustment", "cycle_count", "cycle count correction", NULL, 0},
+};

@@ -49,6 +49,16 @@ extern const int sim_ncharge_types;
 extern const char *const sim_order_types[]; /* d2c, b2b, dropship, transfer */
 extern const int sim_norder_types;
 
+/* How an inventory ledger entry names its cause, indexed by sim_ledger_event. */
+typedef struct sim_ledger_text {
+    const char *type;     /* the OpenAPI's event_type: "order_shipment", "adjustment", ... */
+    const char *raw;      /* raw_event_type, as a WMS would name it */
+    const char *reason;   /* NULL = null */
+    const char *obj_type; /* object_type of the causing record, NULL when none */
+    int obj_res;          /* its sim_res (meaningful only with obj_type) */
+} sim_ledger_text;
+extern const sim_ledger_text sim_ledger_events[];
+
 /* Order status enum names / raw WMS names, indexed by sim_order_status. */
 extern const char *const sim_order_status_names[];
 extern const char *const sim_order_raw_status[];

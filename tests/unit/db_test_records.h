@@ -192,6 +192,16 @@ static const char T_WAREHOUSE_CUSTOMER[] =
                                       "\"Acme Apparel\",\"email\":\"ops@acme.example\","
                                       "\"additional_fields\":{},\"extra\":{}}";
 
+static const char T_INVENTORY_LEDGER[] =
+    ENV("inventory_ledger_entry", "led_1",
+        "inventory-ledger.created") "\"created_at\":\"2026-01-06T08:00:00Z\",\"entry_date\":"
+                                    "\"2026-01-06T07:59:30.500Z\",\"inventory_item_id\":\"inv_1\","
+                                    "\"sku\":\"SKU-1\",\"quantity\":-3,\"raw_event_type\":"
+                                    "\"shipment_pick\",\"ledger_event_type\":\"order_shipment\","
+                                    "\"reason\":null,\"object_id\":\"ord_1\",\"object_type\":"
+                                    "\"order\",\"warehouse_id\":\"wh_1\",\"location_id\":"
+                                    "\"loc_A1\",\"additional_fields\":{},\"extra\":{}}";
+
 static const char T_SYNC_STATUS[] =
     ENV("connection_event", "connection|sync_status|orders",
         "pipeline.sync-status") "\"kind\":\"sync_status\",\"resource\":\"orders\",\"state\":"
@@ -238,6 +248,8 @@ static const tent tents[] = {
     {"bills", "wms.bills.v1", T_BILL, "bills", "id", "id", "charge_type", NULL, NULL, NULL},
     {"warehouse_customers", "wms.warehouse_customers.v1", T_WAREHOUSE_CUSTOMER,
      "warehouse_customers", "id", "id", "name", NULL, NULL, NULL},
+    {"inventory_ledger", "wms.inventory_ledger.v1", T_INVENTORY_LEDGER, "inventory_ledger", "id",
+     "id", "sku", NULL, NULL, NULL},
     {"sync_status", CE, T_SYNC_STATUS, "sync_status", "resource", "resource", "state", NULL, NULL,
      NULL},
     {"historical_syncs", CE, T_HISTORICAL, "historical_syncs", "resource", "resource",

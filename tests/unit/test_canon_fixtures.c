@@ -50,6 +50,8 @@ static const fixture_case cases[] = {
      "bills"},
     {"warehouse_customer_updated", "webhook", "warehouse-customer.updated",
      "trackstar.canonical.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
+    {"inventory_ledger_created", "webhook", "inventory_ledger.created",
+     "trackstar.canonical.inventory_ledger.v1", "conn_1|led_1", "inventory_ledger"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
     {"connection_created_sealed", "webhook", "connection.created", "wms.connection_events.v1",
@@ -180,7 +182,7 @@ static void test_poll_equals_webhook(void **state) {
         canon_out_free(&wh);
         canon_out_free(&po);
     }
-    assert_int_equal(compared, 13);
+    assert_int_equal(compared, 14);
 }
 
 /* The resource header alone (no event type) and hyphenated spellings are enough. */

@@ -390,15 +390,9 @@ static void test_poison_limits(void **state) {
 static void test_ignored_event_types(void **state) {
     (void)state;
     static const char *types[] = {
-        "cart-order.created",
-        "cart-product.updated",
-        "carrier-invoice-line-item.created",
-        "freight-shipment.updated",
-        "inventory_ledger.created",
-        "labor_activity.updated",
-        "connection.force-sync-completed",
-        "connection.sync-job-stuck",
-        "install.failed",
+        "cart-order.created",        "cart-product.updated",   "carrier-invoice-line-item.created",
+        "freight-shipment.updated",  "labor_activity.updated", "connection.force-sync-completed",
+        "connection.sync-job-stuck", "install.failed",
     };
     const char *body = "{\"connection_id\":\"c\",\"data\":{\"id\":\"x\"}}";
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -414,8 +408,8 @@ static void test_ignored_event_types(void **state) {
     canon_out out;
     const char *ignored = NULL;
     char err[256];
-    const char *rec = "{\"id\":\"led_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
-    canon_raw in = ct_poll(rec, strlen(rec), "inventory_ledger", "inventory_ledger.polled");
+    const char *rec = "{\"id\":\"la_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
+    canon_raw in = ct_poll(rec, strlen(rec), "labor_activities", "labor_activities.polled");
     assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
     assert_int_equal(out.n, 0);
     assert_non_null(ignored);
@@ -440,6 +434,10 @@ static void test_event_type_spellings(void **state) {
          "warehouse-location.updated", "trackstar.canonical.warehouse_locations.v1"},
         {"warehouse_customer.created", "{\"id\":\"w\",\"updated_date\":\"2026-01-01\"}",
          "warehouse-customer.created", "trackstar.canonical.warehouse_customers.v1"},
+        {"inventory_ledger.created", "{\"id\":\"e\",\"updated_date\":\"2026-01-01\"}",
+         "inventory-ledger.created", "trackstar.canonical.inventory_ledger.v1"},
+        {"inventory-ledger.updated", "{\"id\":\"e\",\"updated_date\":\"2026-01-01\"}",
+         "inventory-ledger.updated", "trackstar.canonical.inventory_ledger.v1"},
         {"connection_error.created", "{\"failed_url\":\"u\"}", "connection-error.created",
          "wms.connection_events.v1"},
         {"connection.historical_sync_completed", "{\"resource\":\"returns\"}",

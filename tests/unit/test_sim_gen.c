@@ -132,12 +132,13 @@ static void test_history_pending(void **state) {
     sim_conn *c = sim_conn_create("shipbob", &sizes, 0, 0, BASE_MS, err, sizeof err);
     assert_non_null(c);
     assert_int_equal(c->hist_done, 0);
-    assert_false(c->actions & (1u << SIM_RES_BILLS)); /* shipbob: no bills */
+    assert_false(c->actions & (1u << SIM_RES_BILLS));  /* shipbob: no bills */
+    assert_false(c->actions & (1u << SIM_RES_LEDGER)); /* enabled only on request */
     sim_crawl_result cr;
     sim_crawl_tick(c, 50, 0xffffffffu, BASE_MS + 1000, &cr);
     assert_int_equal(cr.events, 0); /* nothing is observable before the historical sync */
     int n = sim_crawl_complete_history(c, 0xffffffffu, BASE_MS + 2000);
-    assert_int_equal(n, SIM_RES_COUNT - 1);
+    assert_int_equal(n, SIM_RES_COUNT - 2);
     assert_int_equal(c->hist_done, c->actions);
     assert_int_equal(sim_crawl_complete_history(c, 0xffffffffu, BASE_MS + 3000), 0); /* once */
     /* every order in the copy was first seen at completion; the older ones stay out */
@@ -268,6 +269,108 @@ static void test_equal_and_quantity_only(void **state) {
     sim_store_free();
 }
 
+/* The sum of an item's ledger entries in one warehouse (the WMS's versions). */
+static long long ledger_sum(const sim_conn *c, uint32_t inv, uint32_t wh) {
+    const sim_table *t = &c->t[SIM_RES_LEDGER];
+    long long s = 0;
+    for (uint32_t num = 1; num <= t->n; num++) {
+        const sim_ledger *e = sim_wms_get(t, num);
+        if (e->inv == inv && e->wh == wh) s += e->qty;
+    }
+    return s;
+}
+
+/* A connection that keeps a ledger: every change of onhand the WMS makes (shipments,
+ * receipts, restocks, adjustments) appends one entry, so an item's entries summed give
+ * its onhand in every warehouse, from generation through many ticks; entries never
+ * change; they reach the copy through crawls like any record. Without the ledger
+ * enabled none is kept, and enabling it changes no other generated record. */
+static void test_ledger_follows_inventory(void **state) {
+    (void)state;
+    char err[128];
+    sim_store_init(11, 1);
+    sim_conn *c = sim_conn_create("sandbox", &sizes, (1u << SIM_RES_COUNT) - 1, 0xffffffffu,
+                                  BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_true(c->actions & (1u << SIM_RES_LEDGER));
+    uint32_t opening = c->t[SIM_RES_LEDGER].n;
+    assert_true(opening > 0);
+    sbuf before = {0};
+    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++)
+        assert_int_equal(
+            sim_render_record(&before, c, SIM_RES_ORDERS, c->t[SIM_RES_ORDERS].rows[i]), 0);
+    for (int i = 0; i < 40; i++) {
+        sim_crawl_result cr;
+        sim_crawl_tick(c, 50, 0xffffffffu, BASE_MS + 60000LL * (i + 1), &cr);
+    }
+    const sim_table *lt = &c->t[SIM_RES_LEDGER];
+    assert_true(lt->n > opening + 20);
+    int seen[SIM_LE_COUNT] = {0};
+    for (uint32_t num = 1; num <= lt->n; num++) {
+        const sim_ledger *e = sim_wms_get(lt, num);
+        assert_ptr_equal(e, lt->rows[num - 1]); /* immutable: no WMS version aside */
+        assert_true(e->qty != 0);
+        assert_true(e->event < SIM_LE_COUNT);
+        seen[e->event]++;
+        /* a shipment takes units out; receipts and restocks add them */
+        if (e->event == SIM_LE_SHIPMENT) assert_true(e->qty < 0);
+        if (e->event == SIM_LE_RECEIPT || e->event == SIM_LE_RETURN) assert_true(e->qty > 0);
+        if (e->event == SIM_LE_SHIPMENT || e->event == SIM_LE_RECEIPT || e->event == SIM_LE_RETURN)
+            assert_true(e->obj_num > 0);
+    }
+    assert_true(seen[SIM_LE_OPENING] > 0);
+    assert_true(seen[SIM_LE_SHIPMENT] > 0);
+    assert_true(seen[SIM_LE_RECEIPT] > 0);
+    const sim_table *it = &c->t[SIM_RES_INVENTORY];
+    int checked = 0;
+    for (uint32_t num = 1; num <= it->n; num++) {
+        const sim_inventory *v = sim_wms_get(it, num);
+        for (uint32_t w = 0; w < v->nwh; w++, checked++)
+            if (ledger_sum(c, num, w + 1) != v->wh[w].onhand)
+                fail_msg("item %u warehouse %u: ledger sums to %lld, onhand %d", num, w + 1,
+                         ledger_sum(c, num, w + 1), v->wh[w].onhand);
+    }
+    assert_true(checked > 40);
+    /* the new entries are pending until a crawl of the ledger takes them into the copy */
+    assert_true(lt->ndirty > 0);
+    assert_true(sim_ingest_all(c, 1u << SIM_RES_LEDGER, BASE_MS + 3600000LL, 0) > 0);
+    assert_int_equal(c->t[SIM_RES_LEDGER].ndirty, 0);
+    const sim_ledger *last = lt->rows[lt->n - 1];
+    assert_true(sim_in_copy(last));
+    sbuf b = {0};
+    assert_int_equal(sim_render_record(&b, c, SIM_RES_LEDGER, last), 0);
+    cJSON *j = cJSON_Parse(b.p);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetObjectItem(j, "quantity")->valueint, last->qty);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "inventory_item_id")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "sku")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "event_type")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "warehouse_id")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "entry_date")));
+    cJSON_Delete(j);
+    free(b.p);
+    sim_store_free();
+
+    /* the same seed without the ledger: no entry, and the same orders */
+    sim_store_init(11, 1);
+    c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_false(c->actions & (1u << SIM_RES_LEDGER));
+    assert_int_equal(c->t[SIM_RES_LEDGER].n, 0);
+    sbuf again = {0};
+    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++)
+        assert_int_equal(sim_render_record(&again, c, SIM_RES_ORDERS, c->t[SIM_RES_ORDERS].rows[i]),
+                         0);
+    assert_string_equal(before.p, again.p);
+    sim_crawl_result cr;
+    sim_crawl_tick(c, 200, 0xffffffffu, BASE_MS + 60000LL, &cr);
+    assert_true(cr.mutations > 0);
+    assert_int_equal(c->t[SIM_RES_LEDGER].n, 0);
+    free(before.p);
+    free(again.p);
+    sim_store_free();
+}
+
 static void test_diff_dot_paths(void **state) {
     (void)state;
     cJSON *a = cJSON_Parse(
@@ -294,6 +397,7 @@ int main(void) {
         cmocka_unit_test(test_changes_reach_copy_through_crawls),
         cmocka_unit_test(test_crawl_promise),
         cmocka_unit_test(test_equal_and_quantity_only),
+        cmocka_unit_test(test_ledger_follows_inventory),
         cmocka_unit_test(test_diff_dot_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

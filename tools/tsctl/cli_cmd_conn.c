@@ -512,12 +512,17 @@ static const char sql_conn_errors[] =
     " FROM connection_errors WHERE ($1::text IS NULL OR connection_id = $1) AND ($2 = 'all' OR "
     "active)"
     " ORDER BY active DESC, source_updated_at DESC LIMIT " ERRORS_LIMIT;
-/* A stream is failing when the fetcher says so, or its last run left an error. */
+/* A stream is failing when the fetcher says so, or its last run left an error. A stream
+ * that is unsupported because the connection lacks the function (not in its
+ * available_actions: the integration has no such endpoint, or Trackstar enables it only
+ * on request, as the inventory ledger) is no problem: nothing failed, and every
+ * connection without the ledger would fail --check. One a 501 made unsupported carries
+ * its error in last_error and is listed. */
 static const char sql_failing[] =
     "SELECT connection_id, resource, state, last_started_at AS last_started,"
     " last_success_at AS last_success, last_error"
     " FROM sync_status WHERE ($1::text IS NULL OR connection_id = $1)"
-    " AND (state IN ('failed', 'blocked', 'unsupported') OR coalesce(last_error, '') <> '')"
+    " AND (state IN ('failed', 'blocked') OR coalesce(last_error, '') <> '')"
     " ORDER BY connection_id, resource LIMIT " ERRORS_LIMIT;
 
 int cli_run_errors(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {

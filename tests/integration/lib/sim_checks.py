@@ -229,6 +229,95 @@ def cmd_fields():
     return "%d records match their field lists" % n
 
 
+def ledger_sums(entries):
+    """(inventory_item_id, warehouse_id) -> the entries' quantities summed."""
+    sums = {}
+    for e in entries:
+        k = (e["inventory_item_id"], e["warehouse_id"])
+        sums[k] = sums.get(k, 0) + e["quantity"]
+    return sums
+
+
+def check_ledger_matches_inventory(cid):
+    """Every item's ledger entries, summed per warehouse, give its onhand there."""
+    sums = ledger_sums(truth(cid, "inventory_ledger"))
+    inv = truth(cid, "inventory")
+    pairs = 0
+    for item in inv:
+        by_wh = item["inventory_by_warehouse_id"] or {}
+        for wh, q in by_wh.items():
+            got = sums.pop((item["id"], wh), 0)
+            check(got == q["onhand"], "%s in %s: ledger sums to %d, onhand %d" % (item["id"], wh, got, q["onhand"]))
+            pairs += 1
+    # entries of a warehouse the item has no level in must cancel out
+    check(all(v == 0 for v in sums.values()), "ledger entries without an inventory level: %s" %
+          {k: v for k, v in sums.items() if v})
+    return pairs
+
+
+def cmd_ledger():
+    """The inventory ledger, enabled on request: 501 until asked for; then served, paged
+    and filtered like other incremental lists, with exactly its schema's fields; every
+    change of onhand appends one entry (sums per item and warehouse equal onhand) and its
+    inventory_ledger.created webhook."""
+    off = first_conn()
+    check("get_inventory_ledger" not in conn_info(off["connection_id"])["available_actions"],
+          "the ledger is in a default connection's available_actions")
+    st, _, b = http("GET", "/wms/inventory/ledger", off["access_token"])
+    check(st == 501 and "get_inventory_ledger" in b.get("error", ""), "ledger off -> %d %s" % (st, b))
+    check(truth(off["connection_id"], "inventory_ledger") == [], "a connection without the ledger keeps entries")
+    st, _, b = http("POST", "/_sim/connections", body={"ledger": "yes"})
+    check(st == 422, "ledger: \"yes\" -> %d" % st)
+    st, _, c = http("POST", "/_sim/connections", body={"ledger": True, "orders": 300, "products": 30,
+                                                        "inbound_shipments": 20, "returns": 20})
+    check(st == 201, "POST /_sim/connections ledger -> %d %s" % (st, c))
+    cid, tok = c["connection_id"], c["access_token"]
+    check("get_inventory_ledger" in conn_info(cid)["available_actions"], "ledger not in available_actions")
+    opening = truth(cid, "inventory_ledger")
+    check(opening and all(e["event_type"] == "adjustment" for e in opening), "no opening balances")
+    pairs = check_ledger_matches_inventory(cid)
+    # the WMS moves stock: shipments, receipts, restocks and adjustments append entries
+    before = len(read_log())
+    for _ in range(6):
+        crawl(cid, 60)
+    t = truth(cid, "inventory_ledger")
+    new = t[len(opening):]
+    check(len(new) > 0, "60 x 6 changes appended no ledger entry")
+    check(any(e["event_type"] == "order_shipment" and e["quantity"] < 0 and e["object_type"] == "order"
+              for e in new), "no order shipment took stock out")
+    check(all(e["entry_date"] == e["created_date"] == e["updated_date"] for e in t), "an entry changed")
+    pairs = check_ledger_matches_inventory(cid)
+    got = wait_log(lambda e: e["body"].get("event_type") == "inventory_ledger.created"
+                   and e["body"]["connection_id"] == cid, n=len(new))
+    check(len(got) >= len(new), "%d inventory_ledger.created for %d new entries" % (len(got), len(new)))
+    check({e["body"]["data"]["id"] for e in got} == {e["id"] for e in new}, "webhooks for other entries")
+    events = {e["svix_id"] for e in got}  # a retried delivery keeps its svix-id
+    check(len(events) == len(new), "%d inventory_ledger.created events for %d entries" % (len(events), len(new)))
+    check(all(e["verified"] for e in read_log()[before:]), "a delivery did not verify")
+    # what a client lists equals the truth, over pages, with its filters
+    fields = load_fields("inventory_ledger")
+    seen = set()
+    got, pages = page_all("/wms/inventory/ledger", tok, {}, max(1, len(t) // 4))
+    check(pages > 1, "the ledger fit in one page")
+    check(got == t, "listed entries differ from the truth")
+    for r in got:
+        check_shape("inventory_ledger", r, fields, ["trackstar_created_date", "trackstar_updated_date"], seen)
+    never = [f for f in fields if f not in seen]
+    check(not never, "inventory_ledger: fields never observed: %s" % never)
+    sub, _ = page_all("/wms/inventory/ledger", tok, {"event_type": "order_shipment"}, 25)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["event_type"] == "order_shipment"],
+          "event_type filter differs from the truth")
+    cut = sorted(r["updated_date"] for r in t)[len(t) // 2]
+    sub, _ = page_all("/wms/inventory/ledger", tok, {"updated_date[gte]": cut}, 40)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["updated_date"] >= cut], "updated_date[gte] differs")
+    st, _, _ = http("GET", "/wms/inventory/ledger/" + t[0]["id"], tok)
+    check(st == 404, "GET one ledger entry -> %d (the API has none)" % st)
+    st, _, b = http("GET", "/wms/inventory/ledger", tok, params={"quantity": "1"})
+    check(st == 422, "unknown filter -> %d" % st)
+    return "%d entries (%d new, one webhook each) sum to onhand in %d item levels; %d pages" % (
+        len(t), len(new), pairs, pages)
+
+
 def cmd_ratelimit():
     """The 11th GET within one second gets 429 with retry-after; other tokens unaffected."""
     cs = conns()

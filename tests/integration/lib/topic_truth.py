@@ -46,6 +46,7 @@ TABLES = {
     "warehouses": "warehouses", "warehouse_locations": "warehouse_locations",
     "shipping_methods": "shipping_methods", "returns": "returns",
     "inbound_shipments": "inbound_shipments", "bills": "bills",
+    "warehouse_customers": "warehouse_customers", "inventory_ledger": "inventory_ledger",
 }
 
 
