@@ -88,8 +88,11 @@ pass "private stack up on ports $STACK_PORT_BASE+ (the $API API: SIM_TRACKSTAR_D
 : >"$WORK/conns"
 for ((i = 0; i < CONNS; i++)); do
   integ=sandbox; [ $((i % 3)) -eq 2 ] && integ=extensiv-3pl-central
+  # The inventory ledger is enabled on request: every other connection has it, so the
+  # comparison covers both (a ledger to match, and none polled where it is off).
+  ledger=false; [ $((i % 2)) -eq 0 ] && ledger=true
   fl_simctl POST /_sim/connections \
-    "{\"integration_name\":\"$integ\",\"orders\":40,\"products\":12,\"warehouses\":2,\"locations_per_warehouse\":3,\"returns\":8,\"inbound_shipments\":5,\"bills\":8,\"shipping_methods\":3,\"warehouse_customers\":1}" |
+    "{\"integration_name\":\"$integ\",\"ledger\":$ledger,\"orders\":40,\"products\":12,\"warehouses\":2,\"locations_per_warehouse\":3,\"returns\":8,\"inbound_shipments\":5,\"bills\":8,\"shipping_methods\":3,\"warehouse_customers\":1}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["connection_id"])' >>"$WORK/conns" || true
 done
 check_eq "$CONNS simulator connections created" "$CONNS" "$(wc -l <"$WORK/conns")"
