@@ -293,7 +293,8 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
                               sn);
         return rc ? -1 : 0;
     }
-    rc |= sbuf_printf(o, " RETURNING t.\"connection_id\", t.\"id\", t.\"source\", "
+    rc |= sbuf_printf(o, " RETURNING t.tableoid::regclass::text AS tbl, t.\"connection_id\", "
+                         "t.\"id\", t.\"source\", "
                          "t.\"source_updated_at\", t.\"trackstar_updated_at\", "
                          "NOT (t.xmax = 0) AS existed)");
     if (s->nchildren)
@@ -306,17 +307,15 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
      * than the row held (a webhook missed or late), and since when Trackstar had it. A
      * temporary table, so that a savepoint's rollback takes its rows back too. */
     rc |= sbuf_printf(
-        o,
-        ", acc AS (INSERT INTO " WDB_ACC_TABLE " (resource, connection_id, poll, lag_s, "
-        "stale_s, corrected) SELECT '%s', up.\"connection_id\", up.\"source\" = 'poll', "
-        "extract(epoch FROM c.t - up.\"source_updated_at\"), extract(epoch FROM c.t - "
-        "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), "
-        "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < (up.\"source_updated_at\", "
-        "coalesce(up.\"trackstar_updated_at\", '-infinity')), false) "
-        "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
-        "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
-        "SELECT \"connection_id\", \"id\" FROM up",
-        sn);
+        o, ", acc AS (INSERT INTO " WDB_ACC_TABLE " (tbl, connection_id, poll, lag_s, stale_s, "
+           "corrected) SELECT up.tbl, up.\"connection_id\", up.\"source\" = 'poll', "
+           "extract(epoch FROM c.t - up.\"source_updated_at\"), extract(epoch FROM c.t - "
+           "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), "
+           "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < (up.\"source_updated_at\", "
+           "coalesce(up.\"trackstar_updated_at\", '-infinity')), false) "
+           "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
+           "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
+           "SELECT \"connection_id\", \"id\" FROM up");
     return rc ? -1 : 0;
 }
 
