@@ -25,7 +25,7 @@ extern const char wdb_acc_ddl[];
 typedef struct wdb_acc_row {
     int spec;       /* index into wdb_specs */
     int poll;       /* source poll (else webhook) */
-    int corrected;  /* a poll brought a strictly newer version than the row held */
+    int corrected;  /* a poll brought a version newer (in the version order) than the row */
     double lag_s;   /* commit time - source_updated_at (the freshness of the version) */
     double stale_s; /* commit time - when Trackstar had it (trackstar_updated_at, else
                        source_updated_at): for a correction, how long the row was stale */
