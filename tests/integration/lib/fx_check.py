@@ -166,7 +166,16 @@ def rate(log, prefix, conn=None):
                 continue
             per_sec[e["ts"][:19]] += 1
             throttled += e.get("status") == "429"
-    print(max(per_sec.values()) if per_sec else 0, throttled, sum(per_sec.values()))
+    # The busiest three seconds as well: the sim logs a request when it arrives, and
+    # requests the fetcher spaced out can arrive together across a calendar second's
+    # edge (a loaded or sanitized run saw 8 in one second at a budget of 4, 0 429s); a
+    # budget is a rate, so it is judged over a window too.
+    import datetime
+    secs = collections.Counter()
+    for k, n in per_sec.items():
+        secs[int(datetime.datetime.fromisoformat(k).timestamp())] += n
+    max3 = max((sum(secs.get(t + i, 0) for i in range(3)) for t in secs), default=0)
+    print(max(per_sec.values()) if per_sec else 0, throttled, sum(per_sec.values()), max3)
 
 
 if __name__ == "__main__":
