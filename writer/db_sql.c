@@ -311,11 +311,12 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
            "corrected) SELECT up.tbl, up.\"connection_id\", up.\"source\" = 'poll', "
            "extract(epoch FROM c.t - up.\"source_updated_at\"), extract(epoch FROM c.t - "
            "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), "
-           "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < (up.\"source_updated_at\", "
-           "coalesce(up.\"trackstar_updated_at\", '-infinity')), false) "
-           "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
-           "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
-           "SELECT \"connection_id\", \"id\" FROM up");
+           "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < "
+           "(up.\"source_updated_at\", " WDB_SQL_TS_OR_MIN(
+               "up") "), false) "
+                     "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
+                     "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
+                     "SELECT \"connection_id\", \"id\" FROM up");
     return rc ? -1 : 0;
 }
 
