@@ -16,38 +16,10 @@ On the running stack (STACK_ENV): a connection of its own; then
 
 Prints "  ok    ..." / "  FAIL  ..." lines and "N passed, M failed".
 """
-import argparse, json, os, signal, subprocess, sys, time, urllib.request
+import argparse, os, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_lib import finish, load_env, psql, q, report  # noqa: E402
-
-
-class Stack:
-    def __init__(self, env_file, tsctl):
-        self.env_file, self.tsctl = env_file, tsctl
-        self.env = load_env(env_file)
-
-    def sim(self, method, path, body=None):
-        req = urllib.request.Request(self.env["SIM_URL"] + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"x-trackstar-api-key": self.env["TRACKSTAR_API_KEY"],
-                                              "content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read()
-            return json.loads(text) if text else None
-
-    def sql(self, query):
-        return psql(self.env["DATABASE_URL"], query)
-
-    def tsctl_json(self, *args):
-        r = subprocess.run([self.tsctl, "--env", self.env_file, "--json", *args],
-                           capture_output=True, text=True, timeout=120)
-        return json.loads(r.stdout) if r.stdout.strip() else None
-
-    def metric_sum(self, name):
-        text = urllib.request.urlopen(self.env["ADMIN_WRITER"] + "/metrics", timeout=10).read().decode()
-        return sum(float(l.split()[-1]) for l in text.splitlines()
-                   if l.startswith(name + "{") or l.startswith(name + " "))
+from check_lib import Stack, finish, q, report, wait  # noqa: E402
 
 
 def main():
@@ -98,14 +70,6 @@ def main():
                 if have.get(rid) != want:
                     return False
         return True
-
-    def wait(pred, seconds):
-        end = time.time() + seconds
-        while time.time() < end:
-            if pred():
-                return True
-            time.sleep(1)
-        return pred()
 
     def corrections():
         return int(st.sql("SELECT coalesce(sum(corrections), 0) FROM sync_accuracy "

@@ -1,6 +1,7 @@
 """What the Python checks of the integration suites share: the "  ok" / "  FAIL" lines and
-the count that tests/run-integration.sh tallies, the stack's env file, and psql."""
-import subprocess
+the count that tests/run-integration.sh tallies, the stack's env file, psql, and the
+running stack (simulator, database, tsctl, the writer's /metrics)."""
+import json, subprocess, time, urllib.request
 
 counts = {"passed": 0, "failed": 0}
 
@@ -43,3 +44,43 @@ def psql(url, sql):
 def q(s):
     """A SQL string literal."""
     return "'" + s.replace("'", "''") + "'"
+
+
+class Stack:
+    """The running stack of a STACK_ENV file: its simulator, database, tsctl and writer."""
+
+    def __init__(self, env_file, tsctl):
+        self.env_file, self.tsctl = env_file, tsctl
+        self.env = load_env(env_file)
+
+    def sim(self, method, path, body=None):
+        req = urllib.request.Request(self.env["SIM_URL"] + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"x-trackstar-api-key": self.env["TRACKSTAR_API_KEY"],
+                                              "content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read()
+            return json.loads(text) if text else None
+
+    def sql(self, query):
+        return psql(self.env["DATABASE_URL"], query)
+
+    def tsctl_json(self, *args):
+        r = subprocess.run([self.tsctl, "--env", self.env_file, "--json", *args],
+                           capture_output=True, text=True, timeout=120)
+        return json.loads(r.stdout) if r.stdout.strip() else None
+
+    def metric_sum(self, name):
+        text = urllib.request.urlopen(self.env["ADMIN_WRITER"] + "/metrics", timeout=10).read().decode()
+        return sum(float(l.split()[-1]) for l in text.splitlines()
+                   if l.startswith(name + "{") or l.startswith(name + " "))
+
+
+def wait(pred, seconds):
+    """Poll pred every second until it is true or seconds have passed; its last value."""
+    end = time.time() + seconds
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(1)
+    return pred()
