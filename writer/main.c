@@ -34,6 +34,7 @@
 #include "topics.h"
 #include "util.h"
 #include "writer/conn_errors.h"
+#include "writer/ledger_drift.h"
 #include "writer/db.h"
 #include "writer/db_accuracy.h"
 #include "writer/db_spec.h"
@@ -44,7 +45,7 @@
 
 static stage_cfg g_stage;
 static char *cfg_db_url, *cfg_migrations, *cfg_group;
-static long long cfg_batch_max, cfg_batch_linger_ms, cfg_errors_refresh_ms;
+static long long cfg_batch_max, cfg_batch_linger_ms, cfg_errors_refresh_ms, cfg_drift_ms;
 static int cfg_publish;
 
 static const cfg_var vars[] = {
@@ -62,6 +63,10 @@ static const cfg_var vars[] = {
      "how long a batch waits for more records after its first", &cfg_batch_linger_ms},
     {"WRITER_ERRORS_REFRESH_MS", CFG_INT, "15000", 1000, 3600000, 0,
      "how often the open connection errors are counted for /metrics", &cfg_errors_refresh_ms},
+    {"WRITER_LEDGER_DRIFT_INTERVAL_MS", CFG_INT, "60000", 1000, 3600000, 0,
+     "how often inventory windows are held against the ledger (a ledger poll's status must "
+     "have been in the database this long)",
+     &cfg_drift_ms},
     {"WRITER_PUBLISH", CFG_BOOL, "true", 0, 0, 0,
      "publish the applied versions on the public wms.<entity>.v1 topics (false only for a "
      "rebuild into a fresh database: tsctl rebuild)",
@@ -478,6 +483,7 @@ int main(int argc, char **argv) {
     m_db_retries = metric_counter("writer_db_retries_total",
                                   "batches retried after a database failure", NULL, NULL);
     conn_errors_init();
+    ledger_drift_init();
     m_published = metric_counter("writer_published_total",
                                  "messages published on the public topics (applied versions, "
                                  "tombstones, recovered rows)",
@@ -517,13 +523,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     log_info("writer started", "group", cfg_group, NULL);
-    int64_t errors_at = 0;
+    int64_t errors_at = 0, drift_at = util_mono_ms() + cfg_drift_ms;
     while (!util_stop) {
         admin_heartbeat();
         if (db_up && util_mono_ms() >= errors_at) {
             errors_at = util_mono_ms() + cfg_errors_refresh_ms;
             if (conn_errors_refresh(db, err, sizeof err) != 0)
                 log_warn("cannot count connection errors", "error", err, NULL);
+        }
+        if (db_up && util_mono_ms() >= drift_at) {
+            drift_at = util_mono_ms() + cfg_drift_ms;
+            if (ledger_drift_evaluate(db, cfg_drift_ms, err, sizeof err) != 0)
+                log_warn("cannot evaluate ledger drift", "error", err, NULL);
         }
         int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
         if (n > 0) process_batch(msgs, &n, items, fences);

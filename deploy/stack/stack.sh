@@ -241,8 +241,11 @@ start_all() {
     log "simulator ready on 127.0.0.1:$SIM_PORT"
   fi
 
+  # Ledger drift is evaluated every few seconds here, as the simulator crawls every few
+  # seconds (production default: a minute against hourly ledger polls).
   start writer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_WRITER \
     DATABASE_URL="postgresql://writer_app@127.0.0.1:$PG_PORT/trackstar" \
+    WRITER_LEDGER_DRIFT_INTERVAL_MS="${WRITER_LEDGER_DRIFT_INTERVAL_MS:-3000}" \
     WRITER_MIGRATIONS_DIR="$ROOT/writer/migrations" -- "$BIN_DIR/writer"
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \

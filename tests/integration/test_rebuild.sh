@@ -3,8 +3,9 @@
 # through the normal normalizer and writer in consumer groups of their own; the tables must
 # equal the ones before, row for row, apart from bookkeeping (db_updated_at, the writer's
 # partition fences, the fetcher's own state, which is not on the raw topic, and
-# sync_accuracy, which measures when versions were applied: a rebuild applies them later,
-# and a batch of history keeps only each record's newest).
+# sync_accuracy and inventory_onhand_snapshots, which measure when and which versions were
+# applied: a rebuild applies them later, and a batch of history keeps only each record's
+# newest).
 #
 # It runs on a stack of its own (ports REBUILD_PORT_BASE, default 26000), so
 # that the raw topic holds this test's history only (the dev broker keeps ~5 MiB per
@@ -102,7 +103,7 @@ SELECT format(E'\\echo == %s\nSELECT coalesce(string_agg(r::text, E''\\n'' ORDER
               t.table_name)
   FROM information_schema.tables t
  WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-   AND t.table_name NOT IN ('schema_migrations', 'writer_partitions', 'sync_accuracy') AND t.table_name NOT LIKE 'fetcher\_%'
+   AND t.table_name NOT IN ('schema_migrations', 'writer_partitions', 'sync_accuracy', 'inventory_onhand_snapshots') AND t.table_name NOT LIKE 'fetcher\_%'
  ORDER BY t.table_name;
 SQL
   psql "$1" -XtAq -f "$2.sql" >"$2"

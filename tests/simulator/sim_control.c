@@ -313,8 +313,10 @@ static void faults(sim_req *rq, sim_resp *rs) {
     }
     if (strcmp(rq->method, "DELETE") == 0) {
         memset(&sim_g.faults, 0, sizeof sim_g.faults);
-        for (int i = 0; i < sim_g.nconns; i++)
+        for (int i = 0; i < sim_g.nconns; i++) {
             memset(&sim_g.conns[i]->faults, 0, sizeof sim_g.conns[i]->faults);
+            sim_g.conns[i]->ledger_gap_pct = 0;
+        }
         sim_wh_faults none = {0};
         sim_wh_faults_set(&none);
         sim_g.w.drop_pct = 0;
@@ -340,6 +342,7 @@ static void faults(sim_req *rq, sim_resp *rs) {
     sim_wh_faults_get(&wf);
     int ob = (int)(wf.oversize_bytes > 1 << 30 ? 1 << 30 : wf.oversize_bytes);
     int drop_pct = sim_g.w.drop_pct, stuck = sim_g.w.stuck_jobs;
+    int gap_pct = c ? c->ledger_gap_pct : 0;
     if (get_int(j, "http_429", 0, 1000000, &h.force_429, rs) ||
         get_int(j, "http_5xx", 0, 1000000, &h.force_5xx, rs) ||
         get_int(j, "http_401", 0, 1000000, &h.force_401, rs) ||
@@ -354,14 +357,15 @@ static void faults(sim_req *rq, sim_resp *rs) {
         get_int(j, "webhook_out_of_order", 0, 1000000, &wf.out_of_order, rs) ||
         get_int(j, "webhook_oversize_bytes", 0, 1 << 30, &ob, rs) ||
         get_int(j, "webhook_drop_percent", 0, 100, &drop_pct, rs) ||
-        get_int(j, "sync_job_stuck", 0, 1000000, &stuck, rs))
+        get_int(j, "sync_job_stuck", 0, 1000000, &stuck, rs) ||
+        get_int(j, "ledger_gap_percent", 0, 100, &gap_pct, rs))
         goto done;
     /* connection health: needs a connection */
     cJSON *ic = cJSON_GetObjectItemCaseSensitive(j, "invalid_credentials");
     cJSON *mp = cJSON_GetObjectItemCaseSensitive(j, "missing_permission");
     cJSON *ce = cJSON_GetObjectItemCaseSensitive(j, "clear_errors");
     int mp_res = -1;
-    if ((ic || mp || ce) && !c) {
+    if ((ic || mp || ce || cJSON_GetObjectItemCaseSensitive(j, "ledger_gap_percent")) && !c) {
         sim_resp_422(rs, "body", "connection_id", "Connection faults need a connection_id");
         goto done;
     }
@@ -379,6 +383,7 @@ static void faults(sim_req *rq, sim_resp *rs) {
     sim_g.w.drop_pct = drop_pct;
     sim_g.w.stuck_jobs = stuck;
     sim_wh_faults_set(&wf);
+    if (c) c->ledger_gap_pct = gap_pct;
     if (c && cJSON_IsTrue(ce)) sim_health_clear(c, rq->now_ms);
     if (c && ic) sim_health_invalid_creds(c, cJSON_IsTrue(ic), rq->now_ms);
     if (c && mp_res >= 0) sim_health_missing_perm(c, mp_res, 1, rq->now_ms);
@@ -447,6 +452,32 @@ static void webhooks_dropped(sim_req *rq, sim_resp *rs) {
     rs->status = 200;
 }
 
+/* GET /_sim/ledger/gaps?connection_id=: the onhand movements the ledger-gap fault kept
+ * out of the connection's ledger, oldest first. */
+static void ledger_gaps(sim_req *rq, sim_resp *rs) {
+    const char *cid = sim_req_arg(rq, "connection_id");
+    sim_conn *c = sim_conn_by_id(cid);
+    if (!c) {
+        sim_resp_404(rs, "Connection not found", cid ? cid : "");
+        return;
+    }
+    sbuf *b = &rs->body;
+    sbuf_append(b, "{\"data\":[", 9);
+    for (int i = 0; i < c->ngaps; i++) {
+        const sim_ledger_gap *g = &c->gaps[i];
+        char inv[64], wh[64], at[32];
+        sim_format_id(c, SIM_RES_INVENTORY, g->inv, inv, sizeof inv);
+        sim_format_id(c, SIM_RES_WAREHOUSES, g->wh, wh, sizeof wh);
+        val_time_format(g->at_ms, 0, at);
+        sbuf_printf(b,
+                    "%s{\"inventory_item_id\":\"%s\",\"warehouse_id\":\"%s\",\"quantity\":%d,"
+                    "\"entry_date\":\"%s\"}",
+                    i ? "," : "", inv, wh, (int)g->qty, at);
+    }
+    sbuf_printf(b, "],\"listed\":%d}", c->ngaps);
+    rs->status = 200;
+}
+
 static void webhook_stats(sim_resp *rs) {
     sim_wh_stats s;
     sim_wh_stats_get(&s);
@@ -507,6 +538,8 @@ void sim_control_handle(sim_req *rq, sim_resp *rs) {
         webhook_stats(rs);
     } else if (n == 2 && strcmp(seg[0], "webhooks") == 0 && strcmp(seg[1], "dropped") == 0 && get) {
         webhooks_dropped(rq, rs);
+    } else if (n == 2 && strcmp(seg[0], "ledger") == 0 && strcmp(seg[1], "gaps") == 0 && get) {
+        ledger_gaps(rq, rs);
     } else {
         sim_resp_error(rs, 404, "Not found", "trackstar");
     }

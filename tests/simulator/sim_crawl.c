@@ -82,9 +82,16 @@ static void *pick(crawl *k, sim_res r, int (*ok)(const void *)) {
 /* ---- inventory movements ---------------------------------------------------------- */
 
 /* Onhand of item inv in warehouse wh moved by delta: its ledger entry, which counts as a
- * change of the WMS like the movement itself. */
+ * change of the WMS like the movement itself, unless the ledger-gap fault has the WMS
+ * forget it (listed, so that the drift test knows what the ledger lacks). */
 static void ledger(crawl *k, uint32_t inv, uint32_t wh, int32_t delta, sim_ledger_event ev,
                    uint32_t obj_num) {
+    if (k->c->ledger_gap_pct > 0 && (k->c->actions & (1u << SIM_RES_LEDGER)) &&
+        sim_rand_below(k->rng, 100) < (uint32_t)k->c->ledger_gap_pct) {
+        if (sim_ledger_gap_add(k->c, inv, wh, delta, k->now) != 0)
+            log_error("cannot list a ledger gap", "connection_id", k->c->id, NULL);
+        return;
+    }
     int rc = sim_ledger_append(k->c, inv, wh, delta, ev, obj_num, k->now);
     if (rc < 0)
         log_error("cannot add an inventory ledger entry", "connection_id", k->c->id, NULL);

@@ -72,6 +72,7 @@ void sim_store_free(void) {
         for (int r = 0; r < SIM_RES_COUNT; r++)
             sim_table_free(&c->t[r]);
         free(c->drops);
+        free(c->gaps);
         free(c);
         sim_g.conns[i] = NULL;
     }
@@ -351,6 +352,18 @@ int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_l
     /* the copy learns of it at a crawl of the ledger, as of any record the WMS creates */
     if (mark_pending(t, e->m.num, now_ms) != 0) return -1;
     return 1;
+}
+
+int sim_ledger_gap_add(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, int64_t now_ms) {
+    if (c->ngaps >= SIM_MAX_LEDGER_GAPS) return -1;
+    if (c->ngaps % 256 == 0) {
+        sim_ledger_gap *g = realloc(c->gaps, (size_t)(c->ngaps + 256) * sizeof *g);
+        if (!g) return -1;
+        c->gaps = g;
+    }
+    c->gaps[c->ngaps++] = (sim_ledger_gap){
+        .inv = inv, .wh = (uint8_t)wh, .qty = qty, .at_ms = now_ms - now_ms % 1000};
+    return 0;
 }
 
 sim_conn *sim_conn_by_token(const char *token) {

@@ -32,11 +32,12 @@
 #define SIM_MAX_RETURN_LINES 4
 #define SIM_MAX_ASN_LINES 6
 #define SIM_MAX_RECEIPTS 6
-#define SIM_MAX_RECORDS 1000000 /* per resource per connection */
-#define SIM_MAX_JOBS 32         /* on-demand sync jobs kept per connection */
-#define SIM_MAX_FORCE_SYNCS 8   /* force syncs in progress per connection */
-#define SIM_MAX_DROPS 20000     /* withheld webhook versions listed per connection */
-#define SIM_NONE 0xffu          /* "no value" for small uint8 references */
+#define SIM_MAX_RECORDS 1000000   /* per resource per connection */
+#define SIM_MAX_JOBS 32           /* on-demand sync jobs kept per connection */
+#define SIM_MAX_FORCE_SYNCS 8     /* force syncs in progress per connection */
+#define SIM_MAX_DROPS 20000       /* withheld webhook versions listed per connection */
+#define SIM_MAX_LEDGER_GAPS 20000 /* movements made without a ledger entry, listed */
+#define SIM_NONE 0xffu            /* "no value" for small uint8 references */
 
 typedef enum sim_res {
     SIM_RES_ORDERS = 0,
@@ -306,6 +307,15 @@ typedef struct sim_force_run {
 } sim_force_run;
 
 /* A resource webhook the drop knob withheld (never delivered). */
+/* A movement of onhand the WMS made without appending its ledger entry (the ledger-gap
+ * fault, for the drift test): what the ledger lacks, when. */
+typedef struct sim_ledger_gap {
+    uint32_t inv;
+    uint8_t wh;
+    int32_t qty;
+    int64_t at_ms; /* whole seconds, as an entry's entry_date */
+} sim_ledger_gap;
+
 typedef struct sim_drop {
     uint8_t res;
     uint32_t num;
@@ -348,6 +358,9 @@ typedef struct sim_conn {
     sim_drop *drops; /* withheld webhooks (owned), at most SIM_MAX_DROPS */
     int ndrops;
     long long ndropped;
+    int ledger_gap_pct;   /* movements appended without their entry, in percent */
+    sim_ledger_gap *gaps; /* those movements (owned), at most SIM_MAX_LEDGER_GAPS */
+    int ngaps;
     sim_counters n;
     uint64_t seed; /* derives every record's invariant text */
     uint64_t rng;  /* mutation stream */
@@ -474,5 +487,9 @@ void sim_pending_clear(sim_table *t, uint32_t num);
  * ran out. */
 int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_ledger_event event,
                       uint32_t obj_num, int64_t now_ms);
+
+/* The same movement, made by a WMS that forgot its ledger entry: listed at
+ * GET /_sim/ledger/gaps. 0, or -1 when the list is full or memory ran out. */
+int sim_ledger_gap_add(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, int64_t now_ms);
 
 #endif

@@ -216,7 +216,8 @@ static const char sql_streams_db[] =
 static const char sql_accuracy[] =
     "SELECT connection_id, resource, corrections, correction_stale_s_max,"
     " last_correction_at, webhook_lag_s_sum / nullif(webhook_versions, 0) AS webhook_lag_s_avg,"
-    " poll_lag_s_sum / nullif(poll_versions, 0) AS poll_lag_s_avg FROM sync_accuracy"
+    " poll_lag_s_sum / nullif(poll_versions, 0) AS poll_lag_s_avg, ledger_windows, ledger_drifts"
+    " FROM sync_accuracy"
     " WHERE $1::text IS NULL OR connection_id = $1";
 static const char sql_oldest[] =
     "SELECT connection_id, resource, oldest_data_date FROM historical_syncs"
@@ -262,23 +263,29 @@ static cJSON *sample_streams(cli_ctx *ctx, const char *conn, const char **source
                 ts_entity_lookup(orr) == ts_entity_lookup(r) && cli_jstr(o, "oldest_data_date"))
                 cJSON_AddStringToObject(s, "oldest_data_date", cli_jstr(o, "oldest_data_date"));
         }
-        /* corrections and staleness: 0 and null until the writer applied a version */
+        /* counts 0 and the rest null until the writer applied a version (ledger windows:
+         * until the drift of an inventory window was evaluated) */
         const cJSON *ac = NULL;
         cJSON_ArrayForEach(o, acc) {
             const char *oc = cli_jstr(o, "connection_id"), *orr = cli_jstr(o, "resource");
             if (c && r && oc && orr && strcmp(c, oc) == 0 && strcmp(r, orr) == 0) ac = o;
         }
-        static const char *const acc_keys[] = {"corrections", "correction_stale_s_max",
-                                               "last_correction_at", "webhook_lag_s_avg",
-                                               "poll_lag_s_avg"};
+        static const struct {
+            const char *key;
+            int count;
+        } acc_keys[] = {{"corrections", 1},        {"correction_stale_s_max", 0},
+                        {"last_correction_at", 0}, {"webhook_lag_s_avg", 0},
+                        {"poll_lag_s_avg", 0},     {"ledger_windows", 1},
+                        {"ledger_drifts", 1}};
         for (size_t k = 0; k < sizeof acc_keys / sizeof acc_keys[0]; k++) {
-            const cJSON *v = ac ? cJSON_GetObjectItemCaseSensitive(ac, acc_keys[k]) : NULL;
+            const char *key = acc_keys[k].key;
+            const cJSON *v = ac ? cJSON_GetObjectItemCaseSensitive(ac, key) : NULL;
             if (v && !cJSON_IsNull(v))
-                cJSON_AddItemToObject(s, acc_keys[k], cJSON_Duplicate(v, 1));
-            else if (k == 0)
-                cJSON_AddNumberToObject(s, acc_keys[k], 0);
+                cJSON_AddItemToObject(s, key, cJSON_Duplicate(v, 1));
+            else if (acc_keys[k].count)
+                cJSON_AddNumberToObject(s, key, 0);
             else
-                cJSON_AddNullToObject(s, acc_keys[k]);
+                cJSON_AddNullToObject(s, key);
         }
         cJSON_ArrayForEach(o, counts) {
             const char *orr = cli_jstr(o, "resource");
@@ -356,9 +363,10 @@ static void annotate(cJSON *streams, int64_t now, watch_state *w) {
 }
 
 static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
-    static const char *const heads[] = {
-        "CONNECTION", "RESOURCE", "STATE", "PHASE",        "PROGRESS",   "RECORDS",   "PAGES",
-        "RATE/S",     "ETA",      "IN DB", "LAST SUCCESS", "LAST ERROR", "CORRECTED", "MAX STALE"};
+    static const char *const heads[] = {"CONNECTION", "RESOURCE",  "STATE",        "PHASE",
+                                        "PROGRESS",   "RECORDS",   "PAGES",        "RATE/S",
+                                        "ETA",        "IN DB",     "LAST SUCCESS", "LAST ERROR",
+                                        "CORRECTED",  "MAX STALE", "LEDGER DRIFT"};
 #define NHEADS ((int)(sizeof heads / sizeof heads[0]))
     /* one connection: its id is in the title, and IN DB is known */
     int skip = one_conn ? 1 : 0, nc = NHEADS - skip - (one_conn ? 0 : 1);
@@ -374,10 +382,12 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
         cli_table_align_right(&t, COL(c));
     cli_table_align_right(&t, COL(12));
     cli_table_align_right(&t, COL(13));
+    cli_table_align_right(&t, COL(14));
     cli_table_width(&t, COL(11), 50);
     const cJSON *s;
     cJSON_ArrayForEach(s, streams) {
-        char bar[64], n[32], pages[32], rate[32], eta[32], db[32], tb[64], corr[32], stale[32];
+        char bar[64], n[32], pages[32], rate[32], eta[32], db[32], tb[64], corr[32], stale[32],
+            drift[48];
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "correction_stale_s_max");
         const cJSON *pg = cJSON_GetObjectItemCaseSensitive(s, "pages");
         const cJSON *pr = cJSON_GetObjectItemCaseSensitive(s, "progress");
@@ -411,6 +421,11 @@ static void status_table(cli_ctx *ctx, const cJSON *streams, int one_conn) {
                        cJSON_IsNumber(st)
                            ? cli_duration((int64_t)(st->valuedouble + 0.5), stale, sizeof stale)
                            : NULL);
+        /* inventory windows whose onhand change the ledger does not account for, of the
+         * windows evaluated (where the connection keeps a ledger) */
+        int64_t lw = jint(s, "ledger_windows");
+        snprintf(drift, sizeof drift, "%" PRId64 "/%" PRId64, jint(s, "ledger_drifts"), lw);
+        cli_table_cell(&t, COL(14), lw > 0 ? drift : NULL);
     }
 #undef COL
 #undef NHEADS
