@@ -6,8 +6,8 @@
 --
 -- inventory_onhand_snapshots: the onhand of every applied inventory version, per
 -- warehouse, as of when Trackstar read it (trackstar_updated_at, else updated_date), for
--- connections whose ledger stream has been polled once (sync_status). The trigger writes
--- them from the row's canonical record, so every path that applies an inventory version
+-- connections whose ledger stream has been polled once (sync_status). Triggers write
+-- them from the rows' canonical records, so every path that applies an inventory version
 -- (batch, rebuild) records it and nothing else has to. A version applied twice (webhook
 -- and poll) is one snapshot.
 --
@@ -17,8 +17,9 @@
 -- that is when the connection's last ledger poll that started after it has succeeded,
 -- and its status has been in the database for at least p_settle (the status and the
 -- entries of one poll travel on different topics). Results stay on the snapshot (ledger_sum,
--- drift) and add up per connection in sync_accuracy (resource inventory). Snapshots older
--- than 30 days than the item's newest are deleted as new ones come.
+-- drift) and add up per connection in sync_accuracy (resource inventory). Evaluated
+-- snapshots more than 30 days behind the ledger's mark are deleted by the same call,
+-- except each item and warehouse's newest.
 
 CREATE TABLE inventory_onhand_snapshots (
     connection_id       text        NOT NULL,
@@ -46,33 +47,33 @@ ALTER TABLE sync_accuracy
     ADD COLUMN ledger_drift_units  bigint NOT NULL DEFAULT 0,
     ADD COLUMN last_ledger_drift_at timestamptz;
 
-CREATE FUNCTION trackstar_inventory_onhand_snapshot() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement-level, over the statement's new rows (a transition table): one call per merge
+-- instead of one per row, a join that finds no ledger stream for most connections.
+CREATE FUNCTION trackstar_inventory_onhand_snapshots() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.deleted_at IS NOT NULL OR NOT EXISTS (
-           SELECT FROM sync_status s
-           WHERE s.connection_id = NEW.connection_id AND s.resource = 'inventory_ledger'
-             AND s.last_success_at IS NOT NULL) THEN
-        RETURN NULL;
-    END IF;
     -- The canonical record's warehouses: warehouse_id a string, onhand an integer (the
     -- normalizer's value policy; anything else is not a snapshot, not an error).
     INSERT INTO inventory_onhand_snapshots (connection_id, inventory_item_id, warehouse_id, as_of, onhand)
-    SELECT NEW.connection_id, NEW.id, w->>'warehouse_id',
-           coalesce(NEW.trackstar_updated_at, NEW.source_updated_at),
+    SELECT n.connection_id, n.id, w->>'warehouse_id',
+           coalesce(n.trackstar_updated_at, n.source_updated_at),
            CASE WHEN (w->>'onhand') ~ '^-?[0-9]{1,18}$' THEN (w->>'onhand')::bigint END
-    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(NEW.record->'warehouses') = 'array'
-                                   THEN NEW.record->'warehouses' ELSE '[]'::jsonb END) w
-    WHERE jsonb_typeof(w->'warehouse_id') = 'string'
+    FROM new_rows n
+    JOIN sync_status s ON s.connection_id = n.connection_id AND s.resource = 'inventory_ledger'
+                      AND s.last_success_at IS NOT NULL
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(n.record->'warehouses') = 'array'
+             THEN n.record->'warehouses' ELSE '[]'::jsonb END) w
+    WHERE n.deleted_at IS NULL AND jsonb_typeof(w->'warehouse_id') = 'string'
     ON CONFLICT DO NOTHING;
-    DELETE FROM inventory_onhand_snapshots o
-    WHERE o.connection_id = NEW.connection_id AND o.inventory_item_id = NEW.id
-      AND o.as_of < coalesce(NEW.trackstar_updated_at, NEW.source_updated_at) - interval '30 days';
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER inventory_items_onhand_snapshot
-    AFTER INSERT OR UPDATE OF record ON inventory_items
-    FOR EACH ROW EXECUTE FUNCTION trackstar_inventory_onhand_snapshot();
+CREATE TRIGGER inventory_items_onhand_snapshots_insert
+    AFTER INSERT ON inventory_items REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION trackstar_inventory_onhand_snapshots();
+CREATE TRIGGER inventory_items_onhand_snapshots_update
+    AFTER UPDATE ON inventory_items REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION trackstar_inventory_onhand_snapshots();
 
 -- Evaluate up to p_limit due snapshots (oldest first; rows another writer evaluates now
 -- are skipped) and return what was evaluated: windows, windows with a drift, and the sum
@@ -120,6 +121,17 @@ WITH marks AS (
     SELECT connection_id, count(drift) AS windows, count(*) FILTER (WHERE drift <> 0) AS drifts,
            coalesce(sum(abs(drift)), 0) AS units
     FROM done GROUP BY connection_id
+), expired AS (
+    -- evaluated snapshots more than 30 days behind the mark go, except the newest of
+    -- their item and warehouse (the next window starts there)
+    DELETE FROM inventory_onhand_snapshots o
+    USING marks m
+    WHERE o.connection_id = m.connection_id AND o.evaluated_at IS NOT NULL
+      AND o.as_of < m.known_through - interval '30 days'
+      AND EXISTS (SELECT FROM inventory_onhand_snapshots q
+                  WHERE q.connection_id = o.connection_id
+                    AND q.inventory_item_id = o.inventory_item_id
+                    AND q.warehouse_id = o.warehouse_id AND q.as_of > o.as_of)
 ), acc AS (
     INSERT INTO sync_accuracy (connection_id, resource, ledger_windows, ledger_drifts,
                                ledger_drift_units, last_ledger_drift_at, updated_at)
