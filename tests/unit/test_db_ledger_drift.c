@@ -41,8 +41,9 @@ static void movement(tdb *t, const char *c, const char *id, const char *i, const
                   c, id, at, at, i, wh, qty));
 }
 
-#define EVALUATE(settle) "SELECT windows || '|' || drifts || '|' || units FROM "               \
-                            "trackstar_evaluate_ledger_drift('" settle "', 1000)"
+#define EVALUATE(settle)                                                                           \
+    "SELECT windows || '|' || drifts || '|' || units FROM "                                        \
+    "trackstar_evaluate_ledger_drift('" settle "', 1000)"
 
 static void test_windows_drift_once(void **state) {
     (void)state;
@@ -76,10 +77,11 @@ static void test_windows_drift_once(void **state) {
      * w1: (1010,1020] 0, (1020,1030] 5 vs 4: 1, (1030,1040] 0 vs -1: 1; w2: no integer onhand
      * at 1010, so (1010,1020] is no window. */
     tdb_assert_val(t.sql, "3|2|2", EVALUATE("1 minute"));
-    tdb_assert_val(t.sql, "1|1", "SELECT drift || '|' || (SELECT drift FROM "
-                                  "inventory_onhand_snapshots WHERE as_of = to_timestamp(1040))"
-                                  " FROM inventory_onhand_snapshots WHERE as_of = to_timestamp(1030)"
-                                  " AND warehouse_id = 'w1'");
+    tdb_assert_val(t.sql, "1|1",
+                   "SELECT drift || '|' || (SELECT drift FROM "
+                   "inventory_onhand_snapshots WHERE as_of = to_timestamp(1040))"
+                   " FROM inventory_onhand_snapshots WHERE as_of = to_timestamp(1030)"
+                   " AND warehouse_id = 'w1'");
     /* each window once */
     tdb_assert_val(t.sql, "0|0|0", EVALUATE("1 minute"));
     tdb_assert_val(t.sql, "3|2|2|true",
@@ -98,8 +100,9 @@ static void test_windows_drift_once(void **state) {
     ledger_drift_init();
     assert_int_equal(ledger_drift_evaluate(db, 60000, err, sizeof err), 0);
     wdb_close(db);
-    tdb_assert_val(t.sql, "0", "SELECT drift FROM inventory_onhand_snapshots"
-                               " WHERE as_of = to_timestamp(1200)");
+    tdb_assert_val(t.sql, "0",
+                   "SELECT drift FROM inventory_onhand_snapshots"
+                   " WHERE as_of = to_timestamp(1200)");
     tdb_assert_val(t.sql, "4|2|2",
                    "SELECT ledger_windows || '|' || ledger_drifts || '|' || ledger_drift_units"
                    " FROM sync_accuracy WHERE connection_id = 'c1' AND resource = 'inventory'");
