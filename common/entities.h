@@ -76,12 +76,12 @@
       INCREMENTAL, 43200, ALWAYS)                                                                  \
     X(inventory_ledger, INVENTORY_LEDGER, inventory_ledger_entry, inventory_ledger,                \
       "/wms/inventory/ledger", "inventory_ledger", TS_LIST("created", "updated"), NULL,            \
-      INCREMENTAL, 3600, ON_REQUEST)                                                              \
-    X(order_channels, ORDER_CHANNELS, order_channel, order_channels, "/wms/orders/channels",     \
-      "order-channel", TS_NONE, NULL, COMPLETE, 43200, WITH(orders))                              \
-    X(inbound_shipment_suppliers, INBOUND_SHIPMENT_SUPPLIERS, inbound_shipment_supplier,          \
-      inbound_shipment_suppliers, "/wms/inbound-shipments/suppliers", "inbound-shipment-supplier",\
-      TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))
+      INCREMENTAL, 3600, ON_REQUEST)                                                               \
+    X(order_channels, ORDER_CHANNELS, order_channel, order_channels, "/wms/orders/channels",       \
+      "order-channel", TS_NONE, NULL, COMPLETE, 43200, WITH(orders))                               \
+    X(inbound_shipment_suppliers, INBOUND_SHIPMENT_SUPPLIERS, inbound_shipment_supplier,           \
+      inbound_shipment_suppliers, "/wms/inbound-shipments/suppliers",                              \
+      "inbound-shipment-supplier", TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
