@@ -10,13 +10,22 @@
                    interval_s_, enabled_)                                                          \
     [TS_ENT_##NAME_] = {.name = #name_, .entity = #entity_, .topic = TS_TOPIC(name_),             \
                         .topic_internal = TS_TOPIC_INTERNAL(name_),                               \
-                        .table = #table_, .path = path_, .function = "get_" #name_,               \
+                        .table = #table_, .path = path_, .function = TS_FN_##enabled_(name_),     \
                         .prefix = prefix_, .events = events_, .aliases = aliases_,                \
                         .interval_env = "FETCHER_INTERVAL_" #NAME_ "_S",                          \
                         .interval_s = interval_s_, .poll = TS_POLL_##poll_,                       \
-                        .on_request = TS_##enabled_},
+                        .on_request = TS_REQ_##enabled_},
 // clang-format on
-enum { TS_ALWAYS = 0, TS_ON_REQUEST = 1 };
+/* The enabled column: the function, get_<name> unless WITH(other) names another's, and
+ * whether it is enabled only on request. TS_FN_WITH(other) leaves TS_SKIP before the
+ * row's (name_), which it swallows. */
+#define TS_FN_ALWAYS(name) "get_" #name
+#define TS_FN_ON_REQUEST(name) "get_" #name
+#define TS_FN_WITH(other) "get_" #other TS_SKIP
+#define TS_SKIP(name)
+#define TS_REQ_ALWAYS 0
+#define TS_REQ_ON_REQUEST 1
+#define TS_REQ_WITH(other) 0
 const ts_entity ts_entities[TS_ENTITY_COUNT] = {TS_ENTITIES(ENTITY_ROW)};
 #undef ENTITY_ROW
 
@@ -44,11 +53,26 @@ int ts_entity_lookup(const char *s) {
     if (!s) return -1;
     for (int e = 0; e < TS_ENTITY_COUNT; e++) {
         const ts_entity *t = &ts_entities[e];
-        if (eq(s, t->name) || eq(s, t->entity) || eq(s, t->prefix) || eq(s, t->function)) return e;
+        if (eq(s, t->name) || eq(s, t->entity) || eq(s, t->prefix) ||
+            (ts_entity_owns_function(e) && eq(s, t->function)))
+            return e;
         for (const char *const *a = t->aliases; a && *a; a++)
             if (eq(s, *a)) return e;
     }
     return -1;
+}
+
+int ts_entity_owns_function(int e) {
+    const ts_entity *t = &ts_entities[e];
+    return strncmp(t->function, "get_", 4) == 0 && strcmp(t->function + 4, t->name) == 0;
+}
+
+unsigned ts_function_reads(const char *fn) {
+    int r = ts_entity_lookup(fn);
+    unsigned m = 0;
+    for (int e = 0; r >= 0 && e < TS_ENTITY_COUNT; e++)
+        if (strcmp(ts_entities[e].function, ts_entities[r].function) == 0) m |= 1u << e;
+    return m;
 }
 
 int ts_entity_by_topic(const char *topic) {

@@ -10,6 +10,7 @@
  *
  *   name        our resource name: the raw topic's `resource` header and key, the topic
  *               wms.<name>.v1, the fetcher's stream, Trackstar's function get_<name>
+ *               (unless enabled says WITH(other))
  *   NAME        the same in capitals: FETCHER_INTERVAL_<NAME>_S, TS_ENT_<NAME>
  *   entity      the canonical record's `entity`; its mapper is canon_entity_<entity>
  *               (normalizer/), its table spec wdb_spec_<name> (writer/spec_*.c)
@@ -18,7 +19,8 @@
  *   prefix      the webhook event prefix as the 2025 OpenAPI spells it: "<prefix>.<event>".
  *               Trackstar also sends '_' for '-' (shipping_method.created): every
  *               comparison here treats the two alike, so both spellings are one entry
- *   events      the events Trackstar sends for it (TS_LIST("created", ...))
+ *   events      the events Trackstar sends for it (TS_LIST("created", ...)), or TS_NONE
+ *               when Trackstar sends no webhooks for it (it is only polled)
  *   aliases     other names Trackstar uses for it, in connection.historical-sync-completed
  *               (data.resource) or Link's endpoint list; NULL when none. The singular
  *               (entity, prefix) and get_<name> are accepted without being listed
@@ -26,7 +28,11 @@
  *               run, so a listing is the complete set of live records; PER_WAREHOUSE: one
  *               list per warehouse, a cursor over all of them
  *   interval_s  the default seconds between two polls (reference §6.2)
- *   enabled     ALWAYS, or ON_REQUEST when Trackstar enables the function only on request
+ *   enabled     ALWAYS, or ON_REQUEST when Trackstar enables the function only on request;
+ *               WITH(other) when it has no function of its own: Trackstar reads it with
+ *               get_<other> (order channels with get_orders), so a connection has it when
+ *               its available_actions has get_<other>, and its schedule, first sync and
+ *               force syncs are get_<other>'s
  *
  * Trackstar sends more event families than the pipeline models: TS_UNMODELLED lists
  * them, so that the gateway still keys them by record and the normalizer counts them as
@@ -39,6 +45,8 @@
 
 /* A NULL-terminated list of strings, as an entry's events or aliases. */
 #define TS_LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* The empty list: an entity Trackstar sends no webhooks for (TS_LIST() does not compile). */
+#define TS_NONE ((const char *const[]){NULL})
 
 // clang-format off
 #define TS_ENTITIES(X)                                                                             \
@@ -68,7 +76,12 @@
       INCREMENTAL, 43200, ALWAYS)                                                                  \
     X(inventory_ledger, INVENTORY_LEDGER, inventory_ledger_entry, inventory_ledger,                \
       "/wms/inventory/ledger", "inventory_ledger", TS_LIST("created", "updated"), NULL,            \
-      INCREMENTAL, 3600, ON_REQUEST)
+      INCREMENTAL, 3600, ON_REQUEST)                                                               \
+    X(order_channels, ORDER_CHANNELS, order_channel, order_channels, "/wms/orders/channels",       \
+      "order-channel", TS_NONE, NULL, COMPLETE, 43200, WITH(orders))                               \
+    X(inbound_shipment_suppliers, INBOUND_SHIPMENT_SUPPLIERS, inbound_shipment_supplier,           \
+      inbound_shipment_suppliers, "/wms/inbound-shipments/suppliers",                              \
+      "inbound-shipment-supplier", TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
@@ -111,7 +124,7 @@ typedef struct ts_entity {
     const char *topic_internal; /* "trackstar.canonical.orders.v1" */
     const char *table;          /* "orders" */
     const char *path;           /* "/wms/orders" */
-    const char *function;       /* "get_orders" */
+    const char *function;       /* "get_orders"; order_channels: "get_orders" too */
     const char *prefix;         /* "order" */
     const char *const *events;  /* "created", "updated", ...; NULL-terminated */
     const char *const *aliases; /* NULL-terminated, or NULL */
@@ -141,6 +154,15 @@ extern const int ts_family_count;
 /* The entity named by s: its name, entity, prefix, function or one of its aliases ('_'
  * and '-' alike, case as written). -1 when none. */
 int ts_entity_lookup(const char *s);
+
+/* The entities Trackstar's function fn reads, one bit per ts_entity_id: the entity fn
+ * names (by any name ts_entity_lookup takes) and every entity enabled WITH it
+ * ("get_orders": orders and order_channels). 0 when fn names none. */
+unsigned ts_function_reads(const char *fn);
+
+/* 1 when entity e has a function of its own (get_<name>), 0 when it is read WITH
+ * another's. */
+int ts_entity_owns_function(int e);
 
 /* The entity whose public topic is topic (without KAFKA_TOPIC_PREFIX), or -1. */
 int ts_entity_by_topic(const char *topic);

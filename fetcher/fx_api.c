@@ -18,8 +18,7 @@ static uint32_t actions_mask(const cJSON *arr) {
     const cJSON *a;
     cJSON_ArrayForEach(a, arr) {
         if (!cJSON_IsString(a) || strncmp(a->valuestring, "get_", 4) != 0) continue;
-        int r = ts_entity_lookup(a->valuestring);
-        if (r >= 0) m |= 1u << r;
+        m |= ts_function_reads(a->valuestring); /* get_orders: order channels too */
     }
     return m;
 }
@@ -43,10 +42,8 @@ int fx_api_parse_integrations(const char *body, size_t len, fx_integ *out, int m
         const cJSON *op, *ops = cJSON_GetObjectItemCaseSensitive(it, "list_operations");
         cJSON_ArrayForEach(op, ops) {
             const cJSON *action = cJSON_GetObjectItemCaseSensitive(op, "action");
-            if (cJSON_IsString(action) && strncmp(action->valuestring, "get_", 4) == 0) {
-                int r = ts_entity_lookup(action->valuestring);
-                if (r >= 0) g->reads |= 1u << r;
-            }
+            if (cJSON_IsString(action) && strncmp(action->valuestring, "get_", 4) == 0)
+                g->reads |= ts_function_reads(action->valuestring);
         }
     }
     cJSON_Delete(root);
@@ -88,26 +85,28 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
     cJSON_ArrayForEach(s, scheds) {
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(s, "function_name");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "sync_status");
-        int r = cJSON_IsString(fn) ? ts_entity_lookup(fn->valuestring) : -1;
-        if (r < 0) continue;
-        fx_schedule *sc = &out->sched[r];
+        /* get_orders' schedule is order channels' too: they are read with it */
+        unsigned reads = cJSON_IsString(fn) ? ts_function_reads(fn->valuestring) : 0;
         const char *status = cJSON_IsString(st) ? st->valuestring : "";
-        sc->known = 1;
-        sc->frequency_ms = (int64_t)(num_or_zero(s, "sync_frequency") * 1000);
-        sc->crawl_start_ms = time_or_zero(s, "last_crawl_start");
-        sc->crawl_end_ms = time_or_zero(s, "last_crawl_end");
-        sc->running = strcmp(status, "sync_in_progress") == 0 ||
-                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "in_progress"));
-        sc->error = strcmp(status, "error") == 0;
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+            if (!(reads & (1u << r))) continue;
+            fx_schedule *sc = &out->sched[r];
+            sc->known = 1;
+            sc->frequency_ms = (int64_t)(num_or_zero(s, "sync_frequency") * 1000);
+            sc->crawl_start_ms = time_or_zero(s, "last_crawl_start");
+            sc->crawl_end_ms = time_or_zero(s, "last_crawl_end");
+            sc->running = strcmp(status, "sync_in_progress") == 0 ||
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "in_progress"));
+            sc->error = strcmp(status, "error") == 0;
+        }
         if (!cJSON_IsObject(hist) && cJSON_IsString(st) &&
             strcmp(status, "first_sync_in_progress") != 0)
-            out->hist_done |= 1u << r;
+            out->hist_done |= reads;
     }
     if (cJSON_IsObject(hist)) {
         const cJSON *h;
         cJSON_ArrayForEach(h, hist) {
-            int r = ts_entity_lookup(h->string);
-            if (r >= 0 && cJSON_IsTrue(h)) out->hist_done |= 1u << r;
+            if (cJSON_IsTrue(h)) out->hist_done |= ts_function_reads(h->string);
         }
     }
     cJSON_Delete(root);

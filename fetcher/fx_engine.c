@@ -160,9 +160,11 @@ static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
     sbuf_printf(&url, "%s/connections/sync", e->cfg.base_url);
     sbuf_append(&body, "{\"functions_to_sync\":[", 22);
     int first = 1;
+    unsigned named = 0; /* each function once: get_orders syncs orders and order channels */
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        if (mask & (1u << r)) {
+        if ((mask & (1u << r)) && !(named & (1u << r))) {
             sbuf_printf(&body, "%s\"%s\"", first ? "" : ",", ts_entities[r].function);
+            named |= ts_function_reads(ts_entities[r].function);
             first = 0;
         }
     sbuf_append(&body, "]}", 2);

@@ -186,12 +186,17 @@ int fx_events_handle(PGconn *db, const seal_ring *ring, const rd_kafka_message_t
                      NULL);
             break;
         }
-        rc = fx_db_hist_put(db, ev.conn, ts_entities[ev.res].name, ev.oldest_ms, ev.newest_ms,
-                            "webhook", errstr, errlen);
-        if (rc == 0) {
-            *changed = 1;
-            log_info("historical sync completed", "connection_id", ev.conn, "resource",
-                     ts_entities[ev.res].name, NULL);
+        /* the function's first crawl read every entity enabled with it (get_orders:
+         * order channels too) */
+        for (int r = 0; r < TS_ENTITY_COUNT && rc == 0; r++) {
+            if (!(ts_function_reads(ts_entities[ev.res].function) & (1u << r))) continue;
+            rc = fx_db_hist_put(db, ev.conn, ts_entities[r].name, ev.oldest_ms, ev.newest_ms,
+                                "webhook", errstr, errlen);
+            if (rc == 0) {
+                *changed = 1;
+                log_info("historical sync completed", "connection_id", ev.conn, "resource",
+                         ts_entities[r].name, NULL);
+            }
         }
         break;
     case FX_EV_ERROR_RESOLVED:

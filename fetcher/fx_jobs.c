@@ -19,6 +19,8 @@ static const char *const job_functions[] = {"get_products", "get_orders", "get_i
                                             "get_returns",  "get_bills",  NULL};
 
 static int allowed(int res) {
+    /* one read WITH another's function has no on-demand sync of its own */
+    if (!ts_entity_owns_function(res)) return 0;
     for (int i = 0; job_functions[i]; i++)
         if (strcmp(job_functions[i], ts_entities[res].function) == 0) return 1;
     return 0;

@@ -179,6 +179,13 @@ def inventory_ledger_truth(r):
             "entry_date": ts(r.get("entry_date"))}
 
 
+def named_truth(r):
+    # order channels and suppliers: reference lists, listed completely (a removed one must
+    # be marked deleted, which db_rows leaves out like a record the truth no longer has)
+    return {"name": r.get("name"), "warehouse_customer_id": r.get("warehouse_customer_id"),
+            "created_at": ts(r.get("created_date"))}
+
+
 def cnt(table, fk):
     return f"(SELECT count(*) FROM {table} c WHERE c.connection_id = t.connection_id AND c.{fk} = t.id)"
 
@@ -254,6 +261,12 @@ ENTITIES = {
         "ledger_event_type": "t.ledger_event_type", "object_id": "t.object_id",
         "warehouse_id": "t.warehouse_id",
         "entry_date": "extract(epoch FROM t.entry_date)::bigint"}),
+    "order_channels": ("order_channels", named_truth, {
+        "name": "t.name", "warehouse_customer_id": "t.warehouse_customer_id",
+        "created_at": "extract(epoch FROM t.created_at)::bigint"}),
+    "inbound_shipment_suppliers": ("inbound_shipment_suppliers", named_truth, {
+        "name": "t.name", "warehouse_customer_id": "t.warehouse_customer_id",
+        "created_at": "extract(epoch FROM t.created_at)::bigint"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 
@@ -367,6 +380,9 @@ def main():
                     problem("truth_duplicate", f"{resource} {c} {rid}: twice in the truth (simulator bug)")
                 truth[(c, rid)] = rec
         rows = db_rows(a.db, table, fields, conns)
+        # rows a complete listing found gone (deleted_at set): left out of rows above
+        deleted = psql_json(a.db, f"SELECT count(*) FROM {table} WHERE deleted_at IS NOT NULL "
+                                  f"AND connection_id IN ({sql_list(conns)})")
         missing = [k for k in truth if k not in rows]
         extra = [k for k in rows if k not in truth]
         mismatched = 0
@@ -396,11 +412,12 @@ def main():
         for k in extra:
             problem("extra", f"{resource} {k[0]} {k[1]}: in {table}, not in the truth")
         summary["entities"][resource] = {"truth": len(truth), "db": len(rows), "missing": len(missing),
-                                         "extra": len(extra), "mismatched": mismatched, "sources": sources}
+                                         "extra": len(extra), "mismatched": mismatched, "sources": sources,
+                                         "deleted": deleted}
         if not a.quiet:
             src = ", ".join(f"{n} from {s}" for s, n in sorted(sources.items()))
             print(f"  {resource:<20} truth {len(truth):>6}  db {len(rows):>6}  missing {len(missing):>4}  "
-                  f"extra {len(extra):>4}  mismatched {mismatched:>4}  ({src or 'none'}; "
+                  f"extra {len(extra):>4}  mismatched {mismatched:>4}  deleted {deleted:>4}  ({src or 'none'}; "
                   f"{len(fields) + 3} fields each, {time.time() - t0:.1f}s)")
 
     # Connections: one active row per live connection, the token seen but not stored.

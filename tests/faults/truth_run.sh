@@ -153,6 +153,12 @@ rc=$?
 sed 's/^/        /' "$WORK/compare.out"
 if [ $rc -eq 0 ]; then pass "every table equals the truth, $conv s after the WMS went still: 0 missed, 0 stale"
 else fail "every table equals the truth (0 missed, 0 stale)" "$(tail -1 "$WORK/compare.out")"; fi
+# Order channels and suppliers have no webhooks: only the complete listing learns that the
+# WMS removed one, and the row must be marked deleted (the comparison leaves those out).
+gone=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["entities"]
+print(sum(e[r]["deleted"] for r in ("order_channels", "inbound_shipment_suppliers")))' "$WORK/summary.json" 2>/dev/null)
+if [ "${gone:-0}" -gt 0 ]; then pass "removed order channels and suppliers marked deleted ($gone rows)"
+else fail "removed order channels and suppliers marked deleted" "${gone:-no summary}"; fi
 
 # ---- the evidence: each unkind case happened ----------------------------------------------
 fl_simctl GET /_sim/connections >"$WORK/world.json"

@@ -34,9 +34,20 @@ static const char *const webhook_types[] = {
     "inventory_ledger.created",
 };
 static const char *const resources[] = {
-    "orders",           "inventory", "products",          "warehouses", "warehouse_locations",
-    "shipping_methods", "returns",   "inbound_shipments", "bills",      "warehouse_customers",
-    "inventory_ledger", "",
+    "orders",
+    "inventory",
+    "products",
+    "warehouses",
+    "warehouse_locations",
+    "shipping_methods",
+    "returns",
+    "inbound_shipments",
+    "bills",
+    "warehouse_customers",
+    "inventory_ledger",
+    "order_channels",
+    "inbound_shipment_suppliers",
+    "",
 };
 
 static void check(const canon_out *out, int rc) {

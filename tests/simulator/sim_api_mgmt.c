@@ -422,6 +422,7 @@ static void connection_sync(sim_req *rq, sim_resp *rs) {
         }
     }
     if (!mask && (!fl || cJSON_GetArraySize(fl) == 0)) mask = (1u << SIM_RES_COUNT) - 1;
+    mask = sim_res_derive(mask); /* get_orders crawls order channels too */
     /* The real one answers at once and crawls in the background for minutes (§6.4). */
     if (sim_force_sync(c, mask & c->actions, rq->now_ms) != 0) {
         sim_resp_error(rs, 429, "Too many force syncs in progress for this connection",
@@ -564,7 +565,7 @@ static void integration_info(sim_jw *w, const sim_integration *in) {
     sim_jw_key(w, "list_operations");
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
-        if (!(in->reads & (1u << r))) continue;
+        if (!(in->reads & (1u << r)) || sim_res_owner((sim_res)r) != (sim_res)r) continue;
         sim_jw_obj(w);
         sim_jw_key(w, "action");
         sim_jw_str(w, sim_res_infos[r].function);
@@ -581,7 +582,8 @@ static void integration_info(sim_jw *w, const sim_integration *in) {
     sim_jw_key(w, "available_actions");
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (in->reads & (1u << r)) sim_jw_str(w, sim_res_infos[r].function);
+        if ((in->reads & (1u << r)) && sim_res_owner((sim_res)r) == (sim_res)r)
+            sim_jw_str(w, sim_res_infos[r].function);
     for (int i = 0; in->writes[i]; i++)
         sim_jw_str(w, in->writes[i]);
     sim_jw_end(w, ']');

@@ -37,8 +37,6 @@ static const struct {
     const char *function;
 } unmodelled[] = {
     {"/wms/labor-activities", "get_labor_activities"},
-    {"/wms/orders/channels", "get_order_channels"},
-    {"/wms/inbound-shipments/suppliers", "get_suppliers"},
 };
 
 static const char *display_name(const sim_conn *c) {
@@ -257,6 +255,15 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs) {
          * where Trackstar enabled the ledger for the connection, else 501 */
         if (gate(rs, c, SIM_RES_LEDGER)) return;
         sim_wms_list(rq, rs, c, SIM_RES_LEDGER, 0, 0);
+        return;
+    }
+    if ((rt->res == SIM_RES_ORDERS && nseg == 2 && strcmp(seg[1], "channels") == 0) ||
+        (rt->res == SIM_RES_INBOUND && nseg == 2 && strcmp(seg[1], "suppliers") == 0)) {
+        /* lists only (the API has no get-one), read with get_orders / get_inbound_shipments:
+         * paged, short pages and rate limits like every other list */
+        sim_res r = rt->res == SIM_RES_ORDERS ? SIM_RES_CHANNELS : SIM_RES_SUPPLIERS;
+        if (gate(rs, c, r)) return;
+        sim_wms_list(rq, rs, c, r, 0, 0);
         return;
     }
     if (gate(rs, c, rt->res)) return;

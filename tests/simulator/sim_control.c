@@ -61,6 +61,7 @@ static int get_mask(cJSON *j, const char *key, uint32_t *mask, sim_resp *rs) {
         }
         *mask |= 1u << r;
     }
+    *mask = sim_res_derive(*mask); /* get_orders: order channels too */
     return 0;
 }
 
@@ -91,7 +92,8 @@ static void conn_summary(sbuf *b, const sim_conn *c) {
         c->id, c->token, c->integration, c->live ? "true" : "false");
     int n = 0;
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if ((c->actions & (1u << r)) && !(c->hist_done & (1u << r)))
+        if ((c->actions & (1u << r)) && !(c->hist_done & (1u << r)) &&
+            sim_res_owner((sim_res)r) == (sim_res)r)
             sbuf_printf(b, "%s\"%s\"", n++ ? "," : "", sim_res_infos[r].function);
     sbuf_append(b, "]", 1);
     counts(b, c, "counts", 0);

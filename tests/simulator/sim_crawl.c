@@ -476,6 +476,47 @@ static int m_wcust(crawl *k) {
     return 1;
 }
 
+/* Order channels and suppliers: mostly renamed (updated_date moves); sometimes one is
+ * added; sometimes one is removed from the WMS (a complete listing no longer holds it:
+ * the pipeline must mark it deleted), while at least two stay. */
+static int m_named(crawl *k, sim_res r, int nnames) {
+    sim_conn *c = k->c;
+    sim_table *t = &c->t[r];
+    uint32_t roll = sim_rand_below(k->rng, 6), live_n = 0;
+    for (uint32_t num = 1; num <= t->n; num++)
+        live_n += !((const sim_meta *)sim_table_get(t, num))->removed;
+    if (roll == 0 && live_n > 2) {
+        sim_named_rec *x = pick(k, r, NULL);
+        if (!x) return 0;
+        sim_meta *row = sim_table_get(t, x->m.num);
+        row->removed = 1; /* as POST /_sim/connections/{id}/records does */
+        sim_named_rec *w = sim_wms_get(t, x->m.num);
+        if (w) w->m.removed = 1;
+        k->out->mutations++;
+        return 1;
+    }
+    if (roll == 1 && t->n < 40) {
+        sim_named_rec *x = calloc(1, sizeof *x);
+        if (!x) return 0;
+        x->name = (uint8_t)sim_rand_below(k->rng, (uint32_t)nnames);
+        x->rev = 1; /* a new one is named apart from the first ones */
+        return add_record(k, r, x) == 0;
+    }
+    sim_named_rec *x = pick(k, r, NULL);
+    if (!x || !(x = edit(k, r, x))) return 0;
+    x->rev = (uint8_t)(x->rev % 200 + 1);
+    stamp(k, r, x, 1);
+    return 1;
+}
+
+static int m_channel(crawl *k) {
+    return m_named(k, SIM_RES_CHANNELS, sim_nchannels);
+}
+
+static int m_supplier(crawl *k) {
+    return m_named(k, SIM_RES_SUPPLIERS, sim_nsuppliers);
+}
+
 typedef struct mutation {
     sim_res r;
     int weight;
@@ -497,6 +538,8 @@ static const mutation mutations[] = {
     {SIM_RES_SHIPPING_METHODS, 1, m_shipmethod},
     {SIM_RES_BILLS, 5, m_bill},
     {SIM_RES_WAREHOUSE_CUSTOMERS, 1, m_wcust},
+    {SIM_RES_CHANNELS, 3, m_channel},
+    {SIM_RES_SUPPLIERS, 3, m_supplier},
 };
 #define NMUT ((int)(sizeof mutations / sizeof mutations[0]))
 
@@ -529,6 +572,7 @@ void sim_crawl_tick(sim_conn *c, int n, uint32_t res_mask, int64_t now_ms, sim_c
 
 int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
     int n = 0;
+    mask = sim_res_derive(mask); /* get_orders' first sync reads order channels too */
     int64_t s = now_ms - now_ms % 1000;
     for (int r = 0; r < SIM_RES_COUNT; r++) {
         uint32_t b = 1u << r;
@@ -559,6 +603,8 @@ int sim_crawl_complete_history(sim_conn *c, uint32_t mask, int64_t now_ms) {
             snprintf(data, sizeof data,
                      "{\"resource\":\"%s\",\"oldest_data_date\":null,\"newest_data_date\":null}",
                      sim_res_infos[r].plural);
+        /* one per function: none for what another's function reads (order channels) */
+        if (sim_res_owner((sim_res)r) != (sim_res)r) continue;
         sim_event_send(c, "connection.historical-sync-completed", 1, data, NULL);
         log_info("historical sync completed", "connection_id", c->id, "resource",
                  sim_res_infos[r].plural, NULL);

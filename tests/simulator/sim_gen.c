@@ -441,6 +441,30 @@ static int gen_ledger(sim_conn *c, char *errstr, size_t errlen) {
     return rc;
 }
 
+/* Every connection's order channels and suppliers: one per entry of sim_channels /
+ * sim_suppliers, record num = index + 1, the ids its orders, inbound shipments and
+ * products reference (sim_render). Some belong to a warehouse customer. From a random
+ * stream of their own: adding them leaves every other generated record as it was. */
+static int gen_named(sim_conn *c, int64_t base, char *errstr, size_t errlen) {
+    uint64_t rng = sim_mix(c->seed, 0x6368616e6e656cULL) | 1;
+    const struct {
+        sim_res r;
+        int n;
+    } lists[] = {{SIM_RES_CHANNELS, sim_nchannels}, {SIM_RES_SUPPLIERS, sim_nsuppliers}};
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        for (int i = 0; i < lists[l].n; i++) {
+            sim_named_rec *x = calloc(1, sizeof *x);
+            if (x) {
+                meta_init(&x->m, &rng, base - (500 - 30 * i) * DAY_MS, base - 50 * DAY_MS);
+                x->name = (uint8_t)i;
+                x->wc = sim_rand_below(&rng, 3) == 0 ? random_wc(c, &rng) : 0;
+            }
+            if (append(c, lists[l].r, x, errstr, errlen)) return -1;
+        }
+    }
+    return 0;
+}
+
 int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen) {
     uint64_t rng = sim_mix(c->seed, 0x67656eULL) | 1;
     int64_t base = SEC(base_ms);
@@ -498,5 +522,6 @@ int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen
         if (b) b->m.ts_created_ms = b->m.ts_updated_ms = old ? 0 : base;
         if (append(c, SIM_RES_BILLS, b, errstr, errlen)) return -1;
     }
+    if (gen_named(c, base, errstr, errlen)) return -1;
     return gen_ledger(c, errstr, errlen);
 }

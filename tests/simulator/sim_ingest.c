@@ -56,7 +56,8 @@ static int synced(const sim_conn *c, sim_res r) {
 /* A crawl of r can run now: errors stop crawls (connection-issues), open on-demand jobs
  * pause them (on-demand-syncs). */
 static int crawlable(const sim_conn *c, sim_res r) {
-    return synced(c, r) && !c->invalid_creds && !(c->missing_perm & (1u << r)) && !sim_jobs_open(c);
+    return synced(c, r) && !c->invalid_creds &&
+           !(c->missing_perm & ((1u << r) | (1u << sim_res_owner(r)))) && !sim_jobs_open(c);
 }
 
 /* ---- taking a record into the copy ------------------------------------------------- */
@@ -122,7 +123,7 @@ int sim_ingest_take(sim_conn *c, sim_res r, uint32_t num, int64_t now_ms, int em
     int was_in = sim_in_copy(row);
     if (was_in && !p->since_ms) return 0; /* the copy has it as it is */
     int64_t prev_updated = row->updated_ms;
-    emit = emit && synced(c, r);
+    emit = emit && synced(c, r) && !(SIM_NO_WEBHOOKS & (1u << r)); /* channels: none */
     cJSON *old = NULL;
     /* For the difference: a rendering of the copy's version before (the old struct is
      * gone once the WMS's version is copied over it). */
@@ -174,6 +175,10 @@ static void start_crawl(sim_conn *c, sim_res r, int64_t now_ms) {
     int64_t d = f * (CRAWL_SHARE_MIN + (int64_t)world_rand(CRAWL_SHARE_SPAN + 1)) / 100;
     if (d < CRAWL_MIN_MS) d = CRAWL_MIN_MS;
     if (d > f - 100) d = f - 100 > CRAWL_MIN_MS ? f - 100 : CRAWL_MIN_MS;
+    /* read by another's function: within that function's crawl, ending with it */
+    sim_res o = sim_res_owner(r);
+    if (o != r && sim_crawl_running(c, o))
+        d = c->run_end_ms[o] > now_ms ? c->run_end_ms[o] - now_ms : 0;
     c->run_start_ms[r] = now_ms;
     c->run_end_ms[r] = now_ms + d;
     /* Every change made before the start is read during this crawl, each at its moment. */
@@ -214,7 +219,7 @@ static void force_syncs_crawled(sim_conn *c, sim_res r) {
         sbuf_append(&d, "{\"functions_to_sync\":[", 22);
         int n = 0;
         for (int k = 0; k < SIM_RES_COUNT; k++)
-            if (f->mask & (1u << k))
+            if ((f->mask & (1u << k)) && sim_res_owner((sim_res)k) == (sim_res)k)
                 sbuf_printf(&d, "%s\"%s\"", n++ ? "," : "", sim_res_infos[k].function);
         sbuf_append(&d, "]}", 2);
         if (d.p) sim_event_send(c, "connection.force-sync-completed", 1, d.p, NULL);
@@ -259,6 +264,12 @@ void sim_ingest_tick(sim_conn *c, int64_t now_ms) {
             if (now_ms >= c->run_end_ms[r]) end_crawl(c, r, now_ms);
             continue;
         }
+        sim_res o = sim_res_owner(r);
+        if (o != r) { /* no schedule of its own: crawled whenever its function is */
+            if (sim_crawl_running(c, o) && c->run_start_ms[o] == now_ms && crawlable(c, r))
+                start_crawl(c, r, now_ms);
+            continue;
+        }
         if (now_ms < c->next_crawl_ms[r]) continue;
         c->next_crawl_ms[r] += f;
         if (c->next_crawl_ms[r] <= now_ms) c->next_crawl_ms[r] = now_ms + f;
@@ -278,7 +289,7 @@ int sim_ingest_all(sim_conn *c, uint32_t mask, int64_t now_ms, int emit) {
         sim_table *t = &c->t[r];
         while (t->ndirty > 0) {
             if (sim_ingest_take(c, r, t->dirty[t->ndirty - 1], now_ms, emit) != 0) return n;
-            n++;
+            n += !(SIM_NO_WEBHOOKS & (1u << r)); /* what announces itself: none of channels */
         }
         if (synced(c, r) && !sim_crawl_running(c, r))
             c->crawl_start_ms[r] = c->crawl_end_ms[r] = now_ms;

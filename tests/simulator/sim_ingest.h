@@ -42,7 +42,8 @@ int sim_ingest_take(sim_conn *c, sim_res r, uint32_t num, int64_t now_ms, int em
 
 /* Take every pending change of the resources in mask now, as a crawl that starts and
  * ends at now_ms (the control API's "ingest", and the world without ingestion lag).
- * emit 0 takes them silently (a historical sync). Returns the number taken. */
+ * emit 0 takes them silently (a historical sync). Returns the number taken of resources
+ * with webhooks (order channels and suppliers, which have none, are taken uncounted). */
 int sim_ingest_all(sim_conn *c, uint32_t mask, int64_t now_ms, int emit);
 
 /* POST /connections/sync: start a crawl now of each resource in mask that can be crawled

@@ -308,15 +308,45 @@ static void render_shipmethod(sim_jw *w, const sim_conn *c, const sim_shipmethod
     tail_fields(w, NULL, 0, 0);
 }
 
-static void supplier_object(sim_jw *w, uint8_t sup) {
+/* The name an order channel or supplier has in this version (renames append a number;
+ * an unnamed one stays null until renamed), into buf; NULL for null. */
+static const char *named_name(const sim_named_rec *x, const sim_named *list, int n, char *buf,
+                              size_t len) {
+    const char *base = list[x->name % n].name;
+    if (!x->rev) return base;
+    snprintf(buf, len, "%s %u", base ? base : "Unnamed", (unsigned)x->rev + 1);
+    return buf;
+}
+
+/* An order channel or supplier record (GET /wms/orders/channels,
+ * /wms/inbound-shipments/suppliers): the same shape. */
+static void render_named(sim_jw *w, const sim_conn *c, sim_res r, const sim_named_rec *x) {
+    char name[96];
+    meta_fields(w, c, r, &x->m, 0, 0);
+    KSTR(w, "name",
+         r == SIM_RES_CHANNELS ? named_name(x, sim_channels, sim_nchannels, name, sizeof name)
+                               : named_name(x, sim_suppliers, sim_nsuppliers, name, sizeof name));
+    k_ref(w, "warehouse_customer_id", c, SIM_RES_WAREHOUSE_CUSTOMERS, x->wc);
+    tail_fields(w, NULL, 0, 0);
+}
+
+/* The id of the supplier or channel record a reference (index into sim_suppliers /
+ * sim_channels) names: record num index + 1 of the connection's list. */
+static void named_id(const sim_conn *c, sim_res r, uint8_t idx, char *buf) {
+    fmt_id(c, r, (uint32_t)idx + 1, buf);
+}
+
+static void supplier_object(sim_jw *w, const sim_conn *c, uint8_t sup) {
     sim_jw_key(w, "supplier_object");
     if (sup == SIM_NONE) {
         sim_jw_null(w);
         return;
     }
     const sim_named *s = &sim_suppliers[sup % sim_nsuppliers];
+    char id[ID_LEN];
+    named_id(c, SIM_RES_SUPPLIERS, (uint8_t)(sup % sim_nsuppliers), id);
     sim_jw_obj(w);
-    KSTR(w, "supplier_id", s->id);
+    KSTR(w, "supplier_id", id);
     KSTR(w, "supplier_name", s->name);
     sim_jw_end(w, '}');
 }
@@ -347,18 +377,19 @@ static void render_product(sim_jw *w, const sim_conn *c, const sim_product *x) {
     KBOOL(w, "is_kit", x->is_kit);
     KBOOL(w, "active", x->active);
     KNULL(w, "supplier");
-    supplier_object(w, x->supplier);
+    supplier_object(w, c, x->supplier);
     KSTR(w, "country_of_origin", x->m.num % 3 ? "US" : "CN");
     KSTR(w, "harmonized_code", x->m.num % 4 ? "6109.10" : NULL);
     sim_jw_key(w, "supplier_products");
     sim_jw_arr(w);
     if (x->supplier != SIM_NONE) {
         const sim_named *s = &sim_suppliers[x->supplier % sim_nsuppliers];
-        char ext[32], cost[32];
+        char ext[32], cost[32], sid[ID_LEN];
         snprintf(ext, sizeof ext, "%s-%u", s->id + 4, x->m.num);
         snprintf(cost, sizeof cost, "%d.%02d", x->price_c * 2 / 5 / 100, x->price_c * 2 / 5 % 100);
+        named_id(c, SIM_RES_SUPPLIERS, (uint8_t)(x->supplier % sim_nsuppliers), sid);
         sim_jw_obj(w);
-        KSTR(w, "supplier_id", s->id);
+        KSTR(w, "supplier_id", sid);
         KSTR(w, "supplier_name", s->name);
         KSTR(w, "external_id", ext);
         KSTR(w, "unit_cost", cost);
@@ -598,8 +629,10 @@ static void render_order(sim_jw *w, const sim_conn *c, const sim_order *o) {
     if (!ch) {
         sim_jw_null(w);
     } else {
+        char chid[ID_LEN];
+        named_id(c, SIM_RES_CHANNELS, (uint8_t)(o->channel % sim_nchannels), chid);
         sim_jw_obj(w);
-        KSTR(w, "channel_id", ch->id);
+        KSTR(w, "channel_id", chid);
         KSTR(w, "channel_name", ch->name);
         sim_jw_end(w, '}');
     }
@@ -778,7 +811,7 @@ static void render_inbound(sim_jw *w, const sim_conn *c, const sim_inbound *x) {
     KSTR(w, "status", sim_flow_status_names[x->status % SIM_FS_COUNT]);
     KSTR(w, "raw_status", sim_asn_raw_status[x->status % SIM_FS_COUNT]);
     KNULL(w, "supplier");
-    supplier_object(w, x->supplier);
+    supplier_object(w, c, x->supplier);
     KDATE(w, "expected_arrival_date", x->expected_ms);
     k_ref(w, "warehouse_id", c, SIM_RES_WAREHOUSES, x->wh);
     sim_jw_key(w, "line_items");
@@ -906,6 +939,8 @@ int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     case SIM_RES_BILLS: render_bill(&w, c, rec); break;
     case SIM_RES_WAREHOUSE_CUSTOMERS: render_wcust(&w, c, rec); break;
     case SIM_RES_LEDGER: render_ledger(&w, c, rec); break;
+    case SIM_RES_CHANNELS:
+    case SIM_RES_SUPPLIERS: render_named(&w, c, r, rec); break;
     default: return -1;
     }
     sim_jw_end(&w, '}');
@@ -917,7 +952,8 @@ int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
 static void actions_array(sim_jw *w, const sim_conn *c) {
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (c->actions & (1u << r)) sim_jw_str(w, sim_res_infos[r].function);
+        if ((c->actions & (1u << r)) && sim_res_owner((sim_res)r) == (sim_res)r)
+            sim_jw_str(w, sim_res_infos[r].function);
     const sim_integration *in = sim_integration_find(c->integration);
     for (int i = 0; in && in->writes[i]; i++)
         sim_jw_str(w, in->writes[i]);
@@ -936,6 +972,7 @@ static void affected(sim_jw *w, const sim_conn *c, int res) {
     sim_jw_arr(w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
         if (!(c->actions & (1u << r)) || (res >= 0 && r != res)) continue;
+        if (res < 0 && sim_res_owner((sim_res)r) != (sim_res)r) continue; /* one per function */
         sim_jw_obj(w);
         KSTR(w, "endpoint", sim_res_infos[r].endpoint);
         KBOOL(w, "preventing_sync", 1);
@@ -990,7 +1027,8 @@ int sim_render_connection(sbuf *b, const sim_conn *c) {
     sim_jw_key(&w, "sync_schedules");
     sim_jw_arr(&w);
     for (int r = 0; r < SIM_RES_COUNT; r++) {
-        if (!(c->actions & (1u << r))) continue;
+        /* one schedule per function: get_orders' crawls read order channels too */
+        if (!(c->actions & (1u << r)) || sim_res_owner((sim_res)r) != (sim_res)r) continue;
         int done = (c->hist_done >> r) & 1;
         int blocked = c->invalid_creds || ((c->missing_perm >> r) & 1);
         int running = sim_crawl_running(c, (sim_res)r);
@@ -1034,7 +1072,8 @@ int sim_render_connection(sbuf *b, const sim_conn *c) {
     sim_jw_key(&w, "historical_sync_completed");
     sim_jw_obj(&w);
     for (int r = 0; r < SIM_RES_COUNT; r++)
-        if (c->actions & (1u << r)) KBOOL(&w, sim_res_infos[r].function, (c->hist_done >> r) & 1);
+        if ((c->actions & (1u << r)) && sim_res_owner((sim_res)r) == (sim_res)r)
+            KBOOL(&w, sim_res_infos[r].function, (c->hist_done >> r) & 1);
     sim_jw_end(&w, '}');
     sim_jw_end(&w, '}');
     return w.err ? -1 : 0;

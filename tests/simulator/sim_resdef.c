@@ -82,6 +82,7 @@ static const sim_fdef f_inbound[] = {
     COMMON,
 };
 static const sim_fdef f_bills[] = {WC_FIELD, COMMON};
+static const sim_fdef f_named[] = {WC_FIELD, COMMON}; /* order channels, suppliers */
 static const sim_fdef f_ledger[] = {
     WC_FIELD,
     {"event_type", SIM_FK_STR, SIM_OPS_STR, K_LEDGER_EVENT},
@@ -124,6 +125,11 @@ const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n) {
     case SIM_RES_LEDGER:
         d = f_ledger;
         *n = N(f_ledger);
+        break;
+    case SIM_RES_CHANNELS:
+    case SIM_RES_SUPPLIERS:
+        d = f_named;
+        *n = N(f_named);
         break;
     default:
         d = f_plain;
@@ -251,6 +257,11 @@ int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t
         const sim_inventory *v = sim_table_get(&c->t[SIM_RES_INVENTORY], e->inv);
         return v ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, v->wc, buf, buflen, str) : 0;
     }
+    case SIM_RES_CHANNELS:
+    case SIM_RES_SUPPLIERS:
+        return key == K_WC ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, ((const sim_named_rec *)rec)->wc,
+                                 buf, buflen, str)
+                           : 0;
     default: return 0;
     }
 }

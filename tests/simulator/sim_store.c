@@ -32,6 +32,12 @@ const sim_res_info sim_res_infos[SIM_RES_COUNT] = {
                                      43200},
     [SIM_RES_LEDGER] = {"inventory_ledger", "get_inventory_ledger", "inventory_ledger", "led",
                         "GET /wms/inventory/ledger", 3600},
+    /* no function, no webhooks of their own: the event names are never sent */
+    [SIM_RES_CHANNELS] = {"order_channels", "get_orders", "order-channel", "ch",
+                          "GET /wms/orders/channels", 3600},
+    [SIM_RES_SUPPLIERS] = {"inbound_shipment_suppliers", "get_inbound_shipments",
+                           "inbound-shipment-supplier", "sup",
+                           "GET /wms/inbound-shipments/suppliers", 3600},
 };
 
 int sim_res_by_plural(const char *plural) {
@@ -44,6 +50,20 @@ int sim_res_by_function(const char *function) {
     for (int i = 0; function && i < SIM_RES_COUNT; i++)
         if (strcmp(sim_res_infos[i].function, function) == 0) return i;
     return -1;
+}
+
+sim_res sim_res_owner(sim_res r) {
+    int o = sim_res_by_function(sim_res_infos[r].function);
+    return o >= 0 ? (sim_res)o : r;
+}
+
+uint32_t sim_res_derive(uint32_t mask) {
+    for (int r = 0; r < SIM_RES_COUNT; r++) {
+        sim_res o = sim_res_owner((sim_res)r);
+        if (o == (sim_res)r) continue;
+        mask = (mask & ~(1u << r)) | (((mask >> o) & 1u) << r);
+    }
+    return mask;
 }
 
 void sim_world_defaults(sim_world *w) {
@@ -245,6 +265,8 @@ size_t sim_record_size(sim_res r, const void *rec) {
     case SIM_RES_BILLS: return sizeof(sim_bill);
     case SIM_RES_WAREHOUSE_CUSTOMERS: return sizeof(sim_wcust);
     case SIM_RES_LEDGER: return sizeof(sim_ledger);
+    case SIM_RES_CHANNELS:
+    case SIM_RES_SUPPLIERS: return sizeof(sim_named_rec);
     case SIM_RES_COUNT: break;
     }
     return sizeof(sim_meta);
@@ -426,8 +448,8 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
     snprintf(c->integration, sizeof c->integration, "%s", in->name);
     c->created_ms = base_ms;
     /* functions enabled only on request are in the actions only when asked for */
-    c->actions = (actions ? actions : in->reads & ~SIM_ON_REQUEST) & in->reads;
-    c->hist_done = hist_done & c->actions;
+    c->actions = sim_res_derive((actions ? actions : in->reads & ~SIM_ON_REQUEST) & in->reads);
+    c->hist_done = sim_res_derive(hist_done) & c->actions;
     c->sizes = *sz;
     c->next_receipt = 1;
     if (sim_gen_connection(c, base_ms, errstr, errlen) != 0) goto fail;

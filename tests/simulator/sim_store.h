@@ -50,7 +50,9 @@ typedef enum sim_res {
     SIM_RES_INBOUND,
     SIM_RES_BILLS,
     SIM_RES_WAREHOUSE_CUSTOMERS,
-    SIM_RES_LEDGER, /* the inventory ledger: kept only where enabled (SIM_ON_REQUEST) */
+    SIM_RES_LEDGER,    /* the inventory ledger: kept only where enabled (SIM_ON_REQUEST) */
+    SIM_RES_CHANNELS,  /* order channels: read with get_orders, no webhooks */
+    SIM_RES_SUPPLIERS, /* inbound-shipment suppliers: read with get_inbound_shipments, none */
     SIM_RES_COUNT
 } sim_res;
 
@@ -72,7 +74,18 @@ extern const sim_res_info sim_res_infos[SIM_RES_COUNT];
 
 /* Look a resource up by plural name; returns -1 when unknown. */
 int sim_res_by_plural(const char *plural);
+/* The resource that owns function (get_orders: orders), -1 when none. */
 int sim_res_by_function(const char *function);
+
+/* Order channels and suppliers have no function of their own: Trackstar reads them with
+ * get_orders / get_inbound_shipments, in that function's crawls, and sends no webhooks
+ * for them. sim_res_owner gives the resource whose function reads r (r itself for the
+ * others); sim_res_derive sets each such bit of mask as its owner's (for the action,
+ * historical-sync and force-sync masks, which are kept per resource). Lists of functions
+ * name each function once: skip the resources that do not own theirs. */
+sim_res sim_res_owner(sim_res r);
+uint32_t sim_res_derive(uint32_t mask);
+#define SIM_NO_WEBHOOKS ((1u << SIM_RES_CHANNELS) | (1u << SIM_RES_SUPPLIERS))
 
 /* Every record starts with this, so generic code can sort, filter and page any table. */
 typedef struct sim_meta {
@@ -225,6 +238,15 @@ typedef struct sim_bill {
     int32_t amount_c;
     uint8_t wc, charge, obj_type; /* obj_type: 0 none, 1 order, 2 inbound_shipment, 3 return */
 } sim_bill;
+
+/* An order channel or a supplier: num - 1 indexes sim_channels / sim_suppliers for the
+ * ones orders, inbound shipments and products reference; later ones are new. */
+typedef struct sim_named_rec {
+    sim_meta m;
+    uint8_t name; /* index into sim_channels / sim_suppliers */
+    uint8_t rev;  /* renames bump this */
+    uint8_t wc;   /* warehouse customer num, 0 = null */
+} sim_named_rec;
 
 /* Why an inventory ledger entry moved stock (the OpenAPI's event_type enum, in part). */
 typedef enum sim_ledger_event {

@@ -202,6 +202,18 @@ static const char T_INVENTORY_LEDGER[] =
                                     "\"order\",\"warehouse_id\":\"wh_1\",\"location_id\":"
                                     "\"loc_A1\",\"additional_fields\":{},\"extra\":{}}";
 
+static const char T_ORDER_CHANNEL[] =
+    ENV("order_channel", "ch_1",
+        "order_channels.polled") "\"created_at\":\"2025-03-01T00:00:00Z\",\"name\":\"Shopify\","
+                                 "\"warehouse_customer_id\":\"wc_1\",\"additional_fields\":{},"
+                                 "\"extra\":{}}";
+
+static const char T_SUPPLIER[] =
+    ENV("inbound_shipment_supplier", "sup_1",
+        "inbound_shipment_suppliers.polled") "\"created_at\":\"2024-11-20T08:00:00Z\",\"name\":"
+                                             "\"Acme Textiles\",\"warehouse_customer_id\":null,"
+                                             "\"additional_fields\":{},\"extra\":{}}";
+
 static const char T_SYNC_STATUS[] =
     ENV("connection_event", "connection|sync_status|orders",
         "pipeline.sync-status") "\"kind\":\"sync_status\",\"resource\":\"orders\",\"state\":"
@@ -250,6 +262,10 @@ static const tent tents[] = {
      "warehouse_customers", "id", "id", "name", NULL, NULL, NULL},
     {"inventory_ledger", "wms.inventory_ledger.v1", T_INVENTORY_LEDGER, "inventory_ledger", "id",
      "id", "sku", NULL, NULL, NULL},
+    {"order_channels", "wms.order_channels.v1", T_ORDER_CHANNEL, "order_channels", "id", "id",
+     "name", NULL, NULL, NULL},
+    {"inbound_shipment_suppliers", "wms.inbound_shipment_suppliers.v1", T_SUPPLIER,
+     "inbound_shipment_suppliers", "id", "id", "name", NULL, NULL, NULL},
     {"sync_status", CE, T_SYNC_STATUS, "sync_status", "resource", "resource", "state", NULL, NULL,
      NULL},
     {"historical_syncs", CE, T_HISTORICAL, "historical_syncs", "resource", "resource",

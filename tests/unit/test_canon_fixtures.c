@@ -185,6 +185,42 @@ static void test_poll_equals_webhook(void **state) {
     assert_int_equal(compared, 14);
 }
 
+/* Entities Trackstar sends no webhooks for (TS_NONE): their raw fixture is the bare
+ * record the fetcher polls, mapped byte for byte to the canonical one. */
+static const struct {
+    const char *name, *resource, *topic, *key;
+} polled_only[] = {
+    {"order_channel_polled", "order_channels", "trackstar.canonical.order_channels.v1",
+     "conn_1|ch_shopify"},
+    {"inbound_shipment_supplier_polled", "inbound_shipment_suppliers",
+     "trackstar.canonical.inbound_shipment_suppliers.v1", "conn_1|sup_acme"},
+};
+
+static void test_polled_only_fixtures(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof polled_only / sizeof polled_only[0]; i++) {
+        char err[256], type[64];
+        canon_out out;
+        size_t len = 0;
+        char *raw = ct_read("raw", polled_only[i].name, &len);
+        assert_non_null(raw);
+        snprintf(type, sizeof type, "%s.polled", polled_only[i].resource);
+        canon_raw in = ct_poll(raw, len, polled_only[i].resource, type);
+        if (canon_map(&in, &out, NULL, err, sizeof err) != 0)
+            fail_msg("%s: %s", polled_only[i].name, err);
+        assert_int_equal(out.n, 1);
+        char *want = ct_read("canonical", polled_only[i].name, NULL);
+        assert_non_null(want);
+        if (strcmp(want, out.msg[0].value) != 0)
+            fail_msg("%s differs\nwant %s\ngot  %s", polled_only[i].name, want, out.msg[0].value);
+        assert_string_equal(out.msg[0].topic, polled_only[i].topic);
+        assert_string_equal(out.msg[0].key, polled_only[i].key);
+        free(want);
+        free(raw);
+        canon_out_free(&out);
+    }
+}
+
 /* The resource header alone (no event type) and hyphenated spellings are enough. */
 static void test_poll_resource_spellings(void **state) {
     (void)state;
@@ -299,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_fixtures_match_canonical),
         cmocka_unit_test(test_mapping_is_deterministic),
         cmocka_unit_test(test_poll_equals_webhook),
+        cmocka_unit_test(test_polled_only_fixtures),
         cmocka_unit_test(test_poll_resource_spellings),
         cmocka_unit_test(test_connection_rules),
     };

@@ -31,8 +31,9 @@ static void integrations_list(void **state) {
     assert_int_equal(fx_api_parse_integrations(b, strlen(b), g, 4, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(g[0].name, "shipbob");
-    assert_int_equal(g[0].reads,
-                     BIT(TS_ENT_ORDERS) | BIT(TS_ENT_INVENTORY) | BIT(TS_ENT_WAREHOUSE_LOCATIONS));
+    /* get_orders reads order channels too (the registry's WITH(orders)) */
+    assert_int_equal(g[0].reads, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS) |
+                                     BIT(TS_ENT_INVENTORY) | BIT(TS_ENT_WAREHOUSE_LOCATIONS));
     assert_int_equal(g[1].reads, BIT(TS_ENT_BILLS));
     assert_int_equal(fx_api_parse_integrations("{}", 2, g, 4, &n), -1);
 }
@@ -49,12 +50,15 @@ static void connection_both_shapes(void **state) {
         "{\"function_name\":\"get_returns\",\"sync_status\":\"first_sync_in_progress\"}]}}";
     fx_conn_info ci;
     assert_int_equal(fx_api_parse_connection(list, strlen(list), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS));
+    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS));
     assert_true(ci.actions_known);
-    assert_int_equal(ci.actions, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_RETURNS));
+    assert_int_equal(ci.actions,
+                     BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS) | BIT(TS_ENT_RETURNS));
     assert_string_equal(ci.integration, "sandbox");
     assert_int_equal(fx_api_parse_connection(obj, strlen(obj), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS));
+    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS));
+    assert_true(ci.sched[TS_ENT_ORDER_CHANNELS].known); /* get_orders' schedule is theirs */
+    assert_false(ci.sched[TS_ENT_INBOUND_SHIPMENT_SUPPLIERS].known);
     assert_false(ci.actions_known);
     assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci), -1);
 }
@@ -240,11 +244,13 @@ static void event_ids(void **state) {
 }
 
 /* Complete listings (read whole every run, no cursor; their records can be found gone):
- * inventory, warehouses, shipping methods, and every warehouse's locations. */
+ * inventory, warehouses, shipping methods, order channels, suppliers, and every
+ * warehouse's locations. */
 static void complete_listings(void **state) {
     (void)state;
     static const ts_entity_id complete[] = {TS_ENT_INVENTORY, TS_ENT_WAREHOUSES,
-                                            TS_ENT_SHIPPING_METHODS};
+                                            TS_ENT_SHIPPING_METHODS, TS_ENT_ORDER_CHANNELS,
+                                            TS_ENT_INBOUND_SHIPMENT_SUPPLIERS};
     int n = 0;
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
         n += ts_entities[r].poll == TS_POLL_COMPLETE;

@@ -29,8 +29,16 @@ static void entries_derive_their_names(void **state) {
         const ts_entity *t = &ts_entities[e];
         snprintf(want, sizeof want, "wms.%s.v1", t->name);
         assert_string_equal(t->topic, want);
+        /* get_<name>, or the function of the entity it is read WITH, which owns it */
         snprintf(want, sizeof want, "get_%s", t->name);
-        assert_string_equal(t->function, want);
+        if (ts_entity_owns_function(e)) {
+            assert_string_equal(t->function, want);
+        } else {
+            int with = ts_entity_lookup(t->function);
+            assert_true(with >= 0 && with != e && ts_entity_owns_function(with));
+            assert_int_equal(t->on_request, ts_entities[with].on_request);
+        }
+        assert_true(ts_function_reads(t->function) & (1u << e));
         int n = snprintf(want, sizeof want, "FETCHER_INTERVAL_");
         for (const char *p = t->name; *p; p++)
             want[n++] = (char)toupper((unsigned char)*p);
@@ -40,8 +48,24 @@ static void entries_derive_their_names(void **state) {
         assert_true(t->path[0] == '/');
         assert_int_equal(strstr(t->path, "%s") != NULL, t->poll == TS_POLL_PER_WAREHOUSE);
         assert_true(t->interval_s > 0);
-        assert_non_null(t->events[0]);
+        assert_non_null(t->events); /* TS_NONE: an empty list, not NULL */
     }
+    /* No webhooks, no function of their own: read with get_orders / get_inbound_shipments,
+     * listed completely (the reference documents no cursor) */
+    assert_null(ts_entities[TS_ENT_ORDER_CHANNELS].events[0]);
+    assert_null(ts_entities[TS_ENT_INBOUND_SHIPMENT_SUPPLIERS].events[0]);
+    assert_string_equal(ts_entities[TS_ENT_ORDER_CHANNELS].function, "get_orders");
+    assert_string_equal(ts_entities[TS_ENT_INBOUND_SHIPMENT_SUPPLIERS].function,
+                        "get_inbound_shipments");
+    assert_int_equal(ts_entities[TS_ENT_ORDER_CHANNELS].poll, TS_POLL_COMPLETE);
+    assert_int_equal(ts_entities[TS_ENT_ORDER_CHANNELS].interval_s, 43200);
+    assert_int_equal(ts_function_reads("get_orders"),
+                     (1u << TS_ENT_ORDERS) | (1u << TS_ENT_ORDER_CHANNELS));
+    assert_int_equal(ts_function_reads("get_inbound_shipment"),
+                     (1u << TS_ENT_INBOUND_SHIPMENTS) | (1u << TS_ENT_INBOUND_SHIPMENT_SUPPLIERS));
+    assert_int_equal(ts_function_reads("get_products"), 1u << TS_ENT_PRODUCTS);
+    assert_int_equal(ts_function_reads("get_labor_activities"), 0);
+    assert_int_equal(ts_function_reads(NULL), 0);
     /* Reference §6.2. */
     assert_int_equal(ts_entities[TS_ENT_ORDERS].interval_s, 3600);
     assert_int_equal(ts_entities[TS_ENT_WAREHOUSES].interval_s, 43200);
@@ -56,8 +80,10 @@ static void lookup_finds_each_entity_by_every_name(void **state) {
     char other[128];
     for (int e = 0; e < TS_ENTITY_COUNT; e++) {
         const ts_entity *t = &ts_entities[e];
+        /* a function names the entity that owns it (get_orders: orders, not channels) */
         const char *names[] = {t->name, t->entity, t->prefix, t->function};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t nnames = sizeof names / sizeof names[0] - !ts_entity_owns_function(e);
+        for (size_t i = 0; i < nnames; i++) {
             assert_int_equal(ts_entity_lookup(names[i]), e);
             snprintf(other, sizeof other, "%s", names[i]);
             for (char *p = other; *p; p++)
@@ -73,6 +99,7 @@ static void lookup_finds_each_entity_by_every_name(void **state) {
     assert_int_equal(ts_entity_lookup("inbound-shipments"), TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ts_entity_lookup("get_inbound_shipment"), TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ts_entity_lookup("get_labor_activities"), -1);
+    assert_int_equal(ts_entity_lookup("get_orders"), TS_ENT_ORDERS);
     assert_int_equal(ts_entity_lookup("Orders"), -1);
     assert_int_equal(ts_entity_lookup("orders "), -1);
     assert_int_equal(ts_entity_lookup("order.created"), -1);
@@ -117,6 +144,12 @@ static void families_cover_entities_then_the_rest(void **state) {
     assert_non_null(f);
     assert_int_equal(f->entity, TS_ENT_INVENTORY_LEDGER);
     assert_int_equal(ts_entities[TS_ENT_INVENTORY_LEDGER].on_request, 1);
+    /* No webhooks: the family is there (its name is the entity's), with no events. */
+    f = ts_family_by_prefix("order-channel", 13);
+    assert_non_null(f);
+    assert_int_equal(f->entity, TS_ENT_ORDER_CHANNELS);
+    assert_null(f->events[0]);
+    assert_int_equal(ts_family_event(f, "created", 7), -1);
     f = ts_family_by_prefix("labor-activity", 14);
     assert_non_null(f);
     assert_int_equal(f->entity, -1);

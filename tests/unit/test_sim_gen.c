@@ -138,7 +138,9 @@ static void test_history_pending(void **state) {
     sim_crawl_tick(c, 50, 0xffffffffu, BASE_MS + 1000, &cr);
     assert_int_equal(cr.events, 0); /* nothing is observable before the historical sync */
     int n = sim_crawl_complete_history(c, 0xffffffffu, BASE_MS + 2000);
-    assert_int_equal(n, SIM_RES_COUNT - 2);
+    /* one per function: not bills, ledger, nor channels and suppliers (read with orders'
+     * and inbound shipments' functions) */
+    assert_int_equal(n, SIM_RES_COUNT - 4);
     assert_int_equal(c->hist_done, c->actions);
     assert_int_equal(sim_crawl_complete_history(c, 0xffffffffu, BASE_MS + 3000), 0); /* once */
     /* every order in the copy was first seen at completion; the older ones stay out */
@@ -388,6 +390,67 @@ static void test_diff_dot_paths(void **state) {
     cJSON_Delete(b);
 }
 
+/* Order channels and suppliers: one record per entry of the static lists, the ids orders
+ * and inbound shipments reference; had exactly when get_orders / get_inbound_shipments
+ * is; crawls rename and remove them (at least two stay) and the copy takes them without
+ * a webhook. */
+static void test_channels_and_suppliers(void **state) {
+    (void)state;
+    char err[128], id[64];
+    sim_store_init(13, 1);
+    sim_conn *c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_true(c->actions & (1u << SIM_RES_CHANNELS));
+    assert_true(c->hist_done & (1u << SIM_RES_SUPPLIERS));
+    assert_int_equal(c->t[SIM_RES_CHANNELS].n, 4);
+    assert_int_equal(c->t[SIM_RES_SUPPLIERS].n, 4);
+    assert_int_equal(sim_res_owner(SIM_RES_CHANNELS), SIM_RES_ORDERS);
+    assert_int_equal(sim_res_owner(SIM_RES_SUPPLIERS), SIM_RES_INBOUND);
+    assert_int_equal(sim_res_owner(SIM_RES_BILLS), SIM_RES_BILLS);
+    assert_int_equal(sim_res_derive(1u << SIM_RES_ORDERS),
+                     (1u << SIM_RES_ORDERS) | (1u << SIM_RES_CHANNELS));
+    assert_int_equal(sim_res_derive(1u << SIM_RES_CHANNELS), 0);
+    assert_int_equal(sim_res_by_function("get_orders"), SIM_RES_ORDERS);
+    /* an order's channel_object names a channel record */
+    int named = 0;
+    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n && !named; i++) {
+        const sim_order *o = c->t[SIM_RES_ORDERS].rows[i];
+        if (o->channel == SIM_NONE) continue;
+        sbuf b = {0};
+        assert_int_equal(sim_render_record(&b, c, SIM_RES_ORDERS, o), 0);
+        sim_format_id(c, SIM_RES_CHANNELS, (uint32_t)o->channel + 1, id, sizeof id);
+        assert_non_null(strstr(b.p, id));
+        sbuf_free(&b);
+        named = 1;
+    }
+    assert_true(named);
+    /* without get_orders: no channels */
+    sim_conn *d = sim_conn_create("sandbox", &sizes, 1u << SIM_RES_PRODUCTS, 0xffffffffu, BASE_MS,
+                                  err, sizeof err);
+    assert_non_null(d);
+    assert_false(d->actions & (1u << SIM_RES_CHANNELS));
+    assert_false(d->actions & (1u << SIM_RES_SUPPLIERS));
+    /* the WMS renames and removes; taking it in sends nothing */
+    uint32_t mask = (1u << SIM_RES_CHANNELS) | (1u << SIM_RES_SUPPLIERS);
+    sim_crawl_result cr;
+    for (int i = 0; i < 30; i++)
+        sim_crawl_tick(c, 10, mask, BASE_MS + 1000LL * (i + 1), &cr);
+    int removed = 0, live_n = 0, renamed = 0;
+    for (uint32_t i = 0; i < c->t[SIM_RES_CHANNELS].n; i++) {
+        const sim_named_rec *x = c->t[SIM_RES_CHANNELS].rows[i];
+        removed += x->m.removed;
+        live_n += !x->m.removed;
+        renamed += c->t[SIM_RES_CHANNELS].pend[i].since_ms != 0;
+    }
+    assert_true(removed > 0);
+    assert_true(live_n >= 2);
+    assert_true(renamed > 0);
+    assert_int_equal(sim_ingest_all(c, mask, BASE_MS + 60000, 1), 0); /* no webhook */
+    assert_int_equal(c->t[SIM_RES_CHANNELS].ndirty, 0);
+    assert_true(((const sim_meta *)c->t[SIM_RES_CHANNELS].rows[0])->ts_updated_ms > 0);
+    sim_store_free();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_records),
@@ -398,6 +461,7 @@ int main(void) {
         cmocka_unit_test(test_crawl_promise),
         cmocka_unit_test(test_equal_and_quantity_only),
         cmocka_unit_test(test_ledger_follows_inventory),
+        cmocka_unit_test(test_channels_and_suppliers),
         cmocka_unit_test(test_diff_dot_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,6 +165,7 @@ int cli_print_resources(cli_ctx *ctx, const int64_t *stored) {
         cJSON_AddStringToObject(o, "poll", poll_text(x->poll));
         cJSON_AddNumberToObject(o, "interval_s", x->interval_s);
         cJSON_AddBoolToObject(o, "on_request", x->on_request);
+        cJSON_AddBoolToObject(o, "webhooks", x->events[0] != NULL); /* TS_NONE: polled only */
         if (stored && stored[e] >= 0)
             cJSON_AddNumberToObject(o, "stored_records", (double)stored[e]);
         cJSON_AddItemToArray(arr, o);
@@ -175,7 +176,8 @@ int cli_print_resources(cli_ctx *ctx, const int64_t *stored) {
         cli_table_cell(&t, 3, x->table);
         cli_table_cell(&t, 4, poll_text(x->poll));
         cli_table_cell(&t, 5, every);
-        cli_table_cellf(&t, 6, "%s%s", x->function, x->on_request ? " (on request)" : "");
+        cli_table_cellf(&t, 6, "%s%s%s", x->function, x->on_request ? " (on request)" : "",
+                        x->events[0] ? "" : " (no webhooks)");
         if (stored && stored[e] >= 0) cli_table_cellf(&t, 7, "%lld", (long long)stored[e]);
     }
     int rc = arr ? 0 : -1;

@@ -318,6 +318,77 @@ def cmd_ledger():
         len(t), len(new), pairs, pages)
 
 
+def cmd_named():
+    """Order channels and suppliers: lists only, read with get_orders / get_inbound_shipments
+    (no function and no webhooks of their own), paged like every list, exactly their
+    schema's fields; their ids are the ones orders, inbound shipments and products
+    reference; crawls rename them (updated_date moves) and sometimes remove one, which
+    leaves the list and the truth."""
+    c = first_conn()
+    cid, tok = c["connection_id"], c["access_token"]
+    info = conn_info(cid)
+    for fn in ("get_order_channels", "get_suppliers", "get_inbound_shipment_suppliers"):
+        check(fn not in info["available_actions"], "%s in available_actions" % fn)
+    check(sorted(s["function_name"] for s in info["sync_schedules"])
+          == sorted(set(s["function_name"] for s in info["sync_schedules"])), "a schedule twice")
+    extra = ["trackstar_created_date", "trackstar_updated_date"]
+    n = 0
+    for path, res, refs in (("/wms/orders/channels", "order_channels",
+                             [("/wms/orders", "channel_object", "channel_id")]),
+                            ("/wms/inbound-shipments/suppliers", "inbound_shipment_suppliers",
+                             [("/wms/inbound-shipments", "supplier_object", "supplier_id"),
+                              ("/wms/products", "supplier_object", "supplier_id")])):
+        t = truth(cid, res)
+        check(len(t) >= 3, "%s: %d records" % (res, len(t)))
+        got, pages = page_all(path, tok, {}, 2)
+        check(pages > 1, "%s fit in one page of 2" % res)
+        check(sorted(r["id"] for r in got) == sorted(r["id"] for r in t), "%s: listed ids differ from the truth" % res)
+        fields, seen = load_fields(res), set()
+        for r in got + t:
+            check_shape(res, r, fields, extra, seen)
+            n += 1
+        never = [f for f in fields if f not in seen]
+        check(not never, "%s: fields never observed: %s" % (res, never))
+        ids = {r["id"] for r in t}
+        for rpath, obj, key in refs:
+            st, _, b = http("GET", rpath, tok, params={"limit": "1000"})
+            check(st == 200, rpath)
+            named = {r[obj][key] for r in b["data"] if r.get(obj)}
+            # the first four of the list; one the WMS removed since is still named
+            first = {i for i in named if i.rsplit("_", 1)[-1] in ("000001", "000002", "000003", "000004")}
+            check(named and named == first and named & ids,
+                  "%s name %s that are not the list's: %s (list %s)" % (rpath, res, sorted(named), sorted(ids)))
+        st, _, _ = http("GET", path + "/" + t[0]["id"], tok)
+        check(st == 404, "GET one of %s -> %d (the API has none)" % (res, st))
+        st, _, _ = http("GET", path, tok, params={"warehouse_customer_id": "wc_x"})
+        check(st == 200, "warehouse_customer_id filter -> %d" % st)
+    # the WMS renames and removes them; the copy follows at get_orders' crawl, silently
+    before = {r["id"]: r for r in truth(cid, "order_channels")}
+    start = len(read_log())
+    for _ in range(80):
+        crawl(cid, 20, functions=["get_orders", "get_inbound_shipments"])
+        after = {r["id"]: r for r in truth(cid, "order_channels")}
+        renamed = [i for i in after if i in before and after[i]["updated_date"] != before[i]["updated_date"]]
+        removed = [i for i in before if i not in after]
+        if renamed and removed:
+            break
+    check(renamed, "no channel renamed in 80 crawls")
+    check(any(after[i]["name"] != before[i]["name"] for i in renamed), "a rename kept the name")
+    check(removed, "no channel removed in 80 crawls")
+    listed, _ = page_all("/wms/orders/channels", tok, {}, 3)
+    check(sorted(r["id"] for r in listed) == sorted(after), "the list differs from the truth after changes")
+    wait_sender_idle()
+    sent = [e for e in read_log()[start:] if e["body"].get("event_type", "").split(".")[0]
+            in ("order-channel", "order_channel", "inbound-shipment-supplier", "supplier")]
+    check(not sent, "webhooks sent for channels or suppliers: %s" % sent[:2])
+    # a connection without get_orders has no channels (501 naming get_orders)
+    st, _, c2 = http("POST", "/_sim/connections", body={"available_actions": ["get_products"], "orders": 10})
+    check(st == 201, "POST /_sim/connections -> %d" % st)
+    st, _, b = http("GET", "/wms/orders/channels", c2["access_token"])
+    check(st == 501 and "get_orders" in b.get("error", ""), "channels without get_orders -> %d %s" % (st, b))
+    return "%d records; %d channels renamed, %d removed, no webhooks" % (n, len(renamed), len(removed))
+
+
 def cmd_ratelimit():
     """The 11th GET within one second gets 429 with retry-after; other tokens unaffected."""
     cs = conns()
