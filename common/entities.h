@@ -68,13 +68,14 @@
       INCREMENTAL, 43200, ALWAYS)                                                                  \
     X(inventory_ledger, INVENTORY_LEDGER, inventory_ledger_entry, inventory_ledger,                \
       "/wms/inventory/ledger", "inventory_ledger", TS_LIST("created", "updated"), NULL,            \
-      INCREMENTAL, 3600, ON_REQUEST)
+      INCREMENTAL, 3600, ON_REQUEST)                                                               \
+    X(labor_activities, LABOR_ACTIVITIES, labor_activity, labor_activities,                        \
+      "/wms/labor-activities", "labor_activity", TS_LIST("created", "updated"), NULL,              \
+      INCREMENTAL, 3600, ALWAYS)
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
 #define TS_UNMODELLED(X)                                                                           \
-    X("labor_activity", labor_activities, TS_LIST("created", "updated"),                           \
-      "labor activities are not modelled")                                                         \
     X("cart-order", cart_orders, TS_LIST("created", "updated", "cart-shipment.created"),           \
       "cart events are not modelled")                                                              \
     X("cart-product", cart_products, TS_LIST("created", "updated"), "cart events are not modelled")\

@@ -179,6 +179,16 @@ def inventory_ledger_truth(r):
             "entry_date": ts(r.get("entry_date"))}
 
 
+def labor_activity_truth(r):
+    # An activity in progress has no end; ending it is an update that must reach the row.
+    return {"user_id": r.get("user_id"), "warehouse_id": r.get("warehouse_id"),
+            "activity_type": r.get("activity_type"),
+            "associated_object_type": r.get("associated_object_type"),
+            "associated_object_id": r.get("associated_object_id"), "quantity": ival(r.get("quantity")),
+            "activity_start_time": ts(r.get("activity_start_time")),
+            "activity_end_time": ts(r.get("activity_end_time"))}
+
+
 def cnt(table, fk):
     return f"(SELECT count(*) FROM {table} c WHERE c.connection_id = t.connection_id AND c.{fk} = t.id)"
 
@@ -254,6 +264,12 @@ ENTITIES = {
         "ledger_event_type": "t.ledger_event_type", "object_id": "t.object_id",
         "warehouse_id": "t.warehouse_id",
         "entry_date": "extract(epoch FROM t.entry_date)::bigint"}),
+    "labor_activities": ("labor_activities", labor_activity_truth, {
+        "user_id": "t.user_id", "warehouse_id": "t.warehouse_id", "activity_type": "t.activity_type",
+        "associated_object_type": "t.associated_object_type",
+        "associated_object_id": "t.associated_object_id", "quantity": "t.quantity",
+        "activity_start_time": "extract(epoch FROM t.activity_start_time)::bigint",
+        "activity_end_time": "extract(epoch FROM t.activity_end_time)::bigint"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 

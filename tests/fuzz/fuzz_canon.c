@@ -32,11 +32,22 @@ static const char *const webhook_types[] = {
     "",
     "warehouse-customer.updated",
     "inventory_ledger.created",
+    "labor_activity.updated",
 };
 static const char *const resources[] = {
-    "orders",           "inventory", "products",          "warehouses", "warehouse_locations",
-    "shipping_methods", "returns",   "inbound_shipments", "bills",      "warehouse_customers",
-    "inventory_ledger", "",
+    "orders",
+    "inventory",
+    "products",
+    "warehouses",
+    "warehouse_locations",
+    "shipping_methods",
+    "returns",
+    "inbound_shipments",
+    "bills",
+    "warehouse_customers",
+    "inventory_ledger",
+    "labor_activities",
+    "",
 };
 
 static void check(const canon_out *out, int rc) {

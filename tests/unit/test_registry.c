@@ -72,7 +72,8 @@ static void lookup_finds_each_entity_by_every_name(void **state) {
     assert_int_equal(ts_entity_lookup("locations"), TS_ENT_WAREHOUSE_LOCATIONS);
     assert_int_equal(ts_entity_lookup("inbound-shipments"), TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ts_entity_lookup("get_inbound_shipment"), TS_ENT_INBOUND_SHIPMENTS);
-    assert_int_equal(ts_entity_lookup("get_labor_activities"), -1);
+    assert_int_equal(ts_entity_lookup("get_labor_activities"), TS_ENT_LABOR_ACTIVITIES);
+    assert_int_equal(ts_entity_lookup("get_cart_orders"), -1);
     assert_int_equal(ts_entity_lookup("Orders"), -1);
     assert_int_equal(ts_entity_lookup("orders "), -1);
     assert_int_equal(ts_entity_lookup("order.created"), -1);
@@ -117,7 +118,12 @@ static void families_cover_entities_then_the_rest(void **state) {
     assert_non_null(f);
     assert_int_equal(f->entity, TS_ENT_INVENTORY_LEDGER);
     assert_int_equal(ts_entities[TS_ENT_INVENTORY_LEDGER].on_request, 1);
+    /* So has the labor activities' (always enabled, not on request). */
     f = ts_family_by_prefix("labor-activity", 14);
+    assert_non_null(f);
+    assert_int_equal(f->entity, TS_ENT_LABOR_ACTIVITIES);
+    assert_int_equal(ts_entities[TS_ENT_LABOR_ACTIVITIES].on_request, 0);
+    f = ts_family_by_prefix("cart-order", 10);
     assert_non_null(f);
     assert_int_equal(f->entity, -1);
     assert_null(ts_family_by_prefix("order", 4));
