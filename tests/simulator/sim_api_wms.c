@@ -28,6 +28,7 @@ static const route routes[] = {
     {"inbound-shipments", SIM_RES_INBOUND, "Inbound shipment not found"},
     {"billing", SIM_RES_BILLS, "Bill not found"},
     {"warehouse-customers", SIM_RES_WAREHOUSE_CUSTOMERS, "Warehouse customer not found"},
+    {"labor-activities", SIM_RES_LABOR, "Labor activity not found"},
 };
 
 /* Endpoints of the real API this simulator does not model, with the function a real
@@ -36,7 +37,6 @@ static const struct {
     const char *path;
     const char *function;
 } unmodelled[] = {
-    {"/wms/labor-activities", "get_labor_activities"},
     {"/wms/orders/channels", "get_order_channels"},
     {"/wms/inbound-shipments/suppliers", "get_suppliers"},
 };

@@ -32,6 +32,9 @@ const sim_res_info sim_res_infos[SIM_RES_COUNT] = {
                                      43200},
     [SIM_RES_LEDGER] = {"inventory_ledger", "get_inventory_ledger", "inventory_ledger", "led",
                         "GET /wms/inventory/ledger", 3600},
+    /* the reference gives no frequency for labor activities (UNCONFIRMED): hourly */
+    [SIM_RES_LABOR] = {"labor_activities", "get_labor_activities", "labor_activity", "la",
+                       "GET /wms/labor-activities", 3600},
 };
 
 int sim_res_by_plural(const char *plural) {
@@ -244,6 +247,7 @@ size_t sim_record_size(sim_res r, const void *rec) {
     case SIM_RES_BILLS: return sizeof(sim_bill);
     case SIM_RES_WAREHOUSE_CUSTOMERS: return sizeof(sim_wcust);
     case SIM_RES_LEDGER: return sizeof(sim_ledger);
+    case SIM_RES_LABOR: return sizeof(sim_labor);
     case SIM_RES_COUNT: break;
     }
     return sizeof(sim_meta);
