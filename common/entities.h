@@ -81,13 +81,14 @@
       "order-channel", TS_NONE, NULL, COMPLETE, 43200, WITH(orders))                               \
     X(inbound_shipment_suppliers, INBOUND_SHIPMENT_SUPPLIERS, inbound_shipment_supplier,           \
       inbound_shipment_suppliers, "/wms/inbound-shipments/suppliers",                              \
-      "inbound-shipment-supplier", TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))
+      "inbound-shipment-supplier", TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))        \
+    X(labor_activities, LABOR_ACTIVITIES, labor_activity, labor_activities,                        \
+      "/wms/labor-activities", "labor_activity", TS_LIST("created", "updated"), NULL,              \
+      INCREMENTAL, 3600, ALWAYS)
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
 #define TS_UNMODELLED(X)                                                                           \
-    X("labor_activity", labor_activities, TS_LIST("created", "updated"),                           \
-      "labor activities are not modelled")                                                         \
     X("cart-order", cart_orders, TS_LIST("created", "updated", "cart-shipment.created"),           \
       "cart events are not modelled")                                                              \
     X("cart-product", cart_products, TS_LIST("created", "updated"), "cart events are not modelled")\

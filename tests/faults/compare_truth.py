@@ -184,6 +184,14 @@ def named_truth(r):
     # be marked deleted, which db_rows leaves out like a record the truth no longer has)
     return {"name": r.get("name"), "warehouse_customer_id": r.get("warehouse_customer_id"),
             "created_at": ts(r.get("created_date"))}
+def labor_activity_truth(r):
+    # An activity in progress has no end; ending it is an update that must reach the row.
+    return {"user_id": r.get("user_id"), "warehouse_id": r.get("warehouse_id"),
+            "activity_type": r.get("activity_type"),
+            "associated_object_type": r.get("associated_object_type"),
+            "associated_object_id": r.get("associated_object_id"), "quantity": ival(r.get("quantity")),
+            "activity_start_time": ts(r.get("activity_start_time")),
+            "activity_end_time": ts(r.get("activity_end_time"))}
 
 
 def cnt(table, fk):
@@ -267,6 +275,12 @@ ENTITIES = {
     "inbound_shipment_suppliers": ("inbound_shipment_suppliers", named_truth, {
         "name": "t.name", "warehouse_customer_id": "t.warehouse_customer_id",
         "created_at": "extract(epoch FROM t.created_at)::bigint"}),
+    "labor_activities": ("labor_activities", labor_activity_truth, {
+        "user_id": "t.user_id", "warehouse_id": "t.warehouse_id", "activity_type": "t.activity_type",
+        "associated_object_type": "t.associated_object_type",
+        "associated_object_id": "t.associated_object_id", "quantity": "t.quantity",
+        "activity_start_time": "extract(epoch FROM t.activity_start_time)::bigint",
+        "activity_end_time": "extract(epoch FROM t.activity_end_time)::bigint"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 

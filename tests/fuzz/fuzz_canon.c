@@ -32,6 +32,7 @@ static const char *const webhook_types[] = {
     "",
     "warehouse-customer.updated",
     "inventory_ledger.created",
+    "labor_activity.updated",
 };
 static const char *const resources[] = {
     "orders",
@@ -47,6 +48,7 @@ static const char *const resources[] = {
     "inventory_ledger",
     "order_channels",
     "inbound_shipment_suppliers",
+    "labor_activities",
     "",
 };
 

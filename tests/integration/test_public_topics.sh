@@ -13,7 +13,8 @@
 #     deletes nothing; a removed record that comes back, unchanged, is live again;
 #  3. while the simulator's crawl changes records, delivers webhooks twice and out of
 #     order, and the fetcher polls them; the connection keeps an inventory ledger (enabled
-#     on request), whose rows must then sum to the stored onhand of every item;
+#     on request), whose rows must then sum to the stored onhand of every item, and labor
+#     activities, whose rows (those ended since too) must equal the simulator's;
 #
 # then, for every key of every public topic of these connections, the LAST message (what
 # compaction keeps) equals the row (tests/integration/lib/topic_truth.py), and the example
@@ -117,7 +118,7 @@ age=$(metric "$ADMIN_WRITER" writer_record_age_seconds_count)
 
 # ---------------------------------------------------------------- 2. records that disappear
 echo "-- records that disappear"
-SC=$(sim POST /_sim/connections '{"integration_name":"sandbox","orders":20,"products":12,"warehouses":2,"locations_per_warehouse":3,"returns":3,"inbound_shipments":3,"bills":3,"shipping_methods":3,"ledger":true}' | jq -r .connection_id)
+SC=$(sim POST /_sim/connections '{"integration_name":"sandbox","orders":20,"products":12,"warehouses":2,"locations_per_warehouse":3,"returns":3,"inbound_shipments":3,"bills":3,"shipping_methods":3,"labor_activities":15,"ledger":true}' | jq -r .connection_id)
 [ -n "$SC" ] && [ "$SC" != null ] && pass "simulator connection $SC created" || fail "simulator connection created" "$SC"
 truth_count() { sim GET "/_sim/truth/$1?connection_id=$SC&limit=1000" | jq '.data | length'; }
 db_live() { sql "SELECT count(*) FROM $1 WHERE connection_id='$SC' AND deleted_at IS NULL"; }
@@ -178,14 +179,14 @@ echo "-- crawl ticks with duplicated and reordered webhooks, and polls"
 sim POST /_sim/faults '{"webhook_duplicate":40,"webhook_out_of_order":40}' >/dev/null
 for i in 1 2 3; do
   sim POST "/_sim/connections/$SC/crawl" '{"mutations":25}' >/dev/null
-  T sync "$SC" --resources orders,inventory,products,returns,inbound_shipments,warehouses,shipping_methods,inventory_ledger >/dev/null 2>&1 &
+  T sync "$SC" --resources orders,inventory,products,returns,inbound_shipments,warehouses,shipping_methods,inventory_ledger,labor_activities >/dev/null 2>&1 &
   sleep 1
 done
 wait
 sim DELETE /_sim/faults >/dev/null
 queue_empty() { [ "$(sim GET /_sim/webhooks/stats | jq .pending)" = 0 ]; }
 wait_for 60 queue_empty || true
-check_eq "final complete reads done" done "$(sync inventory,warehouse_locations,warehouses,shipping_methods,orders,inventory_ledger)"
+check_eq "final complete reads done" done "$(sync inventory,warehouse_locations,warehouses,shipping_methods,orders,inventory_ledger,labor_activities)"
 wait_for 60 drained || true
 # The ledger: every entry the simulator's WMS appended is a row, and an item's entries
 # summed per warehouse give the onhand stored for it (items removed above aside).
@@ -206,6 +207,13 @@ check_eq "inventory ledger sums to onhand for every live item and warehouse" 0 "
   WHERE i IN (SELECT id FROM inventory_items WHERE connection_id='$SC' AND deleted_at IS NULL)
     AND coalesce(l.q, 0) <> coalesce(v.q, 0)")"
 check_eq "... with order shipments among the entries" 1 "$(sql "SELECT (count(*) > 0)::int FROM inventory_ledger WHERE connection_id='$SC' AND ledger_event_type = 'order_shipment' AND quantity < 0")"
+# Labor activities: every activity is a row, and those the WMS ended (an update that sets
+# activity_end_time) are ended in the database too. Waited for as the ledger is.
+labor_truth() { sim GET "/_sim/truth/labor_activities?connection_id=$SC&limit=1000" | jq -c '[(.data | length), ([.data[] | select(.activity_end_time == null)] | length)]'; }
+labor_rows() { sql "SELECT '[' || count(*) || ',' || count(*) FILTER (WHERE activity_end_time IS NULL) || ']' FROM labor_activities WHERE connection_id='$SC' AND deleted_at IS NULL"; }
+labor_equal() { [ "$(labor_truth)" = "$(labor_rows)" ]; }
+wait_for 120 labor_equal || true
+check_eq "labor activity rows equal the simulator's (count, in progress)" "$(labor_truth)" "$(labor_rows)"
 
 # ---------------------------------------------------------------- the last message per key is the row
 echo "-- every key's last message equals its row"

@@ -81,6 +81,7 @@ run jobs
 run drop
 run ledger
 run named
+run labor
 
 if [ "$failed" -gt 0 ]; then
     echo "--- simulator log (tail)"

@@ -26,7 +26,7 @@ extern int sim_filter_clamp_limit;
 static char *c_bind, *c_api_key, *c_webhook_url, *c_secrets, *c_log_level, *c_public_url,
     *c_conn_shape, *c_integration;
 static long long c_port, c_seed, c_conns, c_orders, c_products, c_warehouses, c_locations,
-    c_returns, c_inbound, c_bills, c_methods, c_wcust, c_crawl_ms, c_hist_ms, c_get_rate,
+    c_returns, c_inbound, c_bills, c_methods, c_wcust, c_labor, c_crawl_ms, c_hist_ms, c_get_rate,
     c_write_rate, c_mutations, c_wh_timeout, c_wh_queue, c_wh_conc;
 static char *c_retry_scale, *c_sync_scale, *c_page_order;
 static int c_ts_dates, c_clamp, c_ingest_lag, c_same_second, c_quantity_only, c_short_pages;
@@ -72,6 +72,8 @@ static const cfg_var vars[] = {
     {"SIM_SHIPPING_METHODS", CFG_INT, "6", 1, 64, 0, "shipping methods per connection", &c_methods},
     {"SIM_WAREHOUSE_CUSTOMERS", CFG_INT, "2", 0, 8, 0,
      "warehouse customers (0 = warehouse_customer_id null)", &c_wcust},
+    {"SIM_LABOR_ACTIVITIES", CFG_INT, "40", 0, 200000, 0, "labor activities per connection",
+     &c_labor},
     {"SIM_CRAWL_INTERVAL_MS", CFG_INT, "0", 0, 86400000, 0, "crawl tick period; 0 = only on demand",
      &c_crawl_ms},
     {"SIM_CRAWL_MUTATIONS", CFG_INT, "20", 0, 10000, 0,
@@ -187,7 +189,8 @@ int main(int argc, char **argv) {
                     .inbound = (int)c_inbound,
                     .bills = (int)c_bills,
                     .shipping_methods = (int)c_methods,
-                    .warehouse_customers = (int)c_wcust};
+                    .warehouse_customers = (int)c_wcust,
+                    .labor = (int)c_labor};
     sim_store_init((uint64_t)c_seed, c_ts_dates);
     sim_g.w.sync_scale = sync_scale;
     sim_g.w.sync_max_ms = (int)c_sync_max_s * 1000;

@@ -393,6 +393,7 @@ static const char *const sync_functions[] = {"get_inventory",
                                              "get_warehouse_customers",
                                              "get_warehouse_locations",
                                              "get_inventory_ledger",
+                                             "get_labor_activities",
                                              "get_shipments",
                                              NULL};
 

@@ -28,15 +28,7 @@ static const route routes[] = {
     {"inbound-shipments", SIM_RES_INBOUND, "Inbound shipment not found"},
     {"billing", SIM_RES_BILLS, "Bill not found"},
     {"warehouse-customers", SIM_RES_WAREHOUSE_CUSTOMERS, "Warehouse customer not found"},
-};
-
-/* Endpoints of the real API this simulator does not model, with the function a real
- * integration would need: answered 501 like an integration lacking them. */
-static const struct {
-    const char *path;
-    const char *function;
-} unmodelled[] = {
-    {"/wms/labor-activities", "get_labor_activities"},
+    {"labor-activities", SIM_RES_LABOR, "Labor activity not found"},
 };
 
 static const char *display_name(const sim_conn *c) {
@@ -194,12 +186,6 @@ static int gate(sim_resp *rs, sim_conn *c, sim_res r) {
 
 void sim_wms_handle(sim_req *rq, sim_resp *rs) {
     sim_conn *c = rq->conn;
-    for (size_t i = 0; i < sizeof unmodelled / sizeof unmodelled[0]; i++) {
-        if (strcmp(rq->path, unmodelled[i].path) == 0) {
-            not_implemented(rs, c, unmodelled[i].function);
-            return;
-        }
-    }
     if (strcmp(rq->method, "GET") != 0) {
         /* writes are forwarded to the WMS in production; the simulator models reads only */
         sim_resp_error(rs, 501, "Write endpoints are not implemented by the simulator",

@@ -28,9 +28,9 @@ const sim_integration sim_integrations[] = {
     {"sandbox", "Sandbox", "input", ALL_READS, w_full},
     {"shipbob", "ShipBob", "oauth", NO_BILLS, w_full},
     {"extensiv-3pl-central", "Extensiv 3PL Central", "input", ALL_READS, w_small},
-    /* a WMS without returns, bills or warehouse customers: 501 on those */
+    /* a WMS without returns, bills, warehouse customers or labor activities: 501 on those */
     {"cool-wms", "Cool WMS", "input",
-     NO_BILLS & ~R(SIM_RES_RETURNS) & ~R(SIM_RES_WAREHOUSE_CUSTOMERS), w_none},
+     NO_BILLS & ~R(SIM_RES_RETURNS) & ~R(SIM_RES_WAREHOUSE_CUSTOMERS) & ~R(SIM_RES_LABOR), w_none},
 };
 const int sim_integration_count = (int)(sizeof sim_integrations / sizeof sim_integrations[0]);
 

@@ -149,6 +149,7 @@ static void create_connection(sim_req *rq, sim_resp *rs) {
         get_int(j, "bills", 0, SIZE_MAX_PER_RES, &sz.bills, rs) ||
         get_int(j, "shipping_methods", 1, 64, &sz.shipping_methods, rs) ||
         get_int(j, "warehouse_customers", 0, SIM_MAX_WC, &sz.warehouse_customers, rs) ||
+        get_int(j, "labor_activities", 0, SIZE_MAX_PER_RES, &sz.labor, rs) ||
         get_int(j, "emit_created", 0, 1, &emit, rs))
         goto done;
     if (hs && (!cJSON_IsString(hs) ||

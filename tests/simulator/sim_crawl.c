@@ -517,6 +517,29 @@ static int m_supplier(crawl *k) {
     return m_named(k, SIM_RES_SUPPLIERS, sim_nsuppliers);
 }
 
+static int labor_running(const void *rec) {
+    return ((const sim_labor *)rec)->end_ms == 0;
+}
+
+/* Warehouse work: an activity in progress ends (labor_activity.updated: its end time
+ * set), or a user starts a new one, in progress or already done by the time the WMS
+ * records it (labor_activity.created). */
+static int m_labor(crawl *k) {
+    if (sim_rand_below(k->rng, 5) < 2) {
+        sim_labor *a = pick(k, SIM_RES_LABOR, labor_running);
+        if (a && (a = edit(k, SIM_RES_LABOR, a))) {
+            int64_t now = k->now - k->now % 1000;
+            a->end_ms = now > a->start_ms ? now : a->start_ms;
+            if (a->qty == 0) a->qty = 1;
+            stamp(k, SIM_RES_LABOR, a, 1);
+            return 1;
+        }
+    }
+    int64_t start = k->now - 1000LL * sim_rand_below(k->rng, 1800);
+    sim_labor *a = sim_gen_labor(k->c, k->rng, start, k->now, sim_rand_below(k->rng, 2) == 0);
+    return a && add_record(k, SIM_RES_LABOR, a) == 0;
+}
+
 typedef struct mutation {
     sim_res r;
     int weight;
@@ -540,6 +563,7 @@ static const mutation mutations[] = {
     {SIM_RES_WAREHOUSE_CUSTOMERS, 1, m_wcust},
     {SIM_RES_CHANNELS, 3, m_channel},
     {SIM_RES_SUPPLIERS, 3, m_supplier},
+    {SIM_RES_LABOR, 4, m_labor},
 };
 #define NMUT ((int)(sizeof mutations / sizeof mutations[0]))
 

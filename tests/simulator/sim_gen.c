@@ -465,6 +465,103 @@ static int gen_named(sim_conn *c, int64_t base, char *errstr, size_t errlen) {
     return 0;
 }
 
+/* Minutes an activity of each type takes at least, and the spread above that (indexed
+ * like sim_labor_types: pick, pack, put_away, transfer, receive). */
+static const int labor_min_m[] = {2, 1, 5, 5, 10}, labor_spread_m[] = {18, 9, 25, 55, 80};
+
+/* A random record num of r when the connection has r and holds some, else 0. */
+static uint32_t random_num(const sim_conn *c, uint64_t *rng, sim_res r) {
+    uint32_t n = c->t[r].n;
+    if (!(c->actions & (1u << r)) || !n) return 0;
+    return 1 + sim_rand_below(rng, n);
+}
+
+sim_labor *sim_gen_labor(sim_conn *c, uint64_t *rng, int64_t start_ms, int64_t now_ms,
+                         int in_progress) {
+    sim_labor *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->user = (uint8_t)(1 + sim_rand_below(rng, SIM_MAX_USERS));
+    a->type = (uint8_t)sim_rand_below(rng, (uint32_t)sim_nlabor_types);
+    /* picks and packs are for orders; receipts for inbound shipments or returns; put
+     * aways for what was received or for stock; transfers move stock */
+    uint32_t roll = sim_rand_below(rng, 4);
+    switch (a->type) {
+    case 0:
+    case 1: a->obj_type = SIM_LO_ORDER; break;
+    case 4: a->obj_type = roll == 0 ? SIM_LO_RETURN : SIM_LO_INBOUND; break;
+    case 2: a->obj_type = roll < 2 ? SIM_LO_INBOUND : SIM_LO_INVENTORY; break;
+    default: a->obj_type = SIM_LO_INVENTORY; break;
+    }
+    if (sim_rand_below(rng, 10) == 0) a->obj_type = SIM_LO_NONE; /* the WMS did not link it */
+    if (a->obj_type != SIM_LO_NONE)
+        a->obj_num = random_num(c, rng, sim_labor_objs[a->obj_type].res);
+    if (!a->obj_num) a->obj_type = SIM_LO_NONE;
+    /* the work happens in the warehouse of the record it is for */
+    const void *obj =
+        a->obj_num ? sim_wms_get(&c->t[sim_labor_objs[a->obj_type].res], a->obj_num) : NULL;
+    switch (obj ? a->obj_type : SIM_LO_NONE) {
+    case SIM_LO_ORDER: a->wh = ((const sim_order *)obj)->wh; break;
+    case SIM_LO_INBOUND: a->wh = ((const sim_inbound *)obj)->wh; break;
+    case SIM_LO_RETURN: a->wh = ((const sim_return *)obj)->wh; break;
+    default: break;
+    }
+    if (!a->wh || a->wh > c->t[SIM_RES_WAREHOUSES].n) a->wh = random_wh(c, rng);
+    a->qty = sim_rand_below(rng, 8) == 0 ? -1 : (int32_t)(1 + sim_rand_below(rng, 40));
+    a->start_ms = SEC(start_ms);
+    int64_t end = a->start_ms + 60000LL * (labor_min_m[a->type] +
+                                           (int64_t)sim_rand_below(rng, labor_spread_m[a->type]));
+    a->end_ms = in_progress || end >= now_ms ? 0 : SEC(end);
+    return a;
+}
+
+/* Activities in order of their updated_date, for gen_labor. */
+static int by_updated_cmp(const void *a, const void *b) {
+    const sim_meta *x = *(sim_meta *const *)a, *y = *(sim_meta *const *)b;
+    return (x->updated_ms > y->updated_ms) - (x->updated_ms < y->updated_ms);
+}
+
+/* A connection's labor activities over the historical window, one in ten still in
+ * progress (started in the last two hours, end null), some older than the window (not
+ * in the copy). They draw from a stream of their own, so that every other generated
+ * record is the same with or without them, and are appended in updated_date order (the
+ * date index grows at its end). */
+static int gen_labor(sim_conn *c, int64_t base, int64_t from, char *errstr, size_t errlen) {
+    int n = c->sizes.labor;
+    if (!(c->actions & (1u << SIM_RES_LABOR)) || n <= 0) return 0;
+    uint64_t rng = sim_mix(c->seed, 0x6c61626f72ULL) | 1;
+    int64_t old_from = base - SIM_OLD_HISTORY_DAYS * DAY_MS, old_to = from - 10 * DAY_MS;
+    sim_labor **all = calloc((size_t)n, sizeof *all);
+    if (!all) return append(c, SIM_RES_LABOR, NULL, errstr, errlen);
+    for (int i = 0; i < n; i++) {
+        int old = old_one(&rng);
+        int running = !old && sim_rand_below(&rng, 10) == 0;
+        int64_t start = old       ? rand_between(&rng, old_from, old_to)
+                        : running ? rand_between(&rng, base - 7200000LL, base - 60000)
+                                  : rand_between(&rng, from, base - 60000);
+        sim_labor *a = sim_gen_labor(c, &rng, start, base, running);
+        if (!a) {
+            for (int j = 0; j < i; j++)
+                free(all[j]);
+            free(all);
+            return append(c, SIM_RES_LABOR, NULL, errstr, errlen);
+        }
+        a->m.created_ms = a->start_ms;
+        a->m.updated_ms = a->end_ms ? a->end_ms : a->start_ms;
+        a->m.ts_created_ms = a->m.ts_updated_ms = old ? 0 : base;
+        all[i] = a;
+    }
+    qsort(all, (size_t)n, sizeof *all, by_updated_cmp);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc)
+            free(all[i]);
+        else
+            rc = append(c, SIM_RES_LABOR, all[i], errstr, errlen);
+    }
+    free(all);
+    return rc;
+}
+
 int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen) {
     uint64_t rng = sim_mix(c->seed, 0x67656eULL) | 1;
     int64_t base = SEC(base_ms);
@@ -523,5 +620,6 @@ int sim_gen_connection(sim_conn *c, int64_t base_ms, char *errstr, size_t errlen
         if (append(c, SIM_RES_BILLS, b, errstr, errlen)) return -1;
     }
     if (gen_named(c, base, errstr, errlen)) return -1;
-    return gen_ledger(c, errstr, errlen);
+    if (gen_ledger(c, errstr, errlen)) return -1;
+    return gen_labor(c, base, from, errstr, errlen);
 }

@@ -22,6 +22,13 @@ sim_order *sim_gen_order(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t
 sim_return *sim_gen_return(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms);
 sim_inbound *sim_gen_inbound(sim_conn *c, uint64_t *rng, int64_t created_ms, int64_t base_ms);
 sim_bill *sim_gen_bill(sim_conn *c, uint64_t *rng, int64_t created_ms);
+/* A labor activity started at start_ms by one of the connection's users, for one of its
+ * orders, inbound shipments, returns or inventory items (of a resource it has, else
+ * null), in that record's warehouse. It ends after the activity type's duration, or is
+ * left in progress (end null) when that is after now_ms or in_progress is set. The
+ * caller sets the sim_meta dates (created = start, updated = end or start). */
+sim_labor *sim_gen_labor(sim_conn *c, uint64_t *rng, int64_t start_ms, int64_t now_ms,
+                         int in_progress);
 
 /* Add a shipment to o carrying lines [from, to), shipped at shipped_ms. 0, or -1 when
  * o already has SIM_MAX_SHIPMENTS. */

@@ -923,6 +923,35 @@ static void render_ledger(sim_jw *w, const sim_conn *c, const sim_ledger *x) {
     tail_fields(w, NULL, 0, 0);
 }
 
+void sim_render_user_id(const sim_conn *c, int user, char *buf, size_t len) {
+    snprintf(buf, len, "usr_%s_%02d", c->tag, (user ? user - 1 : 0) % sim_nuser_names + 1);
+}
+
+/* LaborActivitySchema. The user's id and names are derived from the user number (some
+ * names null, as a WMS that knows only a login); the associated object is one of the
+ * connection's records. */
+static void render_labor(sim_jw *w, const sim_conn *c, const sim_labor *x) {
+    char user[ID_LEN];
+    int u = (x->user ? x->user - 1 : 0) % sim_nuser_names;
+    int ot = x->obj_num && x->obj_type < SIM_LO_COUNT ? x->obj_type : SIM_LO_NONE;
+    meta_fields(w, c, SIM_RES_LABOR, &x->m, 0, 0);
+    sim_render_user_id(c, x->user, user, sizeof user);
+    KSTR(w, "user_id", user);
+    KSTR(w, "user_first_name", sim_user_first[u]);
+    KSTR(w, "user_last_name", sim_user_last[u]);
+    k_ref(w, "warehouse_id", c, SIM_RES_WAREHOUSES, x->wh);
+    KSTR(w, "activity_type", sim_labor_types[x->type % sim_nlabor_types]);
+    KDATE(w, "activity_start_time", x->start_ms);
+    KDATE(w, "activity_end_time", x->end_ms);
+    KSTR(w, "associated_object_type", ot ? sim_labor_objs[ot].name : NULL);
+    k_ref(w, "associated_object_id", c, sim_labor_objs[ot].res, ot ? x->obj_num : 0);
+    if (x->qty < 0)
+        KNULL(w, "quantity");
+    else
+        KINT(w, "quantity", x->qty);
+    tail_fields(w, NULL, 0, 0);
+}
+
 int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     sim_jw w;
     sim_jw_init(&w, b);
@@ -941,6 +970,7 @@ int sim_render_record(sbuf *b, const sim_conn *c, sim_res r, const void *rec) {
     case SIM_RES_LEDGER: render_ledger(&w, c, rec); break;
     case SIM_RES_CHANNELS:
     case SIM_RES_SUPPLIERS: render_named(&w, c, r, rec); break;
+    case SIM_RES_LABOR: render_labor(&w, c, rec); break;
     default: return -1;
     }
     sim_jw_end(&w, '}');

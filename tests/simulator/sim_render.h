@@ -28,6 +28,8 @@ void sim_render_product_text(const sim_conn *c, uint32_t pnum, char *name, size_
                              size_t sl);
 void sim_render_order_refs(const sim_conn *c, uint32_t num, char *order_number, char *reference_id,
                            size_t len);
+/* A labor activity's user_id ("usr_<tag>_NN") for its user number. */
+void sim_render_user_id(const sim_conn *c, int user, char *buf, size_t len);
 int sim_render_po(const sim_conn *c, uint32_t num, char *buf, size_t len); /* 0 = null */
 
 /* The text of available_actions: read functions then write actions, as a JSON array. */

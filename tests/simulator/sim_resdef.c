@@ -26,7 +26,13 @@ enum {
     K_WH,
     K_EXPECTED_ARRIVAL,
     K_PO,
-    K_LEDGER_EVENT
+    K_LEDGER_EVENT,
+    K_USER,
+    K_ACTIVITY_TYPE,
+    K_OBJ_TYPE,
+    K_OBJ_ID,
+    K_START,
+    K_END
 };
 
 /* The trailing five entries of every table; the last three are the newer API's. */
@@ -89,6 +95,20 @@ static const sim_fdef f_ledger[] = {
     COMMON,
 };
 
+/* The labor activities' list: the OpenAPI's parameters (equality only for the ids and
+ * enums; warehouse_customer_id is the associated record's). */
+static const sim_fdef f_labor[] = {
+    WC_FIELD,
+    {"user_id", SIM_FK_STR, SIM_OPB(SIM_OP_EQ), K_USER},
+    {"warehouse_id", SIM_FK_STR, SIM_OPB(SIM_OP_EQ), K_WH},
+    {"activity_type", SIM_FK_STR, SIM_OPB(SIM_OP_EQ), K_ACTIVITY_TYPE},
+    {"associated_object_type", SIM_FK_STR, SIM_OPB(SIM_OP_EQ), K_OBJ_TYPE},
+    {"associated_object_id", SIM_FK_STR, SIM_OPB(SIM_OP_EQ), K_OBJ_ID},
+    {"activity_start_time", SIM_FK_DATE, SIM_OPS_DATE, K_START},
+    {"activity_end_time", SIM_FK_DATE, SIM_OPS_DATE, K_END},
+    COMMON,
+};
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n) {
@@ -131,6 +151,10 @@ const sim_fdef *sim_resdef_fields(sim_res r, int trackstar_dates, int *n) {
         d = f_named;
         *n = N(f_named);
         break;
+    case SIM_RES_LABOR:
+        d = f_labor;
+        *n = N(f_labor);
+        break;
     default:
         d = f_plain;
         *n = N(f_plain);
@@ -155,6 +179,41 @@ static int sku_of_product(const sim_conn *c, uint32_t pnum, char *buf, size_t le
     sim_render_product_text(c, pnum, name, sizeof name, buf, len);
     *str = buf;
     return 1;
+}
+
+/* A labor activity's filterable fields (sim_render.c renders the same values). */
+static int labor_get(const sim_conn *c, const sim_labor *a, int key, char *buf, size_t buflen,
+                     const char **str, int64_t *date) {
+    int ot = a->obj_num && a->obj_type < SIM_LO_COUNT ? a->obj_type : SIM_LO_NONE;
+    switch (key) {
+    case K_USER:
+        sim_render_user_id(c, a->user, buf, buflen);
+        *str = buf;
+        return 1;
+    case K_WH: return ref(c, SIM_RES_WAREHOUSES, a->wh, buf, buflen, str);
+    case K_ACTIVITY_TYPE: *str = sim_labor_types[a->type % sim_nlabor_types]; return 1;
+    case K_OBJ_TYPE:
+        if (!ot) return 0;
+        *str = sim_labor_objs[ot].name;
+        return 1;
+    case K_OBJ_ID: return ot ? ref(c, sim_labor_objs[ot].res, a->obj_num, buf, buflen, str) : 0;
+    case K_START: *date = a->start_ms; return 1;
+    case K_END: *date = a->end_ms; return a->end_ms != 0;
+    case K_WC: {
+        /* the warehouse customer of the associated record */
+        const void *o = ot ? sim_table_get(&c->t[sim_labor_objs[ot].res], a->obj_num) : NULL;
+        uint8_t wc = 0;
+        if (!o) return 0;
+        switch (ot) {
+        case SIM_LO_ORDER: wc = ((const sim_order *)o)->wc; break;
+        case SIM_LO_INBOUND: wc = ((const sim_inbound *)o)->wc; break;
+        case SIM_LO_RETURN: wc = ((const sim_return *)o)->wc; break;
+        default: wc = ((const sim_inventory *)o)->wc; break;
+        }
+        return ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, wc, buf, buflen, str);
+    }
+    default: return 0;
+    }
 }
 
 int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t buflen,
@@ -262,6 +321,7 @@ int sim_resdef_get(const void *rec, const void *ctxp, int key, char *buf, size_t
         return key == K_WC ? ref(c, SIM_RES_WAREHOUSE_CUSTOMERS, ((const sim_named_rec *)rec)->wc,
                                  buf, buflen, str)
                            : 0;
+    case SIM_RES_LABOR: return labor_get(c, rec, key, buf, buflen, str, date);
     default: return 0;
     }
 }

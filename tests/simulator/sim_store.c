@@ -38,6 +38,9 @@ const sim_res_info sim_res_infos[SIM_RES_COUNT] = {
     [SIM_RES_SUPPLIERS] = {"inbound_shipment_suppliers", "get_inbound_shipments",
                            "inbound-shipment-supplier", "sup",
                            "GET /wms/inbound-shipments/suppliers", 3600},
+    /* the reference gives no frequency for labor activities (UNCONFIRMED): hourly */
+    [SIM_RES_LABOR] = {"labor_activities", "get_labor_activities", "labor_activity", "la",
+                       "GET /wms/labor-activities", 3600},
 };
 
 int sim_res_by_plural(const char *plural) {
@@ -267,6 +270,7 @@ size_t sim_record_size(sim_res r, const void *rec) {
     case SIM_RES_LEDGER: return sizeof(sim_ledger);
     case SIM_RES_CHANNELS:
     case SIM_RES_SUPPLIERS: return sizeof(sim_named_rec);
+    case SIM_RES_LABOR: return sizeof(sim_labor);
     case SIM_RES_COUNT: break;
     }
     return sizeof(sim_meta);

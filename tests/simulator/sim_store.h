@@ -38,6 +38,7 @@
 #define SIM_MAX_DROPS 20000       /* withheld webhook versions listed per connection */
 #define SIM_MAX_LEDGER_GAPS 20000 /* movements made without a ledger entry, listed */
 #define SIM_NONE 0xffu            /* "no value" for small uint8 references */
+#define SIM_MAX_USERS 12          /* warehouse workers per connection (labor activities) */
 
 typedef enum sim_res {
     SIM_RES_ORDERS = 0,
@@ -53,6 +54,7 @@ typedef enum sim_res {
     SIM_RES_LEDGER,    /* the inventory ledger: kept only where enabled (SIM_ON_REQUEST) */
     SIM_RES_CHANNELS,  /* order channels: read with get_orders, no webhooks */
     SIM_RES_SUPPLIERS, /* inbound-shipment suppliers: read with get_inbound_shipments, none */
+    SIM_RES_LABOR,     /* labor activities: who picked, packed, received what, and when */
     SIM_RES_COUNT
 } sim_res;
 
@@ -271,6 +273,29 @@ typedef struct sim_ledger {
     uint8_t event;    /* sim_ledger_event */
 } sim_ledger;
 
+/* What a labor activity was for (the OpenAPI's associated_object_type; 0 = null). */
+typedef enum sim_labor_obj {
+    SIM_LO_NONE = 0,
+    SIM_LO_ORDER,
+    SIM_LO_INBOUND,
+    SIM_LO_RETURN,
+    SIM_LO_INVENTORY,
+    SIM_LO_COUNT
+} sim_labor_obj;
+
+/* One labor activity: a user's pick, pack, put away, transfer or receipt in a warehouse.
+ * In progress while end_ms is 0; ending it (sim_crawl) is an update. */
+typedef struct sim_labor {
+    sim_meta m;
+    int64_t start_ms, end_ms; /* end_ms 0 = null: in progress */
+    uint32_t obj_num;         /* the associated record, 0 = null */
+    int32_t qty;              /* units handled, -1 = null */
+    uint8_t user;             /* 1..SIM_MAX_USERS */
+    uint8_t wh;               /* warehouse num */
+    uint8_t type;             /* index into sim_labor_types */
+    uint8_t obj_type;         /* sim_labor_obj */
+} sim_labor;
+
 /* What the copy lacks of one record: the WMS changed it since a crawl last read it. */
 typedef struct sim_pending {
     void *wms;          /* the WMS's version (owned) when the copy holds an older one; NULL
@@ -295,7 +320,7 @@ typedef struct sim_table {
 /* Generated data sizes (per connection). */
 typedef struct sim_sizes {
     int orders, products, warehouses, locations_per_wh, returns, inbound, bills, shipping_methods,
-        warehouse_customers;
+        warehouse_customers, labor;
 } sim_sizes;
 
 /* Injected HTTP faults; counts are consumed one per request. */

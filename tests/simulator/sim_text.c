@@ -106,3 +106,18 @@ const sim_ledger_text sim_ledger_events[SIM_LE_COUNT] = {
     [SIM_LE_FOUND] = {"adjustment", "inventory_found", "found during putaway", NULL, 0},
     [SIM_LE_COUNT_FIX] = {"adjustment", "cycle_count", "cycle count correction", NULL, 0},
 };
+
+const char *const sim_labor_types[] = {"pick", "pack", "put_away", "transfer", "receive"};
+const int sim_nlabor_types = SIM_TEXT_COUNT(sim_labor_types);
+const sim_labor_obj_text sim_labor_objs[SIM_LO_COUNT] = {
+    [SIM_LO_ORDER] = {"order", SIM_RES_ORDERS},
+    [SIM_LO_INBOUND] = {"inbound_shipment", SIM_RES_INBOUND},
+    [SIM_LO_RETURN] = {"return", SIM_RES_RETURNS},
+    [SIM_LO_INVENTORY] = {"inventory", SIM_RES_INVENTORY},
+};
+/* Some WMSs know only a login: a null first or last name (as the schema allows). */
+const char *const sim_user_first[] = {"Dana", "Luis",  "Mei", NULL,   "Ada", "Kofi",
+                                      "Ines", "Piotr", "Sam", "Noor", NULL,  "Yuki"};
+const char *const sim_user_last[] = {"Reyes",  "Okafor", NULL,   "Novak", "Lind", "Haddad",
+                                     "Moreau", NULL,     "Kerr", "Sato",  NULL,   "Berg"};
+const int sim_nuser_names = SIM_TEXT_COUNT(sim_user_first);

@@ -59,6 +59,19 @@ typedef struct sim_ledger_text {
 } sim_ledger_text;
 extern const sim_ledger_text sim_ledger_events[];
 
+/* Labor activities: the OpenAPI's activity_type enum, associated_object_type names and
+ * resources, and the users' names (NULL = null). */
+extern const char *const sim_labor_types[]; /* pick, pack, put_away, transfer, receive */
+extern const int sim_nlabor_types;
+typedef struct sim_labor_obj_text {
+    const char *name; /* associated_object_type: "order", ...; NULL for SIM_LO_NONE */
+    int res;          /* the associated record's sim_res (meaningful only with name) */
+} sim_labor_obj_text;
+extern const sim_labor_obj_text sim_labor_objs[]; /* indexed by sim_labor_obj */
+extern const char *const sim_user_first[];
+extern const char *const sim_user_last[];
+extern const int sim_nuser_names;
+
 /* Order status enum names / raw WMS names, indexed by sim_order_status. */
 extern const char *const sim_order_status_names[];
 extern const char *const sim_order_raw_status[];

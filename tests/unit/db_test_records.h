@@ -214,6 +214,16 @@ static const char T_SUPPLIER[] =
                                              "\"Acme Textiles\",\"warehouse_customer_id\":null,"
                                              "\"additional_fields\":{},\"extra\":{}}";
 
+static const char T_LABOR_ACTIVITY[] =
+    ENV("labor_activity", "la_1",
+        "labor-activity.updated") "\"created_at\":\"2026-01-06T08:00:00Z\",\"user_id\":\"usr_7\","
+                                  "\"user_first_name\":\"Dana\",\"user_last_name\":null,"
+                                  "\"warehouse_id\":\"wh_1\",\"activity_type\":\"pick\","
+                                  "\"activity_start_time\":\"2026-01-06T07:59:30.500Z\","
+                                  "\"activity_end_time\":null,\"associated_object_type\":"
+                                  "\"order\",\"associated_object_id\":\"ord_1\",\"quantity\":3,"
+                                  "\"additional_fields\":{},\"extra\":{}}";
+
 static const char T_SYNC_STATUS[] =
     ENV("connection_event", "connection|sync_status|orders",
         "pipeline.sync-status") "\"kind\":\"sync_status\",\"resource\":\"orders\",\"state\":"
@@ -266,6 +276,8 @@ static const tent tents[] = {
      "name", NULL, NULL, NULL},
     {"inbound_shipment_suppliers", "wms.inbound_shipment_suppliers.v1", T_SUPPLIER,
      "inbound_shipment_suppliers", "id", "id", "name", NULL, NULL, NULL},
+    {"labor_activities", "wms.labor_activities.v1", T_LABOR_ACTIVITY, "labor_activities", "id",
+     "id", "activity_type", NULL, NULL, NULL},
     {"sync_status", CE, T_SYNC_STATUS, "sync_status", "resource", "resource", "state", NULL, NULL,
      NULL},
     {"historical_syncs", CE, T_HISTORICAL, "historical_syncs", "resource", "resource",

@@ -52,6 +52,8 @@ static const fixture_case cases[] = {
      "trackstar.canonical.warehouse_customers.v1", "conn_1|wc_1", "warehouse_customers"},
     {"inventory_ledger_created", "webhook", "inventory_ledger.created",
      "trackstar.canonical.inventory_ledger.v1", "conn_1|led_1", "inventory_ledger"},
+    {"labor_activity_updated", "webhook", "labor_activity.updated",
+     "trackstar.canonical.labor_activities.v1", "conn_1|la_1", "labor_activities"},
     {"connection_created", "webhook", "connection.created", "wms.connection_events.v1",
      "conn_1|connection|connection_created", NULL},
     {"connection_created_sealed", "webhook", "connection.created", "wms.connection_events.v1",
@@ -182,7 +184,7 @@ static void test_poll_equals_webhook(void **state) {
         canon_out_free(&wh);
         canon_out_free(&po);
     }
-    assert_int_equal(compared, 14);
+    assert_int_equal(compared, 15);
 }
 
 /* Entities Trackstar sends no webhooks for (TS_NONE): their raw fixture is the bare

@@ -390,9 +390,13 @@ static void test_poison_limits(void **state) {
 static void test_ignored_event_types(void **state) {
     (void)state;
     static const char *types[] = {
-        "cart-order.created",        "cart-product.updated",   "carrier-invoice-line-item.created",
-        "freight-shipment.updated",  "labor_activity.updated", "connection.force-sync-completed",
-        "connection.sync-job-stuck", "install.failed",
+        "cart-order.created",
+        "cart-product.updated",
+        "carrier-invoice-line-item.created",
+        "freight-shipment.updated",
+        "connection.force-sync-completed",
+        "connection.sync-job-stuck",
+        "install.failed",
     };
     const char *body = "{\"connection_id\":\"c\",\"data\":{\"id\":\"x\"}}";
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -408,8 +412,8 @@ static void test_ignored_event_types(void **state) {
     canon_out out;
     const char *ignored = NULL;
     char err[256];
-    const char *rec = "{\"id\":\"la_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
-    canon_raw in = ct_poll(rec, strlen(rec), "labor_activities", "labor_activities.polled");
+    const char *rec = "{\"id\":\"co_1\",\"updated_date\":\"2026-01-06T09:00:00Z\"}";
+    canon_raw in = ct_poll(rec, strlen(rec), "cart_orders", "cart_orders.polled");
     assert_int_equal(canon_map(&in, &out, &ignored, err, sizeof err), 0);
     assert_int_equal(out.n, 0);
     assert_non_null(ignored);
@@ -438,6 +442,10 @@ static void test_event_type_spellings(void **state) {
          "inventory-ledger.created", "trackstar.canonical.inventory_ledger.v1"},
         {"inventory-ledger.updated", "{\"id\":\"e\",\"updated_date\":\"2026-01-01\"}",
          "inventory-ledger.updated", "trackstar.canonical.inventory_ledger.v1"},
+        {"labor_activity.created", "{\"id\":\"la\",\"updated_date\":\"2026-01-01\"}",
+         "labor-activity.created", "trackstar.canonical.labor_activities.v1"},
+        {"labor-activity.updated", "{\"id\":\"la\",\"updated_date\":\"2026-01-01\"}",
+         "labor-activity.updated", "trackstar.canonical.labor_activities.v1"},
         {"connection_error.created", "{\"failed_url\":\"u\"}", "connection-error.created",
          "wms.connection_events.v1"},
         {"connection.historical_sync_completed", "{\"resource\":\"returns\"}",

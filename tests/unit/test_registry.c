@@ -64,7 +64,8 @@ static void entries_derive_their_names(void **state) {
     assert_int_equal(ts_function_reads("get_inbound_shipment"),
                      (1u << TS_ENT_INBOUND_SHIPMENTS) | (1u << TS_ENT_INBOUND_SHIPMENT_SUPPLIERS));
     assert_int_equal(ts_function_reads("get_products"), 1u << TS_ENT_PRODUCTS);
-    assert_int_equal(ts_function_reads("get_labor_activities"), 0);
+    assert_int_equal(ts_function_reads("get_labor_activities"), 1u << TS_ENT_LABOR_ACTIVITIES);
+    assert_int_equal(ts_function_reads("get_cart_orders"), 0);
     assert_int_equal(ts_function_reads(NULL), 0);
     /* Reference §6.2. */
     assert_int_equal(ts_entities[TS_ENT_ORDERS].interval_s, 3600);
@@ -98,8 +99,9 @@ static void lookup_finds_each_entity_by_every_name(void **state) {
     assert_int_equal(ts_entity_lookup("locations"), TS_ENT_WAREHOUSE_LOCATIONS);
     assert_int_equal(ts_entity_lookup("inbound-shipments"), TS_ENT_INBOUND_SHIPMENTS);
     assert_int_equal(ts_entity_lookup("get_inbound_shipment"), TS_ENT_INBOUND_SHIPMENTS);
-    assert_int_equal(ts_entity_lookup("get_labor_activities"), -1);
     assert_int_equal(ts_entity_lookup("get_orders"), TS_ENT_ORDERS);
+    assert_int_equal(ts_entity_lookup("get_labor_activities"), TS_ENT_LABOR_ACTIVITIES);
+    assert_int_equal(ts_entity_lookup("get_cart_orders"), -1);
     assert_int_equal(ts_entity_lookup("Orders"), -1);
     assert_int_equal(ts_entity_lookup("orders "), -1);
     assert_int_equal(ts_entity_lookup("order.created"), -1);
@@ -150,7 +152,12 @@ static void families_cover_entities_then_the_rest(void **state) {
     assert_int_equal(f->entity, TS_ENT_ORDER_CHANNELS);
     assert_null(f->events[0]);
     assert_int_equal(ts_family_event(f, "created", 7), -1);
+    /* The labor activities' prefix has an underscore too (always enabled, not on request). */
     f = ts_family_by_prefix("labor-activity", 14);
+    assert_non_null(f);
+    assert_int_equal(f->entity, TS_ENT_LABOR_ACTIVITIES);
+    assert_int_equal(ts_entities[TS_ENT_LABOR_ACTIVITIES].on_request, 0);
+    f = ts_family_by_prefix("cart-order", 10);
     assert_non_null(f);
     assert_int_equal(f->entity, -1);
     assert_null(ts_family_by_prefix("order", 4));

@@ -271,6 +271,15 @@ static void test_equal_and_quantity_only(void **state) {
     sim_store_free();
 }
 
+/* Every order of c rendered into one string (caller frees): what a change to generation
+ * elsewhere must leave alone. */
+static char *render_orders(const sim_conn *c) {
+    sbuf b = {0};
+    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++)
+        assert_int_equal(sim_render_record(&b, c, SIM_RES_ORDERS, c->t[SIM_RES_ORDERS].rows[i]), 0);
+    return b.p;
+}
+
 /* The sum of an item's ledger entries in one warehouse (the WMS's versions). */
 static long long ledger_sum(const sim_conn *c, uint32_t inv, uint32_t wh) {
     const sim_table *t = &c->t[SIM_RES_LEDGER];
@@ -297,10 +306,7 @@ static void test_ledger_follows_inventory(void **state) {
     assert_true(c->actions & (1u << SIM_RES_LEDGER));
     uint32_t opening = c->t[SIM_RES_LEDGER].n;
     assert_true(opening > 0);
-    sbuf before = {0};
-    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++)
-        assert_int_equal(
-            sim_render_record(&before, c, SIM_RES_ORDERS, c->t[SIM_RES_ORDERS].rows[i]), 0);
+    char *before = render_orders(c);
     for (int i = 0; i < 40; i++) {
         sim_crawl_result cr;
         sim_crawl_tick(c, 50, 0xffffffffu, BASE_MS + 60000LL * (i + 1), &cr);
@@ -359,17 +365,108 @@ static void test_ledger_follows_inventory(void **state) {
     assert_non_null(c);
     assert_false(c->actions & (1u << SIM_RES_LEDGER));
     assert_int_equal(c->t[SIM_RES_LEDGER].n, 0);
-    sbuf again = {0};
-    for (uint32_t i = 0; i < c->t[SIM_RES_ORDERS].n; i++)
-        assert_int_equal(sim_render_record(&again, c, SIM_RES_ORDERS, c->t[SIM_RES_ORDERS].rows[i]),
-                         0);
-    assert_string_equal(before.p, again.p);
+    char *again = render_orders(c);
+    assert_string_equal(before, again);
     sim_crawl_result cr;
     sim_crawl_tick(c, 200, 0xffffffffu, BASE_MS + 60000LL, &cr);
     assert_true(cr.mutations > 0);
     assert_int_equal(c->t[SIM_RES_LEDGER].n, 0);
-    free(before.p);
-    free(again.p);
+    free(before);
+    free(again);
+    sim_store_free();
+}
+
+/* Labor activities: generated from a stream of their own (the other records are the same
+ * with or without them), some in progress (end null), each for a record of the
+ * connection in that record's warehouse; crawls end activities in progress (an update:
+ * a newer updated_date) and start new ones; an integration without the function keeps
+ * none. */
+static void test_labor_activities(void **state) {
+    (void)state;
+    char err[128];
+    sim_sizes with = sizes;
+    with.labor = 80;
+    sim_store_init(12, 1);
+    sim_conn *c = sim_conn_create("sandbox", &with, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_true(c->actions & (1u << SIM_RES_LABOR));
+    const sim_table *lt = &c->t[SIM_RES_LABOR];
+    assert_int_equal(lt->n, 80);
+    char *before = render_orders(c);
+    int running = 0, linked = 0;
+    uint32_t first_running = 0;
+    for (uint32_t num = 1; num <= lt->n; num++) {
+        const sim_labor *a = sim_table_get(lt, num);
+        assert_true(a->user >= 1 && a->user <= SIM_MAX_USERS);
+        assert_true(a->wh >= 1 && a->wh <= c->t[SIM_RES_WAREHOUSES].n);
+        assert_int_equal(a->m.created_ms, a->start_ms);
+        if (!a->end_ms) {
+            running++;
+            if (!first_running && sim_in_copy(a)) first_running = num;
+            assert_int_equal(a->m.updated_ms, a->start_ms);
+        } else {
+            assert_true(a->end_ms > a->start_ms);
+            assert_int_equal(a->m.updated_ms, a->end_ms);
+        }
+        if (a->obj_type == SIM_LO_ORDER) {
+            const sim_order *o = sim_table_get(&c->t[SIM_RES_ORDERS], a->obj_num);
+            assert_non_null(o);
+            assert_int_equal(o->wh, a->wh);
+            linked++;
+        }
+    }
+    assert_true(running > 0 && running < 40);
+    assert_true(linked > 0);
+    assert_true(first_running > 0);
+    for (int i = 0; i < 40; i++) {
+        sim_crawl_result cr;
+        sim_crawl_tick(c, 10, 1u << SIM_RES_LABOR, BASE_MS + 60000LL * (i + 1), &cr);
+    }
+    assert_true(lt->n > 80);
+    int ended = 0;
+    for (uint32_t num = 1; num <= 80; num++) {
+        const sim_labor *copy = sim_table_get(lt, num), *wms = sim_wms_get(lt, num);
+        if (!copy->end_ms && wms->end_ms) {
+            assert_true(wms->m.updated_ms > copy->m.updated_ms);
+            assert_true(wms->end_ms >= wms->start_ms);
+            ended++;
+        }
+    }
+    assert_true(ended > 0);
+    assert_true(sim_ingest_all(c, 1u << SIM_RES_LABOR, BASE_MS + 3600000LL, 0) > 0);
+    assert_int_equal(lt->ndirty, 0);
+    sbuf b = {0};
+    assert_int_equal(sim_render_record(&b, c, SIM_RES_LABOR, lt->rows[lt->n - 1]), 0);
+    cJSON *j = cJSON_Parse(b.p);
+    assert_non_null(j);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "user_id")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "activity_type")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "activity_start_time")));
+    assert_non_null(cJSON_GetObjectItem(j, "activity_end_time"));
+    assert_non_null(cJSON_GetObjectItem(j, "associated_object_id"));
+    cJSON_Delete(j);
+    free(b.p);
+    sim_store_free();
+
+    /* the same seed without activities: the same orders */
+    sim_store_init(12, 1);
+    c = sim_conn_create("sandbox", &sizes, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->t[SIM_RES_LABOR].n, 0);
+    char *again = render_orders(c);
+    assert_string_equal(before, again);
+    free(before);
+    free(again);
+    sim_store_free();
+
+    /* an integration without the function keeps none, and its WMS makes none */
+    sim_store_init(12, 1);
+    c = sim_conn_create("cool-wms", &with, 0, 0xffffffffu, BASE_MS, err, sizeof err);
+    assert_non_null(c);
+    assert_false(c->actions & (1u << SIM_RES_LABOR));
+    sim_crawl_result cr;
+    sim_crawl_tick(c, 200, 0xffffffffu, BASE_MS + 60000LL, &cr);
+    assert_int_equal(c->t[SIM_RES_LABOR].n, 0);
     sim_store_free();
 }
 
@@ -462,6 +559,7 @@ int main(void) {
         cmocka_unit_test(test_equal_and_quantity_only),
         cmocka_unit_test(test_ledger_follows_inventory),
         cmocka_unit_test(test_channels_and_suppliers),
+        cmocka_unit_test(test_labor_activities),
         cmocka_unit_test(test_diff_dot_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@ RESOURCES = [
     ("/wms/warehouses", "warehouses"), ("/wms/shipping-methods", "shipping_methods"),
     ("/wms/returns", "returns"), ("/wms/inbound-shipments", "inbound_shipments"),
     ("/wms/billing", "bills"), ("/wms/warehouse-customers", "warehouse_customers"),
+    ("/wms/labor-activities", "labor_activities"),
 ]
 
 
@@ -387,6 +388,93 @@ def cmd_named():
     st, _, b = http("GET", "/wms/orders/channels", c2["access_token"])
     check(st == 501 and "get_orders" in b.get("error", ""), "channels without get_orders -> %d %s" % (st, b))
     return "%d records; %d channels renamed, %d removed, no webhooks" % (n, len(renamed), len(removed))
+
+
+LABOR_OBJECT_PREFIX = {"order": "ord_", "inbound_shipment": "asn_", "return": "ret_", "inventory": "inv_"}
+
+
+def cmd_labor():
+    """Labor activities: in every default connection's available_actions, 501 where the
+    integration lacks them; generated with users, types, associated records and some in
+    progress (end null); crawls end activities in progress (labor_activity.updated, the end
+    set) and start new ones (labor_activity.created), through the webhook machinery;
+    served, paged, filtered and fetched by id like other incremental lists."""
+    st, _, cool = http("POST", "/_sim/connections", body={"integration_name": "cool-wms"})
+    check(st == 201, "POST /_sim/connections cool-wms -> %d %s" % (st, cool))
+    check("get_labor_activities" not in conn_info(cool["connection_id"])["available_actions"],
+          "cool-wms has get_labor_activities")
+    st, _, b = http("GET", "/wms/labor-activities", cool["access_token"])
+    check(st == 501 and "get_labor_activities" in b.get("error", ""), "labor on cool-wms -> %d %s" % (st, b))
+    check(truth(cool["connection_id"], "labor_activities") == [], "cool-wms keeps labor activities")
+    st, _, c = http("POST", "/_sim/connections", body={"orders": 300, "products": 30, "inbound_shipments": 20,
+                                                        "returns": 20, "labor_activities": 120})
+    check(st == 201, "POST /_sim/connections -> %d %s" % (st, c))
+    cid, tok = c["connection_id"], c["access_token"]
+    check("get_labor_activities" in conn_info(cid)["available_actions"], "labor not in available_actions")
+    t0 = truth(cid, "labor_activities")
+    check(len(t0) > 50, "only %d labor activities in the copy" % len(t0))
+    running0 = {a["id"] for a in t0 if a["activity_end_time"] is None}
+    check(running0, "no activity in progress")
+    check(len(running0) < len(t0), "every activity in progress")
+    for a in t0:
+        check(a["activity_type"] in ("pick", "pack", "put_away", "transfer", "receive"), "type %s" % a)
+        check(a["activity_end_time"] is None or a["activity_end_time"] >= a["activity_start_time"], "ends early %s" % a)
+        ot, oid = a["associated_object_type"], a["associated_object_id"]
+        check((ot is None) == (oid is None), "object type without id %s" % a)
+        check(ot is None or oid.startswith(LABOR_OBJECT_PREFIX[ot]), "object %s %s" % (ot, oid))
+        check(a["user_id"].startswith("usr_") and a["warehouse_id"].startswith("wh_"), "user/warehouse %s" % a)
+    check({a["associated_object_type"] for a in t0} >= {"order", "inbound_shipment", "inventory"},
+          "associated object types: %s" % {a["associated_object_type"] for a in t0})
+    check(any(a["quantity"] is None for a in t0) and any(a["user_last_name"] is None for a in t0),
+          "no null quantity or last name")
+    # the WMS works on: activities in progress end, new ones start
+    before = len(read_log())
+    for _ in range(6):
+        crawl(cid, 40, functions=["get_labor_activities"])
+    t = truth(cid, "labor_activities")
+    by_id = {a["id"]: a for a in t}
+    ended = [i for i in running0 if by_id[i]["activity_end_time"] is not None]
+    new = [a for a in t if a["id"] not in {x["id"] for x in t0}]
+    check(ended, "no activity in progress ended in 240 changes")
+    check(new, "no activity started in 240 changes")
+    check(all(by_id[i]["updated_date"] > {a["id"]: a for a in t0}[i]["updated_date"] for i in ended),
+          "an ended activity kept its updated_date")
+    wait_sender_idle()
+    got = [e for e in read_log()[before:] if e["body"].get("event_type", "").startswith("labor_activity.")
+           and e["body"]["connection_id"] == cid]
+    kinds = {}
+    for e in got:
+        kinds.setdefault(e["body"]["event_type"], set()).add(e["body"]["data"]["id"])
+    check(kinds.get("labor_activity.created", set()) >= {a["id"] for a in new},
+          "%d labor_activity.created for %d new, missing %s" % (
+              len(kinds.get("labor_activity.created", ())), len(new),
+              [a for a in new if a["id"] not in kinds.get("labor_activity.created", set())][:2]))
+    check(kinds.get("labor_activity.updated", set()) >= set(ended),
+          "%d labor_activity.updated for %d ended" % (len(kinds.get("labor_activity.updated", ())), len(ended)))
+    check(all(e["verified"] for e in read_log()[before:]), "a delivery did not verify")
+    # what a client lists equals the truth, over pages, with its filters
+    got, pages = page_all("/wms/labor-activities", tok, {}, max(1, len(t) // 4))
+    check(pages > 1 and got == t, "listed activities differ from the truth (%d pages)" % pages)
+    sub, _ = page_all("/wms/labor-activities", tok, {"activity_type": "pick"}, 10)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["activity_type"] == "pick"], "activity_type filter")
+    sub, _ = page_all("/wms/labor-activities", tok, {"associated_object_type": "order"}, 10)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["associated_object_type"] == "order"],
+          "associated_object_type filter")
+    u = t[0]["user_id"]
+    sub, _ = page_all("/wms/labor-activities", tok, {"user_id": u}, 10)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["user_id"] == u], "user_id filter")
+    cut = sorted(r["activity_start_time"] for r in t)[len(t) // 2]
+    sub, _ = page_all("/wms/labor-activities", tok, {"activity_start_time[gte]": cut}, 20)
+    check([r["id"] for r in sub] == [r["id"] for r in t if r["activity_start_time"] >= cut],
+          "activity_start_time[gte] filter")
+    st, _, b = http("GET", "/wms/labor-activities/" + t[0]["id"], tok)
+    check(st == 200 and b["data"] == t[0], "GET one labor activity -> %d" % st)
+    st, _, b = http("GET", "/wms/labor-activities/la_nope_000001", tok)
+    check(st == 404, "GET unknown labor activity -> %d" % st)
+    st, _, b = http("GET", "/wms/labor-activities", tok, params={"quantity": "1"})
+    check(st == 422, "unknown filter -> %d" % st)
+    return "%d activities (%d in progress at first, %d ended, %d new, their webhooks); %d pages" % (
+        len(t), len(running0), len(ended), len(new), pages)
 
 
 def cmd_ratelimit():

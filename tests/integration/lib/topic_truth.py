@@ -47,6 +47,7 @@ TABLES = {
     "shipping_methods": "shipping_methods", "returns": "returns",
     "inbound_shipments": "inbound_shipments", "bills": "bills",
     "warehouse_customers": "warehouse_customers", "inventory_ledger": "inventory_ledger",
+    "labor_activities": "labor_activities",
 }
 
 
