@@ -54,7 +54,7 @@ static const cfg_var vars[] = {
     {"SIM_RETRY_SCALE", CFG_STR, "1", 0, 0, 0,
      "multiplier on the Svix retry schedule (tests: 0.001)", &c_retry_scale},
     {"SIM_SEED", CFG_INT, "1", 0, 0x7fffffffffffffffLL, 0, "data generator seed", &c_seed},
-    {"SIM_CONNECTIONS", CFG_INT, "1", 0, 64, 0,
+    {"SIM_CONNECTIONS", CFG_INT, "1", 0, SIM_MAX_CONNECTIONS, 0,
      "connections created at start-up, historical sync done", &c_conns},
     {"SIM_INTEGRATION", CFG_STR, "sandbox", 0, 0, 0,
      "integration of start-up connections: sandbox, shipbob, extensiv-3pl-central, cool-wms",

@@ -394,10 +394,8 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
         sim_resp_error(rs, 404, "Unknown resource", "trackstar");
         return;
     }
-    sim_conn *c = NULL;
     const char *cid = sim_req_arg(rq, "connection_id");
-    for (int i = 0; cid && i < sim_g.nconns; i++)
-        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
+    sim_conn *c = sim_conn_at(cid);
     if (!c) {
         sim_resp_404(rs, "Connection not found", cid ? cid : "");
         return;
@@ -415,9 +413,7 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
  * webhooks the drop knob withheld, oldest first. */
 static void webhooks_dropped(sim_req *rq, sim_resp *rs) {
     const char *cid = sim_req_arg(rq, "connection_id"), *res = sim_req_arg(rq, "resource");
-    sim_conn *c = NULL;
-    for (int i = 0; cid && i < sim_g.nconns; i++)
-        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
+    sim_conn *c = sim_conn_at(cid);
     if (!c) {
         sim_resp_404(rs, "Connection not found", cid ? cid : "");
         return;

@@ -72,10 +72,14 @@ void sim_store_free(void) {
         for (int r = 0; r < SIM_RES_COUNT; r++)
             sim_table_free(&c->t[r]);
         free(c->drops);
+        free(c->jobs);
         free(c);
-        sim_g.conns[i] = NULL;
     }
-    sim_g.nconns = 0;
+    free(sim_g.conns);
+    sim_g.conns = NULL;
+    sim_g.nconns = sim_g.capconns = 0;
+    sim_strmap_free(&sim_g.by_id);
+    sim_strmap_free(&sim_g.by_token);
 }
 
 void sim_store_lock(void) {
@@ -184,7 +188,8 @@ static void order_insert(sim_table *t, uint32_t count, uint32_t idx) {
 int sim_table_append(sim_table *t, void *row) {
     if (t->n >= SIM_MAX_RECORDS) return -1;
     if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 64;
+        /* small first: 100,000 connections of a few records each must fit */
+        uint32_t cap = t->cap ? t->cap * 2 : 4;
         void **rows = realloc(t->rows, cap * sizeof *rows);
         if (!rows) return -1;
         t->rows = rows;
@@ -353,22 +358,37 @@ int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_l
     return 1;
 }
 
+sim_conn *sim_conn_at(const char *id) {
+    int32_t i = sim_strmap_get(&sim_g.by_id, id);
+    return i >= 0 ? sim_g.conns[i] : NULL;
+}
+
 sim_conn *sim_conn_by_token(const char *token) {
     if (!token || !*token) return NULL;
-    for (int i = 0; i < sim_g.nconns; i++) {
-        sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->token, token) == 0) return c;
-    }
-    return NULL;
+    int32_t i = sim_strmap_get(&sim_g.by_token, token);
+    return i >= 0 && sim_g.conns[i]->live ? sim_g.conns[i] : NULL;
 }
 
 sim_conn *sim_conn_by_id(const char *id) {
-    if (!id) return NULL;
-    for (int i = 0; i < sim_g.nconns; i++) {
-        sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->id, id) == 0) return c;
-    }
-    return NULL;
+    sim_conn *c = sim_conn_at(id);
+    return c && c->live ? c : NULL;
+}
+
+/* Room for one more connection in sim_g.conns and both maps (whose puts then cannot
+ * fail, so a connection is in both or in neither): 0 / -1. */
+static int conns_reserve(void) {
+    uint32_t n = (uint32_t)sim_g.nconns + 1;
+    if (sim_strmap_reserve(&sim_g.by_id, n) != 0 || sim_strmap_reserve(&sim_g.by_token, n) != 0)
+        return -1;
+    if (sim_g.nconns < sim_g.capconns) return 0;
+    int cap = sim_g.capconns ? sim_g.capconns * 2 : 64;
+    if (cap > SIM_MAX_CONNECTIONS) cap = SIM_MAX_CONNECTIONS;
+    if (cap <= sim_g.nconns) return -1;
+    sim_conn **a = realloc(sim_g.conns, (size_t)cap * sizeof *a);
+    if (!a) return -1;
+    sim_g.conns = a;
+    sim_g.capconns = cap;
+    return 0;
 }
 
 sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t actions,
@@ -382,7 +402,7 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
         snprintf(errstr, errlen, "too many connections (max %d)", SIM_MAX_CONNECTIONS);
         return NULL;
     }
-    sim_conn *c = calloc(1, sizeof *c);
+    sim_conn *c = conns_reserve() == 0 ? calloc(1, sizeof *c) : NULL;
     if (!c) {
         snprintf(errstr, errlen, "out of memory");
         return NULL;
@@ -423,6 +443,12 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
             c->crawl_start_ms[r] = base_ms;
             c->crawl_end_ms[r] = base_ms;
         }
+    }
+    /* both maps have room (conns_reserve): neither put fails */
+    if (sim_strmap_put(&sim_g.by_id, c->id, c->idx) != 0 ||
+        sim_strmap_put(&sim_g.by_token, c->token, c->idx) != 0) {
+        snprintf(errstr, errlen, "out of memory");
+        goto fail;
     }
     sim_g.conns[sim_g.nconns++] = c;
     return c;
