@@ -15,6 +15,7 @@
 #include "sim_crawl.h"
 #include "sim_http.h"
 #include "sim_ingest.h"
+#include "sim_reqstats.h"
 #include "sim_store.h"
 #include "sim_webhook.h"
 #include "util.h"
@@ -200,6 +201,7 @@ int main(int argc, char **argv) {
     sim_g.w.job_ms = (int)c_job_ms;
     sim_g.w.drop_pct = (int)c_drop_pct;
     int64_t now = util_now_ms();
+    sim_reqstats_reset(now);
     sim_store_lock();
     for (long long i = 0; i < c_conns; i++) {
         if (!sim_conn_create(c_integration, &sz, 0, 0xffffffffu, now, err, sizeof err)) {
