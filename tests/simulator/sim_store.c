@@ -78,8 +78,9 @@ void sim_store_free(void) {
     free(sim_g.conns);
     sim_g.conns = NULL;
     sim_g.nconns = sim_g.capconns = 0;
-    sim_strmap_free(&sim_g.by_id);
-    sim_strmap_free(&sim_g.by_token);
+    strmap_free(sim_g.by_id);
+    strmap_free(sim_g.by_token);
+    sim_g.by_id = sim_g.by_token = NULL;
 }
 
 void sim_store_lock(void) {
@@ -358,15 +359,21 @@ int sim_ledger_append(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, sim_l
     return 1;
 }
 
+/* The connection a map gives for key: the index is checked against nconns, for an entry
+ * that a failed creation left (sim_conn_create). */
+static sim_conn *lookup(const strmap *m, const char *key) {
+    int i;
+    if (!m || !key || !strmap_get(m, key, &i) || i < 0 || i >= sim_g.nconns) return NULL;
+    return sim_g.conns[i];
+}
+
 sim_conn *sim_conn_at(const char *id) {
-    int32_t i = sim_strmap_get(&sim_g.by_id, id);
-    return i >= 0 ? sim_g.conns[i] : NULL;
+    return lookup(sim_g.by_id, id);
 }
 
 sim_conn *sim_conn_by_token(const char *token) {
-    if (!token || !*token) return NULL;
-    int32_t i = sim_strmap_get(&sim_g.by_token, token);
-    return i >= 0 && sim_g.conns[i]->live ? sim_g.conns[i] : NULL;
+    sim_conn *c = token && *token ? lookup(sim_g.by_token, token) : NULL;
+    return c && c->live ? c : NULL;
 }
 
 sim_conn *sim_conn_by_id(const char *id) {
@@ -374,12 +381,10 @@ sim_conn *sim_conn_by_id(const char *id) {
     return c && c->live ? c : NULL;
 }
 
-/* Room for one more connection in sim_g.conns and both maps (whose puts then cannot
- * fail, so a connection is in both or in neither): 0 / -1. */
+/* Room for one more connection in sim_g.conns, and both maps made: 0 / -1. */
 static int conns_reserve(void) {
-    uint32_t n = (uint32_t)sim_g.nconns + 1;
-    if (sim_strmap_reserve(&sim_g.by_id, n) != 0 || sim_strmap_reserve(&sim_g.by_token, n) != 0)
-        return -1;
+    if (!sim_g.by_id && !(sim_g.by_id = strmap_new())) return -1;
+    if (!sim_g.by_token && !(sim_g.by_token = strmap_new())) return -1;
     if (sim_g.nconns < sim_g.capconns) return 0;
     int cap = sim_g.capconns ? sim_g.capconns * 2 : 64;
     if (cap > SIM_MAX_CONNECTIONS) cap = SIM_MAX_CONNECTIONS;
@@ -444,9 +449,11 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
             c->crawl_end_ms[r] = base_ms;
         }
     }
-    /* both maps have room (conns_reserve): neither put fails */
-    if (sim_strmap_put(&sim_g.by_id, c->id, c->idx) != 0 ||
-        sim_strmap_put(&sim_g.by_token, c->token, c->idx) != 0) {
+    /* An id entry left by a failed token put names index nconns, which lookups refuse
+     * until the next connection takes that index, and with it the same id (the id
+     * derives from the seed and the index). */
+    if (strmap_put(sim_g.by_id, c->id, c->idx) != 0 ||
+        strmap_put(sim_g.by_token, c->token, c->idx) != 0) {
         snprintf(errstr, errlen, "out of memory");
         goto fail;
     }

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "sim_ratelimit.h"
-#include "sim_strmap.h"
+#include "strmap.h"
 
 #define SIM_MAX_CONNECTIONS 1000000 /* a bound on memory, not a table size */
 #define SIM_MAX_WAREHOUSES 8
@@ -391,7 +391,7 @@ typedef struct sim_store {
     pthread_mutex_t mu;
     sim_conn **conns; /* nconns used of capconns (owned) */
     int nconns, capconns;
-    sim_strmap by_id, by_token; /* -> index in conns */
+    strmap *by_id, *by_token; /* -> index in conns (common/strmap.h: O(1) lookups) */
     uint64_t seed;
     int trackstar_dates;    /* render trackstar_created_date / trackstar_updated_date */
     sim_http_faults faults; /* apply to every request with an access token */

@@ -1,7 +1,7 @@
-/* test_sim_store.c - the connection registry without a cap: the string map behind the
- * lookups by id and by token (hits, misses, replaced values, growth keeping every entry),
- * and the store growing past its first array size with every connection found by id and
- * by token, deleted ones found only by sim_conn_at, ids the same for the same seed. */
+/* test_sim_store.c - the connection registry without a cap: the store grows past its
+ * first array sizes with every connection found by id and by token through its hash maps,
+ * deleted ones found only by sim_conn_at, nothing found after sim_store_free, and the
+ * same ids for the same seed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +12,9 @@
 #include <string.h>
 
 #include "tests/simulator/sim_store.h"
-#include "tests/simulator/sim_strmap.h"
 
 #define BASE_MS 1767607200000LL /* 2026-01-05T10:00:00Z */
-#define NKEYS 5000
-#define NCONNS 1500 /* past the array's first sizes (64, 128, ... 1024) */
+#define NCONNS 1500             /* past the array's first sizes (64, 128, ... 1024) */
 
 static const sim_sizes small = {.orders = 2,
                                 .products = 2,
@@ -27,56 +25,6 @@ static const sim_sizes small = {.orders = 2,
                                 .bills = 1,
                                 .shipping_methods = 1,
                                 .warehouse_customers = 1};
-
-static void test_strmap_put_get(void **state) {
-    (void)state;
-    sim_strmap m = {0};
-    assert_int_equal(sim_strmap_get(&m, "absent"), -1); /* an empty map has no slots */
-    assert_int_equal(sim_strmap_put(&m, "a", 1), 0);
-    assert_int_equal(sim_strmap_put(&m, "b", 2), 0);
-    assert_int_equal(sim_strmap_get(&m, "a"), 1);
-    assert_int_equal(sim_strmap_get(&m, "b"), 2);
-    assert_int_equal(sim_strmap_get(&m, "c"), -1);
-    assert_int_equal(sim_strmap_get(&m, NULL), -1);
-    assert_int_equal(sim_strmap_put(&m, NULL, 3), -1);
-    /* an equal key in another string replaces the value; the count stays */
-    char again[] = "a";
-    assert_int_equal(sim_strmap_put(&m, again, 7), 0);
-    assert_int_equal(sim_strmap_get(&m, "a"), 7);
-    assert_int_equal(m.n, 2);
-    sim_strmap_free(&m);
-    assert_int_equal(m.cap, 0);
-}
-
-static void test_strmap_growth_keeps_entries(void **state) {
-    (void)state;
-    static char keys[NKEYS][24];
-    sim_strmap m = {0};
-    uint32_t last_cap = 0;
-    int grew = 0;
-    for (int i = 0; i < NKEYS; i++) {
-        snprintf(keys[i], sizeof keys[i], "key-%d", i * 7919);
-        assert_int_equal(sim_strmap_put(&m, keys[i], i), 0);
-        assert_true(m.n * 2 <= m.cap); /* at most half full: probes stay short */
-        if (m.cap != last_cap) grew++;
-        last_cap = m.cap;
-    }
-    assert_true(grew > 5);
-    assert_int_equal(m.n, NKEYS);
-    for (int i = 0; i < NKEYS; i++)
-        assert_int_equal(sim_strmap_get(&m, keys[i]), i);
-    assert_int_equal(sim_strmap_get(&m, "key-1"), -1);
-    /* reserve: room ahead, so that the puts after it need no memory */
-    assert_int_equal(sim_strmap_reserve(&m, NKEYS * 3), 0);
-    uint32_t cap = m.cap;
-    assert_true(cap >= NKEYS * 6);
-    for (int i = 0; i < NKEYS; i++)
-        assert_int_equal(sim_strmap_get(&m, keys[i]), i);
-    assert_int_equal(sim_strmap_put(&m, "one more", -5), 0);
-    assert_int_equal(m.cap, cap);
-    assert_int_equal(sim_strmap_get(&m, "one more"), -5);
-    sim_strmap_free(&m);
-}
 
 /* Create NCONNS connections; write their ids into ids (NCONNS x 40) when not NULL. */
 static void create_many(uint64_t seed, char (*ids)[40]) {
@@ -133,8 +81,6 @@ static void test_store_ids_follow_seed(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strmap_put_get),
-        cmocka_unit_test(test_strmap_growth_keeps_entries),
         cmocka_unit_test(test_store_grows_and_finds),
         cmocka_unit_test(test_store_ids_follow_seed),
     };
