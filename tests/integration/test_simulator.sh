@@ -80,6 +80,7 @@ run world
 run jobs
 run drop
 run ledger
+run bulk
 
 if [ "$failed" -gt 0 ]; then
     echo "--- simulator log (tail)"
