@@ -6,6 +6,7 @@
 #   stack.sh up     the same in the background; returns once every part is ready
 #   stack.sh down   stop a background stack
 #   stack.sh status which parts are running
+#   stack.sh restart-fetcher  stop and start the running stack's fetcher (benches)
 #
 # Everything lives under STACK_VAR (default: <repo>/var): PostgreSQL's data directory,
 # logs, pid files, and stack.env, which holds shell assignments for every address,
@@ -210,6 +211,34 @@ PROPS
 }
 
 COMMON_STAGE_ENV=()
+set_stage_env() {
+  COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
+    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties" KAFKA_CONSUMER_EXTRA="$CONSUMER_EXTRA")
+}
+
+# The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE): the fetcher looks
+# at its crawl times as often, to poll promptly after each, and its margin behind the
+# cursor is scaled alike (production defaults: 60 s and 300 s against an hour).
+start_fetcher() {
+  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER \
+    TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY" ADMIN_TOKEN="$ADMIN_TOKEN" \
+    DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
+    FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \
+    FETCHER_CURSOR_OVERLAP_S="${FETCHER_CURSOR_OVERLAP_S:-2}" \
+    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" ${STACK_FETCHER_ENV:-} -- "$BIN_DIR/fetcher"
+}
+
+# Stop the running stack's fetcher and start it again with the same settings (a bench
+# measures what a restart costs); returns once it is ready.
+restart_fetcher() {
+  load_secrets
+  set_stage_env
+  stop_one fetcher
+  start_fetcher
+  wait_http fetcher "http://127.0.0.1:$ADMIN_FETCHER/readyz" 60
+  log "fetcher restarted (pid $(cat "$RUN/fetcher.pid"))"
+}
+
 start_all() {
   mkdir -p "$LOGS" "$RUN"
   load_secrets
@@ -228,8 +257,7 @@ start_all() {
   [ -s "$RUN/broker.ready" ] || die "dev-broker not ready"
   log "dev broker ready on 127.0.0.1:$BROKER_PORT"
 
-  COMMON_STAGE_ENV=(KAFKA_BOOTSTRAP=127.0.0.1:$BROKER_PORT LOG_LEVEL=${LOG_LEVEL:-info}
-    KAFKA_CONFIG_FILE="$VAR/kafka-client.properties" KAFKA_CONSUMER_EXTRA="$CONSUMER_EXTRA")
+  set_stage_env
   local ts_env=(TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY")
 
   if [ -x "$BIN_DIR/trackstar-sim" ] && [ "${STACK_NO_SIM:-0}" != 1 ]; then
@@ -250,14 +278,7 @@ start_all() {
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
     WEBHOOK_SECRETS="$WEBHOOK_SECRET" TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
-  # The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE): the fetcher looks
-  # at its crawl times as often, to poll promptly after each, and its margin behind the
-  # cursor is scaled alike (production defaults: 60 s and 300 s against an hour).
-  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER "${ts_env[@]}" ADMIN_TOKEN="$ADMIN_TOKEN" \
-    DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
-    FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \
-    FETCHER_CURSOR_OVERLAP_S="${FETCHER_CURSOR_OVERLAP_S:-2}" \
-    TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" ${STACK_FETCHER_ENV:-} -- "$BIN_DIR/fetcher"
+  start_fetcher
 
   wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60
   wait_http normalizer "http://127.0.0.1:$ADMIN_NORMALIZER/readyz" 60
@@ -267,19 +288,24 @@ start_all() {
 }
 
 # Stop in pipeline order (producers first) so that every stage can flush and commit.
+stop_one() {
+  local name=$1 pid
+  [ -s "$RUN/$name.pid" ] || return 0
+  pid=$(cat "$RUN/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -CONT "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 10 s: killing"; kill -KILL "$pid" 2>/dev/null || true; }
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
 stop_all() {
   mkdir -p "$RUN"
-  local name pid
+  local name
   for name in trackstar-sim webhook-gw fetcher normalizer writer dev-broker; do
-    [ -s "$RUN/$name.pid" ] || continue
-    pid=$(cat "$RUN/$name.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -CONT "$pid" 2>/dev/null || true
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 10 s: killing"; kill -KILL "$pid" 2>/dev/null || true; }
-    fi
-    rm -f "$RUN/$name.pid"
+    stop_one "$name"
   done
   stop_pg
 }
@@ -318,5 +344,6 @@ case "${1:-}" in
     ;;
   down) stop_all ;;
   status) status ;;
-  *) echo "usage: $0 run|up|down|status" >&2; exit 2 ;;
+  restart-fetcher) restart_fetcher ;;
+  *) echo "usage: $0 run|up|down|status|restart-fetcher" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@
 #   normalizer   tests/bench/normalizer.sh   normalizer vs bare cJSON, per core
 #   webhook_gw   tests/bench/webhook_gw.sh   webhook-gw vs nginx; p99 at 5,000 req/s
 #   fetcher      tests/bench/fetcher.sh      fetcher vs the rate-limit bound (when present)
+#   fetcher_scale tests/bench/fetcher_scale.sh N connections: first sync, requests, RSS, restart
 #   writer       tests/bench/writer.sh, else tests/bench/writer_db.c: writer vs bare COPY+merge
 #   e2e          tests/bench/e2e.sh          HTTP to committed rows; memory soak
 #
@@ -19,7 +20,7 @@ set -u
 . "$(dirname "$0")/bench_lib.sh"
 cd "$BENCH_ROOT" || exit 1
 
-ALL="normalizer webhook_gw fetcher writer e2e"
+ALL="normalizer webhook_gw fetcher fetcher_scale writer e2e"
 ONLY=${BENCH_ONLY:-$ALL}
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$BENCH_ROOT/results/$TS
@@ -101,6 +102,7 @@ for b in $ONLY; do
     fetcher)
         if [ -x tests/bench/fetcher.sh ]; then run_one fetcher tests/bench/fetcher.sh
         else bench_note "tests/bench/fetcher.sh does not exist yet: no fetcher figures"; failed+=(fetcher); fi ;;
+    fetcher_scale) run_one fetcher_scale tests/bench/fetcher_scale.sh ;;
     writer) run_one writer writer_bench ;;
     e2e) BENCH_OUT=$OUT BENCH_SAMPLES=$OUT/samples.csv BENCH_LOADGEN_PIDFILE=$OUT/loadgen.pid \
         run_one e2e tests/bench/e2e.sh ;;

@@ -15,6 +15,7 @@
 #include "sim_crawl.h"
 #include "sim_http.h"
 #include "sim_ingest.h"
+#include "sim_reqstats.h"
 #include "sim_store.h"
 #include "sim_webhook.h"
 #include "util.h"
@@ -54,7 +55,7 @@ static const cfg_var vars[] = {
     {"SIM_RETRY_SCALE", CFG_STR, "1", 0, 0, 0,
      "multiplier on the Svix retry schedule (tests: 0.001)", &c_retry_scale},
     {"SIM_SEED", CFG_INT, "1", 0, 0x7fffffffffffffffLL, 0, "data generator seed", &c_seed},
-    {"SIM_CONNECTIONS", CFG_INT, "1", 0, 64, 0,
+    {"SIM_CONNECTIONS", CFG_INT, "1", 0, SIM_MAX_CONNECTIONS, 0,
      "connections created at start-up, historical sync done", &c_conns},
     {"SIM_INTEGRATION", CFG_STR, "sandbox", 0, 0, 0,
      "integration of start-up connections: sandbox, shipbob, extensiv-3pl-central, cool-wms",
@@ -203,6 +204,7 @@ int main(int argc, char **argv) {
     sim_g.w.job_ms = (int)c_job_ms;
     sim_g.w.drop_pct = (int)c_drop_pct;
     int64_t now = util_now_ms();
+    sim_reqstats_reset(now);
     sim_store_lock();
     for (long long i = 0; i < c_conns; i++) {
         if (!sim_conn_create(c_integration, &sz, 0, 0xffffffffu, now, err, sizeof err)) {

@@ -12,10 +12,13 @@
 #include "sim_crawl.h"
 #include "sim_http.h"
 #include "sim_ingest.h"
+#include "sim_reqstats.h"
 #include "sim_webhook.h"
 #include "values.h"
 
 #define SIZE_MAX_PER_RES 200000 /* bounds on sizes a test may ask for */
+#define BULK_MAX 100000         /* connections per bulk request (the lock is held meanwhile) */
+#define LIST_PAGE_MAX 1000      /* entries per page of GET /_sim/connections and of a bulk answer */
 
 static cJSON *body_obj(sim_req *rq, sim_resp *rs) {
     if (rq->body_len == 0) return cJSON_CreateObject();
@@ -128,66 +131,97 @@ static void auth_codes(sim_req *rq, sim_resp *rs) {
     cJSON_Delete(j);
 }
 
-static void create_connection(sim_req *rq, sim_resp *rs) {
-    cJSON *j = body_obj(rq, rs);
-    if (!j) return;
-    sim_sizes sz = sim_http_cfg.default_sizes;
-    uint32_t actions = 0;
+/* What POST /_sim/connections and its bulk form ask for. */
+typedef struct create_spec {
+    const char *integration;
+    sim_sizes sz;
+    uint32_t actions;
+    int pending, emit, webhooks_disabled;
+    const char *customer_id; /* NULL = none */
+} create_spec;
+
+/* Read and validate the creation fields of body j into sp: 0, or -1 with a 422 in rs. */
+static int parse_spec(cJSON *j, create_spec *sp, sim_resp *rs) {
+    *sp = (create_spec){.sz = sim_http_cfg.default_sizes, .emit = 1, .integration = "sandbox"};
     cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "integration_name");
     cJSON *hs = cJSON_GetObjectItemCaseSensitive(j, "historical_sync");
     cJSON *aa = cJSON_GetObjectItemCaseSensitive(j, "available_actions");
     cJSON *wd = cJSON_GetObjectItemCaseSensitive(j, "webhooks_disabled");
     cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "customer_id");
     cJSON *led = cJSON_GetObjectItemCaseSensitive(j, "ledger");
-    int pending = 0, emit = 1;
-    if (get_int(j, "orders", 0, SIZE_MAX_PER_RES, &sz.orders, rs) ||
-        get_int(j, "products", 1, SIZE_MAX_PER_RES, &sz.products, rs) ||
-        get_int(j, "warehouses", 1, SIM_MAX_WAREHOUSES, &sz.warehouses, rs) ||
-        get_int(j, "locations_per_warehouse", 0, 10000, &sz.locations_per_wh, rs) ||
-        get_int(j, "returns", 0, SIZE_MAX_PER_RES, &sz.returns, rs) ||
-        get_int(j, "inbound_shipments", 0, SIZE_MAX_PER_RES, &sz.inbound, rs) ||
-        get_int(j, "bills", 0, SIZE_MAX_PER_RES, &sz.bills, rs) ||
-        get_int(j, "shipping_methods", 1, 64, &sz.shipping_methods, rs) ||
-        get_int(j, "warehouse_customers", 0, SIM_MAX_WC, &sz.warehouse_customers, rs) ||
-        get_int(j, "labor_activities", 0, SIZE_MAX_PER_RES, &sz.labor, rs) ||
-        get_int(j, "emit_created", 0, 1, &emit, rs))
-        goto done;
+    sim_sizes *sz = &sp->sz;
+    if (get_int(j, "orders", 0, SIZE_MAX_PER_RES, &sz->orders, rs) ||
+        get_int(j, "products", 1, SIZE_MAX_PER_RES, &sz->products, rs) ||
+        get_int(j, "warehouses", 1, SIM_MAX_WAREHOUSES, &sz->warehouses, rs) ||
+        get_int(j, "locations_per_warehouse", 0, 10000, &sz->locations_per_wh, rs) ||
+        get_int(j, "returns", 0, SIZE_MAX_PER_RES, &sz->returns, rs) ||
+        get_int(j, "inbound_shipments", 0, SIZE_MAX_PER_RES, &sz->inbound, rs) ||
+        get_int(j, "bills", 0, SIZE_MAX_PER_RES, &sz->bills, rs) ||
+        get_int(j, "shipping_methods", 1, 64, &sz->shipping_methods, rs) ||
+        get_int(j, "warehouse_customers", 0, SIM_MAX_WC, &sz->warehouse_customers, rs) ||
+        get_int(j, "labor_activities", 0, SIZE_MAX_PER_RES, &sz->labor, rs) ||
+        get_int(j, "emit_created", 0, 1, &sp->emit, rs))
+        return -1;
     if (hs && (!cJSON_IsString(hs) ||
                (strcmp(hs->valuestring, "pending") && strcmp(hs->valuestring, "completed")))) {
         sim_resp_422(rs, "body", "historical_sync", "Input should be 'pending' or 'completed'");
-        goto done;
+        return -1;
     }
-    pending = hs && strcmp(hs->valuestring, "pending") == 0;
-    if (aa && get_mask(j, "available_actions", &actions, rs)) goto done;
-    if (aa && !actions) {
+    sp->pending = hs && strcmp(hs->valuestring, "pending") == 0;
+    if (aa && get_mask(j, "available_actions", &sp->actions, rs)) return -1;
+    if (aa && !sp->actions) {
         sim_resp_422(rs, "body", "available_actions", "At least one read function is needed");
-        goto done;
+        return -1;
     }
     if (led && !cJSON_IsBool(led)) {
         sim_resp_422(rs, "body", "ledger", "Input should be a valid boolean");
-        goto done;
+        return -1;
+    }
+    if (cJSON_IsString(in)) sp->integration = in->valuestring;
+    if (!sim_integration_find(sp->integration)) {
+        sim_resp_422(rs, "body", "integration_name", "unknown integration");
+        return -1;
     }
     /* "ledger": true is the request that has Trackstar enable the inventory ledger: the
      * default actions (every read the integration has, which 0 stands for) plus the
      * ledger, or the listed ones plus the ledger. Listing get_inventory_ledger in
      * available_actions does the same. */
-    if (cJSON_IsTrue(led)) actions = (aa ? actions : (1u << SIM_RES_COUNT) - 1) | SIM_ON_REQUEST;
+    if (cJSON_IsTrue(led))
+        sp->actions = (aa ? sp->actions : (1u << SIM_RES_COUNT) - 1) | SIM_ON_REQUEST;
+    sp->webhooks_disabled = cJSON_IsTrue(wd);
+    if (cJSON_IsString(cu)) sp->customer_id = cu->valuestring;
+    return 0;
+}
+
+/* One connection as sp asks, its connection.created sent when asked (as a link exchange
+ * sends it). NULL with err when the store refused. */
+static sim_conn *create_one(const create_spec *sp, int64_t now_ms, char *err, size_t errlen) {
+    sim_conn *c = sim_conn_create(sp->integration, &sp->sz, sp->actions,
+                                  sp->pending ? 0 : 0xffffffffu, now_ms, err, errlen);
+    if (!c) return NULL;
+    if (sp->pending)
+        c->hist_due_ms =
+            sim_http_cfg.historical_sync_ms > 0 ? now_ms + sim_http_cfg.historical_sync_ms : 0;
+    c->webhooks_disabled = sp->webhooks_disabled;
+    if (sp->customer_id) {
+        c->has_customer = 1;
+        snprintf(c->customer_id, sizeof c->customer_id, "%s", sp->customer_id);
+    }
+    if (sp->emit) sim_mgmt_emit_created(c);
+    return c;
+}
+
+static void create_connection(sim_req *rq, sim_resp *rs) {
+    cJSON *j = body_obj(rq, rs);
+    if (!j) return;
+    create_spec sp;
     char err[128];
-    sim_conn *c = sim_conn_create(cJSON_IsString(in) ? in->valuestring : "sandbox", &sz, actions,
-                                  pending ? 0 : 0xffffffffu, rq->now_ms, err, sizeof err);
-    if (!c) {
+    sim_conn *c = NULL;
+    if (parse_spec(j, &sp, rs) != 0) goto done;
+    if (!(c = create_one(&sp, rq->now_ms, err, sizeof err))) {
         sim_resp_422(rs, "body", "integration_name", err);
         goto done;
     }
-    if (pending)
-        c->hist_due_ms =
-            sim_http_cfg.historical_sync_ms > 0 ? rq->now_ms + sim_http_cfg.historical_sync_ms : 0;
-    c->webhooks_disabled = cJSON_IsTrue(wd);
-    if (cJSON_IsString(cu)) {
-        c->has_customer = 1;
-        snprintf(c->customer_id, sizeof c->customer_id, "%s", cu->valuestring);
-    }
-    if (emit) sim_mgmt_emit_created(c);
     log_info("connection created by control API", "connection_id", c->id, "integration_name",
              c->integration, NULL);
     conn_summary(&rs->body, c);
@@ -196,14 +230,137 @@ done:
     cJSON_Delete(j);
 }
 
-static void list_connections(sim_resp *rs) {
+/* Connections [from, to) as {"connection_id","access_token"} entries. */
+static void id_entries(sbuf *b, int from, int to) {
+    for (int i = from; i < to; i++)
+        sbuf_printf(b, "%s{\"connection_id\":\"%s\",\"access_token\":\"%s\"}", i > from ? "," : "",
+                    sim_g.conns[i]->id, sim_g.conns[i]->token);
+}
+
+/* POST /_sim/connections/bulk {count, ...the fields of POST /_sim/connections}: count
+ * connections alike but for their ids, seeds and data, in creation order. The answer lists
+ * the first LIST_PAGE_MAX (ids and tokens) and says where the rest are:
+ * GET /_sim/connections?offset=&limit=&fields=ids. */
+static void create_bulk(sim_req *rq, sim_resp *rs) {
+    cJSON *j = body_obj(rq, rs);
+    if (!j) return;
+    create_spec sp;
+    int count = -1;
+    if (!cJSON_GetObjectItemCaseSensitive(j, "count")) {
+        sim_resp_422(rs, "body", "count", "Field required");
+        goto done;
+    }
+    if (get_int(j, "count", 1, BULK_MAX, &count, rs) || parse_spec(j, &sp, rs) != 0) goto done;
+    if (cJSON_GetObjectItemCaseSensitive(j, "customer_id")) {
+        sim_resp_422(rs, "body", "customer_id", "A customer_id names one connection: not in bulk");
+        goto done;
+    }
+    int first = sim_g.nconns, made = 0;
+    char err[128] = "";
+    for (; made < count; made++)
+        if (!create_one(&sp, rq->now_ms, err, sizeof err)) break;
+    if (made < count) { /* what was made stays: the answer says how many and why */
+        log_warn("bulk connection creation stopped", "error", err, NULL);
+    }
+    char nmade[16];
+    snprintf(nmade, sizeof nmade, "%d", made);
+    log_info("connections created in bulk by control API", "count", nmade, NULL);
+    int shown = made < LIST_PAGE_MAX ? made : LIST_PAGE_MAX;
+    sbuf *b = &rs->body;
+    sbuf_printf(b, "{\"requested\":%d,\"created\":%d,\"first_offset\":%d,\"data\":[", count, made,
+                first);
+    id_entries(b, first, first + shown);
+    sbuf_append(b, "],\"next_offset\":", 16);
+    if (shown < made)
+        sbuf_printf(b, "%d", first + shown);
+    else
+        sbuf_append(b, "null", 4);
+    if (made < count) {
+        sbuf_append(b, ",\"error\":", 9);
+        sbuf_json_str(b, err, strlen(err));
+    }
+    sbuf_append(b, "}", 1);
+    rs->status = made == count ? 201 : made ? 207 : 422;
+done:
+    cJSON_Delete(j);
+}
+
+/* Integer query parameter in [lo, hi]; absent keeps *out. -1 + 422 when invalid. */
+static int query_int(sim_req *rq, const char *key, long lo, long hi, int *out, sim_resp *rs) {
+    const char *v = sim_req_arg(rq, key);
+    if (!v) return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Input should be an integer between %ld and %ld", lo, hi);
+        sim_resp_422(rs, "query", key, msg);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+/* GET /_sim/connections: every connection in creation order (deleted ones too). With
+ * offset or limit, one page of at most LIST_PAGE_MAX and next_offset; fields=ids lists
+ * only ids and tokens (no per-record counts: cheap at 100,000 connections). */
+static void list_connections(sim_req *rq, sim_resp *rs) {
+    int offset = 0, limit = -1;
+    const char *fields = sim_req_arg(rq, "fields");
+    if (query_int(rq, "offset", 0, SIM_MAX_CONNECTIONS, &offset, rs) ||
+        query_int(rq, "limit", 1, LIST_PAGE_MAX, &limit, rs))
+        return;
+    if (fields && strcmp(fields, "ids") != 0 && strcmp(fields, "all") != 0) {
+        sim_resp_422(rs, "query", "fields", "Input should be 'ids' or 'all'");
+        return;
+    }
+    int paged = limit > 0 || sim_req_arg(rq, "offset");
+    if (paged && limit < 0) limit = LIST_PAGE_MAX;
+    int from = offset < sim_g.nconns ? offset : sim_g.nconns;
+    int to = paged && sim_g.nconns - from > limit ? from + limit : sim_g.nconns;
     sbuf *b = &rs->body;
     sbuf_append(b, "{\"data\":[", 9);
-    for (int i = 0; i < sim_g.nconns; i++) {
-        if (i) sbuf_append(b, ",", 1);
-        conn_summary(b, sim_g.conns[i]);
+    if (fields && strcmp(fields, "ids") == 0) {
+        id_entries(b, from, to);
+    } else {
+        for (int i = from; i < to; i++) {
+            if (i > from) sbuf_append(b, ",", 1);
+            conn_summary(b, sim_g.conns[i]);
+        }
     }
-    sbuf_append(b, "]}", 2);
+    sbuf_append(b, "]", 1);
+    if (paged) {
+        if (to < sim_g.nconns)
+            sbuf_printf(b, ",\"next_offset\":%d", to);
+        else
+            sbuf_append(b, ",\"next_offset\":null", 19);
+        sbuf_printf(b, ",\"total\":%d", sim_g.nconns);
+    }
+    sbuf_append(b, "}", 1);
+    rs->status = 200;
+}
+
+static void scope_render(sbuf *b, const char *key, const sim_reqcount *c) {
+    sbuf_printf(b,
+                "\"%s\":{\"total\":%lld,\"ok\":%lld,\"http_429\":%lld,\"other_4xx\":%lld,"
+                "\"http_5xx\":%lld,\"dropped\":%lld}",
+                key, c->total, c->ok, c->http_429, c->other_4xx, c->http_5xx, c->dropped);
+}
+
+/* GET /_sim/requests/stats: the API requests answered since start or the last DELETE, by
+ * rate-limit scope and outcome (sim_reqstats.h). DELETE resets them. */
+static void request_stats(sim_req *rq, sim_resp *rs) {
+    if (strcmp(rq->method, "DELETE") == 0) sim_reqstats_reset(rq->now_ms);
+    sim_reqstats st;
+    sim_reqstats_get(&st);
+    sbuf *b = &rs->body;
+    char since[VAL_TIME_LEN];
+    val_time_format(st.since_ms, 1, since);
+    sbuf_printf(b, "{\"since\":\"%s\",", since);
+    scope_render(b, "access_token", &st.scope[SIM_SCOPE_TOKEN]);
+    sbuf_append(b, ",", 1);
+    scope_render(b, "api_key", &st.scope[SIM_SCOPE_API_KEY]);
+    sbuf_append(b, "}", 1);
     rs->status = 200;
 }
 
@@ -402,10 +559,8 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
         sim_resp_error(rs, 404, "Unknown resource", "trackstar");
         return;
     }
-    sim_conn *c = NULL;
     const char *cid = sim_req_arg(rq, "connection_id");
-    for (int i = 0; cid && i < sim_g.nconns; i++)
-        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
+    sim_conn *c = sim_conn_at(cid);
     if (!c) {
         sim_resp_404(rs, "Connection not found", cid ? cid : "");
         return;
@@ -423,9 +578,7 @@ static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
  * webhooks the drop knob withheld, oldest first. */
 static void webhooks_dropped(sim_req *rq, sim_resp *rs) {
     const char *cid = sim_req_arg(rq, "connection_id"), *res = sim_req_arg(rq, "resource");
-    sim_conn *c = NULL;
-    for (int i = 0; cid && i < sim_g.nconns; i++)
-        if (strcmp(sim_g.conns[i]->id, cid) == 0) c = sim_g.conns[i];
+    sim_conn *c = sim_conn_at(cid);
     if (!c) {
         sim_resp_404(rs, "Connection not found", cid ? cid : "");
         return;
@@ -514,7 +667,13 @@ void sim_control_handle(sim_req *rq, sim_resp *rs) {
     } else if (n == 1 && strcmp(seg[0], "connections") == 0 && post) {
         create_connection(rq, rs);
     } else if (n == 1 && strcmp(seg[0], "connections") == 0 && get) {
-        list_connections(rs);
+        list_connections(rq, rs);
+    } else if (n == 2 && strcmp(seg[0], "connections") == 0 && strcmp(seg[1], "bulk") == 0 &&
+               post) {
+        create_bulk(rq, rs);
+    } else if (n == 2 && strcmp(seg[0], "requests") == 0 && strcmp(seg[1], "stats") == 0 &&
+               (get || strcmp(rq->method, "DELETE") == 0)) {
+        request_stats(rq, rs);
     } else if (n == 3 && strcmp(seg[0], "connections") == 0 && post) {
         sim_conn *c = sim_conn_by_id(seg[1]);
         if (!c)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "sim_reqstats.h"
 
 sim_http_config sim_http_cfg;
 
@@ -118,6 +119,7 @@ typedef struct pipeline_out {
     sim_rl_result rl;
     int has_rl;
     int slow_ms;
+    sim_scope scope; /* what the request counts as (sim_reqstats.h) */
 } pipeline_out;
 
 /* Everything between the raw request and the handler. Runs under the store lock. */
@@ -149,12 +151,15 @@ static void pipeline(sim_req *rq, sim_resp *rs, const char *api_key, const char 
     }
     sim_rl *rl = &g_org_rl;
     sim_http_faults *lf = NULL;
+    po->scope = SIM_SCOPE_API_KEY;
     if (needs_token(rq->method, path)) {
         rq->conn = sim_conn_by_token(token);
         if (!rq->conn) {
+            po->scope = SIM_SCOPE_NONE; /* failed authentication: no budget was spent */
             sim_resp_error(rs, 401, "Invalid or missing x-trackstar-access-token", "trackstar");
             return;
         }
+        po->scope = SIM_SCOPE_TOKEN;
         rl = &rq->conn->rl;
         lf = &rq->conn->faults;
         rq->conn->times_used++;
@@ -241,6 +246,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         if (rq.conn) snprintf(conn_id, sizeof conn_id, "%s", rq.conn->id);
         sim_store_unlock();
     }
+    if (!rs.status && !rs.drop) sim_resp_error(&rs, 500, "no handler answered", "trackstar");
+    sim_reqstats_add(po.scope, rs.drop ? 0 : rs.status);
     if (rs.drop) {
         sbuf_free(&rs.body);
         return MHD_NO; /* libmicrohttpd closes the socket without an answer */
@@ -249,7 +256,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         struct timespec ts = {po.slow_ms / 1000, (long)(po.slow_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (!rs.status) sim_resp_error(&rs, 500, "no handler answered", "trackstar");
     size_t len = rs.body.len;
     char *p = rs.body.p;
     struct MHD_Response *resp = MHD_create_response_from_buffer(

@@ -328,6 +328,10 @@ int sim_job_allowed(sim_res r) {
 sim_job *sim_job_open(sim_conn *c, sim_res r, int64_t start_ms, int64_t end_ms, int64_t now_ms,
                       char *errstr, size_t errlen) {
     sim_job *j = NULL;
+    if (!c->jobs && !(c->jobs = calloc(SIM_MAX_JOBS, sizeof *c->jobs))) {
+        snprintf(errstr, errlen, "out of memory");
+        return NULL;
+    }
     if (c->njobs < SIM_MAX_JOBS) {
         j = &c->jobs[c->njobs++];
     } else {

@@ -96,10 +96,15 @@ void sim_store_free(void) {
             sim_table_free(&c->t[r]);
         free(c->drops);
         free(c->gaps);
+        free(c->jobs);
         free(c);
-        sim_g.conns[i] = NULL;
     }
-    sim_g.nconns = 0;
+    free(sim_g.conns);
+    sim_g.conns = NULL;
+    sim_g.nconns = sim_g.capconns = 0;
+    strmap_free(sim_g.by_id);
+    strmap_free(sim_g.by_token);
+    sim_g.by_id = sim_g.by_token = NULL;
 }
 
 void sim_store_lock(void) {
@@ -208,7 +213,8 @@ static void order_insert(sim_table *t, uint32_t count, uint32_t idx) {
 int sim_table_append(sim_table *t, void *row) {
     if (t->n >= SIM_MAX_RECORDS) return -1;
     if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 64;
+        /* small first: 100,000 connections of a few records each must fit */
+        uint32_t cap = t->cap ? t->cap * 2 : 4;
         void **rows = realloc(t->rows, cap * sizeof *rows);
         if (!rows) return -1;
         t->rows = rows;
@@ -392,22 +398,41 @@ int sim_ledger_gap_add(sim_conn *c, uint32_t inv, uint32_t wh, int32_t qty, int6
     return 0;
 }
 
+/* The connection a map gives for key: the index is checked against nconns, for an entry
+ * that a failed creation left (sim_conn_create). */
+static sim_conn *lookup(const strmap *m, const char *key) {
+    int i;
+    if (!m || !key || !strmap_get(m, key, &i) || i < 0 || i >= sim_g.nconns) return NULL;
+    return sim_g.conns[i];
+}
+
+sim_conn *sim_conn_at(const char *id) {
+    return lookup(sim_g.by_id, id);
+}
+
 sim_conn *sim_conn_by_token(const char *token) {
-    if (!token || !*token) return NULL;
-    for (int i = 0; i < sim_g.nconns; i++) {
-        sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->token, token) == 0) return c;
-    }
-    return NULL;
+    sim_conn *c = token && *token ? lookup(sim_g.by_token, token) : NULL;
+    return c && c->live ? c : NULL;
 }
 
 sim_conn *sim_conn_by_id(const char *id) {
-    if (!id) return NULL;
-    for (int i = 0; i < sim_g.nconns; i++) {
-        sim_conn *c = sim_g.conns[i];
-        if (c->live && strcmp(c->id, id) == 0) return c;
-    }
-    return NULL;
+    sim_conn *c = sim_conn_at(id);
+    return c && c->live ? c : NULL;
+}
+
+/* Room for one more connection in sim_g.conns, and both maps made: 0 / -1. */
+static int conns_reserve(void) {
+    if (!sim_g.by_id && !(sim_g.by_id = strmap_new())) return -1;
+    if (!sim_g.by_token && !(sim_g.by_token = strmap_new())) return -1;
+    if (sim_g.nconns < sim_g.capconns) return 0;
+    int cap = sim_g.capconns ? sim_g.capconns * 2 : 64;
+    if (cap > SIM_MAX_CONNECTIONS) cap = SIM_MAX_CONNECTIONS;
+    if (cap <= sim_g.nconns) return -1;
+    sim_conn **a = realloc(sim_g.conns, (size_t)cap * sizeof *a);
+    if (!a) return -1;
+    sim_g.conns = a;
+    sim_g.capconns = cap;
+    return 0;
 }
 
 sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t actions,
@@ -421,7 +446,7 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
         snprintf(errstr, errlen, "too many connections (max %d)", SIM_MAX_CONNECTIONS);
         return NULL;
     }
-    sim_conn *c = calloc(1, sizeof *c);
+    sim_conn *c = conns_reserve() == 0 ? calloc(1, sizeof *c) : NULL;
     if (!c) {
         snprintf(errstr, errlen, "out of memory");
         return NULL;
@@ -462,6 +487,14 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
             c->crawl_start_ms[r] = base_ms;
             c->crawl_end_ms[r] = base_ms;
         }
+    }
+    /* An id entry left by a failed token put names index nconns, which lookups refuse
+     * until the next connection takes that index, and with it the same id (the id
+     * derives from the seed and the index). */
+    if (strmap_put(sim_g.by_id, c->id, c->idx) != 0 ||
+        strmap_put(sim_g.by_token, c->token, c->idx) != 0) {
+        snprintf(errstr, errlen, "out of memory");
+        goto fail;
     }
     sim_g.conns[sim_g.nconns++] = c;
     return c;

@@ -21,8 +21,9 @@
 #include <stdint.h>
 
 #include "sim_ratelimit.h"
+#include "strmap.h"
 
-#define SIM_MAX_CONNECTIONS 64
+#define SIM_MAX_CONNECTIONS 1000000 /* a bound on memory, not a table size */
 #define SIM_MAX_WAREHOUSES 8
 #define SIM_MAX_WC 8 /* warehouse customers per connection */
 #define SIM_MAX_ORDER_LINES 6
@@ -400,7 +401,8 @@ typedef struct sim_conn {
     int64_t run_start_ms[SIM_RES_COUNT], run_end_ms[SIM_RES_COUNT]; /* run_end 0 = none */
     int64_t next_crawl_ms[SIM_RES_COUNT];
     sim_force_run force[SIM_MAX_FORCE_SYNCS];
-    sim_job jobs[SIM_MAX_JOBS];
+    sim_job *jobs; /* SIM_MAX_JOBS slots (owned), allocated at the first job: most
+                      connections never have one, and 100,000 connections must fit */
     int njobs;
     sim_drop *drops; /* withheld webhooks (owned), at most SIM_MAX_DROPS */
     int ndrops;
@@ -442,11 +444,14 @@ typedef struct sim_world {
     uint64_t rng;        /* the world's own random stream (crawl timing, drops, pages) */
 } sim_world;
 
-/* The store: every connection plus global settings. */
+/* The store: every connection plus global settings. A connection keeps its index
+ * (sim_conn.idx) for the life of the store: deleted ones stay, not live, so that
+ * GET /connections page tokens (an index) and reinstalls (an index) stay valid. */
 typedef struct sim_store {
     pthread_mutex_t mu;
-    sim_conn *conns[SIM_MAX_CONNECTIONS];
-    int nconns;
+    sim_conn **conns; /* nconns used of capconns (owned) */
+    int nconns, capconns;
+    strmap *by_id, *by_token; /* -> index in conns (common/strmap.h: O(1) lookups) */
     uint64_t seed;
     int trackstar_dates;    /* render trackstar_created_date / trackstar_updated_date */
     sim_http_faults faults; /* apply to every request with an access token */
@@ -472,6 +477,7 @@ sim_conn *sim_conn_create(const char *integration, const sim_sizes *sz, uint32_t
 
 sim_conn *sim_conn_by_token(const char *token); /* live connections only */
 sim_conn *sim_conn_by_id(const char *id);       /* live connections only */
+sim_conn *sim_conn_at(const char *id);          /* deleted ones too (truth, test hooks) */
 
 /* Table helpers (caller holds the lock). */
 void *sim_table_get(const sim_table *t, uint32_t num); /* the copy's row; NULL out of range */

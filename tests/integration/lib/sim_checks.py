@@ -997,6 +997,82 @@ def cmd_drop():
     return "%d order versions withheld and listed" % d2["listed"]
 
 
+def cmd_bulk():
+    """300 connections by POST /_sim/connections/bulk: 422s on bad input, connection.created
+    for each, every one read back through GET /connections pages, /_sim/connections pages
+    and its access token; the request counters count by scope and outcome."""
+    small = {"orders": 3, "products": 2, "warehouses": 1, "locations_per_warehouse": 2, "returns": 1,
+             "inbound_shipments": 1, "bills": 1, "shipping_methods": 1, "warehouse_customers": 1}
+    for bad, field in [({}, "count"), ({"count": 0}, "count"), ({"count": "9"}, "count"),
+                       ({"count": 100001}, "count"), ({"count": 2, "orders": -1}, "orders"),
+                       ({"count": 2, "historical_sync": "soon"}, "historical_sync"),
+                       ({"count": 2, "integration_name": "no-such-wms"}, "integration_name"),
+                       ({"count": 2, "customer_id": "c-1"}, "customer_id"),
+                       ({"count": 2, "available_actions": ["get_nothing"]}, "available_actions")]:
+        st, _, b = http("POST", "/_sim/connections/bulk", body=bad)
+        check(st == 422 and field in b["detail"]["body"], "bulk %s -> %d %s" % (bad, st, b))
+    n = 300
+    before = len(read_log())
+    st, _, b = http("POST", "/_sim/connections/bulk",
+                    body=dict(small, count=n, historical_sync="pending", emit_created=1))
+    check(st == 201 and b["created"] == n == len(b["data"]) and b["next_offset"] is None,
+          "bulk create -> %d %s" % (st, str(b)[:300]))
+    made = {c["connection_id"]: c["access_token"] for c in b["data"]}
+    check(len(made) == n, "bulk ids are not distinct")
+    # the same list through /_sim/connections pages, from the offset the answer gave
+    seen, off = [], b["first_offset"]
+    while off is not None and len(seen) < n:
+        st, _, p = http("GET", "/_sim/connections", params={"offset": off, "limit": 128, "fields": "ids"})
+        check(st == 200 and len(p["data"]) <= 128, "/_sim/connections page -> %d" % st)
+        seen += p["data"]
+        off = p["next_offset"]
+    check([c["connection_id"] for c in seen[:n]] == [c["connection_id"] for c in b["data"]],
+          "/_sim/connections pages differ from the bulk answer")
+    # every one in the management API's pages
+    listed, tok, pages = set(), None, 0
+    while True:
+        params = {"limit": "100"}
+        if tok:
+            params["page_token"] = tok
+        st, _, p = http("GET", "/connections", params=params)
+        check(st == 200 and p["total_count"] == len(p["data"]) <= 100, "GET /connections page -> %d" % st)
+        listed |= {c["connection_id"] for c in p["data"]}
+        pages += 1
+        tok = p["next_token"]
+        if tok is None:
+            break
+        check(pages < 100, "GET /connections does not end")
+    check(set(made) <= listed, "%d bulk connections missing from GET /connections" % len(set(made) - listed))
+    check(pages >= 3, "GET /connections: %d pages for %d connections" % (pages, len(listed)))
+    created = wait_log(lambda e: e["event_type"] == "connection.created" and e["body"]["connection_id"] in made,
+                       n=n, timeout=30)
+    check(len(created) >= n and all(e["body"]["data"]["access_token"] == made[e["body"]["connection_id"]]
+                                    for e in created), "connection.created: %d of %d" % (len(created), n))
+    check(len(read_log()) >= before + n, "fewer webhooks than connections")
+    # each token finds its own connection; counted as access-token requests
+    st, _, _ = http("DELETE", "/_sim/requests/stats")
+    check(st == 200, "reset request stats -> %d" % st)
+    for i, (cid, t) in enumerate(made.items()):
+        if i % 30 == 0:  # a finished history shows the connection's own records
+            st, _, _ = http("POST", "/_sim/connections/%s/historical-sync" % cid, body={})
+            check(st == 200, "historical-sync -> %d" % st)
+            st, _, w = http("GET", "/wms/warehouses", t)
+            check(st == 200 and len(w["data"]) == 1 and w["data"][0]["id"].split("_")[1] == cid[:6],
+                  "token of %s reads %s" % (cid, w))
+        else:
+            st, _, _ = http("GET", "/wms/orders", t, params={"limit": "1"})
+            check(st == 200, "token of %s -> %d" % (cid, st))
+    st, _, _ = http("GET", "/wms/orders", "sim_at_unknown")
+    check(st == 401, "unknown token -> %d" % st)
+    t = next(iter(made.values()))
+    codes = [http("GET", "/wms/orders", t, retry_429=False)[0] for _ in range(25)]
+    st, _, rs = http("GET", "/_sim/requests/stats")
+    a = rs["access_token"]
+    check(st == 200 and a["total"] == n + 25 and a["ok"] == n + codes.count(200) and
+          a["http_429"] == codes.count(429) > 0, "request stats %s (429s seen: %d)" % (rs, codes.count(429)))
+    return "%d connections by bulk, %d GET /connections pages, %d 429s counted" % (n, pages, a["http_429"])
+
+
 def main():
     cmds = {k[4:]: v for k, v in globals().items() if k.startswith("cmd_")}
     if len(sys.argv) != 2 or sys.argv[1] not in cmds:
