@@ -55,10 +55,72 @@ int fx_integration_reads(const fx_engine *e, const fx_conn *c, int res) {
     return -1;
 }
 
+/* ---- the registry and the schedule ---- */
+
+fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
+    int ix;
+    if (strmap_get(e->conn_ix, id, &ix)) return e->conn_arr[ix];
+    if (!create) return NULL;
+    /* Room first, for the connection and for every stream of it in the schedule: then
+     * scheduling never allocates, and never fails, in the loop. */
+    if (e->nconns == e->conn_cap) {
+        int cap = e->conn_cap ? e->conn_cap * 2 : 64;
+        fx_conn **a = realloc(e->conn_arr, (size_t)cap * sizeof *a);
+        if (!a) return NULL;
+        e->conn_arr = a;
+        e->conn_cap = cap;
+    }
+    if (fx_sched_reserve(&e->sched, (size_t)(e->nconns + 1) * TS_ENTITY_COUNT) != 0 ||
+        fx_sched_reserve(&e->checks, (size_t)e->nconns + 1) != 0)
+        return NULL;
+    fx_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (strmap_put(e->conn_ix, id, e->nconns) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->e = e;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->partition = fx_engine_partition_of(c->id, e->partitions);
+    fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        c->streams[r].c = c;
+        c->streams[r].res = r;
+        for (int i = 0; i < FX_MAX_CHAINS; i++)
+            c->streams[r].chains[i].st = &c->streams[r];
+    }
+    e->conn_arr[e->nconns++] = c;
+    c->next = e->conns;
+    e->conns = c;
+    return c;
+}
+
+void fx_stream_wake(fx_engine *e, fx_stream *st, int64_t at) {
+    if (!st->c->owned || !st->loaded) return;
+    if (fx_sched_wake(&e->sched, &st->wake, at) != 0) /* cannot happen: room is reserved */
+        log_error("stream not scheduled: schedule full", "connection_id", st->c->id, NULL);
+}
+
+void fx_conn_wake(fx_engine *e, fx_conn *c) {
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        fx_stream_wake(e, &c->streams[r], 0);
+}
+
+void fx_conn_check_at(fx_engine *e, fx_conn *c, int64_t at) {
+    c->hist_check_at = at;
+    /* Only a connection that can be checked waits in the queue: a blocked one comes back
+     * when it is unblocked, one with a check in flight when the answer sets the next. */
+    if (c->owned && c->token && !c->blocked && !c->info_req) {
+        if (fx_sched_set(&e->checks, &c->check, at) != 0)
+            log_error("connection check not scheduled: schedule full", "connection_id", c->id,
+                      NULL);
+    } else {
+        fx_sched_del(&e->checks, &c->check);
+    }
+}
+
 static fx_conn *find_conn(fx_engine *e, const char *id) {
-    for (fx_conn *c = e->conns; c; c = c->next)
-        if (strcmp(c->id, id) == 0) return c;
-    return NULL;
+    return fx_conn_get(e, id, 0);
 }
 
 /* ---- manual requests ---- */
@@ -118,7 +180,10 @@ static void release_requests(fx_engine *e, fx_conn *c) {
 /* The streams a force sync names poll now (the POST failed: there is nothing to wait for). */
 static void force_waiting(fx_conn *c) {
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        if (c->sync_wait & (1u << r)) c->streams[r].force = 1;
+        if (c->sync_wait & (1u << r)) {
+            c->streams[r].force = 1;
+            fx_stream_wake(c->e, &c->streams[r], 0);
+        }
     c->sync_wait = 0;
 }
 
@@ -140,7 +205,7 @@ static void on_sync_posted(void *arg, fx_http_resp *resp) {
             c->streams[r].sync_deadline = now + e->cfg.sync_wait_ms;
         }
         c->sync_wait = 0;
-        c->hist_check_at = 0; /* look at its crawls from now on */
+        fx_conn_check_at(e, c, 0); /* look at its crawls from now on */
         log_info("POST /connections/sync accepted; polling when its crawl has ended",
                  "connection_id", c->id, NULL);
     } else {
@@ -149,6 +214,7 @@ static void on_sync_posted(void *arg, fx_http_resp *resp) {
                  st, "error", resp->status ? NULL : resp->err, NULL);
     }
     if (resp->status == 401) fx_conn_block(e, c, "401 on POST /connections/sync");
+    fx_conn_wake(e, c); /* its waiting streams: the force sync's deadline, or a poll now */
 }
 
 static void post_connection_sync(fx_engine *e, fx_conn *c, uint32_t mask) {
@@ -235,6 +301,7 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
         }
     }
     if (is_sync) post_connection_sync(e, c, mask);
+    fx_conn_wake(e, c); /* a manual request is carried out at the next turn */
     char ids[24];
     snprintf(ids, sizeof ids, "%" PRId64, q->id);
     log_info("request taken", "request_id", ids, "connection_id", c->id, "kind", q->kind, NULL);
@@ -250,7 +317,10 @@ static void load_streams(fx_engine *e, fx_conn *c) {
         char err[256];
         int rc = fx_db_stream_get(e->db, c->id, ts_entities[r].name, &st->d, err, sizeof err);
         fx_db_result(e, rc < 0 ? -1 : 0, "load stream", err);
-        if (rc < 0) continue; /* retried at the next refresh */
+        if (rc < 0) {
+            e->load_pending = 1; /* retried at the next refresh */
+            continue;
+        }
         if (rc == 0) {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
@@ -268,6 +338,7 @@ static void load_streams(fx_engine *e, fx_conn *c) {
             st->d.next_due_ms = 0;
         }
         st->loaded = 1;
+        fx_stream_wake(e, st, 0); /* its first decision */
     }
 }
 
@@ -287,8 +358,10 @@ static void cancel_chains(fx_engine *e, fx_conn *c) {
 static void own_conn(fx_engine *e, fx_conn *c) {
     if (c->owned) return;
     c->owned = 1;
+    e->owned_conns++;
     c->owned_at_ms = util_now_ms();
-    c->hist_check_at = c->info_at = 0;
+    c->info_at = 0;
+    fx_conn_check_at(e, c, 0);
     load_streams(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
@@ -319,6 +392,7 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
         fx_stream_save(e, st);
         st->loaded = 0;
         st->dirty = 0;
+        fx_sched_del(&e->sched, &st->wake); /* its next owner schedules it */
     }
     if (c->info_req) fx_http_cancel(e->http, c->info_req);
     if (c->sync_req) fx_http_cancel(e->http, c->sync_req);
@@ -326,6 +400,8 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
     c->sync_wait = 0;
     c->inflight = 0;
     c->owned = 0;
+    e->owned_conns--;
+    fx_sched_del(&e->checks, &c->check);
     release_requests(e, c);
     log_info("connection released", "connection_id", c->id, NULL);
 }
@@ -362,20 +438,11 @@ static void conn_free(fx_engine *e, fx_conn *c) {
 static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     fx_conn *c = find_conn(e, row->id);
     if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c) return;
-        c->e = e;
-        snprintf(c->id, sizeof c->id, "%s", row->id);
-        c->partition = fx_engine_partition_of(c->id, e->partitions);
-        fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
-        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-            c->streams[r].c = c;
-            c->streams[r].res = r;
-            for (int i = 0; i < FX_MAX_CHAINS; i++)
-                c->streams[r].chains[i].st = &c->streams[r];
+        c = fx_conn_get(e, row->id, 1);
+        if (!c) {
+            log_error("connection not registered: out of memory", "connection_id", row->id, NULL);
+            return;
         }
-        c->next = e->conns;
-        e->conns = c;
         e->hist_seq = 0; /* its historical-sync rows may predate it: read them all again */
         log_info("connection known", "connection_id", c->id, "integration_name", row->integration,
                  NULL);
@@ -417,6 +484,11 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
         disown_conn(e, c, 0);
     } else if (!c->owned && should_own) {
         own_conn(e, c);
+    } else if (c->owned) {
+        /* blocked, unblocked or a new token: every stream decides again, and the checks of
+         * its crawl times stop or go on */
+        fx_conn_check_at(e, c, c->hist_check_at);
+        fx_conn_wake(e, c);
     }
 }
 
@@ -446,16 +518,17 @@ static void refresh(fx_engine *e) {
         if (!st->hist_done || (h[i].oldest_ms && h[i].oldest_ms != st->oldest_ms)) {
             st->hist_done = 1;
             if (h[i].oldest_ms) st->oldest_ms = h[i].oldest_ms;
+            fx_stream_wake(e, st, 0); /* its first run may start */
         }
     }
     free(h);
 
-    int any_owned = 0;
-    for (fx_conn *c = e->conns; c; c = c->next) {
-        any_owned |= c->owned;
-        if (c->owned) load_streams(e, c); /* rows that failed to load earlier */
+    if (e->load_pending) { /* rows that failed to load earlier */
+        e->load_pending = 0;
+        for (fx_conn *c = e->conns; c; c = c->next)
+            if (c->owned) load_streams(e, c);
     }
-    if (any_owned) {
+    if (e->owned_conns > 0) {
         fx_db_req reqs[FX_REQ_MAX_BATCH];
         rc = fx_db_req_pending(e->db, reqs, FX_REQ_MAX_BATCH, &n, err, sizeof err);
         fx_db_result(e, rc, "load requests", err);
@@ -480,6 +553,10 @@ static void on_integrations(void *arg, fx_http_resp *resp) {
                                       FX_MAX_INTEGRATIONS, &n) == 0) {
             e->ninteg = n;
             e->integ_known = 1;
+            /* what each integration reads decides whether a stream polls: all decide again
+             * (once an hour, and no poll comes of it unless one is due) */
+            for (int i = 0; i < e->nconns; i++)
+                if (e->conn_arr[i]->owned) fx_conn_wake(e, e->conn_arr[i]);
             e->integ_next = now + e->cfg.integrations_ttl_ms;
             char ns[16];
             snprintf(ns, sizeof ns, "%d", n);
@@ -582,7 +659,7 @@ static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp
                                         FX_CHECK_BACKOFF_CAP_MS, &e->rng);
         if (resp->retry_after_s > 0 && wait < resp->retry_after_s * 1000)
             wait = resp->retry_after_s * 1000 + (int64_t)(fx_rand(&e->rng) % 1000);
-        c->hist_check_at = now + wait;
+        fx_conn_check_at(e, c, now + wait);
         c->info_at = now; /* its answer is still wanted on the raw topic */
         return;
     }
@@ -603,7 +680,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         fx_conn_block(e, c, "401 on GET /connections/{id}");
         return;
     }
-    c->hist_check_at = next_conn_check(e, c, now);
+    fx_conn_check_at(e, c, next_conn_check(e, c, now));
     if (resp->status != 200 ||
         fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
         conn_check_failed(e, c, resp, now);
@@ -647,7 +724,9 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
                      ts_entities[r].name, NULL);
         }
     }
-    c->hist_check_at = next_conn_check(e, c, now); /* with the first syncs it reported */
+    fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
+    /* crawl times, first syncs, what it reads: every stream decides again */
+    fx_conn_wake(e, c);
 }
 
 /* One GET /connections/{id}, counted in every budget it spends. 0, or -1 when it could not
@@ -661,9 +740,10 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
             fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_conn_info, c);
     sbuf_free(&url);
     if (!c->info_req) {
-        c->hist_check_at = now + e->cfg.conn_check_ms;
+        fx_conn_check_at(e, c, now + e->cfg.conn_check_ms);
         return -1;
     }
+    fx_sched_del(&e->checks, &c->check); /* the answer schedules the next */
     /* API-key only, but counted against the token's budget too: better too careful. */
     fx_rate_take(&c->rate, now);
     fx_rate_take(&e->org_rate, now);
@@ -672,25 +752,33 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
     return 0;
 }
 
-static int conn_check_due(const fx_engine *e, const fx_conn *c, int64_t now) {
-    return c->owned && !c->info_req && c->token && !c->blocked && now >= c->hist_check_at &&
-           c->inflight < e->cfg.token_inflight && fx_rate_next(&c->rate, now) <= now;
-}
-
 /* Start GET /connections/{id} for the connections that are due, the longest overdue
  * first, while the organisation's budget for API-key requests and the process's cap on
  * requests in flight (which every other request obeys too) allow. When more are due than
  * the budget serves, each waits its turn instead of the first ones in the list taking
- * every slot. */
+ * every slot. Only due connections are looked at (e->checks): one whose token has no
+ * budget or slot free now is set aside for this turn and looked at again at the next. */
 static void check_conns(fx_engine *e, int64_t now) {
+    fx_sched_item **aside = e->checks.scratch;
+    size_t n = 0;
+    fx_sched_item *it;
     while (fx_http_inflight(e->http) < e->cfg.max_inflight &&
-           fx_rate_next(&e->org_rate, now) <= now) {
-        fx_conn *next = NULL;
-        for (fx_conn *c = e->conns; c; c = c->next)
-            if (conn_check_due(e, c, now) && (!next || c->hist_check_at < next->hist_check_at))
-                next = c;
-        if (!next) return;
-        start_conn_check(e, next, now);
+           fx_rate_next(&e->org_rate, now) <= now && (it = fx_sched_pop(&e->checks, now))) {
+        fx_conn *c = (fx_conn *)((char *)it - offsetof(fx_conn, check));
+        e->conns_examined++;
+        metric_inc(e->m.sched_conns);
+        if (!c->owned || c->info_req || !c->token || c->blocked)
+            continue; /* out of the queue until that changes (fx_conn_check_at) */
+        if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) {
+            aside[n++] = it;
+            continue;
+        }
+        start_conn_check(e, c, now);
+    }
+    /* back in at their own (past) time: still the most overdue next turn */
+    for (size_t i = 0; i < n; i++) {
+        fx_conn *c = (fx_conn *)((char *)aside[i] - offsetof(fx_conn, check));
+        fx_conn_check_at(e, c, c->hist_check_at);
     }
 }
 
@@ -770,6 +858,89 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
 
 /* ---- the loop ---- */
 
+#define FX_SAVE_RETRY_MS 1000 /* a stream whose state did not store tries again after */
+
+/* A wall-clock time as the monotonic time of the schedule (never before the next turn). */
+static int64_t mono_at(int64_t wall_at, int64_t now, int64_t wall) {
+    return wall_at > wall ? now + (wall_at - wall) : now + 1;
+}
+
+static int64_t earliest(int64_t a, int64_t b) {
+    return a < b ? a : b;
+}
+
+/* When the stream needs a look again, after its turn: decide()'s gates in its order, each
+ * gate that only time opens giving its time; the gates an event opens (an answer of
+ * GET /connections/{id}, a first sync stored, a request, an unblock, GET /integrations/wms)
+ * give none, since that event wakes the stream (fx_stream_wake). A run needs a look at
+ * every turn: its pages, retries, rate-limit waits and acknowledgements. */
+static int64_t stream_next_wake(const fx_engine *e, const fx_stream *st, int64_t now,
+                                int64_t wall) {
+    const fx_conn *c = st->c;
+    if (!c->owned || !st->loaded) return FX_SCHED_NEVER;
+    if (st->run != FX_RUN_NONE || st->force || st->bf_queued) return now + 1;
+    int64_t at = st->dirty ? now + FX_SAVE_RETRY_MS : FX_SCHED_NEVER;
+    if (c->blocked)
+        return earliest(at, c->blocked_recheck_at > now ? c->blocked_recheck_at : now + 1);
+    if (fx_integration_reads(e, c, st->res) == 0) return at;
+    if (st->d.unsupported_until_ms > wall)
+        return earliest(at, mono_at(st->d.unsupported_until_ms, now, wall));
+    if (!st->hist_done || st->crawl_error) return at;
+    if (st->sync_posted) return earliest(at, mono_at(st->sync_deadline, now, wall));
+    if (wall < st->retry_at) return earliest(at, mono_at(st->retry_at, now, wall));
+    if (st->crawls_known) return at; /* the next crawl end comes with GET /connections/{id} */
+    return earliest(at, mono_at(st->d.next_due_ms, now, wall));
+}
+
+/* One stream's turn: acknowledgements, the decision, pages to send, its state stored. */
+static void stream_turn(fx_engine *e, fx_stream *st, int64_t now, int64_t wall) {
+    fx_conn *c = st->c;
+    if (c->blocked && now >= c->blocked_recheck_at) {
+        /* Try again now and then: a reinstall may have fixed it without an event. */
+        char err[256];
+        int rc = fx_db_conn_unblock(e->db, c->id, "recheck", err, sizeof err);
+        fx_db_result(e, rc, "recheck blocked connection", err);
+        c->blocked = 0;
+        fx_conn_check_at(e, c, c->hist_check_at);
+        fx_conn_wake(e, c);
+    }
+    fx_run_after_acks(e, st);
+    if (!e->stopping) {
+        decide(e, st, wall);
+        fx_run_schedule(e, st, now);
+    }
+    fx_stream_save(e, st);
+}
+
+void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
+    e->sched_ticks++;
+    metric_inc(e->m.sched_ticks);
+    /* Trackstar's crawl times first: the schedule and the cursor rule depend on them, and
+     * the token's GET budget must not go to pages only. */
+    if (!e->stopping) check_conns(e, now);
+    /* Every due stream is taken out first, then each has its turn, from a different one
+     * each time, so that none is starved of its token's budget or of the process's slots.
+     * A stream woken during the turns waits for the next one. */
+    fx_sched_item **due = e->sched.scratch;
+    size_t n = 0;
+    fx_sched_item *it;
+    while ((it = fx_sched_pop(&e->sched, now)))
+        due[n++] = it;
+    e->streams_examined += n;
+    metric_add(e->m.sched_streams, (int64_t)n);
+    size_t from = n ? (size_t)(e->rot++ % n) : 0;
+    for (size_t k = 0; k < n; k++) {
+        fx_stream *st = (fx_stream *)((char *)due[(from + k) % n] - offsetof(fx_stream, wake));
+        if (!st->c->owned || !st->loaded) continue;
+        stream_turn(e, st, now, wall);
+        int64_t at = stream_next_wake(e, st, now, wall);
+        /* an event during the turns may have asked for an earlier look */
+        if (fx_sched_scheduled(&st->wake) && st->wake.due < at) continue;
+        if (fx_sched_set(&e->sched, &st->wake, at) != 0) /* cannot happen: room is reserved */
+            log_error("stream not scheduled: schedule full", "connection_id", st->c->id, NULL);
+    }
+}
+
 void fx_engine_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     fx_engine *e = opaque ? *(fx_engine **)opaque : NULL;
@@ -795,32 +966,8 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
     if (!e->stopping) maybe_fetch_integrations(e, now);
     /* Trackstar's crawl times first: the schedule and the cursor rule depend on them, and
      * the token's GET budget must not go to pages only. */
-    if (!e->stopping) check_conns(e, now);
-    int owned = 0;
-    for (fx_conn *c = e->conns; c; c = c->next) {
-        if (!c->owned) continue;
-        owned++;
-        if (c->blocked && now >= c->blocked_recheck_at) {
-            /* Try again now and then: a reinstall may have fixed it without an event. */
-            char err[256];
-            int rc = fx_db_conn_unblock(e->db, c->id, "recheck", err, sizeof err);
-            fx_db_result(e, rc, "recheck blocked connection", err);
-            c->blocked = 0;
-        }
-        /* The streams, from a different one each turn, so that none is starved of the
-         * token's budget. */
-        c->rr = (c->rr + 1) % TS_ENTITY_COUNT;
-        for (int k = 0; k < TS_ENTITY_COUNT; k++) {
-            fx_stream *st = &c->streams[(c->rr + k) % TS_ENTITY_COUNT];
-            fx_run_after_acks(e, st);
-            if (!e->stopping) {
-                decide(e, st, wall);
-                fx_run_schedule(e, st, now);
-            }
-            fx_stream_save(e, st);
-        }
-    }
-    metric_set(e->m.owned_conns, owned);
+    fx_engine_tick(e, now, wall);
+    metric_set(e->m.owned_conns, e->owned_conns);
     metric_set(e->m.unacked_bytes, e->unacked_bytes);
     metric_set(e->m.inflight, fx_http_inflight(e->http));
     fx_fresh_update(e, now, wall);
@@ -871,7 +1018,8 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms);
     e->http = fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
-    if (!e->http || !e->integs) goto oom;
+    e->conn_ix = strmap_new();
+    if (!e->http || !e->integs || !e->conn_ix) goto oom;
     e->m.http_requests =
         metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
     e->m.http_429 =
@@ -904,6 +1052,15 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",
                                       "record bytes produced, not yet acknowledged", NULL, NULL);
     e->m.inflight = metric_gauge("fetcher_http_inflight", "HTTP requests in flight", NULL, NULL);
+    e->m.sched_ticks = metric_counter("fetcher_scheduler_ticks_total",
+                                      "loop turns that looked for due work", NULL, NULL);
+    e->m.sched_streams = metric_counter(
+        "fetcher_scheduler_streams_examined_total",
+        "streams the loop looked at because they were due (not every stream every turn)", NULL,
+        NULL);
+    e->m.sched_conns =
+        metric_counter("fetcher_scheduler_connections_examined_total",
+                       "connections looked at for a due GET /connections/{id}", NULL, NULL);
     fx_fresh_init(e);
     return e;
 oom:
@@ -911,6 +1068,7 @@ oom:
     if (e) {
         fx_http_free(e->http);
         free(e->integs);
+        strmap_free(e->conn_ix);
         free(e);
     }
     return NULL;
@@ -925,5 +1083,9 @@ void fx_engine_free(fx_engine *e) {
     }
     fx_http_free(e->http);
     free(e->integs);
+    strmap_free(e->conn_ix);
+    free(e->conn_arr);
+    fx_sched_free(&e->sched);
+    fx_sched_free(&e->checks);
     free(e);
 }

@@ -22,6 +22,7 @@ typedef struct fx_cfg {
     int rate_per_token, rate_window_ms;
     int org_rate; /* API-key-only requests a second: this replica's share of the organisation's */
     int64_t interval_ms[TS_ENTITY_COUNT];
+    int due_jitter_pct; /* a stream's next due time is spread over up to this % of it */
     int64_t overlap_ms;
     int page_limit;
     int max_inflight;    /* HTTP requests in flight, whole process */

@@ -12,6 +12,7 @@
 #include "fx_http.h"
 #include "fx_json.h"
 #include "fx_rate.h"
+#include "fx_sched.h"
 #include "metrics.h"
 #include "strmap.h"
 
@@ -118,6 +119,8 @@ struct fx_stream {
     fx_http_req *job_req;
     int64_t job_check_at; /* monotonic ms */
     int64_t run_req;      /* the request this run answers (0 = none) */
+    /* when the loop looks at it next (e->sched): only owned, loaded streams are in it */
+    fx_sched_item wake;
 };
 
 struct fx_conn {
@@ -140,7 +143,9 @@ struct fx_conn {
     uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
     fx_stream streams[TS_ENTITY_COUNT];
-    int rr; /* the stream the loop turns to first (round robin) */
+    /* its next GET /connections/{id} (e->checks, keyed by hist_check_at): in it while
+     * owned, usable, unblocked and no such request is in flight */
+    fx_sched_item check;
     fx_conn *next;
 };
 
@@ -157,6 +162,17 @@ struct fx_engine {
     rd_kafka_t *producer;
     fx_http *http;
     fx_conn *conns;
+    strmap *conn_ix;    /* connection id -> index in conn_arr: lookups in O(1) */
+    fx_conn **conn_arr; /* every known connection (they are never removed before the end) */
+    int nconns, conn_cap;
+    int owned_conns;  /* connections this replica owns now */
+    int load_pending; /* an owned connection has a stream whose row did not load */
+    /* Scheduling by due time (issue 24): a turn pops the streams and connection checks
+     * that are due; nothing else is looked at. */
+    fx_sched sched;  /* owned, loaded streams by when to look at them next */
+    fx_sched checks; /* owned connections by their next GET /connections/{id} */
+    uint64_t rot;    /* where a turn starts among the due streams (fairness) */
+    uint64_t sched_ticks, streams_examined, conns_examined;
     int partitions;
     unsigned char owned[FX_MAX_PARTITIONS];
     int64_t conn_seq, hist_seq;
@@ -176,7 +192,8 @@ struct fx_engine {
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
-            *unacked_bytes, *inflight, *status_msgs, *gone;
+            *unacked_bytes, *inflight, *status_msgs, *gone, *sched_ticks, *sched_streams,
+            *sched_conns;
     } m;
     struct { /* fx_fresh.c */
         metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],
@@ -202,6 +219,19 @@ int fx_job_pending(fx_engine *e, fx_stream *st, int64_t now);
 void fx_job_reset(fx_engine *e, fx_stream *st);
 
 /* fx_engine.c */
+/* Look at the stream at monotonic time at (0: at the next turn), or earlier if it was due
+ * sooner. Every change a stream's decision depends on, made outside its own turn (an HTTP
+ * answer, a delivery, a request, a refresh), calls this; a stream not owned or not loaded
+ * is left alone (owning or loading it schedules it). */
+void fx_stream_wake(fx_engine *e, fx_stream *st, int64_t at);
+void fx_conn_wake(fx_engine *e, fx_conn *c); /* every stream of c at the next turn */
+/* The connection with this id; with create, registered when unknown (NULL: out of memory
+ * or, without create, unknown). */
+fx_conn *fx_conn_get(fx_engine *e, const char *id, int create);
+/* When c's next GET /connections/{id} is due (monotonic ms), kept in e->checks. */
+void fx_conn_check_at(fx_engine *e, fx_conn *c, int64_t at);
+/* The scheduling part of a loop turn: due connection checks, then the due streams. */
+void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall);
 void fx_req_stream_done(fx_engine *e, int64_t req_id, int failed, const char *what);
 int fx_integration_reads(const fx_engine *e, const fx_conn *c,
                          int res); /* 1 yes, 0 no, -1 unknown */

@@ -39,6 +39,7 @@ static void on_job(void *arg, fx_http_resp *resp) {
     fx_engine *e = c->e;
     st->job_req = NULL;
     c->inflight--;
+    fx_stream_wake(e, st, 0); /* the window may be read now, or the job looked at later */
     int64_t now = util_mono_ms();
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);

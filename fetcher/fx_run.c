@@ -190,6 +190,8 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
         fx_stream_set_state(e, st, FX_ST_BLOCKED);
         fx_stream_save(e, st);
     }
+    fx_conn_check_at(e, c, c->hist_check_at); /* no crawl times read while blocked */
+    fx_conn_wake(e, c);                       /* each waits for the recheck or an unblock */
 }
 
 /* Poll no more often than Trackstar refreshes its copy, and promptly after it does: when
@@ -322,7 +324,11 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     if (kind != FX_RUN_WINDOW) st->d.backfill_done = 1;
     if (kind != FX_RUN_WINDOW) {
         st->d.run_started_ms = 0;
-        st->d.next_due_ms = st->d.last_started_ms + e->cfg.interval_ms[st->res];
+        /* spread, so that connections created (or polled) together do not come due
+         * together every interval from then on */
+        int64_t iv = e->cfg.interval_ms[st->res];
+        st->d.next_due_ms = st->d.last_started_ms + iv +
+                            fx_sched_jitter_ms(st->c->id, st->res, iv, e->cfg.due_jitter_pct);
     }
     st->retry_at = 0;
     st->d.last_success_ms = now;

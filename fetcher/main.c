@@ -39,9 +39,9 @@ static char *cfg_base_url, *cfg_api_key, *cfg_db_url, *cfg_token_key, *cfg_token
 static long long cfg_rate, cfg_org_rate, cfg_rate_margin, cfg_interval[TS_ENTITY_COUNT],
     cfg_overlap_s, cfg_limit, cfg_max_inflight, cfg_token_inflight, cfg_parallel, cfg_win_init,
     cfg_win_min, cfg_win_max, cfg_win_pages, cfg_horizon, cfg_retry_max, cfg_backoff_base,
-    cfg_backoff_cap, cfg_failed_retry, cfg_unsupported_recheck, cfg_blocked_recheck, cfg_hist_check,
-    cfg_conn_refresh, cfg_integ_ttl, cfg_refresh_ms, cfg_unacked_mb, cfg_revoke_flush, cfg_body_mb,
-    cfg_http_timeout, cfg_conn_check, cfg_sync_wait, cfg_job_check;
+    cfg_backoff_cap, cfg_due_jitter, cfg_failed_retry, cfg_unsupported_recheck, cfg_blocked_recheck,
+    cfg_hist_check, cfg_conn_refresh, cfg_integ_ttl, cfg_refresh_ms, cfg_unacked_mb,
+    cfg_revoke_flush, cfg_body_mb, cfg_http_timeout, cfg_conn_check, cfg_sync_wait, cfg_job_check;
 
 /* FETCHER_INTERVAL_<NAME>_S for every entity of the registry (common/entities.h). */
 // clang-format off
@@ -84,6 +84,10 @@ static const cfg_var vars[] = {
     // clang-format off
     TS_ENTITIES(INTERVAL_VAR)
     // clang-format on
+    {"FETCHER_DUE_JITTER_PCT", CFG_INT, "10", 0, 50, 0,
+     "a stream's next poll comes up to this % of its interval later, fixed per connection and "
+     "resource, so that connections added together do not poll together (0 = none)",
+     &cfg_due_jitter},
     {"FETCHER_CURSOR_OVERLAP_S", CFG_INT, "300", 0, 86400, 0,
      "margin behind what Trackstar promises is in its copy (clock skew; docs/fetcher.md)",
      &cfg_overlap_s},
@@ -200,6 +204,7 @@ static void fill_cfg(fx_cfg *c) {
     c->rate_window_ms = 1000 + (int)cfg_rate_margin;
     for (int r = 0; r < TS_ENTITY_COUNT; r++)
         c->interval_ms[r] = cfg_interval[r] * 1000;
+    c->due_jitter_pct = (int)cfg_due_jitter;
     c->overlap_ms = cfg_overlap_s * 1000;
     c->page_limit = (int)cfg_limit;
     c->max_inflight = (int)cfg_max_inflight;

@@ -1,0 +1,299 @@
+/* test_fx_sched.c - scheduling by due time (issue 24). The heap: earliest first, equal
+ * times first in first out, moves and removals; the jitter: fixed per stream, within its
+ * share of the interval, spread across connections created together. And the engine's
+ * turn: the work of a turn is the due work, so the streams and connections looked at per
+ * turn are the same with 10 and with 10,000 idle connections (work counted, not time); a
+ * stream is picked up at its due time, and a woken one (a manual request) at the next
+ * turn. Before issue 24 a turn looked at every stream of every owned connection: 110 and
+ * 110,000 streams here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "fetcher/fx_engine_int.h"
+#include "fetcher/fx_sched.h"
+#include "log.h"
+
+/* ---- the heap ---- */
+
+static void heap_pops_due_items_earliest_first(void **state) {
+    (void)state;
+    fx_sched s = {0};
+    fx_sched_item it[200] = {{0}};
+    assert_int_equal(fx_sched_reserve(&s, 200), 0);
+    for (int i = 0; i < 200; i++) /* a scattered order of times, with repeats */
+        assert_int_equal(fx_sched_set(&s, &it[i], (int64_t)((i * 37) % 101)), 0);
+    assert_int_equal(fx_sched_next(&s), 0);
+    assert_null(fx_sched_pop(&s, -1));
+    int64_t last = -1;
+    int n = 0;
+    fx_sched_item *p;
+    while ((p = fx_sched_pop(&s, 50))) {
+        assert_true(p->due >= last && p->due <= 50);
+        assert_false(fx_sched_scheduled(p));
+        last = p->due;
+        n++;
+    }
+    int want = 0;
+    for (int i = 0; i < 200; i++)
+        want += (i * 37) % 101 <= 50;
+    assert_int_equal(n, want);
+    assert_int_equal(fx_sched_next(&s), 51);
+    fx_sched_free(&s);
+}
+
+static void heap_ties_first_in_first_out_moves_and_removals(void **state) {
+    (void)state;
+    fx_sched s = {0};
+    fx_sched_item a = {0}, b = {0}, c = {0}, d = {0};
+    assert_int_equal(fx_sched_reserve(&s, 3), 0);
+    assert_int_equal(fx_sched_set(&s, &a, 10), 0);
+    assert_int_equal(fx_sched_set(&s, &b, 10), 0);
+    assert_int_equal(fx_sched_set(&s, &c, 10), 0);
+    assert_true(s.cap >= 3);
+    for (size_t i = s.n; i < s.cap; i++) { /* fill what the reservation rounded up */
+        fx_sched_item *x = calloc(1, sizeof *x);
+        assert_non_null(x);
+        assert_int_equal(fx_sched_set(&s, x, 1000 + (int64_t)i), 0);
+    }
+    assert_int_equal(fx_sched_set(&s, &d, 5), -1); /* full: never grows by itself */
+    assert_int_equal(fx_sched_set(&s, &a, 10), 0); /* looked at again: behind its equals */
+    assert_int_equal(fx_sched_wake(&s, &c, 20), 0); /* later than scheduled: unchanged */
+    assert_int_equal(c.due, 10);
+    assert_ptr_equal(fx_sched_pop(&s, 10), &b);
+    assert_int_equal(fx_sched_wake(&s, &b, 3), 0); /* an event: earlier */
+    assert_ptr_equal(fx_sched_pop(&s, 10), &b);
+    fx_sched_del(&s, &c);
+    fx_sched_del(&s, &c); /* twice is harmless */
+    assert_ptr_equal(fx_sched_pop(&s, 10), &a);
+    assert_null(fx_sched_pop(&s, 10));
+    assert_int_equal(fx_sched_set(&s, &d, FX_SCHED_NEVER), 0);
+    assert_false(fx_sched_scheduled(&d));
+    fx_sched_item *x;
+    while ((x = fx_sched_pop(&s, FX_SCHED_NEVER - 1)))
+        free(x);
+    fx_sched_free(&s);
+}
+
+/* ---- the jitter ---- */
+
+static void jitter_is_fixed_bounded_and_spread(void **state) {
+    (void)state;
+    const int64_t hour = 3600 * 1000;
+    assert_int_equal(fx_sched_jitter_ms("c1", 0, hour, 0), 0);
+    assert_int_equal(fx_sched_jitter_ms("c1", 0, 0, 10), 0);
+    assert_int_equal(fx_sched_jitter_ms("c1", 3, hour, 10), fx_sched_jitter_ms("c1", 3, hour, 10));
+    /* 1,000 connections created together: their next polls spread over the 6 minutes
+     * (10 % of the hour), none outside it, in every minute of it */
+    int minute[6] = {0};
+    int64_t lo = hour, hi = -1;
+    for (int i = 0; i < 1000; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "conn-%d", i);
+        int64_t j = fx_sched_jitter_ms(id, 0, hour, 10);
+        assert_true(j >= 0 && j <= hour / 10);
+        if (j < lo) lo = j;
+        if (j > hi) hi = j;
+        minute[j / 60000 < 6 ? j / 60000 : 5]++;
+    }
+    assert_true(hi - lo > hour / 10 * 9 / 10);
+    for (int m = 0; m < 6; m++)
+        assert_true(minute[m] > 100); /* about 167 each */
+}
+
+/* ---- the engine's turn ---- */
+
+#define T0_MONO 1000000
+#define T0_WALL 1780000000000LL
+#define HOUR_MS (3600 * 1000)
+
+typedef struct world {
+    rd_kafka_t *producer;
+    fx_engine *e;
+} world;
+
+static void world_new(world *w) {
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* no broker: sync-status messages queue and are purged at the end */
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err, sizeof err),
+                     RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err), RD_KAFKA_CONF_OK);
+    w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    assert_non_null(w->producer);
+    fx_cfg cfg = {.base_url = "http://127.0.0.1:9", .api_key = "key"};
+    snprintf(cfg.raw_topic, sizeof cfg.raw_topic, "test.raw");
+    cfg.rate_per_token = 10;
+    cfg.rate_window_ms = 1000;
+    cfg.org_rate = 5;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        cfg.interval_ms[r] = HOUR_MS;
+    cfg.due_jitter_pct = 10;
+    cfg.page_limit = 100;
+    cfg.max_inflight = 64;
+    cfg.token_inflight = 4;
+    cfg.stream_parallel = 1;
+    cfg.window_initial_ms = cfg.window_min_ms = cfg.window_max_ms = 24 * HOUR_MS;
+    cfg.window_target_pages = 20;
+    cfg.retry_max = 1;
+    cfg.backoff_base_ms = cfg.backoff_cap_ms = 100;
+    cfg.failed_retry_ms = cfg.unsupported_recheck_ms = cfg.blocked_recheck_ms = HOUR_MS;
+    cfg.hist_check_ms = cfg.conn_check_ms = 60000;
+    cfg.integrations_ttl_ms = cfg.refresh_ms = HOUR_MS;
+    cfg.sync_wait_ms = cfg.job_check_ms = cfg.conn_refresh_ms = HOUR_MS;
+    cfg.max_unacked_bytes = 1 << 20;
+    cfg.max_body = 1 << 20;
+    cfg.http_timeout_ms = 1000;
+    /* no database: the idle streams of these tests never write one */
+    w->e = fx_engine_new(&cfg, NULL, w->producer, err, sizeof err);
+    assert_non_null(w->e);
+}
+
+static void world_free(world *w) {
+    fx_engine_free(w->e);
+    rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(w->producer);
+}
+
+/* n owned connections whose streams are idle: first syncs done, polled a moment ago, next
+ * due in an hour (plus its jitter), crawl times checked again in a minute. Each is
+ * scheduled for its first decision, as owning it does. */
+static void add_idle(world *w, int from, int n) {
+    fx_engine *e = w->e;
+    for (int i = from; i < from + n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "conn-%06d", i);
+        fx_conn *c = fx_conn_get(e, id, 1);
+        assert_non_null(c);
+        assert_ptr_equal(fx_conn_get(e, id, 0), c); /* the hash finds it */
+        c->token = strdup("token");
+        assert_non_null(c->token);
+        c->owned = 1;
+        e->owned_conns++;
+        fx_conn_check_at(e, c, T0_MONO + 60000 + i % 1000);
+        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+            fx_stream *st = &c->streams[r];
+            st->loaded = 1;
+            st->hist_done = 1;
+            st->state = FX_ST_IDLE;
+            snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_IDLE]);
+            st->d.last_started_ms = T0_WALL - 1000;
+            st->d.next_due_ms = T0_WALL - 1000 + HOUR_MS + fx_sched_jitter_ms(id, r, HOUR_MS, 10);
+            fx_stream_wake(e, st, 0);
+        }
+    }
+}
+
+/* ticks turns 20 ms apart from t (ms after T0); returns the streams looked at. */
+static uint64_t run_ticks(world *w, int64_t t, int ticks, uint64_t *conns) {
+    uint64_t s0 = w->e->streams_examined, c0 = w->e->conns_examined;
+    for (int k = 0; k < ticks; k++, t += 20)
+        fx_engine_tick(w->e, T0_MONO + t, T0_WALL + t);
+    if (conns) *conns = w->e->conns_examined - c0;
+    return w->e->streams_examined - s0;
+}
+
+/* The work of one second of turns (50) once the first decisions are made, with n idle
+ * connections and a few due streams among them. */
+static uint64_t work_per_second(int n, uint64_t *conns, uint64_t *first) {
+    world w;
+    world_new(&w);
+    add_idle(&w, 0, n);
+    fx_conn *due = fx_conn_get(w.e, "conn-000003", 0);
+    assert_non_null(due);
+    /* three streams of one connection come due half a second in */
+    for (int r = 0; r < 3; r++) {
+        fx_stream *st = &due->streams[r];
+        st->d.next_due_ms = T0_WALL + 500;
+    }
+    *first = run_ticks(&w, 0, 1, NULL); /* every stream's first decision */
+    uint64_t s = run_ticks(&w, 20, 50, conns);
+    for (int r = 0; r < 3; r++)
+        assert_int_not_equal(due->streams[r].run, FX_RUN_NONE);
+    world_free(&w);
+    return s;
+}
+
+static void turn_costs_the_due_work_not_the_connections(void **state) {
+    (void)state;
+    uint64_t c10, c10k, f10, f10k;
+    uint64_t s10 = work_per_second(10, &c10, &f10);
+    uint64_t s10k = work_per_second(10000, &c10k, &f10k);
+    print_message("streams looked at in 1 s of turns after the first: %llu with 10 idle "
+                  "connections, %llu with 10,000 (first turn: %llu and %llu); connections: "
+                  "%llu and %llu\n",
+                  (unsigned long long)s10, (unsigned long long)s10k, (unsigned long long)f10,
+                  (unsigned long long)f10k, (unsigned long long)c10, (unsigned long long)c10k);
+    assert_int_equal(f10, 10 * TS_ENTITY_COUNT);
+    assert_int_equal(f10k, 10000 * TS_ENTITY_COUNT);
+    /* the same work whatever the number of idle connections: the three due streams, each
+     * turn from the one that found them due (their runs need a look every turn) */
+    assert_int_equal(s10, s10k);
+    assert_true(s10 >= 3 && s10 <= 3 * 26);
+    assert_int_equal(c10, 0); /* no crawl-time check due within the second */
+    assert_int_equal(c10k, 0);
+}
+
+static void due_stream_is_picked_at_its_time(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    add_idle(&w, 0, 100);
+    fx_stream *st = &fx_conn_get(w.e, "conn-000042", 0)->streams[1];
+    st->d.next_due_ms = T0_WALL + 5000;
+    run_ticks(&w, 0, 1, NULL);
+    assert_int_equal(fx_sched_next(&w.e->sched), T0_MONO + 5000); /* the earliest due */
+    assert_int_equal(run_ticks(&w, 20, 249, NULL), 0);            /* up to 4,980 ms */
+    assert_int_equal(st->run, FX_RUN_NONE);
+    assert_int_equal(run_ticks(&w, 5000, 1, NULL), 1); /* at 5,000 ms: that one alone */
+    assert_int_not_equal(st->run, FX_RUN_NONE);
+    world_free(&w);
+}
+
+static void woken_stream_runs_at_the_next_turn(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    add_idle(&w, 0, 100);
+    run_ticks(&w, 0, 1, NULL);
+    assert_int_equal(run_ticks(&w, 20, 5, NULL), 0);
+    /* what a manual poll request does to a stream due in an hour (take_request) */
+    fx_conn *c = fx_conn_get(w.e, "conn-000007", 0);
+    fx_stream *st = &c->streams[0];
+    st->force = 1;
+    fx_stream_wake(w.e, st, 0);
+    assert_int_equal(run_ticks(&w, 120, 1, NULL), 1);
+    assert_int_not_equal(st->run, FX_RUN_NONE);
+    /* a connection's crawl-time check is started when it is due, and only then */
+    fx_conn *d = fx_conn_get(w.e, "conn-000008", 0);
+    fx_conn_check_at(w.e, d, T0_MONO + 1000);
+    uint64_t conns;
+    run_ticks(&w, 140, 43, &conns); /* up to 980 ms */
+    assert_int_equal(conns, 0);
+    assert_null(d->info_req);
+    run_ticks(&w, 1000, 1, &conns);
+    assert_int_equal(conns, 1);
+    assert_non_null(d->info_req);
+    assert_false(fx_sched_scheduled(&d->check)); /* its answer schedules the next */
+    world_free(&w);
+}
+
+int main(void) {
+    /* the database errors expected here (there is none) are not logged */
+    log_init("test", (log_level)(LOG_ERROR + 1));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(heap_pops_due_items_earliest_first),
+        cmocka_unit_test(heap_ties_first_in_first_out_moves_and_removals),
+        cmocka_unit_test(jitter_is_fixed_bounded_and_spread),
+        cmocka_unit_test(turn_costs_the_due_work_not_the_connections),
+        cmocka_unit_test(due_stream_is_picked_at_its_time),
+        cmocka_unit_test(woken_stream_runs_at_the_next_turn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
