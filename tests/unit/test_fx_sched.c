@@ -62,8 +62,8 @@ static void heap_ties_first_in_first_out_moves_and_removals(void **state) {
         assert_non_null(x);
         assert_int_equal(fx_sched_set(&s, x, 1000 + (int64_t)i), 0);
     }
-    assert_int_equal(fx_sched_set(&s, &d, 5), -1); /* full: never grows by itself */
-    assert_int_equal(fx_sched_set(&s, &a, 10), 0); /* looked at again: behind its equals */
+    assert_int_equal(fx_sched_set(&s, &d, 5), -1);  /* full: never grows by itself */
+    assert_int_equal(fx_sched_set(&s, &a, 10), 0);  /* looked at again: behind its equals */
     assert_int_equal(fx_sched_wake(&s, &c, 20), 0); /* later than scheduled: unchanged */
     assert_int_equal(c.due, 10);
     assert_ptr_equal(fx_sched_pop(&s, 10), &b);
