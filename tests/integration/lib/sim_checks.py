@@ -324,8 +324,10 @@ def cmd_named():
     (no function and no webhooks of their own), paged like every list, exactly their
     schema's fields; their ids are the ones orders, inbound shipments and products
     reference; crawls rename them (updated_date moves) and sometimes remove one, which
-    leaves the list and the truth."""
-    c = first_conn()
+    leaves the list and the truth. On a connection of its own: the checks before this one
+    crawl the first, and a crawl may remove channels down to two."""
+    st, _, c = http("POST", "/_sim/connections", body={})
+    check(st == 201, "POST /_sim/connections -> %d" % st)
     cid, tok = c["connection_id"], c["access_token"]
     info = conn_info(cid)
     for fn in ("get_order_channels", "get_suppliers", "get_inbound_shipment_suppliers"):
