@@ -96,6 +96,9 @@ const char *wdb_spec_name(const wdb_spec *s);
 const char *wdb_spec_table(const wdb_spec *s);
 const char *wdb_spec_topic(const wdb_spec *s);
 const char *wdb_spec_entity(const wdb_spec *s);
+/* 1 when Trackstar sends webhooks for the spec's records (the registry's events; a
+ * connection event's spec: 1), 0 for an entity without (TS_NONE). */
+int wdb_spec_webhooks(const wdb_spec *s);
 
 /* 1 for an entity's spec (keys connection_id, id; the envelope columns): every version
  * the merge applies is published on its topic, and the record can be deleted (a delete

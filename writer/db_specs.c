@@ -56,6 +56,11 @@ const char *wdb_spec_topic(const wdb_spec *s) {
     return e >= 0 ? ts_entities[e].topic : s->topic;
 }
 
+int wdb_spec_webhooks(const wdb_spec *s) {
+    int e = entity_of(s);
+    return e < 0 || ts_entities[e].events[0] != NULL;
+}
+
 const char *wdb_spec_entity(const wdb_spec *s) {
     int e = entity_of(s);
     return e >= 0 ? ts_entities[e].entity : s->entity;

@@ -310,13 +310,17 @@ int wdb_sql_merge(const wdb_spec *s, sbuf *o) {
         o, ", acc AS (INSERT INTO " WDB_ACC_TABLE " (tbl, connection_id, poll, lag_s, stale_s, "
            "corrected) SELECT up.tbl, up.\"connection_id\", up.\"source\" = 'poll', "
            "extract(epoch FROM c.t - up.\"source_updated_at\"), extract(epoch FROM c.t - "
-           "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), "
-           "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < "
-           "(up.\"source_updated_at\", " WDB_SQL_TS_OR_MIN(
-               "up") "), false) "
-                     "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
-                     "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
-                     "SELECT \"connection_id\", \"id\" FROM up");
+           "coalesce(up.\"trackstar_updated_at\", up.\"source_updated_at\")), ");
+    /* Where Trackstar sends no webhooks (order channels, suppliers) every change comes
+     * by a poll: no webhook was missed, nothing is a correction. */
+    if (wdb_spec_webhooks(s))
+        rc |= sbuf_printf(o, "coalesce(up.\"source\" = 'poll' AND (o.v, o.tv) < "
+                             "(up.\"source_updated_at\", " WDB_SQL_TS_OR_MIN("up") "), false) ");
+    else
+        rc |= sbuf_printf(o, "false ");
+    rc |= sbuf_printf(o, "FROM up CROSS JOIN (SELECT clock_timestamp() AS t) c LEFT JOIN old o "
+                         "ON o.\"connection_id\" = up.\"connection_id\" AND o.\"id\" = up.\"id\") "
+                         "SELECT \"connection_id\", \"id\" FROM up");
     return rc ? -1 : 0;
 }
 
