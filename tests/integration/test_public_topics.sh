@@ -198,14 +198,20 @@ ledger_rows() { sql "SELECT '[' || count(*) || ',' || coalesce(sum(quantity), 0)
 ledger_equal() { [ "$(ledger_truth)" = "$(ledger_rows)" ]; }
 wait_for 120 ledger_equal || true
 check_eq "inventory ledger rows equal the simulator's entries (count, total quantity)" "$(ledger_truth)" "$(ledger_rows)"
-check_eq "inventory ledger sums to onhand for every live item and warehouse" 0 "$(sql "
+# The inventory versions of the last crawl may still be on their way (webhooks delayed and
+# reordered by the faults above): waited for as the ledger is (a rehearsal saw 11 levels
+# not there yet when compared once).
+ledger_off_onhand() { sql "
   WITH l AS (SELECT inventory_item_id AS i, warehouse_id AS w, sum(quantity) AS q FROM inventory_ledger
              WHERE connection_id='$SC' GROUP BY 1, 2),
        v AS (SELECT inventory_item_id AS i, warehouse_id AS w, onhand AS q FROM inventory_levels
              WHERE connection_id='$SC')
   SELECT count(*) FROM l FULL JOIN v USING (i, w)
   WHERE i IN (SELECT id FROM inventory_items WHERE connection_id='$SC' AND deleted_at IS NULL)
-    AND coalesce(l.q, 0) <> coalesce(v.q, 0)")"
+    AND coalesce(l.q, 0) <> coalesce(v.q, 0)"; }
+ledger_matches_onhand() { [ "$(ledger_off_onhand)" = 0 ]; }
+wait_for 120 ledger_matches_onhand || true
+check_eq "inventory ledger sums to onhand for every live item and warehouse" 0 "$(ledger_off_onhand)"
 check_eq "... with order shipments among the entries" 1 "$(sql "SELECT (count(*) > 0)::int FROM inventory_ledger WHERE connection_id='$SC' AND ledger_event_type = 'order_shipment' AND quantity < 0")"
 # Labor activities: every activity is a row, and those the WMS ended (an update that sets
 # activity_end_time) are ended in the database too. Waited for as the ledger is.
