@@ -309,7 +309,11 @@ kill "$CRAWL_PID" 2>/dev/null; wait "$CRAWL_PID" 2>/dev/null; CRAWL_PID=
 # Webhooks alone cannot order two versions of a record that Trackstar's whole-second
 # dates make equal (compare_truth.py --ties-ok): those are allowed here, and settled by
 # the fetcher's first poll below.
-converge "webhooks only" --ties-ok
+# Entities Trackstar sends no webhooks for (order channels, suppliers: the registry's
+# TS_NONE) reach the database by polls only: left out here, compared with the fetcher back.
+POLL_ONLY=$("$BIN_DIR/tsctl" --env "$STACK_VAR/stack.env" --json resources |
+  python3 -c 'import json, sys; print(",".join(r["resource"] for r in json.load(sys.stdin) if not r["webhooks"]))')
+converge "webhooks only" --ties-ok --skip "$POLL_ONLY"
 STATS=$(fl_simctl GET /_sim/webhooks/stats)
 failed_n=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["failed"] + d["dropped"] + d.get("aborted", 0))' "$STATS")
 check_eq "webhooks only: no webhook failed after its retries, none dropped" 0 "$failed_n"
