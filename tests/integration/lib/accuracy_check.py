@@ -19,7 +19,7 @@ Prints "  ok    ..." / "  FAIL  ..." lines and "N passed, M failed".
 import argparse, os, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_lib import Stack, finish, q, report, wait  # noqa: E402
+from check_lib import Stack, epoch, finish, q, report, wait  # noqa: E402
 
 
 def main():
@@ -44,15 +44,7 @@ def main():
 
     def versions(resource):
         """The truth: id -> (updated_date, trackstar_updated_date) as the copy holds them."""
-        out, token = {}, None
-        while True:
-            page = st.sim("GET", "/_sim/truth/%s?connection_id=%s&limit=1000%s"
-                          % (resource, conn, "&page_token=" + token if token else ""))
-            for rec in page["data"]:
-                out[rec["id"]] = rec
-            token = page.get("next_token")
-            if not token:
-                return out
+        return st.truth(resource, conn)
 
     def db_ids(resource):
         return set(st.sql("SELECT id FROM %s WHERE connection_id = %s AND deleted_at IS NULL"
@@ -175,15 +167,6 @@ def main():
     grown = st.metric_sum("writer_corrections_total") - before_metric
     report(grown >= got, "writer_corrections_total grew with them", "%g < %d" % (grown, got))
     return finish()
-
-
-def epoch(s):
-    """Seconds of an RFC 3339 UTC timestamp (whole seconds, as the database compares them
-    here); 0 for none."""
-    if not s:
-        return 0
-    from datetime import datetime
-    return int(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())
 
 
 if __name__ == "__main__":

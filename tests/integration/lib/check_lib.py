@@ -2,6 +2,7 @@
 the count that tests/run-integration.sh tallies, the stack's env file, psql, and the
 running stack (simulator, database, tsctl, the writer's /metrics)."""
 import json, subprocess, time, urllib.request
+from datetime import datetime
 
 counts = {"passed": 0, "failed": 0}
 
@@ -62,6 +63,18 @@ class Stack:
             text = r.read()
             return json.loads(text) if text else None
 
+    def truth(self, resource, conn):
+        """The simulator's truth of a resource for one connection, every page: id -> record."""
+        out, token = {}, None
+        while True:
+            page = self.sim("GET", "/_sim/truth/%s?connection_id=%s&limit=1000%s"
+                            % (resource, conn, "&page_token=" + token if token else ""))
+            for rec in page["data"]:
+                out[rec["id"]] = rec
+            token = page.get("next_token")
+            if not token:
+                return out
+
     def sql(self, query):
         return psql(self.env["DATABASE_URL"], query)
 
@@ -84,3 +97,11 @@ def wait(pred, seconds):
             return True
         time.sleep(1)
     return pred()
+
+
+def epoch(s):
+    """Seconds of an RFC 3339 UTC timestamp (whole seconds, as the database compares them
+    here); 0 for none."""
+    if not s:
+        return 0
+    return int(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())

@@ -15,14 +15,9 @@ then
   ledger_drift_check.py --env STACK_ENV --tsctl BIN
 """
 import argparse, os, subprocess, sys, time
-from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_lib import Stack, finish, q, report, wait  # noqa: E402
-
-
-def epoch(s):
-    return int(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())
+from check_lib import Stack, epoch, finish, q, report, wait  # noqa: E402
 
 
 def main():
@@ -52,15 +47,8 @@ def main():
                       "AND evaluated_at IS NULL AND as_of <= to_timestamp(%d)" % (c, t)) == "0"
 
     def inventory_matches():
-        truth, token = {}, None
-        while True:
-            page = st.sim("GET", "/_sim/truth/inventory?connection_id=%s&limit=1000%s"
-                          % (conn, "&page_token=" + token if token else ""))
-            for rec in page["data"]:
-                truth[rec["id"]] = epoch(rec.get("trackstar_updated_date") or rec["updated_date"])
-            token = page.get("next_token")
-            if not token:
-                break
+        truth = {i: epoch(rec.get("trackstar_updated_date") or rec["updated_date"])
+                 for i, rec in st.truth("inventory", conn).items()}
         rows = st.sql("SELECT id, floor(extract(epoch FROM coalesce(trackstar_updated_at, "
                       "source_updated_at)))::bigint FROM inventory_items WHERE connection_id = %s"
                       % c)
