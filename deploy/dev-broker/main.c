@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <netinet/in.h>
@@ -55,6 +56,53 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len) {
 
 static long long cfg_port, cfg_brokers, cfg_partitions;
 static char *cfg_prefix, *cfg_log_level, *cfg_ready_file;
+
+#define MAX_TOPICS 256
+
+/* One topic's creation, on a thread of its own. */
+typedef struct {
+    rd_kafka_mock_cluster_t *mc;
+    pthread_t thread;
+    int started;
+    char name[256];
+    rd_kafka_resp_err_t err;
+} topic_job;
+
+static void *create_one(void *arg) {
+    topic_job *j = arg;
+    j->err = rd_kafka_mock_topic_create(j->mc, j->name, (int)cfg_partitions, 1);
+    return NULL;
+}
+
+/* Every pipeline topic, all at once. Each creation is a request to the mock cluster's
+ * thread, which can miss its wake-up (it serves its queue before it drains the wake-up
+ * pipe) and then sleeps out a 1 s poll: one after the other, the topics took up to 16 s
+ * (longer than the scripts wait). Sent together, they are served together. 0, or -1 (logged). */
+static int create_topics(rd_kafka_mock_cluster_t *mc) {
+    static topic_job jobs[MAX_TOPICS];
+    if (topic_all_count > MAX_TOPICS) {
+        log_error("too many topics for the dev broker's table", NULL);
+        return -1;
+    }
+    for (int i = 0; i < topic_all_count; i++) {
+        topic_job *j = &jobs[i];
+        j->mc = mc;
+        topic_name(cfg_prefix, topic_all[i], j->name, sizeof j->name);
+        j->started = pthread_create(&j->thread, NULL, create_one, j) == 0;
+        if (!j->started) create_one(j); /* no thread: here, in turn */
+    }
+    int rc = 0;
+    for (int i = 0; i < topic_all_count; i++) {
+        topic_job *j = &jobs[i];
+        if (j->started && pthread_join(j->thread, NULL) != 0) j->err = RD_KAFKA_RESP_ERR__FAIL;
+        if (j->err) {
+            log_error("cannot create topic", "topic", j->name, "error", rd_kafka_err2str(j->err),
+                      NULL);
+            rc = -1;
+        }
+    }
+    return rc;
+}
 
 static const cfg_var vars[] = {
     {"DEV_BROKER_PORT", CFG_INT, "9092", 1, 65535, 0,
@@ -112,16 +160,10 @@ int main(int argc, char **argv) {
         rd_kafka_destroy(rk);
         return 1;
     }
-    for (int i = 0; i < topic_all_count; i++) {
-        char name[256];
-        topic_name(cfg_prefix, topic_all[i], name, sizeof name);
-        rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, name, (int)cfg_partitions, 1);
-        if (e) {
-            log_error("cannot create topic", "topic", name, "error", rd_kafka_err2str(e), NULL);
-            rd_kafka_mock_cluster_destroy(mc);
-            rd_kafka_destroy(rk);
-            return 1;
-        }
+    if (create_topics(mc) != 0) {
+        rd_kafka_mock_cluster_destroy(mc);
+        rd_kafka_destroy(rk);
+        return 1;
     }
     char parts[16];
     snprintf(parts, sizeof parts, "%lld", cfg_partitions);
