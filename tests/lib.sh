@@ -2,6 +2,20 @@
 # A suite calls `check NAME CMD...` or `pass NAME` / `fail NAME WHY`, and ends with
 # `finish`, which prints "N passed, M failed" and sets the exit status.
 
+# Every `python3` of the suites goes straight to the interpreter: where python3 is a pyenv
+# shim (CI's machines), each call through the shim costs about a second under load, and
+# the suites make thousands (the topic job's stand-in Kafka CLI alone: 1,200 calls, five
+# of test_deploy's ten minutes). Same interpreter, so the same packages. Done once: the
+# suites' children inherit the PATH.
+if [ -z "${TS_PYTHON_RESOLVED:-}" ] && command -v python3 >/dev/null 2>&1; then
+  if ts_py_dir=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null) &&
+    [ -n "$ts_py_dir" ]; then
+    PATH="$ts_py_dir:$PATH"
+  fi
+  export PATH TS_PYTHON_RESOLVED=1
+  unset ts_py_dir
+fi
+
 T_PASSED=0
 T_FAILED=0
 T_FAILED_NAMES=()

@@ -9,6 +9,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+. tests/lib.sh # python3 without its shim, for every suite below
 export BIN_DIR=${BIN_DIR:-bin}
 BUILD_DIR=${BUILD_DIR:-$([ "$BIN_DIR" = bin-san ] && echo build/san || echo build/release)}
 export STACK_VAR=${STACK_VAR:-$ROOT/build/test-stack}

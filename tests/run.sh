@@ -5,6 +5,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+. tests/lib.sh # python3 without its shim, for every suite below
 BUILD_DIR=${BUILD_DIR:-build/release}
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 tests/format-check.sh 2>&1 | tee "$out"; frc=${PIPESTATUS[0]}
