@@ -4,7 +4,7 @@
  * with 1 line item: 6 table rows per record), same batch size, three fresh databases
  * with the same schema:
  *   wdb_apply    the whole layer: JSON parse, checks, in-batch dedupe, COPY to staging,
- *                guarded merge under a savepoint, child replacement, commit;
+ *                guarded merge under a savepoint, the child rows that changed, commit;
  *   bare         the floor (the baseline of the goal): per batch, COPY the same rows
  *                (COPY text prepared outside the clock) into staging tables and one plain
  *                INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE per table, commit. No
@@ -13,7 +13,8 @@
  *   row_by_row   the naive writer, for scale: per record a prepared guarded upsert of the
  *                parent, then (when it changed) one DELETE per child table and one INSERT
  *                per child row, each a round trip; one transaction per batch.
- * Passes: insert (empty tables), update (every record newer), replay (identical: no-op
+ * Passes: insert (empty tables), update (every record newer, its children unchanged:
+ * bare rewrites them, wdb_apply leaves them), replay (identical: no-op
  * for wdb_apply and row_by_row; bare rewrites every row, it has no guard).
  * Before each pass every database is ANALYZEd, as autovacuum does within a minute on a
  * live database: without it the bench would measure a schema's first minute, whose
@@ -24,7 +25,8 @@
  * Prints a table and one BENCH line per figure (docs/benchmarks.md), with the client CPU
  * (this process, user + system) of wdb_apply and of bare per pass: while the client works
  * on a batch the server waits, so wdb_apply's client CPU above bare's is what it adds to
- * the wall time. Exit 0 when every wdb_apply/bare ratio is >= 0.75, 1 otherwise.
+ * the wall time; and PostgreSQL's side of both: its backend's CPU and the WAL written,
+ * per record. Exit 0 when every wdb_apply/bare ratio is >= 0.75, 1 otherwise.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
