@@ -51,9 +51,11 @@ int wdb_sql_stored(const wdb_spec *s, sbuf *out);
 /* DELETE FROM wdb_c_<name>: run before each merge of a spec with children. */
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *out);
 
-/* Child c: delete the rows of changed parents that existed before the merge (a parent
- * the merge inserted has none: no delete, no index probe); insert the staged rows of
- * changed parents whose parent seq is in [$1, $2). */
+/* Child c, for the changed parents whose seq is in [$1, $2): delete the rows of those
+ * that existed before the merge (a parent the merge inserted has none: no delete, no
+ * index probe) unless the new version has the same row, content and position; then
+ * insert the staged rows not already there. A row the update left alone is not
+ * rewritten. */
 int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *out);
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *out);
 

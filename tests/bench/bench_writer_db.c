@@ -4,7 +4,7 @@
  * with 1 line item: 6 table rows per record), same batch size, three fresh databases
  * with the same schema:
  *   wdb_apply    the whole layer: JSON parse, checks, in-batch dedupe, COPY to staging,
- *                guarded merge under a savepoint, child replacement, commit;
+ *                guarded merge under a savepoint, the child rows that changed, commit;
  *   bare         the floor (the baseline of the goal): per batch, COPY the same rows
  *                (COPY text prepared outside the clock) into staging tables and one plain
  *                INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE per table, commit. No
@@ -13,7 +13,8 @@
  *   row_by_row   the naive writer, for scale: per record a prepared guarded upsert of the
  *                parent, then (when it changed) one DELETE per child table and one INSERT
  *                per child row, each a round trip; one transaction per batch.
- * Passes: insert (empty tables), update (every record newer), replay (identical: no-op
+ * Passes: insert (empty tables), update (every record newer, its children unchanged:
+ * bare rewrites them, wdb_apply leaves them), replay (identical: no-op
  * for wdb_apply and row_by_row; bare rewrites every row, it has no guard).
  * Before each pass every database is ANALYZEd, as autovacuum does within a minute on a
  * live database: without it the bench would measure a schema's first minute, whose
@@ -24,7 +25,8 @@
  * Prints a table and one BENCH line per figure (docs/benchmarks.md), with the client CPU
  * (this process, user + system) of wdb_apply and of bare per pass: while the client works
  * on a batch the server waits, so wdb_apply's client CPU above bare's is what it adds to
- * the wall time. Exit 0 when every wdb_apply/bare ratio is >= 0.75, 1 otherwise.
+ * the wall time; and PostgreSQL's side of both: its backend's CPU and the WAL written,
+ * per record. Exit 0 when every wdb_apply/bare ratio is >= 0.75, 1 otherwise.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/bench/bench_canon_order.h"
 #include "util.h"
@@ -58,6 +61,39 @@ static double cpu_s(void) {
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what, const char *why);
+
+/* CPU seconds (user + system) the server process behind c has used, from /proc: the
+ * benchmark's PostgreSQL runs on this machine. -1 when it cannot be read (a remote
+ * server), and the figures print as such. */
+static double server_cpu_s(PGconn *c) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", PQbackendPID(c));
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* fields 14 and 15 (utime, stime, in clock ticks) follow the ")" closing field 2 */
+    const char *p = strrchr(buf, ')');
+    unsigned long ut, st;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The server's WAL insert position in bytes, through a connection of its own (the
+ * benchmark's sessions may be inside a transaction). WAL is what a write costs beyond
+ * the CPU, and unlike CPU on a shared machine it does not vary from run to run. */
+static double wal_pos(const char *url) {
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, "SELECT pg_current_wal_insert_lsn() - '0/0'");
+    double v = PQresultStatus(r) == PGRES_TUPLES_OK ? atof(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    PQfinish(c);
+    return v;
 }
 
 static void die(const char *what, const char *why) {
@@ -110,10 +146,10 @@ static void drop_db(const char *url, const char *name) {
 }
 
 /* Seconds for n records through wdb_apply; *cpu: the client CPU seconds they took. */
-static double run_wdb(wdb *db, char **v, int n, int batch, double *cpu) {
+static double run_wdb(wdb *db, char **v, int n, int batch, double *cpu, double *scpu) {
     wdb_item *items = calloc((size_t)batch, sizeof *items);
     char err[512];
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = now_s(), c0 = cpu_s(), s0 = server_cpu_s(wdb_conn(db));
     for (int i = 0; i < n; i += batch) {
         int len = n - i < batch ? n - i : batch;
         for (int k = 0; k < len; k++)
@@ -125,6 +161,7 @@ static double run_wdb(wdb *db, char **v, int n, int batch, double *cpu) {
     }
     double dt = now_s() - t0;
     *cpu = cpu_s() - c0;
+    *scpu = s0 < 0 ? -1 : server_cpu_s(wdb_conn(db)) - s0;
     free(items);
     return dt;
 }
@@ -289,8 +326,8 @@ static void bare_prepare(bare *b, const char *ci, const wdb_spec *sp) {
 
 /* Seconds for one pass of bare; *cpu: its client CPU seconds (sending the COPY text and
  * waiting on results: the floor under wdb_apply's client CPU). */
-static double run_bare(bare *b, const staged *st, double *cpu) {
-    double t0 = now_s(), c0 = cpu_s();
+static double run_bare(bare *b, const staged *st, double *cpu, double *scpu) {
+    double t0 = now_s(), c0 = cpu_s(), s0 = server_cpu_s(b->c);
     for (int k = 0; k < st->nb; k++) {
         exec_or_die(b->c, "BEGIN");
         for (int t = 0; t < st->nt; t++) {
@@ -303,6 +340,7 @@ static double run_bare(bare *b, const staged *st, double *cpu) {
         exec_or_die(b->c, "COMMIT"); /* ON COMMIT DELETE ROWS empties the staging tables */
     }
     *cpu = cpu_s() - c0;
+    *scpu = s0 < 0 ? -1 : server_cpu_s(b->c) - s0;
     return now_s() - t0;
 }
 
@@ -466,26 +504,32 @@ int main(int argc, char **argv) {
 
     printf("bench_writer_db: %d orders, %ld table rows (%.1f per order), batches of %d\n", n, rows,
            (double)rows / n, batch);
-    printf("%-8s %12s %12s %12s %7s %12s %12s %19s %15s\n", "pass", "wdb_apply/s", "bare/s",
-           "row_by_row/s", "w/bare", "wdb rows/s", "w/rbr", "wdb client cpu", "bare client");
+    printf("%-8s %12s %12s %12s %7s %12s %12s %19s %15s %15s %15s %12s %12s\n", "pass",
+           "wdb_apply/s", "bare/s", "row_by_row/s", "w/bare", "wdb rows/s", "w/rbr",
+           "wdb client cpu", "bare client", "wdb server", "bare server", "wdb wal", "bare wal");
     const char *names[3] = {"insert", "update", "replay"};
     char **sets[3] = {v1, v2, v2};
     const staged *st[3] = {&s1, &s2, &s2};
     int met = 1;
     for (int p = 0; p < 3; p++) {
         analyze(ci_w), analyze(ci_b), analyze(ci_r);
-        double cpu, bcpu;
-        double w = n / run_wdb(db, sets[p], n, batch, &cpu);
-        double x = n / run_bare(&b, st[p], &bcpu);
+        double cpu, bcpu, scpu, sbcpu;
+        double w0 = wal_pos(url);
+        double w = n / run_wdb(db, sets[p], n, batch, &cpu, &scpu);
+        double w1 = wal_pos(url);
+        double x = n / run_bare(&b, st[p], &bcpu, &sbcpu);
+        double w2 = wal_pos(url);
         double y = n / run_rbr(&r, st[p], batch);
         met &= w / x >= GOAL_RATIO;
+        printf("%-8s %12.0f %12.0f %12.0f %6.2fx %12.0f %11.1fx %6.2f s %3.0f us/rec %8.0f us/rec "
+               "%8.0f us/rec %8.0f us/rec %8.0f B/rec %8.0f B/rec\n",
+               names[p], w, x, y, w / x, w * rows / n, w / y, cpu, cpu * 1e6 / n, bcpu * 1e6 / n,
+               scpu * 1e6 / n, sbcpu * 1e6 / n, (w1 - w0) / n, (w2 - w1) / n);
         printf(
-            "%-8s %12.0f %12.0f %12.0f %6.2fx %12.0f %11.1fx %6.2f s %3.0f us/rec %8.0f us/rec\n",
-            names[p], w, x, y, w / x, w * rows / n, w / y, cpu, cpu * 1e6 / n, bcpu * 1e6 / n);
-        printf("BENCH name=writer.%s.records_per_s value=%.0f unit=records/s baseline=%.0f "
-               "baseline_name=bare_copy_merge goal=ratio>=%.2f stage=writer rows_per_record=%.1f "
-               "client_cpu_s=%.2f bare_client_cpu_s=%.2f\n",
-               names[p], w, x, GOAL_RATIO, (double)rows / n, cpu, bcpu);
+            "BENCH name=writer.%s.records_per_s value=%.0f unit=records/s baseline=%.0f "
+            "baseline_name=bare_copy_merge goal=ratio>=%.2f stage=writer rows_per_record=%.1f "
+            "client_cpu_s=%.2f bare_client_cpu_s=%.2f server_cpu_s=%.2f bare_server_cpu_s=%.2f\n",
+            names[p], w, x, GOAL_RATIO, (double)rows / n, cpu, bcpu, scpu, sbcpu);
         printf("BENCH name=writer.%s.vs_row_by_row value=%.0f unit=records/s baseline=%.0f "
                "baseline_name=row_by_row stage=writer\n",
                names[p], w, y);

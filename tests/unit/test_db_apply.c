@@ -2,9 +2,10 @@
  * wins, older is a no-op, an equal version replaces as writer/db_version.h says (a poll
  * with other content; for connection-level tables any other record), an older Trackstar
  * copy with an equal updated_date loses, replays change nothing (full dumps compared),
- * shuffled versions end at the newest, children follow their parent, and content-bad
- * records are refused while the rest of their batch commits. Needs TEST_DATABASE_URL;
- * with TEST_PG_LOG set, the server log is also checked for unique violations. */
+ * shuffled versions end at the newest, children follow their parent (an update rewrites
+ * only the child rows it changes), and content-bad records are refused while the rest of
+ * their batch commits. Needs TEST_DATABASE_URL; with TEST_PG_LOG set, the server log is
+ * also checked for unique violations. */
 #include "db_test_records.h"
 #include "writer/db_accuracy.h"
 
@@ -289,6 +290,111 @@ static void test_shuffled_versions_end_at_the_newest(void **state) {
     tdb_destroy(&b);
 }
 
+/* An order version with its line items, updated_at minute and each item's (sku, quantity,
+ * unit_price) from the lists. */
+static char *order_with_items(int minute, int n, const char *const *sku, const int *qty,
+                              const char *const *price) {
+    cJSON *r = cJSON_Parse(T_ORDER);
+    char ts[40];
+    snprintf(ts, sizeof ts, "2026-01-06T10:%02d:00Z", minute);
+    cJSON_ReplaceItemInObjectCaseSensitive(r, "source_updated_at", cJSON_CreateString(ts));
+    cJSON *items = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *it = cJSON_CreateObject();
+        cJSON_AddNumberToObject(it, "line_number", i);
+        cJSON_AddStringToObject(it, "product_id", "prod_1");
+        cJSON_AddStringToObject(it, "sku", sku[i]);
+        cJSON_AddNumberToObject(it, "quantity", qty[i]);
+        cJSON_AddStringToObject(it, "unit_price", price[i]);
+        cJSON_AddTrueToObject(it, "is_picked");
+        cJSON_AddNullToObject(it, "discount_amount");
+        cJSON_AddItemToArray(items, it);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(r, "line_items", items);
+    char *v = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return v;
+}
+
+/* Each child row's position and xmin (the transaction that wrote it), in key order. */
+static char *child_xmins(const tdb *t, const char *table, const char *pos) {
+    return tdb_val(t->sql,
+                   "SELECT coalesce(string_agg(%s::text || '@' || xmin::text, ',' ORDER BY %s), "
+                   "'') FROM %s WHERE connection_id = 'conn_t' AND order_id = 'ord_1'",
+                   pos, pos, table);
+}
+
+/* Apply one order version; fail with the reason if it is refused. */
+static void apply_order(wdb *db, char *v) {
+    wdb_item it = {.topic = "wms.orders.v1", .value = v, .value_len = strlen(v)};
+    char err[512] = "";
+    if (wdb_apply(db, &it, 1, err, sizeof err) != WDB_OK) fail_msg("wdb_apply: %s", err);
+    if (it.rejected) fail_msg("refused: %s", it.reason);
+}
+
+/* An update rewrites only the child rows it changes (issue 20: PostgreSQL CPU per order):
+ * the others keep their row version (xmin), and the stored rows are those a database
+ * that only ever saw the new version holds. */
+static void test_update_rewrites_only_changed_child_rows(void **state) {
+    (void)state;
+    tdb a, b;
+    tdb_create(&a, 1);
+    tdb_create(&b, 1);
+    wdb *dba = tdb_open(&a), *dbb = tdb_open(&b);
+    static const char *const sku1[] = {"A", "B", "C"}, *const price1[] = {"25", "9.5", "3"};
+    static const int qty1[] = {2, 1, 4};
+    static const char *const sku2[] = {"A", "B", "C"}, *const price2[] = {"25", "9.5", "3.5"};
+    static const int qty2[] = {2, 5, 4};
+    static const char *const sku3[] = {"A", "C"}, *const price3[] = {"25", "3.5"};
+    static const int qty3[] = {2, 4};
+    char *v1 = order_with_items(1, 3, sku1, qty1, price1);
+    char *v2 = order_with_items(2, 3, sku2, qty2, price2);
+    char *v3 = order_with_items(3, 2, sku3, qty3, price3);
+    apply_order(dba, v1);
+    char *li1 = child_xmins(&a, "order_line_items", "line_number");
+    char *sh1 = child_xmins(&a, "order_shipments", "shipment_index");
+    char *pk1 = child_xmins(&a, "order_packages", "package_index");
+    char *x1 = tdb_val(a.sql, "SELECT xmin::text FROM order_line_items WHERE line_number = 0");
+
+    /* line 1's quantity and line 2's price change; line 0 and the shipment don't */
+    apply_order(dba, v2);
+    char *li2 = child_xmins(&a, "order_line_items", "line_number");
+    char *x2 = tdb_val(a.sql, "SELECT xmin::text FROM order_line_items WHERE line_number = 1");
+    char *want = malloc(strlen(x1) + 2 * strlen(x2) + 16);
+    sprintf(want, "0@%s,1@%s,2@%s", x1, x2, x2);
+    assert_string_not_equal(x1, x2);
+    assert_string_equal(li2, want);
+    char *sh2 = child_xmins(&a, "order_shipments", "shipment_index");
+    char *pk2 = child_xmins(&a, "order_packages", "package_index");
+    assert_string_equal(sh1, sh2);
+    assert_string_equal(pk1, pk2);
+    tdb_assert_val(a.sql, "3.5",
+                   "SELECT unit_price::text FROM order_line_items WHERE line_number = 2");
+    apply_order(dbb, v2);
+    char *da = tdb_dump(a.sql, 0), *db_ = tdb_dump(b.sql, 0);
+    assert_string_equal(da, db_);
+    free(da);
+    free(db_);
+
+    /* a removed line item: the one after it moves up a position and is rewritten */
+    apply_order(dba, v3);
+    apply_order(dbb, v3);
+    char *li3 = child_xmins(&a, "order_line_items", "line_number");
+    assert_int_equal(strncmp(li3, want, strlen("0@") + strlen(x1)), 0); /* line 0 kept */
+    da = tdb_dump(a.sql, 0), db_ = tdb_dump(b.sql, 0);
+    assert_string_equal(da, db_);
+    free(da);
+    free(db_);
+    free(want);
+    free(li1), free(li2), free(li3), free(sh1), free(sh2), free(pk1), free(pk2);
+    free(x1), free(x2);
+    cJSON_free(v1), cJSON_free(v2), cJSON_free(v3);
+    wdb_close(dba);
+    wdb_close(dbb);
+    tdb_destroy(&a);
+    tdb_destroy(&b);
+}
+
 static void test_bad_records_are_refused_and_the_rest_commits(void **state) {
     (void)state;
     tdb t;
@@ -482,6 +588,7 @@ int main(void) {
         cmocka_unit_test(test_total_order_ties),
         cmocka_unit_test(test_accuracy_counts_corrections),
         cmocka_unit_test(test_shuffled_versions_end_at_the_newest),
+        cmocka_unit_test(test_update_rewrites_only_changed_child_rows),
         cmocka_unit_test(test_bad_records_are_refused_and_the_rest_commits),
         cmocka_unit_test(test_envelope_problems_are_refused),
         cmocka_unit_test(test_database_limits_are_content_errors),
