@@ -83,15 +83,14 @@ static void many_rows_one_transaction_exact_values(void **state) {
     for (int i = 0; i < N_ROWS; i++) {
         stream_values(i, &s[i]);
         snprintf(ids[i], sizeof ids[i], "conn-%d", i / 4);
-        rows[i] = (fx_db_stream_row){.conn = ids[i], .resource = ts_entities[i % 4].name,
-                                     .s = &s[i]};
+        rows[i] =
+            (fx_db_stream_row){.conn = ids[i], .resource = ts_entities[i % 4].name, .s = &s[i]};
     }
     char err[256] = "";
     assert_int_equal(fx_db_streams_put(db, rows, N_ROWS, err, sizeof err), 0);
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_streams"), N_ROWS);
     /* one statement, one transaction: every row carries the same xmin */
-    assert_int_equal(tdb_count(t.sql, "SELECT count(DISTINCT xmin::text) FROM fetcher_streams"),
-                     1);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(DISTINCT xmin::text) FROM fetcher_streams"), 1);
     for (int i = 0; i < N_ROWS; i++) {
         fx_db_stream got;
         assert_int_equal(fx_db_stream_get(db, ids[i], rows[i].resource, &got, err, sizeof err), 1);
@@ -102,8 +101,7 @@ static void many_rows_one_transaction_exact_values(void **state) {
         stream_values(N_ROWS - 1 - i, &s[i]);
     assert_int_equal(fx_db_streams_put(db, rows, N_ROWS, err, sizeof err), 0);
     assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_streams"), N_ROWS);
-    assert_int_equal(tdb_count(t.sql, "SELECT count(DISTINCT xmin::text) FROM fetcher_streams"),
-                     1);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(DISTINCT xmin::text) FROM fetcher_streams"), 1);
     for (int i = 0; i < N_ROWS; i++) {
         fx_db_stream got;
         assert_int_equal(fx_db_stream_get(db, ids[i], rows[i].resource, &got, err, sizeof err), 1);
