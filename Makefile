@@ -92,8 +92,9 @@ $(foreach p,$(EXISTING_PROGRAMS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(
 
 # A unit test links libcommon plus the library its name prefix names:
 # test_gw_* webhook-gw, test_fx_* fetcher, test_canon_* normalizer,
-# test_db_*/test_writer_* writer, test_sim_* simulator, test_cli_* tools/tsctl.
-TEST_PREFIX_DIRS := gw:webhook-gw fx:fetcher canon:normalizer db:writer writer:writer \
+# test_db_*/test_writer_* writer, test_sim_* simulator, test_cli_* tools/tsctl;
+# test_db_fx_* (the fetcher's tables, created by the writer's migrations) both.
+TEST_PREFIX_DIRS := gw:webhook-gw fx:fetcher canon:normalizer db_fx:fetcher db:writer writer:writer \
                     sim:tests/simulator cli:tools/tsctl crypto:fetcher
 test_dir = $(foreach pd,$(TEST_PREFIX_DIRS),$(if $(filter test_$(word 1,$(subst :, ,$(pd)))_%,$(1)),$(word 2,$(subst :, ,$(pd)))))
 test_libs = $(foreach d,$(call test_dir,$(1)),$(call lib_of,$(d)))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pq_conn.h"
+#include "util.h"
 
 #define FX_DB_CONNECT_TIMEOUT_S "10"
 
@@ -408,48 +409,111 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
     return 1;
 }
 
+/* One row of fx_db_streams_put: the 16 parameters of a stream, in the column order of
+ * STREAM_COLS, and the buffers its numbers are printed into. */
+#define STREAM_PARAMS 16
+typedef struct stream_bufs {
+    char ms[7][24], rs[24], fq[16], cr[16];
+} stream_bufs;
+
+#define STREAM_COLS                                                                                \
+    "connection_id, resource, state, cursor_field, cursor_at, backfill_done, run_started_at,"      \
+    " last_started_at, last_success_at, records_seen, last_error, next_due_at,"                    \
+    " unsupported_until, sync_frequency_s, last_crawl_end_at, cursor_rule"
+
+static void stream_params(const fx_db_stream_row *r, stream_bufs *b, const char **p) {
+    const fx_db_stream *s = r->s;
+    snprintf(b->rs, sizeof b->rs, "%" PRId64, s->records_seen);
+    snprintf(b->fq, sizeof b->fq, "%d", s->sync_frequency_s);
+    snprintf(b->cr, sizeof b->cr, "%d", s->cursor_rule);
+    p[0] = r->conn;
+    p[1] = r->resource;
+    p[2] = s->state;
+    p[3] = s->cursor_field;
+    p[4] = ms_param(s->cursor_ms, b->ms[0]);
+    p[5] = s->backfill_done ? "t" : "f";
+    p[6] = ms_param(s->run_started_ms, b->ms[1]);
+    p[7] = ms_param(s->last_started_ms, b->ms[2]);
+    p[8] = ms_param(s->last_success_ms, b->ms[3]);
+    p[9] = b->rs;
+    p[10] = s->last_error[0] ? s->last_error : NULL;
+    p[11] = ms_param(s->next_due_ms, b->ms[4]);
+    p[12] = ms_param(s->unsupported_until_ms, b->ms[5]);
+    p[13] = s->sync_frequency_s > 0 ? b->fq : NULL;
+    p[14] = ms_param(s->crawl_end_ms, b->ms[6]);
+    p[15] = b->cr;
+}
+
+/* The VALUES tuple of row i: parameters $(16i+1) .. $(16i+16), cast as the columns need. */
+static int stream_tuple(sbuf *q, int i) {
+    int k = i * STREAM_PARAMS;
+#define P(n) (k + (n))
+    return sbuf_printf(q,
+                       "%s($%d, $%d, $%d, $%d, to_timestamp($%d::double precision / 1000),"
+                       " $%d::boolean, to_timestamp($%d::double precision / 1000),"
+                       " to_timestamp($%d::double precision / 1000),"
+                       " to_timestamp($%d::double precision / 1000), $%d::bigint, $%d,"
+                       " to_timestamp($%d::double precision / 1000),"
+                       " to_timestamp($%d::double precision / 1000), $%d::integer,"
+                       " to_timestamp($%d::double precision / 1000), $%d::integer)",
+                       i ? ", " : "", P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9), P(10),
+                       P(11), P(12), P(13), P(14), P(15), P(16));
+#undef P
+}
+
+/* One multi-row upsert: a single statement is a single transaction, so every row is
+ * stored or none is, in one round trip. The rows are the same parameters with the same
+ * casts as a single row always had, so a stream reads back identical either way. */
+int fx_db_streams_put(PGconn *db, const fx_db_stream_row *rows, int n, char *errstr,
+                      size_t errlen) {
+    if (n <= 0) return 0;
+    if (n > FX_DB_STREAMS_MAX) {
+        snprintf(errstr, errlen, "store streams: %d rows, at most %d a statement", n,
+                 FX_DB_STREAMS_MAX);
+        return -1;
+    }
+    stream_bufs *bufs = calloc((size_t)n, sizeof *bufs);
+    const char **p = calloc((size_t)n * STREAM_PARAMS, sizeof *p);
+    sbuf q = {0};
+    int rc = -1;
+    if (!bufs || !p || sbuf_printf(&q, "INSERT INTO fetcher_streams (" STREAM_COLS ") VALUES ")) {
+        snprintf(errstr, errlen, "store streams: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        stream_params(&rows[i], &bufs[i], p + (size_t)i * STREAM_PARAMS);
+        if (stream_tuple(&q, i) != 0) {
+            snprintf(errstr, errlen, "store streams: out of memory");
+            goto out;
+        }
+    }
+    if (sbuf_printf(
+            &q, "%s",
+            " ON CONFLICT (connection_id, resource) DO UPDATE SET state = EXCLUDED.state,"
+            " cursor_field = EXCLUDED.cursor_field, cursor_at = EXCLUDED.cursor_at,"
+            " backfill_done = EXCLUDED.backfill_done, run_started_at = EXCLUDED.run_started_at,"
+            " last_started_at = EXCLUDED.last_started_at,"
+            " last_success_at = EXCLUDED.last_success_at, records_seen = EXCLUDED.records_seen,"
+            " last_error = EXCLUDED.last_error, next_due_at = EXCLUDED.next_due_at,"
+            " unsupported_until = EXCLUDED.unsupported_until,"
+            " sync_frequency_s = EXCLUDED.sync_frequency_s,"
+            " last_crawl_end_at = EXCLUDED.last_crawl_end_at, cursor_rule = EXCLUDED.cursor_rule,"
+            " updated_at = now()") != 0) {
+        snprintf(errstr, errlen, "store streams: out of memory");
+        goto out;
+    }
+    rc = run0(db, "store streams", q.p, n * STREAM_PARAMS, p, errstr, errlen);
+out:
+    sbuf_free(&q);
+    free(p);
+    free(bufs);
+    return rc;
+}
+
 int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
                      char *errstr, size_t errlen) {
-    char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24], b7[24], rs[24], fq[16], cr[16];
-    snprintf(rs, sizeof rs, "%" PRId64, s->records_seen);
-    snprintf(fq, sizeof fq, "%d", s->sync_frequency_s);
-    snprintf(cr, sizeof cr, "%d", s->cursor_rule);
-    const char *const p[] = {conn,
-                             resource,
-                             s->state,
-                             s->cursor_field,
-                             ms_param(s->cursor_ms, b1),
-                             s->backfill_done ? "t" : "f",
-                             ms_param(s->run_started_ms, b2),
-                             ms_param(s->last_started_ms, b3),
-                             ms_param(s->last_success_ms, b4),
-                             rs,
-                             s->last_error[0] ? s->last_error : NULL,
-                             ms_param(s->next_due_ms, b5),
-                             ms_param(s->unsupported_until_ms, b6),
-                             s->sync_frequency_s > 0 ? fq : NULL,
-                             ms_param(s->crawl_end_ms, b7),
-                             cr};
-    /* The MS()/TS() pieces inside the SQL text confuse clang-format. */
-    // clang-format off
-    return run0(db, "store stream",
-                "INSERT INTO fetcher_streams (connection_id, resource, state, cursor_field, cursor_at,"
-                " backfill_done, run_started_at, last_started_at, last_success_at, records_seen,"
-                " last_error, next_due_at, unsupported_until, sync_frequency_s, last_crawl_end_at,"
-                " cursor_rule) VALUES ($1, $2, $3, $4, " TS("$5")
-                ", $6::boolean, " TS("$7") ", " TS("$8") ", " TS("$9") ", $10::bigint, $11, "
-                TS("$12") ", " TS("$13") ", $14::integer, " TS("$15") ", $16::integer)"
-                " ON CONFLICT (connection_id, resource) DO UPDATE SET state = EXCLUDED.state,"
-                " cursor_field = EXCLUDED.cursor_field, cursor_at = EXCLUDED.cursor_at,"
-                " backfill_done = EXCLUDED.backfill_done, run_started_at = EXCLUDED.run_started_at,"
-                " last_started_at = EXCLUDED.last_started_at, last_success_at = EXCLUDED.last_success_at,"
-                " records_seen = EXCLUDED.records_seen, last_error = EXCLUDED.last_error,"
-                " next_due_at = EXCLUDED.next_due_at, unsupported_until = EXCLUDED.unsupported_until,"
-                " sync_frequency_s = EXCLUDED.sync_frequency_s,"
-                " last_crawl_end_at = EXCLUDED.last_crawl_end_at, cursor_rule = EXCLUDED.cursor_rule,"
-                " updated_at = now()",
-                16, p, errstr, errlen);
-    // clang-format on
+    const fx_db_stream_row row = {.conn = conn, .resource = resource, .s = s};
+    return fx_db_streams_put(db, &row, 1, errstr, errlen);
 }
 
 /* "{orders,returns}" for a resource bit set (empty = all). */

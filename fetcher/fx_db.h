@@ -118,8 +118,22 @@ typedef struct fx_db_stream {
 /* Returns 1 when found, 0 when there is no row yet, -1 on error. */
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
                      char *errstr, size_t errlen);
+/* One stream stored (as fx_db_streams_put with one row). */
 int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
                      char *errstr, size_t errlen);
+
+/* Rows per fx_db_streams_put: one statement stays small (16 parameters a row; PostgreSQL
+ * takes at most 65535 in one statement). */
+#define FX_DB_STREAMS_MAX 500
+typedef struct fx_db_stream_row {
+    const char *conn, *resource;
+    const fx_db_stream *s;
+} fx_db_stream_row;
+
+/* Store n streams (0..FX_DB_STREAMS_MAX, no two with the same connection and resource)
+ * in one statement, one round trip and one transaction: 0 when every row is stored, -1
+ * with errstr when none is. */
+int fx_db_streams_put(PGconn *db, const fx_db_stream_row *rows, int n, char *errstr, size_t errlen);
 
 typedef struct fx_db_req {
     int64_t id;

@@ -132,6 +132,8 @@ static fx_active_req *find_areq(fx_engine *e, int64_t id) {
 }
 
 static void areq_finish(fx_engine *e, fx_active_req *a) {
+    /* Whoever reads the request as finished reads the streams' state it left as stored. */
+    fx_state_flush(e);
     char err[256];
     int rc = fx_db_req_set(e->db, a->id, a->failed ? "failed" : "done",
                            a->detail[0] ? a->detail : NULL, err, sizeof err);
@@ -390,6 +392,11 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
         st->run_req = 0; /* released below: the next owner carries it out */
         fx_run_abort(e, st, 1);
         fx_stream_save(e, st);
+    }
+    /* Stored while still owned: the next owner loads what this one last had. */
+    fx_state_flush(e);
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
         st->loaded = 0;
         st->dirty = 0;
         fx_sched_del(&e->sched, &st->wake); /* its next owner schedules it */
@@ -858,8 +865,6 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
 
 /* ---- the loop ---- */
 
-#define FX_SAVE_RETRY_MS 1000 /* a stream whose state did not store tries again after */
-
 /* A wall-clock time as the monotonic time of the schedule (never before the next turn). */
 static int64_t mono_at(int64_t wall_at, int64_t now, int64_t wall) {
     return wall_at > wall ? now + (wall_at - wall) : now + 1;
@@ -879,7 +884,9 @@ static int64_t stream_next_wake(const fx_engine *e, const fx_stream *st, int64_t
     const fx_conn *c = st->c;
     if (!c->owned || !st->loaded) return FX_SCHED_NEVER;
     if (st->run != FX_RUN_NONE || st->force || st->bf_queued) return now + 1;
-    int64_t at = st->dirty ? now + FX_SAVE_RETRY_MS : FX_SCHED_NEVER;
+    /* a queued stream is stored at the end of this turn; one whose store failed is woken
+     * for its retry by fx_state_flush */
+    int64_t at = st->dirty && !st->save_queued ? now + FX_SAVE_RETRY_MS : FX_SCHED_NEVER;
     if (c->blocked)
         return earliest(at, c->blocked_recheck_at > now ? c->blocked_recheck_at : now + 1);
     if (fx_integration_reads(e, c, st->res) == 0) return at;
@@ -939,6 +946,11 @@ void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
         if (fx_sched_set(&e->sched, &st->wake, at) != 0) /* cannot happen: room is reserved */
             log_error("stream not scheduled: schedule full", "connection_id", st->c->id, NULL);
     }
+    /* Every state this turn changed, in one statement: during a first sync each stream
+     * changes several times a second, and a round trip each held the loop on PostgreSQL.
+     * What is stored only trails what the turn decided, never leads it: a cursor moved in
+     * memory only after Kafka acknowledged the records behind it. */
+    fx_state_flush(e);
 }
 
 void fx_engine_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -1001,8 +1013,14 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
             }
             fx_stream_save(e, st);
         }
-        release_requests(e, c);
     }
+    /* Everything dirty is stored before the requests go back and the process exits. */
+    if (fx_state_flush(e) != 0)
+        log_error("stream state not all stored at shutdown: the next owner resumes from the "
+                  "last stored",
+                  NULL);
+    for (fx_conn *c = e->conns; c; c = c->next)
+        if (c->owned) release_requests(e, c);
 }
 
 fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, char *errstr,
@@ -1061,6 +1079,15 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->m.sched_conns =
         metric_counter("fetcher_scheduler_connections_examined_total",
                        "connections looked at for a due GET /connections/{id}", NULL, NULL);
+    e->m.state_writes = metric_counter(
+        "fetcher_state_writes_total",
+        "statements that stored stream state (each covers every dirty stream, up to 500)", NULL,
+        NULL);
+    e->m.state_rows =
+        metric_counter("fetcher_state_rows_total", "stream states stored", NULL, NULL);
+    e->m.state_write_failures = metric_counter(
+        "fetcher_state_write_failures_total",
+        "statements storing stream state that failed (their streams are retried)", NULL, NULL);
     fx_fresh_init(e);
     return e;
 oom:
@@ -1087,5 +1114,6 @@ void fx_engine_free(fx_engine *e) {
     free(e->conn_arr);
     fx_sched_free(&e->sched);
     fx_sched_free(&e->checks);
+    free(e->saveq);
     free(e);
 }

@@ -20,6 +20,7 @@
 #define FX_MAX_WAREHOUSES 1024 /* warehouses a location run walks */
 #define FX_MAX_PARTITIONS 1024
 #define FX_MAX_ACTIVE_REQS 256 /* manual requests being carried out at once */
+#define FX_SAVE_RETRY_MS 1000  /* a stream whose state did not store tries again after */
 
 typedef enum fx_state {
     FX_ST_WAITING = 0, /* waiting_for_historical_sync */
@@ -79,6 +80,7 @@ struct fx_stream {
     fx_conn *c;
     int res;
     int loaded, dirty;
+    int save_queued; /* in e->saveq: stored by the next fx_state_flush */
     fx_db_stream d;
     fx_state state;
     int hist_done;
@@ -189,11 +191,15 @@ struct fx_engine {
     fx_active_req areqs[FX_MAX_ACTIVE_REQS];
     int nareqs;
     int stopping;
+    /* Streams whose state waits to be stored (fx_stream_save): one statement per loop
+     * turn stores them all (fx_state_flush), not one round trip per change. */
+    fx_stream **saveq;
+    int nsave, save_cap;
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
             *unacked_bytes, *inflight, *status_msgs, *gone, *sched_ticks, *sched_streams,
-            *sched_conns;
+            *sched_conns, *state_writes, *state_rows, *state_write_failures;
     } m;
     struct { /* fx_fresh.c */
         metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],
@@ -207,7 +213,12 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now);
 void fx_run_abort(fx_engine *e, fx_stream *st, int detach);
 void fx_run_after_acks(fx_engine *e, fx_stream *st);
 void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s);
+/* A dirty stream's state is queued to be stored; fx_state_flush stores it. */
 void fx_stream_save(fx_engine *e, fx_stream *st);
+/* Store every queued stream: one statement per FX_DB_STREAMS_MAX of them. A stream is
+ * clean only once its statement committed; one that did not store stays dirty and looks
+ * again after FX_SAVE_RETRY_MS. 0 when all stored, -1 otherwise. */
+int fx_state_flush(fx_engine *e);
 int fx_stream_due(fx_engine *e, fx_stream *st, int64_t now_wall);
 void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind);
 void fx_batch_ack(fx_engine *e, fx_batch *b, int ok);

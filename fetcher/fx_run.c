@@ -63,11 +63,62 @@ void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s) {
 }
 
 void fx_stream_save(fx_engine *e, fx_stream *st) {
-    if (!st->dirty || !st->loaded || !st->c->owned) return;
-    char err[256];
-    int rc = fx_db_stream_put(e->db, st->c->id, res_name(st), &st->d, err, sizeof err);
-    fx_db_result(e, rc, "store stream", err);
-    if (rc == 0) st->dirty = 0;
+    if (!st->dirty || !st->loaded || !st->c->owned || st->save_queued) return;
+    if (e->nsave == e->save_cap) {
+        int cap = e->save_cap ? e->save_cap * 2 : 256;
+        fx_stream **q = realloc(e->saveq, (size_t)cap * sizeof *q);
+        if (!q) { /* no room to queue it: stored alone, as before batching */
+            char err[256];
+            int rc = fx_db_stream_put(e->db, st->c->id, res_name(st), &st->d, err, sizeof err);
+            fx_db_result(e, rc, "store stream", err);
+            if (rc == 0) st->dirty = 0;
+            return;
+        }
+        e->saveq = q;
+        e->save_cap = cap;
+    }
+    e->saveq[e->nsave++] = st;
+    st->save_queued = 1;
+}
+
+int fx_state_flush(fx_engine *e) {
+    if (e->nsave == 0) return 0;
+    int64_t retry_at = util_mono_ms() + FX_SAVE_RETRY_MS;
+    fx_db_stream_row rows[FX_DB_STREAMS_MAX];
+    fx_stream *sts[FX_DB_STREAMS_MAX];
+    int rc = 0;
+    for (int from = 0; from < e->nsave;) {
+        int n = 0;
+        for (; from < e->nsave && n < FX_DB_STREAMS_MAX; from++) {
+            fx_stream *st = e->saveq[from];
+            st->save_queued = 0;
+            /* released or already clean since it was queued: nothing of it to store */
+            if (!st->dirty || !st->loaded || !st->c->owned) continue;
+            rows[n] = (fx_db_stream_row){.conn = st->c->id, .resource = res_name(st), .s = &st->d};
+            sts[n++] = st;
+        }
+        if (n == 0) continue;
+        char err[256];
+        /* after a failure the rest waits too: the database is likely gone for them as well,
+         * and each try could wait for a connect timeout */
+        int put = rc == 0 ? fx_db_streams_put(e->db, rows, n, err, sizeof err) : -1;
+        if (rc == 0) {
+            fx_db_result(e, put, "store streams", err);
+            metric_inc(e->m.state_writes);
+        }
+        if (put == 0) {
+            metric_add(e->m.state_rows, n);
+            for (int i = 0; i < n; i++)
+                sts[i]->dirty = 0;
+            continue;
+        }
+        if (rc == 0) metric_inc(e->m.state_write_failures);
+        rc = -1;
+        for (int i = 0; i < n; i++)
+            fx_stream_wake(e, sts[i], retry_at); /* still dirty: its turn queues it again */
+    }
+    e->nsave = 0;
+    return rc;
 }
 
 /* ---- batches (records of one page in flight to Kafka) ---- */
