@@ -133,10 +133,16 @@ out=$(covered "$A" $(tr ' ' '\n' <<<"$RESOURCES" | grep -vx bills)) \
 read -r B BTOK < <(fx_sim_conn '{"integration_name":"sandbox","orders":150,"emit_created":0}')
 b_date=$(iso_ago 2)
 b_created="{\"connection_id\":\"$B\",\"event_type\":\"connection.created\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"created_date\":\"$b_date\",\"access_token\":\"$BTOK\"}}"
+# Recorded as published: the suite's earlier steps fill the dev broker's ~5 MiB per
+# partition, and a dump taken after the backfill missed its first orders (a sanitized run).
+fx_raw_record "$FX_DIR/raw_b.json"
 fx_publish_event connection.created "$b_created"
 if fx_wait 60 streams_settled "$B"; then pass "connection.created: connection stored and polled"
 else fail "connection.created: connection stored and polled" "$(fx_sql "SELECT count(*) FROM fetcher_connections WHERE connection_id='$B'")"; fi
-out=$(covered "$B" orders) && pass "connection.created connection backfilled" || fail "connection.created connection backfilled" "$out"
+b_covered() { RAW_RECORD=$FX_DIR/raw_b.json covered "$B" orders; }
+fx_wait 20 b_covered # the recorder reads behind the fetcher
+out=$(b_covered) && pass "connection.created connection backfilled" || fail "connection.created connection backfilled" "$out"
+kill "$FX_RECORDER"; wait "$FX_RECORDER" 2>/dev/null
 if grep -qF -e "$BTOK" -e "$CTOK" "$FX_DIR/f1.log" "$FX_DIR/postgres.log"; then fail "access tokens never logged" "found in a log"
 else pass "access tokens never logged"; fi
 fx_publish_event connection.deleted "{\"connection_id\":\"$B\",\"event_type\":\"connection.deleted\",\"integration_name\":\"sandbox\",\"integration_type\":\"general\",\"data\":{\"deleted_date\":\"$(iso_ago 0)\"}}"
