@@ -15,7 +15,8 @@
  *   entity      the canonical record's `entity`; its mapper is canon_entity_<entity>
  *               (normalizer/), its table spec wdb_spec_<name> (writer/spec_*.c)
  *   table       the PostgreSQL table holding one row per record (writer/migrations/)
- *   path        the list endpoint; "%s" stands for a warehouse id when polled per warehouse
+ *   path        the list endpoint; "%s" stands for a warehouse id when polled per warehouse,
+ *               for an order id when polled per order
  *   prefix      the webhook event prefix as the 2025 OpenAPI spells it: "<prefix>.<event>".
  *               Trackstar also sends '_' for '-' (shipping_method.created): every
  *               comparison here treats the two alike, so both spellings are one entry
@@ -26,7 +27,10 @@
  *               (entity, prefix) and get_<name> are accepted without being listed
  *   poll        INCREMENTAL: by a cursor on updated_date; COMPLETE: the whole list every
  *               run, so a listing is the complete set of live records; PER_WAREHOUSE: one
- *               list per warehouse, a cursor over all of them
+ *               list per warehouse, a cursor over all of them; PER_ORDER: the packed
+ *               orders listed by a cursor on their updated_date, then one read per order
+ *               (order packs: the response has no id or date, the fetcher gives it the
+ *               order's)
  *   interval_s  the default seconds between two polls (reference §6.2)
  *   enabled     ALWAYS, or ON_REQUEST when Trackstar enables the function only on request;
  *               WITH(other) when it has no function of its own: Trackstar reads it with
@@ -84,7 +88,9 @@
       "inbound-shipment-supplier", TS_NONE, NULL, COMPLETE, 43200, WITH(inbound_shipments))        \
     X(labor_activities, LABOR_ACTIVITIES, labor_activity, labor_activities,                        \
       "/wms/labor-activities", "labor_activity", TS_LIST("created", "updated"), NULL,              \
-      INCREMENTAL, 3600, ALWAYS)
+      INCREMENTAL, 3600, ALWAYS)                                                                   \
+    X(order_packs, ORDER_PACKS, order_pack, order_packs, "/wms/orders/%s/packs", "order-pack",     \
+      TS_NONE, NULL, PER_ORDER, 3600, WITH(orders))
 
 /* Passed on, not modelled: X(prefix, resource, events, why). The resource is the raw
  * topic's key part, as the fetcher would name it; why is what the normalizer counts. */
@@ -115,7 +121,8 @@ typedef enum ts_entity_id { TS_ENTITIES(TS_ENT_ENUM) TS_ENTITY_COUNT } ts_entity
 typedef enum ts_poll {
     TS_POLL_INCREMENTAL = 0, /* cursor on a date field, gte with overlap */
     TS_POLL_COMPLETE,        /* the whole list every run, no cursor */
-    TS_POLL_PER_WAREHOUSE    /* one list per warehouse, one cursor over all */
+    TS_POLL_PER_WAREHOUSE,   /* one list per warehouse, one cursor over all */
+    TS_POLL_PER_ORDER        /* orders listed by a cursor, then one read per order */
 } ts_poll;
 
 typedef struct ts_entity {

@@ -381,7 +381,8 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
-                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
+                 st->run == FX_RUN_PER_ORDER)) {
                 st->d.cursor_ms = st->track.cursor;
                 st->dirty = 1;
             }
@@ -856,6 +857,7 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
     } else if (fx_stream_due(e, st, now_wall)) {
         fx_run_kind k = ts_entities[st->res].poll == TS_POLL_COMPLETE        ? FX_RUN_SNAPSHOT
                         : ts_entities[st->res].poll == TS_POLL_PER_WAREHOUSE ? FX_RUN_LOCATIONS
+                        : ts_entities[st->res].poll == TS_POLL_PER_ORDER     ? FX_RUN_PER_ORDER
                                                                              : FX_RUN_INCREMENTAL;
         fx_run_start(e, st, k);
     } else if (st->state != FX_ST_IDLE && st->state != FX_ST_FAILED) {
@@ -1007,7 +1009,8 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
             if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
-                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS)) {
+                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
+                 st->run == FX_RUN_PER_ORDER)) {
                 st->d.cursor_ms = st->track.cursor;
                 st->dirty = 1;
             }

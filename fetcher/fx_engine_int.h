@@ -40,7 +40,8 @@ typedef enum fx_run_kind {
     FX_RUN_INCREMENTAL, /* cursor windows (the first run is the full backfill) */
     FX_RUN_SNAPSHOT,    /* inventory, whole */
     FX_RUN_LOCATIONS,   /* warehouses listed, then each one's locations */
-    FX_RUN_WINDOW       /* a requested backfill over [start, end]: no cursor change */
+    FX_RUN_WINDOW,      /* a requested backfill over [start, end]: no cursor change */
+    FX_RUN_PER_ORDER    /* packed orders listed by the cursor, then each one's packs */
 } fx_run_kind;
 
 typedef struct fx_conn fx_conn;
@@ -65,10 +66,11 @@ typedef struct fx_batch {
 typedef struct fx_chain {
     fx_stream *st;
     int active;
-    int listing; /* locations run: this chain lists warehouses */
+    int listing; /* locations run: this chain lists warehouses; per-order run: orders */
     uint64_t seg;
     int64_t lo, hi; /* the window (FX_NO_BOUND = open side) */
-    char *wh;       /* locations run: the warehouse id (malloc'd) */
+    char *wh;       /* locations run: the warehouse id; per-order run: the order id */
+    char *wh_upd;   /* per-order run: the order's updated_date as listed (malloc'd) */
     char *token;    /* next_token to send (malloc'd), NULL for the first page */
     fx_http_req *req;
     int attempt;
@@ -96,7 +98,8 @@ struct fx_stream {
     fx_chain chains[FX_MAX_CHAINS];
     int64_t run_records, ts_seen, ts_missing;
     int loc_fetched; /* locations run: its one window is marked fetched */
-    char **whs;
+    char **whs;      /* locations run: the warehouses; per-order run: one listing page's orders */
+    char **whs_upd;  /* per-order run: each listed order's updated_date */
     int nwh, wh_next, listing_done;
     uint64_t loc_seg;
     fx_batch *batches;

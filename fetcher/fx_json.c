@@ -257,6 +257,10 @@ int fx_json_page(const char *body, size_t len, fx_page *out, char *err, size_t e
         }
     }
     if (ws(p, end) != end) goto malformed;
+    if (out->data && *out->data == '{') {
+        out->single = 1; /* a get-one endpoint: one record, no pages */
+        return 0;
+    }
     if (!out->data || *out->data != '[') {
         snprintf(err, errlen, "response has no \"data\" array");
         return -1;

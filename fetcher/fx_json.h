@@ -15,7 +15,9 @@
 #define FX_TOKEN_MAX 2048    /* longest next_token kept */
 
 typedef struct fx_page {
-    const char *data; /* the "data" array's text, '[' .. ']' (points into the body) */
+    const char *data; /* the "data" array's text, '[' .. ']' (points into the body); a
+                       * get-one response's object '{' .. '}' when single */
+    int single;       /* data is one object, not an array (GET /wms/orders/{id}/packs) */
     size_t data_len;
     int has_next; /* next_token was a non-empty string */
     char next_token[FX_TOKEN_MAX];
@@ -25,8 +27,9 @@ typedef struct fx_page {
  * Returns the first byte after it, or NULL when the text is malformed or truncated. */
 const char *fx_json_skip(const char *p, const char *end);
 
-/* Parse a list envelope {"data":[...],"next_token":"..."|null,...}: validates the
- * whole body. Returns 0, or -1 with a reason in err. */
+/* Parse a list envelope {"data":[...],"next_token":"..."|null,...}, or a get-one
+ * response {"data":{...}} (single set, no next page): validates the whole body.
+ * Returns 0, or -1 with a reason in err. */
 int fx_json_page(const char *body, size_t len, fx_page *out, char *err, size_t errlen);
 
 /* Walk an array slice: *it starts at the '[' (set it to fx_page.data); each call

@@ -7,6 +7,11 @@
  * acknowledged. Errors follow the API's meaning: 429 waits (fx_rate), 5xx and
  * timeouts back off and retry, 401 blocks the connection, 403 skips the resource
  * until its next interval, 501 marks it unsupported for a long while.
+ *
+ * A per-order run (order packs) lists the orders in a packing status by the stream's
+ * cursor, one listing page at a time, and reads each listed order's packs; all of it is
+ * one open window, so the cursor moves (to the newest listed order date whose packs were
+ * acknowledged) only when every order was read and every pack record acknowledged.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -171,9 +176,22 @@ static void chain_clear(fx_engine *e, fx_chain *ch) {
     }
     free(ch->token);
     free(ch->wh);
+    free(ch->wh_upd);
     fx_stream *st = ch->st;
     memset(ch, 0, sizeof *ch);
     ch->st = st;
+}
+
+/* Forget the listed warehouses (or orders, with their dates). */
+static void orders_clear(fx_stream *st) {
+    for (int i = 0; i < st->nwh; i++) {
+        free(st->whs[i]);
+        if (st->whs_upd) free(st->whs_upd[i]);
+    }
+    free(st->whs);
+    free(st->whs_upd);
+    st->whs = st->whs_upd = NULL;
+    st->nwh = st->wh_next = 0;
 }
 
 static void run_clear(fx_engine *e, fx_stream *st, int detach) {
@@ -185,11 +203,7 @@ static void run_clear(fx_engine *e, fx_stream *st, int detach) {
             batch_unlink(st->batches);
         fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
     }
-    for (int i = 0; i < st->nwh; i++)
-        free(st->whs[i]);
-    free(st->whs);
-    st->whs = NULL;
-    st->nwh = st->wh_next = 0;
+    orders_clear(st);
     strmap_free(st->listed);
     st->listed = NULL;
     st->gone_sent = 0;
@@ -342,14 +356,29 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
         ch->lo = ch->hi = FX_NO_BOUND;
         ch->listing = kind == FX_RUN_LOCATIONS;
     }
+    if (kind == FX_RUN_PER_ORDER) {
+        /* One open window for the whole run: its records are keyed by their order's
+         * updated_date, so the cursor moves to the newest one once every listed order's
+         * packs are read and acknowledged (fx_cursor.h). */
+        int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
+        st->windows_done = 1;
+        st->loc_seg = (uint64_t)seq;
+        fx_chain *ch = &st->chains[0];
+        ch->active = 1;
+        ch->seg = (uint64_t)seq;
+        ch->lo = st->next_lo;
+        ch->hi = FX_NO_BOUND;
+        ch->listing = 1;
+    }
     metric_inc(e->m.runs_started);
     char lo[32] = "none";
     if (st->next_lo != FX_NO_BOUND) val_time_format(st->next_lo, 0, lo);
     log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
-             kind == FX_RUN_WINDOW     ? "window"
-             : kind == FX_RUN_SNAPSHOT ? "snapshot"
-             : st->d.backfill_done     ? "incremental"
-                                       : "backfill",
+             kind == FX_RUN_WINDOW      ? "window"
+             : kind == FX_RUN_SNAPSHOT  ? "snapshot"
+             : kind == FX_RUN_PER_ORDER ? "per order"
+             : st->d.backfill_done      ? "incremental"
+                                        : "backfill",
              "from", lo, "cursor_field", st->d.cursor_field, NULL);
     st->dirty = 1;
     fx_stream_set_state(e, st, FX_ST_RUNNING);
@@ -493,7 +522,8 @@ static int infer_gone(fx_engine *e, fx_stream *st) {
 
 void fx_run_after_acks(fx_engine *e, fx_stream *st) {
     if (st->run == FX_RUN_NONE) return;
-    if (fx_track_advance(&st->track) && st->run == FX_RUN_INCREMENTAL) {
+    if (fx_track_advance(&st->track) &&
+        (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_PER_ORDER)) {
         st->d.cursor_ms = st->track.cursor;
         st->dirty = 1;
         metric_inc(e->m.cursor_moves);
@@ -507,7 +537,7 @@ void fx_run_after_acks(fx_engine *e, fx_stream *st) {
         return;
     }
     if (st->windows_done && active_chains(st) == 0 && fx_track_idle(&st->track) &&
-        (st->run != FX_RUN_LOCATIONS || st->loc_fetched)) {
+        ((st->run != FX_RUN_LOCATIONS && st->run != FX_RUN_PER_ORDER) || st->loc_fetched)) {
         if (st->listed && !st->gone_sent) {
             int rc = infer_gone(e, st);
             if (rc < 0) run_end_failed(e, st);
@@ -518,6 +548,9 @@ void fx_run_after_acks(fx_engine *e, fx_stream *st) {
 }
 
 /* ---- pages ---- */
+
+/* The order statuses in which packing has happened: only these orders have packs. */
+#define FX_PACKED_FILTER "status[in]=packed,partially_fulfilled,fulfilled"
 
 static int64_t record_key(const char *elem, size_t len, const char *field) {
     char buf[64];
@@ -616,6 +649,94 @@ static int collect_warehouses(fx_stream *st, const fx_page *pg) {
     return rc < 0 ? -1 : 0;
 }
 
+/* Per-order run: note every listed order's id and updated_date (the version its packs
+ * are read for). An order without either cannot be given an identity: skipped. */
+static int collect_orders(fx_stream *st, const fx_page *pg) {
+    const char *it = pg->data, *end = pg->data + pg->data_len, *elem;
+    size_t len;
+    int rc;
+    while ((rc = fx_json_array_next(&it, end, &elem, &len)) == 1) {
+        char id[FX_ID_MAX], upd[64];
+        if (fx_json_obj_str(elem, len, "id", id, sizeof id) != 1 || !*id ||
+            fx_json_obj_str(elem, len, "updated_date", upd, sizeof upd) != 1)
+            continue;
+        if (st->nwh == FX_MAX_WAREHOUSES) return -1;
+        if (st->nwh % 16 == 0) {
+            char **p = realloc(st->whs, (size_t)(st->nwh + 16) * sizeof *p);
+            if (!p) return -1;
+            st->whs = p;
+            p = realloc(st->whs_upd, (size_t)(st->nwh + 16) * sizeof *p);
+            if (!p) return -1;
+            st->whs_upd = p;
+        }
+        char *a = strdup(id), *b = strdup(upd);
+        if (!a || !b) {
+            free(a);
+            free(b);
+            return -1;
+        }
+        st->whs[st->nwh] = a;
+        st->whs_upd[st->nwh] = b;
+        st->nwh++;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Per-order run: publish one order's packs ({"data": {...}}, no id or date of its own)
+ * as the record {"id": order id, "updated_date": the listed order's, "order_id": order
+ * id, ...the data object's members}. Returns 1, or -1 when the run failed. */
+static int64_t publish_packs(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_page *pg) {
+    fx_conn *c = st->c;
+    sbuf v = {0};
+    const char *in = pg->data + 1, *end = pg->data + pg->data_len;
+    while (in < end && (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r'))
+        in++;
+    if (sbuf_append(&v, "{\"id\":", 6) || sbuf_json_str(&v, ch->wh, strlen(ch->wh)) ||
+        sbuf_append(&v, ",\"updated_date\":", 16) ||
+        sbuf_json_str(&v, ch->wh_upd, strlen(ch->wh_upd)) ||
+        sbuf_append(&v, ",\"order_id\":", 12) || sbuf_json_str(&v, ch->wh, strlen(ch->wh)) ||
+        (in < end && *in != '}' && sbuf_append(&v, ",", 1)) ||
+        sbuf_append(&v, pg->data + 1, pg->data_len - 1)) {
+        sbuf_free(&v);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+        return -1;
+    }
+    fx_batch *b = batch_new(st, ch->seg);
+    if (!b) {
+        sbuf_free(&v);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+        return -1;
+    }
+    char received[32];
+    val_time_format(util_now_ms(), 1, received);
+    fx_pub_record r = {.connection_id = c->id,
+                       .integration = c->integration,
+                       .resource = res_name(st),
+                       .id = ch->wh,
+                       .updated_date = ch->wh_upd,
+                       .trackstar_updated_date = "",
+                       .received_at = received,
+                       .value = v.p,
+                       .len = v.len};
+    char err[256];
+    if (fx_pub_record_send(e->producer, e->cfg.raw_topic, &r, b, err, sizeof err) != 0) {
+        sbuf_free(&v);
+        batch_unlink(b);
+        free(b);
+        run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "kafka: %s", err);
+        return -1;
+    }
+    b->refs++;
+    b->bytes += (int64_t)v.len;
+    e->unacked_bytes += (int64_t)v.len;
+    int64_t key;
+    if (val_time_parse(ch->wh_upd, &key, NULL) != 0) key = FX_NO_BOUND;
+    fx_track_produced(&st->track, ch->seg, key);
+    sbuf_free(&v);
+    metric_add(e->m.records, 1);
+    return 1;
+}
+
 /* The last page of a chain was handled. */
 static void chain_finished(fx_engine *e, fx_stream *st, fx_chain *ch) {
     if (ch->listing) {
@@ -667,17 +788,27 @@ static void on_page(void *arg, fx_http_resp *resp) {
             transient(e, st, ch, err);
             return;
         }
+        /* only an order's packs come as one object; everything else is a list */
+        if (pg.single != (st->run == FX_RUN_PER_ORDER && !ch->listing)) {
+            metric_inc(e->m.http_errors);
+            transient(e, st, ch,
+                      pg.single ? "response has a \"data\" object, not an array"
+                                : "response has no \"data\" object");
+            return;
+        }
         if (st->state == FX_ST_RATE_LIMITED) fx_stream_set_state(e, st, FX_ST_RUNNING);
         ch->attempt = 0;
         ch->pages++;
         if (ch->listing) {
-            if (collect_warehouses(st, &pg) != 0) {
+            int per_order = st->run == FX_RUN_PER_ORDER;
+            if ((per_order ? collect_orders(st, &pg) : collect_warehouses(st, &pg)) != 0) {
                 run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s",
-                         "warehouse list malformed or too long");
+                         per_order ? "order list malformed or page too long"
+                                   : "warehouse list malformed or too long");
                 return;
             }
         } else {
-            int64_t n = publish_page(e, st, ch, &pg);
+            int64_t n = pg.single ? publish_packs(e, st, ch, &pg) : publish_page(e, st, ch, &pg);
             if (n < 0) return;
             ch->records += n;
             st->run_records += n;
@@ -715,7 +846,10 @@ static void on_page(void *arg, fx_http_resp *resp) {
         run_fail(e, st, FX_ST_FAILED, 0, "%s", "trackstar_updated_date filter refused (422)");
         st->force = 1;
     } else if (status == 404 && ch->wh) {
-        /* The warehouse went away between listing and reading its locations. */
+        /* The warehouse went away between listing and reading its locations, or the
+         * order between listing and reading its packs: nothing to read. */
+        log_info("gone since listed, skipped", "connection_id", c->id, "resource", res_name(st),
+                 "id", ch->wh, NULL);
         chain_clear(e, ch);
     } else if (status == 501) {
         run_fail(e, st, FX_ST_UNSUPPORTED, e->cfg.unsupported_recheck_ms,
@@ -789,6 +923,37 @@ static void open_locations(fx_engine *e, fx_stream *st) {
     }
 }
 
+/* Per-order run: read the listed orders' packs, stream_parallel at once besides the
+ * listing. The listing waits (fx_run_schedule) until every order of its last page was
+ * read, so one page of orders is held at a time; then it goes on, and after its last
+ * page the run's window is fetched. */
+static void open_orders(fx_engine *e, fx_stream *st) {
+    if (st->fail) return;
+    int listing = 0;
+    for (int i = 0; i < FX_MAX_CHAINS; i++)
+        listing |= st->chains[i].active && st->chains[i].listing;
+    while (st->wh_next < st->nwh && active_chains(st) - listing < e->cfg.stream_parallel) {
+        fx_chain *ch = free_chain(st);
+        if (!ch) break;
+        ch->active = 1;
+        ch->seg = st->loc_seg;
+        ch->lo = ch->hi = FX_NO_BOUND;
+        if (!(ch->wh = strdup(st->whs[st->wh_next])) ||
+            !(ch->wh_upd = strdup(st->whs_upd[st->wh_next]))) {
+            run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
+            return;
+        }
+        st->wh_next++;
+    }
+    if (st->wh_next == st->nwh && active_chains(st) == listing) {
+        orders_clear(st); /* this page's orders are read: the listing goes on */
+        if (st->listing_done && !st->loc_fetched) {
+            fx_track_fetched(&st->track, st->loc_seg);
+            st->loc_fetched = 1;
+        }
+    }
+}
+
 static int can_send(fx_engine *e, fx_conn *c, int64_t now) {
     return fx_http_inflight(e->http) < e->cfg.max_inflight && c->inflight < e->cfg.token_inflight &&
            e->unacked_bytes < e->cfg.max_unacked_bytes && fx_rate_next(&c->rate, now) <= now;
@@ -802,7 +967,16 @@ static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
                   .lte_ms = FX_NO_BOUND,
                   .limit = e->cfg.page_limit};
     const char *path = ri->path, *arg = NULL;
-    if (ch->listing) {
+    if (st->run == FX_RUN_PER_ORDER && ch->listing) {
+        /* the orders in which packing has happened, changed since the cursor */
+        path = ts_entities[TS_ENT_ORDERS].path;
+        q.date_field = st->d.cursor_field;
+        q.gte_ms = ch->lo;
+        q.filter = FX_PACKED_FILTER;
+    } else if (st->run == FX_RUN_PER_ORDER) {
+        arg = ch->wh; /* one order's packs: a get-one endpoint */
+        q.single = 1;
+    } else if (ch->listing) {
         path = ts_entities[TS_ENT_WAREHOUSES].path;
     } else if (st->run == FX_RUN_LOCATIONS) {
         arg = ch->wh; /* the warehouse's whole list: a complete listing */
@@ -834,9 +1008,11 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now) {
     int64_t wall = util_now_ms();
     if (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_WINDOW) open_windows(e, st, wall);
     if (st->run == FX_RUN_LOCATIONS) open_locations(e, st);
+    if (st->run == FX_RUN_PER_ORDER) open_orders(e, st);
     for (int i = 0; i < FX_MAX_CHAINS && !st->fail && st->run != FX_RUN_NONE; i++) {
         fx_chain *ch = &st->chains[i];
         if (!ch->active || ch->req || ch->retry_at > now) continue;
+        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->nwh > 0) continue;
         if (!can_send(e, st->c, now)) break;
         send_page(e, st, ch, now);
     }

@@ -15,7 +15,8 @@ int fx_url_date(int64_t ms, int round_up, char out[VAL_TIME_LEN]) {
 
 int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_arg,
                 const fx_query *q, const char *page_token) {
-    if (!base || !path || !q || q->limit < 1 || q->limit > FX_PAGE_LIMIT_MAX) return -1;
+    if (!base || !path || !q || (!q->single && (q->limit < 1 || q->limit > FX_PAGE_LIMIT_MAX)))
+        return -1;
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/')
         bl--;
@@ -29,6 +30,7 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
     } else if (sbuf_append(out, path, strlen(path))) {
         return -1;
     }
+    if (q->single) return 0;
     if (sbuf_printf(out, "?limit=%d", q->limit)) return -1;
     if (q->date_field) {
         char d[VAL_TIME_LEN];
@@ -43,6 +45,7 @@ int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_
                 return -1;
         }
     }
+    if (q->filter && *q->filter && sbuf_printf(out, "&%s", q->filter)) return -1;
     if (page_token && *page_token) {
         if (sbuf_append(out, "&page_token=", 12) || val_url_escape(out, page_token)) return -1;
     }

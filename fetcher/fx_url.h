@@ -20,12 +20,15 @@ typedef struct fx_query {
     const char *date_field; /* "updated_date" / "trackstar_updated_date"; NULL = no filter */
     int64_t gte_ms, lte_ms; /* FX_NO_BOUND when open */
     int limit;              /* 1..FX_PAGE_LIMIT_MAX */
+    const char *filter;     /* more filters, already encoded ("status[in]=a,b"); NULL = none */
+    int single;             /* a get-one endpoint ({"data": {...}}): no query string at all */
 } fx_query;
 
 /* Append to out: base (no trailing slash needed) + path, where path may hold one "%s"
- * that is replaced by the URL-encoded path_arg (the warehouse id of a location list),
- * then "?limit=N", the date filters and "&page_token=<encoded>" when page_token is
- * non-NULL and non-empty. Returns 0, or -1 on a bad argument or out of memory. */
+ * that is replaced by the URL-encoded path_arg (the warehouse id of a location list, the
+ * order id of its packs), then "?limit=N", the date filters, q->filter and
+ * "&page_token=<encoded>" when page_token is non-NULL and non-empty; nothing after the
+ * path when q->single. Returns 0, or -1 on a bad argument or out of memory. */
 int fx_url_list(sbuf *out, const char *base, const char *path, const char *path_arg,
                 const fx_query *q, const char *page_token);
 

@@ -194,6 +194,17 @@ def labor_activity_truth(r):
             "activity_end_time": ts(r.get("activity_end_time"))}
 
 
+def order_pack_truth(r):
+    # packs are read per order version (the order's updated_date is the record's): the
+    # packs, their items and the order's items as the endpoint gave them
+    packs = r.get("packs") or []
+    return {"order_id": r.get("order_id"), "n_packs": len(packs),
+            "n_pack_line_items": sum(count(p.get("line_items")) for p in packs),
+            "sum_packed": sum(total(p.get("line_items"), "quantity") for p in packs),
+            "n_order_line_items": count(r.get("order_line_items")),
+            "shipping_method_id": r.get("shipping_method_id")}
+
+
 def cnt(table, fk):
     return f"(SELECT count(*) FROM {table} c WHERE c.connection_id = t.connection_id AND c.{fk} = t.id)"
 
@@ -281,6 +292,12 @@ ENTITIES = {
         "associated_object_id": "t.associated_object_id", "quantity": "t.quantity",
         "activity_start_time": "extract(epoch FROM t.activity_start_time)::bigint",
         "activity_end_time": "extract(epoch FROM t.activity_end_time)::bigint"}),
+    "order_packs": ("order_packs", order_pack_truth, {
+        "order_id": "t.order_id", "n_packs": cnt("order_pack_packs", "order_id"),
+        "n_pack_line_items": cnt("order_pack_pack_line_items", "order_id"),
+        "sum_packed": csum("order_pack_pack_line_items", "order_id", "quantity"),
+        "n_order_line_items": cnt("order_pack_order_line_items", "order_id"),
+        "shipping_method_id": "t.shipping_method_id"}),
 }
 DECIMAL_FIELDS = {"total_price", "total_tax", "unit_cost", "unit_price", "amount"}
 

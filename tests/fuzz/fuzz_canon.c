@@ -49,6 +49,7 @@ static const char *const resources[] = {
     "order_channels",
     "inbound_shipment_suppliers",
     "labor_activities",
+    "order_packs",
     "",
 };
 

@@ -82,6 +82,7 @@ run drop
 run ledger
 run named
 run labor
+run packs
 run bulk
 
 if [ "$failed" -gt 0 ]; then

@@ -3,7 +3,10 @@
  * historical sync (empty lists until complete), keyset pagination with page tokens bound
  * to the filters and often-short pages, and 404 for ids the copy does not hold. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "sim_catalog.h"
 #include "sim_http.h"
@@ -173,6 +176,150 @@ static void get_one(sim_resp *rs, sim_conn *c, sim_res r, const char *id, uint32
     rs->status = 200;
 }
 
+/* ---- order packs (GET /wms/orders/{id}/packs) ---- */
+
+/* The statuses in which packing has happened. The simulator never moves an order out of
+ * them (only open and confirmed orders are cancelled), so an order's packs, once it has
+ * any, only grow. */
+static int pack_status(const char *s) {
+    return s && (strcmp(s, "packed") == 0 || strcmp(s, "partially_fulfilled") == 0 ||
+                 strcmp(s, "fulfilled") == 0);
+}
+
+static cJSON *pick(const cJSON *from, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
+    return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/* An order's packs, derived from the order as rendered (deterministic): one pack per
+ * package of its shipments (pack_id = package_id, its measurements and line items);
+ * carrier, shipping method and ship-to address of the order (carrier, deprecated: null,
+ * as the order has none); its line items. Orders not (yet) in a packing status have no
+ * packs; an order packed but not shipped has no packages yet, so none either. in_front:
+ * the fetcher's identity fields go first, and an order not in a packing status gives a
+ * JSON null (the truth). NULL when out of memory. */
+static cJSON *order_packs_doc(const sim_conn *c, const sim_meta *m, int in_front) {
+    sbuf b = {0};
+    if (sim_render_record(&b, c, SIM_RES_ORDERS, m) != 0) {
+        sbuf_free(&b);
+        return NULL;
+    }
+    cJSON *o = cJSON_ParseWithLength(b.p, b.len);
+    sbuf_free(&b);
+    if (!o) return NULL;
+    cJSON *d = cJSON_CreateObject(), *packs = cJSON_CreateArray(), *lines = cJSON_CreateArray();
+    if (in_front) {
+        cJSON_AddItemToObject(d, "id", pick(o, "id"));
+        cJSON_AddItemToObject(d, "updated_date", pick(o, "updated_date"));
+        cJSON_AddItemToObject(d, "order_id", pick(o, "id"));
+    }
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status"), *s, *p, *li;
+    if (pack_status(cJSON_IsString(st) ? st->valuestring : NULL)) {
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(o, "shipments")) {
+            cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "packages")) {
+                cJSON *pk = cJSON_CreateObject(), *pl = cJSON_CreateArray();
+                cJSON_AddItemToObject(pk, "pack_id", pick(p, "package_id"));
+                cJSON_AddItemToObject(pk, "measurements", pick(p, "measurements"));
+                cJSON_ArrayForEach(li, cJSON_GetObjectItemCaseSensitive(p, "line_items")) {
+                    cJSON *x = cJSON_CreateObject();
+                    cJSON_AddItemToObject(x, "inventory_item_id", pick(li, "inventory_item_id"));
+                    cJSON_AddItemToObject(x, "sku", pick(li, "sku"));
+                    cJSON_AddItemToObject(x, "quantity", pick(li, "quantity"));
+                    cJSON_AddItemToArray(pl, x);
+                }
+                cJSON_AddItemToObject(pk, "line_items", pl);
+                cJSON_AddItemToArray(packs, pk);
+            }
+        }
+    }
+    cJSON_ArrayForEach(li, cJSON_GetObjectItemCaseSensitive(o, "line_items")) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToObject(x, "product_id", pick(li, "product_id"));
+        cJSON_AddItemToObject(x, "sku", pick(li, "sku"));
+        cJSON_AddItemToObject(x, "quantity", pick(li, "quantity"));
+        cJSON_AddItemToArray(lines, x);
+    }
+    cJSON_AddItemToObject(d, "packs", packs);
+    cJSON_AddItemToObject(d, "carrier", cJSON_CreateNull());
+    cJSON_AddItemToObject(d, "carrier_id", pick(o, "carrier_id"));
+    cJSON_AddItemToObject(d, "carrier_name", pick(o, "carrier_name"));
+    cJSON_AddItemToObject(d, "scac", pick(o, "scac"));
+    cJSON_AddItemToObject(d, "shipping_method", pick(o, "shipping_method"));
+    cJSON_AddItemToObject(d, "shipping_method_id", pick(o, "shipping_method_id"));
+    cJSON_AddItemToObject(d, "shipping_method_name", pick(o, "shipping_method_name"));
+    cJSON_AddItemToObject(d, "ship_to_address", pick(o, "ship_to_address"));
+    cJSON_AddItemToObject(d, "order_line_items", lines);
+    cJSON_AddItemToObject(d, "additional_fields", cJSON_CreateObject());
+    const cJSON *stv = cJSON_GetObjectItemCaseSensitive(o, "status");
+    int packed = pack_status(cJSON_IsString(stv) ? stv->valuestring : NULL);
+    cJSON_Delete(o);
+    if (in_front && !packed) {
+        cJSON_Delete(d);
+        return cJSON_CreateNull(); /* the truth holds packed orders only */
+    }
+    return d;
+}
+
+/* GET /wms/orders/{id}/packs: from Trackstar's copy of the order, like a get-one. */
+static void get_order_packs(sim_resp *rs, sim_conn *c, const char *id) {
+    uint32_t num;
+    const sim_meta *m = NULL;
+    if ((c->hist_done & (1u << SIM_RES_ORDERS)) && sim_parse_id(c, SIM_RES_ORDERS, id, &num) == 0)
+        m = sim_table_get(&c->t[SIM_RES_ORDERS], num);
+    if (m && (!sim_in_copy(m) || m->removed)) m = NULL;
+    if (!m) {
+        sim_resp_404(rs, "Order not found", id);
+        return;
+    }
+    cJSON *d = order_packs_doc(c, m, 0);
+    char *txt = d ? cJSON_PrintUnformatted(d) : NULL;
+    cJSON_Delete(d);
+    if (!txt) {
+        sim_resp_error(rs, 500, "out of memory", "trackstar");
+        return;
+    }
+    sbuf *b = &rs->body;
+    b->len = 0;
+    sbuf_append(b, "{\"data\":", 8);
+    sbuf_append(b, txt, strlen(txt));
+    sbuf_append(b, "}", 1);
+    free(txt);
+    rs->status = 200;
+}
+
+void sim_wms_order_packs_truth(sim_resp *rs, sim_conn *c) {
+    sim_table *t = &c->t[SIM_RES_ORDERS];
+    sbuf *b = &rs->body;
+    b->len = 0;
+    sbuf_append(b, "{\"data\":[", 9);
+    int count = 0;
+    for (uint32_t num = 1; num <= t->n; num++) {
+        const sim_meta *row = t->rows[num - 1];
+        if (!sim_in_scope(t, num) || row->removed) continue;
+        const sim_meta *m = sim_wms_get(t, num);
+        cJSON *d = order_packs_doc(c, m, 1);
+        if (!d) {
+            sim_resp_error(rs, 500, "out of memory", "trackstar");
+            return;
+        }
+        if (cJSON_IsNull(d)) {
+            cJSON_Delete(d);
+            continue;
+        }
+        char *txt = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        if (!txt) {
+            sim_resp_error(rs, 500, "out of memory", "trackstar");
+            return;
+        }
+        if (count++) sbuf_append(b, ",", 1);
+        sbuf_append(b, txt, strlen(txt));
+        free(txt);
+    }
+    sbuf_printf(b, "],\"next_token\":null,\"total_count\":%d}", count);
+    rs->status = 200;
+}
+
 /* The capability check shared by list and get. 0 = go on. Connection errors do not stop
  * reads: reads never reach the WMS, they are served from Trackstar's stored copy (§6.1),
  * which stops changing while an error stops its crawls (§9.1). */
@@ -229,7 +376,9 @@ void sim_wms_handle(sim_req *rq, sim_resp *rs) {
         return;
     }
     if (rt->res == SIM_RES_ORDERS && nseg == 3 && strcmp(seg[2], "packs") == 0) {
-        not_implemented(rs, c, "get_order_packs");
+        /* read with get_orders (no function of its own) */
+        if (gate(rs, c, SIM_RES_ORDERS)) return;
+        get_order_packs(rs, c, seg[1]);
         return;
     }
     if (nseg > 2) {

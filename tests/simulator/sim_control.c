@@ -554,6 +554,17 @@ done:
 }
 
 static void truth(sim_req *rq, sim_resp *rs, const char *resource) {
+    if (strcmp(resource, "order_packs") == 0) {
+        /* not a resource of the store: derived from the orders (sim_api_wms.c) */
+        sim_conn *pc = sim_conn_at(sim_req_arg(rq, "connection_id"));
+        if (!pc) {
+            const char *cid = sim_req_arg(rq, "connection_id");
+            sim_resp_404(rs, "Connection not found", cid ? cid : "");
+            return;
+        }
+        sim_wms_order_packs_truth(rs, pc);
+        return;
+    }
     int r = sim_res_by_plural(resource);
     if (r < 0) {
         sim_resp_error(rs, 404, "Unknown resource", "trackstar");

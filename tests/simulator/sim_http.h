@@ -71,6 +71,10 @@ void sim_control_handle(sim_req *rq, sim_resp *rs);
  * table r with rq's query. wh (non-zero) restricts locations to one warehouse. truth
  * ignores sync state, permissions and filters other than limit/page_token. */
 void sim_wms_list(sim_req *rq, sim_resp *rs, sim_conn *c, sim_res r, uint32_t wh, int truth);
+/* GET /_sim/truth/order_packs: for every order of the WMS in a packing status, the
+ * record the fetcher publishes for it (id, updated_date, order_id, then the packs
+ * document), in id order, on one page. */
+void sim_wms_order_packs_truth(sim_resp *rs, sim_conn *c);
 
 /* Management helpers the control API shares. */
 int sim_mgmt_mint_auth_code(const char *integration, const char *link_token,

@@ -224,6 +224,16 @@ static const char T_LABOR_ACTIVITY[] =
                                   "\"order\",\"associated_object_id\":\"ord_1\",\"quantity\":3,"
                                   "\"additional_fields\":{},\"extra\":{}}";
 
+static const char T_ORDER_PACK[] = ENV(
+    "order_pack", "ord_1",
+    "order_packs.polled") "\"order_id\":\"ord_1\",\"carrier\":null,\"carrier_id\":\"ups\","
+                          "\"carrier_name\":\"UPS\",\"scac\":null,\"shipping_method\":null,"
+                          "\"shipping_method_id\":\"sm_1\",\"shipping_method_name\":\"Ground\","
+                          "\"ship_to_address\":null,\"packs\":[{\"pack_id\":\"pkg_1\","
+                          "\"measurements\":null,\"line_items\":[{\"line_number\":0,"
+                          "\"inventory_item_id\":\"inv_1\",\"sku\":\"SKU-1\",\"quantity\":2}]}],"
+                          "\"order_line_items\":[],\"additional_fields\":{},\"extra\":{}}";
+
 static const char T_SYNC_STATUS[] =
     ENV("connection_event", "connection|sync_status|orders",
         "pipeline.sync-status") "\"kind\":\"sync_status\",\"resource\":\"orders\",\"state\":"
@@ -278,6 +288,8 @@ static const tent tents[] = {
      "inbound_shipment_suppliers", "id", "id", "name", NULL, NULL, NULL},
     {"labor_activities", "wms.labor_activities.v1", T_LABOR_ACTIVITY, "labor_activities", "id",
      "id", "activity_type", NULL, NULL, NULL},
+    {"order_packs", "wms.order_packs.v1", T_ORDER_PACK, "order_packs", "id", "id",
+     "shipping_method_name", "packs", "order_pack_packs", "order_id"},
     {"sync_status", CE, T_SYNC_STATUS, "sync_status", "resource", "resource", "state", NULL, NULL,
      NULL},
     {"historical_syncs", CE, T_HISTORICAL, "historical_syncs", "resource", "resource",

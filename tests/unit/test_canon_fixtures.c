@@ -196,6 +196,7 @@ static const struct {
      "conn_1|ch_shopify"},
     {"inbound_shipment_supplier_polled", "inbound_shipment_suppliers",
      "trackstar.canonical.inbound_shipment_suppliers.v1", "conn_1|sup_acme"},
+    {"order_pack_polled", "order_packs", "trackstar.canonical.order_packs.v1", "conn_1|ord_1"},
 };
 
 static void test_polled_only_fixtures(void **state) {

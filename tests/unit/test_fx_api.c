@@ -19,6 +19,9 @@
 
 #define BIT(r) (1u << (r))
 
+/* What get_orders reads: orders, their channels and their packs. */
+#define ORDERS_READ (BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS) | BIT(TS_ENT_ORDER_PACKS))
+
 static void integrations_list(void **state) {
     (void)state;
     const char *b =
@@ -31,9 +34,9 @@ static void integrations_list(void **state) {
     assert_int_equal(fx_api_parse_integrations(b, strlen(b), g, 4, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(g[0].name, "shipbob");
-    /* get_orders reads order channels too (the registry's WITH(orders)) */
-    assert_int_equal(g[0].reads, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS) |
-                                     BIT(TS_ENT_INVENTORY) | BIT(TS_ENT_WAREHOUSE_LOCATIONS));
+    /* get_orders reads order channels and packs too (the registry's WITH(orders)) */
+    assert_int_equal(g[0].reads,
+                     ORDERS_READ | BIT(TS_ENT_INVENTORY) | BIT(TS_ENT_WAREHOUSE_LOCATIONS));
     assert_int_equal(g[1].reads, BIT(TS_ENT_BILLS));
     assert_int_equal(fx_api_parse_integrations("{}", 2, g, 4, &n), -1);
 }
@@ -50,13 +53,12 @@ static void connection_both_shapes(void **state) {
         "{\"function_name\":\"get_returns\",\"sync_status\":\"first_sync_in_progress\"}]}}";
     fx_conn_info ci;
     assert_int_equal(fx_api_parse_connection(list, strlen(list), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS));
+    assert_int_equal(ci.hist_done, ORDERS_READ);
     assert_true(ci.actions_known);
-    assert_int_equal(ci.actions,
-                     BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS) | BIT(TS_ENT_RETURNS));
+    assert_int_equal(ci.actions, ORDERS_READ | BIT(TS_ENT_RETURNS));
     assert_string_equal(ci.integration, "sandbox");
     assert_int_equal(fx_api_parse_connection(obj, strlen(obj), &ci), 0);
-    assert_int_equal(ci.hist_done, BIT(TS_ENT_ORDERS) | BIT(TS_ENT_ORDER_CHANNELS));
+    assert_int_equal(ci.hist_done, ORDERS_READ);
     assert_true(ci.sched[TS_ENT_ORDER_CHANNELS].known); /* get_orders' schedule is theirs */
     assert_false(ci.sched[TS_ENT_INBOUND_SHIPMENT_SUPPLIERS].known);
     assert_false(ci.actions_known);

@@ -80,7 +80,6 @@ static void malformed_bodies_refused(void **state) {
         "{\"data\":[{\"id\":\"a\"}",     /* truncated */
         "{\"data\":[{\"id\":\"a\"},]}",  /* trailing comma */
         "{\"data\":[{\"id\":\"a\"}]} x", /* trailing garbage */
-        "{\"data\":{\"id\":\"a\"}}",     /* data not an array */
         "{\"next_token\":\"t\"}",        /* no data */
         "{\"data\":[\"a\\x\"]}",         /* bad escape */
         "{\"data\":[01]}",               /* leading zero */
@@ -92,6 +91,26 @@ static void malformed_bodies_refused(void **state) {
     char err[128];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(fx_json_page(bad[i], strlen(bad[i]), &pg, err, sizeof err), -1);
+}
+
+/* A get-one response (an order's packs): data is one object, single set, no next page. */
+static void single_object_data(void **state) {
+    (void)state;
+    fx_page pg;
+    char err[128];
+    const char *a = "{\"data\":{\"packs\":[],\"carrier\":null}}";
+    assert_int_equal(fx_json_page(a, strlen(a), &pg, err, sizeof err), 0);
+    assert_true(pg.single);
+    assert_false(pg.has_next);
+    assert_int_equal(pg.data_len, strlen("{\"packs\":[],\"carrier\":null}"));
+    assert_int_equal(pg.data[0], '{');
+    const char *b = "{\"data\":[]}";
+    assert_int_equal(fx_json_page(b, strlen(b), &pg, err, sizeof err), 0);
+    assert_false(pg.single);
+    const char *c = "{\"data\":{\"packs\":[}}"; /* malformed inside */
+    assert_int_equal(fx_json_page(c, strlen(c), &pg, err, sizeof err), -1);
+    const char *d = "{\"data\":\"x\"}"; /* neither */
+    assert_int_equal(fx_json_page(d, strlen(d), &pg, err, sizeof err), -1);
 }
 
 static void depth_is_bounded(void **state) {
@@ -112,7 +131,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(elements_are_byte_exact),  cmocka_unit_test(nested_keys_are_not_top_level),
         cmocka_unit_test(last_page_and_empty_page), cmocka_unit_test(malformed_bodies_refused),
-        cmocka_unit_test(depth_is_bounded),
+        cmocka_unit_test(depth_is_bounded),         cmocka_unit_test(single_object_data),
     };
     return cmocka_run_group_tests_name("fx_json", tests, NULL, NULL);
 }

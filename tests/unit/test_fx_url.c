@@ -21,6 +21,24 @@ static char *build(const char *path, const char *arg, const fx_query *q, const c
     return out;
 }
 
+/* Per-order run: the packed-orders listing carries its status filter on every page, and
+ * an order's packs are one get-one URL without any query. */
+static void order_packs_urls(void **state) {
+    (void)state;
+    fx_query q = {"updated_date",
+                  T_2026_01_05,
+                  FX_NO_BOUND,
+                  100,
+                  "status[in]=packed,partially_fulfilled,fulfilled",
+                  0};
+    assert_string_equal(build("/wms/orders", NULL, &q, "tok"),
+                        "http://h:1/wms/orders?limit=100&updated_date[gte]=2026-01-05T00%3A00%3A00Z"
+                        "&status[in]=packed,partially_fulfilled,fulfilled&page_token=tok");
+    fx_query one = {.date_field = NULL, .gte_ms = FX_NO_BOUND, .lte_ms = FX_NO_BOUND, .single = 1};
+    assert_string_equal(build("/wms/orders/%s/packs", "ord 1/x", &one, NULL),
+                        "http://h:1/wms/orders/ord%201%2Fx/packs");
+}
+
 static void plain_first_page(void **state) {
     (void)state;
     fx_query q = {NULL, FX_NO_BOUND, FX_NO_BOUND, 1000};
@@ -89,6 +107,7 @@ static void limit_bounds(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plain_first_page),
+        cmocka_unit_test(order_packs_urls),
         cmocka_unit_test(window_filters),
         cmocka_unit_test(rounding_never_shrinks_the_window),
         cmocka_unit_test(filters_repeat_on_every_page),

@@ -46,7 +46,8 @@ static void entries_derive_their_names(void **state) {
         assert_string_equal(t->interval_env, want);
         assert_true(t->entity[0] && t->table[0] && t->prefix[0]);
         assert_true(t->path[0] == '/');
-        assert_int_equal(strstr(t->path, "%s") != NULL, t->poll == TS_POLL_PER_WAREHOUSE);
+        assert_int_equal(strstr(t->path, "%s") != NULL,
+                         t->poll == TS_POLL_PER_WAREHOUSE || t->poll == TS_POLL_PER_ORDER);
         assert_true(t->interval_s > 0);
         assert_non_null(t->events); /* TS_NONE: an empty list, not NULL */
     }
@@ -59,8 +60,12 @@ static void entries_derive_their_names(void **state) {
                         "get_inbound_shipments");
     assert_int_equal(ts_entities[TS_ENT_ORDER_CHANNELS].poll, TS_POLL_COMPLETE);
     assert_int_equal(ts_entities[TS_ENT_ORDER_CHANNELS].interval_s, 43200);
-    assert_int_equal(ts_function_reads("get_orders"),
-                     (1u << TS_ENT_ORDERS) | (1u << TS_ENT_ORDER_CHANNELS));
+    assert_int_equal(ts_function_reads("get_orders"), (1u << TS_ENT_ORDERS) |
+                                                          (1u << TS_ENT_ORDER_CHANNELS) |
+                                                          (1u << TS_ENT_ORDER_PACKS));
+    /* Packs: no webhooks, no function, one read per packed order */
+    assert_null(ts_entities[TS_ENT_ORDER_PACKS].events[0]);
+    assert_int_equal(ts_entities[TS_ENT_ORDER_PACKS].poll, TS_POLL_PER_ORDER);
     assert_int_equal(ts_function_reads("get_inbound_shipment"),
                      (1u << TS_ENT_INBOUND_SHIPMENTS) | (1u << TS_ENT_INBOUND_SHIPMENT_SUPPLIERS));
     assert_int_equal(ts_function_reads("get_products"), 1u << TS_ENT_PRODUCTS);

@@ -116,6 +116,7 @@ static const char *poll_text(ts_poll p) {
     case TS_POLL_INCREMENTAL: return "incremental";
     case TS_POLL_COMPLETE: return "complete listing";
     case TS_POLL_PER_WAREHOUSE: return "per warehouse";
+    case TS_POLL_PER_ORDER: return "per order";
     }
     return "?";
 }

@@ -392,6 +392,79 @@ def cmd_named():
     return "%d records; %d channels renamed, %d removed, no webhooks" % (n, len(renamed), len(removed))
 
 
+PACK_STATUSES = ("packed", "partially_fulfilled", "fulfilled")
+
+
+def expected_packs(order):
+    """What GET /wms/orders/{id}/packs must hold for an order: one pack per package of its
+    shipments (pack_id = package_id, its measurements and items) once it is in a packing
+    status, none before."""
+    if order["status"] not in PACK_STATUSES:
+        return []
+    return [{"pack_id": p["package_id"], "measurements": p["measurements"],
+             "line_items": [{"inventory_item_id": li["inventory_item_id"], "sku": li["sku"],
+                             "quantity": li["quantity"]} for li in p["line_items"]]}
+            for s in order.get("shipments") or [] for p in s.get("packages") or []]
+
+
+def cmd_packs():
+    """Order packs (GET /wms/orders/{id}/packs): read with get_orders, one object per
+    order ({"data": {...}}, no id or date), its packs the packages of its shipments;
+    an order not packed has none, an unknown order is a 404; the truth holds every
+    order in a packing status as the fetcher publishes it (id, updated_date, order_id in
+    front); crawls never move an order out of a packing status."""
+    st, _, c = http("POST", "/_sim/connections", body={"orders": 300})
+    check(st == 201, "POST /_sim/connections -> %d" % st)
+    cid, tok = c["connection_id"], c["access_token"]
+    orders, _ = page_all("/wms/orders", tok, {}, 1000)
+    check(orders, "no orders")
+    by_status = {}
+    for o in orders:
+        by_status.setdefault(o["status"] in PACK_STATUSES, []).append(o)
+    check(by_status.get(True) and by_status.get(False),
+          "need packed and unpacked orders: %s" % {k: len(v) for k, v in by_status.items()})
+    n_packs = 0
+    for o in by_status[True][:40] + by_status[False][:10]:
+        st, _, b = http("GET", "/wms/orders/%s/packs" % o["id"], tok)
+        check(st == 200, "packs of %s -> %d %s" % (o["id"], st, b))
+        d = b["data"]
+        check(isinstance(d, dict) and "id" not in d and "updated_date" not in d,
+              "packs of %s: not one object without id/date: %s" % (o["id"], str(d)[:200]))
+        check(set(d) == {"packs", "carrier", "carrier_id", "carrier_name", "scac", "shipping_method",
+                         "shipping_method_id", "shipping_method_name", "ship_to_address",
+                         "order_line_items", "additional_fields"}, "packs fields: %s" % sorted(d))
+        check(d["packs"] == expected_packs(o), "packs of %s (%s) differ from its packages" % (o["id"], o["status"]))
+        check([li["product_id"] for li in d["order_line_items"]] == [li["product_id"] for li in o["line_items"]],
+              "order_line_items of %s differ" % o["id"])
+        check(d["ship_to_address"] == o["ship_to_address"], "ship_to_address of %s differs" % o["id"])
+        n_packs += len(d["packs"])
+    check(n_packs > 0, "no packs among the packed orders")
+    st, _, b = http("GET", "/wms/orders/ord_nope_999999/packs", tok)
+    check(st == 404, "packs of an unknown order -> %d" % st)
+    # the truth: every packed order, as the fetcher publishes it
+    t = truth(cid, "order_packs")
+    want = {o["id"]: o for o in by_status[True]}
+    check(sorted(r["id"] for r in t) == sorted(want), "truth ids differ from the packed orders")
+    for r in t:
+        check(list(r)[:3] == ["id", "updated_date", "order_id"], "truth record starts %s" % list(r)[:3])
+        o = want[r["id"]]
+        check(r["order_id"] == o["id"] and r["updated_date"] == o["updated_date"], "truth identity of %s" % o["id"])
+        check(r["packs"] == expected_packs(o), "truth packs of %s differ" % o["id"])
+    # crawls move orders on, never out of a packing status
+    packed = set(want)
+    for _ in range(5):
+        crawl(cid, 20, functions=["get_orders"])
+    now, _ = page_all("/wms/orders", tok, {}, 1000)
+    left = [o["id"] + ":" + o["status"] for o in now if o["id"] in packed and o["status"] not in PACK_STATUSES]
+    check(not left, "orders left a packing status: %s" % left[:5])
+    # read with get_orders: a connection without it has none
+    st, _, c2 = http("POST", "/_sim/connections", body={"available_actions": ["get_products"], "orders": 10})
+    check(st == 201, "POST /_sim/connections -> %d" % st)
+    st, _, b = http("GET", "/wms/orders/%s/packs" % orders[0]["id"], c2["access_token"])
+    check(st == 501 and "get_orders" in b.get("error", ""), "packs without get_orders -> %d %s" % (st, b))
+    return "%d packed orders in the truth, %d packs checked, unknown order 404" % (len(t), n_packs)
+
+
 LABOR_OBJECT_PREFIX = {"order": "ord_", "inbound_shipment": "asn_", "return": "ret_", "inventory": "inv_"}
 
 

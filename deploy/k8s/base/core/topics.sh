@@ -132,7 +132,7 @@ ensure trackstar.purged-connections.v1 "$PARTITIONS" "cleanup.policy=compact"
 # Every entity of the registry (common/entities.h; tests/unit/test_registry.c checks the list).
 ENTITIES="orders inventory products warehouses warehouse_locations shipping_methods returns \
   inbound_shipments bills warehouse_customers inventory_ledger order_channels \
-  inbound_shipment_suppliers labor_activities"
+  inbound_shipment_suppliers labor_activities order_packs"
 # Internal canonical topics: every candidate version the normalizer maps, read by the
 # writer only. A log, not compacted: compaction keeps the last candidate per key, which
 # need not be the newest version, and the writer must see every one it has not applied.
