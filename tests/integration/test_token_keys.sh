@@ -11,10 +11,13 @@
 #      events group): every connection still polls, a ring of A alone opens none of the
 #      stored tokens, and the creation sealed under A is skipped without holding anything;
 #   5. no webhook lost across the restarts, no token or key on any topic or in any log.
-# Ports: FX_BASE+ (fx_env.sh), the gateway on FX_BASE+150 and +151.
+# Ports: FX_BASE (21000)+ (fx_env.sh), the gateway on FX_BASE+150 and +151.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
+# Ports apart from test_fetcher's (fx_env's default 23000): the two can run side by side
+# in the integration suite's two lanes.
+FX_BASE=${FX_BASE:-21000}
 . "$ROOT/tests/integration/lib/fx_env.sh"
 trap fx_env_down EXIT
 
