@@ -74,9 +74,10 @@ done
 # SOLO suites run first, alone: the simulator's own checks run its clocks 2000 times
 # faster than Trackstar's and failed when a truth run shared the cores.
 SOLO="test_simulator"
-# test_rebuild and test_token_keys bring their own world too, but run in the first lane:
-# with test_deploy down to ~5 minutes the second lane had become the longer by as much.
-OWN_WORLD="test_faults_short test_fetcher test_fuzz_short test_truth_2025 test_truth_2026"
+# test_rebuild, test_token_keys (own ports) and test_fuzz_short (no ports) bring their own
+# world too, but run in the first lane: with test_deploy down to ~4 minutes and order packs
+# in test_fetcher, the second lane had become the longer by as much.
+OWN_WORLD="test_faults_short test_fetcher test_truth_2025 test_truth_2026"
 LANES=${TEST_LANES:-2}
 selected() { case "$1" in *${ONLY:-}*) return 0 ;; esac; return 1; }
 own_world() { [ "$LANES" -gt 1 ] && [[ " $OWN_WORLD " == *" $1 "* ]]; }
