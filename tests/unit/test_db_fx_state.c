@@ -16,9 +16,10 @@
 
 #include "fetcher/fx_db.h"
 #include "fetcher/fx_engine_int.h"
+#include "fx_test_engine.h"
 #include "metrics.h"
 
-#define T_HOUR_MS (3600 * 1000)
+#define T_HOUR_MS FX_TEST_HOUR_MS
 
 static PGconn *fx_open(const tdb *t) {
     char err[512];
@@ -135,42 +136,12 @@ static void world_new(world *w) {
     char err[512];
     tdb_create(&w->t, 1);
     w->db = fx_open(&w->t);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* no broker: nothing here is produced */
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err, sizeof err),
-                     RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err), RD_KAFKA_CONF_OK);
-    w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    assert_non_null(w->producer);
-    fx_cfg cfg = {.base_url = "http://127.0.0.1:9", .api_key = "key"};
-    snprintf(cfg.raw_topic, sizeof cfg.raw_topic, "test.raw");
-    cfg.rate_per_token = 10;
-    cfg.rate_window_ms = 1000;
-    cfg.org_rate = 5;
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        cfg.interval_ms[r] = T_HOUR_MS;
-    cfg.page_limit = 100;
-    cfg.max_inflight = 64;
-    cfg.token_inflight = 4;
-    cfg.stream_parallel = 1;
-    cfg.window_initial_ms = cfg.window_min_ms = cfg.window_max_ms = 24 * T_HOUR_MS;
-    cfg.retry_max = 1;
-    cfg.backoff_base_ms = cfg.backoff_cap_ms = 100;
-    cfg.failed_retry_ms = cfg.unsupported_recheck_ms = cfg.blocked_recheck_ms = T_HOUR_MS;
-    cfg.hist_check_ms = cfg.conn_check_ms = 60000;
-    cfg.integrations_ttl_ms = cfg.refresh_ms = T_HOUR_MS;
-    cfg.sync_wait_ms = cfg.job_check_ms = cfg.conn_refresh_ms = T_HOUR_MS;
-    cfg.max_unacked_bytes = 1 << 20;
-    cfg.max_body = 1 << 20;
-    cfg.http_timeout_ms = 1000;
-    w->e = fx_engine_new(&cfg, w->db, w->producer, err, sizeof err);
+    w->e = fx_test_engine_new(w->db, &w->producer, err, sizeof err);
     assert_non_null(w->e);
 }
 
 static void world_free(world *w) {
-    fx_engine_free(w->e);
-    rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_destroy(w->producer);
+    fx_test_engine_free(w->e, w->producer);
     PQfinish(w->db);
     tdb_destroy(&w->t);
 }

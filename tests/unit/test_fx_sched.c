@@ -18,6 +18,7 @@
 
 #include "fetcher/fx_engine_int.h"
 #include "fetcher/fx_sched.h"
+#include "fx_test_engine.h"
 #include "log.h"
 
 /* ---- the heap ---- */
@@ -111,7 +112,7 @@ static void jitter_is_fixed_bounded_and_spread(void **state) {
 
 #define T0_MONO 1000000
 #define T0_WALL 1780000000000LL
-#define HOUR_MS (3600 * 1000)
+#define HOUR_MS FX_TEST_HOUR_MS
 
 typedef struct world {
     rd_kafka_t *producer;
@@ -120,45 +121,13 @@ typedef struct world {
 
 static void world_new(world *w) {
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* no broker: sync-status messages queue and are purged at the end */
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err, sizeof err),
-                     RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err), RD_KAFKA_CONF_OK);
-    w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    assert_non_null(w->producer);
-    fx_cfg cfg = {.base_url = "http://127.0.0.1:9", .api_key = "key"};
-    snprintf(cfg.raw_topic, sizeof cfg.raw_topic, "test.raw");
-    cfg.rate_per_token = 10;
-    cfg.rate_window_ms = 1000;
-    cfg.org_rate = 5;
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        cfg.interval_ms[r] = HOUR_MS;
-    cfg.due_jitter_pct = 10;
-    cfg.page_limit = 100;
-    cfg.max_inflight = 64;
-    cfg.token_inflight = 4;
-    cfg.stream_parallel = 1;
-    cfg.window_initial_ms = cfg.window_min_ms = cfg.window_max_ms = 24 * HOUR_MS;
-    cfg.window_target_pages = 20;
-    cfg.retry_max = 1;
-    cfg.backoff_base_ms = cfg.backoff_cap_ms = 100;
-    cfg.failed_retry_ms = cfg.unsupported_recheck_ms = cfg.blocked_recheck_ms = HOUR_MS;
-    cfg.hist_check_ms = cfg.conn_check_ms = 60000;
-    cfg.integrations_ttl_ms = cfg.refresh_ms = HOUR_MS;
-    cfg.sync_wait_ms = cfg.job_check_ms = cfg.conn_refresh_ms = HOUR_MS;
-    cfg.max_unacked_bytes = 1 << 20;
-    cfg.max_body = 1 << 20;
-    cfg.http_timeout_ms = 1000;
     /* no database: the idle streams of these tests never write one */
-    w->e = fx_engine_new(&cfg, NULL, w->producer, err, sizeof err);
+    w->e = fx_test_engine_new(NULL, &w->producer, err, sizeof err);
     assert_non_null(w->e);
 }
 
 static void world_free(world *w) {
-    fx_engine_free(w->e);
-    rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_destroy(w->producer);
+    fx_test_engine_free(w->e, w->producer);
 }
 
 /* n owned connections whose streams are idle: first syncs done, polled a moment ago, next
