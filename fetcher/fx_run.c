@@ -346,29 +346,19 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     st->gone_sent = 0;
     if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && !(st->listed = strmap_new()))
         run_fail(e, st, FX_ST_FAILED, cfg->failed_retry_ms, "%s", "out of memory");
-    if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) {
+    if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS || kind == FX_RUN_PER_ORDER) {
+        /* One open window for the whole run. A per-order run lists from the cursor, and its
+         * records are keyed by their order's updated_date: the cursor moves to the newest
+         * once every listed order's packs are read and acknowledged (fx_cursor.h). */
         int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
         st->windows_done = 1;
         st->loc_seg = (uint64_t)seq;
         fx_chain *ch = &st->chains[0];
         ch->active = 1;
         ch->seg = (uint64_t)seq;
-        ch->lo = ch->hi = FX_NO_BOUND;
-        ch->listing = kind == FX_RUN_LOCATIONS;
-    }
-    if (kind == FX_RUN_PER_ORDER) {
-        /* One open window for the whole run: its records are keyed by their order's
-         * updated_date, so the cursor moves to the newest one once every listed order's
-         * packs are read and acknowledged (fx_cursor.h). */
-        int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
-        st->windows_done = 1;
-        st->loc_seg = (uint64_t)seq;
-        fx_chain *ch = &st->chains[0];
-        ch->active = 1;
-        ch->seg = (uint64_t)seq;
-        ch->lo = st->next_lo;
+        ch->lo = kind == FX_RUN_PER_ORDER ? st->next_lo : FX_NO_BOUND;
         ch->hi = FX_NO_BOUND;
-        ch->listing = 1;
+        ch->listing = kind != FX_RUN_SNAPSHOT;
     }
     metric_inc(e->m.runs_started);
     char lo[32] = "none";
