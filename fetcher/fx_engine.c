@@ -1037,7 +1037,8 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     atomic_store(&e->db_ok, 1);
     e->rng = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
     fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms);
-    e->http = fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms);
+    e->http =
+        fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms, cfg->max_inflight);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
     e->conn_ix = strmap_new();
     if (!e->http || !e->integs || !e->conn_ix) goto oom;

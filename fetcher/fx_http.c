@@ -31,7 +31,7 @@ struct fx_http {
 
 static int curl_ready;
 
-fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms) {
+fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms, long max_conns) {
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
         curl_ready = 1;
@@ -43,8 +43,18 @@ fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms) 
         free(h);
         return NULL;
     }
-    /* Reuse connections to the API host: one TLS handshake per connection, not per page. */
-    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    /* The engine bounds the requests in flight (FETCHER_MAX_INFLIGHT) and counts each
+     * against its rate budgets when it starts it: curl must send it then, not queue it
+     * behind a connection limit of its own (it would go out later, outside the window it
+     * was counted in, and spend its timeout waiting). So no limit per host (0, curl's
+     * default, said once here), and idle connections kept for reuse up to the requests
+     * in flight: one TLS handshake per connection, not per page. */
+    if (curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L) != CURLM_OK ||
+        curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, max_conns) != CURLM_OK) {
+        curl_multi_cleanup(h->multi);
+        free(h);
+        return NULL;
+    }
     h->max_body = max_body;
     h->timeout_ms = timeout_ms;
     h->connect_timeout_ms = connect_timeout_ms;

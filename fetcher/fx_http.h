@@ -28,8 +28,10 @@ typedef struct fx_http_resp {
 
 typedef void (*fx_http_done_fn)(void *arg, fx_http_resp *resp);
 
-/* max_body: bytes accepted per response; timeout_ms: whole transfer. */
-fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms);
+/* max_body: bytes accepted per response; timeout_ms: whole transfer; max_conns: idle
+ * connections kept for reuse (the caller's bound on requests in flight). A request
+ * started is sent at once: nothing queues behind a connection limit. */
+fx_http *fx_http_new(size_t max_body, long timeout_ms, long connect_timeout_ms, long max_conns);
 void fx_http_free(fx_http *h); /* cancels what is in flight without callbacks */
 
 /* Start a request. method "GET"/"POST"; body is JSON (copied) or NULL; token may be
