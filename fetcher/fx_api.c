@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fx_http.h"
+#include "fx_json.h"
 #include "entities.h"
 #include "util.h"
 #include "values.h"
@@ -61,15 +62,9 @@ static int64_t time_or_zero(const cJSON *o, const char *k) {
     return cJSON_IsString(v) && val_time_parse(v->valuestring, &ms, NULL) == 0 ? ms : 0;
 }
 
-int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
+/* One Connection object into out. */
+static void parse_conn_item(const cJSON *data, fx_conn_info *out) {
     memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
-    if (cJSON_IsArray(data)) data = cJSON_GetArrayItem(data, 0);
-    if (!cJSON_IsObject(data)) {
-        cJSON_Delete(root);
-        return -1;
-    }
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(data, "integration_name");
     if (cJSON_IsString(integ))
         snprintf(out->integration, sizeof out->integration, "%s", integ->valuestring);
@@ -109,8 +104,45 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
             if (cJSON_IsTrue(h)) out->hist_done |= ts_function_reads(h->string);
         }
     }
+}
+
+int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+    if (cJSON_IsArray(data)) data = cJSON_GetArrayItem(data, 0);
+    if (!cJSON_IsObject(data)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    parse_conn_item(data, out);
     cJSON_Delete(root);
     return 0;
+}
+
+int fx_api_parse_connection_page(const char *body, size_t len, fx_conn_page_fn each, void *arg,
+                                 char *next, size_t nextlen) {
+    const char *v, *it, *end = body + len, *obj;
+    size_t vl, ol;
+    if (fx_json_obj_raw(body, len, "data", &v, &vl) != 1) return -1;
+    while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+        v++, vl--;
+    if (!vl || *v != '[') return -1;
+    int rc = fx_json_obj_str(body, len, "next_token", next, nextlen);
+    if (rc < 0) return -1;
+    if (rc == 0) next[0] = '\0';
+    it = v;
+    while ((rc = fx_json_array_next(&it, end, &obj, &ol)) == 1) {
+        cJSON *item = cJSON_ParseWithLength(obj, ol);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "connection_id");
+        if (cJSON_IsObject(item) && cJSON_IsString(id) && strlen(id->valuestring) < FX_ID_MAX) {
+            fx_conn_info info;
+            parse_conn_item(item, &info);
+            each(arg, id->valuestring, obj, ol, &info);
+        }
+        cJSON_Delete(item);
+    }
+    return rc < 0 ? -1 : 0;
 }
 
 void fx_schedule_promise(const fx_schedule *s, fx_promise *prev) {

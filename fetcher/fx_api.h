@@ -49,6 +49,15 @@ typedef struct fx_conn_info {
  * are read too. 0 or -1. */
 int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out);
 
+/* One page of GET /connections ({"data":[Connection...],"next_token":...}): each(arg, id,
+ * the object's bytes as served, what it says) for every element naming a connection_id
+ * (others are skipped), and the next page's token into next ("" on the last page). 0, or
+ * -1 when the envelope is malformed (elements before the fault may have been handed). */
+typedef void (*fx_conn_page_fn)(void *arg, const char *id, const char *obj, size_t len,
+                                const fx_conn_info *info);
+int fx_api_parse_connection_page(const char *body, size_t len, fx_conn_page_fn each, void *arg,
+                                 char *next, size_t nextlen);
+
 /* The promise of a schedule (fx_cursor.h): its last crawl counts only when it has ended
  * (start <= end and no crawl in progress); prev keeps the newest ended crawl seen
  * before, for the times a crawl is in progress. */

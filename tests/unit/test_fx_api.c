@@ -65,6 +65,68 @@ static void connection_both_shapes(void **state) {
     assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci), -1);
 }
 
+/* A page of GET /connections: every element naming a connection is handed with its bytes
+ * as served and what it says; one without a connection_id is skipped; next_token read
+ * ("" when null, the last page); a body that is not a list envelope refused. */
+typedef struct listed {
+    int n;
+    char ids[4][16];
+    char objs[4][256];
+    fx_conn_info info[4];
+} listed;
+
+static void on_listed(void *arg, const char *id, const char *obj, size_t len,
+                      const fx_conn_info *info) {
+    listed *l = arg;
+    assert_true(l->n < 4);
+    snprintf(l->ids[l->n], sizeof l->ids[0], "%s", id);
+    snprintf(l->objs[l->n], sizeof l->objs[0], "%.*s", (int)len, obj);
+    l->info[l->n++] = *info;
+}
+
+static void connection_pages(void **state) {
+    (void)state;
+    const char *page =
+        "{\"data\":[{\"connection_id\":\"c1\",\"integration_name\":\"sandbox\","
+        "\"available_actions\":[\"get_orders\"],\"historical_sync_completed\":{\"get_orders\":true}"
+        "},"
+        " {\"integration_name\":\"no-id\"},"
+        "{\"connection_id\":\"c2\", \"sync_schedules\":[{\"function_name\":\"get_orders\","
+        "\"sync_frequency\":3600,\"sync_status\":\"enabled\"}]}],"
+        "\"next_token\":\"tok+/=\",\"total_count\":250}";
+    listed l = {0};
+    char next[64];
+    assert_int_equal(
+        fx_api_parse_connection_page(page, strlen(page), on_listed, &l, next, sizeof next), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.ids[0], "c1");
+    assert_string_equal(l.ids[1], "c2");
+    assert_string_equal(next, "tok+/=");
+    /* the element exactly as served, and what it says (as fx_api_parse_connection reads it) */
+    assert_string_equal(l.objs[1],
+                        "{\"connection_id\":\"c2\", \"sync_schedules\":[{\"function_name\":"
+                        "\"get_orders\",\"sync_frequency\":3600,\"sync_status\":\"enabled\"}]}");
+    assert_true(l.info[0].actions_known);
+    assert_int_equal(l.info[0].hist_done, ORDERS_READ);
+    assert_string_equal(l.info[0].integration, "sandbox");
+    assert_true(l.info[1].sched[TS_ENT_ORDERS].known);
+    assert_int_equal(l.info[1].sched[TS_ENT_ORDERS].frequency_ms, 3600000);
+    assert_int_equal(l.info[1].hist_done, ORDERS_READ); /* enabled: its first sync is done */
+
+    const char *last = "{\"data\":[],\"next_token\":null}";
+    memset(&l, 0, sizeof l);
+    assert_int_equal(
+        fx_api_parse_connection_page(last, strlen(last), on_listed, &l, next, sizeof next), 0);
+    assert_int_equal(l.n, 0);
+    assert_string_equal(next, "");
+    const char *bad[] = {"{\"data\":{\"connection_id\":\"c1\"}}", "{\"next_token\":null}",
+                         "{\"data\":[{\"connection_id\":\"c1\"}", "[]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(
+            fx_api_parse_connection_page(bad[i], strlen(bad[i]), on_listed, &l, next, sizeof next),
+            -1);
+}
+
 /* sync_schedules: Trackstar's promise per resource. A crawl in progress (its start after
  * the last end, or sync_status sync_in_progress) does not replace the last ended one. */
 static void schedules_and_promise(void **state) {
@@ -268,7 +330,7 @@ int main(void) {
         cmocka_unit_test(exchange_answer),       cmocka_unit_test(connection_events),
         cmocka_unit_test(status_body),           cmocka_unit_test(event_ids),
         cmocka_unit_test(schedules_and_promise), cmocka_unit_test(job_answer),
-        cmocka_unit_test(complete_listings),
+        cmocka_unit_test(complete_listings),     cmocka_unit_test(connection_pages),
     };
     return cmocka_run_group_tests_name("fx_api", tests, NULL, NULL);
 }
