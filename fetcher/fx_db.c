@@ -334,19 +334,11 @@ int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t o
                 5, p, errstr, errlen);
 }
 
-int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
-                     char *errstr, size_t errlen) {
-    char sb[24];
-    snprintf(sb, sizeof sb, "%" PRId64, since);
-    const char *const p[] = {sb};
+/* The rows of a historical-sync query (connection, resource, oldest, seq) into *out. */
+static int hist_rows(PGresult *res, fx_db_hist **out, int *n, int64_t *max_seq, char *errstr,
+                     size_t errlen) {
     *out = NULL;
     *n = 0;
-    PGresult *res = run(db, "load historical syncs",
-                        "SELECT connection_id, resource, " MS(
-                            "oldest_data_date") ", seq"
-                                                " FROM fetcher_historical_syncs WHERE seq > "
-                                                "$1::bigint ORDER BY seq",
-                        1, p, errstr, errlen);
     if (!res) return -1;
     int rows = PQntuples(res), k = 0;
     fx_db_hist *h = rows ? calloc((size_t)rows, sizeof *h) : NULL;
@@ -357,7 +349,7 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
     }
     for (int i = 0; i < rows; i++) {
         int64_t sq = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        if (sq > *max_seq) *max_seq = sq;
+        if (max_seq && sq > *max_seq) *max_seq = sq;
         int r = ts_entity_lookup(PQgetvalue(res, i, 1));
         if (r < 0) continue;
         snprintf(h[k].conn, sizeof h[k].conn, "%s", PQgetvalue(res, i, 0));
@@ -369,6 +361,30 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
     *out = h;
     *n = k;
     return 0;
+}
+
+#define HIST_COLS "connection_id, resource, " MS("oldest_data_date") ", seq"
+
+int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
+                     char *errstr, size_t errlen) {
+    char sb[24];
+    snprintf(sb, sizeof sb, "%" PRId64, since);
+    const char *const p[] = {sb};
+    PGresult *res = run(db, "load historical syncs",
+                        "SELECT " HIST_COLS " FROM fetcher_historical_syncs"
+                        " WHERE seq > $1::bigint ORDER BY seq",
+                        1, p, errstr, errlen);
+    return hist_rows(res, out, n, max_seq, errstr, errlen);
+}
+
+int fx_db_hist_of(PGconn *db, const char *conn, fx_db_hist **out, int *n, char *errstr,
+                  size_t errlen) {
+    const char *const p[] = {conn};
+    PGresult *res = run(db, "load historical syncs",
+                        "SELECT " HIST_COLS " FROM fetcher_historical_syncs"
+                        " WHERE connection_id = $1",
+                        1, p, errstr, errlen);
+    return hist_rows(res, out, n, NULL, errstr, errlen);
 }
 
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,

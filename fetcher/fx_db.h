@@ -100,6 +100,9 @@ typedef struct fx_db_hist {
 /* Historical-sync rows changed after since (as fx_db_conn_since); *out is malloc'd. */
 int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen);
+/* One connection's historical-sync rows (the primary key's prefix: an index scan). */
+int fx_db_hist_of(PGconn *db, const char *conn, fx_db_hist **out, int *n, char *errstr,
+                  size_t errlen);
 
 typedef struct fx_db_stream {
     char state[32];

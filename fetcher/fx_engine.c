@@ -83,12 +83,6 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
     snprintf(c->id, sizeof c->id, "%s", id);
     c->partition = fx_engine_partition_of(c->id, e->partitions);
     fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-        c->streams[r].c = c;
-        c->streams[r].res = r;
-        for (int i = 0; i < FX_MAX_CHAINS; i++)
-            c->streams[r].chains[i].st = &c->streams[r];
-    }
     e->conn_arr[e->nconns++] = c;
     c->next = e->conns;
     e->conns = c;
@@ -102,7 +96,7 @@ void fx_stream_wake(fx_engine *e, fx_stream *st, int64_t at) {
 }
 
 void fx_conn_wake(fx_engine *e, fx_conn *c) {
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++)
         fx_stream_wake(e, &c->streams[r], 0);
 }
 
@@ -170,7 +164,7 @@ static void release_requests(fx_engine *e, fx_conn *c) {
         fx_db_result(e, rc, "release request", err);
         *a = e->areqs[--e->nareqs];
     }
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         st->force = st->bf_queued = 0;
         st->force_req = st->bf_req = st->run_req = 0;
@@ -181,7 +175,7 @@ static void release_requests(fx_engine *e, fx_conn *c) {
 
 /* The streams a force sync names poll now (the POST failed: there is nothing to wait for). */
 static void force_waiting(fx_conn *c) {
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++)
         if (c->sync_wait & (1u << r)) {
             c->streams[r].force = 1;
             fx_stream_wake(c->e, &c->streams[r], 0);
@@ -312,6 +306,33 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
 
 /* ---- ownership ---- */
 
+/* Its historical-sync rows into its streams: the refresh reads only the rows that change
+ * later, and only for owned connections. */
+static void apply_hist(fx_engine *e, fx_conn *c, const fx_db_hist *h) {
+    fx_stream *st = &c->streams[h->res];
+    if (!st->hist_done || (h->oldest_ms && h->oldest_ms != st->oldest_ms)) {
+        st->hist_done = 1;
+        if (h->oldest_ms) st->oldest_ms = h->oldest_ms;
+        fx_stream_wake(e, st, 0); /* its first run may start */
+    }
+}
+
+static void load_hist(fx_engine *e, fx_conn *c) {
+    char err[256];
+    fx_db_hist *h = NULL;
+    int n = 0;
+    int rc = fx_db_hist_of(e->db, c->id, &h, &n, err, sizeof err);
+    fx_db_result(e, rc, "load historical syncs", err);
+    if (rc) {
+        e->load_pending = 1; /* retried at the next refresh */
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        apply_hist(e, c, &h[i]);
+    free(h);
+    c->hist_loaded = 1;
+}
+
 static void load_streams(fx_engine *e, fx_conn *c) {
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
@@ -342,11 +363,12 @@ static void load_streams(fx_engine *e, fx_conn *c) {
         st->loaded = 1;
         fx_stream_wake(e, st, 0); /* its first decision */
     }
+    if (!c->hist_loaded) load_hist(e, c);
 }
 
 /* Cancel every page request of c's streams in flight. */
 static void cancel_chains(fx_engine *e, fx_conn *c) {
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         for (int i = 0; i < FX_MAX_CHAINS; i++)
             if (st->chains[i].req) {
@@ -357,8 +379,39 @@ static void cancel_chains(fx_engine *e, fx_conn *c) {
     }
 }
 
+/* Its token opened: 1, or 0 (logged) when it cannot be (no token stored, or sealed with a
+ * key this process does not hold). Only owned connections hold an opened token. */
+static int open_token(fx_engine *e, fx_conn *c) {
+    char err[256];
+    seal_free_secret(c->token);
+    c->token = c->sealed ? seal_open(&e->cfg.ring, c->id, c->sealed, err, sizeof err) : NULL;
+    c->unusable = !c->token;
+    if (c->unusable)
+        log_error("access token unusable", "connection_id", c->id, "error",
+                  c->sealed ? err : "no token stored", NULL);
+    return !c->unusable;
+}
+
+int fx_conn_streams_new(fx_conn *c) {
+    c->streams = calloc(TS_ENTITY_COUNT, sizeof *c->streams);
+    if (!c->streams) return -1;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        c->streams[r].c = c;
+        c->streams[r].res = r;
+        for (int i = 0; i < FX_MAX_CHAINS; i++)
+            c->streams[r].chains[i].st = &c->streams[r];
+    }
+    return 0;
+}
+
 static void own_conn(fx_engine *e, fx_conn *c) {
-    if (c->owned) return;
+    if (c->owned || c->deleted || c->unusable || !open_token(e, c)) return;
+    if (fx_conn_streams_new(c) != 0) {
+        log_error("connection not owned: out of memory", "connection_id", c->id, NULL);
+        seal_free_secret(c->token);
+        c->token = NULL;
+        return;
+    }
     c->owned = 1;
     e->owned_conns++;
     c->owned_at_ms = util_now_ms();
@@ -411,6 +464,13 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
     e->owned_conns--;
     fx_sched_del(&e->checks, &c->check);
     release_requests(e, c);
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        fx_stream_release(e, &c->streams[r]);
+    free(c->streams);
+    c->streams = NULL;
+    c->hist_loaded = 0;
+    seal_free_secret(c->token);
+    c->token = NULL;
     log_info("connection released", "connection_id", c->id, NULL);
 }
 
@@ -439,7 +499,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
 
 static void conn_free(fx_engine *e, fx_conn *c) {
     disown_conn(e, c, 0);
-    seal_free_secret(c->token);
+    free(c->sealed);
     free(c);
 }
 
@@ -451,29 +511,33 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
             log_error("connection not registered: out of memory", "connection_id", row->id, NULL);
             return;
         }
-        e->hist_seq = 0; /* its historical-sync rows may predate it: read them all again */
         log_info("connection known", "connection_id", c->id, "integration_name", row->integration,
                  NULL);
     }
+    if (c->known && c->version == row->version) return;
     int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
-    if (c->version == row->version && (c->token || deleted)) return;
+    char *sealed = !deleted && row->sealed ? strdup(row->sealed) : NULL;
+    if (!deleted && row->sealed && !sealed) {
+        log_error("connection not updated: out of memory", "connection_id", c->id, NULL);
+        return; /* kept as it was until its row changes again */
+    }
+    c->known = 1;
     c->version = row->version;
     snprintf(c->integration, sizeof c->integration, "%s", row->integration);
     /* A deleted connection has no token any more (wiped in the database): forget ours
-     * too, at once. */
-    char err[256];
-    char *tok = deleted ? NULL : seal_open(&e->cfg.ring, c->id, row->sealed, err, sizeof err);
-    seal_free_secret(c->token);
-    c->token = tok;
-    c->unusable = !deleted && !tok;
-    if (c->unusable)
-        log_error("access token unusable", "connection_id", c->id, "error",
-                  row->sealed ? err : "no token stored", NULL);
+     * too, at once. The sealed token is opened only by the owner (own_conn). */
+    free(c->sealed);
+    c->sealed = sealed;
+    c->unusable = 0;
+    if (c->owned && (deleted || !open_token(e, c))) {
+        seal_free_secret(c->token);
+        c->token = NULL;
+    }
     int blocked = strcmp(row->state, FX_CONN_BLOCKED) == 0;
     c->deleted = deleted;
     if (c->blocked && !blocked) {
         log_info("connection unblocked", "connection_id", c->id, NULL);
-        for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++)
             c->streams[r].d.last_error[0] = '\0';
     }
     c->blocked = blocked;
@@ -521,13 +585,8 @@ static void refresh(fx_engine *e) {
     fx_db_result(e, rc, "load historical syncs", err);
     for (int i = 0; i < n; i++) {
         fx_conn *c = find_conn(e, h[i].conn);
-        if (!c) continue;
-        fx_stream *st = &c->streams[h[i].res];
-        if (!st->hist_done || (h[i].oldest_ms && h[i].oldest_ms != st->oldest_ms)) {
-            st->hist_done = 1;
-            if (h[i].oldest_ms) st->oldest_ms = h[i].oldest_ms;
-            fx_stream_wake(e, st, 0); /* its first run may start */
-        }
+        /* not owned: its owner reads it, and so do we if we come to own it (load_hist) */
+        if (c && c->owned && c->hist_loaded) apply_hist(e, c, &h[i]);
     }
     free(h);
 
@@ -609,17 +668,13 @@ static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now
     return now + gap;
 }
 
-/* The connection object of GET /connections/{id}, exactly as served, onto the raw topic
- * (resource "connections", event_type connections.polled): how the connection's
- * customer_id and settings reach the database. Delivery is not tracked: the next
- * answer after FETCHER_CONNECTION_REFRESH_S publishes it again. An object naming another
- * connection, or holding a token, is not published. */
-static void publish_conn_object(fx_engine *e, fx_conn *c, const fx_http_resp *resp) {
-    const char *body = resp->body.p ? resp->body.p : "", *v, *obj = NULL, *tok;
+/* The connection object of a GET /connections/{id} answer ({data:{...}} or its first
+ * element of {data:[...]}), or NULL. */
+static const char *conn_object_of(const fx_http_resp *resp, size_t *len) {
+    const char *body = resp->body.p ? resp->body.p : "", *v, *obj = NULL;
     const char *end = body + resp->body.len;
-    size_t vl, ol = 0, tl;
-    char got[FX_ID_MAX], at[32], err[256];
-    if (fx_json_obj_raw(body, resp->body.len, "data", &v, &vl) != 1) return;
+    size_t vl, ol = 0;
+    if (fx_json_obj_raw(body, resp->body.len, "data", &v, &vl) != 1) return NULL;
     while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
         v++, vl--;
     if (vl && *v == '[') { /* the list shape: its first element */
@@ -629,11 +684,22 @@ static void publish_conn_object(fx_engine *e, fx_conn *c, const fx_http_resp *re
         obj = v;
         ol = vl;
     }
-    if (!obj || ol == 0 || *obj != '{' ||
-        fx_json_obj_str(obj, ol, "connection_id", got, sizeof got) != 1 ||
+    *len = ol;
+    return obj && ol && *obj == '{' ? obj : NULL;
+}
+
+/* The connection object, exactly as served (by GET /connections/{id} or a page of
+ * GET /connections), onto the raw topic (resource "connections", event_type
+ * connections.polled): how the connection's customer_id and settings reach the database.
+ * Delivery is not tracked: the next answer after FETCHER_CONNECTION_REFRESH_S publishes
+ * it again. An object naming another connection, or holding a token, is not published. */
+static void publish_conn_object(fx_engine *e, fx_conn *c, const char *obj, size_t ol) {
+    const char *tok;
+    size_t tl;
+    char got[FX_ID_MAX], at[32], err[256];
+    if (!obj || fx_json_obj_str(obj, ol, "connection_id", got, sizeof got) != 1 ||
         strcmp(got, c->id) != 0 || fx_json_obj_raw(obj, ol, "access_token", &tok, &tl) != 0) {
-        log_warn("GET /connections/{id}: connection object not published (another connection's,"
-                 " or it holds a token)",
+        log_warn("connection object not published (another connection's, or it holds a token)",
                  "connection_id", c->id, NULL);
         return;
     }
@@ -674,6 +740,54 @@ static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp
     metric_inc(resp->status >= 500 ? e->m.http_5xx : e->m.http_errors);
 }
 
+/* What a Connection object says (GET /connections/{id}, or one element of a page of
+ * GET /connections), applied to the owned connection c: what it reads, Trackstar's
+ * crawl times, its first syncs. obj is the object as served, for the raw topic. */
+static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, const char *obj,
+                            size_t objlen, int64_t now) {
+    c->check_429s = 0;
+    if (now >= c->info_at) { /* customer_id and settings: no more often than this */
+        publish_conn_object(e, c, obj, objlen);
+        c->info_at = now + e->cfg.conn_refresh_ms;
+    }
+    if (info->actions_known) {
+        c->actions = info->actions;
+        c->actions_known = 1;
+    }
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        const fx_schedule *sc = &info->sched[r];
+        if (!sc->known) continue;
+        /* What Trackstar promises about its copy (the cursor rule), and when it last
+         * refreshed it (the schedule: poll after each crawl). */
+        fx_schedule_promise(sc, &st->prom);
+        st->crawls_known = st->prom.crawl_end_ms != 0;
+        st->crawl_error = sc->error;
+        int fs = (int)(st->prom.frequency_ms / 1000);
+        if (st->loaded &&
+            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
+            st->d.sync_frequency_s = fs;
+            st->d.crawl_end_ms = st->prom.crawl_end_ms;
+            st->dirty = 1;
+        }
+    }
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        if (st->hist_done || !(info->hist_done & (1u << r))) continue;
+        char err[256];
+        int rc = fx_db_hist_put(e->db, c->id, ts_entities[r].name, 0, 0, "api", err, sizeof err);
+        fx_db_result(e, rc, "store historical sync", err);
+        if (rc == 0) {
+            st->hist_done = 1;
+            log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
+                     ts_entities[r].name, NULL);
+        }
+    }
+    fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
+    /* crawl times, first syncs, what it reads: every stream decides again */
+    fx_conn_wake(e, c);
+}
+
 static void on_conn_info(void *arg, fx_http_resp *resp) {
     fx_conn *c = arg;
     fx_engine *e = c->e;
@@ -694,47 +808,9 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         conn_check_failed(e, c, resp, now);
         return;
     }
-    c->check_429s = 0;
-    if (now >= c->info_at) { /* customer_id and settings: no more often than this */
-        publish_conn_object(e, c, resp);
-        c->info_at = now + e->cfg.conn_refresh_ms;
-    }
-    if (info.actions_known) {
-        c->actions = info.actions;
-        c->actions_known = 1;
-    }
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-        fx_stream *st = &c->streams[r];
-        const fx_schedule *sc = &info.sched[r];
-        if (!sc->known) continue;
-        /* What Trackstar promises about its copy (the cursor rule), and when it last
-         * refreshed it (the schedule: poll after each crawl). */
-        fx_schedule_promise(sc, &st->prom);
-        st->crawls_known = st->prom.crawl_end_ms != 0;
-        st->crawl_error = sc->error;
-        int fs = (int)(st->prom.frequency_ms / 1000);
-        if (st->loaded &&
-            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
-            st->d.sync_frequency_s = fs;
-            st->d.crawl_end_ms = st->prom.crawl_end_ms;
-            st->dirty = 1;
-        }
-    }
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-        fx_stream *st = &c->streams[r];
-        if (st->hist_done || !(info.hist_done & (1u << r))) continue;
-        char err[256];
-        int rc = fx_db_hist_put(e->db, c->id, ts_entities[r].name, 0, 0, "api", err, sizeof err);
-        fx_db_result(e, rc, "store historical sync", err);
-        if (rc == 0) {
-            st->hist_done = 1;
-            log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
-                     ts_entities[r].name, NULL);
-        }
-    }
-    fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
-    /* crawl times, first syncs, what it reads: every stream decides again */
-    fx_conn_wake(e, c);
+    size_t ol = 0;
+    const char *obj = conn_object_of(resp, &ol);
+    conn_info_apply(e, c, &info, obj, ol, now);
 }
 
 /* One GET /connections/{id}, counted in every budget it spends. 0, or -1 when it could not
@@ -760,34 +836,183 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
     return 0;
 }
 
-/* Start GET /connections/{id} for the connections that are due, the longest overdue
- * first, while the organisation's budget for API-key requests and the process's cap on
- * requests in flight (which every other request obeys too) allow. When more are due than
- * the budget serves, each waits its turn instead of the first ones in the list taking
- * every slot. Only due connections are looked at (e->checks): one whose token has no
- * budget or slot free now is set aside for this turn and looked at again at the next. */
-static void check_conns(fx_engine *e, int64_t now) {
-    fx_sched_item **aside = e->checks.scratch;
-    size_t n = 0;
+/* ---- the sweep: GET /connections, a page of connections a request ----
+ *
+ * When many owned connections are due for a look at once (a start or a restart, a
+ * partition taken over, the connections created together coming due together), reading
+ * the organisation's list, 100 connections a page, costs N/100 API-key requests where
+ * asking each connection costs one each. The pages are read one after another within
+ * FETCHER_ORG_RATE; each owned connection listed takes what its element says, exactly as
+ * from GET /connections/{id}, and so leaves the due queue. One not listed (deleted at
+ * Trackstar, say) stays due and is asked on its own after the sweep. Sweeps are at least
+ * FX_SWEEP_GAP_MS apart, so that a few connections due in between are asked on their own
+ * rather than starting a sweep each. The page size is Trackstar's (the API takes no
+ * limit; the simulator's is 100). */
+#define FX_SWEEP_MIN_DUE 10
+#define FX_SWEEP_GAP_MS 10000
+
+static void on_listed(void *arg, const char *id, const char *obj, size_t len,
+                      const fx_conn_info *info) {
+    fx_engine *e = arg;
+    e->sweep.listed++;
+    fx_conn *c = find_conn(e, id);
+    /* one asked on its own meanwhile keeps that answer; a blocked one waits for its unblock */
+    if (!c || !c->owned || !c->token || c->blocked || c->info_req) return;
+    e->sweep.applied++;
+    conn_info_apply(e, c, info, obj, len, util_mono_ms());
+}
+
+static void sweep_end(fx_engine *e, int64_t now, const char *failed) {
+    char pages[16], listed[24], applied[24];
+    snprintf(pages, sizeof pages, "%d", e->sweep.pages);
+    snprintf(listed, sizeof listed, "%" PRId64, e->sweep.listed);
+    snprintf(applied, sizeof applied, "%" PRId64, e->sweep.applied);
+    if (!failed) {
+        e->sweep.last_pages = e->sweep.pages;
+        log_info("connections listed (GET /connections)", "pages", pages, "listed", listed,
+                 "owned_applied", applied, NULL);
+    } else {
+        static log_limiter failures = LOG_LIMITER_INIT(10, 60000);
+        log_limited(&failures, LOG_WARN, "GET /connections failed; asking each due connection",
+                    "pages", pages, "error", failed, NULL);
+    }
+    e->sweep.on = 0;
+    e->sweep.next_at = now + FX_SWEEP_GAP_MS;
+}
+
+static void on_sweep_page(void *arg, fx_http_resp *resp) {
+    fx_engine *e = arg;
+    e->sweep.req = NULL;
+    int64_t now = util_mono_ms();
+    fx_rate_on_response(&e->org_rate, now, util_now_ms(), resp->status, resp->retry_after_s,
+                        resp->remaining, resp->reset_epoch_s);
+    char next[FX_SWEEP_TOKEN_MAX], what[64];
+    if (resp->status == 200 &&
+        fx_api_parse_connection_page(resp->body.p ? resp->body.p : "", resp->body.len, on_listed, e,
+                                     next, sizeof next) == 0) {
+        e->sweep.pages++;
+        e->sweep.fails = 0;
+        metric_inc(e->m.sweep_pages);
+        if (!next[0]) {
+            sweep_end(e, now, NULL);
+            return;
+        }
+        snprintf(e->sweep.token, sizeof e->sweep.token, "%s", next);
+        return;
+    }
+    if (resp->status == 429) {
+        /* the organisation's budget is spent: this page again, backing off while it lasts */
+        metric_inc(e->m.http_429);
+        int64_t wait = fx_backoff_delay(e->sweep.fails++, FX_CHECK_BACKOFF_BASE_MS,
+                                        FX_CHECK_BACKOFF_CAP_MS, &e->rng);
+        if (resp->retry_after_s > 0 && wait < resp->retry_after_s * 1000)
+            wait = resp->retry_after_s * 1000 + (int64_t)(fx_rand(&e->rng) % 1000);
+        e->sweep.retry_at = now + wait;
+        return;
+    }
+    metric_inc(resp->status >= 500 ? e->m.http_5xx : e->m.http_errors);
+    if (resp->status)
+        snprintf(what, sizeof what, "HTTP %d", resp->status);
+    else
+        snprintf(what, sizeof what, "%.60s", resp->err);
+    sweep_end(e, now, what);
+}
+
+/* The sweep's next page, when no page is in flight and the budgets allow. */
+static void sweep_step(fx_engine *e, int64_t now) {
+    if (e->sweep.req || now < e->sweep.retry_at ||
+        fx_http_inflight(e->http) >= e->cfg.max_inflight || fx_rate_next(&e->org_rate, now) > now)
+        return;
+    sbuf url = {0};
+    if (sbuf_printf(&url, "%s/connections", e->cfg.base_url) == 0 &&
+        (!e->sweep.token[0] ||
+         (sbuf_printf(&url, "?page_token=") == 0 && val_url_escape(&url, e->sweep.token) == 0)))
+        e->sweep.req =
+            fx_http_start(e->http, "GET", url.p, e->cfg.api_key, NULL, NULL, on_sweep_page, e);
+    sbuf_free(&url);
+    if (!e->sweep.req) {
+        sweep_end(e, now, "request not started");
+        return;
+    }
+    fx_rate_take(&e->org_rate, now);
+    metric_inc(e->m.http_requests);
+}
+
+static fx_conn *check_conn_of(fx_sched_item *it) {
+    return (fx_conn *)((char *)it - offsetof(fx_conn, check));
+}
+
+/* The next due connection that can be looked at, or NULL. Others popped on the way leave
+ * the queue until that changes (fx_conn_check_at). */
+static fx_conn *pop_due(fx_engine *e, int64_t now) {
     fx_sched_item *it;
-    while (fx_http_inflight(e->http) < e->cfg.max_inflight &&
-           fx_rate_next(&e->org_rate, now) <= now && (it = fx_sched_pop(&e->checks, now))) {
-        fx_conn *c = (fx_conn *)((char *)it - offsetof(fx_conn, check));
+    while ((it = fx_sched_pop(&e->checks, now))) {
+        fx_conn *c = check_conn_of(it);
         e->conns_examined++;
         metric_inc(e->m.sched_conns);
-        if (!c->owned || c->info_req || !c->token || c->blocked)
-            continue; /* out of the queue until that changes (fx_conn_check_at) */
-        if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) {
-            aside[n++] = it;
-            continue;
-        }
-        start_conn_check(e, c, now);
+        if (c->owned && !c->info_req && c->token && !c->blocked) return c;
     }
+    return NULL;
+}
+
+/* How many due connections make a sweep worth it: at least FX_SWEEP_MIN_DUE, and more
+ * than the last sweep's pages; 0 while the last sweep ended less than FX_SWEEP_GAP_MS ago. */
+static size_t sweep_want(const fx_engine *e, int64_t now) {
+    if (now < e->sweep.next_at) return 0;
+    size_t want = FX_SWEEP_MIN_DUE;
+    if ((size_t)e->sweep.last_pages + 1 > want) want = (size_t)e->sweep.last_pages + 1;
+    return want;
+}
+
+static void sweep_start(fx_engine *e, int64_t now) {
+    e->sweep.on = 1; /* from the first page; last_pages and next_at stay */
+    e->sweep.token[0] = '\0';
+    e->sweep.pages = e->sweep.fails = 0;
+    e->sweep.retry_at = 0;
+    e->sweep.listed = e->sweep.applied = 0;
+    sweep_step(e, now);
+}
+
+/* Look at the owned connections that are due, the longest overdue first: by a sweep when
+ * enough are (sweep_want), else with GET /connections/{id} each while the organisation's
+ * budget for API-key requests and the process's cap on requests in flight (which every
+ * other request obeys too) allow. When more are due than the budget serves, each waits
+ * its turn instead of the first ones in the list taking every slot. Only due connections
+ * are looked at (e->checks), each once a turn: one whose token has no budget or slot free
+ * now is set aside for this turn and looked at again at the next. */
+static void check_conns(fx_engine *e, int64_t now) {
+    if (e->sweep.on) {
+        sweep_step(e, now);
+        return;
+    }
+    fx_sched_item **due = e->checks.scratch;
+    size_t n = 0, want = sweep_want(e, now);
+    fx_conn *c;
+    while (n < want && (c = pop_due(e, now)))
+        due[n++] = &c->check;
+    int sweep = want && n >= want;
+    /* asked each: the ones taken out above first, then more while the budgets allow; the
+     * ones set aside are written back into due[] behind the one being read */
+    size_t next = 0, aside = 0;
+    while (!sweep && fx_http_inflight(e->http) < e->cfg.max_inflight &&
+           fx_rate_next(&e->org_rate, now) <= now) {
+        if (next < n)
+            c = check_conn_of(due[next++]);
+        else if (!(c = pop_due(e, now)))
+            break;
+        if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now)
+            due[aside++] = &c->check;
+        else
+            start_conn_check(e, c, now); /* one that cannot start is rescheduled by it */
+    }
+    while (next < n)
+        due[aside++] = due[next++];
     /* back in at their own (past) time: still the most overdue next turn */
-    for (size_t i = 0; i < n; i++) {
-        fx_conn *c = (fx_conn *)((char *)aside[i] - offsetof(fx_conn, check));
+    for (size_t i = 0; i < aside; i++) {
+        c = check_conn_of(due[i]);
         fx_conn_check_at(e, c, c->hist_check_at);
     }
+    if (sweep) sweep_start(e, now);
 }
 
 /* ---- the stream's decision when it is not running ---- */
@@ -1092,6 +1317,10 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->m.state_write_failures = metric_counter(
         "fetcher_state_write_failures_total",
         "statements storing stream state that failed (their streams are retried)", NULL, NULL);
+    e->m.sweep_pages = metric_counter(
+        "fetcher_connection_sweep_pages_total",
+        "pages of GET /connections read (a sweep learns every owned connection listed)", NULL,
+        NULL);
     fx_fresh_init(e);
     return e;
 oom:

@@ -16,8 +16,9 @@
 #include "metrics.h"
 #include "strmap.h"
 
-#define FX_MAX_CHAINS 4        /* windows (or warehouses) fetched at once per stream */
-#define FX_MAX_WAREHOUSES 1024 /* warehouses a location run walks */
+#define FX_SWEEP_TOKEN_MAX 1024 /* a GET /connections page token */
+#define FX_MAX_CHAINS 4         /* windows (or warehouses) fetched at once per stream */
+#define FX_MAX_WAREHOUSES 1024  /* warehouses a location run walks */
 #define FX_MAX_PARTITIONS 1024
 #define FX_MAX_ACTIVE_REQS 256 /* manual requests being carried out at once */
 #define FX_SAVE_RETRY_MS 1000  /* a stream whose state did not store tries again after */
@@ -131,8 +132,10 @@ struct fx_stream {
 struct fx_conn {
     fx_engine *e;
     char id[FX_ID_MAX], integration[FX_ID_MAX];
-    char *token; /* decrypted access token: secret, never logged */
+    char *sealed; /* the access token as stored (sealed): opened only while owned */
+    char *token;  /* the opened access token while owned: secret, never logged */
     int64_t version;
+    int known; /* its row has been applied once (version is the row's) */
     int blocked, deleted, unusable;
     int partition, owned;
     int64_t owned_at_ms; /* wall clock: when this replica took the connection over */
@@ -147,7 +150,10 @@ struct fx_conn {
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
-    fx_stream streams[TS_ENTITY_COUNT];
+    /* TS_ENTITY_COUNT streams while owned, else NULL: a replica's memory grows with the
+     * connections it owns, not with all of them (issue 24) */
+    fx_stream *streams;
+    int hist_loaded; /* its historical-sync rows are in its streams */
     /* its next GET /connections/{id} (e->checks, keyed by hist_check_at): in it while
      * owned, usable, unblocked and no such request is in flight */
     fx_sched_item check;
@@ -176,7 +182,18 @@ struct fx_engine {
      * that are due; nothing else is looked at. */
     fx_sched sched;  /* owned, loaded streams by when to look at them next */
     fx_sched checks; /* owned connections by their next GET /connections/{id} */
-    uint64_t rot;    /* where a turn starts among the due streams (fairness) */
+    /* A sweep: the pages of GET /connections, read one after another when many owned
+     * connections are due at once (fx_engine.c, check_conns) */
+    struct {
+        int on;
+        fx_http_req *req;
+        char token[FX_SWEEP_TOKEN_MAX]; /* the next page's; "" = the first */
+        int pages, last_pages;          /* this sweep's so far; the last complete one's */
+        int fails;                      /* 429s (or errors) in a row: its backoff */
+        int64_t retry_at, next_at;      /* monotonic ms */
+        int64_t listed, applied;        /* this sweep: connections listed, owned ones applied */
+    } sweep;
+    uint64_t rot; /* where a turn starts among the due streams (fairness) */
     uint64_t sched_ticks, streams_examined, conns_examined;
     int partitions;
     unsigned char owned[FX_MAX_PARTITIONS];
@@ -202,7 +219,7 @@ struct fx_engine {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
             *unacked_bytes, *inflight, *status_msgs, *gone, *sched_ticks, *sched_streams,
-            *sched_conns, *state_writes, *state_rows, *state_write_failures;
+            *sched_conns, *state_writes, *state_rows, *state_write_failures, *sweep_pages;
     } m;
     struct { /* fx_fresh.c */
         metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],
@@ -211,9 +228,15 @@ struct fx_engine {
     } fresh;
 };
 
+/* fx_engine.c: its streams, allocated as it comes to be owned (0, or -1 out of memory) */
+int fx_conn_streams_new(fx_conn *c);
+
 /* fx_run.c */
 void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now);
 void fx_run_abort(fx_engine *e, fx_stream *st, int detach);
+/* Let go of everything the stream holds outside itself (requests, deliveries still due,
+ * listings), run or no run: its memory may be freed next. */
+void fx_stream_release(fx_engine *e, fx_stream *st);
 void fx_run_after_acks(fx_engine *e, fx_stream *st);
 void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s);
 /* A dirty stream's state is queued to be stored; fx_state_flush stores it. */

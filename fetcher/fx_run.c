@@ -219,6 +219,11 @@ void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
     run_clear(e, st, detach);
 }
 
+void fx_stream_release(fx_engine *e, fx_stream *st) {
+    fx_run_abort(e, st, 1);
+    run_clear(e, st, 1);
+}
+
 /* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
  * acknowledged windows put it, and the stream lands in `state` (failed, unsupported). */
 static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_ms, const char *fmt,
@@ -247,7 +252,7 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
     int rc = fx_db_conn_block(e->db, c->id, why, err, sizeof err);
     fx_db_result(e, rc, "block connection", err);
     log_warn("connection blocked until reinstalled", "connection_id", c->id, "reason", why, NULL);
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (!st->loaded) continue;
         fx_run_abort(e, st, 1);

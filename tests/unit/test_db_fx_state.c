@@ -155,6 +155,7 @@ static void add_dirty(world *w, int nconn, int salt) {
         fx_conn *c = fx_conn_get(e, id, 1);
         assert_non_null(c);
         if (!c->owned) {
+            assert_int_equal(fx_conn_streams_new(c), 0);
             c->owned = 1;
             e->owned_conns++;
         }

@@ -49,7 +49,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         s->release = 1;
         pthread_mutex_unlock(&s->mu);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
     if (!r) return MHD_NO;
     enum MHD_Result rc = MHD_queue_response(conn, 200, r);
     MHD_destroy_response(r);
@@ -73,8 +74,7 @@ static void started_requests_go_out_at_once(void **state) {
     server s = {0};
     assert_int_equal(pthread_mutex_init(&s.mu, NULL), 0);
     s.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-                           NULL, handler, &s, MHD_OPTION_CONNECTION_LIMIT, 1000u,
-                           MHD_OPTION_END);
+                           NULL, handler, &s, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
     assert_non_null(s.d);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
     assert_non_null(info);

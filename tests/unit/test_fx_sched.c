@@ -143,6 +143,7 @@ static void add_idle(world *w, int from, int n) {
         assert_ptr_equal(fx_conn_get(e, id, 0), c); /* the hash finds it */
         c->token = strdup("token");
         assert_non_null(c->token);
+        assert_int_equal(fx_conn_streams_new(c), 0);
         c->owned = 1;
         e->owned_conns++;
         fx_conn_check_at(e, c, T0_MONO + 60000 + i % 1000);

@@ -1,0 +1,206 @@
+/* test_fx_sweep.c - many owned connections due at once are learned from the pages of
+ * GET /connections, not one GET /connections/{id} each (issue 24: a restart at 1,000
+ * connections asked each one, 49,070 requests with the organisation's 429s). Against a
+ * local server listing LISTED connections, 100 a page:
+ *   - LISTED + UNLISTED owned connections due: ceil(LISTED/100) pages, every listed one
+ *     takes what its element says (its next look moves to the future), and only the
+ *     UNLISTED ones are asked on their own afterwards;
+ *   - a handful due: asked on their own, no page.
+ */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fetcher/fx_engine_int.h"
+#include "fx_test_engine.h"
+#include "util.h"
+
+#define LISTED 250
+#define UNLISTED 4
+#define PAGE 100
+
+typedef struct server {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    int pages, singles;
+} server;
+
+static void conn_id(int i, char id[32]) {
+    snprintf(id, 32, "conn-%04d", i);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, sbuf *body) {
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(body->len, body->p ? body->p : "", MHD_RESPMEM_MUST_COPY);
+    sbuf_free(body);
+    if (!r) return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static void conn_object(sbuf *b, const char *id) {
+    sbuf_printf(b,
+                "{\"connection_id\":\"%s\",\"integration_name\":\"sandbox\","
+                "\"available_actions\":[\"get_orders\"]}",
+                id);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_len, void **req_cls) {
+    (void)version, (void)upload, (void)upload_len, (void)req_cls;
+    server *s = cls;
+    sbuf b = {0};
+    if (strcmp(method, "GET") != 0) return reply(conn, 405, &b);
+    if (strcmp(url, "/connections") == 0) {
+        const char *tok = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page_token");
+        int from = tok ? atoi(tok) : 0;
+        pthread_mutex_lock(&s->mu);
+        s->pages++;
+        pthread_mutex_unlock(&s->mu);
+        sbuf_printf(&b, "{\"data\":[");
+        int i = from;
+        for (; i < LISTED && i < from + PAGE; i++) {
+            char id[32];
+            conn_id(i, id);
+            if (i > from) sbuf_printf(&b, ",");
+            conn_object(&b, id);
+        }
+        if (i < LISTED)
+            sbuf_printf(&b, "],\"next_token\":\"%d\",\"total_count\":%d}", i, LISTED);
+        else
+            sbuf_printf(&b, "],\"next_token\":null,\"total_count\":%d}", LISTED);
+        return reply(conn, 200, &b);
+    }
+    if (strncmp(url, "/connections/", 13) == 0) {
+        pthread_mutex_lock(&s->mu);
+        s->singles++;
+        pthread_mutex_unlock(&s->mu);
+        int i = atoi(url + 13 + 5); /* conn-NNNN */
+        if (i >= LISTED) return reply(conn, 404, &b);
+        sbuf_printf(&b, "{\"data\":");
+        conn_object(&b, url + 13);
+        sbuf_printf(&b, "}");
+        return reply(conn, 200, &b);
+    }
+    return reply(conn, 404, &b);
+}
+
+typedef struct world {
+    server s;
+    rd_kafka_t *producer;
+    fx_engine *e;
+    char url[64];
+} world;
+
+static void world_new(world *w) {
+    memset(w, 0, sizeof *w);
+    assert_int_equal(pthread_mutex_init(&w->s.mu, NULL), 0);
+    w->s.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+                              handler, &w->s, MHD_OPTION_END);
+    assert_non_null(w->s.d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->s.d, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(info);
+    snprintf(w->url, sizeof w->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    char err[256];
+    w->e = fx_test_engine_new(NULL, &w->producer, err, sizeof err);
+    assert_non_null(w->e);
+    w->e->cfg.base_url = w->url;
+    w->e->cfg.org_rate = 1000; /* the budget is not what this shows */
+    fx_rate_init(&w->e->org_rate, w->e->cfg.org_rate, 1000);
+}
+
+static void world_free(world *w) {
+    fx_test_engine_free(w->e, w->producer);
+    MHD_stop_daemon(w->s.d);
+    pthread_mutex_destroy(&w->s.mu);
+}
+
+/* Connections from..from+n-1 owned, with a token, due for a look now. */
+static void own_due(world *w, int from, int n) {
+    for (int i = from; i < from + n; i++) {
+        char id[32];
+        conn_id(i, id);
+        fx_conn *c = fx_conn_get(w->e, id, 1);
+        assert_non_null(c);
+        assert_int_equal(fx_conn_streams_new(c), 0);
+        c->token = strdup("token");
+        assert_non_null(c->token);
+        c->owned = 1;
+        w->e->owned_conns++;
+        fx_conn_check_at(w->e, c, util_mono_ms() - 1);
+    }
+}
+
+/* Turns until every connection from..from+n-1 is answered (or 10 s). */
+static void run_until_known(world *w, int from, int n) {
+    int64_t until = util_mono_ms() + 10000;
+    for (;;) {
+        int known = 0;
+        for (int i = from; i < from + n; i++) {
+            char id[32];
+            conn_id(i, id);
+            fx_conn *c = fx_conn_get(w->e, id, 0);
+            known += c->actions_known || (!c->info_req && c->check_429s == 0 &&
+                                          c->hist_check_at > util_mono_ms() && i >= LISTED);
+        }
+        if ((known == n && !w->e->sweep.on && fx_http_inflight(w->e->http) == 0) ||
+            util_mono_ms() > until)
+            break;
+        fx_engine_tick(w->e, util_mono_ms(), util_now_ms());
+        fx_http_run(w->e->http, 10);
+    }
+}
+
+static void many_due_read_from_pages(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    own_due(&w, 0, LISTED + UNLISTED);
+    run_until_known(&w, 0, LISTED + UNLISTED);
+    int64_t now = util_mono_ms();
+    for (int i = 0; i < LISTED; i++) {
+        char id[32];
+        conn_id(i, id);
+        fx_conn *c = fx_conn_get(w.e, id, 0);
+        assert_true(c->actions_known);
+        assert_true(c->hist_check_at > now); /* not due any more */
+    }
+    assert_int_equal(w.s.pages, (LISTED + PAGE - 1) / PAGE);
+    assert_int_equal(w.e->sweep.last_pages, (LISTED + PAGE - 1) / PAGE);
+    /* the ones the list did not show, asked on their own after it */
+    assert_int_equal(w.s.singles, UNLISTED);
+    world_free(&w);
+}
+
+static void few_due_asked_each(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    own_due(&w, 0, 3);
+    run_until_known(&w, 0, 3);
+    assert_int_equal(w.s.pages, 0);
+    assert_int_equal(w.s.singles, 3);
+    for (int i = 0; i < 3; i++) {
+        char id[32];
+        conn_id(i, id);
+        assert_true(fx_conn_get(w.e, id, 0)->actions_known);
+    }
+    world_free(&w);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(many_due_read_from_pages),
+        cmocka_unit_test(few_due_asked_each),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
