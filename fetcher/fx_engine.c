@@ -843,11 +843,11 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
  * the organisation's list, 100 connections a page, costs N/100 API-key requests where
  * asking each connection costs one each. The pages are read one after another within
  * FETCHER_ORG_RATE; each owned connection listed takes what its element says, exactly as
- * from GET /connections/{id}, and so leaves the due queue. One not listed (deleted at
- * Trackstar, say) stays due and is asked on its own after the sweep. Sweeps are at least
- * FX_SWEEP_GAP_MS apart, so that a few connections due in between are asked on their own
- * rather than starting a sweep each. The page size is Trackstar's (the API takes no
- * limit; the simulator's is 100). */
+ * from GET /connections/{id}, and so leaves the due queue. One the last complete sweep
+ * did not list (deleted at Trackstar, say) is asked on its own, and does not count
+ * towards the next sweep, so that such connections cannot start sweep after sweep. After
+ * a failed sweep, none starts for FX_SWEEP_GAP_MS and the due ones are asked one by one.
+ * The page size is Trackstar's (the API takes no limit; the simulator's is 100). */
 #define FX_SWEEP_MIN_DUE 10
 #define FX_SWEEP_GAP_MS 10000
 
@@ -856,6 +856,10 @@ static void on_listed(void *arg, const char *id, const char *obj, size_t len,
     fx_engine *e = arg;
     e->sweep.listed++;
     fx_conn *c = find_conn(e, id);
+    if (c) {
+        c->swept = e->sweep.gen;
+        c->unlisted = 0;
+    }
     /* one asked on its own meanwhile keeps that answer; a blocked one waits for its unblock */
     if (!c || !c->owned || !c->token || c->blocked || c->info_req) return;
     e->sweep.applied++;
@@ -867,17 +871,19 @@ static void sweep_end(fx_engine *e, int64_t now, const char *failed) {
     snprintf(pages, sizeof pages, "%d", e->sweep.pages);
     snprintf(listed, sizeof listed, "%" PRId64, e->sweep.listed);
     snprintf(applied, sizeof applied, "%" PRId64, e->sweep.applied);
+    e->sweep.on = 0;
     if (!failed) {
         e->sweep.last_pages = e->sweep.pages;
-        log_info("connections listed (GET /connections)", "pages", pages, "listed", listed,
-                 "owned_applied", applied, NULL);
+        for (fx_conn *c = e->conns; c; c = c->next) /* once a sweep: N/100 requests' worth */
+            c->unlisted = c->owned && c->swept != e->sweep.gen;
+        log_debug("connections listed (GET /connections)", "pages", pages, "listed", listed,
+                  "owned_applied", applied, NULL);
     } else {
         static log_limiter failures = LOG_LIMITER_INIT(10, 60000);
         log_limited(&failures, LOG_WARN, "GET /connections failed; asking each due connection",
                     "pages", pages, "error", failed, NULL);
+        e->sweep.next_at = now + FX_SWEEP_GAP_MS;
     }
-    e->sweep.on = 0;
-    e->sweep.next_at = now + FX_SWEEP_GAP_MS;
 }
 
 static void on_sweep_page(void *arg, fx_http_resp *resp) {
@@ -956,7 +962,7 @@ static fx_conn *pop_due(fx_engine *e, int64_t now) {
 }
 
 /* How many due connections make a sweep worth it: at least FX_SWEEP_MIN_DUE, and more
- * than the last sweep's pages; 0 while the last sweep ended less than FX_SWEEP_GAP_MS ago. */
+ * than the last sweep's pages; 0 for a while after a failed sweep. */
 static size_t sweep_want(const fx_engine *e, int64_t now) {
     if (now < e->sweep.next_at) return 0;
     size_t want = FX_SWEEP_MIN_DUE;
@@ -966,6 +972,7 @@ static size_t sweep_want(const fx_engine *e, int64_t now) {
 
 static void sweep_start(fx_engine *e, int64_t now) {
     e->sweep.on = 1; /* from the first page; last_pages and next_at stay */
+    e->sweep.gen++;
     e->sweep.token[0] = '\0';
     e->sweep.pages = e->sweep.fails = 0;
     e->sweep.retry_at = 0;
@@ -986,11 +993,14 @@ static void check_conns(fx_engine *e, int64_t now) {
         return;
     }
     fx_sched_item **due = e->checks.scratch;
-    size_t n = 0, want = sweep_want(e, now);
+    size_t n = 0, counted = 0, want = sweep_want(e, now);
     fx_conn *c;
-    while (n < want && (c = pop_due(e, now)))
+    /* the ones the last sweep did not list are taken out too, but do not count */
+    while (counted < want && n < 4 * want && (c = pop_due(e, now))) {
         due[n++] = &c->check;
-    int sweep = want && n >= want;
+        counted += !c->unlisted;
+    }
+    int sweep = want && counted >= want;
     /* asked each: the ones taken out above first, then more while the budgets allow; the
      * ones set aside are written back into due[] behind the one being read */
     size_t next = 0, aside = 0;

@@ -154,6 +154,8 @@ struct fx_conn {
      * connections it owns, not with all of them (issue 24) */
     fx_stream *streams;
     int hist_loaded; /* its historical-sync rows are in its streams */
+    uint32_t swept;  /* e->sweep.gen of the last sweep that listed it */
+    int unlisted;    /* the last complete sweep did not list it: asked on its own */
     /* its next GET /connections/{id} (e->checks, keyed by hist_check_at): in it while
      * owned, usable, unblocked and no such request is in flight */
     fx_sched_item check;
@@ -192,6 +194,7 @@ struct fx_engine {
         int fails;                      /* 429s (or errors) in a row: its backoff */
         int64_t retry_at, next_at;      /* monotonic ms */
         int64_t listed, applied;        /* this sweep: connections listed, owned ones applied */
+        uint32_t gen;                   /* sweeps started */
     } sweep;
     uint64_t rot; /* where a turn starts among the due streams (fairness) */
     uint64_t sched_ticks, streams_examined, conns_examined;

@@ -59,8 +59,8 @@ static void world_new(world *w) {
         put_conn(w, id, &w->ring, 1000);
         /* every third one has finished its first sync of orders */
         if (i % 3 == 0)
-            assert_int_equal(
-                fx_db_hist_put(w->db, id, "orders", 0, 0, "webhook", err, sizeof err), 0);
+            assert_int_equal(fx_db_hist_put(w->db, id, "orders", 0, 0, "webhook", err, sizeof err),
+                             0);
     }
     w->e = fx_test_engine_new(w->db, &w->producer, err, sizeof err);
     assert_non_null(w->e);

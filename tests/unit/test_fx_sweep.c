@@ -4,7 +4,8 @@
  * local server listing LISTED connections, 100 a page:
  *   - LISTED + UNLISTED owned connections due: ceil(LISTED/100) pages, every listed one
  *     takes what its element says (its next look moves to the future), and only the
- *     UNLISTED ones are asked on their own afterwards;
+ *     UNLISTED ones are asked on their own afterwards; due again, those do not start a
+ *     sweep of their own (they would, one after another, were they counted);
  *   - a handful due: asked on their own, no page.
  */
 #include <microhttpd.h>
@@ -23,7 +24,7 @@
 #include "util.h"
 
 #define LISTED 250
-#define UNLISTED 4
+#define UNLISTED 12 /* enough to start a sweep, were they counted */
 #define PAGE 100
 
 typedef struct server {
@@ -178,6 +179,16 @@ static void many_due_read_from_pages(void **state) {
     assert_int_equal(w.e->sweep.last_pages, (LISTED + PAGE - 1) / PAGE);
     /* the ones the list did not show, asked on their own after it */
     assert_int_equal(w.s.singles, UNLISTED);
+    for (int i = LISTED; i < LISTED + UNLISTED; i++) {
+        char id[32];
+        conn_id(i, id);
+        fx_conn *c = fx_conn_get(w.e, id, 0);
+        assert_true(c->unlisted);
+        fx_conn_check_at(w.e, c, util_mono_ms() - 1);
+    }
+    run_until_known(&w, LISTED, UNLISTED);
+    assert_int_equal(w.s.pages, (LISTED + PAGE - 1) / PAGE);
+    assert_int_equal(w.s.singles, 2 * UNLISTED);
     world_free(&w);
 }
 

@@ -178,7 +178,33 @@ def rate(log, prefix, conn=None):
     print(max(per_sec.values()) if per_sec else 0, throttled, sum(per_sec.values()), max3)
 
 
+def conn_reads(log, seconds):
+    """GETs of the connections' API-key endpoints (the listing GET /connections and
+    GET /connections/{id}) in the first `seconds` after the first of them: the pages, the
+    single reads, and the 429s among all of them over the whole log."""
+    import datetime
+    t0, pages, singles, throttled = None, 0, 0, 0
+    with open(log) as f:
+        for line in f:
+            if '"msg":"request"' not in line:
+                continue
+            e = json.loads(line)
+            path = e.get("path", "")
+            single = path.startswith("/connections/") and path.count("/") == 2 and \
+                path not in ("/connections/sync", "/connections/on-demand-syncs")
+            if e.get("method") != "GET" or not (path == "/connections" or single):
+                continue
+            throttled += e.get("status") == "429"
+            t = datetime.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
+            t0 = t if t0 is None else t0
+            if t - t0 <= float(seconds):
+                pages += path == "/connections"
+                singles += single
+    print(pages, singles, throttled)
+
+
 if __name__ == "__main__":
     import urllib.parse
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"truth": truth, "oldest": oldest, "covered": covered, "headers": headers, "statuses": statuses, "rate": rate}[cmd](*args)
+    {"truth": truth, "oldest": oldest, "covered": covered, "headers": headers, "statuses": statuses, "rate": rate,
+     "conn_reads": conn_reads}[cmd](*args)
