@@ -51,13 +51,12 @@ state_is() { [ "$(stream_state "$1" "$2")" = "$3" ]; }
 covered() { # conn resource...: truth of each resource on the raw topic (or in $RAW_RECORD)
   local conn=$1 r out raw=${RAW_RECORD:-$FX_DIR/raw.json}; shift
   [ -n "${RAW_RECORD:-}" ] || fx_raw "$raw"
+  # every truth from one process, then one pass over the raw dump for every resource (it
+  # runs to tens of MB): a process per resource and a read per resource were three
+  # minutes of a loaded run
   mkdir -p "$FX_DIR/truth"
-  for r in "$@"; do
-    $CHECK truth "$FX_SIM" "$FX_API_KEY" "$conn" "$r" "$FX_DIR/truth/$r.jsonl" >/dev/null || return 1
-    cp "$FX_DIR/truth/$r.jsonl" "$FX_DIR/truth.jsonl"
-  done
-  # one pass over the raw dump for every resource (it runs to tens of MB: read once per
-  # resource it was three minutes of a loaded run)
+  $CHECK truths "$FX_SIM" "$FX_API_KEY" "$conn" "$FX_DIR/truth" "$@" >/dev/null || return 1
+  cp "$FX_DIR/truth/${!#}.jsonl" "$FX_DIR/truth.jsonl"
   out=$($CHECK covered-many "$raw" "$conn" "$FX_DIR/truth" "$@") || { echo "$out"; return 1; }
 }
 request_done() { [ "$(fx_sql "SELECT status FROM fetcher_requests WHERE id=$1")" = done ]; }

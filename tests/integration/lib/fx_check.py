@@ -3,6 +3,8 @@
 
   fx_check.py truth SIM_URL API_KEY CONN RESOURCE OUT.jsonl
       every current record of RESOURCE (the simulator's truth endpoint), one per line
+  fx_check.py truths SIM_URL API_KEY CONN OUT_DIR RESOURCE...
+      truth of each RESOURCE into OUT_DIR/RESOURCE.jsonl
   fx_check.py covered RAW.json CONN RESOURCE TRUTH.jsonl
       every truth record reached the raw topic in its current version (same id and
       updated_date), published exactly as served; prints "ok N" or the missing ones
@@ -67,6 +69,16 @@ def truth(sim, key, conn, res, out):
             if not token:
                 break
     print(n)
+
+
+def truths(sim, key, conn, out_dir, *resources):
+    """truth for each of RESOURCES into OUT_DIR/<resource>.jsonl, in one process (the
+    suite's checks fetch up to 15 at a time: one interpreter start each was seconds under
+    load)."""
+    import contextlib, io
+    for res in resources:
+        with contextlib.redirect_stdout(io.StringIO()):
+            truth(sim, key, conn, res, os.path.join(out_dir, res + ".jsonl"))
 
 
 def oldest(sim, key, conn, res):
@@ -206,4 +218,4 @@ def rate(log, prefix, conn=None):
 if __name__ == "__main__":
     import urllib.parse
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"truth": truth, "oldest": oldest, "covered": covered, "covered-many": covered_many, "headers": headers, "statuses": statuses, "rate": rate}[cmd](*args)
+    {"truth": truth, "truths": truths, "oldest": oldest, "covered": covered, "covered-many": covered_many, "headers": headers, "statuses": statuses, "rate": rate}[cmd](*args)
