@@ -26,6 +26,8 @@ import urllib.request
 def raw_messages(path):
     with open(path) as f:
         for line in f:
+            if not line.endswith("\n"):
+                break  # a recording (fx_raw_record) still being written: its last line is not whole yet
             line = line.strip()
             if not line:
                 continue
