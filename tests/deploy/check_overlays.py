@@ -17,6 +17,7 @@
 Prints "N passed, M failed".
 """
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
@@ -82,15 +83,24 @@ def check_job_names(tmp):
         keys = {k: v for k, v in cm["data"].items() if overlay == "base" or k not in base_keys
                 or k == "KAFKA_BOOTSTRAP"}
         base_keys |= set(cm["data"])
-        for key, val in sorted(keys.items()):
+
+        def changed(key, val):
             if re.match(r"^[A-Z][A-Z0-9_]*$", key):
                 new = "1" if val != "1" else "2"
-                other = job_of(variant(overlay, "trackstar-topics", literal="%s=%s" % (key, new), tmp=tmp))
-            else:
-                other = job_of(variant(overlay, "trackstar-topics", file_key=key, tmp=tmp))
-            T.check("%s: changing %s renames the Job" % (overlay, key),
-                    other and other["metadata"]["name"] != name, other and other["metadata"]["name"])
-        other = job_of(variant(overlay, "trackstar-config", literal="LOG_LEVEL=debug", tmp=tmp))
+                return job_of(variant(overlay, "trackstar-topics", literal="%s=%s" % (key, new), tmp=tmp))
+            return job_of(variant(overlay, "trackstar-topics", file_key=key, tmp=tmp))
+
+        # The variants are independent kustomize runs, mostly waiting for a share of a busy
+        # machine's CPU (0.3 s of CPU, 7 s of wall time each in a loaded run): rendered four
+        # at a time, checked in the same order as before.
+        items = sorted(keys.items())
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            log_level = pool.submit(variant, overlay, "trackstar-config", literal="LOG_LEVEL=debug", tmp=tmp)
+            others = list(pool.map(lambda kv: changed(*kv), items))
+            for (key, _), other in zip(items, others):
+                T.check("%s: changing %s renames the Job" % (overlay, key),
+                        other and other["metadata"]["name"] != name, other and other["metadata"]["name"])
+            other = job_of(log_level.result())
         T.check("%s: changing LOG_LEVEL leaves the Job as it is (apply keeps working)" % overlay,
                 other == job, "the Job changed")
 

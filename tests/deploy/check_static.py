@@ -77,9 +77,26 @@ def apt_packages(instructions):
     return pk
 
 
+def dpkg_owners(paths):
+    """{path: package} for each of paths some installed package holds, in one `dpkg -S`:
+    each call reads the whole package database (about 3 s on a busy machine), and one
+    call per library and binary was a minute and a half of test_deploy."""
+    if not paths:
+        return {}
+    r = subprocess.run(["dpkg", "-S"] + sorted(paths), capture_output=True, text=True)
+    owners = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("diversion "):
+            continue
+        pkgs, sep, path = line.rpartition(": ")
+        if sep and path in paths and path not in owners:
+            owners[path] = pkgs.split(":")[0]
+    return owners
+
+
 def needed_packages(bin_dir):
     """{package: [binary, ...]} of the shared libraries each binary links directly."""
-    out = {}
+    links = []
     for b in sorted(os.listdir(bin_dir)):
         path = os.path.join(bin_dir, b)
         if not os.access(path, os.X_OK) or os.path.isdir(path):
@@ -93,13 +110,12 @@ def needed_packages(bin_dir):
             if re.match(r"lib[alut]san\.so|libubsan\.so", lib):
                 continue
             real = os.path.realpath(resolved.get(lib, lib))
-            pkg = None
-            for cand in (real, real.replace("/usr/lib/", "/lib/", 1)):
-                r = subprocess.run(["dpkg", "-S", cand], capture_output=True, text=True)
-                if r.returncode == 0:
-                    pkg = r.stdout.split(":")[0]
-                    break
-            out.setdefault(pkg or "?" + lib, []).append(b)
+            links.append((b, lib, (real, real.replace("/usr/lib/", "/lib/", 1))))
+    owners = dpkg_owners({c for _, _, cands in links for c in cands})
+    out = {}
+    for b, lib, cands in links:
+        pkg = next((owners[c] for c in cands if c in owners), None)
+        out.setdefault(pkg or "?" + lib, []).append(b)
     return out
 
 

@@ -140,16 +140,23 @@ else fail "Trackstar's copy caught up" "changes still pending after 60 s"; fi
 drained() { [ "$(fl_sim_stat pending)" = 0 ]; }
 if wait_for 120 drained; then pass "every webhook delivered or given up (simulator queue empty)"
 else fail "simulator queue drained" "pending $(fl_sim_stat pending)"; fi
+# Each attempt is a full comparison (report and summary): the one that passes is the
+# verdict, with no second comparison only to print its report (as fault_run.sh).
 t0=$(date +%s)
+rc=1
 while [ $(( $(date +%s) - t0 )) -lt "$CONVERGE_S" ]; do
   python3 "$ROOT/tests/faults/compare_truth.py" --sim "$SIM_URL" --api-key "$TRACKSTAR_API_KEY" \
-    --db "$DATABASE_URL" --connections "$CONN_LIST" --quiet >/dev/null 2>&1 && break
+    --db "$DATABASE_URL" --connections "$CONN_LIST" --summary-json "$WORK/summary.json" >"$WORK/compare.out" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && break
   sleep 3
 done
 conv=$(( $(date +%s) - t0 ))
-python3 "$ROOT/tests/faults/compare_truth.py" --sim "$SIM_URL" --api-key "$TRACKSTAR_API_KEY" \
-  --db "$DATABASE_URL" --connections "$CONN_LIST" --summary-json "$WORK/summary.json" >"$WORK/compare.out" 2>&1
-rc=$?
+if [ $rc -ne 0 ]; then # timed out: the report of the database as it is now
+  python3 "$ROOT/tests/faults/compare_truth.py" --sim "$SIM_URL" --api-key "$TRACKSTAR_API_KEY" \
+    --db "$DATABASE_URL" --connections "$CONN_LIST" --summary-json "$WORK/summary.json" >"$WORK/compare.out" 2>&1
+  rc=$?
+fi
 sed 's/^/        /' "$WORK/compare.out"
 if [ $rc -eq 0 ]; then pass "every table equals the truth, $conv s after the WMS went still: 0 missed, 0 stale"
 else fail "every table equals the truth (0 missed, 0 stale)" "$(tail -1 "$WORK/compare.out")"; fi

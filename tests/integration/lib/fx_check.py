@@ -3,6 +3,8 @@
 
   fx_check.py truth SIM_URL API_KEY CONN RESOURCE OUT.jsonl
       every current record of RESOURCE (the simulator's truth endpoint), one per line
+  fx_check.py truths SIM_URL API_KEY CONN OUT_DIR RESOURCE...
+      truth of each RESOURCE into OUT_DIR/RESOURCE.jsonl
   fx_check.py covered RAW.json CONN RESOURCE TRUTH.jsonl
       every truth record reached the raw topic in its current version (same id and
       updated_date), published exactly as served; prints "ok N" or the missing ones
@@ -24,6 +26,8 @@ import urllib.request
 def raw_messages(path):
     with open(path) as f:
         for line in f:
+            if not line.endswith("\n"):
+                break  # a recording (fx_raw_record) still being written: its last line is not whole yet
             line = line.strip()
             if not line:
                 continue
@@ -69,6 +73,16 @@ def truth(sim, key, conn, res, out):
     print(n)
 
 
+def truths(sim, key, conn, out_dir, *resources):
+    """truth for each of RESOURCES into OUT_DIR/<resource>.jsonl, in one process (the
+    suite's checks fetch up to 15 at a time: one interpreter start each was seconds under
+    load)."""
+    import contextlib, io
+    for res in resources:
+        with contextlib.redirect_stdout(io.StringIO()):
+            truth(sim, key, conn, res, os.path.join(out_dir, res + ".jsonl"))
+
+
 def oldest(sim, key, conn, res):
     """What Trackstar's historical-sync-completed would carry as oldest_data_date."""
     import datetime
@@ -81,18 +95,44 @@ def oldest(sim, key, conn, res):
     print(min(dates) if dates else datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def covered(raw, conn, res, truth_file):
-    seen = collections.defaultdict(set)
-    exact = {}
+def polled(raw, conn, resources):
+    """{resource: (seen, exact)} of CONN's polled messages, in one pass over RAW (a dump
+    of the raw topic runs to tens of MB: read once for every resource, not once each)."""
+    out = {r: (collections.defaultdict(set), {}) for r in resources}
     for m in raw_messages(raw):
         h = m["h"]
-        if h.get("source") != "poll" or h.get("connection_id") != conn or h.get("resource") != res:
+        res = h.get("resource")
+        if h.get("source") != "poll" or h.get("connection_id") != conn or res not in out:
             continue
         if h.get("event_type") != res + ".polled":
             continue
         v = json.loads(m["payload"])
+        seen, exact = out[res]
         seen[v["id"]].add(v.get("updated_date"))
         exact[(v["id"], v.get("updated_date"))] = m["payload"]
+    return out
+
+
+def covered(raw, conn, res, truth_file):
+    ok, msg = covered_by(*polled(raw, conn, [res])[res], truth_file)
+    print(msg)
+    if not ok:
+        sys.exit(1)
+
+
+def covered_many(raw, conn, truth_dir, *resources):
+    """covered for each of RESOURCES, their truths in TRUTH_DIR/<resource>.jsonl; stops at
+    the first not covered, its name in front of the report."""
+    got = polled(raw, conn, resources)
+    for res in resources:
+        ok, msg = covered_by(*got[res], os.path.join(truth_dir, res + ".jsonl"))
+        if not ok:
+            print(f"{res}: {msg}")
+            sys.exit(1)
+    print("ok")
+
+
+def covered_by(seen, exact, truth_file):
     missing, inexact, n = [], 0, 0
     with open(truth_file) as f:
         for line in f:
@@ -105,9 +145,8 @@ def covered(raw, conn, res, truth_file):
             if exact[(rec["id"], rec.get("updated_date"))] != line.rstrip("\n"):
                 inexact += 1
     if missing or inexact:
-        print(f"missing {len(missing)} of {n} (e.g. {missing[:3]}), not byte-exact {inexact}")
-        sys.exit(1)
-    print(f"ok {n}")
+        return False, f"missing {len(missing)} of {n} (e.g. {missing[:3]}), not byte-exact {inexact}"
+    return True, f"ok {n}"
 
 
 def headers(raw, conn):
@@ -206,5 +245,6 @@ def conn_reads(log, seconds):
 if __name__ == "__main__":
     import urllib.parse
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"truth": truth, "oldest": oldest, "covered": covered, "headers": headers, "statuses": statuses, "rate": rate,
+    {"truth": truth, "truths": truths, "oldest": oldest, "covered": covered,
+     "covered-many": covered_many, "headers": headers, "statuses": statuses, "rate": rate,
      "conn_reads": conn_reads}[cmd](*args)
