@@ -339,7 +339,8 @@ def chart(rows):
     data = os.path.join(OUT, "fetcher_scale.dat")
     with open(data, "w") as f:
         for rep in sorted(set(r["replicas"] for r in rows)):
-            f.write("# replicas=%d: n sync_s bound_s ratio req_per_useful pct_429 kb_per_owned idle restart_key\n" % rep)
+            f.write("# replicas=%d: n sync_s bound_s ratio req_per_useful pct_429 kb_per_owned idle"
+                    " restart_key\n" % rep)
             for r in sorted((r for r in rows if r["replicas"] == rep), key=lambda r: r["n"]):
                 f.write("%d %.2f %.2f %.3f %.4f %.4f %s %.3f %d\n" % (
                     r["n"], r["sync_s"], r["bound_s"], r["ratio"], r["req_per_useful"], r["pct_429"],
