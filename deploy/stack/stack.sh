@@ -8,6 +8,12 @@
 #   stack.sh status which parts are running
 #   stack.sh restart-fetcher  stop and start the running stack's fetcher (benches)
 #
+# STACK_FETCHER_REPLICAS (default 1) starts that many fetcher replicas (at most 9): the
+# first is `fetcher` (admin port BASE+102), replica i >= 2 is `fetcher<i>` with admin port
+# BASE+110+i (ADMIN_FETCHER<i> in stack.env), same settings otherwise; they share the
+# connections through the consumer group on trackstar.fetcher-assignments.v1, which has
+# STACK_BROKER_PARTITIONS (4) partitions on the dev broker (docs/fetcher.md).
+#
 # Everything lives under STACK_VAR (default: <repo>/var): PostgreSQL's data directory,
 # logs, pid files, and stack.env, which holds shell assignments for every address,
 # port and secret a tool or test needs (`. var/stack.env`).
@@ -41,6 +47,11 @@ GW_PORT=$((BASE + 80))
 SIM_PORT=$((BASE + 90))
 ADMIN_GW=$((BASE + 101)) ADMIN_FETCHER=$((BASE + 102))
 ADMIN_NORMALIZER=$((BASE + 103)) ADMIN_WRITER=$((BASE + 104))
+FETCHER_REPLICAS=${STACK_FETCHER_REPLICAS:-1}
+case "$FETCHER_REPLICAS" in [1-9]) ;; *) echo "stack: STACK_FETCHER_REPLICAS must be 1-9" >&2; exit 2 ;; esac
+# fetcher_name I / fetcher_admin_port I: replica I's pid/log name and admin port.
+fetcher_name() { if [ "$1" -eq 1 ]; then echo fetcher; else echo "fetcher$1"; fi; }
+fetcher_admin_port() { if [ "$1" -eq 1 ]; then echo "$ADMIN_FETCHER"; else echo $((BASE + 110 + $1)); fi; }
 LOGS="$VAR/logs" RUN="$VAR/run"
 
 log() { printf 'stack: %s\n' "$*" >&2; }
@@ -102,6 +113,8 @@ TRACKSTAR_API_KEY=$TRACKSTAR_API_KEY
 SIM_URL=http://127.0.0.1:$SIM_PORT
 ADMIN_WEBHOOK_GW=http://127.0.0.1:$ADMIN_GW
 ADMIN_FETCHER=http://127.0.0.1:$ADMIN_FETCHER
+FETCHER_REPLICAS=$FETCHER_REPLICAS
+$(for ((i = 2; i <= FETCHER_REPLICAS; i++)); do echo "ADMIN_FETCHER$i=http://127.0.0.1:$(fetcher_admin_port "$i")"; done)
 ADMIN_NORMALIZER=http://127.0.0.1:$ADMIN_NORMALIZER
 ADMIN_WRITER=http://127.0.0.1:$ADMIN_WRITER
 ADMIN_TOKEN=$ADMIN_TOKEN
@@ -219,8 +232,10 @@ set_stage_env() {
 # The simulator's Trackstar crawls every few seconds (SIM_SYNC_SCALE): the fetcher looks
 # at its crawl times as often, to poll promptly after each, and its margin behind the
 # cursor is scaled alike (production defaults: 60 s and 300 s against an hour).
+# start_fetcher [I]: replica I (default 1).
 start_fetcher() {
-  start fetcher "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_FETCHER \
+  local i=${1:-1}
+  start "$(fetcher_name "$i")" "${COMMON_STAGE_ENV[@]}" ADMIN_PORT="$(fetcher_admin_port "$i")" \
     TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY" ADMIN_TOKEN="$ADMIN_TOKEN" \
     DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
     FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \
@@ -278,12 +293,14 @@ start_all() {
   start normalizer "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_NORMALIZER -- "$BIN_DIR/normalizer"
   start webhook-gw "${COMMON_STAGE_ENV[@]}" ADMIN_PORT=$ADMIN_GW WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$GW_PORT \
     WEBHOOK_SECRETS="$WEBHOOK_SECRET" TOKEN_ENCRYPTION_KEY="$TOKEN_ENCRYPTION_KEY" "${ts_env[@]}" -- "$BIN_DIR/webhook-gw"
-  start_fetcher
+  for ((i = 1; i <= FETCHER_REPLICAS; i++)); do start_fetcher "$i"; done
 
   wait_http writer "http://127.0.0.1:$ADMIN_WRITER/readyz" 60
   wait_http normalizer "http://127.0.0.1:$ADMIN_NORMALIZER/readyz" 60
   wait_http webhook-gw "http://127.0.0.1:$ADMIN_GW/readyz" 60
-  wait_http fetcher "http://127.0.0.1:$ADMIN_FETCHER/readyz" 60
+  for ((i = 1; i <= FETCHER_REPLICAS; i++)); do
+    wait_http "$(fetcher_name "$i")" "http://127.0.0.1:$(fetcher_admin_port "$i")/readyz" 60
+  done
   log "all stages ready; webhook URL http://127.0.0.1:$GW_PORT/webhooks/trackstar; env in $VAR/stack.env"
 }
 
@@ -304,7 +321,8 @@ stop_one() {
 stop_all() {
   mkdir -p "$RUN"
   local name
-  for name in trackstar-sim webhook-gw fetcher normalizer writer dev-broker; do
+  for name in trackstar-sim webhook-gw fetcher fetcher2 fetcher3 fetcher4 fetcher5 fetcher6 fetcher7 fetcher8 fetcher9 \
+    normalizer writer dev-broker; do
     stop_one "$name"
   done
   stop_pg
@@ -312,7 +330,9 @@ stop_all() {
 
 status() {
   local name
-  for name in dev-broker trackstar-sim writer normalizer webhook-gw fetcher; do
+  for name in dev-broker trackstar-sim writer normalizer webhook-gw fetcher fetcher2 fetcher3 fetcher4 fetcher5 \
+    fetcher6 fetcher7 fetcher8 fetcher9; do
+    case $name in fetcher?) [ -e "$RUN/$name.pid" ] || continue ;; esac
     if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   if [ -s "$VAR/pg/postmaster.pid" ]; then echo "postgres: running"; else echo "postgres: stopped"; fi

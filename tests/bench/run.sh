@@ -7,7 +7,7 @@
 #   normalizer   tests/bench/normalizer.sh   normalizer vs bare cJSON, per core
 #   webhook_gw   tests/bench/webhook_gw.sh   webhook-gw vs nginx; p99 at 5,000 req/s
 #   fetcher      tests/bench/fetcher.sh      fetcher vs the rate-limit bound (when present)
-#   fetcher_scale tests/bench/fetcher_scale.sh N connections: first sync, requests, RSS, restart
+#   fetcher_scale tests/bench/fetcher_scale.sh N connections, 1 and 2 replicas: first sync vs bound, requests, RSS, restart
 #   writer       tests/bench/writer.sh, else tests/bench/writer_db.c: writer vs bare COPY+merge
 #   e2e          tests/bench/e2e.sh          HTTP to committed rows; memory soak
 #
