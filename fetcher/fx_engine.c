@@ -312,23 +312,48 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
 
 /* ---- ownership ---- */
 
+static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now);
+
+/* What GET /connections/{id} last said of the stream, as stored with it: the answer it
+ * came with is as good as just received. A crawl end stored without its start (a row of
+ * an earlier release) is not a known crawl: the next answer says it again. */
+static void restore_promise(fx_stream *st) {
+    memset(&st->prom, 0, sizeof st->prom);
+    st->prom.frequency_ms = (int64_t)st->d.sync_frequency_s * 1000;
+    if (st->d.crawl_start_ms && st->d.crawl_end_ms) {
+        st->prom.crawl_start_ms = st->d.crawl_start_ms;
+        st->prom.crawl_end_ms = st->d.crawl_end_ms;
+    }
+    st->crawls_known = st->prom.crawl_end_ms != 0;
+    st->crawl_error = st->d.crawl_error;
+}
+
+/* Every stream of c not loaded yet, from one query. */
 static void load_streams(fx_engine *e, fx_conn *c) {
+    uint32_t todo = 0, found = 0;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        if (!c->streams[r].loaded) todo |= 1u << r;
+    if (!todo) return;
+    fx_db_stream rows[TS_ENTITY_COUNT];
+    char err[256];
+    int rc = fx_db_streams_get(e->db, c->id, rows, &found, err, sizeof err);
+    fx_db_result(e, rc, "load streams", err);
+    if (rc < 0) {
+        e->load_pending = 1; /* retried at the next refresh */
+        return;
+    }
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
-        if (st->loaded) continue;
-        char err[256];
-        int rc = fx_db_stream_get(e->db, c->id, ts_entities[r].name, &st->d, err, sizeof err);
-        fx_db_result(e, rc < 0 ? -1 : 0, "load stream", err);
-        if (rc < 0) {
-            e->load_pending = 1; /* retried at the next refresh */
-            continue;
-        }
-        if (rc == 0) {
+        if (!(todo & (1u << r))) continue;
+        if (found & (1u << r)) {
+            st->d = rows[r];
+        } else {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
             snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_WAITING]);
             st->dirty = 1;
         }
+        restore_promise(st);
         st->state = FX_ST_COUNT; /* unknown: the first decision publishes the state */
         for (int s = 0; s < FX_ST_COUNT; s++)
             if (strcmp(st->d.state, fx_state_names[s]) == 0) st->state = (fx_state)s;
@@ -342,6 +367,38 @@ static void load_streams(fx_engine *e, fx_conn *c) {
         st->loaded = 1;
         fx_stream_wake(e, st, 0); /* its first decision */
     }
+}
+
+/* c's stored GET /connections/{id} answer: when it came and what its actions read (the
+ * streams' part comes with them, load_streams). Taken when newer than what this replica
+ * knows (it may have owned c before). */
+static void load_check(fx_engine *e, fx_conn *c) {
+    fx_db_check k = {.conn = c->id};
+    char err[256];
+    int rc = fx_db_check_get(e->db, c->id, &k, err, sizeof err);
+    fx_db_result(e, rc < 0 ? -1 : 0, "load connection check", err);
+    if (rc != 1 || k.checked_ms <= c->checked_ms) return;
+    c->checked_ms = k.checked_ms;
+    if (k.reads_known) {
+        c->actions = k.reads;
+        c->actions_known = 1;
+    }
+}
+
+/* c's next GET /connections/{id} after it was owned: its last answer (checked_ms) plus
+ * the gap a live answer would have set (next_conn_check), plus up to a tenth of that gap
+ * (replicas restarting together do not all ask at one moment). Never answered, or longer
+ * ago than that gap: now. Set again when first syncs load (refresh), while no answer came. */
+static void restore_check(fx_engine *e, fx_conn *c) {
+    int64_t now = util_mono_ms(), age = util_now_ms() - c->checked_ms;
+    int64_t gap = next_conn_check(e, c, 0);
+    c->check_restored = c->checked_ms != 0 && age >= 0 && age < gap;
+    if (!c->check_restored) {
+        fx_conn_check_at(e, c, 0);
+        return;
+    }
+    int64_t jitter = (int64_t)(fx_rand(&e->rng) % (uint64_t)(gap / 10 + 1));
+    fx_conn_check_at(e, c, now + (gap - age) + jitter);
 }
 
 /* Cancel every page request of c's streams in flight. */
@@ -363,8 +420,11 @@ static void own_conn(fx_engine *e, fx_conn *c) {
     e->owned_conns++;
     c->owned_at_ms = util_now_ms();
     c->info_at = 0;
-    fx_conn_check_at(e, c, 0);
+    /* What GET /connections/{id} said is read back, not asked again (issue 24): a restart
+     * with nothing to sync costs the organisation's budget nothing. */
+    load_check(e, c);
     load_streams(e, c);
+    restore_check(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
 
@@ -527,6 +587,8 @@ static void refresh(fx_engine *e) {
             st->hist_done = 1;
             if (h[i].oldest_ms) st->oldest_ms = h[i].oldest_ms;
             fx_stream_wake(e, st, 0); /* its first run may start */
+            /* the gap after a stored answer depends on the first syncs done */
+            if (c->owned && c->check_restored && !c->info_req) restore_check(e, c);
         }
     }
     free(h);
@@ -695,6 +757,9 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         return;
     }
     c->check_429s = 0;
+    c->checked_ms = util_now_ms();
+    c->check_restored = 0;
+    c->check_dirty = 1;
     if (now >= c->info_at) { /* customer_id and settings: no more often than this */
         publish_conn_object(e, c, resp);
         c->info_at = now + e->cfg.conn_refresh_ms;
@@ -712,11 +777,16 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         fx_schedule_promise(sc, &st->prom);
         st->crawls_known = st->prom.crawl_end_ms != 0;
         st->crawl_error = sc->error;
+        /* stored with the stream (load_streams reads it back at a restart) */
         int fs = (int)(st->prom.frequency_ms / 1000);
         if (st->loaded &&
-            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
+            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms ||
+             st->d.crawl_start_ms != st->prom.crawl_start_ms ||
+             st->d.crawl_error != st->crawl_error)) {
             st->d.sync_frequency_s = fs;
+            st->d.crawl_start_ms = st->prom.crawl_start_ms;
             st->d.crawl_end_ms = st->prom.crawl_end_ms;
+            st->d.crawl_error = st->crawl_error;
             st->dirty = 1;
         }
     }
@@ -733,6 +803,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         }
     }
     fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
+    fx_conn_save(e, c); /* its time and actions, stored after its streams' schedules */
     /* crawl times, first syncs, what it reads: every stream decides again */
     fx_conn_wake(e, c);
 }
@@ -1118,5 +1189,6 @@ void fx_engine_free(fx_engine *e) {
     fx_sched_free(&e->sched);
     fx_sched_free(&e->checks);
     free(e->saveq);
+    free(e->checkq);
     free(e);
 }
