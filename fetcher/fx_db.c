@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pq_conn.h"
+#include "strmap.h"
 #include "util.h"
 
 #define FX_DB_CONNECT_TIMEOUT_S "10"
@@ -382,6 +383,7 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
     " coalesce(last_error, ''), " MS("next_due_at") ", " MS("unsupported_until") ","              \
     " coalesce(sync_frequency_s, 0), " MS("last_crawl_end_at") ", cursor_rule, "                  \
     MS("last_crawl_start_at") ", crawl_error"
+#define STREAM_READ_NCOLS 17
 // clang-format on
 
 static void stream_row(const PGresult *res, int i, fx_db_stream *s) {
@@ -416,24 +418,6 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
     if (found) stream_row(res, 0, s);
     PQclear(res);
     return found;
-}
-
-int fx_db_streams_get(PGconn *db, const char *conn, fx_db_stream out[TS_ENTITY_COUNT],
-                      uint32_t *found, char *errstr, size_t errlen) {
-    const char *const p[] = {conn};
-    PGresult *res = run(db, "load streams",
-                        "SELECT " STREAM_READ_COLS " FROM fetcher_streams WHERE connection_id = $1",
-                        1, p, errstr, errlen);
-    if (!res) return -1;
-    *found = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
-        int r = ts_entity_lookup(PQgetvalue(res, i, 0));
-        if (r < 0) continue; /* a resource this release does not know */
-        stream_row(res, i, &out[r]);
-        *found |= 1u << r;
-    }
-    PQclear(res);
-    return 0;
 }
 
 /* One row of fx_db_streams_put: the 18 parameters of a stream, in the column order of
@@ -610,6 +594,21 @@ out:
     return rc;
 }
 
+/* A check's three columns from col on: checked_at (ms), reads known, reads ({a,b}: the
+ * names as fx_db_checks_put wrote them). */
+static void check_row(const PGresult *res, int row, int col, fx_db_check *out) {
+    out->checked_ms = ms_value(res, row, col);
+    out->reads_known = strcmp(PQgetvalue(res, row, col + 1), "t") == 0;
+    out->reads = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", PQgetvalue(res, row, col + 2));
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "{},\"", &save); t; t = strtok_r(NULL, "{},\"", &save)) {
+        int r = ts_entity_lookup(t);
+        if (r >= 0) out->reads |= 1u << r;
+    }
+}
+
 int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen) {
     const char *const p[] = {conn};
     PGresult *res =
@@ -619,21 +618,80 @@ int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr
             1, p, errstr, errlen);
     if (!res) return -1;
     int found = PQntuples(res) > 0;
-    if (found) {
-        out->checked_ms = ms_value(res, 0, 0);
-        out->reads_known = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        out->reads = 0;
-        /* {orders,products}: the names as fx_db_checks_put wrote them */
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", PQgetvalue(res, 0, 2));
-        char *save = NULL;
-        for (char *t = strtok_r(buf, "{},\"", &save); t; t = strtok_r(NULL, "{},\"", &save)) {
-            int r = ts_entity_lookup(t);
-            if (r >= 0) out->reads |= 1u << r;
-        }
-    }
+    if (found) check_row(res, 0, 0, out);
     PQclear(res);
     return found;
+}
+
+/* ids as a text[] literal: {"a","b"}, each element quoted, its \ and " escaped. A value
+ * of a parameter, never SQL text. */
+static int text_array(sbuf *b, const char *const *ids, int n) {
+    if (sbuf_append(b, "{", 1) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        if (sbuf_append(b, i ? ",\"" : "\"", i ? 2 : 1) != 0) return -1;
+        for (const char *c = ids[i]; *c; c++) {
+            if ((*c == '\\' || *c == '"') && sbuf_append(b, "\\", 1) != 0) return -1;
+            if (sbuf_append(b, c, 1) != 0) return -1;
+        }
+        if (sbuf_append(b, "\"", 1) != 0) return -1;
+    }
+    return sbuf_append(b, "}", 1);
+}
+
+int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
+                     size_t errlen) {
+    if (n <= 0) return 0;
+    if (n > FX_DB_LOAD_MAX) {
+        snprintf(errstr, errlen, "load connections: %d, at most %d at once", n, FX_DB_LOAD_MAX);
+        return -1;
+    }
+    sbuf arr = {0};
+    strmap *ix = strmap_new();
+    PGresult *res = NULL;
+    int rc = -1;
+    if (!ix || text_array(&arr, ids, n) != 0) {
+        snprintf(errstr, errlen, "load connections: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        if (strmap_put(ix, ids[i], i) != 0) {
+            snprintf(errstr, errlen, "load connections: out of memory");
+            goto out;
+        }
+    }
+    const char *const p[] = {arr.p};
+    res = run(db, "load streams",
+              "SELECT " STREAM_READ_COLS ", connection_id FROM fetcher_streams"
+              " WHERE connection_id = ANY($1::text[])",
+              1, p, errstr, errlen);
+    if (!res) goto out;
+    for (int k = 0; k < PQntuples(res); k++) {
+        int i, r = ts_entity_lookup(PQgetvalue(res, k, 0));
+        if (r < 0 || !strmap_get(ix, PQgetvalue(res, k, STREAM_READ_NCOLS), &i)) continue;
+        stream_row(res, k, &out[i].streams[r]);
+        out[i].found |= 1u << r;
+    }
+    PQclear(res);
+    res = run(db, "load checks",
+              "SELECT connection_id, " MS(
+                  "checked_at") ", reads IS NOT NULL,"
+                                " coalesce(reads, '{}') FROM fetcher_connection_checks"
+                                " WHERE connection_id = ANY($1::text[])",
+              1, p, errstr, errlen);
+    if (!res) goto out;
+    for (int k = 0; k < PQntuples(res); k++) {
+        int i;
+        if (!strmap_get(ix, PQgetvalue(res, k, 0), &i)) continue;
+        check_row(res, k, 1, &out[i].check);
+        out[i].check_found = 1;
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    strmap_free(ix);
+    sbuf_free(&arr);
+    return rc;
 }
 
 /* "{orders,returns}" for a resource bit set (empty = all). */

@@ -125,10 +125,6 @@ typedef struct fx_db_stream {
 /* Returns 1 when found, 0 when there is no row yet, -1 on error. */
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
                      char *errstr, size_t errlen);
-/* Every stream of a connection in one query: out[r] for each resource r whose row is
- * stored, its bit set in *found (the others are left as they were). 0 or -1 with errstr. */
-int fx_db_streams_get(PGconn *db, const char *conn, fx_db_stream out[TS_ENTITY_COUNT],
-                      uint32_t *found, char *errstr, size_t errlen);
 /* One stream stored (as fx_db_streams_put with one row). */
 int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
                      char *errstr, size_t errlen);
@@ -161,6 +157,22 @@ int fx_db_checks_put(PGconn *db, const fx_db_check *rows, int n, char *errstr, s
 /* A connection's stored check (out->conn is left as it is): 1 found, 0 never stored, -1
  * on error. */
 int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen);
+
+/* What is stored of one connection, as fx_db_conns_load reads it. */
+#define FX_DB_LOAD_MAX 500 /* connections per fx_db_conns_load: two statements */
+typedef struct fx_db_loaded {
+    fx_db_stream streams[TS_ENTITY_COUNT];
+    uint32_t found;  /* a bit per stream whose row is stored */
+    int check_found; /* a check is stored (check.conn is left NULL) */
+    fx_db_check check;
+} fx_db_loaded;
+
+/* The stored streams and checks of n connections (0..FX_DB_LOAD_MAX, distinct) in two
+ * queries, whatever n: out[i] (n of them, the caller's) for ids[i]. A restart owning
+ * 10,000 connections reads them in 40 statements, not one per stream. 0 or -1 with
+ * errstr (then out says nothing). */
+int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
+                     size_t errlen);
 
 typedef struct fx_db_req {
     int64_t id;

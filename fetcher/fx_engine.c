@@ -328,25 +328,22 @@ static void restore_promise(fx_stream *st) {
     st->crawl_error = st->d.crawl_error;
 }
 
-/* Every stream of c not loaded yet, from one query. */
-static void load_streams(fx_engine *e, fx_conn *c) {
-    uint32_t todo = 0, found = 0;
-    for (int r = 0; r < TS_ENTITY_COUNT; r++)
-        if (!c->streams[r].loaded) todo |= 1u << r;
-    if (!todo) return;
-    fx_db_stream rows[TS_ENTITY_COUNT];
-    char err[256];
-    int rc = fx_db_streams_get(e->db, c->id, rows, &found, err, sizeof err);
-    fx_db_result(e, rc, "load streams", err);
-    if (rc < 0) {
-        e->load_pending = 1; /* retried at the next refresh */
-        return;
+/* What is stored of c (L) taken in: the stored answer when newer than what this replica
+ * knows (it may have owned c before), then every stream not loaded yet, with what that
+ * answer said of it. */
+static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
+    if (L->check_found && L->check.checked_ms > c->checked_ms) {
+        c->checked_ms = L->check.checked_ms;
+        if (L->check.reads_known) {
+            c->actions = L->check.reads;
+            c->actions_known = 1;
+        }
     }
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
-        if (!(todo & (1u << r))) continue;
-        if (found & (1u << r)) {
-            st->d = rows[r];
+        if (st->loaded) continue;
+        if (L->found & (1u << r)) {
+            st->d = L->streams[r];
         } else {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
@@ -369,22 +366,6 @@ static void load_streams(fx_engine *e, fx_conn *c) {
     }
 }
 
-/* c's stored GET /connections/{id} answer: when it came and what its actions read (the
- * streams' part comes with them, load_streams). Taken when newer than what this replica
- * knows (it may have owned c before). */
-static void load_check(fx_engine *e, fx_conn *c) {
-    fx_db_check k = {.conn = c->id};
-    char err[256];
-    int rc = fx_db_check_get(e->db, c->id, &k, err, sizeof err);
-    fx_db_result(e, rc < 0 ? -1 : 0, "load connection check", err);
-    if (rc != 1 || k.checked_ms <= c->checked_ms) return;
-    c->checked_ms = k.checked_ms;
-    if (k.reads_known) {
-        c->actions = k.reads;
-        c->actions_known = 1;
-    }
-}
-
 /* c's next GET /connections/{id} after it was owned: its last answer (checked_ms) plus
  * the gap a live answer would have set (next_conn_check), plus up to a tenth of that gap
  * (replicas restarting together do not all ask at one moment). Never answered, or longer
@@ -399,6 +380,61 @@ static void restore_check(fx_engine *e, fx_conn *c) {
     }
     int64_t jitter = (int64_t)(fx_rand(&e->rng) % (uint64_t)(gap / 10 + 1));
     fx_conn_check_at(e, c, now + (gap - age) + jitter);
+}
+
+/* Read what is stored of n owned connections (at most FX_DB_LOAD_MAX) and take it in.
+ * When the database does not answer, each is checked now, as if never checked, and read
+ * again at the next refresh (load_pending). */
+static void load_conns(fx_engine *e, fx_conn **cs, int n) {
+    const char *ids[FX_DB_LOAD_MAX] = {0};
+    fx_db_loaded *L = calloc((size_t)n, sizeof *L);
+    char err[256] = "load connections' state: out of memory";
+    for (int i = 0; i < n; i++)
+        ids[i] = cs[i]->id;
+    int rc = L ? fx_db_conns_load(e->db, ids, n, L, err, sizeof err) : -1;
+    fx_db_result(e, rc, "load connections' state", err);
+    for (int i = 0; i < n; i++) {
+        if (rc == 0) apply_loaded(e, cs[i], &L[i]);
+        restore_check(e, cs[i]);
+    }
+    if (rc != 0) e->load_pending = 1;
+    free(L);
+}
+
+/* Every connection queued by own_conn, read in statements of FX_DB_LOAD_MAX. */
+static void load_queued(fx_engine *e) {
+    fx_conn *cs[FX_DB_LOAD_MAX];
+    int n = 0;
+    for (int i = 0; i < e->nload; i++) {
+        fx_conn *c = e->loadq[i];
+        c->load_queued = 0;
+        if (!c->owned) continue; /* released meanwhile */
+        cs[n++] = c;
+        if (n == FX_DB_LOAD_MAX) {
+            load_conns(e, cs, n);
+            n = 0;
+        }
+    }
+    e->nload = 0;
+    if (n) load_conns(e, cs, n);
+}
+
+/* c's stored state is to be read (by load_queued; at once when there is no room to
+ * queue it). */
+static void queue_load(fx_engine *e, fx_conn *c) {
+    if (c->load_queued) return;
+    if (e->nload == e->load_cap) {
+        int cap = e->load_cap ? e->load_cap * 2 : 256;
+        fx_conn **q = realloc(e->loadq, (size_t)cap * sizeof *q);
+        if (!q) {
+            load_conns(e, &c, 1);
+            return;
+        }
+        e->loadq = q;
+        e->load_cap = cap;
+    }
+    e->loadq[e->nload++] = c;
+    c->load_queued = 1;
 }
 
 /* Cancel every page request of c's streams in flight. */
@@ -421,10 +457,9 @@ static void own_conn(fx_engine *e, fx_conn *c) {
     c->owned_at_ms = util_now_ms();
     c->info_at = 0;
     /* What GET /connections/{id} said is read back, not asked again (issue 24): a restart
-     * with nothing to sync costs the organisation's budget nothing. */
-    load_check(e, c);
-    load_streams(e, c);
-    restore_check(e, c);
+     * with nothing to sync costs the organisation's budget nothing. Read with the other
+     * connections owned at the same time (load_queued), its check scheduled then. */
+    queue_load(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
 
@@ -492,6 +527,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
         else if (!owned)
             disown_conn(e, c, (int)e->cfg.revoke_flush_ms);
     }
+    load_queued(e);
     fx_engine_poke(e);
 }
 
@@ -596,8 +632,15 @@ static void refresh(fx_engine *e) {
     if (e->load_pending) { /* rows that failed to load earlier */
         e->load_pending = 0;
         for (fx_conn *c = e->conns; c; c = c->next)
-            if (c->owned) load_streams(e, c);
+            for (int r = 0; r < TS_ENTITY_COUNT && c->owned; r++)
+                if (!c->streams[r].loaded) {
+                    queue_load(e, c);
+                    break;
+                }
     }
+    /* the connections owned by this refresh, with their first syncs known (the gap to
+     * their next check depends on them) */
+    load_queued(e);
     if (e->owned_conns > 0) {
         fx_db_req reqs[FX_REQ_MAX_BATCH];
         rc = fx_db_req_pending(e->db, reqs, FX_REQ_MAX_BATCH, &n, err, sizeof err);
@@ -777,7 +820,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         fx_schedule_promise(sc, &st->prom);
         st->crawls_known = st->prom.crawl_end_ms != 0;
         st->crawl_error = sc->error;
-        /* stored with the stream (load_streams reads it back at a restart) */
+        /* stored with the stream (apply_loaded reads it back at a restart) */
         int fs = (int)(st->prom.frequency_ms / 1000);
         if (st->loaded &&
             (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms ||
@@ -993,6 +1036,7 @@ static void stream_turn(fx_engine *e, fx_stream *st, int64_t now, int64_t wall) 
 }
 
 void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
+    load_queued(e); /* owned outside a refresh, or a refresh that stopped early */
     e->sched_ticks++;
     metric_inc(e->m.sched_ticks);
     /* Trackstar's crawl times first: the schedule and the cursor rule depend on them, and
@@ -1190,5 +1234,6 @@ void fx_engine_free(fx_engine *e) {
     fx_sched_free(&e->checks);
     free(e->saveq);
     free(e->checkq);
+    free(e->loadq);
     free(e);
 }

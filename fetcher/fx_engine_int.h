@@ -148,6 +148,7 @@ struct fx_conn {
     int check_dirty;    /* the answer is not stored yet */
     int check_queued;   /* in e->checkq: stored by the next fx_state_flush */
     int check_restored; /* its next check was set from the stored answer, none came since */
+    int load_queued;    /* owned, in e->loadq: its stored state is read by load_queued() */
     int check_429s;     /* 429s in a row on it: its backoff */
     int64_t info_at;    /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
@@ -209,6 +210,10 @@ struct fx_engine {
      * stored by the same flush, after the streams, in one statement. */
     fx_conn **checkq;
     int ncheck, check_cap;
+    /* Connections just owned whose stored state is not read yet: read together, two
+     * statements per FX_DB_LOAD_MAX of them (a restart owns them all at once). */
+    fx_conn **loadq;
+    int nload, load_cap;
     int64_t check_retry_at; /* monotonic ms: after a failed statement, not before */
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,

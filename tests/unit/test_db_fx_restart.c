@@ -4,6 +4,7 @@
  * Shown against PostgreSQL (TEST_DATABASE_URL, as every test_db_*):
  *   - fx_db_checks_put / fx_db_check_get store and read back a check exactly, the actions
  *     unknown as NULL, n connections in one statement (one xmin);
+ *   - fx_db_conns_load reads n connections' streams and checks together, each to its own;
  *   - an engine stores the answer's facts (actions, every stream's schedule and crawl
  *     error, the time) in one flush; a second engine on the same database (a restart)
  *     owns the connection and has them all back, its next check a gap after the stored
@@ -57,7 +58,9 @@ static void checks_read_back_exactly(void **state) {
         assert_int_equal(got.reads, rows[i].reads);
     }
     /* the upsert: a newer answer replaces the row */
-    rows[1] = (fx_db_check){.conn = "conn-b", .checked_ms = 1780000009000LL, .reads_known = 1,
+    rows[1] = (fx_db_check){.conn = "conn-b",
+                            .checked_ms = 1780000009000LL,
+                            .reads_known = 1,
                             .reads = (1u << TS_ENTITY_COUNT) - 1};
     assert_int_equal(fx_db_checks_put(db, &rows[1], 1, err, sizeof err), 0);
     fx_db_check got = {0};
@@ -66,6 +69,59 @@ static void checks_read_back_exactly(void **state) {
     assert_int_equal(got.reads, (1u << TS_ENTITY_COUNT) - 1);
     assert_int_equal(fx_db_check_get(db, "conn-none", &got, err, sizeof err), 0);
     assert_int_equal(fx_db_checks_put(db, rows, FX_DB_STREAMS_MAX + 1, err, sizeof err), -1);
+    PQfinish(db);
+    tdb_destroy(&t);
+}
+
+/* fx_db_conns_load: n connections' streams and checks in two statements, each row to its
+ * own connection (ids needing quoting in an array literal too). */
+#define N_LOAD 12
+static void many_connections_read_together(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    PGconn *db = fx_open(&t);
+    char err[256] = "";
+    static char idbuf[N_LOAD][48];
+    const char *ids[N_LOAD];
+    for (int i = 0; i < N_LOAD; i++) {
+        snprintf(idbuf[i], sizeof idbuf[i], i == 1 ? "we\"ird\\id,{%d} x" : "conn-%d", i);
+        ids[i] = idbuf[i];
+    }
+    /* connection i stores streams 0..i-1 (none for 0, every one for the last) and, when
+     * i is odd, a check; the last id is never stored */
+    for (int i = 0; i < N_LOAD - 1; i++) {
+        for (int r = 0; r < i && r < TS_ENTITY_COUNT; r++) {
+            fx_db_stream st = {.sync_frequency_s = i * 100 + r, .crawl_error = (i + r) % 2};
+            snprintf(st.state, sizeof st.state, "idle");
+            snprintf(st.cursor_field, sizeof st.cursor_field, "updated_date");
+            assert_int_equal(
+                fx_db_stream_put(db, ids[i], ts_entities[r].name, &st, err, sizeof err), 0);
+        }
+        if (i % 2) {
+            fx_db_check k = {.conn = ids[i],
+                             .checked_ms = 1780000000000LL + i,
+                             .reads_known = 1,
+                             .reads = 1u << i};
+            assert_int_equal(fx_db_checks_put(db, &k, 1, err, sizeof err), 0);
+        }
+    }
+    static fx_db_loaded L[N_LOAD];
+    assert_int_equal(fx_db_conns_load(db, ids, N_LOAD, L, err, sizeof err), 0);
+    for (int i = 0; i < N_LOAD; i++) {
+        int nst = i == N_LOAD - 1 ? 0 : (i < TS_ENTITY_COUNT ? i : TS_ENTITY_COUNT);
+        assert_int_equal(L[i].found, nst ? (uint32_t)((1ull << nst) - 1) : 0u);
+        for (int r = 0; r < nst; r++) {
+            assert_int_equal(L[i].streams[r].sync_frequency_s, i * 100 + r);
+            assert_int_equal(L[i].streams[r].crawl_error, (i + r) % 2);
+        }
+        assert_int_equal(L[i].check_found, i % 2 && i != N_LOAD - 1);
+        if (L[i].check_found) {
+            assert_int_equal(L[i].check.checked_ms, 1780000000000LL + i);
+            assert_int_equal(L[i].check.reads, 1u << i);
+        }
+    }
+    assert_int_equal(fx_db_conns_load(db, ids, FX_DB_LOAD_MAX + 1, L, err, sizeof err), -1);
     PQfinish(db);
     tdb_destroy(&t);
 }
@@ -219,6 +275,7 @@ static void a_failed_store_keeps_the_check(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(checks_read_back_exactly),
+        cmocka_unit_test(many_connections_read_together),
         cmocka_unit_test(a_restart_reads_back_and_does_not_ask),
         cmocka_unit_test(a_failed_store_keeps_the_check),
     };
