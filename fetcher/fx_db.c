@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pq_conn.h"
+#include "strmap.h"
 #include "util.h"
 
 #define FX_DB_CONNECT_TIMEOUT_S "10"
@@ -98,11 +99,13 @@ int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen) {
                         " AND to_regclass('fetcher_streams') IS NOT NULL"
                         " AND to_regclass('fetcher_requests') IS NOT NULL"
                         " AND to_regclass('fetcher_change_seq') IS NOT NULL"
-                        /* the newest columns it uses (migrations 008 and 009) */
+                        " AND to_regclass('fetcher_connection_checks') IS NOT NULL"
+                        /* the newest columns it uses (migrations 008, 009 and 019) */
                         " AND (SELECT count(*) FROM information_schema.columns"
                         "      WHERE table_schema = current_schema() AND"
                         "       (table_name, column_name) IN (('fetcher_streams', 'cursor_rule'),"
-                        "        ('fetcher_connections', 'deleted_version'))) = 2",
+                        "        ('fetcher_connections', 'deleted_version'),"
+                        "        ('fetcher_streams', 'crawl_error'))) = 3",
                         0, NULL, errstr, errlen);
     if (!res) return -1;
     int ok = PQgetvalue(res, 0, 0)[0] == 't';
@@ -387,55 +390,64 @@ int fx_db_hist_of(PGconn *db, const char *conn, fx_db_hist **out, int *n, char *
     return hist_rows(res, out, n, NULL, errstr, errlen);
 }
 
+/* The columns a stream is read with (stream_row reads them in this order), after the
+ * resource. The MS() pieces inside the SQL text confuse clang-format. */
+// clang-format off
+#define STREAM_READ_COLS                                                                           \
+    "resource, state, cursor_field, " MS("cursor_at") ", backfill_done, " MS("run_started_at")    \
+    ", " MS("last_started_at") ", " MS("last_success_at") ", records_seen,"                       \
+    " coalesce(last_error, ''), " MS("next_due_at") ", " MS("unsupported_until") ","              \
+    " coalesce(sync_frequency_s, 0), " MS("last_crawl_end_at") ", cursor_rule, "                  \
+    MS("last_crawl_start_at") ", crawl_error"
+#define STREAM_READ_NCOLS 17
+// clang-format on
+
+static void stream_row(const PGresult *res, int i, fx_db_stream *s) {
+    memset(s, 0, sizeof *s);
+    snprintf(s->state, sizeof s->state, "%s", PQgetvalue(res, i, 1));
+    snprintf(s->cursor_field, sizeof s->cursor_field, "%s", PQgetvalue(res, i, 2));
+    s->cursor_ms = ms_value(res, i, 3);
+    s->backfill_done = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+    s->run_started_ms = ms_value(res, i, 5);
+    s->last_started_ms = ms_value(res, i, 6);
+    s->last_success_ms = ms_value(res, i, 7);
+    s->records_seen = strtoll(PQgetvalue(res, i, 8), NULL, 10);
+    snprintf(s->last_error, sizeof s->last_error, "%s", PQgetvalue(res, i, 9));
+    s->next_due_ms = ms_value(res, i, 10);
+    s->unsupported_until_ms = ms_value(res, i, 11);
+    s->sync_frequency_s = atoi(PQgetvalue(res, i, 12));
+    s->crawl_end_ms = ms_value(res, i, 13);
+    s->cursor_rule = atoi(PQgetvalue(res, i, 14));
+    s->crawl_start_ms = ms_value(res, i, 15);
+    s->crawl_error = strcmp(PQgetvalue(res, i, 16), "t") == 0;
+}
+
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
                      char *errstr, size_t errlen) {
     const char *const p[] = {conn, resource};
-    /* The MS()/TS() pieces inside the SQL text confuse clang-format. */
-    // clang-format off
     PGresult *res = run(db, "load stream",
-                        "SELECT state, cursor_field, " MS("cursor_at") ", backfill_done, "
-                        MS("run_started_at") ", " MS("last_started_at") ", " MS("last_success_at")
-                        ", records_seen, coalesce(last_error, ''), " MS("next_due_at") ", "
-                        MS("unsupported_until") ", coalesce(sync_frequency_s, 0), "
-                        MS("last_crawl_end_at") ", cursor_rule"
+                        "SELECT " STREAM_READ_COLS
                         " FROM fetcher_streams WHERE connection_id = $1 AND resource = $2",
                         2, p, errstr, errlen);
-    // clang-format on
     if (!res) return -1;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return 0;
-    }
-    memset(s, 0, sizeof *s);
-    snprintf(s->state, sizeof s->state, "%s", PQgetvalue(res, 0, 0));
-    snprintf(s->cursor_field, sizeof s->cursor_field, "%s", PQgetvalue(res, 0, 1));
-    s->cursor_ms = ms_value(res, 0, 2);
-    s->backfill_done = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-    s->run_started_ms = ms_value(res, 0, 4);
-    s->last_started_ms = ms_value(res, 0, 5);
-    s->last_success_ms = ms_value(res, 0, 6);
-    s->records_seen = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
-    snprintf(s->last_error, sizeof s->last_error, "%s", PQgetvalue(res, 0, 8));
-    s->next_due_ms = ms_value(res, 0, 9);
-    s->unsupported_until_ms = ms_value(res, 0, 10);
-    s->sync_frequency_s = atoi(PQgetvalue(res, 0, 11));
-    s->crawl_end_ms = ms_value(res, 0, 12);
-    s->cursor_rule = atoi(PQgetvalue(res, 0, 13));
+    int found = PQntuples(res) > 0;
+    if (found) stream_row(res, 0, s);
     PQclear(res);
-    return 1;
+    return found;
 }
 
-/* One row of fx_db_streams_put: the 16 parameters of a stream, in the column order of
+/* One row of fx_db_streams_put: the 18 parameters of a stream, in the column order of
  * STREAM_COLS, and the buffers its numbers are printed into. */
-#define STREAM_PARAMS 16
+#define STREAM_PARAMS 18
 typedef struct stream_bufs {
-    char ms[7][24], rs[24], fq[16], cr[16];
+    char ms[8][24], rs[24], fq[16], cr[16];
 } stream_bufs;
 
 #define STREAM_COLS                                                                                \
     "connection_id, resource, state, cursor_field, cursor_at, backfill_done, run_started_at,"      \
     " last_started_at, last_success_at, records_seen, last_error, next_due_at,"                    \
-    " unsupported_until, sync_frequency_s, last_crawl_end_at, cursor_rule"
+    " unsupported_until, sync_frequency_s, last_crawl_end_at, cursor_rule,"                        \
+    " last_crawl_start_at, crawl_error"
 
 static void stream_params(const fx_db_stream_row *r, stream_bufs *b, const char **p) {
     const fx_db_stream *s = r->s;
@@ -458,9 +470,11 @@ static void stream_params(const fx_db_stream_row *r, stream_bufs *b, const char 
     p[13] = s->sync_frequency_s > 0 ? b->fq : NULL;
     p[14] = ms_param(s->crawl_end_ms, b->ms[6]);
     p[15] = b->cr;
+    p[16] = ms_param(s->crawl_start_ms, b->ms[7]);
+    p[17] = s->crawl_error ? "t" : "f";
 }
 
-/* The VALUES tuple of row i: parameters $(16i+1) .. $(16i+16), cast as the columns need. */
+/* The VALUES tuple of row i: parameters $(18i+1) .. $(18i+18), cast as the columns need. */
 static int stream_tuple(sbuf *q, int i) {
     int k = i * STREAM_PARAMS;
 #define P(n) (k + (n))
@@ -471,9 +485,10 @@ static int stream_tuple(sbuf *q, int i) {
                        " to_timestamp($%d::double precision / 1000), $%d::bigint, $%d,"
                        " to_timestamp($%d::double precision / 1000),"
                        " to_timestamp($%d::double precision / 1000), $%d::integer,"
-                       " to_timestamp($%d::double precision / 1000), $%d::integer)",
+                       " to_timestamp($%d::double precision / 1000), $%d::integer,"
+                       " to_timestamp($%d::double precision / 1000), $%d::boolean)",
                        i ? ", " : "", P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9), P(10),
-                       P(11), P(12), P(13), P(14), P(15), P(16));
+                       P(11), P(12), P(13), P(14), P(15), P(16), P(17), P(18));
 #undef P
 }
 
@@ -514,7 +529,8 @@ int fx_db_streams_put(PGconn *db, const fx_db_stream_row *rows, int n, char *err
             " unsupported_until = EXCLUDED.unsupported_until,"
             " sync_frequency_s = EXCLUDED.sync_frequency_s,"
             " last_crawl_end_at = EXCLUDED.last_crawl_end_at, cursor_rule = EXCLUDED.cursor_rule,"
-            " updated_at = now()") != 0) {
+            " last_crawl_start_at = EXCLUDED.last_crawl_start_at,"
+            " crawl_error = EXCLUDED.crawl_error, updated_at = now()") != 0) {
         snprintf(errstr, errlen, "store streams: out of memory");
         goto out;
     }
@@ -530,6 +546,168 @@ int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const f
                      char *errstr, size_t errlen) {
     const fx_db_stream_row row = {.conn = conn, .resource = resource, .s = s};
     return fx_db_streams_put(db, &row, 1, errstr, errlen);
+}
+
+/* The reads of a check as an array literal of resource names ({orders,products}): names
+ * from the registry, identifiers that need no quoting. NULL when not reported. */
+static const char *reads_param(const fx_db_check *c, sbuf *b) {
+    if (!c->reads_known) return NULL;
+    int first = 1;
+    if (sbuf_append(b, "{", 1) != 0) return NULL;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        if (c->reads & (1u << r)) {
+            if (sbuf_printf(b, "%s%s", first ? "" : ",", ts_entities[r].name) != 0) return NULL;
+            first = 0;
+        }
+    return sbuf_append(b, "}", 1) == 0 ? b->p : NULL;
+}
+
+#define CHECK_PARAMS 3
+
+/* One statement for n checks (as fx_db_streams_put: one transaction, one round trip). */
+int fx_db_checks_put(PGconn *db, const fx_db_check *rows, int n, char *errstr, size_t errlen) {
+    if (n <= 0) return 0;
+    if (n > FX_DB_STREAMS_MAX) {
+        snprintf(errstr, errlen, "store checks: %d rows, at most %d a statement", n,
+                 FX_DB_STREAMS_MAX);
+        return -1;
+    }
+    char(*ms)[24] = calloc((size_t)n, sizeof *ms);
+    sbuf *reads = calloc((size_t)n, sizeof *reads);
+    const char **p = calloc((size_t)n * CHECK_PARAMS, sizeof *p);
+    sbuf q = {0};
+    int rc = -1;
+    if (!ms || !reads || !p ||
+        sbuf_printf(&q, "INSERT INTO fetcher_connection_checks (connection_id, checked_at, reads)"
+                        " VALUES ") != 0)
+        goto oom;
+    for (int i = 0; i < n; i++) {
+        const char **pi = p + (size_t)i * CHECK_PARAMS;
+        pi[0] = rows[i].conn;
+        pi[1] = ms_param(rows[i].checked_ms, ms[i]);
+        pi[2] = reads_param(&rows[i], &reads[i]);
+        if ((rows[i].reads_known && !pi[2]) ||
+            sbuf_printf(&q, "%s($%d, to_timestamp($%d::double precision / 1000), $%d::text[])",
+                        i ? ", " : "", i * CHECK_PARAMS + 1, i * CHECK_PARAMS + 2,
+                        i * CHECK_PARAMS + 3) != 0)
+            goto oom;
+    }
+    if (sbuf_printf(&q, "%s",
+                    " ON CONFLICT (connection_id) DO UPDATE SET checked_at = EXCLUDED.checked_at,"
+                    " reads = EXCLUDED.reads") != 0)
+        goto oom;
+    rc = run0(db, "store checks", q.p, n * CHECK_PARAMS, p, errstr, errlen);
+    goto out;
+oom:
+    snprintf(errstr, errlen, "store checks: out of memory");
+out:
+    sbuf_free(&q);
+    for (int i = 0; reads && i < n; i++)
+        sbuf_free(&reads[i]);
+    free(reads);
+    free(p);
+    free(ms);
+    return rc;
+}
+
+/* A check's three columns from col on: checked_at (ms), reads known, reads ({a,b}: the
+ * names as fx_db_checks_put wrote them). */
+static void check_row(const PGresult *res, int row, int col, fx_db_check *out) {
+    out->checked_ms = ms_value(res, row, col);
+    out->reads_known = strcmp(PQgetvalue(res, row, col + 1), "t") == 0;
+    out->reads = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", PQgetvalue(res, row, col + 2));
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "{},\"", &save); t; t = strtok_r(NULL, "{},\"", &save)) {
+        int r = ts_entity_lookup(t);
+        if (r >= 0) out->reads |= 1u << r;
+    }
+}
+
+int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen) {
+    const char *const p[] = {conn};
+    PGresult *res =
+        run(db, "load check",
+            "SELECT " MS("checked_at") ", reads IS NOT NULL, coalesce(reads, '{}')"
+                                       " FROM fetcher_connection_checks WHERE connection_id = $1",
+            1, p, errstr, errlen);
+    if (!res) return -1;
+    int found = PQntuples(res) > 0;
+    if (found) check_row(res, 0, 0, out);
+    PQclear(res);
+    return found;
+}
+
+/* ids as a text[] literal: {"a","b"}, each element quoted, its \ and " escaped. A value
+ * of a parameter, never SQL text. */
+static int text_array(sbuf *b, const char *const *ids, int n) {
+    if (sbuf_append(b, "{", 1) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        if (sbuf_append(b, i ? ",\"" : "\"", i ? 2 : 1) != 0) return -1;
+        for (const char *c = ids[i]; *c; c++) {
+            if ((*c == '\\' || *c == '"') && sbuf_append(b, "\\", 1) != 0) return -1;
+            if (sbuf_append(b, c, 1) != 0) return -1;
+        }
+        if (sbuf_append(b, "\"", 1) != 0) return -1;
+    }
+    return sbuf_append(b, "}", 1);
+}
+
+int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
+                     size_t errlen) {
+    if (n <= 0) return 0;
+    if (n > FX_DB_LOAD_MAX) {
+        snprintf(errstr, errlen, "load connections: %d, at most %d at once", n, FX_DB_LOAD_MAX);
+        return -1;
+    }
+    sbuf arr = {0};
+    strmap *ix = strmap_new();
+    PGresult *res = NULL;
+    int rc = -1;
+    if (!ix || text_array(&arr, ids, n) != 0) {
+        snprintf(errstr, errlen, "load connections: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        if (strmap_put(ix, ids[i], i) != 0) {
+            snprintf(errstr, errlen, "load connections: out of memory");
+            goto out;
+        }
+    }
+    const char *const p[] = {arr.p};
+    res = run(db, "load streams",
+              "SELECT " STREAM_READ_COLS ", connection_id FROM fetcher_streams"
+              " WHERE connection_id = ANY($1::text[])",
+              1, p, errstr, errlen);
+    if (!res) goto out;
+    for (int k = 0; k < PQntuples(res); k++) {
+        int i, r = ts_entity_lookup(PQgetvalue(res, k, 0));
+        if (r < 0 || !strmap_get(ix, PQgetvalue(res, k, STREAM_READ_NCOLS), &i)) continue;
+        stream_row(res, k, &out[i].streams[r]);
+        out[i].found |= 1u << r;
+    }
+    PQclear(res);
+    res = run(db, "load checks",
+              "SELECT connection_id, " MS(
+                  "checked_at") ", reads IS NOT NULL,"
+                                " coalesce(reads, '{}') FROM fetcher_connection_checks"
+                                " WHERE connection_id = ANY($1::text[])",
+              1, p, errstr, errlen);
+    if (!res) goto out;
+    for (int k = 0; k < PQntuples(res); k++) {
+        int i;
+        if (!strmap_get(ix, PQgetvalue(res, k, 0), &i)) continue;
+        check_row(res, k, 1, &out[i].check);
+        out[i].check_found = 1;
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    strmap_free(ix);
+    sbuf_free(&arr);
+    return rc;
 }
 
 /* "{orders,returns}" for a resource bit set (empty = all). */

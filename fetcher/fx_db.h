@@ -4,7 +4,10 @@
  *   fetcher_connections       id, integration, customer, sealed access token, state
  *                             (monotonic in the events' own time: fx_db_conn_put)
  *   fetcher_historical_syncs  per (connection, resource): first sync done, oldest date
- *   fetcher_streams           per (connection, resource): cursor, schedule, sync status
+ *   fetcher_streams           per (connection, resource): cursor, schedule, sync status,
+ *                             and Trackstar's sync schedule of it (GET /connections/{id})
+ *   fetcher_connection_checks per connection: when GET /connections/{id} last answered,
+ *                             and what its available_actions read
  *   fetcher_requests          manual syncs and window backfills waiting for the owner
  *
  * writer/migrations/ creates them (`writer --migrate`, the one migration mechanism of
@@ -113,9 +116,13 @@ typedef struct fx_db_stream {
     int64_t records_seen;
     char last_error[FX_ERR_TEXT_MAX];
     int64_t next_due_ms, unsupported_until_ms;
-    int sync_frequency_s; /* Trackstar's sync_frequency for it; 0 = not reported */
-    int64_t crawl_end_ms; /* Trackstar's last ended crawl of it (shown, not relied on) */
-    int cursor_rule;      /* 1: cursor_ms follows docs/fetcher.md's rule; 0: older */
+    /* Trackstar's sync schedule of it, as GET /connections/{id} last said (fx_promise):
+     * read back at a restart instead of asking again */
+    int sync_frequency_s;   /* sync_frequency; 0 = not reported */
+    int64_t crawl_start_ms; /* the newest ended crawl's start; 0 = none known */
+    int64_t crawl_end_ms;   /* ... and its end */
+    int crawl_error;        /* sync_status error: Trackstar cannot crawl it */
+    int cursor_rule;        /* 1: cursor_ms follows docs/fetcher.md's rule; 0: older */
 } fx_db_stream;
 
 /* Returns 1 when found, 0 when there is no row yet, -1 on error. */
@@ -125,7 +132,7 @@ int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_s
 int fx_db_stream_put(PGconn *db, const char *conn, const char *resource, const fx_db_stream *s,
                      char *errstr, size_t errlen);
 
-/* Rows per fx_db_streams_put: one statement stays small (16 parameters a row; PostgreSQL
+/* Rows per fx_db_streams_put: one statement stays small (18 parameters a row; PostgreSQL
  * takes at most 65535 in one statement). */
 #define FX_DB_STREAMS_MAX 500
 typedef struct fx_db_stream_row {
@@ -137,6 +144,38 @@ typedef struct fx_db_stream_row {
  * in one statement, one round trip and one transaction: 0 when every row is stored, -1
  * with errstr when none is. */
 int fx_db_streams_put(PGconn *db, const fx_db_stream_row *rows, int n, char *errstr, size_t errlen);
+
+/* What GET /connections/{id} last answered about a connection, besides its streams'
+ * schedules (fx_db_stream) and first syncs (fx_db_hist_put). */
+typedef struct fx_db_check {
+    const char *conn;   /* fx_db_checks_put: the connection (not copied) */
+    int64_t checked_ms; /* wall clock of the answer */
+    int reads_known;    /* it listed available_actions ... */
+    uint32_t reads;     /* ... reading these resources (bit per ts_entity_id) */
+} fx_db_check;
+
+/* Store n checks (0..FX_DB_STREAMS_MAX, no two of one connection) in one statement, as
+ * fx_db_streams_put: 0 when all are stored, -1 with errstr when none is. */
+int fx_db_checks_put(PGconn *db, const fx_db_check *rows, int n, char *errstr, size_t errlen);
+/* A connection's stored check (out->conn is left as it is): 1 found, 0 never stored, -1
+ * on error. */
+int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen);
+
+/* What is stored of one connection, as fx_db_conns_load reads it. */
+#define FX_DB_LOAD_MAX 500 /* connections per fx_db_conns_load: two statements */
+typedef struct fx_db_loaded {
+    fx_db_stream streams[TS_ENTITY_COUNT];
+    uint32_t found;  /* a bit per stream whose row is stored */
+    int check_found; /* a check is stored (check.conn is left NULL) */
+    fx_db_check check;
+} fx_db_loaded;
+
+/* The stored streams and checks of n connections (0..FX_DB_LOAD_MAX, distinct) in two
+ * queries, whatever n: out[i] (n of them, the caller's) for ids[i]. A restart owning
+ * 10,000 connections reads them in 40 statements, not one per stream. 0 or -1 with
+ * errstr (then out says nothing). */
+int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
+                     size_t errlen);
 
 typedef struct fx_db_req {
     int64_t id;

@@ -308,13 +308,13 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
 
 /* Its historical-sync rows into its streams: the refresh reads only the rows that change
  * later, and only for owned connections. */
-static void apply_hist(fx_engine *e, fx_conn *c, const fx_db_hist *h) {
+static int apply_hist(fx_engine *e, fx_conn *c, const fx_db_hist *h) {
     fx_stream *st = &c->streams[h->res];
-    if (!st->hist_done || (h->oldest_ms && h->oldest_ms != st->oldest_ms)) {
-        st->hist_done = 1;
-        if (h->oldest_ms) st->oldest_ms = h->oldest_ms;
-        fx_stream_wake(e, st, 0); /* its first run may start */
-    }
+    if (st->hist_done && (!h->oldest_ms || h->oldest_ms == st->oldest_ms)) return 0;
+    st->hist_done = 1;
+    if (h->oldest_ms) st->oldest_ms = h->oldest_ms;
+    fx_stream_wake(e, st, 0); /* its first run may start */
+    return 1;
 }
 
 static void load_hist(fx_engine *e, fx_conn *c) {
@@ -333,23 +333,45 @@ static void load_hist(fx_engine *e, fx_conn *c) {
     c->hist_loaded = 1;
 }
 
-static void load_streams(fx_engine *e, fx_conn *c) {
+static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now);
+
+/* What GET /connections/{id} last said of the stream, as stored with it: the answer it
+ * came with is as good as just received. A crawl end stored without its start (a row of
+ * an earlier release) is not a known crawl: the next answer says it again. */
+static void restore_promise(fx_stream *st) {
+    memset(&st->prom, 0, sizeof st->prom);
+    st->prom.frequency_ms = (int64_t)st->d.sync_frequency_s * 1000;
+    if (st->d.crawl_start_ms && st->d.crawl_end_ms) {
+        st->prom.crawl_start_ms = st->d.crawl_start_ms;
+        st->prom.crawl_end_ms = st->d.crawl_end_ms;
+    }
+    st->crawls_known = st->prom.crawl_end_ms != 0;
+    st->crawl_error = st->d.crawl_error;
+}
+
+/* What is stored of c (L) taken in: the stored answer when newer than what this replica
+ * knows (it may have owned c before), then every stream not loaded yet, with what that
+ * answer said of it. */
+static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
+    if (L->check_found && L->check.checked_ms > c->checked_ms) {
+        c->checked_ms = L->check.checked_ms;
+        if (L->check.reads_known) {
+            c->actions = L->check.reads;
+            c->actions_known = 1;
+        }
+    }
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (st->loaded) continue;
-        char err[256];
-        int rc = fx_db_stream_get(e->db, c->id, ts_entities[r].name, &st->d, err, sizeof err);
-        fx_db_result(e, rc < 0 ? -1 : 0, "load stream", err);
-        if (rc < 0) {
-            e->load_pending = 1; /* retried at the next refresh */
-            continue;
-        }
-        if (rc == 0) {
+        if (L->found & (1u << r)) {
+            st->d = L->streams[r];
+        } else {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
             snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_WAITING]);
             st->dirty = 1;
         }
+        restore_promise(st);
         st->state = FX_ST_COUNT; /* unknown: the first decision publishes the state */
         for (int s = 0; s < FX_ST_COUNT; s++)
             if (strcmp(st->d.state, fx_state_names[s]) == 0) st->state = (fx_state)s;
@@ -364,6 +386,77 @@ static void load_streams(fx_engine *e, fx_conn *c) {
         fx_stream_wake(e, st, 0); /* its first decision */
     }
     if (!c->hist_loaded) load_hist(e, c);
+}
+
+/* c's next GET /connections/{id} after it was owned: its last answer (checked_ms) plus
+ * the gap a live answer would have set (next_conn_check), plus up to a tenth of that gap
+ * (replicas restarting together do not all ask at one moment). Never answered, or longer
+ * ago than that gap: now. Set again when first syncs load (refresh), while no answer came. */
+static void restore_check(fx_engine *e, fx_conn *c) {
+    int64_t now = util_mono_ms(), age = util_now_ms() - c->checked_ms;
+    int64_t gap = next_conn_check(e, c, 0);
+    c->check_restored = c->checked_ms != 0 && age >= 0 && age < gap;
+    if (!c->check_restored) {
+        fx_conn_check_at(e, c, 0);
+        return;
+    }
+    int64_t jitter = (int64_t)(fx_rand(&e->rng) % (uint64_t)(gap / 10 + 1));
+    fx_conn_check_at(e, c, now + (gap - age) + jitter);
+}
+
+/* Read what is stored of n owned connections (at most FX_DB_LOAD_MAX) and take it in.
+ * When the database does not answer, each is checked now, as if never checked, and read
+ * again at the next refresh (load_pending). */
+static void load_conns(fx_engine *e, fx_conn **cs, int n) {
+    const char *ids[FX_DB_LOAD_MAX] = {0};
+    fx_db_loaded *L = calloc((size_t)n, sizeof *L);
+    char err[256] = "load connections' state: out of memory";
+    for (int i = 0; i < n; i++)
+        ids[i] = cs[i]->id;
+    int rc = L ? fx_db_conns_load(e->db, ids, n, L, err, sizeof err) : -1;
+    fx_db_result(e, rc, "load connections' state", err);
+    for (int i = 0; i < n; i++) {
+        if (rc == 0) apply_loaded(e, cs[i], &L[i]);
+        restore_check(e, cs[i]);
+    }
+    if (rc != 0) e->load_pending = 1;
+    free(L);
+}
+
+/* Every connection queued by own_conn, read in statements of FX_DB_LOAD_MAX. */
+static void load_queued(fx_engine *e) {
+    fx_conn *cs[FX_DB_LOAD_MAX];
+    int n = 0;
+    for (int i = 0; i < e->nload; i++) {
+        fx_conn *c = e->loadq[i];
+        c->load_queued = 0;
+        if (!c->owned) continue; /* released meanwhile */
+        cs[n++] = c;
+        if (n == FX_DB_LOAD_MAX) {
+            load_conns(e, cs, n);
+            n = 0;
+        }
+    }
+    e->nload = 0;
+    if (n) load_conns(e, cs, n);
+}
+
+/* c's stored state is to be read (by load_queued; at once when there is no room to
+ * queue it). */
+static void queue_load(fx_engine *e, fx_conn *c) {
+    if (c->load_queued) return;
+    if (e->nload == e->load_cap) {
+        int cap = e->load_cap ? e->load_cap * 2 : 256;
+        fx_conn **q = realloc(e->loadq, (size_t)cap * sizeof *q);
+        if (!q) {
+            load_conns(e, &c, 1);
+            return;
+        }
+        e->loadq = q;
+        e->load_cap = cap;
+    }
+    e->loadq[e->nload++] = c;
+    c->load_queued = 1;
 }
 
 /* Cancel every page request of c's streams in flight. */
@@ -416,8 +509,10 @@ static void own_conn(fx_engine *e, fx_conn *c) {
     e->owned_conns++;
     c->owned_at_ms = util_now_ms();
     c->info_at = 0;
-    fx_conn_check_at(e, c, 0);
-    load_streams(e, c);
+    /* What GET /connections/{id} said is read back, not asked again (issue 24): a restart
+     * with nothing to sync costs the organisation's budget nothing. Read with the other
+     * connections owned at the same time (load_queued), its check scheduled then. */
+    queue_load(e, c);
     log_info("connection owned", "connection_id", c->id, NULL);
 }
 
@@ -492,6 +587,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
         else if (!owned)
             disown_conn(e, c, (int)e->cfg.revoke_flush_ms);
     }
+    load_queued(e);
     fx_engine_poke(e);
 }
 
@@ -585,16 +681,26 @@ static void refresh(fx_engine *e) {
     fx_db_result(e, rc, "load historical syncs", err);
     for (int i = 0; i < n; i++) {
         fx_conn *c = find_conn(e, h[i].conn);
-        /* not owned: its owner reads it, and so do we if we come to own it (load_hist) */
-        if (c && c->owned && c->hist_loaded) apply_hist(e, c, &h[i]);
+        /* not owned: its owner reads it, and so do we if we come to own it (load_hist);
+         * the gap after a stored answer depends on the first syncs done */
+        if (c && c->owned && c->hist_loaded && apply_hist(e, c, &h[i]) && c->check_restored &&
+            !c->info_req)
+            restore_check(e, c);
     }
     free(h);
 
     if (e->load_pending) { /* rows that failed to load earlier */
         e->load_pending = 0;
-        for (fx_conn *c = e->conns; c; c = c->next)
-            if (c->owned) load_streams(e, c);
+        for (fx_conn *c = e->conns; c; c = c->next) {
+            int missing = c->owned && !c->hist_loaded;
+            for (int r = 0; r < TS_ENTITY_COUNT && c->owned && !missing; r++)
+                missing = !c->streams[r].loaded;
+            if (missing) queue_load(e, c);
+        }
     }
+    /* the connections owned by this refresh, with their first syncs known (the gap to
+     * their next check depends on them) */
+    load_queued(e);
     if (e->owned_conns > 0) {
         fx_db_req reqs[FX_REQ_MAX_BATCH];
         rc = fx_db_req_pending(e->db, reqs, FX_REQ_MAX_BATCH, &n, err, sizeof err);
@@ -746,6 +852,9 @@ static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp
 static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, const char *obj,
                             size_t objlen, int64_t now) {
     c->check_429s = 0;
+    c->checked_ms = util_now_ms(); /* stored (fx_conn_save): a restart reads it back */
+    c->check_restored = 0;
+    c->check_dirty = 1;
     if (now >= c->info_at) { /* customer_id and settings: no more often than this */
         publish_conn_object(e, c, obj, objlen);
         c->info_at = now + e->cfg.conn_refresh_ms;
@@ -763,11 +872,16 @@ static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, 
         fx_schedule_promise(sc, &st->prom);
         st->crawls_known = st->prom.crawl_end_ms != 0;
         st->crawl_error = sc->error;
+        /* stored with the stream (apply_loaded reads it back at a restart) */
         int fs = (int)(st->prom.frequency_ms / 1000);
         if (st->loaded &&
-            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms)) {
+            (st->d.sync_frequency_s != fs || st->d.crawl_end_ms != st->prom.crawl_end_ms ||
+             st->d.crawl_start_ms != st->prom.crawl_start_ms ||
+             st->d.crawl_error != st->crawl_error)) {
             st->d.sync_frequency_s = fs;
+            st->d.crawl_start_ms = st->prom.crawl_start_ms;
             st->d.crawl_end_ms = st->prom.crawl_end_ms;
+            st->d.crawl_error = st->crawl_error;
             st->dirty = 1;
         }
     }
@@ -784,6 +898,7 @@ static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, 
         }
     }
     fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
+    fx_conn_save(e, c); /* its time and actions, stored after its streams' schedules */
     /* crawl times, first syncs, what it reads: every stream decides again */
     fx_conn_wake(e, c);
 }
@@ -1157,6 +1272,7 @@ static void stream_turn(fx_engine *e, fx_stream *st, int64_t now, int64_t wall) 
 }
 
 void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
+    load_queued(e); /* owned outside a refresh, or a refresh that stopped early */
     e->sched_ticks++;
     metric_inc(e->m.sched_ticks);
     /* Trackstar's crawl times first: the schedule and the cursor rule depend on them, and
@@ -1358,5 +1474,7 @@ void fx_engine_free(fx_engine *e) {
     fx_sched_free(&e->sched);
     fx_sched_free(&e->checks);
     free(e->saveq);
+    free(e->checkq);
+    free(e->loadq);
     free(e);
 }

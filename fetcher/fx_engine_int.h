@@ -144,8 +144,16 @@ struct fx_conn {
     uint32_t actions; /* from GET /connections/{id} */
     int actions_known;
     int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
-    int check_429s;        /* 429s in a row on it: its backoff */
-    int64_t info_at;       /* monotonic ms from which its answer goes to the raw topic again */
+    /* Its last answer (wall ms, 0 = none known), stored with what it said (fx_conn_save)
+     * and read back when the connection is owned: a restart asks again only after the
+     * gap a live answer would have waited (see own_conn). */
+    int64_t checked_ms;
+    int check_dirty;    /* the answer is not stored yet */
+    int check_queued;   /* in e->checkq: stored by the next fx_state_flush */
+    int check_restored; /* its next check was set from the stored answer, none came since */
+    int load_queued;    /* owned, in e->loadq: its stored state is read by load_queued() */
+    int check_429s;     /* 429s in a row on it: its backoff */
+    int64_t info_at;    /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */
@@ -218,6 +226,15 @@ struct fx_engine {
      * turn stores them all (fx_state_flush), not one round trip per change. */
     fx_stream **saveq;
     int nsave, save_cap;
+    /* Connections whose GET /connections/{id} answer waits to be stored (fx_conn_save):
+     * stored by the same flush, after the streams, in one statement. */
+    fx_conn **checkq;
+    int ncheck, check_cap;
+    /* Connections just owned whose stored state is not read yet: read together, two
+     * statements per FX_DB_LOAD_MAX of them (a restart owns them all at once). */
+    fx_conn **loadq;
+    int nload, load_cap;
+    int64_t check_retry_at; /* monotonic ms: after a failed statement, not before */
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
@@ -244,9 +261,13 @@ void fx_run_after_acks(fx_engine *e, fx_stream *st);
 void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s);
 /* A dirty stream's state is queued to be stored; fx_state_flush stores it. */
 void fx_stream_save(fx_engine *e, fx_stream *st);
+/* c's last GET /connections/{id} answer (checked_ms, actions) is queued to be stored. */
+void fx_conn_save(fx_engine *e, fx_conn *c);
 /* Store every queued stream: one statement per FX_DB_STREAMS_MAX of them. A stream is
  * clean only once its statement committed; one that did not store stays dirty and looks
- * again after FX_SAVE_RETRY_MS. 0 when all stored, -1 otherwise. */
+ * again after FX_SAVE_RETRY_MS. Then the queued connections' answers, the same way (they
+ * stay queued until stored, tried again after FX_SAVE_RETRY_MS). 0 when all stored, -1
+ * otherwise. */
 int fx_state_flush(fx_engine *e);
 int fx_stream_due(fx_engine *e, fx_stream *st, int64_t now_wall);
 void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind);

@@ -86,8 +86,80 @@ void fx_stream_save(fx_engine *e, fx_stream *st) {
     st->save_queued = 1;
 }
 
+void fx_conn_save(fx_engine *e, fx_conn *c) {
+    if (!c->check_dirty || !c->owned || c->check_queued) return;
+    if (e->ncheck == e->check_cap) {
+        int cap = e->check_cap ? e->check_cap * 2 : 64;
+        fx_conn **q = realloc(e->checkq, (size_t)cap * sizeof *q);
+        if (!q) { /* no room to queue it: stored alone */
+            char err[256];
+            fx_db_check row = {.conn = c->id,
+                               .checked_ms = c->checked_ms,
+                               .reads_known = c->actions_known,
+                               .reads = c->actions};
+            int rc = fx_db_checks_put(e->db, &row, 1, err, sizeof err);
+            fx_db_result(e, rc, "store connection check", err);
+            if (rc == 0) c->check_dirty = 0;
+            return;
+        }
+        e->checkq = q;
+        e->check_cap = cap;
+    }
+    e->checkq[e->ncheck++] = c;
+    c->check_queued = 1;
+}
+
+/* The queued connections' answers, after the streams (rc: how their flush went). What
+ * GET /connections/{id} said of each stream is stored with the stream; the answer's time
+ * is stored after it, so that a stored check never stands for schedules not stored. */
+static int flush_checks(fx_engine *e, int rc) {
+    if (e->ncheck == 0) return rc;
+    int64_t now = util_mono_ms();
+    if (rc != 0 || (now < e->check_retry_at && !e->stopping))
+        return -1; /* kept queued: tried again later */
+    fx_db_check rows[FX_DB_STREAMS_MAX];
+    fx_conn *cs[FX_DB_STREAMS_MAX];
+    int from = 0;
+    while (from < e->ncheck) {
+        int n = 0;
+        for (; from < e->ncheck && n < FX_DB_STREAMS_MAX; from++) {
+            fx_conn *c = e->checkq[from];
+            c->check_queued = 0;
+            if (!c->check_dirty || !c->owned) continue; /* released: its next owner asks */
+            rows[n] = (fx_db_check){.conn = c->id,
+                                    .checked_ms = c->checked_ms,
+                                    .reads_known = c->actions_known,
+                                    .reads = c->actions};
+            cs[n++] = c;
+        }
+        if (n == 0) continue;
+        char err[256];
+        int put = fx_db_checks_put(e->db, rows, n, err, sizeof err);
+        fx_db_result(e, put, "store connection checks", err);
+        metric_inc(e->m.state_writes);
+        if (put != 0) {
+            metric_inc(e->m.state_write_failures);
+            /* these and the rest stay queued, in order, for the retry */
+            for (int i = 0; i < n; i++)
+                cs[i]->check_queued = 1;
+            int k = 0;
+            for (int i = 0; i < n; i++)
+                e->checkq[k++] = cs[i];
+            for (int i = from; i < e->ncheck; i++)
+                e->checkq[k++] = e->checkq[i];
+            e->ncheck = k;
+            e->check_retry_at = now + FX_SAVE_RETRY_MS;
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            cs[i]->check_dirty = 0;
+    }
+    e->ncheck = 0;
+    return rc;
+}
+
 int fx_state_flush(fx_engine *e) {
-    if (e->nsave == 0) return 0;
+    if (e->nsave == 0) return flush_checks(e, 0);
     int64_t retry_at = util_mono_ms() + FX_SAVE_RETRY_MS;
     fx_db_stream_row rows[FX_DB_STREAMS_MAX];
     fx_stream *sts[FX_DB_STREAMS_MAX];
@@ -123,7 +195,7 @@ int fx_state_flush(fx_engine *e) {
             fx_stream_wake(e, sts[i], retry_at); /* still dirty: its turn queues it again */
     }
     e->nsave = 0;
-    return rc;
+    return flush_checks(e, rc);
 }
 
 /* ---- batches (records of one page in flight to Kafka) ---- */

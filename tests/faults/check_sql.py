@@ -52,8 +52,8 @@ ALLOWED = {
     ("fetcher/fx_db.c", "sql"): "the parameter of run/run0/json_query (their callers are checked), and "
                                 "fx_db_live_rows' statement (R3: a compile-time table name from fx_res_infos)",
     ("fetcher/fx_db.c", "migrations[v - 1]"): "the fetcher's compiled-in migration literals",
-    ("fetcher/fx_db.c", "q.p"): "fx_db_streams_put's multi-row upsert: literals and numbered "
-                                "placeholders ($%d from stream_tuple), every value a parameter",
+    ("fetcher/fx_db.c", "q.p"): "fx_db_streams_put's and fx_db_checks_put's multi-row upserts: "
+                                "literals and numbered placeholders ($%d), every value a parameter",
 }
 # (file, format literal) -> why its conversions hold no value
 ALLOWED_FORMATS = {

@@ -22,6 +22,8 @@
 #   SIGTERM       exits 0 within seconds
 #   org budget    a replica starting with many connections reads GET /connections
 #                 pages, not each connection, within FETCHER_ORG_RATE, without 429s
+#   restart       ... and restarting with nothing to sync reads what it learnt back from
+#                 PostgreSQL: at most N/100 + 10 API-key requests, no 429
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
@@ -66,7 +68,7 @@ json_get() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]
 # ---------------------------------------------------------------- replica f1
 fx_fetcher f1 1 FETCHER_HIST_CHECK_S=3600 FETCHER_PAGE_LIMIT=200 FETCHER_BACKOFF_BASE_MS=100 \
   FETCHER_FAILED_RETRY_S=600 && pass "fetcher ready (/readyz)" || fail "fetcher ready (/readyz)" "$(tail -3 "$FX_DIR/f1.log")"
-check_eq "own tables migrated" 5 "$(fx_sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'fetcher_%'")"
+check_eq "own tables migrated" 6 "$(fx_sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'fetcher_%'")"
 
 # A connection older than the pipeline: added by command, first sync already done.
 # 300 orders: two pages and more at FETCHER_PAGE_LIMIT=200, and a window of 10 days
@@ -443,6 +445,24 @@ read -r maxps throttled total max3 < <($CHECK rate "$FX_DIR/sim_org.log" /connec
   pass "API-key requests at most $max3 in three seconds, $maxps in one (FETCHER_ORG_RATE=4), no 429 ($total requests)" ||
   fail "API-key requests keep to the organisation's budget" "max $max3 in three seconds ($maxps in one), $throttled 429s, $total requests"
 kill -TERM "$(fx_pid o1)"; wait "$(fx_pid o1)" 2>/dev/null
+
+# ---------------------------------------------------------------- a restart that costs nothing
+# What GET /connections/{id} answered (actions, sync schedules, crawl errors, when it was
+# asked) is stored: a replica restarting with nothing left to sync reads it back and asks
+# the organisation's budget only what it does not know yet. At most N/100 + 10 API-key
+# requests in its first 20 s, none refused (the code before it asked about all N at once).
+# The checks' gap is the production one (60 s; o1 checked every connection a moment ago).
+fx_simctl DELETE /_sim/requests/stats >/dev/null
+fx_fetcher o2 7 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=60 FETCHER_HIST_CHECK_S=300 || fail "o2 ready" ""
+sleep 20
+read -r keyreqs n429 < <(fx_simctl GET /_sim/requests/stats | python3 -c 'import json,sys
+s = json.load(sys.stdin)
+print(s["api_key"]["total"], s["api_key"]["http_429"] + s["access_token"]["http_429"])')
+limit=$((nconn / 100 + 10))
+[ "${keyreqs:-999}" -le "$limit" ] && [ "${n429:-1}" -eq 0 ] &&
+  pass "restart with $nconn connections synced: $keyreqs API-key requests in 20 s (at most $limit), no 429" ||
+  fail "a restart asks the API-key budget at most N/100 + 10 times" "$keyreqs API-key requests in 20 s for $nconn connections (at most $limit), $n429 429s"
+kill -TERM "$(fx_pid o2)"; wait "$(fx_pid o2)" 2>/dev/null
 
 grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log "$FX_DIR"/o*.log >"$FX_DIR/errors.txt" 2>/dev/null
 [ ! -s "$FX_DIR/errors.txt" ] && pass "no error (nor sanitizer report) logged" || fail "no error logged" "$(head -3 "$FX_DIR/errors.txt")"

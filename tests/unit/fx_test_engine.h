@@ -7,10 +7,14 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "fetcher/fx_engine_int.h"
+#include "seal.h"
 
 #define FX_TEST_HOUR_MS (3600 * 1000)
+/* the tests' token key (base64 of 32 bytes) */
+#define FX_TEST_TOKEN_KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
 /* The engine on db (NULL: no database, for tests whose streams never store), and its
  * producer in *producer. NULL on failure, err saying why. */
@@ -47,12 +51,26 @@ static inline fx_engine *fx_test_engine_new(PGconn *db, rd_kafka_t **producer, c
     cfg.max_unacked_bytes = 1 << 20;
     cfg.max_body = 1 << 20;
     cfg.http_timeout_ms = 1000;
+    if (seal_ring_parse(FX_TEST_TOKEN_KEY, NULL, &cfg.ring, err, errlen) != 0) {
+        rd_kafka_destroy(*producer);
+        *producer = NULL;
+        return NULL;
+    }
     fx_engine *e = fx_engine_new(&cfg, db, *producer, err, errlen);
     if (!e) {
         rd_kafka_destroy(*producer);
         *producer = NULL;
     }
     return e;
+}
+
+/* c's token as the database holds it (sealed under the tests' key): what owning it opens.
+ * 0, or -1. */
+static inline int fx_test_conn_token(fx_engine *e, fx_conn *c, const char *plain) {
+    char err[256];
+    free(c->sealed);
+    c->sealed = seal_seal(&e->cfg.ring, c->id, plain, err, sizeof err);
+    return c->sealed ? 0 : -1;
 }
 
 /* The engine, then its producer with whatever it still holds. */

@@ -49,6 +49,8 @@ static void stream_values(int i, fx_db_stream *s) {
     s->unsupported_until_ms = base + 6;
     s->sync_frequency_s = i * 60;
     s->crawl_end_ms = base + 7;
+    s->crawl_start_ms = base + 8;
+    s->crawl_error = i % 3 == 1;
     s->cursor_rule = i % 2;
 }
 
@@ -66,6 +68,8 @@ static void assert_stream_equal(const fx_db_stream *a, const fx_db_stream *b) {
     assert_int_equal(a->unsupported_until_ms, b->unsupported_until_ms);
     assert_int_equal(a->sync_frequency_s, b->sync_frequency_s);
     assert_int_equal(a->crawl_end_ms, b->crawl_end_ms);
+    assert_int_equal(a->crawl_start_ms, b->crawl_start_ms);
+    assert_int_equal(a->crawl_error, b->crawl_error);
     assert_int_equal(a->cursor_rule, b->cursor_rule);
 }
 
