@@ -430,6 +430,7 @@ done
 nconn=$(fx_sql "SELECT count(*) FROM fetcher_connections WHERE state = 'active'")
 mark=$(($(wc -l <"$FX_DIR/sim.log") + 1))
 # the checks' production intervals (fx_env's 1 s would make every second a new start)
+o1_t0=$SECONDS
 fx_fetcher o1 6 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=60 FETCHER_HIST_CHECK_S=300 || fail "o1 ready" ""
 all_o_settled() { local h; for h in "${OS[@]}"; do streams_settled "$h" || return 1; done; }
 fx_wait 90 all_o_settled || fail "the 20 new connections synced" ""
@@ -452,6 +453,11 @@ kill -TERM "$(fx_pid o1)"; wait "$(fx_pid o1)" 2>/dev/null
 # the organisation's budget only what it does not know yet. At most N/100 + 10 API-key
 # requests in its first 20 s, none refused (the code before it asked about all N at once).
 # The checks' gap is the production one (60 s; o1 checked every connection a moment ago).
+# Not measured here: GET /integrations/wms, which the simulator allows once a minute for
+# the organisation, is asked again by every start and is not stored, so a restart within
+# a minute of the last one is refused once (issue 24, left open). The restart comes a
+# minute after o1's start.
+w=$((62 - (SECONDS - o1_t0))); [ "$w" -gt 0 ] && sleep "$w"
 fx_simctl DELETE /_sim/requests/stats >/dev/null
 fx_fetcher o2 7 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=60 FETCHER_HIST_CHECK_S=300 || fail "o2 ready" ""
 sleep 20
