@@ -106,17 +106,39 @@ static void parse_conn_item(const cJSON *data, fx_conn_info *out) {
     }
 }
 
-int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out) {
+/* The raw value of the answer's top-level "data", its leading blanks skipped: 0, or -1
+ * when it is absent, malformed or empty. */
+static int data_value(const char *body, size_t len, const char **v, size_t *vl) {
+    if (fx_json_obj_raw(body, len, "data", v, vl) != 1) return -1;
+    while (*vl && (**v == ' ' || **v == '\t' || **v == '\n' || **v == '\r'))
+        (*v)++, (*vl)--;
+    return *vl ? 0 : -1;
+}
+
+int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out, const char **obj,
+                            size_t *objlen) {
     memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    const cJSON *data = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
-    if (cJSON_IsArray(data)) data = cJSON_GetArrayItem(data, 0);
-    if (!cJSON_IsObject(data)) {
-        cJSON_Delete(root);
+    const char *v, *o = NULL;
+    size_t vl, ol = 0;
+    if (data_value(body, len, &v, &vl) != 0) return -1;
+    if (*v == '[') { /* the list shape: its first element */
+        const char *it = v;
+        if (fx_json_array_next(&it, body + len, &o, &ol) != 1) return -1;
+    } else {
+        o = v;
+        ol = vl;
+    }
+    cJSON *item = ol && *o == '{' ? cJSON_ParseWithLength(o, ol) : NULL;
+    if (!cJSON_IsObject(item)) {
+        cJSON_Delete(item);
         return -1;
     }
-    parse_conn_item(data, out);
-    cJSON_Delete(root);
+    parse_conn_item(item, out);
+    cJSON_Delete(item);
+    if (obj) {
+        *obj = o;
+        *objlen = ol;
+    }
     return 0;
 }
 
@@ -124,10 +146,7 @@ int fx_api_parse_connection_page(const char *body, size_t len, fx_conn_page_fn e
                                  char *next, size_t nextlen) {
     const char *v, *it, *end = body + len, *obj;
     size_t vl, ol;
-    if (fx_json_obj_raw(body, len, "data", &v, &vl) != 1) return -1;
-    while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
-        v++, vl--;
-    if (!vl || *v != '[') return -1;
+    if (data_value(body, len, &v, &vl) != 0 || *v != '[') return -1;
     int rc = fx_json_obj_str(body, len, "next_token", next, nextlen);
     if (rc < 0) return -1;
     if (rc == 0) next[0] = '\0';

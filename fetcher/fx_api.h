@@ -46,8 +46,10 @@ typedef struct fx_conn_info {
  * leaves the live shape open). A first sync counts as done when
  * historical_sync_completed[get_x] is true or, without that map, when the schedule's
  * sync_status is not first_sync_in_progress. Every schedule's frequency and crawl times
- * are read too. 0 or -1. */
-int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out);
+ * are read too. When obj is not NULL, *obj and *objlen get the connection object's bytes
+ * as served. 0 or -1. */
+int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out, const char **obj,
+                            size_t *objlen);
 
 /* One page of GET /connections ({"data":[Connection...],"next_token":...}): each(arg, id,
  * the object's bytes as served, what it says) for every element naming a connection_id

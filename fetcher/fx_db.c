@@ -42,11 +42,15 @@ static int run0(PGconn *db, const char *what, const char *sql, int n, const char
     return 0;
 }
 
+/* An int64 as a text parameter. */
+static const char *int_param(int64_t v, char buf[24]) {
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
 /* ms -> text parameter for to_timestamp(); NULL for 0. */
 static const char *ms_param(int64_t ms, char buf[24]) {
-    if (ms == 0) return NULL;
-    snprintf(buf, 24, "%" PRId64, ms);
-    return buf;
+    return ms ? int_param(ms, buf) : NULL;
 }
 
 static int64_t ms_value(const PGresult *res, int row, int col) {
@@ -242,8 +246,7 @@ int fx_db_conn_state(PGconn *db, const char *id, char state[16], char *errstr, s
 int fx_db_conn_since(PGconn *db, int64_t since, fx_db_conn **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen) {
     char sb[24];
-    snprintf(sb, sizeof sb, "%" PRId64, since);
-    const char *const p[] = {sb};
+    const char *const p[] = {int_param(since, sb)};
     *out = NULL;
     *n = 0;
     PGresult *res = run(db, "load connections",
@@ -371,23 +374,12 @@ static int hist_rows(PGresult *res, fx_db_hist **out, int *n, int64_t *max_seq, 
 int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen) {
     char sb[24];
-    snprintf(sb, sizeof sb, "%" PRId64, since);
-    const char *const p[] = {sb};
+    const char *const p[] = {int_param(since, sb)};
     PGresult *res = run(db, "load historical syncs",
                         "SELECT " HIST_COLS " FROM fetcher_historical_syncs"
                         " WHERE seq > $1::bigint ORDER BY seq",
                         1, p, errstr, errlen);
     return hist_rows(res, out, n, max_seq, errstr, errlen);
-}
-
-int fx_db_hist_of(PGconn *db, const char *conn, fx_db_hist **out, int *n, char *errstr,
-                  size_t errlen) {
-    const char *const p[] = {conn};
-    PGresult *res = run(db, "load historical syncs",
-                        "SELECT " HIST_COLS " FROM fetcher_historical_syncs"
-                        " WHERE connection_id = $1",
-                        1, p, errstr, errlen);
-    return hist_rows(res, out, n, NULL, errstr, errlen);
 }
 
 /* The columns a stream is read with (stream_row reads them in this order), after the
@@ -701,6 +693,18 @@ int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *ou
         if (!strmap_get(ix, PQgetvalue(res, k, 0), &i)) continue;
         check_row(res, k, 1, &out[i].check);
         out[i].check_found = 1;
+    }
+    PQclear(res);
+    res = run(db, "load historical syncs",
+              "SELECT " HIST_COLS " FROM fetcher_historical_syncs"
+              " WHERE connection_id = ANY($1::text[])",
+              1, p, errstr, errlen);
+    if (!res) goto out;
+    for (int k = 0; k < PQntuples(res); k++) {
+        int i, r = ts_entity_lookup(PQgetvalue(res, k, 1));
+        if (r < 0 || !strmap_get(ix, PQgetvalue(res, k, 0), &i)) continue;
+        out[i].hist |= 1u << r;
+        out[i].hist_oldest_ms[r] = ms_value(res, k, 2);
     }
     rc = 0;
 out:

@@ -103,9 +103,6 @@ typedef struct fx_db_hist {
 /* Historical-sync rows changed after since (as fx_db_conn_since); *out is malloc'd. */
 int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_t *max_seq,
                      char *errstr, size_t errlen);
-/* One connection's historical-sync rows (the primary key's prefix: an index scan). */
-int fx_db_hist_of(PGconn *db, const char *conn, fx_db_hist **out, int *n, char *errstr,
-                  size_t errlen);
 
 typedef struct fx_db_stream {
     char state[32];
@@ -162,18 +159,20 @@ int fx_db_checks_put(PGconn *db, const fx_db_check *rows, int n, char *errstr, s
 int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen);
 
 /* What is stored of one connection, as fx_db_conns_load reads it. */
-#define FX_DB_LOAD_MAX 500 /* connections per fx_db_conns_load: two statements */
+#define FX_DB_LOAD_MAX 500 /* connections per fx_db_conns_load: three statements */
 typedef struct fx_db_loaded {
     fx_db_stream streams[TS_ENTITY_COUNT];
     uint32_t found;  /* a bit per stream whose row is stored */
     int check_found; /* a check is stored (check.conn is left NULL) */
     fx_db_check check;
+    uint32_t hist;                           /* a bit per resource whose first sync is done */
+    int64_t hist_oldest_ms[TS_ENTITY_COUNT]; /* ... and its oldest_data_date (0 = unknown) */
 } fx_db_loaded;
 
-/* The stored streams and checks of n connections (0..FX_DB_LOAD_MAX, distinct) in two
- * queries, whatever n: out[i] (n of them, the caller's) for ids[i]. A restart owning
- * 10,000 connections reads them in 40 statements, not one per stream. 0 or -1 with
- * errstr (then out says nothing). */
+/* The stored streams, checks and historical-sync rows of n connections (0..FX_DB_LOAD_MAX,
+ * distinct) in three queries, whatever n: out[i] (n of them, the caller's) for ids[i]. A
+ * restart owning 10,000 connections reads them in 60 statements, not three per
+ * connection. 0 or -1 with errstr (then out says nothing). */
 int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
                      size_t errlen);
 

@@ -82,6 +82,7 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
     c->e = e;
     snprintf(c->id, sizeof c->id, "%s", id);
     c->partition = fx_engine_partition_of(c->id, e->partitions);
+    c->born_gen = e->sweep.gen;
     fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
     e->conn_arr[e->nconns++] = c;
     c->next = e->conns;
@@ -306,31 +307,17 @@ static void take_request(fx_engine *e, const fx_db_req *q) {
 
 /* ---- ownership ---- */
 
-/* Its historical-sync rows into its streams: the refresh reads only the rows that change
- * later, and only for owned connections. */
-static int apply_hist(fx_engine *e, fx_conn *c, const fx_db_hist *h) {
-    fx_stream *st = &c->streams[h->res];
-    if (st->hist_done && (!h->oldest_ms || h->oldest_ms == st->oldest_ms)) return 0;
+/* A historical-sync row of c (its resource's first sync done, the oldest data date when
+ * known) into its stream. Read with what is stored of c when it is owned (load_conns),
+ * then as the rows change (refresh), only for owned connections. 1 when it changed
+ * anything. */
+static int apply_hist(fx_engine *e, fx_conn *c, int res, int64_t oldest_ms) {
+    fx_stream *st = &c->streams[res];
+    if (st->hist_done && (!oldest_ms || oldest_ms == st->oldest_ms)) return 0;
     st->hist_done = 1;
-    if (h->oldest_ms) st->oldest_ms = h->oldest_ms;
+    if (oldest_ms) st->oldest_ms = oldest_ms;
     fx_stream_wake(e, st, 0); /* its first run may start */
     return 1;
-}
-
-static void load_hist(fx_engine *e, fx_conn *c) {
-    char err[256];
-    fx_db_hist *h = NULL;
-    int n = 0;
-    int rc = fx_db_hist_of(e->db, c->id, &h, &n, err, sizeof err);
-    fx_db_result(e, rc, "load historical syncs", err);
-    if (rc) {
-        e->load_pending = 1; /* retried at the next refresh */
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        apply_hist(e, c, &h[i]);
-    free(h);
-    c->hist_loaded = 1;
 }
 
 static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now);
@@ -385,7 +372,11 @@ static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
         st->loaded = 1;
         fx_stream_wake(e, st, 0); /* its first decision */
     }
-    if (!c->hist_loaded) load_hist(e, c);
+    if (!c->hist_loaded) {
+        for (int r = 0; r < TS_ENTITY_COUNT; r++)
+            if (L->hist & (1u << r)) apply_hist(e, c, r, L->hist_oldest_ms[r]);
+        c->hist_loaded = 1;
+    }
 }
 
 /* c's next GET /connections/{id} after it was owned: its last answer (checked_ms) plus
@@ -681,10 +672,10 @@ static void refresh(fx_engine *e) {
     fx_db_result(e, rc, "load historical syncs", err);
     for (int i = 0; i < n; i++) {
         fx_conn *c = find_conn(e, h[i].conn);
-        /* not owned: its owner reads it, and so do we if we come to own it (load_hist);
+        /* not owned: its owner reads it, and so do we if we come to own it (load_conns);
          * the gap after a stored answer depends on the first syncs done */
-        if (c && c->owned && c->hist_loaded && apply_hist(e, c, &h[i]) && c->check_restored &&
-            !c->info_req)
+        if (c && c->owned && c->hist_loaded && apply_hist(e, c, h[i].res, h[i].oldest_ms) &&
+            c->check_restored && !c->info_req)
             restore_check(e, c);
     }
     free(h);
@@ -772,26 +763,6 @@ static int64_t next_conn_check(const fx_engine *e, const fx_conn *c, int64_t now
     int64_t gap = !done ? e->cfg.hist_check_ms : e->cfg.conn_check_ms;
     if (done && pending && e->cfg.hist_check_ms < gap) gap = e->cfg.hist_check_ms;
     return now + gap;
-}
-
-/* The connection object of a GET /connections/{id} answer ({data:{...}} or its first
- * element of {data:[...]}), or NULL. */
-static const char *conn_object_of(const fx_http_resp *resp, size_t *len) {
-    const char *body = resp->body.p ? resp->body.p : "", *v, *obj = NULL;
-    const char *end = body + resp->body.len;
-    size_t vl, ol = 0;
-    if (fx_json_obj_raw(body, resp->body.len, "data", &v, &vl) != 1) return NULL;
-    while (vl && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
-        v++, vl--;
-    if (vl && *v == '[') { /* the list shape: its first element */
-        const char *it = v;
-        if (fx_json_array_next(&it, end, &obj, &ol) != 1) obj = NULL;
-    } else if (vl && *v == '{') {
-        obj = v;
-        ol = vl;
-    }
-    *len = ol;
-    return obj && ol && *obj == '{' ? obj : NULL;
 }
 
 /* The connection object, exactly as served (by GET /connections/{id} or a page of
@@ -918,13 +889,13 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         return;
     }
     fx_conn_check_at(e, c, next_conn_check(e, c, now));
-    if (resp->status != 200 ||
-        fx_api_parse_connection(resp->body.p ? resp->body.p : "", resp->body.len, &info) != 0) {
+    const char *obj = NULL;
+    size_t ol = 0;
+    if (resp->status != 200 || fx_api_parse_connection(resp->body.p ? resp->body.p : "",
+                                                       resp->body.len, &info, &obj, &ol) != 0) {
         conn_check_failed(e, c, resp, now);
         return;
     }
-    size_t ol = 0;
-    const char *obj = conn_object_of(resp, &ol);
     conn_info_apply(e, c, &info, obj, ol, now);
 }
 
@@ -971,14 +942,15 @@ static void on_listed(void *arg, const char *id, const char *obj, size_t len,
     fx_engine *e = arg;
     e->sweep.listed++;
     fx_conn *c = find_conn(e, id);
-    if (c) {
-        c->swept = e->sweep.gen;
-        c->unlisted = 0;
-    }
+    if (c) c->swept = e->sweep.gen;
     /* one asked on its own meanwhile keeps that answer; a blocked one waits for its unblock */
     if (!c || !c->owned || !c->token || c->blocked || c->info_req) return;
     e->sweep.applied++;
     conn_info_apply(e, c, info, obj, len, util_mono_ms());
+}
+
+int fx_conn_unlisted(const fx_engine *e, const fx_conn *c) {
+    return e->sweep.done_gen && c->swept != e->sweep.done_gen && c->born_gen < e->sweep.done_gen;
 }
 
 static void sweep_end(fx_engine *e, int64_t now, const char *failed) {
@@ -989,8 +961,7 @@ static void sweep_end(fx_engine *e, int64_t now, const char *failed) {
     e->sweep.on = 0;
     if (!failed) {
         e->sweep.last_pages = e->sweep.pages;
-        for (fx_conn *c = e->conns; c; c = c->next) /* once a sweep: N/100 requests' worth */
-            c->unlisted = c->owned && c->swept != e->sweep.gen;
+        e->sweep.done_gen = e->sweep.gen;
         log_debug("connections listed (GET /connections)", "pages", pages, "listed", listed,
                   "owned_applied", applied, NULL);
     } else {
@@ -1113,7 +1084,7 @@ static void check_conns(fx_engine *e, int64_t now) {
     /* the ones the last sweep did not list are taken out too, but do not count */
     while (counted < want && n < 4 * want && (c = pop_due(e, now))) {
         due[n++] = &c->check;
-        counted += !c->unlisted;
+        counted += !fx_conn_unlisted(e, c);
     }
     int sweep = want && counted >= want;
     /* asked each: the ones taken out above first, then more while the budgets allow; the

@@ -161,9 +161,9 @@ struct fx_conn {
     /* TS_ENTITY_COUNT streams while owned, else NULL: a replica's memory grows with the
      * connections it owns, not with all of them (issue 24) */
     fx_stream *streams;
-    int hist_loaded; /* its historical-sync rows are in its streams */
-    uint32_t swept;  /* e->sweep.gen of the last sweep that listed it */
-    int unlisted;    /* the last complete sweep did not list it: asked on its own */
+    int hist_loaded;   /* its historical-sync rows are in its streams */
+    uint32_t swept;    /* e->sweep.gen of the last sweep that listed it */
+    uint32_t born_gen; /* e->sweep.gen when it was added: sweeps before it could not list it */
     /* its next GET /connections/{id} (e->checks, keyed by hist_check_at): in it while
      * owned, usable, unblocked and no such request is in flight */
     fx_sched_item check;
@@ -203,6 +203,7 @@ struct fx_engine {
         int64_t retry_at, next_at;      /* monotonic ms */
         int64_t listed, applied;        /* this sweep: connections listed, owned ones applied */
         uint32_t gen;                   /* sweeps started */
+        uint32_t done_gen;              /* the gen of the last complete one; 0 = none */
     } sweep;
     uint64_t rot; /* where a turn starts among the due streams (fairness) */
     uint64_t sched_ticks, streams_examined, conns_examined;
@@ -230,7 +231,7 @@ struct fx_engine {
      * stored by the same flush, after the streams, in one statement. */
     fx_conn **checkq;
     int ncheck, check_cap;
-    /* Connections just owned whose stored state is not read yet: read together, two
+    /* Connections just owned whose stored state is not read yet: read together, three
      * statements per FX_DB_LOAD_MAX of them (a restart owns them all at once). */
     fx_conn **loadq;
     int nload, load_cap;
@@ -289,6 +290,10 @@ void fx_conn_wake(fx_engine *e, fx_conn *c); /* every stream of c at the next tu
 /* The connection with this id; with create, registered when unknown (NULL: out of memory
  * or, without create, unknown). */
 fx_conn *fx_conn_get(fx_engine *e, const char *id, int create);
+/* The last complete sweep did not list c though it was known then (deleted at Trackstar,
+ * say): it is asked on its own and does not count towards the next sweep. A generation
+ * compare, so that a sweep's end walks no connection. */
+int fx_conn_unlisted(const fx_engine *e, const fx_conn *c);
 /* When c's next GET /connections/{id} is due (monotonic ms), kept in e->checks. */
 void fx_conn_check_at(fx_engine *e, fx_conn *c, int64_t at);
 /* The scheduling part of a loop turn: due connection checks, then the due streams. */

@@ -4,7 +4,8 @@
  * Shown against PostgreSQL (TEST_DATABASE_URL, as every test_db_*):
  *   - fx_db_checks_put / fx_db_check_get store and read back a check exactly, the actions
  *     unknown as NULL, n connections in one statement (one xmin);
- *   - fx_db_conns_load reads n connections' streams and checks together, each to its own;
+ *   - fx_db_conns_load reads n connections' streams, checks and historical-sync rows
+ *     together, each to its own;
  *   - an engine stores the answer's facts (actions, every stream's schedule and crawl
  *     error, the time) in one flush; a second engine on the same database (a restart)
  *     owns the connection and has them all back, its next check a gap after the stored
@@ -73,8 +74,8 @@ static void checks_read_back_exactly(void **state) {
     tdb_destroy(&t);
 }
 
-/* fx_db_conns_load: n connections' streams and checks in two statements, each row to its
- * own connection (ids needing quoting in an array literal too). */
+/* fx_db_conns_load: n connections' streams, checks and first syncs in three statements,
+ * each row to its own connection (ids needing quoting in an array literal too). */
 #define N_LOAD 12
 static void many_connections_read_together(void **state) {
     (void)state;
@@ -105,7 +106,19 @@ static void many_connections_read_together(void **state) {
                              .reads = 1u << i};
             assert_int_equal(fx_db_checks_put(db, &k, 1, err, sizeof err), 0);
         }
+        /* when i is a multiple of 3, its first two resources' first syncs: the first with
+         * its oldest data date, the second without */
+        if (i % 3 == 0) {
+            assert_int_equal(fx_db_hist_put(db, ids[i], ts_entities[0].name, 1700000000000LL + i, 0,
+                                            "api", err, sizeof err),
+                             0);
+            assert_int_equal(
+                fx_db_hist_put(db, ids[i], ts_entities[1].name, 0, 0, "api", err, sizeof err), 0);
+        }
     }
+    /* a row of a resource this release does not know is skipped, not misplaced */
+    assert_int_equal(fx_db_hist_put(db, ids[3], "no_such_resource", 1, 0, "api", err, sizeof err),
+                     0);
     static fx_db_loaded L[N_LOAD];
     assert_int_equal(fx_db_conns_load(db, ids, N_LOAD, L, err, sizeof err), 0);
     for (int i = 0; i < N_LOAD; i++) {
@@ -120,6 +133,10 @@ static void many_connections_read_together(void **state) {
             assert_int_equal(L[i].check.checked_ms, 1780000000000LL + i);
             assert_int_equal(L[i].check.reads, 1u << i);
         }
+        int hist = i % 3 == 0 && i != N_LOAD - 1;
+        assert_int_equal(L[i].hist, hist ? 3u : 0u);
+        assert_int_equal(L[i].hist_oldest_ms[0], hist ? 1700000000000LL + i : 0);
+        assert_int_equal(L[i].hist_oldest_ms[1], 0);
     }
     assert_int_equal(fx_db_conns_load(db, ids, FX_DB_LOAD_MAX + 1, L, err, sizeof err), -1);
     PQfinish(db);

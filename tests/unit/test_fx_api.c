@@ -52,17 +52,26 @@ static void connection_both_shapes(void **state) {
         "\"sync_schedules\":[{\"function_name\":\"get_orders\",\"sync_status\":\"enabled\"},"
         "{\"function_name\":\"get_returns\",\"sync_status\":\"first_sync_in_progress\"}]}}";
     fx_conn_info ci;
-    assert_int_equal(fx_api_parse_connection(list, strlen(list), &ci), 0);
+    const char *o = NULL;
+    size_t ol = 0;
+    assert_int_equal(fx_api_parse_connection(list, strlen(list), &ci, &o, &ol), 0);
+    /* the object's bytes as served: the list's first element, then the object itself */
+    assert_ptr_equal(o, list + strlen("{\"data\":["));
+    assert_int_equal(ol, strlen(list) - strlen("{\"data\":[]}"));
     assert_int_equal(ci.hist_done, ORDERS_READ);
     assert_true(ci.actions_known);
     assert_int_equal(ci.actions, ORDERS_READ | BIT(TS_ENT_RETURNS));
     assert_string_equal(ci.integration, "sandbox");
-    assert_int_equal(fx_api_parse_connection(obj, strlen(obj), &ci), 0);
+    assert_int_equal(fx_api_parse_connection(obj, strlen(obj), &ci, &o, &ol), 0);
+    assert_ptr_equal(o, obj + strlen("{\"data\":"));
+    assert_int_equal(ol, strlen(obj) - strlen("{\"data\":}"));
     assert_int_equal(ci.hist_done, ORDERS_READ);
     assert_true(ci.sched[TS_ENT_ORDER_CHANNELS].known); /* get_orders' schedule is theirs */
     assert_false(ci.sched[TS_ENT_INBOUND_SHIPMENT_SUPPLIERS].known);
     assert_false(ci.actions_known);
-    assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci), -1);
+    assert_int_equal(fx_api_parse_connection("{\"data\":[]}", 11, &ci, NULL, NULL), -1);
+    assert_int_equal(fx_api_parse_connection("{\"data\": 7}", 11, &ci, NULL, NULL), -1);
+    assert_int_equal(fx_api_parse_connection("{\"data\":{\"a\":}}", 15, &ci, NULL, NULL), -1);
 }
 
 /* A page of GET /connections: every element naming a connection is handed with its bytes
@@ -142,7 +151,7 @@ static void schedules_and_promise(void **state) {
         "{\"function_name\":\"get_returns\",\"sync_status\":\"error\",\"last_crawl_start\":null,"
         "\"last_crawl_end\":null}]}}";
     fx_conn_info ci;
-    assert_int_equal(fx_api_parse_connection(body, strlen(body), &ci), 0);
+    assert_int_equal(fx_api_parse_connection(body, strlen(body), &ci, NULL, NULL), 0);
     assert_int_equal(ci.webhooks_disabled, 1);
     const fx_schedule *o = &ci.sched[TS_ENT_ORDERS], *w = &ci.sched[TS_ENT_WAREHOUSES];
     assert_true(o->known && !o->running && !o->error);
