@@ -104,6 +104,7 @@ int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen) {
                         " AND to_regclass('fetcher_requests') IS NOT NULL"
                         " AND to_regclass('fetcher_change_seq') IS NOT NULL"
                         " AND to_regclass('fetcher_connection_checks') IS NOT NULL"
+                        " AND to_regclass('fetcher_integrations') IS NOT NULL"
                         /* the newest columns it uses (migrations 008, 009 and 019) */
                         " AND (SELECT count(*) FROM information_schema.columns"
                         "      WHERE table_schema = current_schema() AND"
@@ -627,6 +628,39 @@ int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr
     if (!res) return -1;
     int found = PQntuples(res) > 0;
     if (found) check_row(res, 0, 0, out);
+    PQclear(res);
+    return found;
+}
+
+int fx_db_integrations_put(PGconn *db, const char *body, int64_t fetched_ms, char *errstr,
+                           size_t errlen) {
+    char fb[24];
+    const char *const p[] = {body, int_param(fetched_ms, fb)};
+    return run0(db, "store integrations",
+                "INSERT INTO fetcher_integrations (api, body, fetched_at)"
+                " VALUES ('wms', $1, " TS(
+                    "$2") ") ON CONFLICT (api) DO UPDATE"
+                          " SET body = EXCLUDED.body, fetched_at = EXCLUDED.fetched_at"
+                          " WHERE fetcher_integrations.fetched_at < EXCLUDED.fetched_at",
+                2, p, errstr, errlen);
+}
+
+int fx_db_integrations_get(PGconn *db, char **body, int64_t *fetched_ms, char *errstr,
+                           size_t errlen) {
+    *body = NULL;
+    PGresult *res = run(db, "load integrations",
+                        "SELECT body, " MS("fetched_at") " FROM fetcher_integrations"
+                                                         " WHERE api = 'wms'",
+                        0, NULL, errstr, errlen);
+    if (!res) return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        *fetched_ms = ms_value(res, 0, 1);
+        if (!(*body = strdup(PQgetvalue(res, 0, 0)))) {
+            snprintf(errstr, errlen, "load integrations: out of memory");
+            found = -1;
+        }
+    }
     PQclear(res);
     return found;
 }

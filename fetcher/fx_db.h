@@ -8,6 +8,7 @@
  *                             and Trackstar's sync schedule of it (GET /connections/{id})
  *   fetcher_connection_checks per connection: when GET /connections/{id} last answered,
  *                             and what its available_actions read
+ *   fetcher_integrations      the last answer of GET /integrations/wms, as served
  *   fetcher_requests          manual syncs and window backfills waiting for the owner
  *
  * writer/migrations/ creates them (`writer --migrate`, the one migration mechanism of
@@ -157,6 +158,15 @@ int fx_db_checks_put(PGconn *db, const fx_db_check *rows, int n, char *errstr, s
 /* A connection's stored check (out->conn is left as it is): 1 found, 0 never stored, -1
  * on error. */
 int fx_db_check_get(PGconn *db, const char *conn, fx_db_check *out, char *errstr, size_t errlen);
+
+/* GET /integrations/wms's last answer (the API allows one call a minute for the
+ * organisation): stored by whichever replica asked, read by every start. _put keeps the
+ * newer of what is stored and fetched_ms. _get: 1 with *body (malloc'd) and *fetched_ms,
+ * 0 when none is stored, -1 on error. */
+int fx_db_integrations_put(PGconn *db, const char *body, int64_t fetched_ms, char *errstr,
+                           size_t errlen);
+int fx_db_integrations_get(PGconn *db, char **body, int64_t *fetched_ms, char *errstr,
+                           size_t errlen);
 
 /* What is stored of one connection, as fx_db_conns_load reads it. */
 #define FX_DB_LOAD_MAX 500 /* connections per fx_db_conns_load: three statements */

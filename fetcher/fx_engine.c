@@ -707,26 +707,39 @@ void fx_engine_poke(fx_engine *e) {
 
 /* ---- GET /integrations/wms and GET /connections/{id} ---- */
 
+/* An answer of GET /integrations/wms (live, or stored by any replica) taken in; the next
+ * look is due at next. 0, or -1 when it does not parse. */
+static int adopt_integrations(fx_engine *e, const char *body, size_t len, int64_t next,
+                              const char *from) {
+    int n = 0;
+    if (fx_api_parse_integrations(body, len, e->integs, FX_MAX_INTEGRATIONS, &n) != 0) return -1;
+    e->ninteg = n;
+    e->integ_known = 1;
+    /* what each integration reads decides whether a stream polls: all decide again
+     * (once an hour, and no poll comes of it unless one is due) */
+    for (int i = 0; i < e->nconns; i++)
+        if (e->conn_arr[i]->owned) fx_conn_wake(e, e->conn_arr[i]);
+    e->integ_next = next;
+    char ns[16];
+    snprintf(ns, sizeof ns, "%d", n);
+    log_info("integrations loaded", "count", ns, "from", from, NULL);
+    return 0;
+}
+
 static void on_integrations(void *arg, fx_http_resp *resp) {
     fx_engine *e = arg;
     e->integ_req = NULL;
     int64_t now = util_mono_ms();
-    if (resp->status == 200) {
-        int n = 0;
-        if (fx_api_parse_integrations(resp->body.p ? resp->body.p : "", resp->body.len, e->integs,
-                                      FX_MAX_INTEGRATIONS, &n) == 0) {
-            e->ninteg = n;
-            e->integ_known = 1;
-            /* what each integration reads decides whether a stream polls: all decide again
-             * (once an hour, and no poll comes of it unless one is due) */
-            for (int i = 0; i < e->nconns; i++)
-                if (e->conn_arr[i]->owned) fx_conn_wake(e, e->conn_arr[i]);
-            e->integ_next = now + e->cfg.integrations_ttl_ms;
-            char ns[16];
-            snprintf(ns, sizeof ns, "%d", n);
-            log_info("integrations loaded", "count", ns, NULL);
-            return;
+    const char *body = resp->body.p ? resp->body.p : "";
+    if (resp->status == 200 &&
+        adopt_integrations(e, body, resp->body.len, now + e->cfg.integrations_ttl_ms, "api") == 0) {
+        /* for every replica and the next start: the API allows one call a minute */
+        char err[256];
+        if (e->db) {
+            int rc = fx_db_integrations_put(e->db, body, util_now_ms(), err, sizeof err);
+            fx_db_result(e, rc, "store integrations", err);
         }
+        return;
     }
     int64_t wait = FX_INTEG_MIN_GAP_MS;
     if (resp->status == 429 && resp->retry_after_s > 0 && resp->retry_after_s * 1000 > wait)
@@ -738,8 +751,32 @@ static void on_integrations(void *arg, fx_http_resp *resp) {
              "error", resp->status ? NULL : resp->err, NULL);
 }
 
+/* The stored answer, when younger than FETCHER_INTEGRATIONS_TTL_S: taken in as if just
+ * received (the next look when it expires, plus up to a tenth of the lifetime, so that
+ * replicas do not all ask at one moment). 1 when taken, 0 when the API is to be asked (none
+ * stored, too old, unreadable, or the database did not answer; or an engine without one,
+ * as fx_engine_new allows). */
+static int stored_integrations(fx_engine *e, int64_t now) {
+    if (!e->db) return 0;
+    char err[256], *body = NULL;
+    int64_t fetched = 0;
+    int rc = fx_db_integrations_get(e->db, &body, &fetched, err, sizeof err);
+    fx_db_result(e, rc < 0 ? -1 : 0, "load integrations", err);
+    int64_t ttl = e->cfg.integrations_ttl_ms, age = util_now_ms() - fetched;
+    int taken = 0;
+    if (age < 0 && age >= -FX_INTEG_MIN_GAP_MS) age = 0; /* another replica's clock ahead */
+    if (rc == 1 && age >= 0 && age < ttl) {
+        int64_t jitter = (int64_t)(fx_rand(&e->rng) % (uint64_t)(ttl / 10 + 1));
+        taken =
+            adopt_integrations(e, body, strlen(body), now + (ttl - age) + jitter, "database") == 0;
+    }
+    free(body);
+    return taken;
+}
+
 static void maybe_fetch_integrations(fx_engine *e, int64_t now) {
     if (e->integ_req || now < e->integ_next) return;
+    if (stored_integrations(e, now)) return;
     sbuf url = {0};
     sbuf_printf(&url, "%s/integrations/wms", e->cfg.base_url);
     e->integ_req =

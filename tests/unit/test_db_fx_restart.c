@@ -10,11 +10,17 @@
  *     error, the time) in one flush; a second engine on the same database (a restart)
  *     owns the connection and has them all back, its next check a gap after the stored
  *     one, not now;
- *   - a stored check older than the gap, or none at all: checked now, as before.
+ *   - a stored check older than the gap, or none at all: checked now, as before;
+ *   - GET /integrations/wms (the API allows it once a minute for the organisation) is asked
+ *     by the first engine and stored; a second one on the database (a restart, another
+ *     replica) takes the stored answer and asks nothing; one older than
+ *     FETCHER_INTEGRATIONS_TTL_S is asked again; an older answer never replaces a newer.
  */
 #include "db_test_util.h"
 
 #include <librdkafka/rdkafka.h>
+#include <microhttpd.h>
+#include <pthread.h>
 
 #include "fetcher/fx_db.h"
 #include "fetcher/fx_engine_int.h"
@@ -288,12 +294,116 @@ static void a_failed_store_keeps_the_check(void **state) {
     tdb_destroy(&t);
 }
 
+/* ---- GET /integrations/wms stored ---- */
+
+typedef struct integ_server {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    int asked;
+    char url[64];
+} integ_server;
+
+static enum MHD_Result integ_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version, const char *upload,
+                                     size_t *upload_len, void **req_cls) {
+    (void)version, (void)upload, (void)upload_len, (void)req_cls;
+    integ_server *s = cls;
+    static const char list[] =
+        "{\"data\":[{\"integration_name\":\"sandbox\",\"available_actions\":[\"get_orders\"]}]}";
+    int found = strcmp(method, "GET") == 0 && strcmp(url, "/integrations/wms") == 0;
+    if (found) {
+        pthread_mutex_lock(&s->mu);
+        s->asked++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        found ? sizeof list - 1 : 0, (void *)(found ? list : ""), MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(conn, found ? 200 : 404, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static int integ_asked(integ_server *s) {
+    pthread_mutex_lock(&s->mu);
+    int n = s->asked;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* A replica on db asking s; turns until its integrations are known (or 5 s). */
+static void integ_replica(replica *r, PGconn *db, integ_server *s) {
+    replica_new(r, db);
+    r->e->cfg.base_url = s->url;
+    int64_t until = util_mono_ms() + 5000;
+    while (!r->e->integ_known && util_mono_ms() < until)
+        fx_engine_step(r->e, 10);
+    assert_int_equal(r->e->integ_known, 1);
+    assert_int_equal(r->e->ninteg, 1);
+    assert_string_equal(r->e->integs[0].name, "sandbox");
+    assert_true(r->e->integs[0].reads & (1u << TS_ENT_ORDERS));
+}
+
+static void integrations_stored_and_read_back(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    PGconn *db = fx_open(&t);
+    integ_server s = {0};
+    assert_int_equal(pthread_mutex_init(&s.mu, NULL), 0);
+    s.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+                           integ_handler, &s, MHD_OPTION_END);
+    assert_non_null(s.d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(info);
+    snprintf(s.url, sizeof s.url, "http://127.0.0.1:%u", (unsigned)info->port);
+
+    replica a; /* nothing stored: asks, and stores the answer */
+    integ_replica(&a, db, &s);
+    assert_int_equal(integ_asked(&s), 1);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_integrations"
+                                      " WHERE fetched_at > now() - interval '1 minute'"),
+                     1);
+    fx_test_engine_free(a.e, a.producer);
+
+    replica b; /* the restart: the stored answer, and the next look an hour after it */
+    int64_t now = util_mono_ms();
+    integ_replica(&b, db, &s);
+    assert_int_equal(integ_asked(&s), 1);
+    assert_true(b.e->integ_next >= now + FX_TEST_HOUR_MS - 60000);
+    assert_true(b.e->integ_next <= util_mono_ms() + FX_TEST_HOUR_MS + FX_TEST_HOUR_MS / 10);
+    fx_test_engine_free(b.e, b.producer);
+
+    /* stored longer ago than the lifetime: asked again */
+    PQclear(tdb_q(t.sql, "UPDATE fetcher_integrations SET fetched_at = now() - interval "
+                         "'2 hours'"));
+    replica d;
+    integ_replica(&d, db, &s);
+    assert_int_equal(integ_asked(&s), 2);
+    fx_test_engine_free(d.e, d.producer);
+
+    /* an older answer (a slow replica's) does not replace the newer one */
+    char err[256] = "";
+    assert_int_equal(fx_db_integrations_put(db, "{\"data\":[]}", 1000, err, sizeof err), 0);
+    char *body = NULL;
+    int64_t fetched = 0;
+    assert_int_equal(fx_db_integrations_get(db, &body, &fetched, err, sizeof err), 1);
+    assert_non_null(strstr(body, "sandbox"));
+    assert_true(fetched > util_now_ms() - 60000);
+    free(body);
+    MHD_stop_daemon(s.d);
+    pthread_mutex_destroy(&s.mu);
+    PQfinish(db);
+    tdb_destroy(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(checks_read_back_exactly),
         cmocka_unit_test(many_connections_read_together),
         cmocka_unit_test(a_restart_reads_back_and_does_not_ask),
         cmocka_unit_test(a_failed_store_keeps_the_check),
+        cmocka_unit_test(integrations_stored_and_read_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
