@@ -8,12 +8,18 @@
 # hop (tests/bench/bench_kafka_probe.c, run first).
 #
 #  1. fixed rate: BENCH_E2E_RATE (2000) events/s for BENCH_E2E_SECONDS (60; 600 with
-#     BENCH_LONG=1, the 10-minute memory soak). Goal: p99 request-to-row < 1 s. RSS of
-#     every stage over this phase must be flat (tests/bench/sampler.py flat).
+#     BENCH_LONG=1, the 10-minute memory soak). Goal (issue 20): request-to-row p50 <= 50 ms
+#     and p99 <= 250 ms, or, if the broker's own floor makes that impossible, p50 <= 2 x
+#     the probe's floor for the path's two Kafka hops (printed beside it). RSS of every
+#     stage over this phase must be flat (tests/bench/sampler.py flat).
 #  2. ramp: BENCH_E2E_RAMP offered rates, BENCH_E2E_STEP_S seconds each, upwards until a
 #     step is not sustained (a non-2xx or lost event, a send rate below 95% of the offer,
 #     or p99 request-to-row above BENCH_E2E_SUSTAIN_P99_MS: a growing backlog).
-#     Goal: the highest sustained step >= 10,000 events/s.
+#     Goal: the highest sustained step >= 10,000 events/s. The stage that saturated first
+#     is the owner of the slowest hop at the first step not sustained.
+#
+# Every phase prints each process's CPU per accepted event (µs) and the pipeline's (all
+# processes but the load generator).
 #
 # Each phase uses its own connection id, so its rows are told apart; the load
 # generator's record of what got a 2xx is the truth every row is checked against
@@ -29,7 +35,8 @@ STEP_S=${BENCH_E2E_STEP_S:-20}
 CONNS=${BENCH_E2E_CONNECTIONS:-128}
 VERSIONS=${BENCH_E2E_VERSIONS:-2}
 SUSTAIN_P99_MS=${BENCH_E2E_SUSTAIN_P99_MS:-2000}
-P99_GOAL_MS=1000
+P50_GOAL_MS=50
+P99_GOAL_MS=250
 MAX_GOAL=10000
 SETTLE_S=2 # between phases, so one phase's tail does not load the next
 OUT=${BENCH_OUT:-}
@@ -104,7 +111,12 @@ phase() {
     grep -v '^E2E ' "$OUT/e2e_$label.check"
     echo "$label,$rate,$start,$send_end,$end" >>"$OUT/phases.csv"
     sleep 1 # the sampler's last sample of this phase
-    python3 "$BENCH_ROOT/tests/bench/sampler.py" cpu "$SAMPLES" "$start" "$send_end" "$label"
+    # CPU until the phase's last row was committed: a backlog is worked off after the
+    # sending stops, and its cost belongs to the phase's events.
+    local work_end
+    work_end=$(awk -v a="$send_end" -v b="$(e2e_field "$label" last_commit_s)" 'BEGIN { print (b > a ? b : a) }')
+    python3 "$BENCH_ROOT/tests/bench/sampler.py" cpu "$SAMPLES" "$start" "$work_end" "$label" \
+        "$(e2e_field "$label" accepted)"
     # The load generator's CSV is large and fully summarised by now.
     [ -n "${KEEP_WORK:-}" ] || rm -f "$OUT/loadgen_$label.csv"
     sleep "$SETTLE_S"
@@ -119,17 +131,30 @@ ok=1
 # The broker's own floor for one hop, with the pipeline's client settings, on a topic of
 # its own (tests/bench/bench_kafka_probe.c): the fixed phase's per-hop table is read
 # against it.
-"$BENCH_BUILD/bench/bench_kafka_probe" "$KAFKA_BOOTSTRAP" bench.probe.v1 10 200 ||
+"$BENCH_BUILD/bench/bench_kafka_probe" "$KAFKA_BOOTSTRAP" bench.probe.v1 10 200 | tee "$OUT/probe.txt" ||
     bench_note "the broker probe did not finish"
-phase fixed "$RATE" "$SOAK_S" --p99-goal-ms "$P99_GOAL_MS" --hop-figures || ok=0
+PROBE_P50=$(awk '$2 == "name=e2e.probe.hop_p50" { sub("value=", "", $4); print $4 }' "$OUT/probe.txt")
+phase fixed "$RATE" "$SOAK_S" --p50-goal-ms "$P50_GOAL_MS" --p99-goal-ms "$P99_GOAL_MS" --hop-figures || ok=0
 if read -r _ _ s_start s_end _ < <(grep '^fixed,' "$OUT/phases.csv" 2>/dev/null | tail -1 | tr ',' ' '); then
     python3 "$BENCH_ROOT/tests/bench/sampler.py" flat "$SAMPLES" "$s_start" "$s_end" || ok=0
 else
     bench_note "the fixed-rate phase did not run: no memory figures"
     ok=0
 fi
-FIXED_P99=$(e2e_field fixed p99_ms)
-awk -v p="$FIXED_P99" -v g="$P99_GOAL_MS" 'BEGIN { exit !(p != "" && p < g) }' || ok=0
+FIXED_P50=$(e2e_field fixed p50_ms) FIXED_P99=$(e2e_field fixed p99_ms)
+# Met outright, or by the floor rule: p50 within twice the broker's two hops.
+FLOOR=$(awk -v p="$PROBE_P50" 'BEGIN { if (p != "") printf "%.1f", 2 * p }')
+if awk -v a="$FIXED_P50" -v b="$FIXED_P99" -v g50="$P50_GOAL_MS" -v g99="$P99_GOAL_MS" \
+    'BEGIN { exit !(a != "" && a <= g50 && b <= g99) }'; then
+    LAT_VERDICT="met"
+elif awk -v a="$FIXED_P50" -v f="$FLOOR" 'BEGIN { exit !(a != "" && f != "" && a <= 2 * f) }'; then
+    LAT_VERDICT="met by the floor rule (p50 <= 2 x the broker's two-hop floor)"
+else
+    LAT_VERDICT="missed"
+    ok=0
+fi
+bench_line name=e2e.fixed.broker_floor_two_hops stage=e2e value="${FLOOR:-0}" unit=ms \
+    baseline="${FIXED_P50:-0}" baseline_name=request_to_row_p50
 FIXED_SUSTAINED=$(e2e_field fixed sustained)
 
 # ---- 2. ramp to the highest sustained rate ---------------------------------------------
@@ -140,14 +165,21 @@ for r in $RAMP; do
         MAX=$r MAX_THRU=$(e2e_field "ramp$r" throughput)
     else
         bench_note "e2e: $r events/s not sustained; the ramp stops here"
+        SAT_STEP=$r
         break
     fi
 done
+SAT_STAGE=${SAT_STEP:+$(e2e_field "ramp$SAT_STEP" slowest_stage)}
+if [ -n "$SAT_STAGE" ]; then
+    echo "saturated first: $SAT_STAGE at $SAT_STEP events/s (its hop $(e2e_field "ramp$SAT_STEP" slowest_hop): p99 $(e2e_field "ramp$SAT_STEP" slowest_hop_p99_ms) ms, the slowest)"
+    bench_line name=e2e.saturated_first stage="$SAT_STAGE" value="$SAT_STEP" unit=events/s \
+        hop="$(e2e_field "ramp$SAT_STEP" slowest_hop)"
+fi
 bench_line name=e2e.max_sustained stage=e2e value="$MAX" unit=events/s goal="value>=$MAX_GOAL" \
     steps="$(echo "$RAMP" | tr ' ' '/')" step_s="$STEP_S"
 bench_line name=e2e.max_sustained_throughput stage=e2e value="$MAX_THRU" unit=events/s baseline="$MAX" \
     baseline_name=offered_rate
 [ "$MAX" -ge "$MAX_GOAL" ] || ok=0
 
-echo "end to end: p99 request-to-row at $RATE/s: ${FIXED_P99:-?} ms (goal < $P99_GOAL_MS); highest sustained rate: $MAX events/s (goal >= $MAX_GOAL)"
+echo "end to end: request-to-row at $RATE/s p50 ${FIXED_P50:-?} ms, p99 ${FIXED_P99:-?} ms (goal p50 <= $P50_GOAL_MS and p99 <= $P99_GOAL_MS, or p50 <= 2 x the broker's two-hop floor ${FLOOR:-?} ms): $LAT_VERDICT; highest sustained rate: $MAX events/s (goal >= $MAX_GOAL)"
 [ $ok = 1 ]

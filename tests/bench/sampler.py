@@ -11,9 +11,11 @@ what they say afterwards: whether memory stayed flat, and how many cores each us
       second fifth (after warm-up) against the median of the last fifth; prints one
       BENCH line per process (goal for the four stages: growth <= MAX_GROWTH, default
       1.10; a growth under 4 MiB counts as none).
-  sampler.py cpu CSV START END LABEL
+  sampler.py cpu CSV START END LABEL [EVENTS]
       per process, the cores used on average over [START, END]; informational BENCH lines.
-      "machine" is every CPU's busy time: machine minus the rest is other work.
+      "machine" is every CPU's busy time: machine minus the rest is other work. With
+      EVENTS (the events the phase accepted), also each process's CPU per event (µs) and
+      the pipeline's: every process but the load generator (and "machine").
 
 BENCH lines: docs/benchmarks.md.
 """
@@ -150,14 +152,33 @@ def flat(csv_path, start, end, max_growth):
     return ok
 
 
-def cpu(csv_path, start, end, label):
+NOT_PIPELINE = ("loadgen", "machine")
+
+
+def cpu(csv_path, start, end, label, events=0):
     rows = load(csv_path, start, end)
+    per_event, pipeline = [], 0.0
     for name in sorted(rows):
         s = rows[name]
         if len(s) < 2 or s[-1][0] <= s[0][0]:
             continue
-        cores = (s[-1][2] - s[0][2]) / CLK_TCK / (s[-1][0] - s[0][0])
+        cpu_s = (s[-1][2] - s[0][2]) / CLK_TCK
+        # the samples' own span: the window's ends fall between two samples
+        cores = cpu_s / (s[-1][0] - s[0][0])
         print("BENCH name=e2e.%s.cpu.%s stage=%s value=%.2f unit=cores" % (label, name, name, cores))
+        if events > 0:
+            # the CPU of the whole window per event: the events span it, sample to sample
+            us = cores * (end - start) / events * 1e6
+            per_event.append((name, us))
+            if name not in NOT_PIPELINE:
+                pipeline += us
+    if not per_event:
+        return
+    for name, us in per_event:
+        print("BENCH name=e2e.%s.cpu_per_event.%s stage=%s value=%.0f unit=us" % (label, name, name, us))
+    print("BENCH name=e2e.%s.cpu_per_event.pipeline stage=e2e value=%.0f unit=us" % (label, pipeline))
+    print("%s: CPU per event (µs): %s; pipeline (all but the load generator) %.0f"
+          % (label, ", ".join("%s %.0f" % (n, us) for n, us in per_event if n != "machine"), pipeline))
 
 
 def main(argv):
@@ -168,8 +189,8 @@ def main(argv):
     if len(argv) in (5, 6) and argv[1] == "flat":
         return 0 if flat(argv[2], float(argv[3]), float(argv[4]),
                          float(argv[5]) if len(argv) == 6 else 1.10) else 1
-    if len(argv) == 6 and argv[1] == "cpu":
-        cpu(argv[2], float(argv[3]), float(argv[4]), argv[5])
+    if len(argv) in (6, 7) and argv[1] == "cpu":
+        cpu(argv[2], float(argv[3]), float(argv[4]), argv[5], int(argv[6]) if len(argv) == 7 else 0)
         return 0
     print(__doc__, file=sys.stderr)
     return 2
