@@ -184,6 +184,18 @@ SQL
   log "schema migrated; stages connect as writer_app and fetcher_app"
 }
 
+# The dev broker keeps its log in memory: every start is an empty broker whose offsets
+# begin at 0 again, while the database lives on. The writer's claims (writer_partitions:
+# the epoch and the offset applied through, per partition) describe the previous broker's
+# log; kept, they would make the writer take the new log's first messages for ones an
+# earlier owner may have applied without publishing, and publish the stored rows in their
+# place (the same versions, without the messages' timing headers). Real Kafka keeps its
+# log, and these rows stay true with it.
+forget_broker_offsets() {
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d trackstar -qXv ON_ERROR_STOP=1 \
+    -c "DELETE FROM writer_partitions" >/dev/null || die "cannot reset writer_partitions for the new dev broker"
+}
+
 stop_pg() {
   [ -s "$VAR/pg/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
 }
@@ -264,6 +276,7 @@ start_all() {
   done
   start_pg
   migrate_db
+  forget_broker_offsets
 
   rm -f "$RUN/broker.ready"
   start dev-broker DEV_BROKER_PORT=$BROKER_PORT DEV_BROKER_READY_FILE="$RUN/broker.ready" \
