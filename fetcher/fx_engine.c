@@ -1310,8 +1310,9 @@ void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
     /* Every state this turn changed, in one statement: during a first sync each stream
      * changes several times a second, and a round trip each held the loop on PostgreSQL.
      * What is stored only trails what the turn decided, never leads it: a cursor moved in
-     * memory only after Kafka acknowledged the records behind it. */
-    fx_state_flush(e);
+     * memory only after Kafka acknowledged the records behind it. More than a statement's
+     * worth waits for the next turns (fx_state_flush_turn), so the loop keeps serving. */
+    fx_state_flush_turn(e);
 }
 
 void fx_engine_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

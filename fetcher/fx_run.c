@@ -15,6 +15,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,13 +159,17 @@ static int flush_checks(fx_engine *e, int rc) {
     return rc;
 }
 
-int fx_state_flush(fx_engine *e) {
-    if (e->nsave == 0) return flush_checks(e, 0);
+/* The queued streams' state, in statements of FX_DB_STREAMS_MAX rows, until max_rows are
+ * stored: what is not reached stays queued, in order, and a stream changed again meanwhile
+ * is stored once, as it is then. After a failed statement no other is tried: every queued
+ * stream is unqueued and woken for its retry (the database is likely gone for them as
+ * well, and each try could wait for a connect timeout). 0, or -1 after a failure. */
+static int flush_streams(fx_engine *e, int max_rows) {
     int64_t retry_at = util_mono_ms() + FX_SAVE_RETRY_MS;
     fx_db_stream_row rows[FX_DB_STREAMS_MAX];
     fx_stream *sts[FX_DB_STREAMS_MAX];
-    int rc = 0;
-    for (int from = 0; from < e->nsave;) {
+    int rc = 0, stored = 0, from = 0;
+    while (from < e->nsave && (rc != 0 || stored < max_rows)) {
         int n = 0;
         for (; from < e->nsave && n < FX_DB_STREAMS_MAX; from++) {
             fx_stream *st = e->saveq[from];
@@ -176,8 +181,6 @@ int fx_state_flush(fx_engine *e) {
         }
         if (n == 0) continue;
         char err[256];
-        /* after a failure the rest waits too: the database is likely gone for them as well,
-         * and each try could wait for a connect timeout */
         int put = rc == 0 ? fx_db_streams_put(e->db, rows, n, err, sizeof err) : -1;
         if (rc == 0) {
             fx_db_result(e, put, "store streams", err);
@@ -185,6 +188,7 @@ int fx_state_flush(fx_engine *e) {
         }
         if (put == 0) {
             metric_add(e->m.state_rows, n);
+            stored += n;
             for (int i = 0; i < n; i++)
                 sts[i]->dirty = 0;
             continue;
@@ -194,8 +198,19 @@ int fx_state_flush(fx_engine *e) {
         for (int i = 0; i < n; i++)
             fx_stream_wake(e, sts[i], retry_at); /* still dirty: its turn queues it again */
     }
-    e->nsave = 0;
-    return flush_checks(e, rc);
+    memmove(e->saveq, e->saveq + from, (size_t)(e->nsave - from) * sizeof *e->saveq);
+    e->nsave -= from;
+    return rc;
+}
+
+int fx_state_flush(fx_engine *e) {
+    return flush_checks(e, flush_streams(e, INT_MAX));
+}
+
+int fx_state_flush_turn(fx_engine *e) {
+    int rc = flush_streams(e, FX_SAVE_TURN_ROWS);
+    /* a check is stored after its streams: not while any stream waits its turn */
+    return e->nsave ? rc : flush_checks(e, rc);
 }
 
 /* ---- batches (records of one page in flight to Kafka) ---- */

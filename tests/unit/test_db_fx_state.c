@@ -8,7 +8,10 @@
  *     statement storing all N (the metrics count it), all clean afterwards;
  *   - a failed statement leaves every one of them dirty, unqueued and woken for its retry,
  *     and the next flush stores them;
- *   - more than FX_DB_STREAMS_MAX dirty streams are split into statements of at most that.
+ *   - more than FX_DB_STREAMS_MAX dirty streams are split into statements of at most that;
+ *   - a loop turn (fx_state_flush_turn) stores one statement's worth: the rest stays queued
+ *     in order for the next turns, a stream changed again while queued is stored once, and
+ *     a connection's check waits until no stream is left queued.
  */
 #include "db_test_util.h"
 
@@ -279,11 +282,63 @@ static void more_than_a_statement_is_split(void **state) {
     world_free(&w);
 }
 
+static void a_turn_stores_one_statement(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    fx_engine *e = w.e;
+    int nconn = (2 * FX_SAVE_TURN_ROWS + 100 + TS_ENTITY_COUNT - 1) / TS_ENTITY_COUNT;
+    int n = nconn * TS_ENTITY_COUNT;
+    int64_t writes = metric_get(e->m.state_writes), rows = metric_get(e->m.state_rows);
+    add_dirty(&w, nconn, g_salt = 5);
+    fx_conn *c0 = fx_conn_get(e, "conn-00000", 0);
+    c0->checked_ms = 1780000000000LL;
+    c0->check_dirty = 1;
+    fx_conn_save(e, c0);
+
+    assert_int_equal(fx_state_flush_turn(e), 0);
+    assert_int_equal(metric_get(e->m.state_writes) - writes, 1);
+    assert_int_equal(metric_get(e->m.state_rows) - rows, FX_SAVE_TURN_ROWS);
+    assert_int_equal(e->nsave, n - FX_SAVE_TURN_ROWS);
+    assert_int_equal(e->ncheck, 1); /* its streams stored, but others wait: not yet */
+    assert_int_equal(tdb_count(w.t.sql, "SELECT count(*) FROM fetcher_connection_checks"), 0);
+    /* the first ones queued went first, in order */
+    assert_int_equal(c0->streams[0].dirty, 0);
+    fx_stream *last = &fx_conn_get(e, "conn-00000", 0)->streams[0];
+    char lid[32];
+    snprintf(lid, sizeof lid, "conn-%05d", nconn - 1);
+    fx_stream *tail = &fx_conn_get(e, lid, 0)->streams[TS_ENTITY_COUNT - 1];
+    assert_int_equal(tail->dirty, 1);
+    assert_int_equal(tail->save_queued, 1);
+    /* changed again: the queued one stays queued once, the stored one queues at the end */
+    tail->dirty = 1;
+    fx_stream_save(e, tail);
+    last->dirty = 1;
+    fx_stream_save(e, last);
+    assert_int_equal(e->nsave, n - FX_SAVE_TURN_ROWS + 1);
+
+    int turns = 1;
+    while (e->nsave > 0 && turns < 10) {
+        assert_int_equal(fx_state_flush_turn(e), 0);
+        turns++;
+    }
+    assert_int_equal(turns, (n + 1 + FX_SAVE_TURN_ROWS - 1) / FX_SAVE_TURN_ROWS);
+    assert_int_equal(metric_get(e->m.state_rows) - rows, n + 1);
+    /* statements: one a turn, then the check with the last */
+    assert_int_equal(metric_get(e->m.state_writes) - writes, turns + 1);
+    assert_int_equal(e->ncheck, 0);
+    assert_int_equal(tdb_count(w.t.sql, "SELECT count(*) FROM fetcher_connection_checks"), 1);
+    assert_int_equal(tdb_count(w.t.sql, "SELECT count(*) FROM fetcher_streams"), n);
+    each_stream(&w, nconn, assert_clean_and_stored);
+    world_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_rows_one_transaction_exact_values),
         cmocka_unit_test(dirty_streams_one_write_failure_keeps_them_dirty),
         cmocka_unit_test(more_than_a_statement_is_split),
+        cmocka_unit_test(a_turn_stores_one_statement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
