@@ -88,6 +88,18 @@ int fx_db_ensure(PGconn *db) {
     return PQstatus(db) == CONNECTION_OK ? 0 : -1;
 }
 
+int fx_db_begin(PGconn *db, char *errstr, size_t errlen) {
+    return run0(db, "begin", "BEGIN", 0, NULL, errstr, errlen);
+}
+
+int fx_db_commit(PGconn *db, char *errstr, size_t errlen) {
+    return run0(db, "commit", "COMMIT", 0, NULL, errstr, errlen);
+}
+
+void fx_db_rollback(PGconn *db) {
+    PQclear(PQexec(db, "ROLLBACK")); /* on a broken connection: nothing left to undo */
+}
+
 int fx_db_ping(PGconn *db) {
     if (fx_db_ensure(db) != 0) return -1;
     PGresult *res = PQexec(db, "SELECT 1");

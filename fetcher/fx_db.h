@@ -49,6 +49,11 @@ int fx_db_ensure(PGconn *db);
 /* 0 when every fetcher_* table exists; -1 with errstr (which says to run the migrations). */
 int fx_db_schema_ready(PGconn *db, char *errstr, size_t errlen);
 int fx_db_ping(PGconn *db);
+/* One transaction around several calls (a loop turn's connection events: one commit, not
+ * one per event). 0 or -1 with errstr; a rollback on a broken connection is a no-op. */
+int fx_db_begin(PGconn *db, char *errstr, size_t errlen);
+int fx_db_commit(PGconn *db, char *errstr, size_t errlen);
+void fx_db_rollback(PGconn *db);
 
 typedef struct fx_db_conn {
     char id[FX_ID_MAX], integration[FX_ID_MAX], state[16];

@@ -160,14 +160,27 @@ static int on_deleted(PGconn *db, const fx_event *ev, const rd_kafka_message_t *
     return 0;
 }
 
+/* The kind of connection event m is, by its headers; FX_EV_NONE for the fetcher's own
+ * records and statuses and every other type. type gets the event type. */
+static fx_event_kind kind_of_message(const rd_kafka_message_t *m, char type[96]) {
+    char source[16];
+    type[0] = '\0';
+    kafka_header_str(m, HDR_SOURCE, source, sizeof source);
+    if (strcmp(source, "poll") == 0) return FX_EV_NONE;
+    kafka_header_str(m, HDR_EVENT_TYPE, type, 96);
+    return fx_event_kind_of(type);
+}
+
+int fx_events_wanted(const rd_kafka_message_t *m) {
+    char type[96];
+    return kind_of_message(m, type) != FX_EV_NONE;
+}
+
 int fx_events_handle(PGconn *db, const seal_ring *ring, const rd_kafka_message_t *m, int *changed,
                      char *errstr, size_t errlen) {
-    char source[16], type[96];
+    char type[96];
     *changed = 0;
-    kafka_header_str(m, HDR_SOURCE, source, sizeof source);
-    if (strcmp(source, "poll") == 0) return 0; /* our own records and statuses */
-    kafka_header_str(m, HDR_EVENT_TYPE, type, sizeof type);
-    fx_event_kind kind = fx_event_kind_of(type);
+    fx_event_kind kind = kind_of_message(m, type);
     if (kind == FX_EV_NONE) return 0;
     fx_event ev;
     if (fx_event_parse(kind, m->payload, m->len, ring, &ev) != 0) {
@@ -214,4 +227,45 @@ int fx_events_handle(PGconn *db, const seal_ring *ring, const rd_kafka_message_t
     }
     fx_event_clear(&ev);
     return rc;
+}
+
+int fx_events_step(fx_events_in *in, rd_kafka_t *events, PGconn *db, const seal_ring *ring,
+                   char *errstr, size_t errlen) {
+    if (in->nheld > 0 && util_mono_ms() < in->retry_at) return 0;
+    while (in->nheld < FX_EVENTS_PER_STEP) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(events, 0);
+        if (!m) break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("events consumer", "error", rd_kafka_message_errstr(m), NULL);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        in->held[in->nheld++] = m;
+    }
+    if (in->nheld == 0) return 0;
+    int wanted = 0, changed = 0, rc = 0;
+    for (int i = 0; i < in->nheld && !wanted; i++)
+        wanted = fx_events_wanted(in->held[i]);
+    if (wanted) rc = fx_db_begin(db, errstr, errlen);
+    for (int i = 0; i < in->nheld && wanted && rc == 0; i++) {
+        int ch = 0;
+        rc = fx_events_handle(db, ring, in->held[i], &ch, errstr, errlen);
+        changed |= ch;
+    }
+    if (wanted && rc == 0) rc = fx_db_commit(db, errstr, errlen);
+    if (rc != 0) {
+        if (wanted) fx_db_rollback(db);
+        in->retry_at = util_mono_ms() + in->retry_ms;
+        return -1;
+    }
+    kafka_store_offsets(events, in->held, in->nheld);
+    fx_events_in_clear(in);
+    return changed;
+}
+
+void fx_events_in_clear(fx_events_in *in) {
+    for (int i = 0; i < in->nheld; i++)
+        rd_kafka_message_destroy(in->held[i]);
+    in->nheld = 0;
 }

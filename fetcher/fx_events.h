@@ -51,11 +51,38 @@ int fx_event_parse(fx_event_kind kind, const char *body, size_t len, const seal_
                    fx_event *out);
 void fx_event_clear(fx_event *ev);
 
+/* 1 when m is a connection event fx_events_handle acts on (by its headers), else 0. */
+int fx_events_wanted(const rd_kafka_message_t *m);
+
 /* Handle one raw-topic message: 0 when done with it (its offset may be stored; *changed
  * is set when the database changed), -1 when it must be handled again: the database
  * failed, or a connection.created that would create or revive a connection carries a
  * token no key of the ring opens (a key not deployed here yet: errstr says which). */
 int fx_events_handle(PGconn *db, const seal_ring *ring, const rd_kafka_message_t *m, int *changed,
                      char *errstr, size_t errlen);
+
+/* Raw-topic messages a step looks at (one transaction). */
+#define FX_EVENTS_PER_STEP 2000
+
+/* The connection events consumer's state between steps: the messages held for a retry. */
+typedef struct fx_events_in {
+    rd_kafka_message_t *held[FX_EVENTS_PER_STEP];
+    int nheld;
+    int64_t retry_at; /* monotonic ms */
+    int64_t retry_ms; /* the wait after a failed step */
+} fx_events_in;
+
+/* One loop turn's connection events: up to FX_EVENTS_PER_STEP messages from the consumer
+ * (without waiting), applied in one transaction. A link exchange's burst (10,000
+ * connections send ~120,000 events) was one autocommit each on the loop's thread, minutes
+ * during which no HTTP answer was read. The offsets are stored only once the transaction
+ * committed; when it did not (the database failed, or a token no key opens yet) the
+ * step's messages are held and applied again after in->retry_ms (every handler is an
+ * idempotent upsert). 1 when the database changed, 0 when not, -1 after a failure
+ * (errstr). */
+int fx_events_step(fx_events_in *in, rd_kafka_t *events, PGconn *db, const seal_ring *ring,
+                   char *errstr, size_t errlen);
+/* Destroy the held messages (at shutdown: their offsets stay unstored). */
+void fx_events_in_clear(fx_events_in *in);
 
 #endif

@@ -27,8 +27,7 @@
 #include "topics.h"
 #include "util.h"
 
-#define FX_EVENTS_PER_STEP 2000 /* raw-topic messages looked at per loop turn */
-#define FX_LOOP_WAIT_MS 20      /* longest network wait per loop turn */
+#define FX_LOOP_WAIT_MS 20 /* longest network wait per loop turn */
 #define FX_SHUTDOWN_FLUSH_MS 10000
 #define FX_START_RETRY_MS 1000
 #define FX_EVENTS_CONSUMER_CONF "queued.max.messages.kbytes=8192,fetch.max.bytes=8388608"
@@ -344,40 +343,6 @@ static int run_command(int argc, char **argv) {
 
 /* ---- the service ---- */
 
-/* Connection events from the raw topic; a message whose database write failed is held
- * and tried again, so that its offset is stored only once it took effect. */
-static void events_step(rd_kafka_t *events, PGconn *db, const seal_ring *ring) {
-    static rd_kafka_message_t *held;
-    static int64_t retry_at;
-    for (int i = 0; i < FX_EVENTS_PER_STEP; i++) {
-        if (!held) {
-            held = rd_kafka_consumer_poll(events, 0);
-            if (!held) return;
-            if (held->err) {
-                if (held->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    log_warn("events consumer", "error", rd_kafka_message_errstr(held), NULL);
-                rd_kafka_message_destroy(held);
-                held = NULL;
-                continue;
-            }
-        } else if (util_mono_ms() < retry_at) {
-            return;
-        }
-        int changed = 0;
-        char err[256];
-        if (fx_events_handle(db, ring, held, &changed, err, sizeof err) != 0) {
-            fx_db_ensure(db);
-            log_error("connection event not stored; retrying", "error", err, NULL);
-            retry_at = util_mono_ms() + FX_START_RETRY_MS;
-            return;
-        }
-        kafka_store_offsets(events, &held, 1);
-        rd_kafka_message_destroy(held);
-        held = NULL;
-        if (changed) fx_engine_poke(g_engine);
-    }
-}
-
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -466,12 +431,20 @@ int main(int argc, char **argv) {
     seal_ring_kids(&cfg.ring, kids, sizeof kids);
     log_info("fetcher started", "assignment_topic", assign_topic, "partitions", ps, "token_key_ids",
              kids, NULL);
+    static fx_events_in events_in = {.retry_ms = FX_START_RETRY_MS};
     while (!util_stop) {
         admin_heartbeat();
         fx_assign_poll(assign);
-        events_step(events, db, &cfg.ring);
+        int changed = fx_events_step(&events_in, events, db, &cfg.ring, err, sizeof err);
+        if (changed < 0) {
+            fx_db_ensure(db);
+            log_error("connection events not stored; retrying", "error", err, NULL);
+        } else if (changed) {
+            fx_engine_poke(engine);
+        }
         fx_engine_step(engine, FX_LOOP_WAIT_MS);
     }
+    fx_events_in_clear(&events_in); /* held ones: their offsets stay unstored */
     log_info("fetcher stopping", NULL);
 out:
     if (engine) fx_engine_stop(engine, FX_SHUTDOWN_FLUSH_MS);
