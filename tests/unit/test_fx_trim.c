@@ -37,7 +37,8 @@ static void growth_past_the_slack_is_trimmed_once(void **state) {
      * measure after the trim is the new low mark, and nothing is trimmed again */
     fx_trim_done(&t, 12 * MB);
     assert_int_equal(t.trims, 1);
-    for (int i = 2; i < 20; i++) assert_false(fx_trim_due(&t, i * FX_TRIM_CHECK_MS, 12 * MB));
+    for (int i = 2; i < 20; i++)
+        assert_false(fx_trim_due(&t, i * FX_TRIM_CHECK_MS, 12 * MB));
     /* the next busy period is trimmed again */
     assert_true(fx_trim_due(&t, 20 * FX_TRIM_CHECK_MS, 12 * MB + FX_TRIM_SLACK_BYTES + 1));
 }
@@ -87,7 +88,8 @@ static void a_freed_peak_is_handed_back(void **state) {
     }
     char *pin = malloc(SZ); /* lives on above the peak: the heap's top cannot shrink */
     assert_non_null(pin);
-    for (int i = 0; i < N; i++) free(blocks[i]);
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
     int64_t before = fx_trim_unused();
     assert_true(before > 32 * MB);
     assert_int_equal(fx_trim_step(&t, FX_TRIM_CHECK_MS), 1);
