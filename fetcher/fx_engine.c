@@ -1345,6 +1345,7 @@ void fx_engine_step(fx_engine *e, int wait_ms) {
     metric_set(e->m.unacked_bytes, e->unacked_bytes);
     metric_set(e->m.inflight, fx_http_inflight(e->http));
     fx_fresh_update(e, now, wall);
+    if (fx_trim_step(&e->trim, now)) metric_inc(e->m.heap_trims);
     if (fx_http_inflight(e->http) > 0) {
         fx_http_run(e->http, wait_ms);
     } else if (wait_ms > 0) {
@@ -1434,6 +1435,8 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->m.unacked_bytes = metric_gauge("fetcher_unacked_bytes",
                                       "record bytes produced, not yet acknowledged", NULL, NULL);
     e->m.inflight = metric_gauge("fetcher_http_inflight", "HTTP requests in flight", NULL, NULL);
+    e->m.heap_trims = metric_counter(
+        "fetcher_heap_trims_total", "free heap memory handed back after a busy period", NULL, NULL);
     e->m.sched_ticks = metric_counter("fetcher_scheduler_ticks_total",
                                       "loop turns that looked for due work", NULL, NULL);
     e->m.sched_streams = metric_counter(
@@ -1457,6 +1460,7 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
         "pages of GET /connections read (a sweep learns every owned connection listed)", NULL,
         NULL);
     fx_fresh_init(e);
+    fx_trim_init(&e->trim);
     return e;
 oom:
     snprintf(errstr, errlen, "out of memory");

@@ -13,6 +13,7 @@
 #include "fx_json.h"
 #include "fx_rate.h"
 #include "fx_sched.h"
+#include "fx_trim.h"
 #include "metrics.h"
 #include "strmap.h"
 
@@ -240,9 +241,11 @@ struct fx_engine {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
             *unacked_bytes, *inflight, *status_msgs, *gone, *sched_ticks, *sched_streams,
-            *sched_conns, *state_writes, *state_rows, *state_write_failures, *sweep_pages;
+            *sched_conns, *state_writes, *state_rows, *state_write_failures, *sweep_pages,
+            *heap_trims;
     } m;
-    struct { /* fx_fresh.c */
+    fx_trim trim; /* free heap memory handed back after a busy period (fx_trim.h) */
+    struct {      /* fx_fresh.c */
         metric *age[TS_ENTITY_COUNT], *interval[TS_ENTITY_COUNT],
             *streams[TS_ENTITY_COUNT][FX_ST_COUNT], *blocked;
         int64_t next_ms;

@@ -36,6 +36,13 @@ VAR=${STACK_VAR:-$ROOT/var}
 #   soon as data arrives), so each consumer hop waits about half of that: 5 ms keeps a
 #   record's way near the broker's floor (docs/benchmarks.md, "Latency").
 CONSUMER_EXTRA=${STACK_KAFKA_CONSUMER_EXTRA:-session.timeout.ms=6000,heartbeat.interval.ms=500,max.poll.interval.ms=60000,fetch.wait.max.ms=5}
+# The fetcher's two consumers carry no record on its way: they read connection events and
+# the replicas' assignment, where 50 ms more on average changes nothing (a connection's
+# first poll waits seconds for its historical sync anyway). At 5 ms the two sent ~200
+# empty fetches a second each: 2.7 % of a core of an idle fetcher at 1,000 connections,
+# most of its idle CPU (docs/benchmarks.md, "fetcher scale"). 100 ms comes after the
+# stack's settings, so it wins (librdkafka keeps a key's last value).
+FETCHER_CONSUMER_EXTRA=${STACK_FETCHER_CONSUMER_EXTRA:-$CONSUMER_EXTRA,fetch.wait.max.ms=100}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 BASE=${STACK_PORT_BASE:-17000}
@@ -247,7 +254,8 @@ set_stage_env() {
 # start_fetcher [I]: replica I (default 1).
 start_fetcher() {
   local i=${1:-1}
-  start "$(fetcher_name "$i")" "${COMMON_STAGE_ENV[@]}" ADMIN_PORT="$(fetcher_admin_port "$i")" \
+  start "$(fetcher_name "$i")" "${COMMON_STAGE_ENV[@]}" KAFKA_CONSUMER_EXTRA="$FETCHER_CONSUMER_EXTRA" \
+    ADMIN_PORT="$(fetcher_admin_port "$i")" \
     TRACKSTAR_BASE_URL=http://127.0.0.1:$SIM_PORT TRACKSTAR_API_KEY="$TRACKSTAR_API_KEY" ADMIN_TOKEN="$ADMIN_TOKEN" \
     DATABASE_URL="postgresql://fetcher_app@127.0.0.1:$PG_PORT/trackstar" \
     FETCHER_CONN_CHECK_S="${FETCHER_CONN_CHECK_S:-2}" \

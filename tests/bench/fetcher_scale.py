@@ -15,8 +15,10 @@ default 25400, state under build/bench-scale-stack):
 3. report the API requests made meanwhile by rate-limit scope (the simulator's
    /_sim/requests/stats): total, useful (2xx) and answered 429; the rate bound the limits
    allow (docs/benchmarks.md, "fetcher scale") and bound/actual; each replica's RSS above
-   its base per connection it owns (fetcher_connections_owned on its admin port);
-4. each replica's CPU over IDLE_S of idling after that;
+   its base per connection it owns (fetcher_connections_owned on its admin port), right
+   after the sync and at steady state (the end of the idle window), and its peak (VmHWM);
+4. once the simulator saw no request for QUIET_S (the sync's tail is over; at most
+   SETTLE_S), each replica's CPU over IDLE_S of idling;
 5. restart one fetcher (replica 1) with nothing to sync and count the API-key requests and
    429s of the next 60 s;
 6. print one table with each goal next to its figure, BENCH lines (informational: a missed
@@ -52,6 +54,11 @@ SIM_SYNC_SCALE = os.environ.get("BENCH_SCALE_SIM_SYNC_SCALE", "1")
 REALISTIC = float(SIM_SYNC_SCALE) >= 1
 SYNC_TIMEOUT_S = int(os.environ.get("BENCH_SCALE_TIMEOUT_S", "1800"))
 IDLE_S = int(os.environ.get("BENCH_SCALE_IDLE_S", "30"))
+# Idle starts once the simulator saw no request for QUIET_S (the first sync's tail: the
+# connections' first GET /connections/{id} and the polls they start), at most SETTLE_S
+# after the sync; 0 measures right after the sync, as before.
+QUIET_S = int(os.environ.get("BENCH_SCALE_QUIET_S", "5"))
+SETTLE_S = int(os.environ.get("BENCH_SCALE_SETTLE_S", "180"))
 RESTART_S = 60
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SMALL = {"orders": 20, "products": 10, "warehouses": 1, "locations_per_warehouse": 5, "returns": 2,
@@ -164,6 +171,32 @@ def rss_kb(pid):
     return 0
 
 
+def hwm_kb(pid):
+    """VmHWM: the peak RSS of the process so far."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def settle(sim):
+    """Wait until the simulator saw no request for QUIET_S, at most SETTLE_S; returns
+    the seconds waited (SETTLE_S when it never went quiet)."""
+    t0 = time.time()
+    if SETTLE_S <= 0:
+        return 0.0
+    last, quiet_since = requests(sim)["total"], time.time()
+    while time.time() - t0 < SETTLE_S:
+        time.sleep(1)
+        now = requests(sim)["total"]
+        if now != last:
+            last, quiet_since = now, time.time()
+        elif time.time() - quiet_since >= QUIET_S:
+            break
+    return time.time() - t0
+
+
 def requests(sim):
     st, s = sim.call("GET", "/_sim/requests/stats")
     if st != 200:
@@ -228,17 +261,25 @@ def run_one(n, replicas):
     cpu_sync = sum(cpu_s(pids[i]) - cpu0[i] for i in ids)
     req = requests(sim)
     rss_done = {i: rss_kb(pids[i]) for i in ids}
+    rss_peak = {i: hwm_kb(pids[i]) for i in ids}
     own = {i: owned(env, i) for i in ids}
     if replicas == 1 and own[1] is None:
         own[1] = n
-    per_owned = {i: ((rss_done[i] - rss_base[i]) / own[i] if own[i] else None) for i in ids}
     bound, bound_sim = bound_s(n, replicas, req)
-    note("N=%d: first sync of all done in %.1f s (owned %s); idling %d s" % (n, sync_s, own, IDLE_S))
+    note("N=%d: first sync of all done in %.1f s (owned %s); waiting for %d s without requests"
+         " (at most %d s)" % (n, sync_s, own, QUIET_S, SETTLE_S))
+    settle_s = settle(sim)
+    note("N=%d: idling %d s from %.0f s after the sync" % (n, IDLE_S, settle_s))
     c0 = {i: cpu_s(pids[i]) for i in ids}
     sim.call("DELETE", "/_sim/requests/stats")
     time.sleep(IDLE_S)
     idle = {i: 100.0 * (cpu_s(pids[i]) - c0[i]) / IDLE_S for i in ids}
     idle_req = requests(sim)
+    # RSS held at steady state: at the end of the idle window, after the sync's tail
+    rss_idle = {i: rss_kb(pids[i]) for i in ids}
+    rss_peak = {i: max(rss_peak[i], hwm_kb(pids[i])) for i in ids}
+    per_owned = {i: ((rss_idle[i] - rss_base[i]) / own[i] if own[i] else None) for i in ids}
+    per_owned_sync = {i: ((rss_done[i] - rss_base[i]) / own[i] if own[i] else None) for i in ids}
     note("N=%d: restarting fetcher replica 1; counting %d s" % (n, RESTART_S))
     sim.call("DELETE", "/_sim/requests/stats")
     r0 = time.time()
@@ -254,7 +295,9 @@ def run_one(n, replicas):
             "requests": req["total"], "useful": req["ok"], "req_per_useful": req["total"] / max(1, req["ok"]),
             "http_429": req["http_429"], "pct_429": 100.0 * req["http_429"] / max(1, req["total"]),
             "api_key": req["api_key"], "api_key_429": req["api_key_429"],
-            "rss_base_kb": rss_base, "rss_done_kb": rss_done, "owned": own, "kb_per_owned": per_owned,
+            "rss_base_kb": rss_base, "rss_done_kb": rss_done, "rss_idle_kb": rss_idle,
+            "rss_peak_kb": rss_peak, "owned": own, "kb_per_owned": per_owned,
+            "kb_per_owned_sync": per_owned_sync, "settle_s": settle_s,
             "kb_per_owned_max": max(kb) if kb else None, "cpu_sync_s": cpu_sync,
             "idle_cpu_pct": idle, "idle_cpu_max": max(idle.values()), "idle_requests": idle_req["total"],
             "idle_api_key": idle_req["api_key"], "idle_429": idle_req["http_429"],
@@ -287,27 +330,31 @@ def table(rows):
                mark(r["pct_429"] <= GOAL_429_PCT), "-" if kb is None else "%.1f" % kb,
                mark(kb is not None and kb <= GOAL_KB_OWNED), r["idle_cpu_max"],
                mark(r["idle_cpu_max"] <= GOAL_IDLE_PCT), r["restart_api_key"], r["restart_429"], mark(rk_ok)))
-    print("per replica (R=2): owned connections, RSS base -> after the sync (MiB), KB per owned, idle %core:")
+    print("per replica: owned connections, RSS base -> after the sync -> steady (end of idle), peak (MiB),"
+          " KB per owned steady (after the sync), idle %core:")
     for r in rows:
-        if r["replicas"] > 1:
-            for i in sorted(r["owned"]):
-                kb = r["kb_per_owned"][i]
-                print("  N=%d replica %d: owned %s, RSS %.1f -> %.1f, %s KB/owned, idle %.2f" %
-                      (r["n"], i, r["owned"][i], r["rss_base_kb"][i] / 1024, r["rss_done_kb"][i] / 1024,
-                       "-" if kb is None else "%.1f" % kb, r["idle_cpu_pct"][i]))
+        for i in sorted(r["owned"]):
+            kb, kbs = r["kb_per_owned"][i], r["kb_per_owned_sync"][i]
+            print("  N=%d R=%d replica %d: owned %s, RSS %.1f -> %.1f -> %.1f, peak %.1f, %s (%s) KB/owned,"
+                  " idle %.2f" %
+                  (r["n"], r["replicas"], i, r["owned"][i], r["rss_base_kb"][i] / 1024,
+                   r["rss_done_kb"][i] / 1024, r["rss_idle_kb"][i] / 1024, r["rss_peak_kb"][i] / 1024,
+                   "-" if kb is None else "%.1f" % kb, "-" if kbs is None else "%.1f" % kbs,
+                   r["idle_cpu_pct"][i]))
     for r in rows:
         print("  N=%d R=%d: useful requests per connection %.1f token + %.1f API-key; bound with the simulator's"
               " limits alone %.1f s (ratio %.2f); requests %d, useful %d, API-key %d (429: %d); sync CPU %.1f s;"
-              " idle requests %d (API-key %d, 429 %d); restart requests %d" %
+              " idle from %.0f s after the sync, requests %d (API-key %d, 429 %d); restart requests %d" %
               (r["n"], r["replicas"], r["useful_token_per_conn"], r["useful_key_per_conn"], r["bound_sim_s"],
                r["ratio_sim"], r["requests"], r["useful"], r["api_key"], r["api_key_429"], r["cpu_sync_s"],
-               r["idle_requests"], r["idle_api_key"], r["idle_429"], r["restart_requests"]))
+               r["settle_s"], r["idle_requests"], r["idle_api_key"], r["idle_429"], r["restart_requests"]))
     print("R: fetcher replicas; bound s: max(%g s historical sync + token GETs per connection / %g, N x API-key\n"
           "requests per connection / min(%g, FETCHER_ORG_RATE %g x R)); req/use: requests per useful (2xx) one;\n"
-          "KB/owned: RSS above base per owned connection (largest replica); idle: CPU of the busiest replica over\n"
-          "%d s after the sync; restart: API-key requests and 429s in the %d s after restarting replica 1.\n"
+          "KB/owned: RSS above base per owned connection at the end of the idle window (largest replica); idle:\n"
+          "CPU of the busiest replica over %d s once the simulator saw no request for %d s (at most %d s after\n"
+          "the sync); restart: API-key requests and 429s in the %d s after restarting replica 1.\n"
           "ok/MISS: the goal above the column (issue 24); a MISS is a figure, not a failure of the bench." %
-          (SIM_HIST_S, SIM_TOKEN_RATE, SIM_KEY_RATE, ORG_RATE, IDLE_S, RESTART_S))
+          (SIM_HIST_S, SIM_TOKEN_RATE, SIM_KEY_RATE, ORG_RATE, IDLE_S, QUIET_S, SETTLE_S, RESTART_S))
 
 
 def bench_lines(rows):
