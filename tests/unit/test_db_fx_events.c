@@ -89,8 +89,7 @@ static void produce(world *w, int i, int own_record) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(2);
     rd_kafka_header_add(h, HDR_SOURCE, -1, own_record ? "poll" : "webhook", -1);
     rd_kafka_header_add(h, HDR_EVENT_TYPE, -1,
-                        own_record ? "returns.polled" : "connection.historical-sync-completed",
-                        -1);
+                        own_record ? "returns.polled" : "connection.historical-sync-completed", -1);
     assert_int_equal(rd_kafka_producev(w->producer, RD_KAFKA_V_TOPIC(TOPIC),
                                        RD_KAFKA_V_KEY(conn, strlen(conn)),
                                        RD_KAFKA_V_VALUE(body, strlen(body)),
@@ -126,8 +125,7 @@ static void a_burst_is_one_transaction_per_step(void **state) {
     }
     assert_int_equal(rd_kafka_flush(w.producer, 5000), RD_KAFKA_RESP_ERR_NO_ERROR);
     int steps = steps_until(&w, &in, N_EVENTS);
-    assert_int_equal(tdb_count(w.t.sql, "SELECT count(*) FROM fetcher_historical_syncs"),
-                     N_EVENTS);
+    assert_int_equal(tdb_count(w.t.sql, "SELECT count(*) FROM fetcher_historical_syncs"), N_EVENTS);
     long xacts = tdb_count(w.t.sql, "SELECT count(DISTINCT xmin::text) FROM "
                                     "fetcher_historical_syncs");
     /* one transaction per step that changed something: with an autocommit per event it was
