@@ -692,6 +692,29 @@ static int text_array(sbuf *b, const char *const *ids, int n) {
     return sbuf_append(b, "}", 1);
 }
 
+int fx_db_hist_put_many(PGconn *db, const char *const *conns, const char *const *resources, int n,
+                        char *errstr, size_t errlen) {
+    if (n <= 0) return 0;
+    sbuf a = {0}, b = {0};
+    int rc = -1;
+    if (text_array(&a, conns, n) != 0 || text_array(&b, resources, n) != 0) {
+        snprintf(errstr, errlen, "store historical syncs: out of memory");
+        goto out;
+    }
+    const char *const p[] = {a.p, b.p};
+    /* as fx_db_hist_put with no dates: a row stored keeps its dates, its change number moves */
+    rc = run0(db, "store historical syncs",
+              "INSERT INTO fetcher_historical_syncs (connection_id, resource, source)"
+              " SELECT c, r, 'api' FROM unnest($1::text[], $2::text[]) AS u(c, r)"
+              " ON CONFLICT (connection_id, resource) DO UPDATE SET"
+              "  seq = nextval('fetcher_change_seq')",
+              2, p, errstr, errlen);
+out:
+    sbuf_free(&a);
+    sbuf_free(&b);
+    return rc;
+}
+
 int fx_db_conns_load(PGconn *db, const char *const *ids, int n, fx_db_loaded *out, char *errstr,
                      size_t errlen) {
     if (n <= 0) return 0;

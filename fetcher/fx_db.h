@@ -97,6 +97,10 @@ int fx_db_conn_get(PGconn *db, const char *id, fx_db_conn *out, char *errstr, si
 int fx_db_token_replace(PGconn *db, const char *id, const char *old_sealed, const char *new_sealed,
                         char *errstr, size_t errlen);
 
+/* n first syncs done (conns[i]'s resources[i], dates unknown: what GET /connections says)
+ * in one statement, as n fx_db_hist_put without dates; no (connection, resource) twice. */
+int fx_db_hist_put_many(PGconn *db, const char *const *conns, const char *const *resources, int n,
+                        char *errstr, size_t errlen);
 /* Record that a resource's first sync is done (oldest/newest: 0 = unknown). */
 int fx_db_hist_put(PGconn *db, const char *conn, const char *resource, int64_t oldest_ms,
                    int64_t newest_ms, const char *source, char *errstr, size_t errlen);

@@ -854,6 +854,56 @@ static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp
     metric_inc(resp->status >= 500 ? e->m.http_5xx : e->m.http_errors);
 }
 
+/* A first sync an answer reported, to be stored by store_hists at the end of the answer's
+ * callback. Without room to queue it, it is not stored: the connection's next answer
+ * reports it again. */
+static void queue_hist(fx_engine *e, fx_conn *c, int r) {
+    if (e->histq.n == e->histq.cap) {
+        int cap = e->histq.cap ? e->histq.cap * 2 : 256;
+        fx_conn **cs = realloc(e->histq.conns, (size_t)cap * sizeof *cs);
+        if (cs) e->histq.conns = cs;
+        int *rs = cs ? realloc(e->histq.res, (size_t)cap * sizeof *rs) : NULL;
+        if (rs) e->histq.res = rs;
+        if (!rs) return;
+        e->histq.cap = cap;
+    }
+    e->histq.conns[e->histq.n] = c;
+    e->histq.res[e->histq.n++] = r;
+}
+
+/* The queued first syncs in one statement (a page of GET /connections reports up to 1,100:
+ * one autocommit each held the loop for minutes at 10,000 connections). Only once stored
+ * are the streams told (st->hist_done): one that did not store is reported again by the
+ * connection's next answer. Each connection's next look then counts them. */
+static void store_hists(fx_engine *e, int64_t now) {
+    int n = e->histq.n;
+    if (n == 0) return;
+    const char **ids = calloc((size_t)n, sizeof *ids), **names = calloc((size_t)n, sizeof *names);
+    char err[256] = "store historical syncs: out of memory";
+    for (int i = 0; ids && names && i < n; i++) {
+        ids[i] = e->histq.conns[i]->id;
+        names[i] = ts_entities[e->histq.res[i]].name;
+    }
+    int rc = ids && names ? fx_db_hist_put_many(e->db, ids, names, n, err, sizeof err) : -1;
+    fx_db_result(e, rc, "store historical syncs", err);
+    free(ids);
+    free(names);
+    e->histq.n = 0;
+    if (rc != 0) return;
+    for (int i = 0; i < n; i++) {
+        fx_conn *c = e->histq.conns[i];
+        int r = e->histq.res[i];
+        if (!c->owned || !c->streams) continue;
+        c->streams[r].hist_done = 1;
+        log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
+                 ts_entities[r].name, NULL);
+        if (i + 1 == n || e->histq.conns[i + 1] != c) { /* its last one */
+            fx_conn_check_at(e, c, next_conn_check(e, c, now));
+            fx_conn_wake(e, c);
+        }
+    }
+}
+
 /* What a Connection object says (GET /connections/{id}, or one element of a page of
  * GET /connections), applied to the owned connection c: what it reads, Trackstar's
  * crawl times, its first syncs. obj is the object as served, for the raw topic. */
@@ -893,19 +943,9 @@ static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, 
             st->dirty = 1;
         }
     }
-    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-        fx_stream *st = &c->streams[r];
-        if (st->hist_done || !(info->hist_done & (1u << r))) continue;
-        char err[256];
-        int rc = fx_db_hist_put(e->db, c->id, ts_entities[r].name, 0, 0, "api", err, sizeof err);
-        fx_db_result(e, rc, "store historical sync", err);
-        if (rc == 0) {
-            st->hist_done = 1;
-            log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
-                     ts_entities[r].name, NULL);
-        }
-    }
-    fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* with the first syncs it reported */
+    for (int r = 0; r < TS_ENTITY_COUNT; r++)
+        if (!c->streams[r].hist_done && (info->hist_done & (1u << r))) queue_hist(e, c, r);
+    fx_conn_check_at(e, c, next_conn_check(e, c, now)); /* again once its first syncs stored */
     fx_conn_save(e, c); /* its time and actions, stored after its streams' schedules */
     /* crawl times, first syncs, what it reads: every stream decides again */
     fx_conn_wake(e, c);
@@ -934,6 +974,7 @@ static void on_conn_info(void *arg, fx_http_resp *resp) {
         return;
     }
     conn_info_apply(e, c, &info, obj, ol, now);
+    store_hists(e, now);
 }
 
 /* One GET /connections/{id}, counted in every budget it spends. 0, or -1 when it could not
@@ -1016,9 +1057,11 @@ static void on_sweep_page(void *arg, fx_http_resp *resp) {
     fx_rate_on_response(&e->org_rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
     char next[FX_SWEEP_TOKEN_MAX], what[64];
-    if (resp->status == 200 &&
-        fx_api_parse_connection_page(resp->body.p ? resp->body.p : "", resp->body.len, on_listed, e,
-                                     next, sizeof next) == 0) {
+    int parsed = resp->status == 200 &&
+                 fx_api_parse_connection_page(resp->body.p ? resp->body.p : "", resp->body.len,
+                                              on_listed, e, next, sizeof next) == 0;
+    store_hists(e, now); /* the page's first syncs, elements before a fault's too */
+    if (parsed) {
         e->sweep.pages++;
         e->sweep.fails = 0;
         metric_inc(e->m.sweep_pages);
@@ -1482,6 +1525,8 @@ void fx_engine_free(fx_engine *e) {
     }
     fx_http_free(e->http);
     free(e->integs);
+    free(e->histq.conns);
+    free(e->histq.res);
     strmap_free(e->conn_ix);
     free(e->conn_arr);
     fx_sched_free(&e->sched);

@@ -217,6 +217,13 @@ struct fx_engine {
     fx_rate org_rate; /* API-key-only requests (GET /connections/{id}): FETCHER_ORG_RATE */
     atomic_int db_ok;
     /* GET /integrations/wms cache (one call a minute at most) */
+    /* First syncs an answer of GET /connections(/{id}) reported, stored together at the
+     * end of its callback (fx_engine.c, store_hists): a page reports up to 1,100 */
+    struct {
+        fx_conn **conns;
+        int *res;
+        int n, cap;
+    } histq;
     fx_integ *integs;
     int ninteg, integ_known;
     int64_t integ_at, integ_next;

@@ -294,6 +294,38 @@ static void a_failed_store_keeps_the_check(void **state) {
     tdb_destroy(&t);
 }
 
+/* fx_db_hist_put_many: a page's first syncs in one statement (one xmin), as that many
+ * fx_db_hist_put without dates: a stored row keeps its dates, its change number moves. */
+static void first_syncs_stored_together(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    PGconn *db = fx_open(&t);
+    char err[256] = "";
+    assert_int_equal(
+        fx_db_hist_put(db, "conn-1", "orders", 1700000000000LL, 0, "webhook", err, sizeof err), 0);
+    long seq0 = tdb_count(t.sql, "SELECT seq FROM fetcher_historical_syncs");
+    const char *conns[] = {"conn-1", "conn-1", "conn-2", "we\"ird,{id}"};
+    const char *res[] = {"orders", "returns", "orders", "bills"};
+    assert_int_equal(fx_db_hist_put_many(db, conns, res, 4, err, sizeof err), 0);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_historical_syncs"), 4);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(DISTINCT xmin::text) FROM "
+                                      "fetcher_historical_syncs"),
+                     1);
+    assert_int_equal(tdb_count(t.sql,
+                               "SELECT count(*) FROM fetcher_historical_syncs WHERE "
+                               "connection_id = 'conn-1' AND resource = 'orders' AND "
+                               "oldest_data_date IS NOT NULL AND seq > %ld",
+                               seq0),
+                     1);
+    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_historical_syncs WHERE "
+                                      "connection_id = 'we\"ird,{id}' AND source = 'api'"),
+                     1);
+    assert_int_equal(fx_db_hist_put_many(db, conns, res, 0, err, sizeof err), 0);
+    PQfinish(db);
+    tdb_destroy(&t);
+}
+
 /* ---- GET /integrations/wms stored ---- */
 
 typedef struct integ_server {
@@ -404,6 +436,7 @@ int main(void) {
         cmocka_unit_test(a_restart_reads_back_and_does_not_ask),
         cmocka_unit_test(a_failed_store_keeps_the_check),
         cmocka_unit_test(integrations_stored_and_read_back),
+        cmocka_unit_test(first_syncs_stored_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
