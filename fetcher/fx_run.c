@@ -198,8 +198,10 @@ static int flush_streams(fx_engine *e, int max_rows) {
         for (int i = 0; i < n; i++)
             fx_stream_wake(e, sts[i], retry_at); /* still dirty: its turn queues it again */
     }
-    memmove(e->saveq, e->saveq + from, (size_t)(e->nsave - from) * sizeof *e->saveq);
-    e->nsave -= from;
+    if (from > 0) { /* (saveq is NULL until a first stream is queued) */
+        memmove(e->saveq, e->saveq + from, (size_t)(e->nsave - from) * sizeof *e->saveq);
+        e->nsave -= from;
+    }
     return rc;
 }
 
