@@ -232,17 +232,9 @@ int fx_events_handle(PGconn *db, const seal_ring *ring, const rd_kafka_message_t
 int fx_events_step(fx_events_in *in, rd_kafka_t *events, PGconn *db, const seal_ring *ring,
                    char *errstr, size_t errlen) {
     if (in->nheld > 0 && util_mono_ms() < in->retry_at) return 0;
-    while (in->nheld < FX_EVENTS_PER_STEP) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(events, 0);
-        if (!m) break;
-        if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                log_warn("events consumer", "error", rd_kafka_message_errstr(m), NULL);
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        in->held[in->nheld++] = m;
-    }
+    /* what is there now, without waiting (held ones first) */
+    in->nheld +=
+        kafka_consume_batch(events, in->held + in->nheld, FX_EVENTS_PER_STEP - in->nheld, 0, 0);
     if (in->nheld == 0) return 0;
     int wanted = 0, changed = 0, rc = 0;
     for (int i = 0; i < in->nheld && !wanted; i++)
