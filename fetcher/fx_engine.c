@@ -860,29 +860,27 @@ static void conn_check_failed(fx_engine *e, fx_conn *c, const fx_http_resp *resp
 static void queue_hist(fx_engine *e, fx_conn *c, int r) {
     if (e->histq.n == e->histq.cap) {
         int cap = e->histq.cap ? e->histq.cap * 2 : 256;
-        fx_conn **cs = realloc(e->histq.conns, (size_t)cap * sizeof *cs);
-        if (cs) e->histq.conns = cs;
-        int *rs = cs ? realloc(e->histq.res, (size_t)cap * sizeof *rs) : NULL;
-        if (rs) e->histq.res = rs;
-        if (!rs) return;
+        struct fx_hist_item *q = realloc(e->histq.items, (size_t)cap * sizeof *q);
+        if (!q) return;
+        e->histq.items = q;
         e->histq.cap = cap;
     }
-    e->histq.conns[e->histq.n] = c;
-    e->histq.res[e->histq.n++] = r;
+    e->histq.items[e->histq.n++] = (struct fx_hist_item){.c = c, .res = r};
 }
 
 /* The queued first syncs in one statement (a page of GET /connections reports up to 1,100:
  * one autocommit each held the loop for minutes at 10,000 connections). Only once stored
  * are the streams told (st->hist_done): one that did not store is reported again by the
- * connection's next answer. Each connection's next look then counts them. */
+ * connection's next answer. Each connection's next look then counts them (its streams
+ * were woken by conn_info_apply and decide at the next turn, after this). */
 static void store_hists(fx_engine *e, int64_t now) {
     int n = e->histq.n;
     if (n == 0) return;
     const char **ids = calloc((size_t)n, sizeof *ids), **names = calloc((size_t)n, sizeof *names);
     char err[256] = "store historical syncs: out of memory";
     for (int i = 0; ids && names && i < n; i++) {
-        ids[i] = e->histq.conns[i]->id;
-        names[i] = ts_entities[e->histq.res[i]].name;
+        ids[i] = e->histq.items[i].c->id;
+        names[i] = ts_entities[e->histq.items[i].res].name;
     }
     int rc = ids && names ? fx_db_hist_put_many(e->db, ids, names, n, err, sizeof err) : -1;
     fx_db_result(e, rc, "store historical syncs", err);
@@ -891,16 +889,14 @@ static void store_hists(fx_engine *e, int64_t now) {
     e->histq.n = 0;
     if (rc != 0) return;
     for (int i = 0; i < n; i++) {
-        fx_conn *c = e->histq.conns[i];
-        int r = e->histq.res[i];
+        fx_conn *c = e->histq.items[i].c;
+        int r = e->histq.items[i].res;
         if (!c->owned || !c->streams) continue;
         c->streams[r].hist_done = 1;
         log_info("first sync done (from GET /connections)", "connection_id", c->id, "resource",
                  ts_entities[r].name, NULL);
-        if (i + 1 == n || e->histq.conns[i + 1] != c) { /* its last one */
+        if (i + 1 == n || e->histq.items[i + 1].c != c) /* its last one */
             fx_conn_check_at(e, c, next_conn_check(e, c, now));
-            fx_conn_wake(e, c);
-        }
     }
 }
 
@@ -1525,8 +1521,7 @@ void fx_engine_free(fx_engine *e) {
     }
     fx_http_free(e->http);
     free(e->integs);
-    free(e->histq.conns);
-    free(e->histq.res);
+    free(e->histq.items);
     strmap_free(e->conn_ix);
     free(e->conn_arr);
     fx_sched_free(&e->sched);

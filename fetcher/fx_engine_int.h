@@ -220,8 +220,10 @@ struct fx_engine {
     /* First syncs an answer of GET /connections(/{id}) reported, stored together at the
      * end of its callback (fx_engine.c, store_hists): a page reports up to 1,100 */
     struct {
-        fx_conn **conns;
-        int *res;
+        struct fx_hist_item {
+            fx_conn *c;
+            int res;
+        } * items;
         int n, cap;
     } histq;
     fx_integ *integs;
