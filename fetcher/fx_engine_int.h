@@ -128,6 +128,10 @@ struct fx_stream {
     int64_t run_req;      /* the request this run answers (0 = none) */
     /* when the loop looks at it next (e->sched): only owned, loaded streams are in it */
     fx_sched_item wake;
+    /* in e->slotq: its run has a page to send and waits for a process-wide request slot
+     * or room among the unacknowledged bytes */
+    fx_stream *slot_prev, *slot_next;
+    int slot_waiting;
 };
 
 struct fx_conn {
@@ -142,7 +146,8 @@ struct fx_conn {
     int64_t owned_at_ms; /* wall clock: when this replica took the connection over */
     fx_rate rate;
     int inflight;
-    uint32_t actions; /* from GET /connections/{id} */
+    uint32_t slot_wait; /* its streams (a bit per resource) waiting for one of its slots */
+    uint32_t actions;   /* from GET /connections/{id} */
     int actions_known;
     int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
     /* Its last answer (wall ms, 0 = none known), stored with what it said (fx_conn_save)
@@ -193,6 +198,12 @@ struct fx_engine {
      * that are due; nothing else is looked at. */
     fx_sched sched;  /* owned, loaded streams by when to look at them next */
     fx_sched checks; /* owned connections by their next GET /connections/{id} */
+    /* Running streams with a page ready that no request slot (or no room among the
+     * unacknowledged bytes) let go out, first come first woken: a turn wakes as many as
+     * there are free slots, so that 100,000 waiting runs cost nothing while they wait. */
+    struct {
+        fx_stream *head, *tail;
+    } slotq;
     /* A sweep: the pages of GET /connections, read one after another when many owned
      * connections are due at once (fx_engine.c, check_conns) */
     struct {
@@ -266,6 +277,11 @@ int fx_conn_streams_new(fx_conn *c);
 
 /* fx_run.c */
 void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now);
+/* After its turn, when a running stream needs the next: the earliest time one of its
+ * pages may go (a retry, its token's rate), or FX_SCHED_NEVER when it waits only on
+ * events that wake it: a page's answer, an acknowledgement, a slot of its connection
+ * (fx_conn_request_done) or of the process (fx_slot_wait). */
+int64_t fx_run_next_wake(fx_engine *e, fx_stream *st, int64_t now);
 void fx_run_abort(fx_engine *e, fx_stream *st, int detach);
 /* Let go of everything the stream holds outside itself (requests, deliveries still due,
  * listings), run or no run: its memory may be freed next. */
@@ -308,6 +324,13 @@ void fx_job_reset(fx_engine *e, fx_stream *st);
  * is left alone (owning or loading it schedules it). */
 void fx_stream_wake(fx_engine *e, fx_stream *st, int64_t at);
 void fx_conn_wake(fx_engine *e, fx_conn *c); /* every stream of c at the next turn */
+/* A request of c's ended (answered or cancelled): its slot is free, and the streams that
+ * waited for it are woken. Every c->inflight++ has one of these. */
+void fx_conn_request_done(fx_engine *e, fx_conn *c);
+/* st waits in e->slotq for a process-wide slot (once, however often it is called);
+ * fx_slot_unwait takes it out (its memory is going). */
+void fx_slot_wait(fx_engine *e, fx_stream *st);
+void fx_slot_unwait(fx_engine *e, fx_stream *st);
 /* The connection with this id; with create, registered when unknown (NULL: out of memory
  * or, without create, unknown). */
 fx_conn *fx_conn_get(fx_engine *e, const char *id, int create);

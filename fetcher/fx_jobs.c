@@ -38,7 +38,7 @@ static void on_job(void *arg, fx_http_resp *resp) {
     fx_conn *c = st->c;
     fx_engine *e = c->e;
     st->job_req = NULL;
-    c->inflight--;
+    fx_conn_request_done(e, c);
     fx_stream_wake(e, st, 0); /* the window may be read now, or the job looked at later */
     int64_t now = util_mono_ms();
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
@@ -121,7 +121,7 @@ void fx_job_reset(fx_engine *e, fx_stream *st) {
     if (st->job_req) {
         fx_http_cancel(e->http, st->job_req);
         st->job_req = NULL;
-        st->c->inflight--;
+        fx_conn_request_done(e, st->c);
     }
     st->bf_job = FX_JOB_NONE;
     st->bf_job_id[0] = '\0';

@@ -240,8 +240,10 @@ static void batch_unlink(fx_batch *b) {
 }
 
 void fx_batch_ack(fx_engine *e, fx_batch *b, int ok) {
-    (void)e;
-    if (b->st) fx_track_acked(&b->st->track, b->seg, ok);
+    if (b->st) {
+        fx_track_acked(&b->st->track, b->seg, ok);
+        fx_stream_wake(e, b->st, 0); /* its cursor may move, its run end */
+    }
     if (--b->refs <= 0) {
         batch_unlink(b);
         free(b);
@@ -261,7 +263,7 @@ static void chain_clear(fx_engine *e, fx_chain *ch) {
     if (ch->req) {
         fx_http_cancel(e->http, ch->req);
         ch->req = NULL;
-        ch->st->c->inflight--;
+        fx_conn_request_done(e, ch->st->c);
     }
     free(ch->token);
     free(ch->wh);
@@ -311,6 +313,7 @@ void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
 void fx_stream_release(fx_engine *e, fx_stream *st) {
     fx_run_abort(e, st, 1);
     run_clear(e, st, 1);
+    fx_slot_unwait(e, st);
 }
 
 /* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
@@ -327,7 +330,7 @@ static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_
         if (ch->req) {
             fx_http_cancel(e->http, ch->req);
             ch->req = NULL;
-            st->c->inflight--;
+            fx_conn_request_done(e, st->c);
         }
         ch->active = 0;
     }
@@ -858,7 +861,8 @@ static void on_page(void *arg, fx_http_resp *resp) {
     fx_conn *c = st->c;
     fx_engine *e = c->e;
     ch->req = NULL;
-    c->inflight--;
+    fx_conn_request_done(e, c);
+    fx_stream_wake(e, st, 0); /* whatever the answer, the run goes on at the next turn */
     int64_t now = util_mono_ms();
     fx_rate_on_response(&c->rate, now, util_now_ms(), resp->status, resp->retry_after_s,
                         resp->remaining, resp->reset_epoch_s);
@@ -1100,4 +1104,35 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now) {
         if (!can_send(e, st->c, now)) break;
         send_page(e, st, ch, now);
     }
+}
+
+int64_t fx_run_next_wake(fx_engine *e, fx_stream *st, int64_t now) {
+    if (st->fail) return now + 1; /* it ends at its next turn */
+    fx_conn *c = st->c;
+    int64_t at = FX_SCHED_NEVER;
+    for (int i = 0; i < FX_MAX_CHAINS; i++) {
+        const fx_chain *ch = &st->chains[i];
+        if (!ch->active || ch->req) continue; /* none, or its answer wakes the stream */
+        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->nwh > 0)
+            continue; /* the listed orders' packs go first: their answers wake it */
+        if (ch->retry_at > now) {
+            if (ch->retry_at < at) at = ch->retry_at;
+            continue;
+        }
+        /* ready and not sent: the gate of can_send that held it */
+        if (c->inflight >= e->cfg.token_inflight) {
+            c->slot_wait |= 1u << st->res;
+        } else if (fx_http_inflight(e->http) >= e->cfg.max_inflight ||
+                   e->unacked_bytes >= e->cfg.max_unacked_bytes) {
+            fx_slot_wait(e, st);
+        } else {
+            int64_t t = fx_rate_next(&c->rate, now);
+            if (t <= now) t = now + 1;
+            if (t < at) at = t;
+        }
+    }
+    /* Nothing to send: the run waits for answers and acknowledgements (windows, warehouses
+     * and orders open as chains finish or records are acknowledged), each of which wakes
+     * it. */
+    return at;
 }
