@@ -504,10 +504,10 @@ static void queue_load(fx_engine *e, fx_conn *c) {
 static void cancel_chains(fx_engine *e, fx_conn *c) {
     for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
-        for (int i = 0; i < FX_MAX_CHAINS; i++)
-            if (st->chains[i].req) {
-                fx_http_cancel(e->http, st->chains[i].req);
-                st->chains[i].req = NULL;
+        for (int i = 0; st->r && i < FX_MAX_CHAINS; i++)
+            if (st->r->chains[i].req) {
+                fx_http_cancel(e->http, st->r->chains[i].req);
+                st->r->chains[i].req = NULL;
                 fx_conn_request_done(e, c);
             }
     }
@@ -532,8 +532,6 @@ int fx_conn_streams_new(fx_conn *c) {
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         c->streams[r].c = c;
         c->streams[r].res = r;
-        for (int i = 0; i < FX_MAX_CHAINS; i++)
-            c->streams[r].chains[i].st = &c->streams[r];
     }
     return 0;
 }
@@ -569,10 +567,10 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
         rd_kafka_flush(e->producer, flush_ms);
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
-            if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
+            if (st->run != FX_RUN_NONE && fx_track_advance(&st->r->track) &&
                 (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
                  st->run == FX_RUN_PER_ORDER)) {
-                st->d.cursor_ms = st->track.cursor;
+                st->d.cursor_ms = st->r->track.cursor;
                 st->dirty = 1;
             }
         }
@@ -1462,10 +1460,10 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
         if (!c->owned) continue;
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
-            if (st->run != FX_RUN_NONE && fx_track_advance(&st->track) &&
+            if (st->run != FX_RUN_NONE && fx_track_advance(&st->r->track) &&
                 (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
                  st->run == FX_RUN_PER_ORDER)) {
-                st->d.cursor_ms = st->track.cursor;
+                st->d.cursor_ms = st->r->track.cursor;
                 st->dirty = 1;
             }
             fx_stream_save(e, st);

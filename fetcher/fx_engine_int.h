@@ -80,6 +80,31 @@ typedef struct fx_chain {
     int64_t records, pages;
 } fx_chain;
 
+/* A backfill's on-demand sync job (fx_jobs.c). */
+typedef struct fx_job {
+    fx_job_state state;
+    char id[FX_ID_MAX];
+    char note[160]; /* what the request's detail says about it */
+    fx_http_req *req;
+    int64_t check_at; /* monotonic ms */
+} fx_job;
+
+/* A run's working state: allocated when it starts, freed when it ends. */
+typedef struct fx_run_state {
+    fx_track track;
+    int64_t next_lo, width, run_end;
+    int windows_done; /* every window of the run has been opened */
+    fx_chain chains[FX_MAX_CHAINS];
+    int64_t run_records, ts_seen, ts_missing;
+    int loc_fetched; /* locations run: its one window is marked fetched */
+    char **whs;      /* locations run: the warehouses; per-order run: one listing page's orders */
+    char **whs_upd;  /* per-order run: each listed order's updated_date */
+    int nwh, wh_next, listing_done;
+    uint64_t loc_seg;
+    strmap *listed; /* complete listings: every id this run published (see infer_gone) */
+    int gone_sent;  /* ... and the deletes it inferred are produced */
+} fx_run_state;
+
 struct fx_stream {
     fx_conn *c;
     int res;
@@ -89,29 +114,19 @@ struct fx_stream {
     fx_state state;
     int hist_done;
     int64_t oldest_ms;
-    /* the run */
+    /* the run: its state allocated while it is on (r != NULL exactly then), so that an
+     * idle stream costs a few hundred bytes (issue 24: memory per owned connection) */
     fx_run_kind run;
-    fx_track track;
-    int64_t next_lo, width, run_end;
-    int windows_done; /* every window of the run has been opened */
-    int fail;         /* the run failed (reason in d.last_error) */
+    fx_run_state *r;
+    int fail; /* the run failed (reason in d.last_error) */
     int64_t fail_retry_ms;
     fx_state fail_state; /* state to land in when it ends: failed/unsupported/blocked */
-    fx_chain chains[FX_MAX_CHAINS];
-    int64_t run_records, ts_seen, ts_missing;
-    int loc_fetched; /* locations run: its one window is marked fetched */
-    char **whs;      /* locations run: the warehouses; per-order run: one listing page's orders */
-    char **whs_upd;  /* per-order run: each listed order's updated_date */
-    int nwh, wh_next, listing_done;
-    uint64_t loc_seg;
-    fx_batch *batches;
+    fx_batch *batches;   /* records in flight to Kafka, detached when the run ends */
     /* what Trackstar says about its copy of this resource (GET /connections/{id}) */
     fx_promise prom;
     int crawls_known; /* it reports crawl times: poll after each crawl, not by interval */
     int crawl_error;  /* sync_status error: Trackstar cannot crawl (its copy is still) */
     int64_t retry_at; /* wall ms: a failed run is not retried before */
-    strmap *listed;   /* complete listings: every id this run published (see infer_gone) */
-    int gone_sent;    /* ... and the deletes it inferred are produced */
     /* manual work */
     int force;
     int64_t force_req;
@@ -119,13 +134,10 @@ struct fx_stream {
     int64_t sync_deadline;
     int bf_queued;
     int64_t bf_start, bf_end, bf_req;
-    /* a backfill's on-demand sync job (reference §6.4): posted, followed, then the window */
-    fx_job_state bf_job;
-    char bf_job_id[FX_ID_MAX];
-    char bf_job_note[160];
-    fx_http_req *job_req;
-    int64_t job_check_at; /* monotonic ms */
-    int64_t run_req;      /* the request this run answers (0 = none) */
+    /* a backfill's on-demand sync job (reference §6.4): posted, followed, then the window;
+     * allocated by the first look at it (fx_jobs.c), freed by fx_job_reset */
+    fx_job *job;
+    int64_t run_req; /* the request this run answers (0 = none) */
     /* when the loop looks at it next (e->sched): only owned, loaded streams are in it */
     fx_sched_item wake;
     /* in e->slotq: its run has a page to send and waits for a process-wide request slot

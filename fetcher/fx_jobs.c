@@ -7,6 +7,7 @@
  * 400 "On-demand sync is not enabled", read the stored copy as it is; the request's
  * detail says which. Engine thread only. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fx_engine_int.h"
@@ -27,17 +28,19 @@ static int allowed(int res) {
 }
 
 static void ended(fx_stream *st, const char *fmt, const char *a, const char *b) {
-    st->bf_job = FX_JOB_ENDED;
-    snprintf(st->bf_job_note, sizeof st->bf_job_note, fmt, a ? a : "", b ? b : "");
+    fx_job *j = st->job;
+    j->state = FX_JOB_ENDED;
+    snprintf(j->note, sizeof j->note, fmt, a ? a : "", b ? b : "");
     log_info("on-demand sync", "connection_id", st->c->id, "resource", ts_entities[st->res].name,
-             "outcome", st->bf_job_note, NULL);
+             "outcome", j->note, NULL);
 }
 
 static void on_job(void *arg, fx_http_resp *resp) {
     fx_stream *st = arg;
     fx_conn *c = st->c;
     fx_engine *e = c->e;
-    st->job_req = NULL;
+    fx_job *j = st->job; /* held while its request is in flight (fx_job_reset cancels it) */
+    j->req = NULL;
     fx_conn_request_done(e, c);
     fx_stream_wake(e, st, 0); /* the window may be read now, or the job looked at later */
     int64_t now = util_mono_ms();
@@ -51,21 +54,21 @@ static void on_job(void *arg, fx_http_resp *resp) {
             ended(st, "on-demand sync answer unreadable (%s%s): read the stored copy", code, NULL);
             return;
         }
-        if (st->bf_job == FX_JOB_POSTING) snprintf(st->bf_job_id, sizeof st->bf_job_id, "%s", id);
+        if (j->state == FX_JOB_POSTING) snprintf(j->id, sizeof j->id, "%s", id);
         if (strcmp(status, "open") == 0) {
-            st->bf_job = FX_JOB_OPEN;
-            st->job_check_at = now + e->cfg.job_check_ms;
+            j->state = FX_JOB_OPEN;
+            j->check_at = now + e->cfg.job_check_ms;
         } else if (strcmp(status, "completed") == 0) {
-            ended(st, "on-demand sync %s completed%s", st->bf_job_id, NULL);
+            ended(st, "on-demand sync %s completed%s", j->id, NULL);
         } else {
             /* cancelled or stuck: what the window holds is read, and the operator told */
-            ended(st, "on-demand sync %s %s: read the stored copy only", st->bf_job_id, status);
+            ended(st, "on-demand sync %s %s: read the stored copy only", j->id, status);
         }
         return;
     }
     if (resp->status == 429 || resp->status >= 500 || resp->status == 0) {
-        st->job_check_at = now + e->cfg.job_check_ms; /* tried again */
-        if (st->bf_job == FX_JOB_POSTING) st->bf_job = FX_JOB_NONE;
+        j->check_at = now + e->cfg.job_check_ms; /* tried again */
+        if (j->state == FX_JOB_POSTING) j->state = FX_JOB_NONE;
         return;
     }
     /* 400 "On-demand sync is not enabled for ...", 404, 422: no job */
@@ -78,38 +81,44 @@ static void on_job(void *arg, fx_http_resp *resp) {
 
 int fx_job_pending(fx_engine *e, fx_stream *st, int64_t now) {
     fx_conn *c = st->c;
-    if (st->bf_job == FX_JOB_ENDED) return 0;
-    if (st->bf_job == FX_JOB_NONE && !allowed(st->res)) {
-        snprintf(st->bf_job_note, sizeof st->bf_job_note,
-                 "no on-demand sync for %s: read the stored copy", ts_entities[st->res].function);
-        st->bf_job = FX_JOB_ENDED;
+    if (!st->job && !(st->job = calloc(1, sizeof *st->job))) {
+        log_error("on-demand sync not asked for: out of memory", "connection_id", c->id, "resource",
+                  ts_entities[st->res].name, NULL);
+        return 0; /* the window is read from the stored copy as it is */
+    }
+    fx_job *j = st->job;
+    if (j->state == FX_JOB_ENDED) return 0;
+    if (j->state == FX_JOB_NONE && !allowed(st->res)) {
+        snprintf(j->note, sizeof j->note, "no on-demand sync for %s: read the stored copy",
+                 ts_entities[st->res].function);
+        j->state = FX_JOB_ENDED;
         return 0;
     }
-    if (st->job_req || now < st->job_check_at || !c->token) return 1;
+    if (j->req || now < j->check_at || !c->token) return 1;
     if (c->inflight >= e->cfg.token_inflight || fx_rate_next(&c->rate, now) > now) return 1;
     sbuf url = {0}, body = {0};
     char from[32], to[32];
-    if (st->bf_job == FX_JOB_NONE) {
+    if (j->state == FX_JOB_NONE) {
         /* A POST: Trackstar counts it against the write budget, not the GET one. */
         if (fx_url_date(st->bf_start, 0, from) == 0 && fx_url_date(st->bf_end, 1, to) == 0 &&
             sbuf_printf(&url, "%s/connections/on-demand-syncs", e->cfg.base_url) == 0 &&
             sbuf_printf(&body,
                         "{\"function_name\":\"%s\",\"start_time\":\"%s\",\"end_time\":\"%s\"}",
                         ts_entities[st->res].function, from, to) == 0)
-            st->job_req =
+            j->req =
                 fx_http_start(e->http, "POST", url.p, e->cfg.api_key, c->token, body.p, on_job, st);
-        if (st->job_req) st->bf_job = FX_JOB_POSTING;
+        if (j->req) j->state = FX_JOB_POSTING;
     } else {
         if (sbuf_printf(&url, "%s/connections/on-demand-syncs/", e->cfg.base_url) == 0 &&
-            val_url_escape(&url, st->bf_job_id) == 0)
-            st->job_req =
+            val_url_escape(&url, j->id) == 0)
+            j->req =
                 fx_http_start(e->http, "GET", url.p, e->cfg.api_key, c->token, NULL, on_job, st);
-        if (st->job_req) fx_rate_take(&c->rate, now);
+        if (j->req) fx_rate_take(&c->rate, now);
     }
     sbuf_free(&url);
     sbuf_free(&body);
-    if (!st->job_req) {
-        st->job_check_at = now + e->cfg.job_check_ms;
+    if (!j->req) {
+        j->check_at = now + e->cfg.job_check_ms;
         return 1;
     }
     c->inflight++;
@@ -118,13 +127,12 @@ int fx_job_pending(fx_engine *e, fx_stream *st, int64_t now) {
 }
 
 void fx_job_reset(fx_engine *e, fx_stream *st) {
-    if (st->job_req) {
-        fx_http_cancel(e->http, st->job_req);
-        st->job_req = NULL;
+    fx_job *j = st->job;
+    if (!j) return;
+    if (j->req) {
+        fx_http_cancel(e->http, j->req);
         fx_conn_request_done(e, st->c);
     }
-    st->bf_job = FX_JOB_NONE;
-    st->bf_job_id[0] = '\0';
-    st->bf_job_note[0] = '\0';
-    st->job_check_at = 0;
+    free(j);
+    st->job = NULL;
 }

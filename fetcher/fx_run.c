@@ -241,7 +241,7 @@ static void batch_unlink(fx_batch *b) {
 
 void fx_batch_ack(fx_engine *e, fx_batch *b, int ok) {
     if (b->st) {
-        fx_track_acked(&b->st->track, b->seg, ok);
+        fx_track_acked(&b->st->r->track, b->seg, ok);
         fx_stream_wake(e, b->st, 0); /* its cursor may move, its run end */
     }
     if (--b->refs <= 0) {
@@ -255,7 +255,7 @@ void fx_batch_ack(fx_engine *e, fx_batch *b, int ok) {
 static int active_chains(const fx_stream *st) {
     int n = 0;
     for (int i = 0; i < FX_MAX_CHAINS; i++)
-        n += st->chains[i].active;
+        n += st->r->chains[i].active;
     return n;
 }
 
@@ -275,29 +275,32 @@ static void chain_clear(fx_engine *e, fx_chain *ch) {
 
 /* Forget the listed warehouses (or orders, with their dates). */
 static void orders_clear(fx_stream *st) {
-    for (int i = 0; i < st->nwh; i++) {
-        free(st->whs[i]);
-        if (st->whs_upd) free(st->whs_upd[i]);
+    for (int i = 0; i < st->r->nwh; i++) {
+        free(st->r->whs[i]);
+        if (st->r->whs_upd) free(st->r->whs_upd[i]);
     }
-    free(st->whs);
-    free(st->whs_upd);
-    st->whs = st->whs_upd = NULL;
-    st->nwh = st->wh_next = 0;
+    free(st->r->whs);
+    free(st->r->whs_upd);
+    st->r->whs = st->r->whs_upd = NULL;
+    st->r->nwh = st->r->wh_next = 0;
 }
 
 static void run_clear(fx_engine *e, fx_stream *st, int detach) {
-    for (int i = 0; i < FX_MAX_CHAINS; i++)
-        chain_clear(e, &st->chains[i]);
+    fx_run_state *r = st->r;
     if (detach) {
         /* Deliveries still due for these records no longer move this stream. */
         while (st->batches)
             batch_unlink(st->batches);
-        fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
     }
-    orders_clear(st);
-    strmap_free(st->listed);
-    st->listed = NULL;
-    st->gone_sent = 0;
+    if (r) {
+        for (int i = 0; i < FX_MAX_CHAINS; i++)
+            chain_clear(e, &r->chains[i]);
+        orders_clear(st);
+        strmap_free(r->listed);
+        free(r);
+        st->r = NULL;
+    }
+    fx_slot_unwait(e, st); /* no run, no page to send */
     st->run = FX_RUN_NONE;
 }
 
@@ -313,7 +316,7 @@ void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
 void fx_stream_release(fx_engine *e, fx_stream *st) {
     fx_run_abort(e, st, 1);
     run_clear(e, st, 1);
-    fx_slot_unwait(e, st);
+    fx_job_reset(e, st);
 }
 
 /* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
@@ -325,8 +328,8 @@ static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_
     st->fail_state = state;
     st->fail_retry_ms = retry_ms;
     snprintf(st->d.last_error, sizeof st->d.last_error, fmt, detail ? detail : "");
-    for (int i = 0; i < FX_MAX_CHAINS; i++) {
-        fx_chain *ch = &st->chains[i];
+    for (int i = 0; st->r && i < FX_MAX_CHAINS; i++) {
+        fx_chain *ch = &st->r->chains[i];
         if (ch->req) {
             fx_http_cancel(e->http, ch->req);
             ch->req = NULL;
@@ -394,20 +397,32 @@ static void cursor_fallback(fx_engine *e, fx_stream *st, const char *why) {
 void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     int64_t now = util_now_ms();
     const fx_cfg *cfg = &e->cfg;
+    fx_run_state *r = calloc(1, sizeof *r);
+    if (!r) {
+        /* tried again at its retry time, as a failed run is */
+        snprintf(st->d.last_error, sizeof st->d.last_error, "run not started: out of memory");
+        st->retry_at = now + cfg->failed_retry_ms;
+        st->d.next_due_ms = st->retry_at;
+        st->dirty = 1;
+        fx_stream_set_state(e, st, FX_ST_FAILED);
+        fx_stream_save(e, st);
+        log_error("run not started: out of memory", "connection_id", st->c->id, "resource",
+                  res_name(st), NULL);
+        return;
+    }
+    for (int i = 0; i < FX_MAX_CHAINS; i++)
+        r->chains[i].st = st;
+    st->r = r;
     st->run = kind;
     st->fail = 0;
-    st->windows_done = 0;
-    st->listing_done = 0;
-    st->loc_fetched = 0;
-    st->run_records = st->ts_seen = st->ts_missing = 0;
-    st->width = cfg->window_initial_ms;
+    r->width = cfg->window_initial_ms;
     if (kind == FX_RUN_WINDOW) {
         st->run_req = st->bf_req;
         st->bf_queued = 0;
         st->bf_req = 0;
-        fx_track_init(&st->track, FX_NO_BOUND);
-        st->next_lo = st->bf_start;
-        st->run_end = st->bf_end;
+        fx_track_init(&st->r->track, FX_NO_BOUND);
+        st->r->next_lo = st->bf_start;
+        st->r->run_end = st->bf_end;
     } else {
         st->run_req = st->force_req;
         st->force = 0;
@@ -422,44 +437,42 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
                      "resource", res_name(st), NULL);
         }
         st->d.cursor_rule = 1;
-        fx_track_init(&st->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
+        fx_track_init(&st->r->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
         /* The cursor never passes what Trackstar promises is in its copy when this run
          * started reading: the next run starts there, so nothing arriving late with an
          * older date is missed (the margin is part of the bound). */
-        st->track.bound = cursor_bound(e, st, now);
+        st->r->track.bound = cursor_bound(e, st, now);
         if (st->d.cursor_ms)
-            st->next_lo = st->d.cursor_ms;
+            st->r->next_lo = st->d.cursor_ms;
         else if (st->oldest_ms)
-            st->next_lo = st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
+            st->r->next_lo =
+                st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
         else
-            st->next_lo = FX_NO_BOUND;
-        st->run_end = FX_NO_BOUND;
+            st->r->next_lo = FX_NO_BOUND;
+        st->r->run_end = FX_NO_BOUND;
     }
     st->d.last_started_ms = now;
     st->d.records_seen = 0;
     st->d.last_error[0] = '\0';
-    strmap_free(st->listed);
-    st->listed = NULL;
-    st->gone_sent = 0;
-    if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && !(st->listed = strmap_new()))
+    if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && !(r->listed = strmap_new()))
         run_fail(e, st, FX_ST_FAILED, cfg->failed_retry_ms, "%s", "out of memory");
     if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS || kind == FX_RUN_PER_ORDER) {
         /* One open window for the whole run. A per-order run lists from the cursor, and its
          * records are keyed by their order's updated_date: the cursor moves to the newest
          * once every listed order's packs are read and acknowledged (fx_cursor.h). */
-        int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
-        st->windows_done = 1;
-        st->loc_seg = (uint64_t)seq;
-        fx_chain *ch = &st->chains[0];
+        int64_t seq = fx_track_open(&st->r->track, FX_NO_BOUND);
+        st->r->windows_done = 1;
+        st->r->loc_seg = (uint64_t)seq;
+        fx_chain *ch = &st->r->chains[0];
         ch->active = 1;
         ch->seg = (uint64_t)seq;
-        ch->lo = kind == FX_RUN_PER_ORDER ? st->next_lo : FX_NO_BOUND;
+        ch->lo = kind == FX_RUN_PER_ORDER ? st->r->next_lo : FX_NO_BOUND;
         ch->hi = FX_NO_BOUND;
         ch->listing = kind != FX_RUN_SNAPSHOT;
     }
     metric_inc(e->m.runs_started);
     char lo[32] = "none";
-    if (st->next_lo != FX_NO_BOUND) val_time_format(st->next_lo, 0, lo);
+    if (st->r->next_lo != FX_NO_BOUND) val_time_format(st->r->next_lo, 0, lo);
     log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
              kind == FX_RUN_WINDOW      ? "window"
              : kind == FX_RUN_SNAPSHOT  ? "snapshot"
@@ -477,14 +490,14 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     fx_run_kind kind = st->run;
     if (kind == FX_RUN_INCREMENTAL) { /* complete listings have no cursor */
         int on_ts = strcmp(st->d.cursor_field, "trackstar_updated_date") == 0;
-        if (st->ts_seen > 0 && st->ts_missing == 0 && !on_ts) {
+        if (st->r->ts_seen > 0 && st->r->ts_missing == 0 && !on_ts) {
             /* Records carry trackstar_updated_date: from now on filter on it, starting where
              * the rule puts this run's start (every later change of the copy is newer). */
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "trackstar_updated_date");
             st->d.cursor_ms = cursor_bound(e, st, st->d.run_started_ms);
             log_info("cursor switched to trackstar_updated_date", "connection_id", st->c->id,
                      "resource", res_name(st), NULL);
-        } else if (on_ts && st->ts_missing > 0) {
+        } else if (on_ts && st->r->ts_missing > 0) {
             cursor_fallback(e, st, "records without trackstar_updated_date");
         }
     }
@@ -501,7 +514,7 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     st->d.last_success_ms = now;
     st->d.last_error[0] = '\0';
     char n[24];
-    snprintf(n, sizeof n, "%" PRId64, st->run_records);
+    snprintf(n, sizeof n, "%" PRId64, st->r->run_records);
     log_info("run finished", "connection_id", st->c->id, "resource", res_name(st), "records", n,
              NULL);
     int64_t req = st->run_req;
@@ -511,7 +524,7 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     st->dirty = 1;
     fx_stream_set_state(e, st, FX_ST_IDLE);
     fx_stream_save(e, st);
-    if (req) fx_req_stream_done(e, req, 0, kind == FX_RUN_WINDOW ? st->bf_job_note : NULL);
+    if (req) fx_req_stream_done(e, req, 0, kind == FX_RUN_WINDOW && st->job ? st->job->note : NULL);
     if (kind == FX_RUN_WINDOW) fx_job_reset(e, st);
 }
 
@@ -560,7 +573,7 @@ typedef struct gone_ctx {
 static int gone_row(void *arg, const char *id, const char *upd, const char *tsupd) {
     gone_ctx *g = arg;
     fx_stream *st = g->st;
-    if (strmap_get(st->listed, id, NULL)) return 0;
+    if (strmap_get(st->r->listed, id, NULL)) return 0;
     if (!g->b && !(g->b = batch_new(st, g->seg))) return -1;
     fx_pub_gone m = {.connection_id = st->c->id,
                      .integration = st->c->integration,
@@ -572,7 +585,7 @@ static int gone_row(void *arg, const char *id, const char *upd, const char *tsup
     if (fx_pub_gone_send(g->e->producer, g->e->cfg.raw_topic, &m, g->b, g->err, sizeof g->err))
         return -1;
     g->b->refs++;
-    fx_track_produced(&st->track, g->seg, FX_NO_BOUND);
+    fx_track_produced(&st->r->track, g->seg, FX_NO_BOUND);
     g->n++;
     return 0;
 }
@@ -580,8 +593,8 @@ static int gone_row(void *arg, const char *id, const char *upd, const char *tsup
 /* 1 when deletes were produced (wait for their acknowledgements), 0 when there were none,
  * -1 when the run failed (st->fail set). */
 static int infer_gone(fx_engine *e, fx_stream *st) {
-    st->gone_sent = 1;
-    int64_t seq = fx_track_open(&st->track, FX_NO_BOUND);
+    st->r->gone_sent = 1;
+    int64_t seq = fx_track_open(&st->r->track, FX_NO_BOUND);
     if (seq < 0) { /* cannot happen: the tracker is idle here */
         run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "tracker full");
         return -1;
@@ -589,7 +602,7 @@ static int infer_gone(fx_engine *e, fx_stream *st) {
     gone_ctx g = {.e = e, .st = st, .seg = (uint64_t)seq};
     int rc = fx_db_live_rows(e->db, ts_entities[st->res].table, st->c->id, st->d.last_started_ms,
                              gone_row, &g, g.err, sizeof g.err);
-    if (rc == 0 || g.n > 0) fx_track_fetched(&st->track, (uint64_t)seq);
+    if (rc == 0 || g.n > 0) fx_track_fetched(&st->r->track, (uint64_t)seq);
     if (g.b && g.b->refs == 0) {
         batch_unlink(g.b);
         free(g.b);
@@ -609,23 +622,23 @@ static int infer_gone(fx_engine *e, fx_stream *st) {
 
 void fx_run_after_acks(fx_engine *e, fx_stream *st) {
     if (st->run == FX_RUN_NONE) return;
-    if (fx_track_advance(&st->track) &&
+    if (fx_track_advance(&st->r->track) &&
         (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_PER_ORDER)) {
-        st->d.cursor_ms = st->track.cursor;
+        st->d.cursor_ms = st->r->track.cursor;
         st->dirty = 1;
         metric_inc(e->m.cursor_moves);
         fx_stream_save(e, st);
     }
-    if (st->track.failed && !st->fail)
+    if (st->r->track.failed && !st->fail)
         run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s",
                  "a record was not acknowledged by Kafka");
     if (st->fail) {
         run_end_failed(e, st);
         return;
     }
-    if (st->windows_done && active_chains(st) == 0 && fx_track_idle(&st->track) &&
-        ((st->run != FX_RUN_LOCATIONS && st->run != FX_RUN_PER_ORDER) || st->loc_fetched)) {
-        if (st->listed && !st->gone_sent) {
+    if (st->r->windows_done && active_chains(st) == 0 && fx_track_idle(&st->r->track) &&
+        ((st->run != FX_RUN_LOCATIONS && st->run != FX_RUN_PER_ORDER) || st->r->loc_fetched)) {
+        if (st->r->listed && !st->r->gone_sent) {
             int rc = infer_gone(e, st);
             if (rc < 0) run_end_failed(e, st);
             if (rc != 0) return;
@@ -669,11 +682,11 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
         }
         if (fx_json_obj_str(elem, len, "updated_date", upd, sizeof upd) != 1) upd[0] = '\0';
         if (fx_json_obj_str(elem, len, "trackstar_updated_date", tsu, sizeof tsu) == 1)
-            st->ts_seen++;
+            st->r->ts_seen++;
         else
-            tsu[0] = '\0', st->ts_missing++;
+            tsu[0] = '\0', st->r->ts_missing++;
         if ((!b && !(b = batch_new(st, ch->seg))) ||
-            (st->listed && strmap_put(st->listed, id, 1))) {
+            (st->r->listed && strmap_put(st->r->listed, id, 1))) {
             if (b && b->refs == 0) {
                 batch_unlink(b);
                 free(b);
@@ -702,7 +715,7 @@ static int64_t publish_page(fx_engine *e, fx_stream *st, fx_chain *ch, const fx_
         b->refs++;
         b->bytes += (int64_t)len;
         e->unacked_bytes += (int64_t)len;
-        fx_track_produced(&st->track, ch->seg, record_key(elem, len, field));
+        fx_track_produced(&st->r->track, ch->seg, record_key(elem, len, field));
         n++;
     }
     if (b && b->refs == 0) {
@@ -724,14 +737,14 @@ static int collect_warehouses(fx_stream *st, const fx_page *pg) {
     while ((rc = fx_json_array_next(&it, end, &elem, &len)) == 1) {
         char id[FX_ID_MAX];
         if (fx_json_obj_str(elem, len, "id", id, sizeof id) != 1) continue;
-        if (st->nwh == FX_MAX_WAREHOUSES) return -1;
-        if (st->nwh % 16 == 0) {
-            char **p = realloc(st->whs, (size_t)(st->nwh + 16) * sizeof *p);
+        if (st->r->nwh == FX_MAX_WAREHOUSES) return -1;
+        if (st->r->nwh % 16 == 0) {
+            char **p = realloc(st->r->whs, (size_t)(st->r->nwh + 16) * sizeof *p);
             if (!p) return -1;
-            st->whs = p;
+            st->r->whs = p;
         }
-        if (!(st->whs[st->nwh] = strdup(id))) return -1;
-        st->nwh++;
+        if (!(st->r->whs[st->r->nwh] = strdup(id))) return -1;
+        st->r->nwh++;
     }
     return rc < 0 ? -1 : 0;
 }
@@ -747,14 +760,14 @@ static int collect_orders(fx_stream *st, const fx_page *pg) {
         if (fx_json_obj_str(elem, len, "id", id, sizeof id) != 1 || !*id ||
             fx_json_obj_str(elem, len, "updated_date", upd, sizeof upd) != 1)
             continue;
-        if (st->nwh == FX_MAX_WAREHOUSES) return -1;
-        if (st->nwh % 16 == 0) {
-            char **p = realloc(st->whs, (size_t)(st->nwh + 16) * sizeof *p);
+        if (st->r->nwh == FX_MAX_WAREHOUSES) return -1;
+        if (st->r->nwh % 16 == 0) {
+            char **p = realloc(st->r->whs, (size_t)(st->r->nwh + 16) * sizeof *p);
             if (!p) return -1;
-            st->whs = p;
-            p = realloc(st->whs_upd, (size_t)(st->nwh + 16) * sizeof *p);
+            st->r->whs = p;
+            p = realloc(st->r->whs_upd, (size_t)(st->r->nwh + 16) * sizeof *p);
             if (!p) return -1;
-            st->whs_upd = p;
+            st->r->whs_upd = p;
         }
         char *a = strdup(id), *b = strdup(upd);
         if (!a || !b) {
@@ -762,9 +775,9 @@ static int collect_orders(fx_stream *st, const fx_page *pg) {
             free(b);
             return -1;
         }
-        st->whs[st->nwh] = a;
-        st->whs_upd[st->nwh] = b;
-        st->nwh++;
+        st->r->whs[st->r->nwh] = a;
+        st->r->whs_upd[st->r->nwh] = b;
+        st->r->nwh++;
     }
     return rc < 0 ? -1 : 0;
 }
@@ -818,7 +831,7 @@ static int64_t publish_packs(fx_engine *e, fx_stream *st, fx_chain *ch, const fx
     e->unacked_bytes += (int64_t)v.len;
     int64_t key;
     if (val_time_parse(ch->wh_upd, &key, NULL) != 0) key = FX_NO_BOUND;
-    fx_track_produced(&st->track, ch->seg, key);
+    fx_track_produced(&st->r->track, ch->seg, key);
     sbuf_free(&v);
     metric_add(e->m.records, 1);
     return 1;
@@ -827,14 +840,14 @@ static int64_t publish_packs(fx_engine *e, fx_stream *st, fx_chain *ch, const fx
 /* The last page of a chain was handled. */
 static void chain_finished(fx_engine *e, fx_stream *st, fx_chain *ch) {
     if (ch->listing) {
-        st->listing_done = 1;
+        st->r->listing_done = 1;
     } else if (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_WINDOW ||
                st->run == FX_RUN_SNAPSHOT) {
-        fx_track_fetched(&st->track, ch->seg);
+        fx_track_fetched(&st->r->track, ch->seg);
         if (ch->hi != FX_NO_BOUND && ch->lo != FX_NO_BOUND)
-            st->width = fx_window_resize(st->width, ch->records,
-                                         (int64_t)e->cfg.window_target_pages * e->cfg.page_limit,
-                                         e->cfg.window_min_ms, e->cfg.window_max_ms);
+            st->r->width = fx_window_resize(st->r->width, ch->records,
+                                            (int64_t)e->cfg.window_target_pages * e->cfg.page_limit,
+                                            e->cfg.window_min_ms, e->cfg.window_max_ms);
     }
     chain_clear(e, ch);
 }
@@ -899,7 +912,7 @@ static void on_page(void *arg, fx_http_resp *resp) {
             int64_t n = pg.single ? publish_packs(e, st, ch, &pg) : publish_page(e, st, ch, &pg);
             if (n < 0) return;
             ch->records += n;
-            st->run_records += n;
+            st->r->run_records += n;
             st->d.records_seen += n;
         }
         free(ch->token);
@@ -956,18 +969,18 @@ static void on_page(void *arg, fx_http_resp *resp) {
 
 static fx_chain *free_chain(fx_stream *st) {
     for (int i = 0; i < FX_MAX_CHAINS; i++)
-        if (!st->chains[i].active) return &st->chains[i];
+        if (!st->r->chains[i].active) return &st->r->chains[i];
     return NULL;
 }
 
 static void open_windows(fx_engine *e, fx_stream *st, int64_t now_wall) {
     int parallel = e->cfg.stream_parallel;
-    while (!st->windows_done && !st->fail && active_chains(st) < parallel) {
-        int64_t lo = st->next_lo, hi;
+    while (!st->r->windows_done && !st->fail && active_chains(st) < parallel) {
+        int64_t lo = st->r->next_lo, hi;
         int last;
         if (st->run == FX_RUN_WINDOW) {
-            hi = lo + st->width >= st->run_end ? st->run_end : lo + st->width;
-            last = hi == st->run_end;
+            hi = lo + st->r->width >= st->r->run_end ? st->r->run_end : lo + st->r->width;
+            last = hi == st->r->run_end;
         } else if (lo == FX_NO_BOUND) {
             /* Oldest date unknown: everything before the horizon in one window, then
              * sized windows from there. */
@@ -975,10 +988,10 @@ static void open_windows(fx_engine *e, fx_stream *st, int64_t now_wall) {
                                                 : FX_NO_BOUND;
             last = hi == FX_NO_BOUND;
         } else {
-            hi = fx_window_hi(lo, st->width, now_wall);
+            hi = fx_window_hi(lo, st->r->width, now_wall);
             last = hi == FX_NO_BOUND;
         }
-        int64_t seq = fx_track_open(&st->track, hi);
+        int64_t seq = fx_track_open(&st->r->track, hi);
         if (seq < 0) break;
         fx_chain *ch = free_chain(st);
         ch->active = 1;
@@ -986,28 +999,28 @@ static void open_windows(fx_engine *e, fx_stream *st, int64_t now_wall) {
         ch->lo = lo;
         ch->hi = hi;
         if (last)
-            st->windows_done = 1;
+            st->r->windows_done = 1;
         else
-            st->next_lo = hi;
+            st->r->next_lo = hi;
     }
 }
 
 static void open_locations(fx_engine *e, fx_stream *st) {
-    if (!st->listing_done || st->fail) return;
-    while (st->wh_next < st->nwh && active_chains(st) < e->cfg.stream_parallel) {
+    if (!st->r->listing_done || st->fail) return;
+    while (st->r->wh_next < st->r->nwh && active_chains(st) < e->cfg.stream_parallel) {
         fx_chain *ch = free_chain(st);
         ch->active = 1;
-        ch->seg = st->loc_seg;
-        ch->lo = st->next_lo;
+        ch->seg = st->r->loc_seg;
+        ch->lo = st->r->next_lo;
         ch->hi = FX_NO_BOUND;
-        if (!(ch->wh = strdup(st->whs[st->wh_next++]))) {
+        if (!(ch->wh = strdup(st->r->whs[st->r->wh_next++]))) {
             run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
             return;
         }
     }
-    if (st->wh_next == st->nwh && active_chains(st) == 0 && !st->loc_fetched) {
-        fx_track_fetched(&st->track, st->loc_seg);
-        st->loc_fetched = 1;
+    if (st->r->wh_next == st->r->nwh && active_chains(st) == 0 && !st->r->loc_fetched) {
+        fx_track_fetched(&st->r->track, st->r->loc_seg);
+        st->r->loc_fetched = 1;
     }
 }
 
@@ -1019,25 +1032,25 @@ static void open_orders(fx_engine *e, fx_stream *st) {
     if (st->fail) return;
     int listing = 0;
     for (int i = 0; i < FX_MAX_CHAINS; i++)
-        listing |= st->chains[i].active && st->chains[i].listing;
-    while (st->wh_next < st->nwh && active_chains(st) - listing < e->cfg.stream_parallel) {
+        listing |= st->r->chains[i].active && st->r->chains[i].listing;
+    while (st->r->wh_next < st->r->nwh && active_chains(st) - listing < e->cfg.stream_parallel) {
         fx_chain *ch = free_chain(st);
         if (!ch) break;
         ch->active = 1;
-        ch->seg = st->loc_seg;
+        ch->seg = st->r->loc_seg;
         ch->lo = ch->hi = FX_NO_BOUND;
-        if (!(ch->wh = strdup(st->whs[st->wh_next])) ||
-            !(ch->wh_upd = strdup(st->whs_upd[st->wh_next]))) {
+        if (!(ch->wh = strdup(st->r->whs[st->r->wh_next])) ||
+            !(ch->wh_upd = strdup(st->r->whs_upd[st->r->wh_next]))) {
             run_fail(e, st, FX_ST_FAILED, e->cfg.failed_retry_ms, "%s", "out of memory");
             return;
         }
-        st->wh_next++;
+        st->r->wh_next++;
     }
-    if (st->wh_next == st->nwh && active_chains(st) == listing) {
+    if (st->r->wh_next == st->r->nwh && active_chains(st) == listing) {
         orders_clear(st); /* this page's orders are read: the listing goes on */
-        if (st->listing_done && !st->loc_fetched) {
-            fx_track_fetched(&st->track, st->loc_seg);
-            st->loc_fetched = 1;
+        if (st->r->listing_done && !st->r->loc_fetched) {
+            fx_track_fetched(&st->r->track, st->r->loc_seg);
+            st->r->loc_fetched = 1;
         }
     }
 }
@@ -1098,9 +1111,9 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now) {
     if (st->run == FX_RUN_LOCATIONS) open_locations(e, st);
     if (st->run == FX_RUN_PER_ORDER) open_orders(e, st);
     for (int i = 0; i < FX_MAX_CHAINS && !st->fail && st->run != FX_RUN_NONE; i++) {
-        fx_chain *ch = &st->chains[i];
+        fx_chain *ch = &st->r->chains[i];
         if (!ch->active || ch->req || ch->retry_at > now) continue;
-        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->nwh > 0) continue;
+        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->r->nwh > 0) continue;
         if (!can_send(e, st->c, now)) break;
         send_page(e, st, ch, now);
     }
@@ -1111,9 +1124,9 @@ int64_t fx_run_next_wake(fx_engine *e, fx_stream *st, int64_t now) {
     fx_conn *c = st->c;
     int64_t at = FX_SCHED_NEVER;
     for (int i = 0; i < FX_MAX_CHAINS; i++) {
-        const fx_chain *ch = &st->chains[i];
+        const fx_chain *ch = &st->r->chains[i];
         if (!ch->active || ch->req) continue; /* none, or its answer wakes the stream */
-        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->nwh > 0)
+        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->r->nwh > 0)
             continue; /* the listed orders' packs go first: their answers wake it */
         if (ch->retry_at > now) {
             if (ch->retry_at < at) at = ch->retry_at;
