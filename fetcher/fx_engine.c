@@ -1402,8 +1402,14 @@ void fx_engine_tick(fx_engine *e, int64_t now, int64_t wall) {
      * changes several times a second, and a round trip each held the loop on PostgreSQL.
      * What is stored only trails what the turn decided, never leads it: a cursor moved in
      * memory only after Kafka acknowledged the records behind it. More than a statement's
-     * worth waits for the next turns (fx_state_flush_turn), so the loop keeps serving. */
-    fx_state_flush_turn(e);
+     * worth waits for the next turns (fx_state_flush_turn), so the loop keeps serving.
+     * Less than a statement's worth waits up to FX_SAVE_LINGER_MS: a first sync of 10,000
+     * connections made ~20 statements a second of ~20 rows each, and the loop spent most
+     * of its time waiting on their commits. */
+    if (e->nsave >= FX_SAVE_TURN_ROWS || now >= e->save_at) {
+        fx_state_flush_turn(e);
+        e->save_at = now + FX_SAVE_LINGER_MS;
+    }
 }
 
 void fx_engine_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

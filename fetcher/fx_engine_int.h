@@ -23,6 +23,9 @@
 #define FX_MAX_PARTITIONS 1024
 #define FX_MAX_ACTIVE_REQS 256 /* manual requests being carried out at once */
 #define FX_SAVE_RETRY_MS 1000  /* a stream whose state did not store tries again after */
+/* A turn stores queued stream state when a statement's worth is queued or this long after
+ * the last store: a statement costs a commit whatever its rows (see fx_engine_tick). */
+#define FX_SAVE_LINGER_MS 200
 
 typedef enum fx_state {
     FX_ST_WAITING = 0, /* waiting_for_historical_sync */
@@ -269,6 +272,7 @@ struct fx_engine {
     fx_conn **loadq;
     int nload, load_cap;
     int64_t check_retry_at; /* monotonic ms: after a failed statement, not before */
+    int64_t save_at;        /* monotonic ms: the next turn that stores less than a statement */
     struct {
         metric *http_requests, *http_429, *http_5xx, *http_errors, *records, *acked,
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
