@@ -26,7 +26,7 @@ void fx_fresh_init(fx_engine *e) {
 
 void fx_fresh_update(fx_engine *e, int64_t now_mono, int64_t now_wall) {
     if (now_mono < e->fresh.next_ms) return;
-    e->fresh.next_ms = now_mono + 1000;
+    e->fresh.next_ms = now_mono + FX_FRESH_PERIOD_MS;
     int64_t age[TS_ENTITY_COUNT] = {0}, count[TS_ENTITY_COUNT][FX_ST_COUNT] = {{0}};
     int64_t blocked = 0;
     for (fx_conn *c = e->conns; c; c = c->next) {

@@ -20,7 +20,12 @@
 typedef struct fx_engine fx_engine;
 
 void fx_fresh_init(fx_engine *e);
-/* Recompute the gauges; cheap to call every step (it works at most once a second). */
+/* Recompute the gauges; cheap to call every step (it works at most every
+ * FX_FRESH_PERIOD_MS). Each time it walks every owned stream: at 10,000 connections,
+ * 150,000 of them, about a percent of a core when it was every second, for gauges that
+ * the alert rules compare with intervals of minutes and Prometheus scrapes every 15 s or
+ * more. */
+#define FX_FRESH_PERIOD_MS 5000
 void fx_fresh_update(fx_engine *e, int64_t now_mono, int64_t now_wall);
 
 #endif
