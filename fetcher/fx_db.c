@@ -407,6 +407,19 @@ int fx_db_hist_since(PGconn *db, int64_t since, fx_db_hist **out, int *n, int64_
 #define STREAM_READ_NCOLS 17
 // clang-format on
 
+int fx_db_stream_error(fx_db_stream *s, const char *text) {
+    free(s->last_error);
+    s->last_error = NULL;
+    if (!text || !*text) return 0;
+    s->last_error = strndup(text, FX_ERR_TEXT_MAX - 1);
+    return s->last_error ? 0 : -1;
+}
+
+void fx_db_stream_clear(fx_db_stream *s) {
+    free(s->last_error);
+    s->last_error = NULL;
+}
+
 static void stream_row(const PGresult *res, int i, fx_db_stream *s) {
     memset(s, 0, sizeof *s);
     snprintf(s->state, sizeof s->state, "%s", PQgetvalue(res, i, 1));
@@ -417,7 +430,7 @@ static void stream_row(const PGresult *res, int i, fx_db_stream *s) {
     s->last_started_ms = ms_value(res, i, 6);
     s->last_success_ms = ms_value(res, i, 7);
     s->records_seen = strtoll(PQgetvalue(res, i, 8), NULL, 10);
-    snprintf(s->last_error, sizeof s->last_error, "%s", PQgetvalue(res, i, 9));
+    fx_db_stream_error(s, PQgetvalue(res, i, 9)); /* out of memory: read without it */
     s->next_due_ms = ms_value(res, i, 10);
     s->unsupported_until_ms = ms_value(res, i, 11);
     s->sync_frequency_s = atoi(PQgetvalue(res, i, 12));
@@ -469,7 +482,7 @@ static void stream_params(const fx_db_stream_row *r, stream_bufs *b, const char 
     p[7] = ms_param(s->last_started_ms, b->ms[2]);
     p[8] = ms_param(s->last_success_ms, b->ms[3]);
     p[9] = b->rs;
-    p[10] = s->last_error[0] ? s->last_error : NULL;
+    p[10] = s->last_error && s->last_error[0] ? s->last_error : NULL;
     p[11] = ms_param(s->next_due_ms, b->ms[4]);
     p[12] = ms_param(s->unsupported_until_ms, b->ms[5]);
     p[13] = s->sync_frequency_s > 0 ? b->fq : NULL;

@@ -121,7 +121,9 @@ typedef struct fx_db_stream {
     int backfill_done;
     int64_t run_started_ms, last_started_ms, last_success_ms;
     int64_t records_seen;
-    char last_error[FX_ERR_TEXT_MAX];
+    /* malloc'd, NULL = none (fx_db_stream_error); a stream holds one only while in error:
+     * 256 bytes inline were 3.8 KB of every owned connection (issue 24) */
+    char *last_error;
     int64_t next_due_ms, unsupported_until_ms;
     /* Trackstar's sync schedule of it, as GET /connections/{id} last said (fx_promise):
      * read back at a restart instead of asking again */
@@ -132,7 +134,14 @@ typedef struct fx_db_stream {
     int cursor_rule;        /* 1: cursor_ms follows docs/fetcher.md's rule; 0: older */
 } fx_db_stream;
 
-/* Returns 1 when found, 0 when there is no row yet, -1 on error. */
+/* Set its last_error to a copy of text (NULL or "" = none), at most FX_ERR_TEXT_MAX - 1
+ * bytes of it: 0, or -1 out of memory (then it has none). */
+int fx_db_stream_error(fx_db_stream *s, const char *text);
+/* Free what it holds (its last_error); the rest is left as it is. */
+void fx_db_stream_clear(fx_db_stream *s);
+
+/* Returns 1 when found (s's last_error allocated: fx_db_stream_clear), 0 when there is no
+ * row yet, -1 on error. s is overwritten, not cleared first. */
 int fx_db_stream_get(PGconn *db, const char *conn, const char *resource, fx_db_stream *s,
                      char *errstr, size_t errlen);
 /* One stream stored (as fx_db_streams_put with one row). */

@@ -400,8 +400,11 @@ static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
         if (st->loaded) continue;
+        fx_db_stream_clear(&st->d);
         if (L->found & (1u << r)) {
             st->d = L->streams[r];
+            st->d.last_error = NULL; /* L keeps its own (load_conns frees it) */
+            fx_db_stream_error(&st->d, L->streams[r].last_error);
         } else {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
@@ -461,6 +464,9 @@ static void load_conns(fx_engine *e, fx_conn **cs, int n) {
         restore_check(e, cs[i]);
     }
     if (rc != 0) e->load_pending = 1;
+    for (int i = 0; L && i < n; i++)
+        for (int r = 0; r < TS_ENTITY_COUNT; r++)
+            fx_db_stream_clear(&L[i].streams[r]);
     free(L);
 }
 
@@ -674,7 +680,7 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     if (c->blocked && !blocked) {
         log_info("connection unblocked", "connection_id", c->id, NULL);
         for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++)
-            c->streams[r].d.last_error[0] = '\0';
+            fx_db_stream_error(&c->streams[r].d, NULL);
     }
     c->blocked = blocked;
     if (blocked) c->blocked_recheck_at = util_mono_ms() + e->cfg.blocked_recheck_ms;
@@ -684,7 +690,7 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
             fx_stream *st = &c->streams[r];
             fx_run_abort(e, st, 1);
             if (deleted && st->loaded) {
-                snprintf(st->d.last_error, sizeof st->d.last_error, "connection deleted");
+                fx_db_stream_error(&st->d, "connection deleted");
                 fx_stream_set_state(e, st, FX_ST_BLOCKED);
                 fx_stream_save(e, st);
             }
@@ -1274,15 +1280,14 @@ static void decide(fx_engine *e, fx_stream *st, int64_t now_wall) {
         /* Trackstar cannot crawl it (invalid credentials, a missing permission): reads
          * still serve its stored copy, which does not change; nothing to poll, and a force
          * sync would never end. The connection error itself comes as an event. */
-        snprintf(st->d.last_error, sizeof st->d.last_error, "%s",
-                 "Trackstar reports sync_status error: its copy is not updated");
+        fx_db_stream_error(&st->d, "Trackstar reports sync_status error: its copy is not updated");
         skip_manual(e, st, "Trackstar cannot sync it (sync_status error)");
         st->sync_posted = 0;
         fx_stream_set_state(e, st, FX_ST_BLOCKED);
         return;
     }
     if (st->state == FX_ST_BLOCKED && !c->blocked) {
-        st->d.last_error[0] = '\0'; /* Trackstar syncs it again */
+        fx_db_stream_error(&st->d, NULL); /* Trackstar syncs it again */
         st->dirty = 1;
     }
     if (st->sync_posted &&

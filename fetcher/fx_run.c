@@ -64,7 +64,7 @@ void fx_stream_set_state(fx_engine *e, fx_stream *st, fx_state s) {
     snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[s]);
     st->dirty = 1;
     log_info("sync state", "connection_id", st->c->id, "resource", res_name(st), "state",
-             fx_state_names[s], "last_error", st->d.last_error[0] ? st->d.last_error : NULL, NULL);
+             fx_state_names[s], "last_error", st->d.last_error, NULL);
     publish_status(e, st);
 }
 
@@ -317,6 +317,7 @@ void fx_stream_release(fx_engine *e, fx_stream *st) {
     fx_run_abort(e, st, 1);
     run_clear(e, st, 1);
     fx_job_reset(e, st);
+    fx_db_stream_clear(&st->d);
 }
 
 /* Stop the run as failed: in-flight requests are cancelled, the cursor stays where the
@@ -327,7 +328,9 @@ static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_
     st->fail = 1;
     st->fail_state = state;
     st->fail_retry_ms = retry_ms;
-    snprintf(st->d.last_error, sizeof st->d.last_error, fmt, detail ? detail : "");
+    char what[FX_ERR_TEXT_MAX];
+    snprintf(what, sizeof what, fmt, detail ? detail : "");
+    fx_db_stream_error(&st->d, what);
     for (int i = 0; st->r && i < FX_MAX_CHAINS; i++) {
         fx_chain *ch = &st->r->chains[i];
         if (ch->req) {
@@ -351,7 +354,7 @@ void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
         fx_stream *st = &c->streams[r];
         if (!st->loaded) continue;
         fx_run_abort(e, st, 1);
-        snprintf(st->d.last_error, sizeof st->d.last_error, "%s", why);
+        fx_db_stream_error(&st->d, why);
         fx_stream_set_state(e, st, FX_ST_BLOCKED);
         fx_stream_save(e, st);
     }
@@ -400,7 +403,7 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     fx_run_state *r = calloc(1, sizeof *r);
     if (!r) {
         /* tried again at its retry time, as a failed run is */
-        snprintf(st->d.last_error, sizeof st->d.last_error, "run not started: out of memory");
+        fx_db_stream_error(&st->d, "run not started: out of memory");
         st->retry_at = now + cfg->failed_retry_ms;
         st->d.next_due_ms = st->retry_at;
         st->dirty = 1;
@@ -453,7 +456,7 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
     }
     st->d.last_started_ms = now;
     st->d.records_seen = 0;
-    st->d.last_error[0] = '\0';
+    fx_db_stream_error(&st->d, NULL);
     if ((kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS) && !(r->listed = strmap_new()))
         run_fail(e, st, FX_ST_FAILED, cfg->failed_retry_ms, "%s", "out of memory");
     if (kind == FX_RUN_SNAPSHOT || kind == FX_RUN_LOCATIONS || kind == FX_RUN_PER_ORDER) {
@@ -512,7 +515,7 @@ static void run_succeed(fx_engine *e, fx_stream *st) {
     }
     st->retry_at = 0;
     st->d.last_success_ms = now;
-    st->d.last_error[0] = '\0';
+    fx_db_stream_error(&st->d, NULL);
     char n[24];
     snprintf(n, sizeof n, "%" PRId64, st->r->run_records);
     log_info("run finished", "connection_id", st->c->id, "resource", res_name(st), "records", n,

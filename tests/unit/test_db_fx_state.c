@@ -32,8 +32,10 @@ static PGconn *fx_open(const tdb *t) {
 }
 
 /* A stream whose every field differs from the next one's; i == 0 leaves the optional
- * fields empty (stored as NULL), odd ones carry text needing quoting. */
+ * fields empty (stored as NULL), odd ones carry text needing quoting. s is zeroed or was
+ * filled by this before (its last_error is freed). */
 static void stream_values(int i, fx_db_stream *s) {
+    fx_db_stream_clear(s);
     memset(s, 0, sizeof *s);
     snprintf(s->state, sizeof s->state, "%s", i % 2 ? "running" : "idle");
     snprintf(s->cursor_field, sizeof s->cursor_field, "%s",
@@ -46,8 +48,10 @@ static void stream_values(int i, fx_db_stream *s) {
     s->last_started_ms = base + 3;
     s->last_success_ms = base + 4;
     s->records_seen = (int64_t)i * 1000003;
-    snprintf(s->last_error, sizeof s->last_error, "%s %d",
+    char err[128];
+    snprintf(err, sizeof err, "%s %d",
              i % 2 ? "HTTP 500: \"quoted\", back\\slash, {brace}, 'tick', ünïcode" : "timeout", i);
+    assert_int_equal(fx_db_stream_error(s, err), 0);
     s->next_due_ms = base + 5;
     s->unsupported_until_ms = base + 6;
     s->sync_frequency_s = i * 60;
@@ -66,7 +70,10 @@ static void assert_stream_equal(const fx_db_stream *a, const fx_db_stream *b) {
     assert_int_equal(a->last_started_ms, b->last_started_ms);
     assert_int_equal(a->last_success_ms, b->last_success_ms);
     assert_int_equal(a->records_seen, b->records_seen);
-    assert_string_equal(a->last_error, b->last_error);
+    if (a->last_error && b->last_error)
+        assert_string_equal(a->last_error, b->last_error);
+    else
+        assert_ptr_equal(a->last_error, b->last_error); /* both none */
     assert_int_equal(a->next_due_ms, b->next_due_ms);
     assert_int_equal(a->unsupported_until_ms, b->unsupported_until_ms);
     assert_int_equal(a->sync_frequency_s, b->sync_frequency_s);
@@ -103,6 +110,7 @@ static void many_rows_one_transaction_exact_values(void **state) {
         fx_db_stream got;
         assert_int_equal(fx_db_stream_get(db, ids[i], rows[i].resource, &got, err, sizeof err), 1);
         assert_stream_equal(&got, &s[i]);
+        fx_db_stream_clear(&got);
     }
     /* an update of rows stored: the upsert, again in one transaction */
     for (int i = 0; i < N_ROWS; i++)
@@ -114,14 +122,19 @@ static void many_rows_one_transaction_exact_values(void **state) {
         fx_db_stream got;
         assert_int_equal(fx_db_stream_get(db, ids[i], rows[i].resource, &got, err, sizeof err), 1);
         assert_stream_equal(&got, &s[i]);
+        fx_db_stream_clear(&got);
     }
     /* the single-row put is the same statement with one row */
-    fx_db_stream one;
+    fx_db_stream one = {0};
     stream_values(7, &one);
     assert_int_equal(fx_db_stream_put(db, "conn-single", "orders", &one, err, sizeof err), 0);
     fx_db_stream got;
     assert_int_equal(fx_db_stream_get(db, "conn-single", "orders", &got, err, sizeof err), 1);
     assert_stream_equal(&got, &one);
+    fx_db_stream_clear(&got);
+    fx_db_stream_clear(&one);
+    for (int i = 0; i < N_ROWS; i++)
+        fx_db_stream_clear(&s[i]);
     /* bounded: a statement never takes more than FX_DB_STREAMS_MAX rows */
     assert_int_equal(fx_db_streams_put(db, rows, FX_DB_STREAMS_MAX + 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "at most"));
@@ -192,12 +205,14 @@ static int g_salt;
 static void assert_clean_and_stored(world *w, fx_stream *st, int i, int r) {
     assert_int_equal(st->dirty, 0);
     assert_int_equal(st->save_queued, 0);
-    fx_db_stream want, got;
+    fx_db_stream want = {0}, got;
     stream_values(i * TS_ENTITY_COUNT + r + g_salt, &want);
     char err[256] = "";
     assert_int_equal(fx_db_stream_get(w->db, st->c->id, ts_entities[r].name, &got, err, sizeof err),
                      1);
     assert_stream_equal(&got, &want);
+    fx_db_stream_clear(&got);
+    fx_db_stream_clear(&want);
 }
 
 static void assert_dirty_and_waking(world *w, fx_stream *st, int i, int r) {
@@ -247,12 +262,14 @@ static void dirty_streams_one_write_failure_keeps_them_dirty(void **state) {
     /* the rows still hold the first values: nothing of the failed batch was stored */
     g_salt = 0;
     for (int i = 0; i < N_CONNS; i++) {
-        fx_db_stream want, got;
+        fx_db_stream want = {0}, got;
         char id[32], err[256] = "";
         snprintf(id, sizeof id, "conn-%05d", i);
         stream_values(i * TS_ENTITY_COUNT, &want);
         assert_int_equal(fx_db_stream_get(w.db, id, ts_entities[0].name, &got, err, sizeof err), 1);
         assert_stream_equal(&got, &want);
+        fx_db_stream_clear(&got);
+        fx_db_stream_clear(&want);
     }
 
     /* Their retry turn queues them again (stream_turn ends in fx_stream_save). */
