@@ -105,12 +105,10 @@ _Static_assert(TS_ENTITY_COUNT <= 32, "fx_conn.slot_wait holds a bit per resourc
 
 void fx_conn_request_done(fx_engine *e, fx_conn *c) {
     c->inflight--;
-    for (int r = 0; c->slot_wait && r < TS_ENTITY_COUNT; r++)
-        if (c->slot_wait & (1u << r)) {
-            c->slot_wait &= ~(1u << r);
-            if (c->streams) fx_stream_wake(e, &c->streams[r], 0);
-        }
+    uint32_t waiting = c->slot_wait;
     c->slot_wait = 0;
+    for (int r = 0; waiting && c->streams && r < TS_ENTITY_COUNT; r++)
+        if (waiting & (1u << r)) fx_stream_wake(e, &c->streams[r], 0);
 }
 
 void fx_slot_wait(fx_engine *e, fx_stream *st) {
@@ -388,8 +386,8 @@ static void restore_promise(fx_stream *st) {
 
 /* What is stored of c (L) taken in: the stored answer when newer than what this replica
  * knows (it may have owned c before), then every stream not loaded yet, with what that
- * answer said of it. */
-static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
+ * answer said of it (a stream takes its last_error over from L). */
+static void apply_loaded(fx_engine *e, fx_conn *c, fx_db_loaded *L) {
     if (L->check_found && L->check.checked_ms > c->checked_ms) {
         c->checked_ms = L->check.checked_ms;
         if (L->check.reads_known) {
@@ -403,8 +401,7 @@ static void apply_loaded(fx_engine *e, fx_conn *c, const fx_db_loaded *L) {
         fx_db_stream_clear(&st->d);
         if (L->found & (1u << r)) {
             st->d = L->streams[r];
-            st->d.last_error = NULL; /* L keeps its own (load_conns frees it) */
-            fx_db_stream_error(&st->d, L->streams[r].last_error);
+            L->streams[r].last_error = NULL; /* the stream holds it now */
         } else {
             memset(&st->d, 0, sizeof st->d);
             snprintf(st->d.cursor_field, sizeof st->d.cursor_field, "updated_date");
@@ -464,7 +461,7 @@ static void load_conns(fx_engine *e, fx_conn **cs, int n) {
         restore_check(e, cs[i]);
     }
     if (rc != 0) e->load_pending = 1;
-    for (int i = 0; L && i < n; i++)
+    for (int i = 0; L && i < n; i++) /* the errors apply_loaded did not take over */
         for (int r = 0; r < TS_ENTITY_COUNT; r++)
             fx_db_stream_clear(&L[i].streams[r]);
     free(L);
@@ -508,15 +505,8 @@ static void queue_load(fx_engine *e, fx_conn *c) {
 
 /* Cancel every page request of c's streams in flight. */
 static void cancel_chains(fx_engine *e, fx_conn *c) {
-    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++) {
-        fx_stream *st = &c->streams[r];
-        for (int i = 0; st->r && i < FX_MAX_CHAINS; i++)
-            if (st->r->chains[i].req) {
-                fx_http_cancel(e->http, st->r->chains[i].req);
-                st->r->chains[i].req = NULL;
-                fx_conn_request_done(e, c);
-            }
-    }
+    for (int r = 0; c->streams && r < TS_ENTITY_COUNT; r++)
+        fx_run_cancel_pages(e, &c->streams[r]);
 }
 
 /* Its token opened: 1, or 0 (logged) when it cannot be (no token stored, or sealed with a
@@ -571,15 +561,8 @@ static void disown_conn(fx_engine *e, fx_conn *c, int flush_ms) {
          * newest cursor these records allow. */
         cancel_chains(e, c);
         rd_kafka_flush(e->producer, flush_ms);
-        for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
-            if (st->run != FX_RUN_NONE && fx_track_advance(&st->r->track) &&
-                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
-                 st->run == FX_RUN_PER_ORDER)) {
-                st->d.cursor_ms = st->r->track.cursor;
-                st->dirty = 1;
-            }
-        }
+        for (int r = 0; r < TS_ENTITY_COUNT; r++)
+            fx_run_keep_acked(&c->streams[r]);
     }
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
@@ -1337,7 +1320,7 @@ static int64_t earliest(int64_t a, int64_t b) {
 static int64_t stream_next_wake(fx_engine *e, fx_stream *st, int64_t now, int64_t wall) {
     const fx_conn *c = st->c;
     if (!c->owned || !st->loaded) return FX_SCHED_NEVER;
-    /* a queued stream is stored at the end of this turn; one whose store failed is woken
+    /* a queued stream is stored within FX_SAVE_LINGER_MS; one whose store failed is woken
      * for its retry by fx_state_flush */
     int64_t at = st->dirty && !st->save_queued ? now + FX_SAVE_RETRY_MS : FX_SCHED_NEVER;
     if (st->run != FX_RUN_NONE) return earliest(at, fx_run_next_wake(e, st, now));
@@ -1470,14 +1453,8 @@ void fx_engine_stop(fx_engine *e, int flush_ms) {
     for (fx_conn *c = e->conns; c; c = c->next) {
         if (!c->owned) continue;
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
-            fx_stream *st = &c->streams[r];
-            if (st->run != FX_RUN_NONE && fx_track_advance(&st->r->track) &&
-                (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
-                 st->run == FX_RUN_PER_ORDER)) {
-                st->d.cursor_ms = st->r->track.cursor;
-                st->dirty = 1;
-            }
-            fx_stream_save(e, st);
+            fx_run_keep_acked(&c->streams[r]);
+            fx_stream_save(e, &c->streams[r]);
         }
     }
     /* Everything dirty is stored before the requests go back and the process exits. */

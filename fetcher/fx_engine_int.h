@@ -299,6 +299,11 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now);
  * (fx_conn_request_done) or of the process (fx_slot_wait). */
 int64_t fx_run_next_wake(fx_engine *e, fx_stream *st, int64_t now);
 void fx_run_abort(fx_engine *e, fx_stream *st, int detach);
+/* Cancel its pages' requests in flight (the run itself goes on, or is ended by the caller). */
+void fx_run_cancel_pages(fx_engine *e, fx_stream *st);
+/* Before its run is given up (a rebalance, a stop): the cursor moved as far as what Kafka
+ * acknowledged allows, in memory (saved by the caller). No run: nothing. */
+void fx_run_keep_acked(fx_stream *st);
 /* Let go of everything the stream holds outside itself (requests, deliveries still due,
  * listings), run or no run: its memory may be freed next. */
 void fx_stream_release(fx_engine *e, fx_stream *st);

@@ -313,6 +313,25 @@ void fx_run_abort(fx_engine *e, fx_stream *st, int detach) {
     run_clear(e, st, detach);
 }
 
+void fx_run_cancel_pages(fx_engine *e, fx_stream *st) {
+    for (int i = 0; st->r && i < FX_MAX_CHAINS; i++) {
+        fx_chain *ch = &st->r->chains[i];
+        if (!ch->req) continue;
+        fx_http_cancel(e->http, ch->req);
+        ch->req = NULL;
+        fx_conn_request_done(e, st->c);
+    }
+}
+
+void fx_run_keep_acked(fx_stream *st) {
+    if (st->run != FX_RUN_NONE && fx_track_advance(&st->r->track) &&
+        (st->run == FX_RUN_INCREMENTAL || st->run == FX_RUN_LOCATIONS ||
+         st->run == FX_RUN_PER_ORDER)) {
+        st->d.cursor_ms = st->r->track.cursor;
+        st->dirty = 1;
+    }
+}
+
 void fx_stream_release(fx_engine *e, fx_stream *st) {
     fx_run_abort(e, st, 1);
     run_clear(e, st, 1);
@@ -331,15 +350,9 @@ static void run_fail(fx_engine *e, fx_stream *st, fx_state state, int64_t retry_
     char what[FX_ERR_TEXT_MAX];
     snprintf(what, sizeof what, fmt, detail ? detail : "");
     fx_db_stream_error(&st->d, what);
-    for (int i = 0; st->r && i < FX_MAX_CHAINS; i++) {
-        fx_chain *ch = &st->r->chains[i];
-        if (ch->req) {
-            fx_http_cancel(e->http, ch->req);
-            ch->req = NULL;
-            fx_conn_request_done(e, st->c);
-        }
-        ch->active = 0;
-    }
+    fx_run_cancel_pages(e, st);
+    for (int i = 0; st->r && i < FX_MAX_CHAINS; i++)
+        st->r->chains[i].active = 0;
 }
 
 void fx_conn_block(fx_engine *e, fx_conn *c, const char *why) {
@@ -423,9 +436,9 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
         st->run_req = st->bf_req;
         st->bf_queued = 0;
         st->bf_req = 0;
-        fx_track_init(&st->r->track, FX_NO_BOUND);
-        st->r->next_lo = st->bf_start;
-        st->r->run_end = st->bf_end;
+        fx_track_init(&r->track, FX_NO_BOUND);
+        r->next_lo = st->bf_start;
+        r->run_end = st->bf_end;
     } else {
         st->run_req = st->force_req;
         st->force = 0;
@@ -440,19 +453,18 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
                      "resource", res_name(st), NULL);
         }
         st->d.cursor_rule = 1;
-        fx_track_init(&st->r->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
+        fx_track_init(&r->track, st->d.cursor_ms ? st->d.cursor_ms : FX_NO_BOUND);
         /* The cursor never passes what Trackstar promises is in its copy when this run
          * started reading: the next run starts there, so nothing arriving late with an
          * older date is missed (the margin is part of the bound). */
-        st->r->track.bound = cursor_bound(e, st, now);
+        r->track.bound = cursor_bound(e, st, now);
         if (st->d.cursor_ms)
-            st->r->next_lo = st->d.cursor_ms;
+            r->next_lo = st->d.cursor_ms;
         else if (st->oldest_ms)
-            st->r->next_lo =
-                st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
+            r->next_lo = st->oldest_ms - cfg->overlap_ms; /* the backfill from oldest_data_date */
         else
-            st->r->next_lo = FX_NO_BOUND;
-        st->r->run_end = FX_NO_BOUND;
+            r->next_lo = FX_NO_BOUND;
+        r->run_end = FX_NO_BOUND;
     }
     st->d.last_started_ms = now;
     st->d.records_seen = 0;
@@ -463,19 +475,19 @@ void fx_run_start(fx_engine *e, fx_stream *st, fx_run_kind kind) {
         /* One open window for the whole run. A per-order run lists from the cursor, and its
          * records are keyed by their order's updated_date: the cursor moves to the newest
          * once every listed order's packs are read and acknowledged (fx_cursor.h). */
-        int64_t seq = fx_track_open(&st->r->track, FX_NO_BOUND);
-        st->r->windows_done = 1;
-        st->r->loc_seg = (uint64_t)seq;
-        fx_chain *ch = &st->r->chains[0];
+        int64_t seq = fx_track_open(&r->track, FX_NO_BOUND);
+        r->windows_done = 1;
+        r->loc_seg = (uint64_t)seq;
+        fx_chain *ch = &r->chains[0];
         ch->active = 1;
         ch->seg = (uint64_t)seq;
-        ch->lo = kind == FX_RUN_PER_ORDER ? st->r->next_lo : FX_NO_BOUND;
+        ch->lo = kind == FX_RUN_PER_ORDER ? r->next_lo : FX_NO_BOUND;
         ch->hi = FX_NO_BOUND;
         ch->listing = kind != FX_RUN_SNAPSHOT;
     }
     metric_inc(e->m.runs_started);
     char lo[32] = "none";
-    if (st->r->next_lo != FX_NO_BOUND) val_time_format(st->r->next_lo, 0, lo);
+    if (r->next_lo != FX_NO_BOUND) val_time_format(r->next_lo, 0, lo);
     log_info("run started", "connection_id", st->c->id, "resource", res_name(st), "kind",
              kind == FX_RUN_WINDOW      ? "window"
              : kind == FX_RUN_SNAPSHOT  ? "snapshot"
@@ -1058,9 +1070,28 @@ static void open_orders(fx_engine *e, fx_stream *st) {
     }
 }
 
-static int can_send(fx_engine *e, fx_conn *c, int64_t now) {
-    return fx_http_inflight(e->http) < e->cfg.max_inflight && c->inflight < e->cfg.token_inflight &&
-           e->unacked_bytes < e->cfg.max_unacked_bytes && fx_rate_next(&c->rate, now) <= now;
+/* What holds a page of c back now, if anything: the first gate found closed. */
+typedef enum send_gate {
+    GATE_OPEN,    /* it may go */
+    GATE_CONN,    /* FETCHER_TOKEN_INFLIGHT of c's requests are out */
+    GATE_PROCESS, /* FETCHER_MAX_INFLIGHT requests out, or FETCHER_MAX_UNACKED_MB unacknowledged */
+    GATE_RATE     /* c's token's rate: fx_rate_next says when */
+} send_gate;
+
+static send_gate gate_of(const fx_engine *e, const fx_conn *c, int64_t now) {
+    if (c->inflight >= e->cfg.token_inflight) return GATE_CONN;
+    if (fx_http_inflight(e->http) >= e->cfg.max_inflight ||
+        e->unacked_bytes >= e->cfg.max_unacked_bytes)
+        return GATE_PROCESS;
+    if (fx_rate_next(&c->rate, now) > now) return GATE_RATE;
+    return GATE_OPEN;
+}
+
+/* The chain has a page to send: no request of it is out, and it is not a per-order
+ * listing held until the listed orders' packs are read. Its retry time aside. */
+static int has_page(const fx_stream *st, const fx_chain *ch) {
+    return ch->active && !ch->req &&
+           !(ch->listing && st->run == FX_RUN_PER_ORDER && st->r->nwh > 0);
 }
 
 static void send_page(fx_engine *e, fx_stream *st, fx_chain *ch, int64_t now) {
@@ -1115,9 +1146,8 @@ void fx_run_schedule(fx_engine *e, fx_stream *st, int64_t now) {
     if (st->run == FX_RUN_PER_ORDER) open_orders(e, st);
     for (int i = 0; i < FX_MAX_CHAINS && !st->fail && st->run != FX_RUN_NONE; i++) {
         fx_chain *ch = &st->r->chains[i];
-        if (!ch->active || ch->req || ch->retry_at > now) continue;
-        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->r->nwh > 0) continue;
-        if (!can_send(e, st->c, now)) break;
+        if (!has_page(st, ch) || ch->retry_at > now) continue;
+        if (gate_of(e, st->c, now) != GATE_OPEN) break;
         send_page(e, st, ch, now);
     }
 }
@@ -1128,24 +1158,21 @@ int64_t fx_run_next_wake(fx_engine *e, fx_stream *st, int64_t now) {
     int64_t at = FX_SCHED_NEVER;
     for (int i = 0; i < FX_MAX_CHAINS; i++) {
         const fx_chain *ch = &st->r->chains[i];
-        if (!ch->active || ch->req) continue; /* none, or its answer wakes the stream */
-        if (ch->listing && st->run == FX_RUN_PER_ORDER && st->r->nwh > 0)
-            continue; /* the listed orders' packs go first: their answers wake it */
+        /* no page to send: an answer (its own, or its orders' packs') wakes the stream */
+        if (!has_page(st, ch)) continue;
         if (ch->retry_at > now) {
             if (ch->retry_at < at) at = ch->retry_at;
             continue;
         }
-        /* ready and not sent: the gate of can_send that held it */
-        if (c->inflight >= e->cfg.token_inflight) {
-            c->slot_wait |= 1u << st->res;
-        } else if (fx_http_inflight(e->http) >= e->cfg.max_inflight ||
-                   e->unacked_bytes >= e->cfg.max_unacked_bytes) {
-            fx_slot_wait(e, st);
-        } else {
-            int64_t t = fx_rate_next(&c->rate, now);
-            if (t <= now) t = now + 1;
-            if (t < at) at = t;
+        /* ready and not sent: woken by what opens the gate that held it */
+        int64_t t = now + 1;
+        switch (gate_of(e, c, now)) {
+        case GATE_CONN: c->slot_wait |= 1u << st->res; continue;
+        case GATE_PROCESS: fx_slot_wait(e, st); continue;
+        case GATE_RATE: t = fx_rate_next(&c->rate, now); break;
+        case GATE_OPEN: break;
         }
+        if (t < at) at = t;
     }
     /* Nothing to send: the run waits for answers and acknowledgements (windows, warehouses
      * and orders open as chains finish or records are acknowledged), each of which wakes
