@@ -1353,6 +1353,10 @@ static void stream_turn(fx_engine *e, fx_stream *st, int64_t now, int64_t wall) 
     if (!e->stopping) {
         decide(e, st, wall);
         fx_run_schedule(e, st, now);
+        /* The schedule marks a listing's last sub-list read (open_locations, open_orders):
+         * with every record acknowledged already, no acknowledgement comes to wake the run
+         * for its end, so it is looked at again now. */
+        fx_run_after_acks(e, st);
     }
     fx_stream_save(e, st);
 }
