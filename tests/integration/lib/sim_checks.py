@@ -557,8 +557,9 @@ def cmd_ratelimit():
     cs = conns()
     tok = cs[0]["access_token"]
     for _ in range(3):  # retry if the burst straddled a second boundary
-        while time.time() % 1 > 0.2:
-            time.sleep(0.01)
+        # start at the top of a second no earlier check's GETs fell in: the window is fixed
+        # per second, and the check before this one may have used this token this second
+        time.sleep(1.01 - time.time() % 1)
         start = time.time()
         codes, last = [], None
         for _ in range(11):
