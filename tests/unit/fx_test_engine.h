@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fetcher/fx_engine_int.h"
 #include "seal.h"
@@ -71,6 +72,24 @@ static inline int fx_test_conn_token(fx_engine *e, fx_conn *c, const char *plain
     free(c->sealed);
     c->sealed = seal_seal(&e->cfg.ring, c->id, plain, err, sizeof err);
     return c->sealed ? 0 : -1;
+}
+
+/* Connection id owned, its token "token", every stream loaded and idle after its first
+ * sync, as owning and loading leave it; NULL when out of memory. The caller sets each
+ * stream's times and wakes it. */
+static inline fx_conn *fx_test_conn_idle(fx_engine *e, const char *id) {
+    fx_conn *c = fx_conn_get(e, id, 1);
+    if (!c || !(c->token = strdup("token")) || fx_conn_streams_new(c) != 0) return NULL;
+    c->owned = 1;
+    e->owned_conns++;
+    for (int r = 0; r < TS_ENTITY_COUNT; r++) {
+        fx_stream *st = &c->streams[r];
+        st->loaded = 1;
+        st->hist_done = 1;
+        st->state = FX_ST_IDLE;
+        snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_IDLE]);
+    }
+    return c;
 }
 
 /* The engine, then its producer with whatever it still holds. */

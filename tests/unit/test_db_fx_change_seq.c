@@ -77,10 +77,11 @@ static void writers_out_of_order(int hist) {
     PGconn *reader = fx_db_open(t.conninfo, err, sizeof err);
     if (!reader) fail_msg("fx_db_open: %s", err);
     PGconn *a = connect_to(&t), *b = connect_to(&t);
-    const char *ins = hist ? "INSERT INTO fetcher_historical_syncs (connection_id, resource, source)"
-                             " VALUES ('%s', 'orders', 'test')"
-                           : "INSERT INTO fetcher_connections (connection_id, token_sealed)"
-                             " VALUES ('%s', 'sealed')";
+    const char *ins = hist
+                          ? "INSERT INTO fetcher_historical_syncs (connection_id, resource, source)"
+                            " VALUES ('%s', 'orders', 'test')"
+                          : "INSERT INTO fetcher_connections (connection_id, token_sealed)"
+                            " VALUES ('%s', 'sealed')";
     char sa[256], sb[256];
     snprintf(sa, sizeof sa, ins, "conn-a");
     snprintf(sb, sizeof sb, ins, "conn-b");
@@ -99,7 +100,9 @@ static void writers_out_of_order(int hist) {
     print_message("%s: the second writer %s; the refreshes read %s\n",
                   hist ? "historical syncs" : "connections",
                   b_waited ? "waited for the first to commit" : "committed at once",
-                  seen == 3 ? "both rows" : seen == 2 ? "only the second row" : "not both rows");
+                  seen == 3   ? "both rows"
+                  : seen == 2 ? "only the second row"
+                              : "not both rows");
     assert_true(b_waited);
     assert_int_equal(seen, 3);
     assert_int_equal(refresh(reader, hist, &mark), 0); /* and nothing twice */

@@ -55,8 +55,8 @@ static void every_run_ends_once_its_answers_are_in(void **state) {
     PGconn *db = fx_db_open(t.conninfo, err, sizeof err);
     if (!db) fail_msg("fx_db_open: %s", err);
     int answered = 0;
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0,
-                                            NULL, NULL, empty_lists, &answered, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL,
+                                            NULL, empty_lists, &answered, MHD_OPTION_END);
     assert_non_null(d);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     assert_non_null(info);
@@ -68,20 +68,11 @@ static void every_run_ends_once_its_answers_are_in(void **state) {
     e->cfg.base_url = url;
 
     /* one owned connection, its first syncs done; every stream asked to poll now */
-    fx_conn *c = fx_conn_get(e, "conn-run-end", 1);
+    fx_conn *c = fx_test_conn_idle(e, "conn-run-end");
     assert_non_null(c);
-    c->token = strdup("token");
-    assert_non_null(c->token);
-    assert_int_equal(fx_conn_streams_new(c), 0);
-    c->owned = 1;
-    e->owned_conns++;
     int64_t wall = util_now_ms();
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
         fx_stream *st = &c->streams[r];
-        st->loaded = 1;
-        st->hist_done = 1;
-        st->state = FX_ST_IDLE;
-        snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_IDLE]);
         st->d.last_started_ms = wall - 1000;
         st->d.next_due_ms = wall + FX_TEST_HOUR_MS;
         st->force = 1;
@@ -110,9 +101,8 @@ static void every_run_ends_once_its_answers_are_in(void **state) {
                           st->d.last_error ? st->d.last_error : "no error");
         assert_int_equal(st->state, FX_ST_IDLE);
     }
-    assert_int_equal(tdb_count(t.sql,
-                               "SELECT count(*) FROM fetcher_streams WHERE connection_id = "
-                               "'conn-run-end' AND state = 'idle' AND last_error IS NULL"),
+    assert_int_equal(tdb_count(t.sql, "SELECT count(*) FROM fetcher_streams WHERE connection_id = "
+                                      "'conn-run-end' AND state = 'idle' AND last_error IS NULL"),
                      TS_ENTITY_COUNT);
     fx_test_engine_free(e, producer);
     MHD_stop_daemon(d);

@@ -141,21 +141,12 @@ static void add_idle(world *w, int from, int n) {
     for (int i = from; i < from + n; i++) {
         char id[32];
         snprintf(id, sizeof id, "conn-%06d", i);
-        fx_conn *c = fx_conn_get(e, id, 1);
+        fx_conn *c = fx_test_conn_idle(e, id);
         assert_non_null(c);
         assert_ptr_equal(fx_conn_get(e, id, 0), c); /* the hash finds it */
-        c->token = strdup("token");
-        assert_non_null(c->token);
-        assert_int_equal(fx_conn_streams_new(c), 0);
-        c->owned = 1;
-        e->owned_conns++;
         fx_conn_check_at(e, c, T0_MONO + 60000 + i % 1000);
         for (int r = 0; r < TS_ENTITY_COUNT; r++) {
             fx_stream *st = &c->streams[r];
-            st->loaded = 1;
-            st->hist_done = 1;
-            st->state = FX_ST_IDLE;
-            snprintf(st->d.state, sizeof st->d.state, "%s", fx_state_names[FX_ST_IDLE]);
             st->d.last_started_ms = T0_WALL - 1000;
             st->d.next_due_ms = T0_WALL - 1000 + HOUR_MS + fx_sched_jitter_ms(id, r, HOUR_MS, 10);
             fx_stream_wake(e, st, 0);
