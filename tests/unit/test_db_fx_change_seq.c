@@ -24,12 +24,6 @@ static PGconn *connect_to(const tdb *t) {
     return c;
 }
 
-static void exec_ok(PGconn *c, const char *sql) {
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 /* Has the statement sent on c finished within ms? (Its result is left for finish.) */
 static int done_within(PGconn *c, int ms) {
     int64_t until = util_mono_ms() + ms;
@@ -88,12 +82,12 @@ static void writers_out_of_order(int hist) {
     int64_t mark = 0;
     assert_int_equal(refresh(reader, hist, &mark), 0);
 
-    exec_ok(a, "BEGIN");
-    exec_ok(a, sa); /* the smaller seq, not committed yet */
+    PQclear(tdb_q(a, "BEGIN"));
+    PQclear(tdb_q(a, "%s", sa)); /* the smaller seq, not committed yet */
     assert_int_equal(PQsendQuery(b, sb), 1);
     int b_waited = !done_within(b, 500);
     int seen = refresh(reader, hist, &mark); /* between the two commits, if B did not wait */
-    exec_ok(a, "COMMIT");
+    PQclear(tdb_q(a, "COMMIT"));
     assert_true(done_within(b, 5000));
     finish(b);
     seen |= refresh(reader, hist, &mark);
