@@ -115,6 +115,15 @@ static int data_value(const char *body, size_t len, const char **v, size_t *vl) 
     return *vl ? 0 : -1;
 }
 
+int fx_api_parse_connection_object(const char *obj, size_t len, fx_conn_info *out) {
+    memset(out, 0, sizeof *out);
+    cJSON *item = len && *obj == '{' ? cJSON_ParseWithLength(obj, len) : NULL;
+    int ok = cJSON_IsObject(item);
+    if (ok) parse_conn_item(item, out);
+    cJSON_Delete(item);
+    return ok ? 0 : -1;
+}
+
 int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out, const char **obj,
                             size_t *objlen) {
     memset(out, 0, sizeof *out);
@@ -128,13 +137,7 @@ int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out, con
         o = v;
         ol = vl;
     }
-    cJSON *item = ol && *o == '{' ? cJSON_ParseWithLength(o, ol) : NULL;
-    if (!cJSON_IsObject(item)) {
-        cJSON_Delete(item);
-        return -1;
-    }
-    parse_conn_item(item, out);
-    cJSON_Delete(item);
+    if (fx_api_parse_connection_object(o, ol, out) != 0) return -1;
     if (obj) {
         *obj = o;
         *objlen = ol;

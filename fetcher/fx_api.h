@@ -51,6 +51,10 @@ typedef struct fx_conn_info {
 int fx_api_parse_connection(const char *body, size_t len, fx_conn_info *out, const char **obj,
                             size_t *objlen);
 
+/* One connection object as served (an element of a page of GET /connections, handed over
+ * by the replica that listed it): what fx_api_parse_connection reads from it. 0 or -1. */
+int fx_api_parse_connection_object(const char *obj, size_t len, fx_conn_info *out);
+
 /* One page of GET /connections ({"data":[Connection...],"next_token":...}): each(arg, id,
  * the object's bytes as served, what it says) for every element naming a connection_id
  * (others are skipped), and the next page's token into next ("" on the last page). 0, or

@@ -41,18 +41,34 @@ rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *cl
                           const char *extra, const char *consumer_extra, const char *topic,
                           fx_engine **engine, char *errstr, size_t errlen) {
     const char *topics[] = {topic};
-    rd_kafka_t *rk = kafka_consumer_new(brokers, group, client_id, extra, consumer_extra, topics, 1,
-                                        errstr, errlen);
+    /* nothing is committed: every assignment starts at the partition's end */
+    char conf[1024];
+    int n = snprintf(conf, sizeof conf, "%s%sauto.offset.reset=latest", consumer_extra,
+                     *consumer_extra ? "," : "");
+    if (n < 0 || (size_t)n >= sizeof conf) {
+        snprintf(errstr, errlen, "KAFKA_CONSUMER_EXTRA is too long");
+        return NULL;
+    }
+    rd_kafka_t *rk =
+        kafka_consumer_new(brokers, group, client_id, extra, conf, topics, 1, errstr, errlen);
     if (rk) kafka_consumer_set_rebalance_hook(rk, on_assignment, engine);
     return rk;
 }
 
-void fx_assign_poll(rd_kafka_t *rk) {
+void fx_assign_poll(rd_kafka_t *rk, fx_engine *engine) {
     rd_kafka_message_t *m;
-    /* The topic carries no data; polling serves the rebalance callbacks. */
     while ((m = rd_kafka_consumer_poll(rk, 0))) {
-        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            log_warn("assignment consumer", "error", rd_kafka_message_errstr(m), NULL);
+        char id[FX_ID_MAX];
+        rd_kafka_timestamp_type_t tt;
+        int64_t at = rd_kafka_message_timestamp(m, &tt);
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("assignment consumer", "error", rd_kafka_message_errstr(m), NULL);
+        } else if (m->key && m->key_len > 0 && m->key_len < sizeof id && m->payload && at >= 0) {
+            memcpy(id, m->key, m->key_len);
+            id[m->key_len] = '\0';
+            fx_engine_listed(engine, id, m->payload, m->len, at);
+        }
         rd_kafka_message_destroy(m);
     }
 }

@@ -5,6 +5,11 @@
  * assigned partitions. A revoke stops those streams inside the rebalance callback,
  * before the partitions move on, so two replicas never poll one stream, also while
  * replicas come and go.
+ *
+ * The topic's only messages are connections handed over by a sweep (fx_engine.c): key the
+ * connection id, value its object as GET /connections listed it, on the partition that
+ * owns it. They matter for seconds, so the member reads each partition from its end,
+ * never commits, and the engine drops a stale one.
  */
 #ifndef FX_ASSIGN_H
 #define FX_ASSIGN_H
@@ -25,8 +30,9 @@ rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *cl
                           const char *extra, const char *consumer_extra, const char *topic,
                           fx_engine **engine, char *errstr, size_t errlen);
 
-/* Serve the group protocol (rebalance callbacks run from here). Never blocks. */
-void fx_assign_poll(rd_kafka_t *rk);
+/* Serve the group protocol (rebalance callbacks run from here) and hand the connections
+ * listed by another replica to engine. Never blocks. */
+void fx_assign_poll(rd_kafka_t *rk, fx_engine *engine);
 
 /* Leave the group (revokes everything first). */
 void fx_assign_close(rd_kafka_t *rk);

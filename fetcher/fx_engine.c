@@ -944,6 +944,7 @@ static void store_hists(fx_engine *e, int64_t now) {
 static void conn_info_apply(fx_engine *e, fx_conn *c, const fx_conn_info *info, const char *obj,
                             size_t objlen, int64_t now) {
     c->check_429s = 0;
+    c->listing_wait = 0;
     c->checked_ms = util_now_ms(); /* stored (fx_conn_save): a restart reads it back */
     c->check_restored = 0;
     c->check_dirty = 1;
@@ -1026,6 +1027,7 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
         return -1;
     }
     fx_sched_del(&e->checks, &c->check); /* the answer schedules the next */
+    c->listing_wait = 0;
     /* API-key only, but counted against the token's budget too: better too careful. */
     fx_rate_take(&c->rate, now);
     fx_rate_take(&e->org_rate, now);
@@ -1045,9 +1047,53 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
  * did not list (deleted at Trackstar, say) is asked on its own, and does not count
  * towards the next sweep, so that such connections cannot start sweep after sweep. After
  * a failed sweep, none starts for FX_SWEEP_GAP_MS and the due ones are asked one by one.
- * The page size is Trackstar's (the API takes no limit; the simulator's is 100). */
+ * The page size is Trackstar's (the API takes no limit; the simulator's is 100).
+ *
+ * One sweep serves the whole group: the list cannot be filtered by owner, so R replicas
+ * each reading it would cost R x N/100 requests a round. A sweep hands every listed
+ * connection that another replica owns to that replica, on the assignment topic's
+ * partition the connection hashes to (its owner is the consumer of that partition); the
+ * owner applies it as it applies its own sweep's (fx_engine_listed). The replica that owns
+ * partition 0 is the one that sweeps when its connections come due; the others leave a due
+ * connection for fx_listing_grace() first, and ask (or sweep) themselves only when no
+ * listing came, so a dead or slow sweeper costs a delay, never a connection unlooked at.
+ * A connection one sweep looked at comes due with all the others it listed, so in steady
+ * state one sweep a round lists all of them. A look asked for now (a connection event:
+ * due at 0) is not left waiting. */
 #define FX_SWEEP_MIN_DUE 10
 #define FX_SWEEP_GAP_MS 10000
+
+/* Whether this replica sweeps for the group: it owns partition 0, or there is only one
+ * partition (so no other replica owns anything). */
+static int sweep_leader(const fx_engine *e) {
+    return e->partitions <= 1 || e->owned[0];
+}
+
+/* How long a replica that does not sweep leaves a due connection for the group's sweep:
+ * a quarter of the shortest gap between looks (15 s at the defaults), ample for a sweep
+ * that started when its own connections came due, the same moment, to reach it. */
+static int64_t listing_grace(const fx_engine *e) {
+    int64_t gap =
+        e->cfg.conn_check_ms < e->cfg.hist_check_ms ? e->cfg.conn_check_ms : e->cfg.hist_check_ms;
+    return gap / 4;
+}
+
+/* A listed connection owned by another replica goes to it on the assignment topic. Not
+ * tracked: one that does not arrive leaves that connection to ask for itself. */
+static void hand_over_kafka(fx_engine *e, const char *id, int partition, const char *obj,
+                            size_t len) {
+    static log_limiter failures = LOG_LIMITER_INIT(10, 60000);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        e->producer, RD_KAFKA_V_TOPIC(e->cfg.assign_topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_KEY(id, strlen(id)), RD_KAFKA_V_VALUE((void *)obj, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err) {
+        log_limited(&failures, LOG_WARN, "listed connection not handed over", "connection_id", id,
+                    "error", rd_kafka_err2str(err), NULL);
+        return;
+    }
+    metric_inc(e->m.listings_handed);
+}
 
 static void on_listed(void *arg, const char *id, const char *obj, size_t len,
                       const fx_conn_info *info) {
@@ -1055,6 +1101,11 @@ static void on_listed(void *arg, const char *id, const char *obj, size_t len,
     e->sweep.listed++;
     fx_conn *c = find_conn(e, id);
     if (c) c->swept = e->sweep.gen;
+    int part = fx_engine_partition_of(id, e->partitions);
+    if (e->partitions > 1 && !e->owned[part] && e->hand_over) {
+        e->hand_over(e, id, part, obj, len);
+        return;
+    }
     /* one asked on its own meanwhile keeps that answer; a blocked one waits for its unblock */
     if (!c || !c->owned || !c->token || c->blocked || c->info_req) return;
     e->sweep.applied++;
@@ -1156,9 +1207,29 @@ static fx_conn *pop_due(fx_engine *e, int64_t now) {
         fx_conn *c = check_conn_of(it);
         e->conns_examined++;
         metric_inc(e->m.sched_conns);
-        if (c->owned && !c->info_req && c->token && !c->blocked) return c;
+        if (!c->owned || c->info_req || !c->token || c->blocked) continue;
+        if (!sweep_leader(e) && !c->listing_wait && c->hist_check_at > 0) {
+            fx_conn_check_at(e, c, now + listing_grace(e)); /* the group's sweep may list it */
+            c->listing_wait = 1;
+            continue;
+        }
+        return c;
     }
     return NULL;
+}
+
+void fx_engine_listed(fx_engine *e, const char *id, const char *obj, size_t len,
+                      int64_t listed_ms) {
+    fx_conn *c = find_conn(e, id);
+    fx_conn_info info;
+    if (!c || !c->owned || !c->token || c->blocked || c->info_req ||
+        util_now_ms() - listed_ms > listing_grace(e) ||
+        fx_api_parse_connection_object(obj, len, &info) != 0)
+        return; /* not ours, asked meanwhile, or stale: its own look stays due */
+    metric_inc(e->m.listings_applied);
+    int64_t now = util_mono_ms();
+    conn_info_apply(e, c, &info, obj, len, now);
+    store_hists(e, now);
 }
 
 /* How many due connections make a sweep worth it: at least FX_SWEEP_MIN_DUE, and more
@@ -1542,6 +1613,14 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
         "fetcher_connection_sweep_pages_total",
         "pages of GET /connections read (a sweep learns every owned connection listed)", NULL,
         NULL);
+    e->m.listings_handed = metric_counter(
+        "fetcher_connection_listings_handed_total",
+        "connections a sweep listed that another replica owns, handed to it (assignment topic)",
+        NULL, NULL);
+    e->m.listings_applied = metric_counter(
+        "fetcher_connection_listings_applied_total",
+        "connections listed by another replica's sweep and applied here", NULL, NULL);
+    if (e->cfg.assign_topic[0]) e->hand_over = hand_over_kafka;
     fx_fresh_init(e);
     fx_trim_init(&e->trim);
     return e;

@@ -19,6 +19,9 @@
 typedef struct fx_cfg {
     const char *base_url, *api_key;
     char raw_topic[256];
+    /* the assignment topic: a sweep hands each listed connection another replica owns to
+     * it there (fx_assign.h); "" = never */
+    char assign_topic[256];
     int rate_per_token, rate_window_ms;
     int org_rate; /* API-key-only requests a second: this replica's share of the organisation's */
     int64_t interval_ms[TS_ENTITY_COUNT];
@@ -67,6 +70,12 @@ int fx_engine_partition_of(const char *connection_id, int partitions);
  * acknowledged and counted). */
 void fx_engine_set_partitions(fx_engine *e, int partitions);
 void fx_engine_partition(fx_engine *e, int partition, int owned);
+
+/* A connection object another replica's sweep listed (GET /connections) at wall time
+ * listed_ms and handed over through the assignment topic: applied as this replica's own
+ * sweep would apply it, when the connection is owned here and the listing is fresh. */
+void fx_engine_listed(fx_engine *e, const char *connection_id, const char *obj, size_t len,
+                      int64_t listed_ms);
 
 /* Reload connections, historical syncs and requests from the database at the next step. */
 void fx_engine_poke(fx_engine *e);

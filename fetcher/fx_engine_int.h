@@ -174,7 +174,9 @@ struct fx_conn {
     int check_restored; /* its next check was set from the stored answer, none came since */
     int load_queued;    /* owned, in e->loadq: its stored state is read by load_queued() */
     int check_429s;     /* 429s in a row on it: its backoff */
-    int64_t info_at;    /* monotonic ms from which its answer goes to the raw topic again */
+    /* due, and left for the group's sweep to list for fx_listing_grace() (fx_engine.c) */
+    int listing_wait;
+    int64_t info_at; /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
     uint32_t sync_wait;    /* streams forced once that POST has answered */
@@ -232,6 +234,9 @@ struct fx_engine {
         uint32_t gen;                   /* sweeps started */
         uint32_t done_gen;              /* the gen of the last complete one; 0 = none */
     } sweep;
+    /* How a sweep hands a listed connection to the replica that owns it: onto the
+     * assignment topic (fx_engine.c); the unit tests hand it to another engine. */
+    void (*hand_over)(fx_engine *e, const char *id, int partition, const char *obj, size_t len);
     uint64_t rot; /* where a turn starts among the due streams (fairness) */
     uint64_t sched_ticks, streams_examined, conns_examined;
     int partitions;
@@ -278,7 +283,7 @@ struct fx_engine {
             *delivery_failed, *runs_started, *runs_ok, *runs_failed, *cursor_moves, *owned_conns,
             *unacked_bytes, *inflight, *status_msgs, *gone, *sched_ticks, *sched_streams,
             *sched_conns, *state_writes, *state_rows, *state_write_failures, *sweep_pages,
-            *heap_trims;
+            *heap_trims, *listings_handed, *listings_applied;
     } m;
     fx_trim trim; /* free heap memory handed back after a busy period (fx_trim.h) */
     struct {      /* fx_fresh.c */

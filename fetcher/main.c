@@ -403,6 +403,7 @@ int main(int argc, char **argv) {
     rd_kafka_t *events = NULL, *assign = NULL;
     fx_engine *engine = NULL;
     if (util_stop) goto out;
+    snprintf(cfg.assign_topic, sizeof cfg.assign_topic, "%s", assign_topic);
     engine = fx_engine_new(&cfg, db, g_producer, err, sizeof err);
     if (!engine) {
         log_error("cannot start", "error", err, NULL);
@@ -434,7 +435,7 @@ int main(int argc, char **argv) {
     static fx_events_in events_in = {.retry_ms = FX_START_RETRY_MS};
     while (!util_stop) {
         admin_heartbeat();
-        fx_assign_poll(assign);
+        fx_assign_poll(assign, engine);
         int changed = fx_events_step(&events_in, events, db, &cfg.ring, err, sizeof err);
         if (changed < 0) {
             fx_db_ensure(db);

@@ -8,7 +8,11 @@
  *     sweep of their own (they would, one after another, were they counted);
  *   - connections added after that sweep (which could not list them) do count: twelve of
  *     them due start a sweep;
- *   - a handful due: asked on their own, no page.
+ *   - a handful due: asked on their own, no page;
+ *   - two replicas (partitions 0 and 1 of 2), both with their connections due: one sweep
+ *     (the owner of partition 0's) lists them all and hands the other's over, which asks
+ *     nothing itself (each replica reading the list cost R x N/100 requests a round);
+ *   - the same with the sweeper gone: the other asks for itself, after the grace only.
  */
 #include <microhttpd.h>
 #include <pthread.h>
@@ -214,10 +218,129 @@ static void few_due_asked_each(void **state) {
     world_free(&w);
 }
 
+/* ---- two replicas ---- */
+
+static fx_engine *g_peer; /* where the test's hand-over delivers: the other engine */
+
+static void hand_to_peer(fx_engine *e, const char *id, int partition, const char *obj, size_t len) {
+    (void)e;
+    assert_int_equal(fx_engine_partition_of(id, 2), partition);
+    fx_engine_listed(g_peer, id, obj, len, util_now_ms());
+}
+
+/* A second engine on w's server, owning partition 1 of 2; w's owns partition 0. Each owns
+ * the listed connections of its partition, all due now. Returns how many b owns. */
+static int two_replicas(world *w, fx_engine **b, rd_kafka_t **bp, int64_t check_ms) {
+    char err[256];
+    *b = fx_test_engine_new(NULL, bp, err, sizeof err);
+    assert_non_null(*b);
+    (*b)->cfg.base_url = w->url;
+    (*b)->cfg.org_rate = 1000;
+    fx_rate_init(&(*b)->org_rate, 1000, 1000);
+    fx_engine *es[2] = {w->e, *b};
+    int nb = 0;
+    for (int k = 0; k < 2; k++) {
+        es[k]->partitions = 2;
+        es[k]->owned[k] = 1;
+        es[k]->cfg.conn_check_ms = es[k]->cfg.hist_check_ms = check_ms;
+        es[k]->hand_over = hand_to_peer;
+    }
+    for (int i = 0; i < LISTED; i++) {
+        char id[32];
+        conn_id(i, id);
+        int k = fx_engine_partition_of(id, 2);
+        fx_conn *c = fx_conn_get(es[k], id, 1);
+        assert_non_null(c);
+        assert_int_equal(fx_conn_streams_new(c), 0);
+        c->token = strdup("token");
+        assert_non_null(c->token);
+        c->owned = 1;
+        c->partition = k;
+        es[k]->owned_conns++;
+        fx_conn_check_at(es[k], c, util_mono_ms() - 1); /* due by its schedule, not an event */
+        nb += k;
+    }
+    return nb;
+}
+
+/* b's connections answered so far */
+static int known_in(fx_engine *b) {
+    int n = 0;
+    for (int i = 0; i < LISTED; i++) {
+        char id[32];
+        conn_id(i, id);
+        fx_conn *c = fx_conn_get(b, id, 0);
+        n += c && c->owned && c->actions_known;
+    }
+    return n;
+}
+
+/* Turns of the engines given (b may be NULL: the sweeper is gone) until b knows want
+ * connections, or until ms passed. */
+static void run_both(fx_engine *a, fx_engine *b, int want, int64_t ms) {
+    int64_t until = util_mono_ms() + ms;
+    while (util_mono_ms() < until &&
+           (known_in(b) < want || (a && a->sweep.on) || fx_http_inflight(b->http) > 0)) {
+        if (a) {
+            fx_engine_tick(a, util_mono_ms(), util_now_ms());
+            fx_http_run(a->http, 5);
+        }
+        fx_engine_tick(b, util_mono_ms(), util_now_ms());
+        fx_http_run(b->http, 5);
+    }
+}
+
+static void one_sweep_for_two_replicas(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    fx_engine *b;
+    rd_kafka_t *bp;
+    int nb = two_replicas(&w, &b, &bp, 60000);
+    assert_true(nb > 10 && LISTED - nb > 10); /* both have enough due to sweep */
+    g_peer = b;
+    run_both(w.e, b, nb, 10000);
+    assert_int_equal(known_in(b), nb);
+    assert_int_equal(w.s.pages, (LISTED + PAGE - 1) / PAGE); /* one sweep, not two */
+    assert_int_equal(w.s.singles, 0);
+    assert_int_equal(b->sweep.gen, 0); /* b asked nothing */
+    for (int i = 0; i < LISTED; i++) {
+        char id[32];
+        conn_id(i, id);
+        fx_conn *c = fx_conn_get(fx_engine_partition_of(id, 2) ? b : w.e, id, 0);
+        assert_true(c->actions_known);
+        assert_true(c->hist_check_at > util_mono_ms()); /* not due any more */
+    }
+    fx_test_engine_free(b, bp);
+    world_free(&w);
+}
+
+static void sweeper_gone_asked_after_grace(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    fx_engine *b;
+    rd_kafka_t *bp;
+    int nb = two_replicas(&w, &b, &bp, 2000); /* grace: 500 ms */
+    g_peer = w.e;
+    int64_t t0 = util_mono_ms();
+    run_both(NULL, b, nb, 300);
+    assert_int_equal(w.s.pages + w.s.singles, 0); /* left to the group's sweep meanwhile */
+    run_both(NULL, b, nb, 10000);
+    assert_int_equal(known_in(b), nb);
+    assert_true(util_mono_ms() - t0 >= 500);
+    assert_int_equal(w.s.pages, (LISTED + PAGE - 1) / PAGE); /* b's own sweep */
+    assert_int_equal(w.s.singles, 0);
+    fx_test_engine_free(b, bp);
+    world_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_due_read_from_pages),
         cmocka_unit_test(few_due_asked_each),
+        cmocka_unit_test(one_sweep_for_two_replicas),
+        cmocka_unit_test(sweeper_gone_asked_after_grace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

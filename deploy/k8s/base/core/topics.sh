@@ -54,9 +54,9 @@ CANONICAL_RETENTION=${TOPIC_CANONICAL_RETENTION_MS:-604800000}
 MAX_MESSAGE=${TOPIC_MAX_MESSAGE_BYTES:-17825792}
 ALLOW_INCREASE=${TOPIC_ALLOW_PARTITION_INCREASE:-0}
 WAIT_SECONDS=${TOPIC_WAIT_SECONDS:-180}
-# The assignment topic carries no data (fetcher replicas only join its group), so a
-# day of retention is plenty.
-ASSIGN_RETENTION=86400000
+# The assignment topic holds only the connections a fetcher's sweep hands to their
+# owners (read from the end, useful for seconds): ten minutes bound its size.
+ASSIGN_RETENTION=600000
 
 # is_int VALUE: an optionally negative decimal integer.
 is_int() {
