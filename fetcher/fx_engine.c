@@ -75,7 +75,9 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
         return NULL;
     fx_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (strmap_put(e->conn_ix, id, e->nconns) != 0) {
+    if (fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms) != 0 ||
+        strmap_put(e->conn_ix, id, e->nconns) != 0) {
+        fx_rate_free(&c->rate);
         free(c);
         return NULL;
     }
@@ -83,7 +85,6 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
     snprintf(c->id, sizeof c->id, "%s", id);
     c->partition = fx_engine_partition_of(c->id, e->partitions);
     c->born_gen = e->sweep.gen;
-    fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms);
     e->conn_arr[e->nconns++] = c;
     c->next = e->conns;
     e->conns = c;
@@ -625,6 +626,7 @@ void fx_engine_partition(fx_engine *e, int partition, int owned) {
 static void conn_free(fx_engine *e, fx_conn *c) {
     disown_conn(e, c, 0);
     free(c->sealed);
+    fx_rate_free(&c->rate);
     free(c);
 }
 
@@ -1551,12 +1553,13 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
     e->partitions = 1;
     atomic_store(&e->db_ok, 1);
     e->rng = (uint64_t)util_now_ms() ^ ((uint64_t)getpid() << 32);
-    fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms);
     e->http =
         fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms, cfg->max_inflight);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
     e->conn_ix = strmap_new();
-    if (!e->http || !e->integs || !e->conn_ix) goto oom;
+    if (fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms) != 0 || !e->http ||
+        !e->integs || !e->conn_ix)
+        goto oom;
     e->m.http_requests =
         metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
     e->m.http_429 =
@@ -1630,6 +1633,7 @@ oom:
         fx_http_free(e->http);
         free(e->integs);
         strmap_free(e->conn_ix);
+        fx_rate_free(&e->org_rate);
         free(e);
     }
     return NULL;
@@ -1652,5 +1656,6 @@ void fx_engine_free(fx_engine *e) {
     free(e->saveq);
     free(e->checkq);
     free(e->loadq);
+    fx_rate_free(&e->org_rate);
     free(e);
 }

@@ -1,10 +1,21 @@
 /* fx_rate.c - sliding-window request budget per access token (see fx_rate.h). */
 #include "fx_rate.h"
 
-void fx_rate_init(fx_rate *r, int limit, int window_ms) {
+#include <stdlib.h>
+
+int fx_rate_init(fx_rate *r, int limit, int window_ms) {
     if (limit < 1) limit = 1;
     if (limit > FX_RATE_LIMIT_MAX) limit = FX_RATE_LIMIT_MAX;
-    *r = (fx_rate){.limit = limit, .window_ms = window_ms < 1 ? 1 : window_ms};
+    fx_rate_free(r);
+    int64_t *sent = malloc((size_t)limit * sizeof *sent);
+    if (!sent) return -1;
+    *r = (fx_rate){.limit = limit, .window_ms = window_ms < 1 ? 1 : window_ms, .sent = sent};
+    return 0;
+}
+
+void fx_rate_free(fx_rate *r) {
+    free(r->sent);
+    *r = (fx_rate){0};
 }
 
 int64_t fx_rate_next(const fx_rate *r, int64_t now) {

@@ -12,20 +12,21 @@
 
 static void first_limit_requests_go_at_once(void **state) {
     (void)state;
-    fx_rate r;
-    fx_rate_init(&r, 10, 1000);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     for (int i = 0; i < 10; i++) {
         assert_true(fx_rate_next(&r, 5000) <= 5000);
         fx_rate_take(&r, 5000);
     }
     assert_int_equal(fx_rate_next(&r, 5000), 6000);
+    fx_rate_free(&r);
 }
 
 static void no_window_ever_exceeds_the_limit(void **state) {
     (void)state;
     /* A greedy client sends whenever allowed for 10 simulated seconds. */
-    fx_rate r;
-    fx_rate_init(&r, 10, 1050);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1050), 0);
     int64_t sent[400];
     int n = 0;
     for (int64_t t = 0; t < 10000 && n < 400; t++) {
@@ -43,50 +44,55 @@ static void no_window_ever_exceeds_the_limit(void **state) {
     }
     /* and the budget is used: about 10 per 1.05 s */
     assert_true(n >= 90 && n <= 100);
+    fx_rate_free(&r);
 }
 
 static void retry_after_blocks(void **state) {
     (void)state;
-    fx_rate r;
-    fx_rate_init(&r, 10, 1000);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     int64_t w = fx_rate_on_response(&r, 1000, 1700000000000LL, 429, 3, 0, -1);
     assert_int_equal(w, 3000);
     assert_int_equal(fx_rate_next(&r, 1000), 4000);
     assert_int_equal(r.throttled_total, 1);
+    fx_rate_free(&r);
 }
 
 static void reset_header_blocks_when_later(void **state) {
     (void)state;
-    fx_rate r;
-    fx_rate_init(&r, 10, 1000);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     /* wall 1700000000.200 s, reset at ...002 s: 1.8 s, more than retry-after 1 */
     int64_t w = fx_rate_on_response(&r, 0, 1700000000200LL, 429, 1, 0, 1700000002LL);
     assert_int_equal(w, 1800);
     /* 429 without any timing header still waits */
-    fx_rate_init(&r, 10, 1000);
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     assert_int_equal(fx_rate_on_response(&r, 0, 0, 429, -1, -1, -1), FX_RATE_DEFAULT_429_MS);
     /* retry-after: 0 is not "go now" */
-    fx_rate_init(&r, 10, 1000);
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     assert_true(fx_rate_on_response(&r, 0, 0, 429, 0, -1, -1) > 0);
+    fx_rate_free(&r);
 }
 
 static void remaining_zero_waits_for_reset(void **state) {
     (void)state;
-    fx_rate r;
-    fx_rate_init(&r, 10, 1000);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     assert_int_equal(fx_rate_on_response(&r, 100, 1700000000400LL, 200, 1, 0, 1700000001LL), 600);
     assert_int_equal(fx_rate_next(&r, 100), 700);
     /* remaining > 0: nothing */
-    fx_rate_init(&r, 10, 1000);
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     assert_int_equal(fx_rate_on_response(&r, 100, 1700000000400LL, 200, 1, 3, 1700000001LL), 0);
     assert_int_equal(fx_rate_next(&r, 100), 100);
+    fx_rate_free(&r);
 }
 
 static void server_wait_is_capped(void **state) {
     (void)state;
-    fx_rate r;
-    fx_rate_init(&r, 10, 1000);
+    fx_rate r = {0};
+    assert_int_equal(fx_rate_init(&r, 10, 1000), 0);
     assert_int_equal(fx_rate_on_response(&r, 0, 0, 429, 100000, -1, -1), FX_RATE_MAX_BLOCK_MS);
+    fx_rate_free(&r);
 }
 
 static void backoff_grows_with_jitter_and_cap(void **state) {
