@@ -41,7 +41,8 @@ rd_kafka_t *fx_assign_new(const char *brokers, const char *group, const char *cl
                           const char *extra, const char *consumer_extra, const char *topic,
                           fx_engine **engine, char *errstr, size_t errlen) {
     const char *topics[] = {topic};
-    /* nothing is committed: every assignment starts at the partition's end */
+    /* a group that never committed on a partition starts at its end: older listings are
+     * stale */
     char conf[1024];
     int n = snprintf(conf, sizeof conf, "%s%sauto.offset.reset=latest", consumer_extra,
                      *consumer_extra ? "," : "");
@@ -69,6 +70,9 @@ void fx_assign_poll(rd_kafka_t *rk, fx_engine *engine) {
             id[m->key_len] = '\0';
             fx_engine_listed(engine, id, m->payload, m->len, at);
         }
+        /* read: committed (auto-commit, and at a revoke), so that the partition's next
+         * owner goes on from here and gets what was handed over while it moved */
+        if (!m->err) kafka_store_offsets(rk, &m, 1);
         rd_kafka_message_destroy(m);
     }
 }

@@ -1,15 +1,16 @@
 /* fx_assign.h - which connections this replica polls, by Kafka group assignment.
  *
- * Every replica joins one consumer group on TOPIC_FETCH_ASSIGN (a topic that carries no
- * data) and owns the connections whose fx_engine_partition_of() is one of its
- * assigned partitions. A revoke stops those streams inside the rebalance callback,
- * before the partitions move on, so two replicas never poll one stream, also while
- * replicas come and go.
+ * Every replica joins one consumer group on TOPIC_FETCH_ASSIGN and owns the connections whose
+ * fx_engine_partition_of() is one of its assigned partitions. A revoke stops those streams inside
+ * the rebalance callback, before the partitions move on, so two replicas never poll one stream,
+ * also while replicas come and go.
  *
  * The topic's only messages are connections handed over by a sweep (fx_engine.c): key the
  * connection id, value its object as GET /connections listed it, on the partition that
- * owns it. They matter for seconds, so the member reads each partition from its end,
- * never commits, and the engine drops a stale one.
+ * owns it. They matter for seconds: the group commits what it read, so a partition that
+ * changes hands is read on from where its last owner stopped (what was handed over while
+ * it moved is not lost), a partition never read starts at its end, and the engine drops a
+ * stale listing.
  */
 #ifndef FX_ASSIGN_H
 #define FX_ASSIGN_H
