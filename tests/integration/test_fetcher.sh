@@ -24,6 +24,8 @@
 #                 pages, not each connection, within FETCHER_ORG_RATE, without 429s
 #   restart       ... and restarting with nothing to sync reads what it learnt back from
 #                 PostgreSQL: at most N/100 + 10 API-key requests, no 429
+#   one sweep     two replicas read GET /connections once a round between them: one
+#                 sweeps, and hands the other its connections on the assignment topic
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
@@ -481,7 +483,34 @@ limit=$((nconn / 100 + 10))
   fail "a restart asks the API-key budget at most N/100 + 10 times" "$keyreqs API-key requests in 20 s for $nconn connections (at most $limit), $n429 429s"
 kill -TERM "$(fx_pid o2)"; wait "$(fx_pid o2)" 2>/dev/null
 
-grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log "$FX_DIR"/o*.log >"$FX_DIR/errors.txt" 2>/dev/null
+# ---------------------------------------------------------------- one sweep for two replicas
+# The list cannot be filtered by owner: two replicas each reading it would read it twice a
+# round. The owner of partition 0 sweeps; each listed connection the other owns goes to it
+# on the assignment topic, and it asks nothing itself. Rounds of 4 s here (its grace: 1 s).
+fx_fetcher s1 4 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=4 FETCHER_HIST_CHECK_S=4 || fail "s1 ready" ""
+fx_fetcher s2 5 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=4 FETCHER_HIST_CHECK_S=4 || fail "s2 ready" ""
+fx_wait 60 both_own || fail "s1 and s2 share the connections" ""
+sleep 8 # the first looks: each asks for what its start found due at once
+sweep_counts() {
+  local i
+  for i in 4 5; do
+    printf '%s %s %s ' "$(fx_metric "$(fx_admin $i)" fetcher_connection_sweep_pages_total)" \
+      "$(fx_metric "$(fx_admin $i)" fetcher_connection_listings_handed_total)" \
+      "$(fx_metric "$(fx_admin $i)" fetcher_connection_listings_applied_total)"
+  done
+}
+read -r p1 h1 a1 p2 h2 a2 < <(sweep_counts)
+sleep 16
+read -r q1 g1 b1 q2 g2 b2 < <(sweep_counts)
+pages1=$((${q1%.*} - ${p1%.*})) pages2=$((${q2%.*} - ${p2%.*}))
+handed=$((${g1%.*} + ${g2%.*} - ${h1%.*} - ${h2%.*})) applied=$((${b1%.*} + ${b2%.*} - ${a1%.*} - ${a2%.*}))
+{ [ "$pages1" -eq 0 ] || [ "$pages2" -eq 0 ]; } && [ $((pages1 + pages2)) -ge 2 ] && [ "$applied" -gt 0 ] &&
+  [ "$applied" -le "$handed" ] &&
+  pass "two replicas, 16 s of 4 s rounds: one swept ($pages1 + $pages2 pages), $handed listings handed over, $applied applied by the other" ||
+  fail "one sweep serves both replicas" "pages $pages1 and $pages2, $handed handed over, $applied applied"
+kill -TERM "$(fx_pid s1)" "$(fx_pid s2)"; wait "$(fx_pid s1)" "$(fx_pid s2)" 2>/dev/null
+
+grep -h -e '"level":"error"' -e 'Sanitizer' -e 'runtime error' "$FX_DIR"/f*.log "$FX_DIR"/r*.log "$FX_DIR"/o*.log "$FX_DIR"/s[12].log >"$FX_DIR/errors.txt" 2>/dev/null
 [ ! -s "$FX_DIR/errors.txt" ] && pass "no error (nor sanitizer report) logged" || fail "no error logged" "$(head -3 "$FX_DIR/errors.txt")"
 [ "$T_FAILED" -gt 0 ] && FX_KEEP=1 && echo "  (kept $FX_DIR)"
 finish
