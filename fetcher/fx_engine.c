@@ -432,14 +432,17 @@ static void apply_loaded(fx_engine *e, fx_conn *c, fx_db_loaded *L) {
 
 /* c's next GET /connections/{id} after it was owned: its last answer (checked_ms) plus
  * the gap a live answer would have set (next_conn_check), plus up to a tenth of that gap
- * (replicas restarting together do not all ask at one moment). Never answered, or longer
- * ago than that gap: now. Set again when first syncs load (refresh), while no answer came. */
+ * (replicas restarting together do not all ask at one moment). Never answered: at once,
+ * as a connection event asks. Longer ago than that gap: due now, like any connection whose
+ * time came, so that a replica that does not sweep leaves it for the group's sweep, which
+ * is listing it if the others' answers are as old (a restart asked for its own sweep on
+ * top of the group's). Set again when first syncs load (refresh), while no answer came. */
 static void restore_check(fx_engine *e, fx_conn *c) {
     int64_t now = util_mono_ms(), age = util_now_ms() - c->checked_ms;
     int64_t gap = next_conn_check(e, c, 0);
     c->check_restored = c->checked_ms != 0 && age >= 0 && age < gap;
     if (!c->check_restored) {
-        fx_conn_check_at(e, c, 0);
+        fx_conn_check_at(e, c, c->checked_ms ? now : 0);
         return;
     }
     int64_t jitter = (int64_t)(fx_rand(&e->rng) % (uint64_t)(gap / 10 + 1));
