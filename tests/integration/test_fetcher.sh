@@ -504,8 +504,10 @@ sleep 16
 read -r q1 g1 b1 q2 g2 b2 < <(sweep_counts)
 pages1=$((${q1%.*} - ${p1%.*})) pages2=$((${q2%.*} - ${p2%.*}))
 handed=$((${g1%.*} + ${g2%.*} - ${h1%.*} - ${h2%.*})) applied=$((${b1%.*} + ${b2%.*} - ${a1%.*} - ${a2%.*}))
-{ [ "$pages1" -eq 0 ] || [ "$pages2" -eq 0 ]; } && [ $((pages1 + pages2)) -ge 2 ] && [ "$applied" -gt 0 ] &&
-  [ "$applied" -le "$handed" ] &&
+# (the counters are read a moment apart: a listing handed over before the first reading
+# can be applied after it, so the two counts need not match)
+{ [ "$pages1" -eq 0 ] || [ "$pages2" -eq 0 ]; } && [ $((pages1 + pages2)) -ge 2 ] && [ "$handed" -gt 0 ] &&
+  [ "$applied" -gt 0 ] &&
   pass "two replicas, 16 s of 4 s rounds: one swept ($pages1 + $pages2 pages), $handed listings handed over, $applied applied by the other" ||
   fail "one sweep serves both replicas" "pages $pages1 and $pages2, $handed handed over, $applied applied"
 kill -TERM "$(fx_pid s1)" "$(fx_pid s2)"; wait "$(fx_pid s1)" "$(fx_pid s2)" 2>/dev/null
