@@ -150,11 +150,17 @@ static void wake_slot_waiters(fx_engine *e) {
     }
 }
 
+/* Whether c can take a look now (a GET /connections/{id}, or a sweep's listing): owned,
+ * its token open, not blocked, no GET /connections/{id} of it in flight. */
+static int lookable(const fx_conn *c) {
+    return c->owned && c->token && !c->blocked && !c->info_req;
+}
+
 void fx_conn_check_at(fx_engine *e, fx_conn *c, int64_t at) {
     c->hist_check_at = at;
     /* Only a connection that can be checked waits in the queue: a blocked one comes back
      * when it is unblocked, one with a check in flight when the answer sets the next. */
-    if (c->owned && c->token && !c->blocked && !c->info_req) {
+    if (lookable(c)) {
         if (fx_sched_set(&e->checks, &c->check, at) != 0)
             log_error("connection check not scheduled: schedule full", "connection_id", c->id,
                       NULL);
@@ -1060,7 +1066,7 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
  * partition the connection hashes to (its owner is the consumer of that partition); the
  * owner applies it as it applies its own sweep's (fx_engine_listed). The replica that owns
  * partition 0 is the one that sweeps when its connections come due; the others leave a due
- * connection for fx_listing_grace() first, and ask (or sweep) themselves only when no
+ * connection for listing_grace() first, and ask (or sweep) themselves only when no
  * listing came, so a dead or slow sweeper costs a delay, never a connection unlooked at.
  * A connection one sweep looked at comes due with all the others it listed, so in steady
  * state one sweep a round lists all of them. A look asked for now (a connection event:
@@ -1112,7 +1118,7 @@ static void on_listed(void *arg, const char *id, const char *obj, size_t len,
         return;
     }
     /* one asked on its own meanwhile keeps that answer; a blocked one waits for its unblock */
-    if (!c || !c->owned || !c->token || c->blocked || c->info_req) return;
+    if (!c || !lookable(c)) return;
     e->sweep.applied++;
     conn_info_apply(e, c, info, obj, len, util_mono_ms());
 }
@@ -1212,7 +1218,7 @@ static fx_conn *pop_due(fx_engine *e, int64_t now) {
         fx_conn *c = check_conn_of(it);
         e->conns_examined++;
         metric_inc(e->m.sched_conns);
-        if (!c->owned || c->info_req || !c->token || c->blocked) continue;
+        if (!lookable(c)) continue;
         if (!sweep_leader(e) && !c->listing_wait && c->hist_check_at > 0) {
             fx_conn_check_at(e, c, now + listing_grace(e)); /* the group's sweep may list it */
             c->listing_wait = 1;
@@ -1227,8 +1233,7 @@ void fx_engine_listed(fx_engine *e, const char *id, const char *obj, size_t len,
                       int64_t listed_ms) {
     fx_conn *c = find_conn(e, id);
     fx_conn_info info;
-    if (!c || !c->owned || !c->token || c->blocked || c->info_req ||
-        util_now_ms() - listed_ms > listing_grace(e) ||
+    if (!c || !lookable(c) || util_now_ms() - listed_ms > listing_grace(e) ||
         fx_api_parse_connection_object(obj, len, &info) != 0)
         return; /* not ours, asked meanwhile, or stale: its own look stays due */
     metric_inc(e->m.listings_applied);

@@ -174,7 +174,7 @@ struct fx_conn {
     int check_restored; /* its next check was set from the stored answer, none came since */
     int load_queued;    /* owned, in e->loadq: its stored state is read by load_queued() */
     int check_429s;     /* 429s in a row on it: its backoff */
-    /* due, and left for the group's sweep to list for fx_listing_grace() (fx_engine.c) */
+    /* due, and left for the group's sweep to list for listing_grace() (fx_engine.c) */
     int listing_wait;
     int64_t info_at; /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
