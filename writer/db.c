@@ -146,11 +146,18 @@ wdb *wdb_open(const char *conninfo, char *errstr, size_t errlen) {
      * primary-key indexes are always the right plan; left alone, the planner prefers a
      * hash join that scans a whole child table per batch (measured: 24.8 ms vs 2.9 ms
      * for 500 parents over 40k child rows, and linear in the table's size).
+     * Nor may it materialize the inner side of a loop: sized from a staging table's
+     * estimate (a seq range it has no statistics for: 0.5% of its rows), the child
+     * delete's lookup of the staged rows ran as a scan of a materialized copy, every
+     * staged row per stored row (4 million comparisons at a batch of 2,000 orders),
+     * where the staging index costs one probe. work_mem: the merge sorts a batch by
+     * key, up to ~7 MB of rows at 2,000 orders, which spilled to disk at the default.
      * (The child deletes are therefore not prepared: see merge_statements.) */
     if (exec_cmd(db,
                  "SET statement_timeout = '" WDB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'; "
                  "SET client_min_messages = warning; SET enable_hashjoin = off; "
-                 "SET enable_mergejoin = off",
+                 "SET enable_mergejoin = off; SET enable_material = off; "
+                 "SET work_mem = '" WDB_WORK_MEM "'",
                  errstr, errlen))
         goto fail;
     /* lz4 compresses the jsonb record several times faster than pglz, at about the same

@@ -15,6 +15,9 @@
 /* The session's statement timeout: a stuck statement becomes a retry, not a hang. */
 #define WDB_STATEMENT_TIMEOUT "60s"
 
+/* The session's work_mem: the merge sorts a batch by key (WRITER_BATCH_MAX records). */
+#define WDB_WORK_MEM "32MB"
+
 PGconn *wdb_conn(wdb *db);
 
 #endif
