@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "db_test_util.h"
+#include "writer/db_spec.h"
 
 #define CONCURRENT_WRITERS 6
 
@@ -96,6 +97,33 @@ static void test_second_run_is_a_no_op(void **state) {
     assert_true(wdb_ok(db));
     free(before);
     wdb_close(db);
+    tdb_destroy(&t);
+}
+
+/* The writer finds a parent's child rows by the primary key's prefix (connection_id,
+ * parent id). Any other index that starts with connection_id serves the same condition,
+ * and with statistics that make connection_id look unique (analyzed at one row) the
+ * planner took the smaller one and read every row of the connection per parent
+ * (migration 023). Two indexes keep connection_id first on purpose: their second column
+ * is a range a connection's lists read. */
+static void test_child_lookups_have_only_the_primary_key(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    for (int i = 0; i < wdb_nspecs; i++)
+        for (int c = 0; c < wdb_specs[i]->nchildren; c++) {
+            const char *table = wdb_specs[i]->children[c].table;
+            char *found = tdb_val(
+                t.sql,
+                "SELECT coalesce(string_agg(x.indexrelid::regclass::text, ','), '') FROM "
+                "pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = "
+                "x.indkey[0] WHERE x.indrelid = '%s'::regclass AND NOT x.indisprimary AND "
+                "a.attname = 'connection_id' AND x.indexrelid::regclass::text NOT IN "
+                "('order_shipments_shipped_at_idx', 'inventory_lots_expiration_idx')",
+                table);
+            if (found[0]) fail_msg("%s: %s also starts with connection_id", table, found);
+            free(found);
+        }
     tdb_destroy(&t);
 }
 
@@ -225,6 +253,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_applies_every_file_in_order),
         cmocka_unit_test(test_second_run_is_a_no_op),
+        cmocka_unit_test(test_child_lookups_have_only_the_primary_key),
         cmocka_unit_test(test_concurrent_writers_migrate_once),
         cmocka_unit_test(test_edited_file_is_refused),
         cmocka_unit_test(test_failed_file_leaves_nothing_and_can_be_fixed),

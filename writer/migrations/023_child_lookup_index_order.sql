@@ -35,6 +35,8 @@ CREATE INDEX inventory_location_levels_sku_wh_idx
     ON inventory_location_levels (sku, warehouse_id, connection_id);
 DROP INDEX product_inventory_items_item_idx;
 CREATE INDEX product_inventory_items_item_idx ON product_inventory_items (inventory_item_id, connection_id);
+DROP INDEX inbound_shipment_line_items_sku_idx;
+CREATE INDEX inbound_shipment_line_items_sku_idx ON inbound_shipment_line_items (sku, connection_id);
 DROP INDEX return_line_items_sku_idx;
 CREATE INDEX return_line_items_sku_idx ON return_line_items (sku, connection_id);
 DROP INDEX order_pack_packs_pack_id_idx;
