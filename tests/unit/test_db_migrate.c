@@ -113,14 +113,14 @@ static void test_child_lookups_have_only_the_primary_key(void **state) {
     for (int i = 0; i < wdb_nspecs; i++)
         for (int c = 0; c < wdb_specs[i]->nchildren; c++) {
             const char *table = wdb_specs[i]->children[c].table;
-            char *found = tdb_val(
-                t.sql,
-                "SELECT coalesce(string_agg(x.indexrelid::regclass::text, ','), '') FROM "
-                "pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = "
-                "x.indkey[0] WHERE x.indrelid = '%s'::regclass AND NOT x.indisprimary AND "
-                "a.attname = 'connection_id' AND x.indexrelid::regclass::text NOT IN "
-                "('order_shipments_shipped_at_idx', 'inventory_lots_expiration_idx')",
-                table);
+            char *found =
+                tdb_val(t.sql,
+                        "SELECT coalesce(string_agg(x.indexrelid::regclass::text, ','), '') FROM "
+                        "pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = "
+                        "x.indkey[0] WHERE x.indrelid = '%s'::regclass AND NOT x.indisprimary AND "
+                        "a.attname = 'connection_id' AND x.indexrelid::regclass::text NOT IN "
+                        "('order_shipments_shipped_at_idx', 'inventory_lots_expiration_idx')",
+                        table);
             if (found[0]) fail_msg("%s: %s also starts with connection_id", table, found);
             free(found);
         }
