@@ -30,10 +30,14 @@ int64_t util_now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t util_mono_ms(void) {
+int64_t util_mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t util_mono_ms(void) {
+    return util_mono_us() / 1000;
 }
 
 int sbuf_append(sbuf *b, const void *data, size_t n) {

@@ -13,6 +13,7 @@ void util_install_signals(void);
 
 int64_t util_now_ms(void);  /* wall clock, ms since epoch */
 int64_t util_mono_ms(void); /* monotonic ms */
+int64_t util_mono_us(void); /* monotonic µs */
 
 /* v in decimal (with '-' when negative), written at the END of buf; returns where it
  * starts, so the digits are [ret, buf + UTIL_I64_BUF). No printf: several stages print

@@ -78,7 +78,8 @@ static wdb *db;
 static wparts parts;
 static volatile int db_up;
 static metric *m_rows, *m_batches, *m_dlq, *m_dlq_stubs, *m_db_retries, *m_published,
-    *m_republished, *m_recovered, *m_skipped, *m_fenced, *m_claims, *m_age;
+    *m_republished, *m_recovered, *m_skipped, *m_fenced, *m_claims, *m_age, *m_apply_s,
+    *m_publish_s, *m_batch_records;
 static log_limiter dlq_retry_log = LOG_LIMITER_INIT(5, 10000);
 
 static int ready(void *arg, char *why, size_t whylen) {
@@ -314,6 +315,7 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
     size_t plen = strlen(g_stage.topic_prefix);
     char err[512];
     int backoff = 100, n = keep_usable(msgs, *np);
+    int64_t t0 = util_mono_us();
     *np = n;
     for (;;) {
         if (n == 0) return;
@@ -343,6 +345,7 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
         backoff_wait(&backoff);
         if (util_stop) return;
     }
+    int64_t t1 = util_mono_us();
     const wdb_pub *pubs;
     int npubs = wdb_published(db, &pubs), recovered = 0, rejected = 0, skipped = 0;
     long long again = 0;
@@ -353,6 +356,9 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
         unlock_purge();
         return; /* stopping: the next owner republishes (the fence recorded the offsets) */
     }
+    metric_observe(m_apply_s, (double)(t1 - t0) / 1e6);
+    metric_observe(m_publish_s, (double)(util_mono_us() - t1) / 1e6);
+    metric_observe(m_batch_records, n);
     for (int i = 0; i < npubs; i++)
         recovered += pubs[i].item < 0 && pubs[i].value;
     for (int i = 0; i < n; i++) {
@@ -475,6 +481,22 @@ int main(int argc, char **argv) {
     m_age = metric_histogram("writer_record_age_seconds",
                              "from the raw message to the commit that applied its record", age_le,
                              (int)(sizeof age_le / sizeof age_le[0]));
+    /* Where a batch's time goes: the transaction (with its retries) and the publication
+     * of what it applied, acknowledged; a batch's records show how far behind it is. */
+    static const double phase_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25,  0.5,    1,     2.5,  5,     10};
+    const int phase_nb = (int)(sizeof phase_le / sizeof phase_le[0]);
+    const char *const apply_l[] = {"phase", "apply", NULL};
+    const char *const publish_l[] = {"phase", "publish", NULL};
+    static const char phase_help[] = "a batch's time: its transaction (apply), then the "
+                                     "publication of what it applied (publish)";
+    m_apply_s = metric_histogram_labels("writer_batch_phase_seconds", phase_help, apply_l, phase_le,
+                                        phase_nb);
+    m_publish_s = metric_histogram_labels("writer_batch_phase_seconds", phase_help, publish_l,
+                                          phase_le, phase_nb);
+    static const double records_le[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000};
+    m_batch_records = metric_histogram("writer_batch_records", "records per batch", records_le,
+                                       (int)(sizeof records_le / sizeof records_le[0]));
     m_dlq = metric_counter("writer_dead_letters_total", "records refused for their content", NULL,
                            NULL);
     m_dlq_stubs = metric_counter("writer_dead_letter_stubs_total",

@@ -81,6 +81,34 @@ fi
 RUNID=$(date +%s)
 kv() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
+# The writer's batch figures (writer_batch_phase_seconds, writer_batch_records): "batches
+# apply_s publish_s records", summed since the writer started.
+writer_batches() {
+    curl -fsS --max-time 2 "$ADMIN_WRITER/metrics" 2>/dev/null | awk '
+        $1 == "writer_batch_phase_seconds_count{phase=\"apply\"}" { n = $2 }
+        $1 == "writer_batch_phase_seconds_sum{phase=\"apply\"}" { a = $2 }
+        $1 == "writer_batch_phase_seconds_sum{phase=\"publish\"}" { p = $2 }
+        $1 == "writer_batch_records_sum" { r = $2 }
+        END { printf "%d %.6f %.6f %d\n", n, a, p, r }'
+}
+
+# writer_report LABEL BEFORE AFTER WALL_S: where the writer's time went in a phase, per
+# batch: its transaction, then the publication of what it applied. Busy near 100% means
+# the writer is the limit; the rest of its time it waited for records.
+writer_report() {
+    read -r n0 a0 p0 r0 <<<"$2"
+    read -r n1 a1 p1 r1 <<<"$3"
+    awk -v l="$1" -v n="$((n1 - n0))" -v a="$(awk -v x="$a1" -v y="$a0" 'BEGIN { print x - y }')" \
+        -v p="$(awk -v x="$p1" -v y="$p0" 'BEGIN { print x - y }')" -v r="$((r1 - r0))" -v w="$4" 'BEGIN {
+        if (n <= 0) { printf "%s: the writer committed no batch\n", l; exit }
+        printf "%s: writer %d batches of %.0f records; per batch apply %.1f ms, publish %.1f ms; busy %.0f%% of %d s\n",
+            l, n, r / n, 1000 * a / n, 1000 * p / n, 100 * (a + p) / w, w
+        printf "BENCH name=e2e.%s.writer.records_per_batch stage=writer value=%.0f unit=records\n", l, r / n
+        printf "BENCH name=e2e.%s.writer.apply_per_batch stage=writer value=%.1f unit=ms\n", l, 1000 * a / n
+        printf "BENCH name=e2e.%s.writer.publish_per_batch stage=writer value=%.1f unit=ms\n", l, 1000 * p / n
+        printf "BENCH name=e2e.%s.writer.busy stage=writer value=%.0f unit=%%\n", l, 100 * (a + p) / w }'
+}
+
 # phase LABEL RATE SECONDS [extra e2e_check args]: one load-generator run and its check.
 # Leaves the check's E2E line in $OUT/e2e_LABEL.check; returns the check's status.
 phase() {
@@ -94,6 +122,8 @@ phase() {
     tail_pid=$!
     sleep 1
     start=$(now_s)
+    local wb0
+    wb0=$(writer_batches)
     WEBHOOK_SECRET=$WEBHOOK_SECRET "$LOADGEN" "$GW_HOST" "$GW_PORT" "$GW_PATH" "$conn" "$rate" "$secs" \
         "$CONNS" "$VERSIONS" "$OUT/loadgen_$label.csv" >"$OUT/loadgen_$label.out" 2>"$OUT/loadgen_$label.err" &
     echo $! >"$LOADGEN_PIDFILE"
@@ -105,6 +135,7 @@ phase() {
         --p99-max-ms "$SUSTAIN_P99_MS" --lat-out "$OUT/latency_$label.txt" \
         --topic-log "$OUT/topic_$label.txt" "$@" >"$OUT/e2e_$label.check"
     rc=$?
+    writer_report "$label" "$wb0" "$(writer_batches)" "$(awk -v a="$start" -v b="$(now_s)" 'BEGIN { printf "%d", b - a }')"
     kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null
     [ -n "${KEEP_WORK:-}" ] || rm -f "$OUT/topic_$label.txt"
     end=$(now_s)

@@ -115,6 +115,15 @@ fi
 age=$(metric "$ADMIN_WRITER" writer_record_age_seconds_count)
 [ "${age:-0}" -gt 0 ] && pass "writer_record_age_seconds counts applied records ($age)" \
   || fail "writer_record_age_seconds counts applied records" "count '${age:-}'"
+# Where a batch's time went: one observation per batch for each phase, and records per batch.
+wapply=$(metric "$ADMIN_WRITER" 'writer_batch_phase_seconds_count{phase="apply"}')
+wpub=$(metric "$ADMIN_WRITER" 'writer_batch_phase_seconds_count{phase="publish"}')
+wrec=$(metric "$ADMIN_WRITER" writer_batch_records_sum)
+if [ "${wapply:-0}" -gt 0 ] && [ "${wpub:-0}" -gt 0 ] && [ "${wrec:-0}" -ge "${wapply:-1}" ]; then
+  pass "writer_batch_phase_seconds times every batch's apply and publish ($wapply, $wpub batches, $wrec records)"
+else
+  fail "writer_batch_phase_seconds times every batch" "apply '${wapply:-}' publish '${wpub:-}' records '${wrec:-}'"
+fi
 
 # ---------------------------------------------------------------- 2. records that disappear
 echo "-- records that disappear"
