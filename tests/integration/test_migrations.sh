@@ -149,7 +149,12 @@ check "the fetcher's role reads and writes its own tables" pg upgrade_fetcher_ap
 contract=()
 for f in $(git diff --name-only --diff-filter=AM "$OLD" -- writer/migrations; git ls-files --others --exclude-standard writer/migrations); do
   grep -q '^-- contract:' "$f" && continue
-  grep -qiE '\bDROP +(TABLE|COLUMN|VIEW|INDEX)|\bRENAME\b|ALTER +COLUMN[^;]* TYPE|SET +NOT +NULL' "$f" && contract+=("$f")
+  # An index rebuilt under its name (dropped, then created again, e.g. with its columns in
+  # another order) expands: no statement of version N names an index, and a plain index
+  # decides no conflict. Such a drop is left out of the check.
+  rebuilt=$(grep -ioE '^CREATE +INDEX +[a-z0-9_]+' "$f" | awk '{ print tolower($3) }' | sort -u | paste -sd'|')
+  grep -viE "^DROP +INDEX +(${rebuilt:-^$});" "$f" |
+    grep -qiE '\bDROP +(TABLE|COLUMN|VIEW|INDEX)|\bRENAME\b|ALTER +COLUMN[^;]* TYPE|SET +NOT +NULL' && contract+=("$f")
 done
 check_eq "migrations since N only expand (or are marked -- contract:)" "" "${contract[*]}"
 
