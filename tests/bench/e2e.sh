@@ -98,8 +98,9 @@ writer_batches() {
 writer_report() {
     read -r n0 a0 p0 r0 <<<"$2"
     read -r n1 a1 p1 r1 <<<"$3"
-    awk -v l="$1" -v n="$((n1 - n0))" -v a="$(awk -v x="$a1" -v y="$a0" 'BEGIN { print x - y }')" \
-        -v p="$(awk -v x="$p1" -v y="$p0" 'BEGIN { print x - y }')" -v r="$((r1 - r0))" -v w="$4" 'BEGIN {
+    awk -v l="$1" -v n="$((n1 - n0))" -v a0="$a0" -v a1="$a1" -v p0="$p0" -v p1="$p1" \
+        -v r="$((r1 - r0))" -v w="$4" 'BEGIN {
+        a = a1 - a0; p = p1 - p0
         if (n <= 0) { printf "%s: the writer committed no batch\n", l; exit }
         printf "%s: writer %d batches of %.0f records; per batch apply %.1f ms, publish %.1f ms; busy %.0f%% of %d s\n",
             l, n, r / n, 1000 * a / n, 1000 * p / n, 100 * (a + p) / w, w
