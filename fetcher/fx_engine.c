@@ -61,8 +61,6 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
     int ix;
     if (strmap_get(e->conn_ix, id, &ix)) return e->conn_arr[ix];
     if (!create) return NULL;
-    /* Room first, for the connection and for every stream of it in the schedule: then
-     * scheduling never allocates, and never fails, in the loop. */
     if (e->nconns == e->conn_cap) {
         int cap = e->conn_cap ? e->conn_cap * 2 : 64;
         fx_conn **a = realloc(e->conn_arr, (size_t)cap * sizeof *a);
@@ -70,19 +68,16 @@ fx_conn *fx_conn_get(fx_engine *e, const char *id, int create) {
         e->conn_arr = a;
         e->conn_cap = cap;
     }
-    if (fx_sched_reserve(&e->sched, (size_t)(e->nconns + 1) * TS_ENTITY_COUNT) != 0 ||
-        fx_sched_reserve(&e->checks, (size_t)e->nconns + 1) != 0)
-        return NULL;
-    fx_conn *c = calloc(1, sizeof *c);
+    size_t idlen = strnlen(id, FX_ID_MAX - 1);
+    fx_conn *c = calloc(1, sizeof *c + idlen + 1);
     if (!c) return NULL;
-    if (fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms) != 0 ||
-        strmap_put(e->conn_ix, id, e->nconns) != 0) {
-        fx_rate_free(&c->rate);
+    if (strmap_put(e->conn_ix, id, e->nconns) != 0) {
         free(c);
         return NULL;
     }
     c->e = e;
-    snprintf(c->id, sizeof c->id, "%s", id);
+    c->integration = "";
+    memcpy(c->id, id, idlen);
     c->partition = fx_engine_partition_of(c->id, e->partitions);
     c->born_gen = e->sweep.gen;
     e->conn_arr[e->nconns++] = c;
@@ -533,6 +528,17 @@ static int open_token(fx_engine *e, fx_conn *c) {
 }
 
 int fx_conn_streams_new(fx_conn *c) {
+    /* Room first in the schedules, for every stream of it and for its check: then
+     * scheduling never allocates, and never fails, in the loop. Only owned connections
+     * are scheduled, so the room follows them, not every known connection (issue 24). */
+    fx_engine *e = c->e;
+    if (fx_sched_reserve(&e->sched, (size_t)(e->owned_conns + 1) * TS_ENTITY_COUNT) != 0 ||
+        fx_sched_reserve(&e->checks, (size_t)e->owned_conns + 1) != 0)
+        return -1;
+    /* Its token's rate ring, kept once made (a response may still come after a
+     * rebalance took the connection away): a connection never owned has none. */
+    if (!c->rate.sent && fx_rate_init(&c->rate, e->cfg.rate_per_token, e->cfg.rate_window_ms) != 0)
+        return -1;
     c->streams = calloc(TS_ENTITY_COUNT, sizeof *c->streams);
     if (!c->streams) return -1;
     for (int r = 0; r < TS_ENTITY_COUNT; r++) {
@@ -639,6 +645,28 @@ static void conn_free(fx_engine *e, fx_conn *c) {
     free(c);
 }
 
+/* name as stored once for every connection that has it: a pointer that lives as long as
+ * e, or NULL out of memory. An integration name per connection was 128 bytes of every
+ * connection a replica knows (issue 24); there are a few names. */
+static const char *fx_engine_intern(fx_engine *e, const char *name) {
+    int ix;
+    if (strmap_get(e->names_ix, name, &ix)) return e->names[ix];
+    if (e->nnames == e->names_cap) {
+        int cap = e->names_cap ? e->names_cap * 2 : 16;
+        char **a = realloc(e->names, (size_t)cap * sizeof *a);
+        if (!a) return NULL;
+        e->names = a;
+        e->names_cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy || strmap_put(e->names_ix, name, e->nnames) != 0) {
+        free(copy);
+        return NULL;
+    }
+    e->names[e->nnames++] = copy;
+    return copy;
+}
+
 static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     fx_conn *c = find_conn(e, row->id);
     if (!c) {
@@ -653,13 +681,15 @@ static void apply_conn_row(fx_engine *e, const fx_db_conn *row) {
     if (c->known && c->version == row->version) return;
     int deleted = strcmp(row->state, FX_CONN_DELETED) == 0;
     char *sealed = !deleted && row->sealed ? strdup(row->sealed) : NULL;
-    if (!deleted && row->sealed && !sealed) {
+    const char *integration = fx_engine_intern(e, row->integration);
+    if ((!deleted && row->sealed && !sealed) || !integration) {
         log_error("connection not updated: out of memory", "connection_id", c->id, NULL);
+        free(sealed);
         return; /* kept as it was until its row changes again */
     }
     c->known = 1;
     c->version = row->version;
-    snprintf(c->integration, sizeof c->integration, "%s", row->integration);
+    c->integration = integration;
     /* A deleted connection has no token any more (wiped in the database): forget ours
      * too, at once. The sealed token is opened only by the owner (own_conn). */
     free(c->sealed);
@@ -1565,8 +1595,9 @@ fx_engine *fx_engine_new(const fx_cfg *cfg, PGconn *db, rd_kafka_t *producer, ch
         fx_http_new(cfg->max_body, cfg->http_timeout_ms, cfg->http_timeout_ms, cfg->max_inflight);
     e->integs = calloc(FX_MAX_INTEGRATIONS, sizeof *e->integs);
     e->conn_ix = strmap_new();
+    e->names_ix = strmap_new();
     if (fx_rate_init(&e->org_rate, cfg->org_rate, cfg->rate_window_ms) != 0 || !e->http ||
-        !e->integs || !e->conn_ix)
+        !e->integs || !e->conn_ix || !e->names_ix)
         goto oom;
     e->m.http_requests =
         metric_counter("fetcher_http_requests_total", "GET requests sent to Trackstar", NULL, NULL);
@@ -1641,6 +1672,7 @@ oom:
         fx_http_free(e->http);
         free(e->integs);
         strmap_free(e->conn_ix);
+        strmap_free(e->names_ix);
         fx_rate_free(&e->org_rate);
         free(e);
     }
@@ -1658,6 +1690,10 @@ void fx_engine_free(fx_engine *e) {
     free(e->integs);
     free(e->histq.items);
     strmap_free(e->conn_ix);
+    strmap_free(e->names_ix);
+    for (int i = 0; i < e->nnames; i++)
+        free(e->names[i]);
+    free(e->names);
     free(e->conn_arr);
     fx_sched_free(&e->sched);
     fx_sched_free(&e->checks);

@@ -108,34 +108,25 @@ typedef struct fx_run_state {
     int gone_sent;  /* ... and the deletes it inferred are produced */
 } fx_run_state;
 
+/* Fields are grouped by size (pointers and times, then 4-byte, then 1-byte flags), so that
+ * the struct has no holes: a replica holds TS_ENTITY_COUNT of them per owned connection
+ * (issue 24: memory per owned connection). */
 struct fx_stream {
     fx_conn *c;
-    int res;
-    int loaded, dirty;
-    int save_queued; /* in e->saveq: stored by the next fx_state_flush */
     fx_db_stream d;
-    fx_state state;
-    int hist_done;
     int64_t oldest_ms;
     /* the run: its state allocated while it is on (r != NULL exactly then), so that an
-     * idle stream costs a few hundred bytes (issue 24: memory per owned connection) */
-    fx_run_kind run;
+     * idle stream costs a few hundred bytes */
     fx_run_state *r;
-    int fail; /* the run failed (reason in d.last_error) */
     int64_t fail_retry_ms;
-    fx_state fail_state; /* state to land in when it ends: failed/unsupported/blocked */
-    fx_batch *batches;   /* records in flight to Kafka, detached when the run ends */
+    fx_batch *batches; /* records in flight to Kafka, detached when the run ends */
     /* what Trackstar says about its copy of this resource (GET /connections/{id}) */
     fx_promise prom;
-    int crawls_known; /* it reports crawl times: poll after each crawl, not by interval */
-    int crawl_error;  /* sync_status error: Trackstar cannot crawl (its copy is still) */
     int64_t retry_at; /* wall ms: a failed run is not retried before */
     /* manual work */
-    int force;
     int64_t force_req;
     int64_t sync_posted; /* wall ms a force sync was accepted at: poll when its crawl ended */
     int64_t sync_deadline;
-    int bf_queued;
     int64_t bf_start, bf_end, bf_req;
     /* a backfill's on-demand sync job (reference §6.4): posted, followed, then the window;
      * allocated by the first look at it (fx_jobs.c), freed by fx_job_reset */
@@ -146,51 +137,67 @@ struct fx_stream {
     /* in e->slotq: its run has a page to send and waits for a process-wide request slot
      * or room among the unacknowledged bytes */
     fx_stream *slot_prev, *slot_next;
-    int slot_waiting;
+    int res;
+    fx_state state;
+    fx_run_kind run;
+    fx_state fail_state; /* state to land in when it ends: failed/unsupported/blocked */
+    unsigned char loaded, dirty;
+    unsigned char save_queued; /* in e->saveq: stored by the next fx_state_flush */
+    unsigned char hist_done;
+    unsigned char fail;         /* the run failed (reason in d.last_error) */
+    unsigned char crawls_known; /* it reports crawl times: poll after each crawl, not by interval */
+    unsigned char crawl_error;  /* sync_status error: Trackstar cannot crawl (its copy is still) */
+    unsigned char force;
+    unsigned char bf_queued;
+    unsigned char slot_waiting;
 };
 
+/* Grouped by size as fx_stream is: a replica holds one for every known connection,
+ * owned or not. */
 struct fx_conn {
     fx_engine *e;
-    char id[FX_ID_MAX], integration[FX_ID_MAX];
-    char *sealed; /* the access token as stored (sealed): opened only while owned */
-    char *token;  /* the opened access token while owned: secret, never logged */
+    const char *integration; /* interned (fx_engine_intern): shared by its connections */
+    char *sealed;            /* the access token as stored (sealed): opened only while owned */
+    char *token;             /* the opened access token while owned: secret, never logged */
     int64_t version;
-    int known; /* its row has been applied once (version is the row's) */
-    int blocked, deleted, unusable;
-    int partition, owned;
     int64_t owned_at_ms; /* wall clock: when this replica took the connection over */
     fx_rate rate;
-    int inflight;
-    uint32_t slot_wait; /* its streams (a bit per resource) waiting for one of its slots */
-    uint32_t actions;   /* from GET /connections/{id} */
-    int actions_known;
     int64_t hist_check_at; /* monotonic ms of the next GET /connections/{id} */
     /* Its last answer (wall ms, 0 = none known), stored with what it said (fx_conn_save)
      * and read back when the connection is owned: a restart asks again only after the
      * gap a live answer would have waited (see own_conn). */
     int64_t checked_ms;
-    int check_dirty;    /* the answer is not stored yet */
-    int check_queued;   /* in e->checkq: stored by the next fx_state_flush */
-    int check_restored; /* its next check was set from the stored answer, none came since */
-    int load_queued;    /* owned, in e->loadq: its stored state is read by load_queued() */
-    int check_429s;     /* 429s in a row on it: its backoff */
-    /* due, and left for the group's sweep to list for listing_grace() (fx_engine.c) */
-    int listing_wait;
     int64_t info_at; /* monotonic ms from which its answer goes to the raw topic again */
     fx_http_req *info_req;
     fx_http_req *sync_req; /* POST /connections/sync in flight */
-    uint32_t sync_wait;    /* streams forced once that POST has answered */
     int64_t blocked_recheck_at;
     /* TS_ENTITY_COUNT streams while owned, else NULL: a replica's memory grows with the
      * connections it owns, not with all of them (issue 24) */
     fx_stream *streams;
-    int hist_loaded;   /* its historical-sync rows are in its streams */
-    uint32_t swept;    /* e->sweep.gen of the last sweep that listed it */
-    uint32_t born_gen; /* e->sweep.gen when it was added: sweeps before it could not list it */
     /* its next GET /connections/{id} (e->checks, keyed by hist_check_at): in it while
      * owned, usable, unblocked and no such request is in flight */
     fx_sched_item check;
     fx_conn *next;
+    int partition;
+    int inflight;
+    uint32_t slot_wait;  /* its streams (a bit per resource) waiting for one of its slots */
+    uint32_t actions;    /* from GET /connections/{id} */
+    int check_429s;      /* 429s in a row on it: its backoff */
+    uint32_t sync_wait;  /* streams forced once that POST has answered */
+    uint32_t swept;      /* e->sweep.gen of the last sweep that listed it */
+    uint32_t born_gen;   /* e->sweep.gen when it was added: sweeps before it could not list it */
+    unsigned char known; /* its row has been applied once (version is the row's) */
+    unsigned char blocked, deleted, unusable, owned;
+    unsigned char actions_known;
+    unsigned char check_dirty;  /* the answer is not stored yet */
+    unsigned char check_queued; /* in e->checkq: stored by the next fx_state_flush */
+    unsigned char
+        check_restored;        /* its next check was set from the stored answer, none came since */
+    unsigned char load_queued; /* owned, in e->loadq: its stored state is read by load_queued() */
+    /* due, and left for the group's sweep to list for listing_grace() (fx_engine.c) */
+    unsigned char listing_wait;
+    unsigned char hist_loaded; /* its historical-sync rows are in its streams */
+    char id[];                 /* as long as the id (at most FX_ID_MAX - 1 bytes) */
 };
 
 typedef struct fx_active_req {
@@ -259,6 +266,10 @@ struct fx_engine {
     } histq;
     fx_integ *integs;
     int ninteg, integ_known;
+    /* every integration name a connection has, once (fx_engine_intern) */
+    strmap *names_ix; /* name -> index in names */
+    char **names;
+    int nnames, names_cap;
     int64_t integ_at, integ_next;
     fx_http_req *integ_req;
     fx_active_req areqs[FX_MAX_ACTIVE_REQS];
