@@ -6,8 +6,12 @@
 #
 # It runs in a private environment (tests/integration/lib/fx_env.sh) on ports
 # FX_BASE (default 23500)+. Env: BENCH_ORDERS, BIN_DIR.
+#
+# Then, on the same database, the store of stream state against the statement it
+# replaced (tests/bench/bench_fx_streams_put.c, made by `make bench`).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bench/bench_lib.sh"
 FX_BASE=${FX_BASE:-23500}
 . "$ROOT/tests/integration/lib/fx_env.sh"
 trap fx_env_down EXIT
@@ -60,3 +64,11 @@ ok = bound / elapsed >= 0.9 and int(throttled) == 0 and records >= orders
 print("bench fetcher:", "PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 PY
+backfill_rc=$?
+
+STORE="$BENCH_BUILD/bench/bench_fx_streams_put"
+[ -x "$STORE" ] || { echo "bench: missing $STORE (make bench builds it)"; exit 2; }
+"$STORE" "$FX_DB" 20
+store_rc=$?
+[ "$store_rc" -le 1 ] || exit 2
+exit $((backfill_rc > store_rc ? backfill_rc : store_rc))

@@ -49,8 +49,9 @@ static void stream_values(int i, fx_db_stream *s) {
     s->last_success_ms = base + 4;
     s->records_seen = (int64_t)i * 1000003;
     char err[128];
-    snprintf(err, sizeof err, "%s %d",
-             i % 2 ? "HTTP 500: \"quoted\", back\\slash, {brace}, 'tick', ünïcode" : "timeout", i);
+    snprintf(
+        err, sizeof err, "%s %d",
+        i % 2 ? "HTTP 500: \"quoted\", back\\slash, {brace}, 'tick', ünïcode, NULL" : "timeout", i);
     assert_int_equal(fx_db_stream_error(s, err), 0);
     s->next_due_ms = base + 5;
     s->unsupported_until_ms = base + 6;
