@@ -37,8 +37,10 @@ done_ || { echo "bench: the backfill did not finish in 30 min"; FX_KEEP=1; exit 
 start=$(grep -m1 "\"connection_id\":\"$C\",\"resource\":\"orders\",\"kind\"" "$FX_DIR/bench.log" | sed -E 's/.*"ts":"([^"]*)".*/\1/')
 end=$(grep "\"msg\":\"run finished\",\"connection_id\":\"$C\",\"resource\":\"orders\"" "$FX_DIR/bench.log" | tail -1 | sed -E 's/.*"ts":"([^"]*)".*/\1/')
 tail -n +"$mark" "$FX_DIR/sim.log" >"$FX_DIR/bench-sim.log"
-read -r maxps throttled pages < <(python3 "$ROOT/tests/integration/lib/fx_check.py" rate "$FX_DIR/bench-sim.log" /wms/orders)
-records=$(fx_sql "SELECT records_seen FROM fetcher_streams WHERE connection_id='$C' AND resource='orders'")
+read -r maxps throttled pages _ < <(python3 "$ROOT/tests/integration/lib/fx_check.py" rate "$FX_DIR/bench-sim.log" /wms/orders)
+# every run's records (records_seen is the last run's only: the runs after the backfill read none)
+records=$(grep "\"msg\":\"run finished\",\"connection_id\":\"$C\",\"resource\":\"orders\"" "$FX_DIR/bench.log" |
+  sed -E 's/.*"records":"([0-9]+)".*/\1/' | awk '{ s += $1 } END { print s + 0 }')
 python3 - "$start" "$end" "$pages" "$records" "$ORDERS" "$throttled" "$maxps" "$RATE" "${rss[*]}" <<'PY'
 import datetime, math, sys
 start, end, pages, records, orders, throttled, maxps, rate, rss = sys.argv[1:]
