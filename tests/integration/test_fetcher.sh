@@ -486,9 +486,11 @@ kill -TERM "$(fx_pid o2)"; wait "$(fx_pid o2)" 2>/dev/null
 # ---------------------------------------------------------------- one sweep for two replicas
 # The list cannot be filtered by owner: two replicas each reading it would read it twice a
 # round. The owner of partition 0 sweeps; each listed connection the other owns goes to it
-# on the assignment topic, and it asks nothing itself. Rounds of 4 s here (its grace: 1 s).
-fx_fetcher s1 4 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=4 FETCHER_HIST_CHECK_S=4 || fail "s1 ready" ""
-fx_fetcher s2 5 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=4 FETCHER_HIST_CHECK_S=4 || fail "s2 ready" ""
+# on the assignment topic, and it asks nothing itself. Rounds of 8 s here (its grace: 2 s).
+# With 4 s rounds (1 s of grace) a SANITIZE run saw the sweeper's round come 1.05 s after
+# the other's connections were due, twice in a row, and the other swept both times.
+fx_fetcher s1 4 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=8 FETCHER_HIST_CHECK_S=8 || fail "s1 ready" ""
+fx_fetcher s2 5 FETCHER_ORG_RATE=4 FETCHER_CONN_CHECK_S=8 FETCHER_HIST_CHECK_S=8 || fail "s2 ready" ""
 fx_wait 60 both_own || fail "s1 and s2 share the connections" ""
 sleep 8 # the first looks: each asks for what its start found due at once
 sweep_counts() {
@@ -500,17 +502,17 @@ sweep_counts() {
   done
 }
 read -r p1 h1 a1 p2 h2 a2 < <(sweep_counts)
-sleep 16
+sleep 24
 read -r q1 g1 b1 q2 g2 b2 < <(sweep_counts)
 pages1=$((${q1%.*} - ${p1%.*})) pages2=$((${q2%.*} - ${p2%.*}))
 handed=$((${g1%.*} + ${g2%.*} - ${h1%.*} - ${h2%.*})) applied=$((${b1%.*} + ${b2%.*} - ${a1%.*} - ${a2%.*}))
 # The counters are read a moment apart: a listing handed over before the first reading can
 # be applied after it, so the two counts need not match. A listing later than the other's
-# grace (1 s here; under ASan it happens) lets that one sweep once itself: allowed, once.
-# Before, both read the list every round (4 pages each here).
+# grace (2 s here; under ASan it happens) lets that one sweep once itself: allowed, once.
+# Before, both read the list every round (3 pages each here).
 lo=$((pages1 < pages2 ? pages1 : pages2)) hi=$((pages1 > pages2 ? pages1 : pages2))
 [ "$lo" -le 1 ] && [ "$hi" -ge 2 ] && [ "$handed" -gt 0 ] && [ "$applied" -gt 0 ] &&
-  pass "two replicas, 16 s of 4 s rounds: one swept ($pages1 + $pages2 pages), $handed listings handed over, $applied applied by the other" ||
+  pass "two replicas, 24 s of 8 s rounds: one swept ($pages1 + $pages2 pages), $handed listings handed over, $applied applied by the other" ||
   fail "one sweep serves both replicas" "pages $pages1 and $pages2, $handed handed over, $applied applied"
 kill -TERM "$(fx_pid s1)" "$(fx_pid s2)"; wait "$(fx_pid s1)" "$(fx_pid s2)" 2>/dev/null
 
