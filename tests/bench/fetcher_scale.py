@@ -254,8 +254,13 @@ def run_one(n, replicas):
                      dict(SMALL, count=n, historical_sync="pending", emit_created=1))
     if st != 201 or b["created"] != n:
         raise RuntimeError("bulk create -> %d %s" % (st, str(b)[:200]))
-    st, one = sim.call("GET", "/_sim/connections?offset=%d&limit=1" % b["first_offset"])
+    # the last one made: its first sync (SIM_HISTORICAL_SYNC_MS) still pending. The first
+    # one's had ended in a run whose 10,000 creations took 30 s, and 0 streams were awaited.
+    st, one = sim.call("GET", "/_sim/connections?offset=%d&limit=1" % (b["first_offset"] + n - 1))
     streams = len(one["data"][0]["historical_sync_pending"])
+    if not streams:
+        raise RuntimeError("the last connection made has no first sync pending: the stream"
+                           " count is unknown (SIM_HISTORICAL_SYNC_MS shorter than the creation?)")
     want = n * streams
     note("N=%d: %d connections made in %.1f s; waiting for %d streams' first sync" %
          (n, n, time.time() - t0, want))
