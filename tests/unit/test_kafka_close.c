@@ -55,7 +55,8 @@ static rd_kafka_t *mock_producer(void) {
         int n = snprintf(v, sizeof v, "m%d", i);
         assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(0),
                                            RD_KAFKA_V_VALUE(v, (size_t)n),
-                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_END),
                          RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     assert_int_equal(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -107,7 +108,8 @@ static void close_with_unread_messages_commits_what_was_stored(void **state) {
     assert_int_equal(read, 3);
     assert_int_equal(seen.assigned, 1);
     /* the rest of the partition is fetched into the consumer's queue meanwhile */
-    for (int64_t until = util_mono_ms() + 500; util_mono_ms() < until;) usleep(20000);
+    for (int64_t until = util_mono_ms() + 500; util_mono_ms() < until;)
+        usleep(20000);
     int64_t t0 = util_mono_ms();
     kafka_consumer_destroy(c);
     int64_t took = util_mono_ms() - t0;
