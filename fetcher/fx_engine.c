@@ -1096,13 +1096,21 @@ static int start_conn_check(fx_engine *e, fx_conn *c, int64_t now) {
  * partition the connection hashes to (its owner is the consumer of that partition); the
  * owner applies it as it applies its own sweep's (fx_engine_listed). The replica that owns
  * partition 0 is the one that sweeps when its connections come due; the others leave a due
- * connection for listing_grace() first, and ask (or sweep) themselves only when no
- * listing came, so a dead or slow sweeper costs a delay, never a connection unlooked at.
+ * connection for listing_grace() first, and longer while the sweep is under way (a listing
+ * was handed over within the last grace), at most FX_LISTING_WAITS graces in all; they
+ * ask (or sweep) themselves only when no listing came, so a dead or slow sweeper costs a
+ * delay, never a connection unlooked at.
  * A connection one sweep looked at comes due with all the others it listed, so in steady
  * state one sweep a round lists all of them. A look asked for now (a connection event:
  * due at 0) is not left waiting. */
 #define FX_SWEEP_MIN_DUE 10
 #define FX_SWEEP_GAP_MS 10000
+/* A sweep lasts pages / FETCHER_ORG_RATE: at 10,000 connections 100 pages, 20 s, longer
+ * than the grace (15 s). After a restart of the sweeper in the middle of a round its new
+ * sweep reached the other replica's connections after their grace, and that replica swept
+ * the list too (206-210 API-key requests in a restart's minute, not 100). 16 graces are 4
+ * minutes at the defaults: a sweep of 1,000 pages at 5 a second takes 200 s. */
+#define FX_LISTING_WAITS 16
 
 /* Whether this replica sweeps for the group: it owns partition 0, or there is only one
  * partition (so no other replica owns anything). */
@@ -1249,9 +1257,12 @@ static fx_conn *pop_due(fx_engine *e, int64_t now) {
         e->conns_examined++;
         metric_inc(e->m.sched_conns);
         if (!lookable(c)) continue;
-        if (!sweep_leader(e) && !c->listing_wait && c->hist_check_at > 0) {
-            fx_conn_check_at(e, c, now + listing_grace(e)); /* the group's sweep may list it */
-            c->listing_wait = 1;
+        /* the group's sweep may list it: a grace, then more while listings come */
+        int64_t grace = listing_grace(e);
+        if (!sweep_leader(e) && c->hist_check_at > 0 && c->listing_wait < FX_LISTING_WAITS &&
+            (!c->listing_wait || now - e->sweep.handed_ms < grace)) {
+            fx_conn_check_at(e, c, now + grace);
+            c->listing_wait++;
             continue;
         }
         return c;
@@ -1263,11 +1274,12 @@ void fx_engine_listed(fx_engine *e, const char *id, const char *obj, size_t len,
                       int64_t listed_ms) {
     fx_conn *c = find_conn(e, id);
     fx_conn_info info;
-    if (!c || !lookable(c) || util_now_ms() - listed_ms > listing_grace(e) ||
-        fx_api_parse_connection_object(obj, len, &info) != 0)
-        return; /* not ours, asked meanwhile, or stale: its own look stays due */
-    metric_inc(e->m.listings_applied);
     int64_t now = util_mono_ms();
+    if (util_now_ms() - listed_ms > listing_grace(e)) return; /* stale: its own look stays due */
+    e->sweep.handed_ms = now; /* the group's sweep is under way (pop_due) */
+    if (!c || !lookable(c) || fx_api_parse_connection_object(obj, len, &info) != 0)
+        return; /* not ours, or asked meanwhile */
+    metric_inc(e->m.listings_applied);
     conn_info_apply(e, c, &info, obj, len, now);
     store_hists(e, now);
 }

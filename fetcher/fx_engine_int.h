@@ -194,7 +194,8 @@ struct fx_conn {
     unsigned char
         check_restored;        /* its next check was set from the stored answer, none came since */
     unsigned char load_queued; /* owned, in e->loadq: its stored state is read by load_queued() */
-    /* due, and left for the group's sweep to list for listing_grace() (fx_engine.c) */
+    /* due, and left for the group's sweep to list: how many listing_grace()s so far
+     * (fx_engine.c, pop_due) */
     unsigned char listing_wait;
     unsigned char hist_loaded; /* its historical-sync rows are in its streams */
     char id[];                 /* as long as the id (at most FX_ID_MAX - 1 bytes) */
@@ -238,8 +239,9 @@ struct fx_engine {
         int fails;                      /* 429s (or errors) in a row: its backoff */
         int64_t retry_at, next_at;      /* monotonic ms */
         int64_t listed, applied;        /* this sweep: connections listed, owned ones applied */
-        uint32_t gen;                   /* sweeps started */
-        uint32_t done_gen;              /* the gen of the last complete one; 0 = none */
+        int64_t handed_ms; /* monotonic ms of the last listing another replica handed over */
+        uint32_t gen;      /* sweeps started */
+        uint32_t done_gen; /* the gen of the last complete one; 0 = none */
     } sweep;
     /* How a sweep hands a listed connection to the replica that owns it: onto the
      * assignment topic (fx_engine.c); the unit tests hand it to another engine. */

@@ -12,7 +12,13 @@
  *   - two replicas (partitions 0 and 1 of 2), both with their connections due: one sweep
  *     (the owner of partition 0's) lists them all and hands the other's over, which asks
  *     nothing itself (each replica reading the list cost R x N/100 requests a round);
- *   - the same with the sweeper gone: the other asks for itself, after the grace only.
+ *   - the same with the sweeper gone: the other asks for itself, after the grace only;
+ *   - a sweep that takes longer than the grace (its pages spaced by the organisation's
+ *     budget): the other waits while listings come, and asks nothing. Before, it swept
+ *     the list too once the grace ran out (a restart of the sweeper at 10,000
+ *     connections: 206-210 API-key requests in its minute, not 100);
+ *   - listings that never stop coming, none of them for its connections: the other waits
+ *     no longer than FX_LISTING_WAITS graces, then asks.
  */
 #include <microhttpd.h>
 #include <pthread.h>
@@ -335,12 +341,69 @@ static void sweeper_gone_asked_after_grace(void **state) {
     world_free(&w);
 }
 
+static void sweep_longer_than_grace_waited_for(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    fx_engine *b;
+    rd_kafka_t *bp;
+    int nb = two_replicas(&w, &b, &bp, 4000); /* grace: 1 s */
+    /* a page every 700 ms: the third, with a fifth of b's connections, at 1.4 s */
+    assert_int_equal(fx_rate_init(&w.e->org_rate, 1, 700), 0);
+    g_peer = b;
+    int64_t t0 = util_mono_ms();
+    run_both(w.e, b, nb, 10000);
+    int64_t took = util_mono_ms() - t0;
+    assert_int_equal(known_in(b), nb);
+    assert_true(took > 1000);                                /* longer than the grace */
+    assert_int_equal(w.s.pages, (LISTED + PAGE - 1) / PAGE); /* one sweep, not two */
+    assert_int_equal(w.s.singles, 0);
+    assert_int_equal(b->sweep.gen, 0); /* b asked nothing */
+    fx_test_engine_free(b, bp);
+    world_free(&w);
+}
+
+/* Turns of b alone for ms, handing it a listing of a connection it does not know every
+ * 20 ms (another replica's sweep under way, never listing b's). */
+static void run_with_listings(fx_engine *b, int64_t ms) {
+    static const char obj[] = "{\"connection_id\":\"elsewhere\",\"integration_name\":\"sandbox\"}";
+    int64_t until = util_mono_ms() + ms, next = 0;
+    while (util_mono_ms() < until) {
+        if (util_mono_ms() >= next) {
+            fx_engine_listed(b, "elsewhere", obj, sizeof obj - 1, util_now_ms());
+            next = util_mono_ms() + 20;
+        }
+        fx_engine_tick(b, util_mono_ms(), util_now_ms());
+        fx_http_run(b->http, 5);
+    }
+}
+
+static void endless_listings_waited_out_within_the_bound(void **state) {
+    (void)state;
+    world w;
+    world_new(&w);
+    fx_engine *b;
+    rd_kafka_t *bp;
+    int nb = two_replicas(&w, &b, &bp, 400); /* grace: 100 ms, the bound 1.6 s */
+    g_peer = w.e;                            /* where b's own sweep hands the others' */
+    run_with_listings(b, 1000);
+    assert_int_equal(w.s.pages + w.s.singles, 0); /* waited past its grace */
+    run_with_listings(b, 2000);
+    run_both(NULL, b, nb, 5000);
+    assert_int_equal(known_in(b), nb); /* then asked for itself */
+    assert_true(w.s.pages + w.s.singles > 0);
+    fx_test_engine_free(b, bp);
+    world_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_due_read_from_pages),
         cmocka_unit_test(few_due_asked_each),
         cmocka_unit_test(one_sweep_for_two_replicas),
         cmocka_unit_test(sweeper_gone_asked_after_grace),
+        cmocka_unit_test(sweep_longer_than_grace_waited_for),
+        cmocka_unit_test(endless_listings_waited_out_within_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
