@@ -21,7 +21,8 @@ default 25400, state under build/bench-scale-stack):
    pending (the sync's tail is over, the connections' 100,000 webhooks too; at most
    SETTLE_S), each replica's CPU over IDLE_S of idling;
 5. restart one fetcher (replica 1) with nothing to sync and count the API-key requests and
-   429s of the next 60 s;
+   429s of the next 60 s; with two replicas, halfway through replica 1's sweep of
+   GET /connections (the group's round interrupted: the harsher case);
 6. print one table with each goal next to its figure, BENCH lines (informational: a missed
    goal is marked, never an error), fetcher_scale.json and fetcher_scale.png (gnuplot) in
    BENCH_RESULTS_DIR (make bench's results directory) or build/bench-scale.
@@ -147,16 +148,37 @@ def admin_url(env, i):
     return env["ADMIN_FETCHER"] if i == 1 else env["ADMIN_FETCHER%d" % i]
 
 
-def owned(env, i):
-    """fetcher_connections_owned of replica i (its admin /metrics), or None."""
+def metric(env, i, name):
+    """An unlabelled metric of replica i (its admin /metrics), or None."""
     try:
         with urllib.request.urlopen(admin_url(env, i) + "/metrics", timeout=10) as r:
             for line in r.read().decode().splitlines():
-                if line.startswith("fetcher_connections_owned"):
+                if line.split(" ")[0] == name:
                     return int(float(line.split()[-1]))
     except (OSError, ValueError):
         pass
     return None
+
+
+def owned(env, i):
+    return metric(env, i, "fetcher_connections_owned")
+
+
+def mid_round(env, n):
+    """Wait (at most two check gaps) until replica 1 is halfway through a sweep of
+    GET /connections: a restart then interrupts the group's round, the harsher case (the
+    other replica's connections come due while the restarted sweeper starts again). Says
+    how far it got."""
+    pages = (n + 99) // 100
+    start = metric(env, 1, "fetcher_connection_sweep_pages_total")
+    t_end = time.time() + 130
+    while time.time() < t_end:
+        now = metric(env, 1, "fetcher_connection_sweep_pages_total")
+        if start is not None and now is not None and now > start:
+            time.sleep(pages / ORG_RATE / 2)
+            return "halfway through replica 1's sweep (%d pages)" % pages
+        time.sleep(0.25)
+    return "replica 1 did not sweep in 130 s: restarted anyway"
 
 
 def cpu_s(pid):
@@ -299,7 +321,8 @@ def run_one(n, replicas):
     rss_peak = {i: max(rss_peak[i], hwm_kb(pids[i])) for i in ids}
     per_owned = {i: ((rss_idle[i] - rss_base[i]) / own[i] if own[i] else None) for i in ids}
     per_owned_sync = {i: ((rss_done[i] - rss_base[i]) / own[i] if own[i] else None) for i in ids}
-    note("N=%d: restarting fetcher replica 1; counting %d s" % (n, RESTART_S))
+    where = mid_round(env, n) if replicas > 1 else "one replica"
+    note("N=%d: restarting fetcher replica 1 (%s); counting %d s" % (n, where, RESTART_S))
     sim.call("DELETE", "/_sim/requests/stats")
     r0 = time.time()
     stack("restart-fetcher", replicas)
