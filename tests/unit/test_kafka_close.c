@@ -82,6 +82,21 @@ static int64_t committed_offset(const char *bootstraps) {
     return off;
 }
 
+/* Poll c until n messages were read (at most 20 s), storing their offsets: how many. */
+static int read_and_store(rd_kafka_t *c, int n) {
+    int read = 0;
+    for (int64_t deadline = util_mono_ms() + 20000; read < n && util_mono_ms() < deadline;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+        if (!m) continue;
+        if (!m->err) {
+            kafka_store_offsets(c, &m, 1);
+            read++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return read;
+}
+
 static void close_with_unread_messages_commits_what_was_stored(void **state) {
     (void)state;
     rd_kafka_t *p = mock_producer();
@@ -94,18 +109,7 @@ static void close_with_unread_messages_commits_what_was_stored(void **state) {
     hook_seen seen = {0, 0};
     kafka_consumer_set_rebalance_hook(c, on_assignment, &seen);
 
-    /* read and store the first three messages only */
-    int read = 0;
-    for (int64_t deadline = util_mono_ms() + 20000; read < 3 && util_mono_ms() < deadline;) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m) continue;
-        if (!m->err) {
-            kafka_store_offsets(c, &m, 1);
-            read++;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    assert_int_equal(read, 3);
+    assert_int_equal(read_and_store(c, 3), 3); /* the first three messages only */
     assert_int_equal(seen.assigned, 1);
     /* the rest of the partition is fetched into the consumer's queue meanwhile */
     for (int64_t until = util_mono_ms() + 500; util_mono_ms() < until;)
@@ -132,17 +136,7 @@ static void close_without_a_broker_returns(void **state) {
     rd_kafka_t *c = kafka_consumer_new(bootstraps, GROUP "-gone", "test-close", "", "log_level=0",
                                        topics, 1, err, sizeof err);
     if (!c) fail_msg("kafka_consumer_new: %s", err);
-    int read = 0;
-    for (int64_t deadline = util_mono_ms() + 20000; !read && util_mono_ms() < deadline;) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m) continue;
-        if (!m->err) {
-            kafka_store_offsets(c, &m, 1);
-            read++;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    assert_int_equal(read, 1);
+    assert_int_equal(read_and_store(c, 1), 1);
     rd_kafka_destroy(p); /* and its mock cluster with it */
     int64_t t0 = util_mono_ms();
     kafka_consumer_destroy(c);
