@@ -1252,13 +1252,13 @@ static fx_conn *check_conn_of(fx_sched_item *it) {
  * the queue until that changes (fx_conn_check_at). */
 static fx_conn *pop_due(fx_engine *e, int64_t now) {
     fx_sched_item *it;
+    int64_t grace = listing_grace(e);
     while ((it = fx_sched_pop(&e->checks, now))) {
         fx_conn *c = check_conn_of(it);
         e->conns_examined++;
         metric_inc(e->m.sched_conns);
         if (!lookable(c)) continue;
         /* the group's sweep may list it: a grace, then more while listings come */
-        int64_t grace = listing_grace(e);
         if (!sweep_leader(e) && c->hist_check_at > 0 && c->listing_wait < FX_LISTING_WAITS &&
             (!c->listing_wait || now - e->sweep.handed_ms < grace)) {
             fx_conn_check_at(e, c, now + grace);
@@ -1272,11 +1272,11 @@ static fx_conn *pop_due(fx_engine *e, int64_t now) {
 
 void fx_engine_listed(fx_engine *e, const char *id, const char *obj, size_t len,
                       int64_t listed_ms) {
+    if (util_now_ms() - listed_ms > listing_grace(e)) return; /* stale: its own look stays due */
+    int64_t now = util_mono_ms();
+    e->sweep.handed_ms = now; /* the group's sweep is under way (pop_due) */
     fx_conn *c = find_conn(e, id);
     fx_conn_info info;
-    int64_t now = util_mono_ms();
-    if (util_now_ms() - listed_ms > listing_grace(e)) return; /* stale: its own look stays due */
-    e->sweep.handed_ms = now; /* the group's sweep is under way (pop_due) */
     if (!c || !lookable(c) || fx_api_parse_connection_object(obj, len, &info) != 0)
         return; /* not ours, or asked meanwhile */
     metric_inc(e->m.listings_applied);
