@@ -395,12 +395,19 @@ static int merge_statements(apply_ctx *a, int lo, int hi, PGresult **err) {
             const char *pv[2] = {plo, phi};
             snprintf(plo, sizeof plo, "%d", lo);
             snprintf(phi, sizeof phi, "%d", hi);
+            /* Seq scans off for this statement alone: the planner sizes the join of the
+             * batch's parents with their stored rows at one row, so it reads the staged
+             * rows by a scan per stored row instead of the staging index (measured:
+             * 22 ms instead of 2.4 ms per 500 orders, growing with the square of the
+             * batch). A rollback to the savepoint undoes the SET LOCAL with the rest. */
+            if (exec_cmd(db, "SET LOCAL enable_seqscan = off", a->errstr, a->errlen)) return -1;
             res = PQexecParams(db->conn, db->del[i][c].p, 2, NULL, pv, NULL, NULL, 0);
             if (PQresultStatus(res) != PGRES_COMMAND_OK) {
                 *err = res;
                 return -1;
             }
             PQclear(res);
+            if (exec_cmd(db, "SET LOCAL enable_seqscan = on", a->errstr, a->errlen)) return -1;
             snprintf(name, sizeof name, "wdb_i%d_%d", i, c);
             if (!(res = run(db, name, 2, lo, hi, err))) return -1;
             PQclear(res);
