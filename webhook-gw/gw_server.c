@@ -321,9 +321,14 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
     char timeout[16], queue_kb[16];
     snprintf(timeout, sizeof timeout, "%d", cfg->ack_timeout_ms);
     snprintf(queue_kb, sizeof queue_kb, "%d", GW_KAFKA_QUEUE_KBYTES);
-    const char *const defaults[] = {"message.timeout.ms",         timeout,  "linger.ms", "0.5",
-                                    "queue.buffering.max.kbytes", queue_kb,
-                                    "max.in.flight.requests.per.connection", "1", NULL};
+    /* clang-format off */
+    const char *const defaults[] = {
+        "message.timeout.ms", timeout,
+        "linger.ms", "0.5",
+        "queue.buffering.max.kbytes", queue_kb,
+        "max.in.flight.requests.per.connection", "1",
+        NULL};
+    /* clang-format on */
     srv->rk = kafka_producer_new(cfg->brokers, "webhook-gw", defaults, cfg->kafka_props,
                                  gw_on_delivery, srv, errstr, errlen);
     if (!srv->rk) goto fail;
