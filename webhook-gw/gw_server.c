@@ -315,9 +315,9 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * large (0 sends a request per few messages and costs more CPU than it saves).
      * One produce request in flight: what arrives while it is out waits and goes in the
      * next one, so batches grow with the load and not with a timer. At 4,000 req/s end
-     * to end (tests/bench/e2e.sh) the gateway's CPU per event fell 152 -> 54 us and the
-     * dev broker's list of batches grew shorter; under wrk it kept 32-38k req/s and p99
-     * 2.1 ms at 5,000/s (docs/webhook-gw.md). KAFKA_CONFIG_FILE can still override them. */
+     * to end (tests/bench/e2e.sh) the gateway's CPU per event fell 152 -> 54-57 us in
+     * two runs; under wrk it kept 32-38k req/s and p99 2.1 ms at 5,000/s
+     * (docs/webhook-gw.md). KAFKA_CONFIG_FILE can still override them. */
     char timeout[16], queue_kb[16];
     snprintf(timeout, sizeof timeout, "%d", cfg->ack_timeout_ms);
     snprintf(queue_kb, sizeof queue_kb, "%d", GW_KAFKA_QUEUE_KBYTES);
