@@ -290,14 +290,21 @@ static void test_shuffled_versions_end_at_the_newest(void **state) {
     tdb_destroy(&b);
 }
 
+/* T_ORDER as order id at version 10:<minute> of 2026-01-06. */
+static cJSON *order_at(const char *id, int minute) {
+    cJSON *r = cJSON_Parse(T_ORDER);
+    char ts[40];
+    snprintf(ts, sizeof ts, "2026-01-06T10:%02d:00Z", minute);
+    cJSON_ReplaceItemInObjectCaseSensitive(r, "id", cJSON_CreateString(id));
+    cJSON_ReplaceItemInObjectCaseSensitive(r, "source_updated_at", cJSON_CreateString(ts));
+    return r;
+}
+
 /* An order version with its line items, updated_at minute and each item's (sku, quantity,
  * unit_price) from the lists. */
 static char *order_with_items(int minute, int n, const char *const *sku, const int *qty,
                               const char *const *price) {
-    cJSON *r = cJSON_Parse(T_ORDER);
-    char ts[40];
-    snprintf(ts, sizeof ts, "2026-01-06T10:%02d:00Z", minute);
-    cJSON_ReplaceItemInObjectCaseSensitive(r, "source_updated_at", cJSON_CreateString(ts));
+    cJSON *r = order_at("ord_1", minute);
     cJSON *items = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
         cJSON *it = cJSON_CreateObject();
@@ -399,15 +406,9 @@ static void test_update_rewrites_only_changed_child_rows(void **state) {
  * own counts reach the shared statistics when it next goes idle: forced here. */
 static long staged_rows_scanned(wdb *db) {
     PGconn *c = wdb_conn(db);
-    PGresult *r = PQexec(c, "SELECT pg_stat_force_next_flush()");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("flush: %s", PQerrorMessage(c));
-    PQclear(r);
-    r = PQexec(c, "SELECT coalesce(sum(pg_stat_get_tuples_returned(oid)), 0) FROM pg_class "
-                  "WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'wdb\\_s\\_%'");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("scan count: %s", PQerrorMessage(c));
-    long n = atol(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return n;
+    PQclear(tdb_q(c, "SELECT pg_stat_force_next_flush()"));
+    return tdb_count(c, "SELECT coalesce(sum(pg_stat_get_tuples_returned(oid)), 0) FROM pg_class "
+                        "WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'wdb\\_s\\_%%'");
 }
 
 /* Apply orders ord_<first>..ord_<first + n - 1> (T_ORDER) at 10:<minute>; return the
@@ -415,12 +416,9 @@ static long staged_rows_scanned(wdb *db) {
 static long apply_orders(wdb *db, int first, int n, int minute) {
     char **v = calloc((size_t)n, sizeof *v);
     for (int i = 0; i < n; i++) {
-        cJSON *r = cJSON_Parse(T_ORDER);
-        char id[32], ts[40];
+        char id[32];
         snprintf(id, sizeof id, "ord_%d", first + i);
-        snprintf(ts, sizeof ts, "2026-01-06T10:%02d:00Z", minute);
-        cJSON_ReplaceItemInObjectCaseSensitive(r, "id", cJSON_CreateString(id));
-        cJSON_ReplaceItemInObjectCaseSensitive(r, "source_updated_at", cJSON_CreateString(ts));
+        cJSON *r = order_at(id, minute);
         v[i] = cJSON_PrintUnformatted(r);
         cJSON_Delete(r);
     }
