@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 typedef struct wdb wdb; /* one PostgreSQL connection + prepared state */
 
 /* Connect with a libpq conninfo string or URI. The caller owns the result and frees
@@ -106,6 +108,19 @@ wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int n
 int wdb_published(wdb *db, const wdb_pub **out);
 const char *wdb_applied_at(wdb *db);
 
+/* A publish list taken out of the handle: valid while later batches are applied. */
+typedef struct wdb_publist {
+    wdb_pub *pubs;
+    int n;
+    sbuf text; /* the keys and stored rows pubs point into */
+    char applied_at[40];
+} wdb_publist;
+
+/* After WDB_OK: move what to publish into *out (its previous buffers go back to db for
+ * reuse). Values of applied records still point into the items' records. */
+void wdb_take_published(wdb *db, wdb_publist *out);
+void wdb_publist_free(wdb_publist *l);
+
 /* Take over partition (topic, partition) for group: bump its epoch (fencing off any
  * writer that held it) and read the highest offset applied under an older epoch
  * (-1 when none): records up to it may be committed but not yet published. 0 or -1. */
@@ -114,7 +129,13 @@ int wdb_claim(wdb *db, const char *group, const char *topic, int partition, long
 
 /* The purge lock (common/purge.h): held shared from before a batch's transaction until
  * its publications are acknowledged, so that a purge (exclusive) never interleaves
- * with them. 0 or -1. */
+ * with them. Taking it when held, or releasing it when not, does nothing. 0 or -1. */
 int wdb_purge_lock(wdb *db, int lock, char *errstr, size_t errlen);
+int wdb_purge_locked(const wdb *db);
+
+/* *waiting = 1 when a purge waits for the purge lock: a writer that holds it from batch
+ * to batch (the next one applied while the last one is acknowledged) must let it go,
+ * since a lock held without a gap would keep the purge out for good. 0 or -1. */
+int wdb_purge_waiting(wdb *db, int *waiting, char *errstr, size_t errlen);
 
 #endif

@@ -93,6 +93,26 @@ const char *wdb_applied_at(wdb *db) {
     return db->applied_at;
 }
 
+void wdb_take_published(wdb *db, wdb_publist *out) {
+    free(out->pubs);
+    out->pubs = db->pubs;
+    out->n = db->npubs;
+    db->pubs = NULL;
+    db->npubs = 0;
+    sbuf text = out->text;
+    out->text = db->pubtext;
+    db->pubtext = text;
+    db->pubtext.len = 0;
+    db->npi = 0;
+    snprintf(out->applied_at, sizeof out->applied_at, "%s", db->applied_at);
+}
+
+void wdb_publist_free(wdb_publist *l) {
+    free(l->pubs);
+    sbuf_free(&l->text);
+    memset(l, 0, sizeof *l);
+}
+
 /* A PostgreSQL array literal {"a","b"} of v[0..n) (each quoted, " and \ escaped). */
 static int text_array(sbuf *b, const char *const *v, int n) {
     int rc = sbuf_append(b, "{", 1);
@@ -260,11 +280,33 @@ done:
 }
 
 int wdb_purge_lock(wdb *db, int lock, char *errstr, size_t errlen) {
-    /* Unlocking a lock this session does not hold would only warn: skip it. */
-    if (!lock && !db->purge_locked) return 0;
+    /* Unlocking a lock this session does not hold would only warn, and taking it twice
+     * would need two unlocks: skip both. */
+    if (lock == db->purge_locked) return 0;
     int rc =
         lock ? wdb_exec(db, "SELECT pg_advisory_lock_shared(" PURGE_LOCK_KEY ")", errstr, errlen)
              : wdb_exec(db, "SELECT pg_advisory_unlock_shared(" PURGE_LOCK_KEY ")", errstr, errlen);
     if (rc == 0) db->purge_locked = lock;
     return rc;
+}
+
+int wdb_purge_locked(const wdb *db) {
+    return db->purge_locked;
+}
+
+int wdb_purge_waiting(wdb *db, int *waiting, char *errstr, size_t errlen) {
+    /* An advisory lock on one bigint key: classid the high half, objid the low one,
+     * objsubid 1. */
+    PGresult *r = query(db,
+                        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND "
+                        "database = (SELECT oid FROM pg_database WHERE datname = "
+                        "current_database()) AND classid = (" PURGE_LOCK_KEY
+                        "::bigint >> 32)::oid AND objid = (" PURGE_LOCK_KEY
+                        "::bigint & 4294967295)::oid AND objsubid = 1 AND mode = "
+                        "'ExclusiveLock' AND NOT granted)",
+                        0, NULL, errstr, errlen, "purge waiting");
+    if (!r) return -1;
+    *waiting = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return 0;
 }

@@ -3,6 +3,7 @@
  * the stored rows of recovered records, and purged connections, against a real
  * PostgreSQL (TEST_DATABASE_URL). */
 #include "db_test_records.h"
+#include "purge.h"
 
 #define INV_TOPIC "wms.inventory.v1"
 
@@ -298,6 +299,117 @@ static void test_purged_connections_are_skipped(void **state) {
     tdb_destroy(&t);
 }
 
+/* A list taken out of the handle stays as it was while the next batch is applied: the
+ * writer publishes batch k while k + 1 is applied. */
+static void test_taken_list_outlives_the_next_batch(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    wdb *db = tdb_open(&t);
+    run r;
+    char *v1 = inv(10, 1, "poll", "2026-02-01T00:00:00Z");
+    apply(db, &r, &v1, 1, NULL);
+    /* a recovered record publishes its stored row: text the list owns */
+    const int rec[] = {1};
+    apply(db, &r, &v1, 1, rec);
+    wdb_publist first = {0};
+    wdb_take_published(db, &first);
+    assert_int_equal(first.n, 1);
+    assert_int_equal(first.pubs[0].item, -1);
+    char *stored = strndup(first.pubs[0].value, first.pubs[0].value_len);
+    char *at = strdup(first.applied_at);
+    assert_true(*at != '\0');
+    assert_non_null(strstr(stored, "\"v1\""));
+    const wdb_pub *p;
+    assert_int_equal(wdb_published(db, &p), 0); /* taken: nothing left behind */
+    char *v2 = inv(20, 2, "webhook", "2026-02-01T00:01:00Z");
+    apply(db, &r, &v2, 1, NULL);
+    assert_pubs(&r, "0");
+    assert_int_equal(first.n, 1);
+    assert_int_equal((int)first.pubs[0].key_len, (int)strlen("conn_t|inv_1"));
+    assert_memory_equal(first.pubs[0].key, "conn_t|inv_1", first.pubs[0].key_len);
+    assert_int_equal((int)first.pubs[0].value_len, (int)strlen(stored));
+    assert_memory_equal(first.pubs[0].value, stored, strlen(stored));
+    assert_string_equal(first.applied_at, at);
+    /* taking again hands the first list's buffers back to the handle */
+    wdb_publist second = {0};
+    wdb_take_published(db, &second);
+    wdb_take_published(db, &first);
+    assert_int_equal(second.n, 1);
+    assert_ptr_equal(second.pubs[0].value, r.items[0].value);
+    assert_int_equal(first.n, 0);
+    wdb_publist_free(&first);
+    wdb_publist_free(&second);
+    free(stored), free(at), free(v1), free(v2);
+    wdb_close(db);
+    tdb_destroy(&t);
+}
+
+/* The writer keeps the purge lock from batch to batch while a batch is in flight: it must
+ * see a purge that waits for it (an exclusive request not granted), and one release must
+ * let the purge in however often the lock was taken. */
+static void test_a_waiting_purge_is_seen(void **state) {
+    (void)state;
+    tdb t;
+    tdb_create(&t, 1);
+    wdb *db = tdb_open(&t);
+    char err[512];
+    int waiting = -1;
+    assert_int_equal(wdb_purge_lock(db, 1, err, sizeof err), 0);
+    assert_int_equal(wdb_purge_lock(db, 1, err, sizeof err), 0);
+    assert_int_equal(wdb_purge_locked(db), 1);
+    assert_int_equal(wdb_purge_waiting(db, &waiting, err, sizeof err), 0);
+    assert_int_equal(waiting, 0);
+    /* a purge waiting in another database is not this one's */
+    PGconn *holder = PQconnectdb(tdb_url()), *other = PQconnectdb(tdb_url());
+    assert_int_equal(PQstatus(holder), CONNECTION_OK);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PQclear(tdb_q(holder, "SELECT pg_advisory_lock_shared(" PURGE_LOCK_KEY ")"));
+    assert_int_equal(PQsendQuery(other, "SELECT pg_advisory_lock(" PURGE_LOCK_KEY ")"), 1);
+    long queued = 0;
+    for (int i = 0; i < 500 && queued == 0; i++) {
+        queued = tdb_count(holder, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                   "AND objid = " PURGE_LOCK_KEY " AND NOT granted");
+        if (queued == 0) usleep(10000);
+    }
+    assert_int_equal(queued, 1);
+    assert_int_equal(wdb_purge_waiting(db, &waiting, err, sizeof err), 0);
+    assert_int_equal(waiting, 0);
+    PQfinish(holder); /* the other database's purge gets its lock */
+    PQfinish(other);
+    /* the purge (exclusive) waits behind the writer */
+    PGconn *purge = PQconnectdb(t.conninfo);
+    assert_int_equal(PQstatus(purge), CONNECTION_OK);
+    assert_int_equal(PQsendQuery(purge, "SELECT pg_advisory_lock(" PURGE_LOCK_KEY ")"), 1);
+    for (int i = 0; i < 500 && waiting != 1; i++) {
+        assert_int_equal(wdb_purge_waiting(db, &waiting, err, sizeof err), 0);
+        if (waiting != 1) usleep(10000);
+    }
+    assert_int_equal(waiting, 1);
+    assert_int_equal(PQconsumeInput(purge), 1);
+    assert_int_equal(PQisBusy(purge), 1); /* still waiting */
+    /* one release (the lock was taken twice) lets it in */
+    assert_int_equal(wdb_purge_lock(db, 0, err, sizeof err), 0);
+    assert_int_equal(wdb_purge_locked(db), 0);
+    int busy = 1;
+    for (int i = 0; i < 500 && busy; i++) {
+        assert_int_equal(PQconsumeInput(purge), 1);
+        busy = PQisBusy(purge);
+        if (busy) usleep(10000);
+    }
+    assert_int_equal(busy, 0); /* granted within 5 s */
+    PGresult *got = PQgetResult(purge);
+    assert_int_equal(PQresultStatus(got), PGRES_TUPLES_OK);
+    PQclear(got);
+    while ((got = PQgetResult(purge)))
+        PQclear(got);
+    assert_int_equal(wdb_purge_waiting(db, &waiting, err, sizeof err), 0);
+    assert_int_equal(waiting, 0); /* granted: nothing waits */
+    PQfinish(purge);
+    wdb_close(db);
+    tdb_destroy(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publishes_exactly_what_was_applied),
@@ -306,6 +418,8 @@ int main(void) {
         cmocka_unit_test(test_recovered_items_publish_stored_rows),
         cmocka_unit_test(test_fence_refuses_a_writer_that_lost_its_partition),
         cmocka_unit_test(test_purged_connections_are_skipped),
+        cmocka_unit_test(test_taken_list_outlives_the_next_batch),
+        cmocka_unit_test(test_a_waiting_purge_is_seen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
