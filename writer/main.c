@@ -10,10 +10,15 @@
  *
  * Loop: consume a batch from the internal canonical topics and wms.connection_events.v1;
  * drop the messages of partitions revoked meanwhile; claim the batch's partitions in
- * PostgreSQL (partitions.h); take the purge lock shared; apply the batch in one
- * transaction that also checks and advances the partition fences; publish what it
- * applied and wait for the broker's acknowledgements; send the records PostgreSQL refused
- * to the dead-letter topic; release the lock; only then store the offsets.
+ * PostgreSQL (partitions.h); hold the purge lock shared; apply the batch in one
+ * transaction that also checks and advances the partition fences; then finish the batch
+ * before it (below) and produce what this one applied. The broker acknowledges it while
+ * the next batch is consumed and applied: the writer's time is the transaction, not the
+ * round trip. Finishing a batch: wait for the acknowledgements (failed keys produced
+ * again: publish.h), send the records PostgreSQL refused to the dead-letter topic, and
+ * only then store the offsets. A revocation finishes the batch in flight before its
+ * partitions go; an idle input, a failed transaction or a purge waiting for the lock do
+ * too, and then the lock is released.
  *
  * Crash safety (docs/architecture.md): a batch committed but not published when the
  * writer died is re-read by the partition's next owner, which finds its offsets at or
@@ -310,15 +315,87 @@ static void observe_accuracy(void) {
     }
 }
 
-/* Apply, publish, dead-letter, store: one batch. msgs may shrink (see keep_usable). */
-static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, wdb_fence *fences) {
+/* A batch of the canonical topics, from its consumption until its offsets are stored.
+ * There are two: one is applied while the other's publications are acknowledged. */
+typedef struct wbatch {
+    rd_kafka_message_t **msgs;
+    wdb_item *items;
+    int n;
+    wdb_publist list; /* what its transaction applied (wdb_take_published) */
+    publication pub;
+    double publish_s; /* the writer's own time on the publication (not the overlap) */
+} wbatch;
+
+static wbatch *in_flight; /* committed and produced; acknowledgements not yet awaited */
+
+/* Wait for the in-flight batch's publications, dead-letter its refused records and
+ * store its offsets. When asked to stop first, nothing is stored: the partition's next
+ * owner republishes (the fence recorded the offsets). Its messages are destroyed. */
+static void finish_in_flight(void) {
+    wbatch *b = in_flight;
+    if (!b) return;
+    in_flight = NULL;
+    int64_t t0 = util_mono_us();
+    long long again = 0;
+    int ok = !cfg_publish || publication_finish(&b->pub, producer, &again) == 0;
+    int recovered = 0, rejected = 0, skipped = 0;
+    b->publish_s += (double)(util_mono_us() - t0) / 1e6;
+    if (ok) metric_observe(m_publish_s, b->publish_s);
+    for (int i = 0; i < b->list.n; i++)
+        recovered += b->list.pubs[i].item < 0 && b->list.pubs[i].value;
+    for (int i = 0; i < b->n; i++) {
+        rejected += b->items[i].rejected;
+        skipped += b->items[i].skipped;
+    }
+    if (ok && rejected) {
+        for (int i = 0; i < b->n; i++)
+            if (b->items[i].rejected)
+                log_warn("record sent to dead-letter topic", "topic", b->items[i].topic, "reason",
+                         b->items[i].reason, NULL);
+        ok = dead_letter(b->msgs, b->items, b->n) == 0;
+    }
+    if (ok) {
+        if (cfg_publish) {
+            metric_add(m_published, b->list.n);
+            metric_add(m_republished, again);
+            metric_add(m_recovered, recovered);
+        }
+        metric_add(m_skipped, skipped);
+        metric_add(m_rows, b->n - rejected - skipped);
+        metric_inc(m_batches);
+        kafka_store_offsets(consumer, b->msgs, b->n);
+    }
+    for (int i = 0; i < b->n; i++)
+        rd_kafka_message_destroy(b->msgs[i]);
+    b->n = 0;
+}
+
+/* Hold the purge lock for the next transaction. A writer keeps it from batch to batch
+ * while one is in flight, unless a purge waits for it: then the in-flight batch is
+ * finished first and the lock taken again behind the purge. 0 or -1 (errstr). */
+static int hold_purge_lock(char *err, size_t errlen) {
+    if (wdb_purge_locked(db)) {
+        int waiting;
+        if (wdb_purge_waiting(db, &waiting, err, errlen) != 0) return -1;
+        if (!waiting) return 0;
+        finish_in_flight();
+        if (wdb_purge_lock(db, 0, err, errlen) != 0) return -1;
+    }
+    return wdb_purge_lock(db, 1, err, errlen);
+}
+
+/* Apply one batch and produce what it applied; the in-flight batch (if any) is finished
+ * on the way, before b's publications start (publish.h). b->msgs may shrink (see
+ * keep_usable). Afterwards b is in flight, or empty (its messages destroyed). */
+static void process_batch(wbatch *b, wdb_fence *fences) {
     size_t plen = strlen(g_stage.topic_prefix);
     char err[512];
-    int backoff = 100, n = keep_usable(msgs, *np);
+    int backoff = 100, n = b->n = keep_usable(b->msgs, b->n);
     int64_t t0 = util_mono_us();
-    *np = n;
+    wdb_item *items = b->items;
+    rd_kafka_message_t **msgs = b->msgs;
     for (;;) {
-        if (n == 0) return;
+        if (n == 0) goto not_applied;
         for (int i = 0; i < n; i++) {
             const char *t = rd_kafka_topic_name(msgs[i]->rkt);
             if (strncmp(t, g_stage.topic_prefix, plen) == 0) t += plen;
@@ -327,64 +404,54 @@ static void process_batch(rd_kafka_message_t **msgs, int *np, wdb_item *items, w
                                   .value = msgs[i]->payload ? msgs[i]->payload : "",
                                   .value_len = msgs[i]->len};
         }
-        if (connect_db() != 0) return; /* stopping: offsets stay unstored */
+        if (connect_db() != 0) goto not_applied; /* stopping: offsets stay unstored */
         db_up = 1;
         int nf = fences_for(msgs, n, items, fences, err, sizeof err);
         wdb_result rc = WDB_RETRY;
-        if (nf >= 0 && wdb_purge_lock(db, 1, err, sizeof err) == 0)
+        if (nf >= 0 && hold_purge_lock(err, sizeof err) == 0)
             rc = wdb_apply_fenced(db, cfg_group, fences, nf, items, n, err, sizeof err);
         if (rc == WDB_OK) break;
+        finish_in_flight();
         unlock_purge();
         if (rc == WDB_FENCED) {
-            n = *np = drop_lost(msgs, n, fences, nf);
+            n = b->n = drop_lost(msgs, n, fences, nf);
             continue;
         }
         db_up = wdb_ok(db);
         metric_inc(m_db_retries);
         log_warn("batch not applied, retrying", "error", err, NULL);
         backoff_wait(&backoff);
-        if (util_stop) return;
+        if (util_stop) goto not_applied;
     }
     int64_t t1 = util_mono_us();
-    const wdb_pub *pubs;
-    int npubs = wdb_published(db, &pubs), recovered = 0, rejected = 0, skipped = 0;
-    long long again = 0;
+    metric_observe(m_apply_s, (double)(t1 - t0) / 1e6);
+    metric_observe(m_batch_records, n);
+    wdb_take_published(db, &b->list);
     observe_age(msgs, items, n);
     observe_accuracy();
-    if (cfg_publish && publish_batch(producer, g_stage.topic_prefix, pubs, npubs, msgs,
-                                     wdb_applied_at(db), &again) != 0) {
-        unlock_purge();
-        return; /* stopping: the next owner republishes (the fence recorded the offsets) */
-    }
-    metric_observe(m_apply_s, (double)(t1 - t0) / 1e6);
-    metric_observe(m_publish_s, (double)(util_mono_us() - t1) / 1e6);
-    metric_observe(m_batch_records, n);
-    for (int i = 0; i < npubs; i++)
-        recovered += pubs[i].item < 0 && pubs[i].value;
-    for (int i = 0; i < n; i++) {
-        rejected += items[i].rejected;
-        skipped += items[i].skipped;
-    }
-    if (rejected) {
-        for (int i = 0; i < n; i++)
-            if (items[i].rejected)
-                log_warn("record sent to dead-letter topic", "topic", items[i].topic, "reason",
-                         items[i].reason, NULL);
-        if (dead_letter(msgs, items, n) != 0) {
-            unlock_purge();
-            return;
-        }
-    }
+    finish_in_flight();
+    if (util_stop) goto not_applied; /* its publication might not follow a failed one */
+    int64_t t2 = util_mono_us();
+    if (cfg_publish && publication_start(&b->pub, producer, g_stage.topic_prefix, b->list.pubs,
+                                         b->list.n, msgs, b->list.applied_at) != 0)
+        goto not_applied; /* stopping */
+    b->publish_s = (double)(util_mono_us() - t2) / 1e6;
+    in_flight = b;
+    return;
+not_applied:
+    finish_in_flight();
     unlock_purge();
-    if (cfg_publish) {
-        metric_add(m_published, npubs);
-        metric_add(m_republished, again);
-        metric_add(m_recovered, recovered);
-    }
-    metric_add(m_skipped, skipped);
-    metric_add(m_rows, n - rejected - skipped);
-    metric_inc(m_batches);
-    kafka_store_offsets(consumer, msgs, n);
+    for (int i = 0; i < b->n; i++)
+        rd_kafka_message_destroy(b->msgs[i]);
+    b->n = 0;
+}
+
+/* The consumer's rebalance hook: a batch in flight is finished (its offsets stored)
+ * before its partitions can be revoked. */
+static void on_rebalance(rd_kafka_t *rk, int assigned, const rd_kafka_topic_partition_list_t *ps,
+                         void *arg) {
+    if (!assigned) finish_in_flight();
+    wparts_hook(rk, assigned, ps, arg);
 }
 
 /* --migrate: apply the migrations and exit (0, or 1 when they failed). */
@@ -482,14 +549,17 @@ int main(int argc, char **argv) {
                              "from the raw message to the commit that applied its record", age_le,
                              (int)(sizeof age_le / sizeof age_le[0]));
     /* Where a batch's time goes: the transaction (with its retries) and the publication
-     * of what it applied, acknowledged; a batch's records show how far behind it is. */
+     * of what it applied, as far as the writer waits for it (the acknowledgements mostly
+     * arrive while the next batch is applied); a batch's records show how far behind it
+     * is. apply + publish over wall time is how busy the writer is. */
     static const double phase_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                       0.25,  0.5,    1,     2.5,  5,     10};
     const int phase_nb = (int)(sizeof phase_le / sizeof phase_le[0]);
     const char *const apply_l[] = {"phase", "apply", NULL};
     const char *const publish_l[] = {"phase", "publish", NULL};
-    static const char phase_help[] = "a batch's time: its transaction (apply), then the "
-                                     "publication of what it applied (publish)";
+    static const char phase_help[] = "a batch's time: its transaction (apply), and the "
+                                     "writer's time on the publication of what it applied "
+                                     "(publish), beyond the next batch's transaction";
     m_apply_s = metric_histogram_labels("writer_batch_phase_seconds", phase_help, apply_l, phase_le,
                                         phase_nb);
     m_publish_s = metric_histogram_labels("writer_batch_phase_seconds", phase_help, publish_l,
@@ -535,12 +605,15 @@ int main(int argc, char **argv) {
         log_error("cannot create consumer", "error", err, NULL);
         return 1;
     }
-    kafka_consumer_set_rebalance_hook(consumer, wparts_hook, &parts);
+    kafka_consumer_set_rebalance_hook(consumer, on_rebalance, &parts);
     int max = (int)cfg_batch_max;
-    rd_kafka_message_t **msgs = calloc((size_t)max, sizeof *msgs);
-    wdb_item *items = calloc((size_t)max, sizeof *items);
+    wbatch batches[2] = {{0}};
     wdb_fence *fences = calloc((size_t)max, sizeof *fences);
-    if (!msgs || !items || !fences) {
+    for (int k = 0; k < 2; k++) {
+        batches[k].msgs = calloc((size_t)max, sizeof *batches[k].msgs);
+        batches[k].items = calloc((size_t)max, sizeof *batches[k].items);
+    }
+    if (!fences || !batches[0].msgs || !batches[0].items || !batches[1].msgs || !batches[1].items) {
         log_error("out of memory for the batch buffers", NULL);
         return 1;
     }
@@ -558,21 +631,34 @@ int main(int argc, char **argv) {
             if (ledger_drift_evaluate(db, cfg_drift_ms, err, sizeof err) != 0)
                 log_warn("cannot evaluate ledger drift", "error", err, NULL);
         }
-        int n = kafka_consume_batch(consumer, msgs, max, 100, (int)cfg_batch_linger_ms);
-        if (n > 0) process_batch(msgs, &n, items, fences);
-        for (int i = 0; i < n; i++)
-            rd_kafka_message_destroy(msgs[i]);
+        /* The batch not in flight takes the next messages. While one is in flight, a
+         * quiet input does not keep its acknowledgements waiting for long. */
+        wbatch *b = in_flight == &batches[0] ? &batches[1] : &batches[0];
+        b->n = kafka_consume_batch(consumer, b->msgs, max, in_flight ? 5 : 100,
+                                   (int)cfg_batch_linger_ms);
+        if (b->n > 0) {
+            process_batch(b, fences);
+        } else {
+            finish_in_flight();
+            unlock_purge(); /* an idle writer keeps no purge waiting */
+        }
         rd_kafka_poll(producer, 0);
     }
     log_info("writer stopping", NULL);
+    finish_in_flight();
+    unlock_purge();
     kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
     rd_kafka_destroy(producer);
     wdb_close(db);
     wparts_free(&parts);
     admin_stop();
-    free(msgs);
-    free(items);
+    for (int k = 0; k < 2; k++) {
+        free(batches[k].msgs);
+        free(batches[k].items);
+        wdb_publist_free(&batches[k].list);
+        publication_free(&batches[k].pub);
+    }
     free(fences);
     return 0;
 }

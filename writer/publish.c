@@ -80,22 +80,47 @@ static const rd_kafka_message_t *origin(rd_kafka_message_t *const *msgs, const w
     return msgs && m->item >= 0 ? msgs[m->item] : NULL;
 }
 
-int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs, int n,
-                  rd_kafka_message_t *const *msgs, const char *applied_at, long long *redelivered) {
+/* Room for n messages' delivery state; the buffers are kept from batch to batch. */
+static int reserve(publication *p, int n) {
+    if (n <= p->cap) return 0;
+    kafka_delivery *dr = realloc(p->dr, (size_t)n * sizeof *dr);
+    if (dr) p->dr = dr;
+    int *need = realloc(p->need, (size_t)n * sizeof *need);
+    if (need) p->need = need;
+    int *redo = realloc(p->redo, (size_t)n * sizeof *redo);
+    if (redo) p->redo = redo;
+    if (!dr || !need || !redo) return -1;
+    p->cap = n;
+    return 0;
+}
+
+int publication_start(publication *p, rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs,
+                      int n, rd_kafka_message_t *const *msgs, const char *applied_at) {
+    p->pubs = pubs;
+    p->n = 0;
+    p->msgs = msgs;
+    p->prefix = prefix;
+    p->applied_at = applied_at;
     if (n == 0) return 0;
-    kafka_delivery *dr = calloc((size_t)n, sizeof *dr);
-    int *need = calloc((size_t)n, sizeof *need), *redo = calloc((size_t)n, sizeof *redo);
-    int rc = -1;
-    if (!dr || !need || !redo) {
+    if (reserve(p, n) != 0) {
         log_error("out of memory publishing a batch", NULL);
-        goto done;
+        return -1;
     }
+    memset(p->dr, 0, (size_t)n * sizeof *p->dr);
+    p->n = n;
     for (int i = 0; i < n; i++) {
-        need[i] = 1;
-        if (produce_one(producer, prefix, &pubs[i], origin(msgs, &pubs[i]), applied_at, &dr[i]))
-            goto done;
+        p->need[i] = 1;
+        if (produce_one(producer, prefix, &pubs[i], origin(msgs, &pubs[i]), applied_at, &p->dr[i]))
+            return -1;
     }
-    for (int attempt = 0;; attempt++) {
+    return 0;
+}
+
+int publication_finish(publication *p, rd_kafka_t *producer, long long *redelivered) {
+    const wdb_pub *pubs = p->pubs;
+    int n = p->n, *need = p->need, *redo = p->redo;
+    kafka_delivery *dr = p->dr;
+    for (int attempt = 0; n > 0; attempt++) {
         rd_kafka_flush(producer, 1000);
         int failed = 0, pending = 0;
         for (int i = 0; i < n; i++) {
@@ -103,11 +128,8 @@ int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs,
             pending += dr[i].state == KAFKA_PENDING;
             failed += dr[i].state == KAFKA_FAILED;
         }
-        if (!failed && !pending) {
-            rc = 0;
-            break;
-        }
-        if (util_stop && attempt > 10) break;
+        if (!failed && !pending) break;
+        if (util_stop && attempt > 10) return -1;
         if (!failed) continue;
         /* Deliveries stay in order per partition, but one that failed may sit between
          * acknowledged ones of the same key: produce that key's final state again. */
@@ -118,14 +140,19 @@ int publish_batch(rd_kafka_t *producer, const char *prefix, const wdb_pub *pubs,
         usleep((useconds_t)(attempt < 10 ? 100000 * (attempt + 1) : 1000000));
         for (int i = 0; i < n; i++) {
             if (!redo[i]) continue;
-            if (produce_one(producer, prefix, &pubs[i], origin(msgs, &pubs[i]), applied_at, &dr[i]))
-                goto done;
+            if (produce_one(producer, p->prefix, &pubs[i], origin(p->msgs, &pubs[i]), p->applied_at,
+                            &dr[i]))
+                return -1;
             if (redelivered) (*redelivered)++;
         }
     }
-done:
-    free(dr);
-    free(need);
-    free(redo);
-    return rc;
+    p->n = 0;
+    return 0;
+}
+
+void publication_free(publication *p) {
+    free(p->dr);
+    free(p->need);
+    free(p->redo);
+    memset(p, 0, sizeof *p);
 }
