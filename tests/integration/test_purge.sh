@@ -5,7 +5,8 @@
 # table with a connection_id column, found from the schema, and a pg_dump of the whole
 # database that holds no trace of its id); a fresh reader of every compacted topic from
 # the beginning finds no live record of it; a late webhook of it is skipped; a second
-# purge finds nothing. Refusals: an active connection, and no confirmation.
+# purge finds nothing, and gets in while the writer is under load. Refusals: an active
+# connection, and no confirmation.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
@@ -94,6 +95,62 @@ wait_for 30 skipped && pass "... and skipped by the writer (writer_purged_skippe
 sleep 3
 check_eq "still no row and no live key afterwards" "total=0|" "$(rows_everywhere "$SC" | tail -1)|$(live_keys "$SC")"
 
+# Under a steady load of webhooks (another connection) the writer holds the purge lock
+# from one batch to the next, one batch always in flight: a purge that waits for the lock
+# must get it after the batch being applied, not when the load stops. Counted, not timed:
+# while the purge waits, a watcher in PostgreSQL counts the writer's commits (each one
+# rewrites its partition fences in writer_partitions). A purge that finds nothing takes the
+# lock all the same.
+. "$ROOT/tests/bench/bench_lib.sh"
+bench_build "$TMP/loadgen" tests/bench/loadgen.c
+[[ $WEBHOOK_URL =~ ^http://([0-9.]+):([0-9]+)(/.*)$ ]] || fail "WEBHOOK_URL parses" "$WEBHOOK_URL"
+LOAD_CONN=conn_purge_load_$$ LOAD_RATE=300 LOAD_S=10
+PURGE_KEY=$(sed -nE 's/^#define PURGE_LOCK_KEY "([0-9]+)".*/\1/p' "$ROOT/common/purge.h")
+WEBHOOK_SECRET=$WEBHOOK_SECRET "$TMP/loadgen" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" \
+  "$LOAD_CONN" $LOAD_RATE $LOAD_S 8 1 "$TMP/load.csv" >"$TMP/load.out" 2>&1 &
+load_pid=$!
+busy() { [ "$(sql "SELECT count(*) > 300 FROM orders WHERE connection_id = '$LOAD_CONN'")" = t ]; }
+wait_for 30 busy || fail "the load reaches the database" "$(cat "$TMP/load.out")"
+psql "$DATABASE_URL" -XqtA >"$TMP/watch.out" 2>&1 <<SQL &
+DO \$\$
+DECLARE
+  waiting boolean;
+  seen boolean := false;
+  fence text;
+  last text;
+  commits int := 0;
+  t0 timestamptz := clock_timestamp();
+BEGIN
+  WHILE clock_timestamp() < t0 + interval '30 s' LOOP
+    waiting := EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0
+                       AND objid = $PURGE_KEY AND objsubid = 1 AND mode = 'ExclusiveLock'
+                       AND NOT granted);
+    -- the purge has the lock: counted up to here
+    EXIT WHEN NOT waiting AND (seen OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+                       AND classid = 0 AND objid = $PURGE_KEY AND objsubid = 1
+                       AND mode = 'ExclusiveLock' AND granted));
+    IF waiting THEN
+      SELECT string_agg(xmin::text, ',' ORDER BY topic, partition) INTO fence FROM writer_partitions;
+      IF seen AND fence IS DISTINCT FROM last THEN commits := commits + 1; END IF;
+      seen := true;
+      last := fence;
+    END IF;
+    PERFORM pg_sleep(0.002);
+  END LOOP;
+  RAISE NOTICE 'watch: seen=% commits=%', seen, commits;
+END \$\$;
+SQL
+watch_pid=$!
+sleep 0.5
 T --json connections purge "$SC" --yes >"$TMP/again.json" 2>/dev/null; rc=$?
-check_eq "a second purge succeeds and finds nothing" "0|0|0" "$rc|$(jq -r .rows_deleted "$TMP/again.json")|$(jq -r .tombstones "$TMP/again.json")"
+wait "$watch_pid"
+kill -0 "$load_pid" 2>/dev/null && under_load=yes || under_load=no
+check_eq "a second purge, under load, succeeds and finds nothing" "0|0|0" "$rc|$(jq -r .rows_deleted "$TMP/again.json")|$(jq -r .tombstones "$TMP/again.json")"
+watch=$(sed -nE 's/.*watch: seen=([a-z]+) commits=([0-9]+).*/\1 \2/p' "$TMP/watch.out")
+check_eq "... while the load still ran" yes "$under_load"
+check "... and got the lock within three of the writer's commits (waited: ${watch% *}, commits meanwhile: ${watch#* })" test "${watch#* }" -le 3
+wait "$load_pid"; rc=$?
+check_eq "the load was accepted: $(cat "$TMP/load.out")" "0|0" "$rc|$(sed -nE 's/.* non2xx=([0-9]+).*/\1/p' "$TMP/load.out")"
+landed() { [ "$(sql "SELECT count(*) FROM orders WHERE connection_id = '$LOAD_CONN'")" = $((LOAD_RATE * LOAD_S)) ]; }
+wait_for 60 landed && pass "... and every order of it landed" || fail "every order of the load landed" "$(sql "SELECT count(*) FROM orders WHERE connection_id = '$LOAD_CONN'")"
 finish
