@@ -65,6 +65,8 @@ GW_HOST=${BASH_REMATCH[1]} GW_PORT=${BASH_REMATCH[2]} GW_PATH=${BASH_REMATCH[3]}
 
 LOADGEN=$BENCH_TOOLS/loadgen
 bench_build "$LOADGEN" tests/bench/loadgen.c
+PROBE=$BENCH_TOOLS/bench_kafka_probe
+bench_build "$PROBE" tests/bench/bench_kafka_probe.c
 
 # RSS and CPU of every process: run.sh samples for the whole run; alone, we do it here.
 SAMPLES=${BENCH_SAMPLES:-$OUT/samples.csv}
@@ -163,7 +165,7 @@ ok=1
 # The broker's own floor for one hop, with the pipeline's client settings, on a topic of
 # its own (tests/bench/bench_kafka_probe.c): the fixed phase's per-hop table is read
 # against it.
-"$BENCH_BUILD/bench/bench_kafka_probe" "$KAFKA_BOOTSTRAP" bench.probe.v1 10 200 | tee "$OUT/probe.txt" ||
+"$PROBE" "$KAFKA_BOOTSTRAP" bench.probe.v1 10 200 | tee "$OUT/probe.txt" ||
     bench_note "the broker probe did not finish"
 PROBE_P50=$(awk '$2 == "name=e2e.probe.hop_p50" { sub("value=", "", $4); print $4 }' "$OUT/probe.txt")
 phase fixed "$RATE" "$SOAK_S" --p50-goal-ms "$P50_GOAL_MS" --p99-goal-ms "$P99_GOAL_MS" --hop-figures || ok=0
