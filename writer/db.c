@@ -214,9 +214,8 @@ static int prepare_one(wdb *db, const char *name, const sbuf *sql, int nparams, 
 
 /* Start the session's prepared state: forget statements of an earlier attempt and check
  * every spec. The staging tables and statements of a spec are made on its first use
- * (prepare_spec): each ON COMMIT DELETE ROWS table is truncated at every commit that
- * touched any temporary table, ~0.3 ms apiece, and a writer fed one topic needs one
- * spec's tables, not all fourteen specs' ~50. */
+ * (prepare_spec): a writer fed one topic needs one spec's tables, not all fourteen
+ * specs' ~50. */
 static int wdb_prepare(wdb *db, char *errstr, size_t errlen) {
     if (wdb_nspecs > WDB_MAX_SPECS) {
         snprintf(errstr, errlen, "too many specs");
@@ -716,6 +715,58 @@ done:
     return rc;
 }
 
+/* Empty the staging tables this batch used, in its transaction, so that the next batch
+ * finds them empty (writer/db_sql.h: DELETE, and a VACUUM now and then). 0 or -1. */
+static int clear_staging(apply_ctx *a, const int *order, int nvalid) {
+    wdb *db = a->db;
+    int used[WDB_MAX_SPECS] = {0};
+    for (int k = 0; k < nvalid; k++)
+        used[a->cands[order[k]].spec] = 1;
+    sbuf sql = {0};
+    for (int i = 0; i < wdb_nspecs; i++) {
+        if (used[i] && wdb_sql_staging_delete(wdb_specs[i], &sql)) {
+            sbuf_free(&sql);
+            snprintf(a->errstr, a->errlen, "out of memory");
+            return -1;
+        }
+    }
+    int rc = sql.len ? exec_cmd(db, sql.p, a->errstr, a->errlen) : 0;
+    sbuf_free(&sql);
+    if (rc) return -1;
+    for (int i = 0; i < wdb_nspecs; i++)
+        db->dirty[i] |= used[i];
+    db->staged_since_vacuum += nvalid;
+    return 0;
+}
+
+/* Between two batches (VACUUM cannot run in a transaction): once enough records were
+ * staged, give the space of the rows deleted since the last time back to the tables
+ * (writer/db_sql.h). Only tables of this session: it takes no lock another one waits
+ * for. 0 or -1 (errstr). */
+static int vacuum_staging(wdb *db, char *errstr, size_t errlen) {
+    if (db->staged_since_vacuum < WDB_STAGE_VACUUM_RECORDS) return 0;
+    sbuf sql = {0};
+    int rc = sbuf_printf(&sql, "VACUUM ");
+    const char *sep = "";
+    for (int i = 0; i < wdb_nspecs; i++) {
+        if (!db->dirty[i] || !db->ready[i]) continue;
+        rc |= sbuf_printf(&sql, "%s", sep);
+        rc |= wdb_sql_staging_names(wdb_specs[i], &sql);
+        sep = ", ";
+    }
+    if (rc) {
+        sbuf_free(&sql);
+        snprintf(errstr, errlen, "out of memory");
+        return -1;
+    }
+    rc = *sep ? exec_cmd(db, sql.p, errstr, errlen) : 0;
+    sbuf_free(&sql);
+    if (rc) return -1;
+    memset(db->dirty, 0, sizeof db->dirty);
+    db->staged_since_vacuum = 0;
+    return 0;
+}
+
 wdb_result wdb_apply(wdb *db, wdb_item *items, int n, char *errstr, size_t errlen) {
     return wdb_apply_fenced(db, NULL, NULL, 0, items, n, errstr, errlen);
 }
@@ -794,6 +845,7 @@ wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int n
             prepare_spec(db, a.cands[order[k]].spec, errstr, errlen))
             goto fail;
 
+    if (vacuum_staging(db, errstr, errlen)) goto fail;
     if (exec_cmd(db, "BEGIN", errstr, errlen)) goto fail;
     in_tx = 1;
     int frc = wdb_fence_run(db, group ? group : "", fences, nfences, errstr, errlen);
@@ -823,6 +875,7 @@ wdb_result wdb_apply_fenced(wdb *db, const char *group, wdb_fence *fences, int n
     /* 4. (the list is built before COMMIT: nothing can fail between the commit and it) */
     if (wdb_acc_flush(db, errstr, errlen)) goto fail;
     if (publish_stored(&a, n)) goto fail;
+    if (clear_staging(&a, order, nvalid)) goto fail;
     if (wdb_pub_finish(db, items)) {
         snprintf(errstr, errlen, "out of memory");
         goto fail;

@@ -8,10 +8,10 @@
 #include "writer/db_int.h"
 #include "writer/db_sql.h"
 
-const char wdb_acc_ddl[] = "CREATE TEMP TABLE IF NOT EXISTS " WDB_ACC_TABLE
-                           " (tbl text, connection_id text, poll boolean, "
-                           "lag_s double precision, stale_s double precision, corrected boolean) "
-                           "ON COMMIT DELETE ROWS;\n";
+const char wdb_acc_ddl[] =
+    "CREATE TEMP TABLE IF NOT EXISTS " WDB_ACC_TABLE
+    " (tbl text, connection_id text, poll boolean, "
+    "lag_s double precision, stale_s double precision, corrected boolean);\n";
 
 /* The batch's sums per (connection, resource), added to what sync_accuracy holds, in key
  * order (writers that share a connection lock its rows in one order); then every row.

@@ -18,7 +18,7 @@
 
 #define WDB_ACC_TABLE "wdb_acc"
 
-/* Its DDL, with the staging tables of every entity spec (ON COMMIT DELETE ROWS). */
+/* Its DDL, with the staging tables of every lifecycle spec (emptied with them). */
 extern const char wdb_acc_ddl[];
 
 /* One applied version of the last committed batch. */

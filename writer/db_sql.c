@@ -184,6 +184,19 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
     return rc ? -1 : 0;
 }
 
+/* Spec s's staging tables, each name preceded by pre and followed by sep but the last
+ * (the one list that ANALYZE, DELETE and VACUUM follow). 0 or -1 (ENOMEM). */
+static int staging_tables(const wdb_spec *s, sbuf *o, const char *pre, const char *sep) {
+    const char *sn = wdb_spec_name(s);
+    int rc = sbuf_printf(o, "%swdb_s_%s", pre, sn);
+    if (s->nchildren) rc |= sbuf_printf(o, "%s%swdb_c_%s", sep, pre, sn);
+    if (wdb_spec_lifecycle(s))
+        rc |= sbuf_printf(o, "%s%swdb_d_%s%s%s" WDB_ACC_TABLE, sep, pre, sn, sep, pre);
+    for (int c = 0; c < s->nchildren; c++)
+        rc |= sbuf_printf(o, "%s%swdb_s_%s", sep, pre, s->children[c].table);
+    return rc ? -1 : 0;
+}
+
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     const char *sn = wdb_spec_name(s);
     int rc = sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (seq integer", sn);
@@ -194,16 +207,14 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
      * again for the target table. Rows up to a page stay inline and uncompressed; a
      * larger record goes out of line, still uncompressed. */
     rc |= sbuf_printf(o,
-                      ", \"%s\" text) WITH (toast_tuple_target = " WDB_STAGE_TOAST_TARGET
-                      ") ON COMMIT DELETE ROWS;\n"
+                      ", \"%s\" text) WITH (toast_tuple_target = " WDB_STAGE_TOAST_TARGET ");\n"
                       "ALTER TABLE wdb_s_%s ALTER COLUMN \"%s\" SET STORAGE EXTERNAL;\n",
                       s->record_col, sn, s->record_col);
     if (s->nchildren)
         rc |= sbuf_printf(
             o,
             "CREATE TEMP TABLE IF NOT EXISTS wdb_c_%s (connection_id text, id text, "
-            "existed boolean) "
-            "ON COMMIT DELETE ROWS;\n"
+            "existed boolean);\n"
             "CREATE INDEX IF NOT EXISTS wdb_c_%s_idx ON wdb_c_%s (connection_id, id);\n",
             sn, sn, sn);
     if (wdb_spec_lifecycle(s)) {
@@ -211,13 +222,13 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_d_%s (seq integer", sn);
         for (size_t i = 0; i < sizeof delete_cols / sizeof delete_cols[0]; i++)
             rc |= sbuf_printf(o, ", \"%s\" text", delete_cols[i].name);
-        rc |= sbuf_printf(o, ", \"%s\" text) ON COMMIT DELETE ROWS;\n", s->record_col);
+        rc |= sbuf_printf(o, ", \"%s\" text);\n", s->record_col);
     }
     for (int c = 0; c < s->nchildren; c++) {
         rc |= sbuf_printf(o, "CREATE TEMP TABLE IF NOT EXISTS wdb_s_%s (pseq integer, ",
                           s->children[c].table);
         rc |= child_cols(&s->children[c], o, "", 0, " text");
-        rc |= sbuf_printf(o, ") ON COMMIT DELETE ROWS;\n");
+        rc |= sbuf_printf(o, ");\n");
         /* The child delete looks up, for each stored row of an updated parent, whether
          * the new version has it, by the parent's key. The writer's session allows
          * only nested loops (wdb_open): without this index each lookup scans the whole
@@ -229,13 +240,18 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     }
     /* Never analyzed, an empty table is assumed to hold 10 pages of rows whatever it
      * holds; analyzed once (empty), the planner sizes it from its current pages. */
-    rc |= sbuf_printf(o, "ANALYZE wdb_s_%s", sn);
-    if (s->nchildren) rc |= sbuf_printf(o, ", wdb_c_%s", sn);
-    if (wdb_spec_lifecycle(s)) rc |= sbuf_printf(o, ", wdb_d_%s", sn);
-    for (int c = 0; c < s->nchildren; c++)
-        rc |= sbuf_printf(o, ", wdb_s_%s", s->children[c].table);
+    rc |= sbuf_printf(o, "ANALYZE ");
+    rc |= staging_tables(s, o, "", ", ");
     rc |= sbuf_printf(o, ";\n");
     return rc ? -1 : 0;
+}
+
+int wdb_sql_staging_delete(const wdb_spec *s, sbuf *o) {
+    return staging_tables(s, o, "DELETE FROM ", ";\n") || sbuf_printf(o, ";\n") ? -1 : 0;
+}
+
+int wdb_sql_staging_names(const wdb_spec *s, sbuf *o) {
+    return staging_tables(s, o, "", ", ");
 }
 
 int wdb_sql_merge(const wdb_spec *s, sbuf *o) {

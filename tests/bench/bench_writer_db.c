@@ -171,7 +171,7 @@ static double run_wdb(wdb *db, char **v, int n, int batch, double *cpu, double *
 /* The staging rows of every record, per batch and table, built outside the clock. */
 typedef struct staged {
     const wdb_spec *sp;
-    int nt, nb;
+    int nt, nb, batch, n;
     sbuf *text; /* [batch * nt + table] */
 } staged;
 
@@ -180,6 +180,8 @@ static void stage_all(staged *st, char **v, int n, int batch) {
     st->sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
     st->nt = 1 + st->sp->nchildren;
     st->nb = (n + batch - 1) / batch;
+    st->batch = batch;
+    st->n = n;
     st->text = calloc((size_t)(st->nb * st->nt), sizeof *st->text);
     for (int i = 0; i < n; i++) {
         cJSON *rec = cJSON_Parse(v[i]);
@@ -312,6 +314,7 @@ static void copy_text(PGconn *c, const char *table, const sbuf *s) {
 typedef struct bare {
     PGconn *c;
     sbuf merge[1 + WDB_MAX_CHILD_TABLES];
+    long staged; /* records staged since the last VACUUM */
 } bare;
 
 static void bare_prepare(bare *b, const char *ci, const wdb_spec *sp) {
@@ -337,7 +340,20 @@ static double run_bare(bare *b, const staged *st, double *cpu, double *scpu) {
         }
         for (int t = 0; t < st->nt; t++)
             exec_or_die(b->c, b->merge[t].p);
-        exec_or_die(b->c, "COMMIT"); /* ON COMMIT DELETE ROWS empties the staging tables */
+        /* Emptied as the writer empties them (writer/db_sql.h). */
+        sbuf clear = {0};
+        if (wdb_sql_staging_delete(st->sp, &clear)) die("clear", "out of memory");
+        exec_or_die(b->c, clear.p);
+        exec_or_die(b->c, "COMMIT");
+        b->staged += k + 1 < st->nb ? st->batch : st->n - k * st->batch;
+        if (b->staged >= WDB_STAGE_VACUUM_RECORDS) {
+            clear.len = 0;
+            if (sbuf_printf(&clear, "VACUUM ") || wdb_sql_staging_names(st->sp, &clear))
+                die("vacuum", "out of memory");
+            exec_or_die(b->c, clear.p);
+            b->staged = 0;
+        }
+        sbuf_free(&clear);
     }
     *cpu = cpu_s() - c0;
     *scpu = s0 < 0 ? -1 : server_cpu_s(b->c) - s0;

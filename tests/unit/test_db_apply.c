@@ -8,6 +8,8 @@
  * also checked for unique violations. */
 #include "db_test_records.h"
 #include "writer/db_accuracy.h"
+#include "writer/db_spec.h"
+#include "writer/db_sql.h"
 
 #define SHUFFLE_RECORDS 10
 #define SHUFFLE_VERSIONS 6
@@ -460,6 +462,57 @@ static void test_update_probes_the_staged_child_rows(void **state) {
     tdb_destroy(&a);
 }
 
+/* This session's staging tables: rows left in them, and their size with TOAST and
+ * indexes (bytes). */
+static long staging_rows(wdb *db) {
+    const wdb_spec *sp = wdb_specs[wdb_spec_find("wms.orders.v1", "order", NULL)];
+    sbuf names = {0}, q = {0};
+    assert_int_equal(wdb_sql_staging_names(sp, &names), 0);
+    assert_int_equal(sbuf_printf(&q, "SELECT 0"), 0);
+    for (char *t = strtok(names.p, ", "); t; t = strtok(NULL, ", "))
+        assert_int_equal(sbuf_printf(&q, " + (SELECT count(*) FROM %s)", t), 0);
+    long n = tdb_count(wdb_conn(db), "%s", q.p);
+    sbuf_free(&names);
+    sbuf_free(&q);
+    return n;
+}
+
+static long staging_bytes(wdb *db) {
+    return tdb_count(wdb_conn(db),
+                     "SELECT coalesce(sum(pg_total_relation_size(oid)), 0) FROM pg_class "
+                     "WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r' "
+                     "AND relname LIKE 'wdb\\_%%'");
+}
+
+/* The staging tables are emptied by a DELETE in each batch's transaction, and the
+ * space of those rows comes back with a VACUUM between batches once
+ * WDB_STAGE_VACUUM_RECORDS were staged (writer/db_sql.h): every batch finds them empty,
+ * and many small batches do not make them grow (the merges scan them whole). */
+static void test_staging_is_emptied_and_does_not_grow(void **state) {
+    (void)state;
+    enum { BATCH = 20, BATCHES = 3 * WDB_STAGE_VACUUM_RECORDS / BATCH };
+    tdb a;
+    tdb_create(&a, 1);
+    wdb *db = tdb_open(&a);
+    long before_vacuum = 0, most = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        apply_orders(db, b * BATCH, BATCH, 1);
+        assert_int_equal(staging_rows(db), 0);
+        long bytes = staging_bytes(db);
+        if ((b + 1) * BATCH == WDB_STAGE_VACUUM_RECORDS) before_vacuum = bytes;
+        if (bytes > most) most = bytes;
+    }
+    tdb_assert_val(a.sql, "1500", "SELECT count(*) FROM orders");
+    /* The next batch vacuums first: the tables never hold more dead rows than that. Not
+     * vacuumed, they grow with every batch: three times as large at the end. */
+    print_message("staging tables: %ld bytes after %d records, at most %ld over %d batches\n",
+                  before_vacuum, WDB_STAGE_VACUUM_RECORDS, most, BATCHES);
+    assert_true(before_vacuum > 0);
+    assert_true(most <= before_vacuum + before_vacuum / 2);
+    wdb_close(db);
+    tdb_destroy(&a);
+}
+
 static void test_bad_records_are_refused_and_the_rest_commits(void **state) {
     (void)state;
     tdb t;
@@ -655,6 +708,7 @@ int main(void) {
         cmocka_unit_test(test_shuffled_versions_end_at_the_newest),
         cmocka_unit_test(test_update_rewrites_only_changed_child_rows),
         cmocka_unit_test(test_update_probes_the_staged_child_rows),
+        cmocka_unit_test(test_staging_is_emptied_and_does_not_grow),
         cmocka_unit_test(test_bad_records_are_refused_and_the_rest_commits),
         cmocka_unit_test(test_envelope_problems_are_refused),
         cmocka_unit_test(test_database_limits_are_content_errors),
