@@ -42,7 +42,11 @@
 #define LG_REQ_MAX (BENCH_ORDER_MAX + 1024)
 #define LG_REQ_TIMEOUT_NS 20000000000LL /* 20 s: past Svix's 15 s a delivery has failed */
 #define LG_DRAIN_NS 60000000000LL       /* after the last due time, wait this long at most */
-#define LG_START_DELAY_NS 100000000LL   /* connections are open before t0 */
+/* A keep-alive connection idle this long is closed before its next request, as HTTP
+ * clients do, under the gateway's idle timeout (WEBHOOK_GW_CONN_TIMEOUT_S, 10 s):
+ * otherwise a request sent as the gateway closes the connection is lost in the race. */
+#define LG_IDLE_CLOSE_NS 5000000000LL
+#define LG_START_DELAY_NS 100000000LL /* connections are open before t0 */
 #define LG_EPOLL_BATCH 256
 
 typedef struct lg_event {
@@ -53,8 +57,8 @@ typedef struct lg_event {
 
 typedef struct lg_conn {
     int fd;
-    long ev; /* event in flight, -1 when free */
-    int64_t sent_ns;
+    long ev;         /* event in flight, -1 when free */
+    int64_t sent_ns; /* its last request was sent (or it was opened) */
     char out[LG_REQ_MAX];
     size_t out_len, out_off;
     char in[LG_RESP_MAX];
@@ -89,6 +93,7 @@ static int lg_connect(lg_conn *c) {
     if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) != 0) goto fail;
     c->fd = fd;
     c->in_len = 0;
+    c->sent_ns = mono_ns();
     return fd;
 fail:
     close(fd);
@@ -258,6 +263,7 @@ int main(int argc, char **argv) {
         int64_t now = mono_ns();
         while (next < r.events && r.ev[next].due_ns <= now && nfree > 0) {
             lg_conn *c = &conns[free_list[--nfree]];
+            if (c->fd >= 0 && now - c->sent_ns > LG_IDLE_CLOSE_NS) lg_close(c);
             if (c->fd < 0 && lg_connect(c) < 0) {
                 conn_errors++;
                 r.ev[next].status = 0;
