@@ -716,15 +716,19 @@ done:
 }
 
 /* Empty the staging tables this batch used, in its transaction, so that the next batch
- * finds them empty (writer/db_sql.h: DELETE, and a VACUUM now and then). 0 or -1. */
+ * finds them empty (writer/db_sql.h): a small batch by DELETE, its rows' space given
+ * back by a VACUUM later; a large one by TRUNCATE, of every table holding deleted rows
+ * too. 0 or -1 (errstr). */
 static int clear_staging(apply_ctx *a, const int *order, int nvalid) {
     wdb *db = a->db;
     int used[WDB_MAX_SPECS] = {0};
     for (int k = 0; k < nvalid; k++)
         used[a->cands[order[k]].spec] = 1;
+    int truncate = nvalid >= WDB_STAGE_TRUNCATE_BATCH;
     sbuf sql = {0};
     for (int i = 0; i < wdb_nspecs; i++) {
-        if (used[i] && wdb_sql_staging_delete(wdb_specs[i], &sql)) {
+        if (!(used[i] || (truncate && db->dirty[i] && db->ready[i]))) continue;
+        if (wdb_sql_staging_clear(wdb_specs[i], truncate, &sql)) {
             sbuf_free(&sql);
             snprintf(a->errstr, a->errlen, "out of memory");
             return -1;
@@ -733,18 +737,22 @@ static int clear_staging(apply_ctx *a, const int *order, int nvalid) {
     int rc = sql.len ? exec_cmd(db, sql.p, a->errstr, a->errlen) : 0;
     sbuf_free(&sql);
     if (rc) return -1;
+    if (truncate) {
+        memset(db->dirty, 0, sizeof db->dirty);
+        db->deleted_since_vacuum = 0;
+        return 0;
+    }
     for (int i = 0; i < wdb_nspecs; i++)
         db->dirty[i] |= used[i];
-    db->staged_since_vacuum += nvalid;
+    db->deleted_since_vacuum += nvalid;
     return 0;
 }
 
-/* Between two batches (VACUUM cannot run in a transaction): once enough records were
- * staged, give the space of the rows deleted since the last time back to the tables
- * (writer/db_sql.h). Only tables of this session: it takes no lock another one waits
- * for. 0 or -1 (errstr). */
+/* Between two batches (VACUUM cannot run in a transaction): once enough rows were
+ * deleted, give their space back to the tables (writer/db_sql.h). Only tables of this
+ * session: it takes no lock another one waits for. 0 or -1 (errstr). */
 static int vacuum_staging(wdb *db, char *errstr, size_t errlen) {
-    if (db->staged_since_vacuum < WDB_STAGE_VACUUM_RECORDS) return 0;
+    if (db->deleted_since_vacuum < WDB_STAGE_VACUUM_RECORDS) return 0;
     sbuf sql = {0};
     int rc = sbuf_printf(&sql, "VACUUM ");
     const char *sep = "";
@@ -763,7 +771,7 @@ static int vacuum_staging(wdb *db, char *errstr, size_t errlen) {
     sbuf_free(&sql);
     if (rc) return -1;
     memset(db->dirty, 0, sizeof db->dirty);
-    db->staged_since_vacuum = 0;
+    db->deleted_since_vacuum = 0;
     return 0;
 }
 

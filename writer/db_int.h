@@ -27,9 +27,9 @@ struct wdb {
     int prepared;             /* session reset done and every spec checked */
     int ready[WDB_MAX_SPECS]; /* spec i's staging tables and statements exist */
     /* spec i's staging tables hold deleted rows not vacuumed yet, and how many records
-     * all specs staged since the last VACUUM (db.c, clear_staging) */
+     * (all specs) were deleted since the last VACUUM or TRUNCATE (db.c, clear_staging) */
     int dirty[WDB_MAX_SPECS];
-    long staged_since_vacuum;
+    long deleted_since_vacuum;
     sbuf bufs[WDB_MAX_SPECS][1 + WDB_MAX_CHILD_TABLES];
     sbuf dbufs[WDB_MAX_SPECS];                     /* staged delete records */
     sbuf del[WDB_MAX_SPECS][WDB_MAX_CHILD_TABLES]; /* child deletes, run unprepared */

@@ -185,7 +185,7 @@ static int child_cols(const wdb_child *ch, sbuf *o, const char *prefix, int cast
 }
 
 /* Spec s's staging tables, each name preceded by pre and followed by sep but the last
- * (the one list that ANALYZE, DELETE and VACUUM follow). 0 or -1 (ENOMEM). */
+ * (the one list that ANALYZE, DELETE, TRUNCATE and VACUUM follow). 0 or -1 (ENOMEM). */
 static int staging_tables(const wdb_spec *s, sbuf *o, const char *pre, const char *sep) {
     const char *sn = wdb_spec_name(s);
     int rc = sbuf_printf(o, "%swdb_s_%s", pre, sn);
@@ -246,7 +246,15 @@ int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *o) {
     return rc ? -1 : 0;
 }
 
-int wdb_sql_staging_delete(const wdb_spec *s, sbuf *o) {
+int wdb_sql_staging_clear(const wdb_spec *s, int truncate, sbuf *o) {
+    /* A TRUNCATE gives the tables new files, which PostgreSQL takes for never analyzed
+     * (then the planner assumes 10 pages of rows): analyzed again, empty. */
+    if (truncate)
+        return sbuf_printf(o, "TRUNCATE ") || staging_tables(s, o, "", ", ") ||
+                       sbuf_printf(o, ";\nANALYZE ") || staging_tables(s, o, "", ", ") ||
+                       sbuf_printf(o, ";\n")
+                   ? -1
+                   : 0;
     return staging_tables(s, o, "DELETE FROM ", ";\n") || sbuf_printf(o, ";\n") ? -1 : 0;
 }
 

@@ -26,19 +26,24 @@ int wdb_sql_check(const wdb_spec *s, char *errstr, size_t errlen);
  * out; 0 or -1 (ENOMEM). */
 int wdb_sql_staging_ddl(const wdb_spec *s, sbuf *out);
 
-/* The DELETE of each of the spec's staging tables, which empties them before a
- * transaction that used them commits. Appends to out; 0 or -1 (ENOMEM).
+/* What empties the spec's staging tables before a transaction that used them commits:
+ * a DELETE of each, or with truncate set one TRUNCATE of them all. Appends to out; 0 or
+ * -1 (ENOMEM).
  *
  * The tables were ON COMMIT DELETE ROWS, and PostgreSQL then truncates every such table
  * of the session at each commit that touched any temporary table: a table, its TOAST
- * table and their indexes, each in place (3.4-4.8 ms a transaction for seven tables of
- * 50 rows; a writer fed every topic has ~50 tables). A DELETE costs little for a batch's
- * rows, but a deleted row's space comes back only with a VACUUM (temporary tables are
- * not autovacuumed), and the merges scan their staging tables whole: without it the
- * same transactions took 18 ms. So once WDB_STAGE_VACUUM_RECORDS records (all specs
- * together) were staged, the writer vacuums the tables between two batches (db.c): with
- * a VACUUM every ten such transactions they took 2.3 ms. */
-int wdb_sql_staging_delete(const wdb_spec *s, sbuf *out);
+ * table and their indexes (3.4-4.8 ms a transaction for seven tables of 50 rows; a
+ * writer fed every topic has ~50 tables). A DELETE costs little for a few rows, but a
+ * deleted row's space comes back only with a VACUUM (temporary tables are not
+ * autovacuumed) and the merges scan their staging tables whole: without one the same
+ * transactions took 18 ms; with a VACUUM every ten of them, between two transactions,
+ * 2.3 ms. For large batches the DELETE and VACUUM cost more than a TRUNCATE in the
+ * transaction (seven tables of 2,000 rows of 2 KB: 74 ms against 57 ms), and at 500
+ * rows the same (15.5 ms). So db.c deletes a batch of fewer than
+ * WDB_STAGE_TRUNCATE_BATCH records, truncates a larger one, and vacuums once
+ * WDB_STAGE_VACUUM_RECORDS deleted rows are in the tables. */
+int wdb_sql_staging_clear(const wdb_spec *s, int truncate, sbuf *out);
+#define WDB_STAGE_TRUNCATE_BATCH 1000
 #define WDB_STAGE_VACUUM_RECORDS 500
 
 /* The spec's staging tables as "a, b, ..." (for one VACUUM of several specs' tables).

@@ -314,7 +314,7 @@ static void copy_text(PGconn *c, const char *table, const sbuf *s) {
 typedef struct bare {
     PGconn *c;
     sbuf merge[1 + WDB_MAX_CHILD_TABLES];
-    long staged; /* records staged since the last VACUUM */
+    long deleted; /* staged rows deleted since the last VACUUM or TRUNCATE */
 } bare;
 
 static void bare_prepare(bare *b, const char *ci, const wdb_spec *sp) {
@@ -341,17 +341,19 @@ static double run_bare(bare *b, const staged *st, double *cpu, double *scpu) {
         for (int t = 0; t < st->nt; t++)
             exec_or_die(b->c, b->merge[t].p);
         /* Emptied as the writer empties them (writer/db_sql.h). */
+        long n = k + 1 < st->nb ? st->batch : st->n - (long)k * st->batch;
+        int truncate = n >= WDB_STAGE_TRUNCATE_BATCH;
         sbuf clear = {0};
-        if (wdb_sql_staging_delete(st->sp, &clear)) die("clear", "out of memory");
+        if (wdb_sql_staging_clear(st->sp, truncate, &clear)) die("clear", "out of memory");
         exec_or_die(b->c, clear.p);
         exec_or_die(b->c, "COMMIT");
-        b->staged += k + 1 < st->nb ? st->batch : st->n - k * st->batch;
-        if (b->staged >= WDB_STAGE_VACUUM_RECORDS) {
+        b->deleted = truncate ? 0 : b->deleted + n;
+        if (b->deleted >= WDB_STAGE_VACUUM_RECORDS) {
             clear.len = 0;
             if (sbuf_printf(&clear, "VACUUM ") || wdb_sql_staging_names(st->sp, &clear))
                 die("vacuum", "out of memory");
             exec_or_die(b->c, clear.p);
-            b->staged = 0;
+            b->deleted = 0;
         }
         sbuf_free(&clear);
     }
