@@ -54,6 +54,22 @@ static void lags(const cJSON *root, const char *client) {
     }
 }
 
+/* What a producer's batches hold, per topic, over the last statistics interval (0 when it
+ * sent none). Small batches cost every broker per batch: Kafka per request and index
+ * entry, the dev broker a walk of its partition's batch list on every fetch
+ * (docs/benchmarks.md). */
+static void batches(const cJSON *root, const char *client) {
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "topics"), *t;
+    cJSON_ArrayForEach(t, ts) {
+        if (!t->string) continue;
+        const char *const l[] = {"client", client, "topic", t->string, NULL};
+        set("kafka_producer_batch_messages", "average messages a produced batch held", l,
+            num(cJSON_GetObjectItemCaseSensitive(t, "batchcnt"), "avg", 0), 1);
+        set("kafka_producer_batch_bytes", "average bytes of a produced batch", l,
+            num(cJSON_GetObjectItemCaseSensitive(t, "batchsize"), "avg", 0), 1);
+    }
+}
+
 int kafka_stats_apply(const char *json, size_t len) {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
@@ -71,9 +87,11 @@ int kafka_stats_apply(const char *json, size_t len) {
     const char *const l[] = {"client", client, NULL};
     set("kafka_client_replyq", "librdkafka events waiting for a poll", l, num(root, "replyq", 0),
         1);
-    if (strcmp(type->valuestring, "producer") == 0)
+    if (strcmp(type->valuestring, "producer") == 0) {
         set("kafka_client_queue_messages", "produced messages not yet delivered", l,
             num(root, "msg_cnt", 0), 1);
+        batches(root, client);
+    }
     brokers(root, client);
     if (strcmp(type->valuestring, "consumer") == 0) lags(root, client);
     cJSON_Delete(root);

@@ -141,6 +141,15 @@ static const char consumer_stats[] =
     "\"topics\":{\"wms.orders.v1\":{\"partitions\":{"
     "\"0\":{\"consumer_lag\":42},\"1\":{\"consumer_lag\":-1},\"-1\":{\"consumer_lag\":-1}}}}}";
 
+/* ... and of a producer: batchcnt and batchsize are windows over the last interval. */
+static const char producer_stats[] =
+    "{\"name\":\"normalizer#producer-1\",\"client_id\":\"normalizer\",\"type\":\"producer\","
+    "\"replyq\":0,\"msg_cnt\":7,\"brokers\":{},"
+    "\"topics\":{\"trackstar.canonical.orders.v1\":{\"batchsize\":{\"avg\":2240,\"cnt\":12},"
+    "\"batchcnt\":{\"avg\":6,\"cnt\":12},\"partitions\":{\"0\":{}}},"
+    "\"trackstar.dlq.v1\":{\"batchsize\":{\"avg\":0,\"cnt\":0},"
+    "\"batchcnt\":{\"avg\":0,\"cnt\":0}}}}";
+
 static void statistics_become_gauges(void **state) {
     (void)state;
     assert_int_equal(kafka_stats_apply(consumer_stats, strlen(consumer_stats)), 0);
@@ -160,6 +169,19 @@ static void statistics_become_gauges(void **state) {
     assert_non_null(strstr(out, "kafka_broker_outbuf_requests{client=\"writer-consumer\","
                                 "broker=\"127.0.0.1:9092/1\"} 2\n"));
     assert_non_null(strstr(out, "kafka_client_replyq{client=\"writer-consumer\"} 3\n"));
+    /* Batches are a producer's: a consumer's topics give none. */
+    assert_null(strstr(out, "kafka_producer_batch_messages{client=\"writer-consumer\""));
+    free(out);
+
+    assert_int_equal(kafka_stats_apply(producer_stats, strlen(producer_stats)), 0);
+    out = metrics_render();
+    assert_non_null(strstr(out, "kafka_client_queue_messages{client=\"normalizer-producer\"} 7\n"));
+    assert_non_null(strstr(out, "kafka_producer_batch_messages{client=\"normalizer-producer\","
+                                "topic=\"trackstar.canonical.orders.v1\"} 6\n"));
+    assert_non_null(strstr(out, "kafka_producer_batch_bytes{client=\"normalizer-producer\","
+                                "topic=\"trackstar.canonical.orders.v1\"} 2240\n"));
+    assert_non_null(strstr(out, "kafka_producer_batch_messages{client=\"normalizer-producer\","
+                                "topic=\"trackstar.dlq.v1\"} 0\n"));
     free(out);
 }
 
