@@ -112,6 +112,23 @@ writer_report() {
         printf "BENCH name=e2e.%s.writer.busy stage=writer value=%.0f unit=%%\n", l, 100 * (a + p) / w }'
 }
 
+# batch_report LABEL: messages per produced batch on each hop's topic, over the producers'
+# last statistics interval (kafka_producer_batch_messages; read as the sending ends). The
+# dev broker walks a partition's list of batches from the oldest on every fetch and
+# answers with one batch, so its CPU per event grows as these shrink (docs/benchmarks.md).
+batch_report() {
+    local stage url topic v line="$1: messages per producer batch:"
+    for stage in "webhook-gw|$ADMIN_WEBHOOK_GW|trackstar.raw.v1" \
+        "normalizer|$ADMIN_NORMALIZER|trackstar.canonical.orders.v1" "writer|$ADMIN_WRITER|wms.orders.v1"; do
+        topic=${stage##*|} url=${stage#*|} url=${url%|*} stage=${stage%%|*}
+        v=$(curl -fsS --max-time 2 "$url/metrics" 2>/dev/null | awk -v t="topic=\"$topic\"" '
+            $1 ~ /^kafka_producer_batch_messages\{/ && index($1, t) { print $2; exit }')
+        line="$line $stage ($topic) ${v:-?}"
+        [ -n "$v" ] && bench_line name="e2e.$1.producer_batch_messages.$stage" stage="$stage" value="$v" unit=messages
+    done
+    echo "$line"
+}
+
 # phase LABEL RATE SECONDS [extra e2e_check args]: one load-generator run and its check.
 # Leaves the check's E2E line in $OUT/e2e_LABEL.check; returns the check's status.
 phase() {
@@ -132,6 +149,7 @@ phase() {
     echo $! >"$LOADGEN_PIDFILE"
     wait $! || { bench_note "loadgen failed: $(cat "$OUT/loadgen_$label.err")"; return 1; }
     send_end=$(now_s)
+    batch_report "$label"
     bench_note "loadgen: $(cat "$OUT/loadgen_$label.out")"
     python3 "$BENCH_ROOT/tests/bench/e2e_check.py" --csv "$OUT/loadgen_$label.csv" --conn "$conn" \
         --label "$label" --offered "$rate" --achieved "$(kv "$OUT/loadgen_$label.out" achieved_rate)" \
