@@ -47,7 +47,7 @@ static const cfg_var vars[] = {
      "raw messages mapped per batch (one broker acknowledgement wait per batch)", &cfg_batch_max},
     /* 10 ms, not 5: a batch's canonical messages go out as one producer batch a partition,
      * and bigger batches cost the brokers and the writer's fetches less. At 6,000 events/s
-     * end to end this kept the step sustained in 3 runs of 3 (1 of 3 at 5 ms), at ~2 ms
+     * end to end this kept the step sustained in 5 runs of 5 (1 of 3 at 5 ms), at ~2 ms
      * more request -> row at 2,000/s (docs/benchmarks.md). */
     {"NORMALIZER_BATCH_LINGER_MS", CFG_INT, "10", 0, 10000, 0,
      "how long a batch waits for more messages after its first", &cfg_batch_linger_ms},
