@@ -887,6 +887,10 @@ def cmd_management():
     check(st == 200 and b == {"id": nc["connection_id"], "object": "connection", "updated": True}, "patch %s" % b)
     before = len(read_log())
     crawl(nc["connection_id"], 5, ["get_orders"], settle=False)
+    # A crawl reads the changes made before the millisecond it starts (sim_ingest.c
+    # start_crawl), not those of that millisecond: the three requests can fit in one, and
+    # the changes are meant to come before the sync.
+    time.sleep(0.01)
     # A force sync answers at once and crawls in the background (§6.4); resource webhooks
     # stay off (webhooks_disabled), connection events still go out.
     # A force sync "skips resources already mid-sync" (§6.4): if a scheduled crawl began
