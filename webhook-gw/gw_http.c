@@ -119,6 +119,7 @@ struct gw_http {
     atomic_int stop;
     atomic_int quiesce;
     atomic_int quiesced; /* workers that closed their listener */
+    atomic_int open;     /* open connections, all threads */
     int stopped;
     int max_conns, max_per_ip; /* per thread */
 };
@@ -221,7 +222,7 @@ static void conn_close(gw_http_conn *c) {
     c->dead_next = c->w->dead;
     c->w->dead = c;
     c->w->nconns--;
-    (void)s;
+    atomic_fetch_sub(&s->open, 1);
 }
 
 static void free_dead(gw_http_worker *w) {
@@ -711,6 +712,7 @@ static void accept_all(gw_http_worker *w) {
         w->conns.next->prev = c;
         w->conns.next = c;
         w->nconns++;
+        atomic_fetch_add(&s->open, 1);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
@@ -930,6 +932,10 @@ fail:
     gw_http_stop(s);
     gw_http_free(s);
     return NULL;
+}
+
+int gw_http_open_connections(gw_http *s) {
+    return atomic_load(&s->open);
 }
 
 int gw_http_port(const gw_http *s) {

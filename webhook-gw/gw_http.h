@@ -119,6 +119,10 @@ gw_http *gw_http_start(const gw_http_config *cfg, const gw_http_handlers *h, voi
                        char *errstr, size_t errlen);
 int gw_http_port(const gw_http *s);
 
+/* Connections open now, all threads (the publish hold compares it with the requests
+ * waiting for an answer). */
+int gw_http_open_connections(gw_http *s);
+
 /* The current request's head; valid from on_head until on_done. */
 const gw_http_head *gw_http_conn_head(const gw_http_conn *c);
 

@@ -65,6 +65,9 @@ typedef struct gw_req {
     int64_t deadline_ms;        /* monotonic, answer 503 at this point */
     struct gw_req *prev, *next; /* in srv->acks or srv->fetches while WAITING */
     gw_queue *q;
+    const char *pub; /* what gw_publish hands to librdkafka: body, full or sealed bytes */
+    size_t pub_len;
+    struct gw_req *held_next;   /* in srv's hold, between gw_publish and its produce call */
     struct gw_req *resume_next; /* in srv->resume, between finish and resume */
 } gw_req;
 
@@ -81,6 +84,16 @@ struct gw_server {
     gw_queue acks;      /* waiting for a delivery report */
     gw_queue fetches;   /* waiting for a download (then a delivery report) */
     gw_req *resume;     /* answered, to be resumed once mu is released */
+
+    /* The publish hold (gw_publish.c), under mu: requests gw_publish took, in arrival
+     * order, not yet handed to librdkafka. */
+    gw_req *held_head, *held_tail;
+    int held;
+    int64_t held_since_ms;  /* when the oldest of them arrived */
+    pthread_cond_t hold_cv; /* wakes the hold thread: a first request held, or stop */
+    pthread_t hold_thread;
+    int hold_started;
+    int hold_stop;
 
     pthread_t poll_thread;
     int poll_started;
@@ -117,10 +130,16 @@ void gw_unlock_and_resume(gw_server *srv);
 void gw_queue_push(gw_queue *q, gw_req *req);
 void gw_queue_remove(gw_queue *q, gw_req *req);
 
-/* Hand payload[0..len) (owned by req, alive until the delivery report) to librdkafka
- * with req's key and headers. Takes a reference for the message. Returns 0, or -1
- * (nothing queued; the caller answers). Never blocks. */
-int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len);
+/* Publish payload[0..len) (owned by req, alive until the delivery report) with req's
+ * key and headers: now, or with the publish hold's next burst (gw_publish.c). Takes a
+ * reference for the message. A produce call librdkafka refuses answers the request 503
+ * (kafka_error). Never blocks. */
+void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len);
+
+/* The hold thread: sends what the hold gathered once its oldest request has waited
+ * WEBHOOK_GW_PUBLISH_HOLD_MS. gw_hold_stop() ends it and sends what is left. */
+int gw_hold_start(gw_server *srv);
+void gw_hold_stop(gw_server *srv);
 
 /* The delivery-report callback and the poll thread (delivery reports + deadlines). */
 void gw_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);

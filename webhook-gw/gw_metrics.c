@@ -31,6 +31,12 @@ static const char *const unavail_names[GW_UNAV_COUNT] = {
     [GW_UNAV_CRYPTO] = "crypto_error",
 };
 
+static const char *const hold_close_names[GW_HOLD_COUNT] = {
+    [GW_HOLD_OFF] = "no_hold",          [GW_HOLD_SENDERS_WAITING] = "senders_waiting",
+    [GW_HOLD_EXPIRED] = "hold_expired", [GW_HOLD_FULL] = "burst_full",
+    [GW_HOLD_STOPPED] = "stopping",
+};
+
 /* Upper bounds (seconds) of the latency buckets; the goal is p99 < 20 ms. */
 static const double latency_le[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
                                     0.25,  0.5,   1,     2.5,  5,    10};
@@ -43,6 +49,7 @@ static metric *m_rejected[GW_REJ_COUNT], *m_unavail[GW_UNAV_COUNT];
 static metric *m_fetch_ok, *m_fetch_failed, *m_tokens_sealed;
 static metric *m_cut[GW_CUT_COUNT];
 static metric *m_latency;
+static metric *m_bursts[GW_HOLD_COUNT], *m_burst_messages[GW_HOLD_COUNT];
 
 const char *gw_reject_name(gw_reject r) {
     return (unsigned)r < GW_REJ_COUNT ? reject_names[r] : "unknown";
@@ -98,6 +105,15 @@ void gw_metrics_init(void) {
     m_latency = metric_histogram("webhook_publish_latency_seconds",
                                  "publish latency, produce call to Kafka's delivery report",
                                  latency_le, (int)(sizeof latency_le / sizeof latency_le[0]));
+    for (int i = 0; i < GW_HOLD_COUNT; i++) {
+        m_bursts[i] = metric_counter("webhook_publish_bursts_total",
+                                     "bursts of requests handed to Kafka together, by what ended "
+                                     "their hold (WEBHOOK_GW_PUBLISH_HOLD_MS)",
+                                     "closed_by", hold_close_names[i]);
+        m_burst_messages[i] = metric_counter("webhook_publish_burst_messages_total",
+                                             "messages in those bursts, by what ended their hold",
+                                             "closed_by", hold_close_names[i]);
+    }
 }
 
 void gw_metric_request(void) {
@@ -135,6 +151,12 @@ void gw_metric_fetch(int ok) {
 
 void gw_metric_tokens_sealed(int n) {
     metric_add(m_tokens_sealed, n);
+}
+
+void gw_metric_publish_burst(gw_hold_close why, int messages) {
+    if ((unsigned)why >= GW_HOLD_COUNT) return;
+    metric_inc(m_bursts[why]);
+    metric_add(m_burst_messages[why], messages);
 }
 
 void gw_metric_inflight(int64_t delta) {

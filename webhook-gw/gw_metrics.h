@@ -11,6 +11,9 @@
  *   webhook_connections_cut_total{reason}  connections cut or refused (stalled, memory, slots)
  *   webhook_inflight_requests              gauge: requests received and not yet answered
  *   webhook_publish_latency_seconds        histogram, produce call to delivery report
+ *   webhook_publish_bursts_total{closed_by}          produce bursts of the publish hold,
+ *   webhook_publish_burst_messages_total{closed_by}  and the messages in them, by what
+ *                                          closed the hold (gw_hold_close)
  */
 #ifndef GW_METRICS_H
 #define GW_METRICS_H
@@ -49,6 +52,16 @@ typedef enum gw_unavail {
     GW_UNAV_COUNT
 } gw_unavail;
 
+/* What sent a burst of held requests to librdkafka (gw_publish.c). */
+typedef enum gw_hold_close {
+    GW_HOLD_OFF = 0,         /* WEBHOOK_GW_PUBLISH_HOLD_MS=0: each request at once */
+    GW_HOLD_SENDERS_WAITING, /* every open connection waits for an answer */
+    GW_HOLD_EXPIRED,         /* the oldest held request waited the whole hold */
+    GW_HOLD_FULL,            /* the burst reached its size */
+    GW_HOLD_STOPPED,         /* the server is stopping */
+    GW_HOLD_COUNT
+} gw_hold_close;
+
 const char *gw_reject_name(gw_reject r);
 const char *gw_unavail_name(gw_unavail u);
 
@@ -66,6 +79,7 @@ void gw_metric_cut(gw_http_cut why);
 void gw_metric_inflight(int64_t delta);
 void gw_metric_publish_latency(int64_t ms);
 void gw_metric_tokens_sealed(int n);
+void gw_metric_publish_burst(gw_hold_close why, int messages);
 
 /* Read back, for tests and logs. */
 int64_t gw_metric_rejected_get(gw_reject r);

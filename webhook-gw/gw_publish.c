@@ -1,7 +1,8 @@
 /* gw_publish.c - from a verified request to a decided answer: produce to the raw
- * topic, take delivery reports and deadlines on the poll thread, download truncated
- * events on the fetch workers. Each path ends in gw_req_finish_locked() and
- * gw_unlock_and_resume(), which hands the answer to the connection's HTTP thread.
+ * topic (held briefly so that requests go out together), take delivery reports and
+ * deadlines on the poll thread, download truncated events on the fetch workers. Each path ends in
+ * gw_req_finish_locked() and gw_unlock_and_resume(), which hands the answer to the connection's
+ * HTTP thread.
  *
  * Deadline: our own timer, not librdkafka's message.timeout.ms, because librdkafka scans
  * for timed-out messages about once a second; the poll thread checks the queue heads
@@ -19,8 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GW_POLL_MS 5 /* poll thread tick: delivery reports wake it sooner */
+/* A held burst this large goes at once: past it a burst makes batches of 8 messages per
+ * partition of the raw topic (4 on the local stack), and the broker's cost per event
+ * hardly falls further; a sender with 64 connections that waits for each answer got 58k,
+ * 40k and 30k req/s at 16, 32 and 64 (docs/benchmarks.md). */
+#define GW_HOLD_BURST_MAX 32
 
 void gw_req_unref(gw_req *req) {
     if (!req) return;
@@ -88,29 +95,158 @@ void gw_req_finish_unavail_locked(gw_server *srv, gw_req *req, gw_unavail why) {
     gw_req_finish_locked(srv, req, &srv->r_unavail[why]);
 }
 
-int gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
+/* Hand one request's message to librdkafka. Returns 0, or -1 when refused (a full queue
+ * or an unknown topic): the caller answers 503. */
+static int produce(gw_server *srv, gw_req *req) {
     char key[GW_KEY_MAX + 1];
     size_t klen = gw_envelope_key(&req->env, key, sizeof key);
-    atomic_fetch_add(&req->refs, 1); /* the message's reference */
     req->t_produce_ms = util_mono_ms();
     /* No RD_KAFKA_MSG_F_COPY: the payload stays owned by req, which the message's
      * reference keeps alive until the delivery report. No F_BLOCK: a full queue is an
      * immediate 503, never a wait on an HTTP thread. */
     rd_kafka_resp_err_t err =
         rd_kafka_producev(srv->rk, RD_KAFKA_V_TOPIC(srv->cfg.raw_topic), RD_KAFKA_V_KEY(key, klen),
-                          RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(0),
+                          RD_KAFKA_V_VALUE((void *)req->pub, req->pub_len), RD_KAFKA_V_MSGFLAGS(0),
                           RD_KAFKA_V_HEADER(HDR_SOURCE, "webhook", -1),
                           RD_KAFKA_V_HEADER(HDR_EVENT_ID, req->event_id, -1),
                           RD_KAFKA_V_HEADER(HDR_EVENT_TYPE, req->env.ev.canonical, -1),
                           RD_KAFKA_V_HEADER(HDR_RECEIVED_AT, req->received_at, -1),
                           RD_KAFKA_V_OPAQUE(req), RD_KAFKA_V_END);
     if (err) {
-        atomic_fetch_sub(&req->refs, 1); /* never below 1: the caller holds one */
         log_warn("produce refused", "event_id", req->event_id, "error", rd_kafka_err2str(err),
                  NULL);
         return -1;
     }
     return 0;
+}
+
+/* Produce a detached list of held requests, in arrival order: one burst, which
+ * librdkafka's linger puts into one batch per partition. */
+static void produce_all(gw_server *srv, gw_req *list, gw_hold_close why) {
+    int n = 0;
+    for (gw_req *r = list; r; r = r->held_next)
+        n++;
+    if (n) gw_metric_publish_burst(why, n);
+    while (list) {
+        gw_req *req = list;
+        list = req->held_next;
+        req->held_next = NULL;
+        if (produce(srv, req) != 0) {
+            pthread_mutex_lock(&srv->mu);
+            gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
+            gw_unlock_and_resume(srv);
+            gw_req_unref(req); /* the message's: there is none */
+        }
+    }
+}
+
+/* Under srv->mu: take the whole hold. */
+static gw_req *detach_held(gw_server *srv) {
+    gw_req *list = srv->held_head;
+    srv->held_head = srv->held_tail = NULL;
+    srv->held = 0;
+    return list;
+}
+
+/* The publish hold. At a few thousand webhooks a second, producing each one as it comes
+ * makes batches of one or two messages, and every batch costs the broker a request, a
+ * log entry and a fetch (the dev broker walks its whole list of batches per fetch).
+ * Holding the accepted requests for up to WEBHOOK_GW_PUBLISH_HOLD_MS and producing them
+ * together makes fewer, larger batches. A hold only pays while more requests can come:
+ * once every open connection has a request waiting for its answer, no client can send
+ * anything before it is answered, so the hold ends at once (a lone sender is never held);
+ * it also ends at GW_HOLD_BURST_MAX requests. */
+void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
+    atomic_fetch_add(&req->refs, 1); /* the message's reference */
+    req->pub = payload;
+    req->pub_len = len;
+    req->held_next = NULL;
+    if (srv->cfg.publish_hold_ms <= 0) {
+        produce_all(srv, req, GW_HOLD_OFF);
+        return;
+    }
+    int open = gw_http_open_connections(srv->http);
+    pthread_mutex_lock(&srv->mu);
+    int first = !srv->held_head;
+    if (first) {
+        srv->held_head = req;
+        srv->held_since_ms = util_mono_ms();
+    } else {
+        srv->held_tail->held_next = req;
+    }
+    srv->held_tail = req;
+    /* Requests waiting for an answer: the held ones are among them (start_waiting). */
+    gw_req *now = NULL;
+    gw_hold_close why = GW_HOLD_SENDERS_WAITING;
+    if (++srv->held >= GW_HOLD_BURST_MAX) {
+        now = detach_held(srv);
+        why = GW_HOLD_FULL;
+    } else if (srv->acks.count + srv->fetches.count >= open) {
+        now = detach_held(srv);
+    } else if (srv->hold_stop) {
+        now = detach_held(srv);
+        why = GW_HOLD_STOPPED;
+    } else if (first) {
+        pthread_cond_signal(&srv->hold_cv);
+    }
+    pthread_mutex_unlock(&srv->mu);
+    produce_all(srv, now, why);
+}
+
+static void *hold_main(void *arg) {
+    gw_server *srv = arg;
+    pthread_mutex_lock(&srv->mu);
+    while (!srv->hold_stop) {
+        if (!srv->held_head) {
+            pthread_cond_wait(&srv->hold_cv, &srv->mu);
+            continue;
+        }
+        int64_t due = srv->held_since_ms + srv->cfg.publish_hold_ms;
+        if (util_mono_ms() < due) {
+            struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
+            pthread_cond_timedwait(&srv->hold_cv, &srv->mu, &ts);
+            continue;
+        }
+        gw_req *list = detach_held(srv);
+        pthread_mutex_unlock(&srv->mu);
+        produce_all(srv, list, GW_HOLD_EXPIRED);
+        pthread_mutex_lock(&srv->mu);
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+int gw_hold_start(gw_server *srv) {
+    pthread_condattr_t ca;
+    /* util_mono_ms() is CLOCK_MONOTONIC: the wait's deadline must be on the same clock. */
+    if (pthread_condattr_init(&ca) != 0) return -1;
+    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+                     pthread_cond_init(&srv->hold_cv, &ca) == 0
+                 ? 0
+                 : -1;
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) return -1;
+    if (pthread_create(&srv->hold_thread, NULL, hold_main, srv) != 0) {
+        pthread_cond_destroy(&srv->hold_cv);
+        return -1;
+    }
+    srv->hold_started = 1;
+    return 0;
+}
+
+void gw_hold_stop(gw_server *srv) {
+    if (!srv->hold_started) return;
+    pthread_mutex_lock(&srv->mu);
+    srv->hold_stop = 1;
+    pthread_cond_signal(&srv->hold_cv);
+    pthread_mutex_unlock(&srv->mu);
+    pthread_join(srv->hold_thread, NULL);
+    srv->hold_started = 0;
+    pthread_cond_destroy(&srv->hold_cv);
+    pthread_mutex_lock(&srv->mu);
+    gw_req *list = detach_held(srv);
+    pthread_mutex_unlock(&srv->mu);
+    produce_all(srv, list, GW_HOLD_STOPPED);
 }
 
 gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char *body, size_t len, char **out,
@@ -269,11 +405,7 @@ void gw_truncated_job(void *job, void *arg) {
     req->fetching = 0;
     waiting = req->state == GW_REQ_WAITING;
     pthread_mutex_unlock(&srv->mu);
-    if (waiting && gw_publish(srv, req, req->full, req->full_len) != 0) {
-        pthread_mutex_lock(&srv->mu);
-        gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
-        gw_unlock_and_resume(srv);
-    }
+    if (waiting) gw_publish(srv, req, req->full, req->full_len);
 done:
     gw_req_unref(req); /* the job's reference */
 }

@@ -169,12 +169,8 @@ static int start_waiting(gw_server *srv, gw_req *req, gw_queue *q, int64_t budge
 }
 
 static void start_publish(gw_server *srv, gw_req *req) {
-    if (start_waiting(srv, req, &srv->acks, srv->cfg.ack_timeout_ms) == 0 &&
-        gw_publish(srv, req, req->body, req->len) != 0) {
-        pthread_mutex_lock(&srv->mu);
-        gw_req_finish_unavail_locked(srv, req, GW_UNAV_KAFKA_ERROR);
-        gw_unlock_and_resume(srv);
-    }
+    if (start_waiting(srv, req, &srv->acks, srv->cfg.ack_timeout_ms) == 0)
+        gw_publish(srv, req, req->body, req->len);
 }
 
 static void start_fetch(gw_server *srv, gw_req *req) {
@@ -311,8 +307,9 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
      * request has its 503 and Trackstar retries, so keeping it only costs memory.
      * linger.ms: every HTTP answer waits for its batch, and a connection sends nothing
      * else meanwhile; measured (tests/bench/webhook_gw.sh, 64 connections) 2 ms gave
-     * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s with batches still
-     * large (0 sends a request per few messages and costs more CPU than it saves).
+     * 3.4 ms median answers and 16k req/s, 0.5 ms gives 29k req/s. Requests are gathered
+     * by the publish hold instead (gw_publish.c), which knows when no sender can add to a
+     * batch; the linger only has to keep one burst in one batch.
      * One produce request in flight: what arrives while it is out waits and goes in the
      * next one, so batches grow with the load and not with a timer. At 4,000 req/s end
      * to end (tests/bench/e2e.sh) the gateway's CPU per event fell 152 -> 54-57 us in
@@ -363,6 +360,10 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
         goto fail;
     }
     srv->poll_started = 1;
+    if (cfg->publish_hold_ms > 0 && gw_hold_start(srv) != 0) {
+        snprintf(errstr, errlen, "cannot start the publish hold thread");
+        goto fail;
+    }
     srv->fetchers = gw_workers_new(cfg->fetch_workers, cfg->fetch_queue, gw_truncated_job, srv);
     if (!srv->fetchers) {
         snprintf(errstr, errlen, "cannot start the fetch workers");
@@ -448,6 +449,7 @@ int gw_server_drain(gw_server *srv, int flush_ms) {
     gw_workers_stop(srv->fetchers); /* queued jobs find their request DONE and return */
     srv->fetchers = NULL;
     /* No thread but the HTTP ones may hand over an answer once the server stops. */
+    gw_hold_stop(srv); /* what it still holds goes to librdkafka, flushed below */
     if (srv->poll_started) {
         atomic_store(&srv->poll_stop, 1);
         pthread_join(srv->poll_thread, NULL);
@@ -471,6 +473,7 @@ int gw_server_drain(gw_server *srv, int flush_ms) {
 void gw_server_free(gw_server *srv) {
     if (!srv) return;
     /* The threads that hand answers to the HTTP server stop before it does. */
+    gw_hold_stop(srv);
     if (srv->poll_started) {
         atomic_store(&srv->poll_stop, 1);
         pthread_join(srv->poll_thread, NULL);

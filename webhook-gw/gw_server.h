@@ -39,6 +39,7 @@ typedef struct gw_config {
     int max_inflight;               /* requests received and not answered; beyond: 503 */
     int64_t dedupe_window_ms;       /* 0 = no dedupe table */
     size_t dedupe_max;              /* entries in the dedupe table */
+    int publish_hold_ms;            /* gather accepted requests this long (gw_publish.c); 0 = no */
     /* Kafka */
     const char *brokers;
     const char *kafka_props; /* KAFKA_CONFIG_FILE text: may hold secrets, never logged */

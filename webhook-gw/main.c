@@ -30,7 +30,7 @@ static stage_cfg g_stage;
 static char *c_bind, *c_path, *c_secrets, *c_base_url, *c_api_key, *c_token_key;
 static long long c_request_timeout;
 static long long c_port, c_max_body, c_ack_ms, c_retry_after, c_conn_timeout, c_threads,
-    c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_fetch_ms, c_fetch_workers,
+    c_max_conns, c_max_inflight, c_dedupe_s, c_dedupe_max, c_hold_ms, c_fetch_ms, c_fetch_workers,
     c_fetch_queue, c_fetch_max, c_max_buffered, c_per_ip, c_per_conn, c_mem_limit, c_topic_max;
 
 static const cfg_var vars[] = {
@@ -89,6 +89,11 @@ static const cfg_var vars[] = {
      "answer a repeated svix-id 2xx without publishing again, if acknowledged within this window "
      "(0 = off)",
      &c_dedupe_s},
+    {"WEBHOOK_GW_PUBLISH_HOLD_MS", CFG_INT, "10", 0, 100, 0,
+     "gather accepted webhooks up to this long and publish them together (fewer, larger "
+     "Kafka batches); the hold ends early at 32 webhooks, or when every open connection waits "
+     "for its answer; 0 = publish each at once",
+     &c_hold_ms},
     {"WEBHOOK_GW_DEDUPE_MAX", CFG_INT, "100000", 1, 10000000, 0, "entries in the dedupe table",
      &c_dedupe_max},
     {"TRACKSTAR_BASE_URL", CFG_STR, "https://production.trackstarhq.com", 0, 0, 0,
@@ -171,6 +176,7 @@ int main(int argc, char **argv) {
     gc.max_inflight = (int)c_max_inflight;
     gc.dedupe_window_ms = c_dedupe_s * 1000;
     gc.dedupe_max = (size_t)c_dedupe_max;
+    gc.publish_hold_ms = (int)c_hold_ms;
     gc.brokers = g_stage.kafka_bootstrap;
     gc.kafka_props = g_stage.kafka_props;
     gc.raw_topic = raw_topic;

@@ -3,8 +3,9 @@
 # and on the raw topic byte for byte with the right key and headers (connection.created's
 # access token sealed: gw_check_kafka.py opens it independently); every 4xx; the
 # broker paused (503 + Retry-After in time, then a retry accepted and nothing lost);
-# secret rotation; stale timestamps; oversized events fetched; stalled clients cut off;
-# SIGTERM with requests in flight. Prints "N passed, M failed" last; exits 1 on failure.
+# secret rotation; stale timestamps; oversized events fetched; the publish hold (held
+# only while another sender could join); stalled clients cut off; SIGTERM with requests
+# in flight. Prints "N passed, M failed" last; exits 1 on failure.
 #
 # Needs bin/dev-broker, bin/webhook-gw (BIN_DIR overrides), python3, kcat, curl.
 # Ports: free ones in 22000-22999 (GW_TEST_PORTS="LOW HIGH" picks another range).
@@ -365,6 +366,25 @@ else
 fi
 kill "$G2_PID" 2>/dev/null
 wait "$G2_PID" 2>/dev/null
+
+# ---- the publish hold: held only while another sender could still join -------------
+
+read -r G3PORT A3PORT < <(python3 "$LIB/free_ports.py" 2 ${GW_TEST_PORTS:-22000 23000})
+KAFKA_BOOTSTRAP=$BOOT WEBHOOK_GW_BIND=127.0.0.1 WEBHOOK_GW_PORT=$G3PORT ADMIN_PORT=$A3PORT \
+    WEBHOOK_SECRETS="$SECRET_A" WEBHOOK_GW_PUBLISH_HOLD_MS=100 LOG_LEVEL=info \
+    "$BIN_DIR/webhook-gw" 2>"$WORK/gw_hold.log" &
+G3_PID=$!
+if wait_http "http://127.0.0.1:$A3PORT/readyz" 15; then
+    python3 "$LIB/gw_hold_check.py" "$G3PORT" "$A3PORT" "$SECRET_A" "$WORK/ev/ev_0.json" 100 \
+        "$WORK/expect.jsonl" >"$WORK/hold.out" 2>&1
+    while read -r word rest; do
+        case $word in ok) pass "$rest" ;; FAIL) fail "$rest" ;; *) fail "gw_hold_check.py: $word $rest" ;; esac
+    done <"$WORK/hold.out"
+else
+    fail "gateway with a 100 ms publish hold starts" "$(tail -3 "$WORK/gw_hold.log")"
+fi
+kill "$G3_PID" 2>/dev/null
+wait "$G3_PID" 2>/dev/null
 
 # ---- stalled clients -----------------------------------------------------------------
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""gw_hold_check.py - webhook-gw's publish hold (WEBHOOK_GW_PUBLISH_HOLD_MS), from outside.
+
+Usage: gw_hold_check.py PORT ADMIN_PORT SECRET BODY_FILE HOLD_MS EXPECT_JSONL
+
+The gateway under test runs with HOLD_MS (long enough to tell apart from a round trip)
+and a burst size of BURST (gw_publish.c). Three cases, each judged by the answers, their
+timing and the gateway's webhook_publish_* counters:
+  1. a lone sender (no other connection open): its request cannot be joined by any
+     other, so the hold ends at once (closed_by="senders_waiting"), well before HOLD_MS;
+  2. the same with one more connection open and idle: the request waits out the hold
+     (closed_by="hold_expired") and its answer takes at least HOLD_MS;
+  3. BURST + 8 senders at once, with the idle connection still open: the first BURST
+     requests leave as one burst (closed_by="burst_full"), the rest after the hold.
+Every request must be answered 200; each one's event id is appended to EXPECT_JSONL so
+that the raw-topic check finds every message exactly once. Prints "ok ..." / "FAIL ..."
+lines; exits 1 on a failure.
+"""
+import http.client
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gw_sign import headers_for  # noqa: E402
+
+BURST = 32  # GW_HOLD_BURST_MAX in webhook-gw/gw_publish.c
+
+port, admin, secret, body_file, hold_ms, expect_path = sys.argv[1:7]
+port, admin, hold_ms = int(port), int(admin), int(hold_ms)
+body = open(body_file, "rb").read()
+failed = 0
+seq = 0
+
+
+def report(ok, what, detail=""):
+    global failed
+    if ok:
+        print("ok   " + what)
+    else:
+        failed += 1
+        print("FAIL " + what + (" (%s)" % detail if detail else ""))
+
+
+def counters():
+    """{(metric, closed_by): value} of the hold's two counters."""
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=5).read().decode()
+    out = {}
+    for line in text.splitlines():
+        for m in ("webhook_publish_bursts_total", "webhook_publish_burst_messages_total"):
+            if line.startswith(m + '{closed_by="'):
+                name, value = line.rsplit(" ", 1)
+                out[(m, name[len(m) + 12:-2])] = int(float(value))
+    return out
+
+
+def delta(before, after, metric, closed_by):
+    return after.get((metric, closed_by), 0) - before.get((metric, closed_by), 0)
+
+
+def post(conn):
+    """One signed request on an open HTTPConnection: (status, milliseconds)."""
+    global seq
+    seq += 1
+    msg_id = "msg_it_hold_%d_%d" % (os.getpid(), seq)
+    with open(expect_path, "a") as f:
+        f.write(json.dumps({"name": "hold_%d" % seq, "event_id": msg_id, "min": 1, "max": 1}) + "\n")
+    h = headers_for([secret], msg_id, int(time.time()), body)
+    h["Content-Type"] = "application/json"
+    t0 = time.monotonic()
+    conn.request("POST", "/webhooks/trackstar", body=body, headers=h)
+    r = conn.getresponse()
+    r.read()
+    return r.status, (time.monotonic() - t0) * 1000
+
+
+def connect():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.connect()
+    return c
+
+
+# 1. A lone sender.
+c0 = counters()
+conn = connect()
+status, ms = post(conn)
+conn.close()
+time.sleep(0.1)  # the gateway notices the close before the next case counts connections
+c1 = counters()
+report(status == 200 and ms < hold_ms and
+       delta(c0, c1, "webhook_publish_bursts_total", "senders_waiting") == 1 and
+       delta(c0, c1, "webhook_publish_bursts_total", "hold_expired") == 0,
+       "a lone sender is not held: 200 in %.1f ms (hold %d ms), its burst closed by "
+       "senders_waiting" % (ms, hold_ms), "status %s, counters %s" % (status, c1))
+
+# 2. One more connection, open and idle: it could send, so the request waits for it.
+idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+time.sleep(0.1)
+conn = connect()
+status, ms = post(conn)
+c2 = counters()
+report(status == 200 and ms >= hold_ms - 1 and
+       delta(c1, c2, "webhook_publish_bursts_total", "hold_expired") == 1,
+       "with an idle connection open the request waits out the hold: 200 in %.1f ms" % ms,
+       "status %s, counters %s" % (status, c2))
+conn.close()
+
+# 3. BURST + 8 senders at once: one full burst, the rest after the hold.
+n = BURST + 8
+conns = [connect() for _ in range(n)]
+results = [None] * n
+gate = threading.Barrier(n)
+
+
+def one(i):
+    gate.wait()
+    try:
+        results[i] = post(conns[i])[0]
+    except OSError as e:
+        results[i] = str(e)
+
+
+threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+c3 = counters()
+full = delta(c2, c3, "webhook_publish_bursts_total", "burst_full")
+full_msgs = delta(c2, c3, "webhook_publish_burst_messages_total", "burst_full")
+all_msgs = sum(delta(c2, c3, "webhook_publish_burst_messages_total", k)
+               for k in ("senders_waiting", "hold_expired", "burst_full"))
+report(results.count(200) == n and full >= 1 and full_msgs == BURST * full and all_msgs == n,
+       "%d senders at once: all 200; %d burst(s) of %d closed full, %d messages in all" %
+       (n, full, BURST, all_msgs), "answers %s, counters %s" % (sorted(set(map(str, results))), c3))
+for c in conns:
+    c.close()
+idle.close()
+sys.exit(1 if failed else 0)
