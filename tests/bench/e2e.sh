@@ -112,6 +112,27 @@ writer_report() {
         printf "BENCH name=e2e.%s.writer.busy stage=writer value=%.0f unit=%%\n", l, 100 * (a + p) / w }'
 }
 
+# gw_bursts: the gateway's publish-hold counters, "bursts messages expired_bursts".
+gw_bursts() {
+    curl -fsS --max-time 2 "$ADMIN_WEBHOOK_GW/metrics" 2>/dev/null | awk '
+        $1 ~ /^webhook_publish_bursts_total\{/ { b += $2 }
+        $1 ~ /^webhook_publish_burst_messages_total\{/ { m += $2 }
+        $1 == "webhook_publish_bursts_total{closed_by=\"hold_expired\"}" { e = $2 }
+        END { printf "%d %d %d\n", b, m, e }'
+}
+
+# burst_report LABEL BEFORE AFTER: requests the gateway handed to librdkafka together
+# (WEBHOOK_GW_PUBLISH_HOLD_MS), and how many of those bursts waited out the whole hold
+# rather than ending because every open connection waited for its answer.
+burst_report() {
+    read -r b0 m0 e0 <<<"$2"
+    read -r b1 m1 e1 <<<"$3"
+    awk -v l="$1" -v b="$((b1 - b0))" -v m="$((m1 - m0))" -v e="$((e1 - e0))" 'BEGIN {
+        if (b <= 0) { printf "%s: the gateway published no burst\n", l; exit }
+        printf "%s: gateway %d bursts of %.1f requests; %.0f%% waited out the hold\n", l, b, m / b, 100 * e / b
+        printf "BENCH name=e2e.%s.webhook_gw.requests_per_burst stage=webhook-gw value=%.1f unit=requests\n", l, m / b }'
+}
+
 # batch_report LABEL: messages per produced batch on each hop's topic, over the producers'
 # last statistics interval (kafka_producer_batch_messages; read as the sending ends). The
 # dev broker walks a partition's list of batches from the oldest on every fetch and
@@ -142,14 +163,16 @@ phase() {
     tail_pid=$!
     sleep 1
     start=$(now_s)
-    local wb0
+    local wb0 gb0
     wb0=$(writer_batches)
+    gb0=$(gw_bursts)
     WEBHOOK_SECRET=$WEBHOOK_SECRET "$LOADGEN" "$GW_HOST" "$GW_PORT" "$GW_PATH" "$conn" "$rate" "$secs" \
         "$CONNS" "$VERSIONS" "$OUT/loadgen_$label.csv" >"$OUT/loadgen_$label.out" 2>"$OUT/loadgen_$label.err" &
     echo $! >"$LOADGEN_PIDFILE"
     wait $! || { bench_note "loadgen failed: $(cat "$OUT/loadgen_$label.err")"; return 1; }
     send_end=$(now_s)
     batch_report "$label"
+    burst_report "$label" "$gb0" "$(gw_bursts)"
     bench_note "loadgen: $(cat "$OUT/loadgen_$label.out")"
     python3 "$BENCH_ROOT/tests/bench/e2e_check.py" --csv "$OUT/loadgen_$label.csv" --conn "$conn" \
         --label "$label" --offered "$rate" --achieved "$(kv "$OUT/loadgen_$label.out" achieved_rate)" \
