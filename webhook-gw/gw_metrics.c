@@ -32,7 +32,7 @@ static const char *const unavail_names[GW_UNAV_COUNT] = {
 };
 
 static const char *const hold_close_names[GW_HOLD_COUNT] = {
-    [GW_HOLD_OFF] = "no_hold",          [GW_HOLD_SENDERS_WAITING] = "senders_waiting",
+    [GW_HOLD_OFF] = "no_hold",          [GW_HOLD_FEW_SENDERS] = "few_senders",
     [GW_HOLD_EXPIRED] = "hold_expired", [GW_HOLD_FULL] = "burst_full",
     [GW_HOLD_STOPPED] = "stopping",
 };

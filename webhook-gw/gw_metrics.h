@@ -54,11 +54,11 @@ typedef enum gw_unavail {
 
 /* What sent a burst of held requests to librdkafka (gw_publish.c). */
 typedef enum gw_hold_close {
-    GW_HOLD_OFF = 0,         /* WEBHOOK_GW_PUBLISH_HOLD_MS=0: each request at once */
-    GW_HOLD_SENDERS_WAITING, /* every open connection waits for an answer */
-    GW_HOLD_EXPIRED,         /* the oldest held request waited the whole hold */
-    GW_HOLD_FULL,            /* the burst reached its size */
-    GW_HOLD_STOPPED,         /* the server is stopping */
+    GW_HOLD_OFF = 0,     /* WEBHOOK_GW_PUBLISH_HOLD_MS=0: each request at once */
+    GW_HOLD_FEW_SENDERS, /* no more connections could still send than are held */
+    GW_HOLD_EXPIRED,     /* the oldest held request waited the whole hold */
+    GW_HOLD_FULL,        /* the burst reached its size */
+    GW_HOLD_STOPPED,     /* the server is stopping */
     GW_HOLD_COUNT
 } gw_hold_close;
 

@@ -23,10 +23,9 @@
 #include <time.h>
 
 #define GW_POLL_MS 5 /* poll thread tick: delivery reports wake it sooner */
-/* A held burst this large goes at once: past it a burst makes batches of 8 messages per
- * partition of the raw topic (4 on the local stack), and the broker's cost per event
- * hardly falls further; a sender with 64 connections that waits for each answer got 58k,
- * 40k and 30k req/s at 16, 32 and 64 (docs/benchmarks.md). */
+/* A held burst this large goes at once: it makes batches of 8 messages per partition of
+ * the raw topic (4 on the local stack), past which the broker's cost per event hardly
+ * falls, while each request in it waits longer (docs/benchmarks.md). */
 #define GW_HOLD_BURST_MAX 32
 
 void gw_req_unref(gw_req *req) {
@@ -152,10 +151,13 @@ static gw_req *detach_held(gw_server *srv) {
  * makes batches of one or two messages, and every batch costs the broker a request, a
  * log entry and a fetch (the dev broker walks its whole list of batches per fetch).
  * Holding the accepted requests for up to WEBHOOK_GW_PUBLISH_HOLD_MS and producing them
- * together makes fewer, larger batches. A hold only pays while more requests can come:
- * once every open connection has a request waiting for its answer, no client can send
- * anything before it is answered, so the hold ends at once (a lone sender is never held);
- * it also ends at GW_HOLD_BURST_MAX requests. */
+ * together makes fewer, larger batches. A hold only pays while enough requests can still
+ * come: a connection with a request waiting for its answer sends nothing more, so once
+ * the connections that could still send are no more than the requests held, waiting for
+ * all of them would not even double the burst, and the hold ends at once. A lone sender,
+ * or one whose connections are all busy, is never held; a sender that waits for each
+ * answer on many connections settles into bursts of about half of them instead of moving
+ * in lock step. The hold also ends at GW_HOLD_BURST_MAX requests. */
 void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     atomic_fetch_add(&req->refs, 1); /* the message's reference */
     req->pub = payload;
@@ -175,13 +177,15 @@ void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
         srv->held_tail->held_next = req;
     }
     srv->held_tail = req;
-    /* Requests waiting for an answer: the held ones are among them (start_waiting). */
+    /* The connections that could still send: open ones without a request waiting for its
+     * answer (the held ones are among those waiting, start_waiting). */
+    int could_send = open - (srv->acks.count + srv->fetches.count);
     gw_req *now = NULL;
-    gw_hold_close why = GW_HOLD_SENDERS_WAITING;
+    gw_hold_close why = GW_HOLD_FEW_SENDERS;
     if (++srv->held >= GW_HOLD_BURST_MAX) {
         now = detach_held(srv);
         why = GW_HOLD_FULL;
-    } else if (srv->acks.count + srv->fetches.count >= open) {
+    } else if (srv->held >= could_send) {
         now = detach_held(srv);
     } else if (srv->hold_stop) {
         now = detach_held(srv);

@@ -91,8 +91,8 @@ static const cfg_var vars[] = {
      &c_dedupe_s},
     {"WEBHOOK_GW_PUBLISH_HOLD_MS", CFG_INT, "10", 0, 100, 0,
      "gather accepted webhooks up to this long and publish them together (fewer, larger "
-     "Kafka batches); the hold ends early at 32 webhooks, or when every open connection waits "
-     "for its answer; 0 = publish each at once",
+     "Kafka batches); the hold ends early at 32 webhooks, or when no more connections could "
+     "still send than are held; 0 = publish each at once",
      &c_hold_ms},
     {"WEBHOOK_GW_DEDUPE_MAX", CFG_INT, "100000", 1, 10000000, 0, "entries in the dedupe table",
      &c_dedupe_max},

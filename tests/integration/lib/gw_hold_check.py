@@ -4,13 +4,17 @@
 Usage: gw_hold_check.py PORT ADMIN_PORT SECRET BODY_FILE HOLD_MS EXPECT_JSONL
 
 The gateway under test runs with HOLD_MS (long enough to tell apart from a round trip)
-and a burst size of BURST (gw_publish.c). Three cases, each judged by the answers, their
-timing and the gateway's webhook_publish_* counters:
+and a burst size of BURST (gw_publish.c). The hold ends at once when the connections that
+could still send (open, no request waiting for its answer) are no more than the requests
+held. Four cases, each judged by the answers, their timing and the gateway's
+webhook_publish_* counters:
   1. a lone sender (no other connection open): its request cannot be joined by any
-     other, so the hold ends at once (closed_by="senders_waiting"), well before HOLD_MS;
-  2. the same with one more connection open and idle: the request waits out the hold
+     other, so the hold ends at once (closed_by="few_senders"), well before HOLD_MS;
+  2. the same with one idle connection open: one request held, one connection that could
+     send: not held either;
+  3. with two idle connections open: the request waits out the hold
      (closed_by="hold_expired") and its answer takes at least HOLD_MS;
-  3. BURST + 8 senders at once, with the idle connection still open: the first BURST
+  4. BURST + 8 senders at once, with 40 more idle connections open: the first BURST
      requests leave as one burst (closed_by="burst_full"), the rest after the hold.
 Every request must be answered 200; each one's event id is appended to EXPECT_JSONL so
 that the raw-topic check finds every message exactly once. Prints "ok ..." / "FAIL ..."
@@ -92,24 +96,45 @@ conn.close()
 time.sleep(0.1)  # the gateway notices the close before the next case counts connections
 c1 = counters()
 report(status == 200 and ms < hold_ms and
-       delta(c0, c1, "webhook_publish_bursts_total", "senders_waiting") == 1 and
+       delta(c0, c1, "webhook_publish_bursts_total", "few_senders") == 1 and
        delta(c0, c1, "webhook_publish_bursts_total", "hold_expired") == 0,
        "a lone sender is not held: 200 in %.1f ms (hold %d ms), its burst closed by "
-       "senders_waiting" % (ms, hold_ms), "status %s, counters %s" % (status, c1))
+       "few_senders" % (ms, hold_ms), "status %s, counters %s" % (status, c1))
 
-# 2. One more connection, open and idle: it could send, so the request waits for it.
-idle = socket.create_connection(("127.0.0.1", port), timeout=10)
-time.sleep(0.1)
+
+def idle_connections(k):
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(k)]
+    time.sleep(0.1)  # accepted, and counted open, before the request comes
+    return socks
+
+
+# 2. One idle connection: waiting for it would not even double the burst.
+idle = idle_connections(1)
 conn = connect()
 status, ms = post(conn)
+conn.close()
+time.sleep(0.1)
 c2 = counters()
-report(status == 200 and ms >= hold_ms - 1 and
-       delta(c1, c2, "webhook_publish_bursts_total", "hold_expired") == 1,
-       "with an idle connection open the request waits out the hold: 200 in %.1f ms" % ms,
+report(status == 200 and ms < hold_ms and
+       delta(c1, c2, "webhook_publish_bursts_total", "few_senders") == 1,
+       "one idle connection open: not held either, 200 in %.1f ms" % ms,
        "status %s, counters %s" % (status, c2))
+
+# 3. Two idle connections: they could add more than is held, so the request waits.
+idle += idle_connections(1)
+conn = connect()
+status, ms = post(conn)
+c3 = counters()
+report(status == 200 and ms >= hold_ms - 1 and
+       delta(c2, c3, "webhook_publish_bursts_total", "hold_expired") == 1,
+       "two idle connections open: the request waits out the hold, 200 in %.1f ms" % ms,
+       "status %s, counters %s" % (status, c3))
 conn.close()
 
-# 3. BURST + 8 senders at once: one full burst, the rest after the hold.
+# 4. BURST + 8 senders at once beside 40 idle connections: one full burst, then the
+# rest after the hold.
+idle += idle_connections(40)
+c2 = counters()
 n = BURST + 8
 conns = [connect() for _ in range(n)]
 results = [None] * n
@@ -133,11 +158,10 @@ c3 = counters()
 full = delta(c2, c3, "webhook_publish_bursts_total", "burst_full")
 full_msgs = delta(c2, c3, "webhook_publish_burst_messages_total", "burst_full")
 all_msgs = sum(delta(c2, c3, "webhook_publish_burst_messages_total", k)
-               for k in ("senders_waiting", "hold_expired", "burst_full"))
+               for k in ("few_senders", "hold_expired", "burst_full"))
 report(results.count(200) == n and full >= 1 and full_msgs == BURST * full and all_msgs == n,
        "%d senders at once: all 200; %d burst(s) of %d closed full, %d messages in all" %
        (n, full, BURST, all_msgs), "answers %s, counters %s" % (sorted(set(map(str, results))), c3))
-for c in conns:
+for c in conns + idle:
     c.close()
-idle.close()
 sys.exit(1 if failed else 0)
