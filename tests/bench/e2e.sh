@@ -123,7 +123,7 @@ gw_bursts() {
 
 # burst_report LABEL BEFORE AFTER: requests the gateway handed to librdkafka together
 # (WEBHOOK_GW_PUBLISH_HOLD_MS), and how many of those bursts waited out the whole hold
-# rather than ending because every open connection waited for its answer.
+# rather than ending full or with few senders left.
 burst_report() {
     read -r b0 m0 e0 <<<"$2"
     read -r b1 m1 e1 <<<"$3"

@@ -28,11 +28,17 @@
 #define MAX_CONNS 1024
 #define RESP_BUF 8192
 #define MAX_SAMPLES 10000000
+/* A keep-alive connection idle this long is closed and opened again before its next
+ * request, as HTTP clients do, under the gateway's idle timeout (WEBHOOK_GW_CONN_TIMEOUT_S,
+ * 10 s): otherwise a request sent as the gateway closes the connection is lost in the
+ * race (idle connections are taken last-in first-out, so some stay unused for long). */
+#define IDLE_CLOSE_NS 5000000000LL
 
 typedef struct conn {
     int fd;
     int busy;
-    int64_t due_ns; /* when the request in flight was due */
+    int64_t due_ns;  /* when the request in flight was due */
+    int64_t used_ns; /* when it was opened or last sent a request */
     char buf[RESP_BUF];
     size_t len;
 } conn;
@@ -135,6 +141,7 @@ int main(int argc, char **argv) {
     int idle[MAX_CONNS], nidle = 0;
     for (int i = 0; i < nconn; i++) {
         conns[i].fd = open_conn(host, port);
+        conns[i].used_ns = now_ns();
         if (conns[i].fd < 0) {
             fprintf(stderr, "cannot connect to %s:%d\n", host, port);
             return 1;
@@ -156,6 +163,19 @@ int main(int argc, char **argv) {
         while (sent < total && t0 + sent * interval <= now && nidle > 0) {
             conn *c = &conns[idle[--nidle]];
             const req *r = &pool[sent % npool];
+            if (now - c->used_ns > IDLE_CLOSE_NS) { /* see IDLE_CLOSE_NS */
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                c->fd = open_conn(host, port);
+                c->len = 0;
+                struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)(c - conns)};
+                if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+                    fprintf(stderr, "cannot reconnect to %s:%d\n", host, port);
+                    return 1;
+                }
+                reconnects++;
+            }
+            c->used_ns = now;
             c->busy = 1;
             c->due_ns = t0 + sent * interval;
             ssize_t w = 0;
@@ -201,6 +221,7 @@ int main(int argc, char **argv) {
                 close(c->fd);
                 c->fd = open_conn(host, port);
                 c->len = 0;
+                c->used_ns = now_ns();
                 if (c->fd >= 0) {
                     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)ci};
                     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
