@@ -17,6 +17,7 @@
 #include "topics.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +209,8 @@ static void *hold_main(void *arg) {
         int64_t due = srv->held_since_ms + srv->cfg.publish_hold_ms;
         if (util_mono_ms() < due) {
             struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
-            pthread_cond_timedwait(&srv->hold_cv, &srv->mu, &ts);
+            int rc = pthread_cond_timedwait(&srv->hold_cv, &srv->mu, &ts);
+            if (rc != 0 && rc != ETIMEDOUT) srv->held_since_ms = 0; /* cannot wait: send now */
             continue;
         }
         gw_req *list = detach_held(srv);
