@@ -128,9 +128,15 @@ fx_sim_conn() {
 
 # fx_publish_event TYPE JSON: what webhook-gw would put on the raw topic
 fx_publish_event() {
-  local conn
+  local conn key
   conn=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["connection_id"])' "$2")
-  printf '%s\n' "$2" | kcat -P -b "$FX_BROKER" -t trackstar.raw.v1 -k "$conn|connection|$1" \
+  # Keyed as webhook-gw keys them (gw_envelope_key): a connection's created and deleted
+  # events share one key, so one partition keeps them in the order they were published.
+  case $1 in
+  connection.created | connection.deleted) key="$conn|connection|$conn" ;;
+  *) key="$conn|connection|$1" ;;
+  esac
+  printf '%s\n' "$2" | kcat -P -b "$FX_BROKER" -t trackstar.raw.v1 -k "$key" \
     -H "source=webhook" -H "event_type=$1" -H "event_id=msg_test_$RANDOM$RANDOM" 2>/dev/null
 }
 
