@@ -120,12 +120,9 @@ static int produce(gw_server *srv, gw_req *req) {
     return 0;
 }
 
-/* Produce a detached list of held requests, in arrival order: one burst, which
+/* Produce a detached list of n held requests, in arrival order: one burst, which
  * librdkafka's linger puts into one batch per partition. */
-static void produce_all(gw_server *srv, gw_req *list, gw_hold_close why) {
-    int n = 0;
-    for (gw_req *r = list; r; r = r->held_next)
-        n++;
+static void produce_all(gw_server *srv, gw_req *list, int n, gw_hold_close why) {
     if (n) gw_metric_publish_burst(why, n);
     while (list) {
         gw_req *req = list;
@@ -140,9 +137,10 @@ static void produce_all(gw_server *srv, gw_req *list, gw_hold_close why) {
     }
 }
 
-/* Under srv->mu: take the whole hold. */
-static gw_req *detach_held(gw_server *srv) {
+/* Under srv->mu: take the whole hold, and how many it held. */
+static gw_req *detach_held(gw_server *srv, int *n) {
     gw_req *list = srv->held_head;
+    *n = srv->held;
     srv->held_head = srv->held_tail = NULL;
     srv->held = 0;
     return list;
@@ -165,7 +163,7 @@ void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     req->pub_len = len;
     req->held_next = NULL;
     if (srv->cfg.publish_hold_ms <= 0) {
-        produce_all(srv, req, GW_HOLD_OFF);
+        produce_all(srv, req, 1, GW_HOLD_OFF);
         return;
     }
     int open = gw_http_open_connections(srv->http);
@@ -181,21 +179,19 @@ void gw_publish(gw_server *srv, gw_req *req, const char *payload, size_t len) {
     /* The connections that could still send: open ones without a request waiting for its
      * answer (the held ones are among those waiting, start_waiting). */
     int could_send = open - (srv->acks.count + srv->fetches.count);
-    gw_req *now = NULL;
-    gw_hold_close why = GW_HOLD_FEW_SENDERS;
-    if (++srv->held >= GW_HOLD_BURST_MAX) {
-        now = detach_held(srv);
+    gw_hold_close why = GW_HOLD_COUNT; /* stays held */
+    if (++srv->held >= GW_HOLD_BURST_MAX)
         why = GW_HOLD_FULL;
-    } else if (srv->held >= could_send) {
-        now = detach_held(srv);
-    } else if (srv->hold_stop) {
-        now = detach_held(srv);
+    else if (srv->held >= could_send)
+        why = GW_HOLD_FEW_SENDERS;
+    else if (srv->hold_stop)
         why = GW_HOLD_STOPPED;
-    } else if (first) {
+    else if (first)
         pthread_cond_signal(&srv->hold_cv);
-    }
+    int n = 0;
+    gw_req *now = why != GW_HOLD_COUNT ? detach_held(srv, &n) : NULL;
     pthread_mutex_unlock(&srv->mu);
-    produce_all(srv, now, why);
+    produce_all(srv, now, n, why);
 }
 
 static void *hold_main(void *arg) {
@@ -213,9 +209,10 @@ static void *hold_main(void *arg) {
             if (rc != 0 && rc != ETIMEDOUT) srv->held_since_ms = 0; /* cannot wait: send now */
             continue;
         }
-        gw_req *list = detach_held(srv);
+        int n;
+        gw_req *list = detach_held(srv, &n);
         pthread_mutex_unlock(&srv->mu);
-        produce_all(srv, list, GW_HOLD_EXPIRED);
+        produce_all(srv, list, n, GW_HOLD_EXPIRED);
         pthread_mutex_lock(&srv->mu);
     }
     pthread_mutex_unlock(&srv->mu);
@@ -249,10 +246,11 @@ void gw_hold_stop(gw_server *srv) {
     pthread_join(srv->hold_thread, NULL);
     srv->hold_started = 0;
     pthread_cond_destroy(&srv->hold_cv);
+    int n;
     pthread_mutex_lock(&srv->mu);
-    gw_req *list = detach_held(srv);
+    gw_req *list = detach_held(srv, &n);
     pthread_mutex_unlock(&srv->mu);
-    produce_all(srv, list, GW_HOLD_STOPPED);
+    produce_all(srv, list, n, GW_HOLD_STOPPED);
 }
 
 gw_secrets_result gw_seal_body(gw_server *srv, gw_req *req, char *body, size_t len, char **out,
