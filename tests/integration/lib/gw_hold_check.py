@@ -18,7 +18,7 @@ webhook_publish_* counters:
      requests leave as one burst (closed_by="burst_full"), the rest after the hold.
 Every request must be answered 200; each one's event id is appended to EXPECT_JSONL so
 that the raw-topic check finds every message exactly once. Prints "ok ..." / "FAIL ..."
-lines; exits 1 on a failure.
+lines (check_lib.report); exits 1 on a failure.
 """
 import http.client
 import json
@@ -30,6 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_lib import counts, report  # noqa: E402
 from gw_sign import headers_for  # noqa: E402
 
 BURST = 32  # GW_HOLD_BURST_MAX in webhook-gw/gw_publish.c
@@ -37,17 +38,7 @@ BURST = 32  # GW_HOLD_BURST_MAX in webhook-gw/gw_publish.c
 port, admin, secret, body_file, hold_ms, expect_path = sys.argv[1:7]
 port, admin, hold_ms = int(port), int(admin), int(hold_ms)
 body = open(body_file, "rb").read()
-failed = 0
 seq = 0
-
-
-def report(ok, what, detail=""):
-    global failed
-    if ok:
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what + (" (%s)" % detail if detail else ""))
 
 
 def counters():
@@ -164,4 +155,4 @@ report(results.count(200) == n and full >= 1 and full_msgs == BURST * full and a
        (n, full, BURST, all_msgs), "answers %s, counters %s" % (sorted(set(map(str, results))), c3))
 for c in conns + idle:
     c.close()
-sys.exit(1 if failed else 0)
+sys.exit(1 if counts["failed"] else 0)

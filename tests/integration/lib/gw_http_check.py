@@ -4,7 +4,8 @@ pipelining, Expect: 100-continue, HTTP/1.0, head size, framing errors, and the l
 close that lets a client read a 413 while it is still sending its body.
 
 Usage: gw_http_check.py PORT PATH SECRET BODY_FILE ID_PREFIX
-Prints one "ok <what>" or "FAIL <what> (<detail>)" line per check; exits 1 on a failure.
+Prints one "ok <what>" or "FAIL <what>: <detail>" line per check (check_lib.report);
+exits 1 on a failure.
 The signed requests use ids ID_PREFIX_<n>; each is accepted once.
 """
 import os
@@ -14,21 +15,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gw_sign  # noqa: E402
+from check_lib import counts, report as result  # noqa: E402
 
 PORT, PATH, SECRET, BODY_FILE, PREFIX = sys.argv[1:6]
 PORT = int(PORT)
 BODY = open(BODY_FILE, "rb").read()
-failed = 0
 counter = [0]
-
-
-def result(ok, what, detail=""):
-    global failed
-    if ok:
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL %s (%s)" % (what, detail))
 
 
 def signed(extra=b"", version=b"HTTP/1.1", body=BODY):
@@ -222,4 +214,4 @@ check("smuggling", lambda: refused("Content-Length with Transfer-Encoding", smug
 check("no host", lambda: refused("HTTP/1.1 without Host", b"POST " + PATH.encode() + b" HTTP/1.1\r\n\r\n", 400))
 check("version", lambda: refused("HTTP/2.0 request line", b"POST " + PATH.encode() + b" HTTP/2.0\r\nHost: gw\r\n\r\n", 505))
 check("lingering", lingering_413)
-sys.exit(1 if failed else 0)
+sys.exit(1 if counts["failed"] else 0)
