@@ -39,6 +39,7 @@ typedef struct conn {
     int busy;
     int64_t due_ns;  /* when the request in flight was due */
     int64_t used_ns; /* when it was opened or last sent a request */
+    int closing;     /* the last answer said Connection: close */
     char buf[RESP_BUF];
     size_t len;
 } conn;
@@ -99,7 +100,7 @@ static int open_conn(const char *host, int port) {
 }
 
 /* A complete response in c->buf? Returns its status and consumes it, 0 if incomplete,
- * -1 if unparseable. */
+ * -1 if unparseable. Notes a "Connection: close" in c->closing. */
 static int take_response(conn *c) {
     char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
     if (!end) return c->len == RESP_BUF ? -1 : 0;
@@ -108,15 +109,27 @@ static int take_response(conn *c) {
     if (sscanf(c->buf, "HTTP/1.%*d %d", &status) != 1) return -1;
     size_t clen = 0;
     for (char *p = c->buf; p < end; p++) {
-        if ((p == c->buf || p[-1] == '\n') && strncasecmp(p, "content-length:", 15) == 0) {
-            clen = strtoul(p + 15, NULL, 10);
-            break;
-        }
+        if (p != c->buf && p[-1] != '\n') continue;
+        if (strncasecmp(p, "content-length:", 15) == 0) clen = strtoul(p + 15, NULL, 10);
+        if (strncasecmp(p, "connection: close", 17) == 0) c->closing = 1;
     }
     if (c->len < hlen + clen) return 0;
     memmove(c->buf, c->buf + hlen + clen, c->len - hlen - clen);
     c->len -= hlen + clen;
     return status;
+}
+
+/* Close c's connection and open a new one in its place, watched by ep as connection ci.
+ * Returns 0, or -1 when no new connection could be opened and watched. */
+static int reopen(int ep, conn *c, int ci, const char *host, int port) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = open_conn(host, port);
+    c->len = 0;
+    c->closing = 0;
+    c->used_ns = now_ns();
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)ci};
+    return c->fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
@@ -163,13 +176,11 @@ int main(int argc, char **argv) {
         while (sent < total && t0 + sent * interval <= now && nidle > 0) {
             conn *c = &conns[idle[--nidle]];
             const req *r = &pool[sent % npool];
-            if (now - c->used_ns > IDLE_CLOSE_NS) { /* see IDLE_CLOSE_NS */
-                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                close(c->fd);
-                c->fd = open_conn(host, port);
-                c->len = 0;
-                struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)(c - conns)};
-                if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+            /* A connection the gateway closes (its last answer said so: after
+             * WEBHOOK_GW_MAX_REQUESTS_PER_CONNECTION requests) is not used again, as
+             * HTTP clients do; sending on it races the close and loses the request. */
+            if (c->closing || now - c->used_ns > IDLE_CLOSE_NS) { /* see IDLE_CLOSE_NS */
+                if (reopen(ep, c, (int)(c - conns), host, port) != 0) {
                     fprintf(stderr, "cannot reconnect to %s:%d\n", host, port);
                     return 1;
                 }
@@ -217,14 +228,7 @@ int main(int argc, char **argv) {
                 } else {
                     reconnects++;
                 }
-                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                close(c->fd);
-                c->fd = open_conn(host, port);
-                c->len = 0;
-                c->used_ns = now_ns();
-                if (c->fd >= 0) {
-                    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)ci};
-                    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+                if (reopen(ep, c, ci, host, port) == 0) {
                     c->busy = 0;
                     if (was_busy) idle[nidle++] = ci; /* an idle one is on the stack already */
                 }
