@@ -367,6 +367,38 @@ int kafka_flush(rd_kafka_t *rk, int timeout_ms) {
     return left > 0 ? -1 : 0;
 }
 
+rd_kafka_topic_t **kafka_topics_warm(rd_kafka_t *rk, const char *const *topics, int n, char *errstr,
+                                     size_t errlen) {
+    rd_kafka_topic_t **rkts = calloc(n > 0 ? (size_t)n : 1, sizeof *rkts);
+    if (!rkts) {
+        snprintf(errstr, errlen, "out of memory for topic handles");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        rkts[i] = rd_kafka_topic_new(rk, topics[i], NULL);
+        if (!rkts[i]) {
+            snprintf(errstr, errlen, "cannot create a handle for topic %s: %s", topics[i],
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            kafka_topics_release(rkts, i);
+            return NULL;
+        }
+    }
+    /* One request: for a single topic that topic, else every topic this client knows
+     * (all_topics 0), which these handles made it know. */
+    const struct rd_kafka_metadata *md = NULL;
+    if (n > 0 && rd_kafka_metadata(rk, 0, n == 1 ? rkts[0] : NULL, &md, KAFKA_WARM_UP_MS) ==
+                     RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    return rkts;
+}
+
+void kafka_topics_release(rd_kafka_topic_t **rkts, int n) {
+    if (!rkts) return;
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_destroy(rkts[i]);
+    free(rkts);
+}
+
 int kafka_brokers_up(rd_kafka_t *rk) {
     /* A cheap metadata request: it succeeds only with a broker reachable. */
     const struct rd_kafka_metadata *md;

@@ -402,6 +402,13 @@ int main(int argc, char **argv) {
     }
     rd_kafka_t *events = NULL, *assign = NULL;
     fx_engine *engine = NULL;
+    /* What it produces to: the raw topic, and the assignment topic (listings handed over). */
+    const char *out[] = {cfg.raw_topic, assign_topic};
+    rd_kafka_topic_t **out_topics = kafka_topics_warm(g_producer, out, 2, err, sizeof err);
+    if (!out_topics) {
+        log_error("cannot prepare the producer", "error", err, NULL);
+        goto out;
+    }
     if (util_stop) goto out;
     snprintf(cfg.assign_topic, sizeof cfg.assign_topic, "%s", assign_topic);
     engine = fx_engine_new(&cfg, db, g_producer, err, sizeof err);
@@ -455,6 +462,7 @@ out:
     g_engine = NULL;
     admin_stop();
     fx_engine_free(engine);
+    kafka_topics_release(out_topics, 2);
     rd_kafka_destroy(g_producer);
     if (db) PQfinish(db);
     seal_ring_wipe(&cfg.ring);

@@ -331,11 +331,29 @@ int main(int argc, char **argv) {
         fprintf(stderr, "normalizer: %s\n", err);
         return 2;
     }
+    /* What it produces to: every internal canonical topic, the connection events and the
+     * dead-letter topic. */
+#define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
+    static const char *const out_base[] = {TOPIC_DLQ, TOPIC_CONNECTION_EVENTS,
+                                           TS_ENTITIES(INTERNAL_TOPIC)};
+#undef INTERNAL_TOPIC
+    enum { NOUT = sizeof out_base / sizeof out_base[0] };
+    char out_names[NOUT][256];
+    const char *out[NOUT];
+    for (int i = 0; i < NOUT; i++)
+        out[i] = STAGE_TOPIC(&g_stage, out_base[i], out_names[i]);
+    rd_kafka_topic_t **out_topics = kafka_topics_warm(producer, out, NOUT, err, sizeof err);
+    if (!out_topics) {
+        fprintf(stderr, "normalizer: %s\n", err);
+        rd_kafka_destroy(producer);
+        return 2;
+    }
     consumer =
         kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "normalizer", g_stage.kafka_props,
                            g_stage.kafka_consumer_extra, topics, 1, err, sizeof err);
     if (!consumer) {
         fprintf(stderr, "normalizer: %s\n", err);
+        kafka_topics_release(out_topics, NOUT);
         rd_kafka_destroy(producer);
         return 2;
     }
@@ -378,6 +396,7 @@ int main(int argc, char **argv) {
     log_info("normalizer stopping", NULL);
     kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
+    kafka_topics_release(out_topics, NOUT);
     rd_kafka_destroy(producer);
     admin_stop();
     free(msgs);

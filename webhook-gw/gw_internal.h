@@ -76,8 +76,8 @@ struct gw_server {
     gw_http *http;
     int port;
     rd_kafka_t *rk;
-    rd_kafka_topic_t *raw_topic; /* held for the server's life: its metadata stays known */
-    gw_dedupe *dedupe;           /* NULL when off */
+    rd_kafka_topic_t **raw_topic; /* kafka_topics_warm: held for the server's life */
+    gw_dedupe *dedupe;            /* NULL when off */
     gw_workers *fetchers;
 
     pthread_mutex_t mu; /* request states, the two queues */

@@ -22,7 +22,6 @@
 #define GW_DRAIN_SEND_MS 500          /* for answers just handed over to be sent */
 #define GW_PURGE_FLUSH_MS 500         /* to serve the reports of purged messages */
 #define GW_ALIVE_MS 5000              /* a thread not turning for this long: no heartbeat */
-#define GW_WARM_UP_MS 2000            /* start-up wait for the raw topic's metadata */
 #define GW_REFUSAL_LOG_BURST 20       /* refusal lines per window (each one is counted) */
 #define GW_REFUSAL_LOG_WINDOW_MS 10000
 /* The producer's queue: its batches are the only copies of bodies it makes; bounded so
@@ -340,19 +339,9 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
              "connections", t[3], "bodies", t[4], "downloads", t[5], "kafka_queue", t[6], "dedupe",
              t[7], NULL);
     srv->fetch_held_max = mem.downloads;
-    /* Learn the raw topic's partitions now: a first message to a topic librdkafka does
-     * not know yet waits for its once-a-second scan, so the first deliveries after a start
-     * took ~1 s (measured). Best effort: a broker that is down is waited for later. */
-    srv->raw_topic = rd_kafka_topic_new(srv->rk, cfg->raw_topic, NULL);
-    if (!srv->raw_topic) {
-        snprintf(errstr, errlen, "cannot create the raw topic handle: %s",
-                 rd_kafka_err2str(rd_kafka_last_error()));
-        goto fail;
-    }
-    const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(srv->rk, 0, srv->raw_topic, &md, GW_WARM_UP_MS) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR)
-        rd_kafka_metadata_destroy(md);
+    /* Learn the raw topic's partitions now, not at the first delivery (kafka.h). */
+    srv->raw_topic = kafka_topics_warm(srv->rk, &cfg->raw_topic, 1, errstr, errlen);
+    if (!srv->raw_topic) goto fail;
     atomic_init(&srv->poll_stop, 0);
     atomic_store(&srv->poll_tick, util_mono_ms());
     if (pthread_create(&srv->poll_thread, NULL, gw_poll_main, srv) != 0) {
@@ -480,7 +469,7 @@ void gw_server_free(gw_server *srv) {
     }
     if (srv->fetchers) gw_workers_stop(srv->fetchers);
     gw_http_stop(srv->http);
-    if (srv->raw_topic) rd_kafka_topic_destroy(srv->raw_topic);
+    kafka_topics_release(srv->raw_topic, 1);
     if (srv->rk) rd_kafka_destroy(srv->rk); /* the last delivery reports free their bodies */
     gw_http_free(srv->http);
     gw_dedupe_free(srv->dedupe);

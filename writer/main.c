@@ -602,6 +602,21 @@ int main(int argc, char **argv) {
     db_up = 1;
     log_info("schema up to date", "dir", cfg_migrations, NULL);
 
+    /* What it produces to: every public topic, and the dead-letter topic. */
+#define PUBLIC_TOPIC(name, ...) TS_TOPIC(name),
+    static const char *const out_base[] = {TOPIC_DLQ, TS_ENTITIES(PUBLIC_TOPIC)};
+#undef PUBLIC_TOPIC
+    enum { NOUT = sizeof out_base / sizeof out_base[0] };
+    char out_names[NOUT][256];
+    const char *out[NOUT];
+    for (int i = 0; i < NOUT; i++)
+        out[i] = STAGE_TOPIC(&g_stage, out_base[i], out_names[i]);
+    rd_kafka_topic_t **out_topics = kafka_topics_warm(producer, out, NOUT, err, sizeof err);
+    if (!out_topics) {
+        log_error("cannot prepare the producer", "error", err, NULL);
+        return 1;
+    }
+
     consumer = kafka_consumer_new(g_stage.kafka_bootstrap, cfg_group, "writer", g_stage.kafka_props,
                                   g_stage.kafka_consumer_extra, topics, NTOPICS, err, sizeof err);
     if (!consumer) {
@@ -652,6 +667,7 @@ int main(int argc, char **argv) {
     unlock_purge();
     kafka_consumer_destroy(consumer);
     kafka_flush(producer, 10000);
+    kafka_topics_release(out_topics, NOUT);
     rd_kafka_destroy(producer);
     wdb_close(db);
     wparts_free(&parts);
