@@ -17,7 +17,8 @@
 #     its database (as bench_writer_db does before each pass), produces
 #     the same N orders to <prefix>trackstar.canonical.orders.v1 keyed like the normalizer keys them,
 #     continues the writer, and times it until writer_records_applied_total has grown
-#     by N (polled every 20 ms).
+#     by N (polled every 20 ms). Then, from the writer's metrics, how its time split
+#     between transactions and publication.
 #
 # Exit 0 when every goal is met, 1 when one is missed, 2 when it could not measure.
 #   BENCH_WRITER_RECORDS (20000)   BENCH_PORT_BASE (25000): the writer's admin port on +594
@@ -85,6 +86,15 @@ grep -q '"partitions assigned"' "$WORK/writer.log" || fail "writer got no partit
 BENCH_DATABASE_URL=${DATABASE_URL%/*}/$DB "$BENCH_TOOLS/writer_topic" run "$KAFKA_BOOTSTRAP" "$PREFIX" "$N" "$WRITER_PID" "$ADMIN" "$ROWS" \
     "$BARE_INSERT" "$BARE_UPDATE"
 topic_rc=$?
+# Where the writer's time went over both passes (writer_batch_phase_seconds): its
+# transactions, and its own time on their publications beyond the next transaction. The
+# publication is the part the bare loop does not have.
+curl -fsS "$ADMIN/metrics" 2>/dev/null | awk '
+    /^writer_batch_phase_seconds_sum\{phase="apply"\}/ { apply = $2 }
+    /^writer_batch_phase_seconds_sum\{phase="publish"\}/ { publish = $2 }
+    /^writer_batch_records_sum / { recs = $2 }
+    /^writer_batch_records_count / { nb = $2 }
+    END { if (nb > 0) printf "bench: the writer over both passes: %d batches of %.0f records, transactions %.2f s, publication beyond them %.2f s\n", nb, recs / nb, apply, publish }' >&2
 [ "$topic_rc" -le 1 ] || fail "bench_writer_topic failed (exit $topic_rc): $(tail -3 "$WORK/writer.log")"
 [ "$db_rc" -eq 0 ] && [ "$topic_rc" -eq 0 ] && exit 0
 exit 1
