@@ -31,8 +31,8 @@ struct wdb {
     int dirty[WDB_MAX_SPECS];
     long deleted_since_vacuum;
     sbuf bufs[WDB_MAX_SPECS][1 + WDB_MAX_CHILD_TABLES];
-    sbuf dbufs[WDB_MAX_SPECS];                     /* staged delete records */
-    sbuf del[WDB_MAX_SPECS][WDB_MAX_CHILD_TABLES]; /* child deletes, run unprepared */
+    sbuf dbufs[WDB_MAX_SPECS]; /* staged delete records */
+    sbuf multi_sql;   /* several statements sent as one message (copy_all, children_statements) */
     json_arena arena; /* the records of the current call; emptied when it ends */
     /* what the current (or last committed) batch publishes */
     wdb_pub_int *pi;

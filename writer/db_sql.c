@@ -451,7 +451,7 @@ static int child_same(const wdb_child *ch, int content, sbuf *o) {
     return rc ? -1 : 0;
 }
 
-int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
+int wdb_sql_child_delete(const wdb_spec *s, int c, int lo, int hi, sbuf *o) {
     const char *sn = wdb_spec_name(s);
     const wdb_child *ch = &s->children[c];
     /* Only the rows the new version no longer has as they are: an update that leaves
@@ -460,8 +460,8 @@ int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *o) {
         o,
         "DELETE FROM \"%s\" t USING wdb_c_%s c WHERE t.\"connection_id\" = c.connection_id "
         "AND t.\"%s\" = c.id AND c.existed AND NOT EXISTS (SELECT 1 FROM wdb_s_%s s WHERE "
-        "s.pseq >= $1 AND s.pseq < $2 AND ",
-        ch->table, sn, ch->parent_col, ch->table);
+        "s.pseq >= %d AND s.pseq < %d AND ",
+        ch->table, sn, ch->parent_col, ch->table, lo, hi);
     rc |= child_same(ch, 1, o);
     rc |= sbuf_printf(o, ")");
     return rc ? -1 : 0;

@@ -72,15 +72,16 @@ int wdb_sql_delete(const wdb_spec *s, sbuf *out);
  * the record as text, deleted (bool). */
 int wdb_sql_stored(const wdb_spec *s, sbuf *out);
 
-/* DELETE FROM wdb_c_<name>: run before each merge of a spec with children. */
+/* DELETE FROM wdb_c_<name>: run after the children of a merge, so that the next merge
+ * of the spec finds it empty. */
 int wdb_sql_clear_changed(const wdb_spec *s, sbuf *out);
 
-/* Child c, for the changed parents whose seq is in [$1, $2): delete the rows of those
- * that existed before the merge (a parent the merge inserted has none: no delete, no
- * index probe) unless the new version has the same row, content and position; then
- * insert the staged rows not already there. A row the update left alone is not
- * rewritten. */
-int wdb_sql_child_delete(const wdb_spec *s, int c, sbuf *out);
+/* Child c, for the changed parents whose seq is in [lo, hi) (the delete: literal bounds,
+ * it is sent as text; the insert: $1, $2): delete the rows of those that existed before
+ * the merge (a parent the merge inserted has none: no delete, no index probe) unless the
+ * new version has the same row, content and position; then insert the staged rows not
+ * already there. A row the update left alone is not rewritten. */
+int wdb_sql_child_delete(const wdb_spec *s, int c, int lo, int hi, sbuf *out);
 int wdb_sql_child_insert(const wdb_spec *s, int c, sbuf *out);
 
 #endif
