@@ -488,7 +488,7 @@ static int copy_rows(wdb *db, const sbuf *b, const char *table, char *errstr, si
     if (PQputCopyEnd(db->conn, ok ? NULL : "client error") != 1) ok = 0;
     if (!ok) {
         char what[112];
-        snprintf(what, sizeof what, "COPY %s", table);
+        snprintf(what, sizeof what, "copying rows into %s", table);
         set_pq_err(errstr, errlen, what, PQerrorMessage(db->conn));
         return -1;
     }
