@@ -367,17 +367,18 @@ int kafka_flush(rd_kafka_t *rk, int timeout_ms) {
     return left > 0 ? -1 : 0;
 }
 
-rd_kafka_topic_t **kafka_topics_warm(rd_kafka_t *rk, const char *const *topics, int n, char *errstr,
-                                     size_t errlen) {
+rd_kafka_topic_t **kafka_topics_warm(rd_kafka_t *rk, const char *prefix, const char *const *names,
+                                     int n, char *errstr, size_t errlen) {
     rd_kafka_topic_t **rkts = calloc(n > 0 ? (size_t)n : 1, sizeof *rkts);
     if (!rkts) {
         snprintf(errstr, errlen, "out of memory for topic handles");
         return NULL;
     }
     for (int i = 0; i < n; i++) {
-        rkts[i] = rd_kafka_topic_new(rk, topics[i], NULL);
+        char topic[256];
+        rkts[i] = rd_kafka_topic_new(rk, topic_name(prefix, names[i], topic, sizeof topic), NULL);
         if (!rkts[i]) {
-            snprintf(errstr, errlen, "cannot create a handle for topic %s: %s", topics[i],
+            snprintf(errstr, errlen, "cannot create a handle for topic %s: %s", topic,
                      rd_kafka_err2str(rd_kafka_last_error()));
             kafka_topics_release(rkts, i);
             return NULL;

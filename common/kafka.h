@@ -45,16 +45,17 @@ void kafka_consumer_set_rebalance_hook(rd_kafka_t *rk, kafka_rebalance_hook hook
  * consumer that never had an assignment is not destroyed. NULL is allowed. */
 void kafka_consumer_destroy(rd_kafka_t *rk);
 
-/* Make a handle for each of topics[0..n) and ask the brokers for their partitions now,
- * waiting at most KAFKA_WARM_UP_MS. A first message to a topic the producer does not know yet
- * waits for librdkafka's once-a-second topic scan: the gateway's first deliveries after
+/* Make a handle for each topic prefix + names[0..n) (prefix NULL: the names are full)
+ * and ask the brokers for their partitions now, waiting at most KAFKA_WARM_UP_MS. A first
+ * message to a topic the producer does not know yet waits for librdkafka's once-a-second
+ * topic scan: the gateway's first deliveries after
  * a start took ~1 s and the writer's first publication ~0.5 s (measured). Best effort:
  * a broker that is down is waited for when the first message goes. The handles keep
  * the topics known: release them with kafka_topics_release before rk is destroyed.
  * Returns the n handles, or NULL with errstr. */
 #define KAFKA_WARM_UP_MS 2000
-rd_kafka_topic_t **kafka_topics_warm(rd_kafka_t *rk, const char *const *topics, int n, char *errstr,
-                                     size_t errlen);
+rd_kafka_topic_t **kafka_topics_warm(rd_kafka_t *rk, const char *prefix, const char *const *names,
+                                     int n, char *errstr, size_t errlen);
 
 /* Destroy the n handles of kafka_topics_warm and free the array. NULL is allowed. */
 void kafka_topics_release(rd_kafka_topic_t **rkts, int n);

@@ -403,8 +403,9 @@ int main(int argc, char **argv) {
     rd_kafka_t *events = NULL, *assign = NULL;
     fx_engine *engine = NULL;
     /* What it produces to: the raw topic, and the assignment topic (listings handed over). */
-    const char *out[] = {cfg.raw_topic, assign_topic};
-    rd_kafka_topic_t **out_topics = kafka_topics_warm(g_producer, out, 2, err, sizeof err);
+    static const char *const out[] = {TOPIC_RAW, TOPIC_FETCH_ASSIGN};
+    rd_kafka_topic_t **out_topics =
+        kafka_topics_warm(g_producer, g_stage.topic_prefix, out, 2, err, sizeof err);
     if (!out_topics) {
         log_error("cannot prepare the producer", "error", err, NULL);
         goto out;

@@ -334,15 +334,12 @@ int main(int argc, char **argv) {
     /* What it produces to: every internal canonical topic, the connection events and the
      * dead-letter topic. */
 #define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
-    static const char *const out_base[] = {TOPIC_DLQ, TOPIC_CONNECTION_EVENTS,
-                                           TS_ENTITIES(INTERNAL_TOPIC)};
+    static const char *const out[] = {TOPIC_DLQ, TOPIC_CONNECTION_EVENTS,
+                                      TS_ENTITIES(INTERNAL_TOPIC)};
 #undef INTERNAL_TOPIC
-    enum { NOUT = sizeof out_base / sizeof out_base[0] };
-    char out_names[NOUT][256];
-    const char *out[NOUT];
-    for (int i = 0; i < NOUT; i++)
-        out[i] = STAGE_TOPIC(&g_stage, out_base[i], out_names[i]);
-    rd_kafka_topic_t **out_topics = kafka_topics_warm(producer, out, NOUT, err, sizeof err);
+    enum { NOUT = sizeof out / sizeof out[0] };
+    rd_kafka_topic_t **out_topics =
+        kafka_topics_warm(producer, g_stage.topic_prefix, out, NOUT, err, sizeof err);
     if (!out_topics) {
         fprintf(stderr, "normalizer: %s\n", err);
         rd_kafka_destroy(producer);

@@ -340,7 +340,7 @@ gw_server *gw_server_start(const gw_config *cfg, char *errstr, size_t errlen) {
              t[7], NULL);
     srv->fetch_held_max = mem.downloads;
     /* Learn the raw topic's partitions now, not at the first delivery (kafka.h). */
-    srv->raw_topic = kafka_topics_warm(srv->rk, &cfg->raw_topic, 1, errstr, errlen);
+    srv->raw_topic = kafka_topics_warm(srv->rk, NULL, &cfg->raw_topic, 1, errstr, errlen);
     if (!srv->raw_topic) goto fail;
     atomic_init(&srv->poll_stop, 0);
     atomic_store(&srv->poll_tick, util_mono_ms());

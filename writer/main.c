@@ -604,14 +604,11 @@ int main(int argc, char **argv) {
 
     /* What it produces to: every public topic, and the dead-letter topic. */
 #define PUBLIC_TOPIC(name, ...) TS_TOPIC(name),
-    static const char *const out_base[] = {TOPIC_DLQ, TS_ENTITIES(PUBLIC_TOPIC)};
+    static const char *const out[] = {TOPIC_DLQ, TS_ENTITIES(PUBLIC_TOPIC)};
 #undef PUBLIC_TOPIC
-    enum { NOUT = sizeof out_base / sizeof out_base[0] };
-    char out_names[NOUT][256];
-    const char *out[NOUT];
-    for (int i = 0; i < NOUT; i++)
-        out[i] = STAGE_TOPIC(&g_stage, out_base[i], out_names[i]);
-    rd_kafka_topic_t **out_topics = kafka_topics_warm(producer, out, NOUT, err, sizeof err);
+    enum { NOUT = sizeof out / sizeof out[0] };
+    rd_kafka_topic_t **out_topics =
+        kafka_topics_warm(producer, g_stage.topic_prefix, out, NOUT, err, sizeof err);
     if (!out_topics) {
         log_error("cannot prepare the producer", "error", err, NULL);
         return 1;
