@@ -512,38 +512,29 @@ static int copy_all(wdb *db, char (*tables)[80], sbuf *const *bufs, int m, char 
         return -1;
     }
     PGresult *res = PQexec(db->conn, sql->p);
-    for (int k = 0; k < m; k++) {
+    int k;
+    for (k = 0; k < m; k++) {
         /* res: the server's request for table k's rows */
-        if (PQresultStatus(res) != PGRES_COPY_IN) {
-            set_res_err(db, res, errstr, errlen, tables[k]);
-            PQclear(res);
-            drain_results(db);
-            return -1;
-        }
+        if (PQresultStatus(res) != PGRES_COPY_IN) goto refused;
         PQclear(res);
-        if (copy_rows(db, bufs[k], tables[k], errstr, errlen)) {
-            drain_results(db);
-            return -1;
-        }
+        res = NULL;
+        if (copy_rows(db, bufs[k], tables[k], errstr, errlen)) goto failed;
         /* table k's result, then the request for the next table's rows (none after the
          * last) */
         res = PQgetResult(db->conn);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            set_res_err(db, res, errstr, errlen, tables[k]);
-            PQclear(res);
-            drain_results(db);
-            return -1;
-        }
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) goto refused;
         PQclear(res);
         res = PQgetResult(db->conn);
     }
-    if (res) {
-        set_pq_err(errstr, errlen, "COPY", "a result after the last table's");
-        PQclear(res);
-        drain_results(db);
-        return -1;
-    }
-    return 0;
+    if (!res) return 0;
+    set_pq_err(errstr, errlen, "COPY", "a result after the last table's");
+    goto failed;
+refused:
+    set_res_err(db, res, errstr, errlen, tables[k]);
+failed:
+    PQclear(res);
+    drain_results(db);
+    return -1;
 }
 
 /* ------------------------------------------------------------------ apply */
