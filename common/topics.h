@@ -16,6 +16,11 @@
  * purge.h), so that a rebuild from the raw topic leaves purged connections out. */
 #define TOPIC_PURGED "trackstar.purged-connections.v1"
 
+/* The stages' consumer groups by default (NORMALIZER_GROUP, WRITER_GROUP): `tsctl status
+ * --until-done` follows their committed offsets. */
+#define GROUP_NORMALIZER "trackstar-normalizer"
+#define GROUP_WRITER "trackstar-writer"
+
 /* Each canonical entity of the registry (entities.h) has two topics, with equal
  * partition counts:
  *   TS_TOPIC_INTERNAL(name) "trackstar.canonical.<name>.v1": every candidate version the

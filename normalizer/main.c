@@ -37,8 +37,7 @@ static long long cfg_batch_max, cfg_batch_linger_ms;
 
 static const cfg_var vars[] = {
     STAGE_CFG_VARS(&g_stage, 9103),
-    {"NORMALIZER_GROUP", CFG_STR, "trackstar-normalizer", 0, 0, 0, "Kafka consumer group",
-     &cfg_group},
+    {"NORMALIZER_GROUP", CFG_STR, GROUP_NORMALIZER, 0, 0, 0, "Kafka consumer group", &cfg_group},
     {"NORMALIZER_RAW_TOPIC", CFG_STR, "", 0, 0, 0,
      "the raw topic to read, full name; empty: KAFKA_TOPIC_PREFIX + trackstar.raw.v1 (a rebuild "
      "reads the live raw topic into topics of its own prefix: tsctl rebuild)",

@@ -61,7 +61,7 @@ static const cfg_var vars[] = {
      "directory of the versioned NNN_*.sql migrations (applied by --migrate; waited for at "
      "start-up)",
      &cfg_migrations},
-    {"WRITER_GROUP", CFG_STR, "trackstar-writer", 0, 0, 0, "Kafka consumer group", &cfg_group},
+    {"WRITER_GROUP", CFG_STR, GROUP_WRITER, 0, 0, 0, "Kafka consumer group", &cfg_group},
     {"WRITER_BATCH_MAX", CFG_INT, "2000", 1, WDB_MAX_BATCH, 0,
      "records applied per database transaction", &cfg_batch_max},
     /* Short: under load the batches grow anyway (records queue while a transaction

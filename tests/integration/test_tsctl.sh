@@ -92,9 +92,21 @@ jq -e --arg c "$CONN" 'map(select(.connection_id == $c and .connection_status ==
 check_eq "the new connection is in 'connections list' (database)" 0 $?
 T connections list --source api | grep -q "$CONN"; check_eq "the new connection is in 'connections list --source api'" 0 $?
 
-echo "-- watching the backfill"
-timeout 300 "$BIN_DIR/tsctl" --env "$STACK_ENV" status "$CONN" --until-done --interval 1 >"$WORK/watch.txt" 2>&1
-check_eq "status --until-done ends when the backfill is done" 0 $?
+echo "-- watching the backfill (the writer paused: done means stored)"
+# With the writer stopped, the fetcher finishes the backfill but nothing it fetched is
+# stored: --until-done must wait for the writer, and end once it has caught up.
+WPID=$(cat "$STACK_VAR/run/writer.pid")
+kill -STOP "$WPID"
+trap 'kill -CONT "$WPID" 2>/dev/null; rm -rf "$WORK"' EXIT
+timeout 300 "$BIN_DIR/tsctl" --env "$STACK_ENV" status "$CONN" --until-done --interval 1 >"$WORK/watch.txt" 2>&1 &
+UD=$!
+wait_for 150 grep -q "waiting for the writer" "$WORK/watch.txt"
+check_eq "status --until-done: the backfill fetched, the writer paused: it waits for the writer" 0 $?
+sleep 2
+kill -0 "$UD" 2>/dev/null; check_eq "status --until-done still waiting while the writer is paused" 0 $?
+kill -CONT "$WPID"
+wait "$UD"; check_eq "status --until-done ends once the writer has stored it" 0 $?
+grep -q "stored: the normalizer and the writer" "$WORK/watch.txt"; check_eq "status --until-done says it is stored" 0 $?
 if grep -q "PROGRESS" "$WORK/watch.txt" && grep -q "orders" "$WORK/watch.txt"; then pass "status shows a progress table"
 else fail "status table" "$(tail -5 "$WORK/watch.txt")"; fi
 timeout 60 "$BIN_DIR/tsctl" --env "$STACK_ENV" --json status "$CONN" --watch --count 2 --interval 1 >"$WORK/watch.ndjson"
@@ -104,8 +116,7 @@ if [ "$(wc -l <"$WORK/watch.ndjson")" = 2 ] && (while read -r l; do jq -e '.stre
 else fail "status --watch --json" "$(head -c 300 "$WORK/watch.ndjson")"; fi
 want=$(sim GET /_sim/connections | jq -r --arg c "$CONN" '.data[] | select(.connection_id == $c) | .counts.orders')
 stored() { TJ status "$CONN" | jq -r '.streams[] | select(.resource == "orders") | .stored_records'; }
-wait_for 60 bash -c "[ \"\$(\"$BIN_DIR/tsctl\" --env \"$STACK_ENV\" --json status $CONN | jq -r '.streams[] | select(.resource == \"orders\") | .stored_records')\" = \"$want\" ]"
-check_eq "status IN DB for orders equals the simulator's order count" "$want" "$(stored)"
+check_eq "after --until-done, IN DB for orders equals the simulator's order count" "$want" "$(stored)"
 TJ status "$CONN" | jq -e '[.streams[] | select(.resource == "orders")][0] | .phase == "incremental" and .progress == 1' >/dev/null
 check_eq "orders stream: backfill complete (progress 1, incremental)" 0 $?
 

@@ -23,19 +23,17 @@
 
 #include "cli_cmds.h"
 #include "cli_db.h"
+#include "cli_lag.h"
 #include "cli_out.h"
 #include "entities.h"
 #include "kafka.h"
-#include "kafka_props.h"
 #include "purge.h"
 #include "topics.h"
 #include "util.h"
 
-#define RB_TIMEOUT_MS 10000      /* metadata, watermark and committed-offset requests */
 #define RB_ADMIN_TIMEOUT_MS 4000 /* topic creation: the dev broker never answers it */
-#define RB_MAX_PARTITIONS 1024
-#define RB_POLL_S 2        /* progress lines */
-#define RB_STABLE_CHECKS 2 /* caught up this many checks in a row: done */
+#define RB_POLL_S 2              /* progress lines */
+#define RB_STABLE_CHECKS 2       /* caught up this many checks in a row: done */
 
 /* The rebuild's own topics: what the normalizer produces (and the writer reads). */
 #define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
@@ -51,49 +49,13 @@ typedef struct rb {
     rd_kafka_t *admin;       /* a producer: metadata, watermarks, topic creation */
     rd_kafka_t *nref, *wref; /* consumers in the two groups, never subscribed: committed offsets */
     int nraw;
-    int64_t raw_end[RB_MAX_PARTITIONS];
+    int64_t raw_end[CLI_LAG_MAX_PARTITIONS];
     pid_t writer, normalizer;
 } rb;
 
 static int fail(cli_ctx *ctx, const char *msg, int code) {
     cli_errorf(ctx, "%s", msg);
     return code;
-}
-
-static int partitions_of(rd_kafka_t *rk, const char *topic, char *err, size_t errlen) {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    if (!rkt) {
-        snprintf(err, errlen, "%s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
-        return -1;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, RB_TIMEOUT_MS);
-    rd_kafka_topic_destroy(rkt);
-    int n = -1;
-    if (e)
-        snprintf(err, errlen, "%s: %s", topic, rd_kafka_err2str(e));
-    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1)
-        snprintf(err, errlen, "topic %s does not exist", topic);
-    else if (md->topics[0].partition_cnt > RB_MAX_PARTITIONS)
-        snprintf(err, errlen, "%s: more than %d partitions", topic, RB_MAX_PARTITIONS);
-    else
-        n = md->topics[0].partition_cnt;
-    if (md) rd_kafka_metadata_destroy(md);
-    return n;
-}
-
-static rd_kafka_t *reference(cli_ctx *ctx, const char *group, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", ctx->kafka_bootstrap, err, errlen) ||
-        rd_kafka_conf_set(conf, "group.id", group, err, errlen) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
-        kafka_props_apply(conf, ctx->kafka_props, '\n', "KAFKA_CONFIG_FILE", err, errlen)) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
-    if (!rk) rd_kafka_conf_destroy(conf);
-    return rk;
 }
 
 /* Create the rebuild's topics with the live topics' partition counts. Kafka's admin API
@@ -106,7 +68,7 @@ static int ensure_topics(rb *r, char *err, size_t errlen) {
         char live[256], mine[256];
         topic_name(r->ctx->topic_prefix, rb_topics[i], live, sizeof live);
         topic_name(r->prefix, rb_topics[i], mine, sizeof mine);
-        int parts = partitions_of(r->admin, live, err, errlen);
+        int parts = cli_lag_partitions(r->admin, live, err, errlen);
         if (parts < 0) goto fail;
         char e2[256];
         if (!(nt[n] = rd_kafka_NewTopic_new(mine, parts, -1, e2, sizeof e2))) {
@@ -131,7 +93,7 @@ static int ensure_topics(rb *r, char *err, size_t errlen) {
         topic_name(r->prefix, rb_topics[i], mine, sizeof mine);
         int ok = 0;
         for (int attempt = 0; attempt < 10 && !ok; attempt++) {
-            ok = partitions_of(r->admin, mine, err, errlen) > 0;
+            ok = cli_lag_partitions(r->admin, mine, err, errlen) > 0;
             if (!ok) usleep(500000);
         }
         if (!ok) {
@@ -146,31 +108,6 @@ static int ensure_topics(rb *r, char *err, size_t errlen) {
 fail:
     rd_kafka_NewTopic_destroy_array(nt, (size_t)n);
     return -1;
-}
-
-/* Sum over topic's partitions of max(0, end - committed) for the reference consumer's
- * group; end is ends[] when given, else the current high watermark. -1 on error. */
-static long long lag(rd_kafka_t *ref, rd_kafka_t *admin, const char *topic, int nparts,
-                     const int64_t *ends, long long *total, char *err, size_t errlen) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
-    for (int p = 0; p < nparts; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p);
-    rd_kafka_resp_err_t e = rd_kafka_committed(ref, l, RB_TIMEOUT_MS);
-    long long behind = 0;
-    for (int p = 0; !e && p < nparts; p++) {
-        int64_t lo, hi, c = l->elems[p].offset;
-        if ((e = rd_kafka_query_watermark_offsets(admin, topic, p, &lo, &hi, RB_TIMEOUT_MS))) break;
-        if (ends) hi = ends[p];
-        if (c < lo) c = lo; /* nothing committed yet */
-        if (hi > c) behind += hi - c;
-        if (total) *total += hi - lo;
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e) {
-        snprintf(err, errlen, "%s: %s", topic, rd_kafka_err2str(e));
-        return -1;
-    }
-    return behind;
 }
 
 /* Start bin_dir/name [arg] with the caller's environment plus vars (NULL-terminated "K=V"),
@@ -329,18 +266,18 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
     topic_name(ctx->topic_prefix, TOPIC_RAW, r.raw, sizeof r.raw);
     if (!(r.admin = kafka_producer_new(ctx->kafka_bootstrap, "tsctl-rebuild", NULL,
                                        ctx->kafka_props, NULL, NULL, err, sizeof err)) ||
-        !(r.nref = reference(ctx, r.ngroup, err, sizeof err)) ||
-        !(r.wref = reference(ctx, r.wgroup, err, sizeof err))) {
+        !(r.nref = cli_lag_reference(ctx, r.ngroup, err, sizeof err)) ||
+        !(r.wref = cli_lag_reference(ctx, r.wgroup, err, sizeof err))) {
         cli_errorf(ctx, "%s", err);
         goto done;
     }
     /* The replay ends where the raw topic ends now. */
-    if ((r.nraw = partitions_of(r.admin, r.raw, err, sizeof err)) < 0) goto fail_err;
+    if ((r.nraw = cli_lag_partitions(r.admin, r.raw, err, sizeof err)) < 0) goto fail_err;
     long long raw_total = 0;
     for (int p = 0; p < r.nraw; p++) {
         int64_t lo;
-        rd_kafka_resp_err_t e =
-            rd_kafka_query_watermark_offsets(r.admin, r.raw, p, &lo, &r.raw_end[p], RB_TIMEOUT_MS);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(r.admin, r.raw, p, &lo,
+                                                                 &r.raw_end[p], CLI_LAG_TIMEOUT_MS);
         if (e) {
             snprintf(err, sizeof err, "%s: %s", r.raw, rd_kafka_err2str(e));
             goto fail_err;
@@ -397,16 +334,17 @@ int cli_run_rebuild(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
                      alive(r.writer) ? "normalizer" : "writer");
             goto fail_err;
         }
-        long long nbehind = lag(r.nref, r.admin, r.raw, r.nraw, r.raw_end, NULL, err, sizeof err);
+        long long nbehind =
+            cli_lag(r.nref, r.admin, r.raw, r.nraw, r.raw_end, NULL, err, sizeof err);
         if (nbehind < 0) goto fail_err;
         long long wbehind = 0, wtotal = 0;
         for (int i = 0; i < RB_NTOPICS; i++) {
             char mine[256];
             topic_name(r.prefix, rb_topics[i], mine, sizeof mine);
             if (strcmp(rb_topics[i], TOPIC_DLQ) == 0) continue; /* written, never read */
-            int parts = partitions_of(r.admin, mine, err, sizeof err);
+            int parts = cli_lag_partitions(r.admin, mine, err, sizeof err);
             if (parts < 0) goto fail_err;
-            long long b = lag(r.wref, r.admin, mine, parts, NULL, &wtotal, err, sizeof err);
+            long long b = cli_lag(r.wref, r.admin, mine, parts, NULL, &wtotal, err, sizeof err);
             if (b < 0) goto fail_err;
             wbehind += b;
         }

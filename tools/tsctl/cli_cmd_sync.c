@@ -13,6 +13,7 @@
 #include "cli_http.h"
 #include "cli_out.h"
 #include "cli_progress.h"
+#include "cli_stored.h"
 #include "cli_table.h"
 #include "entities.h"
 #include "util.h"
@@ -460,7 +461,7 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         return CLI_EXIT_USAGE;
     if (until_done) watch = 1;
     watch_state w = {0};
-    int tty = !ctx->json && isatty(fileno(ctx->out)), rc = CLI_EXIT_OK;
+    int tty = !ctx->json && isatty(fileno(ctx->out)), rc = CLI_EXIT_OK, fetched = 0;
     for (long i = 0; !util_stop; i++) {
         cJSON *streams = sample_streams(ctx, conn, &source, err, sizeof err);
         if (!streams) {
@@ -492,10 +493,15 @@ int cli_run_status(cli_ctx *ctx, const cli_cmd *cmd, const cli_args *a) {
         /* A connection registered a moment ago has no streams yet: that is not "done". */
         int more = busy(streams) || (conn && cJSON_GetArraySize(streams) == 0);
         cJSON_Delete(streams);
-        if (!watch || (count && i + 1 >= count) || (until_done && !more)) break;
+        if (until_done && !more) {
+            fetched = 1;
+            break;
+        }
+        if (!watch || (count && i + 1 >= count)) break;
         for (long ms = 0; ms < interval * 1000 && !util_stop; ms += 100)
             usleep(100 * 1000);
     }
     free(w.prev);
+    if (fetched && !util_stop) rc = cli_wait_stored(ctx, interval);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "cli_out.h"
 #include "cli_table.h"
+#include "topics.h"
 
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 
@@ -29,7 +30,8 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
         {"ADMIN_TOKEN", CFG_STR, "", 0, 0, CFG_SECRET,
          "bearer token for the fetcher's admin actions (stack.env has it)", &ctx->admin_token},
         {"KAFKA_BOOTSTRAP", CFG_STR, "127.0.0.1:9092", 0, 0, 0,
-         "Kafka bootstrap servers, for the dead-letter, purge and rebuild commands",
+         "Kafka bootstrap servers, for the dead-letter, purge and rebuild commands and status "
+         "--until-done",
          &ctx->kafka_bootstrap},
         {"KAFKA_TOPIC_PREFIX", CFG_STR, "", 0, 0, 0, "prefix in front of every topic name",
          &ctx->topic_prefix},
@@ -37,6 +39,11 @@ int cli_config_table(cli_ctx *ctx, cfg_var *vars, int max) {
          "librdkafka properties file, key=value a line (SASL, TLS); a value ${file:/path} is "
          "read from that file",
          &ctx->kafka_props},
+        {"NORMALIZER_GROUP", CFG_STR, GROUP_NORMALIZER, 0, 0, 0,
+         "the normalizer's consumer group (status --until-done waits for it)",
+         &ctx->normalizer_group},
+        {"WRITER_GROUP", CFG_STR, GROUP_WRITER, 0, 0, 0,
+         "the writer's consumer group (status --until-done waits for it)", &ctx->writer_group},
         {"TSCTL_HTTP_TIMEOUT_S", CFG_INT, "30", 1, 600, 0, "timeout of one HTTP request",
          &ctx->http_timeout_s},
     };
@@ -160,7 +167,9 @@ static const cli_opt o_request[] = {
 };
 static const cli_opt o_status[] = {
     {"watch", 0, NULL, "redraw every --interval seconds until Ctrl-C"},
-    {"until-done", 0, NULL, "watch until no stream is running or backfilling"},
+    {"until-done", 0, NULL,
+     "watch until no stream is running or backfilling, then until the normalizer and the "
+     "writer have stored what was fetched"},
     {"interval", 1, "SECONDS", "time between samples (default 2)"},
     {"count", 1, "N", "stop after N samples"},
 };

@@ -16,14 +16,16 @@
 typedef struct cli_ctx {
     const char *prog;
     /* settings: point into the environment or the config table's defaults */
-    char *base_url;        /* TRACKSTAR_BASE_URL */
-    char *api_key;         /* TRACKSTAR_API_KEY: secret, never printed */
-    char *database_url;    /* DATABASE_URL */
-    char *fetcher_url;     /* FETCHER_ADMIN_URL */
-    char *admin_token;     /* ADMIN_TOKEN: the fetcher's admin bearer, secret, never printed */
-    char *kafka_bootstrap; /* KAFKA_BOOTSTRAP */
-    char *topic_prefix;    /* KAFKA_TOPIC_PREFIX */
-    char *kafka_props;     /* KAFKA_CONFIG_FILE text: may hold secrets, never printed */
+    char *base_url;         /* TRACKSTAR_BASE_URL */
+    char *api_key;          /* TRACKSTAR_API_KEY: secret, never printed */
+    char *database_url;     /* DATABASE_URL */
+    char *fetcher_url;      /* FETCHER_ADMIN_URL */
+    char *admin_token;      /* ADMIN_TOKEN: the fetcher's admin bearer, secret, never printed */
+    char *kafka_bootstrap;  /* KAFKA_BOOTSTRAP */
+    char *topic_prefix;     /* KAFKA_TOPIC_PREFIX */
+    char *kafka_props;      /* KAFKA_CONFIG_FILE text: may hold secrets, never printed */
+    char *normalizer_group; /* NORMALIZER_GROUP */
+    char *writer_group;     /* WRITER_GROUP */
     long long http_timeout_s;
     int json;   /* --json: stdout carries JSON only */
     FILE *out;  /* stdout */
