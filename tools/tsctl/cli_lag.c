@@ -51,8 +51,7 @@ long long cli_lag(rd_kafka_t *ref, rd_kafka_t *admin, const char *topic, int npa
     for (int p = 0; !e && p < nparts; p++) {
         int64_t lo, hi, c = l->elems[p].offset;
         if ((e = l->elems[p].err)) break;
-        if ((e = rd_kafka_query_watermark_offsets(admin, topic, p, &lo, &hi,
-                                                  CLI_LAG_TIMEOUT_MS)))
+        if ((e = rd_kafka_query_watermark_offsets(admin, topic, p, &lo, &hi, CLI_LAG_TIMEOUT_MS)))
             break;
         if (ends) hi = ends[p];
         if (c < lo) c = lo; /* nothing committed yet */

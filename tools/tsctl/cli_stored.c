@@ -16,8 +16,7 @@
 
 /* What the writer reads: the same list as writer/main.c subscribes to. */
 #define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
-static const char *const writer_inputs[] = {TOPIC_CONNECTION_EVENTS,
-                                            TS_ENTITIES(INTERNAL_TOPIC)};
+static const char *const writer_inputs[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(INTERNAL_TOPIC)};
 #undef INTERNAL_TOPIC
 enum { NWRITER_INPUTS = sizeof writer_inputs / sizeof writer_inputs[0] };
 
@@ -58,12 +57,11 @@ static int stage_begin(cli_ctx *ctx, rd_kafka_t *admin, stage_wait *s, const cha
     return 0;
 }
 
-static long long stage_behind(rd_kafka_t *admin, const stage_wait *s, char *err,
-                              size_t errlen) {
+static long long stage_behind(rd_kafka_t *admin, const stage_wait *s, char *err, size_t errlen) {
     long long behind = 0;
     for (int i = 0; i < s->n; i++) {
-        long long b = cli_lag(s->ref, admin, s->topic[i], s->parts[i], s->ends[i], NULL, err,
-                              errlen);
+        long long b =
+            cli_lag(s->ref, admin, s->topic[i], s->parts[i], s->ends[i], NULL, err, errlen);
         if (b < 0) return -1;
         behind += b;
     }
@@ -104,8 +102,8 @@ int cli_wait_stored(cli_ctx *ctx, long interval_s) {
                                            ctx->kafka_props, NULL, NULL, err, sizeof err);
     if (!admin) goto out;
     for (int stage = 0; stage < 2 && !util_stop; stage++) {
-        int st = stage == 0 ? stage_begin(ctx, admin, &s, "normalizer", ctx->normalizer_group,
-                                          raw, 1, err, sizeof err)
+        int st = stage == 0 ? stage_begin(ctx, admin, &s, "normalizer", ctx->normalizer_group, raw,
+                                          1, err, sizeof err)
                             : stage_begin(ctx, admin, &s, "writer", ctx->writer_group,
                                           writer_inputs, NWRITER_INPUTS, err, sizeof err);
         if (st) goto out;
