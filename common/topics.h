@@ -30,6 +30,12 @@
  *       the order it applied them, published by the writer (a delete record and a
  *       tombstone after a delete); compacted, so the last message per key is the row. */
 
+/* What the writer reads, as array initialisers (the user includes entities.h): the
+ * connection events and every internal canonical topic. The writer subscribes to them;
+ * `tsctl status --until-done` waits for the writer's group on them. */
+#define WRITER_INPUT_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
+#define WRITER_INPUT_TOPICS TOPIC_CONNECTION_EVENTS, TS_ENTITIES(WRITER_INPUT_TOPIC)
+
 /* Headers on raw messages. */
 #define HDR_SOURCE "source"                /* "webhook" | "poll" */
 #define HDR_EVENT_ID "event_id"            /* svix-id, or a fetcher-made id for polls */

@@ -526,9 +526,7 @@ int main(int argc, char **argv) {
     char err[512];
     /* Every input topic, with the prefix: the internal canonical topics and the
      * connection events. */
-#define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
-    static const char *const base[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(INTERNAL_TOPIC)};
-#undef INTERNAL_TOPIC
+    static const char *const base[] = {WRITER_INPUT_TOPICS};
     enum { NTOPICS = sizeof base / sizeof base[0] };
     char names[NTOPICS][256];
     const char *topics[NTOPICS];

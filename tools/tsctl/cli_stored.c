@@ -14,10 +14,7 @@
 #include "util.h"
 #include "values.h"
 
-/* What the writer reads: the same list as writer/main.c subscribes to. */
-#define INTERNAL_TOPIC(name, ...) TS_TOPIC_INTERNAL(name),
-static const char *const writer_inputs[] = {TOPIC_CONNECTION_EVENTS, TS_ENTITIES(INTERNAL_TOPIC)};
-#undef INTERNAL_TOPIC
+static const char *const writer_inputs[] = {WRITER_INPUT_TOPICS};
 enum { NWRITER_INPUTS = sizeof writer_inputs / sizeof writer_inputs[0] };
 
 typedef struct stage_wait {
